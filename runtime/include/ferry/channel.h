@@ -1,0 +1,143 @@
+/* ferry/channel.h - the channel: the one seam every generated client call
+ * goes through, and its remote (nng) and local (in-process) implementations.
+ *
+ * Ownership: a response handed to the caller (sync `*resp`, or the `resp`
+ * argument of a completion) belongs to the caller, who frees it with
+ * ferry_message_free(). A request is only read, never kept.
+ *
+ * Thread safety: a channel is safe to call from many threads at once, with
+ * many calls in flight. Open and close it from one thread, after every call on
+ * it has returned or completed.
+ */
+#ifndef FERRY_CHANNEL_H
+#define FERRY_CHANNEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ferry/service.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* One metadata entry sent with a call. */
+typedef struct ferry_metadata {
+    const char *key;
+    const uint8_t *value;
+    size_t len;
+} ferry_metadata;
+
+/* What a call reports besides its status and response. */
+typedef struct ferry_call_info {
+    ferry_status status;              /* the call's status, as returned */
+    char message[FERRY_MESSAGE_MAX];  /* the detail: the server's message or a local reason */
+    uint32_t server_api_min;          /* API versions the server serves, when it said so */
+    uint32_t server_api_max;
+} ferry_call_info;
+
+/* Per-call options. A NULL pointer where options are taken means all defaults. */
+typedef struct ferry_call_opts {
+    /* Deadline in milliseconds from the start of the call. 0 = the method's
+     * IDL default, else the channel's default. */
+    uint32_t deadline_ms;
+    const ferry_metadata *metadata; /* n_metadata entries, copied at the call */
+    size_t n_metadata;
+    ferry_call_info *info;          /* optional out: filled when the call returns */
+} ferry_call_opts;
+
+/* How an asynchronous call reports: `invoke` is called exactly once, from a
+ * ferry thread, with the status and (on FERRY_OK) the response, which the
+ * callee then owns. Generated code sets `invoke` to a function that casts
+ * `fn` back to the caller's typed callback. */
+typedef struct ferry_completion ferry_completion;
+struct ferry_completion {
+    void (*invoke)(const ferry_completion *c, ferry_status st, ProtobufCMessage *resp,
+                   const ferry_call_info *info);
+    void (*fn)(void); /* the caller's typed callback */
+    void *arg;        /* the caller's argument */
+};
+
+typedef struct ferry_channel ferry_channel;
+
+/* The channel vtable. Implementations: remote (nng), local (handler table in
+ * process), and those of later modules (mock, dispatcher). */
+typedef struct ferry_channel_ops {
+    /* Synchronous call; see ferry_channel_call(). */
+    ferry_status (*call)(ferry_channel *ch, const ferry_method *m, const ProtobufCMessage *req,
+                         ProtobufCMessage **resp, const ferry_call_opts *opts);
+    /* Asynchronous call; see ferry_channel_call_async(). */
+    ferry_status (*call_async)(ferry_channel *ch, const ferry_method *m,
+                               const ProtobufCMessage *req, const ferry_call_opts *opts,
+                               const ferry_completion *done);
+    /* Releases the channel; called once by ferry_channel_close(). */
+    void (*close)(ferry_channel *ch);
+} ferry_channel_ops;
+
+/* The common head of every channel; implementations embed it first. */
+struct ferry_channel {
+    const ferry_channel_ops *ops;
+};
+
+/* Calls method `m` with `req` (whose descriptor must be m->input) and waits
+ * for the reply. On FERRY_OK, *resp is a new m->output message the caller
+ * frees with ferry_message_free(); otherwise *resp is NULL. Never waits past
+ * the call's deadline. */
+ferry_status ferry_channel_call(ferry_channel *ch, const ferry_method *m,
+                                const ProtobufCMessage *req, ProtobufCMessage **resp,
+                                const ferry_call_opts *opts);
+
+/* Starts a call and returns at once. On FERRY_OK the completion runs exactly
+ * once, later or before this returns, on some thread; on any other status
+ * the call was not started and the completion never runs. `done` is copied. */
+ferry_status ferry_channel_call_async(ferry_channel *ch, const ferry_method *m,
+                                      const ProtobufCMessage *req, const ferry_call_opts *opts,
+                                      const ferry_completion *done);
+
+/* Closes a channel; accepts NULL. Every call on it must have finished. */
+void ferry_channel_close(ferry_channel *ch);
+
+/* Frees a response a call returned; accepts NULL. */
+void ferry_message_free(ProtobufCMessage *msg);
+
+/* ------------------------------------------------------------------------
+ * Remote channel: a client of one server address over nng req0
+ * ---------------------------------------------------------------------- */
+
+/* Default deadline of a call that sets none and whose method declares none. */
+#define FERRY_DEFAULT_DEADLINE_MS 5000u
+/* Default size limit of a request or reply frame, both sides. */
+#define FERRY_DEFAULT_MAX_MESSAGE (4u * 1024u * 1024u)
+
+typedef struct ferry_client_opts {
+    const char *client_name;      /* sent in every request; default: "ferry-client" */
+    const char *client_version;   /* default: the ferry version */
+    uint32_t default_deadline_ms; /* 0 = FERRY_DEFAULT_DEADLINE_MS */
+    /* How long a call waits for a connection when none is up before it fails
+     * with FERRY_UNAVAILABLE (bounded by its deadline). 0 = 1000 ms. */
+    uint32_t connect_timeout_ms;
+    size_t max_message;           /* request and reply limit; 0 = FERRY_DEFAULT_MAX_MESSAGE */
+} ferry_client_opts;
+
+/* Opens a channel to the server at `url` (ipc://, tcp://, inproc://,
+ * tls+tcp://). Connects in the background and reconnects when the connection
+ * drops, so the server need not be up yet. Fails with FERRY_INVALID_ARGUMENT
+ * for a URL nng does not accept. */
+ferry_status ferry_client_open(ferry_channel **out, const char *url, const ferry_client_opts *opts);
+
+/* ------------------------------------------------------------------------
+ * Local channel: calls handler tables in process
+ * ---------------------------------------------------------------------- */
+
+/* Opens a channel that runs calls on the handlers of `impl` in the calling
+ * thread. Requests and responses are packed and unpacked as on the wire, so
+ * the caller sees exactly what a remote call would give. */
+ferry_status ferry_local_open(ferry_channel **out, const ferry_service_impl *impl);
+
+/* Adds another service to a local channel opened by ferry_local_open(). */
+ferry_status ferry_local_add(ferry_channel *ch, const ferry_service_impl *impl);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* FERRY_CHANNEL_H */

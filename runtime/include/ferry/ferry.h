@@ -1,0 +1,37 @@
+/* ferry/ferry.h - the public API of libferry, the ferry RPC runtime.
+ *
+ * This header is the whole supported API; it includes the topic headers:
+ *   ferry/status.h   the status enum (also the wire status code)
+ *   ferry/service.h  service descriptors and the handler side of a call
+ *   ferry/channel.h  the channel seam, remote and local channels
+ *   ferry/server.h   serving handler tables over nng
+ * Names starting with ferryi_ are internal and not part of the API.
+ */
+#ifndef FERRY_FERRY_H
+#define FERRY_FERRY_H
+
+#include "ferry/status.h"
+#include "ferry/service.h"
+#include "ferry/channel.h"
+#include "ferry/server.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define FERRY_VERSION_MAJOR 0
+#define FERRY_VERSION_MINOR 1
+#define FERRY_VERSION_PATCH 0
+#define FERRY_VERSION_STRING "0.1.0"
+
+/* Generated code checks this against the generator's ABI number and stops
+ * with #error on a mismatch. Bumped whenever the descriptor structs change. */
+#define FERRY_ABI_VERSION 1
+
+/* The runtime's version string, e.g. "0.1.0". */
+const char *ferry_version(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* FERRY_FERRY_H */

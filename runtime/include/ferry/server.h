@@ -1,0 +1,71 @@
+/* ferry/server.h - serving handler tables over nng rep0.
+ *
+ * A server owns one rep0 socket with many contexts in flight; it can listen
+ * on several addresses and host several services (and several major versions
+ * of one service). Handlers run on a pool of worker threads.
+ *
+ * Thread safety: add services and listen before calls arrive, from one
+ * thread; ferry_server_shutdown() may be called from any thread, once.
+ */
+#ifndef FERRY_SERVER_H
+#define FERRY_SERVER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ferry/service.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct ferry_server ferry_server;
+
+typedef struct ferry_server_opts {
+    /* Handler threads. 0 = the default (FERRY_WORKERS from the environment,
+     * else 4). A slow handler holds one worker; calls beyond the pool wait. */
+    unsigned workers;
+    /* Requests received and waiting or running at once (nng contexts).
+     * 0 = 4 x workers, at least 16. */
+    unsigned max_in_flight;
+    /* Largest request frame accepted, bytes; 0 = FERRY_DEFAULT_MAX_MESSAGE.
+     * A larger one is refused by the transport before it is read. */
+    size_t max_message;
+} ferry_server_opts;
+
+/* Creates a server; `opts` may be NULL for defaults. */
+ferry_status ferry_server_new(ferry_server **out, const ferry_server_opts *opts);
+
+/* Hosts a service. Fails with FERRY_ALREADY_EXISTS when a method of the same
+ * full name is already hosted. Call before ferry_server_listen(). */
+ferry_status ferry_server_add(ferry_server *srv, const ferry_service_impl *impl);
+
+/* Listens on `url` and starts serving. May be called for several URLs. When
+ * `bound` is not NULL it receives the URL actually bound (with the port
+ * chosen for tcp://host:0), NUL-terminated, truncated to `bound_len`. */
+ferry_status ferry_server_listen(ferry_server *srv, const char *url, char *bound, size_t bound_len);
+
+/* Stops taking new calls (they get FERRY_UNAVAILABLE "shutting down"), lets
+ * the calls in flight finish and send their replies for up to `grace_ms`,
+ * then closes the socket: replies of handlers still running after that are
+ * dropped and their callers see the connection close. Blocks until every
+ * worker is idle. Idempotent. */
+void ferry_server_shutdown(ferry_server *srv, uint32_t grace_ms);
+
+/* Shuts down (with no grace) if still running, then frees; accepts NULL. */
+void ferry_server_free(ferry_server *srv);
+
+/* Counters since start, for tests and the admin method. */
+typedef struct ferry_server_counters {
+    uint64_t received;      /* frames received */
+    uint64_t handled;       /* handlers run */
+    uint64_t rejected;      /* frames answered with an error before a handler */
+    uint64_t replies_sent;
+} ferry_server_counters;
+
+void ferry_server_get_counters(ferry_server *srv, ferry_server_counters *out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* FERRY_SERVER_H */
