@@ -55,12 +55,13 @@ void ferry_server_shutdown(ferry_server *srv, uint32_t grace_ms);
 /* Shuts down (with no grace) if still running, then frees; accepts NULL. */
 void ferry_server_free(ferry_server *srv);
 
-/* Counters since start, for tests and the admin method. */
+/* Counters since start, for tests and the admin method. Thread-safe. */
 typedef struct ferry_server_counters {
     uint64_t received;      /* frames received */
     uint64_t handled;       /* handlers run */
     uint64_t rejected;      /* frames answered with an error before a handler */
     uint64_t replies_sent;
+    uint64_t connections;   /* connections accepted */
 } ferry_server_counters;
 
 void ferry_server_get_counters(ferry_server *srv, ferry_server_counters *out);

@@ -1,0 +1,130 @@
+/* call.c - ferry_call: what a handler sees of its call, and running it. */
+#include <stdio.h>
+#include <string.h>
+
+#include "call.h"
+#include "clock.h"
+
+void ferryi_call_init(ferry_call *call, const ferry_service_impl *impl, const ferry_method *m)
+{
+    call->method = m;
+    call->impl = impl;
+    call->deadline_at_ms = 0;
+    call->api_version = 0;
+    call->client_name = "";
+    call->client_version = "";
+    call->metadata = NULL;
+    call->n_metadata = 0;
+    call->message[0] = '\0';
+    ferryi_arena_init(&call->arena);
+}
+
+void ferryi_call_fini(ferry_call *call)
+{
+    ferryi_arena_fini(&call->arena);
+}
+
+ferry_status ferryi_call_run(ferry_call *call, const uint8_t *body, size_t body_len,
+                             ProtobufCMessage **resp)
+{
+    const ferry_method *m = call->method;
+    *resp = NULL;
+    if (call->deadline_at_ms != 0 && ferryi_now_ms() >= call->deadline_at_ms)
+        return ferry_call_fail(call, FERRY_DEADLINE_EXCEEDED,
+                               "deadline passed before %s could start", m->full_name);
+
+    ProtobufCMessage *req = protobuf_c_message_unpack(m->input, &call->arena.pb, body_len, body);
+    if (req == NULL)
+        return ferry_call_fail(call, FERRY_INVALID_ARGUMENT,
+                               "request body (%zu bytes) is not a valid %s", body_len,
+                               m->input->name);
+
+    ProtobufCMessage *out = ferryi_arena_alloc(&call->arena, m->output->sizeof_message);
+    if (out == NULL)
+        return ferry_call_fail(call, FERRY_RESOURCE_EXHAUSTED, "out of memory");
+    protobuf_c_message_init(m->output, out);
+
+    ferry_status st = call->impl->invoke[m->index](call->impl->handlers, call->impl->user, call,
+                                                  req, out);
+    if (st != FERRY_OK) {
+        if (call->message[0] == '\0')
+            snprintf(call->message, sizeof call->message, "%s failed: %s", m->full_name,
+                     ferry_status_str(st));
+        return st;
+    }
+    if (!protobuf_c_message_check(out))
+        return ferry_call_fail(call, FERRY_INTERNAL,
+                               "handler of %s returned an incomplete %s (a required field or a "
+                               "NULL string is missing)",
+                               m->full_name, m->output->name);
+    *resp = out;
+    return FERRY_OK;
+}
+
+/* ---- the public accessors of ferry/service.h ---- */
+
+const ferry_method *ferry_call_method(const ferry_call *call)
+{
+    return call->method;
+}
+
+uint32_t ferry_call_remaining_ms(const ferry_call *call)
+{
+    if (call->deadline_at_ms == 0)
+        return UINT32_MAX;
+    uint64_t now = ferryi_now_ms();
+    if (now >= call->deadline_at_ms)
+        return 0;
+    uint64_t left = call->deadline_at_ms - now;
+    return left >= UINT32_MAX ? UINT32_MAX - 1 : (uint32_t)left;
+}
+
+uint32_t ferry_call_api_version(const ferry_call *call)
+{
+    return call->api_version;
+}
+
+const char *ferry_call_client_name(const ferry_call *call)
+{
+    return call->client_name;
+}
+
+const char *ferry_call_client_version(const ferry_call *call)
+{
+    return call->client_version;
+}
+
+const uint8_t *ferry_call_metadata(const ferry_call *call, const char *key, size_t *len)
+{
+    for (size_t i = 0; i < call->n_metadata; i++) {
+        if (strcmp(call->metadata[i].key, key) == 0) {
+            if (len != NULL)
+                *len = call->metadata[i].len;
+            return call->metadata[i].value;
+        }
+    }
+    return NULL;
+}
+
+void *ferry_call_alloc(ferry_call *call, size_t size)
+{
+    return ferryi_arena_alloc(&call->arena, size);
+}
+
+char *ferry_call_strdup(ferry_call *call, const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *p = ferryi_arena_alloc(&call->arena, n);
+    if (p != NULL)
+        memcpy(p, s, n);
+    return p;
+}
+
+ferry_status ferry_call_fail(ferry_call *call, ferry_status st, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(call->message, sizeof call->message, fmt, ap);
+    va_end(ap);
+    return st;
+}

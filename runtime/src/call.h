@@ -1,0 +1,37 @@
+/* call.h - the handler-side call context shared by the server and the local
+ * channel, and the code that runs one handler on one decoded request. */
+#ifndef FERRYI_CALL_H
+#define FERRYI_CALL_H
+
+#include <stdint.h>
+
+#include "ferry/ferry.h"
+#include "arena.h"
+
+struct ferry_call {
+    const ferry_method *method;
+    const ferry_service_impl *impl;
+    uint64_t deadline_at_ms; /* monotonic; 0 = no deadline */
+    uint32_t api_version;
+    const char *client_name;
+    const char *client_version;
+    const ferry_metadata *metadata;
+    size_t n_metadata;
+    ferryi_arena arena;
+    char message[FERRY_MESSAGE_MAX];
+};
+
+/* Prepares `call` for one call of `m` on `impl`; the arena is initialised. */
+void ferryi_call_init(ferry_call *call, const ferry_service_impl *impl, const ferry_method *m);
+
+/* Releases the call's arena; the call may be initialised again. */
+void ferryi_call_fini(ferry_call *call);
+
+/* Decodes `body` as m->input into the call's arena, runs the handler and, on
+ * FERRY_OK, returns the response (arena memory) in *resp. Refuses a call
+ * whose deadline has passed without running the handler. On failure the
+ * reason is in call->message. */
+ferry_status ferryi_call_run(ferry_call *call, const uint8_t *body, size_t body_len,
+                             ProtobufCMessage **resp);
+
+#endif

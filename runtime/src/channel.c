@@ -1,0 +1,77 @@
+/* channel.c - the entry points every generated client function calls; they
+ * check the arguments once and hand the call to the channel's vtable. */
+#include <stdio.h>
+#include <string.h>
+
+#include "ferry/ferry.h"
+
+static ferry_status check_call(ferry_channel *ch, const ferry_method *m,
+                               const ProtobufCMessage *req, const ferry_call_opts *opts)
+{
+    const char *why = NULL;
+    if (ch == NULL || ch->ops == NULL)
+        why = "channel is NULL";
+    else if (m == NULL || m->input == NULL || m->output == NULL)
+        why = "method descriptor is NULL or incomplete";
+    else if (req == NULL)
+        why = "request is NULL";
+    else if (req->descriptor != m->input)
+        why = "request is not of the method's input type";
+    else if (opts != NULL && opts->n_metadata > 0 && opts->metadata == NULL)
+        why = "n_metadata is set but metadata is NULL";
+    if (why == NULL)
+        return FERRY_OK;
+    if (opts != NULL && opts->info != NULL) {
+        opts->info->status = FERRY_INVALID_ARGUMENT;
+        snprintf(opts->info->message, sizeof opts->info->message, "%s", why);
+    }
+    return FERRY_INVALID_ARGUMENT;
+}
+
+ferry_status ferry_channel_call(ferry_channel *ch, const ferry_method *m,
+                                const ProtobufCMessage *req, ProtobufCMessage **resp,
+                                const ferry_call_opts *opts)
+{
+    if (resp == NULL)
+        return FERRY_INVALID_ARGUMENT;
+    *resp = NULL;
+    ferry_status st = check_call(ch, m, req, opts);
+    if (st != FERRY_OK)
+        return st;
+    return ch->ops->call(ch, m, req, resp, opts);
+}
+
+ferry_status ferry_channel_call_async(ferry_channel *ch, const ferry_method *m,
+                                      const ProtobufCMessage *req, const ferry_call_opts *opts,
+                                      const ferry_completion *done)
+{
+    if (done == NULL || done->invoke == NULL)
+        return FERRY_INVALID_ARGUMENT;
+    ferry_status st = check_call(ch, m, req, opts);
+    if (st != FERRY_OK)
+        return st;
+    return ch->ops->call_async(ch, m, req, opts, done);
+}
+
+void ferry_channel_close(ferry_channel *ch)
+{
+    if (ch != NULL && ch->ops != NULL)
+        ch->ops->close(ch);
+}
+
+void ferry_message_free(ProtobufCMessage *msg)
+{
+    if (msg != NULL)
+        protobuf_c_message_free_unpacked(msg, NULL);
+}
+
+const ferry_method *ferry_service_find_method(const ferry_service_desc *svc, const char *name)
+{
+    if (svc == NULL || name == NULL)
+        return NULL;
+    for (size_t i = 0; i < svc->n_methods; i++)
+        if (strcmp(svc->methods[i].full_name, name) == 0 ||
+            strcmp(svc->methods[i].name, name) == 0)
+            return &svc->methods[i];
+    return NULL;
+}

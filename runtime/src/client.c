@@ -1,0 +1,521 @@
+/* client.c - the remote channel: calls to one server address over nng req0.
+ *
+ * Each call borrows a slot (an nng context and an aio) from the channel's
+ * pool, so many threads can have many calls in flight on one socket. A call
+ * is a two-step state machine driven by the slot's aio callback:
+ *
+ *   SEND: the request frame waits for a connection (at most the connect
+ *         timeout when none is up) and is handed to the pipe;
+ *   RECV: the reply is awaited until the deadline.
+ *
+ * Timing policy (docs/wire.md, "Deadlines and resends"): nng's own REQ resend
+ * timer is disabled, because a blind resend can run a non-idempotent handler
+ * twice and would outlive ferry's deadlines. When the connection drops, every
+ * call waiting for its reply fails at once with FERRY_UNAVAILABLE instead of
+ * being resent on the next connection; deciding to retry is the caller's (or
+ * the retry policy's) job.
+ */
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <nng/nng.h>
+#include <nng/protocol/reqrep0/req.h>
+
+#include "clock.h"
+#include "envelope.h"
+#include "log.h"
+
+#define DEFAULT_CONNECT_TIMEOUT_MS 1000u
+#define MAX_METADATA 64u
+#define URL_MAX 256
+
+typedef struct client client;
+
+typedef enum { SLOT_SEND, SLOT_RECV } slot_phase;
+
+typedef struct slot {
+    client *cl;
+    nng_ctx ctx;
+    nng_aio *aio;
+    atomic_int ph; /* a slot_phase; read by the connection-loss callback */
+    const ferry_method *m;
+    ferry_completion done;
+    uint64_t call_id;
+    uint64_t deadline_at; /* monotonic ms */
+    uint32_t deadline_ms;
+    int connected_at_send; /* a connection was up when the call started */
+    int disconnected;      /* its connection dropped while awaiting the reply */
+    struct slot *next_free;
+    struct slot *next_all;
+    struct slot *prev_busy, *next_busy;
+} slot;
+
+struct client {
+    ferry_channel base;
+    nng_socket sock;
+    int sock_open;
+    char url[URL_MAX];
+    char *client_name;
+    char *client_version;
+    uint32_t default_deadline_ms;
+    uint32_t connect_timeout_ms;
+    size_t max_message;
+    atomic_uint_fast32_t server_max; /* the server's request limit, once it told us */
+    atomic_uint_fast64_t next_call_id;
+    atomic_int pipes;
+
+    pthread_mutex_t mu;
+    slot *free_slots;
+    slot *all_slots;
+    slot *busy; /* calls in flight, to fail them when the connection drops */
+};
+
+/* ------------------------------------------------------------------------
+ * Slots
+ * ---------------------------------------------------------------------- */
+
+static void slot_cb(void *arg);
+
+static slot *slot_get(client *cl)
+{
+    pthread_mutex_lock(&cl->mu);
+    slot *s = cl->free_slots;
+    if (s != NULL)
+        cl->free_slots = s->next_free;
+    pthread_mutex_unlock(&cl->mu);
+    if (s != NULL)
+        return s;
+
+    s = calloc(1, sizeof *s);
+    if (s == NULL)
+        return NULL;
+    s->cl = cl;
+    if (nng_aio_alloc(&s->aio, slot_cb, s) != 0) {
+        free(s);
+        return NULL;
+    }
+    if (nng_ctx_open(&s->ctx, cl->sock) != 0) {
+        nng_aio_free(s->aio);
+        free(s);
+        return NULL;
+    }
+    nng_ctx_set_ms(s->ctx, NNG_OPT_REQ_RESENDTIME, NNG_DURATION_INFINITE);
+    pthread_mutex_lock(&cl->mu);
+    s->next_all = cl->all_slots;
+    cl->all_slots = s;
+    pthread_mutex_unlock(&cl->mu);
+    return s;
+}
+
+static void busy_add(client *cl, slot *s)
+{
+    pthread_mutex_lock(&cl->mu);
+    s->prev_busy = NULL;
+    s->next_busy = cl->busy;
+    if (cl->busy != NULL)
+        cl->busy->prev_busy = s;
+    cl->busy = s;
+    pthread_mutex_unlock(&cl->mu);
+}
+
+/* Takes `s` off the busy list and returns it to the pool. */
+static void slot_put(client *cl, slot *s)
+{
+    pthread_mutex_lock(&cl->mu);
+    if (s->prev_busy != NULL)
+        s->prev_busy->next_busy = s->next_busy;
+    else if (cl->busy == s)
+        cl->busy = s->next_busy;
+    if (s->next_busy != NULL)
+        s->next_busy->prev_busy = s->prev_busy;
+    s->prev_busy = s->next_busy = NULL;
+    s->next_free = cl->free_slots;
+    cl->free_slots = s;
+    pthread_mutex_unlock(&cl->mu);
+}
+
+/* Ends the call on slot `s`: returns the slot, then runs the completion. */
+static void complete(slot *s, ferry_status st, ProtobufCMessage *resp, ferry_call_info *info)
+{
+    ferry_completion done = s->done;
+    info->status = st;
+    if (st != FERRY_OK)
+        ferryi_log(FERRYI_LOG_DEBUG, "client", "call %llu to %s failed: %s: %s",
+                   (unsigned long long)s->call_id, s->m->full_name, ferry_status_str(st),
+                   info->message);
+    slot_put(s->cl, s);
+    done.invoke(&done, st, resp, info);
+}
+
+static void fail(slot *s, ferry_status st, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void fail(slot *s, ferry_status st, const char *fmt, ...)
+{
+    ferry_call_info info;
+    memset(&info, 0, sizeof info);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(info.message, sizeof info.message, fmt, ap);
+    va_end(ap);
+    complete(s, st, NULL, &info);
+}
+
+/* ------------------------------------------------------------------------
+ * The call's state machine
+ * ---------------------------------------------------------------------- */
+
+static void on_reply(slot *s, nng_msg *msg)
+{
+    client *cl = s->cl;
+    const ferry_method *m = s->m;
+    ferry_call_info info;
+    ferryi_frame f;
+    memset(&info, 0, sizeof info);
+
+    ferry_status st = ferryi_frame_split(nng_msg_body(msg), nng_msg_len(msg), FERRYI_KIND_REPLY,
+                                         &f, info.message, sizeof info.message);
+    if (st != FERRY_OK) {
+        nng_msg_free(msg);
+        return complete(s, st, NULL, &info);
+    }
+    Ferry__Wire__ReplyHeader *h = ferry__wire__reply_header__unpack(NULL, f.header_len, f.header);
+    if (h == NULL) {
+        nng_msg_free(msg);
+        return fail(s, FERRY_PROTOCOL_ERROR, "reply header from %s is not a valid "
+                                             "ferry.wire.ReplyHeader", cl->url);
+    }
+    if (h->call_id != s->call_id) {
+        fail(s, FERRY_PROTOCOL_ERROR, "reply from %s is for call %llu, not %llu", cl->url,
+             (unsigned long long)h->call_id, (unsigned long long)s->call_id);
+        goto out;
+    }
+    if (h->max_request != 0)
+        atomic_store(&cl->server_max, h->max_request);
+    info.server_api_min = h->api_min;
+    info.server_api_max = h->api_max;
+    if (h->status != FERRY_OK) {
+        snprintf(info.message, sizeof info.message, "%s", h->message);
+        complete(s, (ferry_status)h->status, NULL, &info);
+        goto out;
+    }
+    ProtobufCMessage *resp = protobuf_c_message_unpack(m->output, NULL, f.body_len, f.body);
+    if (resp == NULL) {
+        fail(s, FERRY_PROTOCOL_ERROR, "reply body from %s (%zu bytes) is not a valid %s", cl->url,
+             f.body_len, m->output->name);
+        goto out;
+    }
+    complete(s, FERRY_OK, resp, &info);
+out:
+    ferry__wire__reply_header__free_unpacked(h, NULL);
+    nng_msg_free(msg);
+}
+
+static void slot_cb(void *arg)
+{
+    slot *s = arg;
+    client *cl = s->cl;
+    int rv = nng_aio_result(s->aio);
+
+    if (s->ph == SLOT_SEND) {
+        if (rv != 0) {
+            nng_msg *m = nng_aio_get_msg(s->aio);
+            nng_aio_set_msg(s->aio, NULL);
+            nng_msg_free(m);
+            if (rv == NNG_ETIMEDOUT && atomic_load(&cl->pipes) == 0)
+                return fail(s, FERRY_UNAVAILABLE, "no connection to %s within %u ms", cl->url,
+                            s->connected_at_send ? s->deadline_ms
+                            : cl->connect_timeout_ms < s->deadline_ms ? cl->connect_timeout_ms
+                                                                      : s->deadline_ms);
+            if (rv == NNG_ETIMEDOUT)
+                return fail(s, FERRY_DEADLINE_EXCEEDED, "request to %s not sent within %u ms",
+                            cl->url, s->deadline_ms);
+            return fail(s, FERRY_UNAVAILABLE, "sending to %s failed: %s", cl->url,
+                        nng_strerror(rv));
+        }
+        uint64_t now = ferryi_now_ms();
+        s->ph = SLOT_RECV;
+        nng_aio_set_timeout(s->aio, now >= s->deadline_at ? 1 : (nng_duration)(s->deadline_at - now));
+        nng_ctx_recv(s->ctx, s->aio);
+        return;
+    }
+
+    if (rv == 0)
+        return on_reply(s, nng_aio_get_msg(s->aio));
+    if (rv == NNG_ETIMEDOUT)
+        return fail(s, FERRY_DEADLINE_EXCEEDED, "no reply from %s within %u ms", cl->url,
+                    s->deadline_ms);
+    if (s->disconnected || rv == NNG_ECONNRESET)
+        return fail(s, FERRY_UNAVAILABLE,
+                    "connection to %s closed while the call was in flight (the server stopped, "
+                    "or dropped a message over its size limit)",
+                    cl->url);
+    if (rv == NNG_ECLOSED)
+        return fail(s, FERRY_UNAVAILABLE, "channel to %s closed", cl->url);
+    fail(s, FERRY_UNAVAILABLE, "receiving from %s failed: %s", cl->url, nng_strerror(rv));
+}
+
+static void pipe_cb(nng_pipe p, nng_pipe_ev ev, void *arg)
+{
+    client *cl = arg;
+    (void)p;
+    if (ev == NNG_PIPE_EV_ADD_POST) {
+        atomic_fetch_add(&cl->pipes, 1);
+        ferryi_log(FERRYI_LOG_DEBUG, "client", "connected to %s", cl->url);
+        return;
+    }
+    if (atomic_fetch_sub(&cl->pipes, 1) != 1)
+        return;
+    ferryi_log(FERRYI_LOG_INFO, "client", "connection to %s lost", cl->url);
+    /* Fail the calls awaiting replies now rather than resend them blindly.
+     * Cancellation completes their aios on nng's threads, not in this one. */
+    pthread_mutex_lock(&cl->mu);
+    for (slot *s = cl->busy; s != NULL; s = s->next_busy) {
+        if (s->ph == SLOT_RECV) {
+            s->disconnected = 1;
+            nng_aio_cancel(s->aio);
+        }
+    }
+    pthread_mutex_unlock(&cl->mu);
+}
+
+/* ------------------------------------------------------------------------
+ * Starting a call
+ * ---------------------------------------------------------------------- */
+
+static ferry_status start_call(client *cl, const ferry_method *m, const ProtobufCMessage *req,
+                               const ferry_call_opts *opts, const ferry_completion *done,
+                               ferry_call_info *info)
+{
+    uint32_t deadline = opts != NULL && opts->deadline_ms != 0 ? opts->deadline_ms
+                        : m->opts.deadline_ms != 0             ? m->opts.deadline_ms
+                                                               : cl->default_deadline_ms;
+    size_t n_md = opts != NULL ? opts->n_metadata : 0;
+    if (n_md > MAX_METADATA) {
+        snprintf(info->message, sizeof info->message, "%zu metadata entries; the limit is %u",
+                 n_md, MAX_METADATA);
+        return FERRY_INVALID_ARGUMENT;
+    }
+
+    Ferry__Wire__Metadata md[MAX_METADATA];
+    Ferry__Wire__Metadata *mdp[MAX_METADATA];
+    for (size_t i = 0; i < n_md; i++) {
+        const ferry_metadata *e = &opts->metadata[i];
+        if (e->key == NULL || (e->len > 0 && e->value == NULL)) {
+            snprintf(info->message, sizeof info->message, "metadata entry %zu has no key or value",
+                     i);
+            return FERRY_INVALID_ARGUMENT;
+        }
+        ferry__wire__metadata__init(&md[i]);
+        md[i].key = (char *)e->key;
+        md[i].value.data = (uint8_t *)e->value;
+        md[i].value.len = e->len;
+        mdp[i] = &md[i];
+    }
+
+    Ferry__Wire__RequestHeader h = FERRY__WIRE__REQUEST_HEADER__INIT;
+    h.method = (char *)m->full_name;
+    h.api_version = m->service != NULL ? m->service->api_version : 0;
+    h.client_name = cl->client_name;
+    h.client_version = cl->client_version;
+    h.call_id = atomic_fetch_add(&cl->next_call_id, 1);
+    h.deadline_ms = deadline;
+    h.n_metadata = n_md;
+    h.metadata = n_md > 0 ? mdp : NULL;
+    h.method_id = m->opts.id;
+
+    size_t size = ferryi_frame_size(&h.base, req);
+    size_t limit = cl->max_message;
+    uint32_t server_max = (uint32_t)atomic_load(&cl->server_max);
+    const char *whose = "this client's";
+    if (server_max != 0 && server_max < limit) {
+        limit = server_max;
+        whose = "the server's";
+    }
+    if (size == 0 || size > limit) {
+        snprintf(info->message, sizeof info->message,
+                 "request of %zu bytes to %s exceeds %s limit of %zu bytes", size, m->full_name,
+                 whose, limit);
+        return FERRY_RESOURCE_EXHAUSTED;
+    }
+
+    nng_msg *msg = NULL;
+    if (nng_msg_alloc(&msg, size) != 0) {
+        snprintf(info->message, sizeof info->message, "out of memory for a %zu-byte request",
+                 size);
+        return FERRY_RESOURCE_EXHAUSTED;
+    }
+    ferryi_frame_write(nng_msg_body(msg), size, FERRYI_KIND_REQUEST, &h.base, req);
+
+    slot *s = slot_get(cl);
+    if (s == NULL) {
+        nng_msg_free(msg);
+        snprintf(info->message, sizeof info->message, "out of memory or nng contexts");
+        return FERRY_RESOURCE_EXHAUSTED;
+    }
+    s->m = m;
+    s->done = *done;
+    s->call_id = h.call_id;
+    s->deadline_ms = deadline;
+    s->deadline_at = ferryi_now_ms() + deadline;
+    s->disconnected = 0;
+    s->connected_at_send = atomic_load(&cl->pipes) > 0;
+    s->ph = SLOT_SEND;
+    busy_add(cl, s);
+
+    nng_duration send_wait = (nng_duration)deadline;
+    if (!s->connected_at_send && cl->connect_timeout_ms < deadline)
+        send_wait = (nng_duration)cl->connect_timeout_ms;
+    nng_aio_set_timeout(s->aio, send_wait);
+    nng_aio_set_msg(s->aio, msg);
+    nng_ctx_send(s->ctx, s->aio);
+    return FERRY_OK;
+}
+
+/* ------------------------------------------------------------------------
+ * The channel vtable
+ * ---------------------------------------------------------------------- */
+
+static ferry_status client_call_async(ferry_channel *ch, const ferry_method *m,
+                                      const ProtobufCMessage *req, const ferry_call_opts *opts,
+                                      const ferry_completion *done)
+{
+    ferry_call_info info;
+    memset(&info, 0, sizeof info);
+    ferry_status st = start_call((client *)ch, m, req, opts, done, &info);
+    if (st != FERRY_OK && opts != NULL && opts->info != NULL) {
+        info.status = st;
+        *opts->info = info;
+    }
+    return st;
+}
+
+typedef struct sync_wait {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int done;
+    ferry_status st;
+    ProtobufCMessage *resp;
+    ferry_call_info info;
+} sync_wait;
+
+static void sync_done(const ferry_completion *c, ferry_status st, ProtobufCMessage *resp,
+                      const ferry_call_info *info)
+{
+    sync_wait *w = c->arg;
+    pthread_mutex_lock(&w->mu);
+    w->st = st;
+    w->resp = resp;
+    w->info = *info;
+    w->done = 1;
+    pthread_cond_signal(&w->cv);
+    pthread_mutex_unlock(&w->mu);
+}
+
+static ferry_status client_call(ferry_channel *ch, const ferry_method *m,
+                                const ProtobufCMessage *req, ProtobufCMessage **resp,
+                                const ferry_call_opts *opts)
+{
+    sync_wait w = {.done = 0};
+    memset(&w.info, 0, sizeof w.info);
+    ferry_completion done = {.invoke = sync_done, .fn = NULL, .arg = &w};
+    ferry_status st = start_call((client *)ch, m, req, opts, &done, &w.info);
+    if (st != FERRY_OK) {
+        if (opts != NULL && opts->info != NULL) {
+            w.info.status = st;
+            *opts->info = w.info;
+        }
+        return st;
+    }
+    pthread_mutex_init(&w.mu, NULL);
+    pthread_cond_init(&w.cv, NULL);
+    pthread_mutex_lock(&w.mu);
+    while (!w.done)
+        pthread_cond_wait(&w.cv, &w.mu);
+    pthread_mutex_unlock(&w.mu);
+    pthread_mutex_destroy(&w.mu);
+    pthread_cond_destroy(&w.cv);
+    if (opts != NULL && opts->info != NULL)
+        *opts->info = w.info;
+    *resp = w.resp;
+    return w.st;
+}
+
+static void client_close(ferry_channel *ch)
+{
+    client *cl = (client *)ch;
+    if (cl->sock_open)
+        nng_close(cl->sock); /* fails every call still in flight */
+    slot *s = cl->all_slots;
+    while (s != NULL) {
+        slot *next = s->next_all;
+        nng_aio_free(s->aio); /* waits for its callback */
+        free(s);
+        s = next;
+    }
+    pthread_mutex_destroy(&cl->mu);
+    free(cl->client_name);
+    free(cl->client_version);
+    free(cl);
+}
+
+static const ferry_channel_ops client_ops = {
+    .call = client_call,
+    .call_async = client_call_async,
+    .close = client_close,
+};
+
+ferry_status ferry_client_open(ferry_channel **out, const char *url, const ferry_client_opts *opts)
+{
+    if (out == NULL)
+        return FERRY_INVALID_ARGUMENT;
+    *out = NULL;
+    if (url == NULL || strlen(url) >= URL_MAX)
+        return FERRY_INVALID_ARGUMENT;
+    ferry_client_opts o = opts != NULL ? *opts : (ferry_client_opts){0};
+
+    client *cl = calloc(1, sizeof *cl);
+    if (cl == NULL)
+        return FERRY_RESOURCE_EXHAUSTED;
+    cl->base.ops = &client_ops;
+    pthread_mutex_init(&cl->mu, NULL);
+    snprintf(cl->url, sizeof cl->url, "%s", url);
+    cl->client_name = strdup(o.client_name != NULL ? o.client_name : "ferry-client");
+    cl->client_version = strdup(o.client_version != NULL ? o.client_version
+                                                         : FERRY_VERSION_STRING);
+    cl->default_deadline_ms = o.default_deadline_ms ? o.default_deadline_ms
+                                                    : FERRY_DEFAULT_DEADLINE_MS;
+    cl->connect_timeout_ms = o.connect_timeout_ms ? o.connect_timeout_ms
+                                                  : DEFAULT_CONNECT_TIMEOUT_MS;
+    cl->max_message = o.max_message ? o.max_message : FERRY_DEFAULT_MAX_MESSAGE;
+    /* Call ids start at a random point so two runs of a client differ. */
+    uint64_t seed = ferryi_now_us() ^ ((uint64_t)(uintptr_t)cl << 16);
+    atomic_store(&cl->next_call_id, (seed & 0xffffffffffffull) + 1);
+
+    ferry_status st = FERRY_RESOURCE_EXHAUSTED;
+    if (cl->client_name == NULL || cl->client_version == NULL || nng_req0_open(&cl->sock) != 0)
+        goto fail;
+    cl->sock_open = 1;
+    if (nng_socket_set_ms(cl->sock, NNG_OPT_REQ_RESENDTIME, NNG_DURATION_INFINITE) != 0 ||
+        nng_socket_set_size(cl->sock, NNG_OPT_RECVMAXSZ, cl->max_message) != 0 ||
+        nng_socket_set_ms(cl->sock, NNG_OPT_RECONNMINT, 20) != 0 ||
+        nng_socket_set_ms(cl->sock, NNG_OPT_RECONNMAXT, 1000) != 0 ||
+        nng_pipe_notify(cl->sock, NNG_PIPE_EV_ADD_POST, pipe_cb, cl) != 0 ||
+        nng_pipe_notify(cl->sock, NNG_PIPE_EV_REM_POST, pipe_cb, cl) != 0)
+        goto fail;
+    int rv = nng_dial(cl->sock, url, NULL, NNG_FLAG_NONBLOCK);
+    if (rv != 0) {
+        ferryi_log(FERRYI_LOG_ERROR, "client", "cannot dial %s: %s", url, nng_strerror(rv));
+        st = FERRY_INVALID_ARGUMENT;
+        goto fail;
+    }
+    *out = &cl->base;
+    return FERRY_OK;
+fail:
+    client_close(&cl->base);
+    return st;
+}

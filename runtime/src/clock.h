@@ -1,0 +1,24 @@
+/* clock.h - the monotonic millisecond clock deadlines are measured on. */
+#ifndef FERRYI_CLOCK_H
+#define FERRYI_CLOCK_H
+
+#include <stdint.h>
+#include <time.h>
+
+/* Milliseconds on a clock that never goes back; only differences mean anything. */
+static inline uint64_t ferryi_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* Microseconds on the same clock. */
+static inline uint64_t ferryi_now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+#endif

@@ -1,0 +1,89 @@
+/* envelope.c - splitting, sizing and writing ferry wire frames. */
+#include <stdio.h>
+#include <string.h>
+
+#include "envelope.h"
+
+ferry_status ferryi_frame_split(const uint8_t *buf, size_t len, unsigned want_kind,
+                                ferryi_frame *out, char *why, size_t why_len)
+{
+    if (len < FERRYI_FRAME_PREFIX) {
+        snprintf(why, why_len, "frame of %zu bytes is shorter than the %d-byte prefix", len,
+                 FERRYI_FRAME_PREFIX);
+        return FERRY_PROTOCOL_ERROR;
+    }
+    if (buf[0] != 'F' || buf[1] != 'Y') {
+        snprintf(why, why_len, "bad magic 0x%02x%02x (want \"FY\"): not a ferry frame", buf[0],
+                 buf[1]);
+        return FERRY_PROTOCOL_ERROR;
+    }
+    if (buf[2] != FERRYI_WIRE_VERSION) {
+        snprintf(why, why_len, "wire version %u is not supported (this peer speaks %d)", buf[2],
+                 FERRYI_WIRE_VERSION);
+        return FERRY_PROTOCOL_ERROR;
+    }
+    if (buf[3] != want_kind) {
+        snprintf(why, why_len, "frame kind %u where a %s (kind %u) was expected", buf[3],
+                 want_kind == FERRYI_KIND_REQUEST ? "request" : "reply", want_kind);
+        return FERRY_PROTOCOL_ERROR;
+    }
+    uint32_t hlen = (uint32_t)buf[4] << 24 | (uint32_t)buf[5] << 16 | (uint32_t)buf[6] << 8 |
+                    (uint32_t)buf[7];
+    if (hlen > len - FERRYI_FRAME_PREFIX) {
+        snprintf(why, why_len, "header length %u runs past the end of a %zu-byte frame", hlen,
+                 len);
+        return FERRY_PROTOCOL_ERROR;
+    }
+    out->kind = buf[3];
+    out->header = buf + FERRYI_FRAME_PREFIX;
+    out->header_len = hlen;
+    out->body = out->header + hlen;
+    out->body_len = len - FERRYI_FRAME_PREFIX - hlen;
+    return FERRY_OK;
+}
+
+size_t ferryi_frame_size(const ProtobufCMessage *hdr, const ProtobufCMessage *body)
+{
+    size_t h = protobuf_c_message_get_packed_size(hdr);
+    size_t b = body != NULL ? protobuf_c_message_get_packed_size(body) : 0;
+    if (h > UINT32_MAX)
+        return 0;
+    return FERRYI_FRAME_PREFIX + h + b;
+}
+
+void ferryi_frame_write(uint8_t *dst, size_t dst_len, unsigned kind, const ProtobufCMessage *hdr,
+                        const ProtobufCMessage *body)
+{
+    dst[0] = 'F';
+    dst[1] = 'Y';
+    dst[2] = FERRYI_WIRE_VERSION;
+    dst[3] = (uint8_t)kind;
+    size_t h = protobuf_c_message_pack(hdr, dst + FERRYI_FRAME_PREFIX);
+    dst[4] = (uint8_t)(h >> 24);
+    dst[5] = (uint8_t)(h >> 16);
+    dst[6] = (uint8_t)(h >> 8);
+    dst[7] = (uint8_t)h;
+    if (body != NULL)
+        protobuf_c_message_pack(body, dst + FERRYI_FRAME_PREFIX + h);
+    (void)dst_len;
+}
+
+ferry_status ferryi_request_header_decode(const ferryi_frame *f, ProtobufCAllocator *alloc,
+                                          Ferry__Wire__RequestHeader **out, char *why,
+                                          size_t why_len)
+{
+    Ferry__Wire__RequestHeader *h =
+        ferry__wire__request_header__unpack(alloc, f->header_len, f->header);
+    if (h == NULL) {
+        snprintf(why, why_len, "request header (%zu bytes) is not a valid ferry.wire.RequestHeader",
+                 f->header_len);
+        return FERRY_PROTOCOL_ERROR;
+    }
+    size_t mlen = strlen(h->method);
+    if (mlen == 0 || mlen > FERRYI_METHOD_MAX || strchr(h->method, '/') == NULL) {
+        snprintf(why, why_len, "request header names no method of the form package.Service/Method");
+        return FERRY_PROTOCOL_ERROR;
+    }
+    *out = h;
+    return FERRY_OK;
+}

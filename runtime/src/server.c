@@ -1,0 +1,475 @@
+/* server.c - serving handler tables over nng rep0.
+ *
+ * One rep0 socket with `max_in_flight` contexts. Each context is a small state
+ * machine driven by its aio callback (on nng's threads):
+ *
+ *   RECV --frame--> checks (frame, header, method, draining) --bad--> SEND error reply
+ *                     |ok
+ *                     v
+ *                   WORK: queued to the worker pool; a worker decodes the body,
+ *                         runs the handler and packs the reply
+ *                     |
+ *                     v
+ *                   SEND --sent or failed--> RECV again
+ *
+ * Cheap rejections never reach a worker; handlers never run on nng's threads,
+ * so a slow handler cannot stall the transport.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <nng/nng.h>
+#include <nng/protocol/reqrep0/rep.h>
+
+#include "call.h"
+#include "clock.h"
+#include "envelope.h"
+#include "log.h"
+#include "registry.h"
+#include "workq.h"
+
+#define DEFAULT_WORKERS 4u
+#define MAX_METADATA 64u
+
+typedef enum { PH_IDLE, PH_RECV, PH_WORK, PH_SEND } phase;
+
+typedef struct srv_ctx {
+    ferryi_job job; /* queued to the worker pool in PH_WORK */
+    ferry_server *srv;
+    nng_ctx ctx;
+    nng_aio *aio;
+    phase ph;
+    int working;  /* counted in srv->working until its reply is sent */
+    nng_msg *req; /* the request being handled; the frame points into it */
+    ferryi_frame frame;
+    uint64_t call_id;
+    ferry_call call;
+} srv_ctx;
+
+struct ferry_server {
+    nng_socket sock;
+    int sock_open;
+    size_t max_message;
+    unsigned n_ctx;
+    srv_ctx *ctxs;
+    ferryi_workq wq;
+    int wq_started;
+    ferryi_registry reg;
+    int serving; /* contexts are receiving */
+
+    pthread_mutex_t mu;
+    pthread_cond_t idle; /* signalled when working drops to 0 */
+    unsigned working;
+    atomic_int draining; /* new calls are refused with "shutting down" */
+    atomic_int closed;   /* the socket is closed; contexts stop */
+    int shut_down;
+
+    atomic_uint_fast64_t received, handled, rejected, replies_sent, connections;
+};
+
+/* ------------------------------------------------------------------------
+ * Replies
+ * ---------------------------------------------------------------------- */
+
+static void finish_call(srv_ctx *c);
+
+static void start_recv(srv_ctx *c)
+{
+    if (atomic_load(&c->srv->closed))
+        return;
+    c->ph = PH_RECV;
+    nng_ctx_recv(c->ctx, c->aio);
+}
+
+/* Sends a reply with `st`, `msg` and (on FERRY_OK) `body` on context `c`. */
+static void send_reply(srv_ctx *c, ferry_status st, const char *msg, const ProtobufCMessage *body)
+{
+    ferry_server *srv = c->srv;
+    Ferry__Wire__ReplyHeader h = FERRY__WIRE__REPLY_HEADER__INIT;
+    char why[FERRY_MESSAGE_MAX];
+    h.call_id = c->call_id;
+    h.status = (uint32_t)st;
+    h.message = (char *)(msg != NULL ? msg : "");
+    h.max_request = (uint32_t)srv->max_message;
+
+    size_t size = ferryi_frame_size(&h.base, st == FERRY_OK ? body : NULL);
+    if (st == FERRY_OK && (size == 0 || size > srv->max_message)) {
+        /* The client would drop an oversized reply and its connection with it. */
+        snprintf(why, sizeof why, "reply of %zu bytes exceeds the limit of %zu bytes", size,
+                 srv->max_message);
+        h.status = FERRY_RESOURCE_EXHAUSTED;
+        h.message = why;
+        body = NULL;
+        size = ferryi_frame_size(&h.base, NULL);
+    }
+    nng_msg *m = NULL;
+    if (nng_msg_alloc(&m, size) != 0) {
+        ferryi_log(FERRYI_LOG_ERROR, "server", "out of memory for a %zu-byte reply", size);
+        /* No reply can be sent; the client's deadline ends the call. */
+        finish_call(c);
+        start_recv(c);
+        return;
+    }
+    ferryi_frame_write(nng_msg_body(m), size, FERRYI_KIND_REPLY, &h.base,
+                       h.status == FERRY_OK ? body : NULL);
+    nng_aio_set_msg(c->aio, m);
+    c->ph = PH_SEND;
+    nng_ctx_send(c->ctx, c->aio);
+}
+
+static void reject(srv_ctx *c, ferry_status st, const char *why)
+{
+    atomic_fetch_add(&c->srv->rejected, 1);
+    ferryi_log(FERRYI_LOG_DEBUG, "server", "rejected call %llu: %s: %s",
+               (unsigned long long)c->call_id, ferry_status_str(st), why);
+    send_reply(c, st, why, NULL);
+}
+
+/* Releases what the finished call held and counts it out of `working`. */
+static void finish_call(srv_ctx *c)
+{
+    if (c->req != NULL) {
+        nng_msg_free(c->req);
+        c->req = NULL;
+    }
+    ferryi_call_fini(&c->call);
+    if (c->working) {
+        c->working = 0;
+        ferry_server *srv = c->srv;
+        pthread_mutex_lock(&srv->mu);
+        if (--srv->working == 0)
+            pthread_cond_broadcast(&srv->idle);
+        pthread_mutex_unlock(&srv->mu);
+    }
+}
+
+/* ------------------------------------------------------------------------
+ * Handling a request
+ * ---------------------------------------------------------------------- */
+
+static void work_run(ferryi_job *job)
+{
+    srv_ctx *c = (srv_ctx *)job;
+    ProtobufCMessage *resp = NULL;
+    ferry_status st = ferryi_call_run(&c->call, c->frame.body, c->frame.body_len, &resp);
+    atomic_fetch_add(&c->srv->handled, 1);
+    send_reply(c, st, st == FERRY_OK ? "" : c->call.message, resp);
+}
+
+/* Copies the request's metadata into the call's arena as ferry_metadata. */
+static ferry_status take_metadata(srv_ctx *c, const Ferry__Wire__RequestHeader *h)
+{
+    if (h->n_metadata == 0)
+        return FERRY_OK;
+    if (h->n_metadata > MAX_METADATA)
+        return ferry_call_fail(&c->call, FERRY_INVALID_ARGUMENT,
+                               "request carries %zu metadata entries; the limit is %u",
+                               h->n_metadata, MAX_METADATA);
+    ferry_metadata *md = ferryi_arena_alloc(&c->call.arena, h->n_metadata * sizeof *md);
+    if (md == NULL)
+        return ferry_call_fail(&c->call, FERRY_RESOURCE_EXHAUSTED, "out of memory");
+    for (size_t i = 0; i < h->n_metadata; i++) {
+        md[i].key = h->metadata[i]->key;
+        md[i].value = h->metadata[i]->value.data;
+        md[i].len = h->metadata[i]->value.len;
+    }
+    c->call.metadata = md;
+    c->call.n_metadata = h->n_metadata;
+    return FERRY_OK;
+}
+
+static void handle_request(srv_ctx *c, nng_msg *msg)
+{
+    ferry_server *srv = c->srv;
+    uint64_t now = ferryi_now_ms();
+    char why[FERRY_MESSAGE_MAX];
+
+    c->req = msg;
+    c->call_id = 0;
+    ferryi_call_init(&c->call, NULL, NULL);
+
+    ferry_status st = ferryi_frame_split(nng_msg_body(msg), nng_msg_len(msg), FERRYI_KIND_REQUEST,
+                                         &c->frame, why, sizeof why);
+    if (st != FERRY_OK)
+        return reject(c, st, why);
+    Ferry__Wire__RequestHeader *h = NULL;
+    st = ferryi_request_header_decode(&c->frame, &c->call.arena.pb, &h, why, sizeof why);
+    if (st != FERRY_OK)
+        return reject(c, st, why);
+    c->call_id = h->call_id;
+
+    if (atomic_load(&srv->draining))
+        return reject(c, FERRY_UNAVAILABLE, "server is shutting down");
+
+    const ferry_service_impl *impl = NULL;
+    const ferry_method *m = ferryi_registry_find(&srv->reg, h->method, &impl);
+    if (m == NULL) {
+        snprintf(why, sizeof why, "unknown method %s", h->method);
+        return reject(c, FERRY_UNIMPLEMENTED, why);
+    }
+    c->call.method = m;
+    c->call.impl = impl;
+    c->call.api_version = h->api_version;
+    c->call.client_name = h->client_name;
+    c->call.client_version = h->client_version;
+    if (h->deadline_ms != 0)
+        c->call.deadline_at_ms = now + h->deadline_ms;
+    if (take_metadata(c, h) != FERRY_OK)
+        return reject(c, FERRY_INVALID_ARGUMENT, c->call.message);
+
+    pthread_mutex_lock(&srv->mu);
+    srv->working++;
+    pthread_mutex_unlock(&srv->mu);
+    c->working = 1;
+    c->ph = PH_WORK;
+    c->job.run = work_run;
+    ferryi_workq_push(&srv->wq, &c->job);
+}
+
+static void ctx_cb(void *arg)
+{
+    srv_ctx *c = arg;
+    ferry_server *srv = c->srv;
+    int rv = nng_aio_result(c->aio);
+
+    switch (c->ph) {
+    case PH_RECV:
+        if (rv != 0) {
+            if (rv != NNG_ECLOSED && rv != NNG_ECANCELED)
+                ferryi_log(FERRYI_LOG_WARN, "server", "receive failed: %s", nng_strerror(rv));
+            if (rv != NNG_ECLOSED)
+                start_recv(c);
+            return;
+        }
+        atomic_fetch_add(&srv->received, 1);
+        handle_request(c, nng_aio_get_msg(c->aio));
+        return;
+    case PH_SEND:
+        if (rv != 0) {
+            nng_msg *m = nng_aio_get_msg(c->aio);
+            if (m != NULL)
+                nng_msg_free(m);
+            nng_aio_set_msg(c->aio, NULL);
+        } else {
+            atomic_fetch_add(&srv->replies_sent, 1);
+        }
+        finish_call(c);
+        start_recv(c);
+        return;
+    case PH_IDLE:
+    case PH_WORK:
+        break;
+    }
+    ferryi_log(FERRYI_LOG_ERROR, "server", "aio completed in unexpected phase %d", (int)c->ph);
+}
+
+static void pipe_cb(nng_pipe p, nng_pipe_ev ev, void *arg)
+{
+    ferry_server *srv = arg;
+    (void)p;
+    if (ev == NNG_PIPE_EV_ADD_POST)
+        atomic_fetch_add(&srv->connections, 1);
+}
+
+/* ------------------------------------------------------------------------
+ * Life cycle
+ * ---------------------------------------------------------------------- */
+
+static unsigned env_workers(void)
+{
+    const char *s = getenv("FERRY_WORKERS");
+    if (s == NULL || *s == '\0')
+        return DEFAULT_WORKERS;
+    char *end = NULL;
+    errno = 0;
+    unsigned long v = strtoul(s, &end, 10);
+    if (errno != 0 || *end != '\0' || v == 0 || v > 1024) {
+        ferryi_log(FERRYI_LOG_WARN, "server",
+                   "FERRY_WORKERS=%s is not a number from 1 to 1024; using %u", s,
+                   DEFAULT_WORKERS);
+        return DEFAULT_WORKERS;
+    }
+    return (unsigned)v;
+}
+
+ferry_status ferry_server_new(ferry_server **out, const ferry_server_opts *opts)
+{
+    if (out == NULL)
+        return FERRY_INVALID_ARGUMENT;
+    *out = NULL;
+    ferry_server_opts o = opts != NULL ? *opts : (ferry_server_opts){0};
+    if (o.workers == 0)
+        o.workers = env_workers();
+    if (o.max_in_flight == 0)
+        o.max_in_flight = o.workers * 4 < 16 ? 16 : o.workers * 4;
+    if (o.max_message == 0)
+        o.max_message = FERRY_DEFAULT_MAX_MESSAGE;
+    if (o.workers > 1024 || o.max_in_flight > 65536 || o.max_message > UINT32_MAX ||
+        o.max_message < 256)
+        return FERRY_INVALID_ARGUMENT;
+
+    ferry_server *srv = calloc(1, sizeof *srv);
+    if (srv == NULL)
+        return FERRY_RESOURCE_EXHAUSTED;
+    pthread_mutex_init(&srv->mu, NULL);
+    pthread_cond_init(&srv->idle, NULL);
+    ferryi_registry_init(&srv->reg);
+    srv->max_message = o.max_message;
+
+    ferry_status st = FERRY_RESOURCE_EXHAUSTED;
+    if (nng_rep0_open(&srv->sock) != 0)
+        goto fail;
+    srv->sock_open = 1;
+    if (nng_socket_set_size(srv->sock, NNG_OPT_RECVMAXSZ, o.max_message) != 0 ||
+        nng_pipe_notify(srv->sock, NNG_PIPE_EV_ADD_POST, pipe_cb, srv) != 0)
+        goto fail;
+    srv->ctxs = calloc(o.max_in_flight, sizeof *srv->ctxs);
+    if (srv->ctxs == NULL)
+        goto fail;
+    for (unsigned i = 0; i < o.max_in_flight; i++) {
+        srv_ctx *c = &srv->ctxs[i];
+        c->srv = srv;
+        c->ph = PH_IDLE;
+        ferryi_arena_init(&c->call.arena);
+        if (nng_aio_alloc(&c->aio, ctx_cb, c) != 0)
+            goto fail;
+        srv->n_ctx++;
+        if (nng_ctx_open(&c->ctx, srv->sock) != 0)
+            goto fail;
+    }
+    if (ferryi_workq_start(&srv->wq, o.workers) != 0)
+        goto fail;
+    srv->wq_started = 1;
+    *out = srv;
+    return FERRY_OK;
+fail:
+    ferry_server_free(srv);
+    return st;
+}
+
+ferry_status ferry_server_add(ferry_server *srv, const ferry_service_impl *impl)
+{
+    if (srv == NULL || impl == NULL)
+        return FERRY_INVALID_ARGUMENT;
+    if (srv->serving)
+        return FERRY_FAILED_PRECONDITION;
+    return ferryi_registry_add(&srv->reg, impl);
+}
+
+/* Writes the URL a listener is bound to, with the port nng chose for :0. */
+static void bound_url(nng_listener l, const char *url, char *bound, size_t bound_len)
+{
+    nng_sockaddr sa;
+    snprintf(bound, bound_len, "%s", url);
+    if (strncmp(url, "tcp", 3) != 0 || nng_listener_get_addr(l, NNG_OPT_LOCADDR, &sa) != 0)
+        return;
+    unsigned port = 0;
+    if (sa.s_family == NNG_AF_INET)
+        port = ((const uint8_t *)&sa.s_in.sa_port)[0] << 8 | ((const uint8_t *)&sa.s_in.sa_port)[1];
+    else if (sa.s_family == NNG_AF_INET6)
+        port = ((const uint8_t *)&sa.s_in6.sa_port)[0] << 8 |
+               ((const uint8_t *)&sa.s_in6.sa_port)[1];
+    const char *colon = strrchr(url, ':');
+    if (port == 0 || colon == NULL)
+        return;
+    snprintf(bound, bound_len, "%.*s:%u", (int)(colon - url), url, port);
+}
+
+ferry_status ferry_server_listen(ferry_server *srv, const char *url, char *bound, size_t bound_len)
+{
+    if (srv == NULL || url == NULL || atomic_load(&srv->closed))
+        return FERRY_INVALID_ARGUMENT;
+    nng_listener l;
+    int rv = nng_listen(srv->sock, url, &l, 0);
+    if (rv != 0) {
+        ferryi_log(FERRYI_LOG_ERROR, "server", "cannot listen on %s: %s", url, nng_strerror(rv));
+        return rv == NNG_EADDRINUSE ? FERRY_ALREADY_EXISTS
+               : rv == NNG_ENOMEM   ? FERRY_RESOURCE_EXHAUSTED
+               : rv == NNG_EPERM    ? FERRY_PERMISSION_DENIED
+                                    : FERRY_INVALID_ARGUMENT;
+    }
+    if (bound != NULL && bound_len > 0)
+        bound_url(l, url, bound, bound_len);
+    if (!srv->serving) {
+        srv->serving = 1;
+        for (unsigned i = 0; i < srv->n_ctx; i++)
+            start_recv(&srv->ctxs[i]);
+    }
+    ferryi_log(FERRYI_LOG_INFO, "server", "listening on %s", url);
+    return FERRY_OK;
+}
+
+void ferry_server_shutdown(ferry_server *srv, uint32_t grace_ms)
+{
+    if (srv == NULL)
+        return;
+    pthread_mutex_lock(&srv->mu);
+    if (srv->shut_down) {
+        pthread_mutex_unlock(&srv->mu);
+        return;
+    }
+    srv->shut_down = 1;
+    atomic_store(&srv->draining, 1);
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += grace_ms / 1000u;
+    until.tv_nsec += (long)(grace_ms % 1000u) * 1000000L;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
+    while (srv->working > 0) {
+        if (pthread_cond_timedwait(&srv->idle, &srv->mu, &until) == ETIMEDOUT)
+            break;
+    }
+    if (srv->working > 0)
+        ferryi_log(FERRYI_LOG_WARN, "server",
+                   "%u calls still running after the %u ms grace period; their replies are "
+                   "dropped",
+                   srv->working, grace_ms);
+    pthread_mutex_unlock(&srv->mu);
+
+    /* Closing the socket fails every pending receive and send; handlers still
+     * running finish on their workers and their sends fail. */
+    atomic_store(&srv->closed, 1);
+    if (srv->sock_open)
+        nng_close(srv->sock);
+    if (srv->wq_started) {
+        ferryi_workq_stop(&srv->wq);
+        srv->wq_started = 0;
+    }
+    for (unsigned i = 0; i < srv->n_ctx; i++)
+        nng_aio_stop(srv->ctxs[i].aio);
+}
+
+void ferry_server_free(ferry_server *srv)
+{
+    if (srv == NULL)
+        return;
+    ferry_server_shutdown(srv, 0);
+    for (unsigned i = 0; i < srv->n_ctx; i++) {
+        srv_ctx *c = &srv->ctxs[i];
+        nng_aio_free(c->aio);
+        if (c->req != NULL)
+            nng_msg_free(c->req);
+        ferryi_arena_fini(&c->call.arena);
+    }
+    free(srv->ctxs);
+    ferryi_registry_fini(&srv->reg);
+    pthread_mutex_destroy(&srv->mu);
+    pthread_cond_destroy(&srv->idle);
+    free(srv);
+}
+
+void ferry_server_get_counters(ferry_server *srv, ferry_server_counters *out)
+{
+    out->received = atomic_load(&srv->received);
+    out->handled = atomic_load(&srv->handled);
+    out->rejected = atomic_load(&srv->rejected);
+    out->replies_sent = atomic_load(&srv->replies_sent);
+    out->connections = atomic_load(&srv->connections);
+}
