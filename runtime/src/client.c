@@ -47,7 +47,7 @@ typedef struct slot {
     uint64_t call_id;
     uint64_t deadline_at; /* monotonic ms */
     uint32_t deadline_ms;
-    int connected_at_send; /* a connection was up when the call started */
+    uint32_t send_wait_ms; /* how long the request may wait to be sent */
     int disconnected;      /* its connection dropped while awaiting the reply */
     struct slot *next_free;
     struct slot *next_all;
@@ -67,6 +67,8 @@ struct client {
     atomic_uint_fast32_t server_max; /* the server's request limit, once it told us */
     atomic_uint_fast64_t next_call_id;
     atomic_int pipes;
+    atomic_int ever_connected; /* a connection has been up at least once */
+    int wait_for_ready;
 
     pthread_mutex_t mu;
     slot *free_slots;
@@ -228,9 +230,7 @@ static void slot_cb(void *arg)
             nng_msg_free(m);
             if (rv == NNG_ETIMEDOUT && atomic_load(&cl->pipes) == 0)
                 return fail(s, FERRY_UNAVAILABLE, "no connection to %s within %u ms", cl->url,
-                            s->connected_at_send ? s->deadline_ms
-                            : cl->connect_timeout_ms < s->deadline_ms ? cl->connect_timeout_ms
-                                                                      : s->deadline_ms);
+                            s->send_wait_ms);
             if (rv == NNG_ETIMEDOUT)
                 return fail(s, FERRY_DEADLINE_EXCEEDED, "request to %s not sent within %u ms",
                             cl->url, s->deadline_ms);
@@ -265,6 +265,7 @@ static void pipe_cb(nng_pipe p, nng_pipe_ev ev, void *arg)
     (void)p;
     if (ev == NNG_PIPE_EV_ADD_POST) {
         atomic_fetch_add(&cl->pipes, 1);
+        atomic_store(&cl->ever_connected, 1);
         ferryi_log(FERRYI_LOG_DEBUG, "client", "connected to %s", cl->url);
         return;
     }
@@ -343,6 +344,13 @@ static ferry_status start_call(client *cl, const ferry_method *m, const Protobuf
         return FERRY_RESOURCE_EXHAUSTED;
     }
 
+    int connected = atomic_load(&cl->pipes) > 0;
+    if (!connected && atomic_load(&cl->ever_connected) && !cl->wait_for_ready) {
+        snprintf(info->message, sizeof info->message,
+                 "connection to %s is down; reconnecting in the background", cl->url);
+        return FERRY_UNAVAILABLE;
+    }
+
     nng_msg *msg = NULL;
     if (nng_msg_alloc(&msg, size) != 0) {
         snprintf(info->message, sizeof info->message, "out of memory for a %zu-byte request",
@@ -363,14 +371,13 @@ static ferry_status start_call(client *cl, const ferry_method *m, const Protobuf
     s->deadline_ms = deadline;
     s->deadline_at = ferryi_now_ms() + deadline;
     s->disconnected = 0;
-    s->connected_at_send = atomic_load(&cl->pipes) > 0;
     s->ph = SLOT_SEND;
     busy_add(cl, s);
 
-    nng_duration send_wait = (nng_duration)deadline;
-    if (!s->connected_at_send && cl->connect_timeout_ms < deadline)
-        send_wait = (nng_duration)cl->connect_timeout_ms;
-    nng_aio_set_timeout(s->aio, send_wait);
+    s->send_wait_ms = deadline;
+    if (!connected && !cl->wait_for_ready && cl->connect_timeout_ms < deadline)
+        s->send_wait_ms = cl->connect_timeout_ms;
+    nng_aio_set_timeout(s->aio, (nng_duration)s->send_wait_ms);
     nng_aio_set_msg(s->aio, msg);
     nng_ctx_send(s->ctx, s->aio);
     return FERRY_OK;
@@ -492,6 +499,7 @@ ferry_status ferry_client_open(ferry_channel **out, const char *url, const ferry
     cl->connect_timeout_ms = o.connect_timeout_ms ? o.connect_timeout_ms
                                                   : DEFAULT_CONNECT_TIMEOUT_MS;
     cl->max_message = o.max_message ? o.max_message : FERRY_DEFAULT_MAX_MESSAGE;
+    cl->wait_for_ready = o.wait_for_ready;
     /* Call ids start at a random point so two runs of a client differ. */
     uint64_t seed = ferryi_now_us() ^ ((uint64_t)(uintptr_t)cl << 16);
     atomic_store(&cl->next_call_id, (seed & 0xffffffffffffull) + 1);

@@ -113,9 +113,14 @@ typedef struct ferry_client_opts {
     const char *client_name;      /* sent in every request; default: "ferry-client" */
     const char *client_version;   /* default: the ferry version */
     uint32_t default_deadline_ms; /* 0 = FERRY_DEFAULT_DEADLINE_MS */
-    /* How long a call waits for a connection when none is up before it fails
-     * with FERRY_UNAVAILABLE (bounded by its deadline). 0 = 1000 ms. */
+    /* How long a call waits for the first connection before it fails with
+     * FERRY_UNAVAILABLE (bounded by its deadline). 0 = 1000 ms. */
     uint32_t connect_timeout_ms;
+    /* Once a connection has been up and is lost, calls fail at once with
+     * FERRY_UNAVAILABLE until nng reconnects ("fail fast"), so fallbacks and
+     * retries act without delay. Nonzero: calls wait for the connection up
+     * to their deadline instead. */
+    int wait_for_ready;
     size_t max_message;           /* request and reply limit; 0 = FERRY_DEFAULT_MAX_MESSAGE */
 } ferry_client_opts;
 
