@@ -328,6 +328,7 @@ static ferry_status start_call(client *cl, const ferry_method *m, const Protobuf
     h.n_metadata = n_md;
     h.metadata = n_md > 0 ? mdp : NULL;
     h.method_id = m->opts.id;
+    h.max_reply = cl->max_message > UINT32_MAX ? UINT32_MAX : (uint32_t)cl->max_message;
 
     size_t size = ferryi_frame_size(&h.base, req);
     size_t limit = cl->max_message;

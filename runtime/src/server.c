@@ -47,6 +47,7 @@ typedef struct srv_ctx {
     nng_msg *req; /* the request being handled; the frame points into it */
     ferryi_frame frame;
     uint64_t call_id;
+    size_t max_reply; /* the client's reply limit, or the server's */
     ferry_call call;
 } srv_ctx;
 
@@ -97,10 +98,10 @@ static void send_reply(srv_ctx *c, ferry_status st, const char *msg, const Proto
     h.max_request = (uint32_t)srv->max_message;
 
     size_t size = ferryi_frame_size(&h.base, st == FERRY_OK ? body : NULL);
-    if (st == FERRY_OK && (size == 0 || size > srv->max_message)) {
+    if (st == FERRY_OK && (size == 0 || size > c->max_reply)) {
         /* The client would drop an oversized reply and its connection with it. */
-        snprintf(why, sizeof why, "reply of %zu bytes exceeds the limit of %zu bytes", size,
-                 srv->max_message);
+        snprintf(why, sizeof why, "reply of %zu bytes exceeds the %s limit of %zu bytes", size,
+                 c->max_reply < srv->max_message ? "client's" : "server's", c->max_reply);
         h.status = FERRY_RESOURCE_EXHAUSTED;
         h.message = why;
         body = NULL;
@@ -190,6 +191,7 @@ static void handle_request(srv_ctx *c, nng_msg *msg)
 
     c->req = msg;
     c->call_id = 0;
+    c->max_reply = srv->max_message;
     ferryi_call_init(&c->call, NULL, NULL);
 
     ferry_status st = ferryi_frame_split(nng_msg_body(msg), nng_msg_len(msg), FERRYI_KIND_REQUEST,
@@ -201,6 +203,8 @@ static void handle_request(srv_ctx *c, nng_msg *msg)
     if (st != FERRY_OK)
         return reject(c, st, why);
     c->call_id = h->call_id;
+    if (h->max_reply != 0 && h->max_reply < c->max_reply)
+        c->max_reply = h->max_reply;
 
     if (atomic_load(&srv->draining))
         return reject(c, FERRY_UNAVAILABLE, "server is shutting down");

@@ -1,0 +1,181 @@
+/* probe.c - the probe service's handlers and the servers, URLs and raw
+ * sockets the runtime tests share. */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <nng/nng.h>
+#include <nng/protocol/reqrep0/req.h>
+
+#include "probe.h"
+
+extern char **environ;
+
+atomic_uint_fast64_t probe_calls;
+
+static void sleep_ms(uint32_t ms)
+{
+    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+        ;
+}
+
+static ferry_status echo(void *user, ferry_call *call, const Ferrytest__V1__EchoRequest *req,
+                         Ferrytest__V1__EchoReply *resp)
+{
+    (void)user;
+    resp->seq = atomic_fetch_add(&probe_calls, 1) + 1;
+    if (req->sleep_ms > 0)
+        sleep_ms(req->sleep_ms);
+    if (req->fail_status != 0)
+        return ferry_call_fail(call, (ferry_status)req->fail_status, "%s", req->fail_message);
+    resp->text = ferry_call_strdup(call, req->text);
+    if (req->reply_bytes > 0) {
+        resp->payload.data = ferry_call_alloc(call, req->reply_bytes);
+        if (resp->payload.data == NULL)
+            return FERRY_RESOURCE_EXHAUSTED;
+        memset(resp->payload.data, 'r', req->reply_bytes);
+        resp->payload.len = req->reply_bytes;
+    } else {
+        resp->payload = req->payload; /* the request lives until the reply is sent */
+    }
+    resp->remaining_ms = ferry_call_remaining_ms(call);
+    resp->client_name = (char *)ferry_call_client_name(call);
+    resp->client_version = (char *)ferry_call_client_version(call);
+    resp->api_version = ferry_call_api_version(call);
+    if (req->n_md_keys > 0) {
+        resp->md_values = ferry_call_alloc(call, req->n_md_keys * sizeof(char *));
+        for (size_t i = 0; i < req->n_md_keys; i++) {
+            size_t len = 0;
+            const uint8_t *v = ferry_call_metadata(call, req->md_keys[i], &len);
+            char *s = ferry_call_alloc(call, len + 1);
+            if (v != NULL)
+                memcpy(s, v, len);
+            s[v != NULL ? len : 0] = '\0';
+            resp->md_values[i] = s;
+        }
+        resp->n_md_values = req->n_md_keys;
+    }
+    return FERRY_OK;
+}
+
+const ferrytest_v1_probe_handlers probe_handlers = {
+    .echo = echo,
+    .missing = NULL,
+};
+
+char *probe_ipc_url(void)
+{
+    const char *tmp = getenv("TMPDIR");
+    char dir[256];
+    snprintf(dir, sizeof dir, "%s/ferry-test-XXXXXX", tmp != NULL && *tmp ? tmp : "/tmp");
+    assert_non_null(mkdtemp(dir));
+    char *url = malloc(320);
+    assert_non_null(url);
+    snprintf(url, 320, "ipc://%s/probe.sock", dir);
+    return url;
+}
+
+void probe_url_free(char *url)
+{
+    if (url == NULL)
+        return;
+    if (strncmp(url, "ipc://", 6) == 0) {
+        char *path = url + 6;
+        unlink(path);
+        char *slash = strrchr(path, '/');
+        if (slash != NULL) {
+            *slash = '\0';
+            rmdir(path);
+        }
+    }
+    free(url);
+}
+
+ferry_server *probe_serve(const char *url, unsigned workers, char *bound, size_t bound_len)
+{
+    ferry_server *srv = NULL;
+    ferry_server_opts o = {.workers = workers};
+    assert_int_equal(ferry_server_new(&srv, &o), FERRY_OK);
+    assert_int_equal(ferrytest_v1_probe_register(srv, &probe_handlers, NULL), FERRY_OK);
+    assert_int_equal(ferry_server_listen(srv, url, bound, bound_len), FERRY_OK);
+    return srv;
+}
+
+pid_t probe_spawn(const char *url, char *bound, size_t bound_len)
+{
+    int fds[2];
+    assert_int_equal(pipe(fds), 0);
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, fds[1], STDOUT_FILENO);
+    posix_spawn_file_actions_addclose(&fa, fds[0]);
+    char *argv[] = {(char *)PROBE_SERVER_PATH, (char *)url, NULL};
+    pid_t pid;
+    assert_int_equal(posix_spawn(&pid, PROBE_SERVER_PATH, &fa, NULL, argv, environ), 0);
+    posix_spawn_file_actions_destroy(&fa);
+    close(fds[1]);
+
+    /* Wait (bounded) for "listening URL\n". */
+    char line[512];
+    size_t n = 0;
+    struct pollfd p = {.fd = fds[0], .events = POLLIN};
+    while (n < sizeof line - 1 && memchr(line, '\n', n) == NULL) {
+        if (poll(&p, 1, 20000) <= 0)
+            break;
+        ssize_t r = read(fds[0], line + n, sizeof line - 1 - n);
+        if (r <= 0)
+            break;
+        n += (size_t)r;
+    }
+    close(fds[0]);
+    line[n] = '\0';
+    char *nl = strchr(line, '\n');
+    if (nl == NULL || strncmp(line, "listening ", 10) != 0) {
+        probe_kill(pid);
+        fail_msg("probe-server did not start: '%s'", line);
+    }
+    *nl = '\0';
+    snprintf(bound, bound_len, "%s", line + 10);
+    return pid;
+}
+
+void probe_kill(pid_t pid)
+{
+    kill(pid, SIGKILL);
+    while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+        ;
+}
+
+size_t probe_raw_call(const char *url, const void *buf, size_t len, void **reply, int ms)
+{
+    nng_socket s;
+    *reply = NULL;
+    assert_int_equal(nng_req0_open(&s), 0);
+    nng_socket_set_ms(s, NNG_OPT_REQ_RESENDTIME, NNG_DURATION_INFINITE);
+    nng_socket_set_ms(s, NNG_OPT_RECVTIMEO, ms);
+    nng_socket_set_ms(s, NNG_OPT_SENDTIMEO, ms);
+    assert_int_equal(nng_dial(s, url, NULL, 0), 0);
+    size_t got = 0;
+    if (nng_send(s, (void *)buf, len, 0) == 0) {
+        void *r = NULL;
+        if (nng_recv(s, &r, &got, NNG_FLAG_ALLOC) == 0) {
+            *reply = malloc(got ? got : 1);
+            memcpy(*reply, r, got);
+            nng_free(r, got);
+        }
+    }
+    nng_close(s);
+    return got;
+}

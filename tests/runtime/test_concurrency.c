@@ -1,0 +1,91 @@
+/* test_concurrency.c - many threads share one channel with many calls in
+ * flight, and every caller gets its own answer. */
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "probe.h"
+
+enum { THREADS = 16, CALLS = 250 };
+
+typedef struct worker {
+    pthread_t thread;
+    ferry_channel *ch;
+    int id;
+    int ok;
+} worker;
+
+static void *worker_main(void *arg)
+{
+    worker *w = arg;
+    for (int i = 0; i < CALLS; i++) {
+        char text[64];
+        snprintf(text, sizeof text, "thread %d call %d", w->id, i);
+        Ferrytest__V1__EchoRequest req = FERRYTEST__V1__ECHO_REQUEST__INIT;
+        req.text = text;
+        req.payload.data = (uint8_t *)text;
+        req.payload.len = strlen(text);
+        ferry_call_opts opts = {.deadline_ms = 60000};
+        Ferrytest__V1__EchoReply *resp = NULL;
+        if (ferrytest_v1_probe_echo(w->ch, &req, &resp, &opts) == FERRY_OK &&
+            strcmp(resp->text, text) == 0 && resp->payload.len == strlen(text) &&
+            memcmp(resp->payload.data, text, resp->payload.len) == 0)
+            w->ok++;
+        if (resp != NULL)
+            ferry_message_free(&resp->base);
+    }
+    return NULL;
+}
+
+static void many_callers(const char *listen_url)
+{
+    char bound[256];
+    ferry_server *srv = probe_serve(listen_url, 4, bound, sizeof bound);
+    ferry_channel *ch = NULL;
+    assert_int_equal(ferry_client_open(&ch, bound, NULL), FERRY_OK);
+    worker w[THREADS];
+    for (int i = 0; i < THREADS; i++) {
+        w[i] = (worker){.ch = ch, .id = i};
+        assert_int_equal(pthread_create(&w[i].thread, NULL, worker_main, &w[i]), 0);
+    }
+    for (int i = 0; i < THREADS; i++) {
+        pthread_join(w[i].thread, NULL);
+        assert_int_equal(w[i].ok, CALLS);
+    }
+    ferry_server_counters c;
+    ferry_server_get_counters(srv, &c);
+    assert_int_equal(c.handled, THREADS * CALLS);
+    assert_int_equal(c.rejected, 0);
+    ferry_channel_close(ch);
+    ferry_server_free(srv);
+}
+
+static void test_many_callers_ipc(void **state)
+{
+    (void)state;
+    char *url = probe_ipc_url();
+    many_callers(url);
+    probe_url_free(url);
+}
+
+static void test_many_callers_tcp(void **state)
+{
+    (void)state;
+    many_callers("tcp://127.0.0.1:0");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_many_callers_ipc),
+        cmocka_unit_test(test_many_callers_tcp),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,139 @@
+/* test_limits.c - size limits hold on both sides: an oversized request fails
+ * at the client in at most one round trip, and never turns into nng's
+ * reconnect-and-resend loop; an oversized reply becomes a clear error. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cmocka.h>
+
+#include "probe.h"
+
+static ferry_server *serve_with_limit(const char *url, size_t max, char *bound, size_t len)
+{
+    ferry_server *srv = NULL;
+    ferry_server_opts o = {.workers = 2, .max_message = max};
+    assert_int_equal(ferry_server_new(&srv, &o), FERRY_OK);
+    assert_int_equal(ferrytest_v1_probe_register(srv, &probe_handlers, NULL), FERRY_OK);
+    assert_int_equal(ferry_server_listen(srv, url, bound, len), FERRY_OK);
+    return srv;
+}
+
+static ferry_status echo_bytes(ferry_channel *ch, size_t n, uint32_t reply_bytes,
+                               ferry_call_info *info)
+{
+    uint8_t *payload = calloc(1, n ? n : 1);
+    Ferrytest__V1__EchoRequest req = FERRYTEST__V1__ECHO_REQUEST__INIT;
+    req.payload.data = payload;
+    req.payload.len = n;
+    req.reply_bytes = reply_bytes;
+    ferry_call_opts opts = {.deadline_ms = 20000, .info = info};
+    Ferrytest__V1__EchoReply *resp = NULL;
+    ferry_status st = ferrytest_v1_probe_echo(ch, &req, &resp, &opts);
+    if (resp != NULL)
+        ferry_message_free(&resp->base);
+    free(payload);
+    return st;
+}
+
+/* Client and server agree on the limit: the client refuses locally. */
+static void test_oversized_request_refused_locally(void **state)
+{
+    (void)state;
+    char *url = probe_ipc_url();
+    char bound[256];
+    ferry_server *srv = serve_with_limit(url, 64 * 1024, bound, sizeof bound);
+    ferry_channel *ch = NULL;
+    ferry_client_opts co = {.max_message = 64 * 1024};
+    assert_int_equal(ferry_client_open(&ch, bound, &co), FERRY_OK);
+
+    ferry_call_info info;
+    assert_int_equal(echo_bytes(ch, 100 * 1024, 0, &info), FERRY_RESOURCE_EXHAUSTED);
+    assert_non_null(strstr(info.message, "exceeds this client's limit of 65536 bytes"));
+    ferry_server_counters c;
+    ferry_server_get_counters(srv, &c);
+    assert_int_equal(c.received, 0); /* zero round trips */
+
+    assert_int_equal(echo_bytes(ch, 1000, 0, &info), FERRY_OK);
+    ferry_channel_close(ch);
+    ferry_server_free(srv);
+    probe_url_free(url);
+}
+
+/* The server's limit is smaller than the client's: the first oversized call
+ * fails in one round trip, nng does not resend it in a loop, and once the
+ * client has heard the server's limit it refuses locally. */
+static void test_oversized_request_no_resend_loop(void **state)
+{
+    (void)state;
+    char bound[256];
+    ferry_server *srv = serve_with_limit("tcp://127.0.0.1:0", 8 * 1024, bound, sizeof bound);
+    ferry_channel *ch = NULL;
+    assert_int_equal(ferry_client_open(&ch, bound, NULL), FERRY_OK);
+
+    ferry_call_info info;
+    ferry_status st = echo_bytes(ch, 16 * 1024, 0, &info);
+    assert_int_equal(st, FERRY_UNAVAILABLE); /* not a timeout */
+    assert_non_null(strstr(info.message, "size limit"));
+
+    /* Give a resend loop, were there one, time to show itself. */
+    struct timespec ts = {.tv_sec = 1, .tv_nsec = 500000000L};
+    nanosleep(&ts, NULL);
+    ferry_server_counters c;
+    ferry_server_get_counters(srv, &c);
+    assert_int_equal(c.received, 0);
+    assert_true(c.connections <= 3); /* the first, and at most two reconnects */
+
+    /* The client reconnects; a small call works and teaches it the limit. */
+    for (int i = 0; i < 200 && (st = echo_bytes(ch, 100, 0, &info)) == FERRY_UNAVAILABLE; i++) {
+        struct timespec wait = {.tv_sec = 0, .tv_nsec = 50000000L};
+        nanosleep(&wait, NULL);
+    }
+    assert_int_equal(st, FERRY_OK);
+    assert_int_equal(echo_bytes(ch, 16 * 1024, 0, &info), FERRY_RESOURCE_EXHAUSTED);
+    assert_non_null(strstr(info.message, "the server's limit of 8192 bytes"));
+
+    ferry_channel_close(ch);
+    ferry_server_free(srv);
+}
+
+static void test_oversized_reply(void **state)
+{
+    (void)state;
+    char *url = probe_ipc_url();
+    char bound[256];
+    ferry_server *srv = serve_with_limit(url, 64 * 1024, bound, sizeof bound);
+    ferry_channel *ch = NULL;
+    ferry_client_opts co = {.max_message = 16 * 1024};
+    assert_int_equal(ferry_client_open(&ch, bound, &co), FERRY_OK);
+    ferry_call_info info;
+
+    /* Larger than the client accepts: the server refuses to send it. */
+    assert_int_equal(echo_bytes(ch, 0, 32 * 1024, &info), FERRY_RESOURCE_EXHAUSTED);
+    assert_non_null(strstr(info.message, "client's limit"));
+    /* Larger than the server sends. */
+    ferry_channel_close(ch);
+    assert_int_equal(ferry_client_open(&ch, bound, NULL), FERRY_OK);
+    assert_int_equal(echo_bytes(ch, 0, 100 * 1024, &info), FERRY_RESOURCE_EXHAUSTED);
+    assert_non_null(strstr(info.message, "server's limit"));
+    /* The connection survived both. */
+    assert_int_equal(echo_bytes(ch, 0, 1024, &info), FERRY_OK);
+
+    ferry_channel_close(ch);
+    ferry_server_free(srv);
+    probe_url_free(url);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_oversized_request_refused_locally),
+        cmocka_unit_test(test_oversized_request_no_resend_loop),
+        cmocka_unit_test(test_oversized_reply),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
