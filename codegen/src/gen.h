@@ -1,0 +1,62 @@
+/* gen.h - the backends. gen_header.c and gen_source.c write the skeletons
+ * of <stem>.ferry.h and <stem>.ferry.c; for each service they call the
+ * construct backends, each of which writes its declarations into the
+ * header and its definitions into the source:
+ *   gen_desc.c    the service descriptor, method enum and method table
+ *   gen_server.c  the handler table, invoke glue, impl and register
+ *   gen_client.c  the sync and async client functions
+ *   gen_local.c   the local binding */
+#ifndef FCG_GEN_H
+#define FCG_GEN_H
+
+#include "ferry/ferry.h"
+
+#include "model.h"
+#include "out.h"
+
+/* The ABI of the descriptor structs this generator writes for; generated
+ * code checks it against the runtime's FERRY_ABI_VERSION. */
+#define FCG_ABI_VERSION 1
+
+/* The name and version written into every generated file. The generator
+ * shares its version with the runtime it writes for. */
+#define FCG_GENERATOR "protoc-gen-ferry " FERRY_VERSION_STRING
+
+/* Whole files. */
+void fcg_gen_header(fcg_out *o, const fcg_file *f);
+void fcg_gen_source(fcg_out *o, const fcg_file *f);
+
+/* Shared by the skeletons: the first comment of a generated file. */
+void fcg_gen_banner(fcg_out *o, const fcg_file *f, const char *about);
+/* A section banner within a service: "/" "* ---- server side ---- *" "/". */
+void fcg_gen_section(fcg_out *o, const char *title);
+/* `s` as a C string literal, written into the scratch printer `tmp` (which
+ * the caller initialises and finalises) for use in a line of `o`; returns
+ * tmp's text, valid until tmp's next use. Marks `o` failed when tmp ran out
+ * of memory. */
+const char *fcg_gen_literal(fcg_out *o, fcg_out *tmp, const char *s);
+
+/* A head and parameters for fcg_out_params(), formatted one by one:
+ *   fcg_strs p = {0};
+ *   fcg_strs_add(&p, "ferry_status %s(", fn);
+ *   fcg_strs_add(&p, "const %s *req", type);
+ *   fcg_gen_params(o, &p, ");\n");  -- writes, then frees p */
+typedef struct fcg_strs {
+    char *v[8];
+    size_t n;
+    int failed;
+} fcg_strs;
+
+void fcg_strs_add(fcg_strs *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void fcg_gen_params(fcg_out *o, fcg_strs *s, const char *tail);
+
+void fcg_desc_declare(fcg_out *o, const fcg_service *svc);
+void fcg_desc_define(fcg_out *o, const fcg_service *svc);
+void fcg_server_declare(fcg_out *o, const fcg_service *svc);
+void fcg_server_define(fcg_out *o, const fcg_service *svc);
+void fcg_client_declare(fcg_out *o, const fcg_service *svc);
+void fcg_client_define(fcg_out *o, const fcg_service *svc);
+void fcg_local_declare(fcg_out *o, const fcg_service *svc);
+void fcg_local_define(fcg_out *o, const fcg_service *svc);
+
+#endif /* FCG_GEN_H */

@@ -1,0 +1,35 @@
+/* symbols.h - every C name the generated code declares, checked for
+ * collisions: two proto names can mangle to one C name ("GetItem" and
+ * "get_item", service "StockItem" and service "Stock" + method "ItemGet"),
+ * which would otherwise surface as a compile error in generated code. */
+#ifndef FCG_SYMBOLS_H
+#define FCG_SYMBOLS_H
+
+#include <stddef.h>
+
+#include "diag.h"
+#include "model.h"
+
+typedef struct fcg_symbol fcg_symbol;
+
+typedef struct fcg_symbols {
+    fcg_symbol *v;
+    size_t n;
+    size_t cap;
+    int failed; /* out of memory: the check is incomplete */
+} fcg_symbols;
+
+void fcg_symbols_init(fcg_symbols *s);
+void fcg_symbols_fini(fcg_symbols *s);
+
+/* Records the names `svc` generates: functions, types, constants and
+ * file-local statics at file scope, enum and struct tags in their own name
+ * space, and handler table members within their struct. `file` names the
+ * .proto in messages; the lines come from the model. */
+void fcg_symbols_add_service(fcg_symbols *s, const fcg_service *svc, const char *file);
+
+/* Reports each name recorded more than once, at every declaration after the
+ * first. Returns 0 when all names are distinct. */
+int fcg_symbols_check(fcg_symbols *s, fcg_diag *d);
+
+#endif /* FCG_SYMBOLS_H */
