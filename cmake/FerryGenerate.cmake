@@ -1,23 +1,42 @@
-# ferry_generate(): turn .proto files with services into a C library target.
+# ferry_generate(): turn .proto files into a C library target.
 #
 #   ferry_generate(TARGET inventory_v1
 #                  PROTOS idl/examples/inventory/v1/inventory.proto
 #                  [PROTO_ROOT idl]             # the -I root the PROTOS are named from
 #                  [IMPORT_DIRS dir ...]        # more -I directories
-#                  [OUTPUT_DIR dir]             # default: ${CMAKE_CURRENT_BINARY_DIR}/<TARGET>
-#                  [MOCK])                      # also build <TARGET>_mock from .ferry-mock.c
+#                  [OUTPUT_DIR dir])            # default: ${CMAKE_CURRENT_BINARY_DIR}/<TARGET>
 #
-# For each file it runs protoc with protoc-c (<name>.pb-c.h/.c) and
-# protoc-gen-ferry (<name>.ferry.h/.c; with MOCK also <name>.ferry-mock.h/.c),
-# and builds a static library TARGET from the results, linked to libferry.
-# Outputs keep the path of the .proto below PROTO_ROOT, so a file that imports
-# "inventory/v1/inventory.proto" includes "inventory/v1/inventory.pb-c.h".
-# ferry's own IDL (ferry/options.proto) is always on the import path.
+# For each file it runs protoc with protoc-c (<name>.pb-c.h/.c) and, when the
+# file declares a service, protoc-gen-ferry (<name>.ferry.h/.c); a file of
+# messages only gets protoc-c's output alone. It builds a static library
+# TARGET from the results, linked to libferry. Outputs keep the path of the
+# .proto below PROTO_ROOT, so a file that imports "inventory/v1/inventory.proto"
+# includes "inventory/v1/inventory.pb-c.h". ferry's own IDL
+# (ferry/options.proto) is always on the import path. Editing a .proto, or any
+# file it imports, regenerates it.
 
 set(FERRY_IDL_DIR ${CMAKE_CURRENT_LIST_DIR}/../idl CACHE INTERNAL "ferry's own .proto files")
 
+# Sets out_var to TRUE when the .proto at `path` declares a service. Comments
+# and string literals are blanked first, in one left-to-right pass so that a
+# quote inside a comment or "//" inside a string cannot confuse it.
+function(_ferry_proto_has_service path out_var)
+  file(READ "${path}" text)
+  string(REGEX REPLACE
+         "//[^\n]*|/\\*([^*]|\\*+[^*/])*\\*+/|\"([^\"\\\\\n]|\\\\.)*\"|'([^'\\\\\n]|\\\\.)*'"
+         " " text "${text}")
+  if(text MATCHES "(^|[^A-Za-z0-9_.])service[ \t\r\n]+[A-Za-z_][A-Za-z0-9_]*[ \t\r\n]*{")
+    set(${out_var} TRUE PARENT_SCOPE)
+  else()
+    set(${out_var} FALSE PARENT_SCOPE)
+  endif()
+endfunction()
+
 function(ferry_generate)
-  cmake_parse_arguments(FG "MOCK" "TARGET;PROTO_ROOT;OUTPUT_DIR" "PROTOS;IMPORT_DIRS" ${ARGN})
+  cmake_parse_arguments(FG "" "TARGET;PROTO_ROOT;OUTPUT_DIR" "PROTOS;IMPORT_DIRS" ${ARGN})
+  if(FG_UNPARSED_ARGUMENTS)
+    message(FATAL_ERROR "ferry_generate(${FG_TARGET}): unknown arguments ${FG_UNPARSED_ARGUMENTS}")
+  endif()
   if(NOT FG_TARGET)
     message(FATAL_ERROR "ferry_generate: TARGET is required")
   endif()
@@ -31,6 +50,8 @@ function(ferry_generate)
   if(NOT FG_OUTPUT_DIR)
     set(FG_OUTPUT_DIR ${CMAKE_CURRENT_BINARY_DIR}/${FG_TARGET})
   endif()
+  get_filename_component(FG_OUTPUT_DIR ${FG_OUTPUT_DIR} ABSOLUTE BASE_DIR ${CMAKE_CURRENT_BINARY_DIR})
+  set(depdir ${CMAKE_CURRENT_BINARY_DIR}/${FG_TARGET}.deps)
 
   if(TARGET protoc-gen-ferry)
     set(plugin $<TARGET_FILE:protoc-gen-ferry>)
@@ -49,7 +70,6 @@ function(ferry_generate)
   list(APPEND includes -I${FERRY_IDL_DIR} -I${FERRY_PROTOBUF_INCLUDE})
 
   set(sources "")
-  set(mock_sources "")
   foreach(proto ${FG_PROTOS})
     get_filename_component(abs ${proto} ABSOLUTE)
     file(RELATIVE_PATH rel ${FG_PROTO_ROOT} ${abs})
@@ -57,25 +77,33 @@ function(ferry_generate)
       message(FATAL_ERROR "ferry_generate(${FG_TARGET}): ${proto} is not below PROTO_ROOT ${FG_PROTO_ROOT}")
     endif()
     string(REGEX REPLACE "\\.proto$" "" stem ${rel})
-    set(outs ${FG_OUTPUT_DIR}/${stem}.pb-c.c ${FG_OUTPUT_DIR}/${stem}.pb-c.h
-             ${FG_OUTPUT_DIR}/${stem}.ferry.c ${FG_OUTPUT_DIR}/${stem}.ferry.h)
-    set(ferry_out ${FG_OUTPUT_DIR})
-    if(FG_MOCK)
-      list(APPEND outs ${FG_OUTPUT_DIR}/${stem}.ferry-mock.c ${FG_OUTPUT_DIR}/${stem}.ferry-mock.h)
-      set(ferry_out "mock:${FG_OUTPUT_DIR}")
-      list(APPEND mock_sources ${FG_OUTPUT_DIR}/${stem}.ferry-mock.c)
+    set(depfile ${depdir}/${stem}.d)
+    get_filename_component(depfile_dir ${depfile} DIRECTORY)
+    # Whether a file has services decides its outputs, so re-run CMake when
+    # it changes.
+    set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${abs})
+    _ferry_proto_has_service(${abs} has_service)
+
+    set(outs ${FG_OUTPUT_DIR}/${stem}.pb-c.c ${FG_OUTPUT_DIR}/${stem}.pb-c.h)
+    list(APPEND sources ${FG_OUTPUT_DIR}/${stem}.pb-c.c)
+    set(ferry_args "")
+    if(has_service)
+      list(APPEND outs ${FG_OUTPUT_DIR}/${stem}.ferry.c ${FG_OUTPUT_DIR}/${stem}.ferry.h)
+      list(APPEND sources ${FG_OUTPUT_DIR}/${stem}.ferry.c)
+      set(ferry_args --plugin=protoc-gen-ferry=${plugin} --ferry_out=${FG_OUTPUT_DIR})
     endif()
     add_custom_command(
       OUTPUT ${outs}
-      COMMAND ${CMAKE_COMMAND} -E make_directory ${FG_OUTPUT_DIR}
+      COMMAND ${CMAKE_COMMAND} -E make_directory ${FG_OUTPUT_DIR} ${depfile_dir}
       COMMAND ${FERRY_PROTOC} ${includes}
               --plugin=protoc-gen-c=${FERRY_PROTOC_GEN_C} --c_out=${FG_OUTPUT_DIR}
-              --plugin=protoc-gen-ferry=${plugin} --ferry_out=${ferry_out}
+              ${ferry_args}
+              --dependency_out=${depfile}
               ${abs}
       DEPENDS ${abs} ${plugin_dep}
+      DEPFILE ${depfile}
       COMMENT "ferry_generate: ${rel}"
       VERBATIM)
-    list(APPEND sources ${FG_OUTPUT_DIR}/${stem}.pb-c.c ${FG_OUTPUT_DIR}/${stem}.ferry.c)
   endforeach()
 
   add_library(${FG_TARGET} STATIC ${sources})
@@ -87,10 +115,4 @@ function(ferry_generate)
       set_source_files_properties(${src} PROPERTIES COMPILE_OPTIONS "${FERRY_WARNINGS}")
     endif()
   endforeach()
-
-  if(FG_MOCK)
-    add_library(${FG_TARGET}_mock STATIC ${mock_sources})
-    target_link_libraries(${FG_TARGET}_mock PUBLIC ${FG_TARGET} PkgConfig::CMOCKA)
-    target_compile_options(${FG_TARGET}_mock PRIVATE ${FERRY_WARNINGS})
-  endif()
 endfunction()
