@@ -5,8 +5,6 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include <cmocka.h>
-
 #include "probe.h"
 
 int main(int argc, char **argv)

@@ -27,7 +27,7 @@ static const uint8_t request_vector[] = {
 
 /* docs/wire.md, "Vector 2: a reply with an error". */
 static const uint8_t reply_vector[] = {
-    0x46, 0x59, 0x01, 0x02, 0x00, 0x00, 0x00, 0x15, /* "FY", v1, reply, H=21 */
+    0x46, 0x59, 0x01, 0x02, 0x00, 0x00, 0x00, 0x16, /* "FY", v1, reply, H=22 */
     0x08, 0x2a,                                     /* call_id 42 */
     0x10, 0x05,                                     /* status 5 (not found) */
     0x1a, 0x0b, 'n', 'o', ' ', 's', 'u', 'c', 'h', ' ', 's', 'k', 'u', /* message */
