@@ -82,6 +82,7 @@ ferry_status ferryi_request_header_decode(const ferryi_frame *f, ProtobufCAlloca
     size_t mlen = strlen(h->method);
     if (mlen == 0 || mlen > FERRYI_METHOD_MAX || strchr(h->method, '/') == NULL) {
         snprintf(why, why_len, "request header names no method of the form package.Service/Method");
+        ferry__wire__request_header__free_unpacked(h, alloc);
         return FERRY_PROTOCOL_ERROR;
     }
     *out = h;

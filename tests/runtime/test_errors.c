@@ -154,7 +154,8 @@ static size_t echo_frame(uint8_t *buf, size_t cap, const uint8_t *body, size_t b
     buf[4] = buf[5] = buf[6] = 0;
     buf[7] = (uint8_t)hlen;
     ferry__wire__request_header__pack(&h, buf + 8);
-    memcpy(buf + 8 + hlen, body, body_len);
+    if (body_len > 0)
+        memcpy(buf + 8 + hlen, body, body_len);
     return 8 + hlen + body_len;
 }
 

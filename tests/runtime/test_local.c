@@ -13,15 +13,16 @@
 
 /* The reply with the fields that describe the transport (who called, time
  * left, sequence) cleared, packed to bytes for comparison. */
-static size_t comparable(Ferrytest__V1__EchoReply *r, uint8_t *buf, size_t cap)
+static size_t comparable(const Ferrytest__V1__EchoReply *r, uint8_t *buf, size_t cap)
 {
-    r->client_name = "";
-    r->client_version = "";
-    r->remaining_ms = 0;
-    r->seq = 0;
-    size_t n = ferrytest__v1__echo_reply__get_packed_size(r);
+    Ferrytest__V1__EchoReply c = *r;
+    c.client_name = "";
+    c.client_version = "";
+    c.remaining_ms = 0;
+    c.seq = 0;
+    size_t n = ferrytest__v1__echo_reply__get_packed_size(&c);
     assert_true(n <= cap);
-    return ferrytest__v1__echo_reply__pack(r, buf);
+    return ferrytest__v1__echo_reply__pack(&c, buf);
 }
 
 static void test_local_matches_remote(void **state)
@@ -69,15 +70,10 @@ static void test_local_matches_remote(void **state)
             assert_int_equal(rn, ln);
             assert_memory_equal(rb, lb, rn);
         }
-        /* comparable() pointed string fields at literals; free the rest. */
-        if (r != NULL) {
-            r->client_name = r->client_version = NULL;
+        if (r != NULL)
             ferry_message_free(&r->base);
-        }
-        if (l != NULL) {
-            l->client_name = l->client_version = NULL;
+        if (l != NULL)
             ferry_message_free(&l->base);
-        }
     }
 
     /* An unimplemented method reads the same both ways. */
