@@ -36,8 +36,14 @@ static void method_doc(fcg_out *o, const fcg_method *m)
         fcg_out_printf(&t, ", deadline %u ms", (unsigned)opts->deadline_ms);
     if (opts->fallback != 0)
         fcg_out_printf(&t, ", fallback: %s", fallback_text(opts->fallback));
-    for (size_t i = 0; i < opts->n_roles; i++)
-        fcg_out_printf(&t, "%s\"%s\"", i == 0 ? ", needs role " : " and ", opts->roles[i]);
+    for (size_t i = 0; i < opts->n_roles; i++) {
+        const char *sep = ", ";
+        if (i == 0)
+            sep = opts->n_roles == 1 ? ", needs role " : ", needs roles ";
+        else if (i + 1 == opts->n_roles)
+            sep = " and ";
+        fcg_out_printf(&t, "%s\"%s\"", sep, opts->roles[i]);
+    }
     if (opts->id != 0)
         fcg_out_printf(&t, ", id %u", (unsigned)opts->id);
     fcg_out_printf(&t, ".\n%s", m->doc != NULL ? m->doc : "");
