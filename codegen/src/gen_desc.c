@@ -2,7 +2,6 @@
  * enum (header), the role lists and the method table (source). Clients and
  * servers route by these; their strings come from the IDL and are written
  * as escaped C literals. */
-#include <stdio.h>
 #include <stdlib.h>
 
 #include "gen.h"
@@ -54,9 +53,14 @@ static void define_roles(fcg_out *o, const fcg_method *m)
         fcg_out_init(&lit[i]);
         params[i] = fcg_gen_literal(o, &lit[i], opts->roles[i]);
     }
-    char head[512];
-    snprintf(head, sizeof head, "static const char *const %s[] = {", m->c.roles);
-    fcg_out_params(o, head, params, opts->n_roles, "};\n");
+    fcg_out head;
+    fcg_out_init(&head);
+    fcg_out_printf(&head, "static const char *const %s[] = {", m->c.roles);
+    if (head.failed)
+        o->failed = 1;
+    else
+        fcg_out_params(o, head.buf, params, opts->n_roles, "};\n");
+    fcg_out_fini(&head);
     for (size_t i = 0; i < opts->n_roles; i++)
         fcg_out_fini(&lit[i]);
     free(lit);
