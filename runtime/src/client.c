@@ -269,7 +269,11 @@ static void pipe_cb(nng_pipe p, nng_pipe_ev ev, void *arg)
         ferryi_log(FERRYI_LOG_DEBUG, "client", "connected to %s", cl->url);
         return;
     }
-    if (atomic_fetch_sub(&cl->pipes, 1) != 1)
+    /* Only pipes that were added are counted down. */
+    int n = atomic_load(&cl->pipes);
+    while (n > 0 && !atomic_compare_exchange_weak(&cl->pipes, &n, n - 1))
+        ;
+    if (n != 1)
         return;
     ferryi_log(FERRYI_LOG_INFO, "client", "connection to %s lost", cl->url);
     /* Fail the calls awaiting replies now rather than resend them blindly.
