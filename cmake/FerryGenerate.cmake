@@ -15,7 +15,11 @@
 # (ferry/options.proto) is always on the import path. Editing a .proto, or any
 # file it imports, regenerates it.
 
-set(FERRY_IDL_DIR ${CMAKE_CURRENT_LIST_DIR}/../idl CACHE INTERNAL "ferry's own .proto files")
+# In ferry's own tree these come from its CMakeLists.txt; an installed ferry
+# sets them in ferryConfig.cmake before including this file.
+if(NOT DEFINED FERRY_IDL_DIR)
+  set(FERRY_IDL_DIR ${CMAKE_CURRENT_LIST_DIR}/../idl)
+endif()
 
 # Sets out_var to TRUE when the .proto at `path` declares a service. Comments
 # and string literals are blanked first, in one left-to-right pass so that a
@@ -53,14 +57,11 @@ function(ferry_generate)
   get_filename_component(FG_OUTPUT_DIR ${FG_OUTPUT_DIR} ABSOLUTE BASE_DIR ${CMAKE_CURRENT_BINARY_DIR})
   set(depdir ${CMAKE_CURRENT_BINARY_DIR}/${FG_TARGET}.deps)
 
-  if(TARGET protoc-gen-ferry)
-    set(plugin $<TARGET_FILE:protoc-gen-ferry>)
-    set(plugin_dep protoc-gen-ferry)
-  else()
-    find_program(FERRY_PLUGIN protoc-gen-ferry REQUIRED)
-    set(plugin ${FERRY_PLUGIN})
-    set(plugin_dep ${FERRY_PLUGIN})
+  if(NOT TARGET ferry::protoc-gen-ferry)
+    message(FATAL_ERROR "ferry_generate: no ferry::protoc-gen-ferry target; use find_package(ferry)")
   endif()
+  set(plugin $<TARGET_FILE:ferry::protoc-gen-ferry>)
+  set(plugin_dep ferry::protoc-gen-ferry)
 
   set(includes -I${FG_PROTO_ROOT})
   foreach(dir ${FG_IMPORT_DIRS})
@@ -108,7 +109,7 @@ function(ferry_generate)
 
   add_library(${FG_TARGET} STATIC ${sources})
   target_include_directories(${FG_TARGET} PUBLIC ${FG_OUTPUT_DIR})
-  target_link_libraries(${FG_TARGET} PUBLIC ferry ferry_idl)
+  target_link_libraries(${FG_TARGET} PUBLIC ferry::ferry ferry::idl)
   # protoc-c's output is not ferry's to fix; ferry's own output must be clean.
   foreach(src ${sources})
     if(src MATCHES "\\.ferry\\.c$")

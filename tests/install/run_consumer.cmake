@@ -1,0 +1,24 @@
+# Installs ferry from BUILD into a temp prefix under WORK, then configures,
+# builds and runs the consumer project against it: the path a user outside
+# ferry's tree takes. Invoked by ctest (tests/install/CMakeLists.txt).
+file(REMOVE_RECURSE ${WORK})
+execute_process(COMMAND ${CMAKE_COMMAND} --install ${BUILD} --prefix ${WORK}/prefix
+                RESULT_VARIABLE rv OUTPUT_QUIET)
+if(rv)
+  message(FATAL_ERROR "install failed: ${rv}")
+endif()
+execute_process(COMMAND ${CMAKE_COMMAND} -S ${SRC} -B ${WORK}/build
+                        -DCMAKE_PREFIX_PATH=${WORK}/prefix
+                RESULT_VARIABLE rv)
+if(rv)
+  message(FATAL_ERROR "configuring the consumer failed: ${rv}")
+endif()
+execute_process(COMMAND ${CMAKE_COMMAND} --build ${WORK}/build RESULT_VARIABLE rv)
+if(rv)
+  message(FATAL_ERROR "building the consumer failed: ${rv}")
+endif()
+execute_process(COMMAND ${WORK}/build/greeter RESULT_VARIABLE rv)
+if(rv)
+  message(FATAL_ERROR "the consumer program failed: ${rv}")
+endif()
+file(REMOVE_RECURSE ${WORK})
