@@ -1,0 +1,52 @@
+#!/bin/sh
+# demo.sh BIN_DIR - the demo `make demo` runs: start inventory-server on a
+# fresh ipc:// address, take the client's tour of it, stop the server.
+set -eu
+
+bin=${1:-build/bin}
+for prog in inventory-server inventory-client; do
+    if [ ! -x "$bin/$prog" ]; then
+        echo "demo: $bin/$prog is missing; build first (make demo does)" >&2
+        exit 1
+    fi
+done
+
+dir=$(mktemp -d "${TMPDIR:-/tmp}/ferry-demo.XXXXXX")
+server_pid=""
+cleanup() {
+    if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
+        kill -TERM "$server_pid" 2>/dev/null || true
+        wait "$server_pid" 2>/dev/null || true
+    fi
+    rm -rf "$dir"
+}
+trap cleanup EXIT INT TERM
+
+url="ipc://$dir/inventory.sock"
+"$bin/inventory-server" --listen "$url" >"$dir/server.log" 2>&1 &
+server_pid=$!
+
+# Wait (at most 10 s) until the server says it listens.
+tries=0
+until grep -q "listening on" "$dir/server.log" 2>/dev/null; do
+    if ! kill -0 "$server_pid" 2>/dev/null; then
+        echo "demo: inventory-server exited:" >&2
+        cat "$dir/server.log" >&2
+        exit 1
+    fi
+    tries=$((tries + 1))
+    if [ "$tries" -gt 100 ]; then
+        echo "demo: inventory-server did not start within 10 s" >&2
+        exit 1
+    fi
+    sleep 0.1
+done
+sed 's/^/[server] /' "$dir/server.log"
+
+"$bin/inventory-client" --connect "$url"
+
+kill -TERM "$server_pid"
+wait "$server_pid" || { echo "demo: inventory-server failed to stop cleanly" >&2; exit 1; }
+server_pid=""
+sed -n '2,$p' "$dir/server.log" | sed 's/^/[server] /'
+echo "demo: done"

@@ -1,0 +1,160 @@
+/* main.c - inventory-server: serves inventory.v1 and inventory.v2 on one
+ * ferry server until SIGINT or SIGTERM.
+ *
+ *   inventory-server [--listen URL]... [--workers N] [--grace MS]
+ *
+ * Without --listen the address comes from FERRY_INVENTORY_ADDR, else
+ * ipc://$TMPDIR/ferry-inventory.sock. Prints "inventory-server: listening on
+ * URL" per address once it serves, so scripts can wait for it. */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "inventory.h"
+
+#define MAX_LISTEN 8
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: inventory-server [--listen URL]... [--workers N] [--grace MS]\n"
+            "\n"
+            "Serves the example inventory service, API versions 1 and 2.\n"
+            "  -l, --listen URL   address to serve on (repeatable; ipc://, tcp://, tls+tcp://)\n"
+            "                     default: $FERRY_INVENTORY_ADDR, else "
+            "ipc://$TMPDIR/ferry-inventory.sock\n"
+            "  -w, --workers N    handler threads (default: $FERRY_WORKERS, else 4)\n"
+            "  -g, --grace MS     on SIGINT/SIGTERM, let calls in flight finish for MS ms "
+            "(default 5000)\n"
+            "  -h, --help         this text\n");
+}
+
+/* Parses a whole decimal number in [lo, hi]; -1 when `s` is not one. */
+static long parse_number(const char *s, long lo, long hi)
+{
+    char *end = NULL;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno != 0 || end == s || *end != '\0' || v < lo || v > hi)
+        return -1;
+    return v;
+}
+
+static void default_url(char *buf, size_t len)
+{
+    const char *env = getenv("FERRY_INVENTORY_ADDR");
+    if (env != NULL && *env != '\0') {
+        snprintf(buf, len, "%s", env);
+        return;
+    }
+    const char *tmp = getenv("TMPDIR");
+    snprintf(buf, len, "ipc://%s/ferry-inventory.sock", tmp != NULL && *tmp ? tmp : "/tmp");
+}
+
+int main(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"listen", required_argument, NULL, 'l'},
+        {"workers", required_argument, NULL, 'w'},
+        {"grace", required_argument, NULL, 'g'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *urls[MAX_LISTEN];
+    size_t n_urls = 0;
+    long workers = 0, grace = 5000;
+    int c;
+    while ((c = getopt_long(argc, argv, "l:w:g:h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'l':
+            if (n_urls == MAX_LISTEN) {
+                fprintf(stderr, "inventory-server: at most %d --listen addresses\n", MAX_LISTEN);
+                return 2;
+            }
+            urls[n_urls++] = optarg;
+            break;
+        case 'w':
+            if ((workers = parse_number(optarg, 1, 1024)) < 0) {
+                fprintf(stderr,
+                        "inventory-server: --workers '%s' is not a number from 1 to "
+                        "1024\n",
+                        optarg);
+                return 2;
+            }
+            break;
+        case 'g':
+            if ((grace = parse_number(optarg, 0, 3600000)) < 0) {
+                fprintf(stderr,
+                        "inventory-server: --grace '%s' is not a number of "
+                        "milliseconds from 0 to 3600000\n",
+                        optarg);
+                return 2;
+            }
+            break;
+        case 'h':
+            usage(stdout);
+            return 0;
+        default:
+            usage(stderr);
+            return 2;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "inventory-server: unexpected argument '%s'\n", argv[optind]);
+        usage(stderr);
+        return 2;
+    }
+    char fallback[PATH_MAX + 8];
+    if (n_urls == 0) {
+        default_url(fallback, sizeof fallback);
+        urls[n_urls++] = fallback;
+    }
+
+    /* Block the stop signals before any thread starts, so that only
+     * sigwait() below sees them. */
+    sigset_t stop;
+    sigemptyset(&stop);
+    sigaddset(&stop, SIGINT);
+    sigaddset(&stop, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &stop, NULL);
+
+    inventory *inv = NULL;
+    ferry_server *srv = NULL;
+    int rc = 1;
+    ferry_server_opts opts = {.workers = (unsigned)workers};
+    ferry_status st;
+    if ((st = inventory_new(&inv)) != FERRY_OK ||
+        (st = ferry_server_new(&srv, &opts)) != FERRY_OK ||
+        (st = inventory_v1_stock_register(srv, inventory_v1_handlers(), inv)) != FERRY_OK ||
+        (st = inventory_v2_stock_register(srv, inventory_v2_handlers(), inv)) != FERRY_OK) {
+        fprintf(stderr, "inventory-server: cannot start: %s\n", ferry_status_str(st));
+        goto out;
+    }
+    for (size_t i = 0; i < n_urls; i++) {
+        char bound[PATH_MAX + 8];
+        if ((st = ferry_server_listen(srv, urls[i], bound, sizeof bound)) != FERRY_OK) {
+            fprintf(stderr, "inventory-server: cannot listen on %s: %s\n", urls[i],
+                    ferry_status_str(st));
+            goto out;
+        }
+        printf("inventory-server: listening on %s\n", bound);
+    }
+    fflush(stdout);
+
+    int sig = 0;
+    sigwait(&stop, &sig);
+    printf("inventory-server: %s, finishing calls in flight (up to %ld ms)\n",
+           sig == SIGINT ? "SIGINT" : "SIGTERM", grace);
+    fflush(stdout);
+    ferry_server_shutdown(srv, (uint32_t)grace);
+    rc = 0;
+out:
+    ferry_server_free(srv);
+    inventory_free(inv);
+    return rc;
+}
