@@ -13,7 +13,9 @@
  *                   SEND --sent or failed--> RECV again
  *
  * Cheap rejections never reach a worker; handlers never run on nng's threads,
- * so a slow handler cannot stall the transport.
+ * so a slow handler cannot stall the transport, unless the server was asked
+ * for inline handlers (ferry_server_opts.inline_handlers), which skips the
+ * pool for handlers that never block.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -59,6 +61,7 @@ struct ferry_server {
     srv_ctx *ctxs;
     ferryi_workq wq;
     int wq_started;
+    int inline_handlers; /* run handlers on nng's threads, no pool */
     ferryi_registry reg;
     int serving; /* contexts are receiving */
 
@@ -231,7 +234,10 @@ static void handle_request(srv_ctx *c, nng_msg *msg)
     c->working = 1;
     c->ph = PH_WORK;
     c->job.run = work_run;
-    ferryi_workq_push(&srv->wq, &c->job);
+    if (srv->inline_handlers)
+        work_run(&c->job);
+    else
+        ferryi_workq_push(&srv->wq, &c->job);
 }
 
 static void ctx_cb(void *arg)
@@ -345,9 +351,13 @@ ferry_status ferry_server_new(ferry_server **out, const ferry_server_opts *opts)
         if (nng_ctx_open(&c->ctx, srv->sock) != 0)
             goto fail;
     }
-    if (ferryi_workq_start(&srv->wq, o.workers) != 0)
-        goto fail;
-    srv->wq_started = 1;
+    const char *env_inline = getenv("FERRY_INLINE_HANDLERS");
+    srv->inline_handlers = o.inline_handlers || (env_inline != NULL && strcmp(env_inline, "1") == 0);
+    if (!srv->inline_handlers) {
+        if (ferryi_workq_start(&srv->wq, o.workers) != 0)
+            goto fail;
+        srv->wq_started = 1;
+    }
     *out = srv;
     return FERRY_OK;
 fail:

@@ -16,7 +16,8 @@ typedef struct bench_latency {
 
 /* ---- servers: serve `url` until killed, after printing "ready URL\n" ---- */
 int bench_raw_serve(const char *url);
-int bench_ferry_serve(const char *url);
+/* The ferry server runs default options, or inline handlers when asked. */
+int bench_ferry_serve(const char *url, int inline_handlers);
 
 /* ---- clients ---- */
 int bench_raw_latency(const char *url, size_t payload, double seconds, bench_latency *out);

@@ -23,11 +23,12 @@ static ferry_status echo(void *user, ferry_call *call, const Bench__V1__EchoRequ
 
 static const bench_v1_echo_handlers handlers = {.echo = echo};
 
-int bench_ferry_serve(const char *url)
+int bench_ferry_serve(const char *url, int inline_handlers)
 {
     ferry_server *srv = NULL;
     char bound[256];
-    if (ferry_server_new(&srv, NULL) != FERRY_OK ||
+    ferry_server_opts o = {.inline_handlers = inline_handlers};
+    if (ferry_server_new(&srv, &o) != FERRY_OK ||
         bench_v1_echo_register(srv, &handlers, NULL) != FERRY_OK ||
         ferry_server_listen(srv, url, bound, sizeof bound) != FERRY_OK) {
         fprintf(stderr, "ferry-bench: ferry server cannot serve %s\n", url);

@@ -6,10 +6,12 @@
  * server and a ferry echo server, each in its own process, and measures both
  * the same way, alternating raw and ferry within every run so that drift on a
  * shared machine hits both alike: one caller's p50/p99 latency and calls/s,
- * and calls/s with N (default 16) calls in flight. Every figure is the median
+ * and calls/s with N (default 16) calls in flight, the last also for a ferry
+ * server with inline handlers (ferry_server_opts.inline_handlers). Every
+ * figure is the median
  * of the runs; ratios are ferry / raw. Output is one `name: value` line per
  * figure. (Internally the same binary is also the servers: --serve-raw URL,
- * --serve-ferry URL.) */
+ * --serve-ferry URL, --serve-ferry-inline URL.) */
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
@@ -26,12 +28,12 @@ extern char **environ;
 
 #define MAX_RUNS 50
 
-static pid_t children[2];
+static pid_t children[3];
 static char tmpdir[256];
 
 static void cleanup(void)
 {
-    for (int i = 0; i < 2; i++) {
+    for (int i = 0; i < 3; i++) {
         if (children[i] > 0) {
             kill(children[i], SIGKILL);
             waitpid(children[i], NULL, 0);
@@ -43,6 +45,8 @@ static void cleanup(void)
         snprintf(path, sizeof path, "%s/raw.sock", tmpdir);
         unlink(path);
         snprintf(path, sizeof path, "%s/ferry.sock", tmpdir);
+        unlink(path);
+        snprintf(path, sizeof path, "%s/inline.sock", tmpdir);
         unlink(path);
         rmdir(tmpdir);
         tmpdir[0] = '\0';
@@ -99,7 +103,7 @@ static double ratio(double a, double b)
 static int measure(const char *transport, size_t payload, int runs, double seconds,
                    unsigned in_flight)
 {
-    char raw_url[300], ferry_url[300], want[300];
+    char raw_url[300], ferry_url[300], inline_url[300], want[300];
     if (strcmp(transport, "ipc") == 0)
         snprintf(want, sizeof want, "ipc://%s/raw.sock", tmpdir);
     else
@@ -110,8 +114,13 @@ static int measure(const char *transport, size_t payload, int runs, double secon
         snprintf(want, sizeof want, "ipc://%s/ferry.sock", tmpdir);
     if ((children[1] = spawn_server("--serve-ferry", want, ferry_url, sizeof ferry_url)) < 0)
         return -1;
+    if (strcmp(transport, "ipc") == 0)
+        snprintf(want, sizeof want, "ipc://%s/inline.sock", tmpdir);
+    if ((children[2] = spawn_server("--serve-ferry-inline", want, inline_url, sizeof inline_url)) <
+        0)
+        return -1;
 
-    double p50[2][MAX_RUNS], p99[2][MAX_RUNS], one[2][MAX_RUNS], many[2][MAX_RUNS];
+    double p50[2][MAX_RUNS], p99[2][MAX_RUNS], one[2][MAX_RUNS], many[3][MAX_RUNS];
     for (int r = 0; r < runs; r++) {
         bench_latency l;
         if (bench_raw_latency(raw_url, payload, seconds, &l) != 0)
@@ -121,10 +130,11 @@ static int measure(const char *transport, size_t payload, int runs, double secon
             return -1;
         p50[1][r] = l.p50_us, p99[1][r] = l.p99_us, one[1][r] = l.calls_per_s;
         if (bench_raw_throughput(raw_url, payload, in_flight, seconds, &many[0][r]) != 0 ||
-            bench_ferry_throughput(ferry_url, payload, in_flight, seconds, &many[1][r]) != 0)
+            bench_ferry_throughput(ferry_url, payload, in_flight, seconds, &many[1][r]) != 0 ||
+            bench_ferry_throughput(inline_url, payload, in_flight, seconds, &many[2][r]) != 0)
             return -1;
     }
-    for (int i = 0; i < 2; i++) {
+    for (int i = 0; i < 3; i++) {
         kill(children[i], SIGKILL);
         waitpid(children[i], NULL, 0);
         children[i] = 0;
@@ -148,6 +158,9 @@ static int measure(const char *transport, size_t payload, int runs, double secon
     printf("%s.tput%u.raw: %.0f\n%s.tput%u.ferry: %.0f\n%s.tput%u_ratio: %.2f\n", name,
            in_flight, m[0][3], name, in_flight, m[1][3], name, in_flight,
            ratio(m[1][3], m[0][3]));
+    double inl = bench_median(many[2], (size_t)runs);
+    printf("%s.tput%u.ferry_inline: %.0f\n%s.tput%u_inline_ratio: %.2f\n", name, in_flight, inl,
+           name, in_flight, ratio(inl, m[0][3]));
     fflush(stdout);
     return 0;
 }
@@ -167,7 +180,9 @@ int main(int argc, char **argv)
     if (argc == 3 && strcmp(argv[1], "--serve-raw") == 0)
         return bench_raw_serve(argv[2]);
     if (argc == 3 && strcmp(argv[1], "--serve-ferry") == 0)
-        return bench_ferry_serve(argv[2]);
+        return bench_ferry_serve(argv[2], 0);
+    if (argc == 3 && strcmp(argv[1], "--serve-ferry-inline") == 0)
+        return bench_ferry_serve(argv[2], 1);
 
     static const struct option longopts[] = {
         {"runs", required_argument, NULL, 'r'},      {"seconds", required_argument, NULL, 's'},

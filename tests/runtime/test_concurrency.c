@@ -44,10 +44,14 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
-static void many_callers(const char *listen_url)
+static void many_callers_on(const char *listen_url, int inline_handlers)
 {
     char bound[256];
-    ferry_server *srv = probe_serve(listen_url, 4, bound, sizeof bound);
+    ferry_server *srv = NULL;
+    ferry_server_opts so = {.workers = 4, .inline_handlers = inline_handlers};
+    assert_int_equal(ferry_server_new(&srv, &so), FERRY_OK);
+    assert_int_equal(ferrytest_v1_probe_register(srv, &probe_handlers, NULL), FERRY_OK);
+    assert_int_equal(ferry_server_listen(srv, listen_url, bound, sizeof bound), FERRY_OK);
     ferry_channel *ch = NULL;
     assert_int_equal(ferry_client_open(&ch, bound, NULL), FERRY_OK);
     worker w[THREADS];
@@ -65,6 +69,20 @@ static void many_callers(const char *listen_url)
     assert_int_equal(c.rejected, 0);
     ferry_channel_close(ch);
     ferry_server_free(srv);
+}
+
+static void many_callers(const char *listen_url)
+{
+    many_callers_on(listen_url, 0);
+}
+
+/* Handlers run on nng's threads: the same answers, no pool. */
+static void test_many_callers_inline(void **state)
+{
+    (void)state;
+    char *url = probe_ipc_url();
+    many_callers_on(url, 1);
+    probe_url_free(url);
 }
 
 static void test_many_callers_ipc(void **state)
@@ -86,6 +104,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_many_callers_ipc),
         cmocka_unit_test(test_many_callers_tcp),
+        cmocka_unit_test(test_many_callers_inline),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
