@@ -50,7 +50,7 @@ typedef struct slot {
     uint64_t deadline_at; /* monotonic ms */
     uint32_t deadline_ms;
     uint32_t send_wait_ms; /* how long the request may wait to be sent */
-    int disconnected;      /* its connection dropped while awaiting the reply */
+    atomic_int disconnected; /* its connection dropped while the call was in flight */
     struct slot *next_free;
     struct slot *next_all;
     struct slot *prev_busy, *next_busy;
