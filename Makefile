@@ -3,11 +3,12 @@
 #   make test   install what is missing, build, run every test
 #   make bench  build and run the benchmark
 #   make sanitize  build with address+undefined sanitizers into build-asan/ and test
+#   make tsan      build with ThreadSanitizer into build-tsan/ and test
 BUILD ?= build
 CMAKE_FLAGS ?=
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: all deps configure build demo test bench sanitize clean format
+.PHONY: all deps configure build demo test bench sanitize tsan clean format
 
 all: build
 
@@ -32,8 +33,11 @@ bench: build
 sanitize:
 	@$(MAKE) --no-print-directory test BUILD=build-asan CMAKE_FLAGS="-DFERRY_SANITIZE=address,undefined -DCMAKE_BUILD_TYPE=Debug"
 
+tsan:
+	@$(MAKE) --no-print-directory test BUILD=build-tsan CMAKE_FLAGS="-DFERRY_SANITIZE=thread -DCMAKE_BUILD_TYPE=Debug"
+
 format:
 	@git ls-files '*.c' '*.h' | xargs clang-format -i
 
 clean:
-	@rm -rf $(BUILD) build-asan
+	@rm -rf $(BUILD) build-asan build-tsan

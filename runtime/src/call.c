@@ -61,6 +61,23 @@ ferry_status ferryi_call_run(ferry_call *call, const uint8_t *body, size_t body_
     return FERRY_OK;
 }
 
+ferry_status ferryi_call_deadline(const ferry_method *m, const ferry_call_opts *opts,
+                                  uint32_t channel_default, uint32_t *out)
+{
+    uint32_t d = opts != NULL && opts->deadline_ms != 0 ? opts->deadline_ms
+                 : m->opts.deadline_ms != 0             ? m->opts.deadline_ms
+                                                        : channel_default;
+    if (opts != NULL && opts->parent != NULL) {
+        uint32_t left = ferry_call_remaining_ms(opts->parent);
+        if (left == 0)
+            return FERRY_DEADLINE_EXCEEDED;
+        if (d == 0 || left < d)
+            d = left == UINT32_MAX ? d : left;
+    }
+    *out = d;
+    return FERRY_OK;
+}
+
 /* ---- the public accessors of ferry/service.h ---- */
 
 const ferry_method *ferry_call_method(const ferry_call *call)

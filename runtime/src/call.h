@@ -34,4 +34,11 @@ void ferryi_call_fini(ferry_call *call);
 ferry_status ferryi_call_run(ferry_call *call, const uint8_t *body, size_t body_len,
                              ProtobufCMessage **resp);
 
+/* The deadline, in ms from now, of a call of `m` made with `opts` on a channel
+ * whose default is `channel_default`: the call's own, else the method's IDL
+ * default, else the channel's; never more than the parent call has left.
+ * FERRY_DEADLINE_EXCEEDED when the parent has no time left. */
+ferry_status ferryi_call_deadline(const ferry_method *m, const ferry_call_opts *opts,
+                                  uint32_t channel_default, uint32_t *out);
+
 #endif

@@ -25,6 +25,7 @@
 #include <nng/nng.h>
 #include <nng/protocol/reqrep0/req.h>
 
+#include "call.h"
 #include "clock.h"
 #include "envelope.h"
 #include "log.h"
@@ -330,9 +331,10 @@ static ferry_status prepare_call(client *cl, const ferry_method *m, const Protob
                                  const ferry_call_opts *opts, ferry_call_info *info, slot **out,
                                  nng_msg **out_msg)
 {
-    uint32_t deadline = opts != NULL && opts->deadline_ms != 0 ? opts->deadline_ms
-                        : m->opts.deadline_ms != 0             ? m->opts.deadline_ms
-                                                               : cl->default_deadline_ms;
+    uint32_t deadline = 0;
+    if (ferryi_call_deadline(m, opts, cl->default_deadline_ms, &deadline) != FERRY_OK)
+        return say(info, FERRY_DEADLINE_EXCEEDED,
+                   "the calling handler's deadline has passed; %s was not sent", m->full_name);
     size_t n_md = opts != NULL ? opts->n_metadata : 0;
     if (n_md > MAX_METADATA) {
         snprintf(info->message, sizeof info->message, "%zu metadata entries; the limit is %u",

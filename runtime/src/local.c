@@ -49,10 +49,18 @@ static ferry_status local_call(ferry_channel *ch, const ferry_method *m,
     }
     protobuf_c_message_pack(req, req_bytes);
 
+    uint32_t deadline = 0;
+    if (ferryi_call_deadline(found, opts, 0, &deadline) != FERRY_OK) {
+        char msg[FERRY_MESSAGE_MAX];
+        snprintf(msg, sizeof msg, "the calling handler's deadline has passed; %s was not called",
+                 m->full_name);
+        fill_info(opts, FERRY_DEADLINE_EXCEEDED, msg);
+        if (req_bytes != stackbuf)
+            free(req_bytes);
+        return FERRY_DEADLINE_EXCEEDED;
+    }
     ferry_call call;
     ferryi_call_init(&call, impl, found);
-    uint32_t deadline = opts != NULL && opts->deadline_ms != 0 ? opts->deadline_ms
-                                                               : found->opts.deadline_ms;
     if (deadline != 0)
         call.deadline_at_ms = ferryi_now_ms() + deadline;
     call.api_version = found->service->api_version;

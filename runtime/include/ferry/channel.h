@@ -30,9 +30,9 @@ typedef struct ferry_metadata {
 
 /* What a call reports besides its status and response. */
 typedef struct ferry_call_info {
-    ferry_status status;              /* the call's status, as returned */
-    char message[FERRY_MESSAGE_MAX];  /* the detail: the server's message or a local reason */
-    uint32_t server_api_min;          /* API versions the server serves, when it said so */
+    ferry_status status;             /* the call's status, as returned */
+    char message[FERRY_MESSAGE_MAX]; /* the detail: the server's message or a local reason */
+    uint32_t server_api_min;         /* API versions the server serves, when it said so */
     uint32_t server_api_max;
 } ferry_call_info;
 
@@ -43,7 +43,12 @@ typedef struct ferry_call_opts {
     uint32_t deadline_ms;
     const ferry_metadata *metadata; /* n_metadata entries, copied at the call */
     size_t n_metadata;
-    ferry_call_info *info;          /* optional out: filled when the call returns */
+    ferry_call_info *info; /* optional out: filled when the call returns */
+    /* When calling from inside a handler, that handler's call: the new call's
+     * deadline is then at most the time the handler has left, so a deadline
+     * holds across a chain of services. A call whose parent has no time left
+     * fails with FERRY_DEADLINE_EXCEEDED without being sent. */
+    const ferry_call *parent;
 } ferry_call_opts;
 
 /* How an asynchronous call reports: `invoke` is called exactly once, from a
@@ -121,14 +126,15 @@ typedef struct ferry_client_opts {
      * retries act without delay. Nonzero: calls wait for the connection up
      * to their deadline instead. */
     int wait_for_ready;
-    size_t max_message;           /* request and reply limit; 0 = FERRY_DEFAULT_MAX_MESSAGE */
+    size_t max_message; /* request and reply limit; 0 = FERRY_DEFAULT_MAX_MESSAGE */
 } ferry_client_opts;
 
 /* Opens a channel to the server at `url` (ipc://, tcp://, inproc://,
  * tls+tcp://). Connects in the background and reconnects when the connection
  * drops, so the server need not be up yet. Fails with FERRY_INVALID_ARGUMENT
  * for a URL nng does not accept. */
-ferry_status ferry_client_open(ferry_channel **out, const char *url, const ferry_client_opts *opts);
+FERRY_NODISCARD ferry_status ferry_client_open(ferry_channel **out, const char *url,
+                                               const ferry_client_opts *opts);
 
 /* ------------------------------------------------------------------------
  * Local channel: calls handler tables in process
@@ -137,10 +143,10 @@ ferry_status ferry_client_open(ferry_channel **out, const char *url, const ferry
 /* Opens a channel that runs calls on the handlers of `impl` in the calling
  * thread. Requests and responses are packed and unpacked as on the wire, so
  * the caller sees exactly what a remote call would give. */
-ferry_status ferry_local_open(ferry_channel **out, const ferry_service_impl *impl);
+FERRY_NODISCARD ferry_status ferry_local_open(ferry_channel **out, const ferry_service_impl *impl);
 
 /* Adds another service to a local channel opened by ferry_local_open(). */
-ferry_status ferry_local_add(ferry_channel *ch, const ferry_service_impl *impl);
+FERRY_NODISCARD ferry_status ferry_local_add(ferry_channel *ch, const ferry_service_impl *impl);
 
 #ifdef __cplusplus
 }

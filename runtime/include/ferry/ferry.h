@@ -19,9 +19,9 @@
 extern "C" {
 #endif
 
-#define FERRY_VERSION_MAJOR 0
-#define FERRY_VERSION_MINOR 1
-#define FERRY_VERSION_PATCH 0
+#define FERRY_VERSION_MAJOR  0
+#define FERRY_VERSION_MINOR  1
+#define FERRY_VERSION_PATCH  0
 #define FERRY_VERSION_STRING "0.1.0"
 
 /* Generated code checks this against the generator's ABI number and stops

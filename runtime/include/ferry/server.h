@@ -41,16 +41,17 @@ typedef struct ferry_server_opts {
 } ferry_server_opts;
 
 /* Creates a server; `opts` may be NULL for defaults. */
-ferry_status ferry_server_new(ferry_server **out, const ferry_server_opts *opts);
+FERRY_NODISCARD ferry_status ferry_server_new(ferry_server **out, const ferry_server_opts *opts);
 
 /* Hosts a service. Fails with FERRY_ALREADY_EXISTS when a method of the same
  * full name is already hosted. Call before ferry_server_listen(). */
-ferry_status ferry_server_add(ferry_server *srv, const ferry_service_impl *impl);
+FERRY_NODISCARD ferry_status ferry_server_add(ferry_server *srv, const ferry_service_impl *impl);
 
 /* Listens on `url` and starts serving. May be called for several URLs. When
  * `bound` is not NULL it receives the URL actually bound (with the port
  * chosen for tcp://host:0), NUL-terminated, truncated to `bound_len`. */
-ferry_status ferry_server_listen(ferry_server *srv, const char *url, char *bound, size_t bound_len);
+FERRY_NODISCARD ferry_status ferry_server_listen(ferry_server *srv, const char *url, char *bound,
+                                                 size_t bound_len);
 
 /* Stops taking new calls (they get FERRY_UNAVAILABLE "shutting down"), lets
  * the calls in flight finish and send their replies for up to `grace_ms`,
@@ -64,11 +65,11 @@ void ferry_server_free(ferry_server *srv);
 
 /* Counters since start, for tests and the admin method. Thread-safe. */
 typedef struct ferry_server_counters {
-    uint64_t received;      /* frames received */
-    uint64_t handled;       /* handlers run */
-    uint64_t rejected;      /* frames answered with an error before a handler */
+    uint64_t received; /* frames received */
+    uint64_t handled;  /* handlers run */
+    uint64_t rejected; /* frames answered with an error before a handler */
     uint64_t replies_sent;
-    uint64_t connections;   /* connections accepted */
+    uint64_t connections; /* connections accepted */
 } ferry_server_counters;
 
 void ferry_server_get_counters(ferry_server *srv, ferry_server_counters *out);

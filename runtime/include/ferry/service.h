@@ -35,16 +35,16 @@ typedef enum ferry_fallback {
 
 /* A method's ferry options, as declared in the IDL (ferry.MethodOptions). */
 typedef struct ferry_method_options {
-    uint32_t since;              /* API version that introduced the method (>= 1) */
-    uint32_t deprecated_since;   /* API version that deprecated it; 0 = not deprecated */
-    int idempotent;              /* nonzero: safe to repeat, may be retried */
-    int read_only;               /* nonzero: no side effects, may be shadowed */
-    uint32_t deadline_ms;        /* default deadline; 0 = the channel's default */
-    ferry_fallback fallback;     /* fallback policy */
+    uint32_t since;               /* API version that introduced the method (>= 1) */
+    uint32_t deprecated_since;    /* API version that deprecated it; 0 = not deprecated */
+    int idempotent;               /* nonzero: safe to repeat, may be retried */
+    int read_only;                /* nonzero: no side effects, may be shadowed */
+    uint32_t deadline_ms;         /* default deadline; 0 = the channel's default */
+    ferry_fallback fallback;      /* fallback policy */
     const char *fallback_default; /* text-format response for FERRY_FALLBACK_DEFAULT, or NULL */
-    const char *const *roles;    /* roles a caller needs (all of them); n_roles entries */
+    const char *const *roles;     /* roles a caller needs (all of them); n_roles entries */
     size_t n_roles;
-    uint32_t id;                 /* stable method id; 0 = none */
+    uint32_t id; /* stable method id; 0 = none */
 } ferry_method_options;
 
 typedef struct ferry_service_desc ferry_service_desc;
@@ -62,11 +62,11 @@ typedef struct ferry_method {
 
 /* A service: the routing table both clients and servers use. */
 struct ferry_service_desc {
-    const char *name;        /* "Stock" */
-    const char *full_name;   /* "inventory.v1.Stock" */
-    const char *package;     /* "inventory.v1" */
-    const char *source;      /* the .proto file it came from, as protoc names it */
-    uint32_t api_version;    /* from ferry.service or ferry.file options; default 1 */
+    const char *name;      /* "Stock" */
+    const char *full_name; /* "inventory.v1.Stock" */
+    const char *package;   /* "inventory.v1" */
+    const char *source;    /* the .proto file it came from, as protoc names it */
+    uint32_t api_version;  /* from ferry.service or ferry.file options; default 1 */
     size_t n_methods;
     const ferry_method *methods; /* in declaration order */
 };
