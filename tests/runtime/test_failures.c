@@ -201,8 +201,11 @@ static void test_shutdown_drains_in_flight(void **state)
     /* While it drains, a new call is turned away (and never runs). */
     ferry_call_info info;
     ferry_status st = FERRY_OK;
-    for (int i = 0; i < 200 && st == FERRY_OK; i++)
+    for (int i = 0; i < 2000 && st == FERRY_OK; i++) {
         st = echo(ch, 0, 20000, &info);
+        if (st == FERRY_OK)
+            nap_ms(5); /* the shutdown thread may not have started yet */
+    }
     assert_int_equal(st, FERRY_UNAVAILABLE);
     assert_non_null(strstr(info.message, "shutting down"));
 
