@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <nng/nng.h>
 #include <nng/protocol/reqrep0/req.h>
@@ -29,29 +30,35 @@
 #include "clock.h"
 #include "envelope.h"
 #include "log.h"
+#include "retry.h"
 
 #define DEFAULT_CONNECT_TIMEOUT_MS 1000u
-#define MAX_METADATA 64u
-#define URL_MAX 256
+#define MAX_METADATA               64u
+#define URL_MAX                    256
 
 typedef struct client client;
 
-typedef enum { SLOT_SEND, SLOT_RECV } slot_phase;
+/* SEND: the request waits for a connection or is being sent; RECV: awaiting
+ * the reply; DOWN: the connection is known down, the attempt fails at once;
+ * BACKOFF: waiting before a retry. */
+typedef enum { SLOT_SEND, SLOT_RECV, SLOT_DOWN, SLOT_BACKOFF } slot_phase;
 
 typedef struct slot {
     client *cl;
     nng_ctx ctx;
-    nng_aio *aio;          /* asynchronous calls: completes on nng's threads via slot_cb */
-    nng_aio *sync_aio;     /* synchronous calls: waited on in the caller's thread */
+    nng_aio *aio;            /* asynchronous calls: completes on nng's threads via slot_cb */
+    nng_aio *sync_aio;       /* synchronous calls: waited on in the caller's thread */
     nng_aio *_Atomic active; /* the aio of the call in flight, for the connection-loss callback */
-    atomic_int ph;         /* a slot_phase; read by the connection-loss callback */
+    atomic_int ph;           /* a slot_phase; read by the connection-loss callback */
     const ferry_method *m;
     ferry_completion done;
     uint64_t call_id;
     uint64_t deadline_at; /* monotonic ms */
     uint32_t deadline_ms;
-    uint32_t send_wait_ms; /* how long the request may wait to be sent */
+    uint32_t send_wait_ms;   /* how long the request may wait to be sent */
     atomic_int disconnected; /* its connection dropped while the call was in flight */
+    nng_msg *retry_msg;      /* a copy of the request for the next attempt, or NULL */
+    unsigned attempt;        /* 1 for the first attempt */
     struct slot *next_free;
     struct slot *next_all;
     struct slot *prev_busy, *next_busy;
@@ -72,6 +79,7 @@ struct client {
     atomic_int pipes;
     atomic_int ever_connected; /* a connection has been up at least once */
     int wait_for_ready;
+    ferryi_retry retry;
 
     pthread_mutex_t mu;
     slot *free_slots;
@@ -149,6 +157,11 @@ static void complete(slot *s, ferry_status st, ProtobufCMessage *resp, ferry_cal
 {
     ferry_completion done = s->done;
     info->status = st;
+    info->attempts = s->attempt;
+    if (s->retry_msg != NULL) {
+        nng_msg_free(s->retry_msg);
+        s->retry_msg = NULL;
+    }
     if (st != FERRY_OK)
         ferryi_log(FERRYI_LOG_DEBUG, "client", "call %llu to %s failed: %s: %s",
                    (unsigned long long)s->call_id, s->m->full_name, ferry_status_str(st),
@@ -207,8 +220,7 @@ static ferry_status recv_failed(slot *s, int rv, ferry_call_info *info)
                    cl->url);
     if (rv == NNG_ECLOSED)
         return say(info, FERRY_UNAVAILABLE, "channel to %s closed", cl->url);
-    return say(info, FERRY_UNAVAILABLE, "receiving from %s failed: %s", cl->url,
-               nng_strerror(rv));
+    return say(info, FERRY_UNAVAILABLE, "receiving from %s failed: %s", cl->url, nng_strerror(rv));
 }
 
 /* The time left for the reply, as an nng timeout. */
@@ -227,8 +239,8 @@ static ferry_status decode_reply(slot *s, nng_msg *msg, ProtobufCMessage **resp,
     ferryi_frame f;
     *resp = NULL;
 
-    ferry_status st = ferryi_frame_split(nng_msg_body(msg), nng_msg_len(msg), FERRYI_KIND_REPLY,
-                                         &f, info->message, sizeof info->message);
+    ferry_status st = ferryi_frame_split(nng_msg_body(msg), nng_msg_len(msg), FERRYI_KIND_REPLY, &f,
+                                         info->message, sizeof info->message);
     if (st != FERRY_OK) {
         nng_msg_free(msg);
         return st;
@@ -247,9 +259,8 @@ static ferry_status decode_reply(slot *s, nng_msg *msg, ProtobufCMessage **resp,
     } else {
         *resp = protobuf_c_message_unpack(m->output, NULL, f.body_len, f.body);
         if (*resp == NULL)
-            st = say(info, FERRY_PROTOCOL_ERROR,
-                     "reply body from %s (%zu bytes) is not a valid %s", cl->url, f.body_len,
-                     m->output->name);
+            st = say(info, FERRY_PROTOCOL_ERROR, "reply body from %s (%zu bytes) is not a valid %s",
+                     cl->url, f.body_len, m->output->name);
     }
     if (h->call_id == s->call_id) {
         if (h->max_request != 0)
@@ -263,8 +274,77 @@ static ferry_status decode_reply(slot *s, nng_msg *msg, ProtobufCMessage **resp,
 }
 
 /* ------------------------------------------------------------------------
+ * Attempts
+ * ---------------------------------------------------------------------- */
+
+/* Sets up attempt `s->attempt` to send `msg`: keeps a copy when a retry may
+ * follow, picks how long the request may wait for a connection, and returns
+ * whether a connection is known to be down (fail fast). */
+static int attempt_begin(slot *s, nng_msg *msg)
+{
+    client *cl = s->cl;
+    if (s->retry_msg == NULL && s->m->opts.idempotent &&
+        s->attempt < cl->retry.policy.max_attempts && nng_msg_dup(&s->retry_msg, msg) != 0)
+        s->retry_msg = NULL; /* out of memory: this attempt is the last */
+    atomic_store(&s->disconnected, 0);
+    int connected = atomic_load(&cl->pipes) > 0;
+    uint64_t now = ferryi_now_ms();
+    uint32_t left = now >= s->deadline_at ? 1 : (uint32_t)(s->deadline_at - now);
+    s->send_wait_ms = left;
+    if (!connected && !cl->wait_for_ready && cl->connect_timeout_ms < left)
+        s->send_wait_ms = cl->connect_timeout_ms;
+    return !connected && atomic_load(&cl->ever_connected) && !cl->wait_for_ready;
+}
+
+static ferry_status say_down(slot *s, ferry_call_info *info)
+{
+    return say(info, FERRY_UNAVAILABLE, "connection to %s is down; reconnecting in the background",
+               s->cl->url);
+}
+
+/* Takes the request of the next attempt, or NULL when none is kept. */
+static nng_msg *take_retry_msg(slot *s)
+{
+    nng_msg *m = s->retry_msg;
+    s->retry_msg = NULL;
+    return m;
+}
+
+/* ------------------------------------------------------------------------
  * The asynchronous path: driven by the slot's aio callback
  * ---------------------------------------------------------------------- */
+
+/* Starts attempt `s->attempt` of an asynchronous call with `msg`. */
+static void launch(slot *s, nng_msg *msg)
+{
+    if (attempt_begin(s, msg)) {
+        /* Fail fast, but through the callback like any other outcome. */
+        nng_msg_free(msg);
+        s->ph = SLOT_DOWN;
+        nng_sleep_aio(0, s->aio);
+        return;
+    }
+    s->ph = SLOT_SEND;
+    nng_aio_set_timeout(s->aio, (nng_duration)s->send_wait_ms);
+    nng_aio_set_msg(s->aio, msg);
+    nng_ctx_send(s->ctx, s->aio);
+}
+
+/* The attempt failed with `st`: retry after a backoff, or complete. */
+static void attempt_failed(slot *s, ferry_status st, ferry_call_info *info)
+{
+    uint32_t wait = 0;
+    if (s->retry_msg != NULL &&
+        ferryi_retry_next(&s->cl->retry, s->m, st, s->attempt, s->deadline_at, &wait)) {
+        ferryi_log(FERRYI_LOG_DEBUG, "client", "call %llu to %s: attempt %u: %s; retrying in %u ms",
+                   (unsigned long long)s->call_id, s->m->full_name, s->attempt, info->message,
+                   wait);
+        s->ph = SLOT_BACKOFF;
+        nng_sleep_aio((nng_duration)wait, s->aio);
+        return;
+    }
+    complete(s, st, NULL, info);
+}
 
 static void slot_cb(void *arg)
 {
@@ -272,19 +352,32 @@ static void slot_cb(void *arg)
     int rv = nng_aio_result(s->aio);
     ferry_call_info info;
     memset(&info, 0, sizeof info);
+    ProtobufCMessage *resp = NULL;
+    ferry_status st;
 
-    if (s->ph == SLOT_SEND) {
+    switch ((slot_phase)s->ph) {
+    case SLOT_SEND:
         if (rv != 0)
-            return complete(s, send_failed(s, s->aio, rv, &info), NULL, &info);
+            return attempt_failed(s, send_failed(s, s->aio, rv, &info), &info);
         s->ph = SLOT_RECV;
         nng_aio_set_timeout(s->aio, recv_timeout(s));
         nng_ctx_recv(s->ctx, s->aio);
         return;
+    case SLOT_RECV:
+        st = rv != 0 ? recv_failed(s, rv, &info)
+                     : decode_reply(s, nng_aio_get_msg(s->aio), &resp, &info);
+        if (st == FERRY_OK)
+            return complete(s, st, resp, &info);
+        return attempt_failed(s, st, &info);
+    case SLOT_DOWN:
+        return attempt_failed(s, say_down(s, &info), &info);
+    case SLOT_BACKOFF:
+        if (rv != 0) /* the channel is closing */
+            return complete(s, say(&info, FERRY_UNAVAILABLE, "channel to %s closed", s->cl->url),
+                            NULL, &info);
+        s->attempt++;
+        return launch(s, take_retry_msg(s));
     }
-    ProtobufCMessage *resp = NULL;
-    ferry_status st = rv != 0 ? recv_failed(s, rv, &info)
-                              : decode_reply(s, nng_aio_get_msg(s->aio), &resp, &info);
-    complete(s, st, resp, &info);
 }
 
 static void pipe_cb(nng_pipe p, nng_pipe_ev ev, void *arg)
@@ -312,7 +405,7 @@ static void pipe_cb(nng_pipe p, nng_pipe_ev ev, void *arg)
          * channel waits for ready: nng would otherwise hold it until its
          * deadline, or resend it to whatever comes up next. */
         nng_aio *a = atomic_load(&s->active);
-        if (a != NULL && (s->ph == SLOT_RECV || !cl->wait_for_ready)) {
+        if (a != NULL && (s->ph == SLOT_RECV || (s->ph == SLOT_SEND && !cl->wait_for_ready))) {
             s->disconnected = 1;
             nng_aio_cancel(a);
         }
@@ -337,8 +430,8 @@ static ferry_status prepare_call(client *cl, const ferry_method *m, const Protob
                    "the calling handler's deadline has passed; %s was not sent", m->full_name);
     size_t n_md = opts != NULL ? opts->n_metadata : 0;
     if (n_md > MAX_METADATA) {
-        snprintf(info->message, sizeof info->message, "%zu metadata entries; the limit is %u",
-                 n_md, MAX_METADATA);
+        snprintf(info->message, sizeof info->message, "%zu metadata entries; the limit is %u", n_md,
+                 MAX_METADATA);
         return FERRY_INVALID_ARGUMENT;
     }
 
@@ -385,17 +478,9 @@ static ferry_status prepare_call(client *cl, const ferry_method *m, const Protob
         return FERRY_RESOURCE_EXHAUSTED;
     }
 
-    int connected = atomic_load(&cl->pipes) > 0;
-    if (!connected && atomic_load(&cl->ever_connected) && !cl->wait_for_ready) {
-        snprintf(info->message, sizeof info->message,
-                 "connection to %s is down; reconnecting in the background", cl->url);
-        return FERRY_UNAVAILABLE;
-    }
-
     nng_msg *msg = NULL;
     if (nng_msg_alloc(&msg, size) != 0) {
-        snprintf(info->message, sizeof info->message, "out of memory for a %zu-byte request",
-                 size);
+        snprintf(info->message, sizeof info->message, "out of memory for a %zu-byte request", size);
         return FERRY_RESOURCE_EXHAUSTED;
     }
     ferryi_frame_write(nng_msg_body(msg), size, FERRYI_KIND_REQUEST, &h.base, req);
@@ -412,9 +497,9 @@ static ferry_status prepare_call(client *cl, const ferry_method *m, const Protob
     s->deadline_at = ferryi_now_ms() + deadline;
     s->disconnected = 0;
     s->ph = SLOT_SEND;
-    s->send_wait_ms = deadline;
-    if (!connected && !cl->wait_for_ready && cl->connect_timeout_ms < deadline)
-        s->send_wait_ms = cl->connect_timeout_ms;
+    s->attempt = 1;
+    s->retry_msg = NULL;
+    ferryi_retry_on_call(&cl->retry);
     *out = s;
     *out_msg = msg;
     return FERRY_OK;
@@ -444,10 +529,32 @@ static ferry_status client_call_async(ferry_channel *ch, const ferry_method *m,
     s->done = *done;
     atomic_store(&s->active, s->aio);
     busy_add(cl, s);
-    nng_aio_set_timeout(s->aio, (nng_duration)s->send_wait_ms);
-    nng_aio_set_msg(s->aio, msg);
-    nng_ctx_send(s->ctx, s->aio);
+    launch(s, msg);
     return FERRY_OK;
+}
+
+/* One attempt of a synchronous call on `aio`, in the caller's thread. */
+static ferry_status sync_attempt(slot *s, nng_aio *aio, nng_msg *msg, ProtobufCMessage **resp,
+                                 ferry_call_info *info)
+{
+    if (attempt_begin(s, msg)) {
+        nng_msg_free(msg);
+        return say_down(s, info);
+    }
+    s->ph = SLOT_SEND;
+    nng_aio_set_timeout(aio, (nng_duration)s->send_wait_ms);
+    nng_aio_set_msg(aio, msg);
+    nng_ctx_send(s->ctx, aio);
+    nng_aio_wait(aio);
+    int rv = nng_aio_result(aio);
+    if (rv != 0)
+        return send_failed(s, aio, rv, info);
+    s->ph = SLOT_RECV;
+    nng_aio_set_timeout(aio, recv_timeout(s));
+    nng_ctx_recv(s->ctx, aio);
+    nng_aio_wait(aio);
+    rv = nng_aio_result(aio);
+    return rv != 0 ? recv_failed(s, rv, info) : decode_reply(s, nng_aio_get_msg(aio), resp, info);
 }
 
 /* A synchronous call runs in the caller's thread on an aio without a
@@ -472,21 +579,25 @@ static ferry_status client_call(ferry_channel *ch, const ferry_method *m,
         nng_aio *aio = s->sync_aio;
         atomic_store(&s->active, aio);
         busy_add(cl, s);
-        nng_aio_set_timeout(aio, (nng_duration)s->send_wait_ms);
-        nng_aio_set_msg(aio, msg);
-        nng_ctx_send(s->ctx, aio);
-        nng_aio_wait(aio);
-        int rv = nng_aio_result(aio);
-        if (rv != 0) {
-            st = send_failed(s, aio, rv, &info);
-        } else {
-            s->ph = SLOT_RECV;
-            nng_aio_set_timeout(aio, recv_timeout(s));
-            nng_ctx_recv(s->ctx, aio);
-            nng_aio_wait(aio);
-            rv = nng_aio_result(aio);
-            st = rv != 0 ? recv_failed(s, rv, &info)
-                         : decode_reply(s, nng_aio_get_msg(aio), resp, &info);
+        for (;;) {
+            st = sync_attempt(s, aio, msg, resp, &info);
+            uint32_t wait = 0;
+            if (st == FERRY_OK || s->retry_msg == NULL ||
+                !ferryi_retry_next(&cl->retry, m, st, s->attempt, s->deadline_at, &wait))
+                break;
+            ferryi_log(FERRYI_LOG_DEBUG, "client", "call to %s: attempt %u: %s; retrying in %u ms",
+                       m->full_name, s->attempt, info.message, wait);
+            struct timespec ts = {.tv_sec = wait / 1000, .tv_nsec = (long)(wait % 1000) * 1000000L};
+            while (nanosleep(&ts, &ts) != 0)
+                ;
+            s->attempt++;
+            msg = take_retry_msg(s);
+            memset(&info, 0, sizeof info);
+        }
+        info.attempts = s->attempt;
+        if (s->retry_msg != NULL) {
+            nng_msg_free(s->retry_msg);
+            s->retry_msg = NULL;
         }
         slot_put(cl, s);
     }
@@ -514,6 +625,7 @@ static void client_close(ferry_channel *ch)
         s = next;
     }
     pthread_mutex_destroy(&cl->mu);
+    ferryi_retry_fini(&cl->retry);
     free(cl->client_name);
     free(cl->client_version);
     free(cl);
@@ -541,14 +653,14 @@ ferry_status ferry_client_open(ferry_channel **out, const char *url, const ferry
     pthread_mutex_init(&cl->mu, NULL);
     snprintf(cl->url, sizeof cl->url, "%s", url);
     cl->client_name = strdup(o.client_name != NULL ? o.client_name : "ferry-client");
-    cl->client_version = strdup(o.client_version != NULL ? o.client_version
-                                                         : FERRY_VERSION_STRING);
-    cl->default_deadline_ms = o.default_deadline_ms ? o.default_deadline_ms
-                                                    : FERRY_DEFAULT_DEADLINE_MS;
-    cl->connect_timeout_ms = o.connect_timeout_ms ? o.connect_timeout_ms
-                                                  : DEFAULT_CONNECT_TIMEOUT_MS;
+    cl->client_version = strdup(o.client_version != NULL ? o.client_version : FERRY_VERSION_STRING);
+    cl->default_deadline_ms =
+        o.default_deadline_ms ? o.default_deadline_ms : FERRY_DEFAULT_DEADLINE_MS;
+    cl->connect_timeout_ms =
+        o.connect_timeout_ms ? o.connect_timeout_ms : DEFAULT_CONNECT_TIMEOUT_MS;
     cl->max_message = o.max_message ? o.max_message : FERRY_DEFAULT_MAX_MESSAGE;
     cl->wait_for_ready = o.wait_for_ready;
+    ferryi_retry_init(&cl->retry, &o.retry);
     /* Call ids start at a random point so two runs of a client differ. */
     uint64_t seed = ferryi_now_us() ^ ((uint64_t)(uintptr_t)cl << 16);
     atomic_store(&cl->next_call_id, (seed & 0xffffffffffffull) + 1);

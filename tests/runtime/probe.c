@@ -23,6 +23,7 @@
 extern char **environ;
 
 atomic_uint_fast64_t probe_calls;
+atomic_int probe_fail_unavailable;
 
 static void sleep_ms(uint32_t ms)
 {
@@ -36,6 +37,11 @@ static ferry_status echo(void *user, ferry_call *call, const Ferrytest__V1__Echo
 {
     (void)user;
     resp->seq = atomic_fetch_add(&probe_calls, 1) + 1;
+    int left = atomic_load(&probe_fail_unavailable);
+    while (left > 0 && !atomic_compare_exchange_weak(&probe_fail_unavailable, &left, left - 1))
+        ;
+    if (left > 0)
+        return ferry_call_fail(call, FERRY_UNAVAILABLE, "probe: unavailable on purpose");
     if (req->sleep_ms > 0)
         sleep_ms(req->sleep_ms);
     if (req->fail_status != 0)
@@ -72,6 +78,7 @@ static ferry_status echo(void *user, ferry_call *call, const Ferrytest__V1__Echo
 
 const ferrytest_v1_probe_handlers probe_handlers = {
     .echo = echo,
+    .write = echo,
     .missing = NULL,
 };
 

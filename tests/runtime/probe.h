@@ -13,7 +13,11 @@
 /* Counts the Echo handler's runs; shared by every server of the process. */
 extern atomic_uint_fast64_t probe_calls;
 
-/* The probe's handler table: Echo implemented, Missing NULL. */
+/* While above 0, the handlers count it down and fail with FERRY_UNAVAILABLE
+ * instead of answering: a service that is briefly unavailable. */
+extern atomic_int probe_fail_unavailable;
+
+/* The probe's handler table: Echo and Write implemented, Missing NULL. */
 extern const ferrytest_v1_probe_handlers probe_handlers;
 
 /* A unique ipc:// URL in a fresh temp directory; probe_url_free() removes it. */

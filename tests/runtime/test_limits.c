@@ -73,12 +73,15 @@ static void test_oversized_request_no_resend_loop(void **state)
     char bound[256];
     ferry_server *srv = serve_with_limit("tcp://127.0.0.1:0", 8 * 1024, bound, sizeof bound);
     ferry_channel *ch = NULL;
-    assert_int_equal(ferry_client_open(&ch, bound, NULL), FERRY_OK);
+    /* Without ferry's own retries, to see what the transport does. */
+    ferry_client_opts co = {.retry = {.max_attempts = 1}};
+    assert_int_equal(ferry_client_open(&ch, bound, &co), FERRY_OK);
 
     ferry_call_info info;
     ferry_status st = echo_bytes(ch, 16 * 1024, 0, &info);
     assert_int_equal(st, FERRY_UNAVAILABLE); /* not a timeout */
     assert_non_null(strstr(info.message, "size limit"));
+    assert_int_equal(info.attempts, 1);
 
     /* Give a resend loop, were there one, time to show itself. */
     struct timespec ts = {.tv_sec = 1, .tv_nsec = 500000000L};
@@ -96,7 +99,18 @@ static void test_oversized_request_no_resend_loop(void **state)
     assert_int_equal(st, FERRY_OK);
     assert_int_equal(echo_bytes(ch, 16 * 1024, 0, &info), FERRY_RESOURCE_EXHAUSTED);
     assert_non_null(strstr(info.message, "the server's limit of 8192 bytes"));
+    ferry_channel_close(ch);
 
+    /* With the default retry policy the idempotent Echo is tried again a
+     * bounded number of times, never in a loop. */
+    ferry_server_get_counters(srv, &c);
+    uint64_t conns = c.connections;
+    assert_int_equal(ferry_client_open(&ch, bound, NULL), FERRY_OK);
+    assert_int_equal(echo_bytes(ch, 16 * 1024, 0, &info), FERRY_UNAVAILABLE);
+    assert_true(info.attempts >= 1 && info.attempts <= 3);
+    nanosleep(&ts, NULL);
+    ferry_server_get_counters(srv, &c);
+    assert_true(c.connections - conns <= 2u * 3u + 1u);
     ferry_channel_close(ch);
     ferry_server_free(srv);
 }

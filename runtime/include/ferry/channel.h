@@ -34,6 +34,7 @@ typedef struct ferry_call_info {
     char message[FERRY_MESSAGE_MAX]; /* the detail: the server's message or a local reason */
     uint32_t server_api_min;         /* API versions the server serves, when it said so */
     uint32_t server_api_max;
+    unsigned attempts; /* attempts made on a remote channel (1 + retries) */
 } ferry_call_info;
 
 /* Per-call options. A NULL pointer where options are taken means all defaults. */
@@ -114,6 +115,20 @@ void ferry_message_free(ProtobufCMessage *msg);
 /* Default size limit of a request or reply frame, both sides. */
 #define FERRY_DEFAULT_MAX_MESSAGE (4u * 1024u * 1024u)
 
+/* When a remote channel tries a call again. Only methods the IDL marks
+ * idempotent are retried, only after FERRY_UNAVAILABLE (the server could not
+ * be reached, the connection dropped, or the server said so), with
+ * exponential backoff and jitter, and never past the call's deadline. A retry
+ * budget keeps retries to a share of recent calls, so an outage does not turn
+ * into a retry storm. Zeroes mean the defaults. */
+typedef struct ferry_retry_policy {
+    unsigned max_attempts;       /* attempts in all, the first included; 0 = 3; 1 = never retry */
+    uint32_t initial_backoff_ms; /* wait before the first retry; 0 = 25 ms; doubles per retry */
+    uint32_t max_backoff_ms;     /* 0 = 1000 ms */
+    double budget_ratio;         /* retries earned per call; 0 = 0.1 (one per ten calls) */
+    unsigned budget_burst;       /* retries that can be spent at once; 0 = 10 */
+} ferry_retry_policy;
+
 typedef struct ferry_client_opts {
     const char *client_name;      /* sent in every request; default: "ferry-client" */
     const char *client_version;   /* default: the ferry version */
@@ -127,6 +142,7 @@ typedef struct ferry_client_opts {
      * to their deadline instead. */
     int wait_for_ready;
     size_t max_message; /* request and reply limit; 0 = FERRY_DEFAULT_MAX_MESSAGE */
+    ferry_retry_policy retry;
 } ferry_client_opts;
 
 /* Opens a channel to the server at `url` (ipc://, tcp://, inproc://,
