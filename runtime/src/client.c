@@ -26,6 +26,7 @@
 #include <nng/nng.h>
 #include <nng/protocol/reqrep0/req.h>
 
+#include "breaker.h"
 #include "call.h"
 #include "clock.h"
 #include "envelope.h"
@@ -59,6 +60,7 @@ typedef struct slot {
     atomic_int disconnected; /* its connection dropped while the call was in flight */
     nng_msg *retry_msg;      /* a copy of the request for the next attempt, or NULL */
     unsigned attempt;        /* 1 for the first attempt */
+    int trial;               /* a half-open circuit breaker's trial call */
     struct slot *next_free;
     struct slot *next_all;
     struct slot *prev_busy, *next_busy;
@@ -80,6 +82,7 @@ struct client {
     atomic_int ever_connected; /* a connection has been up at least once */
     int wait_for_ready;
     ferryi_retry retry;
+    ferryi_breakers breakers;
 
     pthread_mutex_t mu;
     slot *free_slots;
@@ -158,6 +161,7 @@ static void complete(slot *s, ferry_status st, ProtobufCMessage *resp, ferry_cal
     ferry_completion done = s->done;
     info->status = st;
     info->attempts = s->attempt;
+    ferryi_breaker_record(&s->cl->breakers, s->m, s->trial, st);
     if (s->retry_msg != NULL) {
         nng_msg_free(s->retry_msg);
         s->retry_msg = NULL;
@@ -518,7 +522,15 @@ static ferry_status client_call_async(ferry_channel *ch, const ferry_method *m,
     memset(&info, 0, sizeof info);
     slot *s = NULL;
     nng_msg *msg = NULL;
-    ferry_status st = prepare_call(cl, m, req, opts, &info, &s, &msg);
+    int trial = 0;
+    ferry_status st = FERRY_UNAVAILABLE;
+    if (ferryi_breaker_admit(&cl->breakers, m, &trial, info.message, sizeof info.message)) {
+        st = prepare_call(cl, m, req, opts, &info, &s, &msg);
+        if (st == FERRY_OK)
+            s->trial = trial;
+        else
+            ferryi_breaker_release(&cl->breakers, m, trial); /* never sent */
+    }
     if (st != FERRY_OK) {
         if (opts != NULL && opts->info != NULL) {
             info.status = st;
@@ -569,12 +581,21 @@ static ferry_status client_call(ferry_channel *ch, const ferry_method *m,
     memset(&info, 0, sizeof info);
     slot *s = NULL;
     nng_msg *msg = NULL;
+    int trial = 0;
+    if (!ferryi_breaker_admit(&cl->breakers, m, &trial, info.message, sizeof info.message)) {
+        info.status = FERRY_UNAVAILABLE;
+        if (opts != NULL && opts->info != NULL)
+            *opts->info = info;
+        return FERRY_UNAVAILABLE;
+    }
     ferry_status st = prepare_call(cl, m, req, opts, &info, &s, &msg);
     if (st == FERRY_OK && s->sync_aio == NULL && nng_aio_alloc(&s->sync_aio, NULL, NULL) != 0) {
         nng_msg_free(msg);
         slot_put(cl, s);
         st = say(&info, FERRY_RESOURCE_EXHAUSTED, "out of memory for an nng aio");
     }
+    if (st != FERRY_OK) /* never sent: the breaker learns nothing of the service */
+        ferryi_breaker_release(&cl->breakers, m, trial);
     if (st == FERRY_OK) {
         nng_aio *aio = s->sync_aio;
         atomic_store(&s->active, aio);
@@ -595,6 +616,7 @@ static ferry_status client_call(ferry_channel *ch, const ferry_method *m,
             memset(&info, 0, sizeof info);
         }
         info.attempts = s->attempt;
+        ferryi_breaker_record(&cl->breakers, m, trial, st);
         if (s->retry_msg != NULL) {
             nng_msg_free(s->retry_msg);
             s->retry_msg = NULL;
@@ -626,6 +648,7 @@ static void client_close(ferry_channel *ch)
     }
     pthread_mutex_destroy(&cl->mu);
     ferryi_retry_fini(&cl->retry);
+    ferryi_breakers_fini(&cl->breakers);
     free(cl->client_name);
     free(cl->client_version);
     free(cl);
@@ -661,6 +684,7 @@ ferry_status ferry_client_open(ferry_channel **out, const char *url, const ferry
     cl->max_message = o.max_message ? o.max_message : FERRY_DEFAULT_MAX_MESSAGE;
     cl->wait_for_ready = o.wait_for_ready;
     ferryi_retry_init(&cl->retry, &o.retry);
+    ferryi_breakers_init(&cl->breakers, &o.breaker);
     /* Call ids start at a random point so two runs of a client differ. */
     uint64_t seed = ferryi_now_us() ^ ((uint64_t)(uintptr_t)cl << 16);
     atomic_store(&cl->next_call_id, (seed & 0xffffffffffffull) + 1);
@@ -687,4 +711,13 @@ ferry_status ferry_client_open(ferry_channel **out, const char *url, const ferry
 fail:
     client_close(&cl->base);
     return st;
+}
+
+ferry_status ferry_client_breaker(ferry_channel *ch, const ferry_method *m,
+                                  ferry_breaker_stats *out)
+{
+    if (ch == NULL || ch->ops != &client_ops || m == NULL || out == NULL)
+        return FERRY_INVALID_ARGUMENT;
+    ferryi_breaker_stats(&((client *)ch)->breakers, m, out);
+    return FERRY_OK;
 }

@@ -129,6 +129,37 @@ typedef struct ferry_retry_policy {
     unsigned budget_burst;       /* retries that can be spent at once; 0 = 10 */
 } ferry_retry_policy;
 
+/* A remote channel keeps a circuit breaker per method. Closed: calls go
+ * through and their outcomes fill a sliding window; when at least min_calls
+ * of the last `window` calls are in it and failure_ratio of them failed
+ * (unavailable or deadline exceeded), it opens. Open: calls fail at once with
+ * FERRY_UNAVAILABLE, without touching the network, for open_ms. Half-open:
+ * up to half_open_calls trial calls go through; a success closes it, a
+ * failure opens it again. Zeroes mean the defaults. */
+typedef struct ferry_breaker_policy {
+    int disabled;             /* nonzero: no breaker */
+    unsigned window;          /* calls remembered; 0 = 20 (at most 1024) */
+    unsigned min_calls;       /* calls needed before it can open; 0 = 10 */
+    double failure_ratio;     /* share of failures that opens it; 0 = 0.5 */
+    uint32_t open_ms;         /* how long it stays open; 0 = 5000 ms */
+    unsigned half_open_calls; /* trial calls at once when half-open; 0 = 1 */
+} ferry_breaker_policy;
+
+typedef enum ferry_breaker_state {
+    FERRY_BREAKER_CLOSED = 0,
+    FERRY_BREAKER_OPEN = 1,
+    FERRY_BREAKER_HALF_OPEN = 2,
+} ferry_breaker_state;
+
+/* A method's breaker as ferry_client_breaker() reports it. */
+typedef struct ferry_breaker_stats {
+    ferry_breaker_state state;
+    unsigned window_calls;    /* outcomes in the window */
+    unsigned window_failures; /* failures among them */
+    uint64_t times_opened;    /* since the channel opened */
+    uint64_t rejected;        /* calls failed fast while open or half-open */
+} ferry_breaker_stats;
+
 typedef struct ferry_client_opts {
     const char *client_name;      /* sent in every request; default: "ferry-client" */
     const char *client_version;   /* default: the ferry version */
@@ -143,6 +174,7 @@ typedef struct ferry_client_opts {
     int wait_for_ready;
     size_t max_message; /* request and reply limit; 0 = FERRY_DEFAULT_MAX_MESSAGE */
     ferry_retry_policy retry;
+    ferry_breaker_policy breaker;
 } ferry_client_opts;
 
 /* Opens a channel to the server at `url` (ipc://, tcp://, inproc://,
@@ -151,6 +183,12 @@ typedef struct ferry_client_opts {
  * for a URL nng does not accept. */
 FERRY_NODISCARD ferry_status ferry_client_open(ferry_channel **out, const char *url,
                                                const ferry_client_opts *opts);
+
+/* The circuit breaker of method `m` on remote channel `ch`. A method not
+ * called yet reports a closed, empty breaker. FERRY_INVALID_ARGUMENT when
+ * `ch` is not a remote channel. Thread-safe. */
+FERRY_NODISCARD ferry_status ferry_client_breaker(ferry_channel *ch, const ferry_method *m,
+                                                  ferry_breaker_stats *out);
 
 /* ------------------------------------------------------------------------
  * Local channel: calls handler tables in process
