@@ -306,12 +306,33 @@ static ferry_status say_down(slot *s, ferry_call_info *info)
                s->cl->url);
 }
 
-/* Takes the request of the next attempt, or NULL when none is kept. */
+/* Takes the request of the next attempt, with its deadline_ms set to the
+ * time the call has left now, so the server does not plan with time the
+ * earlier attempts used up. */
 static nng_msg *take_retry_msg(slot *s)
 {
-    nng_msg *m = s->retry_msg;
+    nng_msg *old = s->retry_msg;
     s->retry_msg = NULL;
-    return m;
+    ferryi_frame f;
+    char why[FERRY_MESSAGE_MAX];
+    Ferry__Wire__RequestHeader *h = NULL;
+    if (ferryi_frame_split(nng_msg_body(old), nng_msg_len(old), FERRYI_KIND_REQUEST, &f, why,
+                           sizeof why) != FERRY_OK ||
+        ferryi_request_header_decode(&f, NULL, &h, why, sizeof why) != FERRY_OK)
+        return old; /* our own frame: cannot happen */
+    uint64_t now = ferryi_now_ms();
+    h->deadline_ms = now >= s->deadline_at ? 1 : (uint32_t)(s->deadline_at - now);
+    size_t size = FERRYI_FRAME_PREFIX + ferry__wire__request_header__get_packed_size(h) +
+                  f.body_len;
+    nng_msg *m = NULL;
+    if (nng_msg_alloc(&m, size) == 0) {
+        ferryi_frame_write_raw(nng_msg_body(m), FERRYI_KIND_REQUEST, &h->base, f.body,
+                               f.body_len);
+        nng_msg_free(old);
+        old = m;
+    }
+    ferry__wire__request_header__free_unpacked(h, NULL);
+    return old;
 }
 
 /* ------------------------------------------------------------------------

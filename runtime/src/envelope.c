@@ -68,6 +68,15 @@ void ferryi_frame_write(uint8_t *dst, size_t dst_len, unsigned kind, const Proto
     (void)dst_len;
 }
 
+void ferryi_frame_write_raw(uint8_t *dst, unsigned kind, const ProtobufCMessage *hdr,
+                            const uint8_t *body, size_t body_len)
+{
+    ferryi_frame_write(dst, 0, kind, hdr, NULL);
+    size_t h = (size_t)dst[4] << 24 | (size_t)dst[5] << 16 | (size_t)dst[6] << 8 | dst[7];
+    if (body_len > 0)
+        memcpy(dst + FERRYI_FRAME_PREFIX + h, body, body_len);
+}
+
 ferry_status ferryi_request_header_decode(const ferryi_frame *f, ProtobufCAllocator *alloc,
                                           Ferry__Wire__RequestHeader **out, char *why,
                                           size_t why_len)

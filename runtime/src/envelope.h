@@ -50,6 +50,11 @@ size_t ferryi_frame_size(const ProtobufCMessage *hdr, const ProtobufCMessage *bo
 void ferryi_frame_write(uint8_t *dst, size_t dst_len, unsigned kind, const ProtobufCMessage *hdr,
                         const ProtobufCMessage *body);
 
+/* Writes a frame whose body is already encoded: `body_len` bytes at `body`.
+ * `dst` holds exactly FERRYI_FRAME_PREFIX + packed size of hdr + body_len. */
+void ferryi_frame_write_raw(uint8_t *dst, unsigned kind, const ProtobufCMessage *hdr,
+                            const uint8_t *body, size_t body_len);
+
 /* Decodes and checks a request header. On failure returns FERRY_PROTOCOL_ERROR
  * with the reason in `why`; on success *out is allocated from `alloc`. */
 ferry_status ferryi_request_header_decode(const ferryi_frame *f, ProtobufCAllocator *alloc,

@@ -74,6 +74,26 @@ static void test_idempotent_is_retried(void **state)
     ferry_channel_close(ch);
 }
 
+/* A retry tells the server the time left now, not the time the call had. */
+static void test_retry_carries_remaining_deadline(void **state)
+{
+    fixture *f = *state;
+    ferry_channel *ch = open_with(
+        f, &(ferry_retry_policy){.max_attempts = 2, .initial_backoff_ms = 400,
+                                 .max_backoff_ms = 400});
+    atomic_store(&probe_fail_unavailable, 1);
+    Ferrytest__V1__EchoRequest req = FERRYTEST__V1__ECHO_REQUEST__INIT;
+    ferry_call_info info;
+    ferry_call_opts opts = {.deadline_ms = 3000, .info = &info};
+    Ferrytest__V1__EchoReply *resp = NULL;
+    assert_int_equal(ferrytest_v1_probe_echo(ch, &req, &resp, &opts), FERRY_OK);
+    assert_int_equal(info.attempts, 2);
+    /* The backoff alone took at least 200 ms of the 3000. */
+    assert_true(resp->remaining_ms > 0 && resp->remaining_ms <= 2800);
+    ferry_message_free(&resp->base);
+    ferry_channel_close(ch);
+}
+
 static void test_attempts_are_bounded(void **state)
 {
     fixture *f = *state;
@@ -189,6 +209,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_idempotent_is_retried, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_retry_carries_remaining_deadline, setup, teardown),
         cmocka_unit_test_setup_teardown(test_attempts_are_bounded, setup, teardown),
         cmocka_unit_test_setup_teardown(test_not_idempotent_is_not_retried, setup, teardown),
         cmocka_unit_test_setup_teardown(test_retries_stay_within_the_deadline, setup, teardown),
