@@ -30,6 +30,7 @@
 #include "call.h"
 #include "clock.h"
 #include "envelope.h"
+#include "fallback.h"
 #include "log.h"
 #include "retry.h"
 
@@ -61,6 +62,7 @@ typedef struct slot {
     nng_msg *retry_msg;      /* a copy of the request for the next attempt, or NULL */
     unsigned attempt;        /* 1 for the first attempt */
     int trial;               /* a half-open circuit breaker's trial call */
+    nng_msg *req_copy;       /* async: the request, for an application fallback */
     struct slot *next_free;
     struct slot *next_all;
     struct slot *prev_busy, *next_busy;
@@ -83,6 +85,7 @@ struct client {
     int wait_for_ready;
     ferryi_retry retry;
     ferryi_breakers breakers;
+    ferryi_fallbacks fallbacks;
 
     pthread_mutex_t mu;
     slot *free_slots;
@@ -156,12 +159,23 @@ static void slot_put(client *cl, slot *s)
 
 /* Ends the asynchronous call on slot `s`: returns the slot, then runs the
  * completion. */
+static ProtobufCMessage *decode_request(const ferry_method *m, nng_msg *frame);
+
 static void complete(slot *s, ferry_status st, ProtobufCMessage *resp, ferry_call_info *info)
 {
     ferry_completion done = s->done;
-    info->status = st;
     info->attempts = s->attempt;
     ferryi_breaker_record(&s->cl->breakers, s->m, s->trial, st);
+    if (st != FERRY_OK) {
+        ProtobufCMessage *req = s->req_copy != NULL ? decode_request(s->m, s->req_copy) : NULL;
+        st = ferryi_fallback_apply(&s->cl->fallbacks, s->m, req, st, &resp, info);
+        ferry_message_free(req);
+    }
+    info->status = st;
+    if (s->req_copy != NULL) {
+        nng_msg_free(s->req_copy);
+        s->req_copy = NULL;
+    }
     if (s->retry_msg != NULL) {
         nng_msg_free(s->retry_msg);
         s->retry_msg = NULL;
@@ -277,6 +291,17 @@ static ferry_status decode_reply(slot *s, nng_msg *msg, ProtobufCMessage **resp,
     return st;
 }
 
+/* The request body of our own request frame, decoded; NULL on failure. */
+static ProtobufCMessage *decode_request(const ferry_method *m, nng_msg *frame)
+{
+    ferryi_frame f;
+    char why[FERRY_MESSAGE_MAX];
+    if (ferryi_frame_split(nng_msg_body(frame), nng_msg_len(frame), FERRYI_KIND_REQUEST, &f, why,
+                           sizeof why) != FERRY_OK)
+        return NULL;
+    return protobuf_c_message_unpack(m->input, NULL, f.body_len, f.body);
+}
+
 /* ------------------------------------------------------------------------
  * Attempts
  * ---------------------------------------------------------------------- */
@@ -322,12 +347,11 @@ static nng_msg *take_retry_msg(slot *s)
         return old; /* our own frame: cannot happen */
     uint64_t now = ferryi_now_ms();
     h->deadline_ms = now >= s->deadline_at ? 1 : (uint32_t)(s->deadline_at - now);
-    size_t size = FERRYI_FRAME_PREFIX + ferry__wire__request_header__get_packed_size(h) +
-                  f.body_len;
+    size_t size =
+        FERRYI_FRAME_PREFIX + ferry__wire__request_header__get_packed_size(h) + f.body_len;
     nng_msg *m = NULL;
     if (nng_msg_alloc(&m, size) == 0) {
-        ferryi_frame_write_raw(nng_msg_body(m), FERRYI_KIND_REQUEST, &h->base, f.body,
-                               f.body_len);
+        ferryi_frame_write_raw(nng_msg_body(m), FERRYI_KIND_REQUEST, &h->base, f.body, f.body_len);
         nng_msg_free(old);
         old = m;
     }
@@ -552,6 +576,16 @@ static ferry_status client_call_async(ferry_channel *ch, const ferry_method *m,
         else
             ferryi_breaker_release(&cl->breakers, m, trial); /* never sent */
     }
+    if (st == FERRY_UNAVAILABLE && s == NULL) {
+        /* The breaker turned it away: a fallback, if any, completes it now. */
+        ProtobufCMessage *resp = NULL;
+        st = ferryi_fallback_apply(&cl->fallbacks, m, req, st, &resp, &info);
+        if (st == FERRY_FALLBACK) {
+            info.status = st;
+            done->invoke(done, st, resp, &info);
+            return FERRY_OK;
+        }
+    }
     if (st != FERRY_OK) {
         if (opts != NULL && opts->info != NULL) {
             info.status = st;
@@ -560,6 +594,9 @@ static ferry_status client_call_async(ferry_channel *ch, const ferry_method *m,
         return st;
     }
     s->done = *done;
+    s->req_copy = NULL;
+    if (ferryi_fallback_wants_request(&cl->fallbacks, m) && nng_msg_dup(&s->req_copy, msg) != 0)
+        s->req_copy = NULL; /* out of memory: the fallback gets no request */
     atomic_store(&s->active, s->aio);
     busy_add(cl, s);
     launch(s, msg);
@@ -604,10 +641,10 @@ static ferry_status client_call(ferry_channel *ch, const ferry_method *m,
     nng_msg *msg = NULL;
     int trial = 0;
     if (!ferryi_breaker_admit(&cl->breakers, m, &trial, info.message, sizeof info.message)) {
-        info.status = FERRY_UNAVAILABLE;
+        info.status = ferryi_fallback_apply(&cl->fallbacks, m, req, FERRY_UNAVAILABLE, resp, &info);
         if (opts != NULL && opts->info != NULL)
             *opts->info = info;
-        return FERRY_UNAVAILABLE;
+        return info.status;
     }
     ferry_status st = prepare_call(cl, m, req, opts, &info, &s, &msg);
     if (st == FERRY_OK && s->sync_aio == NULL && nng_aio_alloc(&s->sync_aio, NULL, NULL) != 0) {
@@ -638,6 +675,8 @@ static ferry_status client_call(ferry_channel *ch, const ferry_method *m,
         }
         info.attempts = s->attempt;
         ferryi_breaker_record(&cl->breakers, m, trial, st);
+        if (st != FERRY_OK)
+            st = ferryi_fallback_apply(&cl->fallbacks, m, req, st, resp, &info);
         if (s->retry_msg != NULL) {
             nng_msg_free(s->retry_msg);
             s->retry_msg = NULL;
@@ -645,7 +684,7 @@ static ferry_status client_call(ferry_channel *ch, const ferry_method *m,
         slot_put(cl, s);
     }
     info.status = st;
-    if (st != FERRY_OK)
+    if (st != FERRY_OK && st != FERRY_FALLBACK)
         ferryi_log(FERRYI_LOG_DEBUG, "client", "call to %s failed: %s: %s", m->full_name,
                    ferry_status_str(st), info.message);
     if (opts != NULL && opts->info != NULL)
@@ -670,6 +709,7 @@ static void client_close(ferry_channel *ch)
     pthread_mutex_destroy(&cl->mu);
     ferryi_retry_fini(&cl->retry);
     ferryi_breakers_fini(&cl->breakers);
+    ferryi_fallbacks_fini(&cl->fallbacks);
     free(cl->client_name);
     free(cl->client_version);
     free(cl);
@@ -706,6 +746,7 @@ ferry_status ferry_client_open(ferry_channel **out, const char *url, const ferry
     cl->wait_for_ready = o.wait_for_ready;
     ferryi_retry_init(&cl->retry, &o.retry);
     ferryi_breakers_init(&cl->breakers, &o.breaker);
+    ferryi_fallbacks_init(&cl->fallbacks);
     /* Call ids start at a random point so two runs of a client differ. */
     uint64_t seed = ferryi_now_us() ^ ((uint64_t)(uintptr_t)cl << 16);
     atomic_store(&cl->next_call_id, (seed & 0xffffffffffffull) + 1);
@@ -741,4 +782,12 @@ ferry_status ferry_client_breaker(ferry_channel *ch, const ferry_method *m,
         return FERRY_INVALID_ARGUMENT;
     ferryi_breaker_stats(&((client *)ch)->breakers, m, out);
     return FERRY_OK;
+}
+
+ferry_status ferry_client_set_fallback(ferry_channel *ch, const ferry_method *m,
+                                       ferry_fallback_fn fn, void *arg)
+{
+    if (ch == NULL || ch->ops != &client_ops || m == NULL)
+        return FERRY_INVALID_ARGUMENT;
+    return ferryi_fallback_set(&((client *)ch)->fallbacks, m, fn, arg);
 }

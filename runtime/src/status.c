@@ -23,6 +23,7 @@ const char *ferry_status_str(ferry_status st)
     case FERRY_UNAUTHENTICATED: return "unauthenticated";
     case FERRY_UNSUPPORTED_VERSION: return "unsupported version";
     case FERRY_PROTOCOL_ERROR: return "protocol error";
+    case FERRY_FALLBACK: return "fallback";
     }
     return "unknown status";
 }

@@ -79,6 +79,7 @@ static ferry_status echo(void *user, ferry_call *call, const Ferrytest__V1__Echo
 const ferrytest_v1_probe_handlers probe_handlers = {
     .echo = echo,
     .write = echo,
+    .lookup = echo,
     .missing = NULL,
 };
 

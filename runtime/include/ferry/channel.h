@@ -86,8 +86,9 @@ struct ferry_channel {
 };
 
 /* Calls method `m` with `req` (whose descriptor must be m->input) and waits
- * for the reply. On FERRY_OK, *resp is a new m->output message the caller
- * frees with ferry_message_free(); otherwise *resp is NULL. Never waits past
+ * for the reply. On FERRY_OK, and on FERRY_FALLBACK (a remote channel's
+ * fallback response, docs/resilience.md), *resp is a new m->output message
+ * the caller frees with ferry_message_free(); otherwise *resp is NULL. Never waits past
  * the call's deadline. */
 ferry_status ferry_channel_call(ferry_channel *ch, const ferry_method *m,
                                 const ProtobufCMessage *req, ProtobufCMessage **resp,
@@ -189,6 +190,25 @@ FERRY_NODISCARD ferry_status ferry_client_open(ferry_channel **out, const char *
  * `ch` is not a remote channel. Thread-safe. */
 FERRY_NODISCARD ferry_status ferry_client_breaker(ferry_channel *ch, const ferry_method *m,
                                                   ferry_breaker_stats *out);
+
+/* A fallback the application provides for a method: fills `resp` (an
+ * initialised response of the method's output type) for a call of `req` that
+ * failed with `cause` (unavailable or deadline exceeded, or an open circuit),
+ * and returns FERRY_OK; any other status means "no fallback" and the caller
+ * gets `cause`. Fields may point to memory that outlives the function (static
+ * data, `arg`'s data, the request): the response is copied before it reaches
+ * the caller. Runs on the caller's thread or one of ferry's; must not block. */
+typedef ferry_status (*ferry_fallback_fn)(void *arg, const ferry_method *m,
+                                          const ProtobufCMessage *req, ferry_status cause,
+                                          ProtobufCMessage *resp);
+
+/* Sets the fallback of method `m` on remote channel `ch`, overriding the
+ * IDL's; `fn` NULL removes it (the IDL's applies again). When a call of `m`
+ * fails at the transport level, the caller gets FERRY_FALLBACK and the
+ * fallback response instead of the error, and info.message still says what
+ * failed. Thread-safe; takes effect for calls that start afterwards. */
+FERRY_NODISCARD ferry_status ferry_client_set_fallback(ferry_channel *ch, const ferry_method *m,
+                                                       ferry_fallback_fn fn, void *arg);
 
 /* ------------------------------------------------------------------------
  * Local channel: calls handler tables in process

@@ -40,6 +40,10 @@ typedef enum ferry_status {
     FERRY_UNAUTHENTICATED = 16,     /* the request's identity could not be verified */
     FERRY_UNSUPPORTED_VERSION = 20, /* the client's API version is outside the server's range */
     FERRY_PROTOCOL_ERROR = 21,      /* the peer sent bytes that are not ferry's wire format */
+    /* Not an error, not an answer: the service could not be reached and the
+     * response is the method's fallback (docs/resilience.md). The response
+     * is set, as for FERRY_OK. Never sent on the wire. */
+    FERRY_FALLBACK = 22,
 } ferry_status;
 
 /* The status's short lower-case name, e.g. "deadline exceeded"; "unknown
