@@ -1,6 +1,8 @@
 #!/bin/sh
 # demo.sh BIN_DIR - the demo `make demo` runs: start inventory-server on a
-# fresh ipc:// address, take the client's tour of it, stop the server.
+# fresh ipc:// address, take the client's tour of it; then stop the server
+# while a client keeps calling (it answers with the method's fallback), start
+# it again (the same client recovers), and stop it.
 set -eu
 
 bin=${1:-build/bin}
@@ -23,30 +25,51 @@ cleanup() {
 trap cleanup EXIT INT TERM
 
 url="ipc://$dir/inventory.sock"
-"$bin/inventory-server" --listen "$url" >"$dir/server.log" 2>&1 &
-server_pid=$!
 
-# Wait (at most 10 s) until the server says it listens.
-tries=0
-until grep -q "listening on" "$dir/server.log" 2>/dev/null; do
-    if ! kill -0 "$server_pid" 2>/dev/null; then
-        echo "demo: inventory-server exited:" >&2
-        cat "$dir/server.log" >&2
-        exit 1
-    fi
-    tries=$((tries + 1))
-    if [ "$tries" -gt 100 ]; then
-        echo "demo: inventory-server did not start within 10 s" >&2
-        exit 1
-    fi
-    sleep 0.1
-done
-sed 's/^/[server] /' "$dir/server.log"
+# Starts the server and waits (at most 10 s) until it says it listens.
+start_server() {
+    "$bin/inventory-server" --listen "$url" >"$dir/server.log" 2>&1 &
+    server_pid=$!
+    tries=0
+    until grep -q "listening on" "$dir/server.log" 2>/dev/null; do
+        if ! kill -0 "$server_pid" 2>/dev/null; then
+            echo "demo: inventory-server exited:" >&2
+            cat "$dir/server.log" >&2
+            exit 1
+        fi
+        tries=$((tries + 1))
+        if [ "$tries" -gt 100 ]; then
+            echo "demo: inventory-server did not start within 10 s" >&2
+            exit 1
+        fi
+        sleep 0.1
+    done
+    sed 's/^/[server] /' "$dir/server.log"
+}
 
+stop_server() {
+    kill -TERM "$server_pid"
+    wait "$server_pid" || { echo "demo: inventory-server failed to stop cleanly" >&2; exit 1; }
+    server_pid=""
+    sed -n '2,$p' "$dir/server.log" | sed 's/^/[server] /'
+}
+
+start_server
 "$bin/inventory-client" --connect "$url"
 
-kill -TERM "$server_pid"
-wait "$server_pid" || { echo "demo: inventory-server failed to stop cleanly" >&2; exit 1; }
-server_pid=""
-sed -n '2,$p' "$dir/server.log" | sed 's/^/[server] /'
+echo
+echo "demo: a client keeps listing items; the server goes away and comes back"
+"$bin/inventory-client" --connect "$url" --follow 30 &
+follower=$!
+sleep 1
+echo "demo: stopping the server"
+stop_server
+sleep 2
+echo "demo: starting it again"
+start_server
+if ! wait "$follower"; then
+    echo "demo: the client did not see the service come back" >&2
+    exit 1
+fi
+stop_server
 echo "demo: done"

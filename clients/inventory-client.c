@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "examples/inventory/v1/inventory.ferry.h"
 #include "examples/inventory/v2/inventory.ferry.h"
@@ -24,10 +25,13 @@ static ferry_call_info info;
 
 static void usage(FILE *out)
 {
-    fprintf(out, "usage: inventory-client [--connect URL] [--deadline MS]\n"
+    fprintf(out, "usage: inventory-client [--connect URL] [--deadline MS] [--follow S]\n"
                  "  -c, --connect URL   server address (default: $FERRY_INVENTORY_ADDR, else\n"
                  "                      ipc://$TMPDIR/ferry-inventory.sock)\n"
                  "  -d, --deadline MS   deadline of each call (default: the IDL's)\n"
+                 "  -f, --follow S      list items every 200 ms for up to S seconds, reporting\n"
+                 "                      fallbacks while the server is away; exit 0 once it\n"
+                 "                      has gone and come back\n"
                  "  -h, --help          this text\n");
 }
 
@@ -215,17 +219,56 @@ static int tour(ferry_channel *ch)
     return 0;
 }
 
+/* --follow: lists the garden items every 200 ms and reports each change
+ * between real answers and fallbacks, until it has seen the service go away
+ * and come back (exit 0) or `seconds` have passed (exit 1). */
+static int follow(ferry_channel *ch, unsigned seconds)
+{
+    enum { NONE, REAL, DEGRADED } last = NONE;
+    int went_away = 0;
+    struct timespec tick = {.tv_sec = 0, .tv_nsec = 200000000L};
+    for (unsigned i = 0; i < seconds * 5; i++) {
+        Inventory__V2__ListItemsRequest list = INVENTORY__V2__LIST_ITEMS_REQUEST__INIT;
+        list.category = INVENTORY__V2__CATEGORY__CATEGORY_GARDEN;
+        Inventory__V2__ListItemsReply *items = NULL;
+        ferry_call_opts o = {.deadline_ms = 500, .info = &info};
+        ferry_status st = inventory_v2_stock_list_items(ch, &list, &items, &o);
+        if (st == FERRY_OK && last != REAL) {
+            printf("  follow: %zu garden items from the service\n", items->n_items);
+            if (went_away) {
+                printf("  follow: the service is back; the same channel recovered\n");
+                ferry_message_free(&items->base);
+                return 0;
+            }
+            last = REAL;
+        } else if (st == FERRY_FALLBACK && last != DEGRADED) {
+            printf("  follow: fallback (%zu items): %s\n", items->n_items, info.message);
+            went_away = 1;
+            last = DEGRADED;
+        } else if (st != FERRY_OK && st != FERRY_FALLBACK) {
+            printf("  follow: %s: %s\n", ferry_status_str(st), info.message);
+        }
+        if (items != NULL)
+            ferry_message_free(&items->base);
+        nanosleep(&tick, NULL);
+    }
+    return 1;
+}
+
 int main(int argc, char **argv)
 {
     static const struct option longopts[] = {
         {"connect", required_argument, NULL, 'c'},
         {"deadline", required_argument, NULL, 'd'},
+        {"follow", required_argument, NULL, 'f'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
+    setvbuf(stdout, NULL, _IOLBF, 0); /* lines in order when mixed with other programs' */
     char url[PATH_MAX + 8] = "";
+    unsigned follow_s = 0;
     int c;
-    while ((c = getopt_long(argc, argv, "c:d:h", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "c:d:f:h", longopts, NULL)) != -1) {
         switch (c) {
         case 'c':
             snprintf(url, sizeof url, "%s", optarg);
@@ -243,6 +286,21 @@ int main(int argc, char **argv)
                 return 2;
             }
             opts.deadline_ms = (uint32_t)ms;
+            break;
+        }
+        case 'f': {
+            char *end = NULL;
+            errno = 0;
+            unsigned long s = strtoul(optarg, &end, 10);
+            if (errno != 0 || *end != '\0' || optarg[0] < '0' || optarg[0] > '9' || s == 0 ||
+                s > 3600) {
+                fprintf(stderr,
+                        "inventory-client: --follow '%s' is not a number of seconds "
+                        "from 1 to 3600\n",
+                        optarg);
+                return 2;
+            }
+            follow_s = (unsigned)s;
             break;
         }
         case 'h':
@@ -274,6 +332,11 @@ int main(int argc, char **argv)
     if (st != FERRY_OK) {
         fprintf(stderr, "inventory-client: cannot use address %s: %s\n", url, ferry_status_str(st));
         return 2;
+    }
+    if (follow_s > 0) {
+        int frc = follow(ch, follow_s);
+        ferry_channel_close(ch);
+        return frc;
     }
     printf("inventory-client: calling inventory.v2.Stock at %s\n", url);
     int rc = tour(ch);
