@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "bench.h"
-#include "bench/v1/bench.ferry.h"
+#include "bench.ferry.h"
 
 /* ---- server ---- */
 
