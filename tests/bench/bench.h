@@ -1,46 +1,126 @@
-/* bench.h - the pieces of ferry-bench: servers, load generators, statistics.
+/* bench.h - the pieces of ferry-bench and how they fit.
  *
- * Each figure is measured against a server in its own process, the way
- * users deploy. The raw side is the floor: nng req0/rep0 with contexts and
- * aio callbacks, no ferry at all. */
+ * main.c runs the plan and prints the figures; procs.c starts the servers
+ * as processes of their own and makes sure they die with the bench; raw.c is
+ * the floor (plain nng req0/rep0); ferry_side.c is the same echo through
+ * ferry's generated client and server; stats.c holds clocks and quantiles.
+ *
+ * Every client function opens its own connection, measures, closes it and
+ * returns 0, or -1 after saying on stderr what failed. Nothing here is
+ * thread-safe unless it says so: the bench drives one measurement at a time.
+ */
 #ifndef FERRY_BENCH_H
 #define FERRY_BENCH_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-/* One caller, sequential round trips for `seconds`; latencies in µs. */
+/* One caller, sequential round trips: latency quantiles in µs and the rate. */
 typedef struct bench_latency {
-    double p50_us, p99_us, calls_per_s;
+    double p50_us;
+    double p99_us;
+    double calls_per_s;
 } bench_latency;
 
-/* ---- servers: serve `url` until killed, after printing "ready URL\n" ---- */
+/* Warm-up before every measurement: round trips for latency, time for
+ * throughput (connections up, caches and allocators warm). */
+#define BENCH_WARMUP_CALLS   200
+#define BENCH_WARMUP_SECONDS 0.2
+/* No single round trip of the bench may take longer than this. */
+#define BENCH_CALL_TIMEOUT_MS 10000
+
+/* ---- servers (procs.c starts them; each runs until its parent is gone) ---- */
+
+/* Serves the raw echo on `url`, prints "ready URL" (the URL actually bound)
+ * on stdout, then returns when bench_wait_for_parent() does. Returns the
+ * process exit status. */
 int bench_raw_serve(const char *url);
-/* The ferry server runs default options, or inline handlers when asked. */
+
+/* Serves bench.v1.Echo on `url` with a ferry_server: default options, or
+ * inline handlers when `inline_handlers` is nonzero. As bench_raw_serve(). */
 int bench_ferry_serve(const char *url, int inline_handlers);
 
-/* ---- clients ---- */
+/* Blocks until the bench process that started this server is gone (its end
+ * of our stdin closes), however it ended. */
+void bench_wait_for_parent(void);
+
+/* Prints "ready URL" on stdout and flushes it. */
+void bench_say_ready(const char *url);
+
+/* ---- server processes (procs.c) ---- */
+
+typedef enum bench_server_kind {
+    BENCH_SERVER_RAW,
+    BENCH_SERVER_FERRY,        /* ferry_server, default options */
+    BENCH_SERVER_FERRY_INLINE, /* ferry_server, inline handlers */
+    BENCH_SERVER_KINDS
+} bench_server_kind;
+
+/* The command-line mode that makes this program serve `kind`. */
+const char *bench_server_mode(bench_server_kind kind);
+
+/* Makes the temp directory for ipc paths and arranges that servers are
+ * killed and reaped, and ipc paths removed, on every exit of the bench:
+ * return from main, exit(), SIGINT, SIGTERM, SIGHUP. Returns 0 or -1. */
+int bench_procs_init(void);
+
+/* Starts a server of `kind` for `transport` ("ipc" or "tcp") in a process
+ * of its own and waits until it is ready; `url` receives the address to dial.
+ * Returns 0 or -1. */
+int bench_server_start(bench_server_kind kind, const char *transport, char *url, size_t url_len);
+
+/* Kills and reaps every server started and removes their ipc paths. Safe to
+ * call more than once. */
+void bench_servers_stop(void);
+
+/* ---- the floor: raw nng (raw.c) ---- */
+
 int bench_raw_latency(const char *url, size_t payload, double seconds, bench_latency *out);
+/* `in_flight` req0 contexts, each an aio-callback loop of round trips. */
 int bench_raw_throughput(const char *url, size_t payload, unsigned in_flight, double seconds,
                          double *calls_per_s);
-int bench_ferry_latency(const char *url, size_t payload, double seconds, bench_latency *out);
-int bench_ferry_throughput(const char *url, size_t payload, unsigned in_flight, double seconds,
-                           double *calls_per_s);
 
-/* ---- statistics ---- */
+/* ---- ferry (ferry_side.c) ---- */
+
+/* One caller making sequential synchronous calls. */
+int bench_ferry_latency(const char *url, size_t payload, double seconds, bench_latency *out);
+
+/* How the ferry client keeps calls in flight. */
+typedef enum bench_ferry_mode {
+    BENCH_FERRY_ASYNC, /* `_async` calls, each re-issued from its completion */
+    BENCH_FERRY_SYNC,  /* one thread per call in flight, each making sync calls */
+} bench_ferry_mode;
+
+int bench_ferry_throughput(const char *url, size_t payload, unsigned in_flight,
+                           bench_ferry_mode mode, double seconds, double *calls_per_s);
+
+/* ---- clocks and statistics (stats.c) ---- */
+
+/* Monotonic time in seconds. */
 double bench_now_s(void);
 void bench_sleep_s(double seconds);
-/* The q-quantile (0..1) of n samples; sorts `v` in place. */
-double bench_quantile(double *v, size_t n, double q);
-/* The median of n values; sorts `v` in place. */
-double bench_median(double *v, size_t n);
 
-/* Latency samples grow as needed; bench_samples_free() releases them. */
+/* Latency samples; grow as needed. Zero-initialise, free with
+ * bench_samples_free(). */
 typedef struct bench_samples {
     double *v;
     size_t n, cap;
 } bench_samples;
+
+/* Adds one sample; -1 when out of memory. */
 int bench_samples_add(bench_samples *s, double x);
 void bench_samples_free(bench_samples *s);
 
-#endif
+/* The q-quantile (0 <= q <= 1) of `n` values by the nearest rank; sorts `v`
+ * in place; 0 when n is 0. */
+double bench_quantile(double *v, size_t n, double q);
+
+/* The median of `n` values (the mean of the middle two when n is even);
+ * sorts `v` in place; 0 when n is 0. */
+double bench_median(double *v, size_t n);
+
+/* Fills `out` from the latencies of one caller's run: samples in µs, the
+ * run lasting `elapsed_s`. Sorts the samples. */
+void bench_latency_from(bench_samples *s, double elapsed_s, bench_latency *out);
+
+#endif /* FERRY_BENCH_H */

@@ -1,16 +1,21 @@
-/* ferry_side.c - the same echo through ferry: a generated client calling a
- * ferry_server (default options) in another process. */
+/* ferry_side.c - the same echo through ferry: the generated bench.v1.Echo
+ * client on a remote channel, calling a ferry_server in another process.
+ *
+ * Calls pass NULL call options, as most application code does, and every
+ * reply is checked and freed the way an application frees it.
+ */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "bench.h"
 #include "bench.ferry.h"
 
-/* ---- server ---- */
+/* ------------------------------------------------------------------------
+ * Server
+ * ---------------------------------------------------------------------- */
 
 static ferry_status echo(void *user, ferry_call *call, const Bench__V1__EchoRequest *req,
                          Bench__V1__EchoReply *resp)
@@ -26,124 +31,225 @@ static const bench_v1_echo_handlers handlers = {.echo = echo};
 int bench_ferry_serve(const char *url, int inline_handlers)
 {
     ferry_server *srv = NULL;
-    char bound[256];
-    ferry_server_opts o = {.inline_handlers = inline_handlers};
-    if (ferry_server_new(&srv, &o) != FERRY_OK ||
-        bench_v1_echo_register(srv, &handlers, NULL) != FERRY_OK ||
-        ferry_server_listen(srv, url, bound, sizeof bound) != FERRY_OK) {
-        fprintf(stderr, "ferry-bench: ferry server cannot serve %s\n", url);
+    char bound[512];
+    const ferry_server_opts inline_opts = {.inline_handlers = 1};
+    ferry_status st;
+    /* "Default" means the worker pool, whatever the environment says. */
+    if (!inline_handlers)
+        unsetenv("FERRY_INLINE_HANDLERS");
+    if ((st = ferry_server_new(&srv, inline_handlers ? &inline_opts : NULL)) != FERRY_OK ||
+        (st = bench_v1_echo_register(srv, &handlers, NULL)) != FERRY_OK ||
+        (st = ferry_server_listen(srv, url, bound, sizeof bound)) != FERRY_OK) {
+        fprintf(stderr, "ferry-bench: ferry server cannot serve %s: %s\n", url,
+                ferry_status_str(st));
+        ferry_server_free(srv);
         return 1;
     }
-    printf("ready %s\n", bound);
-    fflush(stdout);
-    for (;;)
-        pause();
+    bench_say_ready(bound);
+    bench_wait_for_parent();
+    ferry_server_free(srv);
+    return 0;
 }
 
-/* ---- clients ---- */
+/* ------------------------------------------------------------------------
+ * Clients
+ * ---------------------------------------------------------------------- */
 
 static ferry_channel *open_channel(const char *url)
 {
     ferry_channel *ch = NULL;
-    ferry_client_opts o = {.client_name = "ferry-bench", .default_deadline_ms = 10000};
-    if (ferry_client_open(&ch, url, &o) != FERRY_OK)
+    const ferry_client_opts o = {.client_name = "ferry-bench",
+                                 .default_deadline_ms = BENCH_CALL_TIMEOUT_MS};
+    ferry_status st = ferry_client_open(&ch, url, &o);
+    if (st != FERRY_OK) {
+        fprintf(stderr, "ferry-bench: ferry: cannot open a channel to %s: %s\n", url,
+                ferry_status_str(st));
         return NULL;
+    }
     return ch;
+}
+
+/* A request carrying `payload` bytes; its buffer is freed with free_request(). */
+static int make_request(Bench__V1__EchoRequest *req, size_t payload)
+{
+    bench__v1__echo_request__init(req);
+    req->payload.data = malloc(payload);
+    if (req->payload.data == NULL) {
+        fprintf(stderr, "ferry-bench: ferry: out of memory for a %zu-byte payload\n", payload);
+        return -1;
+    }
+    memset(req->payload.data, 'x', payload);
+    req->payload.len = payload;
+    return 0;
+}
+
+static void free_request(Bench__V1__EchoRequest *req)
+{
+    free(req->payload.data);
+    req->payload.data = NULL;
+}
+
+/* Checks the outcome of one call and frees the reply; 0 when it echoed. */
+static int check_reply(ferry_status st, Bench__V1__EchoReply *resp, size_t payload)
+{
+    int ok = st == FERRY_OK && resp != NULL && resp->payload.len == payload;
+    if (!ok && st != FERRY_OK)
+        fprintf(stderr, "ferry-bench: ferry: call failed: %s\n", ferry_status_str(st));
+    else if (!ok)
+        fprintf(stderr, "ferry-bench: ferry: a reply of %zu bytes to a %zu-byte request\n",
+                resp != NULL ? resp->payload.len : 0, payload);
+    if (resp != NULL)
+        ferry_message_free(&resp->base);
+    return ok ? 0 : -1;
 }
 
 static int call_once(ferry_channel *ch, const Bench__V1__EchoRequest *req)
 {
     Bench__V1__EchoReply *resp = NULL;
     ferry_status st = bench_v1_echo_echo(ch, req, &resp, NULL);
-    if (st != FERRY_OK) {
-        fprintf(stderr, "ferry-bench: call failed: %s\n", ferry_status_str(st));
-        return -1;
-    }
-    ferry_message_free(&resp->base);
-    return 0;
+    return check_reply(st, resp, req->payload.len);
 }
 
 int bench_ferry_latency(const char *url, size_t payload, double seconds, bench_latency *out)
 {
+    Bench__V1__EchoRequest req;
+    bench_samples lat = {0};
+    int rc = -1;
     ferry_channel *ch = open_channel(url);
     if (ch == NULL)
         return -1;
-    uint8_t *buf = malloc(payload);
-    memset(buf, 'x', payload);
-    Bench__V1__EchoRequest req = BENCH__V1__ECHO_REQUEST__INIT;
-    req.payload.data = buf;
-    req.payload.len = payload;
-    int rc = 0;
-    for (int i = 0; i < 200 && rc == 0; i++) /* warm-up */
-        rc = call_once(ch, &req);
-    bench_samples lat = {0};
+    if (make_request(&req, payload) != 0)
+        goto done;
+    for (int i = 0; i < BENCH_WARMUP_CALLS; i++)
+        if (call_once(ch, &req) != 0)
+            goto done;
+
     double start = bench_now_s(), end = start + seconds, t0 = start;
-    while (rc == 0 && t0 < end) {
-        rc = call_once(ch, &req);
+    while (t0 < end) {
+        if (call_once(ch, &req) != 0)
+            goto done;
         double t1 = bench_now_s();
-        bench_samples_add(&lat, (t1 - t0) * 1e6);
+        if (bench_samples_add(&lat, (t1 - t0) * 1e6) != 0)
+            goto done;
         t0 = t1;
     }
-    out->calls_per_s = (double)lat.n / (t0 - start);
-    out->p99_us = bench_quantile(lat.v, lat.n, 0.99);
-    out->p50_us = bench_quantile(lat.v, lat.n, 0.50);
+    bench_latency_from(&lat, t0 - start, out);
+    rc = 0;
+done:
     bench_samples_free(&lat);
-    free(buf);
+    free_request(&req);
     ferry_channel_close(ch);
     return rc;
 }
 
-/* Throughput: `in_flight` asynchronous calls, each re-issued from its
- * completion until told to stop. */
-typedef struct pump {
+/* The throughput client: `in_flight` callers sharing counters. */
+typedef struct ferry_pump {
     ferry_channel *ch;
-    Bench__V1__EchoRequest req;
-    atomic_uint_fast64_t done;
-    atomic_int stop, running, failed;
-} pump;
+    Bench__V1__EchoRequest req; /* only read, by every caller at once */
+    atomic_uint_fast64_t done;  /* calls completed */
+    atomic_int stop;            /* set: callers end after their current call */
+    atomic_int running;         /* callers not ended yet */
+    atomic_int failed;
+} ferry_pump;
 
+static void caller_end(ferry_pump *p, int failed)
+{
+    if (failed)
+        atomic_store(&p->failed, 1);
+    atomic_fetch_sub(&p->running, 1);
+}
+
+/* Async mode: each completion counts its call and starts the next one. */
 static void on_echo(void *arg, ferry_status st, Bench__V1__EchoReply *resp,
                     const ferry_call_info *info)
 {
-    pump *p = arg;
+    ferry_pump *p = arg;
     (void)info;
-    if (resp != NULL)
-        ferry_message_free(&resp->base);
-    if (st != FERRY_OK)
-        atomic_store(&p->failed, 1);
-    else
-        atomic_fetch_add(&p->done, 1);
-    if (st != FERRY_OK || atomic_load(&p->stop) ||
-        bench_v1_echo_echo_async(p->ch, &p->req, NULL, on_echo, p) != FERRY_OK)
-        atomic_fetch_sub(&p->running, 1);
+    if (check_reply(st, resp, p->req.payload.len) != 0) {
+        caller_end(p, 1);
+        return;
+    }
+    atomic_fetch_add_explicit(&p->done, 1, memory_order_relaxed);
+    if (atomic_load_explicit(&p->stop, memory_order_relaxed)) {
+        caller_end(p, 0);
+        return;
+    }
+    ferry_status again = bench_v1_echo_echo_async(p->ch, &p->req, NULL, on_echo, p);
+    if (again != FERRY_OK) { /* the completion will not run */
+        fprintf(stderr, "ferry-bench: ferry: async call not started: %s\n",
+                ferry_status_str(again));
+        caller_end(p, 1);
+    }
 }
 
-int bench_ferry_throughput(const char *url, size_t payload, unsigned in_flight, double seconds,
-                           double *calls_per_s)
+/* Sync mode: one thread per call in flight. */
+static void *sync_caller(void *arg)
 {
-    pump p = {.ch = open_channel(url)};
+    ferry_pump *p = arg;
+    while (!atomic_load_explicit(&p->stop, memory_order_relaxed)) {
+        if (call_once(p->ch, &p->req) != 0) {
+            caller_end(p, 1);
+            return NULL;
+        }
+        atomic_fetch_add_explicit(&p->done, 1, memory_order_relaxed);
+    }
+    caller_end(p, 0);
+    return NULL;
+}
+
+int bench_ferry_throughput(const char *url, size_t payload, unsigned in_flight,
+                           bench_ferry_mode mode, double seconds, double *calls_per_s)
+{
+    ferry_pump p = {.ch = open_channel(url)};
+    pthread_t *threads = NULL;
+    unsigned started = 0;
+    int rc = -1;
     if (p.ch == NULL)
         return -1;
-    uint8_t *buf = malloc(payload);
-    memset(buf, 'x', payload);
-    bench__v1__echo_request__init(&p.req);
-    p.req.payload.data = buf;
-    p.req.payload.len = payload;
+    if (make_request(&p.req, payload) != 0)
+        goto done;
+    /* One call first, so the connection is up before the callers start. */
+    if (call_once(p.ch, &p.req) != 0)
+        goto done;
+
     atomic_store(&p.running, (int)in_flight);
-    for (unsigned i = 0; i < in_flight; i++)
-        if (bench_v1_echo_echo_async(p.ch, &p.req, NULL, on_echo, &p) != FERRY_OK)
-            atomic_fetch_sub(&p.running, 1);
-    bench_sleep_s(0.2); /* warm-up */
+    if (mode == BENCH_FERRY_SYNC && (threads = calloc(in_flight, sizeof *threads)) == NULL)
+        goto done;
+    for (; started < in_flight; started++) {
+        if (mode == BENCH_FERRY_SYNC) {
+            if (pthread_create(&threads[started], NULL, sync_caller, &p) != 0) {
+                fprintf(stderr, "ferry-bench: ferry: cannot start a calling thread\n");
+                break;
+            }
+        } else {
+            ferry_status st = bench_v1_echo_echo_async(p.ch, &p.req, NULL, on_echo, &p);
+            if (st != FERRY_OK) {
+                fprintf(stderr, "ferry-bench: ferry: async call not started: %s\n",
+                        ferry_status_str(st));
+                break;
+            }
+        }
+    }
+    for (unsigned i = started; i < in_flight; i++)
+        caller_end(&p, 1); /* never started */
+
+    bench_sleep_s(BENCH_WARMUP_SECONDS);
     uint64_t first = atomic_load(&p.done);
     double t0 = bench_now_s();
     bench_sleep_s(seconds);
     uint64_t last = atomic_load(&p.done);
     double t1 = bench_now_s();
     atomic_store(&p.stop, 1);
+    if (mode == BENCH_FERRY_SYNC)
+        for (unsigned i = 0; i < started; i++)
+            pthread_join(threads[i], NULL);
     while (atomic_load(&p.running) > 0)
         bench_sleep_s(0.001);
-    ferry_channel_close(p.ch);
-    free(buf);
     *calls_per_s = (double)(last - first) / (t1 - t0);
-    return atomic_load(&p.failed) ? -1 : 0;
+    rc = atomic_load(&p.failed) ? -1 : 0;
+done:
+    free(threads);
+    free_request(&p.req);
+    ferry_channel_close(p.ch);
+    return rc;
 }

@@ -1,269 +1,307 @@
-/* main.c - ferry-bench: ferry against raw nng, in one run.
+/* main.c - ferry-bench: ferry against raw nng in one run; the plan, the
+ * options and the figures.
  *
  *   ferry-bench [--runs N] [--seconds S] [--only ipc|tcp] [--in-flight N]
  *
- * For ipc and tcp, and payloads of 64 B and 4 KiB, it starts a raw nng echo
- * server and a ferry echo server, each in its own process, and measures both
- * the same way, alternating raw and ferry within every run so that drift on a
- * shared machine hits both alike: one caller's p50/p99 latency and calls/s,
- * and calls/s with N (default 16) calls in flight, the last also for a ferry
- * server with inline handlers (ferry_server_opts.inline_handlers). Every
- * figure is the median
- * of the runs; ratios are ferry / raw. Output is one `name: value` line per
- * figure. (Internally the same binary is also the servers: --serve-raw URL,
- * --serve-ferry URL, --serve-ferry-inline URL.) */
+ * For each transport (ipc in a temp directory, tcp on 127.0.0.1 with an
+ * ephemeral port) it starts three echo servers, each a process of its own:
+ * raw nng, a ferry_server with default options, and one with inline
+ * handlers. For payloads of 64 B and 4 KiB it then measures, `runs` times,
+ * raw and ferry alternately so that drift on a shared machine hits both
+ * alike: one caller's p50 and p99 latency and calls/s, and calls/s with
+ * `in_flight` calls in flight. Each figure printed is the median over the
+ * runs; ratios are ferry / raw.
+ *
+ * stdout carries only `name: value` lines, numbers all, for scripts;
+ * progress and errors go to stderr. Exit status: 0, 1 when a measurement
+ * failed, 2 for bad arguments. The same binary is the servers, in the modes
+ * procs.c names (--serve-raw URL, ...).
+ */
 #include <errno.h>
 #include <getopt.h>
-#include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "bench.h"
 
-extern char **environ;
-
 #define MAX_RUNS 50
 
-static pid_t children[3];
-static char tmpdir[256];
+/* How ferry's throughput figure keeps its calls in flight; the other mode is
+ * printed too (docs/benchmarks.md says why this one). */
+#define FERRY_TPUT_MODE BENCH_FERRY_ASYNC
 
-static void cleanup(void)
+typedef struct options {
+    int runs;
+    double seconds;
+    const char *only; /* "ipc", "tcp" or NULL for both */
+    unsigned in_flight;
+} options;
+
+enum { SIDE_RAW, SIDE_FERRY, SIDES };
+enum { LAT_P50, LAT_P99, LAT_RATE, LAT_FIGURES };
+enum { TP_RAW, TP_FERRY_ASYNC, TP_FERRY_SYNC, TP_FERRY_INLINE, TP_KINDS };
+
+/* One value per run of every figure of one (transport, payload). */
+typedef struct by_run {
+    double lat[SIDES][LAT_FIGURES][MAX_RUNS];
+    double tput[TP_KINDS][MAX_RUNS];
+} by_run;
+
+/* One run of every figure; `urls` are indexed by bench_server_kind. */
+static int run_once(char urls[][512], size_t payload, const options *o, int r, by_run *b)
 {
-    for (int i = 0; i < 3; i++) {
-        if (children[i] > 0) {
-            kill(children[i], SIGKILL);
-            waitpid(children[i], NULL, 0);
-            children[i] = 0;
-        }
-    }
-    if (tmpdir[0] != '\0') {
-        char path[300];
-        snprintf(path, sizeof path, "%s/raw.sock", tmpdir);
-        unlink(path);
-        snprintf(path, sizeof path, "%s/ferry.sock", tmpdir);
-        unlink(path);
-        snprintf(path, sizeof path, "%s/inline.sock", tmpdir);
-        unlink(path);
-        rmdir(tmpdir);
-        tmpdir[0] = '\0';
-    }
-}
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    cleanup();
-    _exit(130);
-}
-
-/* Starts this program as a server (`mode` is --serve-raw or --serve-ferry)
- * and reads the URL it reports. Returns the pid, or -1. */
-static pid_t spawn_server(const char *mode, const char *url, char *bound, size_t bound_len)
-{
-    int fds[2];
-    if (pipe(fds) != 0)
+    const unsigned n = o->in_flight;
+    const char *raw = urls[BENCH_SERVER_RAW], *ferry = urls[BENCH_SERVER_FERRY];
+    bench_latency l;
+    if (bench_raw_latency(raw, payload, o->seconds, &l) != 0)
         return -1;
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_adddup2(&fa, fds[1], STDOUT_FILENO);
-    posix_spawn_file_actions_addclose(&fa, fds[0]);
-    char *argv[] = {"ferry-bench", (char *)mode, (char *)url, NULL};
-    pid_t pid;
-    int rv = posix_spawn(&pid, "/proc/self/exe", &fa, NULL, argv, environ);
-    posix_spawn_file_actions_destroy(&fa);
-    close(fds[1]);
-    if (rv != 0) {
-        close(fds[0]);
+    b->lat[SIDE_RAW][LAT_P50][r] = l.p50_us;
+    b->lat[SIDE_RAW][LAT_P99][r] = l.p99_us;
+    b->lat[SIDE_RAW][LAT_RATE][r] = l.calls_per_s;
+    if (bench_ferry_latency(ferry, payload, o->seconds, &l) != 0)
         return -1;
-    }
-    FILE *in = fdopen(fds[0], "r");
-    char line[512];
-    if (in == NULL || fgets(line, sizeof line, in) == NULL || strncmp(line, "ready ", 6) != 0) {
-        if (in != NULL)
-            fclose(in);
-        kill(pid, SIGKILL);
-        waitpid(pid, NULL, 0);
-        return -1;
-    }
-    fclose(in);
-    line[strcspn(line, "\n")] = '\0';
-    snprintf(bound, bound_len, "%s", line + 6);
-    return pid;
-}
+    b->lat[SIDE_FERRY][LAT_P50][r] = l.p50_us;
+    b->lat[SIDE_FERRY][LAT_P99][r] = l.p99_us;
+    b->lat[SIDE_FERRY][LAT_RATE][r] = l.calls_per_s;
 
-static double ratio(double a, double b)
-{
-    return b > 0 ? a / b : 0.0;
-}
-
-static int measure(const char *transport, size_t payload, int runs, double seconds,
-                   unsigned in_flight)
-{
-    char raw_url[300], ferry_url[300], inline_url[300], want[300];
-    if (strcmp(transport, "ipc") == 0)
-        snprintf(want, sizeof want, "ipc://%s/raw.sock", tmpdir);
-    else
-        snprintf(want, sizeof want, "tcp://127.0.0.1:0");
-    if ((children[0] = spawn_server("--serve-raw", want, raw_url, sizeof raw_url)) < 0)
+    if (bench_raw_throughput(raw, payload, n, o->seconds, &b->tput[TP_RAW][r]) != 0)
         return -1;
-    if (strcmp(transport, "ipc") == 0)
-        snprintf(want, sizeof want, "ipc://%s/ferry.sock", tmpdir);
-    if ((children[1] = spawn_server("--serve-ferry", want, ferry_url, sizeof ferry_url)) < 0)
+    if (bench_ferry_throughput(ferry, payload, n, BENCH_FERRY_ASYNC, o->seconds,
+                               &b->tput[TP_FERRY_ASYNC][r]) != 0)
         return -1;
-    if (strcmp(transport, "ipc") == 0)
-        snprintf(want, sizeof want, "ipc://%s/inline.sock", tmpdir);
-    if ((children[2] = spawn_server("--serve-ferry-inline", want, inline_url, sizeof inline_url)) <
-        0)
+    if (bench_ferry_throughput(ferry, payload, n, BENCH_FERRY_SYNC, o->seconds,
+                               &b->tput[TP_FERRY_SYNC][r]) != 0)
         return -1;
-
-    double p50[2][MAX_RUNS], p99[2][MAX_RUNS], one[2][MAX_RUNS], many[3][MAX_RUNS];
-    for (int r = 0; r < runs; r++) {
-        bench_latency l;
-        if (bench_raw_latency(raw_url, payload, seconds, &l) != 0)
-            return -1;
-        p50[0][r] = l.p50_us, p99[0][r] = l.p99_us, one[0][r] = l.calls_per_s;
-        if (bench_ferry_latency(ferry_url, payload, seconds, &l) != 0)
-            return -1;
-        p50[1][r] = l.p50_us, p99[1][r] = l.p99_us, one[1][r] = l.calls_per_s;
-        if (bench_raw_throughput(raw_url, payload, in_flight, seconds, &many[0][r]) != 0 ||
-            bench_ferry_throughput(ferry_url, payload, in_flight, seconds, &many[1][r]) != 0 ||
-            bench_ferry_throughput(inline_url, payload, in_flight, seconds, &many[2][r]) != 0)
-            return -1;
-    }
-    for (int i = 0; i < 3; i++) {
-        kill(children[i], SIGKILL);
-        waitpid(children[i], NULL, 0);
-        children[i] = 0;
-    }
-
-    char name[64];
-    snprintf(name, sizeof name, "%s.%s", transport, payload < 1024 ? "64B" : "4KiB");
-    double m[2][4];
-    for (int k = 0; k < 2; k++) {
-        m[k][0] = bench_median(p50[k], (size_t)runs);
-        m[k][1] = bench_median(p99[k], (size_t)runs);
-        m[k][2] = bench_median(one[k], (size_t)runs);
-        m[k][3] = bench_median(many[k], (size_t)runs);
-    }
-    printf("%s.p50_us.raw: %.1f\n%s.p50_us.ferry: %.1f\n%s.p50_ratio: %.2f\n", name, m[0][0],
-           name, m[1][0], name, ratio(m[1][0], m[0][0]));
-    printf("%s.p99_us.raw: %.1f\n%s.p99_us.ferry: %.1f\n%s.p99_ratio: %.2f\n", name, m[0][1],
-           name, m[1][1], name, ratio(m[1][1], m[0][1]));
-    printf("%s.tput1.raw: %.0f\n%s.tput1.ferry: %.0f\n%s.tput1_ratio: %.2f\n", name, m[0][2],
-           name, m[1][2], name, ratio(m[1][2], m[0][2]));
-    printf("%s.tput%u.raw: %.0f\n%s.tput%u.ferry: %.0f\n%s.tput%u_ratio: %.2f\n", name,
-           in_flight, m[0][3], name, in_flight, m[1][3], name, in_flight,
-           ratio(m[1][3], m[0][3]));
-    double inl = bench_median(many[2], (size_t)runs);
-    printf("%s.tput%u.ferry_inline: %.0f\n%s.tput%u_inline_ratio: %.2f\n", name, in_flight, inl,
-           name, in_flight, ratio(inl, m[0][3]));
-    fflush(stdout);
+    if (bench_ferry_throughput(urls[BENCH_SERVER_FERRY_INLINE], payload, n, FERRY_TPUT_MODE,
+                               o->seconds, &b->tput[TP_FERRY_INLINE][r]) != 0)
+        return -1;
     return 0;
+}
+
+static double ratio(double ferry, double raw)
+{
+    return raw > 0 ? ferry / raw : 0.0;
+}
+
+/* Prints `prefix.name: value`. */
+static void figure(const char *prefix, const char *name, double value, int decimals)
+{
+    printf("%s.%s: %.*f\n", prefix, name, decimals, value);
+}
+
+/* Prints the medians of `b` over `runs` runs, named after `prefix`. */
+static void print_medians(const char *prefix, by_run *b, int runs, unsigned in_flight)
+{
+    const size_t n = (size_t)runs;
+    static const char *const lat_names[LAT_FIGURES] = {"p50_us", "p99_us", "tput1"};
+    static const char *const ratio_names[LAT_FIGURES] = {"p50_ratio", "p99_ratio", "tput1_ratio"};
+    char name[64];
+    for (int f = 0; f < LAT_FIGURES; f++) {
+        int decimals = f == LAT_RATE ? 0 : 1;
+        double raw = bench_median(b->lat[SIDE_RAW][f], n);
+        double ferry = bench_median(b->lat[SIDE_FERRY][f], n);
+        snprintf(name, sizeof name, "%s.raw", lat_names[f]);
+        figure(prefix, name, raw, decimals);
+        snprintf(name, sizeof name, "%s.ferry", lat_names[f]);
+        figure(prefix, name, ferry, decimals);
+        figure(prefix, ratio_names[f], ratio(ferry, raw), 2);
+    }
+
+    double m[TP_KINDS];
+    for (int k = 0; k < TP_KINDS; k++)
+        m[k] = bench_median(b->tput[k], n);
+    double ferry = m[FERRY_TPUT_MODE == BENCH_FERRY_ASYNC ? TP_FERRY_ASYNC : TP_FERRY_SYNC];
+    const struct {
+        const char *suffix;
+        double value;
+        int decimals;
+    } rows[] = {
+        {".raw", m[TP_RAW], 0},
+        {".ferry", ferry, 0},
+        {"_ratio", ratio(ferry, m[TP_RAW]), 2},
+        {".ferry_async", m[TP_FERRY_ASYNC], 0},
+        {".ferry_sync", m[TP_FERRY_SYNC], 0},
+        {".ferry_inline", m[TP_FERRY_INLINE], 0},
+        {"_inline_ratio", ratio(m[TP_FERRY_INLINE], m[TP_RAW]), 2},
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        snprintf(name, sizeof name, "tput%u%s", in_flight, rows[i].suffix);
+        figure(prefix, name, rows[i].value, rows[i].decimals);
+    }
+    fflush(stdout);
+}
+
+/* Every figure of one transport, both payloads. */
+static int measure_transport(const char *transport, const options *o)
+{
+    static const size_t payloads[] = {64, 4096};
+    static const char *const payload_names[] = {"64B", "4KiB"};
+    char urls[BENCH_SERVER_KINDS][512];
+    for (int k = 0; k < BENCH_SERVER_KINDS; k++)
+        if (bench_server_start((bench_server_kind)k, transport, urls[k], sizeof urls[k]) != 0)
+            return -1;
+
+    by_run *b = malloc(sizeof *b);
+    if (b == NULL)
+        return -1;
+    int rc = 0;
+    for (size_t p = 0; p < 2 && rc == 0; p++) {
+        fprintf(stderr, "ferry-bench: %s, %s: %d runs\n", transport, payload_names[p], o->runs);
+        for (int r = 0; r < o->runs && rc == 0; r++)
+            rc = run_once(urls, payloads[p], o, r, b);
+        if (rc != 0) {
+            fprintf(stderr, "ferry-bench: measuring %s with %s payloads failed\n", transport,
+                    payload_names[p]);
+            break;
+        }
+        char prefix[32];
+        snprintf(prefix, sizeof prefix, "%s.%s", transport, payload_names[p]);
+        print_medians(prefix, b, o->runs, o->in_flight);
+    }
+    free(b);
+    bench_servers_stop();
+    return rc;
+}
+
+/* The worker count of a ferry server with default options, as
+ * ferry_server_opts documents it: FERRY_WORKERS (1 to 1024), else 4. */
+static unsigned default_workers(void)
+{
+    const char *s = getenv("FERRY_WORKERS");
+    if (s == NULL || *s == '\0')
+        return 4;
+    char *end = NULL;
+    errno = 0;
+    unsigned long v = strtoul(s, &end, 10);
+    return errno != 0 || *end != '\0' || v < 1 || v > 1024 ? 4 : (unsigned)v;
 }
 
 static void usage(FILE *out)
 {
-    fprintf(out, "usage: ferry-bench [--runs N] [--seconds S] [--only ipc|tcp] [--in-flight N]\n"
-                 "  -r, --runs N        runs per figure; the median is reported (default 5)\n"
-                 "  -s, --seconds S     length of each measurement (default 1.0)\n"
-                 "  -o, --only T        only transport T: ipc or tcp\n"
-                 "  -n, --in-flight N   calls in flight for the throughput figure (default 16)\n"
-                 "  -h, --help          this text\n");
+    fprintf(out,
+            "usage: ferry-bench [--runs N] [--seconds S] [--only ipc|tcp] [--in-flight N]\n"
+            "Measures ferry against raw nng (docs/benchmarks.md); prints `name: value` lines.\n"
+            "  -r, --runs N        runs of every figure; medians are printed (1-%d, default 5)\n"
+            "  -s, --seconds S     length of each measurement (0.1-60, default 1)\n"
+            "  -o, --only T        measure transport T only: ipc or tcp\n"
+            "  -n, --in-flight N   calls in flight for throughput (1-256, default 16)\n"
+            "  -h, --help          print this and exit\n",
+            MAX_RUNS);
 }
 
-int main(int argc, char **argv)
+/* Parses the command line into `o`; returns -1 (after saying why) on bad
+ * arguments, 1 when --help was given, else 0. */
+static int parse_args(int argc, char **argv, options *o)
 {
-    if (argc == 3 && strcmp(argv[1], "--serve-raw") == 0)
-        return bench_raw_serve(argv[2]);
-    if (argc == 3 && strcmp(argv[1], "--serve-ferry") == 0)
-        return bench_ferry_serve(argv[2], 0);
-    if (argc == 3 && strcmp(argv[1], "--serve-ferry-inline") == 0)
-        return bench_ferry_serve(argv[2], 1);
-
     static const struct option longopts[] = {
-        {"runs", required_argument, NULL, 'r'},      {"seconds", required_argument, NULL, 's'},
-        {"only", required_argument, NULL, 'o'},      {"in-flight", required_argument, NULL, 'n'},
-        {"help", no_argument, NULL, 'h'},            {NULL, 0, NULL, 0},
+        {"runs", required_argument, NULL, 'r'}, {"seconds", required_argument, NULL, 's'},
+        {"only", required_argument, NULL, 'o'}, {"in-flight", required_argument, NULL, 'n'},
+        {"help", no_argument, NULL, 'h'},       {NULL, 0, NULL, 0},
     };
-    long runs = 5, in_flight = 16;
-    double seconds = 1.0;
-    const char *only = NULL;
-    char *end;
+    *o = (options){.runs = 5, .seconds = 1.0, .only = NULL, .in_flight = 16};
     int c;
     while ((c = getopt_long(argc, argv, "r:s:o:n:h", longopts, NULL)) != -1) {
+        char *end = NULL;
+        long v;
         switch (c) {
         case 'r':
-            runs = strtol(optarg, &end, 10);
-            if (*end != '\0' || runs < 1 || runs > MAX_RUNS) {
-                fprintf(stderr, "ferry-bench: --runs '%s' is not a number from 1 to %d\n",
-                        optarg, MAX_RUNS);
-                return 2;
+            errno = 0;
+            v = strtol(optarg, &end, 10);
+            if (errno != 0 || end == optarg || *end != '\0' || v < 1 || v > MAX_RUNS) {
+                fprintf(stderr, "ferry-bench: --runs takes a whole number from 1 to %d, not '%s'\n",
+                        MAX_RUNS, optarg);
+                return -1;
             }
+            o->runs = (int)v;
             break;
         case 's':
-            seconds = strtod(optarg, &end);
-            if (*end != '\0' || !(seconds >= 0.1 && seconds <= 60)) {
-                fprintf(stderr, "ferry-bench: --seconds '%s' is not from 0.1 to 60\n", optarg);
-                return 2;
+            errno = 0;
+            o->seconds = strtod(optarg, &end);
+            if (errno != 0 || end == optarg || *end != '\0' ||
+                !(o->seconds >= 0.1 && o->seconds <= 60)) {
+                fprintf(stderr, "ferry-bench: --seconds takes a number from 0.1 to 60, not '%s'\n",
+                        optarg);
+                return -1;
             }
             break;
         case 'o':
             if (strcmp(optarg, "ipc") != 0 && strcmp(optarg, "tcp") != 0) {
                 fprintf(stderr, "ferry-bench: --only takes ipc or tcp, not '%s'\n", optarg);
-                return 2;
+                return -1;
             }
-            only = optarg;
+            o->only = optarg;
             break;
         case 'n':
-            in_flight = strtol(optarg, &end, 10);
-            if (*end != '\0' || in_flight < 1 || in_flight > 256) {
-                fprintf(stderr, "ferry-bench: --in-flight '%s' is not a number from 1 to 256\n",
+            errno = 0;
+            v = strtol(optarg, &end, 10);
+            if (errno != 0 || end == optarg || *end != '\0' || v < 1 || v > 256) {
+                fprintf(stderr,
+                        "ferry-bench: --in-flight takes a whole number from 1 to 256, not '%s'\n",
                         optarg);
-                return 2;
+                return -1;
             }
+            o->in_flight = (unsigned)v;
             break;
         case 'h':
-            usage(stdout);
-            return 0;
-        default:
-            usage(stderr);
-            return 2;
+            return 1;
+        default: /* getopt_long said what was wrong */
+            return -1;
         }
     }
     if (optind < argc) {
         fprintf(stderr, "ferry-bench: unexpected argument '%s'\n", argv[optind]);
+        return -1;
+    }
+    return 0;
+}
+
+/* Serving mode: `argv[2]` is the URL. The ipc path goes when the server does. */
+static int serve(bench_server_kind kind, const char *url)
+{
+    int rc = kind == BENCH_SERVER_RAW ? bench_raw_serve(url)
+                                      : bench_ferry_serve(url, kind == BENCH_SERVER_FERRY_INLINE);
+    if (strncmp(url, "ipc://", 6) == 0)
+        unlink(url + 6);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    for (int k = 0; k < BENCH_SERVER_KINDS; k++)
+        if (argc == 3 && strcmp(argv[1], bench_server_mode((bench_server_kind)k)) == 0)
+            return serve((bench_server_kind)k, argv[2]);
+
+    options o;
+    int rv = parse_args(argc, argv, &o);
+    if (rv > 0) {
+        usage(stdout);
+        return 0;
+    }
+    if (rv < 0) {
+        fprintf(stderr, "ferry-bench: see ferry-bench --help\n");
         return 2;
     }
-
-    const char *tmp = getenv("TMPDIR");
-    snprintf(tmpdir, sizeof tmpdir, "%s/ferry-bench-XXXXXX", tmp != NULL && *tmp ? tmp : "/tmp");
-    if (mkdtemp(tmpdir) == NULL) {
-        fprintf(stderr, "ferry-bench: cannot make a temp dir: %s\n", strerror(errno));
+    if (bench_procs_init() != 0)
         return 1;
-    }
-    atexit(cleanup);
-    signal(SIGINT, on_signal);
-    signal(SIGTERM, on_signal);
 
-    printf("# ferry-bench: medians of %ld runs of %.1f s; server in its own process; "
-           "ratios are ferry/raw\n",
-           runs, seconds);
-    const char *transports[] = {"ipc", "tcp"};
-    const size_t sizes[] = {64, 4096};
+    int transports = o.only != NULL ? 1 : 2;
+    /* Per run: two latency figures, four throughput figures with warm-up. */
+    double estimate =
+        transports * 2.0 * o.runs * (2 * o.seconds + 4 * (o.seconds + BENCH_WARMUP_SECONDS));
+    fprintf(stderr, "ferry-bench: about %.0f s; figures are medians of %d runs\n", estimate,
+            o.runs);
+    printf("runs: %d\nseconds: %.1f\nin_flight: %u\nferry.workers: %u\n", o.runs, o.seconds,
+           o.in_flight, default_workers());
+    fflush(stdout);
+
+    static const char *const names[] = {"ipc", "tcp"};
     for (int t = 0; t < 2; t++) {
-        if (only != NULL && strcmp(only, transports[t]) != 0)
+        if (o.only != NULL && strcmp(o.only, names[t]) != 0)
             continue;
-        for (int s = 0; s < 2; s++) {
-            if (measure(transports[t], sizes[s], (int)runs, seconds, (unsigned)in_flight) != 0) {
-                fprintf(stderr, "ferry-bench: measuring %s with %zu bytes failed\n",
-                        transports[t], sizes[s]);
-                return 1;
-            }
-        }
+        if (measure_transport(names[t], &o) != 0)
+            return 1; /* the exit handler stops the servers */
     }
     return 0;
 }
