@@ -68,6 +68,7 @@ static Inventory__V1__Item *item_to_v1(ferry_call *call, const Inventory__V2__It
     return m;
 }
 
+/* GetItem: v2 GetItem, the item in v1's shape; the same errors. */
 static ferry_status get_item(void *user, ferry_call *call, const Inventory__V1__GetItemRequest *req,
                              Inventory__V1__GetItemReply *resp)
 {
@@ -81,6 +82,7 @@ static ferry_status get_item(void *user, ferry_call *call, const Inventory__V1__
     return resp->item != NULL ? FERRY_OK : oom(call);
 }
 
+/* ListItems: v2 ListItems without in_stock_only; the page tokens are v2's. */
 static ferry_status list_items(void *user, ferry_call *call,
                                const Inventory__V1__ListItemsRequest *req,
                                Inventory__V1__ListItemsReply *resp)
@@ -106,6 +108,7 @@ static ferry_status list_items(void *user, ferry_call *call,
     return FERRY_OK;
 }
 
+/* Reserve: v2 Reserve, line for line; the same shortage, id and errors. */
 static ferry_status reserve(void *user, ferry_call *call, const Inventory__V1__ReserveRequest *req,
                             Inventory__V1__ReserveReply *resp)
 {
@@ -146,6 +149,7 @@ static ferry_status reserve(void *user, ferry_call *call, const Inventory__V1__R
     return FERRY_OK;
 }
 
+/* Release: v2 Release (CancelReservation without a reason). */
 static ferry_status release(void *user, ferry_call *call, const Inventory__V1__ReleaseRequest *req,
                             Inventory__V1__ReleaseReply *resp)
 {
