@@ -5,7 +5,8 @@
  *
  * Without --listen the address comes from FERRY_INVENTORY_ADDR, else
  * ipc://$TMPDIR/ferry-inventory.sock. Prints "inventory-server: listening on
- * URL" per address once it serves, so scripts can wait for it. */
+ * URL" per address once it serves, so scripts can wait for it. Exits 0
+ * after a clean stop, 1 when it cannot start, 2 on bad arguments. */
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -19,6 +20,7 @@
 
 #define MAX_LISTEN 8
 
+/* Prints the usage text to `out`. */
 static void usage(FILE *out)
 {
     fprintf(out,
@@ -45,6 +47,8 @@ static long parse_number(const char *s, long lo, long hi)
     return v;
 }
 
+/* The address to serve on when no --listen is given: $FERRY_INVENTORY_ADDR,
+ * else ipc://$TMPDIR/ferry-inventory.sock (TMPDIR unset: /tmp). */
 static void default_url(char *buf, size_t len)
 {
     const char *env = getenv("FERRY_INVENTORY_ADDR");
@@ -139,7 +143,11 @@ int main(int argc, char **argv)
         char bound[PATH_MAX + 8];
         if ((st = ferry_server_listen(srv, urls[i], bound, sizeof bound)) != FERRY_OK) {
             fprintf(stderr, "inventory-server: cannot listen on %s: %s\n", urls[i],
-                    ferry_status_str(st));
+                    st == FERRY_ALREADY_EXISTS     ? "the address is in use by another server"
+                    : st == FERRY_INVALID_ARGUMENT ? "not an address nng can listen on"
+                                                   : ferry_status_str(st));
+            if (st == FERRY_INVALID_ARGUMENT)
+                rc = 2; /* a bad --listen or FERRY_INVENTORY_ADDR */
             goto out;
         }
         printf("inventory-server: listening on %s\n", bound);
