@@ -15,14 +15,21 @@ done
 
 dir=$(mktemp -d "${TMPDIR:-/tmp}/ferry-demo.XXXXXX")
 server_pid=""
+follower=""
+# Stops whatever the demo still runs and removes its directory, however the
+# script ends. INT and TERM exit (running the EXIT trap) rather than carry on.
 cleanup() {
-    if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
-        kill -TERM "$server_pid" 2>/dev/null || true
-        wait "$server_pid" 2>/dev/null || true
-    fi
+    for pid in $follower $server_pid; do
+        if kill -0 "$pid" 2>/dev/null; then
+            kill -TERM "$pid" 2>/dev/null || true
+            wait "$pid" 2>/dev/null || true
+        fi
+    done
     rm -rf "$dir"
 }
-trap cleanup EXIT INT TERM
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 url="ipc://$dir/inventory.sock"
 
@@ -68,8 +75,10 @@ sleep 2
 echo "demo: starting it again"
 start_server
 if ! wait "$follower"; then
+    follower=""
     echo "demo: the client did not see the service come back" >&2
     exit 1
 fi
+follower=""
 stop_server
 echo "demo: done"
