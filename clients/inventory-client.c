@@ -154,6 +154,15 @@ static int tour(ferry_channel *ch)
         printf("    reserved: %s\n", reservation);
     }
     ferry_message_free(&res->base);
+    /* Reserve is not idempotent, so ferry never retries it; the order id is
+     * what makes sending it again (say, after a lost reply) harmless. */
+    if ((st = inventory_v2_stock_reserve(ch, &order, &res, &opts)) != FERRY_OK) {
+        print_error("Reserve", st);
+        return 1;
+    }
+    if (res->result_case == INVENTORY__V2__RESERVE_REPLY__RESULT_RESERVATION_ID)
+        printf("    the same order again: %s, nothing reserved twice\n", res->reservation_id);
+    ferry_message_free(&res->base);
 
     printf("4. Reserve more than there is (50 x DRL-CRD)\n");
     l1.sku = "DRL-CRD";
@@ -212,9 +221,10 @@ static int tour(ferry_channel *ch)
         print_error("v1 GetItem", st);
         return 1;
     }
+    const Inventory__V1__Money *price1 = item1->item->price;
     printf("    %-8s %-28s %7.2f %s (v1 has no VAT or warehouse)\n", item1->item->sku,
-           item1->item->name, (double)item1->item->price->minor_units / 100.0,
-           item1->item->price->currency);
+           item1->item->name, price1 != NULL ? (double)price1->minor_units / 100.0 : 0.0,
+           price1 != NULL ? price1->currency : "");
     ferry_message_free(&item1->base);
     return 0;
 }
