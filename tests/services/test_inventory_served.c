@@ -57,6 +57,10 @@ static int teardown(void **state)
 {
     fixture *f = *state;
     ferry_channel_close(f->remote);
+    /* As a real server stops: let the last replies finish sending first.
+     * ferry_server_free() alone closes the socket at once, which can race a
+     * worker still inside nng_ctx_send() for a reply the client already has. */
+    ferry_server_shutdown(f->srv, 2000);
     ferry_server_free(f->srv);
     ferry_channel_close(f->inproc);
     inventory_free(f->served);
