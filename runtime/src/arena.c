@@ -29,6 +29,9 @@ void ferryi_arena_init(ferryi_arena *a)
     a->cur = a->inline_block;
     a->left = sizeof a->inline_block;
     a->blocks = NULL;
+    a->used = 0;
+    a->limit = 0;
+    a->exhausted = 0;
     a->pb.alloc = pb_alloc;
     a->pb.free = pb_free;
     a->pb.allocator_data = a;
@@ -47,9 +50,14 @@ void *ferryi_arena_alloc(ferryi_arena *a, size_t size)
             want *= 2;
         if (want < rounded)
             return NULL;
+        if (a->limit != 0 && (want > a->limit || a->used > a->limit - want)) {
+            a->exhausted = 1;
+            return NULL;
+        }
         ferryi_arena_block *b = malloc(sizeof *b + want);
         if (b == NULL)
             return NULL;
+        a->used += want;
         b->next = a->blocks;
         b->size = want;
         a->blocks = b;
@@ -71,8 +79,15 @@ void ferryi_arena_reset(ferryi_arena *a)
         b = next;
     }
     a->blocks = NULL;
+    a->used = 0;
+    a->exhausted = 0;
     a->cur = a->inline_block;
     a->left = sizeof a->inline_block;
+}
+
+void ferryi_arena_limit(ferryi_arena *a, size_t limit)
+{
+    a->limit = limit;
 }
 
 void ferryi_arena_fini(ferryi_arena *a)

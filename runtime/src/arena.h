@@ -21,13 +21,20 @@ typedef struct ferryi_arena {
     unsigned char *cur;         /* next free byte */
     size_t left;                /* bytes free at cur */
     ferryi_arena_block *blocks; /* heap blocks, newest first */
+    size_t used;                /* bytes of heap blocks */
+    size_t limit;               /* most heap bytes allowed; 0 = no limit */
+    int exhausted;              /* an allocation was refused by the limit */
     ProtobufCAllocator pb;      /* protobuf-c allocator drawing from this arena */
     _Alignas(max_align_t) unsigned char inline_block[FERRYI_ARENA_INLINE];
 } ferryi_arena;
 
 void ferryi_arena_init(ferryi_arena *a);
 
-/* `size` bytes aligned for any type, or NULL when out of memory. */
+/* Caps the heap memory the arena may take at `limit` bytes (0 = no cap). */
+void ferryi_arena_limit(ferryi_arena *a, size_t limit);
+
+/* `size` bytes aligned for any type, or NULL when out of memory or over the
+ * arena's limit (then a->exhausted is set). */
 void *ferryi_arena_alloc(ferryi_arena *a, size_t size);
 
 /* Releases every allocation; the arena can be used again. */

@@ -34,6 +34,11 @@ ferry_status ferryi_call_run(ferry_call *call, const uint8_t *body, size_t body_
                                "deadline passed before %s could start", m->full_name);
 
     ProtobufCMessage *req = protobuf_c_message_unpack(m->input, &call->arena.pb, body_len, body);
+    if (req == NULL && call->arena.exhausted)
+        return ferry_call_fail(call, FERRY_RESOURCE_EXHAUSTED,
+                               "decoding the %zu-byte %s needs more than the %zu bytes a call may "
+                               "use",
+                               body_len, m->input->name, call->arena.limit);
     if (req == NULL)
         return ferry_call_fail(call, FERRY_INVALID_ARGUMENT,
                                "request body (%zu bytes) is not a valid %s", body_len,
@@ -44,8 +49,17 @@ ferry_status ferryi_call_run(ferry_call *call, const uint8_t *body, size_t body_
         return ferry_call_fail(call, FERRY_RESOURCE_EXHAUSTED, "out of memory");
     protobuf_c_message_init(m->output, out);
 
-    ferry_status st = call->impl->invoke[m->index](call->impl->handlers, call->impl->user, call,
-                                                  req, out);
+    ferry_status st =
+        call->impl->invoke[m->index](call->impl->handlers, call->impl->user, call, req, out);
+    if (st == FERRY_FALLBACK || st < FERRY_OK || st > FERRYI_STATUS_MAX_WIRE) {
+        /* FERRY_FALLBACK is a client's verdict; no peer may send it. */
+        char was[FERRY_MESSAGE_MAX];
+        snprintf(was, sizeof was, "%s", call->message);
+        return ferry_call_fail(
+            call, FERRY_INTERNAL,
+            "handler of %s returned status %d, which a handler may not return%s%s", m->full_name,
+            (int)st, was[0] ? ": " : "", was);
+    }
     if (st != FERRY_OK) {
         if (call->message[0] == '\0')
             snprintf(call->message, sizeof call->message, "%s failed: %s", m->full_name,
@@ -71,10 +85,11 @@ ferry_status ferryi_call_deadline(const ferry_method *m, const ferry_call_opts *
         uint32_t left = ferry_call_remaining_ms(opts->parent);
         if (left == 0)
             return FERRY_DEADLINE_EXCEEDED;
-        if (d == 0 || left < d)
-            d = left == UINT32_MAX ? d : left;
+        if (left != UINT32_MAX && (d == 0 || left < d))
+            d = left;
     }
-    *out = d;
+    /* nng counts time in signed 32-bit milliseconds. */
+    *out = d > FERRYI_DEADLINE_MAX_MS ? FERRYI_DEADLINE_MAX_MS : d;
     return FERRY_OK;
 }
 

@@ -8,6 +8,13 @@
 #include "ferry/ferry.h"
 #include "arena.h"
 
+/* The highest status a peer may send; FERRY_FALLBACK and above are local. */
+#define FERRYI_STATUS_MAX_WIRE FERRY_PROTOCOL_ERROR
+
+/* The longest deadline a call gets, ms (about 24 days): nng's timeouts are
+ * signed 32-bit milliseconds. */
+#define FERRYI_DEADLINE_MAX_MS 0x7fffff00u
+
 struct ferry_call {
     const ferry_method *method;
     const ferry_service_impl *impl;
@@ -37,7 +44,8 @@ ferry_status ferryi_call_run(ferry_call *call, const uint8_t *body, size_t body_
 /* The deadline, in ms from now, of a call of `m` made with `opts` on a channel
  * whose default is `channel_default`: the call's own, else the method's IDL
  * default, else the channel's; never more than the parent call has left.
- * FERRY_DEADLINE_EXCEEDED when the parent has no time left. */
+ * FERRY_DEADLINE_EXCEEDED when the parent has no time left. Never more than
+ * FERRYI_DEADLINE_MAX_MS. */
 ferry_status ferryi_call_deadline(const ferry_method *m, const ferry_call_opts *opts,
                                   uint32_t channel_default, uint32_t *out);
 

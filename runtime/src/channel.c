@@ -70,8 +70,7 @@ const ferry_method *ferry_service_find_method(const ferry_service_desc *svc, con
     if (svc == NULL || name == NULL)
         return NULL;
     for (size_t i = 0; i < svc->n_methods; i++)
-        if (strcmp(svc->methods[i].full_name, name) == 0 ||
-            strcmp(svc->methods[i].name, name) == 0)
+        if (strcmp(svc->methods[i].full_name, name) == 0 || strcmp(svc->methods[i].name, name) == 0)
             return &svc->methods[i];
     return NULL;
 }

@@ -35,7 +35,6 @@
 #include "retry.h"
 
 #define DEFAULT_CONNECT_TIMEOUT_MS 1000u
-#define MAX_METADATA               64u
 #define URL_MAX                    256
 
 typedef struct client client;
@@ -269,9 +268,16 @@ static ferry_status decode_reply(slot *s, nng_msg *msg, ProtobufCMessage **resp,
         return say(info, FERRY_PROTOCOL_ERROR,
                    "reply header from %s is not a valid ferry.wire.ReplyHeader", cl->url);
     }
-    if (h->call_id != s->call_id) {
+    if (h->call_id == 0 && h->status != FERRY_OK && h->status < FERRY_FALLBACK) {
+        /* The server could not read our request far enough to learn its id. */
+        st = say(info, (ferry_status)h->status, "%s refused the request: %s", cl->url, h->message);
+    } else if (h->call_id != s->call_id) {
         st = say(info, FERRY_PROTOCOL_ERROR, "reply from %s is for call %llu, not %llu", cl->url,
                  (unsigned long long)h->call_id, (unsigned long long)s->call_id);
+    } else if (h->status >= FERRY_FALLBACK) {
+        st = say(info, FERRY_PROTOCOL_ERROR,
+                 "reply from %s carries status %u, which only a client may give", cl->url,
+                 h->status);
     } else if (h->status != FERRY_OK) {
         st = say(info, (ferry_status)h->status, "%s", h->message);
     } else {
@@ -478,14 +484,14 @@ static ferry_status prepare_call(client *cl, const ferry_method *m, const Protob
         return say(info, FERRY_DEADLINE_EXCEEDED,
                    "the calling handler's deadline has passed; %s was not sent", m->full_name);
     size_t n_md = opts != NULL ? opts->n_metadata : 0;
-    if (n_md > MAX_METADATA) {
+    if (n_md > FERRYI_METADATA_MAX) {
         snprintf(info->message, sizeof info->message, "%zu metadata entries; the limit is %u", n_md,
-                 MAX_METADATA);
+                 FERRYI_METADATA_MAX);
         return FERRY_INVALID_ARGUMENT;
     }
 
-    Ferry__Wire__Metadata md[MAX_METADATA];
-    Ferry__Wire__Metadata *mdp[MAX_METADATA];
+    Ferry__Wire__Metadata md[FERRYI_METADATA_MAX];
+    Ferry__Wire__Metadata *mdp[FERRYI_METADATA_MAX];
     for (size_t i = 0; i < n_md; i++) {
         const ferry_metadata *e = &opts->metadata[i];
         if (e->key == NULL || (e->len > 0 && e->value == NULL)) {
@@ -512,6 +518,12 @@ static ferry_status prepare_call(client *cl, const ferry_method *m, const Protob
     h.method_id = m->opts.id;
     h.max_reply = cl->max_message > UINT32_MAX ? UINT32_MAX : (uint32_t)cl->max_message;
 
+    if (protobuf_c_message_get_packed_size(&h.base) > FERRYI_HEADER_MAX) {
+        snprintf(info->message, sizeof info->message,
+                 "the request header of %s (its metadata) exceeds %d bytes", m->full_name,
+                 FERRYI_HEADER_MAX);
+        return FERRY_INVALID_ARGUMENT;
+    }
     size_t size = ferryi_frame_size(&h.base, req);
     size_t limit = cl->max_message;
     uint32_t server_max = (uint32_t)atomic_load(&cl->server_max);
@@ -756,7 +768,8 @@ ferry_status ferry_client_open(ferry_channel **out, const char *url, const ferry
         goto fail;
     cl->sock_open = 1;
     if (nng_socket_set_ms(cl->sock, NNG_OPT_REQ_RESENDTIME, NNG_DURATION_INFINITE) != 0 ||
-        nng_socket_set_size(cl->sock, NNG_OPT_RECVMAXSZ, cl->max_message) != 0 ||
+        nng_socket_set_size(cl->sock, NNG_OPT_RECVMAXSZ,
+                            cl->max_message + FERRYI_NNG_HEADER_ROOM) != 0 ||
         nng_socket_set_ms(cl->sock, NNG_OPT_RECONNMINT, 20) != 0 ||
         nng_socket_set_ms(cl->sock, NNG_OPT_RECONNMAXT, 1000) != 0 ||
         nng_pipe_notify(cl->sock, NNG_PIPE_EV_ADD_POST, pipe_cb, cl) != 0 ||

@@ -27,11 +27,15 @@ ferry_status ferryi_frame_split(const uint8_t *buf, size_t len, unsigned want_ki
                  want_kind == FERRYI_KIND_REQUEST ? "request" : "reply", want_kind);
         return FERRY_PROTOCOL_ERROR;
     }
-    uint32_t hlen = (uint32_t)buf[4] << 24 | (uint32_t)buf[5] << 16 | (uint32_t)buf[6] << 8 |
-                    (uint32_t)buf[7];
+    uint32_t hlen =
+        (uint32_t)buf[4] << 24 | (uint32_t)buf[5] << 16 | (uint32_t)buf[6] << 8 | (uint32_t)buf[7];
     if (hlen > len - FERRYI_FRAME_PREFIX) {
-        snprintf(why, why_len, "header length %u runs past the end of a %zu-byte frame", hlen,
-                 len);
+        snprintf(why, why_len, "header length %u runs past the end of a %zu-byte frame", hlen, len);
+        return FERRY_PROTOCOL_ERROR;
+    }
+    if (hlen > FERRYI_HEADER_MAX) {
+        snprintf(why, why_len, "header length %u exceeds the limit of %d bytes", hlen,
+                 FERRYI_HEADER_MAX);
         return FERRY_PROTOCOL_ERROR;
     }
     out->kind = buf[3];

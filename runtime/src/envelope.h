@@ -24,9 +24,18 @@
 #define FERRYI_WIRE_VERSION 1
 #define FERRYI_FRAME_PREFIX 8
 #define FERRYI_KIND_REQUEST 1
-#define FERRYI_KIND_REPLY 2
+#define FERRYI_KIND_REPLY   2
 /* Longest method name accepted in a request header. */
 #define FERRYI_METHOD_MAX 512
+/* The largest header a frame may carry (metadata included); a peer refuses
+ * a frame with a larger one before decoding it. */
+#define FERRYI_HEADER_MAX 65536
+/* Most metadata entries a request may carry. */
+#define FERRYI_METADATA_MAX 64u
+/* nng's req/rep protocols carry a request id (and a backtrace) with each
+ * message; sockets set NNG_OPT_RECVMAXSZ this much above ferry's own limit,
+ * so that ferry's check, with its clear error, is the one that applies. */
+#define FERRYI_NNG_HEADER_ROOM 64u
 
 /* A frame's parts, pointing into the frame's bytes. */
 typedef struct ferryi_frame {

@@ -9,6 +9,7 @@
 
 #include "call.h"
 #include "clock.h"
+#include "envelope.h"
 #include "registry.h"
 
 typedef struct local_channel {
@@ -38,6 +39,24 @@ static ferry_status local_call(ferry_channel *ch, const ferry_method *m,
         snprintf(msg, sizeof msg, "unknown method %s", m->full_name);
         fill_info(opts, FERRY_UNIMPLEMENTED, msg);
         return FERRY_UNIMPLEMENTED;
+    }
+
+    size_t n_md = opts != NULL ? opts->n_metadata : 0;
+    if (n_md > FERRYI_METADATA_MAX) {
+        char msg[FERRY_MESSAGE_MAX];
+        snprintf(msg, sizeof msg, "%zu metadata entries; the limit is %u", n_md,
+                 FERRYI_METADATA_MAX);
+        fill_info(opts, FERRY_INVALID_ARGUMENT, msg);
+        return FERRY_INVALID_ARGUMENT;
+    }
+    for (size_t i = 0; i < n_md; i++) {
+        const ferry_metadata *e = &opts->metadata[i];
+        if (e->key == NULL || (e->len > 0 && e->value == NULL)) {
+            char msg[FERRY_MESSAGE_MAX];
+            snprintf(msg, sizeof msg, "metadata entry %zu has no key or value", i);
+            fill_info(opts, FERRY_INVALID_ARGUMENT, msg);
+            return FERRY_INVALID_ARGUMENT;
+        }
     }
 
     size_t req_len = protobuf_c_message_get_packed_size(req);
@@ -85,8 +104,9 @@ static ferry_status local_call(ferry_channel *ch, const ferry_method *m,
             free(bytes);
         }
         if (*resp == NULL)
-            st = ferry_call_fail(&call, FERRY_RESOURCE_EXHAUSTED, "out of memory copying the "
-                                                                  "response");
+            st = ferry_call_fail(&call, FERRY_RESOURCE_EXHAUSTED,
+                                 "out of memory copying the "
+                                 "response");
     }
     fill_info(opts, st, st == FERRY_OK ? "" : call.message);
     ferryi_call_fini(&call);

@@ -23,8 +23,10 @@ static void log_init(void)
             return;
         }
     }
-    fprintf(stderr, "ferry level=warn where=log msg=\"FERRY_LOG=%s is not one of "
-                    "error, warn, info, debug; using warn\"\n", env);
+    fprintf(stderr,
+            "ferry level=warn where=log msg=\"FERRY_LOG=%s is not one of "
+            "error, warn, info, debug; using warn\"\n",
+            env);
 }
 
 int ferryi_log_enabled(ferryi_log_level level)

@@ -34,8 +34,8 @@
 #include "registry.h"
 #include "workq.h"
 
-#define DEFAULT_WORKERS 4u
-#define MAX_METADATA 64u
+#define DEFAULT_WORKERS         4u
+#define DEFAULT_SEND_TIMEOUT_MS 10000u
 
 typedef enum { PH_IDLE, PH_RECV, PH_WORK, PH_SEND } phase;
 
@@ -45,8 +45,9 @@ typedef struct srv_ctx {
     nng_ctx ctx;
     nng_aio *aio;
     phase ph;
-    int working;  /* counted in srv->working until its reply is sent */
-    nng_msg *req; /* the request being handled; the frame points into it */
+    int working;   /* counted in srv->working until its reply is sent */
+    nng_msg *req;  /* the request being handled; the frame points into it */
+    nng_pipe pipe; /* the connection it came on */
     ferryi_frame frame;
     uint64_t call_id;
     size_t max_reply; /* the client's reply limit, or the server's */
@@ -62,15 +63,24 @@ struct ferry_server {
     ferryi_workq wq;
     int wq_started;
     int inline_handlers; /* run handlers on nng's threads, no pool */
+    nng_duration send_timeout;
+    size_t max_call_memory;
     ferryi_registry reg;
     int serving; /* contexts are receiving */
 
+    /* io_mu orders every nng_ctx_send/recv and nng_pipe_close against the
+     * shutdown: once `closed` is set under it, no context touches nng again,
+     * so closing the socket cannot race a send (nng 1.5.2 does not survive
+     * that race). */
+    pthread_mutex_t io_mu;
+    int closed;
+
     pthread_mutex_t mu;
     pthread_cond_t idle; /* signalled when working drops to 0 */
+    pthread_cond_t done; /* signalled when a shutdown completes */
     unsigned working;
     atomic_int draining; /* new calls are refused with "shutting down" */
-    atomic_int closed;   /* the socket is closed; contexts stop */
-    int shut_down;
+    enum { RUNNING, SHUTTING_DOWN, SHUT_DOWN } state;
 
     atomic_uint_fast64_t received, handled, rejected, replies_sent, connections;
 };
@@ -81,12 +91,44 @@ struct ferry_server {
 
 static void finish_call(srv_ctx *c);
 
+/* The server whose handler this thread is running, so that a handler
+ * calling ferry_server_shutdown() on its own server is recognised. */
+static _Thread_local ferry_server *running_server;
+
 static void start_recv(srv_ctx *c)
 {
-    if (atomic_load(&c->srv->closed))
-        return;
-    c->ph = PH_RECV;
-    nng_ctx_recv(c->ctx, c->aio);
+    ferry_server *srv = c->srv;
+    pthread_mutex_lock(&srv->io_mu);
+    if (!srv->closed) {
+        c->ph = PH_RECV;
+        nng_aio_set_timeout(c->aio, NNG_DURATION_INFINITE);
+        nng_ctx_recv(c->ctx, c->aio);
+    } else {
+        c->ph = PH_IDLE;
+    }
+    pthread_mutex_unlock(&srv->io_mu);
+}
+
+/* Sends `m` on context `c`, or drops it (and ends the call) once the server
+ * has closed. */
+static void start_send(srv_ctx *c, nng_msg *m)
+{
+    ferry_server *srv = c->srv;
+    pthread_mutex_lock(&srv->io_mu);
+    if (!srv->closed) {
+        nng_aio_set_msg(c->aio, m);
+        nng_aio_set_timeout(c->aio, srv->send_timeout);
+        c->ph = PH_SEND;
+        nng_ctx_send(c->ctx, c->aio);
+        m = NULL;
+    } else {
+        c->ph = PH_IDLE;
+    }
+    pthread_mutex_unlock(&srv->io_mu);
+    if (m != NULL) {
+        nng_msg_free(m);
+        finish_call(c);
+    }
 }
 
 /* Sends a reply with `st`, `msg` and (on FERRY_OK) `body` on context `c`. */
@@ -120,9 +162,7 @@ static void send_reply(srv_ctx *c, ferry_status st, const char *msg, const Proto
     }
     ferryi_frame_write(nng_msg_body(m), size, FERRYI_KIND_REPLY, &h.base,
                        h.status == FERRY_OK ? body : NULL);
-    nng_aio_set_msg(c->aio, m);
-    c->ph = PH_SEND;
-    nng_ctx_send(c->ctx, c->aio);
+    start_send(c, m);
 }
 
 static void reject(srv_ctx *c, ferry_status st, const char *why)
@@ -158,9 +198,22 @@ static void finish_call(srv_ctx *c)
 static void work_run(ferryi_job *job)
 {
     srv_ctx *c = (srv_ctx *)job;
+    ferry_server *srv = c->srv;
+    pthread_mutex_lock(&srv->io_mu);
+    int closed = srv->closed;
+    pthread_mutex_unlock(&srv->io_mu);
+    if (closed) {
+        /* Queued past the grace period: nobody will read the reply. */
+        c->ph = PH_IDLE;
+        finish_call(c);
+        return;
+    }
     ProtobufCMessage *resp = NULL;
+    ferry_server *outer = running_server;
+    running_server = srv;
     ferry_status st = ferryi_call_run(&c->call, c->frame.body, c->frame.body_len, &resp);
-    atomic_fetch_add(&c->srv->handled, 1);
+    running_server = outer;
+    atomic_fetch_add(&srv->handled, 1);
     send_reply(c, st, st == FERRY_OK ? "" : c->call.message, resp);
 }
 
@@ -169,10 +222,10 @@ static ferry_status take_metadata(srv_ctx *c, const Ferry__Wire__RequestHeader *
 {
     if (h->n_metadata == 0)
         return FERRY_OK;
-    if (h->n_metadata > MAX_METADATA)
+    if (h->n_metadata > FERRYI_METADATA_MAX)
         return ferry_call_fail(&c->call, FERRY_INVALID_ARGUMENT,
                                "request carries %zu metadata entries; the limit is %u",
-                               h->n_metadata, MAX_METADATA);
+                               h->n_metadata, FERRYI_METADATA_MAX);
     ferry_metadata *md = ferryi_arena_alloc(&c->call.arena, h->n_metadata * sizeof *md);
     if (md == NULL)
         return ferry_call_fail(&c->call, FERRY_RESOURCE_EXHAUSTED, "out of memory");
@@ -193,9 +246,11 @@ static void handle_request(srv_ctx *c, nng_msg *msg)
     char why[FERRY_MESSAGE_MAX];
 
     c->req = msg;
+    c->pipe = nng_msg_get_pipe(msg);
     c->call_id = 0;
     c->max_reply = srv->max_message;
     ferryi_call_init(&c->call, NULL, NULL);
+    ferryi_arena_limit(&c->call.arena, srv->max_call_memory);
 
     ferry_status st = ferryi_frame_split(nng_msg_body(msg), nng_msg_len(msg), FERRYI_KIND_REQUEST,
                                          &c->frame, why, sizeof why);
@@ -205,6 +260,12 @@ static void handle_request(srv_ctx *c, nng_msg *msg)
     st = ferryi_request_header_decode(&c->frame, &c->call.arena.pb, &h, why, sizeof why);
     if (st != FERRY_OK)
         return reject(c, st, why);
+    if (nng_msg_len(msg) > srv->max_message) {
+        snprintf(why, sizeof why, "request of %zu bytes exceeds the server's limit of %zu bytes",
+                 nng_msg_len(msg), srv->max_message);
+        c->call_id = h->call_id;
+        return reject(c, FERRY_RESOURCE_EXHAUSTED, why);
+    }
     c->call_id = h->call_id;
     if (h->max_reply != 0 && h->max_reply < c->max_reply)
         c->max_reply = h->max_reply;
@@ -250,7 +311,8 @@ static void ctx_cb(void *arg)
     case PH_RECV:
         if (rv != 0) {
             if (rv != NNG_ECLOSED && rv != NNG_ECANCELED)
-                ferryi_log(FERRYI_LOG_WARN, "server", "receive failed: %s", nng_strerror(rv));
+                ferryi_log(rv == NNG_ETIMEDOUT ? FERRYI_LOG_DEBUG : FERRYI_LOG_WARN, "server",
+                           "receive failed: %s", nng_strerror(rv));
             if (rv != NNG_ECLOSED)
                 start_recv(c);
             return;
@@ -264,6 +326,17 @@ static void ctx_cb(void *arg)
             if (m != NULL)
                 nng_msg_free(m);
             nng_aio_set_msg(c->aio, NULL);
+            if (rv == NNG_ETIMEDOUT) {
+                /* The client stopped reading: its connection would hold
+                 * this context, and every context replying to it, forever. */
+                ferryi_log(FERRYI_LOG_WARN, "server",
+                           "reply to call %llu not taken within %d ms; closing that connection",
+                           (unsigned long long)c->call_id, (int)srv->send_timeout);
+                pthread_mutex_lock(&srv->io_mu);
+                if (!srv->closed)
+                    nng_pipe_close(c->pipe);
+                pthread_mutex_unlock(&srv->io_mu);
+            }
         } else {
             atomic_fetch_add(&srv->replies_sent, 1);
         }
@@ -299,8 +372,7 @@ static unsigned env_workers(void)
     unsigned long v = strtoul(s, &end, 10);
     if (errno != 0 || *end != '\0' || v == 0 || v > 1024) {
         ferryi_log(FERRYI_LOG_WARN, "server",
-                   "FERRY_WORKERS=%s is not a number from 1 to 1024; using %u", s,
-                   DEFAULT_WORKERS);
+                   "FERRY_WORKERS=%s is not a number from 1 to 1024; using %u", s, DEFAULT_WORKERS);
         return DEFAULT_WORKERS;
     }
     return (unsigned)v;
@@ -318,23 +390,32 @@ ferry_status ferry_server_new(ferry_server **out, const ferry_server_opts *opts)
         o.max_in_flight = o.workers * 4 < 16 ? 16 : o.workers * 4;
     if (o.max_message == 0)
         o.max_message = FERRY_DEFAULT_MAX_MESSAGE;
+    if (o.send_timeout_ms == 0)
+        o.send_timeout_ms = DEFAULT_SEND_TIMEOUT_MS;
+    if (o.max_call_memory == 0)
+        o.max_call_memory = 8 * o.max_message;
     if (o.workers > 1024 || o.max_in_flight > 65536 || o.max_message > UINT32_MAX ||
-        o.max_message < 256)
+        o.max_message < 256 || o.send_timeout_ms > INT32_MAX || o.max_call_memory < o.max_message)
         return FERRY_INVALID_ARGUMENT;
 
     ferry_server *srv = calloc(1, sizeof *srv);
     if (srv == NULL)
         return FERRY_RESOURCE_EXHAUSTED;
+    pthread_mutex_init(&srv->io_mu, NULL);
     pthread_mutex_init(&srv->mu, NULL);
     pthread_cond_init(&srv->idle, NULL);
+    pthread_cond_init(&srv->done, NULL);
     ferryi_registry_init(&srv->reg);
     srv->max_message = o.max_message;
+    srv->send_timeout = (nng_duration)o.send_timeout_ms;
+    srv->max_call_memory = o.max_call_memory;
 
     ferry_status st = FERRY_RESOURCE_EXHAUSTED;
     if (nng_rep0_open(&srv->sock) != 0)
         goto fail;
     srv->sock_open = 1;
-    if (nng_socket_set_size(srv->sock, NNG_OPT_RECVMAXSZ, o.max_message) != 0 ||
+    if (nng_socket_set_size(srv->sock, NNG_OPT_RECVMAXSZ, o.max_message + FERRYI_NNG_HEADER_ROOM) !=
+            0 ||
         nng_pipe_notify(srv->sock, NNG_PIPE_EV_ADD_POST, pipe_cb, srv) != 0)
         goto fail;
     srv->ctxs = calloc(o.max_in_flight, sizeof *srv->ctxs);
@@ -352,7 +433,8 @@ ferry_status ferry_server_new(ferry_server **out, const ferry_server_opts *opts)
             goto fail;
     }
     const char *env_inline = getenv("FERRY_INLINE_HANDLERS");
-    srv->inline_handlers = o.inline_handlers || (env_inline != NULL && strcmp(env_inline, "1") == 0);
+    srv->inline_handlers =
+        o.inline_handlers || (env_inline != NULL && strcmp(env_inline, "1") == 0);
     if (!srv->inline_handlers) {
         if (ferryi_workq_start(&srv->wq, o.workers) != 0)
             goto fail;
@@ -385,8 +467,8 @@ static void bound_url(nng_listener l, const char *url, char *bound, size_t bound
     if (sa.s_family == NNG_AF_INET)
         port = ((const uint8_t *)&sa.s_in.sa_port)[0] << 8 | ((const uint8_t *)&sa.s_in.sa_port)[1];
     else if (sa.s_family == NNG_AF_INET6)
-        port = ((const uint8_t *)&sa.s_in6.sa_port)[0] << 8 |
-               ((const uint8_t *)&sa.s_in6.sa_port)[1];
+        port =
+            ((const uint8_t *)&sa.s_in6.sa_port)[0] << 8 | ((const uint8_t *)&sa.s_in6.sa_port)[1];
     const char *colon = strrchr(url, ':');
     if (port == 0 || colon == NULL)
         return;
@@ -395,7 +477,7 @@ static void bound_url(nng_listener l, const char *url, char *bound, size_t bound
 
 ferry_status ferry_server_listen(ferry_server *srv, const char *url, char *bound, size_t bound_len)
 {
-    if (srv == NULL || url == NULL || atomic_load(&srv->closed))
+    if (srv == NULL || url == NULL || atomic_load(&srv->draining))
         return FERRY_INVALID_ARGUMENT;
     nng_listener l;
     int rv = nng_listen(srv->sock, url, &l, 0);
@@ -421,13 +503,23 @@ void ferry_server_shutdown(ferry_server *srv, uint32_t grace_ms)
 {
     if (srv == NULL)
         return;
+    atomic_store(&srv->draining, 1);
+    if (running_server == srv) {
+        /* A handler cannot wait for itself to finish, nor join its own
+         * worker: draining is all it can start. */
+        ferryi_log(FERRYI_LOG_WARN, "server",
+                   "ferry_server_shutdown() called from one of the server's handlers: new calls "
+                   "are refused from now on; the server's owner must still shut it down");
+        return;
+    }
     pthread_mutex_lock(&srv->mu);
-    if (srv->shut_down) {
+    while (srv->state == SHUTTING_DOWN)
+        pthread_cond_wait(&srv->done, &srv->mu);
+    if (srv->state == SHUT_DOWN) {
         pthread_mutex_unlock(&srv->mu);
         return;
     }
-    srv->shut_down = 1;
-    atomic_store(&srv->draining, 1);
+    srv->state = SHUTTING_DOWN;
     struct timespec until;
     clock_gettime(CLOCK_REALTIME, &until);
     until.tv_sec += grace_ms / 1000u;
@@ -447,17 +539,29 @@ void ferry_server_shutdown(ferry_server *srv, uint32_t grace_ms)
                    srv->working, grace_ms);
     pthread_mutex_unlock(&srv->mu);
 
-    /* Closing the socket fails every pending receive and send; handlers still
-     * running finish on their workers and their sends fail. */
-    atomic_store(&srv->closed, 1);
-    if (srv->sock_open)
-        nng_close(srv->sock);
+    /* From here no context starts another send or receive... */
+    pthread_mutex_lock(&srv->io_mu);
+    srv->closed = 1;
+    pthread_mutex_unlock(&srv->io_mu);
+    /* ...the ones pending are cancelled, their callbacks done... */
+    for (unsigned i = 0; i < srv->n_ctx; i++)
+        nng_aio_stop(srv->ctxs[i].aio);
+    /* ...handlers still running return and drop their replies, queued ones
+     * are skipped... */
     if (srv->wq_started) {
         ferryi_workq_stop(&srv->wq);
         srv->wq_started = 0;
     }
-    for (unsigned i = 0; i < srv->n_ctx; i++)
-        nng_aio_stop(srv->ctxs[i].aio);
+    /* ...and only then does the socket go, with nothing left using it. */
+    if (srv->sock_open) {
+        nng_close(srv->sock);
+        srv->sock_open = 0;
+    }
+
+    pthread_mutex_lock(&srv->mu);
+    srv->state = SHUT_DOWN;
+    pthread_cond_broadcast(&srv->done);
+    pthread_mutex_unlock(&srv->mu);
 }
 
 void ferry_server_free(ferry_server *srv)
@@ -474,13 +578,21 @@ void ferry_server_free(ferry_server *srv)
     }
     free(srv->ctxs);
     ferryi_registry_fini(&srv->reg);
+    pthread_mutex_destroy(&srv->io_mu);
     pthread_mutex_destroy(&srv->mu);
     pthread_cond_destroy(&srv->idle);
+    pthread_cond_destroy(&srv->done);
     free(srv);
 }
 
 void ferry_server_get_counters(ferry_server *srv, ferry_server_counters *out)
 {
+    if (out == NULL)
+        return;
+    if (srv == NULL) {
+        *out = (ferry_server_counters){0};
+        return;
+    }
     out->received = atomic_load(&srv->received);
     out->handled = atomic_load(&srv->handled);
     out->rejected = atomic_load(&srv->rejected);

@@ -130,8 +130,7 @@ static void test_parent_deadline_on_local_channel(void **state)
     opts.deadline_ms = 100;
     ferry_call_info info;
     opts.info = &info;
-    assert_int_equal(ferrytest_v1_ghost_haunt(relay, &req, &resp, &opts),
-                     FERRY_DEADLINE_EXCEEDED);
+    assert_int_equal(ferrytest_v1_ghost_haunt(relay, &req, &resp, &opts), FERRY_DEADLINE_EXCEEDED);
     assert_non_null(strstr(info.message, "deadline"));
     assert_int_equal(atomic_load(&probe_calls), before);
     ferry_channel_close(relay);

@@ -13,16 +13,16 @@
 
 /* docs/wire.md, "Vector 1: a request". */
 static const uint8_t request_vector[] = {
-    0x46, 0x59, 0x01, 0x01, 0x00, 0x00, 0x00, 0x36,             /* "FY", v1, request, H=54 */
-    0x0a, 0x17, 'f', 'e', 'r', 'r', 'y', 't', 'e', 's', 't', '.', /* method */
-    'v', '1', '.', 'P', 'r', 'o', 'b', 'e', '/', 'E', 'c', 'h', 'o',
-    0x10, 0x03,                                                 /* api_version 3 */
-    0x1a, 0x04, 's', 'h', 'o', 'p',                             /* client_name */
-    0x22, 0x03, '1', '.', '0',                                  /* client_version */
-    0x28, 0x2a,                                                 /* call_id 42 */
-    0x30, 0xe8, 0x07,                                           /* deadline_ms 1000 */
-    0x3a, 0x09, 0x0a, 0x01, 'k', 0x12, 0x04, 'a', 'c', 'm', 'e', /* metadata k=acme */
-    0x0a, 0x02, 'h', 'i',                                       /* body: text "hi" */
+    0x46, 0x59, 0x01, 0x01, 0x00, 0x00, 0x00, 0x36, /* "FY", v1, request, H=54 */
+    0x0a, 0x17, 'f',  'e',  'r',  'r',  'y',  't',  'e', 's', 't', '.', /* method */
+    'v',  '1',  '.',  'P',  'r',  'o',  'b',  'e',  '/', 'E', 'c', 'h',
+    'o',  0x10, 0x03,                                              /* api_version 3 */
+    0x1a, 0x04, 's',  'h',  'o',  'p',                             /* client_name */
+    0x22, 0x03, '1',  '.',  '0',                                   /* client_version */
+    0x28, 0x2a,                                                    /* call_id 42 */
+    0x30, 0xe8, 0x07,                                              /* deadline_ms 1000 */
+    0x3a, 0x09, 0x0a, 0x01, 'k',  0x12, 0x04, 'a',  'c', 'm', 'e', /* metadata k=acme */
+    0x0a, 0x02, 'h',  'i',                                         /* body: text "hi" */
 };
 
 /* docs/wire.md, "Vector 2: a reply with an error". */
@@ -30,8 +30,8 @@ static const uint8_t reply_vector[] = {
     0x46, 0x59, 0x01, 0x02, 0x00, 0x00, 0x00, 0x16, /* "FY", v1, reply, H=22 */
     0x08, 0x2a,                                     /* call_id 42 */
     0x10, 0x05,                                     /* status 5 (not found) */
-    0x1a, 0x0b, 'n', 'o', ' ', 's', 'u', 'c', 'h', ' ', 's', 'k', 'u', /* message */
-    0x20, 0x80, 0x80, 0x80, 0x02,                   /* max_request 4194304 */
+    0x1a, 0x0b, 'n',  'o',  ' ',  's',  'u',  'c',  'h', ' ', 's', 'k', 'u', /* message */
+    0x20, 0x80, 0x80, 0x80, 0x02, /* max_request 4194304 */
 };
 
 static void test_request_vector(void **state)
@@ -63,8 +63,8 @@ static void test_request_vector(void **state)
     /* And back. */
     ferryi_frame f;
     char why[FERRY_MESSAGE_MAX];
-    assert_int_equal(ferryi_frame_split(request_vector, sizeof request_vector,
-                                        FERRYI_KIND_REQUEST, &f, why, sizeof why),
+    assert_int_equal(ferryi_frame_split(request_vector, sizeof request_vector, FERRYI_KIND_REQUEST,
+                                        &f, why, sizeof why),
                      FERRY_OK);
     Ferry__Wire__RequestHeader *got = NULL;
     assert_int_equal(ferryi_request_header_decode(&f, NULL, &got, why, sizeof why), FERRY_OK);
@@ -114,9 +114,9 @@ static void test_split_refuses_malformed(void **state)
     assert_int_equal(ferryi_frame_split(bad, sizeof bad, FERRYI_KIND_REQUEST, &f, why, sizeof why),
                      FERRY_PROTOCOL_ERROR);
     assert_non_null(strstr(why, "version 2"));
-    assert_int_equal(ferryi_frame_split(v, sizeof request_vector, FERRYI_KIND_REPLY, &f, why,
-                                        sizeof why),
-                     FERRY_PROTOCOL_ERROR);
+    assert_int_equal(
+        ferryi_frame_split(v, sizeof request_vector, FERRYI_KIND_REPLY, &f, why, sizeof why),
+        FERRY_PROTOCOL_ERROR);
     assert_non_null(strstr(why, "kind 1"));
 }
 

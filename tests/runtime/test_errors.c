@@ -117,13 +117,21 @@ static void test_malformed_frames(void **state)
     assert_non_null(strstr(msg, "version 9"));
 
     const uint8_t a_reply[] = {'F', 'Y', 1, 2, 0, 0, 0, 0};
-    assert_int_equal(raw_status(f, a_reply, sizeof a_reply, msg, sizeof msg),
-                     FERRY_PROTOCOL_ERROR);
+    assert_int_equal(raw_status(f, a_reply, sizeof a_reply, msg, sizeof msg), FERRY_PROTOCOL_ERROR);
 
     const uint8_t long_header[] = {'F', 'Y', 1, 1, 0xff, 0xff, 0xff, 0xff, 1, 2};
     assert_int_equal(raw_status(f, long_header, sizeof long_header, msg, sizeof msg),
                      FERRY_PROTOCOL_ERROR);
     assert_non_null(strstr(msg, "past the end"));
+
+    /* A header over the limit is refused before it is decoded. */
+    size_t big_len = 8 + 70000;
+    uint8_t *big = calloc(1, big_len);
+    assert_non_null(big);
+    memcpy(big, (const uint8_t[]){'F', 'Y', 1, 1, 0, 0x01, 0x11, 0x70}, 8);
+    assert_int_equal(raw_status(f, big, big_len, msg, sizeof msg), FERRY_PROTOCOL_ERROR);
+    assert_non_null(strstr(msg, "exceeds the limit of 65536"));
+    free(big);
 
     /* A header that is not protobuf. */
     const uint8_t junk_header[] = {'F', 'Y', 1, 1, 0, 0, 0, 3, 0xff, 0xff, 0xff};

@@ -1,6 +1,7 @@
 /* test_limits.c - size limits hold on both sides: an oversized request fails
  * at the client in at most one round trip, and never turns into nng's
  * reconnect-and-resend loop; an oversized reply becomes a clear error. */
+#define _GNU_SOURCE /* POLLRDHUP */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,6 +11,12 @@
 #include <time.h>
 
 #include <cmocka.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "ferry/wire.pb-c.h"
 
 #include "probe.h"
 
@@ -142,12 +149,172 @@ static void test_oversized_reply(void **state)
     probe_url_free(url);
 }
 
+/* A small request that would decode into a lot of memory (many empty
+ * repeated strings) is refused before its handler runs. */
+static void test_decoded_size_bounded(void **state)
+{
+    (void)state;
+    char *url = probe_ipc_url();
+    char bound[256];
+    ferry_server *srv = NULL;
+    ferry_server_opts o = {.workers = 2, .max_message = 128 * 1024, .max_call_memory = 128 * 1024};
+    assert_int_equal(ferry_server_new(&srv, &o), FERRY_OK);
+    assert_int_equal(ferrytest_v1_probe_register(srv, &probe_handlers, NULL), FERRY_OK);
+    assert_int_equal(ferry_server_listen(srv, url, bound, sizeof bound), FERRY_OK);
+    ferry_channel *ch = NULL;
+    assert_int_equal(ferry_client_open(&ch, bound, NULL), FERRY_OK);
+
+    size_t n = 40000; /* 80 KB on the wire, over 320 KB of pointers decoded */
+    char **keys = calloc(n, sizeof *keys);
+    assert_non_null(keys);
+    for (size_t i = 0; i < n; i++)
+        keys[i] = "";
+    Ferrytest__V1__EchoRequest req = FERRYTEST__V1__ECHO_REQUEST__INIT;
+    req.md_keys = keys;
+    req.n_md_keys = n;
+    ferry_call_info info;
+    ferry_call_opts opts = {.deadline_ms = 20000, .info = &info};
+    Ferrytest__V1__EchoReply *resp = NULL;
+    uint64_t before = atomic_load(&probe_calls);
+    assert_int_equal(ferrytest_v1_probe_echo(ch, &req, &resp, &opts), FERRY_RESOURCE_EXHAUSTED);
+    assert_non_null(strstr(info.message, "bytes a call may use"));
+    assert_int_equal(atomic_load(&probe_calls), before); /* the handler never ran */
+    /* The server goes on serving. */
+    assert_int_equal(echo_bytes(ch, 10, 0, &info), FERRY_OK);
+
+    free(keys);
+    ferry_channel_close(ch);
+    ferry_server_free(srv);
+    probe_url_free(url);
+}
+
+/* A deadline beyond what nng can wait (2^31 ms and more) is a long deadline,
+ * not an expired one. */
+static void test_huge_deadline(void **state)
+{
+    (void)state;
+    char *url = probe_ipc_url();
+    char bound[256];
+    ferry_server *srv = probe_serve(url, 2, bound, sizeof bound);
+    ferry_channel *ch = NULL;
+    assert_int_equal(ferry_client_open(&ch, bound, NULL), FERRY_OK);
+    uint32_t deadlines[] = {0x7fffffffu, 0x80000000u, UINT32_MAX};
+    for (size_t i = 0; i < sizeof deadlines / sizeof deadlines[0]; i++) {
+        Ferrytest__V1__EchoRequest req = FERRYTEST__V1__ECHO_REQUEST__INIT;
+        req.text = "long";
+        ferry_call_info info;
+        ferry_call_opts opts = {.deadline_ms = deadlines[i], .info = &info};
+        Ferrytest__V1__EchoReply *resp = NULL;
+        assert_int_equal(ferrytest_v1_probe_echo(ch, &req, &resp, &opts), FERRY_OK);
+        assert_true(resp->remaining_ms > 1000u * 3600u * 24u);
+        ferry_message_free(&resp->base);
+    }
+    ferry_channel_close(ch);
+    ferry_server_free(srv);
+    probe_url_free(url);
+}
+
+/* Writes all of `buf` to `fd`. */
+static void write_all(int fd, const void *buf, size_t len)
+{
+    const uint8_t *p = buf;
+    while (len > 0) {
+        ssize_t n = write(fd, p, len);
+        assert_true(n > 0);
+        p += n;
+        len -= (size_t)n;
+    }
+}
+
+/* A client that sends requests over ipc but never reads its replies: the
+ * server closes its connection once a reply has waited send_timeout_ms, so it
+ * cannot hold the server's contexts, and other clients are served. */
+static void test_client_that_never_reads(void **state)
+{
+    (void)state;
+    char *url = probe_ipc_url();
+    char bound[256];
+    ferry_server *srv = NULL;
+    ferry_server_opts o = {.workers = 2, .send_timeout_ms = 200};
+    assert_int_equal(ferry_server_new(&srv, &o), FERRY_OK);
+    assert_int_equal(ferrytest_v1_probe_register(srv, &probe_handlers, NULL), FERRY_OK);
+    assert_int_equal(ferry_server_listen(srv, url, bound, sizeof bound), FERRY_OK);
+
+    /* Speak nng's ipc transport by hand: the SP header for req0 (protocol
+     * 0x30), then messages as 0x01, a 64-bit length and the bytes. */
+    int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+    assert_true(fd >= 0);
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    assert_true(strlen(url + 6) < sizeof sa.sun_path);
+    strcpy(sa.sun_path, url + 6); /* after "ipc://" */
+    assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+    const uint8_t sp[8] = {0, 'S', 'P', 0, 0, 0x30, 0, 0};
+    write_all(fd, sp, sizeof sp);
+    uint8_t peer[8];
+    assert_int_equal(read(fd, peer, sizeof peer), 8);
+
+    Ferrytest__V1__EchoRequest body = FERRYTEST__V1__ECHO_REQUEST__INIT;
+    body.reply_bytes = 512 * 1024;
+    Ferry__Wire__RequestHeader h = FERRY__WIRE__REQUEST_HEADER__INIT;
+    h.method = "ferrytest.v1.Probe/Echo";
+    h.deadline_ms = 60000;
+    for (int i = 0; i < 32; i++) {
+        h.call_id = (uint64_t)i + 1;
+        size_t hlen = protobuf_c_message_get_packed_size(&h.base);
+        size_t blen = protobuf_c_message_get_packed_size(&body.base);
+        size_t frame = 8 + hlen + blen;
+        size_t total = 1 + 8 + 4 + frame;
+        uint8_t *msg = calloc(1, total);
+        assert_non_null(msg);
+        uint64_t len = 4 + frame;
+        msg[0] = 1;
+        for (int b = 0; b < 8; b++)
+            msg[1 + b] = (uint8_t)(len >> (56 - 8 * b));
+        uint32_t id = 0x80000001u + (uint32_t)i;
+        for (int b = 0; b < 4; b++)
+            msg[9 + b] = (uint8_t)(id >> (24 - 8 * b));
+        uint8_t *f = msg + 13;
+        memcpy(f, (const uint8_t[]){'F', 'Y', 1, 1}, 4);
+        f[4] = (uint8_t)(hlen >> 24);
+        f[5] = (uint8_t)(hlen >> 16);
+        f[6] = (uint8_t)(hlen >> 8);
+        f[7] = (uint8_t)hlen;
+        protobuf_c_message_pack(&h.base, f + 8);
+        protobuf_c_message_pack(&body.base, f + 8 + hlen);
+        write_all(fd, msg, total);
+        free(msg);
+    }
+
+    /* Never read: the server must hang up on us (bounded wait). */
+    struct pollfd pfd = {.fd = fd, .events = POLLRDHUP};
+    int hung_up = 0;
+    for (int i = 0; i < 600 && !hung_up; i++) {
+        int n = poll(&pfd, 1, 100);
+        hung_up = n > 0 && (pfd.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0;
+    }
+    assert_true(hung_up);
+    close(fd);
+
+    /* Everyone else is still served. */
+    ferry_channel *ch = NULL;
+    assert_int_equal(ferry_client_open(&ch, bound, NULL), FERRY_OK);
+    ferry_call_info info;
+    for (int i = 0; i < 20; i++)
+        assert_int_equal(echo_bytes(ch, 10, 0, &info), FERRY_OK);
+    ferry_channel_close(ch);
+    ferry_server_free(srv);
+    probe_url_free(url);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_oversized_request_refused_locally),
         cmocka_unit_test(test_oversized_request_no_resend_loop),
         cmocka_unit_test(test_oversized_reply),
+        cmocka_unit_test(test_decoded_size_bounded),
+        cmocka_unit_test(test_huge_deadline),
+        cmocka_unit_test(test_client_that_never_reads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -79,8 +79,8 @@ static void test_retry_carries_remaining_deadline(void **state)
 {
     fixture *f = *state;
     ferry_channel *ch = open_with(
-        f, &(ferry_retry_policy){.max_attempts = 2, .initial_backoff_ms = 400,
-                                 .max_backoff_ms = 400});
+        f,
+        &(ferry_retry_policy){.max_attempts = 2, .initial_backoff_ms = 400, .max_backoff_ms = 400});
     atomic_store(&probe_fail_unavailable, 1);
     Ferrytest__V1__EchoRequest req = FERRYTEST__V1__ECHO_REQUEST__INIT;
     ferry_call_info info;

@@ -95,6 +95,16 @@ static void test_handler_status_and_message(void **state)
     assert_int_equal(info.status, FERRY_NOT_FOUND);
     assert_string_equal(info.message, "no sku 'x-1'");
 
+    /* FERRY_FALLBACK is the client's verdict: a handler returning it (or a
+     * code outside the wire's range) has a bug, and its caller is told so. */
+    req.fail_status = FERRY_FALLBACK;
+    req.fail_message = "pretending";
+    assert_int_equal(ferrytest_v1_probe_echo(ch, &req, &resp, &opts), FERRY_INTERNAL);
+    assert_null(resp);
+    assert_non_null(strstr(info.message, "may not return: pretending"));
+    req.fail_status = 9999;
+    assert_int_equal(ferrytest_v1_probe_echo(ch, &req, &resp, &opts), FERRY_INTERNAL);
+
     ferry_channel_close(ch);
     ferry_server_free(srv);
     probe_url_free(url);
@@ -171,9 +181,9 @@ static void test_call_argument_checks(void **state)
     /* A request of the wrong type is refused before anything is sent. */
     Ferrytest__V1__EchoReply wrong = FERRYTEST__V1__ECHO_REPLY__INIT;
     ProtobufCMessage *out = NULL;
-    assert_int_equal(ferry_channel_call(ch, &ferrytest_v1_probe_desc.methods[0], &wrong.base,
-                                        &out, &opts),
-                     FERRY_INVALID_ARGUMENT);
+    assert_int_equal(
+        ferry_channel_call(ch, &ferrytest_v1_probe_desc.methods[0], &wrong.base, &out, &opts),
+        FERRY_INVALID_ARGUMENT);
     assert_null(out);
     assert_non_null(strstr(info.message, "input type"));
     assert_int_equal(ferrytest_v1_probe_echo(ch, NULL, &resp, &opts), FERRY_INVALID_ARGUMENT);

@@ -54,7 +54,10 @@ typedef struct ferry_call_opts {
 
 /* How an asynchronous call reports: `invoke` is called exactly once, from a
  * ferry thread, with the status and (on FERRY_OK) the response, which the
- * callee then owns. Generated code sets `invoke` to a function that casts
+ * callee then owns. It runs on one of nng's I/O threads (or, for a call that
+ * fails before it is sent, on the caller's): it must return quickly, must not
+ * block or wait for another call on the same channel, and must not close the
+ * channel. Generated code sets `invoke` to a function that casts
  * `fn` back to the caller's typed callback. */
 typedef struct ferry_completion ferry_completion;
 struct ferry_completion {
@@ -197,7 +200,9 @@ FERRY_NODISCARD ferry_status ferry_client_breaker(ferry_channel *ch, const ferry
  * and returns FERRY_OK; any other status means "no fallback" and the caller
  * gets `cause`. Fields may point to memory that outlives the function (static
  * data, `arg`'s data, the request): the response is copied before it reaches
- * the caller. Runs on the caller's thread or one of ferry's; must not block. */
+ * the caller. Runs on the caller's thread or one of ferry's; must not block.
+ * `req` is NULL when the request is not known, which happens for an
+ * asynchronous call that started before the fallback was set. */
 typedef ferry_status (*ferry_fallback_fn)(void *arg, const ferry_method *m,
                                           const ProtobufCMessage *req, ferry_status cause,
                                           ProtobufCMessage *resp);

@@ -5,7 +5,7 @@
  * of one service). Handlers run on a pool of worker threads.
  *
  * Thread safety: add services and listen before calls arrive, from one
- * thread; ferry_server_shutdown() may be called from any thread, once.
+ * thread; ferry_server_shutdown() may be called from any thread.
  */
 #ifndef FERRY_SERVER_H
 #define FERRY_SERVER_H
@@ -38,6 +38,15 @@ typedef struct ferry_server_opts {
      * calls to other services. A blocking handler stalls every connection of
      * the process. Also FERRY_INLINE_HANDLERS=1 in the environment. */
     int inline_handlers;
+    /* How long a reply may wait to be taken by its client, ms; 0 = 10000.
+     * A client that stops reading has its connection closed when this runs
+     * out, so it cannot hold the server's contexts. */
+    uint32_t send_timeout_ms;
+    /* Memory one call may use for its decoded request, its response and what
+     * its handler allocates with ferry_call_alloc(), bytes; 0 = 8 x
+     * max_message. A request that needs more to decode is refused with
+     * FERRY_RESOURCE_EXHAUSTED. */
+    size_t max_call_memory;
 } ferry_server_opts;
 
 /* Creates a server; `opts` may be NULL for defaults. */
@@ -55,9 +64,14 @@ FERRY_NODISCARD ferry_status ferry_server_listen(ferry_server *srv, const char *
 
 /* Stops taking new calls (they get FERRY_UNAVAILABLE "shutting down"), lets
  * the calls in flight finish and send their replies for up to `grace_ms`,
- * then closes the socket: replies of handlers still running after that are
- * dropped and their callers see the connection close. Blocks until every
- * worker is idle. Idempotent. */
+ * then closes the socket: calls still queued are not run, replies of
+ * handlers still running are dropped and their callers see the connection
+ * close. Blocks until running handlers have returned. Idempotent and
+ * thread-safe: a second caller waits until the first has finished.
+ *
+ * Called from one of the server's own handlers it only starts draining (new
+ * calls are refused) and returns at once, since a handler cannot wait for
+ * itself; the server's owner still shuts it down and frees it. */
 void ferry_server_shutdown(ferry_server *srv, uint32_t grace_ms);
 
 /* Shuts down (with no grace) if still running, then frees; accepts NULL. */
