@@ -16,6 +16,9 @@ void ferryi_call_init(ferry_call *call, const ferry_service_impl *impl, const fe
     call->metadata = NULL;
     call->n_metadata = 0;
     call->message[0] = '\0';
+    call->identity = NULL;
+    call->enforce_roles = 0;
+    call->denied = NULL;
     ferryi_arena_init(&call->arena);
 }
 
@@ -114,6 +117,32 @@ uint32_t ferry_call_remaining_ms(const ferry_call *call)
 uint32_t ferry_call_api_version(const ferry_call *call)
 {
     return call->api_version;
+}
+
+const ferry_identity *ferry_call_identity(const ferry_call *call)
+{
+    return call->identity;
+}
+
+ferry_status ferry_call_require_roles(ferry_call *call, const char *const *roles, size_t n_roles)
+{
+    if (!call->enforce_roles)
+        return FERRY_OK;
+    const ferry_identity *id = call->identity;
+    for (size_t i = 0; i < n_roles; i++) {
+        int has = 0;
+        for (size_t j = 0; id != NULL && j < id->n_roles && !has; j++)
+            has = strcmp(id->roles[j], roles[i]) == 0;
+        if (!has) {
+            if (call->denied != NULL)
+                atomic_fetch_add(call->denied, 1);
+            return ferry_call_fail(
+                call, FERRY_PERMISSION_DENIED, "%s needs role \"%s\", which %s%s%s does not have",
+                call->method->full_name, roles[i], id != NULL ? "caller \"" : "an anonymous caller",
+                id != NULL ? id->name : "", id != NULL ? "\"" : "");
+        }
+    }
+    return FERRY_OK;
 }
 
 const char *ferry_call_client_name(const ferry_call *call)

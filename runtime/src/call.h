@@ -3,6 +3,7 @@
 #ifndef FERRYI_CALL_H
 #define FERRYI_CALL_H
 
+#include <stdatomic.h>
 #include <stdint.h>
 
 #include "ferry/ferry.h"
@@ -25,6 +26,9 @@ struct ferry_call {
     const ferry_metadata *metadata;
     size_t n_metadata;
     ferryi_arena arena;
+    const ferry_identity *identity; /* verified caller, or NULL */
+    int enforce_roles;              /* the server checks identities: roles apply */
+    atomic_uint_fast64_t *denied;   /* counts refusals by roles, or NULL */
     char message[FERRY_MESSAGE_MAX];
 };
 

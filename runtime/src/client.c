@@ -24,6 +24,7 @@
 #include <time.h>
 
 #include <nng/nng.h>
+#include <sodium.h>
 #include <nng/protocol/reqrep0/req.h>
 
 #include "breaker.h"
@@ -31,6 +32,8 @@
 #include "clock.h"
 #include "envelope.h"
 #include "fallback.h"
+#include "keys.h"
+#include "proof.h"
 #include "log.h"
 #include "retry.h"
 
@@ -54,7 +57,8 @@ typedef struct slot {
     const ferry_method *m;
     ferry_completion done;
     uint64_t call_id;
-    uint64_t deadline_at; /* monotonic ms */
+    uint8_t nonce[FERRYI_NONCE_BYTES]; /* the current attempt's, when proved */
+    uint64_t deadline_at;              /* monotonic ms */
     uint32_t deadline_ms;
     uint32_t send_wait_ms;   /* how long the request may wait to be sent */
     atomic_int disconnected; /* its connection dropped while the call was in flight */
@@ -85,6 +89,12 @@ struct client {
     ferryi_retry retry;
     ferryi_breakers breakers;
     ferryi_fallbacks fallbacks;
+    /* Identity: the client's key, the proof it sends, and the pinned server
+     * key with the session keys shared with it (NULL when not pinned). */
+    ferry_key *key;
+    ferry_proof proof;
+    ferry_key *server_key;
+    ferryi_session_keys *session;
 
     pthread_mutex_t mu;
     slot *free_slots;
@@ -247,6 +257,69 @@ static nng_duration recv_timeout(const slot *s)
     return now >= s->deadline_at ? 1 : (nng_duration)(s->deadline_at - now);
 }
 
+/* Proves request header `h` over `body` with the channel's key, a fresh
+ * nonce (copied to `nonce`) and the current time; `idb` and `proof` hold
+ * what h->identity then points to. */
+static void prove_request(client *cl, Ferry__Wire__RequestHeader *h, Ferry__Wire__Identity *idb,
+                          uint8_t proof[FERRYI_SIG_BYTES], const uint8_t *body, size_t body_len,
+                          uint8_t nonce[FERRYI_NONCE_BYTES])
+{
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    randombytes_buf(nonce, FERRYI_NONCE_BYTES);
+    ferryi_request_fields f = {
+        .scheme = (uint8_t)cl->proof,
+        .key_id = cl->key->pk,
+        .method = h->method,
+        .api_version = h->api_version,
+        .call_id = h->call_id,
+        .timestamp_ms = (uint64_t)now.tv_sec * 1000u + (uint64_t)now.tv_nsec / 1000000u,
+        .nonce = nonce,
+        .deadline_ms = h->deadline_ms,
+    };
+    ferryi_metadata_hash(f.metadata_hash, h->metadata, h->n_metadata);
+    ferryi_hash(f.body_hash, body, body_len);
+    uint8_t canon[FERRYI_CANON_MAX];
+    size_t len = ferryi_request_canonical(&f, canon);
+    ferry__wire__identity__init(idb);
+    idb->key_id.data = cl->key->pk;
+    idb->key_id.len = FERRY_PUBLIC_KEY_BYTES;
+    idb->timestamp_ms = f.timestamp_ms;
+    idb->nonce.data = nonce;
+    idb->nonce.len = FERRYI_NONCE_BYTES;
+    idb->scheme = (Ferry__Wire__ProofScheme)cl->proof;
+    idb->proof.data = proof;
+    idb->proof.len = ferryi_prove(cl->proof, cl->key, cl->session != NULL ? cl->session->c2s : NULL,
+                                  canon, len, proof);
+    h->identity = idb;
+}
+
+/* Whether reply header `h` over `body` carries a valid proof from the
+ * pinned server for the request with nonce `nonce`. */
+static int reply_proved(const client *cl, const Ferry__Wire__ReplyHeader *h, const uint8_t *nonce,
+                        const uint8_t *body, size_t body_len)
+{
+    const Ferry__Wire__Identity *id = h->identity;
+    if (id == NULL || id->key_id.len != FERRY_PUBLIC_KEY_BYTES ||
+        memcmp(id->key_id.data, cl->server_key->pk, FERRY_PUBLIC_KEY_BYTES) != 0 ||
+        id->nonce.len != FERRYI_NONCE_BYTES ||
+        memcmp(id->nonce.data, nonce, FERRYI_NONCE_BYTES) != 0)
+        return 0;
+    ferryi_reply_fields f = {
+        .scheme = (uint8_t)id->scheme,
+        .call_id = h->call_id,
+        .status = h->status,
+        .nonce = nonce,
+        .message = h->message,
+    };
+    ferryi_hash(f.body_hash, body, body_len);
+    uint8_t canon[FERRYI_CANON_MAX];
+    size_t len = ferryi_reply_canonical(&f, canon);
+    return len > 0 && ferryi_verify((ferry_proof)id->scheme, cl->server_key->pk,
+                                    cl->session != NULL ? cl->session->s2c : NULL, canon, len,
+                                    id->proof.data, id->proof.len);
+}
+
 /* Decodes reply `msg` (and frees it): on FERRY_OK *resp is the response. */
 static ferry_status decode_reply(slot *s, nng_msg *msg, ProtobufCMessage **resp,
                                  ferry_call_info *info)
@@ -268,7 +341,13 @@ static ferry_status decode_reply(slot *s, nng_msg *msg, ProtobufCMessage **resp,
         return say(info, FERRY_PROTOCOL_ERROR,
                    "reply header from %s is not a valid ferry.wire.ReplyHeader", cl->url);
     }
-    if (h->call_id == 0 && h->status != FERRY_OK && h->status < FERRY_FALLBACK) {
+    static const uint8_t no_nonce[FERRYI_NONCE_BYTES];
+    if (cl->server_key != NULL && !reply_proved(cl, h, s->nonce, f.body, f.body_len) &&
+        !(h->call_id == 0 && reply_proved(cl, h, no_nonce, f.body, f.body_len))) {
+        st = say(info, FERRY_UNAUTHENTICATED,
+                 "reply from %s carries no valid proof from the server's key %s (status %u: %s)",
+                 cl->url, cl->server_key->name, h->status, h->message);
+    } else if (h->call_id == 0 && h->status != FERRY_OK && h->status < FERRY_FALLBACK) {
         /* The server could not read our request far enough to learn its id. */
         st = say(info, (ferry_status)h->status, "%s refused the request: %s", cl->url, h->message);
     } else if (h->call_id != s->call_id) {
@@ -353,6 +432,11 @@ static nng_msg *take_retry_msg(slot *s)
         return old; /* our own frame: cannot happen */
     uint64_t now = ferryi_now_ms();
     h->deadline_ms = now >= s->deadline_at ? 1 : (uint32_t)(s->deadline_at - now);
+    /* A new attempt is a new request: a fresh nonce, time and proof. */
+    Ferry__Wire__Identity *was = h->identity, idb;
+    uint8_t proof[FERRYI_SIG_BYTES];
+    if (s->cl->key != NULL)
+        prove_request(s->cl, h, &idb, proof, f.body, f.body_len, s->nonce);
     size_t size =
         FERRYI_FRAME_PREFIX + ferry__wire__request_header__get_packed_size(h) + f.body_len;
     nng_msg *m = NULL;
@@ -361,6 +445,7 @@ static nng_msg *take_retry_msg(slot *s)
         nng_msg_free(old);
         old = m;
     }
+    h->identity = was;
     ferry__wire__request_header__free_unpacked(h, NULL);
     return old;
 }
@@ -524,7 +609,25 @@ static ferry_status prepare_call(client *cl, const ferry_method *m, const Protob
                  FERRYI_HEADER_MAX);
         return FERRY_INVALID_ARGUMENT;
     }
-    size_t size = ferryi_frame_size(&h.base, req);
+    /* With identity, the body is packed first: its hash is proved. */
+    uint8_t *body = NULL;
+    size_t body_len = 0;
+    Ferry__Wire__Identity idb;
+    uint8_t proof[FERRYI_SIG_BYTES], nonce[FERRYI_NONCE_BYTES];
+    if (cl->key != NULL) {
+        body_len = protobuf_c_message_get_packed_size(req);
+        body = malloc(body_len ? body_len : 1);
+        if (body == NULL) {
+            snprintf(info->message, sizeof info->message, "out of memory for a %zu-byte request",
+                     body_len);
+            return FERRY_RESOURCE_EXHAUSTED;
+        }
+        protobuf_c_message_pack(req, body);
+        prove_request(cl, &h, &idb, proof, body, body_len, nonce);
+    }
+    size_t size = body != NULL
+                      ? FERRYI_FRAME_PREFIX + protobuf_c_message_get_packed_size(&h.base) + body_len
+                      : ferryi_frame_size(&h.base, req);
     size_t limit = cl->max_message;
     uint32_t server_max = (uint32_t)atomic_load(&cl->server_max);
     const char *whose = "this client's";
@@ -536,15 +639,21 @@ static ferry_status prepare_call(client *cl, const ferry_method *m, const Protob
         snprintf(info->message, sizeof info->message,
                  "request of %zu bytes to %s exceeds %s limit of %zu bytes", size, m->full_name,
                  whose, limit);
+        free(body);
         return FERRY_RESOURCE_EXHAUSTED;
     }
 
     nng_msg *msg = NULL;
     if (nng_msg_alloc(&msg, size) != 0) {
         snprintf(info->message, sizeof info->message, "out of memory for a %zu-byte request", size);
+        free(body);
         return FERRY_RESOURCE_EXHAUSTED;
     }
-    ferryi_frame_write(nng_msg_body(msg), size, FERRYI_KIND_REQUEST, &h.base, req);
+    if (body != NULL)
+        ferryi_frame_write_raw(nng_msg_body(msg), FERRYI_KIND_REQUEST, &h.base, body, body_len);
+    else
+        ferryi_frame_write(nng_msg_body(msg), size, FERRYI_KIND_REQUEST, &h.base, req);
+    free(body);
 
     slot *s = slot_get(cl);
     if (s == NULL) {
@@ -554,6 +663,8 @@ static ferry_status prepare_call(client *cl, const ferry_method *m, const Protob
     }
     s->m = m;
     s->call_id = h.call_id;
+    if (cl->key != NULL)
+        memcpy(s->nonce, nonce, sizeof nonce);
     s->deadline_ms = deadline;
     s->deadline_at = ferryi_now_ms() + deadline;
     s->disconnected = 0;
@@ -724,6 +835,10 @@ static void client_close(ferry_channel *ch)
     ferryi_fallbacks_fini(&cl->fallbacks);
     free(cl->client_name);
     free(cl->client_version);
+    ferry_key_free(cl->key);
+    ferry_key_free(cl->server_key);
+    if (cl->session != NULL)
+        sodium_free(cl->session);
     free(cl);
 }
 
@@ -732,6 +847,47 @@ static const ferry_channel_ops client_ops = {
     .call_async = client_call_async,
     .close = client_close,
 };
+
+/* Takes the identity options: copies the keys, derives the session keys. */
+static ferry_status open_identity(client *cl, const ferry_client_identity *id)
+{
+    if (id->key == NULL) {
+        if (id->proof != FERRY_PROOF_NONE || id->server_key != NULL) {
+            ferryi_log(FERRYI_LOG_ERROR, "client", "an identity proof or server key needs a key");
+            return FERRY_INVALID_ARGUMENT;
+        }
+        return FERRY_OK;
+    }
+    if (!ferryi_sodium_ready())
+        return FERRY_INTERNAL;
+    if (!ferry_key_has_secret(id->key)) {
+        ferryi_log(FERRYI_LOG_ERROR, "client", "key %s has no secret half; it cannot sign",
+                   ferry_key_name(id->key));
+        return FERRY_INVALID_ARGUMENT;
+    }
+    cl->proof = id->proof == FERRY_PROOF_NONE ? FERRY_PROOF_SIGNED : id->proof;
+    if (cl->proof != FERRY_PROOF_SIGNED && cl->proof != FERRY_PROOF_MAC)
+        return FERRY_INVALID_ARGUMENT;
+    if (cl->proof == FERRY_PROOF_MAC && id->server_key == NULL) {
+        ferryi_log(FERRYI_LOG_ERROR, "client", "mac proofs need the server's public key");
+        return FERRY_INVALID_ARGUMENT;
+    }
+    cl->key = ferryi_key_dup(id->key);
+    if (cl->key == NULL)
+        return FERRY_RESOURCE_EXHAUSTED;
+    if (id->server_key != NULL) {
+        cl->server_key = ferryi_key_dup(id->server_key);
+        cl->session = sodium_malloc(sizeof *cl->session);
+        if (cl->server_key == NULL || cl->session == NULL)
+            return FERRY_RESOURCE_EXHAUSTED;
+        if (ferryi_session_client(cl->session, cl->key, cl->server_key->pk) != 0) {
+            ferryi_log(FERRYI_LOG_ERROR, "client", "server key %s is not a valid Ed25519 key",
+                       cl->server_key->name);
+            return FERRY_INVALID_ARGUMENT;
+        }
+    }
+    return FERRY_OK;
+}
 
 ferry_status ferry_client_open(ferry_channel **out, const char *url, const ferry_client_opts *opts)
 {
@@ -764,7 +920,13 @@ ferry_status ferry_client_open(ferry_channel **out, const char *url, const ferry
     atomic_store(&cl->next_call_id, (seed & 0xffffffffffffull) + 1);
 
     ferry_status st = FERRY_RESOURCE_EXHAUSTED;
-    if (cl->client_name == NULL || cl->client_version == NULL || nng_req0_open(&cl->sock) != 0)
+    if (cl->client_name == NULL || cl->client_version == NULL)
+        goto fail;
+    st = open_identity(cl, &o.identity);
+    if (st != FERRY_OK)
+        goto fail;
+    st = FERRY_RESOURCE_EXHAUSTED;
+    if (nng_req0_open(&cl->sock) != 0)
         goto fail;
     cl->sock_open = 1;
     if (nng_socket_set_ms(cl->sock, NNG_OPT_REQ_RESENDTIME, NNG_DURATION_INFINITE) != 0 ||

@@ -25,8 +25,10 @@
 #include <string.h>
 
 #include <nng/nng.h>
+#include <sodium.h>
 #include <nng/protocol/reqrep0/rep.h>
 
+#include "auth.h"
 #include "call.h"
 #include "clock.h"
 #include "envelope.h"
@@ -51,6 +53,7 @@ typedef struct srv_ctx {
     ferryi_frame frame;
     uint64_t call_id;
     size_t max_reply; /* the client's reply limit, or the server's */
+    ferryi_auth_call auth;
     ferry_call call;
 } srv_ctx;
 
@@ -66,7 +69,8 @@ struct ferry_server {
     nng_duration send_timeout;
     size_t max_call_memory;
     ferryi_registry reg;
-    int serving; /* contexts are receiving */
+    int serving;       /* contexts are receiving */
+    ferryi_auth *auth; /* identity checks, or NULL when off */
 
     /* io_mu orders every nng_ctx_send/recv and nng_pipe_close against the
      * shutdown: once `closed` is set under it, no context touches nng again,
@@ -131,6 +135,28 @@ static void start_send(srv_ctx *c, nng_msg *m)
     }
 }
 
+/* A ProtobufCBuffer that hashes what is packed into it. */
+typedef struct hash_buffer {
+    ProtobufCBuffer base;
+    crypto_generichash_state st;
+} hash_buffer;
+
+static void hash_append(ProtobufCBuffer *b, size_t len, const uint8_t *data)
+{
+    crypto_generichash_update(&((hash_buffer *)b)->st, data, len);
+}
+
+/* The BLAKE2b-256 of `body`'s encoding (of no bytes for NULL), without
+ * packing it twice into memory. */
+static void body_digest(const ProtobufCMessage *body, uint8_t out[FERRYI_HASH_BYTES])
+{
+    hash_buffer hb = {.base = {.append = hash_append}};
+    crypto_generichash_init(&hb.st, NULL, 0, FERRYI_HASH_BYTES);
+    if (body != NULL)
+        protobuf_c_message_pack_to_buffer(body, &hb.base);
+    crypto_generichash_final(&hb.st, out, FERRYI_HASH_BYTES);
+}
+
 /* Sends a reply with `st`, `msg` and (on FERRY_OK) `body` on context `c`. */
 static void send_reply(srv_ctx *c, ferry_status st, const char *msg, const ProtobufCMessage *body)
 {
@@ -142,8 +168,10 @@ static void send_reply(srv_ctx *c, ferry_status st, const char *msg, const Proto
     h.message = (char *)(msg != NULL ? msg : "");
     h.max_request = (uint32_t)srv->max_message;
 
-    size_t size = ferryi_frame_size(&h.base, st == FERRY_OK ? body : NULL);
-    if (st == FERRY_OK && (size == 0 || size > c->max_reply)) {
+    if (st != FERRY_OK)
+        body = NULL;
+    size_t size = ferryi_frame_size(&h.base, body);
+    if (body != NULL && (size == 0 || size > c->max_reply)) {
         /* The client would drop an oversized reply and its connection with it. */
         snprintf(why, sizeof why, "reply of %zu bytes exceeds the %s limit of %zu bytes", size,
                  c->max_reply < srv->max_message ? "client's" : "server's", c->max_reply);
@@ -151,6 +179,14 @@ static void send_reply(srv_ctx *c, ferry_status st, const char *msg, const Proto
         h.message = why;
         body = NULL;
         size = ferryi_frame_size(&h.base, NULL);
+    }
+    Ferry__Wire__Identity idb;
+    uint8_t proof[FERRYI_SIG_BYTES];
+    if (srv->auth != NULL) {
+        uint8_t body_hash[FERRYI_HASH_BYTES];
+        body_digest(body, body_hash);
+        ferryi_auth_prove_reply(srv->auth, &c->auth, &h, &idb, body_hash, proof);
+        size = ferryi_frame_size(&h.base, body);
     }
     nng_msg *m = NULL;
     if (nng_msg_alloc(&m, size) != 0) {
@@ -160,8 +196,9 @@ static void send_reply(srv_ctx *c, ferry_status st, const char *msg, const Proto
         start_recv(c);
         return;
     }
-    ferryi_frame_write(nng_msg_body(m), size, FERRYI_KIND_REPLY, &h.base,
-                       h.status == FERRY_OK ? body : NULL);
+    ferryi_frame_write(nng_msg_body(m), size, FERRYI_KIND_REPLY, &h.base, body);
+    if (srv->auth != NULL)
+        ferryi_auth_store_reply(srv->auth, &c->auth, m);
     start_send(c, m);
 }
 
@@ -181,6 +218,8 @@ static void finish_call(srv_ctx *c)
         c->req = NULL;
     }
     ferryi_call_fini(&c->call);
+    if (c->srv->auth != NULL)
+        ferryi_auth_call_end(c->srv->auth, &c->auth);
     if (c->working) {
         c->working = 0;
         ferry_server *srv = c->srv;
@@ -247,6 +286,7 @@ static void handle_request(srv_ctx *c, nng_msg *msg)
 
     c->req = msg;
     c->pipe = nng_msg_get_pipe(msg);
+    c->auth = (ferryi_auth_call){.slot = -1};
     c->call_id = 0;
     c->max_reply = srv->max_message;
     ferryi_call_init(&c->call, NULL, NULL);
@@ -269,6 +309,29 @@ static void handle_request(srv_ctx *c, nng_msg *msg)
     c->call_id = h->call_id;
     if (h->max_reply != 0 && h->max_reply < c->max_reply)
         c->max_reply = h->max_reply;
+
+    if (srv->auth != NULL) {
+        nng_msg *cached = NULL;
+        switch (ferryi_auth_check(srv->auth, h, c->frame.body, c->frame.body_len, &c->auth, &cached,
+                                  why, sizeof why)) {
+        case FERRYI_AUTH_RUN:
+            break;
+        case FERRYI_AUTH_RESEND:
+            ferryi_log(FERRYI_LOG_DEBUG, "server", "call %llu: retransmit answered from the cache",
+                       (unsigned long long)c->call_id);
+            start_send(c, cached);
+            return;
+        case FERRYI_AUTH_DROP:
+            finish_call(c);
+            start_recv(c);
+            return;
+        case FERRYI_AUTH_REJECT:
+            return reject(c, FERRY_UNAUTHENTICATED, why);
+        }
+        c->call.identity = c->auth.who != NULL ? &c->auth.id : NULL;
+        c->call.enforce_roles = 1;
+        c->call.denied = &srv->auth->n[FERRYI_AUTH_PERMISSION_DENIED];
+    }
 
     if (atomic_load(&srv->draining))
         return reject(c, FERRY_UNAVAILABLE, "server is shutting down");
@@ -577,12 +640,86 @@ void ferry_server_free(ferry_server *srv)
         ferryi_arena_fini(&c->call.arena);
     }
     free(srv->ctxs);
+    if (srv->auth != NULL) {
+        ferryi_auth_fini(srv->auth);
+        free(srv->auth);
+    }
     ferryi_registry_fini(&srv->reg);
     pthread_mutex_destroy(&srv->io_mu);
     pthread_mutex_destroy(&srv->mu);
     pthread_cond_destroy(&srv->idle);
     pthread_cond_destroy(&srv->done);
     free(srv);
+}
+
+ferry_status ferry_server_set_identity(ferry_server *srv, const ferry_server_identity *id,
+                                       char *err, size_t err_len)
+{
+    char scratch[FERRY_MESSAGE_MAX];
+    if (err == NULL || err_len == 0) {
+        err = scratch;
+        err_len = sizeof scratch;
+    }
+    err[0] = '\0';
+    if (srv == NULL || id == NULL) {
+        snprintf(err, err_len, "no server or no identity given");
+        return FERRY_INVALID_ARGUMENT;
+    }
+    if (srv->serving || srv->auth != NULL) {
+        snprintf(err, err_len, "identity is set once, before the server listens");
+        return FERRY_FAILED_PRECONDITION;
+    }
+    ferryi_auth *a = calloc(1, sizeof *a);
+    if (a == NULL)
+        return FERRY_RESOURCE_EXHAUSTED;
+    ferry_status st = ferryi_auth_init(a, id, err, err_len);
+    if (st != FERRY_OK) {
+        ferryi_auth_fini(a);
+        free(a);
+        return st;
+    }
+    srv->auth = a;
+    ferryi_log(FERRYI_LOG_INFO, "server", "identity on: key %s, keyring %s (%zu keys)%s",
+               ferry_key_name(id->key), id->keyring_path, ferry_keyring_size(a->trust->kr),
+               a->allow_anonymous ? ", anonymous callers allowed" : "");
+    return FERRY_OK;
+}
+
+ferry_status ferry_server_reload_keyring(ferry_server *srv, char *err, size_t err_len)
+{
+    char scratch[FERRY_MESSAGE_MAX];
+    if (err == NULL || err_len == 0) {
+        err = scratch;
+        err_len = sizeof scratch;
+    }
+    if (srv == NULL || srv->auth == NULL) {
+        snprintf(err, err_len, "the server has no identity set");
+        return FERRY_FAILED_PRECONDITION;
+    }
+    return ferryi_auth_reload(srv->auth, err, err_len);
+}
+
+void ferry_server_get_auth_counters(ferry_server *srv, ferry_auth_counters *out)
+{
+    if (out == NULL)
+        return;
+    *out = (ferry_auth_counters){0};
+    if (srv == NULL || srv->auth == NULL)
+        return;
+    uint64_t *f[FERRYI_AUTH_N_COUNTERS] = {
+        [FERRYI_AUTH_VERIFIED] = &out->verified,
+        [FERRYI_AUTH_ANONYMOUS] = &out->anonymous,
+        [FERRYI_AUTH_MISSING] = &out->missing_proof,
+        [FERRYI_AUTH_MALFORMED] = &out->malformed,
+        [FERRYI_AUTH_UNKNOWN_KEY] = &out->unknown_key,
+        [FERRYI_AUTH_BAD_TIMESTAMP] = &out->bad_timestamp,
+        [FERRYI_AUTH_BAD_PROOF] = &out->bad_proof,
+        [FERRYI_AUTH_REPLAYED] = &out->replayed,
+        [FERRYI_AUTH_RETRANSMITS] = &out->retransmits,
+        [FERRYI_AUTH_PERMISSION_DENIED] = &out->permission_denied,
+    };
+    for (int i = 0; i < FERRYI_AUTH_N_COUNTERS; i++)
+        *f[i] = atomic_load(&srv->auth->n[i]);
 }
 
 void ferry_server_get_counters(ferry_server *srv, ferry_server_counters *out)

@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ferry/identity.h"
 #include "ferry/service.h"
 
 #ifdef __cplusplus
@@ -164,6 +165,18 @@ typedef struct ferry_breaker_stats {
     uint64_t rejected;        /* calls failed fast while open or half-open */
 } ferry_breaker_stats;
 
+/* Who the client is to the server (docs/security.md). */
+typedef struct ferry_client_identity {
+    /* The client's key pair (secret half needed); NULL = anonymous. Copied. */
+    const ferry_key *key;
+    /* FERRY_PROOF_SIGNED (the default with a key) or FERRY_PROOF_MAC. */
+    ferry_proof proof;
+    /* The server's public key (pinning); needed for mac. When set, every
+     * reply must carry the server's proof, else the call fails with
+     * FERRY_UNAUTHENTICATED. Copied. */
+    const ferry_key *server_key;
+} ferry_client_identity;
+
 typedef struct ferry_client_opts {
     const char *client_name;      /* sent in every request; default: "ferry-client" */
     const char *client_version;   /* default: the ferry version */
@@ -179,6 +192,7 @@ typedef struct ferry_client_opts {
     size_t max_message; /* request and reply limit; 0 = FERRY_DEFAULT_MAX_MESSAGE */
     ferry_retry_policy retry;
     ferry_breaker_policy breaker;
+    ferry_client_identity identity;
 } ferry_client_opts;
 
 /* Opens a channel to the server at `url` (ipc://, tcp://, inproc://,

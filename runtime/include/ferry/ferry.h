@@ -11,6 +11,7 @@
 #define FERRY_FERRY_H
 
 #include "ferry/status.h"
+#include "ferry/identity.h"
 #include "ferry/service.h"
 #include "ferry/channel.h"
 #include "ferry/server.h"

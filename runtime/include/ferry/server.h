@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ferry/identity.h"
 #include "ferry/service.h"
 
 #ifdef __cplusplus
@@ -76,6 +77,54 @@ void ferry_server_shutdown(ferry_server *srv, uint32_t grace_ms);
 
 /* Shuts down (with no grace) if still running, then frees; accepts NULL. */
 void ferry_server_free(ferry_server *srv);
+
+/* ------------------------------------------------------------------------
+ * Identity (docs/security.md)
+ * ---------------------------------------------------------------------- */
+
+typedef struct ferry_server_identity {
+    const ferry_key *key;     /* the server's key pair (secret half needed); copied */
+    const char *keyring_path; /* the clients it trusts; read now and on reload */
+    /* Nonzero: requests without a proof are served, as anonymous callers
+     * (who hold no roles). Requests with a proof are verified all the same. */
+    int allow_anonymous;
+    uint32_t skew_ms;            /* accepted clock difference, ms; 0 = 300000 (±5 min) */
+    uint32_t reply_cache_ms;     /* how long replies are kept for retransmits; 0 = 30000 */
+    size_t replay_cache_entries; /* nonces remembered; 0 = 65536 */
+} ferry_server_identity;
+
+/* Switches identity on: from now on every request must carry a valid proof
+ * (signed or mac) from a key in the keyring, checked before its body is
+ * decoded; failures get FERRY_UNAUTHENTICATED and the handler never runs.
+ * Methods that declare roles refuse callers without them. Call before
+ * ferry_server_listen(). On failure `err` says why (the keyring's file and
+ * line for a bad keyring). */
+FERRY_NODISCARD ferry_status ferry_server_set_identity(ferry_server *srv,
+                                                       const ferry_server_identity *id, char *err,
+                                                       size_t err_len);
+
+/* Reads the keyring file again and trusts exactly its keys from the next
+ * request on; calls in flight finish under the keyring they started with. On
+ * failure the old keyring stays. Thread-safe; for a SIGHUP handler, call it
+ * from the thread that waits for signals, not from the handler itself. */
+FERRY_NODISCARD ferry_status ferry_server_reload_keyring(ferry_server *srv, char *err,
+                                                         size_t err_len);
+
+/* Requests counted by the identity checks since start. */
+typedef struct ferry_auth_counters {
+    uint64_t verified;          /* proofs that held */
+    uint64_t anonymous;         /* served without a proof (allow_anonymous) */
+    uint64_t missing_proof;     /* refused: no proof */
+    uint64_t malformed;         /* refused: an identity block that makes no sense */
+    uint64_t unknown_key;       /* refused: key not in the keyring */
+    uint64_t bad_timestamp;     /* refused: outside the skew window, or too old */
+    uint64_t bad_proof;         /* refused: signature or MAC does not hold */
+    uint64_t replayed;          /* refused: nonce seen before */
+    uint64_t retransmits;       /* byte-identical resends answered from the cache */
+    uint64_t permission_denied; /* refused by a method's roles */
+} ferry_auth_counters;
+
+void ferry_server_get_auth_counters(ferry_server *srv, ferry_auth_counters *out);
 
 /* Counters since start, for tests and the admin method. Thread-safe. */
 typedef struct ferry_server_counters {

@@ -14,6 +14,7 @@
 
 #include <protobuf-c/protobuf-c.h>
 
+#include "ferry/identity.h"
 #include "ferry/status.h"
 
 #ifdef __cplusplus
@@ -113,6 +114,18 @@ uint32_t ferry_call_remaining_ms(const ferry_call *call);
 uint32_t ferry_call_api_version(const ferry_call *call);
 const char *ferry_call_client_name(const ferry_call *call);
 const char *ferry_call_client_version(const ferry_call *call);
+
+/* The caller's verified identity (name, roles, public key), or NULL for an
+ * anonymous caller, a server without identity, or a local channel. Valid
+ * until the handler returns. */
+const ferry_identity *ferry_call_identity(const ferry_call *call);
+
+/* FERRY_OK when the caller holds every role of `roles`; else sets the call's
+ * message and returns FERRY_PERMISSION_DENIED. Roles apply only on a server
+ * with identity switched on (ferry_server_set_identity()); local channels
+ * and servers without identity run in-process or trusted code and pass.
+ * Generated code calls it for methods whose IDL declares roles. */
+ferry_status ferry_call_require_roles(ferry_call *call, const char *const *roles, size_t n_roles);
 
 /* The value of metadata entry `key` and its length, or NULL when absent. */
 const uint8_t *ferry_call_metadata(const ferry_call *call, const char *key, size_t *len);

@@ -1,0 +1,491 @@
+/* auth.c - verifying requests, remembering nonces, proving replies.
+ *
+ * The replay cache remembers every verified (key, nonce) in a ring of `cap`
+ * entries, in arrival order, indexed by a chained hash table. An entry leaves
+ * the ring when its timestamp falls out of the skew window (then the
+ * timestamp check refuses any replay of it), or when the ring is full; then
+ * its key's floor rises to its timestamp and that key's requests at or before
+ * the floor are refused as too old. Either way no nonce is forgotten while a
+ * request carrying it could still be accepted.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <sodium.h>
+
+#include "auth.h"
+#include "log.h"
+
+#define DEFAULT_SKEW_MS        300000u
+#define DEFAULT_REPLY_CACHE_MS 30000u
+#define DEFAULT_ENTRIES        65536u
+#define REPLY_CACHE_MAX_BYTES  (8u * 1024u * 1024u)
+
+enum { E_FREE, E_RUNNING, E_DONE };
+
+struct ferryi_replay_entry {
+    uint8_t pk[FERRY_PUBLIC_KEY_BYTES];
+    uint8_t nonce[FERRYI_NONCE_BYTES];
+    uint8_t proof[FERRYI_SIG_BYTES];
+    uint8_t proof_len;
+    uint8_t state;
+    uint32_t gen;
+    int32_t next; /* hash chain */
+    uint64_t ts;  /* the request's timestamp */
+    nng_msg *reply;
+    uint64_t reply_until; /* monotonic ms */
+};
+
+static uint64_t wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static uint64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* ------------------------------------------------------------------------
+ * Trust: a keyring and the session keys of each of its keys
+ * ---------------------------------------------------------------------- */
+
+static void trust_unref(ferryi_trust *t)
+{
+    if (t == NULL || atomic_fetch_sub(&t->refs, 1) != 1)
+        return;
+    if (t->keys != NULL)
+        sodium_free(t->keys);
+    free(t->v);
+    ferry_keyring_free(t->kr);
+    free(t);
+}
+
+static ferry_status trust_load(ferryi_auth *a, ferryi_trust **out, char *err, size_t err_len)
+{
+    ferry_keyring *kr = NULL;
+    ferry_status st = ferry_keyring_load(&kr, a->keyring_path, err, err_len);
+    if (st != FERRY_OK)
+        return st;
+    ferryi_trust *t = calloc(1, sizeof *t);
+    if (t == NULL) {
+        ferry_keyring_free(kr);
+        return FERRY_RESOURCE_EXHAUSTED;
+    }
+    atomic_init(&t->refs, 1);
+    t->kr = kr;
+    size_t n = kr->n ? kr->n : 1;
+    t->v = calloc(n, sizeof *t->v);
+    t->keys = sodium_malloc(n * sizeof *t->keys);
+    if (t->v == NULL || t->keys == NULL) {
+        trust_unref(t);
+        return FERRY_RESOURCE_EXHAUSTED;
+    }
+    for (size_t i = 0; i < kr->n; i++) {
+        t->v[i].ke = &kr->v[i];
+        t->v[i].keys = &t->keys[i];
+        if (ferryi_session_server(&t->keys[i], a->key, kr->v[i].pk) != 0) {
+            snprintf(err, err_len, "%s:%u: the key of %s is not a valid Ed25519 public key",
+                     a->keyring_path, kr->v[i].line, kr->v[i].name);
+            trust_unref(t);
+            return FERRY_INVALID_ARGUMENT;
+        }
+    }
+    *out = t;
+    return FERRY_OK;
+}
+
+static const ferryi_trust_entry *trust_find(const ferryi_trust *t, const uint8_t *pk)
+{
+    const ferryi_keyring_entry *e = ferryi_keyring_find(t->kr, pk);
+    return e != NULL ? &t->v[e - t->kr->v] : NULL;
+}
+
+/* ------------------------------------------------------------------------
+ * Set-up
+ * ---------------------------------------------------------------------- */
+
+ferry_status ferryi_auth_init(ferryi_auth *a, const ferry_server_identity *cfg, char *err,
+                              size_t err_len)
+{
+    memset(a, 0, sizeof *a);
+    pthread_mutex_init(&a->mu, NULL);
+    if (cfg->key == NULL || !ferry_key_has_secret(cfg->key) || cfg->keyring_path == NULL) {
+        snprintf(err, err_len, "a server identity needs the server's secret key and a keyring");
+        return FERRY_INVALID_ARGUMENT;
+    }
+    if (!ferryi_sodium_ready()) {
+        snprintf(err, err_len, "libsodium failed to initialise");
+        return FERRY_INTERNAL;
+    }
+    a->key = ferryi_key_dup(cfg->key);
+    a->keyring_path = strdup(cfg->keyring_path);
+    a->allow_anonymous = cfg->allow_anonymous;
+    a->skew_ms = cfg->skew_ms ? cfg->skew_ms : DEFAULT_SKEW_MS;
+    a->reply_cache_ms = cfg->reply_cache_ms ? cfg->reply_cache_ms : DEFAULT_REPLY_CACHE_MS;
+    a->reply_cache_max_bytes = REPLY_CACHE_MAX_BYTES;
+    a->cap = cfg->replay_cache_entries ? cfg->replay_cache_entries : DEFAULT_ENTRIES;
+    if (a->cap > (1u << 26))
+        a->cap = 1u << 26;
+    a->nbuckets = 1;
+    while (a->nbuckets < a->cap)
+        a->nbuckets <<= 1;
+    a->ring = calloc(a->cap, sizeof *a->ring);
+    a->buckets = malloc(a->nbuckets * sizeof *a->buckets);
+    if (a->key == NULL || a->keyring_path == NULL || a->ring == NULL || a->buckets == NULL) {
+        snprintf(err, err_len, "out of memory");
+        return FERRY_RESOURCE_EXHAUSTED;
+    }
+    for (size_t i = 0; i < a->nbuckets; i++)
+        a->buckets[i] = -1;
+    return trust_load(a, &a->trust, err, err_len);
+}
+
+void ferryi_auth_fini(ferryi_auth *a)
+{
+    if (a->ring != NULL)
+        for (size_t i = 0; i < a->cap; i++)
+            if (a->ring[i].reply != NULL)
+                nng_msg_free(a->ring[i].reply);
+    free(a->ring);
+    free(a->buckets);
+    trust_unref(a->trust);
+    ferry_key_free(a->key);
+    free(a->keyring_path);
+    pthread_mutex_destroy(&a->mu);
+}
+
+ferry_status ferryi_auth_reload(ferryi_auth *a, char *err, size_t err_len)
+{
+    ferryi_trust *t = NULL;
+    ferry_status st = trust_load(a, &t, err, err_len);
+    if (st != FERRY_OK)
+        return st;
+    pthread_mutex_lock(&a->mu);
+    ferryi_trust *old = a->trust;
+    /* A key that stays keeps its floor, so a reload opens no replay window. */
+    for (size_t i = 0; i < t->kr->n; i++) {
+        const ferryi_trust_entry *was = trust_find(old, t->kr->v[i].pk);
+        if (was != NULL)
+            t->v[i].floor_ts = was->floor_ts;
+    }
+    a->trust = t;
+    pthread_mutex_unlock(&a->mu);
+    trust_unref(old);
+    ferryi_log(FERRYI_LOG_INFO, "server", "keyring %s reloaded: %zu keys", a->keyring_path,
+               t->kr->n);
+    return FERRY_OK;
+}
+
+/* ------------------------------------------------------------------------
+ * The replay cache (a->mu held)
+ * ---------------------------------------------------------------------- */
+
+static size_t bucket_of(const ferryi_auth *a, const uint8_t *nonce)
+{
+    uint64_t h;
+    memcpy(&h, nonce, sizeof h); /* the nonce is random: its bits are the hash */
+    return (size_t)(h & (a->nbuckets - 1));
+}
+
+static void unlink_entry(ferryi_auth *a, int32_t idx)
+{
+    ferryi_replay_entry *e = &a->ring[idx];
+    int32_t *p = &a->buckets[bucket_of(a, e->nonce)];
+    while (*p != -1 && *p != idx)
+        p = &a->ring[*p].next;
+    if (*p == idx)
+        *p = e->next;
+    if (e->reply != NULL) {
+        a->reply_bytes -= nng_msg_len(e->reply);
+        nng_msg_free(e->reply);
+        e->reply = NULL;
+    }
+    e->state = E_FREE;
+}
+
+/* Frees the oldest entry; when it could still be replayed, raises its key's
+ * floor so that it cannot. */
+static void evict_oldest(ferryi_auth *a, uint64_t now_wall)
+{
+    size_t oldest = (a->head + a->cap - a->count) % a->cap;
+    ferryi_replay_entry *e = &a->ring[oldest];
+    if (e->ts + a->skew_ms >= now_wall) {
+        const ferryi_trust_entry *te = trust_find(a->trust, e->pk);
+        if (te != NULL && ((ferryi_trust_entry *)te)->floor_ts < e->ts)
+            ((ferryi_trust_entry *)te)->floor_ts = e->ts;
+    }
+    unlink_entry(a, (int32_t)oldest);
+    a->count--;
+}
+
+static void expire(ferryi_auth *a, uint64_t now_wall, uint64_t now_mono)
+{
+    while (a->count > 0) {
+        size_t oldest = (a->head + a->cap - a->count) % a->cap;
+        if (a->ring[oldest].ts + a->skew_ms >= now_wall)
+            break;
+        unlink_entry(a, (int32_t)oldest);
+        a->count--;
+    }
+    /* Replies past their time go, oldest first, up to one still wanted. */
+    if (a->reply_seq < a->seq - a->count)
+        a->reply_seq = a->seq - a->count;
+    while (a->reply_seq < a->seq) {
+        ferryi_replay_entry *e = &a->ring[a->reply_seq % a->cap];
+        if (e->state == E_RUNNING || (e->reply != NULL && e->reply_until > now_mono))
+            break;
+        if (e->reply != NULL) {
+            a->reply_bytes -= nng_msg_len(e->reply);
+            nng_msg_free(e->reply);
+            e->reply = NULL;
+        }
+        a->reply_seq++;
+    }
+}
+
+static int32_t lookup(ferryi_auth *a, const uint8_t *pk, const uint8_t *nonce)
+{
+    for (int32_t i = a->buckets[bucket_of(a, nonce)]; i != -1; i = a->ring[i].next) {
+        const ferryi_replay_entry *e = &a->ring[i];
+        if (memcmp(e->nonce, nonce, FERRYI_NONCE_BYTES) == 0 &&
+            memcmp(e->pk, pk, FERRY_PUBLIC_KEY_BYTES) == 0)
+            return i;
+    }
+    return -1;
+}
+
+/* ------------------------------------------------------------------------
+ * Verification
+ * ---------------------------------------------------------------------- */
+
+static ferryi_auth_verdict refuse(ferryi_auth *a, int counter, char *why, size_t why_len,
+                                  const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+static ferryi_auth_verdict refuse(ferryi_auth *a, int counter, char *why, size_t why_len,
+                                  const char *fmt, ...)
+{
+    atomic_fetch_add(&a->n[counter], 1);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(why, why_len, fmt, ap);
+    va_end(ap);
+    return FERRYI_AUTH_REJECT;
+}
+
+ferryi_auth_verdict ferryi_auth_check(ferryi_auth *a, const Ferry__Wire__RequestHeader *h,
+                                      const uint8_t *body, size_t body_len, ferryi_auth_call *c,
+                                      nng_msg **cached, char *why, size_t why_len)
+{
+    memset(c, 0, sizeof *c);
+    c->slot = -1;
+    *cached = NULL;
+    const Ferry__Wire__Identity *idb = h->identity;
+    if (idb == NULL || idb->scheme == FERRY__WIRE__PROOF_SCHEME__PROOF_NONE) {
+        if (a->allow_anonymous) {
+            atomic_fetch_add(&a->n[FERRYI_AUTH_ANONYMOUS], 1);
+            return FERRYI_AUTH_RUN;
+        }
+        return refuse(a, FERRYI_AUTH_MISSING, why, why_len,
+                      "request carries no proof of identity, and this server refuses anonymous "
+                      "callers");
+    }
+    if (idb->key_id.len != FERRY_PUBLIC_KEY_BYTES || idb->nonce.len != FERRYI_NONCE_BYTES ||
+        (idb->scheme != FERRY__WIRE__PROOF_SCHEME__PROOF_SIGNED &&
+         idb->scheme != FERRY__WIRE__PROOF_SCHEME__PROOF_MAC))
+        return refuse(a, FERRYI_AUTH_MALFORMED, why, why_len,
+                      "malformed identity block (key id of %zu bytes, nonce of %zu, scheme %d)",
+                      idb->key_id.len, idb->nonce.len, (int)idb->scheme);
+    memcpy(c->nonce, idb->nonce.data, FERRYI_NONCE_BYTES);
+    c->have_nonce = 1;
+    c->scheme = (ferry_proof)idb->scheme;
+
+    uint64_t now = wall_ms();
+    uint64_t ts = idb->timestamp_ms;
+    if (ts + a->skew_ms < now || ts > now + a->skew_ms) {
+        int old = ts < now;
+        uint64_t off = old ? now - ts : ts - now;
+        return refuse(a, FERRYI_AUTH_BAD_TIMESTAMP, why, why_len,
+                      "request timestamp is %llu.%03llu s in the %s; the window is ±%llu s "
+                      "(check the clocks)",
+                      (unsigned long long)(off / 1000), (unsigned long long)(off % 1000),
+                      old ? "past" : "future", (unsigned long long)(a->skew_ms / 1000));
+    }
+
+    pthread_mutex_lock(&a->mu);
+    ferryi_trust *t = a->trust;
+    atomic_fetch_add(&t->refs, 1);
+    pthread_mutex_unlock(&a->mu);
+    c->trust = t;
+    const ferryi_trust_entry *who = trust_find(t, idb->key_id.data);
+    if (who == NULL) {
+        char b64[FERRY_PUBLIC_KEY_B64];
+        sodium_bin2base64(b64, sizeof b64, idb->key_id.data, FERRY_PUBLIC_KEY_BYTES,
+                          sodium_base64_VARIANT_ORIGINAL);
+        return refuse(a, FERRYI_AUTH_UNKNOWN_KEY, why, why_len,
+                      "key %s is not in this server's keyring", b64);
+    }
+
+    ferryi_request_fields f = {
+        .scheme = (uint8_t)idb->scheme,
+        .key_id = idb->key_id.data,
+        .method = h->method,
+        .api_version = h->api_version,
+        .call_id = h->call_id,
+        .timestamp_ms = ts,
+        .nonce = idb->nonce.data,
+        .deadline_ms = h->deadline_ms,
+    };
+    ferryi_metadata_hash(f.metadata_hash, h->metadata, h->n_metadata);
+    ferryi_hash(f.body_hash, body, body_len);
+    uint8_t canon[FERRYI_CANON_MAX];
+    size_t len = ferryi_request_canonical(&f, canon);
+    if (len == 0 || !ferryi_verify(c->scheme, who->ke->pk, who->keys->c2s, canon, len,
+                                   idb->proof.data, idb->proof.len))
+        return refuse(a, FERRYI_AUTH_BAD_PROOF, why, why_len,
+                      "the %s of %s's request does not verify (wrong key, or the request was "
+                      "altered)",
+                      c->scheme == FERRY_PROOF_SIGNED ? "signature" : "MAC", who->ke->name);
+
+    /* The proof holds: now the nonce. */
+    ferryi_auth_verdict v = FERRYI_AUTH_RUN;
+    pthread_mutex_lock(&a->mu);
+    uint64_t mono = mono_ms();
+    expire(a, now, mono);
+    const ferryi_trust_entry *cur = trust_find(a->trust, idb->key_id.data);
+    int32_t i = lookup(a, idb->key_id.data, idb->nonce.data);
+    if (i >= 0) {
+        ferryi_replay_entry *e = &a->ring[i];
+        int same =
+            e->proof_len == idb->proof.len && memcmp(e->proof, idb->proof.data, e->proof_len) == 0;
+        if (!same) {
+            v = refuse(a, FERRYI_AUTH_REPLAYED, why, why_len,
+                       "nonce already used by another request of %s (a replay)", who->ke->name);
+        } else if (e->state == E_RUNNING) {
+            atomic_fetch_add(&a->n[FERRYI_AUTH_RETRANSMITS], 1);
+            v = FERRYI_AUTH_DROP;
+        } else if (e->reply != NULL && e->reply_until > mono &&
+                   nng_msg_dup(cached, e->reply) == 0) {
+            atomic_fetch_add(&a->n[FERRYI_AUTH_RETRANSMITS], 1);
+            v = FERRYI_AUTH_RESEND;
+        } else {
+            v = refuse(a, FERRYI_AUTH_REPLAYED, why, why_len,
+                       "request of %s seen before and its reply is no longer kept (a replay)",
+                       who->ke->name);
+        }
+    } else if (cur != NULL && ts <= cur->floor_ts) {
+        v = refuse(a, FERRYI_AUTH_BAD_TIMESTAMP, why, why_len,
+                   "request of %s is older than the replay cache remembers; resend it",
+                   who->ke->name);
+    } else {
+        if (a->count == a->cap)
+            evict_oldest(a, now);
+        size_t slot = a->head;
+        a->head = (a->head + 1) % a->cap;
+        a->count++;
+        a->seq++;
+        ferryi_replay_entry *e = &a->ring[slot];
+        memcpy(e->pk, idb->key_id.data, FERRY_PUBLIC_KEY_BYTES);
+        memcpy(e->nonce, idb->nonce.data, FERRYI_NONCE_BYTES);
+        e->proof_len = (uint8_t)idb->proof.len;
+        memcpy(e->proof, idb->proof.data, idb->proof.len);
+        e->state = E_RUNNING;
+        e->gen = ++a->gen;
+        e->ts = ts;
+        e->reply = NULL;
+        size_t b = bucket_of(a, e->nonce);
+        e->next = a->buckets[b];
+        a->buckets[b] = (int32_t)slot;
+        c->slot = (int32_t)slot;
+        c->gen = e->gen;
+    }
+    pthread_mutex_unlock(&a->mu);
+    if (v != FERRYI_AUTH_RUN)
+        return v;
+
+    atomic_fetch_add(&a->n[FERRYI_AUTH_VERIFIED], 1);
+    c->who = who;
+    c->id.name = who->ke->name;
+    c->id.roles = (const char *const *)who->ke->roles;
+    c->id.n_roles = who->ke->n_roles;
+    c->id.public_key = who->ke->pk;
+    c->id.proof = c->scheme;
+    return FERRYI_AUTH_RUN;
+}
+
+/* ------------------------------------------------------------------------
+ * Replies
+ * ---------------------------------------------------------------------- */
+
+void ferryi_auth_prove_reply(ferryi_auth *a, const ferryi_auth_call *c, Ferry__Wire__ReplyHeader *h,
+                             Ferry__Wire__Identity *id, const uint8_t body_hash[FERRYI_HASH_BYTES],
+                             uint8_t *proof_buf)
+{
+    static const uint8_t zero_nonce[FERRYI_NONCE_BYTES];
+    /* A MAC needs the caller's session keys; anyone else gets a signature. */
+    ferry_proof scheme =
+        c->who != NULL && c->scheme == FERRY_PROOF_MAC ? FERRY_PROOF_MAC : FERRY_PROOF_SIGNED;
+    ferryi_reply_fields f = {
+        .scheme = (uint8_t)scheme,
+        .call_id = h->call_id,
+        .status = h->status,
+        .nonce = c->have_nonce ? c->nonce : zero_nonce,
+        .message = h->message,
+    };
+    memcpy(f.body_hash, body_hash, FERRYI_HASH_BYTES);
+    uint8_t canon[FERRYI_CANON_MAX];
+    size_t len = ferryi_reply_canonical(&f, canon);
+    if (len == 0)
+        return;
+    size_t plen = ferryi_prove(scheme, a->key, c->who != NULL ? c->who->keys->s2c : NULL, canon,
+                               len, proof_buf);
+    ferry__wire__identity__init(id);
+    id->key_id.data = a->key->pk;
+    id->key_id.len = FERRY_PUBLIC_KEY_BYTES;
+    id->nonce.data = (uint8_t *)f.nonce;
+    id->nonce.len = FERRYI_NONCE_BYTES;
+    id->scheme = (Ferry__Wire__ProofScheme)scheme;
+    id->proof.data = proof_buf;
+    id->proof.len = plen;
+    h->identity = id;
+}
+
+void ferryi_auth_store_reply(ferryi_auth *a, ferryi_auth_call *c, nng_msg *reply)
+{
+    if (c->slot < 0)
+        return;
+    pthread_mutex_lock(&a->mu);
+    ferryi_replay_entry *e = &a->ring[c->slot];
+    if (e->state == E_RUNNING && e->gen == c->gen) {
+        e->state = E_DONE;
+        size_t n = nng_msg_len(reply);
+        if (a->reply_bytes + n <= a->reply_cache_max_bytes && nng_msg_dup(&e->reply, reply) == 0) {
+            a->reply_bytes += n;
+            e->reply_until = mono_ms() + a->reply_cache_ms;
+        }
+    }
+    pthread_mutex_unlock(&a->mu);
+    c->slot = -1;
+}
+
+void ferryi_auth_call_end(ferryi_auth *a, ferryi_auth_call *c)
+{
+    if (c->slot >= 0) {
+        /* Ended without a reply: a retransmit can only be refused now. */
+        pthread_mutex_lock(&a->mu);
+        ferryi_replay_entry *e = &a->ring[c->slot];
+        if (e->state == E_RUNNING && e->gen == c->gen)
+            e->state = E_DONE;
+        pthread_mutex_unlock(&a->mu);
+        c->slot = -1;
+    }
+    trust_unref(c->trust);
+    c->trust = NULL;
+    c->who = NULL;
+}

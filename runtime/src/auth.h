@@ -1,0 +1,113 @@
+/* auth.h - a server's side of identity: the trusted keys (keyring plus the
+ * session keys derived for each), verification of request proofs before the
+ * body is decoded, the replay cache that answers nng's byte-identical
+ * retransmits from the reply it cached, and the proofs of replies. */
+#ifndef FERRYI_AUTH_H
+#define FERRYI_AUTH_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include <nng/nng.h>
+
+#include "ferry/ferry.h"
+#include "keys.h"
+#include "proof.h"
+
+typedef struct ferryi_trust ferryi_trust;
+
+typedef struct ferryi_trust_entry {
+    const ferryi_keyring_entry *ke;
+    const ferryi_session_keys *keys; /* in sodium_malloc memory */
+    uint64_t floor_ts;               /* requests at or before this are too old */
+} ferryi_trust_entry;
+
+struct ferryi_trust {
+    atomic_int refs;
+    ferry_keyring *kr;
+    ferryi_trust_entry *v; /* kr->v's order */
+    ferryi_session_keys *keys;
+};
+
+typedef struct ferryi_replay_entry ferryi_replay_entry;
+
+/* Counters, in ferry_auth_counters' order. */
+enum {
+    FERRYI_AUTH_VERIFIED,
+    FERRYI_AUTH_ANONYMOUS,
+    FERRYI_AUTH_MISSING,
+    FERRYI_AUTH_MALFORMED,
+    FERRYI_AUTH_UNKNOWN_KEY,
+    FERRYI_AUTH_BAD_TIMESTAMP,
+    FERRYI_AUTH_BAD_PROOF,
+    FERRYI_AUTH_REPLAYED,
+    FERRYI_AUTH_RETRANSMITS,
+    FERRYI_AUTH_PERMISSION_DENIED,
+    FERRYI_AUTH_N_COUNTERS
+};
+
+typedef struct ferryi_auth {
+    ferry_key *key; /* the server's key pair */
+    char *keyring_path;
+    int allow_anonymous;
+    uint64_t skew_ms;
+    uint64_t reply_cache_ms;
+    size_t reply_cache_max_bytes;
+
+    pthread_mutex_t mu; /* the trust pointer and the replay cache */
+    ferryi_trust *trust;
+    ferryi_replay_entry *ring; /* insertion order; `cap` entries */
+    int32_t *buckets;          /* `nbuckets` chain heads, -1 = empty */
+    size_t cap, nbuckets, head, count;
+    uint64_t seq, reply_seq; /* entries ever inserted; first whose reply may be kept */
+    size_t reply_bytes;
+    uint32_t gen;
+
+    atomic_uint_fast64_t n[FERRYI_AUTH_N_COUNTERS];
+} ferryi_auth;
+
+/* What the check decided. */
+typedef enum {
+    FERRYI_AUTH_RUN,    /* verified (or anonymous and allowed): run the handler */
+    FERRYI_AUTH_RESEND, /* a retransmit of a finished call: send *cached */
+    FERRYI_AUTH_DROP,   /* a retransmit of a call still running: answer nothing */
+    FERRYI_AUTH_REJECT, /* refuse with FERRY_UNAUTHENTICATED and `why` */
+} ferryi_auth_verdict;
+
+/* One call's identity state on the server. */
+typedef struct ferryi_auth_call {
+    ferryi_trust *trust; /* a reference, when the caller was verified */
+    const ferryi_trust_entry *who;
+    ferry_identity id; /* what the handler sees */
+    ferry_proof scheme;
+    uint8_t nonce[FERRYI_NONCE_BYTES];
+    int have_nonce;
+    int32_t slot; /* replay cache entry, or -1 */
+    uint32_t gen;
+} ferryi_auth_call;
+
+ferry_status ferryi_auth_init(ferryi_auth *a, const ferry_server_identity *cfg, char *err,
+                              size_t err_len);
+void ferryi_auth_fini(ferryi_auth *a);
+
+/* Loads the keyring file again and swaps it in; calls in flight keep the
+ * one they were verified against. */
+ferry_status ferryi_auth_reload(ferryi_auth *a, char *err, size_t err_len);
+
+/* Checks the identity block of request header `h` over `body`. */
+ferryi_auth_verdict ferryi_auth_check(ferryi_auth *a, const Ferry__Wire__RequestHeader *h,
+                                      const uint8_t *body, size_t body_len, ferryi_auth_call *c,
+                                      nng_msg **cached, char *why, size_t why_len);
+
+/* Fills the proof of reply header `h` with body hash `body_hash`. */
+void ferryi_auth_prove_reply(ferryi_auth *a, const ferryi_auth_call *c, Ferry__Wire__ReplyHeader *h,
+                             Ferry__Wire__Identity *id, const uint8_t body_hash[FERRYI_HASH_BYTES],
+                             uint8_t *proof_buf);
+
+/* Keeps a copy of `reply` for retransmits of the call (when there is room). */
+void ferryi_auth_store_reply(ferryi_auth *a, ferryi_auth_call *c, nng_msg *reply);
+
+/* Ends the call's identity state: drops its trust reference. */
+void ferryi_auth_call_end(ferryi_auth *a, ferryi_auth_call *c);
+
+#endif

@@ -1,0 +1,509 @@
+/* keys.c - Ed25519 key pairs, their files, and keyrings (ferry/identity.h). */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "keys.h"
+
+#define SECRET_MAGIC "ferry-secret-key-v1"
+#define PUBLIC_MAGIC "ferry-public-key-v1"
+/* Longest key file or keyring line we read; longer is an error. */
+#define LINE_MAX_BYTES 4096
+#define SECRET_B64_LEN 89 /* base64 of 64 bytes, with the NUL */
+
+static ferry_status fail(char *err, size_t err_len, ferry_status st, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static ferry_status fail(char *err, size_t err_len, ferry_status st, const char *fmt, ...)
+{
+    if (err != NULL && err_len > 0) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err, err_len, fmt, ap);
+        va_end(ap);
+    }
+    return st;
+}
+
+int ferryi_sodium_ready(void)
+{
+    return sodium_init() >= 0;
+}
+
+int ferryi_name_ok(const char *name)
+{
+    size_t n = strlen(name);
+    if (n == 0 || n > FERRY_NAME_MAX)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = name[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '.' || c == '_' || c == '-'))
+            return 0;
+    }
+    return 1;
+}
+
+/* Decodes standard base64 `b64` into exactly `len` bytes of `out`. */
+static int b64_exact(const char *b64, uint8_t *out, size_t len)
+{
+    size_t got = 0;
+    const char *end = NULL;
+    if (sodium_base642bin(out, len, b64, strlen(b64), NULL, &got, &end,
+                          sodium_base64_VARIANT_ORIGINAL) != 0)
+        return 0;
+    return got == len && end != NULL && *end == '\0';
+}
+
+static ferry_key *key_new(const char *name, int with_secret)
+{
+    ferry_key *k = calloc(1, sizeof *k);
+    if (k == NULL)
+        return NULL;
+    snprintf(k->name, sizeof k->name, "%s", name);
+    if (with_secret) {
+        k->sk = sodium_malloc(crypto_sign_SECRETKEYBYTES);
+        if (k->sk == NULL) {
+            free(k);
+            return NULL;
+        }
+    }
+    return k;
+}
+
+void ferry_key_free(ferry_key *key)
+{
+    if (key == NULL)
+        return;
+    if (key->sk != NULL)
+        sodium_free(key->sk); /* wipes it */
+    sodium_memzero(key, sizeof *key);
+    free(key);
+}
+
+ferry_key *ferryi_key_dup(const ferry_key *key)
+{
+    ferry_key *k = key_new(key->name, key->sk != NULL);
+    if (k == NULL)
+        return NULL;
+    memcpy(k->pk, key->pk, sizeof k->pk);
+    if (key->sk != NULL)
+        memcpy(k->sk, key->sk, crypto_sign_SECRETKEYBYTES);
+    return k;
+}
+
+ferry_status ferry_key_generate(ferry_key **out, const char *name)
+{
+    if (out == NULL || name == NULL || !ferryi_name_ok(name))
+        return FERRY_INVALID_ARGUMENT;
+    *out = NULL;
+    if (!ferryi_sodium_ready())
+        return FERRY_INTERNAL;
+    ferry_key *k = key_new(name, 1);
+    if (k == NULL)
+        return FERRY_RESOURCE_EXHAUSTED;
+    crypto_sign_keypair(k->pk, k->sk);
+    *out = k;
+    return FERRY_OK;
+}
+
+const char *ferry_key_name(const ferry_key *key)
+{
+    return key->name;
+}
+
+int ferry_key_has_secret(const ferry_key *key)
+{
+    return key->sk != NULL;
+}
+
+const uint8_t *ferry_key_public(const ferry_key *key)
+{
+    return key->pk;
+}
+
+void ferry_key_public_b64(const ferry_key *key, char out[FERRY_PUBLIC_KEY_B64])
+{
+    sodium_bin2base64(out, FERRY_PUBLIC_KEY_B64, key->pk, sizeof key->pk,
+                      sodium_base64_VARIANT_ORIGINAL);
+}
+
+/* ------------------------------------------------------------------------
+ * Key files
+ * ---------------------------------------------------------------------- */
+
+ferry_status ferry_key_write(const ferry_key *key, const char *secret_path, const char *public_path,
+                             char *err, size_t err_len)
+{
+    if (key == NULL || secret_path == NULL || public_path == NULL || key->sk == NULL)
+        return fail(err, err_len, FERRY_INVALID_ARGUMENT, "no secret key or no file names given");
+    char *sk_b64 = sodium_malloc(SECRET_B64_LEN);
+    if (sk_b64 == NULL)
+        return fail(err, err_len, FERRY_RESOURCE_EXHAUSTED, "out of memory");
+    sodium_bin2base64(sk_b64, SECRET_B64_LEN, key->sk, crypto_sign_SECRETKEYBYTES,
+                      sodium_base64_VARIANT_ORIGINAL);
+    char pk_b64[FERRY_PUBLIC_KEY_B64];
+    ferry_key_public_b64(key, pk_b64);
+
+    ferry_status st = FERRY_OK;
+    int fd = open(secret_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        st = fail(err, err_len, errno == EEXIST ? FERRY_ALREADY_EXISTS : FERRY_PERMISSION_DENIED,
+                  "%s: cannot create the secret key file: %s", secret_path, strerror(errno));
+        goto out;
+    }
+    FILE *f = fdopen(fd, "w");
+    if (f == NULL) {
+        close(fd);
+        st = fail(err, err_len, FERRY_RESOURCE_EXHAUSTED, "%s: %s", secret_path, strerror(errno));
+        goto out;
+    }
+    int bad = fprintf(f, "%s %s %s\n", SECRET_MAGIC, key->name, sk_b64) < 0;
+    bad |= fclose(f) != 0;
+    if (bad) {
+        unlink(secret_path);
+        st = fail(err, err_len, FERRY_INTERNAL, "%s: writing failed", secret_path);
+        goto out;
+    }
+    f = fopen(public_path, "w");
+    if (f == NULL) {
+        st = fail(err, err_len, FERRY_PERMISSION_DENIED,
+                  "%s: cannot create the public key file: %s", public_path, strerror(errno));
+        goto out;
+    }
+    bad = fprintf(f, "%s %s %s\n", PUBLIC_MAGIC, key->name, pk_b64) < 0;
+    bad |= fclose(f) != 0;
+    if (bad)
+        st = fail(err, err_len, FERRY_INTERNAL, "%s: writing failed", public_path);
+out:
+    sodium_free(sk_b64);
+    return st;
+}
+
+/* Reads the one line of a key file into `line` (sodium_malloc'd by the
+ * caller, `cap` bytes), without its newline. */
+static ferry_status read_key_line(const char *path, FILE *f, char *line, size_t cap, char *err,
+                                  size_t err_len)
+{
+    size_t n = 0;
+    int c;
+    while ((c = fgetc(f)) != EOF && c != '\n') {
+        if (n + 1 >= cap)
+            return fail(err, err_len, FERRY_INVALID_ARGUMENT, "%s: first line is too long", path);
+        line[n++] = (char)c;
+    }
+    line[n] = '\0';
+    if (ferror(f))
+        return fail(err, err_len, FERRY_INVALID_ARGUMENT, "%s: read error", path);
+    if (c != '\n')
+        return fail(err, err_len, FERRY_INVALID_ARGUMENT,
+                    "%s: truncated (the line does not end in a newline)", path);
+    if (fgetc(f) != EOF)
+        return fail(err, err_len, FERRY_INVALID_ARGUMENT,
+                    "%s: has more than one line; a key file holds one key", path);
+    return FERRY_OK;
+}
+
+/* Splits "MAGIC NAME KEY" in place; checks the magic and the name. */
+static ferry_status split_key_line(const char *path, char *line, const char *magic, char **name,
+                                   char **key, char *err, size_t err_len)
+{
+    char *save = NULL;
+    char *w0 = strtok_r(line, " \t", &save);
+    char *w1 = w0 != NULL ? strtok_r(NULL, " \t", &save) : NULL;
+    char *w2 = w1 != NULL ? strtok_r(NULL, " \t", &save) : NULL;
+    char *w3 = w2 != NULL ? strtok_r(NULL, " \t", &save) : NULL;
+    if (w0 == NULL || strncmp(w0, "ferry-", 6) != 0)
+        return fail(err, err_len, FERRY_INVALID_ARGUMENT, "%s: not a ferry key file (want \"%s\")",
+                    path, magic);
+    if (strcmp(w0, magic) != 0)
+        return fail(err, err_len, FERRY_INVALID_ARGUMENT, "%s: is a \"%s\" file, not \"%s\"", path,
+                    w0, magic);
+    if (w1 == NULL || w2 == NULL)
+        return fail(err, err_len, FERRY_INVALID_ARGUMENT,
+                    "%s: truncated: want \"%s NAME BASE64-KEY\"", path, magic);
+    if (w3 != NULL)
+        return fail(err, err_len, FERRY_INVALID_ARGUMENT, "%s: unexpected text after the key",
+                    path);
+    if (!ferryi_name_ok(w1))
+        return fail(err, err_len, FERRY_INVALID_ARGUMENT,
+                    "%s: bad key name (1 to %d characters of A-Z a-z 0-9 . _ -)", path,
+                    FERRY_NAME_MAX);
+    *name = w1;
+    *key = w2;
+    return FERRY_OK;
+}
+
+ferry_status ferry_key_load_secret(ferry_key **out, const char *path, char *err, size_t err_len)
+{
+    if (out == NULL || path == NULL)
+        return fail(err, err_len, FERRY_INVALID_ARGUMENT, "no key file given");
+    *out = NULL;
+    if (!ferryi_sodium_ready())
+        return fail(err, err_len, FERRY_INTERNAL, "libsodium failed to initialise");
+    FILE *f = fopen(path, "r");
+    if (f == NULL)
+        return fail(err, err_len, errno == ENOENT ? FERRY_NOT_FOUND : FERRY_PERMISSION_DENIED,
+                    "%s: cannot open the secret key file: %s", path, strerror(errno));
+    struct stat sb;
+    if (fstat(fileno(f), &sb) != 0 || !S_ISREG(sb.st_mode)) {
+        fclose(f);
+        return fail(err, err_len, FERRY_INVALID_ARGUMENT, "%s: not a regular file", path);
+    }
+    if ((sb.st_mode & 077) != 0) {
+        fclose(f);
+        return fail(err, err_len, FERRY_PERMISSION_DENIED,
+                    "%s: secret key file is accessible by others (mode %03o); run chmod 600 %s",
+                    path, (unsigned)(sb.st_mode & 0777), path);
+    }
+    char *line = sodium_malloc(LINE_MAX_BYTES);
+    if (line == NULL) {
+        fclose(f);
+        return fail(err, err_len, FERRY_RESOURCE_EXHAUSTED, "out of memory");
+    }
+    char *name = NULL, *b64 = NULL;
+    ferry_key *k = NULL;
+    ferry_status st = read_key_line(path, f, line, LINE_MAX_BYTES, err, err_len);
+    fclose(f);
+    if (st == FERRY_OK)
+        st = split_key_line(path, line, SECRET_MAGIC, &name, &b64, err, err_len);
+    if (st == FERRY_OK && (k = key_new(name, 1)) == NULL)
+        st = fail(err, err_len, FERRY_RESOURCE_EXHAUSTED, "out of memory");
+    if (st == FERRY_OK && !b64_exact(b64, k->sk, crypto_sign_SECRETKEYBYTES))
+        st = fail(err, err_len, FERRY_INVALID_ARGUMENT,
+                  "%s: the key is not the base64 of a %d-byte Ed25519 secret key", path,
+                  crypto_sign_SECRETKEYBYTES);
+    if (st == FERRY_OK) {
+        /* The secret key ends with its public key; both halves must agree. */
+        uint8_t pk[crypto_sign_PUBLICKEYBYTES];
+        crypto_sign_ed25519_sk_to_pk(pk, k->sk);
+        uint8_t seed[crypto_sign_SEEDBYTES], check_pk[crypto_sign_PUBLICKEYBYTES];
+        uint8_t *check_sk = sodium_malloc(crypto_sign_SECRETKEYBYTES);
+        if (check_sk == NULL) {
+            st = fail(err, err_len, FERRY_RESOURCE_EXHAUSTED, "out of memory");
+        } else {
+            crypto_sign_ed25519_sk_to_seed(seed, k->sk);
+            crypto_sign_seed_keypair(check_pk, check_sk, seed);
+            if (sodium_memcmp(check_pk, pk, sizeof pk) != 0)
+                st = fail(err, err_len, FERRY_INVALID_ARGUMENT,
+                          "%s: corrupt secret key (its public half does not match its seed)", path);
+            sodium_free(check_sk);
+            sodium_memzero(seed, sizeof seed);
+        }
+        memcpy(k->pk, pk, sizeof pk);
+    }
+    sodium_free(line);
+    if (st != FERRY_OK) {
+        ferry_key_free(k);
+        return st;
+    }
+    *out = k;
+    return FERRY_OK;
+}
+
+ferry_status ferry_key_load_public(ferry_key **out, const char *path, char *err, size_t err_len)
+{
+    if (out == NULL || path == NULL)
+        return fail(err, err_len, FERRY_INVALID_ARGUMENT, "no key file given");
+    *out = NULL;
+    if (!ferryi_sodium_ready())
+        return fail(err, err_len, FERRY_INTERNAL, "libsodium failed to initialise");
+    FILE *f = fopen(path, "r");
+    if (f == NULL)
+        return fail(err, err_len, errno == ENOENT ? FERRY_NOT_FOUND : FERRY_PERMISSION_DENIED,
+                    "%s: cannot open the public key file: %s", path, strerror(errno));
+    char line[LINE_MAX_BYTES];
+    char *name = NULL, *b64 = NULL;
+    ferry_status st = read_key_line(path, f, line, sizeof line, err, err_len);
+    fclose(f);
+    if (st == FERRY_OK)
+        st = split_key_line(path, line, PUBLIC_MAGIC, &name, &b64, err, err_len);
+    if (st != FERRY_OK)
+        return st;
+    ferry_key *k = key_new(name, 0);
+    if (k == NULL)
+        return fail(err, err_len, FERRY_RESOURCE_EXHAUSTED, "out of memory");
+    if (!b64_exact(b64, k->pk, sizeof k->pk)) {
+        ferry_key_free(k);
+        return fail(err, err_len, FERRY_INVALID_ARGUMENT,
+                    "%s: the key is not the base64 of a %d-byte Ed25519 public key", path,
+                    FERRY_PUBLIC_KEY_BYTES);
+    }
+    *out = k;
+    return FERRY_OK;
+}
+
+/* ------------------------------------------------------------------------
+ * Keyrings
+ * ---------------------------------------------------------------------- */
+
+static int entry_cmp(const void *a, const void *b)
+{
+    return memcmp(((const ferryi_keyring_entry *)a)->pk, ((const ferryi_keyring_entry *)b)->pk,
+                  FERRY_PUBLIC_KEY_BYTES);
+}
+
+/* Parses "roles=a,b,c" into `e`. */
+static int parse_roles(ferryi_keyring_entry *e, char *spec, const char **why)
+{
+    if (strncmp(spec, "roles=", 6) != 0) {
+        *why = "expected roles=ROLE[,ROLE...] after the key";
+        return 0;
+    }
+    char *save = NULL;
+    for (char *r = strtok_r(spec + 6, ",", &save); r != NULL; r = strtok_r(NULL, ",", &save)) {
+        if (!ferryi_name_ok(r)) {
+            *why = "bad role name (1 to 64 characters of A-Z a-z 0-9 . _ -)";
+            return 0;
+        }
+        if (e->n_roles == FERRY_ROLES_MAX) {
+            *why = "too many roles (at most 32)";
+            return 0;
+        }
+        for (size_t i = 0; i < e->n_roles; i++) {
+            if (strcmp(e->roles[i], r) == 0) {
+                *why = "a role is listed twice";
+                return 0;
+            }
+        }
+        e->roles[e->n_roles] = strdup(r);
+        if (e->roles[e->n_roles] == NULL) {
+            *why = "out of memory";
+            return 0;
+        }
+        e->n_roles++;
+    }
+    if (e->n_roles == 0) {
+        *why = "roles= lists no role";
+        return 0;
+    }
+    return 1;
+}
+
+static void entry_fini(ferryi_keyring_entry *e)
+{
+    for (size_t i = 0; i < e->n_roles; i++)
+        free(e->roles[i]);
+}
+
+void ferry_keyring_free(ferry_keyring *kr)
+{
+    if (kr == NULL)
+        return;
+    for (size_t i = 0; i < kr->n; i++)
+        entry_fini(&kr->v[i]);
+    free(kr->v);
+    free(kr);
+}
+
+size_t ferry_keyring_size(const ferry_keyring *kr)
+{
+    return kr != NULL ? kr->n : 0;
+}
+
+ferry_status ferry_keyring_load(ferry_keyring **out, const char *path, char *err, size_t err_len)
+{
+    if (out == NULL || path == NULL)
+        return fail(err, err_len, FERRY_INVALID_ARGUMENT, "no keyring file given");
+    *out = NULL;
+    if (!ferryi_sodium_ready())
+        return fail(err, err_len, FERRY_INTERNAL, "libsodium failed to initialise");
+    FILE *f = fopen(path, "r");
+    if (f == NULL)
+        return fail(err, err_len, errno == ENOENT ? FERRY_NOT_FOUND : FERRY_PERMISSION_DENIED,
+                    "%s: cannot open the keyring: %s", path, strerror(errno));
+    ferry_keyring *kr = calloc(1, sizeof *kr);
+    if (kr == NULL) {
+        fclose(f);
+        return fail(err, err_len, FERRY_RESOURCE_EXHAUSTED, "out of memory");
+    }
+    size_t cap = 0;
+    char line[LINE_MAX_BYTES];
+    unsigned lineno = 0;
+    ferry_status st = FERRY_OK;
+    while (st == FERRY_OK && fgets(line, sizeof line, f) != NULL) {
+        lineno++;
+        size_t len = strlen(line);
+        if (len == sizeof line - 1 && line[len - 1] != '\n' && !feof(f)) {
+            st =
+                fail(err, err_len, FERRY_INVALID_ARGUMENT, "%s:%u: line is too long", path, lineno);
+            break;
+        }
+        char *hash = strchr(line, '#');
+        if (hash != NULL)
+            *hash = '\0';
+        char *save = NULL;
+        char *name = strtok_r(line, " \t\r\n", &save);
+        if (name == NULL)
+            continue; /* blank or comment */
+        char *b64 = strtok_r(NULL, " \t\r\n", &save);
+        char *roles = b64 != NULL ? strtok_r(NULL, " \t\r\n", &save) : NULL;
+        char *extra = roles != NULL ? strtok_r(NULL, " \t\r\n", &save) : NULL;
+        const char *why = NULL;
+        if (kr->n == cap) {
+            size_t ncap = cap ? cap * 2 : 16;
+            ferryi_keyring_entry *v = realloc(kr->v, ncap * sizeof *v);
+            if (v == NULL) {
+                st = fail(err, err_len, FERRY_RESOURCE_EXHAUSTED, "out of memory");
+                break;
+            }
+            kr->v = v;
+            cap = ncap;
+        }
+        ferryi_keyring_entry *e = &kr->v[kr->n];
+        memset(e, 0, sizeof *e);
+        if (!ferryi_name_ok(name))
+            why = "bad name (1 to 64 characters of A-Z a-z 0-9 . _ -)";
+        else if (b64 == NULL)
+            why = "want NAME BASE64-PUBLIC-KEY [roles=ROLE,...]";
+        else if (!b64_exact(b64, e->pk, sizeof e->pk))
+            why = "the key is not the base64 of a 32-byte Ed25519 public key";
+        else if (extra != NULL)
+            why = "unexpected text after the roles";
+        else if (roles != NULL)
+            parse_roles(e, roles, &why);
+        if (why != NULL) {
+            entry_fini(e);
+            st = fail(err, err_len, FERRY_INVALID_ARGUMENT, "%s:%u: %s", path, lineno, why);
+            break;
+        }
+        snprintf(e->name, sizeof e->name, "%s", name);
+        e->line = lineno;
+        kr->n++;
+    }
+    if (st == FERRY_OK && ferror(f))
+        st = fail(err, err_len, FERRY_INVALID_ARGUMENT, "%s: read error", path);
+    fclose(f);
+    if (st == FERRY_OK && kr->n > 1) {
+        qsort(kr->v, kr->n, sizeof *kr->v, entry_cmp);
+        for (size_t i = 1; i < kr->n; i++) {
+            if (entry_cmp(&kr->v[i - 1], &kr->v[i]) == 0) {
+                unsigned a = kr->v[i - 1].line, b = kr->v[i].line;
+                st = fail(err, err_len, FERRY_INVALID_ARGUMENT,
+                          "%s:%u: the same public key is listed on line %u", path, a > b ? a : b,
+                          a > b ? b : a);
+                break;
+            }
+        }
+    }
+    if (st != FERRY_OK) {
+        ferry_keyring_free(kr);
+        return st;
+    }
+    *out = kr;
+    return FERRY_OK;
+}
+
+const ferryi_keyring_entry *ferryi_keyring_find(const ferry_keyring *kr, const uint8_t *pk)
+{
+    ferryi_keyring_entry key;
+    memcpy(key.pk, pk, sizeof key.pk);
+    return bsearch(&key, kr->v, kr->n, sizeof *kr->v, entry_cmp);
+}

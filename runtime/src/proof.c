@@ -1,0 +1,154 @@
+/* proof.c - canonical strings, signatures, MACs and session keys. */
+#include <string.h>
+
+#include <sodium.h>
+
+#include "keys.h"
+#include "proof.h"
+
+#define REQUEST_TAG "ferry-request-v1"
+#define REPLY_TAG   "ferry-reply-v1"
+
+void ferryi_hash(uint8_t out[FERRYI_HASH_BYTES], const uint8_t *data, size_t len)
+{
+    crypto_generichash(out, FERRYI_HASH_BYTES, data, len, NULL, 0);
+}
+
+static void put_u32(crypto_generichash_state *st, uint32_t v)
+{
+    uint8_t b[4] = {(uint8_t)(v >> 24), (uint8_t)(v >> 16), (uint8_t)(v >> 8), (uint8_t)v};
+    crypto_generichash_update(st, b, sizeof b);
+}
+
+void ferryi_metadata_hash(uint8_t out[FERRYI_HASH_BYTES], Ferry__Wire__Metadata *const *md,
+                          size_t n)
+{
+    crypto_generichash_state st;
+    crypto_generichash_init(&st, NULL, 0, FERRYI_HASH_BYTES);
+    for (size_t i = 0; i < n; i++) {
+        const char *key = md[i]->key != NULL ? md[i]->key : "";
+        size_t klen = strlen(key);
+        put_u32(&st, (uint32_t)klen);
+        crypto_generichash_update(&st, (const uint8_t *)key, klen);
+        put_u32(&st, (uint32_t)md[i]->value.len);
+        if (md[i]->value.len > 0)
+            crypto_generichash_update(&st, md[i]->value.data, md[i]->value.len);
+    }
+    crypto_generichash_final(&st, out, FERRYI_HASH_BYTES);
+}
+
+typedef struct writer {
+    uint8_t *p;
+} writer;
+
+static void w_bytes(writer *w, const void *b, size_t n)
+{
+    memcpy(w->p, b, n);
+    w->p += n;
+}
+
+static void w_be(writer *w, uint64_t v, int bytes)
+{
+    for (int i = bytes - 1; i >= 0; i--)
+        *w->p++ = (uint8_t)(v >> (8 * i));
+}
+
+size_t ferryi_request_canonical(const ferryi_request_fields *f, uint8_t *out)
+{
+    size_t mlen = strlen(f->method);
+    if (mlen > 512)
+        return 0;
+    writer w = {out};
+    w_bytes(&w, REQUEST_TAG, sizeof REQUEST_TAG - 1);
+    w_be(&w, f->scheme, 1);
+    w_bytes(&w, f->key_id, FERRY_PUBLIC_KEY_BYTES);
+    w_be(&w, mlen, 2);
+    w_bytes(&w, f->method, mlen);
+    w_be(&w, f->api_version, 4);
+    w_be(&w, f->call_id, 8);
+    w_be(&w, f->timestamp_ms, 8);
+    w_bytes(&w, f->nonce, FERRYI_NONCE_BYTES);
+    w_be(&w, f->deadline_ms, 4);
+    w_bytes(&w, f->metadata_hash, FERRYI_HASH_BYTES);
+    w_bytes(&w, f->body_hash, FERRYI_HASH_BYTES);
+    return (size_t)(w.p - out);
+}
+
+size_t ferryi_reply_canonical(const ferryi_reply_fields *f, uint8_t *out)
+{
+    size_t mlen = f->message != NULL ? strlen(f->message) : 0;
+    if (mlen > 512)
+        return 0;
+    writer w = {out};
+    w_bytes(&w, REPLY_TAG, sizeof REPLY_TAG - 1);
+    w_be(&w, f->scheme, 1);
+    w_be(&w, f->call_id, 8);
+    w_be(&w, f->status, 4);
+    w_bytes(&w, f->nonce, FERRYI_NONCE_BYTES);
+    w_be(&w, mlen, 2);
+    w_bytes(&w, f->message != NULL ? f->message : "", mlen);
+    w_bytes(&w, f->body_hash, FERRYI_HASH_BYTES);
+    return (size_t)(w.p - out);
+}
+
+/* The X25519 halves of an Ed25519 key pair, for key exchange. */
+static int to_x25519(const ferry_key *key, uint8_t xpk[32], uint8_t *xsk)
+{
+    if (crypto_sign_ed25519_pk_to_curve25519(xpk, key->pk) != 0)
+        return -1;
+    return crypto_sign_ed25519_sk_to_curve25519(xsk, key->sk);
+}
+
+int ferryi_session_client(ferryi_session_keys *out, const ferry_key *client,
+                          const uint8_t server_pk[FERRY_PUBLIC_KEY_BYTES])
+{
+    uint8_t xpk[32], peer[32];
+    uint8_t *xsk = sodium_malloc(32);
+    if (xsk == NULL)
+        return -1;
+    int rv = -1;
+    if (to_x25519(client, xpk, xsk) == 0 &&
+        crypto_sign_ed25519_pk_to_curve25519(peer, server_pk) == 0)
+        rv = crypto_kx_client_session_keys(out->s2c, out->c2s, xpk, xsk, peer);
+    sodium_free(xsk);
+    return rv == 0 ? 0 : -1;
+}
+
+int ferryi_session_server(ferryi_session_keys *out, const ferry_key *server,
+                          const uint8_t client_pk[FERRY_PUBLIC_KEY_BYTES])
+{
+    uint8_t xpk[32], peer[32];
+    uint8_t *xsk = sodium_malloc(32);
+    if (xsk == NULL)
+        return -1;
+    int rv = -1;
+    if (to_x25519(server, xpk, xsk) == 0 &&
+        crypto_sign_ed25519_pk_to_curve25519(peer, client_pk) == 0)
+        rv = crypto_kx_server_session_keys(out->c2s, out->s2c, xpk, xsk, peer);
+    sodium_free(xsk);
+    return rv == 0 ? 0 : -1;
+}
+
+size_t ferryi_prove(ferry_proof scheme, const ferry_key *key, const uint8_t *mac_key,
+                    const uint8_t *canon, size_t len, uint8_t *proof)
+{
+    if (scheme == FERRY_PROOF_SIGNED) {
+        crypto_sign_detached(proof, NULL, canon, len, key->sk);
+        return FERRYI_SIG_BYTES;
+    }
+    crypto_generichash(proof, FERRYI_MAC_BYTES, canon, len, mac_key, FERRYI_KEY_BYTES);
+    return FERRYI_MAC_BYTES;
+}
+
+int ferryi_verify(ferry_proof scheme, const uint8_t *pk, const uint8_t *mac_key,
+                  const uint8_t *canon, size_t len, const uint8_t *proof, size_t proof_len)
+{
+    if (scheme == FERRY_PROOF_SIGNED)
+        return proof_len == FERRYI_SIG_BYTES &&
+               crypto_sign_verify_detached(proof, canon, len, pk) == 0;
+    if (scheme != FERRY_PROOF_MAC || proof_len != FERRYI_MAC_BYTES || mac_key == NULL)
+        return 0;
+    uint8_t want[FERRYI_MAC_BYTES];
+    crypto_generichash(want, sizeof want, canon, len, mac_key, FERRYI_KEY_BYTES);
+    return crypto_verify_32(want, proof) == 0;
+}
