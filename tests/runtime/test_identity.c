@@ -1,0 +1,559 @@
+/* test_identity.c - request identity over real sockets: every attack the
+ * server must refuse, with the exact status, and whether the handler ran;
+ * retransmits answered once; roles; forged replies; keyring reload. Requests
+ * for the attacks are built by hand with the runtime's own proof code, so
+ * that each can be altered after it is proved. */
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <nng/nng.h>
+#include <nng/protocol/reqrep0/rep.h>
+#include <sodium.h>
+
+#include "envelope.h"
+#include "keys.h"
+#include "ferry/wire.pb-c.h"
+#include "probe.h"
+#include "proof.h"
+
+typedef struct fixture {
+    char dir[256];
+    char keyring[300];
+    ferry_key *server, *alice, *bob, *mallory;
+    char *url;
+    char bound[256];
+    ferry_server *srv;
+} fixture;
+
+static void write_keyring(fixture *f, int with_bob)
+{
+    char a[FERRY_PUBLIC_KEY_B64], b[FERRY_PUBLIC_KEY_B64];
+    ferry_key_public_b64(f->alice, a);
+    ferry_key_public_b64(f->bob, b);
+    char tmp[320];
+    snprintf(tmp, sizeof tmp, "%s.new", f->keyring);
+    FILE *fp = fopen(tmp, "w");
+    assert_non_null(fp);
+    fprintf(fp, "# clients of the probe\n\nalice %s roles=reader,admin\n", a);
+    if (with_bob)
+        fprintf(fp, "bob   %s   # no roles\n", b);
+    assert_int_equal(fclose(fp), 0);
+    assert_int_equal(rename(tmp, f->keyring), 0);
+}
+
+static ferry_server *serve(fixture *f, const ferry_server_identity *tweak)
+{
+    ferry_server *srv = NULL;
+    assert_int_equal(ferry_server_new(&srv, &(ferry_server_opts){.workers = 2}), FERRY_OK);
+    assert_int_equal(ferrytest_v1_probe_register(srv, &probe_handlers, NULL), FERRY_OK);
+    ferry_server_identity id = tweak != NULL ? *tweak : (ferry_server_identity){0};
+    id.key = f->server;
+    id.keyring_path = f->keyring;
+    char err[256];
+    assert_int_equal(ferry_server_set_identity(srv, &id, err, sizeof err), FERRY_OK);
+    assert_int_equal(ferry_server_listen(srv, f->url, f->bound, sizeof f->bound), FERRY_OK);
+    return srv;
+}
+
+static int setup(void **state)
+{
+    fixture *f = calloc(1, sizeof *f);
+    assert_non_null(f);
+    snprintf(f->dir, sizeof f->dir, "/tmp/ferry-id-XXXXXX");
+    assert_non_null(mkdtemp(f->dir));
+    snprintf(f->keyring, sizeof f->keyring, "%s/keyring", f->dir);
+    assert_int_equal(ferry_key_generate(&f->server, "probe-server"), FERRY_OK);
+    assert_int_equal(ferry_key_generate(&f->alice, "alice"), FERRY_OK);
+    assert_int_equal(ferry_key_generate(&f->bob, "bob"), FERRY_OK);
+    assert_int_equal(ferry_key_generate(&f->mallory, "mallory"), FERRY_OK);
+    write_keyring(f, 1);
+    f->url = probe_ipc_url();
+    f->srv = serve(f, NULL);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture *f = *state;
+    ferry_server_free(f->srv);
+    probe_url_free(f->url);
+    ferry_key_free(f->server);
+    ferry_key_free(f->alice);
+    ferry_key_free(f->bob);
+    ferry_key_free(f->mallory);
+    char p[320];
+    snprintf(p, sizeof p, "%s/keyring", f->dir);
+    unlink(p);
+    rmdir(f->dir);
+    free(f);
+    return 0;
+}
+
+static ferry_channel *open_as(fixture *f, const ferry_key *key, ferry_proof proof,
+                              const ferry_key *server_key)
+{
+    ferry_client_opts o = {.identity = {.key = key, .proof = proof, .server_key = server_key}};
+    ferry_channel *ch = NULL;
+    assert_int_equal(ferry_client_open(&ch, f->bound, &o), FERRY_OK);
+    return ch;
+}
+
+static ferry_status echo(ferry_channel *ch, const char *text, ferry_call_info *info)
+{
+    Ferrytest__V1__EchoRequest req = FERRYTEST__V1__ECHO_REQUEST__INIT;
+    req.text = (char *)text;
+    ferry_call_opts opts = {.deadline_ms = 20000, .info = info};
+    Ferrytest__V1__EchoReply *resp = NULL;
+    ferry_status st = ferrytest_v1_probe_echo(ch, &req, &resp, &opts);
+    if (st == FERRY_OK)
+        assert_string_equal(resp->text, text);
+    ferry_message_free(resp != NULL ? &resp->base : NULL);
+    return st;
+}
+
+/* ---- requests built by hand ---- */
+
+typedef struct forged {
+    const ferry_key *key;
+    ferry_proof scheme;
+    const char *method;
+    uint64_t call_id;
+    int64_t skew_ms; /* added to the current time */
+    uint8_t nonce[16];
+    const char *text;
+    /* applied after proving: */
+    const char *tamper_method;
+    uint64_t tamper_call_id;
+    int tamper_body;
+} forged;
+
+static uint64_t wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* A request frame as a ferry client would send it, then altered. */
+static uint8_t *forge(fixture *f, const forged *r, size_t *len)
+{
+    Ferrytest__V1__EchoRequest req = FERRYTEST__V1__ECHO_REQUEST__INIT;
+    req.text = (char *)r->text;
+    size_t blen = protobuf_c_message_get_packed_size(&req.base);
+    uint8_t *body = malloc(blen + 1);
+    protobuf_c_message_pack(&req.base, body);
+
+    Ferry__Wire__RequestHeader h = FERRY__WIRE__REQUEST_HEADER__INIT;
+    h.method = (char *)r->method;
+    h.api_version = 3;
+    h.call_id = r->call_id;
+    h.deadline_ms = 20000;
+    ferryi_request_fields fl = {
+        .scheme = (uint8_t)r->scheme,
+        .key_id = ferry_key_public(r->key),
+        .method = r->method,
+        .api_version = 3,
+        .call_id = r->call_id,
+        .timestamp_ms = (uint64_t)((int64_t)wall_ms() + r->skew_ms),
+        .nonce = r->nonce,
+        .deadline_ms = 20000,
+    };
+    ferryi_metadata_hash(fl.metadata_hash, NULL, 0);
+    ferryi_hash(fl.body_hash, body, blen);
+    uint8_t canon[FERRYI_CANON_MAX], proof[64];
+    size_t clen = ferryi_request_canonical(&fl, canon);
+    ferryi_session_keys sk;
+    assert_int_equal(ferryi_session_client(&sk, r->key, ferry_key_public(f->server)), 0);
+    Ferry__Wire__Identity id = FERRY__WIRE__IDENTITY__INIT;
+    id.key_id.data = (uint8_t *)ferry_key_public(r->key);
+    id.key_id.len = 32;
+    id.timestamp_ms = fl.timestamp_ms;
+    id.nonce.data = (uint8_t *)r->nonce;
+    id.nonce.len = 16;
+    id.scheme = (Ferry__Wire__ProofScheme)r->scheme;
+    id.proof.data = proof;
+    id.proof.len = ferryi_prove(r->scheme, r->key, sk.c2s, canon, clen, proof);
+    if (r->scheme != FERRY_PROOF_NONE)
+        h.identity = &id;
+
+    if (r->tamper_method != NULL)
+        h.method = (char *)r->tamper_method;
+    if (r->tamper_call_id != 0)
+        h.call_id = r->tamper_call_id;
+    if (r->tamper_body)
+        body[blen - 1] ^= 0x01;
+
+    size_t hlen = protobuf_c_message_get_packed_size(&h.base);
+    *len = FERRYI_FRAME_PREFIX + hlen + blen;
+    uint8_t *frame = malloc(*len);
+    ferryi_frame_write_raw(frame, FERRYI_KIND_REQUEST, &h.base, body, blen);
+    free(body);
+    return frame;
+}
+
+/* Sends `frame` on a fresh connection; returns the reply's status and
+ * message, and its text when ok. */
+static int send_raw(fixture *f, const uint8_t *frame, size_t len, char *msg, size_t msg_len,
+                    uint64_t *seq)
+{
+    void *reply = NULL;
+    size_t n = probe_raw_call(f->bound, frame, len, &reply, 20000);
+    if (reply == NULL)
+        return -1;
+    ferryi_frame fr;
+    char why[256];
+    assert_int_equal(ferryi_frame_split(reply, n, FERRYI_KIND_REPLY, &fr, why, sizeof why),
+                     FERRY_OK);
+    Ferry__Wire__ReplyHeader *h = ferry__wire__reply_header__unpack(NULL, fr.header_len, fr.header);
+    assert_non_null(h);
+    int st = (int)h->status;
+    snprintf(msg, msg_len, "%s", h->message);
+    if (st == FERRY_OK && seq != NULL) {
+        Ferrytest__V1__EchoReply *r = ferrytest__v1__echo_reply__unpack(NULL, fr.body_len, fr.body);
+        assert_non_null(r);
+        *seq = r->seq;
+        ferrytest__v1__echo_reply__free_unpacked(r, NULL);
+    }
+    ferry__wire__reply_header__free_unpacked(h, NULL);
+    free(reply);
+    return st;
+}
+
+static forged valid(const ferry_key *key, ferry_proof scheme)
+{
+    forged r = {.key = key,
+                .scheme = scheme,
+                .method = "ferrytest.v1.Probe/Echo",
+                .call_id = 7,
+                .text = "hello"};
+    randombytes_buf(r.nonce, sizeof r.nonce);
+    return r;
+}
+
+/* Sends `r` and asserts the status, a fragment of the message, and whether
+ * the handler ran. */
+static void expect(fixture *f, const forged *r, int want, const char *fragment, int ran)
+{
+    size_t len = 0;
+    uint8_t *frame = forge(f, r, &len);
+    uint64_t before = atomic_load(&probe_calls);
+    char msg[256];
+    int st = send_raw(f, frame, len, msg, sizeof msg, NULL);
+    free(frame);
+    if (st != want || (fragment != NULL && strstr(msg, fragment) == NULL))
+        fail_msg("status %d (%s), want %d with \"%s\"", st, msg, want, fragment ? fragment : "");
+    assert_int_equal(atomic_load(&probe_calls) - before, (uint64_t)ran);
+}
+
+/* ---- the tests ---- */
+
+static void test_signed_and_mac_calls(void **state)
+{
+    fixture *f = *state;
+    ferry_proof modes[] = {FERRY_PROOF_SIGNED, FERRY_PROOF_MAC};
+    for (int i = 0; i < 2; i++) {
+        ferry_channel *ch = open_as(f, f->alice, modes[i], f->server);
+        ferry_call_info info;
+        for (int j = 0; j < 20; j++)
+            assert_int_equal(echo(ch, "hi", &info), FERRY_OK);
+        ferry_channel_close(ch);
+    }
+    /* Signed mode without pinning the server works too (replies unchecked). */
+    ferry_channel *ch = open_as(f, f->bob, FERRY_PROOF_SIGNED, NULL);
+    ferry_call_info info;
+    assert_int_equal(echo(ch, "unpinned", &info), FERRY_OK);
+    ferry_channel_close(ch);
+    ferry_auth_counters c;
+    ferry_server_get_auth_counters(f->srv, &c);
+    assert_true(c.verified >= 41);
+}
+
+static void test_handler_sees_identity(void **state)
+{
+    fixture *f = *state;
+    /* Admin needs role "admin": alice has it, bob does not. */
+    ferry_channel *a = open_as(f, f->alice, FERRY_PROOF_MAC, f->server);
+    ferry_channel *b = open_as(f, f->bob, FERRY_PROOF_MAC, f->server);
+    Ferrytest__V1__EchoRequest req = FERRYTEST__V1__ECHO_REQUEST__INIT;
+    req.text = "admin";
+    ferry_call_info info;
+    ferry_call_opts opts = {.deadline_ms = 20000, .info = &info};
+    Ferrytest__V1__EchoReply *resp = NULL;
+    assert_int_equal(ferrytest_v1_probe_admin(a, &req, &resp, &opts), FERRY_OK);
+    ferry_message_free(&resp->base);
+    uint64_t before = atomic_load(&probe_calls);
+    assert_int_equal(ferrytest_v1_probe_admin(b, &req, &resp, &opts), FERRY_PERMISSION_DENIED);
+    assert_null(resp);
+    assert_non_null(strstr(info.message, "needs role \"admin\", which caller \"bob\""));
+    assert_int_equal(atomic_load(&probe_calls), before); /* the handler never ran */
+    ferry_auth_counters c;
+    ferry_server_get_auth_counters(f->srv, &c);
+    assert_true(c.permission_denied >= 1);
+    ferry_channel_close(a);
+    ferry_channel_close(b);
+}
+
+static void test_attacks_refused(void **state)
+{
+    fixture *f = *state;
+    ferry_proof modes[] = {FERRY_PROOF_SIGNED, FERRY_PROOF_MAC};
+    for (int i = 0; i < 2; i++) {
+        ferry_proof m = modes[i];
+        forged r = valid(f->alice, m);
+        expect(f, &r, FERRY_OK, NULL, 1);
+
+        r = valid(f->alice, m);
+        r.tamper_body = 1;
+        expect(f, &r, FERRY_UNAUTHENTICATED, "does not verify", 0);
+
+        r = valid(f->alice, m);
+        r.tamper_method = "ferrytest.v1.Probe/Write";
+        expect(f, &r, FERRY_UNAUTHENTICATED, "does not verify", 0);
+
+        r = valid(f->alice, m);
+        r.tamper_call_id = 8;
+        expect(f, &r, FERRY_UNAUTHENTICATED, "does not verify", 0);
+
+        r = valid(f->mallory, m); /* not in the keyring */
+        expect(f, &r, FERRY_UNAUTHENTICATED, "not in this server's keyring", 0);
+
+        r = valid(f->alice, m);
+        r.skew_ms = -600000; /* ten minutes old */
+        expect(f, &r, FERRY_UNAUTHENTICATED, "in the past", 0);
+
+        r = valid(f->alice, m);
+        r.skew_ms = 600000;
+        expect(f, &r, FERRY_UNAUTHENTICATED, "in the future", 0);
+    }
+    /* Signed with another secret key while claiming alice's: a wrong key. */
+    ferry_key *fake = NULL;
+    assert_int_equal(ferry_key_generate(&fake, "alice"), FERRY_OK);
+    memcpy(fake->pk, ferry_key_public(f->alice), FERRY_PUBLIC_KEY_BYTES);
+    forged r = valid(fake, FERRY_PROOF_SIGNED);
+    expect(f, &r, FERRY_UNAUTHENTICATED, "does not verify", 0);
+    ferry_key_free(fake);
+
+    /* No proof at all. */
+    r = valid(f->alice, FERRY_PROOF_NONE);
+    expect(f, &r, FERRY_UNAUTHENTICATED, "no proof of identity", 0);
+    ferry_channel *anon = NULL;
+    assert_int_equal(ferry_client_open(&anon, f->bound, NULL), FERRY_OK);
+    ferry_call_info info;
+    assert_int_equal(echo(anon, "anon", &info), FERRY_UNAUTHENTICATED);
+    ferry_channel_close(anon);
+
+    ferry_auth_counters c;
+    ferry_server_get_auth_counters(f->srv, &c);
+    assert_true(c.bad_proof >= 7);
+    assert_true(c.unknown_key >= 2);
+    assert_true(c.bad_timestamp >= 4);
+    assert_true(c.missing_proof >= 2);
+}
+
+static void test_retransmit_and_replay(void **state)
+{
+    fixture *f = *state;
+    forged r = valid(f->alice, FERRY_PROOF_MAC);
+    r.method = "ferrytest.v1.Probe/Write"; /* not idempotent */
+    size_t len = 0;
+    uint8_t *frame = forge(f, &r, &len);
+    uint64_t before = atomic_load(&probe_calls);
+    char msg[256];
+    uint64_t seq1 = 0, seq2 = 0;
+    assert_int_equal(send_raw(f, frame, len, msg, sizeof msg, &seq1), FERRY_OK);
+    /* nng resends the same bytes (here on a new connection, as after a
+     * reconnect): the same reply, and the handler ran once. */
+    assert_int_equal(send_raw(f, frame, len, msg, sizeof msg, &seq2), FERRY_OK);
+    assert_int_equal(seq1, seq2);
+    assert_int_equal(atomic_load(&probe_calls) - before, 1);
+    free(frame);
+
+    /* The same nonce on a different request is a replay. */
+    r.text = "other";
+    expect(f, &r, FERRY_UNAUTHENTICATED, "nonce already used", 0);
+
+    ferry_auth_counters c;
+    ferry_server_get_auth_counters(f->srv, &c);
+    assert_true(c.retransmits >= 1);
+    assert_true(c.replayed >= 1);
+}
+
+static void test_replay_after_reply_dropped(void **state)
+{
+    fixture *f = *state;
+    ferry_server_free(f->srv);
+    f->srv = serve(f, &(ferry_server_identity){.reply_cache_ms = 1});
+    forged r = valid(f->bob, FERRY_PROOF_SIGNED);
+    size_t len = 0;
+    uint8_t *frame = forge(f, &r, &len);
+    char msg[256];
+    assert_int_equal(send_raw(f, frame, len, msg, sizeof msg, NULL), FERRY_OK);
+    struct timespec ts = {0, 50 * 1000000L};
+    nanosleep(&ts, NULL);
+    /* A captured request sent again once its reply is gone: refused. */
+    uint64_t before = atomic_load(&probe_calls);
+    assert_int_equal(send_raw(f, frame, len, msg, sizeof msg, NULL), FERRY_UNAUTHENTICATED);
+    assert_non_null(strstr(msg, "no longer kept"));
+    assert_int_equal(atomic_load(&probe_calls), before);
+    free(frame);
+}
+
+/* A server answering with a reply not proved by the pinned key. */
+static void *fake_server(void *arg)
+{
+    nng_socket s = *(nng_socket *)arg;
+    nng_msg *m = NULL;
+    if (nng_recvmsg(s, &m, 0) != 0)
+        return NULL;
+    ferryi_frame fr;
+    char why[256];
+    uint64_t call_id = 0;
+    if (ferryi_frame_split(nng_msg_body(m), nng_msg_len(m), FERRYI_KIND_REQUEST, &fr, why,
+                           sizeof why) == FERRY_OK) {
+        Ferry__Wire__RequestHeader *h =
+            ferry__wire__request_header__unpack(NULL, fr.header_len, fr.header);
+        if (h != NULL) {
+            call_id = h->call_id;
+            ferry__wire__request_header__free_unpacked(h, NULL);
+        }
+    }
+    Ferry__Wire__ReplyHeader rh = FERRY__WIRE__REPLY_HEADER__INIT;
+    rh.call_id = call_id;
+    Ferrytest__V1__EchoReply body = FERRYTEST__V1__ECHO_REPLY__INIT;
+    body.text = "forged";
+    size_t size = ferryi_frame_size(&rh.base, &body.base);
+    nng_msg_clear(m);
+    nng_msg_realloc(m, size);
+    ferryi_frame_write(nng_msg_body(m), size, FERRYI_KIND_REPLY, &rh.base, &body.base);
+    if (nng_sendmsg(s, m, 0) != 0)
+        nng_msg_free(m);
+    return NULL;
+}
+
+static void test_forged_reply_refused(void **state)
+{
+    fixture *f = *state;
+    char *url = probe_ipc_url();
+    nng_socket s;
+    assert_int_equal(nng_rep0_open(&s), 0);
+    assert_int_equal(nng_listen(s, url, NULL, 0), 0);
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, fake_server, &s), 0);
+    ferry_client_opts o = {
+        .identity = {.key = f->alice, .proof = FERRY_PROOF_MAC, .server_key = f->server}};
+    ferry_channel *ch = NULL;
+    assert_int_equal(ferry_client_open(&ch, url, &o), FERRY_OK);
+    ferry_call_info info;
+    assert_int_equal(echo(ch, "x", &info), FERRY_UNAUTHENTICATED);
+    assert_non_null(strstr(info.message, "no valid proof from the server's key"));
+    pthread_join(t, NULL);
+    ferry_channel_close(ch);
+    nng_close(s);
+    probe_url_free(url);
+}
+
+/* ---- keyring reload ---- */
+
+typedef struct slow_call {
+    ferry_channel *ch;
+    ferry_status st;
+} slow_call;
+
+static void *slow_main(void *arg)
+{
+    slow_call *c = arg;
+    Ferrytest__V1__EchoRequest req = FERRYTEST__V1__ECHO_REQUEST__INIT;
+    req.text = "slow";
+    req.sleep_ms = 500;
+    ferry_call_opts opts = {.deadline_ms = 30000};
+    Ferrytest__V1__EchoReply *resp = NULL;
+    c->st = ferrytest_v1_probe_echo(c->ch, &req, &resp, &opts);
+    ferry_message_free(resp != NULL ? &resp->base : NULL);
+    return NULL;
+}
+
+static void test_keyring_reload(void **state)
+{
+    fixture *f = *state;
+    ferry_channel *a = open_as(f, f->alice, FERRY_PROOF_MAC, f->server);
+    ferry_channel *b = open_as(f, f->bob, FERRY_PROOF_MAC, f->server);
+    ferry_call_info info;
+    assert_int_equal(echo(b, "bob", &info), FERRY_OK);
+
+    /* Bob's access is revoked while alice has a call in flight. */
+    uint64_t base = atomic_load(&probe_calls);
+    slow_call sc = {.ch = a};
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, slow_main, &sc), 0);
+    for (int i = 0; i < 2000 && atomic_load(&probe_calls) == base; i++) {
+        struct timespec ts = {0, 5 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    write_keyring(f, 0);
+    char err[256];
+    assert_int_equal(ferry_server_reload_keyring(f->srv, err, sizeof err), FERRY_OK);
+    pthread_join(t, NULL);
+    assert_int_equal(sc.st, FERRY_OK); /* not dropped */
+    assert_int_equal(echo(b, "bob", &info), FERRY_UNAUTHENTICATED);
+    assert_int_equal(echo(a, "alice", &info), FERRY_OK);
+
+    /* A bad keyring is refused and the old one stays. */
+    FILE *fp = fopen(f->keyring, "w");
+    fprintf(fp, "alice not-base64!\n");
+    fclose(fp);
+    assert_int_not_equal(ferry_server_reload_keyring(f->srv, err, sizeof err), FERRY_OK);
+    assert_non_null(strstr(err, ":1: the key is not the base64"));
+    assert_int_equal(echo(a, "alice", &info), FERRY_OK);
+
+    /* Bob comes back. */
+    write_keyring(f, 1);
+    assert_int_equal(ferry_server_reload_keyring(f->srv, err, sizeof err), FERRY_OK);
+    assert_int_equal(echo(b, "bob", &info), FERRY_OK);
+    ferry_channel_close(a);
+    ferry_channel_close(b);
+}
+
+static void test_anonymous_allowed(void **state)
+{
+    fixture *f = *state;
+    ferry_server_free(f->srv);
+    f->srv = serve(f, &(ferry_server_identity){.allow_anonymous = 1});
+    ferry_channel *anon = NULL;
+    assert_int_equal(ferry_client_open(&anon, f->bound, NULL), FERRY_OK);
+    ferry_call_info info;
+    assert_int_equal(echo(anon, "anon", &info), FERRY_OK);
+    /* ...but an anonymous caller holds no roles. */
+    Ferrytest__V1__EchoRequest req = FERRYTEST__V1__ECHO_REQUEST__INIT;
+    req.text = "admin";
+    Ferrytest__V1__EchoReply *resp = NULL;
+    ferry_call_opts opts = {.deadline_ms = 20000, .info = &info};
+    assert_int_equal(ferrytest_v1_probe_admin(anon, &req, &resp, &opts), FERRY_PERMISSION_DENIED);
+    assert_non_null(strstr(info.message, "anonymous caller"));
+    ferry_channel_close(anon);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_signed_and_mac_calls, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_handler_sees_identity, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_attacks_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_retransmit_and_replay, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_replay_after_reply_dropped, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_forged_reply_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_keyring_reload, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_anonymous_allowed, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
