@@ -81,6 +81,7 @@ const ferrytest_v1_probe_handlers probe_handlers = {
     .write = echo,
     .lookup = echo,
     .missing = NULL,
+    .guess = echo,
 };
 
 char *probe_ipc_url(void)
