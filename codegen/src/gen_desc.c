@@ -1,7 +1,8 @@
 /* gen_desc.c - the descriptor backend: the service descriptor and method
- * enum (header), the role lists and the method table (source). Clients and
- * servers route by these; their strings come from the IDL and are written
- * as escaped C literals. */
+ * enum (header), the role lists, the encoded fallback responses and the
+ * method table (source). Clients and servers route by these; their strings
+ * come from the IDL and are written as escaped C literals. */
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "gen.h"
@@ -67,6 +68,29 @@ static void define_roles(fcg_out *o, const fcg_method *m)
     free(params);
 }
 
+/* The fallback response encoded at generation time, with its text above. */
+static void define_fallback(fcg_out *o, const fcg_method *m)
+{
+    const fcg_method_opts *opts = &m->opts;
+    if (opts->fallback_pb_len == 0)
+        return;
+    fcg_out_commentf(o, "The fallback response of %s (%s), encoded from its text:\n%s", m->name,
+                     m->output->full_name + 1, opts->fallback_default);
+    fcg_out_printf(o, "static const uint8_t %s[] = {\n", m->c.fallback);
+    fcg_out_indent(o);
+    enum { PER_LINE = 12 };
+    for (size_t i = 0; i < opts->fallback_pb_len; i += PER_LINE) {
+        char line[PER_LINE * 6 + 1];
+        size_t n = 0;
+        for (size_t k = i; k < opts->fallback_pb_len && k < i + PER_LINE; k++)
+            n += (size_t)snprintf(line + n, sizeof line - n, "%s0x%02x,", k > i ? " " : "",
+                                  (unsigned)opts->fallback_pb[k]);
+        fcg_out_printf(o, "%s\n", line);
+    }
+    fcg_out_dedent(o);
+    fcg_out_printf(o, "};\n\n");
+}
+
 static void define_method(fcg_out *o, fcg_out *tmp, const fcg_service *svc, const fcg_method *m)
 {
     const fcg_method_opts *opts = &m->opts;
@@ -91,6 +115,13 @@ static void define_method(fcg_out *o, fcg_out *tmp, const fcg_service *svc, cons
                        fcg_gen_literal(o, tmp, opts->fallback_default));
     else
         fcg_out_printf(o, ".fallback_default = NULL,\n");
+    if (opts->fallback_pb_len > 0) {
+        fcg_out_printf(o, ".fallback_default_pb = %s,\n", m->c.fallback);
+        fcg_out_printf(o, ".fallback_default_len = sizeof %s,\n", m->c.fallback);
+    } else {
+        fcg_out_printf(o, ".fallback_default_pb = NULL,\n");
+        fcg_out_printf(o, ".fallback_default_len = 0,\n");
+    }
     if (opts->n_roles > 0)
         fcg_out_printf(o, ".roles = %s,\n", m->c.roles);
     else
@@ -117,6 +148,8 @@ void fcg_desc_define(fcg_out *o, const fcg_service *svc)
     }
     if (any_roles)
         fcg_out_printf(o, "\n");
+    for (size_t i = 0; i < svc->n_methods; i++)
+        define_fallback(o, &svc->methods[i]);
 
     fcg_out_printf(o, "static const ferry_method %s[%s] = {\n", c->methods, c->n_methods);
     fcg_out_indent(o);

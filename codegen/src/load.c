@@ -13,12 +13,15 @@
 #include "options.h"
 #include "srcinfo.h"
 #include "symbols.h"
+#include "textfmt.h"
 
 typedef struct load_ctx {
     fcg_arena *a;
     fcg_diag *d;
+    const Google__Protobuf__Compiler__CodeGeneratorRequest *req;
     fcg_type *types; /* every message of the request, sorted by full_name */
     size_t n_types;
+    fcg_textfmt_schema *schema; /* made when a fallback text needs it */
     fcg_symbols syms;
 } load_ctx;
 
@@ -141,6 +144,28 @@ static const fcg_type *method_type(load_ctx *lc, const fcg_loc *loc, const char 
     return t;
 }
 
+/* Encodes the method's fallback_default text as its output type; protobuf-c
+ * cannot read text format, so the runtime gets the bytes. */
+static int encode_fallback(load_ctx *lc, const fcg_loc *loc, fcg_method *m)
+{
+    if (lc->schema == NULL)
+        lc->schema = fcg_textfmt_schema_new(lc->a, lc->req->proto_file, lc->req->n_proto_file);
+    if (lc->schema == NULL)
+        return -1; /* out of memory, reported by fcg_model_load() */
+    const char *text = m->opts.fallback_default;
+    fcg_textfmt_error err;
+    if (fcg_textfmt_encode(lc->a, lc->schema, m->output->full_name, text, strlen(text),
+                           &m->opts.fallback_pb, &m->opts.fallback_pb_len, &err) == 0)
+        return 0;
+    const int32_t sub[] = {FCG_PATH_METHOD_OPTIONS, (int32_t)FCG_FERRY_OPTION_FIELD, 5};
+    if (err.line == 0)
+        fcg_error_at(lc->d, loc, sub, 3, "(ferry.method).fallback_default: %s", err.what);
+    else
+        fcg_error_at(lc->d, loc, sub, 3, "(ferry.method).fallback_default at %u:%u: %s", err.line,
+                     err.column, err.what);
+    return -1;
+}
+
 static int load_method(load_ctx *lc, fcg_service *svc, const fcg_loc *sloc,
                        const Google__Protobuf__MethodDescriptorProto *md, size_t j, fcg_method *m)
 {
@@ -177,6 +202,9 @@ static int load_method(load_ctx *lc, fcg_service *svc, const fcg_loc *sloc,
     if (m->input == NULL || m->output == NULL)
         rc = -1;
     if (fcg_method_options(lc->a, md, svc->api_version, &loc, lc->d, &m->opts) != 0)
+        rc = -1;
+    else if (m->opts.fallback_default != NULL && m->output != NULL &&
+             encode_fallback(lc, &loc, m) != 0)
         rc = -1;
     return rc;
 }
@@ -332,7 +360,7 @@ int fcg_model_load(fcg_model *m, const Google__Protobuf__Compiler__CodeGenerator
 {
     memset(m, 0, sizeof *m);
     fcg_arena_init(&m->arena);
-    load_ctx lc = {.a = &m->arena, .d = d};
+    load_ctx lc = {.a = &m->arena, .d = d, .req = req};
     fcg_symbols_init(&lc.syms);
     unsigned errors = d->count;
 

@@ -30,7 +30,9 @@ typedef struct fcg_method_opts {
     uint32_t deadline_ms;
     int fallback;                 /* a ferry_fallback value */
     const char *fallback_default; /* with FALLBACK_DEFAULT only, else NULL */
-    char **roles;                 /* non-empty and distinct */
+    const uint8_t *fallback_pb;   /* fallback_default encoded as the output type */
+    size_t fallback_pb_len;
+    char **roles; /* non-empty and distinct */
     size_t n_roles;
     uint32_t id; /* 0 = none; unique within the service */
 } fcg_method_opts;
@@ -49,6 +51,7 @@ typedef struct fcg_method_names {
     const char *invoke;   /* inventory_v1_stock_get_item_invoke: server glue (static) */
     const char *done;     /* inventory_v1_stock_get_item_done: async trampoline (static) */
     const char *roles;    /* inventory_v1_stock_get_item_roles: role list (static) */
+    const char *fallback; /* inventory_v1_stock_get_item_fallback_pb: encoded default (static) */
 } fcg_method_names;
 
 /* The C names generated for a service, for inventory.v1.Stock. */

@@ -336,8 +336,9 @@ static bool name_method(fcg_arena *a, const fcg_service *svc, fcg_method *m)
     c->invoke = cat(a, c->fn, "_invoke");
     c->done = cat(a, c->fn, "_done");
     c->roles = cat(a, c->fn, "_roles");
+    c->fallback = cat(a, c->fn, "_fallback_pb");
     return c->async_fn != NULL && c->cb_type != NULL && c->constant != NULL && c->member != NULL &&
-           c->invoke != NULL && c->done != NULL && c->roles != NULL;
+           c->invoke != NULL && c->done != NULL && c->roles != NULL && c->fallback != NULL;
 }
 
 bool fcg_name_service(fcg_arena *a, fcg_service *svc, const char *package)

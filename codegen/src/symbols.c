@@ -67,6 +67,8 @@ void fcg_symbols_add_service(fcg_symbols *s, const fcg_service *svc, const char 
         add(s, "", m->c.invoke, "invoke glue", &mw);
         add(s, "", m->c.done, "async completion", &mw);
         add(s, "", m->c.roles, "role list", &mw);
+        if (m->opts.fallback_pb_len > 0)
+            add(s, "", m->c.fallback, "encoded fallback response", &mw);
         add(s, c->handlers, m->c.member, "handler table member", &mw);
     }
 }

@@ -1,11 +1,13 @@
 /* fallback.c - what a remote channel returns when a method's service cannot
- * be reached: the application's function, else the IDL's empty response. */
+ * be reached: the application's function, else the IDL's response (empty,
+ * or the default the generator encoded from the IDL's text). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "arena.h"
 #include "fallback.h"
+#include "log.h"
 
 void ferryi_fallbacks_init(ferryi_fallbacks *f)
 {
@@ -79,6 +81,22 @@ static ProtobufCMessage *copy_out(const ProtobufCMessage *msg)
     return out;
 }
 
+/* The IDL's default response of `m`, unpacked from the bytes the generator
+ * encoded; NULL when out of memory or when the bytes do not decode (a
+ * descriptor not made by protoc-gen-ferry). */
+static ProtobufCMessage *idl_default(const ferry_method *m)
+{
+    size_t len = m->opts.fallback_default_len;
+    const uint8_t *pb = m->opts.fallback_default_pb;
+    ProtobufCMessage *out = protobuf_c_message_unpack(m->output, NULL, pb != NULL ? len : 0,
+                                                      pb != NULL ? pb : (const uint8_t *)"");
+    if (out == NULL)
+        ferryi_log(FERRYI_LOG_WARN, "fallback",
+                   "the default response of %s (%zu bytes) cannot be unpacked as %s", m->full_name,
+                   len, m->output->name);
+    return out;
+}
+
 ferry_status ferryi_fallback_apply(ferryi_fallbacks *f, const ferry_method *m,
                                    const ProtobufCMessage *req, ferry_status cause,
                                    ProtobufCMessage **resp, ferry_call_info *info)
@@ -103,6 +121,8 @@ ferry_status ferryi_fallback_apply(ferryi_fallbacks *f, const ferry_method *m,
         ferryi_arena_fini(&arena);
     } else if (m->opts.fallback == FERRY_FALLBACK_EMPTY) {
         out = protobuf_c_message_unpack(m->output, NULL, 0, (const uint8_t *)"");
+    } else if (m->opts.fallback == FERRY_FALLBACK_DEFAULT) {
+        out = idl_default(m);
     }
     if (out == NULL)
         return cause;

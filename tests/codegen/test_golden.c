@@ -48,6 +48,8 @@ static void test_say(void **state)
     assert_int_equal(m->opts.deadline_ms, 250);
     assert_int_equal(m->opts.fallback, FERRY_FALLBACK_NONE);
     assert_null(m->opts.fallback_default);
+    assert_null(m->opts.fallback_default_pb);
+    assert_int_equal(m->opts.fallback_default_len, 0);
     assert_int_equal(m->opts.n_roles, 0);
     assert_int_equal(m->opts.id, 1);
 }
@@ -62,6 +64,13 @@ static void test_shout_strings_read_back(void **state)
     /* As echo.proto wrote it, quotes, newline, tab, UTF-8 and trigraph. */
     assert_string_equal(m->opts.fallback_default,
                         "text: \"unavailable \\\"*/\\\"\"\n# caf\xc3\xa9\t?\?/ end");
+    /* The text encoded by the generator, as the runtime unpacks it. */
+    assert_non_null(m->opts.fallback_default_pb);
+    Echo__V1__SayReply *reply = echo__v1__say__reply__unpack(NULL, m->opts.fallback_default_len,
+                                                             m->opts.fallback_default_pb);
+    assert_non_null(reply);
+    assert_string_equal(reply->text, "unavailable \"*/\"");
+    echo__v1__say__reply__free_unpacked(reply, NULL);
     assert_int_equal(m->opts.n_roles, 2);
     assert_string_equal(m->opts.roles[0], "admin");
     assert_string_equal(m->opts.roles[1], "ops \"night\" */ shift");

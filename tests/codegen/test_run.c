@@ -200,7 +200,7 @@ static void test_generates_header_and_source(void **state)
         assert_memory_equal(resp->file[i]->content, banner, strlen(banner));
         assert_lexically_sound(resp->file[i]->content);
     }
-    assert_non_null(strstr(resp->file[0]->content, "#if FERRY_ABI_VERSION != 1\n#error"));
+    assert_non_null(strstr(resp->file[0]->content, "#if FERRY_ABI_VERSION != 2\n#error"));
     free_response(resp);
 }
 

@@ -82,6 +82,7 @@ const ferrytest_v1_probe_handlers probe_handlers = {
     .lookup = echo,
     .missing = NULL,
     .admin = echo,
+    .guess = echo,
 };
 
 char *probe_ipc_url(void)

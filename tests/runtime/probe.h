@@ -17,7 +17,7 @@ extern atomic_uint_fast64_t probe_calls;
  * instead of answering: a service that is briefly unavailable. */
 extern atomic_int probe_fail_unavailable;
 
-/* The probe's handler table: Echo and Write implemented, Missing NULL. */
+/* The probe's handler table: every method but Missing (NULL) echoes. */
 extern const ferrytest_v1_probe_handlers probe_handlers;
 
 /* A unique ipc:// URL in a fresh temp directory; probe_url_free() removes it. */

@@ -75,6 +75,79 @@ static void test_idl_empty_fallback(void **state)
     probe_url_free(url);
 }
 
+static ferry_status guess(ferry_channel *ch, const char *text, Ferrytest__V1__EchoReply **resp,
+                          ferry_call_info *info)
+{
+    Ferrytest__V1__EchoRequest req = FERRYTEST__V1__ECHO_REQUEST__INIT;
+    req.text = (char *)text;
+    ferry_call_opts opts = {.deadline_ms = 5000, .info = info};
+    return ferrytest_v1_probe_guess(ch, &req, resp, &opts);
+}
+
+/* Exactly what probe.proto's fallback_default text declares for Guess. */
+static void assert_declared_default(const Ferrytest__V1__EchoReply *r)
+{
+    assert_string_equal(r->text, "guessed");
+    assert_int_equal(r->payload.len, 2);
+    assert_memory_equal(r->payload.data, "\x00\xff", 2);
+    assert_int_equal(r->remaining_ms, 42);
+    assert_string_equal(r->client_name, "offline");
+    assert_string_equal(r->client_version, ""); /* not in the text: its default */
+    assert_int_equal(r->api_version, 3);
+    assert_int_equal(r->n_md_values, 3);
+    assert_string_equal(r->md_values[0], "a");
+    assert_string_equal(r->md_values[1], "b");
+    assert_string_equal(r->md_values[2], "c");
+    assert_true(r->seq == UINT64_MAX);
+}
+
+/* A server that goes away: Guess answers with the IDL's text default,
+ * field for field, marked as a fallback; before, the server's real answer. */
+static void test_idl_default_fallback(void **state)
+{
+    (void)state;
+    char *url = probe_ipc_url();
+    char bound[256];
+    ferry_server *srv = probe_serve(url, 2, bound, sizeof bound);
+    ferry_channel *ch = NULL;
+    ferry_client_opts co = {.retry = {.max_attempts = 1}};
+    assert_int_equal(ferry_client_open(&ch, bound, &co), FERRY_OK);
+    ferry_call_info info;
+    Ferrytest__V1__EchoReply *resp = NULL;
+    assert_int_equal(guess(ch, "live", &resp, &info), FERRY_OK);
+    assert_string_equal(resp->text, "live");
+    assert_true(resp->seq != UINT64_MAX);
+    ferry_message_free(&resp->base);
+
+    ferry_server_free(srv); /* the outage */
+    for (int i = 0; i < 2; i++) {
+        resp = NULL;
+        assert_int_equal(guess(ch, "x", &resp, &info), FERRY_FALLBACK);
+        assert_int_equal(info.status, FERRY_FALLBACK);
+        assert_non_null(strstr(info.message, "fallback after "));
+        assert_non_null(resp);
+        assert_declared_default(resp);
+        ferry_message_free(&resp->base); /* caller-owned, like a real answer */
+    }
+
+    /* The application's function overrides the IDL's default... */
+    int calls = 0;
+    assert_int_equal(
+        ferry_client_set_fallback(ch, method(FERRYTEST_V1_PROBE_GUESS), cached, &calls), FERRY_OK);
+    assert_int_equal(guess(ch, "k", &resp, &info), FERRY_FALLBACK);
+    assert_string_equal(resp->text, "cached:k");
+    assert_int_equal(calls, 1);
+    ferry_message_free(&resp->base);
+    /* ... until it is removed. */
+    assert_int_equal(ferry_client_set_fallback(ch, method(FERRYTEST_V1_PROBE_GUESS), NULL, NULL),
+                     FERRY_OK);
+    assert_int_equal(guess(ch, "k", &resp, &info), FERRY_FALLBACK);
+    assert_declared_default(resp);
+    ferry_message_free(&resp->base);
+    ferry_channel_close(ch);
+    probe_url_free(url);
+}
+
 static void test_application_fallback_overrides(void **state)
 {
     (void)state;
@@ -191,6 +264,48 @@ static void test_async_fallback_gets_the_request(void **state)
     probe_url_free(url);
 }
 
+typedef struct guess_waiter {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int done;
+    ferry_status st;
+    Ferrytest__V1__EchoReply *resp;
+} guess_waiter;
+
+static void on_guess(void *arg, ferry_status st, Ferrytest__V1__EchoReply *resp,
+                     const ferry_call_info *info)
+{
+    (void)info;
+    guess_waiter *w = arg;
+    pthread_mutex_lock(&w->mu);
+    w->st = st;
+    w->resp = resp; /* checked and freed by the test's thread */
+    w->done = 1;
+    pthread_cond_signal(&w->cv);
+    pthread_mutex_unlock(&w->mu);
+}
+
+/* The async path returns the same default. */
+static void test_idl_default_fallback_async(void **state)
+{
+    (void)state;
+    char *url;
+    ferry_channel *ch = dead_channel(&url);
+    guess_waiter w = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+    Ferrytest__V1__EchoRequest req = FERRYTEST__V1__ECHO_REQUEST__INIT;
+    assert_int_equal(ferrytest_v1_probe_guess_async(ch, &req, NULL, on_guess, &w), FERRY_OK);
+    pthread_mutex_lock(&w.mu);
+    while (!w.done)
+        pthread_cond_wait(&w.cv, &w.mu);
+    pthread_mutex_unlock(&w.mu);
+    assert_int_equal(w.st, FERRY_FALLBACK);
+    assert_non_null(w.resp);
+    assert_declared_default(w.resp);
+    ferry_message_free(&w.resp->base);
+    ferry_channel_close(ch);
+    probe_url_free(url);
+}
+
 /* An open circuit answers with the fallback without touching the network. */
 static void test_open_breaker_falls_back(void **state)
 {
@@ -226,6 +341,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_idl_empty_fallback),
+        cmocka_unit_test(test_idl_default_fallback),
+        cmocka_unit_test(test_idl_default_fallback_async),
         cmocka_unit_test(test_application_fallback_overrides),
         cmocka_unit_test(test_no_fallback_for_answers),
         cmocka_unit_test(test_async_fallback_gets_the_request),

@@ -27,7 +27,7 @@ extern "C" {
 
 /* Generated code checks this against the generator's ABI number and stops
  * with #error on a mismatch. Bumped whenever the descriptor structs change. */
-#define FERRY_ABI_VERSION 1
+#define FERRY_ABI_VERSION 2
 
 /* The runtime's version string, e.g. "0.1.0". */
 const char *ferry_version(void);

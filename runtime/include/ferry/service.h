@@ -43,7 +43,12 @@ typedef struct ferry_method_options {
     uint32_t deadline_ms;         /* default deadline; 0 = the channel's default */
     ferry_fallback fallback;      /* fallback policy */
     const char *fallback_default; /* text-format response for FERRY_FALLBACK_DEFAULT, or NULL */
-    const char *const *roles;     /* roles a caller needs (all of them); n_roles entries */
+    /* The same response in protobuf binary, encoded by the generator as the
+     * method's output type: what the runtime returns for FERRY_FALLBACK_DEFAULT
+     * (the text is for people). fallback_default_len bytes; NULL when 0. */
+    const uint8_t *fallback_default_pb;
+    size_t fallback_default_len;
+    const char *const *roles; /* roles a caller needs (all of them); n_roles entries */
     size_t n_roles;
     uint32_t id; /* stable method id; 0 = none */
 } ferry_method_options;

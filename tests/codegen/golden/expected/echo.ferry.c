@@ -7,6 +7,14 @@
 
 static const char *const echo_v1_echo_shout_roles[] = {"admin", "ops \"night\" */ shift"};
 
+/* The fallback response of Shout (echo.v1.Say_Reply), encoded from its text:
+ * text: "unavailable \"* /\""
+ * # café ? ?/ end */
+static const uint8_t echo_v1_echo_shout_fallback_pb[] = {
+    0x0a, 0x10, 0x75, 0x6e, 0x61, 0x76, 0x61, 0x69, 0x6c, 0x61, 0x62, 0x6c,
+    0x65, 0x20, 0x22, 0x2a, 0x2f, 0x22,
+};
+
 static const ferry_method echo_v1_echo_methods[ECHO_V1_ECHO_N_METHODS] = {
     [ECHO_V1_ECHO_SAY] = {
         .service = &echo_v1_echo_desc,
@@ -23,6 +31,8 @@ static const ferry_method echo_v1_echo_methods[ECHO_V1_ECHO_N_METHODS] = {
             .deadline_ms = 250,
             .fallback = FERRY_FALLBACK_NONE,
             .fallback_default = NULL,
+            .fallback_default_pb = NULL,
+            .fallback_default_len = 0,
             .roles = NULL,
             .n_roles = 0,
             .id = 1,
@@ -43,6 +53,8 @@ static const ferry_method echo_v1_echo_methods[ECHO_V1_ECHO_N_METHODS] = {
             .deadline_ms = 1000,
             .fallback = FERRY_FALLBACK_DEFAULT,
             .fallback_default = "text: \"unavailable \\\"*/\\\"\"\n# caf\303\251\t?\?/ end",
+            .fallback_default_pb = echo_v1_echo_shout_fallback_pb,
+            .fallback_default_len = sizeof echo_v1_echo_shout_fallback_pb,
             .roles = echo_v1_echo_shout_roles,
             .n_roles = 2,
             .id = 2,
@@ -63,6 +75,8 @@ static const ferry_method echo_v1_echo_methods[ECHO_V1_ECHO_N_METHODS] = {
             .deadline_ms = 0,
             .fallback = FERRY_FALLBACK_EMPTY,
             .fallback_default = NULL,
+            .fallback_default_pb = NULL,
+            .fallback_default_len = 0,
             .roles = NULL,
             .n_roles = 0,
             .id = 0,
@@ -83,6 +97,8 @@ static const ferry_method echo_v1_echo_methods[ECHO_V1_ECHO_N_METHODS] = {
             .deadline_ms = 0,
             .fallback = FERRY_FALLBACK_NONE,
             .fallback_default = NULL,
+            .fallback_default_pb = NULL,
+            .fallback_default_len = 0,
             .roles = NULL,
             .n_roles = 0,
             .id = 0,
