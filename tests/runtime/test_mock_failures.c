@@ -2,7 +2,8 @@
  * with a message naming the method (and the field).
  *
  * A failing test cannot be observed from inside its own cmocka run, so
- * each case runs in a child: this program started again as
+ * each case runs in a child: this program started again (by the path it
+ * was started with) as
  *   test_mock_failures --case NAME
  * runs the one case as a cmocka test and exits with the number of failed
  * tests. The parent (the ordinary cmocka tests below) reads the child's
@@ -28,6 +29,10 @@
 #include "ferrytest/v1/probe.ferry-mock.h"
 
 extern char **environ;
+
+/* This program's path, to start it again for a case (argv[0]: under
+ * valgrind /proc/self/exe would be valgrind itself). */
+static const char *self;
 
 /* ---- the cases, run in the child ---- */
 
@@ -288,7 +293,7 @@ static void run_child(const char *name, outcome *o)
         assert_int_equal(setenv("ASAN_OPTIONS", opts, 1), 0);
     }
     pid_t pid;
-    assert_int_equal(posix_spawn(&pid, "/proc/self/exe", &fa, NULL, argv, environ), 0);
+    assert_int_equal(posix_spawn(&pid, self, &fa, NULL, argv, environ), 0);
     posix_spawn_file_actions_destroy(&fa);
     close(fds[1]);
 
@@ -426,6 +431,7 @@ static void test_unexpected_call_on_another_thread(void **state)
 
 int main(int argc, char **argv)
 {
+    self = argv[0];
     if (argc == 3 && strcmp(argv[1], "--case") == 0)
         return run_case(argv[2]);
     const struct CMUnitTest tests[] = {
