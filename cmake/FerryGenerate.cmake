@@ -7,9 +7,13 @@
 #                  [OUTPUT_DIR dir])            # default: ${CMAKE_CURRENT_BINARY_DIR}/<TARGET>
 #
 # For each file it runs protoc with protoc-c (<name>.pb-c.h/.c) and, when the
-# file declares a service, protoc-gen-ferry (<name>.ferry.h/.c); a file of
-# messages only gets protoc-c's output alone. It builds a static library
-# TARGET from the results, linked to libferry. Outputs keep the path of the
+# file declares a service, protoc-gen-ferry (<name>.ferry.h/.c and the test
+# doubles <name>.ferry-mock.h/.c); a file of messages only gets protoc-c's
+# output alone. It builds a static library TARGET from the results, linked
+# to libferry, and, when any file has a service and ferry::mock exists (it
+# needs cmocka), a static library TARGET_mock of the mocks and fakes, linked
+# to TARGET and ferry::mock. Only tests should link TARGET_mock; it is built
+# only when something links it (EXCLUDE_FROM_ALL). Outputs keep the path of the
 # .proto below PROTO_ROOT, so a file that imports "inventory/v1/inventory.proto"
 # includes "inventory/v1/inventory.pb-c.h". ferry's own IDL
 # (ferry/options.proto) is always on the import path. Editing a .proto, or any
@@ -71,6 +75,7 @@ function(ferry_generate)
   list(APPEND includes -I${FERRY_IDL_DIR} -I${FERRY_PROTOBUF_INCLUDE})
 
   set(sources "")
+  set(mock_sources "")
   foreach(proto ${FG_PROTOS})
     get_filename_component(abs ${proto} ABSOLUTE)
     file(RELATIVE_PATH rel ${FG_PROTO_ROOT} ${abs})
@@ -89,8 +94,10 @@ function(ferry_generate)
     list(APPEND sources ${FG_OUTPUT_DIR}/${stem}.pb-c.c)
     set(ferry_args "")
     if(has_service)
-      list(APPEND outs ${FG_OUTPUT_DIR}/${stem}.ferry.c ${FG_OUTPUT_DIR}/${stem}.ferry.h)
+      list(APPEND outs ${FG_OUTPUT_DIR}/${stem}.ferry.c ${FG_OUTPUT_DIR}/${stem}.ferry.h
+                       ${FG_OUTPUT_DIR}/${stem}.ferry-mock.c ${FG_OUTPUT_DIR}/${stem}.ferry-mock.h)
       list(APPEND sources ${FG_OUTPUT_DIR}/${stem}.ferry.c)
+      list(APPEND mock_sources ${FG_OUTPUT_DIR}/${stem}.ferry-mock.c)
       set(ferry_args --plugin=protoc-gen-ferry=${plugin} --ferry_out=${FG_OUTPUT_DIR})
     endif()
     add_custom_command(
@@ -111,9 +118,14 @@ function(ferry_generate)
   target_include_directories(${FG_TARGET} PUBLIC ${FG_OUTPUT_DIR})
   target_link_libraries(${FG_TARGET} PUBLIC ferry::ferry ferry::idl)
   # protoc-c's output is not ferry's to fix; ferry's own output must be clean.
-  foreach(src ${sources})
-    if(src MATCHES "\\.ferry\\.c$")
+  foreach(src ${sources} ${mock_sources})
+    if(src MATCHES "\\.ferry(-mock)?\\.c$")
       set_source_files_properties(${src} PROPERTIES COMPILE_OPTIONS "${FERRY_WARNINGS}")
     endif()
   endforeach()
+
+  if(mock_sources AND TARGET ferry::mock)
+    add_library(${FG_TARGET}_mock STATIC EXCLUDE_FROM_ALL ${mock_sources})
+    target_link_libraries(${FG_TARGET}_mock PUBLIC ${FG_TARGET} ferry::mock)
+  endif()
 endfunction()

@@ -42,8 +42,20 @@ static void check_parameter(const char *param, fcg_diag *d)
     }
 }
 
+/* The files written per .proto with services, in this order. */
+static const struct {
+    const char *suffix;
+    void (*gen)(fcg_out *o, const fcg_file *f);
+} kinds[] = {
+    {".ferry.h", fcg_gen_header},
+    {".ferry.c", fcg_gen_source},
+    {".ferry-mock.h", fcg_gen_mock_header},
+    {".ferry-mock.c", fcg_gen_mock_source},
+};
+#define N_KINDS (sizeof kinds / sizeof kinds[0])
+
 typedef struct outputs {
-    fcg_out *bufs; /* two per file: header, source */
+    fcg_out *bufs; /* N_KINDS per file */
     Google__Protobuf__Compiler__CodeGeneratorResponse__File *files;
     Google__Protobuf__Compiler__CodeGeneratorResponse__File **ptrs;
     size_t n;
@@ -62,7 +74,7 @@ static void outputs_fini(outputs *outs)
  * ran out. */
 static int generate(fcg_model *m, outputs *outs)
 {
-    size_t n = 2 * m->n_files;
+    size_t n = N_KINDS * m->n_files;
     outs->bufs = calloc(n ? n : 1, sizeof *outs->bufs);
     outs->files = calloc(n ? n : 1, sizeof *outs->files);
     outs->ptrs = calloc(n ? n : 1, sizeof *outs->ptrs);
@@ -70,18 +82,15 @@ static int generate(fcg_model *m, outputs *outs)
         return -1;
     for (size_t i = 0; i < m->n_files; i++) {
         const fcg_file *f = &m->files[i];
-        for (int kind = 0; kind < 2; kind++) {
+        for (size_t kind = 0; kind < N_KINDS; kind++) {
             fcg_out *o = &outs->bufs[outs->n];
             fcg_out_init(o);
             Google__Protobuf__Compiler__CodeGeneratorResponse__File *file = &outs->files[outs->n];
             google__protobuf__compiler__code_generator_response__file__init(file);
             outs->ptrs[outs->n] = file;
             outs->n++;
-            if (kind == 0)
-                fcg_gen_header(o, f);
-            else
-                fcg_gen_source(o, f);
-            file->name = fcg_arena_printf(&m->arena, "%s.ferry.%s", f->stem, kind ? "c" : "h");
+            kinds[kind].gen(o, f);
+            file->name = fcg_arena_printf(&m->arena, "%s%s", f->stem, kinds[kind].suffix);
             file->content = o->buf;
             if (o->failed || o->buf == NULL || file->name == NULL)
                 return -1;

@@ -5,7 +5,8 @@
  *   gen_desc.c    the service descriptor, method enum and method table
  *   gen_server.c  the handler table, invoke glue, impl and register
  *   gen_client.c  the sync and async client functions
- *   gen_local.c   the local binding */
+ *   gen_local.c   the local binding
+ * gen_mock.c writes <stem>.ferry-mock.h and .c whole: the test doubles. */
 #ifndef FCG_GEN_H
 #define FCG_GEN_H
 
@@ -25,6 +26,8 @@
 /* Whole files. */
 void fcg_gen_header(fcg_out *o, const fcg_file *f);
 void fcg_gen_source(fcg_out *o, const fcg_file *f);
+void fcg_gen_mock_header(fcg_out *o, const fcg_file *f);
+void fcg_gen_mock_source(fcg_out *o, const fcg_file *f);
 
 /* Shared by the skeletons: the first comment of a generated file. */
 void fcg_gen_banner(fcg_out *o, const fcg_file *f, const char *about);

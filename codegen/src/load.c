@@ -302,10 +302,12 @@ static const char *stem_of(fcg_arena *a, const char *name)
     return name;
 }
 
-/* "FERRY_GEN_" + the stem upper-cased with every other character as '_'. */
-static const char *guard_of(fcg_arena *a, const char *stem)
+/* `prefix` + the stem upper-cased with every other character as '_' + "_H".
+ * The header's prefix is "FERRY_GEN_", the mock header's "FERRY_MOCK_", so
+ * no file's guard can be another's. */
+static const char *guard_of(fcg_arena *a, const char *prefix, const char *stem)
 {
-    char *g = fcg_arena_printf(a, "FERRY_GEN_%s_H", stem);
+    char *g = fcg_arena_printf(a, "%s%s_H", prefix, stem);
     for (char *p = g; p != NULL && *p; p++) {
         if (*p >= 'a' && *p <= 'z')
             *p = (char)(*p - 'a' + 'A');
@@ -329,7 +331,8 @@ static int load_file(load_ctx *lc, const Google__Protobuf__FileDescriptorProto *
         return -1;
     }
     file->stem = stem_of(lc->a, file->name);
-    file->guard = guard_of(lc->a, file->stem);
+    file->guard = guard_of(lc->a, "FERRY_GEN_", file->stem);
+    file->mock_guard = guard_of(lc->a, "FERRY_MOCK_", file->stem);
     int64_t api = fcg_file_api_version(lc->a, f->options, &loc, lc->d);
     if (api < 0)
         return -1;

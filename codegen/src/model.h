@@ -52,6 +52,17 @@ typedef struct fcg_method_names {
     const char *done;     /* inventory_v1_stock_get_item_done: async trampoline (static) */
     const char *roles;    /* inventory_v1_stock_get_item_roles: role list (static) */
     const char *fallback; /* inventory_v1_stock_get_item_fallback_pb: encoded default (static) */
+    /* In <stem>.ferry-mock.h/.c: */
+    const char *mock_check;          /* inventory_v1_stock_get_item_mock_check: check type */
+    const char *mock_fn;             /* inventory_v1_stock_get_item_mock_fn: answer fn type */
+    const char *mock_expect;         /* inventory_v1_stock_mock_expect_get_item */
+    const char *mock_expect_req;     /* inventory_v1_stock_mock_expect_get_item_request */
+    const char *mock_will_return;    /* inventory_v1_stock_mock_will_return_get_item */
+    const char *mock_will_fall_back; /* inventory_v1_stock_mock_will_fall_back_get_item */
+    const char *mock_will_fail;      /* inventory_v1_stock_mock_will_fail_get_item */
+    const char *mock_will_call;      /* inventory_v1_stock_mock_will_call_get_item */
+    const char *mock_check_glue;     /* inventory_v1_stock_get_item_mock_check_invoke (static) */
+    const char *mock_fn_glue;        /* inventory_v1_stock_get_item_mock_fn_invoke (static) */
 } fcg_method_names;
 
 /* The C names generated for a service, for inventory.v1.Stock. */
@@ -66,6 +77,8 @@ typedef struct fcg_service_names {
     const char *local_open;   /* inventory_v1_stock_local_open */
     const char *methods;      /* inventory_v1_stock_methods: method table (static) */
     const char *invoke_table; /* inventory_v1_stock_invoke: invoke glue table (static) */
+    const char *mock_open;    /* inventory_v1_stock_mock_open (in .ferry-mock.h) */
+    const char *fake_start;   /* inventory_v1_stock_fake_start (in .ferry-mock.h) */
 } fcg_service_names;
 
 typedef struct fcg_method {
@@ -94,10 +107,12 @@ struct fcg_service {
 };
 
 struct fcg_file {
-    const char *name;    /* "inventory/v1/inventory.proto", as protoc names it */
-    const char *stem;    /* "inventory/v1/inventory": outputs are stem + ".ferry.h/.c" */
-    const char *package; /* "inventory.v1", or "" */
-    const char *guard;   /* the header's include guard */
+    const char *name;       /* "inventory/v1/inventory.proto", as protoc names it */
+    const char *stem;       /* "inventory/v1/inventory": outputs are stem + ".ferry.h/.c" and
+                               stem + ".ferry-mock.h/.c" */
+    const char *package;    /* "inventory.v1", or "" */
+    const char *guard;      /* the header's include guard */
+    const char *mock_guard; /* the mock header's */
     fcg_service *services;
     size_t n_services;
 };

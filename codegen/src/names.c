@@ -337,8 +337,23 @@ static bool name_method(fcg_arena *a, const fcg_service *svc, fcg_method *m)
     c->done = cat(a, c->fn, "_done");
     c->roles = cat(a, c->fn, "_roles");
     c->fallback = cat(a, c->fn, "_fallback_pb");
+    c->mock_check = cat(a, c->fn, "_mock_check");
+    c->mock_fn = cat(a, c->fn, "_mock_fn");
+    c->mock_check_glue = cat(a, c->fn, "_mock_check_invoke");
+    c->mock_fn_glue = cat(a, c->fn, "_mock_fn_invoke");
+    const char *p = svc->c.prefix;
+    c->mock_expect = fcg_arena_printf(a, "%s_mock_expect_%s", p, lower);
+    c->mock_expect_req = fcg_arena_printf(a, "%s_mock_expect_%s_request", p, lower);
+    c->mock_will_return = fcg_arena_printf(a, "%s_mock_will_return_%s", p, lower);
+    c->mock_will_fall_back = fcg_arena_printf(a, "%s_mock_will_fall_back_%s", p, lower);
+    c->mock_will_fail = fcg_arena_printf(a, "%s_mock_will_fail_%s", p, lower);
+    c->mock_will_call = fcg_arena_printf(a, "%s_mock_will_call_%s", p, lower);
     return c->async_fn != NULL && c->cb_type != NULL && c->constant != NULL && c->member != NULL &&
-           c->invoke != NULL && c->done != NULL && c->roles != NULL && c->fallback != NULL;
+           c->invoke != NULL && c->done != NULL && c->roles != NULL && c->fallback != NULL &&
+           c->mock_check != NULL && c->mock_fn != NULL && c->mock_check_glue != NULL &&
+           c->mock_fn_glue != NULL && c->mock_expect != NULL && c->mock_expect_req != NULL &&
+           c->mock_will_return != NULL && c->mock_will_fall_back != NULL &&
+           c->mock_will_fail != NULL && c->mock_will_call != NULL;
 }
 
 bool fcg_name_service(fcg_arena *a, fcg_service *svc, const char *package)
@@ -357,9 +372,11 @@ bool fcg_name_service(fcg_arena *a, fcg_service *svc, const char *package)
     c->local_open = cat(a, c->prefix, "_local_open");
     c->methods = cat(a, c->prefix, "_methods");
     c->invoke_table = cat(a, c->prefix, "_invoke");
+    c->mock_open = cat(a, c->prefix, "_mock_open");
+    c->fake_start = cat(a, c->prefix, "_fake_start");
     if (c->desc == NULL || c->method_enum == NULL || c->n_methods == NULL || c->handlers == NULL ||
         c->impl == NULL || c->reg == NULL || c->local_open == NULL || c->methods == NULL ||
-        c->invoke_table == NULL)
+        c->invoke_table == NULL || c->mock_open == NULL || c->fake_start == NULL)
         return false;
     for (size_t i = 0; i < svc->n_methods; i++)
         if (!name_method(a, svc, &svc->methods[i]))

@@ -56,6 +56,8 @@ void fcg_symbols_add_service(fcg_symbols *s, const fcg_service *svc, const char 
     add(s, "", c->local_open, "local binding", &w);
     add(s, "", c->methods, "method table", &w);
     add(s, "", c->invoke_table, "invoke table", &w);
+    add(s, "", c->mock_open, "mock open function", &w);
+    add(s, "", c->fake_start, "fake server function", &w);
     for (size_t i = 0; i < svc->n_methods; i++) {
         const fcg_method *m = &svc->methods[i];
         const fcg_where mw = {
@@ -70,6 +72,16 @@ void fcg_symbols_add_service(fcg_symbols *s, const fcg_service *svc, const char 
         if (m->opts.fallback_pb_len > 0)
             add(s, "", m->c.fallback, "encoded fallback response", &mw);
         add(s, c->handlers, m->c.member, "handler table member", &mw);
+        add(s, "", m->c.mock_check, "mock check type", &mw);
+        add(s, "", m->c.mock_fn, "mock answer function type", &mw);
+        add(s, "", m->c.mock_check_glue, "mock check glue", &mw);
+        add(s, "", m->c.mock_fn_glue, "mock answer glue", &mw);
+        add(s, "", m->c.mock_expect, "mock expect function", &mw);
+        add(s, "", m->c.mock_expect_req, "mock expect-request function", &mw);
+        add(s, "", m->c.mock_will_return, "mock will-return function", &mw);
+        add(s, "", m->c.mock_will_fall_back, "mock will-fall-back function", &mw);
+        add(s, "", m->c.mock_will_fail, "mock will-fail function", &mw);
+        add(s, "", m->c.mock_will_call, "mock will-call function", &mw);
     }
 }
 

@@ -1,6 +1,7 @@
 # Installs ferry from BUILD into a temp prefix under WORK, then configures,
-# builds and runs the consumer project against it: the path a user outside
-# ferry's tree takes. Invoked by ctest (tests/install/CMakeLists.txt).
+# builds and runs the consumer project against it -- its program and its
+# test of the generated mock: the path a user outside ferry's tree takes.
+# Invoked by ctest (tests/install/CMakeLists.txt).
 file(REMOVE_RECURSE ${WORK})
 execute_process(COMMAND ${CMAKE_COMMAND} --install ${BUILD} --prefix ${WORK}/prefix
                 RESULT_VARIABLE rv OUTPUT_QUIET)
@@ -20,5 +21,10 @@ endif()
 execute_process(COMMAND ${WORK}/build/greeter RESULT_VARIABLE rv)
 if(rv)
   message(FATAL_ERROR "the consumer program failed: ${rv}")
+endif()
+# greeter_gen_mock is built only because greeter_test links it.
+execute_process(COMMAND ${WORK}/build/greeter_test RESULT_VARIABLE rv)
+if(rv)
+  message(FATAL_ERROR "the consumer's mock test failed: ${rv}")
 endif()
 file(REMOVE_RECURSE ${WORK})

@@ -1,0 +1,306 @@
+/* mock_match.c - ferry_mock_match(): does a message have every field another
+ * one sets? Walks both through protobuf-c's reflection and names the first
+ * difference by its field path, for the mock's failure messages. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "ferry/mock.h"
+
+/* Where the walk is, as a field path: "lines[1].quantity". */
+typedef struct path {
+    char buf[192];
+} path;
+
+static void path_field(path *out, const path *in, const char *name)
+{
+    snprintf(out->buf, sizeof out->buf, "%s%s%s", in->buf, in->buf[0] ? "." : "", name);
+}
+
+static void path_index(path *out, const path *in, size_t i)
+{
+    snprintf(out->buf, sizeof out->buf, "%s[%zu]", in->buf, i);
+}
+
+static size_t elem_size(ProtobufCType t)
+{
+    switch (t) {
+    case PROTOBUF_C_TYPE_INT32:
+    case PROTOBUF_C_TYPE_SINT32:
+    case PROTOBUF_C_TYPE_SFIXED32:
+    case PROTOBUF_C_TYPE_ENUM:
+        return sizeof(int32_t);
+    case PROTOBUF_C_TYPE_UINT32:
+    case PROTOBUF_C_TYPE_FIXED32:
+        return sizeof(uint32_t);
+    case PROTOBUF_C_TYPE_INT64:
+    case PROTOBUF_C_TYPE_SINT64:
+    case PROTOBUF_C_TYPE_SFIXED64:
+        return sizeof(int64_t);
+    case PROTOBUF_C_TYPE_UINT64:
+    case PROTOBUF_C_TYPE_FIXED64:
+        return sizeof(uint64_t);
+    case PROTOBUF_C_TYPE_FLOAT:
+        return sizeof(float);
+    case PROTOBUF_C_TYPE_DOUBLE:
+        return sizeof(double);
+    case PROTOBUF_C_TYPE_BOOL:
+        return sizeof(protobuf_c_boolean);
+    case PROTOBUF_C_TYPE_STRING:
+        return sizeof(char *);
+    case PROTOBUF_C_TYPE_BYTES:
+        return sizeof(ProtobufCBinaryData);
+    case PROTOBUF_C_TYPE_MESSAGE:
+        return sizeof(ProtobufCMessage *);
+    }
+    return 0;
+}
+
+/* Whether a singular value holds something other than its zero value. */
+static bool nonzero(const ProtobufCFieldDescriptor *f, const void *p)
+{
+    switch (f->type) {
+    case PROTOBUF_C_TYPE_STRING: {
+        const char *s = *(char *const *)p;
+        return s != NULL && s[0] != '\0';
+    }
+    case PROTOBUF_C_TYPE_BYTES:
+        return ((const ProtobufCBinaryData *)p)->len > 0;
+    case PROTOBUF_C_TYPE_MESSAGE:
+        return *(ProtobufCMessage *const *)p != NULL;
+    case PROTOBUF_C_TYPE_FLOAT:
+        return *(const float *)p != 0.0f;
+    case PROTOBUF_C_TYPE_DOUBLE:
+        return *(const double *)p != 0.0;
+    default: {
+        static const uint8_t zero[8];
+        return memcmp(p, zero, elem_size(f->type)) != 0;
+    }
+    }
+}
+
+/* Whether the singular field `f` of `m` is set, by the rule of
+ * ferry_mock_match(). */
+static bool is_set(const ProtobufCMessage *m, const ProtobufCFieldDescriptor *f)
+{
+    const char *base = (const char *)m;
+    const void *p = base + f->offset;
+    if (f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF)
+        return *(const uint32_t *)(const void *)(base + f->quantifier_offset) == f->id;
+    if (f->label == PROTOBUF_C_LABEL_REQUIRED)
+        return true;
+    if (f->label == PROTOBUF_C_LABEL_OPTIONAL) {
+        if (f->type == PROTOBUF_C_TYPE_STRING) {
+            const char *s = *(char *const *)p;
+            return s != NULL && s != (const char *)f->default_value;
+        }
+        if (f->type == PROTOBUF_C_TYPE_MESSAGE)
+            return *(ProtobufCMessage *const *)p != NULL;
+        return *(const protobuf_c_boolean *)(const void *)(base + f->quantifier_offset) != 0;
+    }
+    return nonzero(f, p);
+}
+
+/* Writes a value of field `f` at `p` as text. */
+static void describe(const ProtobufCFieldDescriptor *f, const void *p, char *out, size_t n)
+{
+    switch (f->type) {
+    case PROTOBUF_C_TYPE_INT32:
+    case PROTOBUF_C_TYPE_SINT32:
+    case PROTOBUF_C_TYPE_SFIXED32:
+        snprintf(out, n, "%" PRId32, *(const int32_t *)p);
+        break;
+    case PROTOBUF_C_TYPE_UINT32:
+    case PROTOBUF_C_TYPE_FIXED32:
+        snprintf(out, n, "%" PRIu32, *(const uint32_t *)p);
+        break;
+    case PROTOBUF_C_TYPE_INT64:
+    case PROTOBUF_C_TYPE_SINT64:
+    case PROTOBUF_C_TYPE_SFIXED64:
+        snprintf(out, n, "%" PRId64, *(const int64_t *)p);
+        break;
+    case PROTOBUF_C_TYPE_UINT64:
+    case PROTOBUF_C_TYPE_FIXED64:
+        snprintf(out, n, "%" PRIu64, *(const uint64_t *)p);
+        break;
+    case PROTOBUF_C_TYPE_FLOAT:
+        snprintf(out, n, "%g", (double)*(const float *)p);
+        break;
+    case PROTOBUF_C_TYPE_DOUBLE:
+        snprintf(out, n, "%g", *(const double *)p);
+        break;
+    case PROTOBUF_C_TYPE_BOOL:
+        snprintf(out, n, "%s", *(const protobuf_c_boolean *)p ? "true" : "false");
+        break;
+    case PROTOBUF_C_TYPE_ENUM: {
+        int32_t v = *(const int32_t *)p;
+        const ProtobufCEnumValue *ev =
+            f->descriptor != NULL ? protobuf_c_enum_descriptor_get_value(f->descriptor, v) : NULL;
+        if (ev != NULL)
+            snprintf(out, n, "%s", ev->name);
+        else
+            snprintf(out, n, "%" PRId32, v);
+        break;
+    }
+    case PROTOBUF_C_TYPE_STRING: {
+        const char *s = *(char *const *)p;
+        if (s == NULL)
+            snprintf(out, n, "NULL");
+        else if (strlen(s) > 60)
+            snprintf(out, n, "\"%.57s...\"", s);
+        else
+            snprintf(out, n, "\"%s\"", s);
+        break;
+    }
+    case PROTOBUF_C_TYPE_BYTES:
+        snprintf(out, n, "%zu bytes", ((const ProtobufCBinaryData *)p)->len);
+        break;
+    case PROTOBUF_C_TYPE_MESSAGE:
+        snprintf(out, n, "%s", *(ProtobufCMessage *const *)p != NULL ? "a message" : "not set");
+        break;
+    }
+}
+
+static bool match_message(const ProtobufCMessage *msg, const ProtobufCMessage *want, const path *at,
+                          char *why, size_t why_len);
+
+/* Compares one value of field `f`: equal, or for messages matching. */
+static bool match_value(const ProtobufCFieldDescriptor *f, const void *got, const void *exp,
+                        const path *at, char *why, size_t why_len)
+{
+    bool same;
+    switch (f->type) {
+    case PROTOBUF_C_TYPE_MESSAGE: {
+        const ProtobufCMessage *g = *(ProtobufCMessage *const *)got;
+        const ProtobufCMessage *e = *(ProtobufCMessage *const *)exp;
+        if (e == NULL)
+            return true;
+        if (g == NULL) {
+            snprintf(why, why_len, "%s is not set, expected a message", at->buf);
+            return false;
+        }
+        return match_message(g, e, at, why, why_len);
+    }
+    case PROTOBUF_C_TYPE_STRING: {
+        const char *g = *(char *const *)got, *e = *(char *const *)exp;
+        same = (g == NULL || e == NULL) ? g == e : strcmp(g, e) == 0;
+        break;
+    }
+    case PROTOBUF_C_TYPE_BYTES: {
+        const ProtobufCBinaryData *g = got, *e = exp;
+        same = g->len == e->len && (g->len == 0 || memcmp(g->data, e->data, g->len) == 0);
+        if (!same && g->len == e->len) {
+            snprintf(why, why_len, "%s differs from the %zu bytes expected", at->buf, e->len);
+            return false;
+        }
+        break;
+    }
+    case PROTOBUF_C_TYPE_FLOAT:
+        same = *(const float *)got == *(const float *)exp;
+        break;
+    case PROTOBUF_C_TYPE_DOUBLE:
+        same = *(const double *)got == *(const double *)exp;
+        break;
+    case PROTOBUF_C_TYPE_BOOL:
+        same = !*(const protobuf_c_boolean *)got == !*(const protobuf_c_boolean *)exp;
+        break;
+    default:
+        same = memcmp(got, exp, elem_size(f->type)) == 0;
+        break;
+    }
+    if (!same) {
+        char g[80], e[80];
+        describe(f, got, g, sizeof g);
+        describe(f, exp, e, sizeof e);
+        snprintf(why, why_len, "%s is %s, expected %s", at->buf, g, e);
+    }
+    return same;
+}
+
+static bool match_repeated(const ProtobufCMessage *msg, const ProtobufCMessage *want,
+                           const ProtobufCFieldDescriptor *f, const path *at, char *why,
+                           size_t why_len)
+{
+    const char *mb = (const char *)msg, *wb = (const char *)want;
+    size_t n_got = *(const size_t *)(const void *)(mb + f->quantifier_offset);
+    size_t n_exp = *(const size_t *)(const void *)(wb + f->quantifier_offset);
+    if (n_exp == 0)
+        return true;
+    if (n_got != n_exp) {
+        snprintf(why, why_len, "%s has %zu entr%s, expected %zu", at->buf, n_got,
+                 n_got == 1 ? "y" : "ies", n_exp);
+        return false;
+    }
+    const char *g = *(char *const *)(const void *)(mb + f->offset);
+    const char *e = *(char *const *)(const void *)(wb + f->offset);
+    size_t size = elem_size(f->type);
+    for (size_t i = 0; i < n_exp; i++) {
+        path item;
+        path_index(&item, at, i);
+        if (f->type == PROTOBUF_C_TYPE_MESSAGE) {
+            const ProtobufCMessage *gm = ((ProtobufCMessage *const *)(const void *)g)[i];
+            const ProtobufCMessage *em = ((ProtobufCMessage *const *)(const void *)e)[i];
+            if (em != NULL && gm != NULL && !match_message(gm, em, &item, why, why_len))
+                return false;
+        } else if (!match_value(f, g + i * size, e + i * size, &item, why, why_len)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+static bool match_message(const ProtobufCMessage *msg, const ProtobufCMessage *want, const path *at,
+                          char *why, size_t why_len)
+{
+    const ProtobufCMessageDescriptor *d = want->descriptor;
+    if (msg->descriptor != d) {
+        snprintf(why, why_len, "%s is of type %s, expected %s",
+                 at->buf[0] ? at->buf : "the message", msg->descriptor->name, d->name);
+        return false;
+    }
+    for (unsigned i = 0; i < d->n_fields; i++) {
+        const ProtobufCFieldDescriptor *f = &d->fields[i];
+        path here;
+        path_field(&here, at, f->name);
+        if (f->label == PROTOBUF_C_LABEL_REPEATED) {
+            if (!match_repeated(msg, want, f, &here, why, why_len))
+                return false;
+            continue;
+        }
+        if (!is_set(want, f))
+            continue;
+        const void *exp = (const char *)want + f->offset;
+        /* Only fields with presence can be "not set"; a proto3 scalar holds
+         * its zero value, which the comparison below reports. */
+        int has_presence =
+            (f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) || f->label == PROTOBUF_C_LABEL_OPTIONAL;
+        if (has_presence && !is_set(msg, f)) {
+            char e[80];
+            describe(f, exp, e, sizeof e);
+            snprintf(why, why_len, "%s is not set, expected %s", here.buf, e);
+            return false;
+        }
+        if (!match_value(f, (const char *)msg + f->offset, exp, &here, why, why_len))
+            return false;
+    }
+    return true;
+}
+
+bool ferry_mock_match(const ProtobufCMessage *msg, const ProtobufCMessage *want, char *why,
+                      size_t why_len)
+{
+    char scratch[8];
+    if (why == NULL || why_len == 0) {
+        why = scratch;
+        why_len = sizeof scratch;
+    }
+    why[0] = '\0';
+    if (want == NULL)
+        return true;
+    if (msg == NULL) {
+        snprintf(why, why_len, "the message is NULL, expected a %s", want->descriptor->name);
+        return false;
+    }
+    const path root = {.buf = ""};
+    return match_message(msg, want, &root, why, why_len);
+}
