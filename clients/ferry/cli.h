@@ -1,0 +1,45 @@
+/* cli.h - what the `ferry` tool's subcommands share: the command table's
+ * entry type, each subcommand's entry point, and loading a schema given on
+ * the command line.
+ *
+ * Adding a subcommand: write cmd_NAME.c with `int cmd_NAME(int argc,
+ * char **argv)` (argv[0] is the subcommand's name; parse the rest with
+ * getopt_long), declare it below, add one line to the table in main.c and
+ * the file to clients/CMakeLists.txt. */
+#ifndef FERRY_CLI_H
+#define FERRY_CLI_H
+
+#include <stddef.h>
+
+#include "ferry_check.h"
+
+/* Exit statuses every subcommand uses: 0 success, 1 the answer is "no"
+ * (e.g. a breaking change), 2 a usage, input or system error. */
+enum { CLI_EXIT_OK = 0, CLI_EXIT_NO = 1, CLI_EXIT_ERROR = 2 };
+
+typedef struct cli_command {
+    const char *name;
+    const char *summary; /* one line for `ferry --help` */
+    int (*run)(int argc, char **argv);
+} cli_command;
+
+int cmd_check(int argc, char **argv);
+int cmd_lock(int argc, char **argv);
+
+/* Import directories from -I options, in order. */
+typedef struct cli_imports {
+    const char **dirs;
+    size_t n, cap;
+} cli_imports;
+
+/* Adds `dir`; returns -1 when memory runs out. */
+int cli_imports_add(cli_imports *imp, const char *dir);
+void cli_imports_free(cli_imports *imp);
+
+/* Loads the schema at `path`: a directory or a .proto file through protoc
+ * (with `imp`, then ferry's own IDL directory and protobuf's include
+ * directory, as import paths), anything else as a lock file. On failure
+ * prints "ferry CMD: ..." to stderr and returns -1. */
+int cli_load_schema(const char *cmd, const char *path, const cli_imports *imp, ferry_schema **out);
+
+#endif /* FERRY_CLI_H */

@@ -1,0 +1,66 @@
+/* ferry - ferry's command-line tool. Each subcommand lives in its own file
+ * (cmd_*.c) and has one entry in `commands` below; see cli.h. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+static const cli_command commands[] = {
+    {"check", "compare two versions of a schema; exit 1 when old peers would break", cmd_check},
+    {"lock", "write a lock file: the snapshot of a schema that `ferry check` compares against",
+     cmd_lock},
+};
+
+#define N_COMMANDS (sizeof commands / sizeof commands[0])
+
+static void usage(FILE *out)
+{
+    fprintf(out, "usage: ferry COMMAND [ARGS...]\n"
+                 "       ferry COMMAND --help    what COMMAND does and its options\n"
+                 "       ferry --version\n"
+                 "\n"
+                 "commands:\n");
+    for (size_t i = 0; i < N_COMMANDS; i++)
+        fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].summary);
+}
+
+static const cli_command *find(const char *name)
+{
+    for (size_t i = 0; i < N_COMMANDS; i++)
+        if (strcmp(commands[i].name, name) == 0)
+            return &commands[i];
+    return NULL;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return CLI_EXIT_ERROR;
+    }
+    const char *name = argv[1];
+    if (strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0 ||
+        (strcmp(name, "help") == 0 && argc == 2)) {
+        usage(stdout);
+        return CLI_EXIT_OK;
+    }
+    if (strcmp(name, "--version") == 0) {
+        printf("ferry %s\n", FERRY_VERSION);
+        return CLI_EXIT_OK;
+    }
+    if (strcmp(name, "help") == 0) {
+        const cli_command *c = find(argv[2]);
+        if (c == NULL) {
+            fprintf(stderr, "ferry: no command '%s'; run ferry --help\n", argv[2]);
+            return CLI_EXIT_ERROR;
+        }
+        char *help_argv[] = {(char *)c->name, "--help", NULL};
+        return c->run(2, help_argv);
+    }
+    const cli_command *c = find(name);
+    if (c == NULL) {
+        fprintf(stderr, "ferry: no command '%s'; run ferry --help\n", name);
+        return CLI_EXIT_ERROR;
+    }
+    return c->run(argc - 1, argv + 1);
+}

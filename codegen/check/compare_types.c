@@ -1,0 +1,602 @@
+/* compare_types.c - messages, their fields and reserved numbers, and enums
+ * with their values, compared between the old and the new schema. Fields
+ * match by number, values by number, types by full name (under the new
+ * package of a new major version). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "compare.h"
+
+/* ---- deploy orders ------------------------------------------------------------ */
+
+static const char *field_added_order(unsigned side)
+{
+    switch (side) {
+    case FCK_SIDE_REQUEST:
+        return "new request field: deploy servers before clients set it (old servers ignore it; "
+               "new servers read its default from old clients)";
+    case FCK_SIDE_RESPONSE:
+        return "new response field: any order (old clients ignore it; new clients read its "
+               "default from old servers)";
+    case FCK_SIDE_BOTH:
+        return "new field in requests and responses: deploy servers before clients set it (old "
+               "peers ignore it; new peers read its default from old ones)";
+    default:
+        return "new field: any order (old readers ignore it; new readers see its default from "
+               "old writers)";
+    }
+}
+
+static const char *field_deleted_order(unsigned side)
+{
+    switch (side) {
+    case FCK_SIDE_REQUEST:
+        return "deploy servers first (they must no longer need it), then clients";
+    case FCK_SIDE_RESPONSE:
+        return "deploy clients first (they must no longer need it), then servers";
+    case FCK_SIDE_BOTH:
+        return "upgrade every reader not to need it before any writer stops sending it";
+    default:
+        return "any order, once no reader needs it";
+    }
+}
+
+/* A new enum value or oneof member: readers must know it before writers
+ * send it. */
+static const char *readers_first_order(unsigned side)
+{
+    switch (side) {
+    case FCK_SIDE_REQUEST:
+        return "deploy servers before clients send it";
+    case FCK_SIDE_RESPONSE:
+        return "deploy clients before servers send it";
+    case FCK_SIDE_BOTH:
+        return "upgrade servers and clients before either sends it";
+    default:
+        return "upgrade every reader before any writer sends it";
+    }
+}
+
+/* A deleted enum value: writers must stop sending it before readers
+ * forget it. */
+static const char *writers_first_order(unsigned side)
+{
+    switch (side) {
+    case FCK_SIDE_REQUEST:
+        return "deploy clients first (they must stop sending it), then servers";
+    case FCK_SIDE_RESPONSE:
+        return "deploy servers first (they must stop sending it), then clients";
+    default:
+        return "stop every writer sending it before upgrading readers";
+    }
+}
+
+/* ---- reserved numbers and names ------------------------------------------------------ */
+
+static int cmp_range(const void *x, const void *y)
+{
+    const fck_range *a = x, *b = y;
+    return (a->start > b->start) - (a->start < b->start);
+}
+
+/* How many of `numbers` (sorted, n of them) lie in [lo, hi], each counted
+ * once. */
+static int64_t count_in(const int32_t *numbers, size_t n, int32_t lo, int32_t hi)
+{
+    size_t a = 0, b = n;
+    while (a < b) {
+        size_t mid = a + (b - a) / 2;
+        if (numbers[mid] < lo)
+            a = mid + 1;
+        else
+            b = mid;
+    }
+    int64_t count = 0;
+    for (size_t i = a; i < n && numbers[i] <= hi; i++)
+        if (i == a || numbers[i] != numbers[i - 1])
+            count++;
+    return count;
+}
+
+/* Reports each reserved range of the old element (`old_r`) that the new one
+ * no longer reserves, unless the numbers freed are all taken by the new
+ * element's fields or values (`used`, sorted; those are reported as reused
+ * where they are declared). */
+static void ranges_removed(fck_cmp *c, const fck_file *file, const char *kind, const char *owner,
+                           const fck_range *old_r, size_t n_old, const fck_range *new_r,
+                           size_t n_new, const int32_t *used, size_t n_used)
+{
+    fck_range *sorted = fcg_arena_alloc(c->a, (n_new + 1) * sizeof *sorted);
+    if (sorted == NULL) {
+        fck_oom(c);
+        return;
+    }
+    memcpy(sorted, new_r, n_new * sizeof *sorted);
+    qsort(sorted, n_new, sizeof *sorted, cmp_range);
+    for (size_t i = 0; i < n_old; i++) {
+        const fck_range *r = &old_r[i];
+        int64_t at = r->start;
+        size_t k = 0;
+        while (at <= r->end) {
+            /* Skip the new ranges that end before `at`; one covering it moves it on. */
+            while (k < n_new && sorted[k].end < at)
+                k++;
+            if (k < n_new && sorted[k].start <= at) {
+                at = (int64_t)sorted[k].end + 1;
+                continue;
+            }
+            int64_t gap_end = k < n_new && (int64_t)sorted[k].start - 1 < r->end
+                                  ? (int64_t)sorted[k].start - 1
+                                  : r->end;
+            int32_t lo = (int32_t)at, hi = (int32_t)gap_end;
+            if (count_in(used, n_used, lo, hi) < gap_end - at + 1) {
+                const char *nums = lo == hi ? fck_fmt(c, "number %d is", lo)
+                                            : fck_fmt(c, "numbers %d to %d are", lo, hi);
+                const char *elem =
+                    r->start == r->end
+                        ? fck_fmt(c, "reserved %d in %s %s", r->start, kind, owner)
+                        : fck_fmt(c, "reserved %d to %d in %s %s", r->start, r->end, kind, owner);
+                fck_add(c, FERRY_CHECK_BREAKING, "RESERVED_REMOVED", file, r->line, elem,
+                        "%s no longer reserved: a new %s may take a number old peers still send",
+                        nums, strcmp(kind, "enum") == 0 ? "value" : "field");
+                break;
+            }
+            at = gap_end + 1;
+        }
+    }
+}
+
+static int has_name(const fck_name *names, size_t n, const char *name)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(names[i].name, name) == 0)
+            return 1;
+    return 0;
+}
+
+/* `taken(owner, name)` says what in the new element now has the name, or
+ * NULL. */
+static void names_removed(fck_cmp *c, const fck_file *file, const char *kind, const char *owner,
+                          const fck_name *old_n, size_t n_old, const fck_name *new_n, size_t n_new,
+                          const char *(*taken)(fck_cmp *, const void *, const char *),
+                          const void *new_owner)
+{
+    for (size_t i = 0; i < n_old; i++) {
+        if (has_name(new_n, n_new, old_n[i].name))
+            continue;
+        const char *user = taken(c, new_owner, old_n[i].name);
+        const char *elem = fck_fmt(c, "reserved \"%s\" in %s %s", old_n[i].name, kind, owner);
+        if (user != NULL)
+            fck_add(c, FERRY_CHECK_BREAKING, "RESERVED_REMOVED", file, old_n[i].line, elem,
+                    "the name is no longer reserved and now names %s: JSON and text from old "
+                    "peers fill it with what the retired element meant",
+                    user);
+        else
+            fck_add(c, FERRY_CHECK_BREAKING, "RESERVED_REMOVED", file, old_n[i].line, elem,
+                    "the name is no longer reserved: a new element may take it, and JSON and text "
+                    "from old peers would fill it");
+    }
+}
+
+static const char *field_taking(fck_cmp *c, const void *owner, const char *name)
+{
+    const fck_field *f = fck_field_by_name(owner, name);
+    return f != NULL ? fck_fmt(c, "field %s = %d", f->name, f->number) : NULL;
+}
+
+static const char *value_taking(fck_cmp *c, const void *owner, const char *name)
+{
+    const fck_enum *e = owner;
+    for (size_t i = 0; i < e->n_values; i++)
+        if (strcmp(e->values[i].name, name) == 0)
+            return fck_fmt(c, "value %s = %d", name, e->values[i].number);
+    return NULL;
+}
+
+/* ---- fields -------------------------------------------------------------------- */
+
+static const char *label_name(const fck_field *f)
+{
+    return f->label == FCK_LABEL_REQUIRED   ? "required"
+           : f->label == FCK_LABEL_REPEATED ? "repeated"
+                                            : "singular";
+}
+
+/* "repeated string", "inventory.v1.Money": a field's declaration. */
+static const char *decl_text(fck_cmp *c, const fck_schema *s, const fck_field *f)
+{
+    const char *t = fck_type_text(c, s, f);
+    if (f->label == FCK_LABEL_OPTIONAL)
+        return t;
+    return fck_fmt(c, "%s %s", label_name(f), t);
+}
+
+static const char *label_why(const fck_field *f, const fck_field *g)
+{
+    if (f->label == FCK_LABEL_OPTIONAL && g->label == FCK_LABEL_REQUIRED)
+        return "old peers may leave it out, and new peers refuse such messages as incomplete";
+    if (f->label == FCK_LABEL_REQUIRED && g->label == FCK_LABEL_OPTIONAL)
+        return "new peers may leave it out, and old peers refuse such messages as incomplete";
+    if (g->label == FCK_LABEL_REPEATED)
+        return "old peers keep only one of the values new peers send, and may refuse packed "
+               "values";
+    return "new peers keep only one of the values old peers send, and may refuse packed values";
+}
+
+/* The first field of `m` other than `self` in oneof `oneof` that also
+ * exists in the other version `other` (as h2) and passes
+ * `keep(other, h2, self)`; NULL when none does. */
+static const fck_field *
+sibling(const fck_message *m, const fck_field *self, const char *oneof, const fck_message *other,
+        int (*keep)(const fck_message *, const fck_field *, const fck_field *))
+{
+    for (size_t i = 0; i < m->n_fields; i++) {
+        const fck_field *h = &m->fields[i];
+        if (h == self || h->oneof == NULL || strcmp(h->oneof, oneof) != 0)
+            continue;
+        const fck_field *h2 = fck_field_by_number(other, h->number);
+        if (h2 != NULL && keep(other, h2, self))
+            return h;
+    }
+    return NULL;
+}
+
+/* h2 (a field in the other version) is not in one oneof with `peer` there. */
+static int apart(const fck_message *other, const fck_field *h2, const fck_field *self)
+{
+    const fck_field *peer = fck_field_by_number(other, self->number);
+    return peer == NULL || peer->oneof == NULL || h2->oneof == NULL ||
+           strcmp(peer->oneof, h2->oneof) != 0;
+}
+
+static void oneof_changes(fck_cmp *c, const fck_message *om, const fck_field *f,
+                          const fck_message *nm, const fck_field *g, const char *elem)
+{
+    const fck_file *file = nm->file;
+    /* Joined: a new sibling that old peers may set together with it. */
+    const fck_field *h = g->oneof ? sibling(nm, g, g->oneof, om, apart) : NULL;
+    if (h != NULL) {
+        fck_add(c, FERRY_CHECK_BREAKING, "FIELD_ONEOF_CHANGED", file, g->line, elem,
+                "moved into oneof %s with field %s, which old peers may set at the same time: new "
+                "peers keep only one of them",
+                g->oneof, h->name);
+        return;
+    }
+    /* Left: an old sibling that new peers may now set together with it. */
+    h = f->oneof ? sibling(om, f, f->oneof, nm, apart) : NULL;
+    if (h != NULL) {
+        fck_add(c, FERRY_CHECK_BREAKING, "FIELD_ONEOF_CHANGED", file, g->line, elem,
+                "moved out of oneof %s, apart from field %s: new peers may set both, and old "
+                "peers keep only one of them",
+                f->oneof, h->name);
+        return;
+    }
+    if (f->oneof == NULL && g->oneof != NULL)
+        fck_add(c, FERRY_CHECK_SAFE, "FIELD_ONEOF_CHANGED", file, g->line, elem,
+                "moved into oneof %s, whose other fields are new: the encoding is the same; any "
+                "order",
+                g->oneof);
+    else if (f->oneof != NULL && g->oneof == NULL)
+        fck_add(c, FERRY_CHECK_SAFE, "FIELD_ONEOF_CHANGED", file, g->line, elem,
+                "moved out of oneof %s, which kept no other field: the encoding is the same; any "
+                "order",
+                f->oneof);
+}
+
+static void compare_field(fck_cmp *c, const fck_message *om, const fck_field *f,
+                          const fck_message *nm, const fck_field *g)
+{
+    const fck_file *file = nm->file;
+    const char *elem = fck_fmt(c, "field %s.%s = %d", nm->full_name, g->name, g->number);
+    const char *why = NULL;
+    fck_compat res = fck_type_compat(c, f, g, &why);
+    if (strcmp(f->name, g->name) != 0) {
+        if (res == FCK_BREAKING || f->label != g->label) {
+            fck_add(c, FERRY_CHECK_BREAKING, "FIELD_NUMBER_REUSED", file, g->line, elem,
+                    "number %d belonged to %s (%s) in the old schema: old peers read %s as %s",
+                    g->number, f->name, decl_text(c, c->o, f), g->name, f->name);
+            return;
+        }
+        fck_add(c, FERRY_CHECK_SAFE, "FIELD_RENAMED", file, g->line, elem,
+                "renamed from %s: the encoding carries numbers, not names, so any order; code, "
+                "JSON and text that name the field change",
+                f->name);
+    }
+    if (res != FCK_SAME)
+        fck_add(c, res == FCK_BREAKING ? FERRY_CHECK_BREAKING : FERRY_CHECK_SAFE,
+                "FIELD_TYPE_CHANGED", file, g->line, elem, "%s", why);
+    if (f->label != g->label)
+        fck_add(c, FERRY_CHECK_BREAKING, "FIELD_LABEL_CHANGED", file, g->line, elem, "%s -> %s: %s",
+                label_name(f), label_name(g), label_why(f, g));
+    else if (f->proto3_optional != g->proto3_optional)
+        fck_add(c, FERRY_CHECK_SAFE, "FIELD_PRESENCE_CHANGED", file, g->line, elem,
+                "%s: the encoding is the same; any order",
+                g->proto3_optional ? "now tracks presence (optional)"
+                                   : "no longer tracks presence");
+    oneof_changes(c, om, f, nm, g, elem);
+    if (f->label == g->label && f->packed != g->packed)
+        fck_add(c, FERRY_CHECK_SAFE, "FIELD_PACKED_CHANGED", file, g->line, elem,
+                "%s: parsers accept both encodings; any order",
+                g->packed ? "now packed" : "no longer packed");
+    if ((f->default_value == NULL) != (g->default_value == NULL) ||
+        (f->default_value != NULL && strcmp(f->default_value, g->default_value) != 0))
+        fck_add(c, FERRY_CHECK_SAFE, "FIELD_DEFAULT_CHANGED", file, g->line, elem,
+                "default %s -> %s: defaults are not sent, so old and new peers read an absent "
+                "field differently until all are upgraded; any order",
+                f->default_value ? fck_fmt(c, "\"%s\"", f->default_value) : "(none)",
+                g->default_value ? fck_fmt(c, "\"%s\"", g->default_value) : "(none)");
+    if (f->deprecated != g->deprecated)
+        fck_add(c, FERRY_CHECK_SAFE, "FIELD_DEPRECATED", file, g->line, elem, "%s",
+                g->deprecated ? "deprecated: any order; delete it (reserving its number) once no "
+                                "peer reads it"
+                              : "no longer deprecated: any order");
+}
+
+/* Whether another field of `m` is in oneof `oneof` and existed in `old`. */
+static int oneof_existed(const fck_message *m, const fck_field *self, const char *oneof,
+                         const fck_message *old)
+{
+    for (size_t i = 0; i < m->n_fields; i++) {
+        const fck_field *h = &m->fields[i];
+        if (h != self && h->oneof != NULL && strcmp(h->oneof, oneof) == 0 &&
+            fck_field_by_number(old, h->number) != NULL)
+            return 1;
+    }
+    return 0;
+}
+
+static void field_deleted(fck_cmp *c, const fck_message *om, const fck_field *f,
+                          const fck_message *nm)
+{
+    const char *elem = fck_fmt(c, "field %s.%s = %d", om->full_name, f->name, f->number);
+    if (fck_in_ranges(nm->reserved, nm->n_reserved, f->number)) {
+        fck_add(c, FERRY_CHECK_SAFE, "FIELD_DELETED", om->file, f->line, elem,
+                "deleted and its number reserved: %s%s",
+                field_deleted_order(fck_msg_side(c, c->o, om)),
+                has_name(nm->reserved_names, nm->n_reserved_names, f->name)
+                    ? ""
+                    : " (reserve its name too, for JSON and text)");
+        return;
+    }
+    const fck_field *same_name = fck_field_by_name(nm, f->name);
+    fck_add(c, FERRY_CHECK_BREAKING, "FIELD_DELETED", om->file, f->line, elem,
+            "deleted without reserved %d: a later field may take the number, and old peers would "
+            "read it as %s%s",
+            f->number, f->name,
+            same_name != NULL ? fck_fmt(c,
+                                        " (the name now has number %d, which old peers do not "
+                                        "know)",
+                                        same_name->number)
+                              : "");
+}
+
+static void field_added(fck_cmp *c, const fck_message *om, const fck_message *nm,
+                        const fck_field *g)
+{
+    const char *elem = fck_fmt(c, "field %s.%s = %d", nm->full_name, g->name, g->number);
+    unsigned side = fck_msg_side(c, c->n, nm);
+    if (fck_in_ranges(om->reserved, om->n_reserved, g->number))
+        fck_add(c, FERRY_CHECK_BREAKING, "FIELD_NUMBER_REUSED", nm->file, g->line, elem,
+                "number %d was reserved in the old schema: old peers may still send the field "
+                "that had it",
+                g->number);
+    else if (g->label == FCK_LABEL_REQUIRED)
+        fck_add(c, FERRY_CHECK_BREAKING, "REQUIRED_FIELD_ADDED", nm->file, g->line, elem,
+                "old peers never send it, so new peers refuse their messages as incomplete");
+    else if (g->oneof != NULL && oneof_existed(nm, g, g->oneof, om))
+        fck_add(c, FERRY_CHECK_SAFE, "FIELD_ADDED", nm->file, g->line, elem,
+                "new member of oneof %s: setting it clears the others, and old peers then see "
+                "none of them; %s",
+                g->oneof, readers_first_order(side));
+    else
+        fck_add(c, FERRY_CHECK_SAFE, "FIELD_ADDED", nm->file, g->line, elem, "%s",
+                field_added_order(side));
+}
+
+/* The numbers of `m`'s fields, sorted. */
+static int32_t *field_numbers(fck_cmp *c, const fck_message *m)
+{
+    int32_t *n = fcg_arena_alloc(c->a, (m->n_fields + 1) * sizeof *n);
+    if (n == NULL)
+        return NULL;
+    for (size_t i = 0; i < m->n_fields; i++)
+        n[i] = m->by_number[i]->number;
+    return n;
+}
+
+static void compare_message(fck_cmp *c, const fck_message *om, const fck_message *nm)
+{
+    for (size_t i = 0; i < om->n_fields; i++) {
+        const fck_field *f = &om->fields[i];
+        const fck_field *g = fck_field_by_number(nm, f->number);
+        if (g != NULL)
+            compare_field(c, om, f, nm, g);
+        else
+            field_deleted(c, om, f, nm);
+    }
+    for (size_t i = 0; i < nm->n_fields; i++)
+        if (fck_field_by_number(om, nm->fields[i].number) == NULL)
+            field_added(c, om, nm, &nm->fields[i]);
+    int32_t *used = field_numbers(c, nm);
+    if (used != NULL)
+        ranges_removed(c, om->file, "message", om->full_name, om->reserved, om->n_reserved,
+                       nm->reserved, nm->n_reserved, used, nm->n_fields);
+    names_removed(c, om->file, "message", om->full_name, om->reserved_names, om->n_reserved_names,
+                  nm->reserved_names, nm->n_reserved_names, field_taking, nm);
+}
+
+/* ---- deleted and added types ------------------------------------------------------ */
+
+/* What in the old schema still exists in the new one and refers to type
+ * `name` there: a field whose message and number remain, or a method that
+ * remains. NULL when nothing does. */
+static const char *survivor_using(fck_cmp *c, const char *name)
+{
+    for (size_t i = 0; i < c->o->n_messages; i++) {
+        const fck_message *m = &c->o->messages[i];
+        const fck_message *nm = NULL;
+        for (size_t k = 0; k < m->n_fields; k++) {
+            const fck_field *f = &m->fields[k];
+            if (f->type_name == NULL || strcmp(f->type_name, name) != 0)
+                continue;
+            if (nm == NULL)
+                nm = fck_find_message(c->n, fck_tr(c, m->full_name));
+            if (nm != NULL && fck_field_by_number(nm, f->number) != NULL)
+                return fck_fmt(c, "field %s.%s = %d", m->full_name, f->name, f->number);
+        }
+    }
+    for (size_t i = 0; i < c->o->n_services; i++) {
+        const fck_service *s = &c->o->services[i];
+        const fck_service *ns = fck_find_service(c->n, fck_tr(c, s->full_name));
+        for (size_t k = 0; ns != NULL && k < s->n_methods; k++) {
+            const fck_method *m = &s->methods[k];
+            if ((strcmp(m->input, name) == 0 || strcmp(m->output, name) == 0) &&
+                fck_method_by_name(ns, m->name) != NULL)
+                return fck_fmt(c, "method %s/%s", s->full_name, m->name);
+        }
+    }
+    return NULL;
+}
+
+/* Whether the type `name` of the old schema is nested in a message that
+ * is deleted too (reported once, for the outermost). */
+static int parent_deleted(fck_cmp *c, const char *name)
+{
+    const char *dot = strrchr(name, '.');
+    if (dot == NULL)
+        return 0;
+    const char *parent = fck_fmt(c, "%.*s", (int)(dot - name), name);
+    return fck_find_message(c->o, parent) != NULL &&
+           fck_find_message(c->n, fck_tr(c, parent)) == NULL;
+}
+
+static void type_deleted(fck_cmp *c, const char *kind, const char *name, const fck_file *file,
+                         int line)
+{
+    if (parent_deleted(c, name))
+        return;
+    const char *user = survivor_using(c, name);
+    const char *elem = fck_fmt(c, "%s %s", kind, name);
+    if (user != NULL)
+        fck_add(c, FERRY_CHECK_BREAKING, "TYPE_DELETED", file, line, elem,
+                "deleted while %s, which remains, refers to it: old peers keep sending it there",
+                user);
+    else
+        fck_add(c, FERRY_CHECK_SAFE, "TYPE_DELETED", file, line, elem,
+                "deleted; nothing that remains refers to it: any order");
+}
+
+void fck_compare_messages(fck_cmp *c)
+{
+    unsigned char *matched = fcg_arena_alloc(c->a, c->n->n_messages + 1);
+    if (matched == NULL) {
+        fck_oom(c);
+        return;
+    }
+    for (size_t i = 0; i < c->o->n_messages; i++) {
+        const fck_message *om = &c->o->messages[i];
+        const fck_message *nm = fck_find_message(c->n, fck_tr(c, om->full_name));
+        if (nm != NULL) {
+            matched[nm - c->n->messages] = 1;
+            if (!om->map_entry)
+                compare_message(c, om, nm);
+        } else if (!om->map_entry) {
+            type_deleted(c, "message", om->full_name, om->file, om->line);
+        }
+    }
+    for (size_t i = 0; i < c->n->n_messages; i++) {
+        const fck_message *nm = &c->n->messages[i];
+        if (!matched[i] && !nm->map_entry)
+            fck_add(c, FERRY_CHECK_SAFE, "TYPE_ADDED", nm->file, nm->line,
+                    fck_fmt(c, "message %s", nm->full_name),
+                    "new message: any order (old peers do not use it)");
+    }
+}
+
+/* ---- enums ------------------------------------------------------------------ */
+
+static int value_named(const fck_enum *e, int32_t number, const char *name)
+{
+    for (size_t i = 0; i < e->n_values; i++)
+        if (e->values[i].number == number && strcmp(e->values[i].name, name) == 0)
+            return 1;
+    return 0;
+}
+
+static void compare_enum(fck_cmp *c, const fck_enum *oe, const fck_enum *ne)
+{
+    for (size_t i = 0; i < oe->n_values; i++) {
+        const fck_value *v = oe->by_number[i];
+        if (i > 0 && oe->by_number[i - 1]->number == v->number)
+            continue; /* an alias of the previous one */
+        const fck_value *nv = fck_value_by_number(ne, v->number, NULL);
+        if (nv == NULL) {
+            const char *elem =
+                fck_fmt(c, "enum value %s.%s = %d", oe->full_name, v->name, v->number);
+            if (fck_in_ranges(ne->reserved, ne->n_reserved, v->number))
+                fck_add(c, FERRY_CHECK_SAFE, "ENUM_VALUE_DELETED", oe->file, v->line, elem,
+                        "deleted and its number reserved: %s",
+                        writers_first_order(fck_enum_side(c, c->o, oe)));
+            else
+                fck_add(c, FERRY_CHECK_BREAKING, "ENUM_VALUE_DELETED", oe->file, v->line, elem,
+                        "deleted without reserved %d: a later value may take the number, and old "
+                        "peers would read it as %s",
+                        v->number, v->name);
+        } else if (!value_named(ne, v->number, v->name)) {
+            fck_add(c, FERRY_CHECK_SAFE, "ENUM_VALUE_RENAMED", ne->file, nv->line,
+                    fck_fmt(c, "enum value %s.%s = %d", ne->full_name, nv->name, nv->number),
+                    "renamed from %s: the encoding carries the number, so any order; code, JSON "
+                    "and text that name the value change",
+                    v->name);
+        }
+    }
+    unsigned side = fck_enum_side(c, c->n, ne);
+    for (size_t i = 0; i < ne->n_values; i++) {
+        const fck_value *v = ne->by_number[i];
+        if ((i > 0 && ne->by_number[i - 1]->number == v->number) ||
+            fck_value_by_number(oe, v->number, NULL) != NULL)
+            continue;
+        const char *elem = fck_fmt(c, "enum value %s.%s = %d", ne->full_name, v->name, v->number);
+        if (fck_in_ranges(oe->reserved, oe->n_reserved, v->number))
+            fck_add(c, FERRY_CHECK_BREAKING, "RESERVED_REMOVED", ne->file, v->line, elem,
+                    "number %d was reserved in the old schema: old peers may still send the value "
+                    "that had it",
+                    v->number);
+        else
+            fck_add(c, FERRY_CHECK_SAFE, "ENUM_VALUE_ADDED", ne->file, v->line, elem,
+                    "new value: %s", readers_first_order(side));
+    }
+    int32_t *used = fcg_arena_alloc(c->a, (ne->n_values + 1) * sizeof *used);
+    if (used != NULL) {
+        for (size_t i = 0; i < ne->n_values; i++)
+            used[i] = ne->by_number[i]->number;
+        ranges_removed(c, oe->file, "enum", oe->full_name, oe->reserved, oe->n_reserved,
+                       ne->reserved, ne->n_reserved, used, ne->n_values);
+    }
+    names_removed(c, oe->file, "enum", oe->full_name, oe->reserved_names, oe->n_reserved_names,
+                  ne->reserved_names, ne->n_reserved_names, value_taking, ne);
+}
+
+void fck_compare_enums(fck_cmp *c)
+{
+    unsigned char *matched = fcg_arena_alloc(c->a, c->n->n_enums + 1);
+    if (matched == NULL) {
+        fck_oom(c);
+        return;
+    }
+    for (size_t i = 0; i < c->o->n_enums; i++) {
+        const fck_enum *oe = &c->o->enums[i];
+        const fck_enum *ne = fck_find_enum(c->n, fck_tr(c, oe->full_name));
+        if (ne != NULL) {
+            matched[ne - c->n->enums] = 1;
+            compare_enum(c, oe, ne);
+        } else {
+            type_deleted(c, "enum", oe->full_name, oe->file, oe->line);
+        }
+    }
+    for (size_t i = 0; i < c->n->n_enums; i++)
+        if (!matched[i])
+            fck_add(c, FERRY_CHECK_SAFE, "TYPE_ADDED", c->n->enums[i].file, c->n->enums[i].line,
+                    fck_fmt(c, "enum %s", c->n->enums[i].full_name),
+                    "new enum: any order (old peers do not use it)");
+}

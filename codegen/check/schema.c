@@ -1,0 +1,365 @@
+/* schema.c - the checker's schema model: its life cycle, indexes, lookups
+ * and the names of field types; the error messages the library returns. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check_internal.h"
+
+static const char *const type_names[FCK_TYPE_MAX + 1] = {
+    [FCK_TYPE_DOUBLE] = "double",     [FCK_TYPE_FLOAT] = "float",
+    [FCK_TYPE_INT64] = "int64",       [FCK_TYPE_UINT64] = "uint64",
+    [FCK_TYPE_INT32] = "int32",       [FCK_TYPE_FIXED64] = "fixed64",
+    [FCK_TYPE_FIXED32] = "fixed32",   [FCK_TYPE_BOOL] = "bool",
+    [FCK_TYPE_STRING] = "string",     [FCK_TYPE_GROUP] = "group",
+    [FCK_TYPE_MESSAGE] = "message",   [FCK_TYPE_BYTES] = "bytes",
+    [FCK_TYPE_UINT32] = "uint32",     [FCK_TYPE_ENUM] = "enum",
+    [FCK_TYPE_SFIXED32] = "sfixed32", [FCK_TYPE_SFIXED64] = "sfixed64",
+    [FCK_TYPE_SINT32] = "sint32",     [FCK_TYPE_SINT64] = "sint64",
+};
+
+const char *fck_type_str(int type)
+{
+    return type >= 1 && type <= FCK_TYPE_MAX ? type_names[type] : NULL;
+}
+
+int fck_type_parse(const char *name)
+{
+    for (int t = 1; t <= FCK_TYPE_MAX; t++)
+        if (strcmp(type_names[t], name) == 0)
+            return t;
+    return 0;
+}
+
+int fck_is_ident_path(const char *name)
+{
+    int start = 1; /* at the start of a part */
+    if (*name == '\0')
+        return 0;
+    for (const char *p = name; *p != '\0'; p++) {
+        char c = *p;
+        if (c == '.') {
+            if (start)
+                return 0;
+            start = 1;
+            continue;
+        }
+        int letter = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+        int digit = c >= '0' && c <= '9';
+        if (!letter && !(digit && !start))
+            return 0;
+        start = 0;
+    }
+    return !start;
+}
+
+int fck_in_ranges(const fck_range *r, size_t n, int32_t number)
+{
+    for (size_t i = 0; i < n; i++)
+        if (number >= r[i].start && number <= r[i].end)
+            return 1;
+    return 0;
+}
+
+/* ---- sorting ------------------------------------------------------------ */
+
+static int cmp_message(const void *a, const void *b)
+{
+    return strcmp((*(const fck_message *const *)a)->full_name,
+                  (*(const fck_message *const *)b)->full_name);
+}
+
+static int cmp_enum(const void *a, const void *b)
+{
+    return strcmp((*(const fck_enum *const *)a)->full_name,
+                  (*(const fck_enum *const *)b)->full_name);
+}
+
+static int cmp_service(const void *a, const void *b)
+{
+    return strcmp((*(const fck_service *const *)a)->full_name,
+                  (*(const fck_service *const *)b)->full_name);
+}
+
+static int cmp_field_number(const void *a, const void *b)
+{
+    int32_t x = (*(const fck_field *const *)a)->number, y = (*(const fck_field *const *)b)->number;
+    return (x > y) - (x < y);
+}
+
+static int cmp_field_name(const void *a, const void *b)
+{
+    return strcmp((*(const fck_field *const *)a)->name, (*(const fck_field *const *)b)->name);
+}
+
+static int cmp_method(const void *a, const void *b)
+{
+    return strcmp((*(const fck_method *const *)a)->name, (*(const fck_method *const *)b)->name);
+}
+
+/* By number, then by position in the declaration (the pointers are into
+ * one array), so that the first alias comes first. */
+static int cmp_value(const void *a, const void *b)
+{
+    const fck_value *x = *(const fck_value *const *)a, *y = *(const fck_value *const *)b;
+    if (x->number != y->number)
+        return (x->number > y->number) - (x->number < y->number);
+    return (x > y) - (x < y);
+}
+
+/* An array of n pointers to the elements of `base` (each `size` bytes),
+ * sorted with `cmp`; NULL when out of memory. */
+static const void **sorted(fcg_arena *a, const void *base, size_t n, size_t size,
+                           int (*cmp)(const void *, const void *))
+{
+    const void **p = fcg_arena_alloc(a, (n ? n : 1) * sizeof *p);
+    if (p == NULL)
+        return NULL;
+    for (size_t i = 0; i < n; i++)
+        p[i] = (const char *)base + i * size;
+    qsort(p, n, sizeof *p, cmp);
+    return p;
+}
+
+/* The first i with cmp(p[i], p[i+1]) == 0, or n. */
+static size_t first_dup(const void **p, size_t n, int (*cmp)(const void *, const void *))
+{
+    for (size_t i = 0; i + 1 < n; i++)
+        if (cmp(&p[i], &p[i + 1]) == 0)
+            return i;
+    return n;
+}
+
+static int index_message(fcg_arena *a, fck_message *m, const char **why)
+{
+    m->by_number =
+        (const fck_field **)sorted(a, m->fields, m->n_fields, sizeof *m->fields, cmp_field_number);
+    m->by_name =
+        (const fck_field **)sorted(a, m->fields, m->n_fields, sizeof *m->fields, cmp_field_name);
+    if (m->by_number == NULL || m->by_name == NULL)
+        return -1;
+    size_t i = first_dup((const void **)m->by_number, m->n_fields, cmp_field_number);
+    if (i < m->n_fields) {
+        *why = fcg_arena_printf(a, "message %s has two fields numbered %d", m->full_name,
+                                m->by_number[i]->number);
+        return -1;
+    }
+    i = first_dup((const void **)m->by_name, m->n_fields, cmp_field_name);
+    if (i < m->n_fields) {
+        *why = fcg_arena_printf(a, "message %s has two fields named %s", m->full_name,
+                                m->by_name[i]->name);
+        return -1;
+    }
+    return 0;
+}
+
+static int index_service(fcg_arena *a, fck_service *s, const char **why)
+{
+    s->by_name =
+        (const fck_method **)sorted(a, s->methods, s->n_methods, sizeof *s->methods, cmp_method);
+    if (s->by_name == NULL)
+        return -1;
+    size_t i = first_dup((const void **)s->by_name, s->n_methods, cmp_method);
+    if (i < s->n_methods) {
+        *why = fcg_arena_printf(a, "service %s has two methods named %s", s->full_name,
+                                s->by_name[i]->name);
+        return -1;
+    }
+    return 0;
+}
+
+int fck_schema_index(fck_schema *s, const char **why)
+{
+    fcg_arena *a = &s->arena;
+    *why = NULL;
+    s->messages_by_name = (const fck_message **)sorted(a, s->messages, s->n_messages,
+                                                       sizeof *s->messages, cmp_message);
+    s->enums_by_name =
+        (const fck_enum **)sorted(a, s->enums, s->n_enums, sizeof *s->enums, cmp_enum);
+    s->services_by_name = (const fck_service **)sorted(a, s->services, s->n_services,
+                                                       sizeof *s->services, cmp_service);
+    if (s->messages_by_name == NULL || s->enums_by_name == NULL || s->services_by_name == NULL)
+        goto oom;
+    size_t i = first_dup((const void **)s->messages_by_name, s->n_messages, cmp_message);
+    if (i < s->n_messages) {
+        *why =
+            fcg_arena_printf(a, "message %s is defined twice", s->messages_by_name[i]->full_name);
+        return -1;
+    }
+    i = first_dup((const void **)s->enums_by_name, s->n_enums, cmp_enum);
+    if (i < s->n_enums) {
+        *why = fcg_arena_printf(a, "enum %s is defined twice", s->enums_by_name[i]->full_name);
+        return -1;
+    }
+    i = first_dup((const void **)s->services_by_name, s->n_services, cmp_service);
+    if (i < s->n_services) {
+        *why =
+            fcg_arena_printf(a, "service %s is defined twice", s->services_by_name[i]->full_name);
+        return -1;
+    }
+    for (i = 0; i < s->n_messages; i++)
+        if (index_message(a, &s->messages[i], why) != 0)
+            goto fail;
+    for (i = 0; i < s->n_enums; i++) {
+        fck_enum *e = &s->enums[i];
+        e->by_number =
+            (const fck_value **)sorted(a, e->values, e->n_values, sizeof *e->values, cmp_value);
+        if (e->by_number == NULL)
+            goto oom;
+    }
+    for (i = 0; i < s->n_services; i++)
+        if (index_service(a, &s->services[i], why) != 0)
+            goto fail;
+    return 0;
+fail:
+    if (*why != NULL)
+        return -1;
+oom:
+    *why = "out of memory";
+    return -1;
+}
+
+/* ---- lookups ------------------------------------------------------------ */
+
+const fck_message *fck_find_message(const fck_schema *s, const char *full_name)
+{
+    fck_message key = {.full_name = full_name};
+    const fck_message *k = &key;
+    const fck_message **hit =
+        bsearch(&k, s->messages_by_name, s->n_messages, sizeof k, cmp_message);
+    return hit != NULL ? *hit : NULL;
+}
+
+const fck_enum *fck_find_enum(const fck_schema *s, const char *full_name)
+{
+    fck_enum key = {.full_name = full_name};
+    const fck_enum *k = &key;
+    const fck_enum **hit = bsearch(&k, s->enums_by_name, s->n_enums, sizeof k, cmp_enum);
+    return hit != NULL ? *hit : NULL;
+}
+
+const fck_service *fck_find_service(const fck_schema *s, const char *full_name)
+{
+    fck_service key = {.full_name = full_name};
+    const fck_service *k = &key;
+    const fck_service **hit =
+        bsearch(&k, s->services_by_name, s->n_services, sizeof k, cmp_service);
+    return hit != NULL ? *hit : NULL;
+}
+
+const fck_field *fck_field_by_number(const fck_message *m, int32_t number)
+{
+    fck_field key = {.number = number};
+    const fck_field *k = &key;
+    const fck_field **hit = bsearch(&k, m->by_number, m->n_fields, sizeof k, cmp_field_number);
+    return hit != NULL ? *hit : NULL;
+}
+
+const fck_field *fck_field_by_name(const fck_message *m, const char *name)
+{
+    fck_field key = {.name = name};
+    const fck_field *k = &key;
+    const fck_field **hit = bsearch(&k, m->by_name, m->n_fields, sizeof k, cmp_field_name);
+    return hit != NULL ? *hit : NULL;
+}
+
+const fck_method *fck_method_by_name(const fck_service *s, const char *name)
+{
+    fck_method key = {.name = name};
+    const fck_method *k = &key;
+    const fck_method **hit = bsearch(&k, s->by_name, s->n_methods, sizeof k, cmp_method);
+    return hit != NULL ? *hit : NULL;
+}
+
+const fck_value *fck_value_by_number(const fck_enum *e, int32_t number, size_t *count)
+{
+    /* Lower bound by number. */
+    size_t lo = 0, hi = e->n_values;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (e->by_number[mid]->number < number)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    size_t n = 0;
+    while (lo + n < e->n_values && e->by_number[lo + n]->number == number)
+        n++;
+    if (count != NULL)
+        *count = n;
+    return n > 0 ? e->by_number[lo] : NULL;
+}
+
+/* ---- life cycle and messages ------------------------------------------------ */
+
+fck_schema *fck_schema_new(void)
+{
+    fck_schema *s = calloc(1, sizeof *s);
+    if (s != NULL)
+        fcg_arena_init(&s->arena);
+    return s;
+}
+
+void ferry_schema_free(ferry_schema *s)
+{
+    if (s == NULL)
+        return;
+    fcg_arena_fini(&s->arena);
+    free(s);
+}
+
+ferry_check_status fck_fail(char **why, ferry_check_status status, const char *msg)
+{
+    char *copy = strdup(msg);
+    if (copy == NULL && why != NULL)
+        *why = NULL;
+    return copy != NULL ? fck_fail_take(why, status, copy) : FERRY_CHECK_SYSTEM;
+}
+
+/* Messages quote untrusted input (JSON parser errors, names): bytes that
+ * could control a terminal become '?'; line breaks between errors stay. */
+ferry_check_status fck_fail_take(char **why, ferry_check_status status, char *msg)
+{
+    if (msg == NULL) {
+        if (why != NULL)
+            *why = strdup("out of memory");
+        return FERRY_CHECK_SYSTEM;
+    }
+    for (char *c = msg; *c != '\0'; c++)
+        if (((unsigned char)*c < 0x20 && *c != '\n') || (unsigned char)*c >= 0x7f)
+            *c = '?';
+    if (why != NULL)
+        *why = msg;
+    else
+        free(msg);
+    return status;
+}
+
+char *fck_strdup_printf(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return NULL;
+    char *p = malloc((size_t)n + 1);
+    if (p == NULL)
+        return NULL;
+    va_start(ap, fmt);
+    vsnprintf(p, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    return p;
+}
+
+const char *fck_printable(fcg_arena *a, const char *s)
+{
+    char *p = fcg_arena_strdup(a, s);
+    if (p == NULL)
+        return "?";
+    for (char *c = p; *c != '\0'; c++)
+        if ((unsigned char)*c < 0x20 || (unsigned char)*c >= 0x7f)
+            *c = '?';
+    return p;
+}
