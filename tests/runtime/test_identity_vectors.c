@@ -1,0 +1,436 @@
+/* test_identity_vectors.c - the canonical strings, proofs and session keys
+ * of docs/wire.md ("Identity"), byte for byte: fixed keys and inputs through
+ * ferry's own functions must give the documented bytes, both sides must derive
+ * the same session keys, and a change to any byte must break both proofs. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <sodium.h>
+
+#include "keys.h"
+#include "proof.h"
+
+/* ------------------------------------------------------------------------
+ * The vectors (docs/wire.md, "Identity test vectors")
+ * ---------------------------------------------------------------------- */
+
+#define CLIENT_PK "03a107bff3ce10be1d70dd18e74bc09967e4d6309ba50d5f1ddc8664125531b8"
+#define SERVER_PK "cd14b37f956e953194ff7fb73b3d81dcc561d61a7538094b7c3e1a643ee5f3aa"
+
+#define METADATA_HASH "daa2c344f6070ee26fc0b8526b2548b9547096de7284279277af7170d68d1442"
+#define BODY_HASH     "e864efc0695b4049d3653151504964a1c13920e6bf25cebd1837cc72caa89d42"
+#define EMPTY_HASH    "0e5751c026e543b2e8ab2eb06099daa1d1e5df47778f7787faab45cdf12fe3a8"
+
+/* The request canonical string, minus its scheme byte: tag, scheme, rest. */
+#define REQUEST_TAG_HEX "66657272792d726571756573742d7631"
+#define REQUEST_REST                                                                               \
+    CLIENT_PK "0017"                                                                               \
+              "6665727279746573742e76312e50726f62652f4563686f"                                     \
+              "00000003"                                                                           \
+              "000000000000002a"                                                                   \
+              "0000018bcfe56800"                                                                   \
+              "a0a1a2a3a4a5a6a7a8a9aaabacadaeaf"                                                   \
+              "000003e8" METADATA_HASH BODY_HASH
+
+#define REQUEST_SIGNED REQUEST_TAG_HEX "01" REQUEST_REST
+#define REQUEST_MAC    REQUEST_TAG_HEX "02" REQUEST_REST
+
+#define REQUEST_SIG                                                                                \
+    "b475dfb106c7998b68fe349dc65ddf249b5fd61b2db2e27c31a78222677d6014"                             \
+    "109db88d93061c609171244964d64e22a96de99ef491045f9d22e55c2be69403"
+
+#define SESSION_C2S "edb4cb7cc727fc05b94fdb9915bfd4f026b48564b42811ebcbb386665ff2ed92"
+#define SESSION_S2C "46515f881a24470baa1730fe69e47cf2927eac5e2e5fbf0cb1725fc161dac197"
+
+#define REQUEST_MAC_PROOF "2099dd0b796c2d32cd7177d87bd6a4504eb28743b4706ead8e88f37948e24cbf"
+
+#define REPLY_TAG_HEX "66657272792d7265706c792d7631"
+#define REPLY_REST                                                                                 \
+    "000000000000002a"                                                                             \
+    "00000000"                                                                                     \
+    "a0a1a2a3a4a5a6a7a8a9aaabacadaeaf"                                                             \
+    "0000" BODY_HASH
+
+#define REPLY_SIGNED REPLY_TAG_HEX "01" REPLY_REST
+#define REPLY_MAC    REPLY_TAG_HEX "02" REPLY_REST
+
+#define REPLY_SIG                                                                                  \
+    "86d04587d9f51c7af22de7755ae9b4cda972675374110b86afefd3446e51004c"                             \
+    "3d81acdc8b35829eb467954d6da60f50e85744e90db2676d952d119a848e1406"
+
+#define REPLY_MAC_PROOF "682c2bc4f44721b860334d09ca3c0798c54d9910f6c2e0f5714b13b98368c33c"
+
+#define ERROR_REPLY                                                                                \
+    REPLY_TAG_HEX "01"                                                                             \
+                  "000000000000002a"                                                               \
+                  "00000005"                                                                       \
+                  "a0a1a2a3a4a5a6a7a8a9aaabacadaeaf"                                               \
+                  "000b"                                                                           \
+                  "6e6f207375636820736b75" EMPTY_HASH
+
+#define ERROR_REPLY_SIG                                                                            \
+    "f9f84f3b0c5dbc44b9a1bfaf3b82456cc56aba116fc387fc0590649dd9403d4c"                             \
+    "ee1aaa3b599faf7f05d25b2e6da50b9ff4cb7e2e829a7ea34d4937d1e69c3006"
+
+static const uint8_t request_body[] = {0x0a, 0x02, 'h', 'i'}; /* EchoRequest{text: "hi"} */
+
+/* ------------------------------------------------------------------------
+ * Helpers
+ * ---------------------------------------------------------------------- */
+
+typedef struct fixture {
+    ferry_key *client;
+    ferry_key *server;
+    uint8_t nonce[FERRYI_NONCE_BYTES];
+} fixture;
+
+/* A key pair from a fixed seed: byte i of the seed is `first` + i. */
+static ferry_key *seeded_key(const char *name, uint8_t first)
+{
+    ferry_key *k = calloc(1, sizeof *k);
+    assert_non_null(k);
+    strcpy(k->name, name);
+    k->sk = sodium_malloc(crypto_sign_SECRETKEYBYTES);
+    assert_non_null(k->sk);
+    uint8_t seed[crypto_sign_SEEDBYTES];
+    for (size_t i = 0; i < sizeof seed; i++)
+        seed[i] = (uint8_t)(first + i);
+    assert_int_equal(crypto_sign_seed_keypair(k->pk, k->sk, seed), 0);
+    return k;
+}
+
+static int setup(void **state)
+{
+    if (!ferryi_sodium_ready())
+        return -1;
+    fixture *fx = calloc(1, sizeof *fx);
+    if (fx == NULL)
+        return -1;
+    fx->client = seeded_key("client", 0x00);
+    fx->server = seeded_key("server", 0x80);
+    for (size_t i = 0; i < FERRYI_NONCE_BYTES; i++)
+        fx->nonce[i] = (uint8_t)(0xa0 + i);
+    *state = fx;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture *fx = *state;
+    ferry_key_free(fx->client);
+    ferry_key_free(fx->server);
+    free(fx);
+    return 0;
+}
+
+/* Asserts that `len` bytes at `got` are the bytes `want_hex` spells. */
+static void assert_hex(const uint8_t *got, size_t len, const char *want_hex)
+{
+    char *hex = malloc(len * 2 + 1);
+    assert_non_null(hex);
+    sodium_bin2hex(hex, len * 2 + 1, got, len);
+    assert_string_equal(hex, want_hex);
+    free(hex);
+}
+
+/* The fields of the documented request, proved with `scheme`. */
+static ferryi_request_fields request_fields(const fixture *fx, uint8_t scheme,
+                                            Ferry__Wire__Metadata *md)
+{
+    ferryi_request_fields f = {
+        .scheme = scheme,
+        .key_id = fx->client->pk,
+        .method = "ferrytest.v1.Probe/Echo",
+        .api_version = 3,
+        .call_id = 42,
+        .timestamp_ms = UINT64_C(1700000000000),
+        .nonce = fx->nonce,
+        .deadline_ms = 1000,
+    };
+    Ferry__Wire__Metadata *list[] = {md};
+    ferryi_metadata_hash(f.metadata_hash, list, 1);
+    ferryi_hash(f.body_hash, request_body, sizeof request_body);
+    return f;
+}
+
+static void metadata_k_acme(Ferry__Wire__Metadata *md)
+{
+    static uint8_t acme[] = {'a', 'c', 'm', 'e'};
+    ferry__wire__metadata__init(md);
+    md->key = "k";
+    md->value.data = acme;
+    md->value.len = sizeof acme;
+}
+
+static ferryi_reply_fields reply_fields(const fixture *fx, uint8_t scheme)
+{
+    ferryi_reply_fields f = {
+        .scheme = scheme,
+        .call_id = 42,
+        .status = 0,
+        .nonce = fx->nonce,
+        .message = "",
+    };
+    ferryi_hash(f.body_hash, request_body, sizeof request_body); /* EchoReply{text: "hi"} */
+    return f;
+}
+
+/* ------------------------------------------------------------------------
+ * Known answers
+ * ---------------------------------------------------------------------- */
+
+static void test_keys_and_hashes(void **state)
+{
+    fixture *fx = *state;
+    assert_hex(fx->client->pk, FERRY_PUBLIC_KEY_BYTES, CLIENT_PK);
+    assert_hex(fx->server->pk, FERRY_PUBLIC_KEY_BYTES, SERVER_PK);
+
+    Ferry__Wire__Metadata md;
+    metadata_k_acme(&md);
+    ferryi_request_fields f = request_fields(fx, FERRY_PROOF_SIGNED, &md);
+    assert_hex(f.metadata_hash, FERRYI_HASH_BYTES, METADATA_HASH);
+    assert_hex(f.body_hash, FERRYI_HASH_BYTES, BODY_HASH);
+
+    /* No metadata, and no body, hash the empty string. */
+    uint8_t h[FERRYI_HASH_BYTES];
+    ferryi_metadata_hash(h, NULL, 0);
+    assert_hex(h, sizeof h, EMPTY_HASH);
+    ferryi_hash(h, NULL, 0);
+    assert_hex(h, sizeof h, EMPTY_HASH);
+
+    /* An entry whose key is unset hashes as one with the empty key. */
+    Ferry__Wire__Metadata a = md, b = md;
+    a.key = NULL;
+    b.key = "";
+    Ferry__Wire__Metadata *la[] = {&a}, *lb[] = {&b};
+    uint8_t ha[FERRYI_HASH_BYTES], hb[FERRYI_HASH_BYTES];
+    ferryi_metadata_hash(ha, la, 1);
+    ferryi_metadata_hash(hb, lb, 1);
+    assert_memory_equal(ha, hb, sizeof ha);
+}
+
+static void test_signed_request(void **state)
+{
+    fixture *fx = *state;
+    Ferry__Wire__Metadata md;
+    metadata_k_acme(&md);
+    ferryi_request_fields f = request_fields(fx, FERRY_PROOF_SIGNED, &md);
+    uint8_t canon[FERRYI_CANON_MAX];
+    size_t len = ferryi_request_canonical(&f, canon);
+    assert_int_equal(len, 178);
+    assert_hex(canon, len, REQUEST_SIGNED);
+
+    uint8_t proof[FERRYI_SIG_BYTES];
+    assert_int_equal(ferryi_prove(FERRY_PROOF_SIGNED, fx->client, NULL, canon, len, proof),
+                     FERRYI_SIG_BYTES);
+    assert_hex(proof, sizeof proof, REQUEST_SIG);
+    assert_true(
+        ferryi_verify(FERRY_PROOF_SIGNED, fx->client->pk, NULL, canon, len, proof, sizeof proof));
+    /* The server's key does not verify the client's signature. */
+    assert_false(
+        ferryi_verify(FERRY_PROOF_SIGNED, fx->server->pk, NULL, canon, len, proof, sizeof proof));
+}
+
+static void test_session_keys(void **state)
+{
+    fixture *fx = *state;
+    ferryi_session_keys c, s;
+    assert_int_equal(ferryi_session_client(&c, fx->client, fx->server->pk), 0);
+    assert_int_equal(ferryi_session_server(&s, fx->server, fx->client->pk), 0);
+    assert_hex(c.c2s, FERRYI_KEY_BYTES, SESSION_C2S);
+    assert_hex(c.s2c, FERRYI_KEY_BYTES, SESSION_S2C);
+    assert_memory_equal(c.c2s, s.c2s, FERRYI_KEY_BYTES);
+    assert_memory_equal(c.s2c, s.s2c, FERRYI_KEY_BYTES);
+    assert_memory_not_equal(c.c2s, c.s2c, FERRYI_KEY_BYTES);
+
+    /* Another client gets other keys with the same server. */
+    ferry_key *other = seeded_key("other", 0x40);
+    ferryi_session_keys o;
+    assert_int_equal(ferryi_session_client(&o, other, fx->server->pk), 0);
+    assert_memory_not_equal(o.c2s, c.c2s, FERRYI_KEY_BYTES);
+    ferry_key_free(other);
+
+    /* A public key that is not a point of the curve gives no keys. */
+    uint8_t bad[FERRY_PUBLIC_KEY_BYTES];
+    memset(bad, 0xff, sizeof bad);
+    assert_int_equal(ferryi_session_client(&o, fx->client, bad), -1);
+    assert_int_equal(ferryi_session_server(&o, fx->server, bad), -1);
+}
+
+static void test_mac_request(void **state)
+{
+    fixture *fx = *state;
+    Ferry__Wire__Metadata md;
+    metadata_k_acme(&md);
+    ferryi_request_fields f = request_fields(fx, FERRY_PROOF_MAC, &md);
+    uint8_t canon[FERRYI_CANON_MAX];
+    size_t len = ferryi_request_canonical(&f, canon);
+    assert_hex(canon, len, REQUEST_MAC);
+
+    ferryi_session_keys c, s;
+    assert_int_equal(ferryi_session_client(&c, fx->client, fx->server->pk), 0);
+    assert_int_equal(ferryi_session_server(&s, fx->server, fx->client->pk), 0);
+    uint8_t proof[FERRYI_SIG_BYTES];
+    assert_int_equal(ferryi_prove(FERRY_PROOF_MAC, fx->client, c.c2s, canon, len, proof),
+                     FERRYI_MAC_BYTES);
+    assert_hex(proof, FERRYI_MAC_BYTES, REQUEST_MAC_PROOF);
+    assert_true(ferryi_verify(FERRY_PROOF_MAC, NULL, s.c2s, canon, len, proof, FERRYI_MAC_BYTES));
+    /* The other direction's key does not verify it. */
+    assert_false(ferryi_verify(FERRY_PROOF_MAC, NULL, s.s2c, canon, len, proof, FERRYI_MAC_BYTES));
+    /* Nor does a proof of another length, or a mac without a key. */
+    assert_false(
+        ferryi_verify(FERRY_PROOF_MAC, NULL, s.c2s, canon, len, proof, FERRYI_MAC_BYTES - 1));
+    assert_false(ferryi_verify(FERRY_PROOF_MAC, NULL, NULL, canon, len, proof, FERRYI_MAC_BYTES));
+}
+
+static void test_replies(void **state)
+{
+    fixture *fx = *state;
+    uint8_t canon[FERRYI_CANON_MAX], proof[FERRYI_SIG_BYTES];
+
+    ferryi_reply_fields f = reply_fields(fx, FERRY_PROOF_SIGNED);
+    size_t len = ferryi_reply_canonical(&f, canon);
+    assert_int_equal(len, 77);
+    assert_hex(canon, len, REPLY_SIGNED);
+    assert_int_equal(ferryi_prove(FERRY_PROOF_SIGNED, fx->server, NULL, canon, len, proof),
+                     FERRYI_SIG_BYTES);
+    assert_hex(proof, FERRYI_SIG_BYTES, REPLY_SIG);
+    assert_true(ferryi_verify(FERRY_PROOF_SIGNED, fx->server->pk, NULL, canon, len, proof,
+                              FERRYI_SIG_BYTES));
+
+    /* A NULL message is the empty one. */
+    f.message = NULL;
+    uint8_t again[FERRYI_CANON_MAX];
+    assert_int_equal(ferryi_reply_canonical(&f, again), len);
+    assert_memory_equal(again, canon, len);
+
+    ferryi_session_keys c, s;
+    assert_int_equal(ferryi_session_client(&c, fx->client, fx->server->pk), 0);
+    assert_int_equal(ferryi_session_server(&s, fx->server, fx->client->pk), 0);
+    f = reply_fields(fx, FERRY_PROOF_MAC);
+    len = ferryi_reply_canonical(&f, canon);
+    assert_hex(canon, len, REPLY_MAC);
+    assert_int_equal(ferryi_prove(FERRY_PROOF_MAC, fx->server, s.s2c, canon, len, proof),
+                     FERRYI_MAC_BYTES);
+    assert_hex(proof, FERRYI_MAC_BYTES, REPLY_MAC_PROOF);
+    assert_true(ferryi_verify(FERRY_PROOF_MAC, NULL, c.s2c, canon, len, proof, FERRYI_MAC_BYTES));
+
+    /* An error reply: status 5, a message, no body. */
+    f = (ferryi_reply_fields){
+        .scheme = FERRY_PROOF_SIGNED,
+        .call_id = 42,
+        .status = 5,
+        .nonce = fx->nonce,
+        .message = "no such sku",
+    };
+    ferryi_hash(f.body_hash, NULL, 0);
+    len = ferryi_reply_canonical(&f, canon);
+    assert_int_equal(len, 88);
+    assert_hex(canon, len, ERROR_REPLY);
+    ferryi_prove(FERRY_PROOF_SIGNED, fx->server, NULL, canon, len, proof);
+    assert_hex(proof, FERRYI_SIG_BYTES, ERROR_REPLY_SIG);
+}
+
+/* ------------------------------------------------------------------------
+ * Tampering
+ * ---------------------------------------------------------------------- */
+
+/* Changes each byte of `canon` in turn (its lowest bit) and checks that
+ * neither the signature nor the MAC over the original still holds. */
+static void assert_every_byte_matters(const uint8_t *canon, size_t len, const ferry_key *signer,
+                                      const uint8_t *mac_key)
+{
+    uint8_t sig[FERRYI_SIG_BYTES], mac[FERRYI_MAC_BYTES];
+    ferryi_prove(FERRY_PROOF_SIGNED, signer, NULL, canon, len, sig);
+    ferryi_prove(FERRY_PROOF_MAC, signer, mac_key, canon, len, mac);
+    assert_true(ferryi_verify(FERRY_PROOF_SIGNED, signer->pk, NULL, canon, len, sig, sizeof sig));
+    assert_true(ferryi_verify(FERRY_PROOF_MAC, NULL, mac_key, canon, len, mac, sizeof mac));
+
+    uint8_t bent[FERRYI_CANON_MAX];
+    for (size_t i = 0; i < len; i++) {
+        memcpy(bent, canon, len);
+        bent[i] ^= 0x01;
+        if (ferryi_verify(FERRY_PROOF_SIGNED, signer->pk, NULL, bent, len, sig, sizeof sig))
+            fail_msg("signature still holds with byte %zu changed", i);
+        if (ferryi_verify(FERRY_PROOF_MAC, NULL, mac_key, bent, len, mac, sizeof mac))
+            fail_msg("MAC still holds with byte %zu changed", i);
+    }
+    /* One byte less or more is another string too. */
+    assert_false(
+        ferryi_verify(FERRY_PROOF_SIGNED, signer->pk, NULL, canon, len - 1, sig, sizeof sig));
+    assert_false(ferryi_verify(FERRY_PROOF_MAC, NULL, mac_key, canon, len - 1, mac, sizeof mac));
+    memcpy(bent, canon, len);
+    bent[len] = 0;
+    assert_false(
+        ferryi_verify(FERRY_PROOF_SIGNED, signer->pk, NULL, bent, len + 1, sig, sizeof sig));
+    assert_false(ferryi_verify(FERRY_PROOF_MAC, NULL, mac_key, bent, len + 1, mac, sizeof mac));
+}
+
+static void test_request_tampering(void **state)
+{
+    fixture *fx = *state;
+    Ferry__Wire__Metadata md;
+    metadata_k_acme(&md);
+    ferryi_request_fields f = request_fields(fx, FERRY_PROOF_SIGNED, &md);
+    uint8_t canon[FERRYI_CANON_MAX];
+    size_t len = ferryi_request_canonical(&f, canon);
+    ferryi_session_keys c;
+    assert_int_equal(ferryi_session_client(&c, fx->client, fx->server->pk), 0);
+    assert_every_byte_matters(canon, len, fx->client, c.c2s);
+}
+
+static void test_reply_tampering(void **state)
+{
+    fixture *fx = *state;
+    ferryi_reply_fields f = reply_fields(fx, FERRY_PROOF_SIGNED);
+    uint8_t canon[FERRYI_CANON_MAX];
+    size_t len = ferryi_reply_canonical(&f, canon);
+    ferryi_session_keys s;
+    assert_int_equal(ferryi_session_server(&s, fx->server, fx->client->pk), 0);
+    assert_every_byte_matters(canon, len, fx->server, s.s2c);
+}
+
+/* Fields that share bytes cannot be traded: moving a byte from the method
+ * into the api version changes the string, since the method's length is in
+ * it; and a method longer than 512 bytes has no canonical string. */
+static void test_framing(void **state)
+{
+    fixture *fx = *state;
+    Ferry__Wire__Metadata md;
+    metadata_k_acme(&md);
+    ferryi_request_fields a = request_fields(fx, FERRY_PROOF_SIGNED, &md);
+    ferryi_request_fields b = a;
+    a.method = "p.S/M";
+    b.method = "p.S/";
+    uint8_t ca[FERRYI_CANON_MAX], cb[FERRYI_CANON_MAX];
+    size_t la = ferryi_request_canonical(&a, ca);
+    size_t lb = ferryi_request_canonical(&b, cb);
+    assert_true(la != lb || memcmp(ca, cb, la) != 0);
+
+    char *longest = malloc(514);
+    assert_non_null(longest);
+    memset(longest, 'm', 513);
+    longest[513] = '\0';
+    a.method = longest;
+    assert_int_equal(ferryi_request_canonical(&a, ca), 0);
+    longest[512] = '\0';
+    assert_int_equal(ferryi_request_canonical(&a, ca),
+                     16 + 1 + 32 + 2 + 512 + 4 + 8 + 8 + 16 + 4 + 32 + 32);
+    free(longest);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_keys_and_hashes), cmocka_unit_test(test_signed_request),
+        cmocka_unit_test(test_session_keys),    cmocka_unit_test(test_mac_request),
+        cmocka_unit_test(test_replies),         cmocka_unit_test(test_request_tampering),
+        cmocka_unit_test(test_reply_tampering), cmocka_unit_test(test_framing),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
