@@ -1,12 +1,14 @@
 #!/bin/sh
-# demo.sh BIN_DIR - the demo `make demo` runs: start inventory-server on a
-# fresh ipc:// address, take the client's tour of it; then stop the server
-# while a client keeps calling (it answers with the method's fallback), start
-# it again (the same client recovers), and stop it.
+# demo.sh BIN_DIR - the demo `make demo` runs: make keys for the server and
+# a client "shop" with `ferry keygen`, start inventory-server on a fresh
+# ipc:// address trusting that client, take the client's tour of it (one call
+# is refused for want of a role); then stop the server while a client keeps
+# calling (it answers with the method's fallback), start it again (the same
+# client recovers), and stop it.
 set -eu
 
 bin=${1:-build/bin}
-for prog in inventory-server inventory-client; do
+for prog in ferry inventory-server inventory-client; do
     if [ ! -x "$bin/$prog" ]; then
         echo "demo: $bin/$prog is missing; build first (make demo does)" >&2
         exit 1
@@ -33,9 +35,20 @@ trap 'exit 143' TERM
 
 url="ipc://$dir/inventory.sock"
 
+# Request identity: a key pair for the server, one for the client "shop",
+# and a keyring on the server that trusts "shop" with the role "shop".
+echo "demo: making keys"
+"$bin/ferry" keygen inventory -o "$dir" | sed 's/^/  /'
+"$bin/ferry" keygen shop --roles shop -o "$dir" | tee "$dir/shop.out" | sed 's/^/  /'
+{
+    echo "# clients inventory-server trusts"
+    tail -n 1 "$dir/shop.out"
+} >"$dir/keyring"
+
 # Starts the server and waits (at most 10 s) until it says it listens.
 start_server() {
-    "$bin/inventory-server" --listen "$url" >"$dir/server.log" 2>&1 &
+    FERRY_KEY="$dir/inventory.key" FERRY_KEYRING="$dir/keyring" \
+        "$bin/inventory-server" --listen "$url" >"$dir/server.log" 2>&1 &
     server_pid=$!
     tries=0
     until grep -q "listening on" "$dir/server.log" 2>/dev/null; do
@@ -58,15 +71,22 @@ stop_server() {
     kill -TERM "$server_pid"
     wait "$server_pid" || { echo "demo: inventory-server failed to stop cleanly" >&2; exit 1; }
     server_pid=""
-    sed -n '2,$p' "$dir/server.log" | sed 's/^/[server] /'
+    grep -v -e 'listening on' -e 'identity on' "$dir/server.log" | sed 's/^/[server] /'
+}
+
+# The client signs in as "shop" and pins the server's public key.
+client() {
+    FERRY_KEY="$dir/shop.key" FERRY_SERVER_KEY="$dir/inventory.pub" \
+        "$bin/inventory-client" --connect "$url" "$@"
 }
 
 start_server
-"$bin/inventory-client" --connect "$url"
+echo
+client
 
 echo
 echo "demo: a client keeps listing items; the server goes away and comes back"
-"$bin/inventory-client" --connect "$url" --follow 30 &
+FERRY_PROOF=signed client --follow 30 &
 follower=$!
 sleep 1
 echo "demo: stopping the server"

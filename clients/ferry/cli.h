@@ -25,6 +25,9 @@ typedef struct cli_command {
 
 int cmd_check(int argc, char **argv);
 int cmd_lock(int argc, char **argv);
+/* `ferry keygen` exits 0, 1 when the key files cannot be written, 2 on bad
+ * usage. */
+int cmd_keygen(int argc, char **argv);
 
 /* Import directories from -I options, in order. */
 typedef struct cli_imports {

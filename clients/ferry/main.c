@@ -9,6 +9,7 @@ static const cli_command commands[] = {
     {"check", "compare two versions of a schema; exit 1 when old peers would break", cmd_check},
     {"lock", "write a lock file: the snapshot of a schema that `ferry check` compares against",
      cmd_lock},
+    {"keygen", "make a key pair for request identity and print its keyring line", cmd_keygen},
 };
 
 #define N_COMMANDS (sizeof commands / sizeof commands[0])

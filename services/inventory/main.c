@@ -5,8 +5,13 @@
  *
  * Without --listen the address comes from FERRY_INVENTORY_ADDR, else
  * ipc://$TMPDIR/ferry-inventory.sock. Prints "inventory-server: listening on
- * URL" per address once it serves, so scripts can wait for it. Exits 0
- * after a clean stop, 1 when it cannot start, 2 on bad arguments. */
+ * URL" per address once it serves, so scripts can wait for it.
+ *
+ * With FERRY_KEY (the server's secret key file) and FERRY_KEYRING (the
+ * clients it trusts) in the environment, every request must prove which
+ * client sent it, and methods with roles check them; SIGHUP reads the
+ * keyring again. Exits 0 after a clean stop, 1 when it cannot start, 2 on
+ * bad arguments or a bad key file or keyring. */
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -33,7 +38,12 @@ static void usage(FILE *out)
             "  -w, --workers N    handler threads (default: $FERRY_WORKERS, else 4)\n"
             "  -g, --grace MS     on SIGINT/SIGTERM, let calls in flight finish for MS ms "
             "(default 5000)\n"
-            "  -h, --help         this text\n");
+            "  -h, --help         this text\n"
+            "\n"
+            "Environment:\n"
+            "  FERRY_KEY          the server's secret key file (ferry keygen); with\n"
+            "  FERRY_KEYRING      the keyring of trusted clients: requests must prove who\n"
+            "                     sent them. SIGHUP reads the keyring again.\n");
 }
 
 /* Parses a whole decimal number in [lo, hi]; -1 when `s` is not one. */
@@ -58,6 +68,41 @@ static void default_url(char *buf, size_t len)
     }
     const char *tmp = getenv("TMPDIR");
     snprintf(buf, len, "ipc://%s/ferry-inventory.sock", tmp != NULL && *tmp ? tmp : "/tmp");
+}
+
+/* Turns identity on when FERRY_KEY or FERRY_KEYRING is set (both must be).
+ * Returns 0 when done or not asked for, 2 with a message when a file is bad
+ * or only one of the two is set. */
+static int setup_identity(ferry_server *srv)
+{
+    const char *key_path = getenv("FERRY_KEY");
+    const char *keyring_path = getenv("FERRY_KEYRING");
+    int have_key = key_path != NULL && *key_path != '\0';
+    int have_keyring = keyring_path != NULL && *keyring_path != '\0';
+    if (!have_key && !have_keyring)
+        return 0;
+    if (!have_key || !have_keyring) {
+        fprintf(stderr,
+                "inventory-server: identity needs both FERRY_KEY (the server's secret key) "
+                "and FERRY_KEYRING (the trusted clients); %s is not set\n",
+                have_key ? "FERRY_KEYRING" : "FERRY_KEY");
+        return 2;
+    }
+    char err[512] = "";
+    ferry_key *key = NULL;
+    if (ferry_key_load_secret(&key, key_path, err, sizeof err) != FERRY_OK) {
+        fprintf(stderr, "inventory-server: FERRY_KEY: %s\n", err);
+        return 2;
+    }
+    ferry_server_identity id = {.key = key, .keyring_path = keyring_path};
+    ferry_status st = ferry_server_set_identity(srv, &id, err, sizeof err);
+    ferry_key_free(key); /* the server keeps its own copy */
+    if (st != FERRY_OK) {
+        fprintf(stderr, "inventory-server: FERRY_KEYRING: %s\n", err);
+        return 2;
+    }
+    printf("inventory-server: identity on: key %s, keyring %s\n", key_path, keyring_path);
+    return 0;
 }
 
 int main(int argc, char **argv)
@@ -119,12 +164,13 @@ int main(int argc, char **argv)
         urls[n_urls++] = fallback;
     }
 
-    /* Block the stop signals before any thread starts, so that only
+    /* Block the signals handled here before any thread starts, so that only
      * sigwait() below sees them. */
     sigset_t stop;
     sigemptyset(&stop);
     sigaddset(&stop, SIGINT);
     sigaddset(&stop, SIGTERM);
+    sigaddset(&stop, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &stop, NULL);
 
     inventory *inv = NULL;
@@ -139,6 +185,9 @@ int main(int argc, char **argv)
         fprintf(stderr, "inventory-server: cannot start: %s\n", ferry_status_str(st));
         goto out;
     }
+    if ((rc = setup_identity(srv)) != 0)
+        goto out;
+    rc = 1;
     for (size_t i = 0; i < n_urls; i++) {
         char bound[PATH_MAX + 8];
         if ((st = ferry_server_listen(srv, urls[i], bound, sizeof bound)) != FERRY_OK) {
@@ -155,7 +204,17 @@ int main(int argc, char **argv)
     fflush(stdout);
 
     int sig = 0;
-    sigwait(&stop, &sig);
+    for (;;) {
+        sigwait(&stop, &sig);
+        if (sig != SIGHUP)
+            break;
+        char err[512] = "";
+        if (ferry_server_reload_keyring(srv, err, sizeof err) == FERRY_OK)
+            printf("inventory-server: SIGHUP, keyring reloaded\n");
+        else
+            printf("inventory-server: SIGHUP, keyring not reloaded (the old one stays): %s\n", err);
+        fflush(stdout);
+    }
     printf("inventory-server: %s, finishing calls in flight (up to %ld ms)\n",
            sig == SIGINT ? "SIGINT" : "SIGTERM", grace);
     fflush(stdout);

@@ -1,0 +1,189 @@
+/* cmd_keygen.c - `ferry keygen`: makes a new Ed25519 key pair and writes it as
+ * NAME.key (secret, mode 0600) and NAME.pub, then prints the keyring line
+ * that makes a server trust it.
+ *
+ *   ferry keygen NAME [-o DIR] [--roles ROLE,...] [--force]
+ *
+ * Exits 0 when both files are written, 1 when they cannot be (the message
+ * names the file), 2 on bad arguments. */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "ferry/identity.h"
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: ferry keygen NAME [-o DIR] [--roles ROLE,...] [--force]\n"
+            "\n"
+            "Makes a new key pair: DIR/NAME.key (the secret key, mode 0600; keep it\n"
+            "private) and DIR/NAME.pub (the public key, for clients that pin a server),\n"
+            "and prints the line to add to a server's keyring to trust it.\n"
+            "  NAME                1 to %d characters of A-Z a-z 0-9 . _ -\n"
+            "  -o, --out DIR       directory to write to (default: the current one)\n"
+            "  -r, --roles R,...   roles to put on the printed keyring line\n"
+            "  -f, --force         replace NAME.key and NAME.pub when they exist\n"
+            "  -h, --help          this text\n",
+            FERRY_NAME_MAX);
+}
+
+/* Nonzero when `s` is a valid key or role name: 1 to FERRY_NAME_MAX
+ * characters of [A-Za-z0-9._-]. */
+static int name_ok(const char *s, size_t len)
+{
+    if (len == 0 || len > FERRY_NAME_MAX)
+        return 0;
+    for (size_t i = 0; i < len; i++) {
+        char c = s[i];
+        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+              c == '.' || c == '_' || c == '-'))
+            return 0;
+    }
+    return 1;
+}
+
+/* Nonzero when `roles` is a comma-separated list of valid role names. */
+static int roles_ok(const char *roles)
+{
+    const char *p = roles;
+    size_t n = 0;
+    for (;;) {
+        const char *comma = strchr(p, ',');
+        size_t len = comma != NULL ? (size_t)(comma - p) : strlen(p);
+        if (!name_ok(p, len) || ++n > FERRY_ROLES_MAX)
+            return 0;
+        if (comma == NULL)
+            return 1;
+        p = comma + 1;
+    }
+}
+
+/* Removes `path` for --force; a file that is not there is fine. */
+static int remove_existing(const char *path)
+{
+    if (unlink(path) == 0 || errno == ENOENT)
+        return 0;
+    fprintf(stderr, "ferry keygen: %s: cannot replace it: %s\n", path, strerror(errno));
+    return -1;
+}
+
+int cmd_keygen(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"out", required_argument, NULL, 'o'},
+        {"roles", required_argument, NULL, 'r'},
+        {"force", no_argument, NULL, 'f'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *dir = ".";
+    const char *roles = NULL;
+    int force = 0;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "o:r:fh", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'o':
+            dir = optarg;
+            break;
+        case 'r':
+            roles = optarg;
+            break;
+        case 'f':
+            force = 1;
+            break;
+        case 'h':
+            usage(stdout);
+            return 0;
+        default:
+            usage(stderr);
+            return 2;
+        }
+    }
+    if (optind >= argc) {
+        fprintf(stderr, "ferry keygen: no key name given\n");
+        usage(stderr);
+        return 2;
+    }
+    if (optind + 1 < argc) {
+        fprintf(stderr, "ferry keygen: unexpected argument '%s'\n", argv[optind + 1]);
+        return 2;
+    }
+    const char *name = argv[optind];
+    if (!name_ok(name, strlen(name))) {
+        fprintf(stderr,
+                "ferry keygen: bad key name '%s': want 1 to %d characters of A-Z a-z 0-9 . _ -\n",
+                name, FERRY_NAME_MAX);
+        return 2;
+    }
+    if (roles != NULL && !roles_ok(roles)) {
+        fprintf(stderr,
+                "ferry keygen: bad --roles '%s': want ROLE[,ROLE...], at most %d roles of 1 to "
+                "%d characters of A-Z a-z 0-9 . _ -\n",
+                roles, FERRY_ROLES_MAX, FERRY_NAME_MAX);
+        return 2;
+    }
+    if (dir[0] == '\0') {
+        fprintf(stderr, "ferry keygen: --out needs a directory\n");
+        return 2;
+    }
+
+    char secret_path[PATH_MAX], public_path[PATH_MAX];
+    if ((size_t)snprintf(secret_path, sizeof secret_path, "%s/%s.key", dir, name) >=
+            sizeof secret_path ||
+        (size_t)snprintf(public_path, sizeof public_path, "%s/%s.pub", dir, name) >=
+            sizeof public_path) {
+        fprintf(stderr, "ferry keygen: the path %s/%s.key is too long\n", dir, name);
+        return 2;
+    }
+    struct stat sb;
+    if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
+        fprintf(stderr, "ferry keygen: %s: not a directory\n", dir);
+        return 1;
+    }
+    if (force) {
+        if (remove_existing(secret_path) != 0 || remove_existing(public_path) != 0)
+            return 1;
+    } else {
+        /* Check both before writing either, so a refusal leaves nothing half
+         * written; ferry_key_write() itself never replaces a secret key. */
+        const char *paths[] = {secret_path, public_path};
+        for (size_t i = 0; i < 2; i++) {
+            if (lstat(paths[i], &sb) == 0) {
+                fprintf(stderr,
+                        "ferry keygen: %s already exists; not replacing it (use --force to "
+                        "make a new key anyway)\n",
+                        paths[i]);
+                return 1;
+            }
+        }
+    }
+
+    ferry_key *key = NULL;
+    char err[512] = "";
+    ferry_status st = ferry_key_generate(&key, name);
+    if (st != FERRY_OK) {
+        fprintf(stderr, "ferry keygen: cannot make a key: %s\n", ferry_status_str(st));
+        return 1;
+    }
+    st = ferry_key_write(key, secret_path, public_path, err, sizeof err);
+    if (st != FERRY_OK) {
+        ferry_key_free(key);
+        fprintf(stderr, "ferry keygen: %s\n", err);
+        return 1;
+    }
+    char b64[FERRY_PUBLIC_KEY_B64];
+    ferry_key_public_b64(key, b64);
+    ferry_key_free(key);
+
+    printf("ferry keygen: wrote %s (secret, keep it private) and %s\n", secret_path, public_path);
+    printf("To trust this key, add this line to the server's keyring:\n");
+    printf("%s %s%s%s\n", name, b64, roles != NULL ? " roles=" : "", roles != NULL ? roles : "");
+    return 0;
+}
