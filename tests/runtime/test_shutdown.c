@@ -98,7 +98,7 @@ static void tally_wait_all(tally *t)
 static void test_shutdown_under_load_repeated(void **state)
 {
     (void)state;
-    for (int round = 0; round < 15; round++) {
+    for (int round = 0; round < 5; round++) {
         char *url = probe_ipc_url();
         char bound[256];
         ferry_server *srv = probe_serve(url, 2, bound, sizeof bound);
