@@ -194,25 +194,21 @@ static const char *fallback_name(int f)
     }
 }
 
-static int has_role(const fck_method *m, const char *role)
-{
-    for (size_t i = 0; i < m->n_roles; i++)
-        if (strcmp(m->roles[i], role) == 0)
-            return 1;
-    return 0;
-}
-
 /* "role \"a\"" or "roles \"a\", \"b\"" for the roles of `m` that `other`
- * lacks; NULL when there is none. */
+ * lacks (the first few of them); NULL when there is none. */
 static const char *roles_missing(fck_cmp *c, const fck_method *m, const fck_method *other)
 {
+    enum { SHOWN = 4 };
     const char *list = NULL;
     size_t count = 0;
     for (size_t i = 0; i < m->n_roles; i++) {
-        if (has_role(other, m->roles[i]))
+        if (fck_has_role(other, m->roles[i]))
             continue;
-        list = list == NULL ? fck_fmt(c, "\"%s\"", m->roles[i])
-                            : fck_fmt(c, "%s, \"%s\"", list, m->roles[i]);
+        if (count < SHOWN)
+            list = list == NULL ? fck_fmt(c, "\"%s\"", m->roles[i])
+                                : fck_fmt(c, "%s, \"%s\"", list, m->roles[i]);
+        else if (count == SHOWN)
+            list = fck_fmt(c, "%s and more", list);
         count++;
     }
     return count == 0 ? NULL : fck_fmt(c, "%s %s", count == 1 ? "role" : "roles", list);

@@ -14,6 +14,14 @@ typedef struct fck_pkg_map {
     const char *from, *to;
 } fck_pkg_map;
 
+/* A reference from the old schema to a type, by a field or method that the
+ * new schema still has (see compare_types.c). */
+typedef struct fck_use {
+    const char *type; /* the type referred to */
+    const char *user; /* "field a.M.x = 1", "method a.S/Get" */
+    size_t order;     /* first found first */
+} fck_use;
+
 typedef struct fck_cmp {
     const fck_schema *o; /* the old schema */
     const fck_schema *n; /* the new schema */
@@ -23,6 +31,9 @@ typedef struct fck_cmp {
     size_t n_maps;
     /* Sides, indexed like the schemas' message and enum arrays. */
     unsigned char *o_msg_side, *o_enum_side, *n_msg_side, *n_enum_side;
+    fck_use *uses; /* built at the first deleted type; sorted by type, then order */
+    size_t n_uses;
+    int uses_built;
 } fck_cmp;
 
 /* The name `old_name` (of a type or service of the old schema) takes in the

@@ -73,15 +73,9 @@ static const char *writers_first_order(unsigned side)
 
 /* ---- reserved numbers and names ------------------------------------------------------ */
 
-static int cmp_range(const void *x, const void *y)
-{
-    const fck_range *a = x, *b = y;
-    return (a->start > b->start) - (a->start < b->start);
-}
-
-/* How many of `numbers` (sorted, n of them) lie in [lo, hi], each counted
- * once. */
-static int64_t count_in(const int32_t *numbers, size_t n, int32_t lo, int32_t hi)
+/* How many distinct numbers of `numbers` (sorted, n of them) lie in
+ * [lo, hi]. */
+static int64_t count_in(const int32_t *numbers, size_t n, int64_t lo, int64_t hi)
 {
     size_t a = 0, b = n;
     while (a < b) {
@@ -98,40 +92,33 @@ static int64_t count_in(const int32_t *numbers, size_t n, int32_t lo, int32_t hi
     return count;
 }
 
-/* Reports each reserved range of the old element (`old_r`) that the new one
- * no longer reserves, unless the numbers freed are all taken by the new
- * element's fields or values (`used`, sorted; those are reported as reused
- * where they are declared). */
+/* Reports each reserved range of the old element (`old_r`, merged) that the
+ * new one (`new_r`, merged) no longer reserves, unless the numbers freed
+ * are all taken by the new element's fields or values (`used`, sorted;
+ * those are reported where they are declared). Both lists are sorted and
+ * disjoint, so one pass over them does. */
 static void ranges_removed(fck_cmp *c, const fck_file *file, const char *kind, const char *owner,
                            const fck_range *old_r, size_t n_old, const fck_range *new_r,
                            size_t n_new, const int32_t *used, size_t n_used)
 {
-    fck_range *sorted = fcg_arena_alloc(c->a, (n_new + 1) * sizeof *sorted);
-    if (sorted == NULL) {
-        fck_oom(c);
-        return;
-    }
-    memcpy(sorted, new_r, n_new * sizeof *sorted);
-    qsort(sorted, n_new, sizeof *sorted, cmp_range);
+    size_t k = 0;
     for (size_t i = 0; i < n_old; i++) {
         const fck_range *r = &old_r[i];
         int64_t at = r->start;
-        size_t k = 0;
         while (at <= r->end) {
-            /* Skip the new ranges that end before `at`; one covering it moves it on. */
-            while (k < n_new && sorted[k].end < at)
+            while (k < n_new && new_r[k].end < at)
                 k++;
-            if (k < n_new && sorted[k].start <= at) {
-                at = (int64_t)sorted[k].end + 1;
+            if (k < n_new && new_r[k].start <= at) {
+                at = (int64_t)new_r[k].end + 1;
                 continue;
             }
-            int64_t gap_end = k < n_new && (int64_t)sorted[k].start - 1 < r->end
-                                  ? (int64_t)sorted[k].start - 1
+            int64_t gap_end = k < n_new && (int64_t)new_r[k].start - 1 < r->end
+                                  ? (int64_t)new_r[k].start - 1
                                   : r->end;
-            int32_t lo = (int32_t)at, hi = (int32_t)gap_end;
-            if (count_in(used, n_used, lo, hi) < gap_end - at + 1) {
-                const char *nums = lo == hi ? fck_fmt(c, "number %d is", lo)
-                                            : fck_fmt(c, "numbers %d to %d are", lo, hi);
+            if (count_in(used, n_used, at, gap_end) < gap_end - at + 1) {
+                const char *nums = at == gap_end ? fck_fmt(c, "number %lld is", (long long)at)
+                                                 : fck_fmt(c, "numbers %lld to %lld are",
+                                                           (long long)at, (long long)gap_end);
                 const char *elem =
                     r->start == r->end
                         ? fck_fmt(c, "reserved %d in %s %s", r->start, kind, owner)
@@ -146,23 +133,15 @@ static void ranges_removed(fck_cmp *c, const fck_file *file, const char *kind, c
     }
 }
 
-static int has_name(const fck_name *names, size_t n, const char *name)
-{
-    for (size_t i = 0; i < n; i++)
-        if (strcmp(names[i].name, name) == 0)
-            return 1;
-    return 0;
-}
-
 /* `taken(owner, name)` says what in the new element now has the name, or
  * NULL. */
 static void names_removed(fck_cmp *c, const fck_file *file, const char *kind, const char *owner,
-                          const fck_name *old_n, size_t n_old, const fck_name *new_n, size_t n_new,
-                          const char *(*taken)(fck_cmp *, const void *, const char *),
+                          const fck_name *old_n, size_t n_old, const fck_name *const *new_sorted,
+                          size_t n_new, const char *(*taken)(fck_cmp *, const void *, const char *),
                           const void *new_owner)
 {
     for (size_t i = 0; i < n_old; i++) {
-        if (has_name(new_n, n_new, old_n[i].name))
+        if (fck_name_reserved(new_sorted, n_new, old_n[i].name))
             continue;
         const char *user = taken(c, new_owner, old_n[i].name);
         const char *elem = fck_fmt(c, "reserved \"%s\" in %s %s", old_n[i].name, kind, owner);
@@ -186,11 +165,8 @@ static const char *field_taking(fck_cmp *c, const void *owner, const char *name)
 
 static const char *value_taking(fck_cmp *c, const void *owner, const char *name)
 {
-    const fck_enum *e = owner;
-    for (size_t i = 0; i < e->n_values; i++)
-        if (strcmp(e->values[i].name, name) == 0)
-            return fck_fmt(c, "value %s = %d", name, e->values[i].number);
-    return NULL;
+    const fck_value *v = fck_value_by_name(owner, name);
+    return v != NULL ? fck_fmt(c, "value %s = %d", v->name, v->number) : NULL;
 }
 
 /* ---- fields -------------------------------------------------------------------- */
@@ -223,38 +199,104 @@ static const char *label_why(const fck_field *f, const fck_field *g)
     return "new peers keep only one of the values old peers send, and may refuse packed values";
 }
 
-/* The first field of `m` other than `self` in oneof `oneof` that also
- * exists in the other version `other` (as h2) and passes
- * `keep(other, h2, self)`; NULL when none does. */
-static const fck_field *
-sibling(const fck_message *m, const fck_field *self, const char *oneof, const fck_message *other,
-        int (*keep)(const fck_message *, const fck_field *, const fck_field *))
+/* What the other version of a message knows of the members of one oneof:
+ * `a` and `a2`, its first two members that also exist there, and `b`, the
+ * first whose oneof there differs from a's (a field in no oneof differs
+ * from every field). One view per oneof, made once per message. */
+typedef struct oneof_view {
+    const char *oneof;
+    const fck_field *a, *a2, *b;
+} oneof_view;
+
+/* The oneof of the field numbered like `x` in `other` (which has one). */
+static const char *key_of(const fck_message *other, const fck_field *x)
 {
-    for (size_t i = 0; i < m->n_fields; i++) {
-        const fck_field *h = &m->fields[i];
-        if (h == self || h->oneof == NULL || strcmp(h->oneof, oneof) != 0)
-            continue;
-        const fck_field *h2 = fck_field_by_number(other, h->number);
-        if (h2 != NULL && keep(other, h2, self))
-            return h;
+    const fck_field *y = fck_field_by_number(other, x->number);
+    return y != NULL ? y->oneof : NULL;
+}
+
+static int same_key(const char *x, const char *y)
+{
+    return x != NULL && y != NULL && strcmp(x, y) == 0;
+}
+
+/* The views of every oneof of `m`, sorted by oneof name; *n of them. */
+static oneof_view *views(fck_cmp *c, const fck_message *m, const fck_message *other, size_t *n)
+{
+    oneof_view *v = fcg_arena_alloc(c->a, (m->n_by_oneof + 1) * sizeof *v);
+    *n = 0;
+    if (v == NULL) {
+        fck_oom(c);
+        return NULL;
+    }
+    for (size_t i = 0; i < m->n_by_oneof;) {
+        size_t count;
+        const fck_field *const *mem = fck_oneof_members(m, m->by_oneof[i]->oneof, &count);
+        oneof_view *w = &v[(*n)++];
+        w->oneof = mem[0]->oneof;
+        const char *ka = NULL;
+        for (size_t k = 0; k < count && w->b == NULL; k++) {
+            const fck_field *x = fck_field_by_number(other, mem[k]->number);
+            if (x == NULL)
+                continue;
+            if (w->a == NULL) {
+                w->a = mem[k];
+                ka = x->oneof;
+                continue;
+            }
+            if (w->a2 == NULL)
+                w->a2 = mem[k];
+            if (!same_key(ka, x->oneof))
+                w->b = mem[k];
+        }
+        i += count;
+    }
+    return v;
+}
+
+static const oneof_view *find_view(const oneof_view *v, size_t n, const char *oneof)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int d = strcmp(v[mid].oneof, oneof);
+        if (d == 0)
+            return &v[mid];
+        if (d < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
     }
     return NULL;
 }
 
-/* h2 (a field in the other version) is not in one oneof with `peer` there. */
-static int apart(const fck_message *other, const fck_field *h2, const fck_field *self)
+/* A member of the oneof `v` describes, other than `self`, that exists in
+ * `other` outside the oneof `self_key` that self's counterpart has there:
+ * a field the other version may set together with self. NULL when none. */
+static const fck_field *partner(const oneof_view *v, const fck_field *self, const char *self_key,
+                                const fck_message *other)
 {
-    const fck_field *peer = fck_field_by_number(other, self->number);
-    return peer == NULL || peer->oneof == NULL || h2->oneof == NULL ||
-           strcmp(peer->oneof, h2->oneof) != 0;
+    if (v == NULL || v->a == NULL)
+        return NULL;
+    if (v->a != self)
+        return !same_key(key_of(other, v->a), self_key) ? v->a : v->b;
+    return self_key == NULL ? v->a2 : v->b;
 }
 
-static void oneof_changes(fck_cmp *c, const fck_message *om, const fck_field *f,
-                          const fck_message *nm, const fck_field *g, const char *elem)
+/* The oneof views of both versions of a message. */
+typedef struct msg_views {
+    oneof_view *nv, *ov; /* of the new message against the old, and the reverse */
+    size_t n_nv, n_ov;
+} msg_views;
+
+static void oneof_changes(fck_cmp *c, const msg_views *mv, const fck_message *om,
+                          const fck_field *f, const fck_message *nm, const fck_field *g,
+                          const char *elem)
 {
     const fck_file *file = nm->file;
     /* Joined: a new sibling that old peers may set together with it. */
-    const fck_field *h = g->oneof ? sibling(nm, g, g->oneof, om, apart) : NULL;
+    const fck_field *h =
+        g->oneof ? partner(find_view(mv->nv, mv->n_nv, g->oneof), g, f->oneof, om) : NULL;
     if (h != NULL) {
         fck_add(c, FERRY_CHECK_BREAKING, "FIELD_ONEOF_CHANGED", file, g->line, elem,
                 "moved into oneof %s with field %s, which old peers may set at the same time: new "
@@ -263,7 +305,7 @@ static void oneof_changes(fck_cmp *c, const fck_message *om, const fck_field *f,
         return;
     }
     /* Left: an old sibling that new peers may now set together with it. */
-    h = f->oneof ? sibling(om, f, f->oneof, nm, apart) : NULL;
+    h = f->oneof ? partner(find_view(mv->ov, mv->n_ov, f->oneof), f, g->oneof, nm) : NULL;
     if (h != NULL) {
         fck_add(c, FERRY_CHECK_BREAKING, "FIELD_ONEOF_CHANGED", file, g->line, elem,
                 "moved out of oneof %s, apart from field %s: new peers may set both, and old "
@@ -283,8 +325,8 @@ static void oneof_changes(fck_cmp *c, const fck_message *om, const fck_field *f,
                 f->oneof);
 }
 
-static void compare_field(fck_cmp *c, const fck_message *om, const fck_field *f,
-                          const fck_message *nm, const fck_field *g)
+static void compare_field(fck_cmp *c, const msg_views *mv, const fck_message *om,
+                          const fck_field *f, const fck_message *nm, const fck_field *g)
 {
     const fck_file *file = nm->file;
     const char *elem = fck_fmt(c, "field %s.%s = %d", nm->full_name, g->name, g->number);
@@ -313,7 +355,7 @@ static void compare_field(fck_cmp *c, const fck_message *om, const fck_field *f,
                 "%s: the encoding is the same; any order",
                 g->proto3_optional ? "now tracks presence (optional)"
                                    : "no longer tracks presence");
-    oneof_changes(c, om, f, nm, g, elem);
+    oneof_changes(c, mv, om, f, nm, g, elem);
     if (f->label == g->label && f->packed != g->packed)
         fck_add(c, FERRY_CHECK_SAFE, "FIELD_PACKED_CHANGED", file, g->line, elem,
                 "%s: parsers accept both encodings; any order",
@@ -332,28 +374,15 @@ static void compare_field(fck_cmp *c, const fck_message *om, const fck_field *f,
                               : "no longer deprecated: any order");
 }
 
-/* Whether another field of `m` is in oneof `oneof` and existed in `old`. */
-static int oneof_existed(const fck_message *m, const fck_field *self, const char *oneof,
-                         const fck_message *old)
-{
-    for (size_t i = 0; i < m->n_fields; i++) {
-        const fck_field *h = &m->fields[i];
-        if (h != self && h->oneof != NULL && strcmp(h->oneof, oneof) == 0 &&
-            fck_field_by_number(old, h->number) != NULL)
-            return 1;
-    }
-    return 0;
-}
-
 static void field_deleted(fck_cmp *c, const fck_message *om, const fck_field *f,
                           const fck_message *nm)
 {
     const char *elem = fck_fmt(c, "field %s.%s = %d", om->full_name, f->name, f->number);
-    if (fck_in_ranges(nm->reserved, nm->n_reserved, f->number)) {
+    if (fck_in_ranges(nm->merged, nm->n_merged, f->number)) {
         fck_add(c, FERRY_CHECK_SAFE, "FIELD_DELETED", om->file, f->line, elem,
                 "deleted and its number reserved: %s%s",
                 field_deleted_order(fck_msg_side(c, c->o, om)),
-                has_name(nm->reserved_names, nm->n_reserved_names, f->name)
+                fck_name_reserved(nm->names_sorted, nm->n_reserved_names, f->name)
                     ? ""
                     : " (reserve its name too, for JSON and text)");
         return;
@@ -370,12 +399,13 @@ static void field_deleted(fck_cmp *c, const fck_message *om, const fck_field *f,
                               : "");
 }
 
-static void field_added(fck_cmp *c, const fck_message *om, const fck_message *nm,
-                        const fck_field *g)
+static void field_added(fck_cmp *c, const msg_views *mv, const fck_message *om,
+                        const fck_message *nm, const fck_field *g)
 {
     const char *elem = fck_fmt(c, "field %s.%s = %d", nm->full_name, g->name, g->number);
     unsigned side = fck_msg_side(c, c->n, nm);
-    if (fck_in_ranges(om->reserved, om->n_reserved, g->number))
+    const oneof_view *v = g->oneof != NULL ? find_view(mv->nv, mv->n_nv, g->oneof) : NULL;
+    if (fck_in_ranges(om->merged, om->n_merged, g->number))
         fck_add(c, FERRY_CHECK_BREAKING, "FIELD_NUMBER_REUSED", nm->file, g->line, elem,
                 "number %d was reserved in the old schema: old peers may still send the field "
                 "that had it",
@@ -383,7 +413,7 @@ static void field_added(fck_cmp *c, const fck_message *om, const fck_message *nm
     else if (g->label == FCK_LABEL_REQUIRED)
         fck_add(c, FERRY_CHECK_BREAKING, "REQUIRED_FIELD_ADDED", nm->file, g->line, elem,
                 "old peers never send it, so new peers refuse their messages as incomplete");
-    else if (g->oneof != NULL && oneof_existed(nm, g, g->oneof, om))
+    else if (v != NULL && v->a != NULL) /* the oneof has members old peers know */
         fck_add(c, FERRY_CHECK_SAFE, "FIELD_ADDED", nm->file, g->line, elem,
                 "new member of oneof %s: setting it clears the others, and old peers then see "
                 "none of them; %s",
@@ -406,43 +436,68 @@ static int32_t *field_numbers(fck_cmp *c, const fck_message *m)
 
 static void compare_message(fck_cmp *c, const fck_message *om, const fck_message *nm)
 {
+    msg_views mv;
+    mv.nv = views(c, nm, om, &mv.n_nv);
+    mv.ov = views(c, om, nm, &mv.n_ov);
     for (size_t i = 0; i < om->n_fields; i++) {
         const fck_field *f = &om->fields[i];
         const fck_field *g = fck_field_by_number(nm, f->number);
         if (g != NULL)
-            compare_field(c, om, f, nm, g);
+            compare_field(c, &mv, om, f, nm, g);
         else
             field_deleted(c, om, f, nm);
     }
     for (size_t i = 0; i < nm->n_fields; i++)
         if (fck_field_by_number(om, nm->fields[i].number) == NULL)
-            field_added(c, om, nm, &nm->fields[i]);
+            field_added(c, &mv, om, nm, &nm->fields[i]);
     int32_t *used = field_numbers(c, nm);
     if (used != NULL)
-        ranges_removed(c, om->file, "message", om->full_name, om->reserved, om->n_reserved,
-                       nm->reserved, nm->n_reserved, used, nm->n_fields);
+        ranges_removed(c, om->file, "message", om->full_name, om->merged, om->n_merged, nm->merged,
+                       nm->n_merged, used, nm->n_fields);
     names_removed(c, om->file, "message", om->full_name, om->reserved_names, om->n_reserved_names,
-                  nm->reserved_names, nm->n_reserved_names, field_taking, nm);
+                  nm->names_sorted, nm->n_reserved_names, field_taking, nm);
 }
 
 /* ---- deleted and added types ------------------------------------------------------ */
 
-/* What in the old schema still exists in the new one and refers to type
- * `name` there: a field whose message and number remain, or a method that
- * remains. NULL when nothing does. */
-static const char *survivor_using(fck_cmp *c, const char *name)
+static int cmp_use(const void *x, const void *y)
 {
+    const fck_use *a = x, *b = y;
+    int d = strcmp(a->type, b->type);
+    return d != 0 ? d : (a->order > b->order) - (a->order < b->order);
+}
+
+static void add_use(fck_cmp *c, size_t cap, const char *type, const char *user)
+{
+    if (c->n_uses == cap)
+        return;
+    c->uses[c->n_uses] = (fck_use){type, user, c->n_uses};
+    c->n_uses++;
+}
+
+/* Every reference of the old schema, by a field whose message and number
+ * remain or by a method that remains, to the type it refers to. */
+static void build_uses(fck_cmp *c)
+{
+    c->uses_built = 1;
+    size_t cap = 0;
+    for (size_t i = 0; i < c->o->n_messages; i++)
+        cap += c->o->messages[i].n_fields;
+    for (size_t i = 0; i < c->o->n_services; i++)
+        cap += 2 * c->o->services[i].n_methods;
+    c->uses = fcg_arena_alloc(c->a, (cap + 1) * sizeof *c->uses);
+    if (c->uses == NULL) {
+        fck_oom(c);
+        return;
+    }
     for (size_t i = 0; i < c->o->n_messages; i++) {
         const fck_message *m = &c->o->messages[i];
-        const fck_message *nm = NULL;
-        for (size_t k = 0; k < m->n_fields; k++) {
+        const fck_message *nm = fck_find_message(c->n, fck_tr(c, m->full_name));
+        for (size_t k = 0; nm != NULL && k < m->n_fields; k++) {
             const fck_field *f = &m->fields[k];
-            if (f->type_name == NULL || strcmp(f->type_name, name) != 0)
-                continue;
-            if (nm == NULL)
-                nm = fck_find_message(c->n, fck_tr(c, m->full_name));
-            if (nm != NULL && fck_field_by_number(nm, f->number) != NULL)
-                return fck_fmt(c, "field %s.%s = %d", m->full_name, f->name, f->number);
+            if (f->type_name != NULL && fck_field_by_number(nm, f->number) != NULL)
+                add_use(c, cap, f->type_name,
+                        fck_fmt(c, "field %s.%s = %d", m->full_name, f->name, f->number));
         }
     }
     for (size_t i = 0; i < c->o->n_services; i++) {
@@ -450,12 +505,31 @@ static const char *survivor_using(fck_cmp *c, const char *name)
         const fck_service *ns = fck_find_service(c->n, fck_tr(c, s->full_name));
         for (size_t k = 0; ns != NULL && k < s->n_methods; k++) {
             const fck_method *m = &s->methods[k];
-            if ((strcmp(m->input, name) == 0 || strcmp(m->output, name) == 0) &&
-                fck_method_by_name(ns, m->name) != NULL)
-                return fck_fmt(c, "method %s/%s", s->full_name, m->name);
+            if (fck_method_by_name(ns, m->name) == NULL)
+                continue;
+            const char *user = fck_fmt(c, "method %s/%s", s->full_name, m->name);
+            add_use(c, cap, m->input, user);
+            add_use(c, cap, m->output, user);
         }
     }
-    return NULL;
+    qsort(c->uses, c->n_uses, sizeof *c->uses, cmp_use);
+}
+
+/* What in the old schema still exists in the new one and refers to type
+ * `name` there; NULL when nothing does. */
+static const char *survivor_using(fck_cmp *c, const char *name)
+{
+    if (!c->uses_built)
+        build_uses(c);
+    size_t lo = 0, hi = c->n_uses;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (strcmp(c->uses[mid].type, name) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < c->n_uses && strcmp(c->uses[lo].type, name) == 0 ? c->uses[lo].user : NULL;
 }
 
 /* Whether the type `name` of the old schema is nested in a message that
@@ -517,10 +591,8 @@ void fck_compare_messages(fck_cmp *c)
 
 static int value_named(const fck_enum *e, int32_t number, const char *name)
 {
-    for (size_t i = 0; i < e->n_values; i++)
-        if (e->values[i].number == number && strcmp(e->values[i].name, name) == 0)
-            return 1;
-    return 0;
+    const fck_value *v = fck_value_by_name(e, name);
+    return v != NULL && v->number == number;
 }
 
 static void compare_enum(fck_cmp *c, const fck_enum *oe, const fck_enum *ne)
@@ -533,7 +605,7 @@ static void compare_enum(fck_cmp *c, const fck_enum *oe, const fck_enum *ne)
         if (nv == NULL) {
             const char *elem =
                 fck_fmt(c, "enum value %s.%s = %d", oe->full_name, v->name, v->number);
-            if (fck_in_ranges(ne->reserved, ne->n_reserved, v->number))
+            if (fck_in_ranges(ne->merged, ne->n_merged, v->number))
                 fck_add(c, FERRY_CHECK_SAFE, "ENUM_VALUE_DELETED", oe->file, v->line, elem,
                         "deleted and its number reserved: %s",
                         writers_first_order(fck_enum_side(c, c->o, oe)));
@@ -557,7 +629,7 @@ static void compare_enum(fck_cmp *c, const fck_enum *oe, const fck_enum *ne)
             fck_value_by_number(oe, v->number, NULL) != NULL)
             continue;
         const char *elem = fck_fmt(c, "enum value %s.%s = %d", ne->full_name, v->name, v->number);
-        if (fck_in_ranges(oe->reserved, oe->n_reserved, v->number))
+        if (fck_in_ranges(oe->merged, oe->n_merged, v->number))
             fck_add(c, FERRY_CHECK_BREAKING, "RESERVED_REMOVED", ne->file, v->line, elem,
                     "number %d was reserved in the old schema: old peers may still send the value "
                     "that had it",
@@ -570,11 +642,11 @@ static void compare_enum(fck_cmp *c, const fck_enum *oe, const fck_enum *ne)
     if (used != NULL) {
         for (size_t i = 0; i < ne->n_values; i++)
             used[i] = ne->by_number[i]->number;
-        ranges_removed(c, oe->file, "enum", oe->full_name, oe->reserved, oe->n_reserved,
-                       ne->reserved, ne->n_reserved, used, ne->n_values);
+        ranges_removed(c, oe->file, "enum", oe->full_name, oe->merged, oe->n_merged, ne->merged,
+                       ne->n_merged, used, ne->n_values);
     }
     names_removed(c, oe->file, "enum", oe->full_name, oe->reserved_names, oe->n_reserved_names,
-                  ne->reserved_names, ne->n_reserved_names, value_taking, ne);
+                  ne->names_sorted, ne->n_reserved_names, value_taking, ne);
 }
 
 void fck_compare_enums(fck_cmp *c)

@@ -169,16 +169,20 @@ static fck_compat worst(fck_compat a, fck_compat b)
 static fck_compat compat_at(fck_cmp *c, const fck_field *f, const fck_field *g, const char **why,
                             int depth);
 
+/* A map's entry message: a key numbered 1 and a value numbered 2. A lock
+ * file may claim a map entry that is not; it is then compared by name. */
+static int well_formed_map(const fck_message *m)
+{
+    return m->map_entry && m->n_fields == 2 && fck_field_by_number(m, 1) != NULL &&
+           fck_field_by_number(m, 2) != NULL;
+}
+
 /* Two map fields: their entry messages' key and value fields. */
 static fck_compat maps(fck_cmp *c, const fck_message *om, const fck_message *nm, const char *change,
                        const char **why, int depth)
 {
     const fck_field *ok = fck_field_by_number(om, 1), *ov = fck_field_by_number(om, 2);
     const fck_field *nk = fck_field_by_number(nm, 1), *nv = fck_field_by_number(nm, 2);
-    if (ok == NULL || ov == NULL || nk == NULL || nv == NULL) {
-        *why = fck_fmt(c, "%s: the map entries differ", change);
-        return FCK_BREAKING;
-    }
     const char *kwhy = NULL, *vwhy = NULL;
     fck_compat rk = compat_at(c, ok, nk, &kwhy, depth + 1);
     fck_compat rv = compat_at(c, ov, nv, &vwhy, depth + 1);
@@ -203,7 +207,7 @@ static fck_compat compat_at(fck_cmp *c, const fck_field *f, const fck_field *g, 
     if (f->type == FCK_TYPE_MESSAGE && depth == 0) {
         const fck_message *om = fck_find_message(c->o, f->type_name);
         const fck_message *nm = fck_find_message(c->n, g->type_name);
-        if (om != NULL && nm != NULL && om->map_entry && nm->map_entry)
+        if (om != NULL && nm != NULL && well_formed_map(om) && well_formed_map(nm))
             return maps(c, om, nm, change, why, depth);
     }
     if (strcmp(fck_tr(c, f->type_name), g->type_name) == 0)

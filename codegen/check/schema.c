@@ -54,12 +54,17 @@ int fck_is_ident_path(const char *name)
     return !start;
 }
 
-int fck_in_ranges(const fck_range *r, size_t n, int32_t number)
+int fck_in_ranges(const fck_range *merged, size_t n, int32_t number)
 {
-    for (size_t i = 0; i < n; i++)
-        if (number >= r[i].start && number <= r[i].end)
-            return 1;
-    return 0;
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (merged[mid].end < number)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < n && merged[lo].start <= number;
 }
 
 /* ---- sorting ------------------------------------------------------------ */
@@ -96,6 +101,58 @@ static int cmp_field_name(const void *a, const void *b)
 static int cmp_method(const void *a, const void *b)
 {
     return strcmp((*(const fck_method *const *)a)->name, (*(const fck_method *const *)b)->name);
+}
+
+static int cmp_value_name(const void *a, const void *b)
+{
+    return strcmp((*(const fck_value *const *)a)->name, (*(const fck_value *const *)b)->name);
+}
+
+static int cmp_reserved_name(const void *a, const void *b)
+{
+    return strcmp((*(const fck_name *const *)a)->name, (*(const fck_name *const *)b)->name);
+}
+
+static int cmp_role(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* By oneof, then by position in the declaration. */
+static int cmp_oneof(const void *a, const void *b)
+{
+    const fck_field *x = *(const fck_field *const *)a, *y = *(const fck_field *const *)b;
+    int d = strcmp(x->oneof, y->oneof);
+    return d != 0 ? d : (x > y) - (x < y);
+}
+
+static int cmp_range_start(const void *a, const void *b)
+{
+    const fck_range *x = a, *y = b;
+    return (x->start > y->start) - (x->start < y->start);
+}
+
+/* Sorted, disjoint copies of the n ranges `r` (ranges that overlap or
+ * touch are joined; each keeps the line of its first part). */
+static fck_range *merge_ranges(fcg_arena *a, const fck_range *r, size_t n, size_t *n_out)
+{
+    fck_range *m = fcg_arena_alloc(a, (n + 1) * sizeof *m);
+    *n_out = 0;
+    if (m == NULL)
+        return NULL;
+    memcpy(m, r, n * sizeof *m);
+    qsort(m, n, sizeof *m, cmp_range_start);
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (k > 0 && (int64_t)m[i].start <= (int64_t)m[k - 1].end + 1) {
+            if (m[i].end > m[k - 1].end)
+                m[k - 1].end = m[i].end;
+        } else {
+            m[k++] = m[i];
+        }
+    }
+    *n_out = k;
+    return m;
 }
 
 /* By number, then by position in the declaration (the pointers are into
@@ -137,8 +194,18 @@ static int index_message(fcg_arena *a, fck_message *m, const char **why)
         (const fck_field **)sorted(a, m->fields, m->n_fields, sizeof *m->fields, cmp_field_number);
     m->by_name =
         (const fck_field **)sorted(a, m->fields, m->n_fields, sizeof *m->fields, cmp_field_name);
-    if (m->by_number == NULL || m->by_name == NULL)
+    m->names_sorted = (const fck_name **)sorted(a, m->reserved_names, m->n_reserved_names,
+                                                sizeof *m->reserved_names, cmp_reserved_name);
+    m->merged = merge_ranges(a, m->reserved, m->n_reserved, &m->n_merged);
+    m->by_oneof = fcg_arena_alloc(a, (m->n_fields + 1) * sizeof *m->by_oneof);
+    if (m->by_number == NULL || m->by_name == NULL || m->names_sorted == NULL ||
+        m->merged == NULL || m->by_oneof == NULL)
         return -1;
+    m->n_by_oneof = 0;
+    for (size_t k = 0; k < m->n_fields; k++)
+        if (m->fields[k].oneof != NULL)
+            m->by_oneof[m->n_by_oneof++] = &m->fields[k];
+    qsort(m->by_oneof, m->n_by_oneof, sizeof *m->by_oneof, cmp_oneof);
     size_t i = first_dup((const void **)m->by_number, m->n_fields, cmp_field_number);
     if (i < m->n_fields) {
         *why = fcg_arena_printf(a, "message %s has two fields numbered %d", m->full_name,
@@ -154,12 +221,40 @@ static int index_message(fcg_arena *a, fck_message *m, const char **why)
     return 0;
 }
 
+static int index_enum(fcg_arena *a, fck_enum *e, const char **why)
+{
+    e->by_number =
+        (const fck_value **)sorted(a, e->values, e->n_values, sizeof *e->values, cmp_value);
+    e->by_name =
+        (const fck_value **)sorted(a, e->values, e->n_values, sizeof *e->values, cmp_value_name);
+    e->names_sorted = (const fck_name **)sorted(a, e->reserved_names, e->n_reserved_names,
+                                                sizeof *e->reserved_names, cmp_reserved_name);
+    e->merged = merge_ranges(a, e->reserved, e->n_reserved, &e->n_merged);
+    if (e->by_number == NULL || e->by_name == NULL || e->names_sorted == NULL || e->merged == NULL)
+        return -1;
+    size_t i = first_dup((const void **)e->by_name, e->n_values, cmp_value_name);
+    if (i < e->n_values) {
+        *why = fcg_arena_printf(a, "enum %s has two values named %s", e->full_name,
+                                e->by_name[i]->name);
+        return -1;
+    }
+    return 0;
+}
+
 static int index_service(fcg_arena *a, fck_service *s, const char **why)
 {
     s->by_name =
         (const fck_method **)sorted(a, s->methods, s->n_methods, sizeof *s->methods, cmp_method);
     if (s->by_name == NULL)
         return -1;
+    for (size_t k = 0; k < s->n_methods; k++) {
+        fck_method *m = &s->methods[k];
+        m->roles_sorted = fcg_arena_alloc(a, (m->n_roles + 1) * sizeof *m->roles_sorted);
+        if (m->roles_sorted == NULL)
+            return -1;
+        memcpy(m->roles_sorted, m->roles, m->n_roles * sizeof *m->roles);
+        qsort(m->roles_sorted, m->n_roles, sizeof *m->roles_sorted, cmp_role);
+    }
     size_t i = first_dup((const void **)s->by_name, s->n_methods, cmp_method);
     if (i < s->n_methods) {
         *why = fcg_arena_printf(a, "service %s has two methods named %s", s->full_name,
@@ -198,16 +293,19 @@ int fck_schema_index(fck_schema *s, const char **why)
             fcg_arena_printf(a, "service %s is defined twice", s->services_by_name[i]->full_name);
         return -1;
     }
+    for (i = 0; i < s->n_enums; i++) {
+        if (fck_find_message(s, s->enums[i].full_name) != NULL) {
+            *why = fcg_arena_printf(a, "%s is defined twice, as a message and as an enum",
+                                    s->enums[i].full_name);
+            return -1;
+        }
+    }
     for (i = 0; i < s->n_messages; i++)
         if (index_message(a, &s->messages[i], why) != 0)
             goto fail;
-    for (i = 0; i < s->n_enums; i++) {
-        fck_enum *e = &s->enums[i];
-        e->by_number =
-            (const fck_value **)sorted(a, e->values, e->n_values, sizeof *e->values, cmp_value);
-        if (e->by_number == NULL)
-            goto oom;
-    }
+    for (i = 0; i < s->n_enums; i++)
+        if (index_enum(a, &s->enums[i], why) != 0)
+            goto fail;
     for (i = 0; i < s->n_services; i++)
         if (index_service(a, &s->services[i], why) != 0)
             goto fail;
@@ -270,6 +368,43 @@ const fck_method *fck_method_by_name(const fck_service *s, const char *name)
     const fck_method *k = &key;
     const fck_method **hit = bsearch(&k, s->by_name, s->n_methods, sizeof k, cmp_method);
     return hit != NULL ? *hit : NULL;
+}
+
+const fck_value *fck_value_by_name(const fck_enum *e, const char *name)
+{
+    fck_value key = {.name = name};
+    const fck_value *k = &key;
+    const fck_value **hit = bsearch(&k, e->by_name, e->n_values, sizeof k, cmp_value_name);
+    return hit != NULL ? *hit : NULL;
+}
+
+int fck_name_reserved(const fck_name *const *sorted_names, size_t n, const char *name)
+{
+    fck_name key = {.name = name};
+    const fck_name *k = &key;
+    return bsearch(&k, sorted_names, n, sizeof k, cmp_reserved_name) != NULL;
+}
+
+int fck_has_role(const fck_method *m, const char *role)
+{
+    return bsearch(&role, m->roles_sorted, m->n_roles, sizeof role, cmp_role) != NULL;
+}
+
+const fck_field *const *fck_oneof_members(const fck_message *m, const char *oneof, size_t *n)
+{
+    size_t lo = 0, hi = m->n_by_oneof;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (strcmp(m->by_oneof[mid]->oneof, oneof) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    size_t k = lo;
+    while (k < m->n_by_oneof && strcmp(m->by_oneof[k]->oneof, oneof) == 0)
+        k++;
+    *n = k - lo;
+    return m->by_oneof + lo;
 }
 
 const fck_value *fck_value_by_number(const fck_enum *e, int32_t number, size_t *count)

@@ -80,6 +80,11 @@ typedef struct fck_message {
     /* Indexes filled by fck_schema_index(). */
     const fck_field **by_number;
     const fck_field **by_name;
+    const fck_field **by_oneof; /* the fields in a oneof, by oneof then declaration */
+    size_t n_by_oneof;
+    const fck_name **names_sorted; /* reserved_names by name */
+    fck_range *merged;             /* reserved, sorted and merged into disjoint ranges */
+    size_t n_merged;
 } fck_message;
 
 typedef struct fck_value {
@@ -99,6 +104,10 @@ typedef struct fck_enum {
     fck_name *reserved_names;
     size_t n_reserved_names;
     const fck_value **by_number; /* by number, then declaration order */
+    const fck_value **by_name;
+    const fck_name **names_sorted; /* reserved_names by name */
+    fck_range *merged;             /* reserved, sorted and merged into disjoint ranges */
+    size_t n_merged;
 } fck_enum;
 
 /* A method and its ferry options (see idl/ferry/options.proto). */
@@ -118,6 +127,7 @@ typedef struct fck_method {
     const char *fallback_default;
     const char **roles;
     size_t n_roles;
+    const char **roles_sorted; /* filled by fck_schema_index() */
     uint32_t id;
     int line;
 } fck_method;
@@ -160,8 +170,9 @@ struct ferry_schema {
 };
 
 /* Sorts the indexes and refuses what the checker cannot compare: two
- * types or services of one name, two fields of one number or name in a
- * message, two methods of one name in a service. Returns 0, or -1 with
+ * types (messages or enums) or services of one name, two fields of one
+ * number or name in a message, two values of one name in an enum, two
+ * methods of one name in a service. Returns 0, or -1 with
  * *why (in the arena) saying what is wrong. */
 int fck_schema_index(fck_schema *s, const char **why);
 
@@ -176,8 +187,21 @@ const fck_method *fck_method_by_name(const fck_service *s, const char *name);
  * *count (when not NULL) receives how many values have it. */
 const fck_value *fck_value_by_number(const fck_enum *e, int32_t number, size_t *count);
 
-/* Whether `number` lies in one of the n ranges. */
-int fck_in_ranges(const fck_range *r, size_t n, int32_t number);
+/* The value of `e` named `name`, or NULL. */
+const fck_value *fck_value_by_name(const fck_enum *e, const char *name);
+
+/* Whether `name` is among the n reserved names of `sorted`. */
+int fck_name_reserved(const fck_name *const *sorted, size_t n, const char *name);
+
+/* Whether method `m` requires `role`. */
+int fck_has_role(const fck_method *m, const char *role);
+
+/* The fields of `m` in oneof `oneof`: *n of them from the returned
+ * pointer, in declaration order (none: *n is 0). */
+const fck_field *const *fck_oneof_members(const fck_message *m, const char *oneof, size_t *n);
+
+/* Whether `number` lies in one of the n disjoint sorted ranges `merged`. */
+int fck_in_ranges(const fck_range *merged, size_t n, int32_t number);
 
 /* protobuf's name of a field type ("int32", "message"), or NULL when `type`
  * is not one; the reverse, 0 when `name` is not a type. */

@@ -27,4 +27,16 @@ execute_process(COMMAND ${WORK}/build/greeter_test RESULT_VARIABLE rv)
 if(rv)
   message(FATAL_ERROR "the consumer's mock test failed: ${rv}")
 endif()
+# The installed `ferry` tool: it finds ferry's IDL installed next to it,
+# locks the consumer's schema and finds no change against the lock.
+set(ferry ${WORK}/prefix/bin/ferry)
+execute_process(COMMAND ${ferry} lock ${SRC}/proto -o ${WORK}/greeter.lock RESULT_VARIABLE rv)
+if(rv)
+  message(FATAL_ERROR "ferry lock failed: ${rv}")
+endif()
+execute_process(COMMAND ${ferry} check --lock ${WORK}/greeter.lock ${SRC}/proto
+                RESULT_VARIABLE rv OUTPUT_VARIABLE out)
+if(rv OR NOT out STREQUAL "no changes\n")
+  message(FATAL_ERROR "ferry check against its own lock gave ${rv}: ${out}")
+endif()
 file(REMOVE_RECURSE ${WORK})
