@@ -265,6 +265,12 @@ ferry_check_status ferry_schema_load_protos(const char *path, const ferry_protoc
         st = fck_fail_take(why, FERRY_CHECK_SYSTEM, err);
         goto done;
     }
+    if (rc == 127) { /* where posix_spawn reports a failed exec as the child's status */
+        st = fck_fail_take(
+            why, FERRY_CHECK_SYSTEM,
+            fck_strdup_printf("cannot run %s: it exited with status 127 (not found)", argv.v[0]));
+        goto done;
+    }
     if (rc != 0) {
         st = fck_fail_take(why, FERRY_CHECK_BAD_INPUT,
                            fck_strdup_printf("%s: protoc could not compile it (exit status %d; its "

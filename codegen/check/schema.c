@@ -140,7 +140,8 @@ static fck_range *merge_ranges(fcg_arena *a, const fck_range *r, size_t n, size_
     *n_out = 0;
     if (m == NULL)
         return NULL;
-    memcpy(m, r, n * sizeof *m);
+    if (n > 0)
+        memcpy(m, r, n * sizeof *m);
     qsort(m, n, sizeof *m, cmp_range_start);
     size_t k = 0;
     for (size_t i = 0; i < n; i++) {
@@ -252,7 +253,8 @@ static int index_service(fcg_arena *a, fck_service *s, const char **why)
         m->roles_sorted = fcg_arena_alloc(a, (m->n_roles + 1) * sizeof *m->roles_sorted);
         if (m->roles_sorted == NULL)
             return -1;
-        memcpy(m->roles_sorted, m->roles, m->n_roles * sizeof *m->roles);
+        if (m->n_roles > 0)
+            memcpy(m->roles_sorted, m->roles, m->n_roles * sizeof *m->roles);
         qsort(m->roles_sorted, m->n_roles, sizeof *m->roles_sorted, cmp_role);
     }
     size_t i = first_dup((const void **)s->by_name, s->n_methods, cmp_method);

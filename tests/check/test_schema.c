@@ -282,7 +282,7 @@ static void test_protos(void **state)
     assert_int_equal(ferry_schema_load_protos(INPUTS_DIR "/imports/tree", &opts, &s, &why),
                      FERRY_CHECK_SYSTEM);
     assert_null(s);
-    assert_string_equal(why, "cannot run /nonexistent/protoc: No such file or directory");
+    assert_true(strncmp(why, "cannot run /nonexistent/protoc: ", 32) == 0);
     free(why);
 
     assert_int_equal(ferry_schema_load_protos(INPUTS_DIR "/empty/README", &opts, &s, &why),
