@@ -78,9 +78,7 @@ static int get_str(rd *r, json_t *obj, const char *key, const char *where, int k
         ok = s[0] == '\0' || fck_is_ident_path(s);
         break;
     case S_FILE:
-        ok = s[0] != '\0';
-        for (const char *p = s; *p != '\0'; p++)
-            ok &= (unsigned char)*p >= 0x20 && *p != 0x7f;
+        ok = fck_is_file_name(s);
         break;
     default:
         break;

@@ -54,6 +54,16 @@ int fck_is_ident_path(const char *name)
     return !start;
 }
 
+int fck_is_file_name(const char *name)
+{
+    if (name[0] == '\0')
+        return 0;
+    for (const char *p = name; *p != '\0'; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f)
+            return 0;
+    return 1;
+}
+
 int fck_in_ranges(const fck_range *merged, size_t n, int32_t number)
 {
     size_t lo = 0, hi = n;

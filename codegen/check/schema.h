@@ -212,4 +212,7 @@ int fck_type_parse(const char *name);
  * in dot-separated parts that do not start with a digit. */
 int fck_is_ident_path(const char *name);
 
+/* Whether `name` is a usable file name: not empty, no control characters. */
+int fck_is_file_name(const char *name);
+
 #endif /* FCK_SCHEMA_H */

@@ -171,7 +171,8 @@ static void read_ranges_msg(build *b, const message_proto *mp, int32_t *path, si
         path[n + 1] = (int32_t)i;
         int line = line_of(b, path, n + 2);
         /* DescriptorProto's reserved ranges end exclusively. */
-        if (r == NULL || !r->has_start || !r->has_end || r->start < 1 || r->end <= r->start) {
+        if (r == NULL || !r->has_start || !r->has_end || r->start < 1 || r->end <= r->start ||
+            r->end - 1 > FCK_FIELD_MAX) {
             error(b, line, "message %s: a reserved range is malformed", m->full_name);
             continue;
         }
@@ -180,8 +181,12 @@ static void read_ranges_msg(build *b, const message_proto *mp, int32_t *path, si
     path[n] = P_MSG_RESERVED_NAME;
     for (size_t i = 0; i < mp->n_reserved_name; i++) {
         path[n + 1] = (int32_t)i;
-        if (mp->reserved_name[i] == NULL)
+        if (mp->reserved_name[i] == NULL || !fck_is_ident_path(mp->reserved_name[i]) ||
+            strchr(mp->reserved_name[i], '.') != NULL) {
+            error(b, line_of(b, path, n + 2), "message %s: a reserved name is not valid",
+                  m->full_name);
             continue;
+        }
         m->reserved_names[m->n_reserved_names++] =
             (fck_name){mp->reserved_name[i], line_of(b, path, n + 2)};
     }
@@ -224,6 +229,8 @@ static void read_field(build *b, const message_proto *mp, const fck_message *m,
             error(b, line, "message %s: a field is in a oneof that does not exist", m->full_name);
         else
             f->oneof = mp->oneof_decl[fp->oneof_index]->name;
+        if (f->oneof != NULL && (!fck_is_ident_path(f->oneof) || strchr(f->oneof, '.') != NULL))
+            error(b, line, "message %s: a oneof has no valid name", m->full_name);
     }
     const Google__Protobuf__FieldOptions *o = fp->options;
     int proto3 = strcmp(b->file->syntax, "proto3") == 0;
@@ -280,9 +287,13 @@ static void read_enum(build *b, const enum_proto *ep, const char *scope, int32_t
     path[n] = P_ENUM_RESERVED_NAME;
     for (size_t i = 0; i < ep->n_reserved_name; i++) {
         path[n + 1] = (int32_t)i;
-        if (ep->reserved_name[i] != NULL)
-            e->reserved_names[e->n_reserved_names++] =
-                (fck_name){ep->reserved_name[i], line_of(b, path, n + 2)};
+        const char *rn = ep->reserved_name[i];
+        if (rn == NULL || !fck_is_ident_path(rn) || strchr(rn, '.') != NULL) {
+            error(b, line_of(b, path, n + 2), "enum %s: a reserved name is not valid",
+                  e->full_name);
+            continue;
+        }
+        e->reserved_names[e->n_reserved_names++] = (fck_name){rn, line_of(b, path, n + 2)};
     }
 }
 
@@ -488,9 +499,10 @@ ferry_check_status ferry_schema_from_descriptor_set(const uint8_t *data, size_t 
         goto oom;
     for (size_t i = 0; i < set->n_file; i++) {
         const file_proto *fp = set->file[i];
-        if (fp == NULL || fp->name == NULL || fp->name[0] == '\0') {
+        if (fp == NULL || fp->name == NULL || !fck_is_file_name(fp->name)) {
             ferry_schema_free(s);
-            return fck_fail(why, FERRY_CHECK_BAD_INPUT, "a file of the descriptor set has no name");
+            return fck_fail(why, FERRY_CHECK_BAD_INPUT,
+                            "a file of the descriptor set has no valid name");
         }
         if (toolchain_file(fp))
             continue;

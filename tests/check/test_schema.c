@@ -109,7 +109,7 @@ static void test_hostile_files(void **state)
     Google__Protobuf__DescriptorProto m = GOOGLE__PROTOBUF__DESCRIPTOR_PROTO__INIT, *slot;
     one_message(&f, &m, &slot);
     f.name = NULL;
-    expect_refused(&f, "a file of the descriptor set has no name");
+    expect_refused(&f, "a file of the descriptor set has no valid name");
 
     one_message(&f, &m, &slot);
     m.name = "M";
@@ -145,6 +145,19 @@ static void test_hostile_fields(void **state)
     fld.has_oneof_index = 1;
     fld.oneof_index = 3;
     expect_refused(&f, "message a.M: a field is in a oneof that does not exist");
+
+    /* Names end up in lock files, which refuse what is not an identifier. */
+    Google__Protobuf__OneofDescriptorProto od = GOOGLE__PROTOBUF__ONEOF_DESCRIPTOR_PROTO__INIT,
+                                           *ods[] = {&od};
+    od.name = "bad name";
+    m.oneof_decl = ods;
+    m.n_oneof_decl = 1;
+    int_field(&fld, "x", 1);
+    fld.has_oneof_index = 1;
+    fld.oneof_index = 0;
+    expect_refused(&f, "message a.M: a oneof has no valid name");
+    m.oneof_decl = NULL;
+    m.n_oneof_decl = 0;
 
     int_field(&fld, "x", 0);
     expect_refused(&f, "message a.M: a field has no valid number");
