@@ -475,8 +475,9 @@ static void add_use(fck_cmp *c, size_t cap, const char *type, const char *user)
     c->n_uses++;
 }
 
-/* Every reference of the old schema, by a field whose message and number
- * remain or by a method that remains, to the type it refers to. */
+/* Every reference of the old schema to a type that the new schema still
+ * makes: by a method that remains, or by a field whose message and number
+ * remain and whose new type does not read what old peers send there. */
 static void build_uses(fck_cmp *c)
 {
     c->uses_built = 1;
@@ -495,7 +496,9 @@ static void build_uses(fck_cmp *c)
         const fck_message *nm = fck_find_message(c->n, fck_tr(c, m->full_name));
         for (size_t k = 0; nm != NULL && k < m->n_fields; k++) {
             const fck_field *f = &m->fields[k];
-            if (f->type_name != NULL && fck_field_by_number(nm, f->number) != NULL)
+            const fck_field *g = f->type_name != NULL ? fck_field_by_number(nm, f->number) : NULL;
+            const char *why;
+            if (g != NULL && fck_type_compat(c, f, g, &why) == FCK_BREAKING)
                 add_use(c, cap, f->type_name,
                         fck_fmt(c, "field %s.%s = %d", m->full_name, f->name, f->number));
         }
@@ -515,8 +518,8 @@ static void build_uses(fck_cmp *c)
     qsort(c->uses, c->n_uses, sizeof *c->uses, cmp_use);
 }
 
-/* What in the old schema still exists in the new one and refers to type
- * `name` there; NULL when nothing does. */
+/* What in the old schema still exists in the new one and needs type `name`
+ * there (see build_uses); NULL when nothing does. */
 static const char *survivor_using(fck_cmp *c, const char *name)
 {
     if (!c->uses_built)
@@ -557,7 +560,7 @@ static void type_deleted(fck_cmp *c, const char *kind, const char *name, const f
                 user);
     else
         fck_add(c, FERRY_CHECK_SAFE, "TYPE_DELETED", file, line, elem,
-                "deleted; nothing that remains refers to it: any order");
+                "deleted; nothing that remains reads it as this type: any order");
 }
 
 void fck_compare_messages(fck_cmp *c)

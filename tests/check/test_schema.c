@@ -270,7 +270,7 @@ static void test_toolchain_and_no_lines(void **state)
     assert_int_equal(ferry_check_finding_print(fd, mem), 0);
     fclose(mem);
     assert_string_equal(buf, "safe TYPE_DELETED a.proto: message a.M: deleted; nothing that "
-                             "remains refers to it: any order\n");
+                             "remains reads it as this type: any order\n");
     ferry_check_report_free(r);
     ferry_schema_free(with);
     ferry_schema_free(without);
