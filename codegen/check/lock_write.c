@@ -50,38 +50,8 @@ static void spaces(jw *w, int n)
         raw(w, " ", 1);
 }
 
-/* The length of the valid UTF-8 sequence at s[0..n), or 0. */
-static size_t utf8_len(const unsigned char *s, size_t n)
-{
-    uint32_t cp;
-    size_t len;
-    if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-        len = 2;
-        cp = s[0] & 0x1f;
-    } else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-        len = 3;
-        cp = s[0] & 0x0f;
-    } else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-        len = 4;
-        cp = s[0] & 0x07;
-    } else {
-        return 0;
-    }
-    if (len > n)
-        return 0;
-    for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-        cp = cp << 6 | (s[i] & 0x3f);
-    }
-    if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) || cp > 0x10ffff ||
-        (cp >= 0xd800 && cp <= 0xdfff))
-        return 0;
-    return len;
-}
-
-/* `s` as a JSON string. Bytes that are not UTF-8 (possible in option
- * strings) become U+FFFD: a lock file is text. */
+/* `s` as a JSON string. Strings in a schema are UTF-8 (see
+ * fck_utf8_clean()); a byte that is not becomes U+FFFD all the same. */
 static void jstr(jw *w, const char *s)
 {
     const unsigned char *u = (const unsigned char *)s;
@@ -109,7 +79,7 @@ static void jstr(jw *w, const char *s)
             raw(w, (const char *)&u[i], 1);
             i++;
         } else {
-            size_t len = utf8_len(u + i, n - i);
+            size_t len = fck_utf8_len(u + i, n - i);
             if (len == 0) {
                 lit(w, "\\ufffd");
                 i++;

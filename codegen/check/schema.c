@@ -54,6 +54,72 @@ int fck_is_ident_path(const char *name)
     return !start;
 }
 
+size_t fck_utf8_len(const unsigned char *s, size_t n)
+{
+    uint32_t cp;
+    size_t len;
+    if (n == 0)
+        return 0;
+    if (s[0] < 0x80)
+        return 1;
+    if (s[0] >= 0xc2 && s[0] <= 0xdf) {
+        len = 2;
+        cp = s[0] & 0x1f;
+    } else if (s[0] >= 0xe0 && s[0] <= 0xef) {
+        len = 3;
+        cp = s[0] & 0x0f;
+    } else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+        len = 4;
+        cp = s[0] & 0x07;
+    } else {
+        return 0;
+    }
+    if (len > n)
+        return 0;
+    for (size_t i = 1; i < len; i++) {
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+        cp = cp << 6 | (s[i] & 0x3f);
+    }
+    if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) || cp > 0x10ffff ||
+        (cp >= 0xd800 && cp <= 0xdfff))
+        return 0;
+    return len;
+}
+
+const char *fck_utf8_clean(fcg_arena *a, const char *s)
+{
+    if (s == NULL)
+        return NULL;
+    const unsigned char *u = (const unsigned char *)s;
+    size_t n = strlen(s), bad = 0;
+    for (size_t i = 0; i < n;) {
+        size_t len = fck_utf8_len(u + i, n - i);
+        bad += len == 0;
+        i += len ? len : 1;
+    }
+    if (bad == 0)
+        return s;
+    char *out = fcg_arena_alloc(a, n + 2 * bad + 1); /* U+FFFD takes 3 bytes */
+    if (out == NULL)
+        return s;
+    size_t k = 0;
+    for (size_t i = 0; i < n;) {
+        size_t len = fck_utf8_len(u + i, n - i);
+        if (len == 0) {
+            memcpy(out + k, "\xef\xbf\xbd", 3);
+            k += 3;
+            i++;
+        } else {
+            memcpy(out + k, u + i, len);
+            k += len;
+            i += len;
+        }
+    }
+    out[k] = '\0';
+    return out;
+}
+
 int fck_is_file_name(const char *name)
 {
     if (name[0] == '\0')

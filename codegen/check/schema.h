@@ -212,6 +212,16 @@ int fck_type_parse(const char *name);
  * in dot-separated parts that do not start with a digit. */
 int fck_is_ident_path(const char *name);
 
+/* The length of the valid UTF-8 sequence of one character at s[0..n), or
+ * 0 when there is none. */
+size_t fck_utf8_len(const unsigned char *s, size_t n);
+
+/* `s` when it is valid UTF-8, else a copy in the arena with each byte that
+ * is not replaced by U+FFFD; NULL stays NULL. Strings a schema keeps
+ * (defaults, option texts, roles) go through it, so that a lock file, which
+ * is JSON, holds exactly the schema. */
+const char *fck_utf8_clean(fcg_arena *a, const char *s);
+
 /* Whether `name` is a usable file name: not empty, no control characters. */
 int fck_is_file_name(const char *name);
 

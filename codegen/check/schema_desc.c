@@ -236,7 +236,7 @@ static void read_field(build *b, const message_proto *mp, const fck_message *m,
     int proto3 = strcmp(b->file->syntax, "proto3") == 0;
     if (f->label == FCK_LABEL_REPEATED && packable(f->type))
         f->packed = o != NULL && o->has_packed ? o->packed != 0 : proto3;
-    f->default_value = fp->default_value;
+    f->default_value = fck_utf8_clean(b->a, fp->default_value);
     f->deprecated = o != NULL && o->has_deprecated && o->deprecated;
 }
 
@@ -414,9 +414,10 @@ static void read_service(build *b, const Google__Protobuf__ServiceDescriptorProt
         m->read_only = o.read_only;
         m->deadline_ms = o.deadline_ms;
         m->fallback = o.fallback;
-        m->fallback_default = o.fallback_default;
-        m->roles = (const char **)o.roles;
-        m->n_roles = o.n_roles;
+        m->fallback_default = fck_utf8_clean(b->a, o.fallback_default);
+        m->roles = fcg_arena_alloc(b->a, (o.n_roles + 1) * sizeof *m->roles);
+        for (size_t r = 0; m->roles != NULL && r < o.n_roles; r++)
+            m->roles[m->n_roles++] = fck_utf8_clean(b->a, o.roles[r]);
         m->id = o.id;
     }
 }
