@@ -499,12 +499,14 @@ ferry_check_status ferry_schema_from_descriptor_set(const uint8_t *data, size_t 
     if (files == NULL)
         goto oom;
     for (size_t i = 0; i < set->n_file; i++) {
-        const file_proto *fp = set->file[i];
+        file_proto *fp = set->file[i];
         if (fp == NULL || fp->name == NULL || !fck_is_file_name(fp->name)) {
             ferry_schema_free(s);
             return fck_fail(why, FERRY_CHECK_BAD_INPUT,
                             "a file of the descriptor set has no valid name");
         }
+        /* Sorted and compared as the lock file will hold them. */
+        fp->name = (char *)fck_utf8_clean(&s->arena, fp->name);
         if (toolchain_file(fp))
             continue;
         files[n_files++] = fp;
