@@ -38,7 +38,12 @@
 #include "retry.h"
 
 #define DEFAULT_CONNECT_TIMEOUT_MS 1000u
-#define URL_MAX                    256
+#define RECONNECT_MIN_MS           20
+#define RECONNECT_MAX_MS           1000
+/* With no connection for this long since the dialer started or a
+ * connection came or went, the channel replaces its dialer (see redial). */
+#define REDIAL_AFTER_MS 5000u
+#define URL_MAX         256
 
 typedef struct client client;
 
@@ -85,6 +90,9 @@ struct client {
     atomic_uint_fast64_t next_call_id;
     atomic_int pipes;
     atomic_int ever_connected; /* a connection has been up at least once */
+    nng_dialer dialer;
+    pthread_mutex_t dial_mu;              /* one thread replaces the dialer */
+    atomic_uint_fast64_t link_changed_ms; /* dialer started, connection came or went */
     int wait_for_ready;
     ferryi_retry retry;
     ferryi_breakers breakers;
@@ -107,6 +115,7 @@ struct client {
  * ---------------------------------------------------------------------- */
 
 static void slot_cb(void *arg);
+static void redial_if_stuck(client *cl);
 
 static slot *slot_get(client *cl)
 {
@@ -214,13 +223,28 @@ static ferry_status say(ferry_call_info *info, ferry_status st, const char *fmt,
  * The outcomes of a call, shared by the synchronous and asynchronous paths
  * ---------------------------------------------------------------------- */
 
+/* Takes the message off `aio`, so that nothing later frees it twice. */
+static nng_msg *take_msg(nng_aio *aio)
+{
+    nng_msg *m = nng_aio_get_msg(aio);
+    nng_aio_set_msg(aio, NULL);
+    return m;
+}
+
+/* The attempt's connection dropped while it was in flight. */
+static ferry_status say_lost(slot *s, ferry_call_info *info)
+{
+    return say(info, FERRY_UNAVAILABLE,
+               "connection to %s closed while the call was in flight (the server stopped, or "
+               "dropped a message over its size limit)",
+               s->cl->url);
+}
+
 /* The send on `aio` failed with `rv`: frees the request, says why. */
 static ferry_status send_failed(slot *s, nng_aio *aio, int rv, ferry_call_info *info)
 {
     client *cl = s->cl;
-    nng_msg *m = nng_aio_get_msg(aio);
-    nng_aio_set_msg(aio, NULL);
-    nng_msg_free(m);
+    nng_msg_free(take_msg(aio));
     if (rv == NNG_ECANCELED && s->disconnected)
         return say(info, FERRY_UNAVAILABLE, "connection to %s lost before the request was sent",
                    cl->url);
@@ -241,10 +265,7 @@ static ferry_status recv_failed(slot *s, int rv, ferry_call_info *info)
         return say(info, FERRY_DEADLINE_EXCEEDED, "no reply from %s within %u ms", cl->url,
                    s->deadline_ms);
     if (s->disconnected || rv == NNG_ECONNRESET)
-        return say(info, FERRY_UNAVAILABLE,
-                   "connection to %s closed while the call was in flight (the server stopped, "
-                   "or dropped a message over its size limit)",
-                   cl->url);
+        return say_lost(s, info);
     if (rv == NNG_ECLOSED)
         return say(info, FERRY_UNAVAILABLE, "channel to %s closed", cl->url);
     return say(info, FERRY_UNAVAILABLE, "receiving from %s failed: %s", cl->url, nng_strerror(rv));
@@ -400,14 +421,43 @@ static int attempt_begin(slot *s, nng_msg *msg)
     if (s->retry_msg == NULL && s->m->opts.idempotent &&
         s->attempt < cl->retry.policy.max_attempts && nng_msg_dup(&s->retry_msg, msg) != 0)
         s->retry_msg = NULL; /* out of memory: this attempt is the last */
+    redial_if_stuck(cl);
+    /* Under the lock the connection-loss callback holds: either it has
+     * counted the connection down already, or it will see this attempt in
+     * phase SEND and mark it disconnected. */
+    pthread_mutex_lock(&cl->mu);
     atomic_store(&s->disconnected, 0);
+    atomic_store(&s->ph, SLOT_SEND);
     int connected = atomic_load(&cl->pipes) > 0;
+    pthread_mutex_unlock(&cl->mu);
     uint64_t now = ferryi_now_ms();
     uint32_t left = now >= s->deadline_at ? 1 : (uint32_t)(s->deadline_at - now);
     s->send_wait_ms = left;
     if (!connected && !cl->wait_for_ready && cl->connect_timeout_ms < left)
         s->send_wait_ms = cl->connect_timeout_ms;
     return !connected && atomic_load(&cl->ever_connected) && !cl->wait_for_ready;
+}
+
+/* Starts a send (phase SLOT_SEND) or a receive (SLOT_RECV) on `aio`, unless
+ * the connection-loss callback has marked the attempt disconnected: its
+ * cancellation reaches only an operation already started, so starting one
+ * after it ran would wait for a reply that cannot come. Returns 0 when the
+ * operation was not started. */
+static int start_io(slot *s, nng_aio *aio, slot_phase ph)
+{
+    client *cl = s->cl;
+    pthread_mutex_lock(&cl->mu);
+    if (atomic_load(&s->disconnected)) {
+        pthread_mutex_unlock(&cl->mu);
+        return 0;
+    }
+    atomic_store(&s->ph, ph);
+    if (ph == SLOT_SEND)
+        nng_ctx_send(s->ctx, aio);
+    else
+        nng_ctx_recv(s->ctx, aio);
+    pthread_mutex_unlock(&cl->mu);
+    return 1;
 }
 
 static ferry_status say_down(slot *s, ferry_call_info *info)
@@ -464,10 +514,14 @@ static void launch(slot *s, nng_msg *msg)
         nng_sleep_aio(0, s->aio);
         return;
     }
-    s->ph = SLOT_SEND;
     nng_aio_set_timeout(s->aio, (nng_duration)s->send_wait_ms);
     nng_aio_set_msg(s->aio, msg);
-    nng_ctx_send(s->ctx, s->aio);
+    if (!start_io(s, s->aio, SLOT_SEND)) {
+        nng_aio_set_msg(s->aio, NULL);
+        nng_msg_free(msg);
+        s->ph = SLOT_DOWN;
+        nng_sleep_aio(0, s->aio);
+    }
 }
 
 /* The attempt failed with `st`: retry after a backoff, or complete. */
@@ -499,13 +553,12 @@ static void slot_cb(void *arg)
     case SLOT_SEND:
         if (rv != 0)
             return attempt_failed(s, send_failed(s, s->aio, rv, &info), &info);
-        s->ph = SLOT_RECV;
         nng_aio_set_timeout(s->aio, recv_timeout(s));
-        nng_ctx_recv(s->ctx, s->aio);
+        if (!start_io(s, s->aio, SLOT_RECV))
+            return attempt_failed(s, say_lost(s, &info), &info);
         return;
     case SLOT_RECV:
-        st = rv != 0 ? recv_failed(s, rv, &info)
-                     : decode_reply(s, nng_aio_get_msg(s->aio), &resp, &info);
+        st = rv != 0 ? recv_failed(s, rv, &info) : decode_reply(s, take_msg(s->aio), &resp, &info);
         if (st == FERRY_OK)
             return complete(s, st, resp, &info);
         return attempt_failed(s, st, &info);
@@ -520,10 +573,59 @@ static void slot_cb(void *arg)
     }
 }
 
+/* Starts a dialer for the channel's address; it connects in the background
+ * and reconnects whenever the connection drops. */
+static int dial(client *cl, nng_dialer *out)
+{
+    nng_dialer d;
+    int rv = nng_dialer_create(&d, cl->sock, cl->url);
+    if (rv != 0)
+        return rv;
+    rv = nng_dialer_start(d, NNG_FLAG_NONBLOCK);
+    if (rv != 0) {
+        nng_dialer_close(d);
+        return rv;
+    }
+    atomic_store(&cl->link_changed_ms, ferryi_now_ms());
+    *out = d;
+    return 0;
+}
+
+/* nng 1.5's dialer stops for good when a connection attempt ends with
+ * NNG_ECLOSED, which it does when the server drops a connection it had not
+ * finished accepting (a server that is stopping or has just died): the
+ * channel would then never connect again. So a channel that has had no
+ * connection for REDIAL_AFTER_MS since its dialer started or a connection
+ * last came or went replaces the dialer. A healthy dialer retries at least
+ * every RECONNECT_MAX_MS, so a replacement costs at most one attempt. */
+static void redial_if_stuck(client *cl)
+{
+    if (atomic_load(&cl->pipes) > 0 ||
+        ferryi_now_ms() - atomic_load(&cl->link_changed_ms) < REDIAL_AFTER_MS)
+        return;
+    pthread_mutex_lock(&cl->dial_mu);
+    if (atomic_load(&cl->pipes) == 0 &&
+        ferryi_now_ms() - atomic_load(&cl->link_changed_ms) >= REDIAL_AFTER_MS) {
+        nng_dialer old = cl->dialer;
+        int rv = dial(cl, &cl->dialer);
+        if (rv == 0) {
+            nng_dialer_close(old);
+            ferryi_log(FERRYI_LOG_DEBUG, "client", "no connection to %s for %u ms; dialing anew",
+                       cl->url, REDIAL_AFTER_MS);
+        } else {
+            atomic_store(&cl->link_changed_ms, ferryi_now_ms());
+            ferryi_log(FERRYI_LOG_WARN, "client", "cannot dial %s again: %s", cl->url,
+                       nng_strerror(rv));
+        }
+    }
+    pthread_mutex_unlock(&cl->dial_mu);
+}
+
 static void pipe_cb(nng_pipe p, nng_pipe_ev ev, void *arg)
 {
     client *cl = arg;
     (void)p;
+    atomic_store(&cl->link_changed_ms, ferryi_now_ms());
     if (ev == NNG_PIPE_EV_ADD_POST) {
         atomic_fetch_add(&cl->pipes, 1);
         atomic_store(&cl->ever_connected, 1);
@@ -545,8 +647,9 @@ static void pipe_cb(nng_pipe p, nng_pipe_ev ev, void *arg)
          * channel waits for ready: nng would otherwise hold it until its
          * deadline, or resend it to whatever comes up next. */
         nng_aio *a = atomic_load(&s->active);
-        if (a != NULL && (s->ph == SLOT_RECV || (s->ph == SLOT_SEND && !cl->wait_for_ready))) {
-            s->disconnected = 1;
+        int ph = atomic_load(&s->ph);
+        if (a != NULL && (ph == SLOT_RECV || (ph == SLOT_SEND && !cl->wait_for_ready))) {
+            atomic_store(&s->disconnected, 1);
             nng_aio_cancel(a);
         }
     }
@@ -734,20 +837,23 @@ static ferry_status sync_attempt(slot *s, nng_aio *aio, nng_msg *msg, ProtobufCM
         nng_msg_free(msg);
         return say_down(s, info);
     }
-    s->ph = SLOT_SEND;
     nng_aio_set_timeout(aio, (nng_duration)s->send_wait_ms);
     nng_aio_set_msg(aio, msg);
-    nng_ctx_send(s->ctx, aio);
+    if (!start_io(s, aio, SLOT_SEND)) {
+        nng_aio_set_msg(aio, NULL);
+        nng_msg_free(msg);
+        return say_down(s, info);
+    }
     nng_aio_wait(aio);
     int rv = nng_aio_result(aio);
     if (rv != 0)
         return send_failed(s, aio, rv, info);
-    s->ph = SLOT_RECV;
     nng_aio_set_timeout(aio, recv_timeout(s));
-    nng_ctx_recv(s->ctx, aio);
+    if (!start_io(s, aio, SLOT_RECV))
+        return say_lost(s, info);
     nng_aio_wait(aio);
     rv = nng_aio_result(aio);
-    return rv != 0 ? recv_failed(s, rv, info) : decode_reply(s, nng_aio_get_msg(aio), resp, info);
+    return rv != 0 ? recv_failed(s, rv, info) : decode_reply(s, take_msg(aio), resp, info);
 }
 
 /* A synchronous call runs in the caller's thread on an aio without a
@@ -823,13 +929,25 @@ static void client_close(ferry_channel *ch)
     slot *s = cl->all_slots;
     while (s != NULL) {
         slot *next = s->next_all;
-        nng_aio_free(s->aio); /* waits for its callback */
+        /* Waits for its callback. A callback that ran into the stop (a
+         * retry's backoff ending just then) may have left its request on
+         * the aio, where nng does not free it. */
+        nng_aio_stop(s->aio);
+        nng_msg *left = take_msg(s->aio);
+        if (left != NULL)
+            nng_msg_free(left);
+        if (s->retry_msg != NULL)
+            nng_msg_free(s->retry_msg);
+        if (s->req_copy != NULL)
+            nng_msg_free(s->req_copy);
+        nng_aio_free(s->aio);
         if (s->sync_aio != NULL)
             nng_aio_free(s->sync_aio);
         free(s);
         s = next;
     }
     pthread_mutex_destroy(&cl->mu);
+    pthread_mutex_destroy(&cl->dial_mu);
     ferryi_retry_fini(&cl->retry);
     ferryi_breakers_fini(&cl->breakers);
     ferryi_fallbacks_fini(&cl->fallbacks);
@@ -903,6 +1021,7 @@ ferry_status ferry_client_open(ferry_channel **out, const char *url, const ferry
         return FERRY_RESOURCE_EXHAUSTED;
     cl->base.ops = &client_ops;
     pthread_mutex_init(&cl->mu, NULL);
+    pthread_mutex_init(&cl->dial_mu, NULL);
     snprintf(cl->url, sizeof cl->url, "%s", url);
     cl->client_name = strdup(o.client_name != NULL ? o.client_name : "ferry-client");
     cl->client_version = strdup(o.client_version != NULL ? o.client_version : FERRY_VERSION_STRING);
@@ -932,12 +1051,12 @@ ferry_status ferry_client_open(ferry_channel **out, const char *url, const ferry
     if (nng_socket_set_ms(cl->sock, NNG_OPT_REQ_RESENDTIME, NNG_DURATION_INFINITE) != 0 ||
         nng_socket_set_size(cl->sock, NNG_OPT_RECVMAXSZ,
                             cl->max_message + FERRYI_NNG_HEADER_ROOM) != 0 ||
-        nng_socket_set_ms(cl->sock, NNG_OPT_RECONNMINT, 20) != 0 ||
-        nng_socket_set_ms(cl->sock, NNG_OPT_RECONNMAXT, 1000) != 0 ||
+        nng_socket_set_ms(cl->sock, NNG_OPT_RECONNMINT, RECONNECT_MIN_MS) != 0 ||
+        nng_socket_set_ms(cl->sock, NNG_OPT_RECONNMAXT, RECONNECT_MAX_MS) != 0 ||
         nng_pipe_notify(cl->sock, NNG_PIPE_EV_ADD_POST, pipe_cb, cl) != 0 ||
         nng_pipe_notify(cl->sock, NNG_PIPE_EV_REM_POST, pipe_cb, cl) != 0)
         goto fail;
-    int rv = nng_dial(cl->sock, url, NULL, NNG_FLAG_NONBLOCK);
+    int rv = dial(cl, &cl->dialer);
     if (rv != 0) {
         ferryi_log(FERRYI_LOG_ERROR, "client", "cannot dial %s: %s", url, nng_strerror(rv));
         st = FERRY_INVALID_ARGUMENT;

@@ -38,6 +38,7 @@
 
 #define DEFAULT_WORKERS         4u
 #define DEFAULT_SEND_TIMEOUT_MS 10000u
+#define SHUTDOWN_SETTLE_MS      100L /* see ferry_server_shutdown */
 
 typedef enum { PH_IDLE, PH_RECV, PH_WORK, PH_SEND } phase;
 
@@ -304,6 +305,13 @@ static void handle_request(srv_ctx *c, nng_msg *msg)
         snprintf(why, sizeof why, "request of %zu bytes exceeds the server's limit of %zu bytes",
                  nng_msg_len(msg), srv->max_message);
         c->call_id = h->call_id;
+        /* The refusal is proved over the request's nonce, as a pinning
+         * client expects, although the request itself goes unverified. */
+        const Ferry__Wire__Identity *rid = h->identity;
+        if (rid != NULL && rid->nonce.len == FERRYI_NONCE_BYTES) {
+            memcpy(c->auth.nonce, rid->nonce.data, FERRYI_NONCE_BYTES);
+            c->auth.have_nonce = 1;
+        }
         return reject(c, FERRY_RESOURCE_EXHAUSTED, why);
     }
     c->call_id = h->call_id;
@@ -615,6 +623,16 @@ void ferry_server_shutdown(ferry_server *srv, uint32_t grace_ms)
         ferryi_workq_stop(&srv->wq);
         srv->wq_started = 0;
     }
+    /* ...the connections go quiet: nng 1.5 can hang for good closing a
+     * connection while a message is being read from it (its read callback
+     * re-arms a read on an aio the close has just stopped; that read never
+     * completes and nng's reaper waits for it forever, so every later close
+     * in the process hangs too). With no context receiving, rep0 stops
+     * reading each connection once the message in progress is in; a
+     * moment lets those reads finish before the socket closes them... */
+    struct timespec settle = {.tv_sec = 0, .tv_nsec = SHUTDOWN_SETTLE_MS * 1000000L};
+    while (nanosleep(&settle, &settle) != 0 && errno == EINTR)
+        ;
     /* ...and only then does the socket go, with nothing left using it. */
     if (srv->sock_open) {
         nng_close(srv->sock);

@@ -249,8 +249,11 @@ static void test_outage_under_load(void **state)
         Ferrytest__V1__EchoRequest req = FERRYTEST__V1__ECHO_REQUEST__INIT;
         req.text = "back";
         Ferrytest__V1__EchoReply *resp = NULL;
-        ferry_call_opts opts = {.deadline_ms = 10000};
+        ferry_call_info info;
+        ferry_call_opts opts = {.deadline_ms = 10000, .info = &info};
         st = ferrytest_v1_probe_echo(ch, &req, &resp, &opts);
+        if (st != FERRY_OK && i % 100 == 99)
+            print_message("still waiting for the server: %s\n", info.message);
         if (st == FERRY_OK)
             assert_string_equal(resp->text, "back");
         else
