@@ -53,10 +53,11 @@ typedef struct srv_ctx {
     nng_pipe pipe; /* the connection it came on */
     ferryi_frame frame;
     uint64_t call_id;
-    size_t max_reply;          /* the client's reply limit, or the server's */
-    uint32_t api_min, api_max; /* the range of the service called, when known */
+    size_t max_reply; /* the client's reply limit, or the server's */
     ferryi_auth_call auth;
     ferry_call call;
+    /* The API versions the called service serves, when known. */
+    uint32_t api_min, api_max;
 } srv_ctx;
 
 struct ferry_server {
@@ -71,9 +72,10 @@ struct ferry_server {
     nng_duration send_timeout;
     size_t max_call_memory;
     ferryi_registry reg;
-    int serving;         /* contexts are receiving */
-    ferryi_auth *auth;   /* identity checks, or NULL when off */
-    ferryi_versions ver; /* API version ranges and call statistics */
+    /* API version ranges and call statistics. */
+    ferryi_versions ver;
+    int serving;       /* contexts are receiving */
+    ferryi_auth *auth; /* identity checks, or NULL when off */
 
     /* io_mu orders every nng_ctx_send/recv and nng_pipe_close against the
      * shutdown: once `closed` is set under it, no context touches nng again,
