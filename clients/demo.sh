@@ -1,11 +1,11 @@
 #!/bin/sh
-# demo.sh BIN_DIR - the demo `make demo` runs: make keys for the server and
-# a client "shop" with `ferry keygen`, start inventory-server on a fresh
-# ipc:// address trusting that client, take the client's tour of it (one call
-# is refused for want of a role), and ask the server with `ferry stats`
-# which clients are old (the tour's v1 step is); then stop the server while a client keeps
-# calling (it answers with the method's fallback), start it again (the same
-# client recovers), and stop it.
+# demo.sh BIN_DIR - the demo `make demo` runs: make keys for the server, a
+# client "shop" and an operator "ops" with `ferry keygen`, start
+# inventory-server on a fresh ipc:// address trusting them, take the client's
+# tour of it (one call is refused for want of a role), ask the server with
+# `ferry stats` which clients are old (the tour's v1 call is); then stop the
+# server while a client keeps calling (it answers with the method's
+# fallback), start it again (the same client recovers), and stop it.
 set -eu
 
 bin=${1:-build/bin}
