@@ -1,10 +1,11 @@
 #!/bin/sh
-# demo.sh BIN_DIR - the demo `make demo` runs: make keys for the server and
-# a client "shop" with `ferry keygen`, start inventory-server on a fresh
-# ipc:// address trusting that client, take the client's tour of it (one call
-# is refused for want of a role); then stop the server while a client keeps
-# calling (it answers with the method's fallback), start it again (the same
-# client recovers), and stop it.
+# demo.sh BIN_DIR - the demo `make demo` runs: make keys for the server, a
+# client "shop" and an operator "ops" with `ferry keygen`, start
+# inventory-server on a fresh ipc:// address trusting them, take the client's
+# tour of it (one call is refused for want of a role), ask the server with
+# `ferry stats` which clients are old (the tour's v1 call is); then stop the
+# server while a client keeps calling (it answers with the method's
+# fallback), start it again (the same client recovers), and stop it.
 set -eu
 
 bin=${1:-build/bin}
@@ -36,19 +37,23 @@ trap 'exit 143' TERM
 url="ipc://$dir/inventory.sock"
 
 # Request identity: a key pair for the server, one for the client "shop",
-# and a keyring on the server that trusts "shop" with the role "shop".
+# one for an operator "ops" who may read the server's statistics, and a
+# keyring on the server that trusts "shop" with the role "shop" and "ops"
+# with the role "ferry.admin".
 echo "demo: making keys"
 "$bin/ferry" keygen inventory -o "$dir" | sed 's/^/  /'
 "$bin/ferry" keygen shop --roles shop -o "$dir" | tee "$dir/shop.out" | sed 's/^/  /'
+"$bin/ferry" keygen ops --roles ferry.admin -o "$dir" >"$dir/ops.out"
 {
     echo "# clients inventory-server trusts"
     tail -n 1 "$dir/shop.out"
+    tail -n 1 "$dir/ops.out"
 } >"$dir/keyring"
 
 # Starts the server and waits (at most 10 s) until it says it listens.
 start_server() {
     FERRY_KEY="$dir/inventory.key" FERRY_KEYRING="$dir/keyring" \
-        "$bin/inventory-server" --listen "$url" >"$dir/server.log" 2>&1 &
+        "$bin/inventory-server" --listen "$url" --admin >"$dir/server.log" 2>&1 &
     server_pid=$!
     tries=0
     until grep -q "listening on" "$dir/server.log" 2>/dev/null; do
@@ -83,6 +88,12 @@ client() {
 start_server
 echo
 client
+
+# Who still calls old versions? The rows ferry stats marks, signed in as "ops".
+echo
+echo "demo: ferry stats, the clients still on old versions (the tour's v1 call)"
+"$bin/ferry" stats --key "$dir/ops.key" --server-key "$dir/inventory.pub" "$url" >"$dir/stats.out"
+grep -e '^METHOD' -e 'old major' -e 'deprecated' "$dir/stats.out" | sed 's/^/  /'
 
 echo
 echo "demo: a client keeps listing items; the server goes away and comes back"

@@ -10,6 +10,8 @@ static const cli_command commands[] = {
     {"lock", "write a lock file: the snapshot of a schema that `ferry check` compares against",
      cmd_lock},
     {"keygen", "make a key pair for request identity and print its keyring line", cmd_keygen},
+    {"stats", "show a server's calls by method, API version and client; find old clients",
+     cmd_stats},
 };
 
 #define N_COMMANDS (sizeof commands / sizeof commands[0])

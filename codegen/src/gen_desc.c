@@ -106,6 +106,7 @@ static void define_method(fcg_out *o, fcg_out *tmp, const fcg_service *svc, cons
     fcg_out_indent(o);
     fcg_out_printf(o, ".since = %u,\n", (unsigned)opts->since);
     fcg_out_printf(o, ".deprecated_since = %u,\n", (unsigned)opts->deprecated_since);
+    fcg_out_printf(o, ".deprecated = %d,\n", opts->deprecated ? 1 : 0);
     fcg_out_printf(o, ".idempotent = %d,\n", opts->idempotent ? 1 : 0);
     fcg_out_printf(o, ".read_only = %d,\n", opts->read_only ? 1 : 0);
     fcg_out_printf(o, ".deadline_ms = %u,\n", (unsigned)opts->deadline_ms);

@@ -378,6 +378,10 @@ static ferry_status decode_reply(slot *s, nng_msg *msg, ProtobufCMessage **resp,
         st = say(info, FERRY_PROTOCOL_ERROR,
                  "reply from %s carries status %u, which only a client may give", cl->url,
                  h->status);
+    } else if (h->status == FERRY_UNIMPLEMENTED && h->api_max != 0 && m->opts.since > h->api_max) {
+        /* The server lacks a method of a later API version than it serves. */
+        st = say(info, FERRY_UNIMPLEMENTED, "%s (%s came in API version %u)", h->message, m->name,
+                 m->opts.since);
     } else if (h->status != FERRY_OK) {
         st = say(info, (ferry_status)h->status, "%s", h->message);
     } else {

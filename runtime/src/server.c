@@ -34,6 +34,7 @@
 #include "envelope.h"
 #include "log.h"
 #include "registry.h"
+#include "versions.h"
 #include "workq.h"
 
 #define DEFAULT_WORKERS         4u
@@ -56,6 +57,8 @@ typedef struct srv_ctx {
     size_t max_reply; /* the client's reply limit, or the server's */
     ferryi_auth_call auth;
     ferry_call call;
+    /* The API versions the called service serves, when known. */
+    uint32_t api_min, api_max;
 } srv_ctx;
 
 struct ferry_server {
@@ -70,6 +73,8 @@ struct ferry_server {
     nng_duration send_timeout;
     size_t max_call_memory;
     ferryi_registry reg;
+    /* API version ranges and call statistics. */
+    ferryi_versions ver;
     int serving;       /* contexts are receiving */
     ferryi_auth *auth; /* identity checks, or NULL when off */
 
@@ -168,6 +173,8 @@ static void send_reply(srv_ctx *c, ferry_status st, const char *msg, const Proto
     h.status = (uint32_t)st;
     h.message = (char *)(msg != NULL ? msg : "");
     h.max_request = (uint32_t)srv->max_message;
+    h.api_min = c->api_min;
+    h.api_max = c->api_max;
 
     if (st != FERRY_OK)
         body = NULL;
@@ -290,6 +297,7 @@ static void handle_request(srv_ctx *c, nng_msg *msg)
     c->auth = (ferryi_auth_call){.slot = -1};
     c->call_id = 0;
     c->max_reply = srv->max_message;
+    c->api_min = c->api_max = 0;
     ferryi_call_init(&c->call, NULL, NULL);
     ferryi_arena_limit(&c->call.arena, srv->max_call_memory);
 
@@ -347,9 +355,14 @@ static void handle_request(srv_ctx *c, nng_msg *msg)
     const ferry_service_impl *impl = NULL;
     const ferry_method *m = ferryi_registry_find(&srv->reg, h->method, &impl);
     if (m == NULL) {
-        snprintf(why, sizeof why, "unknown method %s", h->method);
+        ferryi_versions_unknown(&srv->ver, h->method, h->api_version, &c->api_min, &c->api_max, why,
+                                sizeof why);
         return reject(c, FERRY_UNIMPLEMENTED, why);
     }
+    if (ferryi_versions_admit(&srv->ver, impl->desc, m, h->api_version, h->client_name,
+                              h->client_version, &c->api_min, &c->api_max, why,
+                              sizeof why) != FERRY_OK)
+        return reject(c, FERRY_UNSUPPORTED_VERSION, why);
     c->call.method = m;
     c->call.impl = impl;
     c->call.api_version = h->api_version;
@@ -477,6 +490,7 @@ ferry_status ferry_server_new(ferry_server **out, const ferry_server_opts *opts)
     pthread_cond_init(&srv->idle, NULL);
     pthread_cond_init(&srv->done, NULL);
     ferryi_registry_init(&srv->reg);
+    ferryi_versions_init(&srv->ver);
     srv->max_message = o.max_message;
     srv->send_timeout = (nng_duration)o.send_timeout_ms;
     srv->max_call_memory = o.max_call_memory;
@@ -524,7 +538,14 @@ ferry_status ferry_server_add(ferry_server *srv, const ferry_service_impl *impl)
         return FERRY_INVALID_ARGUMENT;
     if (srv->serving)
         return FERRY_FAILED_PRECONDITION;
-    return ferryi_registry_add(&srv->reg, impl);
+    ferry_status st = ferryi_registry_add(&srv->reg, impl);
+    return st == FERRY_OK ? ferryi_versions_add(&srv->ver, impl->desc) : st;
+}
+
+ferryi_versions *ferryi_server_versions(ferry_server *srv, int *serving)
+{
+    *serving = srv->serving;
+    return &srv->ver;
 }
 
 /* Writes the URL a listener is bound to, with the port nng chose for :0. */
@@ -663,6 +684,7 @@ void ferry_server_free(ferry_server *srv)
         free(srv->auth);
     }
     ferryi_registry_fini(&srv->reg);
+    ferryi_versions_fini(&srv->ver);
     pthread_mutex_destroy(&srv->io_mu);
     pthread_mutex_destroy(&srv->mu);
     pthread_cond_destroy(&srv->idle);

@@ -1,7 +1,7 @@
 /* main.c - inventory-server: serves inventory.v1 and inventory.v2 on one
  * ferry server until SIGINT or SIGTERM.
  *
- *   inventory-server [--listen URL]... [--workers N] [--grace MS]
+ *   inventory-server [--listen URL]... [--workers N] [--grace MS] [--admin]
  *
  * Without --listen the address comes from FERRY_INVENTORY_ADDR, else
  * ipc://$TMPDIR/ferry-inventory.sock. Prints "inventory-server: listening on
@@ -10,7 +10,9 @@
  * With FERRY_KEY (the server's secret key file) and FERRY_KEYRING (the
  * clients it trusts) in the environment, every request must prove which
  * client sent it, and methods with roles check them; SIGHUP reads the
- * keyring again. Exits 0 after a clean stop, 1 when it cannot start, 2 on
+ * keyring again. With --admin it also hosts ferry's admin service, which
+ * `ferry stats` reads (callers need the role ferry.admin when identity is
+ * on). Exits 0 after a clean stop, 1 when it cannot start, 2 on
  * bad arguments or a bad key file or keyring. */
 #include <errno.h>
 #include <getopt.h>
@@ -29,7 +31,7 @@
 static void usage(FILE *out)
 {
     fprintf(out,
-            "usage: inventory-server [--listen URL]... [--workers N] [--grace MS]\n"
+            "usage: inventory-server [--listen URL]... [--workers N] [--grace MS] [--admin]\n"
             "\n"
             "Serves the example inventory service, API versions 1 and 2.\n"
             "  -l, --listen URL   address to serve on (repeatable; ipc://, tcp://, tls+tcp://)\n"
@@ -38,6 +40,8 @@ static void usage(FILE *out)
             "  -w, --workers N    handler threads (default: $FERRY_WORKERS, else 4)\n"
             "  -g, --grace MS     on SIGINT/SIGTERM, let calls in flight finish for MS ms "
             "(default 5000)\n"
+            "  -a, --admin        host the admin service `ferry stats` reads (with identity,\n"
+            "                     callers need the role " FERRY_ADMIN_ROLE ")\n"
             "  -h, --help         this text\n"
             "\n"
             "Environment:\n"
@@ -108,17 +112,15 @@ static int setup_identity(ferry_server *srv)
 int main(int argc, char **argv)
 {
     static const struct option longopts[] = {
-        {"listen", required_argument, NULL, 'l'},
-        {"workers", required_argument, NULL, 'w'},
-        {"grace", required_argument, NULL, 'g'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+        {"listen", required_argument, NULL, 'l'}, {"workers", required_argument, NULL, 'w'},
+        {"grace", required_argument, NULL, 'g'},  {"admin", no_argument, NULL, 'a'},
+        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
     };
     const char *urls[MAX_LISTEN];
     size_t n_urls = 0;
     long workers = 0, grace = 5000;
-    int c;
-    while ((c = getopt_long(argc, argv, "l:w:g:h", longopts, NULL)) != -1) {
+    int c, admin = 0;
+    while ((c = getopt_long(argc, argv, "l:w:g:ah", longopts, NULL)) != -1) {
         switch (c) {
         case 'l':
             if (n_urls == MAX_LISTEN) {
@@ -144,6 +146,9 @@ int main(int argc, char **argv)
                         optarg);
                 return 2;
             }
+            break;
+        case 'a':
+            admin = 1;
             break;
         case 'h':
             usage(stdout);
@@ -181,7 +186,8 @@ int main(int argc, char **argv)
     if ((st = inventory_new(&inv)) != FERRY_OK ||
         (st = ferry_server_new(&srv, &opts)) != FERRY_OK ||
         (st = inventory_v1_stock_register(srv, inventory_v1_handlers(), inv)) != FERRY_OK ||
-        (st = inventory_v2_stock_register(srv, inventory_v2_handlers(), inv)) != FERRY_OK) {
+        (st = inventory_v2_stock_register(srv, inventory_v2_handlers(), inv)) != FERRY_OK ||
+        (admin && (st = ferry_server_add_admin(srv)) != FERRY_OK)) {
         fprintf(stderr, "inventory-server: cannot start: %s\n", ferry_status_str(st));
         goto out;
     }

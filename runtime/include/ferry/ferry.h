@@ -5,6 +5,7 @@
  *   ferry/service.h  service descriptors and the handler side of a call
  *   ferry/channel.h  the channel seam, remote and local channels
  *   ferry/server.h   serving handler tables over nng
+ *   ferry/versions.h a server's API version ranges, call statistics, admin service
  * Names starting with ferryi_ are internal and not part of the API.
  */
 #ifndef FERRY_FERRY_H
@@ -15,6 +16,7 @@
 #include "ferry/service.h"
 #include "ferry/channel.h"
 #include "ferry/server.h"
+#include "ferry/versions.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -27,7 +29,7 @@ extern "C" {
 
 /* Generated code checks this against the generator's ABI number and stops
  * with #error on a mismatch. Bumped whenever the descriptor structs change. */
-#define FERRY_ABI_VERSION 2
+#define FERRY_ABI_VERSION 3
 
 /* The runtime's version string, e.g. "0.1.0". */
 const char *ferry_version(void);

@@ -37,7 +37,8 @@ typedef enum ferry_fallback {
 /* A method's ferry options, as declared in the IDL (ferry.MethodOptions). */
 typedef struct ferry_method_options {
     uint32_t since;               /* API version that introduced the method (>= 1) */
-    uint32_t deprecated_since;    /* API version that deprecated it; 0 = not deprecated */
+    uint32_t deprecated_since;    /* API version that deprecated it; 0 = not given */
+    int deprecated;               /* nonzero: protobuf's `deprecated = true` */
     int idempotent;               /* nonzero: safe to repeat, may be retried */
     int read_only;                /* nonzero: no side effects, may be shadowed */
     uint32_t deadline_ms;         /* default deadline; 0 = the channel's default */

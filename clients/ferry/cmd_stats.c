@@ -1,0 +1,430 @@
+/* cmd_stats.c - `ferry stats ADDRESS`: asks a server's admin service
+ * (ferry.admin.v1.Admin, ferry_server_add_admin()) for the API versions it
+ * serves and the calls it counted per method, client API version and client
+ * software, and shows which clients still call deprecated methods or old
+ * versions: a table by default, JSON with --json.
+ *
+ *   ferry stats ADDRESS [--json] [--fail-if-old] [--key FILE]
+ *               [--server-key FILE] [--proof signed|mac] [--timeout MS]
+ *
+ * Exits 0 on an answer, 1 with --fail-if-old when some client still calls a
+ * deprecated method or an old version, 2 on bad usage or when the server
+ * cannot be asked (unreachable, no admin service, identity refused). */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "cli.h"
+#include "ferry/admin/v1/admin.ferry.h"
+#include "ferry/ferry.h"
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: ferry stats ADDRESS [--json] [--fail-if-old] [--key FILE]\n"
+            "                   [--server-key FILE] [--proof signed|mac] [--timeout MS]\n"
+            "\n"
+            "Shows what a server counted since it started: the API versions each service\n"
+            "serves, and the calls per method, client API version and client software,\n"
+            "marking clients that still call deprecated methods or old versions. The\n"
+            "server must host the admin service (ferry_server_add_admin()); with identity\n"
+            "on, the key must hold the role %s.\n"
+            "  ADDRESS               the server, e.g. ipc:///tmp/inventory.sock, tcp://host:port\n"
+            "  -j, --json            print JSON instead of tables\n"
+            "  -o, --fail-if-old     exit 1 when some client still calls a deprecated method\n"
+            "                        or an old API or major version\n"
+            "  -k, --key FILE        this client's secret key (default: $FERRY_KEY)\n"
+            "  -s, --server-key FILE the server's public key; replies must prove it\n"
+            "                        (default: $FERRY_SERVER_KEY)\n"
+            "  -p, --proof HOW       signed or mac (default: $FERRY_PROOF, else mac with a\n"
+            "                        server key, signed without)\n"
+            "  -t, --timeout MS      give up after MS milliseconds (default 5000)\n"
+            "  -h, --help            this text\n"
+            "Exit status: 0 answered, 1 old clients seen (--fail-if-old), 2 error.\n",
+            FERRY_ADMIN_ROLE);
+}
+
+/* The options and the keys they name. */
+typedef struct stats_args {
+    const char *url;
+    int json, fail_if_old;
+    long timeout_ms;
+    ferry_key *key, *server_key;
+    ferry_proof proof;
+} stats_args;
+
+/* A non-empty environment variable, or NULL. */
+static const char *env(const char *name)
+{
+    const char *v = getenv(name);
+    return v != NULL && *v != '\0' ? v : NULL;
+}
+
+/* Loads the keys and picks the proof; 0, or -1 after a message. */
+static int load_identity(stats_args *a, const char *key_path, const char *server_path,
+                         const char *proof)
+{
+    char err[512];
+    if (key_path != NULL && ferry_key_load_secret(&a->key, key_path, err, sizeof err) != FERRY_OK) {
+        fprintf(stderr, "ferry stats: key: %s\n", err);
+        return -1;
+    }
+    if (server_path != NULL &&
+        ferry_key_load_public(&a->server_key, server_path, err, sizeof err) != FERRY_OK) {
+        fprintf(stderr, "ferry stats: server key: %s\n", err);
+        return -1;
+    }
+    if (a->key == NULL && (a->server_key != NULL || proof != NULL)) {
+        fprintf(stderr, "ferry stats: a server key or a proof needs this client's key "
+                        "(--key or FERRY_KEY)\n");
+        return -1;
+    }
+    a->proof = a->server_key != NULL ? FERRY_PROOF_MAC : FERRY_PROOF_SIGNED;
+    if (proof != NULL && strcmp(proof, "signed") == 0) {
+        a->proof = FERRY_PROOF_SIGNED;
+    } else if (proof != NULL && strcmp(proof, "mac") == 0) {
+        if (a->server_key == NULL) {
+            fprintf(stderr, "ferry stats: --proof mac needs the server's public key "
+                            "(--server-key or FERRY_SERVER_KEY)\n");
+            return -1;
+        }
+        a->proof = FERRY_PROOF_MAC;
+    } else if (proof != NULL) {
+        fprintf(stderr, "ferry stats: proof '%s' is neither 'signed' nor 'mac'\n", proof);
+        return -1;
+    }
+    if (a->key == NULL)
+        a->proof = FERRY_PROOF_NONE;
+    return 0;
+}
+
+/* Parses the command line into `a`; 0, or -1 after a message (1 for --help). */
+static int parse_args(int argc, char **argv, stats_args *a)
+{
+    static const struct option longopts[] = {
+        {"json", no_argument, NULL, 'j'},        {"fail-if-old", no_argument, NULL, 'o'},
+        {"key", required_argument, NULL, 'k'},   {"server-key", required_argument, NULL, 's'},
+        {"proof", required_argument, NULL, 'p'}, {"timeout", required_argument, NULL, 't'},
+        {"help", no_argument, NULL, 'h'},        {NULL, 0, NULL, 0},
+    };
+    const char *key_path = env("FERRY_KEY"), *server_path = env("FERRY_SERVER_KEY");
+    const char *proof = env("FERRY_PROOF");
+    a->timeout_ms = 5000;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "jok:s:p:t:h", longopts, NULL)) != -1) {
+        char *end = NULL;
+        switch (c) {
+        case 'j':
+            a->json = 1;
+            break;
+        case 'o':
+            a->fail_if_old = 1;
+            break;
+        case 'k':
+            key_path = optarg;
+            break;
+        case 's':
+            server_path = optarg;
+            break;
+        case 'p':
+            proof = optarg;
+            break;
+        case 't':
+            errno = 0;
+            a->timeout_ms = strtol(optarg, &end, 10);
+            if (errno != 0 || end == optarg || *end != '\0' || a->timeout_ms < 1 ||
+                a->timeout_ms > 3600000) {
+                fprintf(stderr,
+                        "ferry stats: --timeout '%s' is not a number of milliseconds from 1 "
+                        "to 3600000\n",
+                        optarg);
+                return -1;
+            }
+            break;
+        case 'h':
+            usage(stdout);
+            return 1;
+        default:
+            usage(stderr);
+            return -1;
+        }
+    }
+    if (optind != argc - 1) {
+        fprintf(stderr, optind >= argc ? "ferry stats: no ADDRESS given\n"
+                                       : "ferry stats: one ADDRESS, not several\n");
+        usage(stderr);
+        return -1;
+    }
+    a->url = argv[optind];
+    return load_identity(a, key_path, server_path, proof);
+}
+
+/* Why the call failed, in a user's terms. */
+static void explain(const stats_args *a, ferry_status st, const ferry_call_info *info)
+{
+    const char *hint = "";
+    switch (st) {
+    case FERRY_UNAVAILABLE:
+    case FERRY_DEADLINE_EXCEEDED:
+        hint = "is the server running at that address?";
+        break;
+    case FERRY_UNIMPLEMENTED:
+        hint = "the server does not host the admin service (ferry_server_add_admin())";
+        break;
+    case FERRY_PERMISSION_DENIED:
+        hint = "the key needs the role " FERRY_ADMIN_ROLE " in the server's keyring";
+        break;
+    case FERRY_UNAUTHENTICATED:
+        hint = a->key == NULL ? "the server wants identity: pass --key (or set FERRY_KEY)"
+                              : "the server does not trust this key, or the proof failed";
+        break;
+    default:
+        break;
+    }
+    fprintf(stderr, "ferry stats: %s: %s: %s%s%s\n", a->url, ferry_status_str(st), info->message,
+            *hint ? "; " : "", hint);
+}
+
+/* Whether a client row is one to act on. */
+static int is_old(const Ferry__Admin__V1__ClientStats *c)
+{
+    return c->calls > 0 && (c->deprecated_method || c->old_api || c->old_major);
+}
+
+/* ---- JSON ---- */
+
+static json_t *json_u64(uint64_t v)
+{
+    return json_integer((json_int_t)(v > (uint64_t)INT64_MAX ? (uint64_t)INT64_MAX : v));
+}
+
+/* Appends `item` to `arr`; counts a NULL item (text that is not UTF-8 from
+ * the server, or no memory) in *bad. */
+static void add(json_t *arr, json_t *item, int *bad)
+{
+    if (item == NULL || json_array_append_new(arr, item) != 0)
+        (*bad)++;
+}
+
+static int print_json(const Ferry__Admin__V1__GetStatsReply *r, size_t n_old)
+{
+    json_t *root = json_object(), *svcs = json_array(), *methods = json_array();
+    json_t *clients = json_array();
+    int bad = 0;
+    for (size_t i = 0; i < r->n_services; i++) {
+        const Ferry__Admin__V1__ServiceInfo *s = r->services[i];
+        add(svcs,
+            json_pack("{s:s, s:I, s:I, s:I, s:s}", "service", s->service, "api_version",
+                      (json_int_t)s->api_version, "api_min", (json_int_t)s->api_min, "api_max",
+                      (json_int_t)s->api_max, "superseded_by", s->superseded_by),
+            &bad);
+    }
+    for (size_t i = 0; i < r->n_methods; i++) {
+        const Ferry__Admin__V1__MethodStats *m = r->methods[i];
+        add(methods,
+            json_pack("{s:s, s:I, s:b, s:I, s:o, s:o}", "method", m->method, "since",
+                      (json_int_t)m->since, "deprecated", m->deprecated, "deprecated_since",
+                      (json_int_t)m->deprecated_since, "calls", json_u64(m->calls), "refused",
+                      json_u64(m->refused)),
+            &bad);
+    }
+    for (size_t i = 0; i < r->n_clients; i++) {
+        const Ferry__Admin__V1__ClientStats *c = r->clients[i];
+        add(clients,
+            json_pack("{s:s, s:I, s:s, s:s, s:o, s:o, s:o, s:o, s:b, s:b, s:b}", "method",
+                      c->method, "api_version", (json_int_t)c->api_version, "client_name",
+                      c->client_name, "client_version", c->client_version, "calls",
+                      json_u64(c->calls), "refused", json_u64(c->refused), "first_ms",
+                      json_u64(c->first_ms), "last_ms", json_u64(c->last_ms), "deprecated_method",
+                      c->deprecated_method, "old_api", c->old_api, "old_major", c->old_major),
+            &bad);
+    }
+    json_object_set_new(root, "ferry_version", json_string(r->ferry_version));
+    json_object_set_new(root, "now_ms", json_u64(r->now_ms));
+    json_object_set_new(root, "started_ms", json_u64(r->started_ms));
+    json_object_set_new(root, "services", svcs);
+    json_object_set_new(root, "methods", methods);
+    json_object_set_new(root, "clients", clients);
+    json_object_set_new(root, "clients_limit", json_integer(r->clients_limit));
+    json_object_set_new(root, "clients_overflow", json_u64(r->clients_overflow));
+    json_object_set_new(root, "unknown_methods", json_u64(r->unknown_methods));
+    json_object_set_new(root, "old_clients", json_integer((json_int_t)n_old));
+    char *text = bad == 0 ? json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
+    json_decref(root);
+    if (text == NULL) {
+        fprintf(stderr, "ferry stats: cannot write the answer as JSON (%s)\n",
+                bad != 0 ? "the server sent text that is not UTF-8" : "out of memory");
+        return -1;
+    }
+    printf("%s\n", text);
+    free(text);
+    return 0;
+}
+
+/* ---- tables ---- */
+
+/* "12s", "5m", "3h", "2d": how long ago `then` was on the server's clock. */
+static void ago(char *buf, size_t len, uint64_t now, uint64_t then)
+{
+    uint64_t s = now > then ? (now - then) / 1000u : 0;
+    if (s < 120)
+        snprintf(buf, len, "%llus", (unsigned long long)s);
+    else if (s < 7200)
+        snprintf(buf, len, "%llum", (unsigned long long)(s / 60));
+    else if (s < 172800)
+        snprintf(buf, len, "%lluh", (unsigned long long)(s / 3600));
+    else
+        snprintf(buf, len, "%llud", (unsigned long long)(s / 86400));
+}
+
+/* The method of `r` named `name`, or NULL. */
+static const Ferry__Admin__V1__MethodStats *method_of(const Ferry__Admin__V1__GetStatsReply *r,
+                                                      const char *name)
+{
+    for (size_t i = 0; i < r->n_methods; i++)
+        if (strcmp(r->methods[i]->method, name) == 0)
+            return r->methods[i];
+    return NULL;
+}
+
+/* What is old about a client row, or "". */
+static void note_of(char *buf, size_t len, const Ferry__Admin__V1__GetStatsReply *r,
+                    const Ferry__Admin__V1__ClientStats *c)
+{
+    const Ferry__Admin__V1__MethodStats *m = method_of(r, c->method);
+    size_t n = 0;
+    buf[0] = '\0';
+    if (c->deprecated_method) {
+        if (m != NULL && m->deprecated_since != 0)
+            n += (size_t)snprintf(buf + n, len - n, "deprecated since %u", m->deprecated_since);
+        else
+            n += (size_t)snprintf(buf + n, len - n, "deprecated");
+    }
+    if (c->old_api && n < len)
+        n += (size_t)snprintf(buf + n, len - n, "%sold API version", n ? ", " : "");
+    if (c->old_major && n < len)
+        n += (size_t)snprintf(buf + n, len - n, "%sold major version", n ? ", " : "");
+    if (c->refused > 0 && n < len)
+        snprintf(buf + n, len - n, "%srefused: version not served", n ? ", " : "");
+}
+
+static void print_tables(const stats_args *a, const Ferry__Admin__V1__GetStatsReply *r,
+                         size_t n_old)
+{
+    uint64_t total = 0;
+    for (size_t i = 0; i < r->n_methods; i++)
+        total += r->methods[i]->calls;
+    char up[16];
+    ago(up, sizeof up, r->now_ms, r->started_ms);
+    printf("%s: ferry %s, counting for %s, %llu calls\n\n", a->url, r->ferry_version, up,
+           (unsigned long long)total);
+
+    int w = (int)strlen("SERVICE");
+    for (size_t i = 0; i < r->n_services; i++)
+        if ((int)strlen(r->services[i]->service) > w)
+            w = (int)strlen(r->services[i]->service);
+    printf("%-*s  API  SERVES\n", w, "SERVICE");
+    for (size_t i = 0; i < r->n_services; i++) {
+        const Ferry__Admin__V1__ServiceInfo *s = r->services[i];
+        char range[32];
+        snprintf(range, sizeof range, "%u-%u", s->api_min, s->api_max);
+        if (*s->superseded_by)
+            printf("%-*s  %3u  %-6s  old major version: %s is served\n", w, s->service,
+                   s->api_version, range, s->superseded_by);
+        else
+            printf("%-*s  %3u  %s\n", w, s->service, s->api_version, range);
+    }
+
+    if (r->n_clients > 0) {
+        int wm = (int)strlen("METHOD"), wc = (int)strlen("CLIENT");
+        for (size_t i = 0; i < r->n_clients; i++) {
+            const Ferry__Admin__V1__ClientStats *c = r->clients[i];
+            int lc = (int)(strlen(c->client_name) + 1 + strlen(c->client_version));
+            if ((int)strlen(c->method) > wm)
+                wm = (int)strlen(c->method);
+            if (lc > wc)
+                wc = lc;
+        }
+        printf("\n%-*s  API  %-*s  %8s  %7s  %4s  NOTE\n", wm, "METHOD", wc, "CLIENT", "CALLS",
+               "REFUSED", "LAST");
+        for (size_t i = 0; i < r->n_clients; i++) {
+            const Ferry__Admin__V1__ClientStats *c = r->clients[i];
+            char who[2 * 64 + 2], last[16], note[128];
+            snprintf(who, sizeof who, "%s %s", *c->client_name ? c->client_name : "-",
+                     c->client_version);
+            ago(last, sizeof last, r->now_ms, c->last_ms);
+            note_of(note, sizeof note, r, c);
+            printf("%-*s  %3u  %-*s  %8llu  %7llu  %4s%s%s\n", wm, c->method, c->api_version, wc,
+                   who, (unsigned long long)c->calls, (unsigned long long)c->refused, last,
+                   *note ? "  " : "", note);
+        }
+    }
+    printf("\n");
+    if (r->clients_overflow > 0)
+        printf("%llu calls are not broken down by client: the server keeps at most %u rows.\n",
+               (unsigned long long)r->clients_overflow, r->clients_limit);
+    if (r->unknown_methods > 0)
+        printf("%llu calls named methods the server does not have.\n",
+               (unsigned long long)r->unknown_methods);
+    if (n_old > 0)
+        printf("%zu client row%s still call%s deprecated methods or old versions.\n", n_old,
+               n_old == 1 ? "" : "s", n_old == 1 ? "s" : "");
+    else
+        printf("No client calls deprecated methods or old versions.\n");
+}
+
+int cmd_stats(int argc, char **argv)
+{
+    stats_args a = {0};
+    int rc = parse_args(argc, argv, &a);
+    if (rc != 0) {
+        ferry_key_free(a.key);
+        ferry_key_free(a.server_key);
+        return rc > 0 ? CLI_EXIT_OK : CLI_EXIT_ERROR;
+    }
+    ferry_client_opts co = {
+        .client_name = "ferry-stats",
+        .default_deadline_ms = (uint32_t)a.timeout_ms,
+        .connect_timeout_ms = (uint32_t)a.timeout_ms,
+        .identity = {.key = a.key, .proof = a.proof, .server_key = a.server_key},
+    };
+    ferry_channel *ch = NULL;
+    ferry_status st = ferry_client_open(&ch, a.url, &co);
+    ferry_key_free(a.key);
+    ferry_key_free(a.server_key);
+    if (st != FERRY_OK) {
+        fprintf(stderr, "ferry stats: '%s' is not an address to connect to (%s)\n", a.url,
+                ferry_status_str(st));
+        return CLI_EXIT_ERROR;
+    }
+    Ferry__Admin__V1__GetStatsRequest req = FERRY__ADMIN__V1__GET_STATS_REQUEST__INIT;
+    Ferry__Admin__V1__GetStatsReply *resp = NULL;
+    ferry_call_info info = {0};
+    ferry_call_opts opts = {.deadline_ms = (uint32_t)a.timeout_ms, .info = &info};
+    st = ferry_admin_v1_admin_get_stats(ch, &req, &resp, &opts);
+    ferry_channel_close(ch);
+    if (st != FERRY_OK) {
+        ferry_message_free(resp != NULL ? &resp->base : NULL);
+        explain(&a, st, &info);
+        return CLI_EXIT_ERROR;
+    }
+    size_t n_old = 0;
+    for (size_t i = 0; i < resp->n_clients; i++)
+        n_old += is_old(resp->clients[i]) ? 1 : 0;
+    rc = CLI_EXIT_OK;
+    if (a.json) {
+        if (print_json(resp, n_old) != 0)
+            rc = CLI_EXIT_ERROR;
+    } else {
+        print_tables(&a, resp, n_old);
+    }
+    if (rc == CLI_EXIT_OK && a.fail_if_old && n_old > 0)
+        rc = CLI_EXIT_NO;
+    ferry_message_free(&resp->base);
+    return rc;
+}

@@ -1,0 +1,330 @@
+/* test_stats.c - `ferry stats ADDRESS` run as a program against an inventory
+ * server in this process (v1, v2 and the admin service on a temp ipc://
+ * address): the table names the old clients, --json gives the same facts to
+ * scripts, --fail-if-old turns them into exit status 1, and every way of
+ * failing (usage, addresses, no server, no admin service, identity) exits 2
+ * with a message saying what to do. */
+#include <dirent.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+
+#include "inventory.h"
+
+typedef struct fixture {
+    char dir[128];
+    char url[200];
+    inventory *inv;
+    ferry_server *srv;
+    char out[32768];
+    char err[4096];
+} fixture;
+
+static void path_in(const fixture *f, const char *name, char *buf, size_t len)
+{
+    snprintf(buf, len, "%s/%s", f->dir, name);
+}
+
+static int setup(void **state)
+{
+    fixture *f = calloc(1, sizeof *f);
+    assert_non_null(f);
+    const char *tmp = getenv("TMPDIR");
+    snprintf(f->dir, sizeof f->dir, "%s/ferry-stats.XXXXXX", tmp != NULL && *tmp ? tmp : "/tmp");
+    assert_non_null(mkdtemp(f->dir));
+    snprintf(f->url, sizeof f->url, "ipc://%s/s.sock", f->dir);
+    assert_int_equal(inventory_new(&f->inv), FERRY_OK);
+    assert_int_equal(ferry_server_new(&f->srv, &(ferry_server_opts){.workers = 2}), FERRY_OK);
+    assert_int_equal(inventory_v1_stock_register(f->srv, inventory_v1_handlers(), f->inv),
+                     FERRY_OK);
+    assert_int_equal(inventory_v2_stock_register(f->srv, inventory_v2_handlers(), f->inv),
+                     FERRY_OK);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture *f = *state;
+    ferry_server_shutdown(f->srv, 2000);
+    ferry_server_free(f->srv);
+    inventory_free(f->inv);
+    DIR *d = opendir(f->dir);
+    if (d != NULL) {
+        struct dirent *e;
+        while ((e = readdir(d)) != NULL) {
+            if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0) {
+                char p[400];
+                path_in(f, e->d_name, p, sizeof p);
+                unlink(p);
+            }
+        }
+        closedir(d);
+    }
+    rmdir(f->dir);
+    free(f);
+    return 0;
+}
+
+static void serve(fixture *f, int admin)
+{
+    if (admin)
+        assert_int_equal(ferry_server_add_admin(f->srv), FERRY_OK);
+    assert_int_equal(ferry_server_listen(f->srv, f->url, NULL, 0), FERRY_OK);
+}
+
+static void read_into(const char *path, char *buf, size_t len)
+{
+    FILE *fp = fopen(path, "r");
+    assert_non_null(fp);
+    size_t n = fread(buf, 1, len - 1, fp);
+    buf[n] = '\0';
+    fclose(fp);
+    unlink(path);
+}
+
+/* Runs `ferry stats ARGS...` (NULL-terminated) with FERRY_KEY,
+ * FERRY_SERVER_KEY and FERRY_PROOF unset; returns its exit status, its
+ * output in f->out and f->err. */
+static int run_stats(fixture *f, ...)
+{
+    char *argv[16];
+    int argc = 0;
+    argv[argc++] = (char *)FERRY_CLI_PATH;
+    argv[argc++] = "stats";
+    va_list ap;
+    va_start(ap, f);
+    char *a;
+    while ((a = va_arg(ap, char *)) != NULL && argc < 15)
+        argv[argc++] = a;
+    va_end(ap);
+    argv[argc] = NULL;
+    char out_path[300], err_path[300];
+    path_in(f, "run.out", out_path, sizeof out_path);
+    path_in(f, "run.err", err_path, sizeof err_path);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        int o = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        int e = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        if (o < 0 || e < 0 || dup2(o, 1) < 0 || dup2(e, 2) < 0)
+            _exit(127);
+        unsetenv("FERRY_KEY");
+        unsetenv("FERRY_SERVER_KEY");
+        unsetenv("FERRY_PROOF");
+        execv(argv[0], argv);
+        _exit(127);
+    }
+    int status = 0;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    read_into(out_path, f->out, sizeof f->out);
+    read_into(err_path, f->err, sizeof f->err);
+    return WEXITSTATUS(status);
+}
+
+static void assert_contains(const char *haystack, const char *needle)
+{
+    if (strstr(haystack, needle) == NULL)
+        fail_msg("expected \"%s\" in: %s", needle, haystack);
+}
+
+/* A v1 client "legacy-till" 0.9 reads an item; a v2 client "till" 2.0
+ * reads one and calls the deprecated Release. */
+static void old_and_new_calls(fixture *f)
+{
+    ferry_channel *legacy = NULL, *till = NULL;
+    ferry_client_opts lo = {
+        .client_name = "legacy-till", .client_version = "0.9", .connect_timeout_ms = 5000};
+    ferry_client_opts to = {
+        .client_name = "till", .client_version = "2.0", .connect_timeout_ms = 5000};
+    assert_int_equal(ferry_client_open(&legacy, f->url, &lo), FERRY_OK);
+    assert_int_equal(ferry_client_open(&till, f->url, &to), FERRY_OK);
+    ferry_call_opts o = {.deadline_ms = 10000};
+    Inventory__V1__GetItemRequest g1 = INVENTORY__V1__GET_ITEM_REQUEST__INIT;
+    g1.sku = "HAM-16";
+    Inventory__V1__GetItemReply *r1 = NULL;
+    assert_int_equal(inventory_v1_stock_get_item(legacy, &g1, &r1, &o), FERRY_OK);
+    ferry_message_free(&r1->base);
+    Inventory__V2__GetItemRequest g2 = INVENTORY__V2__GET_ITEM_REQUEST__INIT;
+    g2.sku = "HAM-16";
+    Inventory__V2__GetItemReply *r2 = NULL;
+    assert_int_equal(inventory_v2_stock_get_item(till, &g2, &r2, &o), FERRY_OK);
+    ferry_message_free(&r2->base);
+    Inventory__V2__ReleaseRequest rel = INVENTORY__V2__RELEASE_REQUEST__INIT;
+    rel.reservation_id = "R-404";
+    Inventory__V2__ReleaseReply *rr = NULL;
+    assert_int_equal(inventory_v2_stock_release(till, &rel, &rr, &o), FERRY_NOT_FOUND);
+    ferry_channel_close(legacy);
+    ferry_channel_close(till);
+}
+
+static void test_table(void **state)
+{
+    fixture *f = *state;
+    serve(f, 1);
+    old_and_new_calls(f);
+    assert_int_equal(run_stats(f, f->url, NULL), 0);
+    assert_contains(f->out, "inventory.v1.Stock      1  1-1     old major version: "
+                            "inventory.v2.Stock is served");
+    assert_contains(f->out, "inventory.v2.Stock      2  1-2\n");
+    assert_contains(f->out, "legacy-till 0.9");
+    assert_contains(f->out, "old major version\n");
+    assert_contains(f->out, "deprecated since 2\n");
+    assert_contains(f->out, "2 client rows still call deprecated methods or old versions.");
+    assert_string_equal(f->err, "");
+    /* The same, as a gate before removing v1. */
+    assert_int_equal(run_stats(f, "--fail-if-old", f->url, NULL), 1);
+}
+
+static void test_json(void **state)
+{
+    fixture *f = *state;
+    serve(f, 1);
+    old_and_new_calls(f);
+    assert_int_equal(run_stats(f, "--json", f->url, NULL), 0);
+    json_error_t jerr;
+    json_t *root = json_loads(f->out, 0, &jerr);
+    if (root == NULL)
+        fail_msg("not JSON: %s: %s", jerr.text, f->out);
+    assert_int_equal(json_integer_value(json_object_get(root, "old_clients")), 2);
+    json_t *clients = json_object_get(root, "clients");
+    int legacy = 0, deprecated = 0;
+    for (size_t i = 0; i < json_array_size(clients); i++) {
+        json_t *c = json_array_get(clients, i);
+        const char *name = json_string_value(json_object_get(c, "client_name"));
+        const char *method = json_string_value(json_object_get(c, "method"));
+        if (strcmp(name, "legacy-till") == 0) {
+            assert_string_equal(method, "inventory.v1.Stock/GetItem");
+            assert_true(json_is_true(json_object_get(c, "old_major")));
+            assert_int_equal(json_integer_value(json_object_get(c, "api_version")), 1);
+            assert_int_equal(json_integer_value(json_object_get(c, "calls")), 1);
+            legacy++;
+        }
+        if (json_is_true(json_object_get(c, "deprecated_method"))) {
+            assert_string_equal(method, "inventory.v2.Stock/Release");
+            assert_string_equal(name, "till");
+            deprecated++;
+        }
+    }
+    assert_int_equal(legacy, 1);
+    assert_int_equal(deprecated, 1);
+    json_t *svcs = json_object_get(root, "services");
+    assert_int_equal(json_array_size(svcs), 3);
+    json_decref(root);
+}
+
+static void test_no_old_clients(void **state)
+{
+    fixture *f = *state;
+    serve(f, 1);
+    assert_int_equal(run_stats(f, "--fail-if-old", f->url, NULL), 0);
+    assert_contains(f->out, "No client calls deprecated methods or old versions.");
+}
+
+static void test_errors(void **state)
+{
+    fixture *f = *state;
+    serve(f, 0);
+    assert_int_equal(run_stats(f, NULL), 2);
+    assert_contains(f->err, "ferry stats: no ADDRESS given");
+    assert_int_equal(run_stats(f, f->url, f->url, NULL), 2);
+    assert_contains(f->err, "one ADDRESS, not several");
+    assert_int_equal(run_stats(f, "--timeout", "soon", f->url, NULL), 2);
+    assert_contains(f->err, "--timeout 'soon' is not a number");
+    assert_int_equal(run_stats(f, "--bogus", f->url, NULL), 2);
+    assert_int_equal(run_stats(f, "nope://where", NULL), 2);
+    assert_contains(f->err, "'nope://where' is not an address to connect to");
+    char gone[300];
+    snprintf(gone, sizeof gone, "ipc://%s/gone.sock", f->dir);
+    assert_int_equal(run_stats(f, "--timeout", "200", gone, NULL), 2);
+    assert_contains(f->err, "unavailable");
+    assert_contains(f->err, "is the server running at that address?");
+    /* This server does not host the admin service. */
+    assert_int_equal(run_stats(f, f->url, NULL), 2);
+    assert_contains(f->err, "unimplemented");
+    assert_contains(f->err, "the server does not host the admin service");
+    assert_int_equal(run_stats(f, "--proof", "mac", f->url, NULL), 2);
+    assert_contains(f->err, "needs this client's key");
+    char missing[300];
+    path_in(f, "missing.key", missing, sizeof missing);
+    assert_int_equal(run_stats(f, "--key", missing, f->url, NULL), 2);
+    assert_contains(f->err, "missing.key");
+    assert_int_equal(run_stats(f, "--help", NULL), 0);
+    assert_contains(f->out, "usage: ferry stats ADDRESS");
+}
+
+static void write_key(fixture *f, const ferry_key *k, const char *name)
+{
+    char sec[300], pub[300], err[256];
+    snprintf(sec, sizeof sec, "%s/%s.key", f->dir, name);
+    snprintf(pub, sizeof pub, "%s/%s.pub", f->dir, name);
+    assert_int_equal(ferry_key_write(k, sec, pub, err, sizeof err), FERRY_OK);
+}
+
+static void test_identity(void **state)
+{
+    fixture *f = *state;
+    ferry_key *server = NULL, *ops = NULL, *shop = NULL;
+    assert_int_equal(ferry_key_generate(&server, "server"), FERRY_OK);
+    assert_int_equal(ferry_key_generate(&ops, "ops"), FERRY_OK);
+    assert_int_equal(ferry_key_generate(&shop, "shop"), FERRY_OK);
+    write_key(f, server, "server");
+    write_key(f, ops, "ops");
+    write_key(f, shop, "shop");
+    char keyring[300], a[FERRY_PUBLIC_KEY_B64], b[FERRY_PUBLIC_KEY_B64];
+    path_in(f, "keyring", keyring, sizeof keyring);
+    ferry_key_public_b64(ops, a);
+    ferry_key_public_b64(shop, b);
+    FILE *fp = fopen(keyring, "w");
+    assert_non_null(fp);
+    fprintf(fp, "ops %s roles=" FERRY_ADMIN_ROLE "\nshop %s roles=shop\n", a, b);
+    assert_int_equal(fclose(fp), 0);
+    char err[256];
+    ferry_server_identity id = {.key = server, .keyring_path = keyring};
+    assert_int_equal(ferry_server_set_identity(f->srv, &id, err, sizeof err), FERRY_OK);
+    serve(f, 1);
+
+    char ops_key[300], shop_key[300], server_pub[300];
+    path_in(f, "ops.key", ops_key, sizeof ops_key);
+    path_in(f, "shop.key", shop_key, sizeof shop_key);
+    path_in(f, "server.pub", server_pub, sizeof server_pub);
+    assert_int_equal(run_stats(f, f->url, NULL), 2);
+    assert_contains(f->err, "unauthenticated");
+    assert_contains(f->err, "pass --key");
+    assert_int_equal(run_stats(f, "--key", shop_key, f->url, NULL), 2);
+    assert_contains(f->err, "permission denied");
+    assert_contains(f->err, "the key needs the role ferry.admin");
+    assert_int_equal(run_stats(f, "--key", ops_key, f->url, NULL), 0);
+    assert_contains(f->out, "ferry.admin.v1.Admin/GetStats");
+    assert_int_equal(run_stats(f, "-k", ops_key, "-s", server_pub, "--proof", "mac", f->url, NULL),
+                     0);
+    assert_int_equal(run_stats(f, "-k", ops_key, "--proof", "sometimes", f->url, NULL), 2);
+    assert_contains(f->err, "proof 'sometimes' is neither 'signed' nor 'mac'");
+    ferry_key_free(server);
+    ferry_key_free(ops);
+    ferry_key_free(shop);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_table, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_json, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_no_old_clients, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_errors, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_identity, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
