@@ -6,6 +6,7 @@
  *   ferry/channel.h  the channel seam, remote and local channels
  *   ferry/server.h   serving handler tables over nng
  *   ferry/versions.h a server's API version ranges, call statistics, admin service
+ *   ferry/dispatch.h the dispatcher: local or remote, stage by stage
  * Names starting with ferryi_ are internal and not part of the API.
  */
 #ifndef FERRY_FERRY_H
@@ -17,6 +18,7 @@
 #include "ferry/channel.h"
 #include "ferry/server.h"
 #include "ferry/versions.h"
+#include "ferry/dispatch.h"
 
 #ifdef __cplusplus
 extern "C" {

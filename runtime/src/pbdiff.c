@@ -1,0 +1,493 @@
+/* pbdiff.c - two protobuf-c messages of one type compared field by field,
+ * through their descriptors, with a readable account of what differs: what
+ * the dispatcher reports when a shadow answer is not the local answer. */
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dispatch.h"
+
+#define MAX_DEPTH  64 /* nesting compared; deeper is reported, not followed */
+#define MAX_SHOWN  6  /* differences described; the rest are counted */
+#define PATH_MAX_  256
+#define VALUE_MAX  96
+
+typedef struct diff {
+    const char *a_name, *b_name;
+    char *out;
+    size_t out_len, used;
+    size_t count, shown;
+    char path[PATH_MAX_];
+    size_t path_len;
+} diff;
+
+static void emit(diff *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void emit(diff *d, const char *fmt, ...)
+{
+    if (d->used + 1 >= d->out_len)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(d->out + d->used, d->out_len - d->used, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return;
+    d->used += (size_t)n;
+    if (d->used >= d->out_len) {
+        d->used = d->out_len - 1;
+        if (d->out_len > 4)
+            memcpy(d->out + d->out_len - 4, "...", 4);
+    }
+}
+
+/* One difference at the current path, with both sides already formatted. */
+static void report(diff *d, const char *a, const char *b)
+{
+    d->count++;
+    if (d->shown == MAX_SHOWN)
+        return;
+    d->shown++;
+    emit(d, "%s%s: %s %s, %s %s", d->shown > 1 ? "; " : "", d->path_len ? d->path : "(message)",
+         d->a_name, a, d->b_name, b);
+}
+
+static size_t path_push(diff *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Appends to the path; returns the length to restore with path_pop(). */
+static size_t path_push(diff *d, const char *fmt, ...)
+{
+    size_t saved = d->path_len;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(d->path + d->path_len, sizeof d->path - d->path_len, fmt, ap);
+    va_end(ap);
+    if (n > 0)
+        d->path_len += (size_t)n;
+    if (d->path_len >= sizeof d->path)
+        d->path_len = sizeof d->path - 1;
+    return saved;
+}
+
+static void path_pop(diff *d, size_t saved)
+{
+    d->path_len = saved;
+    d->path[saved] = '\0';
+}
+
+/* ------------------------------------------------------------------------
+ * Values
+ * ---------------------------------------------------------------------- */
+
+static size_t value_size(ProtobufCType t)
+{
+    switch (t) {
+    case PROTOBUF_C_TYPE_INT32:
+    case PROTOBUF_C_TYPE_SINT32:
+    case PROTOBUF_C_TYPE_SFIXED32:
+    case PROTOBUF_C_TYPE_UINT32:
+    case PROTOBUF_C_TYPE_FIXED32:
+    case PROTOBUF_C_TYPE_ENUM:
+        return 4;
+    case PROTOBUF_C_TYPE_INT64:
+    case PROTOBUF_C_TYPE_SINT64:
+    case PROTOBUF_C_TYPE_SFIXED64:
+    case PROTOBUF_C_TYPE_UINT64:
+    case PROTOBUF_C_TYPE_FIXED64:
+        return 8;
+    case PROTOBUF_C_TYPE_FLOAT:
+        return sizeof(float);
+    case PROTOBUF_C_TYPE_DOUBLE:
+        return sizeof(double);
+    case PROTOBUF_C_TYPE_BOOL:
+        return sizeof(protobuf_c_boolean);
+    case PROTOBUF_C_TYPE_STRING:
+        return sizeof(char *);
+    case PROTOBUF_C_TYPE_BYTES:
+        return sizeof(ProtobufCBinaryData);
+    case PROTOBUF_C_TYPE_MESSAGE:
+        return sizeof(ProtobufCMessage *);
+    }
+    return 0;
+}
+
+/* Compares two scalar, string or bytes values of type `t`: 0 when equal,
+ * else <0 or >0 (an order, for sorting map keys). */
+static int value_cmp(ProtobufCType t, const void *a, const void *b)
+{
+    switch (t) {
+    case PROTOBUF_C_TYPE_INT32:
+    case PROTOBUF_C_TYPE_SINT32:
+    case PROTOBUF_C_TYPE_SFIXED32:
+    case PROTOBUF_C_TYPE_ENUM: {
+        int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
+        return (x > y) - (x < y);
+    }
+    case PROTOBUF_C_TYPE_UINT32:
+    case PROTOBUF_C_TYPE_FIXED32: {
+        uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+        return (x > y) - (x < y);
+    }
+    case PROTOBUF_C_TYPE_INT64:
+    case PROTOBUF_C_TYPE_SINT64:
+    case PROTOBUF_C_TYPE_SFIXED64: {
+        int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+        return (x > y) - (x < y);
+    }
+    case PROTOBUF_C_TYPE_UINT64:
+    case PROTOBUF_C_TYPE_FIXED64: {
+        uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+        return (x > y) - (x < y);
+    }
+    case PROTOBUF_C_TYPE_FLOAT: {
+        float x = *(const float *)a, y = *(const float *)b;
+        if (isnan(x) || isnan(y))
+            return isnan(x) && isnan(y) ? 0 : isnan(x) ? 1 : -1;
+        return (x > y) - (x < y);
+    }
+    case PROTOBUF_C_TYPE_DOUBLE: {
+        double x = *(const double *)a, y = *(const double *)b;
+        if (isnan(x) || isnan(y))
+            return isnan(x) && isnan(y) ? 0 : isnan(x) ? 1 : -1;
+        return (x > y) - (x < y);
+    }
+    case PROTOBUF_C_TYPE_BOOL: {
+        int x = *(const protobuf_c_boolean *)a != 0, y = *(const protobuf_c_boolean *)b != 0;
+        return x - y;
+    }
+    case PROTOBUF_C_TYPE_STRING: {
+        const char *x = *(char *const *)a, *y = *(char *const *)b;
+        return strcmp(x != NULL ? x : "", y != NULL ? y : "");
+    }
+    case PROTOBUF_C_TYPE_BYTES: {
+        const ProtobufCBinaryData *x = a, *y = b;
+        size_t n = x->len < y->len ? x->len : y->len;
+        int r = n > 0 ? memcmp(x->data, y->data, n) : 0;
+        return r != 0 ? r : (x->len > y->len) - (x->len < y->len);
+    }
+    case PROTOBUF_C_TYPE_MESSAGE:
+        break;
+    }
+    return 0;
+}
+
+/* Appends `s` (len bytes) to buf as a quoted, escaped string, shortened. */
+static void quote_bytes(char *buf, size_t size, const uint8_t *s, size_t len)
+{
+    size_t n = 0;
+    buf[n++] = '"';
+    size_t i = 0;
+    for (; i < len && n + 8 < size; i++) {
+        uint8_t c = s[i];
+        if (c == '"' || c == '\\')
+            n += (size_t)snprintf(buf + n, size - n, "\\%c", c);
+        else if (c >= 0x20 && c < 0x7f)
+            buf[n++] = (char)c;
+        else
+            n += (size_t)snprintf(buf + n, size - n, "\\x%02x", c);
+    }
+    if (i < len)
+        n += (size_t)snprintf(buf + n, size - n, "...");
+    snprintf(buf + n, size - n, "\"");
+}
+
+static void value_str(const ProtobufCFieldDescriptor *f, const void *v, char *buf, size_t size)
+{
+    switch (f->type) {
+    case PROTOBUF_C_TYPE_INT32:
+    case PROTOBUF_C_TYPE_SINT32:
+    case PROTOBUF_C_TYPE_SFIXED32:
+        snprintf(buf, size, "%ld", (long)*(const int32_t *)v);
+        return;
+    case PROTOBUF_C_TYPE_UINT32:
+    case PROTOBUF_C_TYPE_FIXED32:
+        snprintf(buf, size, "%lu", (unsigned long)*(const uint32_t *)v);
+        return;
+    case PROTOBUF_C_TYPE_INT64:
+    case PROTOBUF_C_TYPE_SINT64:
+    case PROTOBUF_C_TYPE_SFIXED64:
+        snprintf(buf, size, "%lld", (long long)*(const int64_t *)v);
+        return;
+    case PROTOBUF_C_TYPE_UINT64:
+    case PROTOBUF_C_TYPE_FIXED64:
+        snprintf(buf, size, "%llu", (unsigned long long)*(const uint64_t *)v);
+        return;
+    case PROTOBUF_C_TYPE_FLOAT:
+        snprintf(buf, size, "%.9g", (double)*(const float *)v);
+        return;
+    case PROTOBUF_C_TYPE_DOUBLE:
+        snprintf(buf, size, "%.17g", *(const double *)v);
+        return;
+    case PROTOBUF_C_TYPE_BOOL:
+        snprintf(buf, size, "%s", *(const protobuf_c_boolean *)v ? "true" : "false");
+        return;
+    case PROTOBUF_C_TYPE_ENUM: {
+        int32_t x = *(const int32_t *)v;
+        const ProtobufCEnumValue *ev =
+            f->descriptor != NULL ? protobuf_c_enum_descriptor_get_value(f->descriptor, x) : NULL;
+        if (ev != NULL)
+            snprintf(buf, size, "%s", ev->name);
+        else
+            snprintf(buf, size, "%ld", (long)x);
+        return;
+    }
+    case PROTOBUF_C_TYPE_STRING: {
+        const char *s = *(char *const *)v;
+        if (s == NULL)
+            s = "";
+        quote_bytes(buf, size, (const uint8_t *)s, strlen(s));
+        return;
+    }
+    case PROTOBUF_C_TYPE_BYTES: {
+        const ProtobufCBinaryData *b = v;
+        quote_bytes(buf, size, b->data, b->len);
+        return;
+    }
+    case PROTOBUF_C_TYPE_MESSAGE:
+        snprintf(buf, size, "%s", *(ProtobufCMessage *const *)v != NULL ? "(set)" : "(not set)");
+        return;
+    }
+    snprintf(buf, size, "?");
+}
+
+/* ------------------------------------------------------------------------
+ * Fields
+ * ---------------------------------------------------------------------- */
+
+static void message_diff(diff *d, const ProtobufCMessage *a, const ProtobufCMessage *b,
+                         unsigned depth);
+
+/* Compares two single values of field `f` at the current path. */
+static void value_diff(diff *d, const ProtobufCFieldDescriptor *f, const void *a, const void *b,
+                       unsigned depth)
+{
+    if (f->type == PROTOBUF_C_TYPE_MESSAGE) {
+        const ProtobufCMessage *x = *(ProtobufCMessage *const *)a;
+        const ProtobufCMessage *y = *(ProtobufCMessage *const *)b;
+        if (x == NULL && y == NULL)
+            return;
+        if (x == NULL || y == NULL) {
+            report(d, x != NULL ? "(set)" : "(not set)", y != NULL ? "(set)" : "(not set)");
+            return;
+        }
+        message_diff(d, x, y, depth + 1);
+        return;
+    }
+    if (value_cmp(f->type, a, b) == 0)
+        return;
+    char va[VALUE_MAX], vb[VALUE_MAX];
+    value_str(f, a, va, sizeof va);
+    value_str(f, b, vb, sizeof vb);
+    report(d, va, vb);
+}
+
+/* Whether a repeated field of messages is a map: protoc turns `map<K, V>
+ * name` into a repeated NameEntry message with fields key = 1, value = 2. */
+static int is_map(const ProtobufCFieldDescriptor *f)
+{
+    if (f->label != PROTOBUF_C_LABEL_REPEATED || f->type != PROTOBUF_C_TYPE_MESSAGE)
+        return 0;
+    const ProtobufCMessageDescriptor *e = f->descriptor;
+    if (e == NULL || e->n_fields != 2 || e->fields[0].id != 1 || e->fields[1].id != 2 ||
+        strcmp(e->fields[0].name, "key") != 0 || strcmp(e->fields[1].name, "value") != 0)
+        return 0;
+    size_t n = strlen(e->short_name);
+    return n > 5 && strcmp(e->short_name + n - 5, "Entry") == 0;
+}
+
+/* The key field of map entries, for qsort (which takes no context). */
+static _Thread_local const ProtobufCFieldDescriptor *sort_key;
+
+static int entry_cmp(const void *pa, const void *pb)
+{
+    const ProtobufCMessage *a = *(ProtobufCMessage *const *)pa;
+    const ProtobufCMessage *b = *(ProtobufCMessage *const *)pb;
+    return value_cmp(sort_key->type, (const char *)a + sort_key->offset,
+                     (const char *)b + sort_key->offset);
+}
+
+/* Maps: entries matched by key; a key on one side only is a difference. */
+static void map_diff(diff *d, const ProtobufCFieldDescriptor *f, ProtobufCMessage *const *a,
+                     size_t na, ProtobufCMessage *const *b, size_t nb, unsigned depth)
+{
+    const ProtobufCMessageDescriptor *entry = f->descriptor;
+    const ProtobufCFieldDescriptor *key = &entry->fields[0];
+    const ProtobufCFieldDescriptor *val = &entry->fields[1];
+    ProtobufCMessage **sa = malloc((na + nb + 1) * sizeof *sa);
+    if (sa == NULL) {
+        report(d, "(not compared: out of memory)", "");
+        return;
+    }
+    ProtobufCMessage **sb = sa + na;
+    memcpy(sa, a, na * sizeof *sa);
+    memcpy(sb, b, nb * sizeof *sb);
+    sort_key = key;
+    qsort(sa, na, sizeof *sa, entry_cmp);
+    qsort(sb, nb, sizeof *sb, entry_cmp);
+    size_t i = 0, j = 0;
+    while (i < na || j < nb) {
+        int c = i == na ? 1 : j == nb ? -1 : entry_cmp(&sa[i], &sb[j]);
+        const ProtobufCMessage *e = c <= 0 ? sa[i] : sb[j];
+        char k[VALUE_MAX];
+        value_str(key, (const char *)e + key->offset, k, sizeof k);
+        size_t saved = path_push(d, "[%s]", k);
+        if (c == 0) {
+            value_diff(d, val, (const char *)sa[i] + val->offset, (const char *)sb[j] + val->offset,
+                       depth);
+            i++;
+            j++;
+        } else {
+            char v[VALUE_MAX];
+            value_str(val, (const char *)e + val->offset, v, sizeof v);
+            report(d, c < 0 ? v : "(absent)", c < 0 ? "(absent)" : v);
+            if (c < 0)
+                i++;
+            else
+                j++;
+        }
+        path_pop(d, saved);
+    }
+    free(sa);
+}
+
+static void repeated_diff(diff *d, const ProtobufCFieldDescriptor *f, const ProtobufCMessage *a,
+                          const ProtobufCMessage *b, unsigned depth)
+{
+    size_t na = *(const size_t *)((const char *)a + f->quantifier_offset);
+    size_t nb = *(const size_t *)((const char *)b + f->quantifier_offset);
+    const char *va = *(char *const *)((const char *)a + f->offset);
+    const char *vb = *(char *const *)((const char *)b + f->offset);
+    if (na == 0 && nb == 0)
+        return;
+    if (is_map(f)) {
+        map_diff(d, f, (ProtobufCMessage *const *)va, na, (ProtobufCMessage *const *)vb, nb,
+                 depth);
+        return;
+    }
+    size_t sz = value_size(f->type);
+    size_t common = na < nb ? na : nb;
+    for (size_t i = 0; i < common; i++) {
+        size_t saved = path_push(d, "[%zu]", i);
+        value_diff(d, f, va + i * sz, vb + i * sz, depth);
+        path_pop(d, saved);
+    }
+    if (na != nb) {
+        char x[48], y[48];
+        snprintf(x, sizeof x, "%zu entr%s", na, na == 1 ? "y" : "ies");
+        snprintf(y, sizeof y, "%zu entr%s", nb, nb == 1 ? "y" : "ies");
+        report(d, x, y);
+    }
+}
+
+/* Whether an optional field is set: oneof members by the case, scalars and
+ * bytes by their has_ flag, strings and messages by their pointer. */
+static int is_set(const ProtobufCFieldDescriptor *f, const ProtobufCMessage *m)
+{
+    const char *base = (const char *)m;
+    if (f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF)
+        return *(const uint32_t *)(base + f->quantifier_offset) == f->id;
+    if (f->label != PROTOBUF_C_LABEL_OPTIONAL)
+        return 1;
+    if (f->type == PROTOBUF_C_TYPE_STRING || f->type == PROTOBUF_C_TYPE_MESSAGE)
+        return *(void *const *)(base + f->offset) != NULL;
+    return *(const protobuf_c_boolean *)(base + f->quantifier_offset) != 0;
+}
+
+static void field_diff(diff *d, const ProtobufCFieldDescriptor *f, const ProtobufCMessage *a,
+                       const ProtobufCMessage *b, unsigned depth)
+{
+    size_t saved = path_push(d, "%s%s", d->path_len ? "." : "", f->name);
+    if (f->label == PROTOBUF_C_LABEL_REPEATED) {
+        repeated_diff(d, f, a, b, depth);
+    } else {
+        int sa = is_set(f, a), sb = is_set(f, b);
+        const void *va = (const char *)a + f->offset, *vb = (const char *)b + f->offset;
+        if (sa && sb) {
+            value_diff(d, f, va, vb, depth);
+        } else if (sa != sb) {
+            char v[VALUE_MAX];
+            value_str(f, sa ? va : vb, v, sizeof v);
+            report(d, sa ? v : "(not set)", sb ? v : "(not set)");
+        }
+    }
+    path_pop(d, saved);
+}
+
+/* Unknown fields: each of one side must appear, byte for byte, on the other. */
+static void unknown_diff(diff *d, const ProtobufCMessage *a, const ProtobufCMessage *b)
+{
+    size_t na = a->n_unknown_fields, nb = b->n_unknown_fields;
+    if (na == 0 && nb == 0)
+        return;
+    unsigned char *used = calloc(nb + 1, 1);
+    if (used == NULL) {
+        report(d, "(unknown fields not compared: out of memory)", "");
+        return;
+    }
+    for (size_t i = 0; i < na; i++) {
+        const ProtobufCMessageUnknownField *x = &a->unknown_fields[i];
+        size_t j = 0;
+        for (; j < nb; j++) {
+            const ProtobufCMessageUnknownField *y = &b->unknown_fields[j];
+            if (!used[j] && x->tag == y->tag && x->wire_type == y->wire_type && x->len == y->len &&
+                (x->len == 0 || memcmp(x->data, y->data, x->len) == 0))
+                break;
+        }
+        if (j < nb) {
+            used[j] = 1;
+            continue;
+        }
+        char v[48];
+        snprintf(v, sizeof v, "%zu byte%s", x->len, x->len == 1 ? "" : "s");
+        size_t saved = path_push(d, "%s(unknown field %u)", d->path_len ? "." : "", x->tag);
+        report(d, v, "(absent or different)");
+        path_pop(d, saved);
+    }
+    for (size_t j = 0; j < nb; j++) {
+        if (used[j])
+            continue;
+        const ProtobufCMessageUnknownField *y = &b->unknown_fields[j];
+        char v[48];
+        snprintf(v, sizeof v, "%zu byte%s", y->len, y->len == 1 ? "" : "s");
+        size_t saved = path_push(d, "%s(unknown field %u)", d->path_len ? "." : "", y->tag);
+        report(d, "(absent or different)", v);
+        path_pop(d, saved);
+    }
+    free(used);
+}
+
+static void message_diff(diff *d, const ProtobufCMessage *a, const ProtobufCMessage *b,
+                         unsigned depth)
+{
+    if (a->descriptor != b->descriptor) {
+        report(d, a->descriptor->name, b->descriptor->name);
+        return;
+    }
+    if (depth > MAX_DEPTH) {
+        report(d, "(nested too deeply to compare)", "(nested too deeply to compare)");
+        return;
+    }
+    const ProtobufCMessageDescriptor *desc = a->descriptor;
+    for (unsigned i = 0; i < desc->n_fields; i++)
+        field_diff(d, &desc->fields[i], a, b, depth);
+    unknown_diff(d, a, b);
+}
+
+size_t ferryi_pbdiff(const ProtobufCMessage *a, const ProtobufCMessage *b, const char *a_name,
+                     const char *b_name, char *out, size_t out_len)
+{
+    char none[1];
+    diff d = {
+        .a_name = a_name,
+        .b_name = b_name,
+        .out = out_len > 0 ? out : none,
+        .out_len = out_len > 0 ? out_len : 1,
+    };
+    d.out[0] = '\0';
+    message_diff(&d, a, b, 0);
+    if (d.count > d.shown)
+        emit(&d, "; and %zu more", d.count - d.shown);
+    return d.count;
+}
