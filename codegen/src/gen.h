@@ -6,6 +6,7 @@
  *   gen_server.c  the handler table, invoke glue, impl and register
  *   gen_client.c  the sync and async client functions
  *   gen_local.c   the local binding
+ *   gen_dispatch.c  the dispatcher over the local binding and a remote channel
  * gen_mock.c writes <stem>.ferry-mock.h and .c whole: the test doubles. */
 #ifndef FCG_GEN_H
 #define FCG_GEN_H
@@ -61,5 +62,7 @@ void fcg_client_declare(fcg_out *o, const fcg_service *svc);
 void fcg_client_define(fcg_out *o, const fcg_service *svc);
 void fcg_local_declare(fcg_out *o, const fcg_service *svc);
 void fcg_local_define(fcg_out *o, const fcg_service *svc);
+void fcg_dispatch_declare(fcg_out *o, const fcg_service *svc);
+void fcg_dispatch_define(fcg_out *o, const fcg_service *svc);
 
 #endif /* FCG_GEN_H */

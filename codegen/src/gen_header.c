@@ -6,7 +6,7 @@ void fcg_gen_header(fcg_out *o, const fcg_file *f)
 {
     fcg_gen_banner(o, f,
                    "The typed ferry API of its services: descriptors, server handler tables, "
-                   "client functions and local bindings.");
+                   "client functions, local bindings and dispatchers.");
     fcg_out_printf(o, "#ifndef %s\n#define %s\n\n", f->guard, f->guard);
     fcg_out_printf(o, "#include <ferry/ferry.h>\n\n");
     fcg_out_printf(o, "#include \"%s.pb-c.h\"\n\n", f->stem);
@@ -26,6 +26,7 @@ void fcg_gen_header(fcg_out *o, const fcg_file *f)
         fcg_server_declare(o, svc);
         fcg_client_declare(o, svc);
         fcg_local_declare(o, svc);
+        fcg_dispatch_declare(o, svc);
     }
 
     fcg_out_printf(o, "\n#ifdef __cplusplus\n}\n#endif\n");

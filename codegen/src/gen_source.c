@@ -13,5 +13,6 @@ void fcg_gen_source(fcg_out *o, const fcg_file *f)
         fcg_server_define(o, svc);
         fcg_client_define(o, svc);
         fcg_local_define(o, svc);
+        fcg_dispatch_define(o, svc);
     }
 }

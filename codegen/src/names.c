@@ -374,6 +374,11 @@ bool fcg_name_service(fcg_arena *a, fcg_service *svc, const char *package)
     c->invoke_table = cat(a, c->prefix, "_invoke");
     c->mock_open = cat(a, c->prefix, "_mock_open");
     c->fake_start = cat(a, c->prefix, "_fake_start");
+    c->dispatcher_open = cat(a, c->prefix, "_dispatcher_open");
+    c->dispatch_env = upper != NULL ? cat(a, upper, "_DISPATCH_ENV") : NULL;
+    c->dispatch_env_value = upper != NULL ? cat(a, "FERRY_DISPATCH_", upper) : NULL;
+    if (c->dispatcher_open == NULL || c->dispatch_env == NULL || c->dispatch_env_value == NULL)
+        return false;
     if (c->desc == NULL || c->method_enum == NULL || c->n_methods == NULL || c->handlers == NULL ||
         c->impl == NULL || c->reg == NULL || c->local_open == NULL || c->methods == NULL ||
         c->invoke_table == NULL || c->mock_open == NULL || c->fake_start == NULL)

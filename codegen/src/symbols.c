@@ -58,6 +58,8 @@ void fcg_symbols_add_service(fcg_symbols *s, const fcg_service *svc, const char 
     add(s, "", c->invoke_table, "invoke table", &w);
     add(s, "", c->mock_open, "mock open function", &w);
     add(s, "", c->fake_start, "fake server function", &w);
+    add(s, "", c->dispatcher_open, "dispatcher open function", &w);
+    add(s, "", c->dispatch_env, "dispatcher environment macro", &w);
     for (size_t i = 0; i < svc->n_methods; i++) {
         const fcg_method *m = &svc->methods[i];
         const fcg_where mw = {

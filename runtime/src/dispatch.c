@@ -266,8 +266,8 @@ static void shadow_local(ferryi_shadow *s, ferry_status st, const ProtobufCMessa
 
 /* The method's index and route and the cell it counts in; FERRY_OK, or
  * FERRY_INVALID_ARGUMENT (with info) for a method of another service. */
-static ferry_status route_of(ferryi_dispatcher *d, const ferry_method *m, long *idx,
-                             ferry_route *r, ferryi_cell **c, ferry_call_info *info)
+static ferry_status route_of(ferryi_dispatcher *d, const ferry_method *m, long *idx, ferry_route *r,
+                             ferryi_cell **c, ferry_call_info *info)
 {
     *idx = ferryi_dispatch_method_index(d, m);
     if (*idx < 0) {

@@ -204,8 +204,7 @@ ferry_status ferryi_spec_parse(const ferry_service_desc *svc, const char *spec, 
     for (size_t i = 0; i < total; i++) {
         unsigned char c = (unsigned char)spec[i];
         if (c < 0x20 || c == 0x7f)
-            return fail(&p, "the spec holds a control character (byte 0x%02x at offset %zu)", c,
-                        i);
+            return fail(&p, "the spec holds a control character (byte 0x%02x at offset %zu)", c, i);
     }
 
     ferry_route d = {.stage = FERRY_STAGE_LOCAL};

@@ -18,9 +18,8 @@ void ferryi_hist_add(ferryi_hist *h, uint64_t us)
     atomic_fetch_add_explicit(&h->total_us, us, memory_order_relaxed);
     atomic_fetch_add_explicit(&h->bucket[b], 1, memory_order_relaxed);
     uint_fast64_t max = atomic_load_explicit(&h->max_us, memory_order_relaxed);
-    while (us > max &&
-           !atomic_compare_exchange_weak_explicit(&h->max_us, &max, us, memory_order_relaxed,
-                                                  memory_order_relaxed))
+    while (us > max && !atomic_compare_exchange_weak_explicit(
+                           &h->max_us, &max, us, memory_order_relaxed, memory_order_relaxed))
         ;
 }
 
@@ -82,15 +81,15 @@ void ferryi_shadow_compare(ferryi_dispatcher *d, ferryi_shadow *s)
     }
     if (ferryi_dispatch_no_answer(rs)) {
         atomic_fetch_add(&s->cell->remote_errors, 1);
-        ferryi_log(FERRYI_LOG_DEBUG, "dispatch", "%s: shadow call failed: %s: %s",
-                   s->m->full_name, ferry_status_str(rs), s->remote_msg);
+        ferryi_log(FERRYI_LOG_DEBUG, "dispatch", "%s: shadow call failed: %s: %s", s->m->full_name,
+                   ferry_status_str(rs), s->remote_msg);
         return;
     }
     char what[512];
     if (ls != rs) {
         snprintf(what, sizeof what, "status: local %s, remote %s%s%.200s%s", ferry_status_str(ls),
-                 ferry_status_str(rs), rs != FERRY_OK ? " (" : "", rs != FERRY_OK ? s->remote_msg : "",
-                 rs != FERRY_OK ? ")" : "");
+                 ferry_status_str(rs), rs != FERRY_OK ? " (" : "",
+                 rs != FERRY_OK ? s->remote_msg : "", rs != FERRY_OK ? ")" : "");
         mismatch(d, s, what);
         return;
     }
@@ -233,14 +232,15 @@ static void write_json(ferryi_dispatcher *d, FILE *f)
             if (st.calls == 0)
                 continue;
             fprintf(f,
-                    "%s\n    {\"stage\": \"%s\", \"calls\": %" PRIu64 ", \"answered_local\": %" PRIu64
-                    ", \"answered_remote\": %" PRIu64 ", \"shadowed\": %" PRIu64
-                    ", \"shadow_skipped\": %" PRIu64 ", \"matches\": %" PRIu64
-                    ", \"mismatches\": %" PRIu64 ", \"remote_errors\": %" PRIu64
-                    ", \"local_errors\": %" PRIu64 ", \"fallbacks\": %" PRIu64 ", ",
-                    first ? "" : ",", ferry_stage_str((ferry_stage)s), st.calls,
-                    st.answered_local, st.answered_remote, st.shadowed, st.shadow_skipped,
-                    st.matches, st.mismatches, st.remote_errors, st.local_errors, st.fallbacks);
+                    "%s\n    {\"stage\": \"%s\", \"calls\": %" PRIu64
+                    ", \"answered_local\": %" PRIu64 ", \"answered_remote\": %" PRIu64
+                    ", \"shadowed\": %" PRIu64 ", \"shadow_skipped\": %" PRIu64
+                    ", \"matches\": %" PRIu64 ", \"mismatches\": %" PRIu64
+                    ", \"remote_errors\": %" PRIu64 ", \"local_errors\": %" PRIu64
+                    ", \"fallbacks\": %" PRIu64 ", ",
+                    first ? "" : ",", ferry_stage_str((ferry_stage)s), st.calls, st.answered_local,
+                    st.answered_remote, st.shadowed, st.shadow_skipped, st.matches, st.mismatches,
+                    st.remote_errors, st.local_errors, st.fallbacks);
             json_latency(f, "local", &st.local);
             fprintf(f, ", ");
             json_latency(f, "remote", &st.remote);
@@ -282,8 +282,8 @@ static void write_text(ferryi_dispatcher *d, FILE *f)
                     " %7" PRIu64 " %7" PRIu64 " %7" PRIu64 " %8" PRIu64 " %13s %13s\n",
                     d->svc->methods[i].name, ferry_stage_str((ferry_stage)s), st.calls,
                     st.answered_local, st.answered_remote, st.shadowed, st.matches, st.mismatches,
-                    st.shadow_skipped, st.remote_errors, st.fallbacks, lat_str(l, sizeof l, &st.local),
-                    lat_str(r, sizeof r, &st.remote));
+                    st.shadow_skipped, st.remote_errors, st.fallbacks,
+                    lat_str(l, sizeof l, &st.local), lat_str(r, sizeof r, &st.remote));
         }
     }
     fprintf(f, "  (latencies in microseconds)\n");

@@ -9,10 +9,10 @@
 
 #include "dispatch.h"
 
-#define MAX_DEPTH  64 /* nesting compared; deeper is reported, not followed */
-#define MAX_SHOWN  6  /* differences described; the rest are counted */
-#define PATH_MAX_  256
-#define VALUE_MAX  96
+#define MAX_DEPTH 64 /* nesting compared; deeper is reported, not followed */
+#define MAX_SHOWN 6  /* differences described; the rest are counted */
+#define PATH_MAX_ 256
+#define VALUE_MAX 96
 
 typedef struct diff {
     const char *a_name, *b_name;
@@ -362,8 +362,7 @@ static void repeated_diff(diff *d, const ProtobufCFieldDescriptor *f, const Prot
     if (na == 0 && nb == 0)
         return;
     if (is_map(f)) {
-        map_diff(d, f, (ProtobufCMessage *const *)va, na, (ProtobufCMessage *const *)vb, nb,
-                 depth);
+        map_diff(d, f, (ProtobufCMessage *const *)va, na, (ProtobufCMessage *const *)vb, nb, depth);
         return;
     }
     size_t sz = value_size(f->type);

@@ -155,7 +155,7 @@ typedef struct ferry_dispatch_stats {
     uint64_t mismatches;      /* shadow answers that differ (status or fields) */
     uint64_t remote_errors;   /* remote calls that got no answer from the service */
     uint64_t local_errors;    /* local calls that failed the same way */
-    uint64_t fallbacks;       /* answers from a fallback (local or the IDL's) after a remote error */
+    uint64_t fallbacks; /* answers from a fallback (local or the IDL's) after a remote error */
     ferry_latency_stats local;  /* every local call, shadowed or not */
     ferry_latency_stats remote; /* every remote call, shadow calls included */
 } ferry_dispatch_stats;
@@ -190,8 +190,7 @@ void ferry_dispatcher_wait_shadows(ferry_channel *ch);
  * and the reason in `err`. `routes`, when not NULL, receives
  * svc->n_methods routes. */
 FERRY_NODISCARD ferry_status ferry_dispatch_parse(const ferry_service_desc *svc, const char *spec,
-                                                  ferry_route *routes, char *err,
-                                                  size_t err_len);
+                                                  ferry_route *routes, char *err, size_t err_len);
 
 #ifdef __cplusplus
 }

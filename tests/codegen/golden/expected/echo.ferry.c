@@ -340,3 +340,27 @@ ferry_status echo_v1_echo_local_open(ferry_channel **out, const echo_v1_echo_han
     echo_v1_echo_impl(&impl, h, user);
     return ferry_local_open(out, &impl);
 }
+
+/* ---- dispatcher ---- */
+
+ferry_status echo_v1_echo_dispatcher_open(ferry_channel **out, const echo_v1_echo_handlers *h,
+                                          void *user, ferry_channel *remote,
+                                          const ferry_dispatch_opts *opts, char *err,
+                                          size_t err_len)
+{
+    ferry_dispatch_opts o = {0};
+    if (opts != NULL)
+        o = *opts;
+    if (o.env_name == NULL)
+        o.env_name = ECHO_V1_ECHO_DISPATCH_ENV;
+    if (out != NULL)
+        *out = NULL;
+    ferry_channel *local = NULL;
+    ferry_status st = echo_v1_echo_local_open(&local, h, user);
+    if (st != FERRY_OK)
+        return st;
+    st = ferry_dispatcher_open(out, &echo_v1_echo_desc, local, remote, &o, err, err_len);
+    if (st != FERRY_OK)
+        ferry_channel_close(local);
+    return st;
+}
