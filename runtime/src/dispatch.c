@@ -528,10 +528,13 @@ static ferry_status apply_spec(ferryi_dispatcher *d, const char *spec, const cha
         store_routes(d, &def, routes);
         char now[512];
         ferry_dispatcher_spec(&d->base, now, sizeof now);
-        ferryi_log(FERRYI_LOG_INFO, "dispatch", "%s: routes from %s: %s", d->svc->full_name, from,
-                   now);
+        ferryi_log(FERRYI_LOG_INFO, "dispatch", "%s: routes from %s: %s", d->svc->full_name,
+                   from != NULL ? from : "the config call", now);
     } else if (err != NULL && err_len > 0) {
-        snprintf(err, err_len, "%s: %s", from, why);
+        if (from != NULL)
+            snprintf(err, err_len, "%s: %s", from, why);
+        else
+            snprintf(err, err_len, "%s", why);
     }
     free(routes);
     return st;
@@ -578,7 +581,7 @@ ferry_status ferry_dispatcher_open(ferry_channel **out, const ferry_service_desc
     if (env != NULL && *env != '\0')
         st = apply_spec(d, env, o.env_name, err, err_len);
     else if (o.spec != NULL)
-        st = apply_spec(d, o.spec, "the spec", err, err_len);
+        st = apply_spec(d, o.spec, "opts.spec", err, err_len);
     if (st != FERRY_OK) {
         d->local = d->remote = NULL; /* still the caller's */
         dispatch_close(&d->base);
@@ -597,7 +600,7 @@ ferry_status ferry_dispatcher_configure(ferry_channel *ch, const char *spec, cha
             snprintf(err, err_len, "not a dispatcher channel, or no spec");
         return FERRY_INVALID_ARGUMENT;
     }
-    return apply_spec(d, spec, "the spec", err, err_len);
+    return apply_spec(d, spec, NULL, err, err_len);
 }
 
 ferry_status ferry_dispatcher_set_route(ferry_channel *ch, const ferry_method *m,

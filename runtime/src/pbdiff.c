@@ -10,7 +10,7 @@
 #include "dispatch.h"
 
 #define MAX_DEPTH 64 /* nesting compared; deeper is reported, not followed */
-#define MAX_SHOWN 6  /* differences described; the rest are counted */
+#define MAX_SHOWN 4  /* differences described; the rest are counted */
 #define PATH_MAX_ 256
 #define VALUE_MAX 96
 

@@ -40,4 +40,9 @@ void inventory_free(inventory *inv);
 const inventory_v2_stock_handlers *inventory_v2_handlers(void);
 const inventory_v1_stock_handlers *inventory_v1_handlers(void);
 
+/* A deliberately different v2 table (drift.c): prices rounded up to whole
+ * units and an extra attribute, for the migration demo's shadow run. Call
+ * it first from one thread. */
+const inventory_v2_stock_handlers *inventory_v2_drift_handlers(void);
+
 #endif

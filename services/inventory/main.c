@@ -27,6 +27,14 @@
 
 #define MAX_LISTEN 8
 
+/* inventory-server-drift is this program built with INVENTORY_DRIFT: the
+ * migration demo's deliberately different remote build (drift.c). */
+#ifdef INVENTORY_DRIFT
+#define V2_HANDLERS inventory_v2_drift_handlers
+#else
+#define V2_HANDLERS inventory_v2_handlers
+#endif
+
 /* Prints the usage text to `out`. */
 static void usage(FILE *out)
 {
@@ -186,7 +194,7 @@ int main(int argc, char **argv)
     if ((st = inventory_new(&inv)) != FERRY_OK ||
         (st = ferry_server_new(&srv, &opts)) != FERRY_OK ||
         (st = inventory_v1_stock_register(srv, inventory_v1_handlers(), inv)) != FERRY_OK ||
-        (st = inventory_v2_stock_register(srv, inventory_v2_handlers(), inv)) != FERRY_OK ||
+        (st = inventory_v2_stock_register(srv, V2_HANDLERS(), inv)) != FERRY_OK ||
         (admin && (st = ferry_server_add_admin(srv)) != FERRY_OK)) {
         fprintf(stderr, "inventory-server: cannot start: %s\n", ferry_status_str(st));
         goto out;

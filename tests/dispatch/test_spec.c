@@ -119,7 +119,7 @@ static void test_configure_is_all_or_nothing(void **state)
     char err[256];
     assert_int_equal(ferry_dispatcher_configure(t.ch, "remote,Get=bogus", err, sizeof err),
                      FERRY_INVALID_ARGUMENT);
-    assert_string_equal(err, "the spec: item 2: unknown stage \"bogus\" (want local, shadow, "
+    assert_string_equal(err, "item 2: unknown stage \"bogus\" (want local, shadow, "
                              "canary:N or remote)");
     char spec[128];
     ferry_dispatcher_spec(t.ch, spec, sizeof spec);
