@@ -31,6 +31,9 @@ int cmd_keygen(int argc, char **argv);
 /* `ferry stats` exits 0 on an answer, 1 with --fail-if-old when old clients
  * are seen, 2 on bad usage or when the server cannot be asked. */
 int cmd_stats(int argc, char **argv);
+/* `ferry dispatch` exits 0, 1 when --check finds mismatches or remote
+ * errors, 2 on bad usage or a bad stats file. */
+int cmd_dispatch(int argc, char **argv);
 
 /* Import directories from -I options, in order. */
 typedef struct cli_imports {

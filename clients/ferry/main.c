@@ -12,6 +12,7 @@ static const cli_command commands[] = {
     {"keygen", "make a key pair for request identity and print its keyring line", cmd_keygen},
     {"stats", "show a server's calls by method, API version and client; find old clients",
      cmd_stats},
+    {"dispatch", "print a dispatcher's stats file; --check: exit 1 on mismatches", cmd_dispatch},
 };
 
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
