@@ -5,7 +5,9 @@
 # tour of it (one call is refused for want of a role), ask the server with
 # `ferry stats` which clients are old (the tour's v1 call is); then stop the
 # server while a client keeps calling (it answers with the method's
-# fallback), start it again (the same client recovers), and stop it.
+# fallback), start it again (the same client recovers), and stop it. Then
+# demo-migration.sh: a shop moves the inventory module out of process
+# through a dispatcher, stage by stage.
 set -eu
 
 bin=${1:-build/bin}
@@ -112,4 +114,7 @@ if ! wait "$follower"; then
 fi
 follower=""
 stop_server
+
+# The migration of the inventory module out of a program, stage by stage.
+"$(dirname "$0")/demo-migration.sh" "$bin"
 echo "demo: done"

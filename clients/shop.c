@@ -137,6 +137,8 @@ static void follow(ferry_channel *ch, long seconds, tally *t)
         if (strcmp(now, last) != 0) {
             if (st == FERRY_OK)
                 printf("shop: GetItem %s: %s\n", now, resp->item->name);
+            else if (st == FERRY_FALLBACK)
+                printf("shop: GetItem %s\n", now);
             else
                 printf("shop: GetItem %s (%s)\n", now, info.message);
             fflush(stdout);

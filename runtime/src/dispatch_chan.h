@@ -32,8 +32,8 @@ typedef struct ferryi_cell {
 typedef struct ferryi_method_state {
     _Atomic uint32_t route; /* ferryi_route_pack() */
     ferryi_cell cells[FERRY_STAGE_COUNT];
-    atomic_uint logged; /* mismatches logged so far */
-    pthread_mutex_t mu; /* guards last_diff */
+    unsigned logged;    /* mismatches seen by the log limit; guarded by mu */
+    pthread_mutex_t mu; /* guards last_diff and logged */
     char last_diff[512];
 } ferryi_method_state;
 

@@ -60,16 +60,17 @@ static void mismatch(ferryi_dispatcher *d, ferryi_shadow *s, const char *what)
 {
     atomic_fetch_add(&s->cell->mismatches, 1);
     ferryi_method_state *ms = &d->ms[s->method];
+    /* Under the method's lock, so its lines come out in order. */
     pthread_mutex_lock(&ms->mu);
     snprintf(ms->last_diff, sizeof ms->last_diff, "%s", what);
-    pthread_mutex_unlock(&ms->mu);
-    unsigned n = atomic_fetch_add(&ms->logged, 1);
+    unsigned n = ms->logged++;
     if (n < d->log_limit)
         ferryi_log(FERRYI_LOG_WARN, "dispatch", "%s: shadow mismatch: %s", s->m->full_name, what);
     else if (n == d->log_limit)
         ferryi_log(FERRYI_LOG_WARN, "dispatch",
                    "%s: more shadow mismatches are counted but not logged (limit %u)",
                    s->m->full_name, d->log_limit);
+    pthread_mutex_unlock(&ms->mu);
 }
 
 void ferryi_shadow_compare(ferryi_dispatcher *d, ferryi_shadow *s)
