@@ -110,38 +110,42 @@ static void test_bad_specs(void **state)
             "(want local, shadow, canary:N or remote)");
 }
 
-/* A refused spec leaves the routes as they were. */
-static void test_configure_is_all_or_nothing(void **state)
-{
-    (void)state;
-    twin t;
-    twin_open(&t, "shadow,Count=local");
-    char err[256];
-    assert_int_equal(ferry_dispatcher_configure(t.ch, "remote,Get=bogus", err, sizeof err),
-                     FERRY_INVALID_ARGUMENT);
-    assert_string_equal(err, "item 2: unknown stage \"bogus\" (want local, shadow, "
-                             "canary:N or remote)");
-    char spec[128];
-    ferry_dispatcher_spec(t.ch, spec, sizeof spec);
-    assert_string_equal(spec, "shadow,Count=local");
-    assert_int_equal(
-        ferry_dispatcher_configure(t.ch, "canary:5+local-fallback,Get=remote", err, sizeof err),
-        FERRY_OK);
-    ferry_dispatcher_spec(t.ch, spec, sizeof spec);
-    assert_string_equal(spec, "canary:5+local-fallback,Get=remote");
-    /* A short buffer: truncated, and the length needed returned. */
-    char small[8];
-    assert_int_equal(ferry_dispatcher_spec(t.ch, small, sizeof small), strlen(spec));
-    assert_string_equal(small, "canary:");
-    twin_close(&t);
-}
-
 static ferry_channel *remote_channel(void)
 {
     ferry_channel *remote = NULL;
     assert_int_equal(ferry_client_open(&remote, "inproc://ferry-dispatch-spec-nowhere", NULL),
                      FERRY_OK);
     return remote;
+}
+
+/* A refused spec leaves the routes as they were. */
+static void test_configure_is_all_or_nothing(void **state)
+{
+    (void)state;
+    twin_side side = {0};
+    ferry_channel *ch = NULL;
+    ferry_dispatch_opts o = {.spec = "shadow,Count=local"};
+    char err[256];
+    assert_int_equal(ferrytest_dispatch_v1_twin_dispatcher_open(
+                         &ch, &twin_handlers, &side, remote_channel(), &o, err, sizeof err),
+                     FERRY_OK);
+    assert_int_equal(ferry_dispatcher_configure(ch, "remote,Get=bogus", err, sizeof err),
+                     FERRY_INVALID_ARGUMENT);
+    assert_string_equal(err, "item 2: unknown stage \"bogus\" (want local, shadow, "
+                             "canary:N or remote)");
+    char spec[128];
+    ferry_dispatcher_spec(ch, spec, sizeof spec);
+    assert_string_equal(spec, "shadow,Count=local");
+    assert_int_equal(
+        ferry_dispatcher_configure(ch, "canary:5+local-fallback,Get=remote", err, sizeof err),
+        FERRY_OK);
+    ferry_dispatcher_spec(ch, spec, sizeof spec);
+    assert_string_equal(spec, "canary:5+local-fallback,Get=remote");
+    /* A short buffer: truncated, and the length needed returned. */
+    char small[8];
+    assert_int_equal(ferry_dispatcher_spec(ch, small, sizeof small), strlen(spec));
+    assert_string_equal(small, "canary:");
+    ferry_channel_close(ch);
 }
 
 /* The generated open reads FERRY_DISPATCH_<SERVICE> over the program's spec;
