@@ -17,7 +17,8 @@
  * With `+local-fallback`, a canary or remote call whose remote fails at the
  * transport level (unavailable, deadline exceeded, or the remote channel's
  * own IDL fallback) is answered by the local channel instead, with
- * FERRY_FALLBACK.
+ * FERRY_FALLBACK. For an asynchronous call that local call runs on the
+ * thread completing the remote call, without the call's metadata.
  *
  * Routes are written as a spec (the same text in the environment and in
  * ferry_dispatcher_configure()):
@@ -82,8 +83,8 @@ typedef struct ferry_dispatch_opts {
      * replaces `spec` (deploy-time settings win over the program's). NULL =
      * none. Generated code passes P_DISPATCH_ENV. */
     const char *env_name;
-    /* Deadline of a shadow call to the remote; 0 = the caller's, else the
-     * method's, else the remote channel's. */
+    /* Deadline of a shadow call whose caller sets none; 0 = the method's,
+     * else the remote channel's default. */
     uint32_t shadow_deadline_ms;
     /* Shadow calls in flight at most; a call beyond it is not shadowed
      * (counted as skipped), so a slow remote never piles up work. 0 = 64. */
