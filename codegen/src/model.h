@@ -67,18 +67,20 @@ typedef struct fcg_method_names {
 
 /* The C names generated for a service, for inventory.v1.Stock. */
 typedef struct fcg_service_names {
-    const char *prefix;             /* inventory_v1_stock */
-    const char *desc;               /* inventory_v1_stock_desc */
-    const char *method_enum;        /* inventory_v1_stock_method: the enum tag */
-    const char *n_methods;          /* INVENTORY_V1_STOCK_N_METHODS */
-    const char *handlers;           /* inventory_v1_stock_handlers: typedef and struct tag */
-    const char *impl;               /* inventory_v1_stock_impl */
-    const char *reg;                /* inventory_v1_stock_register */
-    const char *local_open;         /* inventory_v1_stock_local_open */
-    const char *methods;            /* inventory_v1_stock_methods: method table (static) */
-    const char *invoke_table;       /* inventory_v1_stock_invoke: invoke glue table (static) */
-    const char *mock_open;          /* inventory_v1_stock_mock_open (in .ferry-mock.h) */
-    const char *fake_start;         /* inventory_v1_stock_fake_start (in .ferry-mock.h) */
+    const char *prefix;       /* inventory_v1_stock */
+    const char *desc;         /* inventory_v1_stock_desc */
+    const char *method_enum;  /* inventory_v1_stock_method: the enum tag */
+    const char *n_methods;    /* INVENTORY_V1_STOCK_N_METHODS */
+    const char *handlers;     /* inventory_v1_stock_handlers: typedef and struct tag */
+    const char *impl;         /* inventory_v1_stock_impl */
+    const char *reg;          /* inventory_v1_stock_register */
+    const char *local_open;   /* inventory_v1_stock_local_open */
+    const char *methods;      /* inventory_v1_stock_methods: method table (static) */
+    const char *invoke_table; /* inventory_v1_stock_invoke: invoke glue table (static) */
+    const char *mock_open;    /* inventory_v1_stock_mock_open (in .ferry-mock.h) */
+    const char *fake_start;   /* inventory_v1_stock_fake_start (in .ferry-mock.h) */
+
+    /* The dispatcher (gen_dispatch.c): */
     const char *dispatcher_open;    /* inventory_v1_stock_dispatcher_open */
     const char *dispatch_env;       /* INVENTORY_V1_STOCK_DISPATCH_ENV: the macro */
     const char *dispatch_env_value; /* FERRY_DISPATCH_INVENTORY_V1_STOCK: the variable */
