@@ -4,7 +4,8 @@
 set -eu
 
 PACKAGES="build-essential cmake pkg-config libnng-dev libprotobuf-c-dev protobuf-c-compiler
-protobuf-compiler libprotoc-dev libprotobuf-dev libsodium-dev libcmocka-dev libjansson-dev"
+protobuf-compiler libprotoc-dev libprotobuf-dev libsodium-dev libcmocka-dev libjansson-dev
+openssl"
 
 missing=""
 for p in $PACKAGES; do

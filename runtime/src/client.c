@@ -36,6 +36,7 @@
 #include "proof.h"
 #include "log.h"
 #include "retry.h"
+#include "tls.h"
 
 #define DEFAULT_CONNECT_TIMEOUT_MS 1000u
 #define RECONNECT_MIN_MS           20
@@ -103,6 +104,7 @@ struct client {
     ferry_proof proof;
     ferry_key *server_key;
     ferryi_session_keys *session;
+    nng_tls_config *tls; /* a tls+tcp:// channel's, for every dialer it starts; or NULL */
 
     pthread_mutex_t mu;
     slot *free_slots;
@@ -116,6 +118,7 @@ struct client {
 
 static void slot_cb(void *arg);
 static void redial_if_stuck(client *cl);
+static int tls_trouble(client *cl, char *buf, size_t len);
 
 static slot *slot_get(client *cl)
 {
@@ -248,6 +251,11 @@ static ferry_status send_failed(slot *s, nng_aio *aio, int rv, ferry_call_info *
     if (rv == NNG_ECANCELED && s->disconnected)
         return say(info, FERRY_UNAVAILABLE, "connection to %s lost before the request was sent",
                    cl->url);
+    char why[160];
+    if (rv == NNG_ETIMEDOUT && atomic_load(&cl->pipes) == 0 && cl->tls != NULL &&
+        tls_trouble(cl, why, sizeof why))
+        return say(info, FERRY_UNAVAILABLE, "no connection to %s within %u ms: %s", cl->url,
+                   s->send_wait_ms, why);
     if (rv == NNG_ETIMEDOUT && atomic_load(&cl->pipes) == 0)
         return say(info, FERRY_UNAVAILABLE, "no connection to %s within %u ms", cl->url,
                    s->send_wait_ms);
@@ -585,7 +593,10 @@ static int dial(client *cl, nng_dialer *out)
     int rv = nng_dialer_create(&d, cl->sock, cl->url);
     if (rv != 0)
         return rv;
-    rv = nng_dialer_start(d, NNG_FLAG_NONBLOCK);
+    if (cl->tls != NULL)
+        rv = nng_dialer_set_ptr(d, NNG_OPT_TLS_CONFIG, cl->tls);
+    if (rv == 0)
+        rv = nng_dialer_start(d, NNG_FLAG_NONBLOCK);
     if (rv != 0) {
         nng_dialer_close(d);
         return rv;
@@ -593,6 +604,16 @@ static int dial(client *cl, nng_dialer *out)
     atomic_store(&cl->link_changed_ms, ferryi_now_ms());
     *out = d;
     return 0;
+}
+
+/* Whether TLS handshakes of the current dialer failed; writes what that
+ * means into `buf`. */
+static int tls_trouble(client *cl, char *buf, size_t len)
+{
+    pthread_mutex_lock(&cl->dial_mu);
+    nng_dialer d = cl->dialer;
+    pthread_mutex_unlock(&cl->dial_mu);
+    return ferryi_tls_dial_trouble(d, buf, len);
 }
 
 /* nng 1.5's dialer stops for good when a connection attempt ends with
@@ -952,6 +973,8 @@ static void client_close(ferry_channel *ch)
     }
     pthread_mutex_destroy(&cl->mu);
     pthread_mutex_destroy(&cl->dial_mu);
+    if (cl->tls != NULL)
+        nng_tls_config_free(cl->tls);
     ferryi_retry_fini(&cl->retry);
     ferryi_breakers_fini(&cl->breakers);
     ferryi_fallbacks_fini(&cl->fallbacks);
@@ -1011,6 +1034,25 @@ static ferry_status open_identity(client *cl, const ferry_client_identity *id)
     return FERRY_OK;
 }
 
+/* Takes the TLS options for `url`: a configuration for a tls+tcp:// URL,
+ * and a refusal of TLS options with any other URL, which would otherwise
+ * go out in the clear. */
+static ferry_status open_tls(client *cl, const char *url, const ferry_tls_opts *tls)
+{
+    if (!ferryi_tls_url(url)) {
+        if (!ferry_tls_is_set(tls))
+            return FERRY_OK;
+        ferryi_log(FERRYI_LOG_ERROR, "client",
+                   "cannot dial %s: TLS options are set but the URL is not tls+tcp://", url);
+        return FERRY_INVALID_ARGUMENT;
+    }
+    char err[FERRY_MESSAGE_MAX];
+    ferry_status st = ferryi_tls_config(&cl->tls, tls, FERRY_TLS_CLIENT, url, err, sizeof err);
+    if (st != FERRY_OK)
+        ferryi_log(FERRYI_LOG_ERROR, "client", "cannot dial %s: %s", url, err);
+    return st;
+}
+
 ferry_status ferry_client_open(ferry_channel **out, const char *url, const ferry_client_opts *opts)
 {
     if (out == NULL)
@@ -1059,6 +1101,9 @@ ferry_status ferry_client_open(ferry_channel **out, const char *url, const ferry
         nng_socket_set_ms(cl->sock, NNG_OPT_RECONNMAXT, RECONNECT_MAX_MS) != 0 ||
         nng_pipe_notify(cl->sock, NNG_PIPE_EV_ADD_POST, pipe_cb, cl) != 0 ||
         nng_pipe_notify(cl->sock, NNG_PIPE_EV_REM_POST, pipe_cb, cl) != 0)
+        goto fail;
+    st = open_tls(cl, url, &o.tls);
+    if (st != FERRY_OK)
         goto fail;
     int rv = dial(cl, &cl->dialer);
     if (rv != 0) {

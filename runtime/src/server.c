@@ -34,6 +34,7 @@
 #include "envelope.h"
 #include "log.h"
 #include "registry.h"
+#include "tls.h"
 #include "versions.h"
 #include "workq.h"
 
@@ -75,8 +76,9 @@ struct ferry_server {
     ferryi_registry reg;
     /* API version ranges and call statistics. */
     ferryi_versions ver;
-    int serving;       /* contexts are receiving */
-    ferryi_auth *auth; /* identity checks, or NULL when off */
+    int serving;         /* contexts are receiving */
+    ferryi_auth *auth;   /* identity checks, or NULL when off */
+    nng_tls_config *tls; /* for tls+tcp:// listeners, or NULL */
 
     /* io_mu orders every nng_ctx_send/recv and nng_pipe_close against the
      * shutdown: once `closed` is set under it, no context touches nng again,
@@ -481,10 +483,23 @@ ferry_status ferry_server_new(ferry_server **out, const ferry_server_opts *opts)
     if (o.workers > 1024 || o.max_in_flight > 65536 || o.max_message > UINT32_MAX ||
         o.max_message < 256 || o.send_timeout_ms > INT32_MAX || o.max_call_memory < o.max_message)
         return FERRY_INVALID_ARGUMENT;
+    nng_tls_config *tls = NULL;
+    if (ferry_tls_is_set(&o.tls)) {
+        char err[FERRY_MESSAGE_MAX];
+        ferry_status st = ferryi_tls_config(&tls, &o.tls, FERRY_TLS_SERVER, NULL, err, sizeof err);
+        if (st != FERRY_OK) {
+            ferryi_log(FERRYI_LOG_ERROR, "server", "TLS options refused: %s", err);
+            return st;
+        }
+    }
 
     ferry_server *srv = calloc(1, sizeof *srv);
-    if (srv == NULL)
+    if (srv == NULL) {
+        if (tls != NULL)
+            nng_tls_config_free(tls);
         return FERRY_RESOURCE_EXHAUSTED;
+    }
+    srv->tls = tls;
     pthread_mutex_init(&srv->io_mu, NULL);
     pthread_mutex_init(&srv->mu, NULL);
     pthread_cond_init(&srv->idle, NULL);
@@ -553,7 +568,8 @@ static void bound_url(nng_listener l, const char *url, char *bound, size_t bound
 {
     nng_sockaddr sa;
     snprintf(bound, bound_len, "%s", url);
-    if (strncmp(url, "tcp", 3) != 0 || nng_listener_get_addr(l, NNG_OPT_LOCADDR, &sa) != 0)
+    if ((strncmp(url, "tcp", 3) != 0 && strncmp(url, "tls+tcp", 7) != 0) ||
+        nng_listener_get_addr(l, NNG_OPT_LOCADDR, &sa) != 0)
         return;
     unsigned port = 0;
     if (sa.s_family == NNG_AF_INET)
@@ -567,12 +583,34 @@ static void bound_url(nng_listener l, const char *url, char *bound, size_t bound
     snprintf(bound, bound_len, "%.*s:%u", (int)(colon - url), url, port);
 }
 
+/* Starts a listener on `url`, with the server's TLS configuration for a
+ * tls+tcp:// URL. Returns nng's error. */
+static int start_listener(ferry_server *srv, const char *url, nng_listener *l)
+{
+    if (!ferryi_tls_url(url))
+        return nng_listen(srv->sock, url, l, 0);
+    int rv = nng_listener_create(l, srv->sock, url);
+    if (rv != 0)
+        return rv;
+    rv = nng_listener_set_ptr(*l, NNG_OPT_TLS_CONFIG, srv->tls);
+    if (rv == 0)
+        rv = nng_listener_start(*l, 0);
+    if (rv != 0)
+        nng_listener_close(*l);
+    return rv;
+}
+
 ferry_status ferry_server_listen(ferry_server *srv, const char *url, char *bound, size_t bound_len)
 {
     if (srv == NULL || url == NULL || atomic_load(&srv->draining))
         return FERRY_INVALID_ARGUMENT;
+    if (ferryi_tls_url(url) && srv->tls == NULL) {
+        ferryi_log(FERRYI_LOG_ERROR, "server",
+                   "cannot listen on %s: no TLS certificate; set ferry_server_opts.tls", url);
+        return FERRY_FAILED_PRECONDITION;
+    }
     nng_listener l;
-    int rv = nng_listen(srv->sock, url, &l, 0);
+    int rv = start_listener(srv, url, &l);
     if (rv != 0) {
         ferryi_log(FERRYI_LOG_ERROR, "server", "cannot listen on %s: %s", url, nng_strerror(rv));
         return rv == NNG_EADDRINUSE ? FERRY_ALREADY_EXISTS
@@ -679,6 +717,8 @@ void ferry_server_free(ferry_server *srv)
         ferryi_arena_fini(&c->call.arena);
     }
     free(srv->ctxs);
+    if (srv->tls != NULL)
+        nng_tls_config_free(srv->tls);
     if (srv->auth != NULL) {
         ferryi_auth_fini(srv->auth);
         free(srv->auth);

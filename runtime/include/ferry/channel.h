@@ -17,6 +17,7 @@
 
 #include "ferry/identity.h"
 #include "ferry/service.h"
+#include "ferry/tls.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -193,12 +194,18 @@ typedef struct ferry_client_opts {
     ferry_retry_policy retry;
     ferry_breaker_policy breaker;
     ferry_client_identity identity;
+    /* TLS for a tls+tcp:// URL (ferry/tls.h): at least tls.ca_file, to check
+     * the server's certificate. Set for any other URL, the open fails, so a
+     * channel meant to be encrypted is never opened in the clear. */
+    ferry_tls_opts tls;
 } ferry_client_opts;
 
 /* Opens a channel to the server at `url` (ipc://, tcp://, inproc://,
  * tls+tcp://). Connects in the background and reconnects when the connection
  * drops, so the server need not be up yet. Fails with FERRY_INVALID_ARGUMENT
- * for a URL nng does not accept. */
+ * for a URL nng does not accept, and with ferry_tls_check()'s status for TLS
+ * options it refuses (the reason is logged). A call that finds no connection
+ * because TLS handshakes failed says so in its message. */
 FERRY_NODISCARD ferry_status ferry_client_open(ferry_channel **out, const char *url,
                                                const ferry_client_opts *opts);
 

@@ -5,6 +5,8 @@
  *   ferry/service.h  service descriptors and the handler side of a call
  *   ferry/channel.h  the channel seam, remote and local channels
  *   ferry/server.h   serving handler tables over nng
+ *   ferry/identity.h keys, keyrings and the verified caller
+ *   ferry/tls.h      TLS options for tls+tcp:// servers and clients
  *   ferry/versions.h a server's API version ranges, call statistics, admin service
  *   ferry/dispatch.h the dispatcher: local or remote, stage by stage
  * Names starting with ferryi_ are internal and not part of the API.
@@ -14,6 +16,7 @@
 
 #include "ferry/status.h"
 #include "ferry/identity.h"
+#include "ferry/tls.h"
 #include "ferry/service.h"
 #include "ferry/channel.h"
 #include "ferry/server.h"

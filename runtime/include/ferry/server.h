@@ -15,6 +15,7 @@
 
 #include "ferry/identity.h"
 #include "ferry/service.h"
+#include "ferry/tls.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -48,9 +49,15 @@ typedef struct ferry_server_opts {
      * max_message. A request that needs more to decode is refused with
      * FERRY_RESOURCE_EXHAUSTED. */
     size_t max_call_memory;
+    /* TLS for tls+tcp:// listeners (ferry/tls.h): at least tls.cert_file and
+     * tls.key_file; with tls.ca_file, clients must show a certificate signed
+     * by one of its CAs (mutual TLS). Files are read by ferry_server_new().
+     * Listeners on other transports ignore it. */
+    ferry_tls_opts tls;
 } ferry_server_opts;
 
-/* Creates a server; `opts` may be NULL for defaults. */
+/* Creates a server; `opts` may be NULL for defaults. TLS options it refuses
+ * fail it with ferry_tls_check()'s status (the reason is logged). */
 FERRY_NODISCARD ferry_status ferry_server_new(ferry_server **out, const ferry_server_opts *opts);
 
 /* Hosts a service. Fails with FERRY_ALREADY_EXISTS when a method of the same
@@ -59,7 +66,9 @@ FERRY_NODISCARD ferry_status ferry_server_add(ferry_server *srv, const ferry_ser
 
 /* Listens on `url` and starts serving. May be called for several URLs. When
  * `bound` is not NULL it receives the URL actually bound (with the port
- * chosen for tcp://host:0), NUL-terminated, truncated to `bound_len`. */
+ * chosen for tcp://host:0 or tls+tcp://host:0), NUL-terminated, truncated to
+ * `bound_len`. A tls+tcp:// URL needs ferry_server_opts.tls, else it fails
+ * with FERRY_FAILED_PRECONDITION. */
 FERRY_NODISCARD ferry_status ferry_server_listen(ferry_server *srv, const char *url, char *bound,
                                                  size_t bound_len);
 
