@@ -140,10 +140,13 @@ static int teardown(void **state)
     return 0;
 }
 
-static ferry_channel *open_client(fixture *f, const ferry_tls_opts *tls, ferry_proof proof)
+/* A channel to the fixture's server as alice. `connect_ms` bounds the wait
+ * for a connection of each call. */
+static ferry_channel *open_with(fixture *f, const ferry_tls_opts *tls, ferry_proof proof,
+                                uint32_t connect_ms)
 {
     ferry_client_opts o = {
-        .connect_timeout_ms = 5000,
+        .connect_timeout_ms = connect_ms,
         .retry = {.max_attempts = 1},
         .breaker = {.disabled = 1},
         .identity = {.key = f->alice, .proof = proof, .server_key = f->server},
@@ -152,6 +155,18 @@ static ferry_channel *open_client(fixture *f, const ferry_tls_opts *tls, ferry_p
     ferry_channel *ch = NULL;
     assert_int_equal(ferry_client_open(&ch, f->bound, &o), FERRY_OK);
     return ch;
+}
+
+static ferry_channel *open_client(fixture *f, const ferry_tls_opts *tls, ferry_proof proof)
+{
+    return open_with(f, tls, proof, 10000);
+}
+
+/* A channel whose calls give up on the connection after a second, for
+ * handshakes that are expected to fail. */
+static ferry_channel *open_refused(fixture *f, const ferry_tls_opts *tls, ferry_proof proof)
+{
+    return open_with(f, tls, proof, 1000);
 }
 
 static ferry_status echo(ferry_channel *ch, ferry_call_info *info)
@@ -168,14 +183,14 @@ static ferry_status echo(ferry_channel *ch, ferry_call_info *info)
 }
 
 /* Calls until one fails because of TLS (handshakes are attempted in the
- * background, so the first call may time out before any has failed), at
- * most a few times; asserts that the handler never ran and that the message
+ * background, so a call may time out before any has failed), at most 20
+ * times; asserts that the handler never ran and that the message
  * says `why`. */
 static void assert_refused(ferry_channel *ch, const char *why)
 {
     uint64_t before = atomic_load(&probe_calls);
     ferry_call_info info;
-    for (int i = 0; i < 5; i++) {
+    for (int i = 0; i < 20; i++) {
         assert_int_equal(echo(ch, &info), FERRY_UNAVAILABLE);
         if (strstr(info.message, "TLS handshakes failed") != NULL)
             break;
@@ -232,7 +247,7 @@ static void test_wrong_ca_refused(void **state)
     serve(f, &stls);
     ferry_tls_opts ctls = client_tls();
     ctls.ca_file = cert("other-ca.crt");
-    ferry_channel *ch = open_client(f, &ctls, FERRY_PROOF_MAC);
+    ferry_channel *ch = open_refused(f, &ctls, FERRY_PROOF_MAC);
     assert_refused(ch, "the server's certificate was not accepted");
     ferry_channel_close(ch);
 }
@@ -244,7 +259,7 @@ static void test_wrong_server_name_refused(void **state)
     serve(f, &stls);
     ferry_tls_opts ctls = client_tls();
     ctls.server_name = "inventory.example.org";
-    ferry_channel *ch = open_client(f, &ctls, FERRY_PROOF_SIGNED);
+    ferry_channel *ch = open_refused(f, &ctls, FERRY_PROOF_SIGNED);
     assert_refused(ch, "the server's certificate was not accepted");
     ferry_channel_close(ch);
 }
@@ -266,7 +281,7 @@ static void test_mutual_tls(void **state)
     ferry_channel_close(ch);
 
     ctls = client_tls();
-    ch = open_client(f, &ctls, FERRY_PROOF_MAC);
+    ch = open_refused(f, &ctls, FERRY_PROOF_MAC);
     assert_refused(ch, "TLS handshakes failed: the server ended them");
     ferry_channel_close(ch);
 }
