@@ -460,17 +460,27 @@ void ferryi_auth_store_reply(ferryi_auth *a, ferryi_auth_call *c, nng_msg *reply
 {
     if (c->slot < 0)
         return;
+    /* The copy is made before the lock is taken, so that the lock is held
+     * for a few stores only; it is dropped when there is no room after all. */
+    nng_msg *copy = NULL;
+    size_t n = nng_msg_len(reply);
+    if (n <= a->reply_cache_max_bytes && nng_msg_dup(&copy, reply) != 0)
+        copy = NULL;
+    uint64_t until = mono_ms() + a->reply_cache_ms;
     pthread_mutex_lock(&a->mu);
     ferryi_replay_entry *e = &a->ring[c->slot];
     if (e->state == E_RUNNING && e->gen == c->gen) {
         e->state = E_DONE;
-        size_t n = nng_msg_len(reply);
-        if (a->reply_bytes + n <= a->reply_cache_max_bytes && nng_msg_dup(&e->reply, reply) == 0) {
+        if (copy != NULL && a->reply_bytes + n <= a->reply_cache_max_bytes) {
+            e->reply = copy;
+            copy = NULL;
             a->reply_bytes += n;
-            e->reply_until = mono_ms() + a->reply_cache_ms;
+            e->reply_until = until;
         }
     }
     pthread_mutex_unlock(&a->mu);
+    if (copy != NULL)
+        nng_msg_free(copy);
     c->slot = -1;
 }
 

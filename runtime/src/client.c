@@ -295,7 +295,7 @@ static void prove_request(client *cl, Ferry__Wire__RequestHeader *h, Ferry__Wire
 {
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
-    randombytes_buf(nonce, FERRYI_NONCE_BYTES);
+    ferryi_nonce(nonce);
     ferryi_request_fields f = {
         .scheme = (uint8_t)cl->proof,
         .key_id = cl->key->pk,

@@ -53,6 +53,10 @@ typedef struct ferryi_session_keys {
 /* BLAKE2b-256 of `len` bytes. */
 void ferryi_hash(uint8_t out[FERRYI_HASH_BYTES], const uint8_t *data, size_t len);
 
+/* A fresh random nonce for a request. Thread-safe; cheap (the random bytes
+ * are drawn in batches per thread). */
+void ferryi_nonce(uint8_t out[FERRYI_NONCE_BYTES]);
+
 /* BLAKE2b-256 over the metadata entries in order (key length, key, value
  * length, value, lengths as 32-bit big-endian). */
 void ferryi_metadata_hash(uint8_t out[FERRYI_HASH_BYTES], Ferry__Wire__Metadata *const *md,

@@ -8,6 +8,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <sodium.h>
@@ -424,6 +426,39 @@ static void test_framing(void **state)
     free(longest);
 }
 
+/* Nonces: all different, also between a process and the child it forks
+ * after drawing some (the pool of random bytes a thread keeps must not be
+ * shared with the child). */
+static void test_nonces_fresh(void **state)
+{
+    (void)state;
+    enum { N = 1000 };
+    static uint8_t seen[N][FERRYI_NONCE_BYTES];
+    for (int i = 0; i < N; i++) {
+        ferryi_nonce(seen[i]);
+        for (int j = 0; j < i; j++)
+            assert_memory_not_equal(seen[i], seen[j], FERRYI_NONCE_BYTES);
+    }
+    int fds[2];
+    assert_int_equal(pipe(fds), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        uint8_t child[FERRYI_NONCE_BYTES];
+        ferryi_nonce(child);
+        _exit(write(fds[1], child, sizeof child) == (ssize_t)sizeof child ? 0 : 1);
+    }
+    uint8_t parent[FERRYI_NONCE_BYTES], child[FERRYI_NONCE_BYTES];
+    ferryi_nonce(parent);
+    close(fds[1]);
+    assert_int_equal(read(fds[0], child, sizeof child), (ssize_t)sizeof child);
+    close(fds[0]);
+    int ws = 0;
+    assert_int_equal(waitpid(pid, &ws, 0), pid);
+    assert_true(WIFEXITED(ws) && WEXITSTATUS(ws) == 0);
+    assert_memory_not_equal(parent, child, FERRYI_NONCE_BYTES);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -431,6 +466,7 @@ int main(void)
         cmocka_unit_test(test_session_keys),    cmocka_unit_test(test_mac_request),
         cmocka_unit_test(test_replies),         cmocka_unit_test(test_request_tampering),
         cmocka_unit_test(test_reply_tampering), cmocka_unit_test(test_framing),
+        cmocka_unit_test(test_nonces_fresh),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
