@@ -3,7 +3,8 @@
  * main.c runs the plan and prints the figures; procs.c starts the servers
  * as processes of their own and makes sure they die with the bench; raw.c is
  * the floor (plain nng req0/rep0); ferry_side.c is the same echo through
- * ferry's generated client and server; stats.c holds clocks and quantiles.
+ * ferry's generated client and server, also with request identity (signed
+ * and mac proofs, keys made for the run); stats.c holds clocks and quantiles.
  *
  * Every client function opens its own connection, measures, closes it and
  * returns 0, or -1 after saying on stderr what failed. Nothing here is
@@ -37,8 +38,10 @@ typedef struct bench_latency {
 int bench_raw_serve(const char *url);
 
 /* Serves bench.v1.Echo on `url` with a ferry_server: default options, or
- * inline handlers when `inline_handlers` is nonzero. As bench_raw_serve(). */
-int bench_ferry_serve(const char *url, int inline_handlers);
+ * inline handlers when `inline_handlers` is nonzero; with `identity`
+ * nonzero, identity is on, with the server key and keyring that
+ * bench_identity_init() wrote into directory `dir`. As bench_raw_serve(). */
+int bench_ferry_serve(const char *url, int inline_handlers, int identity, const char *dir);
 
 /* Blocks until the bench process that started this server is gone (its end
  * of our stdin closes), however it ended. */
@@ -53,16 +56,28 @@ typedef enum bench_server_kind {
     BENCH_SERVER_RAW,
     BENCH_SERVER_FERRY,        /* ferry_server, default options */
     BENCH_SERVER_FERRY_INLINE, /* ferry_server, inline handlers */
+    BENCH_SERVER_FERRY_ID,     /* ferry_server, default options, identity on */
     BENCH_SERVER_KINDS
 } bench_server_kind;
 
 /* The command-line mode that makes this program serve `kind`. */
 const char *bench_server_mode(bench_server_kind kind);
 
-/* Makes the temp directory for ipc paths and arranges that servers are
- * killed and reaped, and ipc paths removed, on every exit of the bench:
- * return from main, exit(), SIGINT, SIGTERM, SIGHUP. Returns 0 or -1. */
+/* Makes the temp directory for ipc paths and key files and arranges that
+ * servers are killed and reaped, and ipc paths and key files removed, on
+ * every exit of the bench: return from main, exit(), SIGINT, SIGTERM,
+ * SIGHUP. Returns 0 or -1. */
 int bench_procs_init(void);
+
+/* The temp directory bench_procs_init() made; servers get it too. */
+const char *bench_tmpdir(void);
+
+/* The files bench_identity_init() writes into the temp directory. */
+#define BENCH_SERVER_KEY "server.key"
+#define BENCH_SERVER_PUB "server.pub"
+#define BENCH_CLIENT_KEY "client.key"
+#define BENCH_CLIENT_PUB "client.pub"
+#define BENCH_KEYRING    "keyring"
 
 /* Starts a server of `kind` for `transport` ("ipc" or "tcp") in a process
  * of its own and waits until it is ready; `url` receives the address to dial.
@@ -82,8 +97,23 @@ int bench_raw_throughput(const char *url, size_t payload, unsigned in_flight, do
 
 /* ---- ferry (ferry_side.c) ---- */
 
+/* How ferry's calls prove who sent them (docs/security.md). */
+typedef enum bench_identity {
+    BENCH_ID_NONE,   /* anonymous, to a server without identity */
+    BENCH_ID_SIGNED, /* Ed25519 signatures, the server's key pinned */
+    BENCH_ID_MAC,    /* keyed BLAKE2b MACs, the server's key pinned */
+    BENCH_IDS
+} bench_identity;
+
+/* Makes a server and a client key pair and a keyring trusting the client,
+ * as files in directory `dir`, and keeps the client's key and the server's
+ * public key for channels with identity. Returns 0 or -1. */
+int bench_identity_init(const char *dir);
+void bench_identity_fini(void);
+
 /* One caller making sequential synchronous calls. */
-int bench_ferry_latency(const char *url, size_t payload, double seconds, bench_latency *out);
+int bench_ferry_latency(const char *url, bench_identity id, size_t payload, double seconds,
+                        bench_latency *out);
 
 /* How the ferry client keeps calls in flight. */
 typedef enum bench_ferry_mode {
@@ -91,7 +121,7 @@ typedef enum bench_ferry_mode {
     BENCH_FERRY_SYNC,  /* one thread per call in flight, each making sync calls */
 } bench_ferry_mode;
 
-int bench_ferry_throughput(const char *url, size_t payload, unsigned in_flight,
+int bench_ferry_throughput(const char *url, bench_identity id, size_t payload, unsigned in_flight,
                            bench_ferry_mode mode, double seconds, double *calls_per_s);
 
 /* ---- clocks and statistics (stats.c) ---- */

@@ -1,5 +1,7 @@
 /* ferry_side.c - the same echo through ferry: the generated bench.v1.Echo
- * client on a remote channel, calling a ferry_server in another process.
+ * client on a remote channel, calling a ferry_server in another process,
+ * anonymous or with request identity (signed or mac, the server's key
+ * pinned so that replies are proved too).
  *
  * Calls pass NULL call options, as most application code does, and every
  * reply is checked and freed the way an application frees it.
@@ -28,7 +30,31 @@ static ferry_status echo(void *user, ferry_call *call, const Bench__V1__EchoRequ
 
 static const bench_v1_echo_handlers handlers = {.echo = echo};
 
-int bench_ferry_serve(const char *url, int inline_handlers)
+/* The path of identity file `name` in directory `dir`. */
+static void key_path(char *out, size_t len, const char *dir, const char *name)
+{
+    snprintf(out, len, "%s/%s", dir, name);
+}
+
+/* Switches identity on for `srv` with the files of `dir`. */
+static ferry_status serve_identity(ferry_server *srv, const char *dir)
+{
+    char path[600], keyring[600], err[256];
+    ferry_key *key = NULL;
+    key_path(path, sizeof path, dir, BENCH_SERVER_KEY);
+    key_path(keyring, sizeof keyring, dir, BENCH_KEYRING);
+    ferry_status st = ferry_key_load_secret(&key, path, err, sizeof err);
+    if (st == FERRY_OK) {
+        ferry_server_identity id = {.key = key, .keyring_path = keyring};
+        st = ferry_server_set_identity(srv, &id, err, sizeof err);
+    }
+    if (st != FERRY_OK)
+        fprintf(stderr, "ferry-bench: ferry server identity: %s\n", err);
+    ferry_key_free(key);
+    return st;
+}
+
+int bench_ferry_serve(const char *url, int inline_handlers, int identity, const char *dir)
 {
     ferry_server *srv = NULL;
     char bound[512];
@@ -39,6 +65,7 @@ int bench_ferry_serve(const char *url, int inline_handlers)
         unsetenv("FERRY_INLINE_HANDLERS");
     if ((st = ferry_server_new(&srv, inline_handlers ? &inline_opts : NULL)) != FERRY_OK ||
         (st = bench_v1_echo_register(srv, &handlers, NULL)) != FERRY_OK ||
+        (identity && (st = serve_identity(srv, dir)) != FERRY_OK) ||
         (st = ferry_server_listen(srv, url, bound, sizeof bound)) != FERRY_OK) {
         fprintf(stderr, "ferry-bench: ferry server cannot serve %s: %s\n", url,
                 ferry_status_str(st));
@@ -52,14 +79,81 @@ int bench_ferry_serve(const char *url, int inline_handlers)
 }
 
 /* ------------------------------------------------------------------------
+ * Keys
+ * ---------------------------------------------------------------------- */
+
+/* The client's key pair and the server's public key, for channels with
+ * identity; NULL until bench_identity_init(). */
+static ferry_key *client_key, *server_pub;
+
+/* Writes the key pair `name` as files `secret` and `public` of `dir`; keeps
+ * it in *out when `out` is not NULL. */
+static int make_key(const char *dir, const char *name, const char *secret, const char *public,
+                    ferry_key **out)
+{
+    char sp[600], pp[600], err[256];
+    ferry_key *k = NULL;
+    key_path(sp, sizeof sp, dir, secret);
+    key_path(pp, sizeof pp, dir, public);
+    ferry_status st = ferry_key_generate(&k, name);
+    if (st == FERRY_OK)
+        st = ferry_key_write(k, sp, pp, err, sizeof err);
+    else
+        snprintf(err, sizeof err, "%s", ferry_status_str(st));
+    if (st != FERRY_OK) {
+        fprintf(stderr, "ferry-bench: cannot make key %s: %s\n", name, err);
+        ferry_key_free(k);
+        return -1;
+    }
+    if (out != NULL)
+        *out = k;
+    else
+        ferry_key_free(k);
+    return 0;
+}
+
+int bench_identity_init(const char *dir)
+{
+    char path[600], err[256], pk[FERRY_PUBLIC_KEY_B64];
+    if (make_key(dir, "bench-server", BENCH_SERVER_KEY, BENCH_SERVER_PUB, NULL) != 0 ||
+        make_key(dir, "bench-client", BENCH_CLIENT_KEY, BENCH_CLIENT_PUB, &client_key) != 0)
+        return -1;
+    key_path(path, sizeof path, dir, BENCH_SERVER_PUB);
+    if (ferry_key_load_public(&server_pub, path, err, sizeof err) != FERRY_OK) {
+        fprintf(stderr, "ferry-bench: %s\n", err);
+        return -1;
+    }
+    key_path(path, sizeof path, dir, BENCH_KEYRING);
+    FILE *f = fopen(path, "w");
+    ferry_key_public_b64(client_key, pk);
+    if (f == NULL || fprintf(f, "bench-client %s\n", pk) < 0 || fclose(f) != 0) {
+        fprintf(stderr, "ferry-bench: cannot write the keyring %s\n", path);
+        return -1;
+    }
+    return 0;
+}
+
+void bench_identity_fini(void)
+{
+    ferry_key_free(client_key);
+    ferry_key_free(server_pub);
+    client_key = server_pub = NULL;
+}
+
+/* ------------------------------------------------------------------------
  * Clients
  * ---------------------------------------------------------------------- */
 
-static ferry_channel *open_channel(const char *url)
+static ferry_channel *open_channel(const char *url, bench_identity id)
 {
     ferry_channel *ch = NULL;
-    const ferry_client_opts o = {.client_name = "ferry-bench",
-                                 .default_deadline_ms = BENCH_CALL_TIMEOUT_MS};
+    ferry_client_opts o = {.client_name = "ferry-bench",
+                           .default_deadline_ms = BENCH_CALL_TIMEOUT_MS};
+    if (id != BENCH_ID_NONE) {
+        o.identity.key = client_key;
+        o.identity.server_key = server_pub;
+        o.identity.proof = id == BENCH_ID_SIGNED ? FERRY_PROOF_SIGNED : FERRY_PROOF_MAC;
+    }
     ferry_status st = ferry_client_open(&ch, url, &o);
     if (st != FERRY_OK) {
         fprintf(stderr, "ferry-bench: ferry: cannot open a channel to %s: %s\n", url,
@@ -110,12 +204,13 @@ static int call_once(ferry_channel *ch, const Bench__V1__EchoRequest *req)
     return check_reply(st, resp, req->payload.len);
 }
 
-int bench_ferry_latency(const char *url, size_t payload, double seconds, bench_latency *out)
+int bench_ferry_latency(const char *url, bench_identity id, size_t payload, double seconds,
+                        bench_latency *out)
 {
     Bench__V1__EchoRequest req;
     bench_samples lat = {0};
     int rc = -1;
-    ferry_channel *ch = open_channel(url);
+    ferry_channel *ch = open_channel(url, id);
     if (ch == NULL)
         return -1;
     if (make_request(&req, payload) != 0)
@@ -197,10 +292,10 @@ static void *sync_caller(void *arg)
     return NULL;
 }
 
-int bench_ferry_throughput(const char *url, size_t payload, unsigned in_flight,
+int bench_ferry_throughput(const char *url, bench_identity id, size_t payload, unsigned in_flight,
                            bench_ferry_mode mode, double seconds, double *calls_per_s)
 {
-    ferry_pump p = {.ch = open_channel(url)};
+    ferry_pump p = {.ch = open_channel(url, id)};
     pthread_t *threads = NULL;
     unsigned started = 0;
     int rc = -1;

@@ -2,15 +2,18 @@
  * options and the figures.
  *
  *   ferry-bench [--runs N] [--seconds S] [--only ipc|tcp] [--in-flight N]
+ *               [--identity-only]
  *
  * For each transport (ipc in a temp directory, tcp on 127.0.0.1 with an
- * ephemeral port) it starts three echo servers, each a process of its own:
- * raw nng, a ferry_server with default options, and one with inline
- * handlers. For payloads of 64 B and 4 KiB it then measures, `runs` times,
- * raw and ferry alternately so that drift on a shared machine hits both
- * alike: one caller's p50 and p99 latency and calls/s, and calls/s with
- * `in_flight` calls in flight. Each figure printed is the median over the
- * runs; ratios are ferry / raw.
+ * ephemeral port) it starts four echo servers, each a process of its own:
+ * raw nng, a ferry_server with default options, one with inline handlers,
+ * and one with default options and identity on. For payloads of 64 B and
+ * 4 KiB it then measures, `runs` times, raw and ferry alternately so that
+ * drift on a shared machine hits both alike: one caller's p50 and p99
+ * latency and calls/s, and calls/s with `in_flight` calls in flight; then
+ * the same ferry figures with signed and with mac proofs, next to the
+ * anonymous ones. Each figure printed is the median over the runs; ratios
+ * are ferry / raw, and signed / none and mac / none for identity.
  *
  * stdout carries only `name: value` lines, numbers all, for scripts;
  * progress and errors go to stderr. Exit status: 0, 1 when a measurement
@@ -37,11 +40,13 @@ typedef struct options {
     double seconds;
     const char *only; /* "ipc", "tcp" or NULL for both */
     unsigned in_flight;
+    int identity_only; /* only ferry's figures with none, signed and mac */
 } options;
 
-enum { SIDE_RAW, SIDE_FERRY, SIDES };
+/* SIDE_FERRY is also identity "none": the same server, anonymous calls. */
+enum { SIDE_RAW, SIDE_FERRY, SIDE_SIGNED, SIDE_MAC, SIDES };
 enum { LAT_P50, LAT_P99, LAT_RATE, LAT_FIGURES };
-enum { TP_RAW, TP_FERRY_ASYNC, TP_FERRY_SYNC, TP_FERRY_INLINE, TP_KINDS };
+enum { TP_RAW, TP_FERRY_ASYNC, TP_FERRY_SYNC, TP_FERRY_INLINE, TP_SIGNED, TP_MAC, TP_KINDS };
 
 /* One value per run of every figure of one (transport, payload). */
 typedef struct by_run {
@@ -49,33 +54,54 @@ typedef struct by_run {
     double tput[TP_KINDS][MAX_RUNS];
 } by_run;
 
+static void keep_latency(by_run *b, int side, int r, const bench_latency *l)
+{
+    b->lat[side][LAT_P50][r] = l->p50_us;
+    b->lat[side][LAT_P99][r] = l->p99_us;
+    b->lat[side][LAT_RATE][r] = l->calls_per_s;
+}
+
 /* One run of every figure; `urls` are indexed by bench_server_kind. */
 static int run_once(char urls[][512], size_t payload, const options *o, int r, by_run *b)
 {
     const unsigned n = o->in_flight;
+    const double sec = o->seconds;
     const char *raw = urls[BENCH_SERVER_RAW], *ferry = urls[BENCH_SERVER_FERRY];
+    const char *id = urls[BENCH_SERVER_FERRY_ID];
     bench_latency l;
-    if (bench_raw_latency(raw, payload, o->seconds, &l) != 0)
+    if (!o->identity_only) {
+        if (bench_raw_latency(raw, payload, sec, &l) != 0)
+            return -1;
+        keep_latency(b, SIDE_RAW, r, &l);
+    }
+    if (bench_ferry_latency(ferry, BENCH_ID_NONE, payload, sec, &l) != 0)
         return -1;
-    b->lat[SIDE_RAW][LAT_P50][r] = l.p50_us;
-    b->lat[SIDE_RAW][LAT_P99][r] = l.p99_us;
-    b->lat[SIDE_RAW][LAT_RATE][r] = l.calls_per_s;
-    if (bench_ferry_latency(ferry, payload, o->seconds, &l) != 0)
+    keep_latency(b, SIDE_FERRY, r, &l);
+    if (bench_ferry_latency(id, BENCH_ID_SIGNED, payload, sec, &l) != 0)
         return -1;
-    b->lat[SIDE_FERRY][LAT_P50][r] = l.p50_us;
-    b->lat[SIDE_FERRY][LAT_P99][r] = l.p99_us;
-    b->lat[SIDE_FERRY][LAT_RATE][r] = l.calls_per_s;
+    keep_latency(b, SIDE_SIGNED, r, &l);
+    if (bench_ferry_latency(id, BENCH_ID_MAC, payload, sec, &l) != 0)
+        return -1;
+    keep_latency(b, SIDE_MAC, r, &l);
 
-    if (bench_raw_throughput(raw, payload, n, o->seconds, &b->tput[TP_RAW][r]) != 0)
+    if (!o->identity_only && bench_raw_throughput(raw, payload, n, sec, &b->tput[TP_RAW][r]) != 0)
         return -1;
-    if (bench_ferry_throughput(ferry, payload, n, BENCH_FERRY_ASYNC, o->seconds,
+    if (bench_ferry_throughput(ferry, BENCH_ID_NONE, payload, n, BENCH_FERRY_ASYNC, sec,
                                &b->tput[TP_FERRY_ASYNC][r]) != 0)
         return -1;
-    if (bench_ferry_throughput(ferry, payload, n, BENCH_FERRY_SYNC, o->seconds,
+    if (bench_ferry_throughput(id, BENCH_ID_SIGNED, payload, n, FERRY_TPUT_MODE, sec,
+                               &b->tput[TP_SIGNED][r]) != 0)
+        return -1;
+    if (bench_ferry_throughput(id, BENCH_ID_MAC, payload, n, FERRY_TPUT_MODE, sec,
+                               &b->tput[TP_MAC][r]) != 0)
+        return -1;
+    if (o->identity_only)
+        return 0;
+    if (bench_ferry_throughput(ferry, BENCH_ID_NONE, payload, n, BENCH_FERRY_SYNC, sec,
                                &b->tput[TP_FERRY_SYNC][r]) != 0)
         return -1;
-    if (bench_ferry_throughput(urls[BENCH_SERVER_FERRY_INLINE], payload, n, FERRY_TPUT_MODE,
-                               o->seconds, &b->tput[TP_FERRY_INLINE][r]) != 0)
+    if (bench_ferry_throughput(urls[BENCH_SERVER_FERRY_INLINE], BENCH_ID_NONE, payload, n,
+                               FERRY_TPUT_MODE, sec, &b->tput[TP_FERRY_INLINE][r]) != 0)
         return -1;
     return 0;
 }
@@ -91,12 +117,47 @@ static void figure(const char *prefix, const char *name, double value, int decim
     printf("%s.%s: %.*f\n", prefix, name, decimals, value);
 }
 
+static const char *const lat_names[LAT_FIGURES] = {"p50_us", "p99_us", "tput1"};
+static const char *const ratio_names[LAT_FIGURES] = {"p50_ratio", "p99_ratio", "tput1_ratio"};
+
+/* Prints the identity figures of `b`: none, signed and mac side by side,
+ * and the ratios of signed and mac to none. */
+static void print_identity(const char *prefix, by_run *b, int runs, unsigned in_flight)
+{
+    const size_t n = (size_t)runs;
+    static const char *const ids[] = {"none", "signed", "mac"};
+    char name[64];
+    for (int f = 0; f < LAT_FIGURES; f++) {
+        const int sides[] = {SIDE_FERRY, SIDE_SIGNED, SIDE_MAC};
+        double m[3];
+        for (int i = 0; i < 3; i++) {
+            m[i] = bench_median(b->lat[sides[i]][f], n);
+            snprintf(name, sizeof name, "identity.%s.%s", lat_names[f], ids[i]);
+            figure(prefix, name, m[i], f == LAT_RATE ? 0 : 1);
+        }
+        for (int i = 1; i < 3; i++) {
+            snprintf(name, sizeof name, "identity.%s.%s", ratio_names[f], ids[i]);
+            figure(prefix, name, ratio(m[i], m[0]), 2);
+        }
+    }
+    const int kinds[] = {TP_FERRY_ASYNC, TP_SIGNED, TP_MAC};
+    double m[3];
+    for (int i = 0; i < 3; i++) {
+        m[i] = bench_median(b->tput[kinds[i]], n);
+        snprintf(name, sizeof name, "identity.tput%u.%s", in_flight, ids[i]);
+        figure(prefix, name, m[i], 0);
+    }
+    for (int i = 1; i < 3; i++) {
+        snprintf(name, sizeof name, "identity.tput%u_ratio.%s", in_flight, ids[i]);
+        figure(prefix, name, ratio(m[i], m[0]), 2);
+    }
+    fflush(stdout);
+}
+
 /* Prints the medians of `b` over `runs` runs, named after `prefix`. */
 static void print_medians(const char *prefix, by_run *b, int runs, unsigned in_flight)
 {
     const size_t n = (size_t)runs;
-    static const char *const lat_names[LAT_FIGURES] = {"p50_us", "p99_us", "tput1"};
-    static const char *const ratio_names[LAT_FIGURES] = {"p50_ratio", "p99_ratio", "tput1_ratio"};
     char name[64];
     for (int f = 0; f < LAT_FIGURES; f++) {
         int decimals = f == LAT_RATE ? 0 : 1;
@@ -138,10 +199,13 @@ static int measure_transport(const char *transport, const options *o)
 {
     static const size_t payloads[] = {64, 4096};
     static const char *const payload_names[] = {"64B", "4KiB"};
-    char urls[BENCH_SERVER_KINDS][512];
-    for (int k = 0; k < BENCH_SERVER_KINDS; k++)
+    char urls[BENCH_SERVER_KINDS][512] = {{0}};
+    for (int k = 0; k < BENCH_SERVER_KINDS; k++) {
+        if (o->identity_only && (k == BENCH_SERVER_RAW || k == BENCH_SERVER_FERRY_INLINE))
+            continue;
         if (bench_server_start((bench_server_kind)k, transport, urls[k], sizeof urls[k]) != 0)
             return -1;
+    }
 
     by_run *b = malloc(sizeof *b);
     if (b == NULL)
@@ -158,7 +222,9 @@ static int measure_transport(const char *transport, const options *o)
         }
         char prefix[32];
         snprintf(prefix, sizeof prefix, "%s.%s", transport, payload_names[p]);
-        print_medians(prefix, b, o->runs, o->in_flight);
+        if (!o->identity_only)
+            print_medians(prefix, b, o->runs, o->in_flight);
+        print_identity(prefix, b, o->runs, o->in_flight);
     }
     free(b);
     bench_servers_stop();
@@ -182,11 +248,14 @@ static void usage(FILE *out)
 {
     fprintf(out,
             "usage: ferry-bench [--runs N] [--seconds S] [--only ipc|tcp] [--in-flight N]\n"
-            "Measures ferry against raw nng (docs/benchmarks.md); prints `name: value` lines.\n"
+            "                   [--identity-only]\n"
+            "Measures ferry against raw nng, and ferry's calls with and without request\n"
+            "identity (docs/benchmarks.md); prints `name: value` lines.\n"
             "  -r, --runs N        runs of every figure; medians are printed (1-%d, default 5)\n"
             "  -s, --seconds S     length of each measurement (0.1-60, default 1)\n"
             "  -o, --only T        measure transport T only: ipc or tcp\n"
             "  -n, --in-flight N   calls in flight for throughput (1-256, default 16)\n"
+            "  -i, --identity-only measure only ferry without identity, signed and mac\n"
             "  -h, --help          print this and exit\n",
             MAX_RUNS);
 }
@@ -196,13 +265,17 @@ static void usage(FILE *out)
 static int parse_args(int argc, char **argv, options *o)
 {
     static const struct option longopts[] = {
-        {"runs", required_argument, NULL, 'r'}, {"seconds", required_argument, NULL, 's'},
-        {"only", required_argument, NULL, 'o'}, {"in-flight", required_argument, NULL, 'n'},
-        {"help", no_argument, NULL, 'h'},       {NULL, 0, NULL, 0},
+        {"runs", required_argument, NULL, 'r'},
+        {"seconds", required_argument, NULL, 's'},
+        {"only", required_argument, NULL, 'o'},
+        {"in-flight", required_argument, NULL, 'n'},
+        {"identity-only", no_argument, NULL, 'i'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
     };
     *o = (options){.runs = 5, .seconds = 1.0, .only = NULL, .in_flight = 16};
     int c;
-    while ((c = getopt_long(argc, argv, "r:s:o:n:h", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "r:s:o:n:ih", longopts, NULL)) != -1) {
         char *end = NULL;
         long v;
         switch (c) {
@@ -244,6 +317,9 @@ static int parse_args(int argc, char **argv, options *o)
             }
             o->in_flight = (unsigned)v;
             break;
+        case 'i':
+            o->identity_only = 1;
+            break;
         case 'h':
             return 1;
         default: /* getopt_long said what was wrong */
@@ -257,11 +333,13 @@ static int parse_args(int argc, char **argv, options *o)
     return 0;
 }
 
-/* Serving mode: `argv[2]` is the URL. The ipc path goes when the server does. */
-static int serve(bench_server_kind kind, const char *url)
+/* Serving mode: `argv[2]` is the URL, `argv[3]` the bench's temp directory.
+ * The ipc path goes when the server does. */
+static int serve(bench_server_kind kind, const char *url, const char *dir)
 {
     int rc = kind == BENCH_SERVER_RAW ? bench_raw_serve(url)
-                                      : bench_ferry_serve(url, kind == BENCH_SERVER_FERRY_INLINE);
+                                      : bench_ferry_serve(url, kind == BENCH_SERVER_FERRY_INLINE,
+                                                          kind == BENCH_SERVER_FERRY_ID, dir);
     if (strncmp(url, "ipc://", 6) == 0)
         unlink(url + 6);
     return rc;
@@ -270,8 +348,8 @@ static int serve(bench_server_kind kind, const char *url)
 int main(int argc, char **argv)
 {
     for (int k = 0; k < BENCH_SERVER_KINDS; k++)
-        if (argc == 3 && strcmp(argv[1], bench_server_mode((bench_server_kind)k)) == 0)
-            return serve((bench_server_kind)k, argv[2]);
+        if (argc == 4 && strcmp(argv[1], bench_server_mode((bench_server_kind)k)) == 0)
+            return serve((bench_server_kind)k, argv[2], argv[3]);
 
     options o;
     int rv = parse_args(argc, argv, &o);
@@ -283,13 +361,14 @@ int main(int argc, char **argv)
         fprintf(stderr, "ferry-bench: see ferry-bench --help\n");
         return 2;
     }
-    if (bench_procs_init() != 0)
+    if (bench_procs_init() != 0 || bench_identity_init(bench_tmpdir()) != 0)
         return 1;
 
     int transports = o.only != NULL ? 1 : 2;
-    /* Per run: two latency figures, four throughput figures with warm-up. */
+    /* Per run: latency figures, and throughput figures with their warm-up. */
+    double lats = o.identity_only ? 3 : 4, tputs = o.identity_only ? 3 : 6;
     double estimate =
-        transports * 2.0 * o.runs * (2 * o.seconds + 4 * (o.seconds + BENCH_WARMUP_SECONDS));
+        transports * 2.0 * o.runs * (lats * o.seconds + tputs * (o.seconds + BENCH_WARMUP_SECONDS));
     fprintf(stderr, "ferry-bench: about %.0f s; figures are medians of %d runs\n", estimate,
             o.runs);
     printf("runs: %d\nseconds: %.1f\nin_flight: %u\nferry.workers: %u\n", o.runs, o.seconds,
@@ -300,8 +379,11 @@ int main(int argc, char **argv)
     for (int t = 0; t < 2; t++) {
         if (o.only != NULL && strcmp(o.only, names[t]) != 0)
             continue;
-        if (measure_transport(names[t], &o) != 0)
+        if (measure_transport(names[t], &o) != 0) {
+            bench_identity_fini();
             return 1; /* the exit handler stops the servers */
+        }
     }
+    bench_identity_fini();
     return 0;
 }

@@ -39,6 +39,7 @@ static const char *const modes[BENCH_SERVER_KINDS] = {
     [BENCH_SERVER_RAW] = "--serve-raw",
     [BENCH_SERVER_FERRY] = "--serve-ferry",
     [BENCH_SERVER_FERRY_INLINE] = "--serve-ferry-inline",
+    [BENCH_SERVER_FERRY_ID] = "--serve-ferry-identity",
 };
 
 /* For messages, and the ipc socket file's name. */
@@ -46,11 +47,22 @@ static const char *const names[BENCH_SERVER_KINDS] = {
     [BENCH_SERVER_RAW] = "raw",
     [BENCH_SERVER_FERRY] = "ferry",
     [BENCH_SERVER_FERRY_INLINE] = "inline",
+    [BENCH_SERVER_FERRY_ID] = "identity",
+};
+
+/* The identity files bench_identity_init() may write into the temp directory. */
+static const char *const key_files[] = {
+    BENCH_SERVER_KEY, BENCH_SERVER_PUB, BENCH_CLIENT_KEY, BENCH_CLIENT_PUB, BENCH_KEYRING,
 };
 
 const char *bench_server_mode(bench_server_kind kind)
 {
     return modes[kind];
+}
+
+const char *bench_tmpdir(void)
+{
+    return tmpdir;
 }
 
 /* ------------------------------------------------------------------------
@@ -102,6 +114,17 @@ static void cleanup_all(void)
     for (int k = 0; k < BENCH_SERVER_KINDS; k++)
         stop_one(&servers[k]);
     if (tmpdir[0] != '\0') {
+        /* No snprintf here: this runs in a signal handler too. */
+        for (size_t i = 0; i < sizeof key_files / sizeof key_files[0]; i++) {
+            char path[PATH_LEN + 32];
+            size_t d = strlen(tmpdir), f = strlen(key_files[i]);
+            if (d + 1 + f >= sizeof path)
+                continue;
+            memcpy(path, tmpdir, d);
+            path[d] = '/';
+            memcpy(path + d + 1, key_files[i], f + 1);
+            unlink(path);
+        }
         rmdir(tmpdir);
         tmpdir[0] = '\0';
     }
@@ -237,7 +260,7 @@ int bench_server_start(bench_server_kind kind, const char *transport, char *url,
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_adddup2(&fa, life[0], STDIN_FILENO);
     posix_spawn_file_actions_adddup2(&fa, out[1], STDOUT_FILENO);
-    char *argv[] = {"ferry-bench", (char *)modes[kind], want, NULL};
+    char *argv[] = {"ferry-bench", (char *)modes[kind], want, tmpdir, NULL};
     pid_t pid = 0;
     int rv = posix_spawn(&pid, "/proc/self/exe", &fa, NULL, argv, environ);
     posix_spawn_file_actions_destroy(&fa);
