@@ -25,8 +25,8 @@ typedef struct cli_command {
 
 int cmd_check(int argc, char **argv);
 int cmd_lock(int argc, char **argv);
-/* `ferry keygen` exits 0, 1 when the key files cannot be written, 2 on bad
- * usage. */
+/* `ferry keygen` exits CLI_EXIT_OK, or CLI_EXIT_ERROR on bad usage and when
+ * the key files cannot be written. */
 int cmd_keygen(int argc, char **argv);
 /* `ferry stats` exits 0 on an answer, 1 with --fail-if-old when old clients
  * are seen, 2 on bad usage or when the server cannot be asked. */

@@ -4,8 +4,9 @@
  *
  *   ferry keygen NAME [-o DIR] [--roles ROLE,...] [--force]
  *
- * Exits 0 when both files are written, 1 when they cannot be (the message
- * names the file), 2 on bad arguments. */
+ * Exit statuses as cli.h says: CLI_EXIT_OK when both files are written,
+ * CLI_EXIT_ERROR on bad arguments and when they cannot be written (the
+ * message names the file). Never CLI_EXIT_NO: keygen asks no question. */
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -100,38 +101,38 @@ int cmd_keygen(int argc, char **argv)
             break;
         case 'h':
             usage(stdout);
-            return 0;
+            return CLI_EXIT_OK;
         default:
             usage(stderr);
-            return 2;
+            return CLI_EXIT_ERROR;
         }
     }
     if (optind >= argc) {
         fprintf(stderr, "ferry keygen: no key name given\n");
         usage(stderr);
-        return 2;
+        return CLI_EXIT_ERROR;
     }
     if (optind + 1 < argc) {
         fprintf(stderr, "ferry keygen: unexpected argument '%s'\n", argv[optind + 1]);
-        return 2;
+        return CLI_EXIT_ERROR;
     }
     const char *name = argv[optind];
     if (!name_ok(name, strlen(name))) {
         fprintf(stderr,
                 "ferry keygen: bad key name '%s': want 1 to %d characters of A-Z a-z 0-9 . _ -\n",
                 name, FERRY_NAME_MAX);
-        return 2;
+        return CLI_EXIT_ERROR;
     }
     if (roles != NULL && !roles_ok(roles)) {
         fprintf(stderr,
                 "ferry keygen: bad --roles '%s': want ROLE[,ROLE...], at most %d roles of 1 to "
                 "%d characters of A-Z a-z 0-9 . _ -\n",
                 roles, FERRY_ROLES_MAX, FERRY_NAME_MAX);
-        return 2;
+        return CLI_EXIT_ERROR;
     }
     if (dir[0] == '\0') {
         fprintf(stderr, "ferry keygen: --out needs a directory\n");
-        return 2;
+        return CLI_EXIT_ERROR;
     }
 
     char secret_path[PATH_MAX], public_path[PATH_MAX];
@@ -140,16 +141,16 @@ int cmd_keygen(int argc, char **argv)
         (size_t)snprintf(public_path, sizeof public_path, "%s/%s.pub", dir, name) >=
             sizeof public_path) {
         fprintf(stderr, "ferry keygen: the path %s/%s.key is too long\n", dir, name);
-        return 2;
+        return CLI_EXIT_ERROR;
     }
     struct stat sb;
     if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
         fprintf(stderr, "ferry keygen: %s: not a directory\n", dir);
-        return 1;
+        return CLI_EXIT_ERROR;
     }
     if (force) {
         if (remove_existing(secret_path) != 0 || remove_existing(public_path) != 0)
-            return 1;
+            return CLI_EXIT_ERROR;
     } else {
         /* Check both before writing either, so a refusal leaves nothing half
          * written; ferry_key_write() itself never replaces a secret key. */
@@ -160,7 +161,7 @@ int cmd_keygen(int argc, char **argv)
                         "ferry keygen: %s already exists; not replacing it (use --force to "
                         "make a new key anyway)\n",
                         paths[i]);
-                return 1;
+                return CLI_EXIT_ERROR;
             }
         }
     }
@@ -170,13 +171,13 @@ int cmd_keygen(int argc, char **argv)
     ferry_status st = ferry_key_generate(&key, name);
     if (st != FERRY_OK) {
         fprintf(stderr, "ferry keygen: cannot make a key: %s\n", ferry_status_str(st));
-        return 1;
+        return CLI_EXIT_ERROR;
     }
     st = ferry_key_write(key, secret_path, public_path, err, sizeof err);
     if (st != FERRY_OK) {
         ferry_key_free(key);
         fprintf(stderr, "ferry keygen: %s\n", err);
-        return 1;
+        return CLI_EXIT_ERROR;
     }
     char b64[FERRY_PUBLIC_KEY_B64];
     ferry_key_public_b64(key, b64);
@@ -185,5 +186,5 @@ int cmd_keygen(int argc, char **argv)
     printf("ferry keygen: wrote %s (secret, keep it private) and %s\n", secret_path, public_path);
     printf("To trust this key, add this line to the server's keyring:\n");
     printf("%s %s%s%s\n", name, b64, roles != NULL ? " roles=" : "", roles != NULL ? roles : "");
-    return 0;
+    return CLI_EXIT_OK;
 }

@@ -175,7 +175,7 @@ static void test_refuses_to_overwrite(void **state)
     path_in(f, "srv.key", sk_path, sizeof sk_path);
     slurp(sk_path, before, sizeof before);
 
-    assert_int_equal(run_ferry(f, "keygen", "srv", "-o", f->dir, NULL), 1);
+    assert_int_equal(run_ferry(f, "keygen", "srv", "-o", f->dir, NULL), 2);
     assert_contains(f->err, sk_path);
     assert_contains(f->err, "already exists");
     slurp(sk_path, after, sizeof after);
@@ -185,7 +185,7 @@ static void test_refuses_to_overwrite(void **state)
     char other[300];
     path_in(f, "srv.key", other, sizeof other);
     unlink(other);
-    assert_int_equal(run_ferry(f, "keygen", "srv", "-o", f->dir, NULL), 1);
+    assert_int_equal(run_ferry(f, "keygen", "srv", "-o", f->dir, NULL), 2);
     assert_contains(f->err, "srv.pub");
 
     /* --force makes a new one. */
@@ -215,8 +215,18 @@ static void test_bad_usage(void **state)
 
     char missing[300];
     path_in(f, "missing", missing, sizeof missing);
-    assert_int_equal(run_ferry(f, "keygen", "k", "-o", missing, NULL), 1);
+    assert_int_equal(run_ferry(f, "keygen", "k", "-o", missing, NULL), 2);
     assert_contains(f->err, missing);
+}
+
+/* A directory nothing can be created in (not even by root): the write
+ * itself fails, with the usage/system error status of every subcommand. */
+static void test_write_failure(void **state)
+{
+    fixture *f = *state;
+    assert_int_equal(run_ferry(f, "keygen", "k", "-o", "/proc", NULL), 2);
+    assert_contains(f->err, "/proc/k.key");
+    assert_contains(f->err, "cannot create the secret key file");
 }
 
 /* ---- damaged key files ---- */
@@ -294,6 +304,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_writes_loadable_private_keys, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refuses_to_overwrite, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_usage, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_write_failure, setup, teardown),
         cmocka_unit_test_setup_teardown(test_damaged_secret_keys, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_keyring_line, setup, teardown),
     };
