@@ -12,8 +12,11 @@
  * default). The client's identity comes from the environment: FERRY_KEY (its
  * secret key file), FERRY_SERVER_KEY (the server's public key file, pinned)
  * and FERRY_PROOF ("signed" or "mac"; mac when a server key is pinned, else
- * signed). Exits 1 when the server cannot be reached, 2 on bad arguments or
- * a bad key file. */
+ * signed). A tls+tcp:// address takes its TLS files from FERRY_TLS_CA (the
+ * CA that signed the server's certificate), FERRY_TLS_SERVER_NAME (the name
+ * the certificate must carry; default: the URL's host) and, for mutual TLS,
+ * FERRY_TLS_CERT and FERRY_TLS_KEY. Exits 1 when the server cannot be
+ * reached, 2 on bad arguments or a bad key or TLS file. */
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -39,7 +42,13 @@ static void usage(FILE *out)
                  "  FERRY_KEY           this client's secret key file (ferry keygen)\n"
                  "  FERRY_SERVER_KEY    the server's public key file; replies must prove\n"
                  "                      they come from it\n"
-                 "  FERRY_PROOF         signed or mac (default: mac with FERRY_SERVER_KEY)\n");
+                 "  FERRY_PROOF         signed or mac (default: mac with FERRY_SERVER_KEY)\n"
+                 "  FERRY_TLS_CA        for tls+tcp://: the CA certificates (PEM) that check\n"
+                 "                      the server's certificate\n"
+                 "  FERRY_TLS_SERVER_NAME  the name that certificate must carry (default: "
+                 "the host)\n"
+                 "  FERRY_TLS_CERT      for mutual TLS: this client's certificate (PEM) and\n"
+                 "  FERRY_TLS_KEY       its private key (PEM, mode 0600)\n");
 }
 
 /* The identity the environment asks for: FERRY_KEY, FERRY_SERVER_KEY and
@@ -87,6 +96,39 @@ static int load_identity(ferry_client_identity *id, ferry_key **key, ferry_key *
     id->key = *key;
     id->server_key = *server_key;
     id->proof = *key != NULL ? how : FERRY_PROOF_NONE;
+    return 0;
+}
+
+/* $name, or NULL when it is unset or empty. */
+static const char *env_value(const char *name)
+{
+    const char *v = getenv(name);
+    return v != NULL && *v != '\0' ? v : NULL;
+}
+
+/* TLS for `url` from FERRY_TLS_CA, FERRY_TLS_SERVER_NAME, FERRY_TLS_CERT and
+ * FERRY_TLS_KEY into `tls`; returns 0, or 2 after saying what is wrong. */
+static int tls_from_env(const char *url, ferry_tls_opts *tls)
+{
+    *tls = (ferry_tls_opts){
+        .ca_file = env_value("FERRY_TLS_CA"),
+        .server_name = env_value("FERRY_TLS_SERVER_NAME"),
+        .cert_file = env_value("FERRY_TLS_CERT"),
+        .key_file = env_value("FERRY_TLS_KEY"),
+    };
+    int is_tls = strncmp(url, "tls+", 4) == 0;
+    if (!is_tls && ferry_tls_is_set(tls)) {
+        fprintf(stderr,
+                "inventory-client: FERRY_TLS_* are set but %s is not a tls+tcp:// "
+                "address; not connecting in the clear\n",
+                url);
+        return 2;
+    }
+    char err[FERRY_MESSAGE_MAX];
+    if (is_tls && ferry_tls_check(tls, FERRY_TLS_CLIENT, err, sizeof err) != FERRY_OK) {
+        fprintf(stderr, "inventory-client: TLS (FERRY_TLS_*): %s\n", err);
+        return 2;
+    }
     return 0;
 }
 
@@ -186,6 +228,8 @@ int main(int argc, char **argv)
     ferry_channel *ch = NULL;
     ferry_client_opts co = {.client_name = "inventory-client", .client_version = "1.0"};
     ferry_key *key = NULL, *server_key = NULL;
+    if (tls_from_env(url, &co.tls) != 0)
+        return 2;
     if (load_identity(&co.identity, &key, &server_key) != 0) {
         ferry_key_free(key);
         ferry_key_free(server_key);

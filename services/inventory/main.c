@@ -12,8 +12,10 @@
  * client sent it, and methods with roles check them; SIGHUP reads the
  * keyring again. With --admin it also hosts ferry's admin service, which
  * `ferry stats` reads (callers need the role ferry.admin when identity is
- * on). Exits 0 after a clean stop, 1 when it cannot start, 2 on
- * bad arguments or a bad key file or keyring. */
+ * on). With FERRY_TLS_CERT and FERRY_TLS_KEY (and optionally FERRY_TLS_CA,
+ * which makes clients show a certificate that CA signed) it can listen on
+ * tls+tcp:// addresses. Exits 0 after a clean stop, 1 when it cannot start,
+ * 2 on bad arguments or a bad key, keyring or TLS file. */
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -55,7 +57,37 @@ static void usage(FILE *out)
             "Environment:\n"
             "  FERRY_KEY          the server's secret key file (ferry keygen); with\n"
             "  FERRY_KEYRING      the keyring of trusted clients: requests must prove who\n"
-            "                     sent them. SIGHUP reads the keyring again.\n");
+            "                     sent them. SIGHUP reads the keyring again.\n"
+            "  FERRY_TLS_CERT     for tls+tcp://: the server's certificate (PEM) and\n"
+            "  FERRY_TLS_KEY      its private key (PEM, mode 0600)\n"
+            "  FERRY_TLS_CA       CA certificates (PEM): clients must show a certificate\n"
+            "                     one of them signed (mutual TLS)\n");
+}
+
+/* $name, or NULL when it is unset or empty. */
+static const char *env_value(const char *name)
+{
+    const char *v = getenv(name);
+    return v != NULL && *v != '\0' ? v : NULL;
+}
+
+/* TLS from FERRY_TLS_CERT, FERRY_TLS_KEY and FERRY_TLS_CA into `tls`;
+ * returns 0, or 2 after saying what is wrong with them. */
+static int tls_from_env(ferry_tls_opts *tls)
+{
+    *tls = (ferry_tls_opts){
+        .cert_file = env_value("FERRY_TLS_CERT"),
+        .key_file = env_value("FERRY_TLS_KEY"),
+        .ca_file = env_value("FERRY_TLS_CA"),
+    };
+    char err[FERRY_MESSAGE_MAX];
+    if (ferry_tls_is_set(tls) &&
+        ferry_tls_check(tls, FERRY_TLS_SERVER, err, sizeof err) != FERRY_OK) {
+        fprintf(stderr, "inventory-server: TLS (FERRY_TLS_CERT, FERRY_TLS_KEY, FERRY_TLS_CA): %s\n",
+                err);
+        return 2;
+    }
+    return 0;
 }
 
 /* Parses a whole decimal number in [lo, hi]; -1 when `s` is not one. */
@@ -191,6 +223,8 @@ int main(int argc, char **argv)
     int rc = 1;
     ferry_server_opts opts = {.workers = (unsigned)workers};
     ferry_status st;
+    if (tls_from_env(&opts.tls) != 0)
+        return 2;
     if ((st = inventory_new(&inv)) != FERRY_OK ||
         (st = ferry_server_new(&srv, &opts)) != FERRY_OK ||
         (st = inventory_v1_stock_register(srv, inventory_v1_handlers(), inv)) != FERRY_OK ||
@@ -208,8 +242,10 @@ int main(int argc, char **argv)
             fprintf(stderr, "inventory-server: cannot listen on %s: %s\n", urls[i],
                     st == FERRY_ALREADY_EXISTS     ? "the address is in use by another server"
                     : st == FERRY_INVALID_ARGUMENT ? "not an address nng can listen on"
-                                                   : ferry_status_str(st));
-            if (st == FERRY_INVALID_ARGUMENT)
+                    : st == FERRY_FAILED_PRECONDITION
+                        ? "tls+tcp:// needs FERRY_TLS_CERT and FERRY_TLS_KEY"
+                        : ferry_status_str(st));
+            if (st == FERRY_INVALID_ARGUMENT || st == FERRY_FAILED_PRECONDITION)
                 rc = 2; /* a bad --listen or FERRY_INVENTORY_ADDR */
             goto out;
         }
