@@ -460,11 +460,13 @@ void ferryi_auth_store_reply(ferryi_auth *a, ferryi_auth_call *c, nng_msg *reply
 {
     if (c->slot < 0)
         return;
-    /* The copy is made before the lock is taken, so that the lock is held
-     * for a few stores only; it is dropped when there is no room after all. */
+    /* The copy is made before the lock is taken, when there seems to be
+     * room, so that the lock is held for a few stores only; it is dropped
+     * when there is no room after all. */
     nng_msg *copy = NULL;
     size_t n = nng_msg_len(reply);
-    if (n <= a->reply_cache_max_bytes && nng_msg_dup(&copy, reply) != 0)
+    size_t used = atomic_load_explicit(&a->reply_bytes, memory_order_relaxed);
+    if (used + n <= a->reply_cache_max_bytes && nng_msg_dup(&copy, reply) != 0)
         copy = NULL;
     uint64_t until = mono_ms() + a->reply_cache_ms;
     pthread_mutex_lock(&a->mu);

@@ -60,7 +60,7 @@ typedef struct ferryi_auth {
     int32_t *buckets;          /* `nbuckets` chain heads, -1 = empty */
     size_t cap, nbuckets, head, count;
     uint64_t seq, reply_seq; /* entries ever inserted; first whose reply may be kept */
-    size_t reply_bytes;
+    atomic_size_t reply_bytes; /* changed under mu; read without it for a first guess */
     uint32_t gen;
 
     atomic_uint_fast64_t n[FERRYI_AUTH_N_COUNTERS];
