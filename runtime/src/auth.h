@@ -59,7 +59,7 @@ typedef struct ferryi_auth {
     ferryi_replay_entry *ring; /* insertion order; `cap` entries */
     int32_t *buckets;          /* `nbuckets` chain heads, -1 = empty */
     size_t cap, nbuckets, head, count;
-    uint64_t seq, reply_seq; /* entries ever inserted; first whose reply may be kept */
+    uint64_t seq, reply_seq;   /* entries ever inserted; first whose reply may be kept */
     atomic_size_t reply_bytes; /* changed under mu; read without it for a first guess */
     uint32_t gen;
 
