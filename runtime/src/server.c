@@ -32,6 +32,7 @@
 #include "call.h"
 #include "clock.h"
 #include "envelope.h"
+#include "listeners.h"
 #include "log.h"
 #include "registry.h"
 #include "tls.h"
@@ -79,6 +80,7 @@ struct ferry_server {
     int serving;         /* contexts are receiving */
     ferryi_auth *auth;   /* identity checks, or NULL when off */
     nng_tls_config *tls; /* for tls+tcp:// listeners, or NULL */
+    ferryi_listeners *listeners;
 
     /* io_mu orders every nng_ctx_send/recv and nng_pipe_close against the
      * shutdown: once `closed` is set under it, no context touches nng again,
@@ -514,7 +516,9 @@ ferry_status ferry_server_new(ferry_server **out, const ferry_server_opts *opts)
     if (nng_rep0_open(&srv->sock) != 0)
         goto fail;
     srv->sock_open = 1;
-    if (nng_socket_set_size(srv->sock, NNG_OPT_RECVMAXSZ, o.max_message + FERRYI_NNG_HEADER_ROOM) !=
+    srv->listeners = ferryi_listeners_new(srv->sock, srv->tls);
+    if (srv->listeners == NULL ||
+        nng_socket_set_size(srv->sock, NNG_OPT_RECVMAXSZ, o.max_message + FERRYI_NNG_HEADER_ROOM) !=
             0 ||
         nng_pipe_notify(srv->sock, NNG_PIPE_EV_ADD_POST, pipe_cb, srv) != 0)
         goto fail;
@@ -583,23 +587,6 @@ static void bound_url(nng_listener l, const char *url, char *bound, size_t bound
     snprintf(bound, bound_len, "%.*s:%u", (int)(colon - url), url, port);
 }
 
-/* Starts a listener on `url`, with the server's TLS configuration for a
- * tls+tcp:// URL. Returns nng's error. */
-static int start_listener(ferry_server *srv, const char *url, nng_listener *l)
-{
-    if (!ferryi_tls_url(url))
-        return nng_listen(srv->sock, url, l, 0);
-    int rv = nng_listener_create(l, srv->sock, url);
-    if (rv != 0)
-        return rv;
-    rv = nng_listener_set_ptr(*l, NNG_OPT_TLS_CONFIG, srv->tls);
-    if (rv == 0)
-        rv = nng_listener_start(*l, 0);
-    if (rv != 0)
-        nng_listener_close(*l);
-    return rv;
-}
-
 ferry_status ferry_server_listen(ferry_server *srv, const char *url, char *bound, size_t bound_len)
 {
     if (srv == NULL || url == NULL || atomic_load(&srv->draining))
@@ -610,7 +597,7 @@ ferry_status ferry_server_listen(ferry_server *srv, const char *url, char *bound
         return FERRY_FAILED_PRECONDITION;
     }
     nng_listener l;
-    int rv = start_listener(srv, url, &l);
+    int rv = ferryi_listeners_open(srv->listeners, url, &l);
     if (rv != 0) {
         ferryi_log(FERRYI_LOG_ERROR, "server", "cannot listen on %s: %s", url, nng_strerror(rv));
         return rv == NNG_EADDRINUSE ? FERRY_ALREADY_EXISTS
@@ -650,14 +637,7 @@ void ferry_server_shutdown(ferry_server *srv, uint32_t grace_ms)
         return;
     }
     srv->state = SHUTTING_DOWN;
-    struct timespec until;
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += grace_ms / 1000u;
-    until.tv_nsec += (long)(grace_ms % 1000u) * 1000000L;
-    if (until.tv_nsec >= 1000000000L) {
-        until.tv_sec++;
-        until.tv_nsec -= 1000000000L;
-    }
+    struct timespec until = ferryi_realtime_in(grace_ms);
     while (srv->working > 0) {
         if (pthread_cond_timedwait(&srv->idle, &srv->mu, &until) == ETIMEDOUT)
             break;
@@ -669,7 +649,10 @@ void ferry_server_shutdown(ferry_server *srv, uint32_t grace_ms)
                    srv->working, grace_ms);
     pthread_mutex_unlock(&srv->mu);
 
-    /* From here no context starts another send or receive... */
+    /* No listener is reopened from here on... */
+    if (srv->listeners != NULL)
+        ferryi_listeners_stop(srv->listeners);
+    /* ...no context starts another send or receive... */
     pthread_mutex_lock(&srv->io_mu);
     srv->closed = 1;
     pthread_mutex_unlock(&srv->io_mu);
@@ -717,6 +700,7 @@ void ferry_server_free(ferry_server *srv)
         ferryi_arena_fini(&c->call.arena);
     }
     free(srv->ctxs);
+    ferryi_listeners_free(srv->listeners);
     if (srv->tls != NULL)
         nng_tls_config_free(srv->tls);
     if (srv->auth != NULL) {
