@@ -11,9 +11,7 @@
  */
 #include "listeners.h"
 
-#include <errno.h>
 #include <pthread.h>
-#include <stdatomic.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,7 +32,9 @@
 typedef struct guarded {
     char *url;
     nng_listener l;
-    uint64_t errors; /* its "other" error count when last looked at */
+    uint64_t errors; /* its "other" error count when last checked */
+    uint64_t seen;   /* that count in the current pass */
+    int suspect;     /* the count has moved since it was last checked */
     int given_up;    /* stopped, and cannot be reopened */
 } guarded;
 
@@ -49,8 +49,6 @@ struct ferryi_listeners {
     int stopping;
     int started;
     pthread_t thread;
-
-    atomic_uint_fast64_t reopened;
 };
 
 static int is_ipc(const char *url)
@@ -95,20 +93,29 @@ static nng_stat *find_listener(nng_stat *st, int id)
     return NULL;
 }
 
-/* The statistic `name` of listener `l`; -1 when nng keeps none. */
+/* The statistic `name` of listener `l` in the snapshot `root`; -1 when
+ * there is none. */
+static int stat_in(nng_stat *root, nng_listener l, const char *name, uint64_t *out)
+{
+    nng_stat *s = find_listener(root, nng_listener_id(l));
+    for (s = s != NULL ? nng_stat_child(s) : NULL; s != NULL; s = nng_stat_next(s))
+        if (strcmp(nng_stat_name(s), name) == 0)
+            break;
+    if (s == NULL)
+        return -1;
+    *out = nng_stat_value(s);
+    return 0;
+}
+
+/* The statistic `name` of listener `l` now; -1 when nng keeps none. */
 static int count_of(nng_listener l, const char *name, uint64_t *out)
 {
     nng_stat *root = NULL;
     if (nng_stats_get(&root) != 0)
         return -1;
-    nng_stat *s = find_listener(root, nng_listener_id(l));
-    for (s = s != NULL ? nng_stat_child(s) : NULL; s != NULL; s = nng_stat_next(s))
-        if (strcmp(nng_stat_name(s), name) == 0)
-            break;
-    if (s != NULL)
-        *out = nng_stat_value(s);
+    int rv = stat_in(root, l, name, out);
     nng_stats_free(root);
-    return s != NULL ? 0 : -1;
+    return rv;
 }
 
 /* Waits on the guard's condition for up to `ms`; mu is held. */
@@ -217,7 +224,6 @@ static void reopen(ferryi_listeners *ls, size_t i)
     g->l = l;
     g->errors = 0;
     (void)count_of(l, "other", &g->errors);
-    atomic_fetch_add(&ls->reopened, 1);
     ferryi_log(FERRYI_LOG_WARN, "server",
                "the listener on %s had stopped accepting connections (nng 1.5 stops an IPC "
                "listener when a client hangs up during its handshake); reopened it, closing the "
@@ -228,6 +234,23 @@ static void reopen(ferryi_listeners *ls, size_t i)
 /* One pass over the IPC listeners. mu is held. */
 static void check_all(ferryi_listeners *ls)
 {
+    /* One snapshot of nng's statistics for all of them: it copies every
+     * socket's, listener's and connection's figures. */
+    nng_stat *root = NULL;
+    if (nng_stats_get(&root) != 0)
+        return;
+    for (size_t i = 0; i < ls->n; i++) {
+        guarded *g = &ls->g[i];
+        g->suspect = 0;
+        uint64_t errors = 0;
+        if (!g->given_up && nng_listener_id(g->l) > 0 &&
+            stat_in(root, g->l, "other", &errors) == 0 && errors != g->errors) {
+            g->suspect = 1;
+            g->seen = errors;
+        }
+    }
+    nng_stats_free(root);
+
     for (size_t i = 0; i < ls->n && !ls->stopping; i++) {
         if (ls->g[i].given_up)
             continue;
@@ -235,19 +258,18 @@ static void check_all(ferryi_listeners *ls)
             reopen(ls, i); /* an earlier reopen failed */
             continue;
         }
-        uint64_t errors = 0;
-        if (count_of(ls->g[i].l, "other", &errors) != 0 || errors == ls->g[i].errors)
+        if (!ls->g[i].suspect)
             continue;
         int verdict = takes_connections(ls, i);
         ferryi_log(FERRYI_LOG_DEBUG, "server",
                    "the listener on %s failed to accept %llu connections; it %s", ls->g[i].url,
-                   (unsigned long long)(errors - ls->g[i].errors),
+                   (unsigned long long)(ls->g[i].seen - ls->g[i].errors),
                    verdict > 0    ? "still accepts"
                    : verdict == 0 ? "has stopped accepting"
                                   : "could not be checked; checking again soon");
         if (verdict < 0)
             continue; /* look again next pass */
-        ls->g[i].errors = errors;
+        ls->g[i].errors = ls->g[i].seen;
         if (verdict == 0)
             reopen(ls, i);
     }
@@ -331,11 +353,6 @@ int ferryi_listeners_open(ferryi_listeners *ls, const char *url, nng_listener *o
     }
     *out = l;
     return 0;
-}
-
-uint64_t ferryi_listeners_reopened(ferryi_listeners *ls)
-{
-    return atomic_load(&ls->reopened);
 }
 
 void ferryi_listeners_stop(ferryi_listeners *ls)

@@ -39,9 +39,6 @@ ferryi_listeners *ferryi_listeners_new(nng_socket sock, nng_tls_config *tls);
  * nng's error; on 0, *out is the listener. */
 int ferryi_listeners_open(ferryi_listeners *ls, const char *url, nng_listener *out);
 
-/* How many times the guard has reopened a stopped listener. */
-uint64_t ferryi_listeners_reopened(ferryi_listeners *ls);
-
 /* Stops the guard and waits for it; call before the socket closes (closing
  * the socket closes the listeners). Safe to call twice. */
 void ferryi_listeners_stop(ferryi_listeners *ls);
