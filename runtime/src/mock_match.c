@@ -1,11 +1,12 @@
 /* mock_match.c - ferry_mock_match(): does a message have every field another
- * one sets? Walks both through protobuf-c's reflection and names the first
- * difference by its field path, for the mock's failure messages. */
-#include <inttypes.h>
+ * one sets? Walks both through protobuf-c's reflection (fields read with
+ * pbfield.h) and names the first difference by its field path, for the
+ * mock's failure messages. */
 #include <stdio.h>
 #include <string.h>
 
 #include "ferry/mock.h"
+#include "pbfield.h"
 
 /* Where the walk is, as a field path: "lines[1].quantity". */
 typedef struct path {
@@ -20,40 +21,6 @@ static void path_field(path *out, const path *in, const char *name)
 static void path_index(path *out, const path *in, size_t i)
 {
     snprintf(out->buf, sizeof out->buf, "%s[%zu]", in->buf, i);
-}
-
-static size_t elem_size(ProtobufCType t)
-{
-    switch (t) {
-    case PROTOBUF_C_TYPE_INT32:
-    case PROTOBUF_C_TYPE_SINT32:
-    case PROTOBUF_C_TYPE_SFIXED32:
-    case PROTOBUF_C_TYPE_ENUM:
-        return sizeof(int32_t);
-    case PROTOBUF_C_TYPE_UINT32:
-    case PROTOBUF_C_TYPE_FIXED32:
-        return sizeof(uint32_t);
-    case PROTOBUF_C_TYPE_INT64:
-    case PROTOBUF_C_TYPE_SINT64:
-    case PROTOBUF_C_TYPE_SFIXED64:
-        return sizeof(int64_t);
-    case PROTOBUF_C_TYPE_UINT64:
-    case PROTOBUF_C_TYPE_FIXED64:
-        return sizeof(uint64_t);
-    case PROTOBUF_C_TYPE_FLOAT:
-        return sizeof(float);
-    case PROTOBUF_C_TYPE_DOUBLE:
-        return sizeof(double);
-    case PROTOBUF_C_TYPE_BOOL:
-        return sizeof(protobuf_c_boolean);
-    case PROTOBUF_C_TYPE_STRING:
-        return sizeof(char *);
-    case PROTOBUF_C_TYPE_BYTES:
-        return sizeof(ProtobufCBinaryData);
-    case PROTOBUF_C_TYPE_MESSAGE:
-        return sizeof(ProtobufCMessage *);
-    }
-    return 0;
 }
 
 /* Whether a singular value holds something other than its zero value. */
@@ -74,7 +41,7 @@ static bool nonzero(const ProtobufCFieldDescriptor *f, const void *p)
         return *(const double *)p != 0.0;
     default: {
         static const uint8_t zero[8];
-        return memcmp(p, zero, elem_size(f->type)) != 0;
+        return memcmp(p, zero, ferryi_pb_value_size(f->type)) != 0;
     }
     }
 }
@@ -83,65 +50,23 @@ static bool nonzero(const ProtobufCFieldDescriptor *f, const void *p)
  * ferry_mock_match(). */
 static bool is_set(const ProtobufCMessage *m, const ProtobufCFieldDescriptor *f)
 {
-    const char *base = (const char *)m;
-    const void *p = base + f->offset;
-    if (f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF)
-        return *(const uint32_t *)(const void *)(base + f->quantifier_offset) == f->id;
-    if (f->label == PROTOBUF_C_LABEL_REQUIRED)
-        return true;
-    if (f->label == PROTOBUF_C_LABEL_OPTIONAL) {
-        if (f->type == PROTOBUF_C_TYPE_STRING) {
-            const char *s = *(char *const *)p;
-            return s != NULL && s != (const char *)f->default_value;
-        }
-        if (f->type == PROTOBUF_C_TYPE_MESSAGE)
-            return *(ProtobufCMessage *const *)p != NULL;
-        return *(const protobuf_c_boolean *)(const void *)(base + f->quantifier_offset) != 0;
+    const void *p = ferryi_pb_value(m, f);
+    if (ferryi_pb_has_presence(f)) {
+        /* An optional string left at its default points at the default. */
+        if (!(f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) && f->type == PROTOBUF_C_TYPE_STRING &&
+            *(char *const *)p == (const char *)f->default_value)
+            return false;
+        return ferryi_pb_present(m, f);
     }
-    return nonzero(f, p);
+    return f->label == PROTOBUF_C_LABEL_REQUIRED || nonzero(f, p);
 }
 
 /* Writes a value of field `f` at `p` as text. */
 static void describe(const ProtobufCFieldDescriptor *f, const void *p, char *out, size_t n)
 {
+    if (ferryi_pb_scalar_str(f, p, false, out, n))
+        return;
     switch (f->type) {
-    case PROTOBUF_C_TYPE_INT32:
-    case PROTOBUF_C_TYPE_SINT32:
-    case PROTOBUF_C_TYPE_SFIXED32:
-        snprintf(out, n, "%" PRId32, *(const int32_t *)p);
-        break;
-    case PROTOBUF_C_TYPE_UINT32:
-    case PROTOBUF_C_TYPE_FIXED32:
-        snprintf(out, n, "%" PRIu32, *(const uint32_t *)p);
-        break;
-    case PROTOBUF_C_TYPE_INT64:
-    case PROTOBUF_C_TYPE_SINT64:
-    case PROTOBUF_C_TYPE_SFIXED64:
-        snprintf(out, n, "%" PRId64, *(const int64_t *)p);
-        break;
-    case PROTOBUF_C_TYPE_UINT64:
-    case PROTOBUF_C_TYPE_FIXED64:
-        snprintf(out, n, "%" PRIu64, *(const uint64_t *)p);
-        break;
-    case PROTOBUF_C_TYPE_FLOAT:
-        snprintf(out, n, "%g", (double)*(const float *)p);
-        break;
-    case PROTOBUF_C_TYPE_DOUBLE:
-        snprintf(out, n, "%g", *(const double *)p);
-        break;
-    case PROTOBUF_C_TYPE_BOOL:
-        snprintf(out, n, "%s", *(const protobuf_c_boolean *)p ? "true" : "false");
-        break;
-    case PROTOBUF_C_TYPE_ENUM: {
-        int32_t v = *(const int32_t *)p;
-        const ProtobufCEnumValue *ev =
-            f->descriptor != NULL ? protobuf_c_enum_descriptor_get_value(f->descriptor, v) : NULL;
-        if (ev != NULL)
-            snprintf(out, n, "%s", ev->name);
-        else
-            snprintf(out, n, "%" PRId32, v);
-        break;
-    }
     case PROTOBUF_C_TYPE_STRING: {
         const char *s = *(char *const *)p;
         if (s == NULL)
@@ -157,6 +82,8 @@ static void describe(const ProtobufCFieldDescriptor *f, const void *p, char *out
         break;
     case PROTOBUF_C_TYPE_MESSAGE:
         snprintf(out, n, "%s", *(ProtobufCMessage *const *)p != NULL ? "a message" : "not set");
+        break;
+    default:
         break;
     }
 }
@@ -182,30 +109,29 @@ static bool match_value(const ProtobufCFieldDescriptor *f, const void *got, cons
         return match_message(g, e, at, why, why_len);
     }
     case PROTOBUF_C_TYPE_STRING: {
+        /* Here NULL is equal to NULL only, not to "". */
         const char *g = *(char *const *)got, *e = *(char *const *)exp;
         same = (g == NULL || e == NULL) ? g == e : strcmp(g, e) == 0;
         break;
     }
     case PROTOBUF_C_TYPE_BYTES: {
         const ProtobufCBinaryData *g = got, *e = exp;
-        same = g->len == e->len && (g->len == 0 || memcmp(g->data, e->data, g->len) == 0);
+        same = ferryi_pb_value_cmp(f->type, got, exp) == 0;
         if (!same && g->len == e->len) {
             snprintf(why, why_len, "%s differs from the %zu bytes expected", at->buf, e->len);
             return false;
         }
         break;
     }
+    /* Numbers compare as C does: NaN is equal to nothing, not even NaN. */
     case PROTOBUF_C_TYPE_FLOAT:
         same = *(const float *)got == *(const float *)exp;
         break;
     case PROTOBUF_C_TYPE_DOUBLE:
         same = *(const double *)got == *(const double *)exp;
         break;
-    case PROTOBUF_C_TYPE_BOOL:
-        same = !*(const protobuf_c_boolean *)got == !*(const protobuf_c_boolean *)exp;
-        break;
     default:
-        same = memcmp(got, exp, elem_size(f->type)) == 0;
+        same = ferryi_pb_value_cmp(f->type, got, exp) == 0;
         break;
     }
     if (!same) {
@@ -221,9 +147,7 @@ static bool match_repeated(const ProtobufCMessage *msg, const ProtobufCMessage *
                            const ProtobufCFieldDescriptor *f, const path *at, char *why,
                            size_t why_len)
 {
-    const char *mb = (const char *)msg, *wb = (const char *)want;
-    size_t n_got = *(const size_t *)(const void *)(mb + f->quantifier_offset);
-    size_t n_exp = *(const size_t *)(const void *)(wb + f->quantifier_offset);
+    size_t n_got = ferryi_pb_count(msg, f), n_exp = ferryi_pb_count(want, f);
     if (n_exp == 0)
         return true;
     if (n_got != n_exp) {
@@ -231,18 +155,16 @@ static bool match_repeated(const ProtobufCMessage *msg, const ProtobufCMessage *
                  n_got == 1 ? "y" : "ies", n_exp);
         return false;
     }
-    const char *g = *(char *const *)(const void *)(mb + f->offset);
-    const char *e = *(char *const *)(const void *)(wb + f->offset);
-    size_t size = elem_size(f->type);
     for (size_t i = 0; i < n_exp; i++) {
         path item;
         path_index(&item, at, i);
+        const void *g = ferryi_pb_entry(msg, f, i), *e = ferryi_pb_entry(want, f, i);
         if (f->type == PROTOBUF_C_TYPE_MESSAGE) {
-            const ProtobufCMessage *gm = ((ProtobufCMessage *const *)(const void *)g)[i];
-            const ProtobufCMessage *em = ((ProtobufCMessage *const *)(const void *)e)[i];
+            const ProtobufCMessage *gm = *(ProtobufCMessage *const *)g;
+            const ProtobufCMessage *em = *(ProtobufCMessage *const *)e;
             if (em != NULL && gm != NULL && !match_message(gm, em, &item, why, why_len))
                 return false;
-        } else if (!match_value(f, g + i * size, e + i * size, &item, why, why_len)) {
+        } else if (!match_value(f, g, e, &item, why, why_len)) {
             return false;
         }
     }
@@ -269,18 +191,16 @@ static bool match_message(const ProtobufCMessage *msg, const ProtobufCMessage *w
         }
         if (!is_set(want, f))
             continue;
-        const void *exp = (const char *)want + f->offset;
+        const void *exp = ferryi_pb_value(want, f);
         /* Only fields with presence can be "not set"; a proto3 scalar holds
          * its zero value, which the comparison below reports. */
-        int has_presence =
-            (f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) || f->label == PROTOBUF_C_LABEL_OPTIONAL;
-        if (has_presence && !is_set(msg, f)) {
+        if (ferryi_pb_has_presence(f) && !is_set(msg, f)) {
             char e[80];
             describe(f, exp, e, sizeof e);
             snprintf(why, why_len, "%s is not set, expected %s", here.buf, e);
             return false;
         }
-        if (!match_value(f, (const char *)msg + f->offset, exp, &here, why, why_len))
+        if (!match_value(f, ferryi_pb_value(msg, f), exp, &here, why, why_len))
             return false;
     }
     return true;

@@ -1,13 +1,14 @@
 /* pbdiff.c - two protobuf-c messages of one type compared field by field,
- * through their descriptors, with a readable account of what differs: what
- * the dispatcher reports when a shadow answer is not the local answer. */
-#include <math.h>
+ * through their descriptors (fields read with pbfield.h), with a readable
+ * account of what differs: what the dispatcher reports when a shadow answer
+ * is not the local answer. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "dispatch.h"
+#include "pbfield.h"
 
 #define MAX_DEPTH 64 /* nesting compared; deeper is reported, not followed */
 #define MAX_SHOWN 4  /* differences described; the rest are counted */
@@ -81,98 +82,6 @@ static void path_pop(diff *d, size_t saved)
  * Values
  * ---------------------------------------------------------------------- */
 
-static size_t value_size(ProtobufCType t)
-{
-    switch (t) {
-    case PROTOBUF_C_TYPE_INT32:
-    case PROTOBUF_C_TYPE_SINT32:
-    case PROTOBUF_C_TYPE_SFIXED32:
-    case PROTOBUF_C_TYPE_UINT32:
-    case PROTOBUF_C_TYPE_FIXED32:
-    case PROTOBUF_C_TYPE_ENUM:
-        return 4;
-    case PROTOBUF_C_TYPE_INT64:
-    case PROTOBUF_C_TYPE_SINT64:
-    case PROTOBUF_C_TYPE_SFIXED64:
-    case PROTOBUF_C_TYPE_UINT64:
-    case PROTOBUF_C_TYPE_FIXED64:
-        return 8;
-    case PROTOBUF_C_TYPE_FLOAT:
-        return sizeof(float);
-    case PROTOBUF_C_TYPE_DOUBLE:
-        return sizeof(double);
-    case PROTOBUF_C_TYPE_BOOL:
-        return sizeof(protobuf_c_boolean);
-    case PROTOBUF_C_TYPE_STRING:
-        return sizeof(char *);
-    case PROTOBUF_C_TYPE_BYTES:
-        return sizeof(ProtobufCBinaryData);
-    case PROTOBUF_C_TYPE_MESSAGE:
-        return sizeof(ProtobufCMessage *);
-    }
-    return 0;
-}
-
-/* Compares two scalar, string or bytes values of type `t`: 0 when equal,
- * else <0 or >0 (an order, for sorting map keys). */
-static int value_cmp(ProtobufCType t, const void *a, const void *b)
-{
-    switch (t) {
-    case PROTOBUF_C_TYPE_INT32:
-    case PROTOBUF_C_TYPE_SINT32:
-    case PROTOBUF_C_TYPE_SFIXED32:
-    case PROTOBUF_C_TYPE_ENUM: {
-        int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
-        return (x > y) - (x < y);
-    }
-    case PROTOBUF_C_TYPE_UINT32:
-    case PROTOBUF_C_TYPE_FIXED32: {
-        uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-        return (x > y) - (x < y);
-    }
-    case PROTOBUF_C_TYPE_INT64:
-    case PROTOBUF_C_TYPE_SINT64:
-    case PROTOBUF_C_TYPE_SFIXED64: {
-        int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-        return (x > y) - (x < y);
-    }
-    case PROTOBUF_C_TYPE_UINT64:
-    case PROTOBUF_C_TYPE_FIXED64: {
-        uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-        return (x > y) - (x < y);
-    }
-    case PROTOBUF_C_TYPE_FLOAT: {
-        float x = *(const float *)a, y = *(const float *)b;
-        if (isnan(x) || isnan(y))
-            return isnan(x) && isnan(y) ? 0 : isnan(x) ? 1 : -1;
-        return (x > y) - (x < y);
-    }
-    case PROTOBUF_C_TYPE_DOUBLE: {
-        double x = *(const double *)a, y = *(const double *)b;
-        if (isnan(x) || isnan(y))
-            return isnan(x) && isnan(y) ? 0 : isnan(x) ? 1 : -1;
-        return (x > y) - (x < y);
-    }
-    case PROTOBUF_C_TYPE_BOOL: {
-        int x = *(const protobuf_c_boolean *)a != 0, y = *(const protobuf_c_boolean *)b != 0;
-        return x - y;
-    }
-    case PROTOBUF_C_TYPE_STRING: {
-        const char *x = *(char *const *)a, *y = *(char *const *)b;
-        return strcmp(x != NULL ? x : "", y != NULL ? y : "");
-    }
-    case PROTOBUF_C_TYPE_BYTES: {
-        const ProtobufCBinaryData *x = a, *y = b;
-        size_t n = x->len < y->len ? x->len : y->len;
-        int r = n > 0 ? memcmp(x->data, y->data, n) : 0;
-        return r != 0 ? r : (x->len > y->len) - (x->len < y->len);
-    }
-    case PROTOBUF_C_TYPE_MESSAGE:
-        break;
-    }
-    return 0;
-}
-
 /* Appends `s` (len bytes) to buf as a quoted, escaped string, shortened. */
 static void quote_bytes(char *buf, size_t size, const uint8_t *s, size_t len)
 {
@@ -195,44 +104,9 @@ static void quote_bytes(char *buf, size_t size, const uint8_t *s, size_t len)
 
 static void value_str(const ProtobufCFieldDescriptor *f, const void *v, char *buf, size_t size)
 {
+    if (ferryi_pb_scalar_str(f, v, true, buf, size))
+        return;
     switch (f->type) {
-    case PROTOBUF_C_TYPE_INT32:
-    case PROTOBUF_C_TYPE_SINT32:
-    case PROTOBUF_C_TYPE_SFIXED32:
-        snprintf(buf, size, "%ld", (long)*(const int32_t *)v);
-        return;
-    case PROTOBUF_C_TYPE_UINT32:
-    case PROTOBUF_C_TYPE_FIXED32:
-        snprintf(buf, size, "%lu", (unsigned long)*(const uint32_t *)v);
-        return;
-    case PROTOBUF_C_TYPE_INT64:
-    case PROTOBUF_C_TYPE_SINT64:
-    case PROTOBUF_C_TYPE_SFIXED64:
-        snprintf(buf, size, "%lld", (long long)*(const int64_t *)v);
-        return;
-    case PROTOBUF_C_TYPE_UINT64:
-    case PROTOBUF_C_TYPE_FIXED64:
-        snprintf(buf, size, "%llu", (unsigned long long)*(const uint64_t *)v);
-        return;
-    case PROTOBUF_C_TYPE_FLOAT:
-        snprintf(buf, size, "%.9g", (double)*(const float *)v);
-        return;
-    case PROTOBUF_C_TYPE_DOUBLE:
-        snprintf(buf, size, "%.17g", *(const double *)v);
-        return;
-    case PROTOBUF_C_TYPE_BOOL:
-        snprintf(buf, size, "%s", *(const protobuf_c_boolean *)v ? "true" : "false");
-        return;
-    case PROTOBUF_C_TYPE_ENUM: {
-        int32_t x = *(const int32_t *)v;
-        const ProtobufCEnumValue *ev =
-            f->descriptor != NULL ? protobuf_c_enum_descriptor_get_value(f->descriptor, x) : NULL;
-        if (ev != NULL)
-            snprintf(buf, size, "%s", ev->name);
-        else
-            snprintf(buf, size, "%ld", (long)x);
-        return;
-    }
     case PROTOBUF_C_TYPE_STRING: {
         const char *s = *(char *const *)v;
         if (s == NULL)
@@ -248,6 +122,8 @@ static void value_str(const ProtobufCFieldDescriptor *f, const void *v, char *bu
     case PROTOBUF_C_TYPE_MESSAGE:
         snprintf(buf, size, "%s", *(ProtobufCMessage *const *)v != NULL ? "(set)" : "(not set)");
         return;
+    default:
+        break;
     }
     snprintf(buf, size, "?");
 }
@@ -275,7 +151,7 @@ static void value_diff(diff *d, const ProtobufCFieldDescriptor *f, const void *a
         message_diff(d, x, y, depth + 1);
         return;
     }
-    if (value_cmp(f->type, a, b) == 0)
+    if (ferryi_pb_value_cmp(f->type, a, b) == 0)
         return;
     char va[VALUE_MAX], vb[VALUE_MAX];
     value_str(f, a, va, sizeof va);
@@ -304,13 +180,21 @@ static int entry_cmp(const void *pa, const void *pb)
 {
     const ProtobufCMessage *a = *(ProtobufCMessage *const *)pa;
     const ProtobufCMessage *b = *(ProtobufCMessage *const *)pb;
-    return value_cmp(sort_key->type, (const char *)a + sort_key->offset,
-                     (const char *)b + sort_key->offset);
+    return ferryi_pb_value_cmp(sort_key->type, ferryi_pb_value(a, sort_key),
+                               ferryi_pb_value(b, sort_key));
+}
+
+/* Copies the entries of map field `f` of `m` into `out`. */
+static void map_entries(const ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
+                        ProtobufCMessage **out, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        out[i] = *(ProtobufCMessage *const *)ferryi_pb_entry(m, f, i);
 }
 
 /* Maps: entries matched by key; a key on one side only is a difference. */
-static void map_diff(diff *d, const ProtobufCFieldDescriptor *f, ProtobufCMessage *const *a,
-                     size_t na, ProtobufCMessage *const *b, size_t nb, unsigned depth)
+static void map_diff(diff *d, const ProtobufCFieldDescriptor *f, const ProtobufCMessage *a,
+                     size_t na, const ProtobufCMessage *b, size_t nb, unsigned depth)
 {
     const ProtobufCMessageDescriptor *entry = f->descriptor;
     const ProtobufCFieldDescriptor *key = &entry->fields[0];
@@ -321,8 +205,8 @@ static void map_diff(diff *d, const ProtobufCFieldDescriptor *f, ProtobufCMessag
         return;
     }
     ProtobufCMessage **sb = sa + na;
-    memcpy(sa, a, na * sizeof *sa);
-    memcpy(sb, b, nb * sizeof *sb);
+    map_entries(a, f, sa, na);
+    map_entries(b, f, sb, nb);
     sort_key = key;
     qsort(sa, na, sizeof *sa, entry_cmp);
     qsort(sb, nb, sizeof *sb, entry_cmp);
@@ -331,16 +215,15 @@ static void map_diff(diff *d, const ProtobufCFieldDescriptor *f, ProtobufCMessag
         int c = i == na ? 1 : j == nb ? -1 : entry_cmp(&sa[i], &sb[j]);
         const ProtobufCMessage *e = c <= 0 ? sa[i] : sb[j];
         char k[VALUE_MAX];
-        value_str(key, (const char *)e + key->offset, k, sizeof k);
+        value_str(key, ferryi_pb_value(e, key), k, sizeof k);
         size_t saved = path_push(d, "[%s]", k);
         if (c == 0) {
-            value_diff(d, val, (const char *)sa[i] + val->offset, (const char *)sb[j] + val->offset,
-                       depth);
+            value_diff(d, val, ferryi_pb_value(sa[i], val), ferryi_pb_value(sb[j], val), depth);
             i++;
             j++;
         } else {
             char v[VALUE_MAX];
-            value_str(val, (const char *)e + val->offset, v, sizeof v);
+            value_str(val, ferryi_pb_value(e, val), v, sizeof v);
             report(d, c < 0 ? v : "(absent)", c < 0 ? "(absent)" : v);
             if (c < 0)
                 i++;
@@ -355,21 +238,17 @@ static void map_diff(diff *d, const ProtobufCFieldDescriptor *f, ProtobufCMessag
 static void repeated_diff(diff *d, const ProtobufCFieldDescriptor *f, const ProtobufCMessage *a,
                           const ProtobufCMessage *b, unsigned depth)
 {
-    size_t na = *(const size_t *)((const char *)a + f->quantifier_offset);
-    size_t nb = *(const size_t *)((const char *)b + f->quantifier_offset);
-    const char *va = *(char *const *)((const char *)a + f->offset);
-    const char *vb = *(char *const *)((const char *)b + f->offset);
+    size_t na = ferryi_pb_count(a, f), nb = ferryi_pb_count(b, f);
     if (na == 0 && nb == 0)
         return;
     if (is_map(f)) {
-        map_diff(d, f, (ProtobufCMessage *const *)va, na, (ProtobufCMessage *const *)vb, nb, depth);
+        map_diff(d, f, a, na, b, nb, depth);
         return;
     }
-    size_t sz = value_size(f->type);
     size_t common = na < nb ? na : nb;
     for (size_t i = 0; i < common; i++) {
         size_t saved = path_push(d, "[%zu]", i);
-        value_diff(d, f, va + i * sz, vb + i * sz, depth);
+        value_diff(d, f, ferryi_pb_entry(a, f, i), ferryi_pb_entry(b, f, i), depth);
         path_pop(d, saved);
     }
     if (na != nb) {
@@ -380,18 +259,10 @@ static void repeated_diff(diff *d, const ProtobufCFieldDescriptor *f, const Prot
     }
 }
 
-/* Whether an optional field is set: oneof members by the case, scalars and
- * bytes by their has_ flag, strings and messages by their pointer. */
+/* Whether a singular field is set: always, but for a field with presence. */
 static int is_set(const ProtobufCFieldDescriptor *f, const ProtobufCMessage *m)
 {
-    const char *base = (const char *)m;
-    if (f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF)
-        return *(const uint32_t *)(base + f->quantifier_offset) == f->id;
-    if (f->label != PROTOBUF_C_LABEL_OPTIONAL)
-        return 1;
-    if (f->type == PROTOBUF_C_TYPE_STRING || f->type == PROTOBUF_C_TYPE_MESSAGE)
-        return *(void *const *)(base + f->offset) != NULL;
-    return *(const protobuf_c_boolean *)(base + f->quantifier_offset) != 0;
+    return !ferryi_pb_has_presence(f) || ferryi_pb_present(m, f);
 }
 
 static void field_diff(diff *d, const ProtobufCFieldDescriptor *f, const ProtobufCMessage *a,
@@ -402,7 +273,7 @@ static void field_diff(diff *d, const ProtobufCFieldDescriptor *f, const Protobu
         repeated_diff(d, f, a, b, depth);
     } else {
         int sa = is_set(f, a), sb = is_set(f, b);
-        const void *va = (const char *)a + f->offset, *vb = (const char *)b + f->offset;
+        const void *va = ferryi_pb_value(a, f), *vb = ferryi_pb_value(b, f);
         if (sa && sb) {
             value_diff(d, f, va, vb, depth);
         } else if (sa != sb) {

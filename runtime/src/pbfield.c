@@ -1,0 +1,176 @@
+/* pbfield.c - reading a protobuf-c message's fields through its descriptor
+ * (pbfield.h): value addresses, presence, repeated entries, comparing and
+ * writing single values. */
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "pbfield.h"
+
+size_t ferryi_pb_value_size(ProtobufCType t)
+{
+    switch (t) {
+    case PROTOBUF_C_TYPE_INT32:
+    case PROTOBUF_C_TYPE_SINT32:
+    case PROTOBUF_C_TYPE_SFIXED32:
+    case PROTOBUF_C_TYPE_ENUM:
+        return sizeof(int32_t);
+    case PROTOBUF_C_TYPE_UINT32:
+    case PROTOBUF_C_TYPE_FIXED32:
+        return sizeof(uint32_t);
+    case PROTOBUF_C_TYPE_INT64:
+    case PROTOBUF_C_TYPE_SINT64:
+    case PROTOBUF_C_TYPE_SFIXED64:
+        return sizeof(int64_t);
+    case PROTOBUF_C_TYPE_UINT64:
+    case PROTOBUF_C_TYPE_FIXED64:
+        return sizeof(uint64_t);
+    case PROTOBUF_C_TYPE_FLOAT:
+        return sizeof(float);
+    case PROTOBUF_C_TYPE_DOUBLE:
+        return sizeof(double);
+    case PROTOBUF_C_TYPE_BOOL:
+        return sizeof(protobuf_c_boolean);
+    case PROTOBUF_C_TYPE_STRING:
+        return sizeof(char *);
+    case PROTOBUF_C_TYPE_BYTES:
+        return sizeof(ProtobufCBinaryData);
+    case PROTOBUF_C_TYPE_MESSAGE:
+        return sizeof(ProtobufCMessage *);
+    }
+    return 0;
+}
+
+size_t ferryi_pb_count(const ProtobufCMessage *m, const ProtobufCFieldDescriptor *f)
+{
+    return *(const size_t *)(const void *)((const char *)m + f->quantifier_offset);
+}
+
+const void *ferryi_pb_entry(const ProtobufCMessage *m, const ProtobufCFieldDescriptor *f, size_t i)
+{
+    const char *array = *(char *const *)ferryi_pb_value(m, f);
+    return array + i * ferryi_pb_value_size(f->type);
+}
+
+bool ferryi_pb_has_presence(const ProtobufCFieldDescriptor *f)
+{
+    return (f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) || f->label == PROTOBUF_C_LABEL_OPTIONAL;
+}
+
+bool ferryi_pb_present(const ProtobufCMessage *m, const ProtobufCFieldDescriptor *f)
+{
+    const void *q = (const char *)m + f->quantifier_offset;
+    if (f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF)
+        return *(const uint32_t *)q == f->id;
+    if (f->type == PROTOBUF_C_TYPE_STRING || f->type == PROTOBUF_C_TYPE_MESSAGE)
+        return *(void *const *)ferryi_pb_value(m, f) != NULL;
+    return *(const protobuf_c_boolean *)q != 0;
+}
+
+int ferryi_pb_value_cmp(ProtobufCType t, const void *a, const void *b)
+{
+    switch (t) {
+    case PROTOBUF_C_TYPE_INT32:
+    case PROTOBUF_C_TYPE_SINT32:
+    case PROTOBUF_C_TYPE_SFIXED32:
+    case PROTOBUF_C_TYPE_ENUM: {
+        int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
+        return (x > y) - (x < y);
+    }
+    case PROTOBUF_C_TYPE_UINT32:
+    case PROTOBUF_C_TYPE_FIXED32: {
+        uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+        return (x > y) - (x < y);
+    }
+    case PROTOBUF_C_TYPE_INT64:
+    case PROTOBUF_C_TYPE_SINT64:
+    case PROTOBUF_C_TYPE_SFIXED64: {
+        int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+        return (x > y) - (x < y);
+    }
+    case PROTOBUF_C_TYPE_UINT64:
+    case PROTOBUF_C_TYPE_FIXED64: {
+        uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+        return (x > y) - (x < y);
+    }
+    case PROTOBUF_C_TYPE_FLOAT: {
+        float x = *(const float *)a, y = *(const float *)b;
+        if (isnan(x) || isnan(y))
+            return isnan(x) && isnan(y) ? 0 : isnan(x) ? 1 : -1;
+        return (x > y) - (x < y);
+    }
+    case PROTOBUF_C_TYPE_DOUBLE: {
+        double x = *(const double *)a, y = *(const double *)b;
+        if (isnan(x) || isnan(y))
+            return isnan(x) && isnan(y) ? 0 : isnan(x) ? 1 : -1;
+        return (x > y) - (x < y);
+    }
+    case PROTOBUF_C_TYPE_BOOL: {
+        int x = *(const protobuf_c_boolean *)a != 0, y = *(const protobuf_c_boolean *)b != 0;
+        return x - y;
+    }
+    case PROTOBUF_C_TYPE_STRING: {
+        const char *x = *(char *const *)a, *y = *(char *const *)b;
+        return strcmp(x != NULL ? x : "", y != NULL ? y : "");
+    }
+    case PROTOBUF_C_TYPE_BYTES: {
+        const ProtobufCBinaryData *x = a, *y = b;
+        size_t n = x->len < y->len ? x->len : y->len;
+        int r = n > 0 ? memcmp(x->data, y->data, n) : 0;
+        return r != 0 ? r : (x->len > y->len) - (x->len < y->len);
+    }
+    case PROTOBUF_C_TYPE_MESSAGE:
+        break;
+    }
+    return 0;
+}
+
+bool ferryi_pb_scalar_str(const ProtobufCFieldDescriptor *f, const void *v, bool exact, char *buf,
+                          size_t size)
+{
+    switch (f->type) {
+    case PROTOBUF_C_TYPE_INT32:
+    case PROTOBUF_C_TYPE_SINT32:
+    case PROTOBUF_C_TYPE_SFIXED32:
+        snprintf(buf, size, "%ld", (long)*(const int32_t *)v);
+        return true;
+    case PROTOBUF_C_TYPE_UINT32:
+    case PROTOBUF_C_TYPE_FIXED32:
+        snprintf(buf, size, "%lu", (unsigned long)*(const uint32_t *)v);
+        return true;
+    case PROTOBUF_C_TYPE_INT64:
+    case PROTOBUF_C_TYPE_SINT64:
+    case PROTOBUF_C_TYPE_SFIXED64:
+        snprintf(buf, size, "%lld", (long long)*(const int64_t *)v);
+        return true;
+    case PROTOBUF_C_TYPE_UINT64:
+    case PROTOBUF_C_TYPE_FIXED64:
+        snprintf(buf, size, "%llu", (unsigned long long)*(const uint64_t *)v);
+        return true;
+    case PROTOBUF_C_TYPE_FLOAT:
+        snprintf(buf, size, "%.*g", exact ? 9 : 6, (double)*(const float *)v);
+        return true;
+    case PROTOBUF_C_TYPE_DOUBLE:
+        snprintf(buf, size, "%.*g", exact ? 17 : 6, *(const double *)v);
+        return true;
+    case PROTOBUF_C_TYPE_BOOL:
+        snprintf(buf, size, "%s", *(const protobuf_c_boolean *)v ? "true" : "false");
+        return true;
+    case PROTOBUF_C_TYPE_ENUM: {
+        int32_t x = *(const int32_t *)v;
+        const ProtobufCEnumValue *ev =
+            f->descriptor != NULL ? protobuf_c_enum_descriptor_get_value(f->descriptor, x) : NULL;
+        if (ev != NULL)
+            snprintf(buf, size, "%s", ev->name);
+        else
+            snprintf(buf, size, "%ld", (long)x);
+        return true;
+    }
+    case PROTOBUF_C_TYPE_STRING:
+    case PROTOBUF_C_TYPE_BYTES:
+    case PROTOBUF_C_TYPE_MESSAGE:
+        break;
+    }
+    return false;
+}
