@@ -1,5 +1,5 @@
-/* probe.c - the probe service's handlers and the servers, URLs and raw
- * sockets the runtime tests share. */
+/* probe.c - the probe service's handlers and the servers, URLs, raw
+ * sockets, calls and threads the runtime tests share. */
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
@@ -25,7 +25,7 @@ extern char **environ;
 atomic_uint_fast64_t probe_calls;
 atomic_int probe_fail_unavailable;
 
-static void sleep_ms(uint32_t ms)
+void probe_nap_ms(uint32_t ms)
 {
     struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L};
     while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
@@ -43,7 +43,7 @@ static ferry_status echo(void *user, ferry_call *call, const Ferrytest__V1__Echo
     if (left > 0)
         return ferry_call_fail(call, FERRY_UNAVAILABLE, "probe: unavailable on purpose");
     if (req->sleep_ms > 0)
-        sleep_ms(req->sleep_ms);
+        probe_nap_ms(req->sleep_ms);
     if (req->fail_status != 0)
         return ferry_call_fail(call, (ferry_status)req->fail_status, "%s", req->fail_message);
     resp->text = ferry_call_strdup(call, req->text);
@@ -113,14 +113,19 @@ void probe_url_free(char *url)
     free(url);
 }
 
-ferry_server *probe_serve(const char *url, unsigned workers, char *bound, size_t bound_len)
+ferry_server *probe_serve_opts(const char *url, const ferry_server_opts *o, char *bound,
+                               size_t bound_len)
 {
     ferry_server *srv = NULL;
-    ferry_server_opts o = {.workers = workers};
-    assert_int_equal(ferry_server_new(&srv, &o), FERRY_OK);
+    assert_int_equal(ferry_server_new(&srv, o), FERRY_OK);
     assert_int_equal(ferrytest_v1_probe_register(srv, &probe_handlers, NULL), FERRY_OK);
     assert_int_equal(ferry_server_listen(srv, url, bound, bound_len), FERRY_OK);
     return srv;
+}
+
+ferry_server *probe_serve(const char *url, unsigned workers, char *bound, size_t bound_len)
+{
+    return probe_serve_opts(url, &(ferry_server_opts){.workers = workers}, bound, bound_len);
 }
 
 pid_t probe_spawn(const char *url, char *bound, size_t bound_len)
@@ -188,4 +193,94 @@ size_t probe_raw_call(const char *url, const void *buf, size_t len, void **reply
     }
     nng_close(s);
     return got;
+}
+
+bool probe_wait_calls(uint64_t n)
+{
+    for (int i = 0; i < 20000 && atomic_load(&probe_calls) < n; i++)
+        probe_nap_ms(1);
+    return atomic_load(&probe_calls) >= n;
+}
+
+void probe_link_open(probe_link *l, unsigned workers, const ferry_client_opts *co)
+{
+    memset(l, 0, sizeof *l);
+    l->url = probe_ipc_url();
+    l->srv = probe_serve(l->url, workers, l->bound, sizeof l->bound);
+    assert_int_equal(ferry_client_open(&l->ch, l->bound, co), FERRY_OK);
+}
+
+void probe_link_close(probe_link *l)
+{
+    ferry_channel_close(l->ch);
+    ferry_server_free(l->srv);
+    probe_url_free(l->url);
+    memset(l, 0, sizeof *l);
+}
+
+ferry_status probe_echo(ferry_channel *ch, uint32_t sleep_ms, uint32_t deadline_ms,
+                        ferry_call_info *info)
+{
+    Ferrytest__V1__EchoRequest req = FERRYTEST__V1__ECHO_REQUEST__INIT;
+    req.text = "x";
+    req.sleep_ms = sleep_ms;
+    ferry_call_opts opts = {.deadline_ms = deadline_ms, .info = info};
+    Ferrytest__V1__EchoReply *resp = NULL;
+    ferry_status st = ferrytest_v1_probe_echo(ch, &req, &resp, &opts);
+    ferry_message_free(resp != NULL ? &resp->base : NULL);
+    return st;
+}
+
+ferry_status probe_echo_text(ferry_channel *ch, const char *text, ferry_call_info *info)
+{
+    Ferrytest__V1__EchoRequest req = FERRYTEST__V1__ECHO_REQUEST__INIT;
+    req.text = (char *)text;
+    ferry_call_opts opts = {.deadline_ms = 20000, .info = info};
+    Ferrytest__V1__EchoReply *resp = NULL;
+    ferry_status st = ferrytest_v1_probe_echo(ch, &req, &resp, &opts);
+    if (st == FERRY_OK)
+        assert_string_equal(resp->text, text);
+    ferry_message_free(resp != NULL ? &resp->base : NULL);
+    return st;
+}
+
+static void *bg_call_main(void *arg)
+{
+    probe_bg_call *b = arg;
+    b->st = probe_echo(b->ch, b->sleep_ms, b->deadline_ms, &b->info);
+    return NULL;
+}
+
+void probe_bg_start(probe_bg_call *b, ferry_channel *ch, uint32_t sleep_ms, uint32_t deadline_ms)
+{
+    memset(b, 0, sizeof *b);
+    b->ch = ch;
+    b->sleep_ms = sleep_ms;
+    b->deadline_ms = deadline_ms;
+    assert_int_equal(pthread_create(&b->thread, NULL, bg_call_main, b), 0);
+}
+
+ferry_status probe_bg_join(probe_bg_call *b)
+{
+    pthread_join(b->thread, NULL);
+    return b->st;
+}
+
+static void *bg_shutdown_main(void *arg)
+{
+    probe_bg_shutdown *s = arg;
+    ferry_server_shutdown(s->srv, s->grace_ms);
+    return NULL;
+}
+
+void probe_bg_shutdown_start(probe_bg_shutdown *s, ferry_server *srv, uint32_t grace_ms)
+{
+    s->srv = srv;
+    s->grace_ms = grace_ms;
+    assert_int_equal(pthread_create(&s->thread, NULL, bg_shutdown_main, s), 0);
+}
+
+void probe_bg_shutdown_join(probe_bg_shutdown *s)
+{
+    pthread_join(s->thread, NULL);
 }

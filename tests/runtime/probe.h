@@ -1,9 +1,13 @@
-/* probe.h - the probe service's handlers and helpers shared by the runtime tests. */
+/* probe.h - the probe service's handlers and the servers, channels, calls
+ * and threads the runtime tests share. */
 #ifndef FERRY_TEST_PROBE_H
 #define FERRY_TEST_PROBE_H
 
+#include <pthread.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include <ferry/ferry.h>
@@ -24,8 +28,12 @@ extern const ferrytest_v1_probe_handlers probe_handlers;
 char *probe_ipc_url(void);
 void probe_url_free(char *url);
 
-/* Starts a probe server on `url` with `workers` workers. Asserts success and
- * writes the bound URL (port resolved) into `bound`. */
+/* Starts a probe server on `url` with server options `o`. Asserts success
+ * and writes the bound URL (port resolved) into `bound`. */
+ferry_server *probe_serve_opts(const char *url, const ferry_server_opts *o, char *bound,
+                               size_t bound_len);
+
+/* probe_serve_opts() with `workers` workers and otherwise default options. */
 ferry_server *probe_serve(const char *url, unsigned workers, char *bound, size_t bound_len);
 
 /* Starts the probe-server program in its own process on `url`, waits until it
@@ -38,5 +46,68 @@ void probe_kill(pid_t pid);
 /* Sends `len` raw bytes with a plain nng req0 socket to `url` and returns the
  * reply bytes (malloc'd) in *reply, or NULL when none came within `ms`. */
 size_t probe_raw_call(const char *url, const void *buf, size_t len, void **reply, int ms);
+
+/* Sleeps `ms` milliseconds, resuming when a signal interrupts the sleep. */
+void probe_nap_ms(uint32_t ms);
+
+/* Waits (up to 20 s) until the probe's handlers have run `n` times in all
+ * (probe_calls >= n); returns whether they have. */
+bool probe_wait_calls(uint64_t n);
+
+/* A probe server on a fresh ipc:// URL and a channel to it: what most
+ * runtime tests start from. */
+typedef struct probe_link {
+    char *url;       /* the URL served, from probe_ipc_url() */
+    char bound[256]; /* the URL bound, which the channel dials */
+    ferry_server *srv;
+    ferry_channel *ch;
+} probe_link;
+
+/* Serves the probe with `workers` workers on a fresh ipc:// URL and opens a
+ * channel to it with client options `co` (NULL: defaults). Asserts success. */
+void probe_link_open(probe_link *l, unsigned workers, const ferry_client_opts *co);
+
+/* Closes the channel, frees the server and removes the URL's directory. */
+void probe_link_close(probe_link *l);
+
+/* Calls Echo on `ch`, the handler sleeping `sleep_ms` first, under a
+ * deadline of `deadline_ms`; frees the reply and returns the status. `info`
+ * may be NULL. */
+ferry_status probe_echo(ferry_channel *ch, uint32_t sleep_ms, uint32_t deadline_ms,
+                        ferry_call_info *info);
+
+/* Calls Echo on `ch` with `text` under a 20 s deadline and, when the call
+ * succeeds, asserts that the reply carries `text` back; frees the reply and
+ * returns the status. */
+ferry_status probe_echo_text(ferry_channel *ch, const char *text, ferry_call_info *info);
+
+/* A probe_echo() run on a thread of its own: a call in flight while the
+ * test does something else. */
+typedef struct probe_bg_call {
+    pthread_t thread;
+    ferry_channel *ch;
+    uint32_t sleep_ms, deadline_ms;
+    ferry_status st;
+    ferry_call_info info;
+} probe_bg_call;
+
+/* Starts the call; probe_bg_join() must follow. */
+void probe_bg_start(probe_bg_call *b, ferry_channel *ch, uint32_t sleep_ms, uint32_t deadline_ms);
+
+/* Waits for the call to return and returns its status (also in b->st). */
+ferry_status probe_bg_join(probe_bg_call *b);
+
+/* ferry_server_shutdown(srv, grace_ms) run on a thread of its own. */
+typedef struct probe_bg_shutdown {
+    pthread_t thread;
+    ferry_server *srv;
+    uint32_t grace_ms;
+} probe_bg_shutdown;
+
+/* Starts the shutdown; probe_bg_shutdown_join() must follow. */
+void probe_bg_shutdown_start(probe_bg_shutdown *s, ferry_server *srv, uint32_t grace_ms);
+
+/* Waits for ferry_server_shutdown() to return. */
+void probe_bg_shutdown_join(probe_bg_shutdown *s);
 
 #endif

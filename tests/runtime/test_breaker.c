@@ -7,27 +7,15 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <cmocka.h>
 
 #include "probe.h"
 
-static void nap_ms(long ms)
-{
-    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
+/* An Echo call that the breaker counts, with time to spare. */
 static ferry_status echo(ferry_channel *ch, ferry_call_info *info)
 {
-    Ferrytest__V1__EchoRequest req = FERRYTEST__V1__ECHO_REQUEST__INIT;
-    ferry_call_opts opts = {.deadline_ms = 20000, .info = info};
-    Ferrytest__V1__EchoReply *resp = NULL;
-    ferry_status st = ferrytest_v1_probe_echo(ch, &req, &resp, &opts);
-    if (resp != NULL)
-        ferry_message_free(&resp->base);
-    return st;
+    return probe_echo(ch, 0, 20000, info);
 }
 
 static ferry_breaker_stats stats(ferry_channel *ch)
@@ -42,26 +30,23 @@ static ferry_breaker_stats stats(ferry_channel *ch)
 static void test_open_half_open_closed(void **state)
 {
     (void)state;
-    char *url = probe_ipc_url();
-    char bound[256];
-    ferry_server *srv = probe_serve(url, 2, bound, sizeof bound);
-    ferry_channel *ch = NULL;
     ferry_client_opts co = {
         .retry = {.max_attempts = 1},
         .breaker = {.window = 10, .min_calls = 4, .failure_ratio = 0.5, .open_ms = 300},
     };
-    assert_int_equal(ferry_client_open(&ch, bound, &co), FERRY_OK);
+    probe_link l;
+    probe_link_open(&l, 2, &co);
     ferry_call_info info;
 
     /* Closed: successes and failures fill the window. */
-    assert_int_equal(echo(ch, &info), FERRY_OK);
-    assert_int_equal(echo(ch, &info), FERRY_OK);
-    assert_int_equal(stats(ch).state, FERRY_BREAKER_CLOSED);
+    assert_int_equal(echo(l.ch, &info), FERRY_OK);
+    assert_int_equal(echo(l.ch, &info), FERRY_OK);
+    assert_int_equal(stats(l.ch).state, FERRY_BREAKER_CLOSED);
     atomic_store(&probe_fail_unavailable, 1000);
-    assert_int_equal(echo(ch, &info), FERRY_UNAVAILABLE);
-    assert_int_equal(stats(ch).state, FERRY_BREAKER_CLOSED); /* 1 of 3 */
-    assert_int_equal(echo(ch, &info), FERRY_UNAVAILABLE);    /* 2 of 4: opens */
-    ferry_breaker_stats b = stats(ch);
+    assert_int_equal(echo(l.ch, &info), FERRY_UNAVAILABLE);
+    assert_int_equal(stats(l.ch).state, FERRY_BREAKER_CLOSED); /* 1 of 3 */
+    assert_int_equal(echo(l.ch, &info), FERRY_UNAVAILABLE);    /* 2 of 4: opens */
+    ferry_breaker_stats b = stats(l.ch);
     assert_int_equal(b.state, FERRY_BREAKER_OPEN);
     assert_int_equal(b.window_calls, 4);
     assert_int_equal(b.window_failures, 2);
@@ -70,50 +55,45 @@ static void test_open_half_open_closed(void **state)
     /* Open: calls fail fast and never reach the server. */
     uint64_t before = atomic_load(&probe_calls);
     for (int i = 0; i < 5; i++) {
-        assert_int_equal(echo(ch, &info), FERRY_UNAVAILABLE);
+        assert_int_equal(echo(l.ch, &info), FERRY_UNAVAILABLE);
         assert_non_null(strstr(info.message, "circuit breaker open"));
     }
     assert_int_equal(atomic_load(&probe_calls), before);
-    assert_int_equal(stats(ch).rejected, 5);
+    assert_int_equal(stats(l.ch).rejected, 5);
 
     /* After open_ms: half-open; a failing trial opens it again. */
-    nap_ms(400);
-    assert_int_equal(stats(ch).state, FERRY_BREAKER_HALF_OPEN);
-    assert_int_equal(echo(ch, &info), FERRY_UNAVAILABLE);
+    probe_nap_ms(400);
+    assert_int_equal(stats(l.ch).state, FERRY_BREAKER_HALF_OPEN);
+    assert_int_equal(echo(l.ch, &info), FERRY_UNAVAILABLE);
     assert_int_equal(atomic_load(&probe_calls), before + 1); /* the trial went out */
-    assert_int_equal(stats(ch).state, FERRY_BREAKER_OPEN);
-    assert_int_equal(stats(ch).times_opened, 2);
+    assert_int_equal(stats(l.ch).state, FERRY_BREAKER_OPEN);
+    assert_int_equal(stats(l.ch).times_opened, 2);
 
     /* The service recovers: the next trial succeeds and closes it. */
     atomic_store(&probe_fail_unavailable, 0);
-    nap_ms(400);
-    assert_int_equal(echo(ch, &info), FERRY_OK);
-    b = stats(ch);
+    probe_nap_ms(400);
+    assert_int_equal(echo(l.ch, &info), FERRY_OK);
+    b = stats(l.ch);
     assert_int_equal(b.state, FERRY_BREAKER_CLOSED);
     assert_int_equal(b.window_calls, 0);
-    assert_int_equal(echo(ch, &info), FERRY_OK);
+    assert_int_equal(echo(l.ch, &info), FERRY_OK);
 
-    ferry_channel_close(ch);
-    ferry_server_free(srv);
-    probe_url_free(url);
+    probe_link_close(&l);
 }
 
 /* Answers that are not outages (not found, ...) never open the breaker. */
 static void test_application_errors_do_not_open(void **state)
 {
     (void)state;
-    char *url = probe_ipc_url();
-    char bound[256];
-    ferry_server *srv = probe_serve(url, 2, bound, sizeof bound);
-    ferry_channel *ch = NULL;
     ferry_client_opts co = {.breaker = {.window = 4, .min_calls = 2}};
-    assert_int_equal(ferry_client_open(&ch, bound, &co), FERRY_OK);
+    probe_link l;
+    probe_link_open(&l, 2, &co);
     Ferrytest__V1__EchoRequest req = FERRYTEST__V1__ECHO_REQUEST__INIT;
     req.fail_status = FERRY_NOT_FOUND;
     Ferrytest__V1__EchoReply *resp = NULL;
     for (int i = 0; i < 6; i++)
-        assert_int_equal(ferrytest_v1_probe_echo(ch, &req, &resp, NULL), FERRY_NOT_FOUND);
-    ferry_breaker_stats b = stats(ch);
+        assert_int_equal(ferrytest_v1_probe_echo(l.ch, &req, &resp, NULL), FERRY_NOT_FOUND);
+    ferry_breaker_stats b = stats(l.ch);
     assert_int_equal(b.state, FERRY_BREAKER_CLOSED);
     assert_int_equal(b.window_failures, 0);
     /* Not a remote channel: no breaker to report. */
@@ -123,9 +103,7 @@ static void test_application_errors_do_not_open(void **state)
     assert_int_equal(ferry_client_breaker(local, &ferrytest_v1_probe_desc.methods[0], &x),
                      FERRY_INVALID_ARGUMENT);
     ferry_channel_close(local);
-    ferry_channel_close(ch);
-    ferry_server_free(srv);
-    probe_url_free(url);
+    probe_link_close(&l);
 }
 
 int main(void)

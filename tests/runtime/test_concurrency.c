@@ -47,11 +47,8 @@ static void *worker_main(void *arg)
 static void many_callers_on(const char *listen_url, int inline_handlers)
 {
     char bound[256];
-    ferry_server *srv = NULL;
     ferry_server_opts so = {.workers = 4, .inline_handlers = inline_handlers};
-    assert_int_equal(ferry_server_new(&srv, &so), FERRY_OK);
-    assert_int_equal(ferrytest_v1_probe_register(srv, &probe_handlers, NULL), FERRY_OK);
-    assert_int_equal(ferry_server_listen(srv, listen_url, bound, sizeof bound), FERRY_OK);
+    ferry_server *srv = probe_serve_opts(listen_url, &so, bound, sizeof bound);
     ferry_channel *ch = NULL;
     assert_int_equal(ferry_client_open(&ch, bound, NULL), FERRY_OK);
     worker w[THREADS];

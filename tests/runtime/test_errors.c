@@ -13,35 +13,24 @@
 #include "ferry/wire.pb-c.h"
 #include "probe.h"
 
-typedef struct fixture {
-    char *url;
-    char bound[256];
-    ferry_server *srv;
-    ferry_channel *ch;
-} fixture;
-
 static int setup(void **state)
 {
-    fixture *f = calloc(1, sizeof *f);
-    f->url = probe_ipc_url();
-    f->srv = probe_serve(f->url, 2, f->bound, sizeof f->bound);
-    assert_int_equal(ferry_client_open(&f->ch, f->bound, NULL), FERRY_OK);
+    probe_link *f = calloc(1, sizeof *f);
+    probe_link_open(f, 2, NULL);
     *state = f;
     return 0;
 }
 
 static int teardown(void **state)
 {
-    fixture *f = *state;
-    ferry_channel_close(f->ch);
-    ferry_server_free(f->srv);
-    probe_url_free(f->url);
+    probe_link *f = *state;
+    probe_link_close(f);
     free(f);
     return 0;
 }
 
 /* The server still answers a good call. */
-static void assert_still_serving(fixture *f)
+static void assert_still_serving(probe_link *f)
 {
     Ferrytest__V1__EchoRequest req = FERRYTEST__V1__ECHO_REQUEST__INIT;
     req.text = "still here";
@@ -53,7 +42,7 @@ static void assert_still_serving(fixture *f)
 
 static void test_unknown_method(void **state)
 {
-    fixture *f = *state;
+    probe_link *f = *state;
     Ferrytest__V1__EchoRequest req = FERRYTEST__V1__ECHO_REQUEST__INIT;
     Ferrytest__V1__EchoReply *resp = NULL;
     ferry_call_info info;
@@ -66,7 +55,7 @@ static void test_unknown_method(void **state)
 
 static void test_missing_handler(void **state)
 {
-    fixture *f = *state;
+    probe_link *f = *state;
     Ferrytest__V1__EchoRequest req = FERRYTEST__V1__ECHO_REQUEST__INIT;
     Ferrytest__V1__EchoReply *resp = NULL;
     ferry_call_info info;
@@ -77,7 +66,7 @@ static void test_missing_handler(void **state)
 }
 
 /* Sends raw bytes and returns the reply's status, or -1 for no reply. */
-static int raw_status(fixture *f, const void *buf, size_t len, char *msg, size_t msg_len)
+static int raw_status(probe_link *f, const void *buf, size_t len, char *msg, size_t msg_len)
 {
     void *reply = NULL;
     size_t n = probe_raw_call(f->bound, buf, len, &reply, 10000);
@@ -101,7 +90,7 @@ static int raw_status(fixture *f, const void *buf, size_t len, char *msg, size_t
 
 static void test_malformed_frames(void **state)
 {
-    fixture *f = *state;
+    probe_link *f = *state;
     char msg[FERRY_MESSAGE_MAX];
 
     assert_int_equal(raw_status(f, "hello", 5, msg, sizeof msg), FERRY_PROTOCOL_ERROR);
@@ -169,7 +158,7 @@ static size_t echo_frame(uint8_t *buf, size_t cap, const uint8_t *body, size_t b
 
 static void test_malformed_body(void **state)
 {
-    fixture *f = *state;
+    probe_link *f = *state;
     char msg[FERRY_MESSAGE_MAX];
     uint8_t buf[256];
     uint64_t before = atomic_load(&probe_calls);

@@ -1,87 +1,27 @@
 /* test_failures.c - when the server is slow, gone, or shutting down, every
  * call ends within its deadline with a clear status, and none hangs. */
-#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <cmocka.h>
 
 #include "probe.h"
 
-static void nap_ms(long ms)
-{
-    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
-static ferry_status echo(ferry_channel *ch, uint32_t sleep_ms, uint32_t deadline_ms,
-                         ferry_call_info *info)
-{
-    Ferrytest__V1__EchoRequest req = FERRYTEST__V1__ECHO_REQUEST__INIT;
-    req.text = "x";
-    req.sleep_ms = sleep_ms;
-    ferry_call_opts opts = {.deadline_ms = deadline_ms, .info = info};
-    Ferrytest__V1__EchoReply *resp = NULL;
-    ferry_status st = ferrytest_v1_probe_echo(ch, &req, &resp, &opts);
-    if (resp != NULL)
-        ferry_message_free(&resp->base);
-    return st;
-}
-
-/* ---- a call running in another thread ---- */
-
-typedef struct bg_call {
-    pthread_t thread;
-    ferry_channel *ch;
-    uint32_t sleep_ms, deadline_ms;
-    ferry_status st;
-    ferry_call_info info;
-} bg_call;
-
-static void *bg_main(void *arg)
-{
-    bg_call *b = arg;
-    b->st = echo(b->ch, b->sleep_ms, b->deadline_ms, &b->info);
-    return NULL;
-}
-
-static void bg_start(bg_call *b, ferry_channel *ch, uint32_t sleep_ms, uint32_t deadline_ms)
-{
-    b->ch = ch;
-    b->sleep_ms = sleep_ms;
-    b->deadline_ms = deadline_ms;
-    assert_int_equal(pthread_create(&b->thread, NULL, bg_main, b), 0);
-}
-
-/* Waits until the probe's handler has been entered `n` more times than `base`. */
-static void wait_handler_entered(uint64_t base, uint64_t n)
-{
-    for (int i = 0; i < 2000 && atomic_load(&probe_calls) < base + n; i++)
-        nap_ms(10);
-    assert_true(atomic_load(&probe_calls) >= base + n);
-}
-
 static void test_slow_handler_deadline(void **state)
 {
     (void)state;
-    char *url = probe_ipc_url();
-    char bound[256];
-    ferry_server *srv = probe_serve(url, 2, bound, sizeof bound);
-    ferry_channel *ch = NULL;
-    assert_int_equal(ferry_client_open(&ch, bound, NULL), FERRY_OK);
+    probe_link l;
+    probe_link_open(&l, 2, NULL);
     ferry_call_info info;
-    assert_int_equal(echo(ch, 3000, 200, &info), FERRY_DEADLINE_EXCEEDED);
+    assert_int_equal(probe_echo(l.ch, 3000, 200, &info), FERRY_DEADLINE_EXCEEDED);
     assert_non_null(strstr(info.message, "within 200 ms"));
     /* The channel still works after the timed-out call. */
-    assert_int_equal(echo(ch, 0, 20000, &info), FERRY_OK);
-    ferry_channel_close(ch);
-    ferry_server_free(srv);
-    probe_url_free(url);
+    assert_int_equal(probe_echo(l.ch, 0, 20000, &info), FERRY_OK);
+    probe_link_close(&l);
 }
 
 /* A request whose deadline passes while it waits for a worker is refused
@@ -89,26 +29,20 @@ static void test_slow_handler_deadline(void **state)
 static void test_expired_work_not_run(void **state)
 {
     (void)state;
-    char *url = probe_ipc_url();
-    char bound[256];
-    ferry_server *srv = probe_serve(url, 1, bound, sizeof bound);
-    ferry_channel *ch = NULL;
-    assert_int_equal(ferry_client_open(&ch, bound, NULL), FERRY_OK);
+    probe_link l;
+    probe_link_open(&l, 1, NULL);
     uint64_t base = atomic_load(&probe_calls);
 
-    bg_call busy = {0};
-    bg_start(&busy, ch, 1500, 30000); /* holds the only worker */
-    wait_handler_entered(base, 1);
+    probe_bg_call busy;
+    probe_bg_start(&busy, l.ch, 1500, 30000); /* holds the only worker */
+    assert_true(probe_wait_calls(base + 1));
     ferry_call_info info;
-    assert_int_equal(echo(ch, 0, 300, &info), FERRY_DEADLINE_EXCEEDED);
-    pthread_join(busy.thread, NULL);
-    assert_int_equal(busy.st, FERRY_OK);
-    ferry_server_shutdown(srv, 5000); /* lets the queued expired request drain */
+    assert_int_equal(probe_echo(l.ch, 0, 300, &info), FERRY_DEADLINE_EXCEEDED);
+    assert_int_equal(probe_bg_join(&busy), FERRY_OK);
+    ferry_server_shutdown(l.srv, 5000); /* lets the queued expired request drain */
     assert_int_equal(atomic_load(&probe_calls), base + 1);
 
-    ferry_channel_close(ch);
-    ferry_server_free(srv);
-    probe_url_free(url);
+    probe_link_close(&l);
 }
 
 static void test_unreachable_server(void **state)
@@ -119,13 +53,13 @@ static void test_unreachable_server(void **state)
     ferry_client_opts co = {.connect_timeout_ms = 300};
     assert_int_equal(ferry_client_open(&ch, url, &co), FERRY_OK);
     ferry_call_info info;
-    assert_int_equal(echo(ch, 0, 30000, &info), FERRY_UNAVAILABLE);
+    assert_int_equal(probe_echo(ch, 0, 30000, &info), FERRY_UNAVAILABLE);
     assert_non_null(strstr(info.message, "no connection"));
     /* A deadline shorter than the connect timeout bounds the wait too. */
     ferry_client_opts co2 = {.connect_timeout_ms = 30000};
     ferry_channel *ch2 = NULL;
     assert_int_equal(ferry_client_open(&ch2, url, &co2), FERRY_OK);
-    assert_int_equal(echo(ch2, 0, 200, &info), FERRY_UNAVAILABLE);
+    assert_int_equal(probe_echo(ch2, 0, 200, &info), FERRY_UNAVAILABLE);
     ferry_channel_close(ch2);
     ferry_channel_close(ch);
     probe_url_free(url);
@@ -146,27 +80,25 @@ static void test_server_killed_and_restarted(void **state)
     ferry_client_opts co = {.breaker = {.disabled = 1}};
     assert_int_equal(ferry_client_open(&ch, bound, &co), FERRY_OK);
     ferry_call_info info;
-    assert_int_equal(echo(ch, 0, 20000, &info), FERRY_OK);
+    assert_int_equal(probe_echo(ch, 0, 20000, &info), FERRY_OK);
 
-    bg_call inflight[4];
-    memset(inflight, 0, sizeof inflight);
+    probe_bg_call inflight[4];
     for (int i = 0; i < 4; i++)
-        bg_start(&inflight[i], ch, 10000, 60000);
-    nap_ms(300); /* let them reach the server */
+        probe_bg_start(&inflight[i], ch, 10000, 60000);
+    probe_nap_ms(300); /* let them reach the server */
     probe_kill(pid);
     for (int i = 0; i < 4; i++) {
-        pthread_join(inflight[i].thread, NULL);
         /* Not a deadline: the lost connection ended them. */
-        assert_int_equal(inflight[i].st, FERRY_UNAVAILABLE);
+        assert_int_equal(probe_bg_join(&inflight[i]), FERRY_UNAVAILABLE);
     }
-    assert_int_equal(echo(ch, 0, 60000, &info), FERRY_UNAVAILABLE);
+    assert_int_equal(probe_echo(ch, 0, 60000, &info), FERRY_UNAVAILABLE);
 
     pid = probe_spawn(url, bound, sizeof bound);
     ferry_status st = FERRY_UNAVAILABLE;
     for (int i = 0; i < 400 && st != FERRY_OK; i++) {
-        st = echo(ch, 0, 5000, &info);
+        st = probe_echo(ch, 0, 5000, &info);
         if (st != FERRY_OK)
-            nap_ms(25);
+            probe_nap_ms(25);
     }
     assert_int_equal(st, FERRY_OK);
 
@@ -177,50 +109,36 @@ static void test_server_killed_and_restarted(void **state)
 
 /* Graceful shutdown: calls in flight finish and get their replies; calls
  * that arrive while it drains get unavailable "shutting down". */
-static void *shutdown_main(void *arg)
-{
-    ferry_server_shutdown(arg, 30000);
-    return NULL;
-}
-
 static void test_shutdown_drains_in_flight(void **state)
 {
     (void)state;
-    char *url = probe_ipc_url();
-    char bound[256];
-    ferry_server *srv = probe_serve(url, 4, bound, sizeof bound);
-    ferry_channel *ch = NULL;
-    assert_int_equal(ferry_client_open(&ch, bound, NULL), FERRY_OK);
+    probe_link l;
+    probe_link_open(&l, 4, NULL);
     uint64_t base = atomic_load(&probe_calls);
 
-    bg_call calls[3];
-    memset(calls, 0, sizeof calls);
+    probe_bg_call calls[3];
     for (int i = 0; i < 3; i++)
-        bg_start(&calls[i], ch, 1500, 60000);
-    wait_handler_entered(base, 3);
+        probe_bg_start(&calls[i], l.ch, 1500, 60000);
+    assert_true(probe_wait_calls(base + 3));
 
-    pthread_t shut;
-    assert_int_equal(pthread_create(&shut, NULL, shutdown_main, srv), 0);
+    probe_bg_shutdown shut;
+    probe_bg_shutdown_start(&shut, l.srv, 30000);
     /* While it drains, a new call is turned away (and never runs). */
     ferry_call_info info;
     ferry_status st = FERRY_OK;
     for (int i = 0; i < 2000 && st == FERRY_OK; i++) {
-        st = echo(ch, 0, 20000, &info);
+        st = probe_echo(l.ch, 0, 20000, &info);
         if (st == FERRY_OK)
-            nap_ms(5); /* the shutdown thread may not have started yet */
+            probe_nap_ms(5); /* the shutdown thread may not have started yet */
     }
     assert_int_equal(st, FERRY_UNAVAILABLE);
     assert_non_null(strstr(info.message, "shutting down"));
 
-    for (int i = 0; i < 3; i++) {
-        pthread_join(calls[i].thread, NULL);
-        assert_int_equal(calls[i].st, FERRY_OK);
-    }
-    pthread_join(shut, NULL);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(probe_bg_join(&calls[i]), FERRY_OK);
+    probe_bg_shutdown_join(&shut);
 
-    ferry_channel_close(ch);
-    ferry_server_free(srv);
-    probe_url_free(url);
+    probe_link_close(&l);
 }
 
 /* Shutdown without grace: a handler still running has its reply dropped, its
@@ -228,23 +146,17 @@ static void test_shutdown_drains_in_flight(void **state)
 static void test_shutdown_without_grace(void **state)
 {
     (void)state;
-    char *url = probe_ipc_url();
-    char bound[256];
-    ferry_server *srv = probe_serve(url, 2, bound, sizeof bound);
-    ferry_channel *ch = NULL;
-    assert_int_equal(ferry_client_open(&ch, bound, NULL), FERRY_OK);
+    probe_link l;
+    probe_link_open(&l, 2, NULL);
     uint64_t base = atomic_load(&probe_calls);
 
-    bg_call call = {0};
-    bg_start(&call, ch, 800, 60000);
-    wait_handler_entered(base, 1);
-    ferry_server_shutdown(srv, 0);
-    pthread_join(call.thread, NULL);
-    assert_int_equal(call.st, FERRY_UNAVAILABLE);
+    probe_bg_call call;
+    probe_bg_start(&call, l.ch, 800, 60000);
+    assert_true(probe_wait_calls(base + 1));
+    ferry_server_shutdown(l.srv, 0);
+    assert_int_equal(probe_bg_join(&call), FERRY_UNAVAILABLE);
 
-    ferry_channel_close(ch);
-    ferry_server_free(srv);
-    probe_url_free(url);
+    probe_link_close(&l);
 }
 
 int main(void)

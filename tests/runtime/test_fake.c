@@ -2,7 +2,6 @@
  * server and remote channel over inproc://, so the whole client path runs
  * (envelope, identity of the caller, deadlines, size limits, fallbacks),
  * and an outage can be staged and ended. */
-#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,19 +9,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <cmocka.h>
 
 #include "ferrytest/v1/probe.ferry-mock.h"
 #include "probe.h"
-
-static void sleep_ms(long ms)
-{
-    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-        ;
-}
 
 static void test_calls_go_through_the_whole_client_path(void **state)
 {
@@ -109,7 +100,7 @@ static ferry_status echo_until_ok(ferry_channel *ch, long ms)
             ferry_message_free(&resp->base);
         if (st == FERRY_OK)
             break;
-        sleep_ms(20);
+        probe_nap_ms(20);
     }
     return st;
 }

@@ -194,29 +194,24 @@ static void test_application_fallback_overrides(void **state)
 static void test_no_fallback_for_answers(void **state)
 {
     (void)state;
-    char *url = probe_ipc_url();
-    char bound[256];
-    ferry_server *srv = probe_serve(url, 2, bound, sizeof bound);
-    ferry_channel *ch = NULL;
-    assert_int_equal(ferry_client_open(&ch, bound, NULL), FERRY_OK);
+    probe_link l;
+    probe_link_open(&l, 2, NULL);
     Ferrytest__V1__EchoRequest req = FERRYTEST__V1__ECHO_REQUEST__INIT;
     req.fail_status = FERRY_NOT_FOUND;
     req.fail_message = "no such thing";
     ferry_call_info info;
     ferry_call_opts opts = {.info = &info};
     Ferrytest__V1__EchoReply *resp = NULL;
-    assert_int_equal(ferrytest_v1_probe_lookup(ch, &req, &resp, &opts), FERRY_NOT_FOUND);
+    assert_int_equal(ferrytest_v1_probe_lookup(l.ch, &req, &resp, &opts), FERRY_NOT_FOUND);
     assert_null(resp);
     assert_string_equal(info.message, "no such thing");
     /* And a real answer is FERRY_OK, not a fallback. */
     req.fail_status = 0;
     req.text = "real";
-    assert_int_equal(ferrytest_v1_probe_lookup(ch, &req, &resp, &opts), FERRY_OK);
+    assert_int_equal(ferrytest_v1_probe_lookup(l.ch, &req, &resp, &opts), FERRY_OK);
     assert_string_equal(resp->text, "real");
     ferry_message_free(&resp->base);
-    ferry_channel_close(ch);
-    ferry_server_free(srv);
-    probe_url_free(url);
+    probe_link_close(&l);
 }
 
 typedef struct waiter {
@@ -310,31 +305,26 @@ static void test_idl_default_fallback_async(void **state)
 static void test_open_breaker_falls_back(void **state)
 {
     (void)state;
-    char *url = probe_ipc_url();
-    char bound[256];
-    ferry_server *srv = probe_serve(url, 2, bound, sizeof bound);
-    ferry_channel *ch = NULL;
     ferry_client_opts co = {.retry = {.max_attempts = 1},
                             .breaker = {.window = 4, .min_calls = 2, .open_ms = 60000}};
-    assert_int_equal(ferry_client_open(&ch, bound, &co), FERRY_OK);
+    probe_link l;
+    probe_link_open(&l, 2, &co);
     atomic_store(&probe_fail_unavailable, 2);
     ferry_call_info info;
     Ferrytest__V1__EchoReply *resp = NULL;
     for (int i = 0; i < 2; i++) { /* the server says unavailable: fallbacks, and it opens */
-        assert_int_equal(lookup(ch, "k", &resp, &info), FERRY_FALLBACK);
+        assert_int_equal(lookup(l.ch, "k", &resp, &info), FERRY_FALLBACK);
         ferry_message_free(&resp->base);
     }
     ferry_breaker_stats b;
-    assert_int_equal(ferry_client_breaker(ch, method(FERRYTEST_V1_PROBE_LOOKUP), &b), FERRY_OK);
+    assert_int_equal(ferry_client_breaker(l.ch, method(FERRYTEST_V1_PROBE_LOOKUP), &b), FERRY_OK);
     assert_int_equal(b.state, FERRY_BREAKER_OPEN);
     uint64_t before = atomic_load(&probe_calls);
-    assert_int_equal(lookup(ch, "k", &resp, &info), FERRY_FALLBACK);
+    assert_int_equal(lookup(l.ch, "k", &resp, &info), FERRY_FALLBACK);
     assert_non_null(strstr(info.message, "circuit breaker open"));
     ferry_message_free(&resp->base);
     assert_int_equal(atomic_load(&probe_calls), before);
-    ferry_channel_close(ch);
-    ferry_server_free(srv);
-    probe_url_free(url);
+    probe_link_close(&l);
 }
 
 int main(void)

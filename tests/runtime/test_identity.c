@@ -109,19 +109,6 @@ static ferry_channel *open_as(fixture *f, const ferry_key *key, ferry_proof proo
     return ch;
 }
 
-static ferry_status echo(ferry_channel *ch, const char *text, ferry_call_info *info)
-{
-    Ferrytest__V1__EchoRequest req = FERRYTEST__V1__ECHO_REQUEST__INIT;
-    req.text = (char *)text;
-    ferry_call_opts opts = {.deadline_ms = 20000, .info = info};
-    Ferrytest__V1__EchoReply *resp = NULL;
-    ferry_status st = ferrytest_v1_probe_echo(ch, &req, &resp, &opts);
-    if (st == FERRY_OK)
-        assert_string_equal(resp->text, text);
-    ferry_message_free(resp != NULL ? &resp->base : NULL);
-    return st;
-}
-
 /* ---- requests built by hand ---- */
 
 typedef struct forged {
@@ -266,13 +253,13 @@ static void test_signed_and_mac_calls(void **state)
         ferry_channel *ch = open_as(f, f->alice, modes[i], f->server);
         ferry_call_info info;
         for (int j = 0; j < 20; j++)
-            assert_int_equal(echo(ch, "hi", &info), FERRY_OK);
+            assert_int_equal(probe_echo_text(ch, "hi", &info), FERRY_OK);
         ferry_channel_close(ch);
     }
     /* Signed mode without pinning the server works too (replies unchecked). */
     ferry_channel *ch = open_as(f, f->bob, FERRY_PROOF_SIGNED, NULL);
     ferry_call_info info;
-    assert_int_equal(echo(ch, "unpinned", &info), FERRY_OK);
+    assert_int_equal(probe_echo_text(ch, "unpinned", &info), FERRY_OK);
     ferry_channel_close(ch);
     ferry_auth_counters c;
     ferry_server_get_auth_counters(f->srv, &c);
@@ -350,7 +337,7 @@ static void test_attacks_refused(void **state)
     ferry_channel *anon = NULL;
     assert_int_equal(ferry_client_open(&anon, f->bound, NULL), FERRY_OK);
     ferry_call_info info;
-    assert_int_equal(echo(anon, "anon", &info), FERRY_UNAUTHENTICATED);
+    assert_int_equal(probe_echo_text(anon, "anon", &info), FERRY_UNAUTHENTICATED);
     ferry_channel_close(anon);
 
     ferry_auth_counters c;
@@ -399,8 +386,7 @@ static void test_replay_after_reply_dropped(void **state)
     uint8_t *frame = forge(f, &r, &len);
     char msg[256];
     assert_int_equal(send_raw(f, frame, len, msg, sizeof msg, NULL), FERRY_OK);
-    struct timespec ts = {0, 50 * 1000000L};
-    nanosleep(&ts, NULL);
+    probe_nap_ms(50);
     /* A captured request sent again once its reply is gone: refused. */
     uint64_t before = atomic_load(&probe_calls);
     assert_int_equal(send_raw(f, frame, len, msg, sizeof msg, NULL), FERRY_UNAUTHENTICATED);
@@ -455,7 +441,7 @@ static void test_forged_reply_refused(void **state)
     ferry_channel *ch = NULL;
     assert_int_equal(ferry_client_open(&ch, url, &o), FERRY_OK);
     ferry_call_info info;
-    assert_int_equal(echo(ch, "x", &info), FERRY_UNAUTHENTICATED);
+    assert_int_equal(probe_echo_text(ch, "x", &info), FERRY_UNAUTHENTICATED);
     assert_non_null(strstr(info.message, "no valid proof from the server's key"));
     pthread_join(t, NULL);
     ferry_channel_close(ch);
@@ -465,48 +451,25 @@ static void test_forged_reply_refused(void **state)
 
 /* ---- keyring reload ---- */
 
-typedef struct slow_call {
-    ferry_channel *ch;
-    ferry_status st;
-} slow_call;
-
-static void *slow_main(void *arg)
-{
-    slow_call *c = arg;
-    Ferrytest__V1__EchoRequest req = FERRYTEST__V1__ECHO_REQUEST__INIT;
-    req.text = "slow";
-    req.sleep_ms = 500;
-    ferry_call_opts opts = {.deadline_ms = 30000};
-    Ferrytest__V1__EchoReply *resp = NULL;
-    c->st = ferrytest_v1_probe_echo(c->ch, &req, &resp, &opts);
-    ferry_message_free(resp != NULL ? &resp->base : NULL);
-    return NULL;
-}
-
 static void test_keyring_reload(void **state)
 {
     fixture *f = *state;
     ferry_channel *a = open_as(f, f->alice, FERRY_PROOF_MAC, f->server);
     ferry_channel *b = open_as(f, f->bob, FERRY_PROOF_MAC, f->server);
     ferry_call_info info;
-    assert_int_equal(echo(b, "bob", &info), FERRY_OK);
+    assert_int_equal(probe_echo_text(b, "bob", &info), FERRY_OK);
 
     /* Bob's access is revoked while alice has a call in flight. */
     uint64_t base = atomic_load(&probe_calls);
-    slow_call sc = {.ch = a};
-    pthread_t t;
-    assert_int_equal(pthread_create(&t, NULL, slow_main, &sc), 0);
-    for (int i = 0; i < 2000 && atomic_load(&probe_calls) == base; i++) {
-        struct timespec ts = {0, 5 * 1000000L};
-        nanosleep(&ts, NULL);
-    }
+    probe_bg_call slow;
+    probe_bg_start(&slow, a, 500, 30000);
+    (void)probe_wait_calls(base + 1);
     write_keyring(f, 0);
     char err[256];
     assert_int_equal(ferry_server_reload_keyring(f->srv, err, sizeof err), FERRY_OK);
-    pthread_join(t, NULL);
-    assert_int_equal(sc.st, FERRY_OK); /* not dropped */
-    assert_int_equal(echo(b, "bob", &info), FERRY_UNAUTHENTICATED);
-    assert_int_equal(echo(a, "alice", &info), FERRY_OK);
+    assert_int_equal(probe_bg_join(&slow), FERRY_OK); /* not dropped */
+    assert_int_equal(probe_echo_text(b, "bob", &info), FERRY_UNAUTHENTICATED);
+    assert_int_equal(probe_echo_text(a, "alice", &info), FERRY_OK);
 
     /* A bad keyring is refused and the old one stays. */
     FILE *fp = fopen(f->keyring, "w");
@@ -514,12 +477,12 @@ static void test_keyring_reload(void **state)
     fclose(fp);
     assert_int_not_equal(ferry_server_reload_keyring(f->srv, err, sizeof err), FERRY_OK);
     assert_non_null(strstr(err, ":1: the key is not the base64"));
-    assert_int_equal(echo(a, "alice", &info), FERRY_OK);
+    assert_int_equal(probe_echo_text(a, "alice", &info), FERRY_OK);
 
     /* Bob comes back. */
     write_keyring(f, 1);
     assert_int_equal(ferry_server_reload_keyring(f->srv, err, sizeof err), FERRY_OK);
-    assert_int_equal(echo(b, "bob", &info), FERRY_OK);
+    assert_int_equal(probe_echo_text(b, "bob", &info), FERRY_OK);
     ferry_channel_close(a);
     ferry_channel_close(b);
 }
@@ -559,7 +522,7 @@ static void test_oversized_refusal_is_proved(void **state)
         ferry_channel *ch = NULL;
         assert_int_equal(ferry_client_open(&ch, bound, &o), FERRY_OK);
         ferry_call_info info;
-        ferry_status st = echo(ch, text, &info);
+        ferry_status st = probe_echo_text(ch, text, &info);
         ferry_channel_close(ch);
         if (st == FERRY_OK) {
             fitted++;
@@ -584,7 +547,7 @@ static void test_anonymous_allowed(void **state)
     ferry_channel *anon = NULL;
     assert_int_equal(ferry_client_open(&anon, f->bound, NULL), FERRY_OK);
     ferry_call_info info;
-    assert_int_equal(echo(anon, "anon", &info), FERRY_OK);
+    assert_int_equal(probe_echo_text(anon, "anon", &info), FERRY_OK);
     /* ...but an anonymous caller holds no roles. */
     Ferrytest__V1__EchoRequest req = FERRYTEST__V1__ECHO_REQUEST__INIT;
     req.text = "admin";

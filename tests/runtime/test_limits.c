@@ -8,7 +8,6 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <cmocka.h>
 #include <poll.h>
@@ -22,12 +21,8 @@
 
 static ferry_server *serve_with_limit(const char *url, size_t max, char *bound, size_t len)
 {
-    ferry_server *srv = NULL;
-    ferry_server_opts o = {.workers = 2, .max_message = max};
-    assert_int_equal(ferry_server_new(&srv, &o), FERRY_OK);
-    assert_int_equal(ferrytest_v1_probe_register(srv, &probe_handlers, NULL), FERRY_OK);
-    assert_int_equal(ferry_server_listen(srv, url, bound, len), FERRY_OK);
-    return srv;
+    return probe_serve_opts(url, &(ferry_server_opts){.workers = 2, .max_message = max}, bound,
+                            len);
 }
 
 static ferry_status echo_bytes(ferry_channel *ch, size_t n, uint32_t reply_bytes,
@@ -91,18 +86,15 @@ static void test_oversized_request_no_resend_loop(void **state)
     assert_int_equal(info.attempts, 1);
 
     /* Give a resend loop, were there one, time to show itself. */
-    struct timespec ts = {.tv_sec = 1, .tv_nsec = 500000000L};
-    nanosleep(&ts, NULL);
+    probe_nap_ms(1500);
     ferry_server_counters c;
     ferry_server_get_counters(srv, &c);
     assert_int_equal(c.received, 0);
     assert_true(c.connections <= 3); /* the first, and at most two reconnects */
 
     /* The client reconnects; a small call works and teaches it the limit. */
-    for (int i = 0; i < 200 && (st = echo_bytes(ch, 100, 0, &info)) == FERRY_UNAVAILABLE; i++) {
-        struct timespec wait = {.tv_sec = 0, .tv_nsec = 50000000L};
-        nanosleep(&wait, NULL);
-    }
+    for (int i = 0; i < 200 && (st = echo_bytes(ch, 100, 0, &info)) == FERRY_UNAVAILABLE; i++)
+        probe_nap_ms(50);
     assert_int_equal(st, FERRY_OK);
     assert_int_equal(echo_bytes(ch, 16 * 1024, 0, &info), FERRY_RESOURCE_EXHAUSTED);
     assert_non_null(strstr(info.message, "the server's limit of 8192 bytes"));
@@ -115,7 +107,7 @@ static void test_oversized_request_no_resend_loop(void **state)
     assert_int_equal(ferry_client_open(&ch, bound, NULL), FERRY_OK);
     assert_int_equal(echo_bytes(ch, 16 * 1024, 0, &info), FERRY_UNAVAILABLE);
     assert_true(info.attempts >= 1 && info.attempts <= 3);
-    nanosleep(&ts, NULL);
+    probe_nap_ms(1500);
     ferry_server_get_counters(srv, &c);
     assert_true(c.connections - conns <= 2u * 3u + 1u);
     ferry_channel_close(ch);
@@ -156,11 +148,8 @@ static void test_decoded_size_bounded(void **state)
     (void)state;
     char *url = probe_ipc_url();
     char bound[256];
-    ferry_server *srv = NULL;
     ferry_server_opts o = {.workers = 2, .max_message = 128 * 1024, .max_call_memory = 128 * 1024};
-    assert_int_equal(ferry_server_new(&srv, &o), FERRY_OK);
-    assert_int_equal(ferrytest_v1_probe_register(srv, &probe_handlers, NULL), FERRY_OK);
-    assert_int_equal(ferry_server_listen(srv, url, bound, sizeof bound), FERRY_OK);
+    ferry_server *srv = probe_serve_opts(url, &o, bound, sizeof bound);
     ferry_channel *ch = NULL;
     assert_int_equal(ferry_client_open(&ch, bound, NULL), FERRY_OK);
 
@@ -193,11 +182,8 @@ static void test_decoded_size_bounded(void **state)
 static void test_huge_deadline(void **state)
 {
     (void)state;
-    char *url = probe_ipc_url();
-    char bound[256];
-    ferry_server *srv = probe_serve(url, 2, bound, sizeof bound);
-    ferry_channel *ch = NULL;
-    assert_int_equal(ferry_client_open(&ch, bound, NULL), FERRY_OK);
+    probe_link l;
+    probe_link_open(&l, 2, NULL);
     uint32_t deadlines[] = {0x7fffffffu, 0x80000000u, UINT32_MAX};
     for (size_t i = 0; i < sizeof deadlines / sizeof deadlines[0]; i++) {
         Ferrytest__V1__EchoRequest req = FERRYTEST__V1__ECHO_REQUEST__INIT;
@@ -205,13 +191,11 @@ static void test_huge_deadline(void **state)
         ferry_call_info info;
         ferry_call_opts opts = {.deadline_ms = deadlines[i], .info = &info};
         Ferrytest__V1__EchoReply *resp = NULL;
-        assert_int_equal(ferrytest_v1_probe_echo(ch, &req, &resp, &opts), FERRY_OK);
+        assert_int_equal(ferrytest_v1_probe_echo(l.ch, &req, &resp, &opts), FERRY_OK);
         assert_true(resp->remaining_ms > 1000u * 3600u * 24u);
         ferry_message_free(&resp->base);
     }
-    ferry_channel_close(ch);
-    ferry_server_free(srv);
-    probe_url_free(url);
+    probe_link_close(&l);
 }
 
 /* Writes all of `buf` to `fd`. */
@@ -234,11 +218,8 @@ static void test_client_that_never_reads(void **state)
     (void)state;
     char *url = probe_ipc_url();
     char bound[256];
-    ferry_server *srv = NULL;
     ferry_server_opts o = {.workers = 2, .send_timeout_ms = 200};
-    assert_int_equal(ferry_server_new(&srv, &o), FERRY_OK);
-    assert_int_equal(ferrytest_v1_probe_register(srv, &probe_handlers, NULL), FERRY_OK);
-    assert_int_equal(ferry_server_listen(srv, url, bound, sizeof bound), FERRY_OK);
+    ferry_server *srv = probe_serve_opts(url, &o, bound, sizeof bound);
 
     /* Speak nng's ipc transport by hand: the SP header for req0 (protocol
      * 0x30), then messages as 0x01, a 64-bit length and the bytes. */

@@ -17,22 +17,7 @@
 
 #include "probe.h"
 
-#define HANGUPS     200
-#define DEADLINE_MS 20000u
-
-static ferry_status echo(ferry_channel *ch, ferry_call_info *info)
-{
-    Ferrytest__V1__EchoRequest req = FERRYTEST__V1__ECHO_REQUEST__INIT;
-    req.text = "still there?";
-    ferry_call_opts opts = {.deadline_ms = DEADLINE_MS, .info = info};
-    Ferrytest__V1__EchoReply *resp = NULL;
-    ferry_status st = ferrytest_v1_probe_echo(ch, &req, &resp, &opts);
-    if (st == FERRY_OK)
-        assert_string_equal(resp->text, "still there?");
-    if (resp != NULL)
-        ferry_message_free(&resp->base);
-    return st;
-}
+#define HANGUPS 200
 
 /* Connects to `sa` and closes at once, `HANGUPS` times; with `reset`, a
  * TCP connection is aborted (RST) rather than closed. */
@@ -57,7 +42,7 @@ static void assert_answers(ferry_channel *ch)
     ferry_call_info info;
     ferry_status st = FERRY_UNAVAILABLE;
     for (int attempt = 0; attempt < 3 && st == FERRY_UNAVAILABLE; attempt++)
-        st = echo(ch, &info);
+        st = probe_echo_text(ch, "still there?", &info);
     assert_int_equal(st, FERRY_OK);
 }
 
@@ -80,7 +65,7 @@ static void check_unix(const char *url, const struct sockaddr_un *sa, socklen_t 
     ferry_channel *ch = NULL;
     assert_int_equal(ferry_client_open(&ch, bound, NULL), FERRY_OK);
     ferry_call_info info;
-    assert_int_equal(echo(ch, &info), FERRY_OK);
+    assert_int_equal(probe_echo_text(ch, "still there?", &info), FERRY_OK);
 
     hang_up_many((const struct sockaddr *)sa, len, 0);
     if (reopens)
@@ -124,7 +109,7 @@ static void test_tcp_hangups(void **state)
     ferry_channel *ch = NULL;
     assert_int_equal(ferry_client_open(&ch, bound, NULL), FERRY_OK);
     ferry_call_info info;
-    assert_int_equal(echo(ch, &info), FERRY_OK);
+    assert_int_equal(probe_echo_text(ch, "still there?", &info), FERRY_OK);
 
     struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     sa.sin_port = htons((uint16_t)atoi(strrchr(bound, ':') + 1));

@@ -78,11 +78,8 @@ static void test_roundtrip_inproc(void **state)
 static void test_handler_status_and_message(void **state)
 {
     (void)state;
-    char *url = probe_ipc_url();
-    char bound[256];
-    ferry_server *srv = probe_serve(url, 2, bound, sizeof bound);
-    ferry_channel *ch = NULL;
-    assert_int_equal(ferry_client_open(&ch, bound, NULL), FERRY_OK);
+    probe_link l;
+    probe_link_open(&l, 2, NULL);
 
     Ferrytest__V1__EchoRequest req = FERRYTEST__V1__ECHO_REQUEST__INIT;
     req.fail_status = FERRY_NOT_FOUND;
@@ -90,7 +87,7 @@ static void test_handler_status_and_message(void **state)
     ferry_call_info info;
     ferry_call_opts opts = {.info = &info};
     Ferrytest__V1__EchoReply *resp = (void *)&req; /* must be reset to NULL */
-    assert_int_equal(ferrytest_v1_probe_echo(ch, &req, &resp, &opts), FERRY_NOT_FOUND);
+    assert_int_equal(ferrytest_v1_probe_echo(l.ch, &req, &resp, &opts), FERRY_NOT_FOUND);
     assert_null(resp);
     assert_int_equal(info.status, FERRY_NOT_FOUND);
     assert_string_equal(info.message, "no sku 'x-1'");
@@ -99,15 +96,13 @@ static void test_handler_status_and_message(void **state)
      * code outside the wire's range) has a bug, and its caller is told so. */
     req.fail_status = FERRY_FALLBACK;
     req.fail_message = "pretending";
-    assert_int_equal(ferrytest_v1_probe_echo(ch, &req, &resp, &opts), FERRY_INTERNAL);
+    assert_int_equal(ferrytest_v1_probe_echo(l.ch, &req, &resp, &opts), FERRY_INTERNAL);
     assert_null(resp);
     assert_non_null(strstr(info.message, "may not return: pretending"));
     req.fail_status = 9999;
-    assert_int_equal(ferrytest_v1_probe_echo(ch, &req, &resp, &opts), FERRY_INTERNAL);
+    assert_int_equal(ferrytest_v1_probe_echo(l.ch, &req, &resp, &opts), FERRY_INTERNAL);
 
-    ferry_channel_close(ch);
-    ferry_server_free(srv);
-    probe_url_free(url);
+    probe_link_close(&l);
 }
 
 /* ---- asynchronous calls ---- */
@@ -140,11 +135,8 @@ static void test_async_many_in_flight(void **state)
 {
     (void)state;
     enum { N = 200 };
-    char *url = probe_ipc_url();
-    char bound[256];
-    ferry_server *srv = probe_serve(url, 4, bound, sizeof bound);
-    ferry_channel *ch = NULL;
-    assert_int_equal(ferry_client_open(&ch, bound, NULL), FERRY_OK);
+    probe_link l;
+    probe_link_open(&l, 4, NULL);
 
     waiter w = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
     Ferrytest__V1__EchoRequest req = FERRYTEST__V1__ECHO_REQUEST__INIT;
@@ -153,7 +145,7 @@ static void test_async_many_in_flight(void **state)
     ferry_call_opts opts = {.deadline_ms = 60000};
     uint64_t before = atomic_load(&probe_calls);
     for (int i = 0; i < N; i++)
-        assert_int_equal(ferrytest_v1_probe_echo_async(ch, &req, &opts, on_echo, &w), FERRY_OK);
+        assert_int_equal(ferrytest_v1_probe_echo_async(l.ch, &req, &opts, on_echo, &w), FERRY_OK);
     pthread_mutex_lock(&w.mu);
     while (w.done < N)
         pthread_cond_wait(&w.cv, &w.mu);
@@ -165,9 +157,7 @@ static void test_async_many_in_flight(void **state)
         expect += s;
     assert_int_equal(w.seq_sum, expect);
 
-    ferry_channel_close(ch);
-    ferry_server_free(srv);
-    probe_url_free(url);
+    probe_link_close(&l);
 }
 
 static void test_call_argument_checks(void **state)

@@ -15,12 +15,6 @@
 
 #include "probe.h"
 
-static void nap_ms(long ms)
-{
-    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
 /* ---- counting asynchronous completions ---- */
 
 typedef struct tally {
@@ -99,67 +93,49 @@ static void test_shutdown_under_load_repeated(void **state)
 {
     (void)state;
     for (int round = 0; round < 5; round++) {
-        char *url = probe_ipc_url();
-        char bound[256];
-        ferry_server *srv = probe_serve(url, 2, bound, sizeof bound);
-        ferry_channel *ch = NULL;
-        assert_int_equal(ferry_client_open(&ch, bound, NULL), FERRY_OK);
+        probe_link l;
+        probe_link_open(&l, 2, NULL);
         tally t;
         tally_init(&t);
         uint64_t base = atomic_load(&probe_calls);
         for (int i = 0; i < 64; i++)
-            start_echo(ch, &t, (uint32_t)(i % 3), 30000);
-        for (int i = 0; i < 2000 && atomic_load(&probe_calls) < base + 4; i++)
-            nap_ms(1);
-        ferry_server_shutdown(srv, (uint32_t)(round % 3) * 5);
+            start_echo(l.ch, &t, (uint32_t)(i % 3), 30000);
+        (void)probe_wait_calls(base + 4); /* some calls running, more queued */
+        ferry_server_shutdown(l.srv, (uint32_t)(round % 3) * 5);
         tally_wait_all(&t);
         /* Every call ended, with an answer or with "unavailable"; none was
          * lost and none got a status that makes no sense here. */
         assert_int_equal(t.ok + t.unavailable, t.started);
         assert_int_equal(t.other, 0);
         tally_fini(&t);
-        ferry_channel_close(ch);
-        ferry_server_free(srv);
-        probe_url_free(url);
+        probe_link_close(&l);
     }
 }
 
 /* ---- two threads shutting one server down ---- */
 
-static void *shutdown_main(void *arg)
-{
-    ferry_server_shutdown(arg, 2000);
-    return NULL;
-}
-
 static void test_concurrent_shutdown(void **state)
 {
     (void)state;
-    char *url = probe_ipc_url();
-    char bound[256];
-    ferry_server *srv = probe_serve(url, 2, bound, sizeof bound);
-    ferry_channel *ch = NULL;
-    assert_int_equal(ferry_client_open(&ch, bound, NULL), FERRY_OK);
+    probe_link l;
+    probe_link_open(&l, 2, NULL);
     tally t;
     tally_init(&t);
     uint64_t base = atomic_load(&probe_calls);
-    start_echo(ch, &t, 300, 30000);
-    for (int i = 0; i < 2000 && atomic_load(&probe_calls) < base + 1; i++)
-        nap_ms(5);
+    start_echo(l.ch, &t, 300, 30000);
+    (void)probe_wait_calls(base + 1);
 
-    pthread_t a, b;
-    assert_int_equal(pthread_create(&a, NULL, shutdown_main, srv), 0);
-    assert_int_equal(pthread_create(&b, NULL, shutdown_main, srv), 0);
-    pthread_join(a, NULL);
-    pthread_join(b, NULL);
+    probe_bg_shutdown a, b;
+    probe_bg_shutdown_start(&a, l.srv, 2000);
+    probe_bg_shutdown_start(&b, l.srv, 2000);
+    probe_bg_shutdown_join(&a);
+    probe_bg_shutdown_join(&b);
     /* Both returned only after the shutdown had finished: the call in flight
      * was answered within the grace period, and the server can be freed. */
     tally_wait_all(&t);
     assert_int_equal(t.ok, 1);
-    ferry_server_free(srv);
     tally_fini(&t);
-    ferry_channel_close(ch);
-    probe_url_free(url);
+    probe_link_close(&l);
 }
 
 /* ---- a handler that stops its own server ---- */
@@ -257,7 +233,7 @@ static void test_outage_under_load(void **state)
         if (st == FERRY_OK)
             assert_string_equal(resp->text, "back");
         else
-            nap_ms(50);
+            probe_nap_ms(50);
         ferry_message_free(resp != NULL ? &resp->base : NULL);
     }
     assert_int_equal(st, FERRY_OK);
