@@ -2,7 +2,6 @@
  * the secret one private; it refuses to replace keys and bad names; and the
  * runtime refuses damaged key files and keyrings with a message that names
  * the file (and line) and what is wrong. */
-#include <dirent.h>
 #include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -12,12 +11,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
 #include "ferry/identity.h"
+
+#include "cli_run.h"
 
 typedef struct fixture {
     char dir[256];
@@ -29,31 +29,15 @@ static int setup(void **state)
 {
     fixture *f = calloc(1, sizeof *f);
     assert_non_null(f);
-    const char *tmp = getenv("TMPDIR");
-    snprintf(f->dir, sizeof f->dir, "%s/ferry-keygen.XXXXXX", tmp != NULL && *tmp ? tmp : "/tmp");
-    assert_non_null(mkdtemp(f->dir));
+    cli_tmpdir(f->dir, sizeof f->dir, "ferry-keygen");
     *state = f;
     return 0;
 }
 
-/* Removes the fixture's directory and the files in it (the tests make no
- * subdirectories). */
 static int teardown(void **state)
 {
     fixture *f = *state;
-    DIR *d = opendir(f->dir);
-    if (d != NULL) {
-        struct dirent *e;
-        while ((e = readdir(d)) != NULL) {
-            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-                continue;
-            char p[512];
-            snprintf(p, sizeof p, "%s/%s", f->dir, e->d_name);
-            unlink(p);
-        }
-        closedir(d);
-    }
-    rmdir(f->dir);
+    cli_rmdir(f->dir);
     free(f);
     return 0;
 }
@@ -61,16 +45,6 @@ static int teardown(void **state)
 static void path_in(const fixture *f, const char *name, char *buf, size_t len)
 {
     snprintf(buf, len, "%s/%s", f->dir, name);
-}
-
-/* Reads the whole (small) file `path` into `buf`. */
-static void slurp(const char *path, char *buf, size_t len)
-{
-    FILE *fp = fopen(path, "r");
-    assert_non_null(fp);
-    size_t n = fread(buf, 1, len - 1, fp);
-    buf[n] = '\0';
-    fclose(fp);
 }
 
 static void write_file(const char *path, const char *text, mode_t mode)
@@ -87,44 +61,11 @@ static void write_file(const char *path, const char *text, mode_t mode)
  * its output in f->out and f->err. */
 static int run_ferry(fixture *f, ...)
 {
-    char *argv[16];
-    int argc = 0;
-    argv[argc++] = (char *)FERRY_CLI_PATH;
     va_list ap;
     va_start(ap, f);
-    char *a;
-    while ((a = va_arg(ap, char *)) != NULL && argc < 15)
-        argv[argc++] = a;
+    int status = cli_runv(f->dir, f->out, sizeof f->out, f->err, sizeof f->err, NULL, ap);
     va_end(ap);
-    argv[argc] = NULL;
-
-    char out_path[300], err_path[300];
-    path_in(f, "run.out", out_path, sizeof out_path);
-    path_in(f, "run.err", err_path, sizeof err_path);
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        int o = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        int e = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        if (o < 0 || e < 0 || dup2(o, 1) < 0 || dup2(e, 2) < 0)
-            _exit(127);
-        execv(argv[0], argv);
-        _exit(127);
-    }
-    int status = 0;
-    assert_int_equal(waitpid(pid, &status, 0), pid);
-    assert_true(WIFEXITED(status));
-    slurp(out_path, f->out, sizeof f->out);
-    slurp(err_path, f->err, sizeof f->err);
-    unlink(out_path);
-    unlink(err_path);
-    return WEXITSTATUS(status);
-}
-
-static void assert_contains(const char *haystack, const char *needle)
-{
-    if (strstr(haystack, needle) == NULL)
-        fail_msg("expected \"%s\" in: %s", needle, haystack);
+    return status;
 }
 
 /* ---- keygen ---- */
@@ -173,12 +114,12 @@ static void test_refuses_to_overwrite(void **state)
     assert_int_equal(run_ferry(f, "keygen", "srv", "-o", f->dir, NULL), 0);
     char sk_path[300], before[512], after[512];
     path_in(f, "srv.key", sk_path, sizeof sk_path);
-    slurp(sk_path, before, sizeof before);
+    cli_slurp(sk_path, before, sizeof before);
 
     assert_int_equal(run_ferry(f, "keygen", "srv", "-o", f->dir, NULL), 2);
     assert_contains(f->err, sk_path);
     assert_contains(f->err, "already exists");
-    slurp(sk_path, after, sizeof after);
+    cli_slurp(sk_path, after, sizeof after);
     assert_string_equal(before, after);
 
     /* A public key left alone is not replaced either. */
@@ -190,7 +131,7 @@ static void test_refuses_to_overwrite(void **state)
 
     /* --force makes a new one. */
     assert_int_equal(run_ferry(f, "keygen", "srv", "-o", f->dir, "--force", NULL), 0);
-    slurp(sk_path, after, sizeof after);
+    cli_slurp(sk_path, after, sizeof after);
     assert_string_not_equal(before, after);
 }
 
@@ -252,7 +193,7 @@ static void test_damaged_secret_keys(void **state)
     assert_int_equal(run_ferry(f, "keygen", "good", "-o", f->dir, NULL), 0);
     char good_path[300], good[512];
     path_in(f, "good.key", good_path, sizeof good_path);
-    slurp(good_path, good, sizeof good);
+    cli_slurp(good_path, good, sizeof good);
 
     /* Readable by others. */
     assert_secret_refused(f, good, 0644, "accessible by others");
@@ -268,7 +209,7 @@ static void test_damaged_secret_keys(void **state)
     assert_secret_refused(f, "", 0600, "truncated");
     char pub_path[300], pub[512];
     path_in(f, "good.pub", pub_path, sizeof pub_path);
-    slurp(pub_path, pub, sizeof pub);
+    cli_slurp(pub_path, pub, sizeof pub);
     assert_secret_refused(f, pub, 0600, "is a \"ferry-public-key-v1\" file");
     /* One flipped key byte: the halves no longer agree. */
     char *b64 = strrchr(good, ' ') + 1;

@@ -4,8 +4,6 @@
  * scripts, --fail-if-old turns them into exit status 1, and every way of
  * failing (usage, addresses, no server, no admin service, identity) exits 2
  * with a message saying what to do. */
-#include <dirent.h>
-#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,14 +11,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <cmocka.h>
 #include <jansson.h>
 
 #include "inventory.h"
+
+#include "cli_run.h"
 
 typedef struct fixture {
     char dir[128];
@@ -40,9 +37,7 @@ static int setup(void **state)
 {
     fixture *f = calloc(1, sizeof *f);
     assert_non_null(f);
-    const char *tmp = getenv("TMPDIR");
-    snprintf(f->dir, sizeof f->dir, "%s/ferry-stats.XXXXXX", tmp != NULL && *tmp ? tmp : "/tmp");
-    assert_non_null(mkdtemp(f->dir));
+    cli_tmpdir(f->dir, sizeof f->dir, "ferry-stats");
     snprintf(f->url, sizeof f->url, "ipc://%s/s.sock", f->dir);
     assert_int_equal(inventory_new(&f->inv), FERRY_OK);
     assert_int_equal(ferry_server_new(&f->srv, &(ferry_server_opts){.workers = 2}), FERRY_OK);
@@ -60,19 +55,7 @@ static int teardown(void **state)
     ferry_server_shutdown(f->srv, 2000);
     ferry_server_free(f->srv);
     inventory_free(f->inv);
-    DIR *d = opendir(f->dir);
-    if (d != NULL) {
-        struct dirent *e;
-        while ((e = readdir(d)) != NULL) {
-            if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0) {
-                char p[400];
-                path_in(f, e->d_name, p, sizeof p);
-                unlink(p);
-            }
-        }
-        closedir(d);
-    }
-    rmdir(f->dir);
+    cli_rmdir(f->dir);
     free(f);
     return 0;
 }
@@ -84,60 +67,15 @@ static void serve(fixture *f, int admin)
     assert_int_equal(ferry_server_listen(f->srv, f->url, NULL, 0), FERRY_OK);
 }
 
-static void read_into(const char *path, char *buf, size_t len)
-{
-    FILE *fp = fopen(path, "r");
-    assert_non_null(fp);
-    size_t n = fread(buf, 1, len - 1, fp);
-    buf[n] = '\0';
-    fclose(fp);
-    unlink(path);
-}
-
-/* Runs `ferry stats ARGS...` (NULL-terminated) with FERRY_KEY,
- * FERRY_SERVER_KEY and FERRY_PROOF unset; returns its exit status, its
- * output in f->out and f->err. */
+/* Runs `ferry stats ARGS...` (NULL-terminated); returns its exit status,
+ * its output in f->out and f->err. */
 static int run_stats(fixture *f, ...)
 {
-    char *argv[16];
-    int argc = 0;
-    argv[argc++] = (char *)FERRY_CLI_PATH;
-    argv[argc++] = "stats";
     va_list ap;
     va_start(ap, f);
-    char *a;
-    while ((a = va_arg(ap, char *)) != NULL && argc < 15)
-        argv[argc++] = a;
+    int status = cli_runv(f->dir, f->out, sizeof f->out, f->err, sizeof f->err, "stats", ap);
     va_end(ap);
-    argv[argc] = NULL;
-    char out_path[300], err_path[300];
-    path_in(f, "run.out", out_path, sizeof out_path);
-    path_in(f, "run.err", err_path, sizeof err_path);
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        int o = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        int e = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        if (o < 0 || e < 0 || dup2(o, 1) < 0 || dup2(e, 2) < 0)
-            _exit(127);
-        unsetenv("FERRY_KEY");
-        unsetenv("FERRY_SERVER_KEY");
-        unsetenv("FERRY_PROOF");
-        execv(argv[0], argv);
-        _exit(127);
-    }
-    int status = 0;
-    assert_int_equal(waitpid(pid, &status, 0), pid);
-    assert_true(WIFEXITED(status));
-    read_into(out_path, f->out, sizeof f->out);
-    read_into(err_path, f->err, sizeof f->err);
-    return WEXITSTATUS(status);
-}
-
-static void assert_contains(const char *haystack, const char *needle)
-{
-    if (strstr(haystack, needle) == NULL)
-        fail_msg("expected \"%s\" in: %s", needle, haystack);
+    return status;
 }
 
 /* A v1 client "legacy-till" 0.9 reads an item; a v2 client "till" 2.0
