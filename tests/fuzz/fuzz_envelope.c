@@ -2,8 +2,9 @@
  * bytes: the frame prefix, the request and reply headers, and a method body.
  *
  * Built two ways: with clang -fsanitize=fuzzer (FERRY_FUZZ=ON) as a libFuzzer
- * target, and always as a replay program that runs the target over files
- * given on the command line, which ctest does with the seed corpus. */
+ * target, and otherwise with replay_main.c as a replay program that runs the
+ * target over files given on the command line, which ctest does with the
+ * seed corpus. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -29,29 +30,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
     }
     if (ferryi_frame_split(data, size, FERRYI_KIND_REPLY, &f, why, sizeof why) == FERRY_OK) {
-        Ferry__Wire__ReplyHeader *h = ferry__wire__reply_header__unpack(NULL, f.header_len, f.header);
+        Ferry__Wire__ReplyHeader *h =
+            ferry__wire__reply_header__unpack(NULL, f.header_len, f.header);
         if (h != NULL)
             ferry__wire__reply_header__free_unpacked(h, NULL);
     }
     return 0;
 }
-
-#ifndef FERRY_LIBFUZZER
-/* Replay: run the target on each file named on the command line. */
-int main(int argc, char **argv)
-{
-    for (int i = 1; i < argc; i++) {
-        FILE *fp = fopen(argv[i], "rb");
-        if (fp == NULL) {
-            fprintf(stderr, "fuzz_envelope: cannot open %s\n", argv[i]);
-            return 1;
-        }
-        uint8_t buf[1 << 16];
-        size_t n = fread(buf, 1, sizeof buf, fp);
-        fclose(fp);
-        LLVMFuzzerTestOneInput(buf, n);
-    }
-    printf("fuzz_envelope: replayed %d inputs\n", argc - 1);
-    return 0;
-}
-#endif

@@ -6,7 +6,8 @@
  * that type -- never crash, hang or leak.
  *
  * Built like fuzz_envelope: a libFuzzer target with FERRY_FUZZ=ON, else a
- * replay program ctest runs over the seed corpus and the encoder's samples. */
+ * replay program (replay_main.c) ctest runs over the seed corpus and the
+ * encoder's samples. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -21,6 +22,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static Google__Protobuf__FileDescriptorSet *set;
 static fcg_arena schema_arena;
 static fcg_textfmt_schema *schema;
+
+/* Frees the schema at exit, so that a leak checker sees only real leaks. */
+static void free_schema(void)
+{
+    fcg_arena_fini(&schema_arena);
+    google__protobuf__file_descriptor_set__free_unpacked(set, NULL);
+}
 
 /* The schema, loaded on first use and kept for the process's life. */
 static void load_schema(void)
@@ -40,6 +48,7 @@ static void load_schema(void)
         fprintf(stderr, "fuzz_textfmt: %s is not a usable descriptor set\n", TEXTFMT_DESCSET);
         abort();
     }
+    atexit(free_schema);
 }
 
 static void try_type(const char *type, const ProtobufCMessageDescriptor *desc, const char *text,
@@ -73,27 +82,3 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     try_type(".textfmt.legacy.Legacy", &textfmt__legacy__legacy__descriptor, text, size);
     return 0;
 }
-
-#ifndef FERRY_LIBFUZZER
-/* Replay: run the target on each file named on the command line. */
-int main(int argc, char **argv)
-{
-    for (int i = 1; i < argc; i++) {
-        FILE *fp = fopen(argv[i], "rb");
-        if (fp == NULL) {
-            fprintf(stderr, "fuzz_textfmt: cannot open %s\n", argv[i]);
-            return 1;
-        }
-        static uint8_t buf[1 << 16];
-        size_t n = fread(buf, 1, sizeof buf, fp);
-        fclose(fp);
-        LLVMFuzzerTestOneInput(buf, n);
-    }
-    if (schema != NULL) {
-        fcg_arena_fini(&schema_arena);
-        google__protobuf__file_descriptor_set__free_unpacked(set, NULL);
-    }
-    printf("fuzz_textfmt: replayed %d inputs\n", argc - 1);
-    return 0;
-}
-#endif
