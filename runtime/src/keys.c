@@ -241,28 +241,75 @@ static ferry_status split_key_line(const char *path, char *line, const char *mag
     return FERRY_OK;
 }
 
-ferry_status ferry_key_load_secret(ferry_key **out, const char *path, char *err, size_t err_len)
+/* Opens `path` for reading; `what` names it in the error ("the keyring"). */
+static ferry_status open_to_read(const char *path, const char *what, FILE **f, char *err,
+                                 size_t err_len)
+{
+    *f = fopen(path, "r");
+    if (*f == NULL)
+        return fail(err, err_len, errno == ENOENT ? FERRY_NOT_FOUND : FERRY_PERMISSION_DENIED,
+                    "%s: cannot open %s: %s", path, what, strerror(errno));
+    return FERRY_OK;
+}
+
+/* Refuses a secret key file that is not a regular file only its owner can
+ * read and write. */
+static ferry_status check_private_file(const char *path, FILE *f, char *err, size_t err_len)
+{
+    struct stat sb;
+    if (fstat(fileno(f), &sb) != 0 || !S_ISREG(sb.st_mode))
+        return fail(err, err_len, FERRY_INVALID_ARGUMENT, "%s: not a regular file", path);
+    if ((sb.st_mode & 077) != 0)
+        return fail(err, err_len, FERRY_PERMISSION_DENIED,
+                    "%s: secret key file is accessible by others (mode %03o); run chmod 600 %s",
+                    path, (unsigned)(sb.st_mode & 0777), path);
+    return FERRY_OK;
+}
+
+/* Sets k->pk to the public key stored in the second half of secret key
+ * k->sk, and refuses the key when it is not the one its seed (the first
+ * half) derives. */
+static ferry_status check_secret_halves(const char *path, ferry_key *k, char *err, size_t err_len)
+{
+    ferry_status st = FERRY_OK;
+    uint8_t pk[crypto_sign_PUBLICKEYBYTES];
+    crypto_sign_ed25519_sk_to_pk(pk, k->sk);
+    uint8_t seed[crypto_sign_SEEDBYTES], check_pk[crypto_sign_PUBLICKEYBYTES];
+    uint8_t *check_sk = sodium_malloc(crypto_sign_SECRETKEYBYTES);
+    if (check_sk == NULL)
+        return fail(err, err_len, FERRY_RESOURCE_EXHAUSTED, "out of memory");
+    crypto_sign_ed25519_sk_to_seed(seed, k->sk);
+    crypto_sign_seed_keypair(check_pk, check_sk, seed);
+    if (sodium_memcmp(check_pk, pk, sizeof pk) != 0)
+        st = fail(err, err_len, FERRY_INVALID_ARGUMENT,
+                  "%s: corrupt secret key (its public half does not match its seed)", path);
+    sodium_free(check_sk);
+    sodium_memzero(seed, sizeof seed);
+    memcpy(k->pk, pk, sizeof pk);
+    return st;
+}
+
+/* Loads the key file at `path`, one line "MAGIC NAME BASE64-KEY": a secret
+ * key (which the file must keep private) or a public one. */
+static ferry_status key_file_load(ferry_key **out, const char *path, int secret, char *err,
+                                  size_t err_len)
 {
     if (out == NULL || path == NULL)
         return fail(err, err_len, FERRY_INVALID_ARGUMENT, "no key file given");
     *out = NULL;
     if (!ferryi_sodium_ready())
         return fail(err, err_len, FERRY_INTERNAL, "libsodium failed to initialise");
-    FILE *f = fopen(path, "r");
-    if (f == NULL)
-        return fail(err, err_len, errno == ENOENT ? FERRY_NOT_FOUND : FERRY_PERMISSION_DENIED,
-                    "%s: cannot open the secret key file: %s", path, strerror(errno));
-    struct stat sb;
-    if (fstat(fileno(f), &sb) != 0 || !S_ISREG(sb.st_mode)) {
+    const char *kind = secret ? "secret" : "public";
+    FILE *f = NULL;
+    ferry_status st = open_to_read(path, secret ? "the secret key file" : "the public key file", &f,
+                                   err, err_len);
+    if (st != FERRY_OK)
+        return st;
+    if (secret && (st = check_private_file(path, f, err, err_len)) != FERRY_OK) {
         fclose(f);
-        return fail(err, err_len, FERRY_INVALID_ARGUMENT, "%s: not a regular file", path);
+        return st;
     }
-    if ((sb.st_mode & 077) != 0) {
-        fclose(f);
-        return fail(err, err_len, FERRY_PERMISSION_DENIED,
-                    "%s: secret key file is accessible by others (mode %03o); run chmod 600 %s",
-                    path, (unsigned)(sb.st_mode & 0777), path);
-    }
+    /* sodium_malloc memory: a secret key's line holds the secret. */
     char *line = sodium_malloc(LINE_MAX_BYTES);
     if (line == NULL) {
         fclose(f);
@@ -270,35 +317,20 @@ ferry_status ferry_key_load_secret(ferry_key **out, const char *path, char *err,
     }
     char *name = NULL, *b64 = NULL;
     ferry_key *k = NULL;
-    ferry_status st = read_key_line(path, f, line, LINE_MAX_BYTES, err, err_len);
+    st = read_key_line(path, f, line, LINE_MAX_BYTES, err, err_len);
     fclose(f);
     if (st == FERRY_OK)
-        st = split_key_line(path, line, SECRET_MAGIC, &name, &b64, err, err_len);
-    if (st == FERRY_OK && (k = key_new(name, 1)) == NULL)
+        st = split_key_line(path, line, secret ? SECRET_MAGIC : PUBLIC_MAGIC, &name, &b64, err,
+                            err_len);
+    if (st == FERRY_OK && (k = key_new(name, secret)) == NULL)
         st = fail(err, err_len, FERRY_RESOURCE_EXHAUSTED, "out of memory");
-    if (st == FERRY_OK && !b64_exact(b64, k->sk, crypto_sign_SECRETKEYBYTES))
+    size_t key_len = secret ? crypto_sign_SECRETKEYBYTES : FERRY_PUBLIC_KEY_BYTES;
+    if (st == FERRY_OK && !b64_exact(b64, secret ? k->sk : k->pk, key_len))
         st = fail(err, err_len, FERRY_INVALID_ARGUMENT,
-                  "%s: the key is not the base64 of a %d-byte Ed25519 secret key", path,
-                  crypto_sign_SECRETKEYBYTES);
-    if (st == FERRY_OK) {
-        /* The secret key ends with its public key; both halves must agree. */
-        uint8_t pk[crypto_sign_PUBLICKEYBYTES];
-        crypto_sign_ed25519_sk_to_pk(pk, k->sk);
-        uint8_t seed[crypto_sign_SEEDBYTES], check_pk[crypto_sign_PUBLICKEYBYTES];
-        uint8_t *check_sk = sodium_malloc(crypto_sign_SECRETKEYBYTES);
-        if (check_sk == NULL) {
-            st = fail(err, err_len, FERRY_RESOURCE_EXHAUSTED, "out of memory");
-        } else {
-            crypto_sign_ed25519_sk_to_seed(seed, k->sk);
-            crypto_sign_seed_keypair(check_pk, check_sk, seed);
-            if (sodium_memcmp(check_pk, pk, sizeof pk) != 0)
-                st = fail(err, err_len, FERRY_INVALID_ARGUMENT,
-                          "%s: corrupt secret key (its public half does not match its seed)", path);
-            sodium_free(check_sk);
-            sodium_memzero(seed, sizeof seed);
-        }
-        memcpy(k->pk, pk, sizeof pk);
-    }
+                  "%s: the key is not the base64 of a %d-byte Ed25519 %s key", path, (int)key_len,
+                  kind);
+    if (st == FERRY_OK && secret)
+        st = check_secret_halves(path, k, err, err_len);
     sodium_free(line);
     if (st != FERRY_OK) {
         ferry_key_free(k);
@@ -308,36 +340,14 @@ ferry_status ferry_key_load_secret(ferry_key **out, const char *path, char *err,
     return FERRY_OK;
 }
 
+ferry_status ferry_key_load_secret(ferry_key **out, const char *path, char *err, size_t err_len)
+{
+    return key_file_load(out, path, 1, err, err_len);
+}
+
 ferry_status ferry_key_load_public(ferry_key **out, const char *path, char *err, size_t err_len)
 {
-    if (out == NULL || path == NULL)
-        return fail(err, err_len, FERRY_INVALID_ARGUMENT, "no key file given");
-    *out = NULL;
-    if (!ferryi_sodium_ready())
-        return fail(err, err_len, FERRY_INTERNAL, "libsodium failed to initialise");
-    FILE *f = fopen(path, "r");
-    if (f == NULL)
-        return fail(err, err_len, errno == ENOENT ? FERRY_NOT_FOUND : FERRY_PERMISSION_DENIED,
-                    "%s: cannot open the public key file: %s", path, strerror(errno));
-    char line[LINE_MAX_BYTES];
-    char *name = NULL, *b64 = NULL;
-    ferry_status st = read_key_line(path, f, line, sizeof line, err, err_len);
-    fclose(f);
-    if (st == FERRY_OK)
-        st = split_key_line(path, line, PUBLIC_MAGIC, &name, &b64, err, err_len);
-    if (st != FERRY_OK)
-        return st;
-    ferry_key *k = key_new(name, 0);
-    if (k == NULL)
-        return fail(err, err_len, FERRY_RESOURCE_EXHAUSTED, "out of memory");
-    if (!b64_exact(b64, k->pk, sizeof k->pk)) {
-        ferry_key_free(k);
-        return fail(err, err_len, FERRY_INVALID_ARGUMENT,
-                    "%s: the key is not the base64 of a %d-byte Ed25519 public key", path,
-                    FERRY_PUBLIC_KEY_BYTES);
-    }
-    *out = k;
-    return FERRY_OK;
+    return key_file_load(out, path, 0, err, err_len);
 }
 
 /* ------------------------------------------------------------------------
@@ -415,10 +425,10 @@ ferry_status ferry_keyring_load(ferry_keyring **out, const char *path, char *err
     *out = NULL;
     if (!ferryi_sodium_ready())
         return fail(err, err_len, FERRY_INTERNAL, "libsodium failed to initialise");
-    FILE *f = fopen(path, "r");
-    if (f == NULL)
-        return fail(err, err_len, errno == ENOENT ? FERRY_NOT_FOUND : FERRY_PERMISSION_DENIED,
-                    "%s: cannot open the keyring: %s", path, strerror(errno));
+    FILE *f = NULL;
+    ferry_status st = open_to_read(path, "the keyring", &f, err, err_len);
+    if (st != FERRY_OK)
+        return st;
     ferry_keyring *kr = calloc(1, sizeof *kr);
     if (kr == NULL) {
         fclose(f);
@@ -427,7 +437,6 @@ ferry_status ferry_keyring_load(ferry_keyring **out, const char *path, char *err
     size_t cap = 0;
     char line[LINE_MAX_BYTES];
     unsigned lineno = 0;
-    ferry_status st = FERRY_OK;
     while (st == FERRY_OK && fgets(line, sizeof line, f) != NULL) {
         lineno++;
         size_t len = strlen(line);
