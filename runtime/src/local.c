@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "call.h"
+#include "channel_sync.h"
 #include "clock.h"
 #include "envelope.h"
 #include "registry.h"
@@ -117,16 +118,7 @@ static ferry_status local_call_async(ferry_channel *ch, const ferry_method *m,
                                      const ProtobufCMessage *req, const ferry_call_opts *opts,
                                      const ferry_completion *done)
 {
-    ferry_call_info info;
-    ferry_call_opts o = opts != NULL ? *opts : (ferry_call_opts){0};
-    ferry_call_info *user_info = o.info;
-    o.info = &info;
-    ProtobufCMessage *resp = NULL;
-    ferry_status st = local_call(ch, m, req, &resp, &o);
-    if (user_info != NULL)
-        *user_info = info;
-    done->invoke(done, st, resp, &info);
-    return FERRY_OK;
+    return ferryi_call_async_now(local_call, ch, m, req, opts, done);
 }
 
 static void local_close(ferry_channel *ch)

@@ -17,6 +17,8 @@
 
 #include "ferry/mock.h"
 
+#include "channel_sync.h"
+
 typedef enum entry_kind {
     CHECK_FN,      /* a ferry_mock_check */
     CHECK_REQUEST, /* ferry_mock_match() against `want` */
@@ -554,16 +556,7 @@ static ferry_status mock_call_async(ferry_channel *ch, const ferry_method *m,
                                     const ProtobufCMessage *req, const ferry_call_opts *opts,
                                     const ferry_completion *done)
 {
-    ferry_call_info info;
-    ferry_call_opts o = opts != NULL ? *opts : (ferry_call_opts){0};
-    ferry_call_info *user_info = o.info;
-    o.info = &info;
-    ProtobufCMessage *resp = NULL;
-    ferry_status st = mock_call(ch, m, req, &resp, &o);
-    if (user_info != NULL)
-        *user_info = info;
-    done->invoke(done, st, resp, &info);
-    return FERRY_OK;
+    return ferryi_call_async_now(mock_call, ch, m, req, opts, done);
 }
 
 static void mock_close(ferry_channel *ch)
