@@ -13,7 +13,8 @@ static void usage(FILE *out)
             "       ferry check [OPTIONS] --lock FILE NEW\n"
             "\n"
             "Compares two versions of a schema and prints one line per difference:\n"
-            "  breaking|safe RULE FILE:LINE: ELEMENT: why old peers break, or the deploy order\n"
+            "  breaking|warning|safe RULE FILE:LINE: ELEMENT: why old peers break, what to\n"
+            "  mind, or the deploy order\n"
             "OLD and NEW are each a directory of .proto files, one .proto file, or a lock\n"
             "file written by `ferry lock`. Lines name the new schema, or the old one for\n"
             "what was deleted.\n"
@@ -22,10 +23,12 @@ static void usage(FILE *out)
             "  -I, --proto_path DIR  also look for imported files in DIR (repeatable); ferry's\n"
             "                        own IDL and protobuf's are always found\n"
             "  -l, --lock FILE       compare NEW against the lock file FILE\n"
-            "  -q, --quiet           print breaking changes only\n"
+            "  -q, --quiet           print breaking changes and warnings only\n"
+            "  -s, --strict          warnings fail the check too (exit status 1)\n"
             "  -h, --help            print this help\n"
             "\n"
-            "exit status: 0 nothing breaks, 1 something breaks, 2 a usage, input or protoc\n"
+            "exit status: 0 nothing breaks (warnings are advice), 1 something breaks (or,\n"
+            "with --strict, a warning), 2 a usage, input or protoc\n"
             "error. docs/versioning.md describes every rule.\n");
 }
 
@@ -33,6 +36,7 @@ static const struct option options[] = {
     {"proto_path", required_argument, NULL, 'I'},
     {"lock", required_argument, NULL, 'l'},
     {"quiet", no_argument, NULL, 'q'},
+    {"strict", no_argument, NULL, 's'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -46,9 +50,9 @@ int cmd_check(int argc, char **argv)
 {
     cli_imports imp = {0};
     const char *lock = NULL;
-    int quiet = 0, opt, rc = CLI_EXIT_ERROR;
+    int quiet = 0, strict = 0, opt, rc = CLI_EXIT_ERROR;
     optind = 0; /* getopt_long may have run before in this process */
-    while ((opt = getopt_long(argc, argv, "I:l:qh", options, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, "I:l:qsh", options, NULL)) != -1) {
         switch (opt) {
         case 'I':
             if (cli_imports_add(&imp, optarg) != 0) {
@@ -61,6 +65,9 @@ int cmd_check(int argc, char **argv)
             break;
         case 'q':
             quiet = 1;
+            break;
+        case 's':
+            strict = 1;
             break;
         case 'h':
             usage(stdout);
@@ -92,21 +99,25 @@ int cmd_check(int argc, char **argv)
         goto free;
     }
     size_t n = ferry_check_report_count(report), breaking = ferry_check_report_breaking(report);
+    size_t warnings = ferry_check_report_warnings(report), safe = n - breaking - warnings;
     for (size_t i = 0; i < n; i++) {
         const ferry_check_finding *f = ferry_check_report_get(report, i);
-        if (!quiet || f->cls == FERRY_CHECK_BREAKING)
+        if (!quiet || f->cls != FERRY_CHECK_SAFE)
             ferry_check_finding_print(f, stdout);
     }
     if (n == 0)
         printf("no changes\n");
+    else if (warnings == 0)
+        printf("%zu breaking change%s, %zu safe change%s\n", breaking, plural(breaking), safe,
+               plural(safe));
     else
-        printf("%zu breaking change%s, %zu safe change%s\n", breaking, plural(breaking),
-               n - breaking, plural(n - breaking));
+        printf("%zu breaking change%s, %zu warning%s, %zu safe change%s\n", breaking,
+               plural(breaking), warnings, plural(warnings), safe, plural(safe));
     if (fflush(stdout) != 0) {
         fprintf(stderr, "ferry check: cannot write to standard output\n");
         goto free;
     }
-    rc = breaking > 0 ? CLI_EXIT_NO : CLI_EXIT_OK;
+    rc = breaking > 0 || (strict && warnings > 0) ? CLI_EXIT_NO : CLI_EXIT_OK;
 free:
     ferry_check_report_free(report);
     ferry_schema_free(old_schema);

@@ -349,11 +349,12 @@ static void compare_service(fck_cmp *c, const fck_service *os, const fck_service
                     "new method (since %u): deploy servers before clients call it; older servers "
                     "answer unimplemented",
                     nm->since);
-        else
-            fck_add(c, FERRY_CHECK_BREAKING, "METHOD_ADDED", ns->file, nm->line, melem,
-                    "new method with since %u, but servers of API version %u exist without it, "
-                    "so clients cannot tell that it is new; raise the API version and set since "
-                    "to it",
+        else /* old peers keep working: versioning advice, not a break */
+            fck_add(c, FERRY_CHECK_WARNING, "METHOD_ADDED", ns->file, nm->line, melem,
+                    "new method: deploy servers before clients call it (older servers answer "
+                    "unimplemented); with since %u, while servers of API version %u exist "
+                    "without it, clients cannot tell old servers from new ones: raise the API "
+                    "version and set since to it to let them",
                     nm->since, os->api_version);
     }
 }

@@ -82,6 +82,9 @@ void ferry_schema_free(ferry_schema *s);
 typedef enum ferry_check_class {
     FERRY_CHECK_SAFE = 0,     /* old and new peers keep working, in the deploy order given */
     FERRY_CHECK_BREAKING = 1, /* some old peer breaks whatever the deploy order */
+    FERRY_CHECK_WARNING = 2,  /* old and new peers keep working, but the change deserves a
+                                 look: versioning advice, or what changes outside the binary
+                                 encoding (JSON); `ferry check` fails on it only with --strict */
 } ferry_check_class;
 
 /* One difference between two schemas. The strings belong to the report. */
@@ -99,17 +102,19 @@ typedef struct ferry_check_finding {
 typedef struct ferry_check_report ferry_check_report;
 
 /* Compares `old_schema` with `new_schema`. *out receives the findings,
- * breaking ones first, then by file, line, rule and element. Fails only
+ * breaking ones first, then warnings, then safe ones, each by file, line,
+ * rule and element. Fails only
  * when memory runs out. */
 ferry_check_status ferry_check_compare(const ferry_schema *old_schema,
                                        const ferry_schema *new_schema, ferry_check_report **out);
 
 size_t ferry_check_report_count(const ferry_check_report *r);
 size_t ferry_check_report_breaking(const ferry_check_report *r);
+size_t ferry_check_report_warnings(const ferry_check_report *r);
 /* The i-th finding, i < ferry_check_report_count(r). */
 const ferry_check_finding *ferry_check_report_get(const ferry_check_report *r, size_t i);
 
-/* Writes `f` as one line:
+/* Writes `f` as one line, its class first ("breaking", "warning", "safe"):
  *   breaking FIELD_DELETED shop.proto:12: field shop.v1.Item.price = 4: <message>
  * Returns 0, or -1 when writing fails. */
 int ferry_check_finding_print(const ferry_check_finding *f, FILE *out);

@@ -11,7 +11,7 @@ struct ferry_check_report {
     fcg_arena arena;
     ferry_check_finding *items; /* malloc'd */
     size_t n, cap;
-    size_t n_breaking;
+    size_t n_breaking, n_warnings;
     int failed; /* memory ran out */
 };
 
@@ -92,13 +92,21 @@ void fck_add(fck_cmp *c, ferry_check_class cls, const char *rule, const fck_file
     r->n++;
     if (cls == FERRY_CHECK_BREAKING)
         r->n_breaking++;
+    else if (cls == FERRY_CHECK_WARNING)
+        r->n_warnings++;
+}
+
+/* Breaking first, then warnings, then safe findings. */
+static int class_rank(ferry_check_class cls)
+{
+    return cls == FERRY_CHECK_BREAKING ? 0 : cls == FERRY_CHECK_WARNING ? 1 : 2;
 }
 
 static int cmp_finding(const void *x, const void *y)
 {
     const ferry_check_finding *a = x, *b = y;
     if (a->cls != b->cls)
-        return a->cls == FERRY_CHECK_BREAKING ? -1 : 1;
+        return class_rank(a->cls) - class_rank(b->cls);
     int d = strcmp(a->file, b->file);
     if (d != 0)
         return d;
@@ -130,6 +138,11 @@ size_t ferry_check_report_breaking(const ferry_check_report *r)
     return r->n_breaking;
 }
 
+size_t ferry_check_report_warnings(const ferry_check_report *r)
+{
+    return r->n_warnings;
+}
+
 const ferry_check_finding *ferry_check_report_get(const ferry_check_report *r, size_t i)
 {
     return i < r->n ? &r->items[i] : NULL;
@@ -137,7 +150,9 @@ const ferry_check_finding *ferry_check_report_get(const ferry_check_report *r, s
 
 int ferry_check_finding_print(const ferry_check_finding *f, FILE *out)
 {
-    const char *cls = f->cls == FERRY_CHECK_BREAKING ? "breaking" : "safe";
+    const char *cls = f->cls == FERRY_CHECK_BREAKING  ? "breaking"
+                      : f->cls == FERRY_CHECK_WARNING ? "warning"
+                                                      : "safe";
     int n = f->line > 0
                 ? fprintf(out, "%s %s %s:%d: %s: %s\n", cls, f->rule, f->file, f->line, f->element,
                           f->message)

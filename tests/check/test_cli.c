@@ -105,6 +105,20 @@ static void test_quiet(void **state)
     run_result_free(&r);
 }
 
+/* A warning is advice: it fails the check only with --strict, and -q,
+ * which hides safe lines, keeps it. */
+static void test_warnings(void **state)
+{
+    (void)state;
+    const char *old_dir = CASE("method_added_unversioned", "old");
+    const char *new_dir = CASE("method_added_unversioned", "new");
+    const char *line = "warning METHOD_ADDED todo.proto:10: method todo.v1.Tasks/Complete: ";
+    expect_run((const char *[]){"check", old_dir, new_dir, NULL}, 0, line, "");
+    expect_run((const char *[]){"check", "--strict", old_dir, new_dir, NULL}, 1,
+               "0 breaking changes, 1 warning, 0 safe changes\n", "");
+    expect_run((const char *[]){"check", "-q", "-s", old_dir, new_dir, NULL}, 1, line, "");
+}
+
 static void test_bad_inputs(void **state)
 {
     (void)state;
@@ -209,10 +223,11 @@ static void test_import_dirs(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_help),        cmocka_unit_test(test_usage_errors),
-        cmocka_unit_test(test_exit_status), cmocka_unit_test(test_quiet),
-        cmocka_unit_test(test_bad_inputs),  cmocka_unit_test(test_corrupt_lock),
-        cmocka_unit_test(test_lock_output), cmocka_unit_test(test_import_dirs),
+        cmocka_unit_test(test_help),         cmocka_unit_test(test_usage_errors),
+        cmocka_unit_test(test_exit_status),  cmocka_unit_test(test_quiet),
+        cmocka_unit_test(test_warnings),     cmocka_unit_test(test_bad_inputs),
+        cmocka_unit_test(test_corrupt_lock), cmocka_unit_test(test_lock_output),
+        cmocka_unit_test(test_import_dirs),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
