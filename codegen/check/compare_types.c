@@ -332,6 +332,8 @@ static void compare_field(fck_cmp *c, const msg_views *mv, const fck_message *om
     const char *elem = fck_fmt(c, "field %s.%s = %d", nm->full_name, g->name, g->number);
     const char *why = NULL;
     fck_compat res = fck_type_compat(c, f, g, &why);
+    const char *json_o = fck_json_name(c->a, f), *json_n = fck_json_name(c->a, g);
+    int json_same = strcmp(json_o, json_n) == 0;
     if (strcmp(f->name, g->name) != 0) {
         if (res == FCK_BREAKING || f->label != g->label) {
             fck_add(c, FERRY_CHECK_BREAKING, "FIELD_NUMBER_REUSED", file, g->line, elem,
@@ -339,11 +341,32 @@ static void compare_field(fck_cmp *c, const msg_views *mv, const fck_message *om
                     g->number, f->name, decl_text(c, c->o, f), g->name, f->name);
             return;
         }
-        fck_add(c, FERRY_CHECK_SAFE, "FIELD_RENAMED", file, g->line, elem,
-                "renamed from %s: the encoding carries numbers, not names, so any order; code, "
-                "JSON and text that name the field change",
-                f->name);
+        const fck_field *moved = fck_field_by_name(nm, f->name);
+        if (moved != NULL)
+            fck_add(c, FERRY_CHECK_BREAKING, "FIELD_RENUMBERED", file, moved->line,
+                    fck_fmt(c, "field %s.%s = %d", nm->full_name, moved->name, moved->number),
+                    "was number %d, which is now %s: old peers send their %s as %d, and new "
+                    "peers read it as %s; code, JSON and text that name %s now mean number %d",
+                    f->number, g->name, f->name, f->number, g->name, f->name, moved->number);
+        else if (json_same)
+            fck_add(c, FERRY_CHECK_SAFE, "FIELD_RENAMED", file, g->line, elem,
+                    "renamed from %s: the encoding carries numbers, not names, so any order; "
+                    "code and text that name the field change (its JSON name stays \"%s\")",
+                    f->name, json_n);
+        else
+            fck_add(c, FERRY_CHECK_SAFE, "FIELD_RENAMED", file, g->line, elem,
+                    "renamed from %s: the encoding carries numbers, not names, so any order; "
+                    "code, JSON and text that name the field change",
+                    f->name);
     }
+    /* A rename of a field whose JSON name is protobuf's default says so
+     * above; a chosen [json_name] that changes is worth a line of its own. */
+    if (!json_same && (f->json_name != NULL || g->json_name != NULL))
+        fck_add(c, FERRY_CHECK_WARNING, "FIELD_JSON_NAME_CHANGED", file, g->line, elem,
+                "JSON name \"%s\" is now \"%s\": ferry's peers are not affected (the binary "
+                "encoding carries numbers), but JSON written by one version puts the field "
+                "under a name the other does not read",
+                json_o, json_n);
     if (res != FCK_SAME)
         fck_add(c, res == FCK_BREAKING ? FERRY_CHECK_BREAKING : FERRY_CHECK_SAFE,
                 "FIELD_TYPE_CHANGED", file, g->line, elem, "%s", why);
@@ -618,6 +641,17 @@ static void compare_enum(fck_cmp *c, const fck_enum *oe, const fck_enum *ne)
                         "peers would read it as %s",
                         v->number, v->name);
         } else if (!value_named(ne, v->number, v->name)) {
+            const fck_value *moved = fck_value_by_name(ne, v->name);
+            if (moved != NULL) {
+                fck_add(
+                    c, FERRY_CHECK_BREAKING, "ENUM_VALUE_RENUMBERED", ne->file, moved->line,
+                    fck_fmt(c, "enum value %s.%s = %d", ne->full_name, moved->name, moved->number),
+                    "was number %d, which is now %s: old peers send %s as %d, and new peers "
+                    "read it as %s; the generated C constant, text format and JSON of %s now "
+                    "mean number %d",
+                    v->number, nv->name, v->name, v->number, nv->name, v->name, moved->number);
+                continue;
+            }
             fck_add(c, FERRY_CHECK_SAFE, "ENUM_VALUE_RENAMED", ne->file, nv->line,
                     fck_fmt(c, "enum value %s.%s = %d", ne->full_name, nv->name, nv->number),
                     "renamed from %s: the encoding carries the number, so any order; code, JSON "

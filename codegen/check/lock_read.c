@@ -213,8 +213,8 @@ static int read_reserved(rd *r, json_t *obj, const char *where, long long lo, lo
 static int read_field(rd *r, json_t *obj, const char *at, fck_field *f)
 {
     static const char *const keys[] = {
-        "name",   "number",  "type",       "type_name", "label", "oneof", "proto3_optional",
-        "packed", "default", "deprecated", "line",      NULL};
+        "name",   "number",  "type",      "type_name",  "label", "oneof", "proto3_optional",
+        "packed", "default", "json_name", "deprecated", "line",  NULL};
     const char *type, *label;
     long long number;
     if (known_keys(r, obj, at, keys) != 0 ||
@@ -227,9 +227,16 @@ static int read_field(rd *r, json_t *obj, const char *at, fck_field *f)
         get_bool(r, obj, "proto3_optional", at, &f->proto3_optional) != 0 ||
         get_bool(r, obj, "packed", at, &f->packed) != 0 ||
         get_str(r, obj, "default", at, S_ANY, 0, &f->default_value) != 0 ||
+        get_str(r, obj, "json_name", at, S_ANY, 0, &f->json_name) != 0 ||
         get_bool(r, obj, "deprecated", at, &f->deprecated) != 0 || line(r, obj, at, &f->line) != 0)
         return -1;
     f->number = (int32_t)number;
+    if (f->json_name != NULL) { /* kept only when it is not the default */
+        const char *chosen = f->json_name;
+        f->json_name = NULL;
+        if (strcmp(chosen, fck_json_name(r->a, f)) != 0)
+            f->json_name = chosen;
+    }
     char where[600];
     snprintf(where, sizeof where, "%s.type", at);
     f->type = fck_type_parse(type);

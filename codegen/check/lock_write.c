@@ -213,6 +213,7 @@ static void field(jw *w, int indent, const fck_field *f)
     kbool(w, "proto3_optional", f->proto3_optional);
     kbool(w, "packed", f->packed);
     kstr(w, "default", f->default_value);
+    kstr(w, "json_name", f->json_name);
     kbool(w, "deprecated", f->deprecated);
     kint(w, "line", f->line);
     rec_end(w);

@@ -32,6 +32,27 @@ int fck_type_parse(const char *name)
     return 0;
 }
 
+const char *fck_json_name(fcg_arena *a, const fck_field *f)
+{
+    if (f->json_name != NULL)
+        return f->json_name;
+    char *out = fcg_arena_alloc(a, strlen(f->name) + 1);
+    if (out == NULL)
+        return "";
+    size_t k = 0;
+    int upper = 0;
+    for (const char *p = f->name; *p != '\0'; p++) {
+        if (*p == '_') {
+            upper = 1;
+            continue;
+        }
+        out[k++] = upper && *p >= 'a' && *p <= 'z' ? (char)(*p - 'a' + 'A') : *p;
+        upper = 0;
+    }
+    out[k] = '\0';
+    return out;
+}
+
 int fck_is_ident_path(const char *name)
 {
     int start = 1; /* at the start of a part */

@@ -62,6 +62,8 @@ typedef struct fck_field {
     int proto3_optional;       /* proto3 `optional`: explicit presence */
     int packed;                /* a repeated scalar encoded packed (declared or proto3's default) */
     const char *default_value; /* proto2 [default], as protoc writes it, or NULL */
+    const char *json_name;     /* [json_name] when it differs from protobuf's default (see
+                                  fck_json_name()), else NULL */
     int deprecated;
     int line;
 } fck_field;
@@ -207,6 +209,11 @@ int fck_in_ranges(const fck_range *merged, size_t n, int32_t number);
  * is not one; the reverse, 0 when `name` is not a type. */
 const char *fck_type_str(int type);
 int fck_type_parse(const char *name);
+
+/* The name JSON gives field `f`: its [json_name], else protobuf's default
+ * (lowerCamelCase: each '_' dropped and the letter after it upper-cased),
+ * made in `a` ("" when memory runs out). */
+const char *fck_json_name(fcg_arena *a, const fck_field *f);
 
 /* Whether `name` is a protobuf identifier path: letters, digits and '_'
  * in dot-separated parts that do not start with a digit. */

@@ -237,6 +237,9 @@ static void read_field(build *b, const message_proto *mp, const fck_message *m,
     if (f->label == FCK_LABEL_REPEATED && packable(f->type))
         f->packed = o != NULL && o->has_packed ? o->packed != 0 : proto3;
     f->default_value = fck_utf8_clean(b->a, fp->default_value);
+    /* protoc fills json_name in for every field; only a chosen one is kept. */
+    if (fp->json_name != NULL && strcmp(fp->json_name, fck_json_name(b->a, f)) != 0)
+        f->json_name = fck_utf8_clean(b->a, fp->json_name);
     f->deprecated = o != NULL && o->has_deprecated && o->deprecated;
 }
 
