@@ -73,9 +73,13 @@ typedef enum fck_compat {
     FCK_BREAKING,   /* old peers misread it; *why says how */
 } fck_compat;
 
-/* compat.c: compares the types of two fields; *why (in the report's arena)
- * describes a change. */
-fck_compat fck_type_compat(fck_cmp *c, const fck_field *f, const fck_field *g, const char **why);
+/* compat.c: compares the types of two fields of a message travelling
+ * `side` (FCK_SIDE_*, 0 when no method reaches it); *why (in the report's
+ * arena) describes a change and, when it is compatible, the deploy order.
+ * A compatible change whose old writers may send what new readers refuse
+ * is breaking when both sides write the field. */
+fck_compat fck_type_compat(fck_cmp *c, const fck_field *f, const fck_field *g, unsigned side,
+                           const char **why);
 
 /* A field's type as a reader would write it: "int32", "inventory.v1.Money",
  * "map<string, int32>"; `s` is the field's schema. */

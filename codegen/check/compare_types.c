@@ -331,7 +331,8 @@ static void compare_field(fck_cmp *c, const msg_views *mv, const fck_message *om
     const fck_file *file = nm->file;
     const char *elem = fck_fmt(c, "field %s.%s = %d", nm->full_name, g->name, g->number);
     const char *why = NULL;
-    fck_compat res = fck_type_compat(c, f, g, &why);
+    unsigned side = fck_msg_side(c, c->o, om) | fck_msg_side(c, c->n, nm);
+    fck_compat res = fck_type_compat(c, f, g, side, &why);
     const char *json_o = fck_json_name(c->a, f), *json_n = fck_json_name(c->a, g);
     int json_same = strcmp(json_o, json_n) == 0;
     if (strcmp(f->name, g->name) != 0) {
@@ -521,7 +522,8 @@ static void build_uses(fck_cmp *c)
             const fck_field *f = &m->fields[k];
             const fck_field *g = f->type_name != NULL ? fck_field_by_number(nm, f->number) : NULL;
             const char *why;
-            if (g != NULL && fck_type_compat(c, f, g, &why) == FCK_BREAKING)
+            unsigned side = fck_msg_side(c, c->o, m) | fck_msg_side(c, c->n, nm);
+            if (g != NULL && fck_type_compat(c, f, g, side, &why) == FCK_BREAKING)
                 add_use(c, cap, f->type_name,
                         fck_fmt(c, "field %s.%s = %d", m->full_name, f->name, f->number));
         }
