@@ -7,15 +7,20 @@
  * its key's floor rises to its timestamp and that key's requests at or before
  * the floor are refused as too old. Either way no nonce is forgotten while a
  * request carrying it could still be accepted.
+ *
+ * The cache lives in memory, so it starts empty with the process: a request
+ * proved before the server started might have run in the process before, and
+ * is refused. The refusal names the start, from which an honest client
+ * proves the request again (docs/security.md, "Restarts").
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <sodium.h>
 
 #include "auth.h"
+#include "clock.h"
 #include "log.h"
 
 #define DEFAULT_SKEW_MS        300000u
@@ -37,20 +42,6 @@ struct ferryi_replay_entry {
     nng_msg *reply;
     uint64_t reply_until; /* monotonic ms */
 };
-
-static uint64_t wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
-static uint64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
 
 /* ------------------------------------------------------------------------
  * Trust: a keyring and the session keys of each of its keys
@@ -128,6 +119,7 @@ ferry_status ferryi_auth_init(ferryi_auth *a, const ferry_server_identity *cfg, 
     a->keyring_path = strdup(cfg->keyring_path);
     a->allow_anonymous = cfg->allow_anonymous;
     a->skew_ms = cfg->skew_ms ? cfg->skew_ms : DEFAULT_SKEW_MS;
+    a->started_ms = ferryi_wall_ms();
     a->reply_cache_ms = cfg->reply_cache_ms ? cfg->reply_cache_ms : DEFAULT_REPLY_CACHE_MS;
     a->reply_cache_max_bytes = REPLY_CACHE_MAX_BYTES;
     a->cap = cfg->replay_cache_entries ? cfg->replay_cache_entries : DEFAULT_ENTRIES;
@@ -306,7 +298,7 @@ ferryi_auth_verdict ferryi_auth_check(ferryi_auth *a, const Ferry__Wire__Request
     c->have_nonce = 1;
     c->scheme = (ferry_proof)idb->scheme;
 
-    uint64_t now = wall_ms();
+    uint64_t now = ferryi_wall_ms();
     uint64_t ts = idb->timestamp_ms;
     if (ts + a->skew_ms < now || ts > now + a->skew_ms) {
         int old = ts < now;
@@ -316,6 +308,17 @@ ferryi_auth_verdict ferryi_auth_check(ferryi_auth *a, const Ferry__Wire__Request
                       "(check the clocks)",
                       (unsigned long long)(off / 1000), (unsigned long long)(off % 1000),
                       old ? "past" : "future", (unsigned long long)(a->skew_ms / 1000));
+    }
+    if (ts < a->started_ms) {
+        /* Proved before this process started: the nonces seen before are
+         * gone with the last process, so a replay could not be told from a
+         * new request. The reply names the start; a ferry client proves the
+         * request again from there. */
+        c->not_before_ms = a->started_ms;
+        return refuse(a, FERRYI_AUTH_BAD_TIMESTAMP, why, why_len,
+                      "request proved %llu ms before this server started; prove it again with "
+                      "a timestamp at or after proof_not_before_ms",
+                      (unsigned long long)(a->started_ms - ts));
     }
 
     pthread_mutex_lock(&a->mu);
@@ -356,7 +359,7 @@ ferryi_auth_verdict ferryi_auth_check(ferryi_auth *a, const Ferry__Wire__Request
     /* The proof holds: now the nonce. */
     ferryi_auth_verdict v = FERRYI_AUTH_RUN;
     pthread_mutex_lock(&a->mu);
-    uint64_t mono = mono_ms();
+    uint64_t mono = ferryi_now_ms();
     expire(a, now, mono);
     const ferryi_trust_entry *cur = trust_find(a->trust, idb->key_id.data);
     int32_t i = lookup(a, idb->key_id.data, idb->nonce.data);
@@ -437,7 +440,9 @@ void ferryi_auth_prove_reply(ferryi_auth *a, const ferryi_auth_call *c, Ferry__W
         .status = h->status,
         .nonce = c->have_nonce ? c->nonce : zero_nonce,
         .message = h->message,
+        .not_before_ms = c->not_before_ms,
     };
+    h->proof_not_before_ms = c->not_before_ms;
     memcpy(f.body_hash, body_hash, FERRYI_HASH_BYTES);
     uint8_t canon[FERRYI_CANON_MAX];
     size_t len = ferryi_reply_canonical(&f, canon);
@@ -468,7 +473,7 @@ void ferryi_auth_store_reply(ferryi_auth *a, ferryi_auth_call *c, nng_msg *reply
     size_t used = atomic_load_explicit(&a->reply_bytes, memory_order_relaxed);
     if (used + n <= a->reply_cache_max_bytes && nng_msg_dup(&copy, reply) != 0)
         copy = NULL;
-    uint64_t until = mono_ms() + a->reply_cache_ms;
+    uint64_t until = ferryi_now_ms() + a->reply_cache_ms;
     pthread_mutex_lock(&a->mu);
     ferryi_replay_entry *e = &a->ring[c->slot];
     if (e->state == E_RUNNING && e->gen == c->gen) {

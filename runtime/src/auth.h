@@ -51,6 +51,9 @@ typedef struct ferryi_auth {
     char *keyring_path;
     int allow_anonymous;
     uint64_t skew_ms;
+    /* When this server started (wall clock, ms): requests proved before it
+     * are refused, since the replay cache does not know their nonces. */
+    uint64_t started_ms;
     uint64_t reply_cache_ms;
     size_t reply_cache_max_bytes;
 
@@ -84,6 +87,7 @@ typedef struct ferryi_auth_call {
     int have_nonce;
     int32_t slot; /* replay cache entry, or -1 */
     uint32_t gen;
+    uint64_t not_before_ms; /* set when refused as older than the server */
 } ferryi_auth_call;
 
 ferry_status ferryi_auth_init(ferryi_auth *a, const ferry_server_identity *cfg, char *err,
@@ -99,7 +103,9 @@ ferryi_auth_verdict ferryi_auth_check(ferryi_auth *a, const Ferry__Wire__Request
                                       const uint8_t *body, size_t body_len, ferryi_auth_call *c,
                                       nng_msg **cached, char *why, size_t why_len);
 
-/* Fills the proof of reply header `h` with body hash `body_hash`. */
+/* Fills the proof of reply header `h` with body hash `body_hash`; on the
+ * refusal of a request older than the server's start, also its
+ * proof_not_before_ms, which the proof then covers. */
 void ferryi_auth_prove_reply(ferryi_auth *a, const ferryi_auth_call *c, Ferry__Wire__ReplyHeader *h,
                              Ferry__Wire__Identity *id, const uint8_t body_hash[FERRYI_HASH_BYTES],
                              uint8_t *proof_buf);

@@ -45,6 +45,11 @@
  * connection came or went, the channel replaces its dialer (see redial). */
 #define REDIAL_AFTER_MS 5000u
 #define URL_MAX         256
+/* How far ahead of this client's clock a server's proof_not_before_ms is
+ * believed when the server's key is not pinned (and so the value is not
+ * proved): the default skew window, past which the server would refuse the
+ * timestamp anyway. */
+#define NOT_BEFORE_AHEAD_MAX_MS 300000u
 
 typedef struct client client;
 
@@ -64,7 +69,13 @@ typedef struct slot {
     ferry_completion done;
     uint64_t call_id;
     uint8_t nonce[FERRYI_NONCE_BYTES]; /* the current attempt's, when proved */
-    uint64_t deadline_at;              /* monotonic ms */
+    uint64_t proof_ts;                 /* the current attempt's proof timestamp */
+    int reprove;             /* the server refused the attempt's proof as older than its start */
+    int reproved;            /* the call has proved its request again once for that */
+    uint64_t connect_until;  /* monotonic ms: the end of the call's connect wait; 0 = not begun */
+    uint32_t connect_waited; /* how long the call could wait for a connection in all, ms */
+    int connect_spent;       /* the connect wait ran out: no further attempt */
+    uint64_t deadline_at;    /* monotonic ms */
     uint32_t deadline_ms;
     uint32_t send_wait_ms;   /* how long the request may wait to be sent */
     atomic_int disconnected; /* its connection dropped while the call was in flight */
@@ -88,6 +99,10 @@ struct client {
     uint32_t connect_timeout_ms;
     size_t max_message;
     atomic_uint_fast32_t server_max; /* the server's request limit, once it told us */
+    /* The server's proof_not_before_ms: request timestamps are never
+     * earlier, so a client whose clock is behind a restarted server's start
+     * is refused once, not on every call. */
+    atomic_uint_fast64_t not_before;
     atomic_uint_fast64_t next_call_id;
     atomic_int pipes;
     atomic_int ever_connected; /* a connection has been up at least once */
@@ -252,13 +267,19 @@ static ferry_status send_failed(slot *s, nng_aio *aio, int rv, ferry_call_info *
         return say(info, FERRY_UNAVAILABLE, "connection to %s lost before the request was sent",
                    cl->url);
     char why[160];
-    if (rv == NNG_ETIMEDOUT && atomic_load(&cl->pipes) == 0 && cl->tls != NULL &&
-        tls_trouble(cl, why, sizeof why))
-        return say(info, FERRY_UNAVAILABLE, "no connection to %s within %u ms: %s", cl->url,
-                   s->send_wait_ms, why);
-    if (rv == NNG_ETIMEDOUT && atomic_load(&cl->pipes) == 0)
-        return say(info, FERRY_UNAVAILABLE, "no connection to %s within %u ms", cl->url,
-                   s->send_wait_ms);
+    if (rv == NNG_ETIMEDOUT && atomic_load(&cl->pipes) == 0) {
+        /* The call's one connect wait is over: another attempt would have
+         * none, so this one is the last. */
+        uint32_t waited = s->send_wait_ms;
+        if (s->connect_until != 0) {
+            s->connect_spent = 1;
+            waited = s->connect_waited;
+        }
+        if (cl->tls != NULL && tls_trouble(cl, why, sizeof why))
+            return say(info, FERRY_UNAVAILABLE, "no connection to %s within %u ms: %s", cl->url,
+                       waited, why);
+        return say(info, FERRY_UNAVAILABLE, "no connection to %s within %u ms", cl->url, waited);
+    }
     if (rv == NNG_ETIMEDOUT)
         return say(info, FERRY_DEADLINE_EXCEEDED, "request to %s not sent within %u ms", cl->url,
                    s->deadline_ms);
@@ -287,14 +308,17 @@ static nng_duration recv_timeout(const slot *s)
 }
 
 /* Proves request header `h` over `body` with the channel's key, a fresh
- * nonce (copied to `nonce`) and the current time; `idb` and `proof` hold
- * what h->identity then points to. */
-static void prove_request(client *cl, Ferry__Wire__RequestHeader *h, Ferry__Wire__Identity *idb,
-                          uint8_t proof[FERRYI_SIG_BYTES], const uint8_t *body, size_t body_len,
-                          uint8_t nonce[FERRYI_NONCE_BYTES])
+ * nonce (copied to `nonce`) and the current time, or the server's start when
+ * that is later; `idb` and `proof` hold what h->identity then points to.
+ * Returns the timestamp proved. */
+static uint64_t prove_request(client *cl, Ferry__Wire__RequestHeader *h, Ferry__Wire__Identity *idb,
+                              uint8_t proof[FERRYI_SIG_BYTES], const uint8_t *body, size_t body_len,
+                              uint8_t nonce[FERRYI_NONCE_BYTES])
 {
-    struct timespec now;
-    clock_gettime(CLOCK_REALTIME, &now);
+    uint64_t ts = ferryi_wall_ms();
+    uint64_t not_before = atomic_load(&cl->not_before);
+    if (ts < not_before)
+        ts = not_before;
     ferryi_nonce(nonce);
     ferryi_request_fields f = {
         .scheme = (uint8_t)cl->proof,
@@ -302,7 +326,7 @@ static void prove_request(client *cl, Ferry__Wire__RequestHeader *h, Ferry__Wire
         .method = h->method,
         .api_version = h->api_version,
         .call_id = h->call_id,
-        .timestamp_ms = (uint64_t)now.tv_sec * 1000u + (uint64_t)now.tv_nsec / 1000000u,
+        .timestamp_ms = ts,
         .nonce = nonce,
         .deadline_ms = h->deadline_ms,
     };
@@ -321,6 +345,7 @@ static void prove_request(client *cl, Ferry__Wire__RequestHeader *h, Ferry__Wire
     idb->proof.len = ferryi_prove(cl->proof, cl->key, cl->session != NULL ? cl->session->c2s : NULL,
                                   canon, len, proof);
     h->identity = idb;
+    return ts;
 }
 
 /* Whether reply header `h` over `body` carries a valid proof from the
@@ -340,6 +365,7 @@ static int reply_proved(const client *cl, const Ferry__Wire__ReplyHeader *h, con
         .status = h->status,
         .nonce = nonce,
         .message = h->message,
+        .not_before_ms = h->proof_not_before_ms,
     };
     ferryi_hash(f.body_hash, body, body_len);
     uint8_t canon[FERRYI_CANON_MAX];
@@ -347,6 +373,26 @@ static int reply_proved(const client *cl, const Ferry__Wire__ReplyHeader *h, con
     return len > 0 && ferryi_verify((ferry_proof)id->scheme, cl->server_key->pk,
                                     cl->session != NULL ? cl->session->s2c : NULL, canon, len,
                                     id->proof.data, id->proof.len);
+}
+
+/* The server refused the attempt's proof as older than its start,
+ * `not_before`: remembers the start for the channel's later proofs and, when
+ * proving again can help, marks the attempt for it (see reprove_next). */
+static void learn_not_before(slot *s, uint64_t not_before)
+{
+    client *cl = s->cl;
+    if (cl->server_key == NULL && not_before > ferryi_wall_ms() + NOT_BEFORE_AHEAD_MAX_MS)
+        return; /* unproved, and too far ahead to be the truth */
+    uint64_t was = atomic_load(&cl->not_before);
+    while (was < not_before && !atomic_compare_exchange_weak(&cl->not_before, &was, not_before))
+        ;
+    if (s->proof_ts < not_before) {
+        s->reprove = 1;
+        ferryi_log(FERRYI_LOG_DEBUG, "client",
+                   "call %llu: %s started %llu ms after the request was proved; proving it again",
+                   (unsigned long long)s->call_id, cl->url,
+                   (unsigned long long)(not_before - s->proof_ts));
+    }
 }
 
 /* Decodes reply `msg` (and frees it): on FERRY_OK *resp is the response. */
@@ -392,6 +438,8 @@ static ferry_status decode_reply(slot *s, nng_msg *msg, ProtobufCMessage **resp,
                  m->opts.since);
     } else if (h->status != FERRY_OK) {
         st = say(info, (ferry_status)h->status, "%s", h->message);
+        if (h->status == FERRY_UNAUTHENTICATED && h->proof_not_before_ms != 0)
+            learn_not_before(s, h->proof_not_before_ms);
     } else {
         *resp = protobuf_c_message_unpack(m->output, NULL, f.body_len, f.body);
         if (*resp == NULL)
@@ -424,14 +472,16 @@ static ProtobufCMessage *decode_request(const ferry_method *m, nng_msg *frame)
  * Attempts
  * ---------------------------------------------------------------------- */
 
-/* Sets up attempt `s->attempt` to send `msg`: keeps a copy when a retry may
- * follow, picks how long the request may wait for a connection, and returns
- * whether a connection is known to be down (fail fast). */
+/* Sets up attempt `s->attempt` to send `msg`: keeps a copy when a retry or
+ * a new proof may follow, picks how long the request may wait for a
+ * connection, and returns whether a connection is known to be down (fail
+ * fast). */
 static int attempt_begin(slot *s, nng_msg *msg)
 {
     client *cl = s->cl;
-    if (s->retry_msg == NULL && s->m->opts.idempotent &&
-        s->attempt < cl->retry.policy.max_attempts && nng_msg_dup(&s->retry_msg, msg) != 0)
+    int may_retry = s->m->opts.idempotent && s->attempt < cl->retry.policy.max_attempts;
+    int may_reprove = cl->key != NULL && !s->reproved;
+    if (s->retry_msg == NULL && (may_retry || may_reprove) && nng_msg_dup(&s->retry_msg, msg) != 0)
         s->retry_msg = NULL; /* out of memory: this attempt is the last */
     redial_if_stuck(cl);
     /* Under the lock the connection-loss callback holds: either it has
@@ -445,8 +495,18 @@ static int attempt_begin(slot *s, nng_msg *msg)
     uint64_t now = ferryi_now_ms();
     uint32_t left = now >= s->deadline_at ? 1 : (uint32_t)(s->deadline_at - now);
     s->send_wait_ms = left;
-    if (!connected && !cl->wait_for_ready && cl->connect_timeout_ms < left)
-        s->send_wait_ms = cl->connect_timeout_ms;
+    if (!connected && !cl->wait_for_ready) {
+        /* One connect wait per call, however many attempts share it: the
+         * first attempt that finds no connection starts it, later ones get
+         * what is left of it. */
+        if (s->connect_until == 0) {
+            s->connect_until = now + cl->connect_timeout_ms;
+            s->connect_waited = cl->connect_timeout_ms < left ? cl->connect_timeout_ms : left;
+        }
+        uint64_t rest = s->connect_until > now ? s->connect_until - now : 1;
+        if (rest < left)
+            s->send_wait_ms = (uint32_t)rest;
+    }
     return !connected && atomic_load(&cl->ever_connected) && !cl->wait_for_ready;
 }
 
@@ -498,7 +558,7 @@ static nng_msg *take_retry_msg(slot *s)
     Ferry__Wire__Identity *was = h->identity, idb;
     uint8_t proof[FERRYI_SIG_BYTES];
     if (s->cl->key != NULL)
-        prove_request(s->cl, h, &idb, proof, f.body, f.body_len, s->nonce);
+        s->proof_ts = prove_request(s->cl, h, &idb, proof, f.body, f.body_len, s->nonce);
     size_t size =
         FERRYI_FRAME_PREFIX + ferry__wire__request_header__get_packed_size(h) + f.body_len;
     nng_msg *m = NULL;
@@ -510,6 +570,28 @@ static nng_msg *take_retry_msg(slot *s)
     h->identity = was;
     ferry__wire__request_header__free_unpacked(h, NULL);
     return old;
+}
+
+/* Whether the attempt that ended with `st` is followed by a retry, and
+ * after how long (*wait): the retry policy's decision, unless the call's
+ * connect wait is spent. */
+static int retry_next(slot *s, ferry_status st, uint32_t *wait)
+{
+    return s->retry_msg != NULL && !s->connect_spent &&
+           ferryi_retry_next(&s->cl->retry, s->m, st, s->attempt, s->deadline_at, wait);
+}
+
+/* Whether the request is sent again at once with a new proof: once per
+ * call, when the server refused the attempt's proof as older than its
+ * start. Whatever the method, since the server did not run it; the retry
+ * policy and its budget are not involved. */
+static int reprove_next(slot *s)
+{
+    if (!s->reprove || s->reproved || s->retry_msg == NULL)
+        return 0;
+    s->reprove = 0;
+    s->reproved = 1;
+    return 1;
 }
 
 /* ------------------------------------------------------------------------
@@ -540,8 +622,11 @@ static void launch(slot *s, nng_msg *msg)
 static void attempt_failed(slot *s, ferry_status st, ferry_call_info *info)
 {
     uint32_t wait = 0;
-    if (s->retry_msg != NULL &&
-        ferryi_retry_next(&s->cl->retry, s->m, st, s->attempt, s->deadline_at, &wait)) {
+    if (reprove_next(s)) {
+        s->attempt++;
+        return launch(s, take_retry_msg(s));
+    }
+    if (retry_next(s, st, &wait)) {
         ferryi_log(FERRYI_LOG_DEBUG, "client", "call %llu to %s: attempt %u: %s; retrying in %u ms",
                    (unsigned long long)s->call_id, s->m->full_name, s->attempt, info->message,
                    wait);
@@ -742,6 +827,7 @@ static ferry_status prepare_call(client *cl, const ferry_method *m, const Protob
     size_t body_len = 0;
     Ferry__Wire__Identity idb;
     uint8_t proof[FERRYI_SIG_BYTES], nonce[FERRYI_NONCE_BYTES];
+    uint64_t proof_ts = 0;
     if (cl->key != NULL) {
         body_len = protobuf_c_message_get_packed_size(req);
         body = malloc(body_len ? body_len : 1);
@@ -751,7 +837,7 @@ static ferry_status prepare_call(client *cl, const ferry_method *m, const Protob
             return FERRY_RESOURCE_EXHAUSTED;
         }
         protobuf_c_message_pack(req, body);
-        prove_request(cl, &h, &idb, proof, body, body_len, nonce);
+        proof_ts = prove_request(cl, &h, &idb, proof, body, body_len, nonce);
     }
     size_t size = body != NULL
                       ? FERRYI_FRAME_PREFIX + protobuf_c_message_get_packed_size(&h.base) + body_len
@@ -793,6 +879,11 @@ static ferry_status prepare_call(client *cl, const ferry_method *m, const Protob
     s->call_id = h.call_id;
     if (cl->key != NULL)
         memcpy(s->nonce, nonce, sizeof nonce);
+    s->proof_ts = proof_ts;
+    s->reprove = s->reproved = 0;
+    s->connect_until = 0;
+    s->connect_waited = 0;
+    s->connect_spent = 0;
     s->deadline_ms = deadline;
     s->deadline_at = ferryi_now_ms() + deadline;
     s->disconnected = 0;
@@ -915,8 +1006,13 @@ static ferry_status client_call(ferry_channel *ch, const ferry_method *m,
         for (;;) {
             st = sync_attempt(s, aio, msg, resp, &info);
             uint32_t wait = 0;
-            if (st == FERRY_OK || s->retry_msg == NULL ||
-                !ferryi_retry_next(&cl->retry, m, st, s->attempt, s->deadline_at, &wait))
+            if (st != FERRY_OK && reprove_next(s)) {
+                s->attempt++;
+                msg = take_retry_msg(s);
+                memset(&info, 0, sizeof info);
+                continue;
+            }
+            if (st == FERRY_OK || !retry_next(s, st, &wait))
                 break;
             ferryi_log(FERRYI_LOG_DEBUG, "client", "call to %s: attempt %u: %s; retrying in %u ms",
                        m->full_name, s->attempt, info.message, wait);

@@ -1,4 +1,5 @@
-/* clock.h - the monotonic millisecond clock deadlines are measured on. */
+/* clock.h - the monotonic millisecond clock deadlines are measured on, and
+ * the wall clock of identity's timestamps. */
 #ifndef FERRYI_CLOCK_H
 #define FERRYI_CLOCK_H
 
@@ -10,6 +11,15 @@ static inline uint64_t ferryi_now_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* Milliseconds since the Unix epoch on the wall clock, the time identity
+ * proofs carry. */
+static inline uint64_t ferryi_wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
     return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 

@@ -132,6 +132,10 @@ size_t ferryi_reply_canonical(const ferryi_reply_fields *f, uint8_t *out)
     w_be(&w, mlen, 2);
     w_bytes(&w, f->message != NULL ? f->message : "", mlen);
     w_bytes(&w, f->body_hash, FERRYI_HASH_BYTES);
+    /* Appended only when set, so every other reply's string, and what older
+     * clients compute, stays as it was. */
+    if (f->not_before_ms != 0)
+        w_be(&w, f->not_before_ms, 8);
     return (size_t)(w.p - out);
 }
 

@@ -16,7 +16,8 @@
 #define FERRYI_SIG_BYTES   64
 #define FERRYI_MAC_BYTES   32
 #define FERRYI_KEY_BYTES   32
-/* Longest canonical string: the method name is at most 512 bytes. */
+/* Longest canonical string: the method name (or a reply's message) is at
+ * most 512 bytes. */
 #define FERRYI_CANON_MAX 1024
 
 /* What a request proof covers. */
@@ -41,6 +42,7 @@ typedef struct ferryi_reply_fields {
     const uint8_t *nonce; /* the request's */
     const char *message;
     uint8_t body_hash[FERRYI_HASH_BYTES];
+    uint64_t not_before_ms; /* proof_not_before_ms; covered only when nonzero */
 } ferryi_reply_fields;
 
 /* The directional keys of one client-server pair: `c2s` proves requests,
