@@ -103,9 +103,12 @@ function(ferry_generate)
     add_custom_command(
       OUTPUT ${outs}
       COMMAND ${CMAKE_COMMAND} -E make_directory ${FG_OUTPUT_DIR} ${depfile_dir}
+      # protoc runs the generators in this order and stops at the first that
+      # fails: ferry's plugin first, so that what protoc-c cannot generate
+      # either (proto3 `optional`) gets ferry's message with file and line.
       COMMAND ${FERRY_PROTOC} ${includes}
-              --plugin=protoc-gen-c=${FERRY_PROTOC_GEN_C} --c_out=${FG_OUTPUT_DIR}
               ${ferry_args}
+              --plugin=protoc-gen-c=${FERRY_PROTOC_GEN_C} --c_out=${FG_OUTPUT_DIR}
               --dependency_out=${depfile}
               ${abs}
       DEPENDS ${abs} ${plugin_dep}

@@ -169,15 +169,6 @@ static int packages(fck_cmp *c)
 
 /* ---- services and methods ------------------------------------------------------ */
 
-static const char *exchange(const fck_method *m)
-{
-    if (m->client_streaming && m->server_streaming)
-        return "bidirectional streaming";
-    if (m->client_streaming)
-        return "client streaming";
-    return m->server_streaming ? "server streaming" : "unary";
-}
-
 static const char *fallback_name(int f)
 {
     switch (f) {
@@ -275,11 +266,6 @@ static void compare_method(fck_cmp *c, const fck_service *ns, const fck_method *
                 "response type %s is now %s: old clients read what new servers send as the "
                 "other type",
                 om->output, nm->output);
-    if (om->client_streaming != nm->client_streaming ||
-        om->server_streaming != nm->server_streaming)
-        fck_add(c, FERRY_CHECK_BREAKING, "METHOD_STREAMING_CHANGED", f, nm->line, elem,
-                "%s is now %s: old peers expect another exchange of messages", exchange(om),
-                exchange(nm));
 
     if (om->idempotent && !nm->idempotent)
         fck_add(c, FERRY_CHECK_BREAKING, "METHOD_IDEMPOTENCY_CHANGED", f, nm->line, elem,

@@ -374,11 +374,6 @@ static void compare_field(fck_cmp *c, const msg_views *mv, const fck_message *om
     if (f->label != g->label)
         fck_add(c, FERRY_CHECK_BREAKING, "FIELD_LABEL_CHANGED", file, g->line, elem, "%s -> %s: %s",
                 label_name(f), label_name(g), label_why(f, g));
-    else if (f->proto3_optional != g->proto3_optional)
-        fck_add(c, FERRY_CHECK_SAFE, "FIELD_PRESENCE_CHANGED", file, g->line, elem,
-                "%s: the encoding is the same; any order",
-                g->proto3_optional ? "now tracks presence (optional)"
-                                   : "no longer tracks presence");
     oneof_changes(c, mv, om, f, nm, g, elem);
     if (f->label == g->label && f->packed != g->packed)
         fck_add(c, FERRY_CHECK_SAFE, "FIELD_PACKED_CHANGED", file, g->line, elem,

@@ -217,6 +217,7 @@ static int read_field(rd *r, json_t *obj, const char *at, fck_field *f)
         "packed", "default", "json_name", "deprecated", "line",  NULL};
     const char *type, *label;
     long long number;
+    int proto3_optional;
     if (known_keys(r, obj, at, keys) != 0 ||
         get_str(r, obj, "name", at, S_IDENT, 1, &f->name) != 0 ||
         get_int(r, obj, "number", at, 1, FCK_FIELD_MAX, 0, 1, &number) != 0 ||
@@ -224,20 +225,26 @@ static int read_field(rd *r, json_t *obj, const char *at, fck_field *f)
         get_str(r, obj, "type_name", at, S_PATH, 0, &f->type_name) != 0 ||
         get_str(r, obj, "label", at, S_ANY, 0, &label) != 0 ||
         get_str(r, obj, "oneof", at, S_IDENT, 0, &f->oneof) != 0 ||
-        get_bool(r, obj, "proto3_optional", at, &f->proto3_optional) != 0 ||
+        get_bool(r, obj, "proto3_optional", at, &proto3_optional) != 0 ||
         get_bool(r, obj, "packed", at, &f->packed) != 0 ||
         get_str(r, obj, "default", at, S_ANY, 0, &f->default_value) != 0 ||
         get_str(r, obj, "json_name", at, S_ANY, 0, &f->json_name) != 0 ||
         get_bool(r, obj, "deprecated", at, &f->deprecated) != 0 || line(r, obj, at, &f->line) != 0)
         return -1;
     f->number = (int32_t)number;
+    /* Older locks may hold what ferry now refuses, as the generator does. */
+    char where[600];
+    snprintf(where, sizeof where, "%s.proto3_optional", at);
+    if (proto3_optional)
+        return fail(r, where,
+                    "proto3 `optional` is not supported: protobuf-c 1.4, which generates "
+                    "ferry's messages, cannot generate it");
     if (f->json_name != NULL) { /* kept only when it is not the default */
         const char *chosen = f->json_name;
         f->json_name = NULL;
         if (strcmp(chosen, fck_json_name(r->a, f)) != 0)
             f->json_name = chosen;
     }
-    char where[600];
     snprintf(where, sizeof where, "%s.type", at);
     f->type = fck_type_parse(type);
     if (f->type == 0)
@@ -345,12 +352,13 @@ static int read_method(rd *r, json_t *obj, const char *at, fck_method *m)
     long long since, dep_since, deadline, id;
     const char *fallback;
     json_t *roles;
+    int client_streaming, server_streaming;
     if (known_keys(r, obj, at, keys) != 0 ||
         get_str(r, obj, "name", at, S_IDENT, 1, &m->name) != 0 ||
         get_str(r, obj, "input", at, S_PATH, 1, &m->input) != 0 ||
         get_str(r, obj, "output", at, S_PATH, 1, &m->output) != 0 ||
-        get_bool(r, obj, "client_streaming", at, &m->client_streaming) != 0 ||
-        get_bool(r, obj, "server_streaming", at, &m->server_streaming) != 0 ||
+        get_bool(r, obj, "client_streaming", at, &client_streaming) != 0 ||
+        get_bool(r, obj, "server_streaming", at, &server_streaming) != 0 ||
         get_int(r, obj, "since", at, 1, UINT32_MAX, 1, 1, &since) != 0 ||
         get_bool(r, obj, "deprecated", at, &m->deprecated) != 0 ||
         get_int(r, obj, "deprecated_since", at, 0, UINT32_MAX, 0, 0, &dep_since) != 0 ||
@@ -362,6 +370,12 @@ static int read_method(rd *r, json_t *obj, const char *at, fck_method *m)
         get_array(r, obj, "roles", at, &roles) != 0 ||
         get_int(r, obj, "id", at, 0, UINT32_MAX, 0, 0, &id) != 0 || line(r, obj, at, &m->line) != 0)
         return -1;
+    if (client_streaming || server_streaming) {
+        char where[600];
+        snprintf(where, sizeof where, "%s.%s_streaming", at,
+                 client_streaming ? "client" : "server");
+        return fail(r, where, "streaming is not supported by ferry");
+    }
     m->since = (uint32_t)since;
     m->deprecated_since = (uint32_t)dep_since;
     m->deadline_ms = (uint32_t)deadline;

@@ -210,7 +210,6 @@ static void field(jw *w, int indent, const fck_field *f)
     if (f->label != FCK_LABEL_OPTIONAL)
         kstr(w, "label", f->label == FCK_LABEL_REQUIRED ? "required" : "repeated");
     kstr(w, "oneof", f->oneof);
-    kbool(w, "proto3_optional", f->proto3_optional);
     kbool(w, "packed", f->packed);
     kstr(w, "default", f->default_value);
     kstr(w, "json_name", f->json_name);
@@ -266,8 +265,6 @@ static void method(jw *w, int indent, const fck_method *m)
     kstr(w, "name", m->name);
     kstr(w, "input", m->input);
     kstr(w, "output", m->output);
-    kbool(w, "client_streaming", m->client_streaming);
-    kbool(w, "server_streaming", m->server_streaming);
     kint(w, "since", m->since);
     kbool(w, "deprecated", m->deprecated);
     if (m->deprecated_since != 0)

@@ -57,9 +57,7 @@ typedef struct fck_field {
     int type;                  /* FCK_TYPE_* */
     const char *type_name;     /* "pkg.Msg" for message, group and enum fields, else NULL */
     int label;                 /* FCK_LABEL_* */
-    const char *oneof;         /* the oneof it belongs to (never the synthetic one of a
-                                  proto3 `optional`), or NULL */
-    int proto3_optional;       /* proto3 `optional`: explicit presence */
+    const char *oneof;         /* the oneof it belongs to, or NULL */
     int packed;                /* a repeated scalar encoded packed (declared or proto3's default) */
     const char *default_value; /* proto2 [default], as protoc writes it, or NULL */
     const char *json_name;     /* [json_name] when it differs from protobuf's default (see
@@ -116,10 +114,9 @@ typedef struct fck_enum {
 typedef struct fck_method {
     const char *name;   /* "GetItem" */
     const char *input;  /* "inventory.v1.GetItemRequest" */
-    const char *output; /* "inventory.v1.GetItemReply" */
-    int client_streaming;
-    int server_streaming;
-    uint32_t since; /* >= 1 */
+    const char *output; /* "inventory.v1.GetItemReply" (calls are unary: ferry refuses
+                           streaming, as the generator does) */
+    uint32_t since;     /* >= 1 */
     uint32_t deprecated_since;
     int deprecated;
     int idempotent;

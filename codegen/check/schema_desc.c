@@ -221,8 +221,10 @@ static void read_field(build *b, const message_proto *mp, const fck_message *m,
         if (f->type_name == NULL || !fck_is_ident_path(f->type_name))
             error(b, line, "message %s: a field refers to no valid type", m->full_name);
     }
-    f->proto3_optional = fp->has_proto3_optional && fp->proto3_optional;
-    if (fp->has_oneof_index && !f->proto3_optional) {
+    /* A proto3 `optional` field (refused by fcg_check_proto3_optional())
+     * sits in a synthetic oneof that is not the schema's. */
+    int proto3_optional = fp->has_proto3_optional && fp->proto3_optional;
+    if (fp->has_oneof_index && !proto3_optional) {
         if (fp->oneof_index < 0 || (size_t)fp->oneof_index >= mp->n_oneof_decl ||
             mp->oneof_decl[fp->oneof_index] == NULL ||
             mp->oneof_decl[fp->oneof_index]->name == NULL)
@@ -398,16 +400,16 @@ static void read_service(build *b, const Google__Protobuf__ServiceDescriptorProt
         if (m->input == NULL || !fck_is_ident_path(m->input) || m->output == NULL ||
             !fck_is_ident_path(m->output))
             error(b, mline, "method %s: a request or response type is missing", mp->name);
-        m->client_streaming = mp->has_client_streaming && mp->client_streaming;
-        m->server_streaming = mp->has_server_streaming && mp->server_streaming;
 
-        /* The generator's reading and checks of (ferry.method). The API
-         * version is given as the largest, so that the checker reports
-         * `since` beyond the API version as a finding of its own. */
+        /* The generator's checks: no streaming, and its reading of
+         * (ferry.method). The API version is given as the largest, so that
+         * the checker reports `since` beyond the API version as a finding
+         * of its own. */
         fcg_loc mloc = {.file = b->fp,
                         .path = {P_FILE_SERVICE, (int32_t)index, P_SERVICE_METHOD, (int32_t)i},
                         .n_path = 4,
                         .where = {.file = b->file->name, .service = sp->name, .method = mp->name}};
+        fcg_check_streaming(mp, &mloc, b->d);
         fcg_method_opts o;
         fcg_method_options(b->a, mp, UINT32_MAX, &mloc, b->d, &o);
         m->since = o.since;
@@ -458,6 +460,7 @@ static void read_file(build *b, const file_proto *fp, fck_file *file)
     }
     if (file->package[0] != '\0' && !fck_is_ident_path(file->package))
         error(b, file->package_line, "the package name is not valid");
+    fcg_check_proto3_optional(b->a, fp, b->d);
 
     fcg_loc loc = {.file = fp, .where = {.file = fp->name}};
     int64_t file_api = fcg_file_api_version(b->a, fp->options, &loc, b->d);

@@ -185,18 +185,7 @@ static int load_method(load_ctx *lc, fcg_service *svc, const fcg_loc *sloc,
     loc.where.method = m->name;
     m->full_name = fcg_arena_printf(lc->a, "%s/%s", svc->full_name, m->name);
 
-    int rc = 0;
-    const int client = md->has_client_streaming && md->client_streaming;
-    const int server = md->has_server_streaming && md->server_streaming;
-    if (client || server) {
-        const int32_t sub[] = {client ? FCG_PATH_METHOD_CLIENT_STREAMING
-                                      : FCG_PATH_METHOD_SERVER_STREAMING};
-        fcg_error_at(lc->d, &loc, sub, 1, "%s streaming is not supported by ferry",
-                     client && server ? "bidirectional"
-                     : client         ? "client"
-                                      : "server");
-        rc = -1;
-    }
+    int rc = fcg_check_streaming(md, &loc, lc->d);
     m->input = method_type(lc, &loc, md->input_type, FCG_PATH_METHOD_INPUT, "input");
     m->output = method_type(lc, &loc, md->output_type, FCG_PATH_METHOD_OUTPUT, "output");
     if (m->input == NULL || m->output == NULL)
@@ -379,6 +368,9 @@ int fcg_model_load(fcg_model *m, const Google__Protobuf__Compiler__CodeGenerator
                       "the request asks for this file but does not contain it");
             continue;
         }
+        /* protoc-c cannot generate these messages either; say so first. */
+        if (fcg_check_proto3_optional(lc.a, f, d) != 0)
+            continue;
         if (f->n_service == 0)
             continue; /* nothing for ferry to generate */
         if (load_file(&lc, f, &m->files[m->n_files]) == 0)

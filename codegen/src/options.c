@@ -1,5 +1,5 @@
 /* options.c - ferry's IDL options and protoc-c's naming options, read from
- * unknown fields and checked.
+ * unknown fields and checked; the constructs ferry cannot generate.
  *
  * protobuf-c keeps an extension it does not know as an unknown field. For a
  * length-delimited field its `data` still starts with the varint length, so
@@ -281,4 +281,70 @@ int fcg_method_options(fcg_arena *a, const Google__Protobuf__MethodDescriptorPro
     if (check_roles(loc, d, out) != 0)
         rc = -1;
     return rc;
+}
+
+/* ---- what ferry cannot generate ---------------------------------------- */
+
+int fcg_check_streaming(const Google__Protobuf__MethodDescriptorProto *md, const fcg_loc *loc,
+                        fcg_diag *d)
+{
+    const int client = md->has_client_streaming && md->client_streaming;
+    const int server = md->has_server_streaming && md->server_streaming;
+    if (!client && !server)
+        return 0;
+    const int32_t sub[] = {client ? FCG_PATH_METHOD_CLIENT_STREAMING
+                                  : FCG_PATH_METHOD_SERVER_STREAMING};
+    fcg_error_at(d, loc, sub, 1, "%s streaming is not supported by ferry",
+                 client && server ? "bidirectional"
+                 : client         ? "client"
+                                  : "server");
+    return -1;
+}
+
+/* SourceCodeInfo path components and the nesting the walk follows (protoc
+ * stops far earlier; the descriptor may be untrusted). */
+enum { PATH_FILE_MESSAGE = 4, PATH_MSG_FIELD = 2, PATH_MSG_NESTED = 3, MAX_NESTING = 100 };
+
+static int optional_fields(fcg_arena *a, const Google__Protobuf__FileDescriptorProto *f,
+                           Google__Protobuf__DescriptorProto *const *msgs, size_t n,
+                           const char *scope, int32_t *path, size_t depth, fcg_diag *d)
+{
+    int rc = 0;
+    for (size_t i = 0; i < n && depth < MAX_NESTING; i++) {
+        const Google__Protobuf__DescriptorProto *m = msgs[i];
+        if (m == NULL || m->name == NULL)
+            continue;
+        const char *name = scope[0] ? fcg_arena_printf(a, "%s.%s", scope, m->name) : m->name;
+        if (name == NULL)
+            return -1;
+        size_t at = 2 * depth;
+        path[at] = depth == 0 ? PATH_FILE_MESSAGE : PATH_MSG_NESTED;
+        path[at + 1] = (int32_t)i;
+        for (size_t k = 0; k < m->n_field; k++) {
+            const Google__Protobuf__FieldDescriptorProto *fd = m->field[k];
+            if (fd == NULL || !fd->has_proto3_optional || !fd->proto3_optional)
+                continue;
+            path[at + 2] = PATH_MSG_FIELD;
+            path[at + 3] = (int32_t)k;
+            fcg_where w = {.file = f->name, .line = fcg_src_line(f, path, at + 4)};
+            fcg_error(d, &w,
+                      "message %s, field %s: proto3 `optional` is not supported: protobuf-c "
+                      "1.4, which generates ferry's messages, cannot generate it; drop "
+                      "`optional`, or put the field in a oneof of its own to know whether it "
+                      "was set",
+                      name, fd->name != NULL ? fd->name : "?");
+            rc = -1;
+        }
+        if (optional_fields(a, f, m->nested_type, m->n_nested_type, name, path, depth + 1, d) != 0)
+            rc = -1;
+    }
+    return rc;
+}
+
+int fcg_check_proto3_optional(fcg_arena *a, const Google__Protobuf__FileDescriptorProto *f,
+                              fcg_diag *d)
+{
+    int32_t path[2 * MAX_NESTING + 4];
+    return optional_fields(a, f, f->message_type, f->n_message_type,
+                           f->package != NULL ? f->package : "", path, 0, d);
 }

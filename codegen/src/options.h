@@ -39,4 +39,19 @@ int64_t fcg_service_api_version(fcg_arena *a, const Google__Protobuf__ServiceOpt
 int fcg_method_options(fcg_arena *a, const Google__Protobuf__MethodDescriptorProto *md,
                        uint32_t api_version, const fcg_loc *loc, fcg_diag *d, fcg_method_opts *out);
 
+/* What ferry cannot generate, checked by the generator and by `ferry check`
+ * alike, with the same messages. */
+
+/* Refuses a streaming method (at `loc`): ferry's calls are unary. Returns
+ * 0, or -1 after reporting an error. */
+int fcg_check_streaming(const Google__Protobuf__MethodDescriptorProto *md, const fcg_loc *loc,
+                        fcg_diag *d);
+
+/* Refuses every proto3 `optional` field of file `f` (protobuf-c 1.4, which
+ * generates the messages, cannot), naming its file, line and message,
+ * before protoc's own message for protoc-c, which names neither. Returns 0,
+ * or -1 after reporting errors. */
+int fcg_check_proto3_optional(fcg_arena *a, const Google__Protobuf__FileDescriptorProto *f,
+                              fcg_diag *d);
+
 #endif /* FCG_OPTIONS_H */

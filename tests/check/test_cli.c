@@ -79,8 +79,8 @@ static void test_exit_status(void **state)
         (const char *[]){"check", CASE("no_changes", "old"), CASE("no_changes", "old"), NULL}, 0,
         "no changes\n", "");
     expect_run(
-        (const char *[]){"check", CASE("safe_presence", "old"), CASE("safe_presence", "new"), NULL},
-        0, "0 breaking changes, 1 safe change\n", "");
+        (const char *[]){"check", CASE("safe_renames", "old"), CASE("safe_renames", "new"), NULL},
+        0, "0 breaking changes, 3 safe changes\n", "");
     expect_run(
         (const char *[]){"check", CASE("field_deleted", "old"), CASE("field_deleted", "new"), NULL},
         1, "2 breaking changes, 3 safe changes\n", "");
@@ -138,6 +138,18 @@ static void test_bad_inputs(void **state)
     expect_run((const char *[]){"lock", INPUT("bad_option"), NULL}, 2, "",
                "ferry lock: svc.proto:6: service S, method M: (ferry.method).since is 0; API "
                "versions start at 1");
+    /* What the generator cannot generate is refused with its message. */
+    expect_run((const char *[]){"lock", INPUT("streaming"), NULL}, 2, "",
+               "ferry lock: feed.proto:9: service Feed, method Latest: server streaming is not "
+               "supported by ferry");
+    expect_run((const char *[]){"check", good, INPUT("streaming"), NULL}, 2, "",
+               "server streaming is not supported by ferry");
+    expect_run((const char *[]){"lock", INPUT("proto3_optional"), NULL}, 2, "",
+               "ferry lock: profile.proto:8: message profile.v1.Profile, field age: proto3 "
+               "`optional` is not supported: protobuf-c 1.4, which generates ferry's messages, "
+               "cannot generate it");
+    expect_run((const char *[]){"check", INPUT("proto3_optional"), good, NULL}, 2, "",
+               "field age: proto3 `optional` is not supported");
     /* Any other file is read as a lock file. */
     expect_run((const char *[]){"check", INPUT("empty") "/README", good, NULL}, 2, "",
                "ferry check: " INPUT("empty") "/README:1:2: not a ferry lock file");

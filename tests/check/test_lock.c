@@ -188,6 +188,19 @@ static void test_bad_members(void **state)
     expect_edit_refused("\"name\": \"E\"", "\"name\": \"M\"", "is defined twice");
 }
 
+/* What the generator refuses is refused in a lock file too, as an older
+ * ferry may have written it. */
+static void test_not_generated(void **state)
+{
+    (void)state;
+    expect_edit_refused("\"since\": 1,", "\"server_streaming\": true, \"since\": 1,",
+                        "methods[0].server_streaming: streaming is not supported by ferry");
+    expect_edit_refused("\"since\": 1,", "\"client_streaming\": true, \"since\": 1,",
+                        "methods[0].client_streaming: streaming is not supported by ferry");
+    expect_edit_refused("\"line\": 4}", "\"proto3_optional\": true, \"line\": 4}",
+                        "fields[0].proto3_optional: proto3 `optional` is not supported");
+}
+
 /* Every strict prefix of a lock file is refused; the whole is read. */
 static void test_truncated(void **state)
 {
@@ -265,7 +278,7 @@ int main(void)
         cmocka_unit_test(test_round_trip),   cmocka_unit_test(test_not_json),
         cmocka_unit_test(test_wrong_format), cmocka_unit_test(test_bad_members),
         cmocka_unit_test(test_truncated),    cmocka_unit_test(test_mutated),
-        cmocka_unit_test(test_load_file),
+        cmocka_unit_test(test_load_file),    cmocka_unit_test(test_not_generated),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
