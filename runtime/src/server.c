@@ -1,23 +1,31 @@
 /* server.c - serving handler tables over nng rep0.
  *
- * One rep0 socket with `max_in_flight` contexts. Each context is a small state
- * machine driven by its aio callback (on nng's threads):
+ * One rep0 socket with `max_in_flight` receiving contexts. Each is a small
+ * state machine driven by its aio callback (on nng's threads):
  *
- *   RECV --frame--> checks (frame, header, method, draining) --bad--> SEND error reply
- *                     |ok
- *                     v
- *                   WORK: queued to the worker pool; a worker decodes the body,
- *                         runs the handler and packs the reply
- *                     |
- *                     v
- *                   SEND --sent or failed--> RECV again
+ *   RECV --frame--> its connection's share (conns.c) --full--> waits on the
+ *     |                    |ok                                  connection
+ *     |                    v
+ *     |             checks (frame, header, identity, method, draining)
+ *     |                    |ok                  |bad
+ *     |                    v                    v
+ *     |             WORK: queued to the        error reply
+ *     |             worker pool; a worker
+ *     |             decodes the body, runs
+ *     |             the handler, packs the reply
+ *     |                    |
+ *     +<---- the reply is queued on its connection's sender (conns.c), and
+ *            the context receives again (or takes over a request of the
+ *            same connection that was waiting for its turn)
  *
  * Cheap rejections never reach a worker; handlers never run on nng's threads,
  * so a slow handler cannot stall the transport, unless the server was asked
  * for inline handlers (ferry_server_opts.inline_handlers), which skips the
- * pool for handlers that never block.
+ * pool for handlers that never block. No context ever waits for a client to
+ * take its reply: a client that stops reading holds none of them.
  */
 #include <errno.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -31,29 +39,37 @@
 #include "auth.h"
 #include "call.h"
 #include "clock.h"
+#include "conns.h"
 #include "envelope.h"
 #include "listeners.h"
 #include "log.h"
 #include "registry.h"
 #include "tls.h"
+#include "utf8.h"
 #include "versions.h"
 #include "workq.h"
 
 #define DEFAULT_WORKERS         4u
 #define DEFAULT_SEND_TIMEOUT_MS 10000u
-#define SHUTDOWN_SETTLE_MS      100L /* see ferry_server_shutdown */
+#define SHUTDOWN_SETTLE_MS      100L  /* see ferry_server_shutdown */
+#define CLOSE_BOUND_MS          2000u /* see close_socket */
+/* A call that took more memory than this hands it back to the system when
+ * it ends (see finish_call). */
+#define TRIM_AFTER_BYTES ((size_t)1 << 20)
+/* Requests of one connection that may wait for its turn (server.h). */
+#define WAITING_MAX       4096u
+#define WAITING_BYTES_MIN ((size_t)16 << 20)
 
-typedef enum { PH_IDLE, PH_RECV, PH_WORK, PH_SEND } phase;
+typedef enum { PH_IDLE, PH_RECV, PH_WORK } phase;
 
 typedef struct srv_ctx {
     ferryi_job job; /* queued to the worker pool in PH_WORK */
     ferry_server *srv;
-    nng_ctx ctx;
+    nng_ctx ctx; /* exchanged for a fresh one when a reply is queued */
     nng_aio *aio;
     phase ph;
-    int working;   /* counted in srv->working until its reply is sent */
-    nng_msg *req;  /* the request being handled; the frame points into it */
-    nng_pipe pipe; /* the connection it came on */
+    ferryi_conn *conn; /* the connection of the call being handled */
+    nng_msg *req;      /* the request being handled; the frame points into it */
     ferryi_frame frame;
     uint64_t call_id;
     size_t max_reply; /* the client's reply limit, or the server's */
@@ -66,13 +82,14 @@ typedef struct srv_ctx {
 struct ferry_server {
     nng_socket sock;
     int sock_open;
+    int sock_wedged; /* nng did not close the socket in time: leak what it uses */
     size_t max_message;
     unsigned n_ctx;
     srv_ctx *ctxs;
+    ferryi_conns *conns;
     ferryi_workq wq;
     int wq_started;
     int inline_handlers; /* run handlers on nng's threads, no pool */
-    nng_duration send_timeout;
     size_t max_call_memory;
     ferryi_registry reg;
     /* API version ranges and call statistics. */
@@ -82,28 +99,25 @@ struct ferry_server {
     nng_tls_config *tls; /* for tls+tcp:// listeners, or NULL */
     ferryi_listeners *listeners;
 
-    /* io_mu orders every nng_ctx_send/recv and nng_pipe_close against the
-     * shutdown: once `closed` is set under it, no context touches nng again,
-     * so closing the socket cannot race a send (nng 1.5.2 does not survive
-     * that race). */
+    /* io_mu orders every nng_ctx_recv against the shutdown: once `closed` is
+     * set under it, no context receives again (and conns.c sends nothing
+     * after ferryi_conns_close()), so closing the socket cannot race them
+     * (nng 1.5.2 does not survive that race). */
     pthread_mutex_t io_mu;
     int closed;
 
     pthread_mutex_t mu;
-    pthread_cond_t idle; /* signalled when working drops to 0 */
     pthread_cond_t done; /* signalled when a shutdown completes */
-    unsigned working;
     atomic_int draining; /* new calls are refused with "shutting down" */
     enum { RUNNING, SHUTTING_DOWN, SHUT_DOWN } state;
 
-    atomic_uint_fast64_t received, handled, rejected, replies_sent, connections;
+    atomic_uint_fast64_t received, handled, rejected, connections;
+    atomic_uint_fast64_t last_trim_ms;
 };
 
 /* ------------------------------------------------------------------------
  * Replies
  * ---------------------------------------------------------------------- */
-
-static void finish_call(srv_ctx *c);
 
 /* The server whose handler this thread is running, so that a handler
  * calling ferry_server_shutdown() on its own server is recognised. */
@@ -121,28 +135,6 @@ static void start_recv(srv_ctx *c)
         c->ph = PH_IDLE;
     }
     pthread_mutex_unlock(&srv->io_mu);
-}
-
-/* Sends `m` on context `c`, or drops it (and ends the call) once the server
- * has closed. */
-static void start_send(srv_ctx *c, nng_msg *m)
-{
-    ferry_server *srv = c->srv;
-    pthread_mutex_lock(&srv->io_mu);
-    if (!srv->closed) {
-        nng_aio_set_msg(c->aio, m);
-        nng_aio_set_timeout(c->aio, srv->send_timeout);
-        c->ph = PH_SEND;
-        nng_ctx_send(c->ctx, c->aio);
-        m = NULL;
-    } else {
-        c->ph = PH_IDLE;
-    }
-    pthread_mutex_unlock(&srv->io_mu);
-    if (m != NULL) {
-        nng_msg_free(m);
-        finish_call(c);
-    }
 }
 
 /* A ProtobufCBuffer that hashes what is packed into it. */
@@ -167,15 +159,21 @@ static void body_digest(const ProtobufCMessage *body, uint8_t out[FERRYI_HASH_BY
     crypto_generichash_final(&hb.st, out, FERRYI_HASH_BYTES);
 }
 
-/* Sends a reply with `st`, `msg` and (on FERRY_OK) `body` on context `c`. */
-static void send_reply(srv_ctx *c, ferry_status st, const char *msg, const ProtobufCMessage *body)
+/* The reply with `st`, `msg` and (on FERRY_OK) `body` to the call on `c`, or
+ * NULL when there is no memory for it (the client's deadline ends the call). */
+static nng_msg *build_reply(srv_ctx *c, ferry_status st, const char *msg,
+                            const ProtobufCMessage *body)
 {
     ferry_server *srv = c->srv;
     Ferry__Wire__ReplyHeader h = FERRY__WIRE__REPLY_HEADER__INIT;
     char why[FERRY_MESSAGE_MAX];
+    char text[FERRY_MESSAGE_MAX];
     h.call_id = c->call_id;
     h.status = (uint32_t)st;
-    h.message = (char *)(msg != NULL ? msg : "");
+    /* A strict protobuf reader refuses a string field that is not UTF-8, and
+     * messages can quote what the client sent. */
+    ferryi_utf8_copy(text, sizeof text, msg != NULL ? msg : "");
+    h.message = text;
     h.max_request = (uint32_t)srv->max_message;
     h.api_min = c->api_min;
     h.api_max = c->api_max;
@@ -203,48 +201,64 @@ static void send_reply(srv_ctx *c, ferry_status st, const char *msg, const Proto
     nng_msg *m = NULL;
     if (nng_msg_alloc(&m, size) != 0) {
         ferryi_log(FERRYI_LOG_ERROR, "server", "out of memory for a %zu-byte reply", size);
-        /* No reply can be sent; the client's deadline ends the call. */
-        finish_call(c);
-        start_recv(c);
-        return;
+        return NULL;
     }
     ferryi_frame_write(nng_msg_body(m), size, FERRYI_KIND_REPLY, &h.base, body);
     if (srv->auth != NULL)
         ferryi_auth_store_reply(srv->auth, &c->auth, m);
-    start_send(c, m);
+    return m;
 }
 
-static void reject(srv_ctx *c, ferry_status st, const char *why)
+static nng_msg *reject(srv_ctx *c, ferry_status st, const char *why)
 {
     atomic_fetch_add(&c->srv->rejected, 1);
     ferryi_log(FERRYI_LOG_DEBUG, "server", "rejected call %llu: %s: %s",
                (unsigned long long)c->call_id, ferry_status_str(st), why);
-    send_reply(c, st, why, NULL);
+    return build_reply(c, st, why, NULL);
 }
 
-/* Releases what the finished call held and counts it out of `working`. */
+/* Releases what the finished call held. */
 static void finish_call(srv_ctx *c)
 {
+    ferry_server *srv = c->srv;
+    size_t used = c->call.arena.used + (c->req != NULL ? nng_msg_len(c->req) : 0);
     if (c->req != NULL) {
         nng_msg_free(c->req);
         c->req = NULL;
     }
     ferryi_call_fini(&c->call);
-    if (c->srv->auth != NULL)
-        ferryi_auth_call_end(c->srv->auth, &c->auth);
-    if (c->working) {
-        c->working = 0;
-        ferry_server *srv = c->srv;
-        pthread_mutex_lock(&srv->mu);
-        if (--srv->working == 0)
-            pthread_cond_broadcast(&srv->idle);
-        pthread_mutex_unlock(&srv->mu);
+    if (srv->auth != NULL)
+        ferryi_auth_call_end(srv->auth, &c->auth);
+    c->conn = NULL;
+    if (used > TRIM_AFTER_BYTES) {
+        /* The allocator keeps freed memory for reuse, so a burst of large
+         * calls would leave the process at its peak for good. Hand free
+         * pages back, at most every 100 ms. */
+        uint64_t now = ferryi_now_ms();
+        uint_fast64_t last = atomic_load(&srv->last_trim_ms);
+        if (now - last >= 100 && atomic_compare_exchange_strong(&srv->last_trim_ms, &last, now))
+            malloc_trim(0);
     }
 }
 
 /* ------------------------------------------------------------------------
  * Handling a request
  * ---------------------------------------------------------------------- */
+
+/* Runs the handler of the call on `c`; returns its reply. */
+static nng_msg *run_handler(srv_ctx *c)
+{
+    ferry_server *srv = c->srv;
+    ProtobufCMessage *resp = NULL;
+    ferry_server *outer = running_server;
+    running_server = srv;
+    ferry_status st = ferryi_call_run(&c->call, c->frame.body, c->frame.body_len, &resp);
+    running_server = outer;
+    atomic_fetch_add(&srv->handled, 1);
+    return build_reply(c, st, st == FERRY_OK ? "" : c->call.message, resp);
+}
+
+static void complete(srv_ctx *c, nng_msg *reply);
 
 static void work_run(ferryi_job *job)
 {
@@ -253,19 +267,8 @@ static void work_run(ferryi_job *job)
     pthread_mutex_lock(&srv->io_mu);
     int closed = srv->closed;
     pthread_mutex_unlock(&srv->io_mu);
-    if (closed) {
-        /* Queued past the grace period: nobody will read the reply. */
-        c->ph = PH_IDLE;
-        finish_call(c);
-        return;
-    }
-    ProtobufCMessage *resp = NULL;
-    ferry_server *outer = running_server;
-    running_server = srv;
-    ferry_status st = ferryi_call_run(&c->call, c->frame.body, c->frame.body_len, &resp);
-    running_server = outer;
-    atomic_fetch_add(&srv->handled, 1);
-    send_reply(c, st, st == FERRY_OK ? "" : c->call.message, resp);
+    /* Queued past the grace period: nobody will read the reply. */
+    complete(c, closed ? NULL : run_handler(c));
 }
 
 /* Copies the request's metadata into the call's arena as ferry_metadata. */
@@ -290,14 +293,29 @@ static ferry_status take_metadata(srv_ctx *c, const Ferry__Wire__RequestHeader *
     return FERRY_OK;
 }
 
-static void handle_request(srv_ctx *c, nng_msg *msg)
+/* A refusal that comes before the identity checks is still proved over the
+ * request's nonce, as a pinning client expects, although the request itself
+ * goes unverified. */
+static void take_nonce(srv_ctx *c, const Ferry__Wire__RequestHeader *h)
+{
+    const Ferry__Wire__Identity *rid = h->identity;
+    if (rid != NULL && rid->nonce.len == FERRYI_NONCE_BYTES) {
+        memcpy(c->auth.nonce, rid->nonce.data, FERRYI_NONCE_BYTES);
+        c->auth.have_nonce = 1;
+    }
+}
+
+/* Starts the call `msg` admitted as `how` on `c`. Returns NULL with *queued
+ * set when it went to the worker pool (the worker completes it); else the
+ * reply to send, or NULL for none. */
+static nng_msg *handle_request(srv_ctx *c, nng_msg *msg, ferryi_conn_admit how, int *queued)
 {
     ferry_server *srv = c->srv;
     uint64_t now = ferryi_now_ms();
     char why[FERRY_MESSAGE_MAX];
 
+    *queued = 0;
     c->req = msg;
-    c->pipe = nng_msg_get_pipe(msg);
     c->auth = (ferryi_auth_call){.slot = -1};
     c->call_id = 0;
     c->max_reply = srv->max_message;
@@ -313,20 +331,25 @@ static void handle_request(srv_ctx *c, nng_msg *msg)
     st = ferryi_request_header_decode(&c->frame, &c->call.arena.pb, &h, why, sizeof why);
     if (st != FERRY_OK)
         return reject(c, st, why);
+    c->call_id = h->call_id;
+    if (how == FERRYI_CONN_BUSY) {
+        take_nonce(c, h);
+        return reject(c, FERRY_RESOURCE_EXHAUSTED,
+                      "too many calls waiting on this connection; retry later or spread calls "
+                      "over more connections");
+    }
+    if (how == FERRYI_CONN_PROBE) {
+        take_nonce(c, h);
+        return reject(c, FERRY_UNAVAILABLE,
+                      "calls on this connection were dropped because it did not read its "
+                      "replies");
+    }
     if (nng_msg_len(msg) > srv->max_message) {
         snprintf(why, sizeof why, "request of %zu bytes exceeds the server's limit of %zu bytes",
                  nng_msg_len(msg), srv->max_message);
-        c->call_id = h->call_id;
-        /* The refusal is proved over the request's nonce, as a pinning
-         * client expects, although the request itself goes unverified. */
-        const Ferry__Wire__Identity *rid = h->identity;
-        if (rid != NULL && rid->nonce.len == FERRYI_NONCE_BYTES) {
-            memcpy(c->auth.nonce, rid->nonce.data, FERRYI_NONCE_BYTES);
-            c->auth.have_nonce = 1;
-        }
+        take_nonce(c, h);
         return reject(c, FERRY_RESOURCE_EXHAUSTED, why);
     }
-    c->call_id = h->call_id;
     if (h->max_reply != 0 && h->max_reply < c->max_reply)
         c->max_reply = h->max_reply;
 
@@ -339,12 +362,9 @@ static void handle_request(srv_ctx *c, nng_msg *msg)
         case FERRYI_AUTH_RESEND:
             ferryi_log(FERRYI_LOG_DEBUG, "server", "call %llu: retransmit answered from the cache",
                        (unsigned long long)c->call_id);
-            start_send(c, cached);
-            return;
+            return cached;
         case FERRYI_AUTH_DROP:
-            finish_call(c);
-            start_recv(c);
-            return;
+            return NULL;
         case FERRYI_AUTH_REJECT:
             return reject(c, FERRY_UNAUTHENTICATED, why);
         }
@@ -377,16 +397,36 @@ static void handle_request(srv_ctx *c, nng_msg *msg)
     if (take_metadata(c, h) != FERRY_OK)
         return reject(c, FERRY_INVALID_ARGUMENT, c->call.message);
 
-    pthread_mutex_lock(&srv->mu);
-    srv->working++;
-    pthread_mutex_unlock(&srv->mu);
-    c->working = 1;
     c->ph = PH_WORK;
-    c->job.run = work_run;
     if (srv->inline_handlers)
-        work_run(&c->job);
-    else
-        ferryi_workq_push(&srv->wq, &c->job);
+        return run_handler(c);
+    c->job.run = work_run;
+    *queued = 1;
+    ferryi_workq_push(&srv->wq, &c->job);
+    return NULL;
+}
+
+/* Ends the call on `c` with `reply` (NULL: none), then serves the next
+ * request of the same connection that waited for its turn, if any, else
+ * receives again. A loop, not recursion: a long queue of refusals must not
+ * grow the stack. */
+static void complete(srv_ctx *c, nng_msg *reply)
+{
+    ferry_server *srv = c->srv;
+    for (;;) {
+        ferryi_conn *conn = c->conn;
+        nng_msg *next = reply != NULL ? ferryi_conns_reply(srv->conns, conn, &c->ctx, reply)
+                                      : ferryi_conns_done(srv->conns, conn, &c->ctx);
+        finish_call(c);
+        if (next == NULL)
+            break;
+        c->conn = conn;
+        int queued = 0;
+        reply = handle_request(c, next, FERRYI_CONN_RUN, &queued);
+        if (queued)
+            return;
+    }
+    start_recv(c);
 }
 
 static void ctx_cb(void *arg)
@@ -395,47 +435,30 @@ static void ctx_cb(void *arg)
     ferry_server *srv = c->srv;
     int rv = nng_aio_result(c->aio);
 
-    switch (c->ph) {
-    case PH_RECV:
-        if (rv != 0) {
-            if (rv != NNG_ECLOSED && rv != NNG_ECANCELED)
-                ferryi_log(rv == NNG_ETIMEDOUT ? FERRYI_LOG_DEBUG : FERRYI_LOG_WARN, "server",
-                           "receive failed: %s", nng_strerror(rv));
-            if (rv != NNG_ECLOSED)
-                start_recv(c);
-            return;
-        }
-        atomic_fetch_add(&srv->received, 1);
-        handle_request(c, nng_aio_get_msg(c->aio));
+    if (c->ph != PH_RECV) {
+        ferryi_log(FERRYI_LOG_ERROR, "server", "aio completed in unexpected phase %d", (int)c->ph);
         return;
-    case PH_SEND:
-        if (rv != 0) {
-            nng_msg *m = nng_aio_get_msg(c->aio);
-            if (m != NULL)
-                nng_msg_free(m);
-            nng_aio_set_msg(c->aio, NULL);
-            if (rv == NNG_ETIMEDOUT) {
-                /* The client stopped reading: its connection would hold
-                 * this context, and every context replying to it, forever. */
-                ferryi_log(FERRYI_LOG_WARN, "server",
-                           "reply to call %llu not taken within %d ms; closing that connection",
-                           (unsigned long long)c->call_id, (int)srv->send_timeout);
-                pthread_mutex_lock(&srv->io_mu);
-                if (!srv->closed)
-                    nng_pipe_close(c->pipe);
-                pthread_mutex_unlock(&srv->io_mu);
-            }
-        } else {
-            atomic_fetch_add(&srv->replies_sent, 1);
-        }
-        finish_call(c);
+    }
+    if (rv != 0) {
+        if (rv != NNG_ECLOSED && rv != NNG_ECANCELED)
+            ferryi_log(rv == NNG_ETIMEDOUT ? FERRYI_LOG_DEBUG : FERRYI_LOG_WARN, "server",
+                       "receive failed: %s", nng_strerror(rv));
+        if (rv != NNG_ECLOSED)
+            start_recv(c);
+        return;
+    }
+    atomic_fetch_add(&srv->received, 1);
+    nng_msg *msg = nng_aio_get_msg(c->aio);
+    nng_aio_set_msg(c->aio, NULL);
+    ferryi_conn_admit how = ferryi_conns_admit(srv->conns, &c->ctx, msg, &c->conn);
+    if (how == FERRYI_CONN_TAKEN) {
         start_recv(c);
         return;
-    case PH_IDLE:
-    case PH_WORK:
-        break;
     }
-    ferryi_log(FERRYI_LOG_ERROR, "server", "aio completed in unexpected phase %d", (int)c->ph);
+    int queued = 0;
+    nng_msg *reply = handle_request(c, msg, how, &queued);
+    if (!queued)
+        complete(c, reply);
 }
 
 static void pipe_cb(nng_pipe p, nng_pipe_ev ev, void *arg)
@@ -482,6 +505,8 @@ ferry_status ferry_server_new(ferry_server **out, const ferry_server_opts *opts)
         o.send_timeout_ms = DEFAULT_SEND_TIMEOUT_MS;
     if (o.max_call_memory == 0)
         o.max_call_memory = 8 * o.max_message;
+    if (o.max_in_flight_per_connection == 0)
+        o.max_in_flight_per_connection = o.max_in_flight / 2 < 1 ? 1 : o.max_in_flight / 2;
     if (o.workers > 1024 || o.max_in_flight > 65536 || o.max_message > UINT32_MAX ||
         o.max_message < 256 || o.send_timeout_ms > INT32_MAX || o.max_call_memory < o.max_message)
         return FERRY_INVALID_ARGUMENT;
@@ -504,12 +529,10 @@ ferry_status ferry_server_new(ferry_server **out, const ferry_server_opts *opts)
     srv->tls = tls;
     pthread_mutex_init(&srv->io_mu, NULL);
     pthread_mutex_init(&srv->mu, NULL);
-    pthread_cond_init(&srv->idle, NULL);
     pthread_cond_init(&srv->done, NULL);
     ferryi_registry_init(&srv->reg);
     ferryi_versions_init(&srv->ver);
     srv->max_message = o.max_message;
-    srv->send_timeout = (nng_duration)o.send_timeout_ms;
     srv->max_call_memory = o.max_call_memory;
 
     ferry_status st = FERRY_RESOURCE_EXHAUSTED;
@@ -517,7 +540,20 @@ ferry_status ferry_server_new(ferry_server **out, const ferry_server_opts *opts)
         goto fail;
     srv->sock_open = 1;
     srv->listeners = ferryi_listeners_new(srv->sock, srv->tls);
-    if (srv->listeners == NULL ||
+    ferryi_conns_opts co = {
+        .max_running = o.max_in_flight_per_connection,
+        /* Requests past the share wait in memory, not in a context; their
+         * bytes are what is bounded. */
+        .max_waiting = WAITING_MAX,
+        .max_waiting_bytes = 4 * o.max_message < WAITING_BYTES_MIN ? WAITING_BYTES_MIN
+                                                                   : 4 * o.max_message,
+        /* Replies pile up only when their client reads slower than it asks. */
+        .max_replies = WAITING_MAX + o.max_in_flight_per_connection,
+        .max_reply_bytes = ((size_t)o.max_in_flight_per_connection + 1) * o.max_message,
+        .send_timeout = (nng_duration)o.send_timeout_ms,
+    };
+    srv->conns = ferryi_conns_new(srv->sock, &co);
+    if (srv->listeners == NULL || srv->conns == NULL ||
         nng_socket_set_size(srv->sock, NNG_OPT_RECVMAXSZ, o.max_message + FERRYI_NNG_HEADER_ROOM) !=
             0 ||
         nng_pipe_notify(srv->sock, NNG_PIPE_EV_ADD_POST, pipe_cb, srv) != 0)
@@ -616,6 +652,81 @@ ferry_status ferry_server_listen(ferry_server *srv, const char *url, char *bound
     return FERRY_OK;
 }
 
+/* nng_close() run on a thread of its own, so that its caller can stop
+ * waiting for it. Whoever of the two finishes last frees it. */
+typedef struct closer {
+    nng_socket sock;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int closed;
+    int refs;
+} closer;
+
+static void closer_unref(closer *k)
+{
+    pthread_mutex_lock(&k->mu);
+    int last = --k->refs == 0;
+    pthread_mutex_unlock(&k->mu);
+    if (last) {
+        pthread_mutex_destroy(&k->mu);
+        pthread_cond_destroy(&k->cv);
+        free(k);
+    }
+}
+
+static void *closer_run(void *arg)
+{
+    closer *k = arg;
+    nng_close(k->sock);
+    pthread_mutex_lock(&k->mu);
+    k->closed = 1;
+    pthread_cond_signal(&k->cv);
+    pthread_mutex_unlock(&k->mu);
+    closer_unref(k);
+    return NULL;
+}
+
+/* Closes the socket, waiting at most CLOSE_BOUND_MS. nng 1.5.2 can wedge its
+ * reaper for good when a connection closes while its next message is
+ * arriving, which ferry cannot prevent when the client hangs up mid-message
+ * (the server itself never closes a connection while serving; conns.c), and
+ * a wedged reaper makes nng_close() wait forever. A shutdown must end all
+ * the same, so past the bound the socket is left to the process's exit. */
+static void close_socket(ferry_server *srv)
+{
+    closer *k = calloc(1, sizeof *k);
+    pthread_t t;
+    if (k == NULL) {
+        nng_close(srv->sock);
+        return;
+    }
+    k->sock = srv->sock;
+    k->refs = 2;
+    pthread_mutex_init(&k->mu, NULL);
+    pthread_cond_init(&k->cv, NULL);
+    if (pthread_create(&t, NULL, closer_run, k) != 0) {
+        k->refs = 1;
+        closer_unref(k);
+        nng_close(srv->sock);
+        return;
+    }
+    pthread_detach(t);
+    struct timespec until = ferryi_realtime_in(CLOSE_BOUND_MS);
+    pthread_mutex_lock(&k->mu);
+    while (!k->closed && pthread_cond_timedwait(&k->cv, &k->mu, &until) == 0)
+        ;
+    int closed = k->closed;
+    pthread_mutex_unlock(&k->mu);
+    closer_unref(k);
+    if (!closed) {
+        srv->sock_wedged = 1;
+        ferryi_log(FERRYI_LOG_ERROR, "server",
+                   "nng did not close the socket within %u ms (a known nng 1.5.2 defect after a "
+                   "connection closed mid-message); shutting down without it",
+                   CLOSE_BOUND_MS);
+    }
+}
+
 void ferry_server_shutdown(ferry_server *srv, uint32_t grace_ms)
 {
     if (srv == NULL)
@@ -637,25 +748,24 @@ void ferry_server_shutdown(ferry_server *srv, uint32_t grace_ms)
         return;
     }
     srv->state = SHUTTING_DOWN;
-    struct timespec until = ferryi_realtime_in(grace_ms);
-    while (srv->working > 0) {
-        if (pthread_cond_timedwait(&srv->idle, &srv->mu, &until) == ETIMEDOUT)
-            break;
-    }
-    if (srv->working > 0)
-        ferryi_log(FERRYI_LOG_WARN, "server",
-                   "%u calls still running after the %u ms grace period; their replies are "
-                   "dropped",
-                   srv->working, grace_ms);
     pthread_mutex_unlock(&srv->mu);
+    struct timespec until = ferryi_realtime_in(grace_ms);
+    unsigned owed = srv->conns != NULL ? ferryi_conns_wait_idle(srv->conns, &until) : 0;
+    if (owed > 0)
+        ferryi_log(FERRYI_LOG_WARN, "server",
+                   "%u calls still running, waiting or being sent after the %u ms grace period; "
+                   "their replies are dropped",
+                   owed, grace_ms);
 
     /* No listener is reopened from here on... */
     if (srv->listeners != NULL)
         ferryi_listeners_stop(srv->listeners);
-    /* ...no context starts another send or receive... */
+    /* ...no context starts another receive, no reply is sent... */
     pthread_mutex_lock(&srv->io_mu);
     srv->closed = 1;
     pthread_mutex_unlock(&srv->io_mu);
+    if (srv->conns != NULL)
+        ferryi_conns_close(srv->conns);
     /* ...the ones pending are cancelled, their callbacks done... */
     for (unsigned i = 0; i < srv->n_ctx; i++)
         nng_aio_stop(srv->ctxs[i].aio);
@@ -677,7 +787,7 @@ void ferry_server_shutdown(ferry_server *srv, uint32_t grace_ms)
         ;
     /* ...and only then does the socket go, with nothing left using it. */
     if (srv->sock_open) {
-        nng_close(srv->sock);
+        close_socket(srv);
         srv->sock_open = 0;
     }
 
@@ -692,6 +802,14 @@ void ferry_server_free(ferry_server *srv)
     if (srv == NULL)
         return;
     ferry_server_shutdown(srv, 0);
+    if (srv->sock_wedged) {
+        /* nng may still use the contexts' aios, the connections' senders
+         * and the listeners: leave them to the process's exit. */
+        srv->n_ctx = 0;
+        srv->ctxs = NULL;
+        srv->conns = NULL;
+        srv->listeners = NULL;
+    }
     for (unsigned i = 0; i < srv->n_ctx; i++) {
         srv_ctx *c = &srv->ctxs[i];
         nng_aio_free(c->aio);
@@ -700,6 +818,7 @@ void ferry_server_free(ferry_server *srv)
         ferryi_arena_fini(&c->call.arena);
     }
     free(srv->ctxs);
+    ferryi_conns_free(srv->conns);
     ferryi_listeners_free(srv->listeners);
     if (srv->tls != NULL)
         nng_tls_config_free(srv->tls);
@@ -711,7 +830,6 @@ void ferry_server_free(ferry_server *srv)
     ferryi_versions_fini(&srv->ver);
     pthread_mutex_destroy(&srv->io_mu);
     pthread_mutex_destroy(&srv->mu);
-    pthread_cond_destroy(&srv->idle);
     pthread_cond_destroy(&srv->done);
     free(srv);
 }
@@ -797,6 +915,13 @@ void ferry_server_get_counters(ferry_server *srv, ferry_server_counters *out)
     out->received = atomic_load(&srv->received);
     out->handled = atomic_load(&srv->handled);
     out->rejected = atomic_load(&srv->rejected);
-    out->replies_sent = atomic_load(&srv->replies_sent);
     out->connections = atomic_load(&srv->connections);
+    ferryi_conns_counters n = {0};
+    if (srv->conns != NULL)
+        ferryi_conns_get_counters(srv->conns, &n);
+    out->replies_sent = n.sent;
+    out->waited = n.waited;
+    out->busy = n.busy;
+    out->dropped = n.dropped;
+    out->muted = n.mutes;
 }

@@ -10,6 +10,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netdb.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -18,6 +21,7 @@
 #include <nng/nng.h>
 #include <nng/protocol/reqrep0/req.h>
 
+#include "ferry/wire.pb-c.h"
 #include "probe.h"
 
 extern char **environ;
@@ -193,6 +197,94 @@ size_t probe_raw_call(const char *url, const void *buf, size_t len, void **reply
     }
     nng_close(s);
     return got;
+}
+
+int probe_raw_connect(const char *url)
+{
+    int fd = -1;
+    if (strncmp(url, "ipc://", 6) == 0) {
+        struct sockaddr_un sa = {.sun_family = AF_UNIX};
+        assert_true(strlen(url + 6) < sizeof sa.sun_path);
+        strcpy(sa.sun_path, url + 6);
+        fd = socket(AF_UNIX, SOCK_STREAM, 0);
+        assert_true(fd >= 0);
+        assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+    } else {
+        assert_true(strncmp(url, "tcp://", 6) == 0);
+        char host[128];
+        const char *colon = strrchr(url, ':');
+        assert_true(colon != NULL && (size_t)(colon - (url + 6)) < sizeof host);
+        snprintf(host, sizeof host, "%.*s", (int)(colon - (url + 6)), url + 6);
+        struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM};
+        struct addrinfo *ai = NULL;
+        assert_int_equal(getaddrinfo(host, colon + 1, &hints, &ai), 0);
+        fd = socket(ai->ai_family, SOCK_STREAM, 0);
+        assert_true(fd >= 0);
+        assert_int_equal(connect(fd, ai->ai_addr, ai->ai_addrlen), 0);
+        freeaddrinfo(ai);
+    }
+    /* The SP header for req0 (protocol 0x30); the server answers with its
+     * own. ipc then frames each message as 0x01 and a 64-bit length, tcp as
+     * the 64-bit length alone. */
+    const uint8_t sp[8] = {0, 'S', 'P', 0, 0, 0x30, 0, 0};
+    assert_int_equal(write(fd, sp, sizeof sp), (ssize_t)sizeof sp);
+    uint8_t peer[8];
+    size_t got = 0;
+    while (got < sizeof peer) {
+        ssize_t n = read(fd, peer + got, sizeof peer - got);
+        assert_true(n > 0);
+        got += (size_t)n;
+    }
+    return fd;
+}
+
+int probe_raw_send_echo(int fd, uint32_t id, uint32_t sleep_ms, uint32_t reply_bytes)
+{
+    Ferrytest__V1__EchoRequest body = FERRYTEST__V1__ECHO_REQUEST__INIT;
+    body.reply_bytes = reply_bytes;
+    body.sleep_ms = sleep_ms;
+    Ferry__Wire__RequestHeader h = FERRY__WIRE__REQUEST_HEADER__INIT;
+    h.method = "ferrytest.v1.Probe/Echo";
+    h.deadline_ms = 60000;
+    h.call_id = id;
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof ss;
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&ss, &sl), 0);
+    int ipc = ss.ss_family == AF_UNIX;
+    size_t hlen = protobuf_c_message_get_packed_size(&h.base);
+    size_t blen = protobuf_c_message_get_packed_size(&body.base);
+    size_t frame = 8 + hlen + blen;
+    size_t pre = ipc ? 9 : 8;
+    size_t total = pre + 4 + frame;
+    uint8_t *msg = calloc(1, total);
+    assert_non_null(msg);
+    uint64_t len = 4 + frame;
+    msg[0] = 1; /* overwritten by the length for tcp */
+    for (int b = 0; b < 8; b++)
+        msg[pre - 8 + (size_t)b] = (uint8_t)(len >> (56 - 8 * b));
+    uint32_t rid = 0x80000000u | id; /* the req0 request id, top bit set */
+    for (int b = 0; b < 4; b++)
+        msg[pre + (size_t)b] = (uint8_t)(rid >> (24 - 8 * b));
+    uint8_t *f = msg + pre + 4;
+    memcpy(f, (const uint8_t[]){'F', 'Y', 1, 1}, 4);
+    for (int b = 0; b < 4; b++)
+        f[4 + b] = (uint8_t)(hlen >> (24 - 8 * b));
+    protobuf_c_message_pack(&h.base, f + 8);
+    protobuf_c_message_pack(&body.base, f + 8 + hlen);
+    const uint8_t *p = msg;
+    size_t left = total;
+    int rv = 0;
+    while (left > 0) {
+        ssize_t n = send(fd, p, left, MSG_NOSIGNAL);
+        if (n <= 0) {
+            rv = -1;
+            break;
+        }
+        p += n;
+        left -= (size_t)n;
+    }
+    free(msg);
+    return rv;
 }
 
 bool probe_wait_calls(uint64_t n)

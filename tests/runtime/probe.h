@@ -47,6 +47,16 @@ void probe_kill(pid_t pid);
  * reply bytes (malloc'd) in *reply, or NULL when none came within `ms`. */
 size_t probe_raw_call(const char *url, const void *buf, size_t len, void **reply, int ms);
 
+/* A connection that speaks nng's SP framing by hand, as a misbehaving
+ * client would: connects to an ipc:// or tcp:// URL and exchanges the req0
+ * handshake; returns the socket. */
+int probe_raw_connect(const char *url);
+
+/* Writes one Echo request with request id `id` on a probe_raw_connect()
+ * socket, asking the handler to sleep `sleep_ms` and to reply with
+ * `reply_bytes` bytes of payload. Returns 0, or -1 when the write failed. */
+int probe_raw_send_echo(int fd, uint32_t id, uint32_t sleep_ms, uint32_t reply_bytes);
+
 /* Sleeps `ms` milliseconds, resuming when a signal interrupts the sleep. */
 void probe_nap_ms(uint32_t ms);
 

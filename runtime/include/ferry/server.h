@@ -41,9 +41,22 @@ typedef struct ferry_server_opts {
      * the process. Also FERRY_INLINE_HANDLERS=1 in the environment. */
     int inline_handlers;
     /* How long a reply may wait to be taken by its client, ms; 0 = 10000.
-     * A client that stops reading has its connection closed when this runs
-     * out, so it cannot hold the server's contexts. */
+     * No server context waits for a client to read: each connection's
+     * replies queue on it and go out one at a time. A connection that leaves
+     * a reply untaken this long (or lets more replies pile up than it may
+     * have requests waiting, or more than (max_in_flight_per_connection + 1)
+     * x max_message bytes of them) is muted: its queued
+     * replies and waiting requests are dropped, and so are its new requests,
+     * except one at a time, answered FERRY_UNAVAILABLE; the first reply it
+     * takes again lifts that. docs/resilience.md has the details. */
     uint32_t send_timeout_ms;
+    /* Calls of one connection handled at once; 0 = max_in_flight / 2 (at
+     * least 1). Its further requests wait their turn in memory on the
+     * connection, without holding a server context (up to 4096 of them and
+     * 4 x max_message bytes, at least 16 MiB); past that they are refused
+     * with FERRY_RESOURCE_EXHAUSTED. So no connection takes more than this
+     * share of the server, whatever it sends. */
+    unsigned max_in_flight_per_connection;
     /* Memory one call may use for its decoded request, its response and what
      * its handler allocates with ferry_call_alloc(), bytes; 0 = 8 x
      * max_message. A request that needs more to decode is refused with
@@ -142,6 +155,10 @@ typedef struct ferry_server_counters {
     uint64_t rejected; /* frames answered with an error before a handler */
     uint64_t replies_sent;
     uint64_t connections; /* connections accepted */
+    uint64_t waited;      /* requests that waited for their connection's turn */
+    uint64_t busy;        /* refused: too many requests waiting on their connection */
+    uint64_t dropped;     /* requests and replies dropped for connections not reading */
+    uint64_t muted;       /* times a connection was muted for not reading */
 } ferry_server_counters;
 
 void ferry_server_get_counters(ferry_server *srv, ferry_server_counters *out);
