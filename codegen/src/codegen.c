@@ -10,6 +10,7 @@
 #include "gen.h"
 #include "model.h"
 #include "out.h"
+#include "symbols.h"
 
 const char *ferry_codegen_version(void)
 {
@@ -129,6 +130,7 @@ ferry_codegen_result ferry_codegen_run(const uint8_t *in, size_t in_len, uint8_t
     ferry_codegen_result rc = FERRY_CODEGEN_OK;
 
     check_parameter(req->parameter, &d);
+    fcg_check_reserved_names(req, &d);
     if (fcg_model_load(&m, req, &d) == 0 && d.count == 0 && generate(&m, &outs) != 0)
         rc = FERRY_CODEGEN_NO_MEMORY;
 

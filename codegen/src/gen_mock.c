@@ -2,18 +2,38 @@
  * wrappers over the runtime's mock (ferry/mock.h) and fake server
  * (ferry/fake.h). Per service an open and a fake-start function; per method
  * a check type and an answer type, the static glue that calls them from the
- * runtime's untyped side, and one function per thing a test can queue. */
+ * runtime's untyped side, and one function per thing a test can queue.
+ * What a test calls are macros over those functions that add the caller's
+ * __FILE__ and __LINE__, so that a failure names the test's line. */
 #include <string.h>
 
 #include "gen.h"
+#include "names.h"
+
+/* "#define name(a, b) name_at((a), (b), __FILE__, __LINE__)", on two lines. */
+static void at_macro(fcg_out *o, const char *name, const char *const *args, size_t n)
+{
+    fcg_out_printf(o, "#define %s(", name);
+    for (size_t i = 0; i < n; i++)
+        fcg_out_printf(o, "%s%s", i > 0 ? ", " : "", args[i]);
+    fcg_out_printf(o, ") \\\n");
+    fcg_out_indent(o);
+    fcg_out_printf(o, "%s%s(", name, FCG_AT_SUFFIX);
+    for (size_t i = 0; i < n; i++)
+        fcg_out_printf(o, "(%s), ", args[i]);
+    fcg_out_printf(o, "__FILE__, __LINE__)\n");
+    fcg_out_dedent(o);
+}
 
 /* ---- declarations (and the signatures definitions repeat) ---- */
 
 static void mock_open_fn(fcg_out *o, const fcg_service *svc, const char *tail)
 {
     fcg_strs p = {0};
-    fcg_strs_add(&p, "ferry_status %s(", svc->c.mock_open);
+    fcg_strs_add(&p, "ferry_status %s%s(", svc->c.mock_open, FCG_AT_SUFFIX);
     fcg_strs_add(&p, "ferry_channel **out");
+    fcg_strs_add(&p, "const char *file");
+    fcg_strs_add(&p, "int line");
     fcg_gen_params(o, &p, tail);
 }
 
@@ -30,45 +50,68 @@ static void fake_start_fn(fcg_out *o, const fcg_service *svc, const char *tail)
 /* Which queueing function of a method. */
 enum queue_fn { EXPECT, EXPECT_REQUEST, WILL_RETURN, WILL_FALL_BACK, WILL_FAIL, WILL_CALL };
 
+/* The parameters of each, before file and line: the macro's arguments. */
+static const struct {
+    const char *args[3];
+    size_t n;
+} queue_args[] = {
+    [EXPECT] = {{"ch", "check", "arg"}, 3}, [EXPECT_REQUEST] = {{"ch", "want"}, 2},
+    [WILL_RETURN] = {{"ch", "resp"}, 2},    [WILL_FALL_BACK] = {{"ch", "resp", "why"}, 3},
+    [WILL_FAIL] = {{"ch", "st", "msg"}, 3}, [WILL_CALL] = {{"ch", "fn", "arg"}, 3},
+};
+
+/* The macro's name. */
+static const char *queue_name(const fcg_method *m, enum queue_fn which)
+{
+    switch (which) {
+    case EXPECT:
+        return m->c.mock_expect;
+    case EXPECT_REQUEST:
+        return m->c.mock_expect_req;
+    case WILL_RETURN:
+        return m->c.mock_will_return;
+    case WILL_FALL_BACK:
+        return m->c.mock_will_fall_back;
+    case WILL_FAIL:
+        return m->c.mock_will_fail;
+    case WILL_CALL:
+        break;
+    }
+    return m->c.mock_will_call;
+}
+
+/* The function behind the macro: its head and parameters, then `tail`. */
 static void queue_fn(fcg_out *o, const fcg_method *m, enum queue_fn which, const char *tail)
 {
     fcg_strs p = {0};
+    fcg_strs_add(&p, "void %s%s(", queue_name(m, which), FCG_AT_SUFFIX);
+    fcg_strs_add(&p, "ferry_channel *ch");
     switch (which) {
     case EXPECT:
-        fcg_strs_add(&p, "void %s(", m->c.mock_expect);
-        fcg_strs_add(&p, "ferry_channel *ch");
         fcg_strs_add(&p, "%s check", m->c.mock_check);
         fcg_strs_add(&p, "void *arg");
         break;
     case EXPECT_REQUEST:
-        fcg_strs_add(&p, "void %s(", m->c.mock_expect_req);
-        fcg_strs_add(&p, "ferry_channel *ch");
         fcg_strs_add(&p, "const %s *want", m->input->c_name);
         break;
     case WILL_RETURN:
-        fcg_strs_add(&p, "void %s(", m->c.mock_will_return);
-        fcg_strs_add(&p, "ferry_channel *ch");
         fcg_strs_add(&p, "const %s *resp", m->output->c_name);
         break;
     case WILL_FALL_BACK:
-        fcg_strs_add(&p, "void %s(", m->c.mock_will_fall_back);
-        fcg_strs_add(&p, "ferry_channel *ch");
         fcg_strs_add(&p, "const %s *resp", m->output->c_name);
         fcg_strs_add(&p, "const char *why");
         break;
     case WILL_FAIL:
-        fcg_strs_add(&p, "void %s(", m->c.mock_will_fail);
-        fcg_strs_add(&p, "ferry_channel *ch");
         fcg_strs_add(&p, "ferry_status st");
         fcg_strs_add(&p, "const char *msg");
         break;
     case WILL_CALL:
-        fcg_strs_add(&p, "void %s(", m->c.mock_will_call);
-        fcg_strs_add(&p, "ferry_channel *ch");
         fcg_strs_add(&p, "%s fn", m->c.mock_fn);
         fcg_strs_add(&p, "void *arg");
         break;
     }
+    fcg_strs_add(&p, "const char *file");
+    fcg_strs_add(&p, "int line");
     fcg_gen_params(o, &p, tail);
 }
 
@@ -89,8 +132,11 @@ static void declare_method(fcg_out *o, const fcg_method *m)
     fcg_strs_add(&p, "const %s *req", m->input->c_name);
     fcg_strs_add(&p, "%s *resp", m->output->c_name);
     fcg_gen_params(o, &p, ");\n");
-    for (int which = EXPECT; which <= WILL_CALL; which++)
+    for (int which = EXPECT; which <= WILL_CALL; which++) {
         queue_fn(o, m, (enum queue_fn)which, ");\n");
+        at_macro(o, queue_name(m, (enum queue_fn)which), queue_args[which].args,
+                 queue_args[which].n);
+    }
 }
 
 static void declare_service(fcg_out *o, const fcg_service *svc)
@@ -104,7 +150,10 @@ static void declare_service(fcg_out *o, const fcg_service *svc)
                      "back; close the channel with ferry_channel_close(), which fails the test "
                      "when something queued was not used (ferry_mock_verify()).",
                      svc->full_name);
-    mock_open_fn(o, svc, ");\n\n");
+    mock_open_fn(o, svc, ");\n");
+    static const char *const out_arg[] = {"out"};
+    at_macro(o, c->mock_open, out_arg, 1);
+    fcg_out_printf(o, "\n");
     fcg_out_commentf(
         o,
         "With P = %s and M a method's name in lower_snake_case, a test queues on a mock "
@@ -117,7 +166,9 @@ static void declare_service(fcg_out *o, const fcg_service *svc)
         "  P_mock_will_call_M(ch, fn, arg)    run `fn` as the method's handler\n"
         "ferry_mock_times(ch, n) makes the last one count for n calls. A check returns true "
         "for a good request, else false after writing why into `why`. An answer function has "
-        "a handler's shape, so a real handler fits.",
+        "a handler's shape, so a real handler fits. Each is a macro that passes the caller's "
+        "__FILE__ and __LINE__ to the function of its name with \"_at\" appended, so that a "
+        "failure names the test's line.",
         c->prefix);
     for (size_t i = 0; i < svc->n_methods; i++)
         declare_method(o, &svc->methods[i]);
@@ -238,32 +289,32 @@ static void define_queue_fn(fcg_out *o, const fcg_method *m, enum queue_fn which
     switch (which) {
     case EXPECT:
         closure(o, "ferry_mock_check", "c", m->c.mock_check_glue, "check");
-        fcg_strs_add(&p, "ferry_mock_expect(");
+        fcg_strs_add(&p, "ferry_mock_expect_at(");
         fcg_strs_add(&p, "ch");
         fcg_strs_add(&p, "&%s.methods[%s]", m->service->c.desc, m->c.constant);
         fcg_strs_add(&p, "check != NULL ? &c : NULL");
         break;
     case EXPECT_REQUEST:
-        fcg_strs_add(&p, "ferry_mock_expect_request(");
+        fcg_strs_add(&p, "ferry_mock_expect_request_at(");
         fcg_strs_add(&p, "ch");
         fcg_strs_add(&p, "&%s.methods[%s]", m->service->c.desc, m->c.constant);
         fcg_strs_add(&p, "want != NULL ? &want->%s : NULL", in_base);
         break;
     case WILL_RETURN:
-        fcg_strs_add(&p, "ferry_mock_will_return(");
+        fcg_strs_add(&p, "ferry_mock_will_return_at(");
         fcg_strs_add(&p, "ch");
         fcg_strs_add(&p, "&%s.methods[%s]", m->service->c.desc, m->c.constant);
         fcg_strs_add(&p, "resp != NULL ? &resp->%s : NULL", out_base);
         break;
     case WILL_FALL_BACK:
-        fcg_strs_add(&p, "ferry_mock_will_fall_back(");
+        fcg_strs_add(&p, "ferry_mock_will_fall_back_at(");
         fcg_strs_add(&p, "ch");
         fcg_strs_add(&p, "&%s.methods[%s]", m->service->c.desc, m->c.constant);
         fcg_strs_add(&p, "resp != NULL ? &resp->%s : NULL", out_base);
         fcg_strs_add(&p, "why");
         break;
     case WILL_FAIL:
-        fcg_strs_add(&p, "ferry_mock_will_fail(");
+        fcg_strs_add(&p, "ferry_mock_will_fail_at(");
         fcg_strs_add(&p, "ch");
         fcg_strs_add(&p, "&%s.methods[%s]", m->service->c.desc, m->c.constant);
         fcg_strs_add(&p, "st");
@@ -271,12 +322,14 @@ static void define_queue_fn(fcg_out *o, const fcg_method *m, enum queue_fn which
         break;
     case WILL_CALL:
         closure(o, "ferry_mock_handler", "h", m->c.mock_fn_glue, "fn");
-        fcg_strs_add(&p, "ferry_mock_will_call(");
+        fcg_strs_add(&p, "ferry_mock_will_call_at(");
         fcg_strs_add(&p, "ch");
         fcg_strs_add(&p, "&%s.methods[%s]", m->service->c.desc, m->c.constant);
         fcg_strs_add(&p, "fn != NULL ? &h : NULL");
         break;
     }
+    fcg_strs_add(&p, "file");
+    fcg_strs_add(&p, "line");
     fcg_gen_params(o, &p, ");\n");
     fcg_out_dedent(o);
     fcg_out_printf(o, "}\n");
@@ -289,7 +342,7 @@ static void define_service(fcg_out *o, const fcg_service *svc)
     mock_open_fn(o, svc, ")\n");
     fcg_out_printf(o, "{\n");
     fcg_out_indent(o);
-    fcg_out_printf(o, "return ferry_mock_open(out);\n");
+    fcg_out_printf(o, "return ferry_mock_open_at(out, file, line);\n");
     fcg_out_dedent(o);
     fcg_out_printf(o, "}\n");
     for (size_t i = 0; i < svc->n_methods; i++) {

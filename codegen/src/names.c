@@ -81,6 +81,14 @@ char *fcg_to_upper(fcg_arena *a, const char *s)
     return out;
 }
 
+char *fcg_to_lower(fcg_arena *a, const char *s)
+{
+    char *out = fcg_arena_strdup(a, s);
+    for (char *p = out; p != NULL && *p; p++)
+        *p = lower(*p);
+    return out;
+}
+
 /* Joins the non-empty '.'-separated pieces of `name`, each converted by
  * `put`, with "__" (protoc-c's FullNameToC / FullNameToLower). */
 static char *join_pieces(fcg_arena *a, const char *name, char *(*put)(char *, const char *, size_t))
@@ -172,145 +180,192 @@ bool fcg_is_package(const char *s)
     }
 }
 
+/* Why a word cannot name something in generated code. */
+#define WHY_C_CXX   "a keyword of C and C++"
+#define WHY_C       "a keyword of C"
+#define WHY_C23     "a keyword of C23"
+#define WHY_C23_CXX "a keyword of C23 and C++"
+#define WHY_C23_GNU "a keyword of C23 and GNU C"
+#define WHY_CXX     "a keyword of C++"
+#define WHY_CXX_GNU "a keyword of C++ and GNU C"
+#define WHY_STDDEF  "a macro of <stddef.h>"
+#define WHY_ASSERT  "a macro of <assert.h>"
+#define WHY_ERRNO   "a macro of <errno.h>"
+#define WHY_STDIO   "a macro of <stdio.h>"
+#define WHY_STDARG  "a macro of <stdarg.h>"
+#define WHY_COMPLEX "a macro of <complex.h>"
+#define WHY_GNU     "a macro GNU C compilers predefine"
+
+/* What else is known of a reserved word. */
+enum {
+    FN_MACRO = 1, /* a function-like macro: only a '(' after the name expands it */
+    PROTOC_C = 2, /* protoc-c 1.4 appends '_' to a field (lower-cased) of this name */
+};
+
+typedef struct reserved_word {
+    const char *word;
+    const char *why;
+    int flags;
+} reserved_word;
+
 /* Sorted for bsearch: C11, C23 and C++ keywords, and names that the headers
- * generated code includes, or GNU C modes, define as macros. */
-static const char *const reserved_words[] = {
-    "NULL",
-    "_Alignas",
-    "_Alignof",
-    "_Atomic",
-    "_BitInt",
-    "_Bool",
-    "_Complex",
-    "_Decimal128",
-    "_Decimal32",
-    "_Decimal64",
-    "_Generic",
-    "_Imaginary",
-    "_Noreturn",
-    "_Static_assert",
-    "_Thread_local",
-    "alignas",
-    "alignof",
-    "and",
-    "and_eq",
-    "asm",
-    "assert",
-    "auto",
-    "bitand",
-    "bitor",
-    "bool",
-    "break",
-    "case",
-    "catch",
-    "char",
-    "char16_t",
-    "char32_t",
-    "char8_t",
-    "class",
-    "co_await",
-    "co_return",
-    "co_yield",
-    "compl",
-    "complex",
-    "concept",
-    "const",
-    "const_cast",
-    "consteval",
-    "constexpr",
-    "constinit",
-    "continue",
-    "decltype",
-    "default",
-    "delete",
-    "do",
-    "double",
-    "dynamic_cast",
-    "else",
-    "enum",
-    "errno",
-    "explicit",
-    "export",
-    "extern",
-    "false",
-    "float",
-    "for",
-    "friend",
-    "goto",
-    "i386",
-    "if",
-    "imaginary",
-    "inline",
-    "int",
-    "linux",
-    "long",
-    "mutable",
-    "namespace",
-    "new",
-    "noexcept",
-    "not",
-    "not_eq",
-    "nullptr",
-    "offsetof",
-    "operator",
-    "or",
-    "or_eq",
-    "private",
-    "protected",
-    "public",
-    "register",
-    "reinterpret_cast",
-    "requires",
-    "restrict",
-    "return",
-    "short",
-    "signed",
-    "sizeof",
-    "static",
-    "static_assert",
-    "static_cast",
-    "stderr",
-    "stdin",
-    "stdout",
-    "struct",
-    "switch",
-    "template",
-    "this",
-    "thread_local",
-    "throw",
-    "true",
-    "try",
-    "typedef",
-    "typeid",
-    "typename",
-    "typeof",
-    "typeof_unqual",
-    "union",
-    "unix",
-    "unsigned",
-    "using",
-    "va_arg",
-    "va_copy",
-    "va_end",
-    "va_start",
-    "virtual",
-    "void",
-    "volatile",
-    "wchar_t",
-    "while",
-    "xor",
-    "xor_eq",
+ * generated code includes, or GNU C modes, define as macros. The PROTOC_C
+ * marks are protoc-c's own keyword list (the C++98 keywords and alternative
+ * tokens): it leaves every other name of this table as it is. */
+static const reserved_word reserved_words[] = {
+    {"NULL", WHY_STDDEF, 0},
+    {"_Alignas", WHY_C, 0},
+    {"_Alignof", WHY_C, 0},
+    {"_Atomic", WHY_C, 0},
+    {"_BitInt", WHY_C, 0},
+    {"_Bool", WHY_C, 0},
+    {"_Complex", WHY_C, 0},
+    {"_Decimal128", WHY_C, 0},
+    {"_Decimal32", WHY_C, 0},
+    {"_Decimal64", WHY_C, 0},
+    {"_Generic", WHY_C, 0},
+    {"_Imaginary", WHY_C, 0},
+    {"_Noreturn", WHY_C, 0},
+    {"_Static_assert", WHY_C, 0},
+    {"_Thread_local", WHY_C, 0},
+    {"alignas", WHY_C23_CXX, 0},
+    {"alignof", WHY_C23_CXX, 0},
+    {"and", WHY_CXX, PROTOC_C},
+    {"and_eq", WHY_CXX, PROTOC_C},
+    {"asm", WHY_CXX_GNU, PROTOC_C},
+    {"assert", WHY_ASSERT, FN_MACRO},
+    {"auto", WHY_C_CXX, PROTOC_C},
+    {"bitand", WHY_CXX, PROTOC_C},
+    {"bitor", WHY_CXX, PROTOC_C},
+    {"bool", WHY_C23_CXX, PROTOC_C},
+    {"break", WHY_C_CXX, PROTOC_C},
+    {"case", WHY_C_CXX, PROTOC_C},
+    {"catch", WHY_CXX, PROTOC_C},
+    {"char", WHY_C_CXX, PROTOC_C},
+    {"char16_t", WHY_CXX, 0},
+    {"char32_t", WHY_CXX, 0},
+    {"char8_t", WHY_CXX, 0},
+    {"class", WHY_CXX, PROTOC_C},
+    {"co_await", WHY_CXX, 0},
+    {"co_return", WHY_CXX, 0},
+    {"co_yield", WHY_CXX, 0},
+    {"compl", WHY_CXX, PROTOC_C},
+    {"complex", WHY_COMPLEX, 0},
+    {"concept", WHY_CXX, 0},
+    {"const", WHY_C_CXX, PROTOC_C},
+    {"const_cast", WHY_CXX, PROTOC_C},
+    {"consteval", WHY_CXX, 0},
+    {"constexpr", WHY_C23_CXX, 0},
+    {"constinit", WHY_CXX, 0},
+    {"continue", WHY_C_CXX, PROTOC_C},
+    {"decltype", WHY_CXX, 0},
+    {"default", WHY_C_CXX, PROTOC_C},
+    {"delete", WHY_CXX, PROTOC_C},
+    {"do", WHY_C_CXX, PROTOC_C},
+    {"double", WHY_C_CXX, PROTOC_C},
+    {"dynamic_cast", WHY_CXX, PROTOC_C},
+    {"else", WHY_C_CXX, PROTOC_C},
+    {"enum", WHY_C_CXX, PROTOC_C},
+    {"errno", WHY_ERRNO, 0},
+    {"explicit", WHY_CXX, PROTOC_C},
+    {"export", WHY_CXX, 0},
+    {"extern", WHY_C_CXX, PROTOC_C},
+    {"false", WHY_C23_CXX, PROTOC_C},
+    {"float", WHY_C_CXX, PROTOC_C},
+    {"for", WHY_C_CXX, PROTOC_C},
+    {"friend", WHY_CXX, PROTOC_C},
+    {"goto", WHY_C_CXX, PROTOC_C},
+    {"i386", WHY_GNU, 0},
+    {"if", WHY_C_CXX, PROTOC_C},
+    {"imaginary", WHY_COMPLEX, 0},
+    {"inline", WHY_C_CXX, PROTOC_C},
+    {"int", WHY_C_CXX, PROTOC_C},
+    {"linux", WHY_GNU, 0},
+    {"long", WHY_C_CXX, PROTOC_C},
+    {"mutable", WHY_CXX, PROTOC_C},
+    {"namespace", WHY_CXX, PROTOC_C},
+    {"new", WHY_CXX, PROTOC_C},
+    {"noexcept", WHY_CXX, 0},
+    {"not", WHY_CXX, PROTOC_C},
+    {"not_eq", WHY_CXX, PROTOC_C},
+    {"nullptr", WHY_C23_CXX, 0},
+    {"offsetof", WHY_STDDEF, FN_MACRO},
+    {"operator", WHY_CXX, PROTOC_C},
+    {"or", WHY_CXX, PROTOC_C},
+    {"or_eq", WHY_CXX, PROTOC_C},
+    {"private", WHY_CXX, PROTOC_C},
+    {"protected", WHY_CXX, PROTOC_C},
+    {"public", WHY_CXX, PROTOC_C},
+    {"register", WHY_C_CXX, PROTOC_C},
+    {"reinterpret_cast", WHY_CXX, PROTOC_C},
+    {"requires", WHY_CXX, 0},
+    {"restrict", WHY_C, 0},
+    {"return", WHY_C_CXX, PROTOC_C},
+    {"short", WHY_C_CXX, PROTOC_C},
+    {"signed", WHY_C_CXX, PROTOC_C},
+    {"sizeof", WHY_C_CXX, PROTOC_C},
+    {"static", WHY_C_CXX, PROTOC_C},
+    {"static_assert", WHY_C23_CXX, 0},
+    {"static_cast", WHY_CXX, PROTOC_C},
+    {"stderr", WHY_STDIO, 0},
+    {"stdin", WHY_STDIO, 0},
+    {"stdout", WHY_STDIO, 0},
+    {"struct", WHY_C_CXX, PROTOC_C},
+    {"switch", WHY_C_CXX, PROTOC_C},
+    {"template", WHY_CXX, PROTOC_C},
+    {"this", WHY_CXX, PROTOC_C},
+    {"thread_local", WHY_C23_CXX, 0},
+    {"throw", WHY_CXX, PROTOC_C},
+    {"true", WHY_C23_CXX, PROTOC_C},
+    {"try", WHY_CXX, PROTOC_C},
+    {"typedef", WHY_C_CXX, PROTOC_C},
+    {"typeid", WHY_CXX, PROTOC_C},
+    {"typename", WHY_CXX, PROTOC_C},
+    {"typeof", WHY_C23_GNU, 0},
+    {"typeof_unqual", WHY_C23, 0},
+    {"union", WHY_C_CXX, PROTOC_C},
+    {"unix", WHY_GNU, 0},
+    {"unsigned", WHY_C_CXX, PROTOC_C},
+    {"using", WHY_CXX, PROTOC_C},
+    {"va_arg", WHY_STDARG, FN_MACRO},
+    {"va_copy", WHY_STDARG, FN_MACRO},
+    {"va_end", WHY_STDARG, FN_MACRO},
+    {"va_start", WHY_STDARG, FN_MACRO},
+    {"virtual", WHY_CXX, PROTOC_C},
+    {"void", WHY_C_CXX, PROTOC_C},
+    {"volatile", WHY_C_CXX, PROTOC_C},
+    {"wchar_t", WHY_CXX, PROTOC_C},
+    {"while", WHY_C_CXX, PROTOC_C},
+    {"xor", WHY_CXX, PROTOC_C},
+    {"xor_eq", WHY_CXX, PROTOC_C},
 };
 
 static int cmp_word(const void *key, const void *elem)
 {
-    return strcmp(key, *(const char *const *)elem);
+    return strcmp(key, ((const reserved_word *)elem)->word);
+}
+
+static const reserved_word *find_reserved(const char *s)
+{
+    return bsearch(s, reserved_words, sizeof reserved_words / sizeof reserved_words[0],
+                   sizeof reserved_words[0], cmp_word);
 }
 
 bool fcg_is_reserved(const char *s)
 {
-    return bsearch(s, reserved_words, sizeof reserved_words / sizeof reserved_words[0],
-                   sizeof reserved_words[0], cmp_word) != NULL;
+    return find_reserved(s) != NULL;
+}
+
+const char *fcg_reserved_member(const char *s)
+{
+    const reserved_word *r = find_reserved(s);
+    return r != NULL && !(r->flags & FN_MACRO) ? r->why : NULL;
+}
+
+const char *fcg_reserved_field(const char *lower)
+{
+    const reserved_word *r = find_reserved(lower);
+    return r != NULL && !(r->flags & (FN_MACRO | PROTOC_C)) ? r->why : NULL;
 }
 
 /* Appends `suffix` to `stem`. */

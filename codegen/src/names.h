@@ -16,6 +16,10 @@ char *fcg_camel_to_lower(fcg_arena *a, const char *s);
 /* ASCII upper case of `s`. */
 char *fcg_to_upper(fcg_arena *a, const char *s);
 
+/* ASCII lower case of `s`: how protoc-c names a field's struct member
+ * (before it appends '_' to the C++ keywords it knows). */
+char *fcg_to_lower(fcg_arena *a, const char *s);
+
 /* The C struct name and the lower-case stem protoc-c gives to the message
  * `full_name` ("pkg.Outer.Inner", no leading dot) of a file with proto
  * package `package` ("" for none). `c_package`, when not NULL, is the file's
@@ -40,6 +44,26 @@ bool fcg_is_package(const char *s);
 /* True when `s` cannot name a struct member in C or C++: a keyword of either
  * language, or a name the usual headers and compilers define as a macro. */
 bool fcg_is_reserved(const char *s);
+
+/* Why `s` cannot be the name of a member of a struct that protoc-c declares
+ * and C and C++ compilers must both accept ("a keyword of C++", "a macro of
+ * <errno.h>", ...), or NULL when it can. A function-like macro (assert,
+ * offsetof) is harmless there: only a '(' after its name expands it. This is
+ * the rule for method names, which protoc-c writes unchanged (in
+ * lower_snake_case) into its service struct. */
+const char *fcg_reserved_member(const char *s);
+
+/* The same for the lower-cased name of a field, which protoc-c writes with a
+ * '_' appended when it is a C++98 keyword and unchanged otherwise: why the
+ * member protoc-c declares would not compile, or NULL ("switch" becomes
+ * "switch_" and is fine; "restrict" and "requires" are not). */
+const char *fcg_reserved_field(const char *lower);
+
+/* The generated mock wrappers are macros, so that a failure names the test's
+ * line: P_mock_expect_M(...) expands to P_mock_expect_M_at(..., __FILE__,
+ * __LINE__), and P_mock_open(out) to P_mock_open_at(out, __FILE__, __LINE__).
+ * The functions' names are the macros' with this suffix. */
+#define FCG_AT_SUFFIX "_at"
 
 /* Fills svc->c from its package and name, then m->c of each method:
  * prefix_desc, prefix_handlers, prefix_method_name, PREFIX_METHOD_NAME, ...

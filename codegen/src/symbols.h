@@ -7,6 +7,9 @@
 
 #include <stddef.h>
 
+#include "google/protobuf/compiler/plugin.pb-c.h"
+
+#include "arena.h"
 #include "diag.h"
 #include "model.h"
 
@@ -16,7 +19,8 @@ typedef struct fcg_symbols {
     fcg_symbol *v;
     size_t n;
     size_t cap;
-    int failed; /* out of memory: the check is incomplete */
+    int failed;      /* out of memory: the check is incomplete */
+    fcg_arena names; /* names made here (the mock functions behind the macros) */
 } fcg_symbols;
 
 void fcg_symbols_init(fcg_symbols *s);
@@ -31,5 +35,16 @@ void fcg_symbols_add_service(fcg_symbols *s, const fcg_service *svc, const char 
 /* Reports each name recorded more than once, at every declaration after the
  * first. Returns 0 when all names are distinct. */
 int fcg_symbols_check(fcg_symbols *s, fcg_diag *d);
+
+/* Reports each method and field of the files `req` asks to generate whose
+ * name protoc-c would write into its header as a C or C++ keyword or an
+ * object-like macro (names.h: fcg_reserved_member(), fcg_reserved_field()),
+ * with file:line, the name, why, and a name to use instead. The header
+ * would not compile, as C or as C++, and protoc-c cannot be told otherwise,
+ * so the IDL must change. Message, enum and enum value names need no check:
+ * protoc-c always joins them to a prefix or a "__" suffix. Returns 0 when
+ * there was nothing to report. */
+int fcg_check_reserved_names(const Google__Protobuf__Compiler__CodeGeneratorRequest *req,
+                             fcg_diag *d);
 
 #endif /* FCG_SYMBOLS_H */

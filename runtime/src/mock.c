@@ -3,7 +3,11 @@
  *
  * Entries are allocated one by one and freed only when the channel closes,
  * so a call can use the entry it took after releasing the lock; only the
- * queue links and counts change under it. */
+ * queue links and counts change under it.
+ *
+ * Every failure is reported at a line of the test (a `where`): the public
+ * functions are macros that pass __FILE__ and __LINE__, and entries keep the
+ * place that queued them, so cmocka never points into this file. */
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -18,6 +22,12 @@
 #include "ferry/mock.h"
 
 #include "channel_sync.h"
+
+/* A place in the test's source: a string literal (__FILE__) and a line. */
+typedef struct where {
+    const char *file;
+    int line;
+} where;
 
 typedef enum entry_kind {
     CHECK_FN,      /* a ferry_mock_check */
@@ -35,6 +45,7 @@ struct entry {
     entry_kind kind;
     int count; /* calls left (> 0), or FERRY_MOCK_ALWAYS / FERRY_MOCK_MAYBE */
     int used;  /* taken by a call at least once */
+    where at;  /* the test's line that queued it */
     ferry_mock_check check;
     ProtobufCMessage *want; /* CHECK_REQUEST: an owned copy */
     uint8_t *bytes;         /* ANSWER_RETURN, ANSWER_FALL_BACK: the response packed */
@@ -55,40 +66,44 @@ typedef struct method_rec {
     unsigned calls;   /* every call */
     unsigned matched; /* calls that found a check or an answer */
     queue checks, answers;
+    where last; /* where its last check or answer was queued */
 } method_rec;
 
 typedef struct mock_channel {
     ferry_channel base;
     pthread_mutex_t mu;
     pthread_t owner; /* the thread that opened it: the test's */
+    where opened;
     method_rec *recs;
     size_t n_recs, cap_recs;
     entry *all;
     entry *last;         /* queued last, for ferry_mock_times() */
     char deferred[2048]; /* failures seen on other threads, one per line */
+    where deferred_at;   /* the place the first of them is reported at */
 } mock_channel;
 
 static const ferry_channel_ops mock_ops;
 
 /* ---- failing the test ---- */
 
-/* Fails the running test with `msg`; does not return. */
-static void fail_test(const char *msg) __attribute__((noreturn));
-static void fail_test(const char *msg)
+/* Fails the running test with `msg`, at `at` in the test's source; does
+ * not return. */
+static void fail_test(where at, const char *msg) __attribute__((noreturn));
+static void fail_test(where at, const char *msg)
 {
     print_error("ERROR: %s\n", msg);
-    _fail(__FILE__, __LINE__);
+    _fail(at.file != NULL ? at.file : "(unknown file)", at.line);
     abort(); /* _fail() leaves by longjmp, or exits outside a test */
 }
 
 /* The channel as a mock, or a failed test when it is something else. */
-static mock_channel *as_mock(ferry_channel *ch, const char *fn)
+static mock_channel *as_mock(ferry_channel *ch, const char *fn, where at)
 {
     if (ch == NULL || ch->ops != &mock_ops) {
         char msg[160];
         snprintf(msg, sizeof msg, "%s: the channel is %s, not a mock (ferry_mock_open())", fn,
                  ch == NULL ? "NULL" : "another kind");
-        fail_test(msg);
+        fail_test(at, msg);
     }
     return (mock_channel *)ch;
 }
@@ -104,15 +119,18 @@ static void fill_info(const ferry_call_opts *opts, ferry_status st, const char *
     snprintf(info->message, sizeof info->message, "%s", msg != NULL ? msg : "");
 }
 
-/* A call went wrong: on the test's thread the test fails here; elsewhere
- * the failure is kept for ferry_mock_verify() and the call returns
+/* A call went wrong: on the test's thread the test fails now, at `at`;
+ * elsewhere the failure is kept for ferry_mock_verify() and the call returns
  * FERRY_INTERNAL. */
-static ferry_status call_failed(mock_channel *mc, const char *msg, const ferry_call_opts *opts)
+static ferry_status call_failed(mock_channel *mc, where at, const char *msg,
+                                const ferry_call_opts *opts)
 {
     if (pthread_equal(pthread_self(), mc->owner))
-        fail_test(msg);
+        fail_test(at, msg);
     pthread_mutex_lock(&mc->mu);
     size_t used = strlen(mc->deferred);
+    if (used == 0)
+        mc->deferred_at = at;
     if (used + 1 < sizeof mc->deferred)
         snprintf(mc->deferred + used, sizeof mc->deferred - used, "%s%s", used ? "\n" : "", msg);
     pthread_mutex_unlock(&mc->mu);
@@ -149,20 +167,21 @@ static method_rec *find_rec(mock_channel *mc, const ferry_method *m, int add)
 
 /* Checks the arguments every queueing function takes and allocates the
  * entry; fails the test on misuse. */
-static entry *new_entry(const ferry_method *m, entry_kind kind, const char *fn)
+static entry *new_entry(const ferry_method *m, entry_kind kind, const char *fn, where at)
 {
     char msg[200];
     if (m == NULL || m->full_name == NULL || m->input == NULL || m->output == NULL) {
         snprintf(msg, sizeof msg, "%s: the method descriptor is NULL or incomplete", fn);
-        fail_test(msg);
+        fail_test(at, msg);
     }
     entry *e = calloc(1, sizeof *e);
     if (e == NULL) {
         snprintf(msg, sizeof msg, "%s: %s: out of memory", fn, m->full_name);
-        fail_test(msg);
+        fail_test(at, msg);
     }
     e->kind = kind;
     e->count = 1;
+    e->at = at;
     return e;
 }
 
@@ -183,11 +202,13 @@ static void enqueue(mock_channel *mc, const ferry_method *m, entry *e, const cha
     method_rec *r = find_rec(mc, m, 1);
     if (r == NULL) {
         pthread_mutex_unlock(&mc->mu);
+        where e_at = e->at;
         free_entry(e);
         char msg[200];
         snprintf(msg, sizeof msg, "%s: %s: out of memory", fn, m->full_name);
-        fail_test(msg);
+        fail_test(e_at, msg);
     }
+    r->last = e->at;
     queue *q = e->kind == CHECK_FN || e->kind == CHECK_REQUEST ? &r->checks : &r->answers;
     if (q->tail != NULL)
         q->tail->next = e;
@@ -240,13 +261,14 @@ static void keep_response(entry *e, const ferry_method *m, const ProtobufCMessag
         }
         snprintf(err, sizeof err, "%s: %s: out of memory", fn, m->full_name);
     }
+    where at = e->at;
     free_entry(e);
-    fail_test(err);
+    fail_test(at, err);
 }
 
 /* ---- queueing, the public API ---- */
 
-ferry_status ferry_mock_open(ferry_channel **out)
+ferry_status ferry_mock_open_at(ferry_channel **out, const char *file, int line)
 {
     if (out == NULL)
         return FERRY_INVALID_ARGUMENT;
@@ -257,25 +279,29 @@ ferry_status ferry_mock_open(ferry_channel **out)
     mc->base.ops = &mock_ops;
     pthread_mutex_init(&mc->mu, NULL);
     mc->owner = pthread_self();
+    mc->opened = (where){file, line};
     *out = &mc->base;
     return FERRY_OK;
 }
 
-void ferry_mock_expect(ferry_channel *ch, const ferry_method *m, const ferry_mock_check *check)
+void ferry_mock_expect_at(ferry_channel *ch, const ferry_method *m, const ferry_mock_check *check,
+                          const char *file, int line)
 {
-    mock_channel *mc = as_mock(ch, "ferry_mock_expect");
-    entry *e = new_entry(m, CHECK_FN, "ferry_mock_expect");
+    const where at = {file, line};
+    mock_channel *mc = as_mock(ch, "ferry_mock_expect", at);
+    entry *e = new_entry(m, CHECK_FN, "ferry_mock_expect", at);
     if (check != NULL && check->invoke != NULL)
         e->check = *check;
     enqueue(mc, m, e, "ferry_mock_expect");
 }
 
-void ferry_mock_expect_request(ferry_channel *ch, const ferry_method *m,
-                               const ProtobufCMessage *want)
+void ferry_mock_expect_request_at(ferry_channel *ch, const ferry_method *m,
+                                  const ProtobufCMessage *want, const char *file, int line)
 {
     static const char fn[] = "ferry_mock_expect_request";
-    mock_channel *mc = as_mock(ch, fn);
-    entry *e = new_entry(m, CHECK_REQUEST, fn);
+    const where at = {file, line};
+    mock_channel *mc = as_mock(ch, fn, at);
+    entry *e = new_entry(m, CHECK_REQUEST, fn, at);
     if (want != NULL) {
         char err[256] = "";
         if (want->descriptor != m->input) {
@@ -300,45 +326,50 @@ void ferry_mock_expect_request(ferry_channel *ch, const ferry_method *m,
         }
         if (err[0] != '\0') {
             free_entry(e);
-            fail_test(err);
+            fail_test(at, err);
         }
     }
     enqueue(mc, m, e, fn);
 }
 
-void ferry_mock_will_return(ferry_channel *ch, const ferry_method *m, const ProtobufCMessage *resp)
+void ferry_mock_will_return_at(ferry_channel *ch, const ferry_method *m,
+                               const ProtobufCMessage *resp, const char *file, int line)
 {
     static const char fn[] = "ferry_mock_will_return";
-    mock_channel *mc = as_mock(ch, fn);
-    entry *e = new_entry(m, ANSWER_RETURN, fn);
+    const where at = {file, line};
+    mock_channel *mc = as_mock(ch, fn, at);
+    entry *e = new_entry(m, ANSWER_RETURN, fn, at);
     keep_response(e, m, resp, fn);
     enqueue(mc, m, e, fn);
 }
 
-void ferry_mock_will_fall_back(ferry_channel *ch, const ferry_method *m,
-                               const ProtobufCMessage *resp, const char *why)
+void ferry_mock_will_fall_back_at(ferry_channel *ch, const ferry_method *m,
+                                  const ProtobufCMessage *resp, const char *why, const char *file,
+                                  int line)
 {
     static const char fn[] = "ferry_mock_will_fall_back";
-    mock_channel *mc = as_mock(ch, fn);
-    entry *e = new_entry(m, ANSWER_FALL_BACK, fn);
+    const where at = {file, line};
+    mock_channel *mc = as_mock(ch, fn, at);
+    entry *e = new_entry(m, ANSWER_FALL_BACK, fn, at);
     keep_response(e, m, resp, fn);
     snprintf(e->msg, sizeof e->msg, "%s", why != NULL ? why : "");
     enqueue(mc, m, e, fn);
 }
 
-void ferry_mock_will_fail(ferry_channel *ch, const ferry_method *m, ferry_status st,
-                          const char *msg)
+void ferry_mock_will_fail_at(ferry_channel *ch, const ferry_method *m, ferry_status st,
+                             const char *msg, const char *file, int line)
 {
     static const char fn[] = "ferry_mock_will_fail";
-    mock_channel *mc = as_mock(ch, fn);
-    entry *e = new_entry(m, ANSWER_FAIL, fn);
+    const where at = {file, line};
+    mock_channel *mc = as_mock(ch, fn, at);
+    entry *e = new_entry(m, ANSWER_FAIL, fn, at);
     if (st == FERRY_OK || st == FERRY_FALLBACK) {
         char err[200];
         snprintf(err, sizeof err, "%s: %s: the status is %s; use %s", fn, m->full_name,
                  ferry_status_str(st),
                  st == FERRY_OK ? "ferry_mock_will_return()" : "ferry_mock_will_fall_back()");
         free_entry(e);
-        fail_test(err);
+        fail_test(at, err);
     }
     e->st = st;
     snprintf(e->msg, sizeof e->msg, "%s", msg != NULL ? msg : "");
@@ -355,11 +386,13 @@ static ferry_status mock_invoke(const void *handlers, void *user, ferry_call *ca
     return e->handler.invoke(&e->handler, call, req, resp);
 }
 
-void ferry_mock_will_call(ferry_channel *ch, const ferry_method *m, const ferry_mock_handler *h)
+void ferry_mock_will_call_at(ferry_channel *ch, const ferry_method *m, const ferry_mock_handler *h,
+                             const char *file, int line)
 {
     static const char fn[] = "ferry_mock_will_call";
-    mock_channel *mc = as_mock(ch, fn);
-    entry *e = new_entry(m, ANSWER_CALL, fn);
+    const where at = {file, line};
+    mock_channel *mc = as_mock(ch, fn, at);
+    entry *e = new_entry(m, ANSWER_CALL, fn, at);
     char err[200] = "";
     const ferry_service_desc *svc = m->service;
     if (h == NULL || h->invoke == NULL) {
@@ -385,14 +418,15 @@ void ferry_mock_will_call(ferry_channel *ch, const ferry_method *m, const ferry_
     }
     if (err[0] != '\0') {
         free_entry(e);
-        fail_test(err);
+        fail_test(at, err);
     }
     enqueue(mc, m, e, fn);
 }
 
-void ferry_mock_times(ferry_channel *ch, int n)
+void ferry_mock_times_at(ferry_channel *ch, int n, const char *file, int line)
 {
-    mock_channel *mc = as_mock(ch, "ferry_mock_times");
+    const where at = {file, line};
+    mock_channel *mc = as_mock(ch, "ferry_mock_times", at);
     char err[200] = "";
     pthread_mutex_lock(&mc->mu);
     if (mc->last == NULL)
@@ -408,12 +442,12 @@ void ferry_mock_times(ferry_channel *ch, int n)
         mc->last->count = n;
     pthread_mutex_unlock(&mc->mu);
     if (err[0] != '\0')
-        fail_test(err);
+        fail_test(at, err);
 }
 
-unsigned ferry_mock_calls(ferry_channel *ch, const ferry_method *m)
+unsigned ferry_mock_calls_at(ferry_channel *ch, const ferry_method *m, const char *file, int line)
 {
-    mock_channel *mc = as_mock(ch, "ferry_mock_calls");
+    mock_channel *mc = as_mock(ch, "ferry_mock_calls", (where){file, line});
     if (m == NULL || m->full_name == NULL)
         return 0;
     pthread_mutex_lock(&mc->mu);
@@ -425,40 +459,55 @@ unsigned ferry_mock_calls(ferry_channel *ch, const ferry_method *m)
 
 /* ---- verifying ---- */
 
-/* Calls `q` still requires, and whether it has an ALWAYS or MAYBE entry. */
-static unsigned still_needed(const queue *q, int *open_ended)
+/* Calls `q` still requires, and whether it has an ALWAYS or MAYBE entry;
+ * *first is the first entry that requires one (left alone when none does). */
+static unsigned still_needed(const queue *q, int *open_ended, const entry **first)
 {
     unsigned n = 0;
     for (const entry *e = q->head; e != NULL; e = e->next) {
         if (e->count > 0) {
+            if (n == 0)
+                *first = e;
             n += (unsigned)e->count;
             continue;
         }
         *open_ended = 1;
-        if (e->count == FERRY_MOCK_ALWAYS && !e->used)
+        if (e->count == FERRY_MOCK_ALWAYS && !e->used) {
+            if (n == 0)
+                *first = e;
             n++;
+        }
         break; /* nothing after it is ever reached */
     }
     return n;
 }
 
-/* Writes what is unmet into `out` (empty when nothing is) and forgets it. */
-static void collect_unmet(mock_channel *mc, char *out, size_t out_len)
+/* Writes what is unmet into `out` (empty when nothing is), each line with
+ * the place that queued it, and forgets it. *at is where to report: the
+ * first unmet entry, else the first failure on another thread. */
+static void collect_unmet(mock_channel *mc, char *out, size_t out_len, where *at)
 {
     size_t used = 0;
     out[0] = '\0';
     pthread_mutex_lock(&mc->mu);
+    *at = mc->deferred_at;
     for (size_t i = 0; i < mc->n_recs; i++) {
         method_rec *r = &mc->recs[i];
         int open_ended = 0;
-        unsigned checks = still_needed(&r->checks, &open_ended);
-        unsigned answers = still_needed(&r->answers, &open_ended);
+        const entry *check = NULL, *answer = NULL;
+        unsigned checks = still_needed(&r->checks, &open_ended, &check);
+        unsigned answers = still_needed(&r->answers, &open_ended, &answer);
         unsigned need = checks > answers ? checks : answers;
         if (need > 0 && used + 1 < out_len) {
             unsigned expected = r->matched + need;
-            int n = snprintf(out + used, out_len - used, "%s%s: expected %s%u call%s, got %u",
+            const where queued = (checks >= answers ? check : answer)->at;
+            if (used == 0)
+                *at = queued;
+            int n = snprintf(out + used, out_len - used,
+                             "%s%s: expected %s%u call%s, got %u (queued at %s:%d)",
                              used ? "\n" : "", r->m->full_name, open_ended ? "at least " : "",
-                             expected, expected == 1 ? "" : "s", r->calls);
+                             expected, expected == 1 ? "" : "s", r->calls,
+                             queued.file != NULL ? queued.file : "(unknown file)", queued.line);
             used += n > 0 ? (size_t)n : 0;
             if (used >= out_len)
                 used = out_len - 1;
@@ -472,13 +521,14 @@ static void collect_unmet(mock_channel *mc, char *out, size_t out_len)
     pthread_mutex_unlock(&mc->mu);
 }
 
-void ferry_mock_verify(ferry_channel *ch)
+void ferry_mock_verify_at(ferry_channel *ch, const char *file, int line)
 {
-    mock_channel *mc = as_mock(ch, "ferry_mock_verify");
+    mock_channel *mc = as_mock(ch, "ferry_mock_verify", (where){file, line});
     char msg[4096];
-    collect_unmet(mc, msg, sizeof msg);
+    where at;
+    collect_unmet(mc, msg, sizeof msg, &at);
     if (msg[0] != '\0')
-        fail_test(msg);
+        fail_test(at, msg);
 }
 
 /* ---- the channel ---- */
@@ -498,6 +548,10 @@ static ferry_status mock_call(ferry_channel *ch, const ferry_method *m, const Pr
     }
     unsigned n = ++r->calls;
     unsigned matched = r->matched;
+    /* An unexpected call is the test's doing where it said how many calls
+     * to expect, or, when it said nothing of this method, where it opened
+     * the mock. */
+    const where unexpected_at = r->last.file != NULL ? r->last : mc->opened;
     entry *check = take(&r->checks);
     entry *answer = take(&r->answers);
     if (check != NULL || answer != NULL)
@@ -511,7 +565,7 @@ static ferry_status mock_call(ferry_channel *ch, const ferry_method *m, const Pr
         else
             snprintf(msg, sizeof msg, "unexpected call to %s (only %u call%s expected)",
                      m->full_name, matched, matched == 1 ? " was" : "s were");
-        return call_failed(mc, msg, opts);
+        return call_failed(mc, unexpected_at, msg, opts);
     }
 
     if (check != NULL) {
@@ -523,7 +577,7 @@ static ferry_status mock_call(ferry_channel *ch, const ferry_method *m, const Pr
         if (!ok) {
             snprintf(msg, sizeof msg, "%s: call %u: the request does not match: %s", m->full_name,
                      n, why[0] != '\0' ? why : "the check refused it");
-            return call_failed(mc, msg, opts);
+            return call_failed(mc, check->at, msg, opts);
         }
     }
 
@@ -563,7 +617,8 @@ static void mock_close(ferry_channel *ch)
 {
     mock_channel *mc = (mock_channel *)ch;
     char msg[4096];
-    collect_unmet(mc, msg, sizeof msg);
+    where at;
+    collect_unmet(mc, msg, sizeof msg, &at);
     /* Free first: a failure leaves the test by longjmp. */
     entry *e = mc->all;
     while (e != NULL) {
@@ -575,7 +630,7 @@ static void mock_close(ferry_channel *ch)
     pthread_mutex_destroy(&mc->mu);
     free(mc);
     if (msg[0] != '\0')
-        fail_test(msg);
+        fail_test(at, msg);
 }
 
 static const ferry_channel_ops mock_ops = {

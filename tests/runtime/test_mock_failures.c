@@ -7,7 +7,8 @@
  *   test_mock_failures --case NAME
  * runs the one case as a cmocka test and exits with the number of failed
  * tests. The parent (the ordinary cmocka tests below) reads the child's
- * output and exit status and asserts on the message. */
+ * output and exit status and asserts on the message, and on where cmocka
+ * says the test failed: a line of the test, never one of ferry's. */
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
@@ -231,6 +232,63 @@ static void case_unexpected_on_another_thread(void **state)
     ferry_mock_verify(ch);
 }
 
+/* ---- where a failure is reported: the test's line that queued, misused or
+ * opened; each case prints that line ("at line N") before it fails ---- */
+
+static void say_line(int line)
+{
+    printf("at line %d\n", line);
+    fflush(stdout);
+}
+
+static void case_where_mismatch(void **state)
+{
+    (void)state;
+    ferry_channel *ch = open_mock();
+    Ferrytest__V1__EchoRequest want = FERRYTEST__V1__ECHO_REQUEST__INIT;
+    want.text = "hello";
+    say_line((ferrytest_v1_probe_mock_expect_echo_request(ch, &want), __LINE__));
+    (void)call_echo(ch, "goodbye", NULL);
+}
+
+static void case_where_unmet(void **state)
+{
+    (void)state;
+    ferry_channel *ch = open_mock();
+    ferrytest_v1_probe_mock_expect_echo(ch, NULL, NULL);
+    say_line((ferrytest_v1_probe_mock_will_return_write(ch, NULL), __LINE__));
+    assert_int_equal(call_echo(ch, "x", NULL), FERRY_OK);
+    ferry_channel_close(ch);
+}
+
+static void case_where_unexpected(void **state)
+{
+    (void)state;
+    ferry_channel *ch = NULL;
+    say_line(((void)ferrytest_v1_probe_mock_open(&ch), __LINE__));
+    (void)call_echo(ch, "x", NULL);
+}
+
+static void case_where_one_too_many(void **state)
+{
+    (void)state;
+    ferry_channel *ch = open_mock();
+    ferrytest_v1_probe_mock_will_return_echo(ch, NULL);
+    say_line((ferrytest_v1_probe_mock_will_fail_echo(ch, FERRY_ABORTED, NULL), __LINE__));
+    (void)call_echo(ch, "1", NULL);
+    (void)call_echo(ch, "2", NULL);
+    (void)call_echo(ch, "3", NULL);
+}
+
+static void case_where_misuse(void **state)
+{
+    (void)state;
+    ferry_channel *ch = open_mock();
+    /* The call fails at once: its line is said first. */
+    say_line(__LINE__ + 1);
+    ferry_mock_times(ch, 0);
+}
+
 typedef struct named_case {
     const char *name;
     CMUnitTestFunction fn;
@@ -251,6 +309,11 @@ static const named_case cases[] = {
     {"times_with_nothing_queued", case_times_with_nothing_queued},
     {"not_a_mock", case_not_a_mock},
     {"unexpected_on_another_thread", case_unexpected_on_another_thread},
+    {"where_mismatch", case_where_mismatch},
+    {"where_unmet", case_where_unmet},
+    {"where_unexpected", case_where_unexpected},
+    {"where_one_too_many", case_where_one_too_many},
+    {"where_misuse", case_where_misuse},
 };
 
 static int run_case(const char *name)
@@ -342,6 +405,57 @@ static void expect_failure(const char *name, const char *want)
         fail_msg("case %s's output lacks \"%s\"; it was:\n%s", name, want, o.out);
 }
 
+/* Runs case `name`, which must fail with cmocka's failure line naming this
+ * file at the line the case printed, and no line of ferry's (mock.c, or
+ * the generated probe.ferry-mock.c). */
+static void expect_failure_where(const char *name)
+{
+    outcome o;
+    run_child(name, &o);
+    if (o.exit_code != 1)
+        fail_msg("case %s exited with %d, expected 1; its output:\n%s", name, o.exit_code, o.out);
+    const char *said = strstr(o.out, "at line ");
+    int line = 0;
+    if (said == NULL || sscanf(said, "at line %d", &line) != 1)
+        fail_msg("case %s did not say its line; its output:\n%s", name, o.out);
+    char want[64];
+    snprintf(want, sizeof want, "test_mock_failures.c:%d: error: Failure!", line);
+    if (strstr(o.out, want) == NULL)
+        fail_msg("case %s's failure is not at \"%s\"; its output:\n%s", name, want, o.out);
+    if (strstr(o.out, "mock.c:") != NULL)
+        fail_msg("case %s's output names a line of ferry's; it was:\n%s", name, o.out);
+}
+
+static void test_mismatch_is_reported_where_the_check_was_queued(void **state)
+{
+    (void)state;
+    expect_failure_where("where_mismatch");
+}
+
+static void test_unmet_is_reported_where_it_was_queued(void **state)
+{
+    (void)state;
+    expect_failure_where("where_unmet");
+}
+
+static void test_unexpected_call_is_reported_where_the_mock_was_opened(void **state)
+{
+    (void)state;
+    expect_failure_where("where_unexpected");
+}
+
+static void test_call_too_many_is_reported_where_the_last_answer_was_queued(void **state)
+{
+    (void)state;
+    expect_failure_where("where_one_too_many");
+}
+
+static void test_misuse_is_reported_at_the_misused_call(void **state)
+{
+    (void)state;
+    expect_failure_where("where_misuse");
+}
+
 static void test_harness_sees_a_passing_case(void **state)
 {
     (void)state;
@@ -355,14 +469,17 @@ static void test_harness_sees_a_passing_case(void **state)
 static void test_unmet_expectation_at_verify(void **state)
 {
     (void)state;
-    expect_failure("unmet_at_verify", "ERROR: ferrytest.v1.Probe/Echo: expected 1 call, got 0\n");
+    expect_failure("unmet_at_verify", "ERROR: ferrytest.v1.Probe/Echo: expected 1 call, got 0 ("
+                                      "queued at ");
 }
 
 static void test_unmet_expectations_at_close_name_each_method(void **state)
 {
     (void)state;
-    expect_failure("unmet_at_close", "ferrytest.v1.Probe/Echo: expected 2 calls, got 1\n"
-                                     "ferrytest.v1.Probe/Write: expected 1 call, got 0\n");
+    expect_failure("unmet_at_close",
+                   "ferrytest.v1.Probe/Echo: expected 2 calls, got 1 (queued at ");
+    expect_failure("unmet_at_close",
+                   "ferrytest.v1.Probe/Write: expected 1 call, got 0 (queued at ");
 }
 
 static void test_unmet_always(void **state)
@@ -446,6 +563,11 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_check_refusing_without_a_reason),
         cmocka_unit_test(test_misuse_is_reported),
         cmocka_unit_test(test_unexpected_call_on_another_thread),
+        cmocka_unit_test(test_mismatch_is_reported_where_the_check_was_queued),
+        cmocka_unit_test(test_unmet_is_reported_where_it_was_queued),
+        cmocka_unit_test(test_unexpected_call_is_reported_where_the_mock_was_opened),
+        cmocka_unit_test(test_call_too_many_is_reported_where_the_last_answer_was_queued),
+        cmocka_unit_test(test_misuse_is_reported_at_the_misused_call),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

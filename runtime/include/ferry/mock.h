@@ -20,7 +20,8 @@
  * A call of a method with neither queued fails the test ("unexpected call to
  * pkg.Service/Method"). Checks and answers still queued when the test calls
  * ferry_mock_verify() or closes the channel fail it ("pkg.Service/Method:
- * expected 2 calls, got 1"). Order is kept per method, not across methods.
+ * expected 2 calls, got 1 (queued at test_x.c:42)"). Order is kept per
+ * method, not across methods.
  *
  * Ownership: the mock copies what it is given (responses, expected
  * requests, messages) when it is queued. A response it returns belongs to
@@ -31,6 +32,17 @@
  * that fails on another thread cannot stop the test there: it returns
  * FERRY_INTERNAL with the message in info, and the failure is reported by the
  * next ferry_mock_verify() or the close, on the test's thread.
+ *
+ * Where: a failure names a line of the test, never one of ferry's. Each
+ * function below is a macro that passes the caller's __FILE__ and __LINE__
+ * to its _at twin (the generated wrappers do the same), and the mock keeps
+ * them with what was queued. A request that fails a check is reported at the
+ * line that queued the check; something queued and not used, at the line
+ * that queued it (each line of the message also says "queued at
+ * FILE:LINE"); an unexpected call, at the line that queued the method's last
+ * check or answer, else where the mock was opened; misuse, at the line of
+ * the misused call. The file names are kept, not copied: pass string
+ * literals (as __FILE__ is) to the _at functions.
  *
  * Thread safety: calls may come from many threads at once. Queue
  * expectations, verify and close from the thread that opened the mock.
@@ -54,8 +66,9 @@ extern "C" {
 /* Opens an empty mock channel: every call is unexpected until the test
  * queues checks or answers. Close it with ferry_channel_close(), which
  * verifies first (see ferry_mock_verify()). The generated P_mock_open() is
- * this function. */
-FERRY_NODISCARD ferry_status ferry_mock_open(ferry_channel **out);
+ * this macro. */
+FERRY_NODISCARD ferry_status ferry_mock_open_at(ferry_channel **out, const char *file, int line);
+#define ferry_mock_open(out) ferry_mock_open_at((out), __FILE__, __LINE__)
 
 /* A check of a request, with the same shape as ferry_completion: `invoke`
  * calls the typed function `fn` (generated code casts it back) with `arg`.
@@ -88,45 +101,62 @@ struct ferry_mock_handler {
  * NULL expects a call with any request). A request that fails the check
  * fails the test with "pkg.Service/Method: call N: the request does not
  * match: <why>". */
-void ferry_mock_expect(ferry_channel *ch, const ferry_method *m, const ferry_mock_check *check);
+void ferry_mock_expect_at(ferry_channel *ch, const ferry_method *m, const ferry_mock_check *check,
+                          const char *file, int line);
+#define ferry_mock_expect(ch, m, check) ferry_mock_expect_at((ch), (m), (check), __FILE__, __LINE__)
 
 /* Expects one call of `m` whose request has every field that `want` sets
  * (see ferry_mock_match()); `want` is copied. */
-void ferry_mock_expect_request(ferry_channel *ch, const ferry_method *m,
-                               const ProtobufCMessage *want);
+void ferry_mock_expect_request_at(ferry_channel *ch, const ferry_method *m,
+                                  const ProtobufCMessage *want, const char *file, int line);
+#define ferry_mock_expect_request(ch, m, want)                                                     \
+    ferry_mock_expect_request_at((ch), (m), (want), __FILE__, __LINE__)
 
 /* Answers one call of `m` with FERRY_OK and a copy of `resp` (an m->output
  * message; NULL: an empty response). */
-void ferry_mock_will_return(ferry_channel *ch, const ferry_method *m, const ProtobufCMessage *resp);
+void ferry_mock_will_return_at(ferry_channel *ch, const ferry_method *m,
+                               const ProtobufCMessage *resp, const char *file, int line);
+#define ferry_mock_will_return(ch, m, resp)                                                        \
+    ferry_mock_will_return_at((ch), (m), (resp), __FILE__, __LINE__)
 
 /* Answers one call of `m` as a remote channel does when the service is down
  * and the method has a fallback: FERRY_FALLBACK, a copy of `resp` (NULL: an
  * empty response), and `why` (may be NULL) in info.message. */
-void ferry_mock_will_fall_back(ferry_channel *ch, const ferry_method *m,
-                               const ProtobufCMessage *resp, const char *why);
+void ferry_mock_will_fall_back_at(ferry_channel *ch, const ferry_method *m,
+                                  const ProtobufCMessage *resp, const char *why, const char *file,
+                                  int line);
+#define ferry_mock_will_fall_back(ch, m, resp, why)                                                \
+    ferry_mock_will_fall_back_at((ch), (m), (resp), (why), __FILE__, __LINE__)
 
 /* Answers one call of `m` with status `st` (neither FERRY_OK nor
  * FERRY_FALLBACK), no response, and `msg` (may be NULL) in info.message. */
-void ferry_mock_will_fail(ferry_channel *ch, const ferry_method *m, ferry_status st,
-                          const char *msg);
+void ferry_mock_will_fail_at(ferry_channel *ch, const ferry_method *m, ferry_status st,
+                             const char *msg, const char *file, int line);
+#define ferry_mock_will_fail(ch, m, st, msg)                                                       \
+    ferry_mock_will_fail_at((ch), (m), (st), (msg), __FILE__, __LINE__)
 
 /* Answers one call of `m` by running `h` (copied) as a handler runs, in the
  * calling thread: the request and response are encoded and decoded as on a
  * local channel (ferry_local_open()), so `h` may return any status. */
-void ferry_mock_will_call(ferry_channel *ch, const ferry_method *m, const ferry_mock_handler *h);
+void ferry_mock_will_call_at(ferry_channel *ch, const ferry_method *m, const ferry_mock_handler *h,
+                             const char *file, int line);
+#define ferry_mock_will_call(ch, m, h) ferry_mock_will_call_at((ch), (m), (h), __FILE__, __LINE__)
 
 /* Makes the check or answer queued last on `ch` count for `n` calls: n >= 1
  * exactly n, or FERRY_MOCK_ALWAYS or FERRY_MOCK_MAYBE. A check or answer
  * queued after an ALWAYS or MAYBE one of the same method is never reached. */
-void ferry_mock_times(ferry_channel *ch, int n);
+void ferry_mock_times_at(ferry_channel *ch, int n, const char *file, int line);
+#define ferry_mock_times(ch, n) ferry_mock_times_at((ch), (n), __FILE__, __LINE__)
 
 /* Fails the test, naming each method, when checks or answers are still
  * queued (then drops them, so that the close does not report them again),
  * or when a call failed on another thread. Returns when all were used. */
-void ferry_mock_verify(ferry_channel *ch);
+void ferry_mock_verify_at(ferry_channel *ch, const char *file, int line);
+#define ferry_mock_verify(ch) ferry_mock_verify_at((ch), __FILE__, __LINE__)
 
 /* The calls of `m` the mock has seen, unexpected ones included. */
-unsigned ferry_mock_calls(ferry_channel *ch, const ferry_method *m);
+unsigned ferry_mock_calls_at(ferry_channel *ch, const ferry_method *m, const char *file, int line);
+#define ferry_mock_calls(ch, m) ferry_mock_calls_at((ch), (m), __FILE__, __LINE__)
 
 /* Whether `msg` has every field that `want` sets: a field is set when it is
  * present (proto2 optional, proto3 optional, oneof members), or else holds

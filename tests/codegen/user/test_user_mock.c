@@ -1,7 +1,7 @@
 /* test_user_mock.c - the generated mocks of a user's project compile and
  * work for what makes C names and messages awkward: proto2 services with
- * required fields, defaults and presence, a method named Delete (a C++
- * keyword), and a service in a file without a package. */
+ * required fields, defaults and presence, a method named Assert (a macro
+ * of <assert.h>), and a service in a file without a package. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -38,7 +38,7 @@ static void test_proto2_service(void **state)
     Shop__V1__PostReply posted = SHOP__V1__POST_REPLY__INIT;
     posted.journal_id = 7;
     shop_v1_ledger_mock_will_return_post(ch, &posted);
-    shop_v1_ledger_mock_will_fail_delete(ch, FERRY_NOT_FOUND, "no journal 7");
+    shop_v1_ledger_mock_will_fail_assert(ch, FERRY_NOT_FOUND, "no journal 7");
 
     Shop__V1__Entry entry = want_entry;
     entry.memo = "lunch";
@@ -55,7 +55,7 @@ static void test_proto2_service(void **state)
 
     ferry_call_info info;
     ferry_call_opts opts = {.info = &info};
-    assert_int_equal(shop_v1_ledger_delete(ch, &posted, &resp, &opts), FERRY_NOT_FOUND);
+    assert_int_equal(shop_v1_ledger_assert(ch, &posted, &resp, &opts), FERRY_NOT_FOUND);
     assert_string_equal(info.message, "no journal 7");
 
     /* Presence decides for proto2: a kind not sent does not match. */

@@ -5,9 +5,9 @@
 
 /* ---- mock ---- */
 
-ferry_status echo_v1_echo_mock_open(ferry_channel **out)
+ferry_status echo_v1_echo_mock_open_at(ferry_channel **out, const char *file, int line)
 {
-    return ferry_mock_open(out);
+    return ferry_mock_open_at(out, file, line);
 }
 
 /* Say (echo.v1.Echo/Say) */
@@ -28,48 +28,55 @@ static ferry_status echo_v1_echo_say_mock_fn_invoke(const ferry_mock_handler *h,
     return fn(h->arg, call, (const Echo__V1__SayRequest *)req, (Echo__V1__SayReply *)resp);
 }
 
-void echo_v1_echo_mock_expect_say(ferry_channel *ch, echo_v1_echo_say_mock_check check, void *arg)
+void echo_v1_echo_mock_expect_say_at(ferry_channel *ch, echo_v1_echo_say_mock_check check,
+                                     void *arg, const char *file, int line)
 {
     const ferry_mock_check c = {
         .invoke = echo_v1_echo_say_mock_check_invoke,
         .fn = (void (*)(void))check,
         .arg = arg,
     };
-    ferry_mock_expect(ch, &echo_v1_echo_desc.methods[ECHO_V1_ECHO_SAY], check != NULL ? &c : NULL);
+    ferry_mock_expect_at(ch, &echo_v1_echo_desc.methods[ECHO_V1_ECHO_SAY],
+                         check != NULL ? &c : NULL, file, line);
 }
 
-void echo_v1_echo_mock_expect_say_request(ferry_channel *ch, const Echo__V1__SayRequest *want)
+void echo_v1_echo_mock_expect_say_request_at(ferry_channel *ch, const Echo__V1__SayRequest *want,
+                                             const char *file, int line)
 {
-    ferry_mock_expect_request(ch, &echo_v1_echo_desc.methods[ECHO_V1_ECHO_SAY],
-                              want != NULL ? &want->base : NULL);
+    ferry_mock_expect_request_at(ch, &echo_v1_echo_desc.methods[ECHO_V1_ECHO_SAY],
+                                 want != NULL ? &want->base : NULL, file, line);
 }
 
-void echo_v1_echo_mock_will_return_say(ferry_channel *ch, const Echo__V1__SayReply *resp)
+void echo_v1_echo_mock_will_return_say_at(ferry_channel *ch, const Echo__V1__SayReply *resp,
+                                          const char *file, int line)
 {
-    ferry_mock_will_return(ch, &echo_v1_echo_desc.methods[ECHO_V1_ECHO_SAY],
-                           resp != NULL ? &resp->base : NULL);
+    ferry_mock_will_return_at(ch, &echo_v1_echo_desc.methods[ECHO_V1_ECHO_SAY],
+                              resp != NULL ? &resp->base : NULL, file, line);
 }
 
-void echo_v1_echo_mock_will_fall_back_say(ferry_channel *ch, const Echo__V1__SayReply *resp,
-                                          const char *why)
+void echo_v1_echo_mock_will_fall_back_say_at(ferry_channel *ch, const Echo__V1__SayReply *resp,
+                                             const char *why, const char *file, int line)
 {
-    ferry_mock_will_fall_back(ch, &echo_v1_echo_desc.methods[ECHO_V1_ECHO_SAY],
-                              resp != NULL ? &resp->base : NULL, why);
+    ferry_mock_will_fall_back_at(ch, &echo_v1_echo_desc.methods[ECHO_V1_ECHO_SAY],
+                                 resp != NULL ? &resp->base : NULL, why, file, line);
 }
 
-void echo_v1_echo_mock_will_fail_say(ferry_channel *ch, ferry_status st, const char *msg)
+void echo_v1_echo_mock_will_fail_say_at(ferry_channel *ch, ferry_status st, const char *msg,
+                                        const char *file, int line)
 {
-    ferry_mock_will_fail(ch, &echo_v1_echo_desc.methods[ECHO_V1_ECHO_SAY], st, msg);
+    ferry_mock_will_fail_at(ch, &echo_v1_echo_desc.methods[ECHO_V1_ECHO_SAY], st, msg, file, line);
 }
 
-void echo_v1_echo_mock_will_call_say(ferry_channel *ch, echo_v1_echo_say_mock_fn fn, void *arg)
+void echo_v1_echo_mock_will_call_say_at(ferry_channel *ch, echo_v1_echo_say_mock_fn fn, void *arg,
+                                        const char *file, int line)
 {
     const ferry_mock_handler h = {
         .invoke = echo_v1_echo_say_mock_fn_invoke,
         .fn = (void (*)(void))fn,
         .arg = arg,
     };
-    ferry_mock_will_call(ch, &echo_v1_echo_desc.methods[ECHO_V1_ECHO_SAY], fn != NULL ? &h : NULL);
+    ferry_mock_will_call_at(ch, &echo_v1_echo_desc.methods[ECHO_V1_ECHO_SAY],
+                            fn != NULL ? &h : NULL, file, line);
 }
 
 /* Shout (echo.v1.Echo/Shout) */
@@ -90,51 +97,56 @@ static ferry_status echo_v1_echo_shout_mock_fn_invoke(const ferry_mock_handler *
     return fn(h->arg, call, (const Echo__V1__SayRequest *)req, (Echo__V1__SayReply *)resp);
 }
 
-void echo_v1_echo_mock_expect_shout(ferry_channel *ch, echo_v1_echo_shout_mock_check check,
-                                    void *arg)
+void echo_v1_echo_mock_expect_shout_at(ferry_channel *ch, echo_v1_echo_shout_mock_check check,
+                                       void *arg, const char *file, int line)
 {
     const ferry_mock_check c = {
         .invoke = echo_v1_echo_shout_mock_check_invoke,
         .fn = (void (*)(void))check,
         .arg = arg,
     };
-    ferry_mock_expect(ch, &echo_v1_echo_desc.methods[ECHO_V1_ECHO_SHOUT],
-                      check != NULL ? &c : NULL);
+    ferry_mock_expect_at(ch, &echo_v1_echo_desc.methods[ECHO_V1_ECHO_SHOUT],
+                         check != NULL ? &c : NULL, file, line);
 }
 
-void echo_v1_echo_mock_expect_shout_request(ferry_channel *ch, const Echo__V1__SayRequest *want)
+void echo_v1_echo_mock_expect_shout_request_at(ferry_channel *ch, const Echo__V1__SayRequest *want,
+                                               const char *file, int line)
 {
-    ferry_mock_expect_request(ch, &echo_v1_echo_desc.methods[ECHO_V1_ECHO_SHOUT],
-                              want != NULL ? &want->base : NULL);
+    ferry_mock_expect_request_at(ch, &echo_v1_echo_desc.methods[ECHO_V1_ECHO_SHOUT],
+                                 want != NULL ? &want->base : NULL, file, line);
 }
 
-void echo_v1_echo_mock_will_return_shout(ferry_channel *ch, const Echo__V1__SayReply *resp)
+void echo_v1_echo_mock_will_return_shout_at(ferry_channel *ch, const Echo__V1__SayReply *resp,
+                                            const char *file, int line)
 {
-    ferry_mock_will_return(ch, &echo_v1_echo_desc.methods[ECHO_V1_ECHO_SHOUT],
-                           resp != NULL ? &resp->base : NULL);
+    ferry_mock_will_return_at(ch, &echo_v1_echo_desc.methods[ECHO_V1_ECHO_SHOUT],
+                              resp != NULL ? &resp->base : NULL, file, line);
 }
 
-void echo_v1_echo_mock_will_fall_back_shout(ferry_channel *ch, const Echo__V1__SayReply *resp,
-                                            const char *why)
+void echo_v1_echo_mock_will_fall_back_shout_at(ferry_channel *ch, const Echo__V1__SayReply *resp,
+                                               const char *why, const char *file, int line)
 {
-    ferry_mock_will_fall_back(ch, &echo_v1_echo_desc.methods[ECHO_V1_ECHO_SHOUT],
-                              resp != NULL ? &resp->base : NULL, why);
+    ferry_mock_will_fall_back_at(ch, &echo_v1_echo_desc.methods[ECHO_V1_ECHO_SHOUT],
+                                 resp != NULL ? &resp->base : NULL, why, file, line);
 }
 
-void echo_v1_echo_mock_will_fail_shout(ferry_channel *ch, ferry_status st, const char *msg)
+void echo_v1_echo_mock_will_fail_shout_at(ferry_channel *ch, ferry_status st, const char *msg,
+                                          const char *file, int line)
 {
-    ferry_mock_will_fail(ch, &echo_v1_echo_desc.methods[ECHO_V1_ECHO_SHOUT], st, msg);
+    ferry_mock_will_fail_at(ch, &echo_v1_echo_desc.methods[ECHO_V1_ECHO_SHOUT], st, msg, file,
+                            line);
 }
 
-void echo_v1_echo_mock_will_call_shout(ferry_channel *ch, echo_v1_echo_shout_mock_fn fn, void *arg)
+void echo_v1_echo_mock_will_call_shout_at(ferry_channel *ch, echo_v1_echo_shout_mock_fn fn,
+                                          void *arg, const char *file, int line)
 {
     const ferry_mock_handler h = {
         .invoke = echo_v1_echo_shout_mock_fn_invoke,
         .fn = (void (*)(void))fn,
         .arg = arg,
     };
-    ferry_mock_will_call(ch, &echo_v1_echo_desc.methods[ECHO_V1_ECHO_SHOUT],
-                         fn != NULL ? &h : NULL);
+    ferry_mock_will_call_at(ch, &echo_v1_echo_desc.methods[ECHO_V1_ECHO_SHOUT],
+                            fn != NULL ? &h : NULL, file, line);
 }
 
 /* Forget (echo.v1.Echo/Forget) */
@@ -157,54 +169,59 @@ static ferry_status echo_v1_echo_forget_mock_fn_invoke(const ferry_mock_handler 
               (Echo__V1__Memory__Entry__Receipt *)resp);
 }
 
-void echo_v1_echo_mock_expect_forget(ferry_channel *ch, echo_v1_echo_forget_mock_check check,
-                                     void *arg)
+void echo_v1_echo_mock_expect_forget_at(ferry_channel *ch, echo_v1_echo_forget_mock_check check,
+                                        void *arg, const char *file, int line)
 {
     const ferry_mock_check c = {
         .invoke = echo_v1_echo_forget_mock_check_invoke,
         .fn = (void (*)(void))check,
         .arg = arg,
     };
-    ferry_mock_expect(ch, &echo_v1_echo_desc.methods[ECHO_V1_ECHO_FORGET],
-                      check != NULL ? &c : NULL);
+    ferry_mock_expect_at(ch, &echo_v1_echo_desc.methods[ECHO_V1_ECHO_FORGET],
+                         check != NULL ? &c : NULL, file, line);
 }
 
-void echo_v1_echo_mock_expect_forget_request(ferry_channel *ch, const Echo__V1__Memory__Entry *want)
+void echo_v1_echo_mock_expect_forget_request_at(ferry_channel *ch,
+                                                const Echo__V1__Memory__Entry *want,
+                                                const char *file, int line)
 {
-    ferry_mock_expect_request(ch, &echo_v1_echo_desc.methods[ECHO_V1_ECHO_FORGET],
-                              want != NULL ? &want->base : NULL);
+    ferry_mock_expect_request_at(ch, &echo_v1_echo_desc.methods[ECHO_V1_ECHO_FORGET],
+                                 want != NULL ? &want->base : NULL, file, line);
 }
 
-void echo_v1_echo_mock_will_return_forget(ferry_channel *ch,
-                                          const Echo__V1__Memory__Entry__Receipt *resp)
-{
-    ferry_mock_will_return(ch, &echo_v1_echo_desc.methods[ECHO_V1_ECHO_FORGET],
-                           resp != NULL ? &resp->base : NULL);
-}
-
-void echo_v1_echo_mock_will_fall_back_forget(ferry_channel *ch,
+void echo_v1_echo_mock_will_return_forget_at(ferry_channel *ch,
                                              const Echo__V1__Memory__Entry__Receipt *resp,
-                                             const char *why)
+                                             const char *file, int line)
 {
-    ferry_mock_will_fall_back(ch, &echo_v1_echo_desc.methods[ECHO_V1_ECHO_FORGET],
-                              resp != NULL ? &resp->base : NULL, why);
+    ferry_mock_will_return_at(ch, &echo_v1_echo_desc.methods[ECHO_V1_ECHO_FORGET],
+                              resp != NULL ? &resp->base : NULL, file, line);
 }
 
-void echo_v1_echo_mock_will_fail_forget(ferry_channel *ch, ferry_status st, const char *msg)
+void echo_v1_echo_mock_will_fall_back_forget_at(ferry_channel *ch,
+                                                const Echo__V1__Memory__Entry__Receipt *resp,
+                                                const char *why, const char *file, int line)
 {
-    ferry_mock_will_fail(ch, &echo_v1_echo_desc.methods[ECHO_V1_ECHO_FORGET], st, msg);
+    ferry_mock_will_fall_back_at(ch, &echo_v1_echo_desc.methods[ECHO_V1_ECHO_FORGET],
+                                 resp != NULL ? &resp->base : NULL, why, file, line);
 }
 
-void echo_v1_echo_mock_will_call_forget(ferry_channel *ch, echo_v1_echo_forget_mock_fn fn,
-                                        void *arg)
+void echo_v1_echo_mock_will_fail_forget_at(ferry_channel *ch, ferry_status st, const char *msg,
+                                           const char *file, int line)
+{
+    ferry_mock_will_fail_at(ch, &echo_v1_echo_desc.methods[ECHO_V1_ECHO_FORGET], st, msg, file,
+                            line);
+}
+
+void echo_v1_echo_mock_will_call_forget_at(ferry_channel *ch, echo_v1_echo_forget_mock_fn fn,
+                                           void *arg, const char *file, int line)
 {
     const ferry_mock_handler h = {
         .invoke = echo_v1_echo_forget_mock_fn_invoke,
         .fn = (void (*)(void))fn,
         .arg = arg,
     };
-    ferry_mock_will_call(ch, &echo_v1_echo_desc.methods[ECHO_V1_ECHO_FORGET],
-                         fn != NULL ? &h : NULL);
+    ferry_mock_will_call_at(ch, &echo_v1_echo_desc.methods[ECHO_V1_ECHO_FORGET],
+                            fn != NULL ? &h : NULL, file, line);
 }
 
 /* ReplayHTTPLog (echo.v1.Echo/ReplayHTTPLog) */
@@ -226,54 +243,61 @@ static ferry_status echo_v1_echo_replay_httplog_mock_fn_invoke(const ferry_mock_
     return fn(h->arg, call, (const Echo__V1__Memory *)req, (Echo__V1__Memory *)resp);
 }
 
-void echo_v1_echo_mock_expect_replay_httplog(ferry_channel *ch,
-                                             echo_v1_echo_replay_httplog_mock_check check,
-                                             void *arg)
+void echo_v1_echo_mock_expect_replay_httplog_at(ferry_channel *ch,
+                                                echo_v1_echo_replay_httplog_mock_check check,
+                                                void *arg, const char *file, int line)
 {
     const ferry_mock_check c = {
         .invoke = echo_v1_echo_replay_httplog_mock_check_invoke,
         .fn = (void (*)(void))check,
         .arg = arg,
     };
-    ferry_mock_expect(ch, &echo_v1_echo_desc.methods[ECHO_V1_ECHO_REPLAY_HTTPLOG],
-                      check != NULL ? &c : NULL);
+    ferry_mock_expect_at(ch, &echo_v1_echo_desc.methods[ECHO_V1_ECHO_REPLAY_HTTPLOG],
+                         check != NULL ? &c : NULL, file, line);
 }
 
-void echo_v1_echo_mock_expect_replay_httplog_request(ferry_channel *ch,
-                                                     const Echo__V1__Memory *want)
+void echo_v1_echo_mock_expect_replay_httplog_request_at(ferry_channel *ch,
+                                                        const Echo__V1__Memory *want,
+                                                        const char *file, int line)
 {
-    ferry_mock_expect_request(ch, &echo_v1_echo_desc.methods[ECHO_V1_ECHO_REPLAY_HTTPLOG],
-                              want != NULL ? &want->base : NULL);
+    ferry_mock_expect_request_at(ch, &echo_v1_echo_desc.methods[ECHO_V1_ECHO_REPLAY_HTTPLOG],
+                                 want != NULL ? &want->base : NULL, file, line);
 }
 
-void echo_v1_echo_mock_will_return_replay_httplog(ferry_channel *ch, const Echo__V1__Memory *resp)
+void echo_v1_echo_mock_will_return_replay_httplog_at(ferry_channel *ch,
+                                                     const Echo__V1__Memory *resp, const char *file,
+                                                     int line)
 {
-    ferry_mock_will_return(ch, &echo_v1_echo_desc.methods[ECHO_V1_ECHO_REPLAY_HTTPLOG],
-                           resp != NULL ? &resp->base : NULL);
+    ferry_mock_will_return_at(ch, &echo_v1_echo_desc.methods[ECHO_V1_ECHO_REPLAY_HTTPLOG],
+                              resp != NULL ? &resp->base : NULL, file, line);
 }
 
-void echo_v1_echo_mock_will_fall_back_replay_httplog(ferry_channel *ch,
-                                                     const Echo__V1__Memory *resp, const char *why)
+void echo_v1_echo_mock_will_fall_back_replay_httplog_at(ferry_channel *ch,
+                                                        const Echo__V1__Memory *resp,
+                                                        const char *why, const char *file, int line)
 {
-    ferry_mock_will_fall_back(ch, &echo_v1_echo_desc.methods[ECHO_V1_ECHO_REPLAY_HTTPLOG],
-                              resp != NULL ? &resp->base : NULL, why);
+    ferry_mock_will_fall_back_at(ch, &echo_v1_echo_desc.methods[ECHO_V1_ECHO_REPLAY_HTTPLOG],
+                                 resp != NULL ? &resp->base : NULL, why, file, line);
 }
 
-void echo_v1_echo_mock_will_fail_replay_httplog(ferry_channel *ch, ferry_status st, const char *msg)
+void echo_v1_echo_mock_will_fail_replay_httplog_at(ferry_channel *ch, ferry_status st,
+                                                   const char *msg, const char *file, int line)
 {
-    ferry_mock_will_fail(ch, &echo_v1_echo_desc.methods[ECHO_V1_ECHO_REPLAY_HTTPLOG], st, msg);
+    ferry_mock_will_fail_at(ch, &echo_v1_echo_desc.methods[ECHO_V1_ECHO_REPLAY_HTTPLOG], st, msg,
+                            file, line);
 }
 
-void echo_v1_echo_mock_will_call_replay_httplog(ferry_channel *ch,
-                                                echo_v1_echo_replay_httplog_mock_fn fn, void *arg)
+void echo_v1_echo_mock_will_call_replay_httplog_at(ferry_channel *ch,
+                                                   echo_v1_echo_replay_httplog_mock_fn fn,
+                                                   void *arg, const char *file, int line)
 {
     const ferry_mock_handler h = {
         .invoke = echo_v1_echo_replay_httplog_mock_fn_invoke,
         .fn = (void (*)(void))fn,
         .arg = arg,
     };
-    ferry_mock_will_call(ch, &echo_v1_echo_desc.methods[ECHO_V1_ECHO_REPLAY_HTTPLOG],
-                         fn != NULL ? &h : NULL);
+    ferry_mock_will_call_at(ch, &echo_v1_echo_desc.methods[ECHO_V1_ECHO_REPLAY_HTTPLOG],
+                            fn != NULL ? &h : NULL, file, line);
 }
 
 /* ---- fake server ---- */

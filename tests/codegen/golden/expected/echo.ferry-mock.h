@@ -26,7 +26,9 @@ extern "C" {
  * what the calls must look like and what they get back; close the channel with
  * ferry_channel_close(), which fails the test when something queued was not used
  * (ferry_mock_verify()). */
-ferry_status echo_v1_echo_mock_open(ferry_channel **out);
+ferry_status echo_v1_echo_mock_open_at(ferry_channel **out, const char *file, int line);
+#define echo_v1_echo_mock_open(out) \
+    echo_v1_echo_mock_open_at((out), __FILE__, __LINE__)
 
 /* With P = echo_v1_echo and M a method's name in lower_snake_case, a test queues on a mock channel
  * `ch` (ferry/mock.h has the rules):
@@ -38,7 +40,8 @@ ferry_status echo_v1_echo_mock_open(ferry_channel **out);
  *  P_mock_will_call_M(ch, fn, arg)    run `fn` as the method's handler
  * ferry_mock_times(ch, n) makes the last one count for n calls. A check returns true for a good
  * request, else false after writing why into `why`. An answer function has a handler's shape, so a
- * real handler fits. */
+ * real handler fits. Each is a macro that passes the caller's __FILE__ and __LINE__ to the function
+ * of its name with "_at" appended, so that a failure names the test's line. */
 
 /* Say (echo.v1.Echo/Say) */
 typedef bool (*echo_v1_echo_say_mock_check)(void *arg, const Echo__V1__SayRequest *req, char *why,
@@ -46,13 +49,30 @@ typedef bool (*echo_v1_echo_say_mock_check)(void *arg, const Echo__V1__SayReques
 typedef ferry_status (*echo_v1_echo_say_mock_fn)(void *arg, ferry_call *call,
                                                  const Echo__V1__SayRequest *req,
                                                  Echo__V1__SayReply *resp);
-void echo_v1_echo_mock_expect_say(ferry_channel *ch, echo_v1_echo_say_mock_check check, void *arg);
-void echo_v1_echo_mock_expect_say_request(ferry_channel *ch, const Echo__V1__SayRequest *want);
-void echo_v1_echo_mock_will_return_say(ferry_channel *ch, const Echo__V1__SayReply *resp);
-void echo_v1_echo_mock_will_fall_back_say(ferry_channel *ch, const Echo__V1__SayReply *resp,
-                                          const char *why);
-void echo_v1_echo_mock_will_fail_say(ferry_channel *ch, ferry_status st, const char *msg);
-void echo_v1_echo_mock_will_call_say(ferry_channel *ch, echo_v1_echo_say_mock_fn fn, void *arg);
+void echo_v1_echo_mock_expect_say_at(ferry_channel *ch, echo_v1_echo_say_mock_check check,
+                                     void *arg, const char *file, int line);
+#define echo_v1_echo_mock_expect_say(ch, check, arg) \
+    echo_v1_echo_mock_expect_say_at((ch), (check), (arg), __FILE__, __LINE__)
+void echo_v1_echo_mock_expect_say_request_at(ferry_channel *ch, const Echo__V1__SayRequest *want,
+                                             const char *file, int line);
+#define echo_v1_echo_mock_expect_say_request(ch, want) \
+    echo_v1_echo_mock_expect_say_request_at((ch), (want), __FILE__, __LINE__)
+void echo_v1_echo_mock_will_return_say_at(ferry_channel *ch, const Echo__V1__SayReply *resp,
+                                          const char *file, int line);
+#define echo_v1_echo_mock_will_return_say(ch, resp) \
+    echo_v1_echo_mock_will_return_say_at((ch), (resp), __FILE__, __LINE__)
+void echo_v1_echo_mock_will_fall_back_say_at(ferry_channel *ch, const Echo__V1__SayReply *resp,
+                                             const char *why, const char *file, int line);
+#define echo_v1_echo_mock_will_fall_back_say(ch, resp, why) \
+    echo_v1_echo_mock_will_fall_back_say_at((ch), (resp), (why), __FILE__, __LINE__)
+void echo_v1_echo_mock_will_fail_say_at(ferry_channel *ch, ferry_status st, const char *msg,
+                                        const char *file, int line);
+#define echo_v1_echo_mock_will_fail_say(ch, st, msg) \
+    echo_v1_echo_mock_will_fail_say_at((ch), (st), (msg), __FILE__, __LINE__)
+void echo_v1_echo_mock_will_call_say_at(ferry_channel *ch, echo_v1_echo_say_mock_fn fn, void *arg,
+                                        const char *file, int line);
+#define echo_v1_echo_mock_will_call_say(ch, fn, arg) \
+    echo_v1_echo_mock_will_call_say_at((ch), (fn), (arg), __FILE__, __LINE__)
 
 /* Shout (echo.v1.Echo/Shout) */
 typedef bool (*echo_v1_echo_shout_mock_check)(void *arg, const Echo__V1__SayRequest *req, char *why,
@@ -60,14 +80,30 @@ typedef bool (*echo_v1_echo_shout_mock_check)(void *arg, const Echo__V1__SayRequ
 typedef ferry_status (*echo_v1_echo_shout_mock_fn)(void *arg, ferry_call *call,
                                                    const Echo__V1__SayRequest *req,
                                                    Echo__V1__SayReply *resp);
-void echo_v1_echo_mock_expect_shout(ferry_channel *ch, echo_v1_echo_shout_mock_check check,
-                                    void *arg);
-void echo_v1_echo_mock_expect_shout_request(ferry_channel *ch, const Echo__V1__SayRequest *want);
-void echo_v1_echo_mock_will_return_shout(ferry_channel *ch, const Echo__V1__SayReply *resp);
-void echo_v1_echo_mock_will_fall_back_shout(ferry_channel *ch, const Echo__V1__SayReply *resp,
-                                            const char *why);
-void echo_v1_echo_mock_will_fail_shout(ferry_channel *ch, ferry_status st, const char *msg);
-void echo_v1_echo_mock_will_call_shout(ferry_channel *ch, echo_v1_echo_shout_mock_fn fn, void *arg);
+void echo_v1_echo_mock_expect_shout_at(ferry_channel *ch, echo_v1_echo_shout_mock_check check,
+                                       void *arg, const char *file, int line);
+#define echo_v1_echo_mock_expect_shout(ch, check, arg) \
+    echo_v1_echo_mock_expect_shout_at((ch), (check), (arg), __FILE__, __LINE__)
+void echo_v1_echo_mock_expect_shout_request_at(ferry_channel *ch, const Echo__V1__SayRequest *want,
+                                               const char *file, int line);
+#define echo_v1_echo_mock_expect_shout_request(ch, want) \
+    echo_v1_echo_mock_expect_shout_request_at((ch), (want), __FILE__, __LINE__)
+void echo_v1_echo_mock_will_return_shout_at(ferry_channel *ch, const Echo__V1__SayReply *resp,
+                                            const char *file, int line);
+#define echo_v1_echo_mock_will_return_shout(ch, resp) \
+    echo_v1_echo_mock_will_return_shout_at((ch), (resp), __FILE__, __LINE__)
+void echo_v1_echo_mock_will_fall_back_shout_at(ferry_channel *ch, const Echo__V1__SayReply *resp,
+                                               const char *why, const char *file, int line);
+#define echo_v1_echo_mock_will_fall_back_shout(ch, resp, why) \
+    echo_v1_echo_mock_will_fall_back_shout_at((ch), (resp), (why), __FILE__, __LINE__)
+void echo_v1_echo_mock_will_fail_shout_at(ferry_channel *ch, ferry_status st, const char *msg,
+                                          const char *file, int line);
+#define echo_v1_echo_mock_will_fail_shout(ch, st, msg) \
+    echo_v1_echo_mock_will_fail_shout_at((ch), (st), (msg), __FILE__, __LINE__)
+void echo_v1_echo_mock_will_call_shout_at(ferry_channel *ch, echo_v1_echo_shout_mock_fn fn,
+                                          void *arg, const char *file, int line);
+#define echo_v1_echo_mock_will_call_shout(ch, fn, arg) \
+    echo_v1_echo_mock_will_call_shout_at((ch), (fn), (arg), __FILE__, __LINE__)
 
 /* Forget (echo.v1.Echo/Forget) */
 typedef bool (*echo_v1_echo_forget_mock_check)(void *arg, const Echo__V1__Memory__Entry *req,
@@ -75,18 +111,33 @@ typedef bool (*echo_v1_echo_forget_mock_check)(void *arg, const Echo__V1__Memory
 typedef ferry_status (*echo_v1_echo_forget_mock_fn)(void *arg, ferry_call *call,
                                                     const Echo__V1__Memory__Entry *req,
                                                     Echo__V1__Memory__Entry__Receipt *resp);
-void echo_v1_echo_mock_expect_forget(ferry_channel *ch, echo_v1_echo_forget_mock_check check,
-                                     void *arg);
-void echo_v1_echo_mock_expect_forget_request(ferry_channel *ch,
-                                             const Echo__V1__Memory__Entry *want);
-void echo_v1_echo_mock_will_return_forget(ferry_channel *ch,
-                                          const Echo__V1__Memory__Entry__Receipt *resp);
-void echo_v1_echo_mock_will_fall_back_forget(ferry_channel *ch,
+void echo_v1_echo_mock_expect_forget_at(ferry_channel *ch, echo_v1_echo_forget_mock_check check,
+                                        void *arg, const char *file, int line);
+#define echo_v1_echo_mock_expect_forget(ch, check, arg) \
+    echo_v1_echo_mock_expect_forget_at((ch), (check), (arg), __FILE__, __LINE__)
+void echo_v1_echo_mock_expect_forget_request_at(ferry_channel *ch,
+                                                const Echo__V1__Memory__Entry *want,
+                                                const char *file, int line);
+#define echo_v1_echo_mock_expect_forget_request(ch, want) \
+    echo_v1_echo_mock_expect_forget_request_at((ch), (want), __FILE__, __LINE__)
+void echo_v1_echo_mock_will_return_forget_at(ferry_channel *ch,
                                              const Echo__V1__Memory__Entry__Receipt *resp,
-                                             const char *why);
-void echo_v1_echo_mock_will_fail_forget(ferry_channel *ch, ferry_status st, const char *msg);
-void echo_v1_echo_mock_will_call_forget(ferry_channel *ch, echo_v1_echo_forget_mock_fn fn,
-                                        void *arg);
+                                             const char *file, int line);
+#define echo_v1_echo_mock_will_return_forget(ch, resp) \
+    echo_v1_echo_mock_will_return_forget_at((ch), (resp), __FILE__, __LINE__)
+void echo_v1_echo_mock_will_fall_back_forget_at(ferry_channel *ch,
+                                                const Echo__V1__Memory__Entry__Receipt *resp,
+                                                const char *why, const char *file, int line);
+#define echo_v1_echo_mock_will_fall_back_forget(ch, resp, why) \
+    echo_v1_echo_mock_will_fall_back_forget_at((ch), (resp), (why), __FILE__, __LINE__)
+void echo_v1_echo_mock_will_fail_forget_at(ferry_channel *ch, ferry_status st, const char *msg,
+                                           const char *file, int line);
+#define echo_v1_echo_mock_will_fail_forget(ch, st, msg) \
+    echo_v1_echo_mock_will_fail_forget_at((ch), (st), (msg), __FILE__, __LINE__)
+void echo_v1_echo_mock_will_call_forget_at(ferry_channel *ch, echo_v1_echo_forget_mock_fn fn,
+                                           void *arg, const char *file, int line);
+#define echo_v1_echo_mock_will_call_forget(ch, fn, arg) \
+    echo_v1_echo_mock_will_call_forget_at((ch), (fn), (arg), __FILE__, __LINE__)
 
 /* ReplayHTTPLog (echo.v1.Echo/ReplayHTTPLog) */
 typedef bool (*echo_v1_echo_replay_httplog_mock_check)(void *arg, const Echo__V1__Memory *req,
@@ -94,18 +145,36 @@ typedef bool (*echo_v1_echo_replay_httplog_mock_check)(void *arg, const Echo__V1
 typedef ferry_status (*echo_v1_echo_replay_httplog_mock_fn)(void *arg, ferry_call *call,
                                                             const Echo__V1__Memory *req,
                                                             Echo__V1__Memory *resp);
-void echo_v1_echo_mock_expect_replay_httplog(ferry_channel *ch,
-                                             echo_v1_echo_replay_httplog_mock_check check,
-                                             void *arg);
-void echo_v1_echo_mock_expect_replay_httplog_request(ferry_channel *ch,
-                                                     const Echo__V1__Memory *want);
-void echo_v1_echo_mock_will_return_replay_httplog(ferry_channel *ch, const Echo__V1__Memory *resp);
-void echo_v1_echo_mock_will_fall_back_replay_httplog(ferry_channel *ch,
-                                                     const Echo__V1__Memory *resp, const char *why);
-void echo_v1_echo_mock_will_fail_replay_httplog(ferry_channel *ch, ferry_status st,
-                                                const char *msg);
-void echo_v1_echo_mock_will_call_replay_httplog(ferry_channel *ch,
-                                                echo_v1_echo_replay_httplog_mock_fn fn, void *arg);
+void echo_v1_echo_mock_expect_replay_httplog_at(ferry_channel *ch,
+                                                echo_v1_echo_replay_httplog_mock_check check,
+                                                void *arg, const char *file, int line);
+#define echo_v1_echo_mock_expect_replay_httplog(ch, check, arg) \
+    echo_v1_echo_mock_expect_replay_httplog_at((ch), (check), (arg), __FILE__, __LINE__)
+void echo_v1_echo_mock_expect_replay_httplog_request_at(ferry_channel *ch,
+                                                        const Echo__V1__Memory *want,
+                                                        const char *file, int line);
+#define echo_v1_echo_mock_expect_replay_httplog_request(ch, want) \
+    echo_v1_echo_mock_expect_replay_httplog_request_at((ch), (want), __FILE__, __LINE__)
+void echo_v1_echo_mock_will_return_replay_httplog_at(ferry_channel *ch,
+                                                     const Echo__V1__Memory *resp, const char *file,
+                                                     int line);
+#define echo_v1_echo_mock_will_return_replay_httplog(ch, resp) \
+    echo_v1_echo_mock_will_return_replay_httplog_at((ch), (resp), __FILE__, __LINE__)
+void echo_v1_echo_mock_will_fall_back_replay_httplog_at(ferry_channel *ch,
+                                                        const Echo__V1__Memory *resp,
+                                                        const char *why, const char *file,
+                                                        int line);
+#define echo_v1_echo_mock_will_fall_back_replay_httplog(ch, resp, why) \
+    echo_v1_echo_mock_will_fall_back_replay_httplog_at((ch), (resp), (why), __FILE__, __LINE__)
+void echo_v1_echo_mock_will_fail_replay_httplog_at(ferry_channel *ch, ferry_status st,
+                                                   const char *msg, const char *file, int line);
+#define echo_v1_echo_mock_will_fail_replay_httplog(ch, st, msg) \
+    echo_v1_echo_mock_will_fail_replay_httplog_at((ch), (st), (msg), __FILE__, __LINE__)
+void echo_v1_echo_mock_will_call_replay_httplog_at(ferry_channel *ch,
+                                                   echo_v1_echo_replay_httplog_mock_fn fn,
+                                                   void *arg, const char *file, int line);
+#define echo_v1_echo_mock_will_call_replay_httplog(ch, fn, arg) \
+    echo_v1_echo_mock_will_call_replay_httplog_at((ch), (fn), (arg), __FILE__, __LINE__)
 
 /* ---- fake server ---- */
 
