@@ -41,9 +41,10 @@ int fcg_symbols_check(fcg_symbols *s, fcg_diag *d);
  * object-like macro (names.h: fcg_reserved_member(), fcg_reserved_field()),
  * with file:line, the name, why, and a name to use instead. The header
  * would not compile, as C or as C++, and protoc-c cannot be told otherwise,
- * so the IDL must change. Message, enum and enum value names need no check:
- * protoc-c always joins them to a prefix or a "__" suffix. Returns 0 when
- * there was nothing to report. */
+ * so the IDL must change. Message, enum and enum value names are not
+ * checked: protoc-c joins them to the package's prefix and a "__" suffix,
+ * and only in a file without a package could one clash (a message named
+ * EOF). Returns 0 when there was nothing to report. */
 int fcg_check_reserved_names(const Google__Protobuf__Compiler__CodeGeneratorRequest *req,
                              fcg_diag *d);
 
