@@ -139,6 +139,35 @@ static void test_reserved(void **state)
     assert_false(fcg_is_reserved(""));
 }
 
+/* A method's member of protoc-c's service struct: every keyword and
+ * object-like macro is refused; a function-like macro is harmless there. */
+static void test_reserved_member(void **state)
+{
+    (void)state;
+    assert_string_equal(fcg_reserved_member("switch"), "a keyword of C and C++");
+    assert_string_equal(fcg_reserved_member("delete"), "a keyword of C++");
+    assert_string_equal(fcg_reserved_member("errno"), "a macro of <errno.h>");
+    assert_null(fcg_reserved_member("assert"));
+    assert_null(fcg_reserved_member("get_item"));
+}
+
+/* A field's member: protoc-c renames C++98's keywords itself (what it did
+ * to one field of each name of the table, run once), so only the rest are
+ * refused. */
+static void test_reserved_field(void **state)
+{
+    (void)state;
+    static const char *const renamed[] = {"switch", "delete", "class", "new", "bool", "and"};
+    for (size_t i = 0; i < sizeof renamed / sizeof renamed[0]; i++)
+        assert_null(fcg_reserved_field(renamed[i]));
+    assert_string_equal(fcg_reserved_field("restrict"), "a keyword of C");
+    assert_string_equal(fcg_reserved_field("requires"), "a keyword of C++");
+    assert_string_equal(fcg_reserved_field("thread_local"), "a keyword of C23 and C++");
+    assert_string_equal(fcg_reserved_field("linux"), "a macro GNU C compilers predefine");
+    assert_null(fcg_reserved_field("va_arg"));
+    assert_null(fcg_reserved_field("sku"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -149,6 +178,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_service_names, setup, teardown),
         cmocka_unit_test_setup_teardown(test_identifiers, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reserved, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reserved_member, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reserved_field, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
