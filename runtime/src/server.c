@@ -401,6 +401,7 @@ static nng_msg *handle_request(srv_ctx *c, nng_msg *msg, ferryi_conn_admit how, 
     if (srv->inline_handlers)
         return run_handler(c);
     c->job.run = work_run;
+    c->job.owner = c->conn;
     *queued = 1;
     ferryi_workq_push(&srv->wq, &c->job);
     return NULL;

@@ -1,21 +1,55 @@
-/* workq.c - the worker thread pool handlers run on. */
+/* workq.c - the worker thread pool handlers run on, fair between the jobs'
+ * owners (workq.h). */
 #include <stdlib.h>
 
 #include "workq.h"
+
+static unsigned lane_of(const void *owner)
+{
+    uint64_t h = (uint64_t)(uintptr_t)owner * 0x9e3779b97f4a7c15u;
+    return (unsigned)(h >> 58) % FERRYI_WORKQ_LANES;
+}
+
+/* Puts lane `i` at the end of the round (under q->mu). */
+static void round_append(ferryi_workq *q, int i)
+{
+    q->lanes[i].next_busy = -1;
+    if (q->busy_tail >= 0)
+        q->lanes[q->busy_tail].next_busy = i;
+    else
+        q->busy_head = i;
+    q->busy_tail = i;
+}
+
+/* The next job in the round, or NULL (under q->mu). */
+static ferryi_job *take(ferryi_workq *q)
+{
+    int i = q->busy_head;
+    if (i < 0)
+        return NULL;
+    ferryi_workq_lane *l = &q->lanes[i];
+    ferryi_job *job = l->head;
+    l->head = job->next;
+    if (l->head == NULL)
+        l->tail = NULL;
+    q->busy_head = l->next_busy;
+    if (q->busy_head < 0)
+        q->busy_tail = -1;
+    if (l->head != NULL)
+        round_append(q, i);
+    return job;
+}
 
 static void *worker_main(void *arg)
 {
     ferryi_workq *q = arg;
     pthread_mutex_lock(&q->mu);
     for (;;) {
-        while (q->head == NULL && !q->stopping)
+        while (q->busy_head < 0 && !q->stopping)
             pthread_cond_wait(&q->cv, &q->mu);
-        ferryi_job *job = q->head;
+        ferryi_job *job = take(q);
         if (job == NULL)
             break; /* stopping and drained */
-        q->head = job->next;
-        if (q->head == NULL)
-            q->tail = NULL;
         pthread_mutex_unlock(&q->mu);
         job->run(job);
         pthread_mutex_lock(&q->mu);
@@ -28,7 +62,9 @@ int ferryi_workq_start(ferryi_workq *q, unsigned n)
 {
     pthread_mutex_init(&q->mu, NULL);
     pthread_cond_init(&q->cv, NULL);
-    q->head = q->tail = NULL;
+    for (unsigned i = 0; i < FERRYI_WORKQ_LANES; i++)
+        q->lanes[i] = (ferryi_workq_lane){.next_busy = -1};
+    q->busy_head = q->busy_tail = -1;
     q->stopping = 0;
     q->n_threads = 0;
     q->threads = calloc(n, sizeof *q->threads);
@@ -47,13 +83,17 @@ fail:
 
 void ferryi_workq_push(ferryi_workq *q, ferryi_job *job)
 {
+    unsigned i = lane_of(job->owner);
     job->next = NULL;
     pthread_mutex_lock(&q->mu);
-    if (q->tail != NULL)
-        q->tail->next = job;
-    else
-        q->head = job;
-    q->tail = job;
+    ferryi_workq_lane *l = &q->lanes[i];
+    if (l->tail != NULL) {
+        l->tail->next = job;
+    } else {
+        l->head = job;
+        round_append(q, (int)i);
+    }
+    l->tail = job;
     pthread_cond_signal(&q->cv);
     pthread_mutex_unlock(&q->mu);
 }

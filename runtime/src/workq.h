@@ -1,4 +1,11 @@
-/* workq.h - a fixed pool of threads running queued jobs in FIFO order.
+/* workq.h - a fixed pool of threads running queued jobs, fairly between the
+ * jobs' owners.
+ *
+ * Each job names an owner (for the server, the connection its call came
+ * on). Owners are hashed onto lanes; workers take one job from each lane
+ * with work in turn, FIFO within a lane. So an owner that queues a hundred
+ * jobs delays another owner's next job by about one job per busy lane, not
+ * by a hundred.
  *
  * Jobs are intrusive: the caller embeds a ferryi_job in its own struct, so
  * queueing never allocates. Thread-safe: push from any thread.
@@ -7,17 +14,27 @@
 #define FERRYI_WORKQ_H
 
 #include <pthread.h>
+#include <stdint.h>
+
+#define FERRYI_WORKQ_LANES 64u
 
 typedef struct ferryi_job ferryi_job;
 struct ferryi_job {
     void (*run)(ferryi_job *job);
+    const void *owner; /* whose job it is; set before ferryi_workq_push() */
     ferryi_job *next;
 };
+
+typedef struct ferryi_workq_lane {
+    ferryi_job *head, *tail;
+    int next_busy; /* the next lane with jobs in the round, or -1 */
+} ferryi_workq_lane;
 
 typedef struct ferryi_workq {
     pthread_mutex_t mu;
     pthread_cond_t cv;
-    ferryi_job *head, *tail;
+    ferryi_workq_lane lanes[FERRYI_WORKQ_LANES];
+    int busy_head, busy_tail; /* the round of lanes with jobs, or -1 */
     int stopping;
     unsigned n_threads;
     pthread_t *threads;

@@ -1,0 +1,268 @@
+/* test_abuse.c - one misbehaving connection must not deny service to the
+ * others: a client that never reads its replies, a client that floods the
+ * server with slow calls, bodies that decode to the memory cap. Each test is
+ * a bounded load on loopback that prints what it measured (the well-behaved
+ * client's latencies, descriptors and memory before and after, the shutdown's
+ * duration) and asserts on outcomes with generous bounds. */
+#include <dirent.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "probe.h"
+
+static uint64_t now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+/* Descriptors this process has open. */
+static unsigned open_fds(void)
+{
+    DIR *d = opendir("/proc/self/fd");
+    assert_non_null(d);
+    unsigned n = 0;
+    for (struct dirent *e; (e = readdir(d)) != NULL;)
+        if (e->d_name[0] != '.')
+            n++;
+    closedir(d);
+    return n - 1; /* the directory's own */
+}
+
+/* Resident memory of this process, KiB. */
+static unsigned long rss_kib(void)
+{
+    FILE *f = fopen("/proc/self/statm", "r");
+    assert_non_null(f);
+    unsigned long size = 0, resident = 0;
+    assert_int_equal(fscanf(f, "%lu %lu", &size, &resident), 2);
+    fclose(f);
+    return resident * (unsigned long)(sysconf(_SC_PAGESIZE) / 1024);
+}
+
+/* Waits (up to 20 s) for this process's descriptors to come back to
+ * `baseline`; returns how many are open. */
+static unsigned wait_fds(unsigned baseline)
+{
+    unsigned n = open_fds();
+    for (int i = 0; i < 400 && n > baseline; i++) {
+        probe_nap_ms(50);
+        n = open_fds();
+    }
+    return n;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* `n` Echo calls on `ch`, each under `deadline_ms`; asserts each succeeds and
+ * prints the latencies' p50 and p99 under `label`. */
+static void well_behaved_calls(ferry_channel *ch, int n, uint32_t deadline_ms, const char *label)
+{
+    uint64_t *lat = calloc((size_t)n, sizeof *lat);
+    assert_non_null(lat);
+    for (int i = 0; i < n; i++) {
+        ferry_call_info info;
+        uint64_t t0 = now_us();
+        ferry_status st = probe_echo(ch, 0, deadline_ms, &info);
+        lat[i] = now_us() - t0;
+        if (st != FERRY_OK)
+            fail_msg("%s: call %d failed: %s: %s", label, i, ferry_status_str(st), info.message);
+    }
+    qsort(lat, (size_t)n, sizeof *lat, cmp_u64);
+    printf("# %s: well-behaved client, %d calls: p50 %.2f ms, p99 %.2f ms\n", label, n,
+           (double)lat[n / 2] / 1000.0, (double)lat[(n * 99) / 100] / 1000.0);
+    free(lat);
+}
+
+/* Shuts `srv` down with `grace_ms` and frees it; prints how long that took
+ * and asserts that it ended within the grace plus a generous bound (it used
+ * to hang for good). */
+static void timed_shutdown(ferry_server *srv, uint32_t grace_ms, const char *label)
+{
+    uint64_t t0 = now_us();
+    ferry_server_shutdown(srv, grace_ms);
+    uint64_t took = now_us() - t0;
+    ferry_server_free(srv);
+    printf("# %s: shutdown with %u ms grace took %.1f ms\n", label, grace_ms,
+           (double)took / 1000.0);
+    assert_true(took < (uint64_t)(grace_ms + 15000) * 1000u);
+}
+
+/* A client pipelines requests whose replies fill its socket and never reads
+ * one. With a send timeout far longer than the test, the old server held a
+ * context per reply until then; now the others keep their latency, the
+ * reader-less connection costs no context, and when it leaves, descriptors
+ * return to where they were and the shutdown ends within its grace. */
+static void non_reader(const char *url, const char *label)
+{
+    /* nng opens descriptors of its own on first use: count after that. */
+    probe_link warm;
+    probe_link_open(&warm, 1, NULL);
+    probe_link_close(&warm);
+    unsigned fds_before = open_fds();
+    char bound[256];
+    ferry_server_opts o = {.workers = 2, .send_timeout_ms = 600000};
+    ferry_server *srv = probe_serve_opts(url, &o, bound, sizeof bound);
+    ferry_channel *ch = NULL;
+    assert_int_equal(ferry_client_open(&ch, bound, NULL), FERRY_OK);
+    well_behaved_calls(ch, 50, 20000, "before the attack");
+
+    int fd = probe_raw_connect(bound);
+    uint64_t before = atomic_load(&probe_calls);
+    enum { N = 64 };
+    for (uint32_t i = 0; i < N; i++)
+        assert_int_equal(probe_raw_send_echo(fd, i + 1, 0, 256 * 1024), 0);
+    /* Its calls have run (their replies are stuck, not their contexts). */
+    assert_true(probe_wait_calls(before + N / 2));
+    well_behaved_calls(ch, 200, 5000, label);
+
+    ferry_server_counters n;
+    ferry_server_get_counters(srv, &n);
+    printf("# %s: %llu requests waited for their turn, %llu refused as busy\n", label,
+           (unsigned long long)n.waited, (unsigned long long)n.busy);
+    close(fd);
+    ferry_channel_close(ch);
+    timed_shutdown(srv, 2000, label);
+    unsigned fds_after = wait_fds(fds_before);
+    printf("# %s: descriptors before %u, after %u\n", label, fds_before, fds_after);
+    assert_int_equal(fds_after, fds_before);
+}
+
+static void test_non_reader_ipc(void **state)
+{
+    (void)state;
+    char *url = probe_ipc_url();
+    non_reader(url, "ipc, a client that never reads");
+    probe_url_free(url);
+}
+
+static void test_non_reader_tcp(void **state)
+{
+    (void)state;
+    non_reader("tcp://127.0.0.1:0", "tcp, a client that never reads");
+}
+
+/* A client that stays connected without reading, while the server shuts
+ * down: the shutdown still ends within its grace plus a bound. */
+static void test_shutdown_with_non_reader_connected(void **state)
+{
+    (void)state;
+    char *url = probe_ipc_url();
+    char bound[256];
+    ferry_server_opts o = {.workers = 2, .send_timeout_ms = 600000};
+    ferry_server *srv = probe_serve_opts(url, &o, bound, sizeof bound);
+    int fd = probe_raw_connect(bound);
+    uint64_t before = atomic_load(&probe_calls);
+    for (uint32_t i = 0; i < 32; i++)
+        assert_int_equal(probe_raw_send_echo(fd, i + 1, 0, 256 * 1024), 0);
+    assert_true(probe_wait_calls(before + 16));
+    timed_shutdown(srv, 500, "shutdown, a non-reader connected");
+    close(fd);
+    probe_url_free(url);
+}
+
+/* A connection that floods the server with slow calls gets its share of the
+ * workers, not all of them: another client's calls run next to it. */
+static void test_flooding_connection_gets_its_share(void **state)
+{
+    (void)state;
+    char *url = probe_ipc_url();
+    char bound[256];
+    ferry_server_opts o = {.workers = 2};
+    ferry_server *srv = probe_serve_opts(url, &o, bound, sizeof bound);
+    ferry_channel *ch = NULL;
+    assert_int_equal(ferry_client_open(&ch, bound, NULL), FERRY_OK);
+
+    /* 64 calls of 300 ms on 2 workers: 9.6 s of work. Served in arrival
+     * order, a call behind the 16 the server takes in would wait 2.4 s; taking
+     * turns, it waits for one of them at most. */
+    int fd = probe_raw_connect(bound);
+    uint64_t before = atomic_load(&probe_calls);
+    for (uint32_t i = 0; i < 64; i++)
+        assert_int_equal(probe_raw_send_echo(fd, i + 1, 300, 16), 0);
+    assert_true(probe_wait_calls(before + 1));
+    well_behaved_calls(ch, 10, 1500, "ipc, a connection flooding slow calls");
+    ferry_server_counters n;
+    ferry_server_get_counters(srv, &n);
+    assert_true(n.waited > 0); /* the flood waited for its turn */
+    close(fd);
+    ferry_channel_close(ch);
+    timed_shutdown(srv, 0, "flood");
+    probe_url_free(url);
+}
+
+/* Requests that decode to the per-call memory cap are refused, and the
+ * memory they took goes back: the process does not stay at its peak. */
+static void test_amplifying_bodies_memory_returned(void **state)
+{
+    (void)state;
+    char *url = probe_ipc_url();
+    char bound[256];
+    ferry_server_opts o = {.workers = 2, .max_message = 4 << 20};
+    ferry_server *srv = probe_serve_opts(url, &o, bound, sizeof bound);
+    ferry_channel *ch = NULL;
+    ferry_client_opts co = {.max_message = 4 << 20};
+    assert_int_equal(ferry_client_open(&ch, bound, &co), FERRY_OK);
+
+    /* Two bytes on the wire per empty string, about 24 decoded. */
+    size_t n = (4u << 20) / 2 - 4096;
+    char **keys = calloc(n, sizeof *keys);
+    assert_non_null(keys);
+    for (size_t i = 0; i < n; i++)
+        keys[i] = "";
+    Ferrytest__V1__EchoRequest req = FERRYTEST__V1__ECHO_REQUEST__INIT;
+    req.md_keys = keys;
+    req.n_md_keys = n;
+    assert_int_equal(probe_echo(ch, 0, 20000, NULL), FERRY_OK);
+    unsigned long rss_before = rss_kib();
+    unsigned long peak = 0;
+    for (int i = 0; i < 8; i++) {
+        ferry_call_info info;
+        ferry_call_opts opts = {.deadline_ms = 20000, .info = &info};
+        Ferrytest__V1__EchoReply *resp = NULL;
+        assert_int_equal(ferrytest_v1_probe_echo(ch, &req, &resp, &opts), FERRY_RESOURCE_EXHAUSTED);
+        unsigned long r = rss_kib();
+        peak = r > peak ? r : peak;
+    }
+    /* The server hands memory back at most every 100 ms: one more large
+     * call after a pause is sure to. */
+    probe_nap_ms(150);
+    ferry_call_opts opts = {.deadline_ms = 20000};
+    Ferrytest__V1__EchoReply *resp = NULL;
+    assert_int_equal(ferrytest_v1_probe_echo(ch, &req, &resp, &opts), FERRY_RESOURCE_EXHAUSTED);
+    free(keys);
+    unsigned long rss_after = rss_kib();
+    printf("# amplifying bodies: RSS before %lu KiB, peak %lu KiB, after %lu KiB\n", rss_before,
+           peak, rss_after);
+    /* Eight calls at the 32 MiB cap each would keep well over 64 MiB. */
+    assert_true(rss_after < rss_before + 48 * 1024);
+    ferry_channel_close(ch);
+    ferry_server_free(srv);
+    probe_url_free(url);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_non_reader_ipc),
+        cmocka_unit_test(test_non_reader_tcp),
+        cmocka_unit_test(test_shutdown_with_non_reader_connected),
+        cmocka_unit_test(test_flooding_connection_gets_its_share),
+        cmocka_unit_test(test_amplifying_bodies_memory_returned),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
