@@ -79,6 +79,20 @@
     "f9f84f3b0c5dbc44b9a1bfaf3b82456cc56aba116fc387fc0590649dd9403d4c"                             \
     "ee1aaa3b599faf7f05d25b2e6da50b9ff4cb7e2e829a7ea34d4937d1e69c3006"
 
+/* The refusal of a request proved before the server's start: status 16,
+ * message "too old", proof_not_before_ms 1700000000001, after the body hash. */
+#define STALE_REPLY                                                                                \
+    REPLY_TAG_HEX "01"                                                                             \
+                  "000000000000002a"                                                               \
+                  "00000010"                                                                       \
+                  "a0a1a2a3a4a5a6a7a8a9aaabacadaeaf"                                               \
+                  "0007"                                                                           \
+                  "746f6f206f6c64" EMPTY_HASH "0000018bcfe56801"
+
+#define STALE_REPLY_SIG                                                                            \
+    "1626b1852cdb5884748bdfb6c5f8d930fe6c378a140d8a16296b0c1eaaded94d"                             \
+    "c043d178e5376f45960955dbe8983c4702bbb41422c5050df9843819389d3c09"
+
 static const uint8_t request_body[] = {0x0a, 0x02, 'h', 'i'}; /* EchoRequest{text: "hi"} */
 
 /* ------------------------------------------------------------------------
@@ -338,6 +352,31 @@ static void test_replies(void **state)
     assert_hex(proof, FERRYI_SIG_BYTES, ERROR_REPLY_SIG);
 }
 
+/* A refusal that names the server's start covers it; the same refusal
+ * without it is the string of every other reply. */
+static void test_reply_not_before(void **state)
+{
+    fixture *fx = *state;
+    uint8_t canon[FERRYI_CANON_MAX], proof[FERRYI_SIG_BYTES];
+    ferryi_reply_fields f = {
+        .scheme = FERRY_PROOF_SIGNED,
+        .call_id = 42,
+        .status = FERRY_UNAUTHENTICATED,
+        .nonce = fx->nonce,
+        .message = "too old",
+        .not_before_ms = 1700000000001ull,
+    };
+    ferryi_hash(f.body_hash, NULL, 0);
+    size_t len = ferryi_reply_canonical(&f, canon);
+    assert_int_equal(len, 92);
+    assert_hex(canon, len, STALE_REPLY);
+    ferryi_prove(FERRY_PROOF_SIGNED, fx->server, NULL, canon, len, proof);
+    assert_hex(proof, FERRYI_SIG_BYTES, STALE_REPLY_SIG);
+
+    f.not_before_ms = 0;
+    assert_int_equal(ferryi_reply_canonical(&f, canon), 84);
+}
+
 /* ------------------------------------------------------------------------
  * Tampering
  * ---------------------------------------------------------------------- */
@@ -462,11 +501,11 @@ static void test_nonces_fresh(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_keys_and_hashes), cmocka_unit_test(test_signed_request),
-        cmocka_unit_test(test_session_keys),    cmocka_unit_test(test_mac_request),
-        cmocka_unit_test(test_replies),         cmocka_unit_test(test_request_tampering),
-        cmocka_unit_test(test_reply_tampering), cmocka_unit_test(test_framing),
-        cmocka_unit_test(test_nonces_fresh),
+        cmocka_unit_test(test_keys_and_hashes),  cmocka_unit_test(test_signed_request),
+        cmocka_unit_test(test_session_keys),     cmocka_unit_test(test_mac_request),
+        cmocka_unit_test(test_replies),          cmocka_unit_test(test_request_tampering),
+        cmocka_unit_test(test_reply_not_before), cmocka_unit_test(test_reply_tampering),
+        cmocka_unit_test(test_framing),          cmocka_unit_test(test_nonces_fresh),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
