@@ -410,6 +410,7 @@ ferry_check_status ferry_check_compare(const ferry_schema *old_schema,
         goto oom;
     fck_compare_messages(&c);
     fck_compare_enums(&c);
+    fck_compare_extensions(&c);
     if (compare_services(&c) != 0 || fck_report_finish(r) != 0)
         goto oom;
     *out = r;

@@ -62,9 +62,18 @@ void fck_oom(fck_cmp *c);
  * report then fails). */
 const char *fck_fmt(fck_cmp *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* The comparisons, one per kind of element (compare_types.c). */
+/* The comparisons, one per kind of element (compare_types.c,
+ * compare_ext.c). */
 void fck_compare_messages(fck_cmp *c);
 void fck_compare_enums(fck_cmp *c);
+void fck_compare_extensions(fck_cmp *c);
+
+/* compare_types.c: the deploy order of a new field of a message travelling
+ * `side`; "singular", "required" or "repeated"; why a change of label from
+ * f's to g's breaks old peers. */
+const char *fck_field_added_order(unsigned side);
+const char *fck_label_name(const fck_field *f);
+const char *fck_label_why(const fck_field *f, const fck_field *g);
 
 /* How the type of field `f` (old) relates to that of field `g` (new). */
 typedef enum fck_compat {

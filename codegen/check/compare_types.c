@@ -9,7 +9,7 @@
 
 /* ---- deploy orders ------------------------------------------------------------ */
 
-static const char *field_added_order(unsigned side)
+const char *fck_field_added_order(unsigned side)
 {
     switch (side) {
     case FCK_SIDE_REQUEST:
@@ -171,7 +171,7 @@ static const char *value_taking(fck_cmp *c, const void *owner, const char *name)
 
 /* ---- fields -------------------------------------------------------------------- */
 
-static const char *label_name(const fck_field *f)
+const char *fck_label_name(const fck_field *f)
 {
     return f->label == FCK_LABEL_REQUIRED   ? "required"
            : f->label == FCK_LABEL_REPEATED ? "repeated"
@@ -184,10 +184,10 @@ static const char *decl_text(fck_cmp *c, const fck_schema *s, const fck_field *f
     const char *t = fck_type_text(c, s, f);
     if (f->label == FCK_LABEL_OPTIONAL)
         return t;
-    return fck_fmt(c, "%s %s", label_name(f), t);
+    return fck_fmt(c, "%s %s", fck_label_name(f), t);
 }
 
-static const char *label_why(const fck_field *f, const fck_field *g)
+const char *fck_label_why(const fck_field *f, const fck_field *g)
 {
     if (f->label == FCK_LABEL_OPTIONAL && g->label == FCK_LABEL_REQUIRED)
         return "old peers may leave it out, and new peers refuse such messages as incomplete";
@@ -373,7 +373,7 @@ static void compare_field(fck_cmp *c, const msg_views *mv, const fck_message *om
                 "FIELD_TYPE_CHANGED", file, g->line, elem, "%s", why);
     if (f->label != g->label)
         fck_add(c, FERRY_CHECK_BREAKING, "FIELD_LABEL_CHANGED", file, g->line, elem, "%s -> %s: %s",
-                label_name(f), label_name(g), label_why(f, g));
+                fck_label_name(f), fck_label_name(g), fck_label_why(f, g));
     oneof_changes(c, mv, om, f, nm, g, elem);
     if (f->label == g->label && f->packed != g->packed)
         fck_add(c, FERRY_CHECK_SAFE, "FIELD_PACKED_CHANGED", file, g->line, elem,
@@ -439,7 +439,7 @@ static void field_added(fck_cmp *c, const msg_views *mv, const fck_message *om,
                 g->oneof, readers_first_order(side));
     else
         fck_add(c, FERRY_CHECK_SAFE, "FIELD_ADDED", nm->file, g->line, elem, "%s",
-                field_added_order(side));
+                fck_field_added_order(side));
 }
 
 /* The numbers of `m`'s fields, sorted. */

@@ -210,16 +210,19 @@ static int read_reserved(rd *r, json_t *obj, const char *where, long long lo, lo
 
 /* ---- messages ---------------------------------------------------------------------- */
 
-static int read_field(rd *r, json_t *obj, const char *at, fck_field *f)
+static const char *const field_keys[] = {
+    "name",   "number",  "type",      "type_name",  "label", "oneof", "proto3_optional",
+    "packed", "default", "json_name", "deprecated", "line",  NULL};
+
+/* A field, or (with their `keys` and a name of kind S_PATH) an extension. */
+static int read_field(rd *r, json_t *obj, const char *at, const char *const *keys, int name_kind,
+                      fck_field *f)
 {
-    static const char *const keys[] = {
-        "name",   "number",  "type",      "type_name",  "label", "oneof", "proto3_optional",
-        "packed", "default", "json_name", "deprecated", "line",  NULL};
     const char *type, *label;
     long long number;
     int proto3_optional;
     if (known_keys(r, obj, at, keys) != 0 ||
-        get_str(r, obj, "name", at, S_IDENT, 1, &f->name) != 0 ||
+        get_str(r, obj, "name", at, name_kind, 1, &f->name) != 0 ||
         get_int(r, obj, "number", at, 1, FCK_FIELD_MAX, 0, 1, &number) != 0 ||
         get_str(r, obj, "type", at, S_ANY, 1, &type) != 0 ||
         get_str(r, obj, "type_name", at, S_PATH, 0, &f->type_name) != 0 ||
@@ -288,7 +291,7 @@ static int read_message(rd *r, json_t *obj, const char *at, const fck_file *file
     char fat[512];
     for (size_t i = 0; i < count(fields); i++) {
         json_t *e = element(r, fields, i, at, "fields", fat, sizeof fat);
-        if (e == NULL || read_field(r, e, fat, &m->fields[i]) != 0)
+        if (e == NULL || read_field(r, e, fat, field_keys, S_IDENT, &m->fields[i]) != 0)
             return -1;
     }
     m->n_fields = count(fields);
@@ -326,6 +329,27 @@ static int read_enum(rd *r, json_t *obj, const char *at, const fck_file *file, f
     }
     e->n_values = count(values);
     return 0;
+}
+
+/* ---- extensions ---------------------------------------------------------------------- */
+
+/* An extension: its name below the package ("Outer.priority" when declared
+ * in Outer), the message it extends, and a field's members. */
+static int read_extension(rd *r, json_t *obj, const char *at, const fck_file *file,
+                          fck_extension *x)
+{
+    static const char *const keys[] = {"name",      "extendee",   "number", "type",
+                                       "type_name", "label",      "packed", "default",
+                                       "json_name", "deprecated", "line",   NULL};
+    if (read_field(r, obj, at, keys, S_PATH, &x->field) != 0 ||
+        get_str(r, obj, "extendee", at, S_PATH, 1, &x->extendee) != 0)
+        return -1;
+    x->full_name = full(r, file, x->field.name);
+    x->file = file;
+    const char *dot = strrchr(x->field.name, '.');
+    if (dot != NULL)
+        x->field.name = dot + 1;
+    return x->full_name != NULL ? 0 : fail(r, "", "out of memory");
 }
 
 /* ---- services ------------------------------------------------------------------------ */
@@ -440,11 +464,12 @@ static int read_service(rd *r, json_t *obj, const char *at, const fck_file *file
 
 /* ---- files -------------------------------------------------------------------------------- */
 
-static int read_file(rd *r, json_t *obj, const char *at, fck_file *f, json_t **msgs, json_t **enums,
-                     json_t **svcs)
+/* The file's members; its lists of messages, enums, services and
+ * extensions go to parts[0..3]. */
+static int read_file(rd *r, json_t *obj, const char *at, fck_file *f, json_t **parts)
 {
-    static const char *const keys[] = {"name",     "package", "package_line", "syntax",
-                                       "messages", "enums",   "services",     NULL};
+    static const char *const keys[] = {"name",  "package",  "package_line", "syntax", "messages",
+                                       "enums", "services", "extensions",   NULL};
     long long pline;
     const char *syntax;
     if (known_keys(r, obj, at, keys) != 0 ||
@@ -452,8 +477,10 @@ static int read_file(rd *r, json_t *obj, const char *at, fck_file *f, json_t **m
         get_str(r, obj, "package", at, S_PATH_OR_EMPTY, 0, &f->package) != 0 ||
         get_int(r, obj, "package_line", at, 0, INT32_MAX, 0, 0, &pline) != 0 ||
         get_str(r, obj, "syntax", at, S_ANY, 1, &syntax) != 0 ||
-        get_array(r, obj, "messages", at, msgs) != 0 ||
-        get_array(r, obj, "enums", at, enums) != 0 || get_array(r, obj, "services", at, svcs) != 0)
+        get_array(r, obj, "messages", at, &parts[0]) != 0 ||
+        get_array(r, obj, "enums", at, &parts[1]) != 0 ||
+        get_array(r, obj, "services", at, &parts[2]) != 0 ||
+        get_array(r, obj, "extensions", at, &parts[3]) != 0)
         return -1;
     if (f->package == NULL)
         f->package = "";
@@ -491,46 +518,53 @@ static int read_root(rd *r, json_t *root)
         return -1;
 
     fck_schema *s = r->s;
-    size_t nf = count(files), n_msg = 0, n_enum = 0, n_svc = 0;
-    json_t **parts = fcg_arena_alloc(r->a, (3 * nf + 1) * sizeof *parts);
+    enum { PARTS = 4 }; /* messages, enums, services, extensions */
+    size_t nf = count(files), n_msg = 0, n_enum = 0, n_svc = 0, n_ext = 0;
+    json_t **parts = fcg_arena_alloc(r->a, (PARTS * nf + 1) * sizeof *parts);
     s->files = fcg_arena_alloc(r->a, (nf + 1) * sizeof *s->files);
     if (parts == NULL || s->files == NULL)
         return fail(r, "", "out of memory");
     char at[512];
     for (size_t i = 0; i < nf; i++) {
         json_t *e = element(r, files, i, "", "files", at, sizeof at);
-        if (e == NULL || read_file(r, e, at, &s->files[i], &parts[3 * i], &parts[3 * i + 1],
-                                   &parts[3 * i + 2]) != 0)
+        if (e == NULL || read_file(r, e, at, &s->files[i], &parts[PARTS * i]) != 0)
             return -1;
         if (i > 0 && strcmp(s->files[i - 1].name, s->files[i].name) >= 0)
             return fail(r, at, "files must be sorted by name, each listed once");
-        n_msg += count(parts[3 * i]);
-        n_enum += count(parts[3 * i + 1]);
-        n_svc += count(parts[3 * i + 2]);
+        n_msg += count(parts[PARTS * i]);
+        n_enum += count(parts[PARTS * i + 1]);
+        n_svc += count(parts[PARTS * i + 2]);
+        n_ext += count(parts[PARTS * i + 3]);
     }
     s->n_files = nf;
     s->messages = fcg_arena_alloc(r->a, (n_msg + 1) * sizeof *s->messages);
     s->enums = fcg_arena_alloc(r->a, (n_enum + 1) * sizeof *s->enums);
     s->services = fcg_arena_alloc(r->a, (n_svc + 1) * sizeof *s->services);
-    if (s->messages == NULL || s->enums == NULL || s->services == NULL)
+    s->extensions = fcg_arena_alloc(r->a, (n_ext + 1) * sizeof *s->extensions);
+    if (s->messages == NULL || s->enums == NULL || s->services == NULL || s->extensions == NULL)
         return fail(r, "", "out of memory");
     for (size_t i = 0; i < nf; i++) {
         char fat[512];
         snprintf(fat, sizeof fat, "files[%zu]", i);
         const fck_file *f = &s->files[i];
-        for (size_t k = 0; k < count(parts[3 * i]); k++) {
-            json_t *e = element(r, parts[3 * i], k, fat, "messages", at, sizeof at);
+        for (size_t k = 0; k < count(parts[PARTS * i]); k++) {
+            json_t *e = element(r, parts[PARTS * i], k, fat, "messages", at, sizeof at);
             if (e == NULL || read_message(r, e, at, f, &s->messages[s->n_messages++]) != 0)
                 return -1;
         }
-        for (size_t k = 0; k < count(parts[3 * i + 1]); k++) {
-            json_t *e = element(r, parts[3 * i + 1], k, fat, "enums", at, sizeof at);
+        for (size_t k = 0; k < count(parts[PARTS * i + 1]); k++) {
+            json_t *e = element(r, parts[PARTS * i + 1], k, fat, "enums", at, sizeof at);
             if (e == NULL || read_enum(r, e, at, f, &s->enums[s->n_enums++]) != 0)
                 return -1;
         }
-        for (size_t k = 0; k < count(parts[3 * i + 2]); k++) {
-            json_t *e = element(r, parts[3 * i + 2], k, fat, "services", at, sizeof at);
+        for (size_t k = 0; k < count(parts[PARTS * i + 2]); k++) {
+            json_t *e = element(r, parts[PARTS * i + 2], k, fat, "services", at, sizeof at);
             if (e == NULL || read_service(r, e, at, f, &s->services[s->n_services++]) != 0)
+                return -1;
+        }
+        for (size_t k = 0; k < count(parts[PARTS * i + 3]); k++) {
+            json_t *e = element(r, parts[PARTS * i + 3], k, fat, "extensions", at, sizeof at);
+            if (e == NULL || read_extension(r, e, at, f, &s->extensions[s->n_extensions++]) != 0)
                 return -1;
         }
     }

@@ -200,10 +200,9 @@ static void reserved(jw *w, int indent, const fck_range *r, size_t n, const fck_
     }
 }
 
-static void field(jw *w, int indent, const fck_field *f)
+/* A field's members after its name (an extension's too). */
+static void field_members(jw *w, const fck_field *f)
 {
-    rec_begin(w, indent);
-    kstr(w, "name", f->name);
     kint(w, "number", f->number);
     kstr(w, "type", fck_type_str(f->type));
     kstr(w, "type_name", f->type_name);
@@ -215,6 +214,22 @@ static void field(jw *w, int indent, const fck_field *f)
     kstr(w, "json_name", f->json_name);
     kbool(w, "deprecated", f->deprecated);
     kint(w, "line", f->line);
+}
+
+static void field(jw *w, int indent, const fck_field *f)
+{
+    rec_begin(w, indent);
+    kstr(w, "name", f->name);
+    field_members(w, f);
+    rec_end(w);
+}
+
+static void extension(jw *w, int indent, const fck_extension *x)
+{
+    rec_begin(w, indent);
+    kstr(w, "name", relative(x->file, x->full_name));
+    kstr(w, "extendee", x->extendee);
+    field_members(w, &x->field);
     rec_end(w);
 }
 
@@ -336,6 +351,17 @@ static void file(jw *w, const fck_schema *s, const fck_file *f)
             list_begin(w, "enums");
         list_next(w, n++);
         enumeration(w, 4, &s->enums[i]);
+    }
+    if (n > 0)
+        list_end(w, 2);
+    n = 0;
+    for (size_t i = 0; i < s->n_extensions; i++) {
+        if (s->extensions[i].file != f)
+            continue;
+        if (n == 0)
+            list_begin(w, "extensions");
+        list_next(w, n++);
+        extension(w, 4, &s->extensions[i]);
     }
     if (n > 0)
         list_end(w, 2);

@@ -184,6 +184,12 @@ static int cmp_service(const void *a, const void *b)
                   (*(const fck_service *const *)b)->full_name);
 }
 
+static int cmp_extension(const void *a, const void *b)
+{
+    return strcmp((*(const fck_extension *const *)a)->full_name,
+                  (*(const fck_extension *const *)b)->full_name);
+}
+
 static int cmp_field_number(const void *a, const void *b)
 {
     int32_t x = (*(const fck_field *const *)a)->number, y = (*(const fck_field *const *)b)->number;
@@ -373,7 +379,10 @@ int fck_schema_index(fck_schema *s, const char **why)
         (const fck_enum **)sorted(a, s->enums, s->n_enums, sizeof *s->enums, cmp_enum);
     s->services_by_name = (const fck_service **)sorted(a, s->services, s->n_services,
                                                        sizeof *s->services, cmp_service);
-    if (s->messages_by_name == NULL || s->enums_by_name == NULL || s->services_by_name == NULL)
+    s->extensions_by_name = (const fck_extension **)sorted(a, s->extensions, s->n_extensions,
+                                                           sizeof *s->extensions, cmp_extension);
+    if (s->messages_by_name == NULL || s->enums_by_name == NULL || s->services_by_name == NULL ||
+        s->extensions_by_name == NULL)
         goto oom;
     size_t i = first_dup((const void **)s->messages_by_name, s->n_messages, cmp_message);
     if (i < s->n_messages) {
@@ -390,6 +399,12 @@ int fck_schema_index(fck_schema *s, const char **why)
     if (i < s->n_services) {
         *why =
             fcg_arena_printf(a, "service %s is defined twice", s->services_by_name[i]->full_name);
+        return -1;
+    }
+    i = first_dup((const void **)s->extensions_by_name, s->n_extensions, cmp_extension);
+    if (i < s->n_extensions) {
+        *why = fcg_arena_printf(a, "extension %s is defined twice",
+                                s->extensions_by_name[i]->full_name);
         return -1;
     }
     for (i = 0; i < s->n_enums; i++) {
@@ -442,6 +457,15 @@ const fck_service *fck_find_service(const fck_schema *s, const char *full_name)
     const fck_service *k = &key;
     const fck_service **hit =
         bsearch(&k, s->services_by_name, s->n_services, sizeof k, cmp_service);
+    return hit != NULL ? *hit : NULL;
+}
+
+const fck_extension *fck_find_extension(const fck_schema *s, const char *full_name)
+{
+    fck_extension key = {.full_name = full_name};
+    const fck_extension *k = &key;
+    const fck_extension **hit =
+        bsearch(&k, s->extensions_by_name, s->n_extensions, sizeof k, cmp_extension);
     return hit != NULL ? *hit : NULL;
 }
 

@@ -142,6 +142,15 @@ typedef struct fck_service {
     const fck_method **by_name;
 } fck_service;
 
+/* An extension: a field declared outside the message it extends, matched
+ * by its full name. */
+typedef struct fck_extension {
+    const char *full_name; /* "pkg.priority", or "pkg.Outer.priority" when declared in Outer */
+    const char *extendee;  /* "pkg.Task", the message it extends */
+    const fck_file *file;
+    fck_field field; /* name (the short one), number, type, label, ...; never in a oneof */
+} fck_extension;
+
 struct fck_file {
     const char *name;    /* "inventory/v1/inventory.proto", as protoc names it */
     const char *package; /* "" without a package statement */
@@ -163,13 +172,16 @@ struct ferry_schema {
     size_t n_enums;
     fck_service *services;
     size_t n_services;
+    fck_extension *extensions;
+    size_t n_extensions;
     const fck_message **messages_by_name;
     const fck_enum **enums_by_name;
     const fck_service **services_by_name;
+    const fck_extension **extensions_by_name;
 };
 
 /* Sorts the indexes and refuses what the checker cannot compare: two
- * types (messages or enums) or services of one name, two fields of one
+ * types (messages or enums), services or extensions of one name, two fields of one
  * number or name in a message, two values of one name in an enum, two
  * methods of one name in a service. Returns 0, or -1 with
  * *why (in the arena) saying what is wrong. */
@@ -179,6 +191,7 @@ int fck_schema_index(fck_schema *s, const char **why);
 const fck_message *fck_find_message(const fck_schema *s, const char *full_name);
 const fck_enum *fck_find_enum(const fck_schema *s, const char *full_name);
 const fck_service *fck_find_service(const fck_schema *s, const char *full_name);
+const fck_extension *fck_find_extension(const fck_schema *s, const char *full_name);
 const fck_field *fck_field_by_number(const fck_message *m, int32_t number);
 const fck_field *fck_field_by_name(const fck_message *m, const char *name);
 const fck_method *fck_method_by_name(const fck_service *s, const char *name);

@@ -28,10 +28,12 @@ enum {
     P_FILE_MESSAGE = 4,
     P_FILE_ENUM = 5,
     P_FILE_SERVICE = 6,
+    P_FILE_EXTENSION = 7,
     P_FILE_OPTIONS = 8,
     P_MSG_FIELD = 2,
     P_MSG_NESTED = 3,
     P_MSG_ENUM = 4,
+    P_MSG_EXTENSION = 6,
     P_MSG_RESERVED_RANGE = 9,
     P_MSG_RESERVED_NAME = 10,
     P_ENUM_VALUE = 2,
@@ -144,14 +146,16 @@ static const char *type_ref(const char *ref)
 
 /* ---- counting ------------------------------------------------------------ */
 
-static void count_messages(message_proto *const *msgs, size_t n, size_t *n_msg, size_t *n_enum)
+static void count_messages(message_proto *const *msgs, size_t n, size_t *n_msg, size_t *n_enum,
+                           size_t *n_ext)
 {
     for (size_t i = 0; i < n; i++) {
         if (msgs[i] == NULL)
             continue;
         (*n_msg)++;
         *n_enum += msgs[i]->n_enum_type;
-        count_messages(msgs[i]->nested_type, msgs[i]->n_nested_type, n_msg, n_enum);
+        *n_ext += msgs[i]->n_extension;
+        count_messages(msgs[i]->nested_type, msgs[i]->n_nested_type, n_msg, n_enum, n_ext);
     }
 }
 
@@ -198,7 +202,9 @@ static int packable(int type)
            type != FCK_TYPE_GROUP;
 }
 
-static void read_field(build *b, const message_proto *mp, const fck_message *m,
+/* A field of message `mp`, or an extension (mp NULL); `kind` and `owner`
+ * name where it is declared in messages ("message", "a.v1.Task"). */
+static void read_field(build *b, const message_proto *mp, const char *kind, const char *owner,
                        const Google__Protobuf__FieldDescriptorProto *fp, int line, fck_field *f)
 {
     f->name = fp->name;
@@ -207,32 +213,32 @@ static void read_field(build *b, const message_proto *mp, const fck_message *m,
     f->label = fp->has_label ? (int)fp->label : FCK_LABEL_OPTIONAL;
     f->line = line;
     if (fp->name == NULL || !fck_is_ident_path(fp->name) || strchr(fp->name, '.') != NULL) {
-        error(b, line, "message %s: a field has no valid name", m->full_name);
+        error(b, line, "%s %s: a field has no valid name", kind, owner);
         f->name = "?";
     }
     if (!fp->has_number || fp->number < 1 || fp->number > FCK_FIELD_MAX)
-        error(b, line, "message %s: a field has no valid number", m->full_name);
+        error(b, line, "%s %s: a field has no valid number", kind, owner);
     if (fck_type_str(f->type) == NULL)
-        error(b, line, "message %s: a field has no valid type", m->full_name);
+        error(b, line, "%s %s: a field has no valid type", kind, owner);
     if (f->label < FCK_LABEL_OPTIONAL || f->label > FCK_LABEL_REPEATED)
-        error(b, line, "message %s: a field has no valid label", m->full_name);
+        error(b, line, "%s %s: a field has no valid label", kind, owner);
     if (f->type == FCK_TYPE_MESSAGE || f->type == FCK_TYPE_GROUP || f->type == FCK_TYPE_ENUM) {
         f->type_name = type_ref(fp->type_name);
         if (f->type_name == NULL || !fck_is_ident_path(f->type_name))
-            error(b, line, "message %s: a field refers to no valid type", m->full_name);
+            error(b, line, "%s %s: a field refers to no valid type", kind, owner);
     }
     /* A proto3 `optional` field (refused by fcg_check_proto3_optional())
      * sits in a synthetic oneof that is not the schema's. */
     int proto3_optional = fp->has_proto3_optional && fp->proto3_optional;
     if (fp->has_oneof_index && !proto3_optional) {
-        if (fp->oneof_index < 0 || (size_t)fp->oneof_index >= mp->n_oneof_decl ||
+        if (mp == NULL || fp->oneof_index < 0 || (size_t)fp->oneof_index >= mp->n_oneof_decl ||
             mp->oneof_decl[fp->oneof_index] == NULL ||
             mp->oneof_decl[fp->oneof_index]->name == NULL)
-            error(b, line, "message %s: a field is in a oneof that does not exist", m->full_name);
+            error(b, line, "%s %s: a field is in a oneof that does not exist", kind, owner);
         else
             f->oneof = mp->oneof_decl[fp->oneof_index]->name;
         if (f->oneof != NULL && (!fck_is_ident_path(f->oneof) || strchr(f->oneof, '.') != NULL))
-            error(b, line, "message %s: a oneof has no valid name", m->full_name);
+            error(b, line, "%s %s: a oneof has no valid name", kind, owner);
     }
     const Google__Protobuf__FieldOptions *o = fp->options;
     int proto3 = strcmp(b->file->syntax, "proto3") == 0;
@@ -302,6 +308,29 @@ static void read_enum(build *b, const enum_proto *ep, const char *scope, int32_t
     }
 }
 
+/* ---- extensions ------------------------------------------------------------ */
+
+/* The extensions declared in `scope` (a package or a message's full name),
+ * at `path` (n entries, the one after them the element's index). */
+static void read_extensions(build *b, Google__Protobuf__FieldDescriptorProto *const *ext,
+                            size_t n_ext, const char *scope, int32_t *path, size_t n)
+{
+    for (size_t i = 0; i < n_ext; i++) {
+        const Google__Protobuf__FieldDescriptorProto *fp = ext[i];
+        if (fp == NULL)
+            continue;
+        path[n] = (int32_t)i;
+        fck_extension *x = &b->s->extensions[b->s->n_extensions++];
+        read_field(b, NULL, "extension in", scope[0] ? scope : b->file->name, fp,
+                   line_of(b, path, n + 1), &x->field);
+        x->full_name = join(b->a, scope, x->field.name);
+        x->extendee = type_ref(fp->extendee);
+        x->file = b->file;
+        if (x->extendee == NULL || !fck_is_ident_path(x->extendee))
+            error(b, x->field.line, "extension %s extends no valid message", x->field.name);
+    }
+}
+
 static void read_message(build *b, const message_proto *mp, const char *scope, int32_t *path,
                          size_t n, int depth)
 {
@@ -329,7 +358,8 @@ static void read_message(build *b, const message_proto *mp, const char *scope, i
         if (mp->field[i] == NULL)
             continue;
         path[n + 1] = (int32_t)i;
-        read_field(b, mp, m, mp->field[i], line_of(b, path, n + 2), &m->fields[m->n_fields++]);
+        read_field(b, mp, "message", m->full_name, mp->field[i], line_of(b, path, n + 2),
+                   &m->fields[m->n_fields++]);
     }
     read_ranges_msg(b, mp, path, n, m);
     path[n] = P_MSG_ENUM;
@@ -337,6 +367,8 @@ static void read_message(build *b, const message_proto *mp, const char *scope, i
         path[n + 1] = (int32_t)i;
         read_enum(b, mp->enum_type[i], m->full_name, path, n + 2);
     }
+    path[n] = P_MSG_EXTENSION;
+    read_extensions(b, mp->extension, mp->n_extension, m->full_name, path, n + 1);
     for (size_t i = 0; i < mp->n_nested_type; i++) {
         path[n] = P_MSG_NESTED; /* read_message overwrites path[n..] */
         path[n + 1] = (int32_t)i;
@@ -478,6 +510,8 @@ static void read_file(build *b, const file_proto *fp, fck_file *file)
         path[1] = (int32_t)i;
         read_enum(b, fp->enum_type[i], file->package, path, 2);
     }
+    path[0] = P_FILE_EXTENSION;
+    read_extensions(b, fp->extension, fp->n_extension, file->package, path, 1);
     for (size_t i = 0; i < fp->n_service; i++)
         read_service(b, fp->service[i], i, file_api, file_api_line);
 }
@@ -501,7 +535,7 @@ ferry_check_status ferry_schema_from_descriptor_set(const uint8_t *data, size_t 
 
     /* The schema's own files, sorted by name. */
     const file_proto **files = fcg_arena_alloc(&s->arena, (set->n_file + 1) * sizeof *files);
-    size_t n_files = 0, n_msg = 0, n_enum = 0, n_svc = 0;
+    size_t n_files = 0, n_msg = 0, n_enum = 0, n_svc = 0, n_ext = 0;
     if (files == NULL)
         goto oom;
     for (size_t i = 0; i < set->n_file; i++) {
@@ -518,7 +552,8 @@ ferry_check_status ferry_schema_from_descriptor_set(const uint8_t *data, size_t 
         files[n_files++] = fp;
         n_enum += fp->n_enum_type;
         n_svc += fp->n_service;
-        count_messages(fp->message_type, fp->n_message_type, &n_msg, &n_enum);
+        n_ext += fp->n_extension;
+        count_messages(fp->message_type, fp->n_message_type, &n_msg, &n_enum, &n_ext);
     }
     qsort(files, n_files, sizeof *files, cmp_file_proto);
     for (size_t i = 0; i + 1 < n_files; i++) {
@@ -533,7 +568,9 @@ ferry_check_status ferry_schema_from_descriptor_set(const uint8_t *data, size_t 
     s->messages = fcg_arena_alloc(&s->arena, (n_msg + 1) * sizeof *s->messages);
     s->enums = fcg_arena_alloc(&s->arena, (n_enum + 1) * sizeof *s->enums);
     s->services = fcg_arena_alloc(&s->arena, (n_svc + 1) * sizeof *s->services);
-    if (s->files == NULL || s->messages == NULL || s->enums == NULL || s->services == NULL)
+    s->extensions = fcg_arena_alloc(&s->arena, (n_ext + 1) * sizeof *s->extensions);
+    if (s->files == NULL || s->messages == NULL || s->enums == NULL || s->services == NULL ||
+        s->extensions == NULL)
         goto oom;
 
     fcg_diag d;

@@ -201,6 +201,21 @@ static void test_not_generated(void **state)
                         "fields[0].proto3_optional: proto3 `optional` is not supported");
 }
 
+/* Extensions name the message they extend. */
+static void test_bad_extension(void **state)
+{
+    (void)state;
+    expect_edit_refused("\"services\": [",
+                        "\"extensions\": [{\"name\": \"p\", \"number\": 100, \"type\": "
+                        "\"int32\"}], \"services\": [",
+                        "files[0].extensions[0].extendee: is missing");
+    expect_edit_refused("\"services\": [",
+                        "\"extensions\": [{\"name\": \"p\", \"extendee\": \"a.v1.M\", "
+                        "\"number\": 100, \"type\": \"int32\", \"oneof\": \"o\"}], "
+                        "\"services\": [",
+                        "files[0].extensions[0]: unknown member \"oneof\"");
+}
+
 /* Every strict prefix of a lock file is refused; the whole is read. */
 static void test_truncated(void **state)
 {
@@ -275,10 +290,11 @@ static void test_load_file(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_round_trip),   cmocka_unit_test(test_not_json),
-        cmocka_unit_test(test_wrong_format), cmocka_unit_test(test_bad_members),
-        cmocka_unit_test(test_truncated),    cmocka_unit_test(test_mutated),
-        cmocka_unit_test(test_load_file),    cmocka_unit_test(test_not_generated),
+        cmocka_unit_test(test_round_trip),    cmocka_unit_test(test_not_json),
+        cmocka_unit_test(test_wrong_format),  cmocka_unit_test(test_bad_members),
+        cmocka_unit_test(test_truncated),     cmocka_unit_test(test_mutated),
+        cmocka_unit_test(test_load_file),     cmocka_unit_test(test_not_generated),
+        cmocka_unit_test(test_bad_extension),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
