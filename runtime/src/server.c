@@ -329,9 +329,27 @@ static nng_msg *handle_request(srv_ctx *c, nng_msg *msg, ferryi_conn_admit how, 
         return reject(c, st, why);
     Ferry__Wire__RequestHeader *h = NULL;
     st = ferryi_request_header_decode(&c->frame, &c->call.arena.pb, &h, why, sizeof why);
-    if (st != FERRY_OK)
+    if (st != FERRY_OK) {
+        /* A header that decodes but names no method still has a call id
+         * the client can match the refusal to. */
+        Ferry__Wire__RequestHeader *loose = ferry__wire__request_header__unpack(
+            &c->call.arena.pb, c->frame.header_len, c->frame.header);
+        if (loose != NULL)
+            c->call_id = loose->call_id;
         return reject(c, st, why);
+    }
     c->call_id = h->call_id;
+    /* Every reply about a hosted service carries its range of API versions,
+     * refusals before the method's own checks included. */
+    const ferry_service_impl *impl = NULL;
+    const ferry_method *m = ferryi_registry_find(&srv->reg, h->method, &impl);
+    if (m != NULL) {
+        const ferryi_vsvc *vs = ferryi_versions_find(&srv->ver, impl->desc);
+        if (vs != NULL) {
+            c->api_min = vs->min;
+            c->api_max = vs->max;
+        }
+    }
     if (how == FERRYI_CONN_BUSY) {
         take_nonce(c, h);
         return reject(c, FERRY_RESOURCE_EXHAUSTED,
@@ -376,8 +394,6 @@ static nng_msg *handle_request(srv_ctx *c, nng_msg *msg, ferryi_conn_admit how, 
     if (atomic_load(&srv->draining))
         return reject(c, FERRY_UNAVAILABLE, "server is shutting down");
 
-    const ferry_service_impl *impl = NULL;
-    const ferry_method *m = ferryi_registry_find(&srv->reg, h->method, &impl);
     if (m == NULL) {
         ferryi_versions_unknown(&srv->ver, h->method, h->api_version, &c->api_min, &c->api_max, why,
                                 sizeof why);
@@ -546,8 +562,8 @@ ferry_status ferry_server_new(ferry_server **out, const ferry_server_opts *opts)
         /* Requests past the share wait in memory, not in a context; their
          * bytes are what is bounded. */
         .max_waiting = WAITING_MAX,
-        .max_waiting_bytes = 4 * o.max_message < WAITING_BYTES_MIN ? WAITING_BYTES_MIN
-                                                                   : 4 * o.max_message,
+        .max_waiting_bytes =
+            4 * o.max_message < WAITING_BYTES_MIN ? WAITING_BYTES_MIN : 4 * o.max_message,
         /* Replies pile up only when their client reads slower than it asks. */
         .max_replies = WAITING_MAX + o.max_in_flight_per_connection,
         .max_reply_bytes = ((size_t)o.max_in_flight_per_connection + 1) * o.max_message,
