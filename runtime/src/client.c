@@ -73,7 +73,7 @@ typedef struct slot {
     int reprove;             /* the server refused the attempt's proof as older than its start */
     int reproved;            /* the call has proved its request again once for that */
     uint64_t connect_until;  /* monotonic ms: the end of the call's connect wait; 0 = not begun */
-    uint32_t connect_waited; /* how long the call could wait for a connection in all, ms */
+    uint32_t connect_waited; /* the call's connect wait, ms; 0 when its deadline was shorter */
     int connect_spent;       /* the connect wait ran out: no further attempt */
     uint64_t deadline_at;    /* monotonic ms */
     uint32_t deadline_ms;
@@ -270,15 +270,16 @@ static ferry_status send_failed(slot *s, nng_aio *aio, int rv, ferry_call_info *
     if (rv == NNG_ETIMEDOUT && atomic_load(&cl->pipes) == 0) {
         /* The call's one connect wait is over: another attempt would have
          * none, so this one is the last. */
-        uint32_t waited = s->send_wait_ms;
-        if (s->connect_until != 0) {
+        char within[64];
+        if (s->connect_until != 0)
             s->connect_spent = 1;
-            waited = s->connect_waited;
-        }
+        if (s->connect_waited != 0)
+            snprintf(within, sizeof within, "within %u ms", s->connect_waited);
+        else
+            snprintf(within, sizeof within, "within the call's %u ms deadline", s->deadline_ms);
         if (cl->tls != NULL && tls_trouble(cl, why, sizeof why))
-            return say(info, FERRY_UNAVAILABLE, "no connection to %s within %u ms: %s", cl->url,
-                       waited, why);
-        return say(info, FERRY_UNAVAILABLE, "no connection to %s within %u ms", cl->url, waited);
+            return say(info, FERRY_UNAVAILABLE, "no connection to %s %s: %s", cl->url, within, why);
+        return say(info, FERRY_UNAVAILABLE, "no connection to %s %s", cl->url, within);
     }
     if (rv == NNG_ETIMEDOUT)
         return say(info, FERRY_DEADLINE_EXCEEDED, "request to %s not sent within %u ms", cl->url,
@@ -501,7 +502,7 @@ static int attempt_begin(slot *s, nng_msg *msg)
          * what is left of it. */
         if (s->connect_until == 0) {
             s->connect_until = now + cl->connect_timeout_ms;
-            s->connect_waited = cl->connect_timeout_ms < left ? cl->connect_timeout_ms : left;
+            s->connect_waited = cl->connect_timeout_ms < left ? cl->connect_timeout_ms : 0;
         }
         uint64_t rest = s->connect_until > now ? s->connect_until - now : 1;
         if (rest < left)
