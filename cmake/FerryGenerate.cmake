@@ -4,7 +4,8 @@
 #                  PROTOS idl/examples/inventory/v1/inventory.proto
 #                  [PROTO_ROOT idl]             # the -I root the PROTOS are named from
 #                  [IMPORT_DIRS dir ...]        # more -I directories
-#                  [OUTPUT_DIR dir])            # default: ${CMAKE_CURRENT_BINARY_DIR}/<TARGET>
+#                  [OUTPUT_DIR dir]             # default: ${CMAKE_CURRENT_BINARY_DIR}/<TARGET>
+#                  [WERROR])                    # ferry's generated code: warnings are errors
 #
 # For each file it runs protoc with protoc-c (<name>.pb-c.h/.c) and, when the
 # file declares a service, protoc-gen-ferry (<name>.ferry.h/.c and the test
@@ -18,6 +19,11 @@
 # includes "inventory/v1/inventory.pb-c.h". ferry's own IDL
 # (ferry/options.proto) is always on the import path. Editing a .proto, or any
 # file it imports, regenerates it.
+#
+# ferry's generated code is compiled with FERRY_WARNINGS. They are errors in
+# ferry's own build; in a project using an installed ferry only with WERROR
+# or FERRY_GENERATE_WERROR=ON, since a newer compiler's new warning must not
+# break a build the project does not control.
 
 # In ferry's own tree these come from its CMakeLists.txt; an installed ferry
 # sets them in ferryConfig.cmake before including this file.
@@ -41,7 +47,7 @@ function(_ferry_proto_has_service path out_var)
 endfunction()
 
 function(ferry_generate)
-  cmake_parse_arguments(FG "" "TARGET;PROTO_ROOT;OUTPUT_DIR" "PROTOS;IMPORT_DIRS" ${ARGN})
+  cmake_parse_arguments(FG "WERROR" "TARGET;PROTO_ROOT;OUTPUT_DIR" "PROTOS;IMPORT_DIRS" ${ARGN})
   if(FG_UNPARSED_ARGUMENTS)
     message(FATAL_ERROR "ferry_generate(${FG_TARGET}): unknown arguments ${FG_UNPARSED_ARGUMENTS}")
   endif()
@@ -121,9 +127,13 @@ function(ferry_generate)
   target_include_directories(${FG_TARGET} PUBLIC ${FG_OUTPUT_DIR})
   target_link_libraries(${FG_TARGET} PUBLIC ferry::ferry ferry::idl)
   # protoc-c's output is not ferry's to fix; ferry's own output must be clean.
+  set(warnings ${FERRY_WARNINGS})
+  if((FG_WERROR OR FERRY_GENERATE_WERROR) AND NOT "-Werror" IN_LIST warnings)
+    list(APPEND warnings -Werror)
+  endif()
   foreach(src ${sources} ${mock_sources})
     if(src MATCHES "\\.ferry(-mock)?\\.c$")
-      set_source_files_properties(${src} PROPERTIES COMPILE_OPTIONS "${FERRY_WARNINGS}")
+      set_source_files_properties(${src} PROPERTIES COMPILE_OPTIONS "${warnings}")
     endif()
   endforeach()
 
