@@ -23,30 +23,41 @@
 typedef struct limited {
     char *url;
     char bound[256];
+    char dir[64], keyring[96];
+    ferry_key *server, *alice;
     ferry_server *srv;
     ferry_channel *ch;
 } limited;
 
-/* A server with a small limit and a channel that allows far more, which has
- * made one call and so heard the server's limit. */
-static void open_limited(limited *l, const ferry_client_identity *id, ferry_key *server,
-                         const char *keyring)
+/* A server with a small limit (and identity, as servers of methods with
+ * roles have) and a channel that allows far more, proving its requests with
+ * `proof`, which has made one call and so heard the server's limit. */
+static void open_limited(limited *l, ferry_proof proof)
 {
     memset(l, 0, sizeof *l);
+    snprintf(l->dir, sizeof l->dir, "/tmp/ferry-limit-XXXXXX");
+    assert_non_null(mkdtemp(l->dir));
+    snprintf(l->keyring, sizeof l->keyring, "%s/keyring", l->dir);
+    assert_int_equal(ferry_key_generate(&l->server, "probe-server"), FERRY_OK);
+    assert_int_equal(ferry_key_generate(&l->alice, "alice"), FERRY_OK);
+    char a[FERRY_PUBLIC_KEY_B64];
+    ferry_key_public_b64(l->alice, a);
+    FILE *fp = fopen(l->keyring, "w");
+    assert_non_null(fp);
+    fprintf(fp, "alice %s\n", a);
+    assert_int_equal(fclose(fp), 0);
+
     l->url = probe_ipc_url();
     assert_int_equal(
         ferry_server_new(&l->srv, &(ferry_server_opts){.workers = 2, .max_message = SERVER_MAX}),
         FERRY_OK);
     assert_int_equal(ferrytest_v1_probe_register(l->srv, &probe_handlers, NULL), FERRY_OK);
-    if (server != NULL) {
-        ferry_server_identity sid = {.key = server, .keyring_path = keyring};
-        char err[256];
-        assert_int_equal(ferry_server_set_identity(l->srv, &sid, err, sizeof err), FERRY_OK);
-    }
+    ferry_server_identity sid = {.key = l->server, .keyring_path = l->keyring};
+    char err[256];
+    assert_int_equal(ferry_server_set_identity(l->srv, &sid, err, sizeof err), FERRY_OK);
     assert_int_equal(ferry_server_listen(l->srv, l->url, l->bound, sizeof l->bound), FERRY_OK);
-    ferry_client_opts co = {.max_message = 16u * 1024u * 1024u};
-    if (id != NULL)
-        co.identity = *id;
+    ferry_client_opts co = {.max_message = 16u * 1024u * 1024u,
+                            .identity = {.key = l->alice, .proof = proof, .server_key = l->server}};
     assert_int_equal(ferry_client_open(&l->ch, l->bound, &co), FERRY_OK);
     ferry_call_info info;
     assert_int_equal(probe_echo_text(l->ch, "small", &info), FERRY_OK);
@@ -57,6 +68,10 @@ static void close_limited(limited *l)
     ferry_channel_close(l->ch);
     ferry_server_free(l->srv);
     probe_url_free(l->url);
+    ferry_key_free(l->server);
+    ferry_key_free(l->alice);
+    unlink(l->keyring);
+    rmdir(l->dir);
 }
 
 static Ferrytest__V1__EchoRequest big_request(uint8_t **payload)
@@ -99,7 +114,7 @@ static void test_sync_call_refused_locally(void **state)
 {
     (void)state;
     limited l;
-    open_limited(&l, NULL, NULL, NULL);
+    open_limited(&l, FERRY_PROOF_SIGNED);
     uint64_t before = received(&l);
     uint8_t *payload = NULL;
     Ferrytest__V1__EchoRequest req = big_request(&payload);
@@ -129,7 +144,7 @@ static void test_async_call_refused_locally(void **state)
 {
     (void)state;
     limited l;
-    open_limited(&l, NULL, NULL, NULL);
+    open_limited(&l, FERRY_PROOF_SIGNED);
     uint64_t before = received(&l);
     uint8_t *payload = NULL;
     Ferrytest__V1__EchoRequest req = big_request(&payload);
@@ -143,28 +158,13 @@ static void test_async_call_refused_locally(void **state)
     close_limited(&l);
 }
 
-/* With identity the request is proved before its size is known; the check
- * still comes before anything is sent. */
-static void test_proved_call_refused_locally(void **state)
+/* With a mac proof the request is proved before its size is known; the
+ * check still comes before anything is sent. */
+static void test_mac_call_refused_locally(void **state)
 {
     (void)state;
-    char dir[] = "/tmp/ferry-limit-XXXXXX";
-    assert_non_null(mkdtemp(dir));
-    char keyring[64];
-    snprintf(keyring, sizeof keyring, "%s/keyring", dir);
-    ferry_key *server = NULL, *alice = NULL;
-    assert_int_equal(ferry_key_generate(&server, "probe-server"), FERRY_OK);
-    assert_int_equal(ferry_key_generate(&alice, "alice"), FERRY_OK);
-    char a[FERRY_PUBLIC_KEY_B64];
-    ferry_key_public_b64(alice, a);
-    FILE *fp = fopen(keyring, "w");
-    assert_non_null(fp);
-    fprintf(fp, "alice %s\n", a);
-    assert_int_equal(fclose(fp), 0);
-
     limited l;
-    ferry_client_identity id = {.key = alice, .proof = FERRY_PROOF_MAC, .server_key = server};
-    open_limited(&l, &id, server, keyring);
+    open_limited(&l, FERRY_PROOF_MAC);
     uint64_t before = received(&l);
     uint8_t *payload = NULL;
     Ferrytest__V1__EchoRequest req = big_request(&payload);
@@ -175,10 +175,6 @@ static void test_proved_call_refused_locally(void **state)
     expect_not_sent(&l, before);
     free(payload);
     close_limited(&l);
-    ferry_key_free(server);
-    ferry_key_free(alice);
-    unlink(keyring);
-    rmdir(dir);
 }
 
 int main(void)
@@ -186,7 +182,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sync_call_refused_locally),
         cmocka_unit_test(test_async_call_refused_locally),
-        cmocka_unit_test(test_proved_call_refused_locally),
+        cmocka_unit_test(test_mac_call_refused_locally),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
