@@ -4,27 +4,14 @@
 # Then the rest of the installed tree: ferry.pc, the .proto files with the
 # paths docs/tour.md gives, and the package config itself.
 # Invoked by ctest (tests/install/CMakeLists.txt).
-include(${CMAKE_CURRENT_LIST_DIR}/pkgconfig.cmake)
+include(${CMAKE_CURRENT_LIST_DIR}/helpers.cmake)
 file(REMOVE_RECURSE ${WORK})
 execute_process(COMMAND ${CMAKE_COMMAND} --install ${BUILD} --prefix ${WORK}/prefix
                 RESULT_VARIABLE rv OUTPUT_QUIET)
 if(rv)
   message(FATAL_ERROR "install failed: ${rv}")
 endif()
-execute_process(COMMAND ${CMAKE_COMMAND} -S ${SRC} -B ${WORK}/build
-                        -DCMAKE_PREFIX_PATH=${WORK}/prefix
-                RESULT_VARIABLE rv)
-if(rv)
-  message(FATAL_ERROR "configuring the consumer failed: ${rv}")
-endif()
-execute_process(COMMAND ${CMAKE_COMMAND} --build ${WORK}/build RESULT_VARIABLE rv)
-if(rv)
-  message(FATAL_ERROR "building the consumer failed: ${rv}")
-endif()
-execute_process(COMMAND ${WORK}/build/greeter RESULT_VARIABLE rv)
-if(rv)
-  message(FATAL_ERROR "the consumer program failed: ${rv}")
-endif()
+ferry_consumer_build(${WORK}/prefix ${WORK})
 # greeter_gen_mock is built only because greeter_test links it.
 execute_process(COMMAND ${WORK}/build/greeter_test RESULT_VARIABLE rv)
 if(rv)
@@ -52,9 +39,11 @@ set(idl ${WORK}/prefix/share/ferry/idl)
 file(MAKE_DIRECTORY ${WORK}/by_hand)
 execute_process(COMMAND ${PROTOC} -I ${SRC}/proto -I ${idl} -I ${PROTOBUF_INCLUDE}
                         --plugin=protoc-gen-ferry=${WORK}/prefix/bin/protoc-gen-ferry
-                        --ferry_out=${WORK}/by_hand greeter/v1/greeter.proto
+                        --c_out=${WORK}/by_hand --ferry_out=${WORK}/by_hand
+                        greeter/v1/greeter.proto
                 RESULT_VARIABLE rv)
-if(rv OR NOT EXISTS ${WORK}/by_hand/greeter/v1/greeter.ferry.h)
+if(rv OR NOT EXISTS ${WORK}/by_hand/greeter/v1/greeter.ferry.h
+   OR NOT EXISTS ${WORK}/by_hand/greeter/v1/greeter.pb-c.h)
   message(FATAL_ERROR "protoc-gen-ferry by hand with the installed IDL failed: ${rv}")
 endif()
 execute_process(COMMAND ${PROTOC} -I ${idl} -I ${PROTOBUF_INCLUDE}

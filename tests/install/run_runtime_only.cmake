@@ -3,7 +3,7 @@
 # installs it into a temp prefix under WORK, and builds and runs the consumer
 # project and a pkg-config program against it, still without them.
 # Invoked by ctest (tests/install/CMakeLists.txt).
-include(${CMAKE_CURRENT_LIST_DIR}/pkgconfig.cmake)
+include(${CMAKE_CURRENT_LIST_DIR}/helpers.cmake)
 file(REMOVE_RECURSE ${WORK})
 
 # A pkg-config search path holding only what the runtime needs.
@@ -23,27 +23,15 @@ if(NOT rv)
   message(FATAL_ERROR "cmocka is still visible to pkg-config")
 endif()
 
-execute_process(COMMAND ${env} ${CMAKE_COMMAND} -S ${SRC_ROOT} -B ${WORK}/ferry
-                        -DFERRY_RUNTIME_ONLY=ON -DFERRY_SHARED=ON -DCMAKE_BUILD_TYPE=Debug
-                        -DCMAKE_INSTALL_LIBDIR=lib
-                RESULT_VARIABLE rv OUTPUT_QUIET)
-if(rv)
-  message(FATAL_ERROR "configuring a runtime-only ferry without cmocka or jansson failed: ${rv}")
-endif()
-execute_process(COMMAND ${env} ${CMAKE_COMMAND} --build ${WORK}/ferry --parallel 2
-                RESULT_VARIABLE rv OUTPUT_QUIET)
-if(rv)
-  message(FATAL_ERROR "building a runtime-only ferry failed: ${rv}")
-endif()
+ferry_run("configuring a runtime-only ferry without cmocka or jansson"
+          ${env} ${CMAKE_COMMAND} -S ${SRC_ROOT} -B ${WORK}/ferry -DFERRY_RUNTIME_ONLY=ON
+          -DFERRY_SHARED=ON -DCMAKE_BUILD_TYPE=Debug -DCMAKE_INSTALL_LIBDIR=lib)
+ferry_run("building a runtime-only ferry" ${env} ${CMAKE_COMMAND} --build ${WORK}/ferry --parallel 2)
 set(prefix ${WORK}/prefix)
-execute_process(COMMAND ${CMAKE_COMMAND} --install ${WORK}/ferry --prefix ${prefix}
-                RESULT_VARIABLE rv OUTPUT_QUIET)
-if(rv)
-  message(FATAL_ERROR "installing a runtime-only ferry failed: ${rv}")
-endif()
+ferry_run("installing a runtime-only ferry"
+          ${CMAKE_COMMAND} --install ${WORK}/ferry --prefix ${prefix})
 
-# What it installs: a versioned shared libferry, no test doubles, no tool,
-# and a package config that never looks for cmocka.
+# What it installs: a versioned shared libferry, no test doubles, no tool.
 foreach(f lib/libferry.so.0.1 lib/libferry.so include/ferry/ferry.h bin/protoc-gen-ferry)
   if(NOT EXISTS ${prefix}/${f})
     message(FATAL_ERROR "a runtime-only install lacks ${f}")
@@ -54,26 +42,12 @@ foreach(f include/ferry/mock.h include/ferry/fake.h bin/ferry lib/cmake/ferry/fe
     message(FATAL_ERROR "a runtime-only install has ${f}")
   endif()
 endforeach()
-file(READ ${prefix}/lib/cmake/ferry/ferryConfig.cmake config)
-string(REGEX MATCH "pkg_check_modules\\([^)]*cmocka|find_dependency\\([^)]*cmocka" uses "${config}")
-if(uses)
-  message(FATAL_ERROR "a runtime-only ferryConfig.cmake looks for cmocka: ${uses}")
-endif()
-
-execute_process(COMMAND ${env} ${CMAKE_COMMAND} -S ${SRC} -B ${WORK}/build
-                        -DCMAKE_PREFIX_PATH=${prefix}
-                RESULT_VARIABLE rv)
-if(rv)
-  message(FATAL_ERROR "configuring the consumer against a runtime-only ferry failed: ${rv}")
-endif()
-execute_process(COMMAND ${env} ${CMAKE_COMMAND} --build ${WORK}/build --parallel 2
-                RESULT_VARIABLE rv)
-if(rv)
-  message(FATAL_ERROR "building the consumer against a runtime-only ferry failed: ${rv}")
-endif()
-execute_process(COMMAND ${WORK}/build/greeter RESULT_VARIABLE rv)
-if(rv)
-  message(FATAL_ERROR "the consumer program on a shared libferry failed: ${rv}")
+ferry_consumer_build(${prefix} ${WORK} ${env})
+# find_package(ferry) did not even look for cmocka (pkg_check_modules leaves
+# its arguments in the cache).
+file(STRINGS ${WORK}/build/CMakeCache.txt cmocka REGEX "CMOCKA")
+if(cmocka)
+  message(FATAL_ERROR "find_package(ferry) of a runtime-only ferry looked for cmocka: ${cmocka}")
 endif()
 ferry_pkgconfig_app(${prefix} lib ${WORK} PC_PATH ${pc})
 file(REMOVE_RECURSE ${WORK})
