@@ -32,6 +32,10 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 export FERRY_INVENTORY_ADDR="ipc://$dir/inventory.sock"
+# This demo is about the stages, not identity (make demo's first part shows
+# that): without identity, the server must be told to serve the inventory's
+# methods that require roles, or it refuses to start.
+export FERRY_SERVE_ROLES_WITHOUT_IDENTITY=1
 
 # Starts PROGRAM (inventory-server or its drift build) and waits (at most
 # 10 s) until it listens.

@@ -96,3 +96,11 @@ const ferry_method *ferryi_registry_find(const ferryi_registry *r, const char *n
         *impl = &r->impls[s->impl];
     return s->method;
 }
+
+const char *ferryi_registry_first_with_roles(const ferryi_registry *r)
+{
+    for (size_t i = 0; i < r->cap; i++)
+        if (r->slots[i].name != NULL && r->slots[i].method->opts.n_roles > 0)
+            return r->slots[i].name;
+    return NULL;
+}

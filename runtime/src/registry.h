@@ -36,4 +36,7 @@ ferry_status ferryi_registry_add(ferryi_registry *r, const ferry_service_impl *i
 const ferry_method *ferryi_registry_find(const ferryi_registry *r, const char *name,
                                          const ferry_service_impl **impl);
 
+/* The full name of a hosted method that declares roles, or NULL. */
+const char *ferryi_registry_first_with_roles(const ferryi_registry *r);
+
 #endif

@@ -90,6 +90,7 @@ struct ferry_server {
     ferryi_workq wq;
     int wq_started;
     int inline_handlers; /* run handlers on nng's threads, no pool */
+    int roles_without_identity;
     size_t max_call_memory;
     ferryi_registry reg;
     /* API version ranges and call statistics. */
@@ -506,6 +507,13 @@ static unsigned env_workers(void)
     return (unsigned)v;
 }
 
+/* Whether the environment variable `name` is "1". */
+static int env_flag(const char *name)
+{
+    const char *v = getenv(name);
+    return v != NULL && strcmp(v, "1") == 0;
+}
+
 ferry_status ferry_server_new(ferry_server **out, const ferry_server_opts *opts)
 {
     if (out == NULL)
@@ -550,6 +558,8 @@ ferry_status ferry_server_new(ferry_server **out, const ferry_server_opts *opts)
     ferryi_registry_init(&srv->reg);
     ferryi_versions_init(&srv->ver);
     srv->max_message = o.max_message;
+    srv->roles_without_identity =
+        o.serve_roles_without_identity || env_flag("FERRY_SERVE_ROLES_WITHOUT_IDENTITY");
     srv->max_call_memory = o.max_call_memory;
 
     ferry_status st = FERRY_RESOURCE_EXHAUSTED;
@@ -589,9 +599,7 @@ ferry_status ferry_server_new(ferry_server **out, const ferry_server_opts *opts)
         if (nng_ctx_open(&c->ctx, srv->sock) != 0)
             goto fail;
     }
-    const char *env_inline = getenv("FERRY_INLINE_HANDLERS");
-    srv->inline_handlers =
-        o.inline_handlers || (env_inline != NULL && strcmp(env_inline, "1") == 0);
+    srv->inline_handlers = o.inline_handlers || env_flag("FERRY_INLINE_HANDLERS");
     if (!srv->inline_handlers) {
         if (ferryi_workq_start(&srv->wq, o.workers) != 0)
             goto fail;
@@ -660,6 +668,24 @@ ferry_status ferry_server_listen(ferry_server *srv, const char *url, char *bound
     }
     if (bound != NULL && bound_len > 0)
         bound_url(l, url, bound, bound_len);
+    if (!srv->serving && srv->auth == NULL) {
+        const char *restricted = ferryi_registry_first_with_roles(&srv->reg);
+        if (restricted != NULL && !srv->roles_without_identity) {
+            ferryi_log(FERRYI_LOG_ERROR, "server",
+                       "cannot serve %s: it requires roles, and roles are checked only on "
+                       "callers whose identity was verified; set the server's identity "
+                       "(ferry_server_set_identity()), or set "
+                       "ferry_server_opts.serve_roles_without_identity "
+                       "(FERRY_SERVE_ROLES_WITHOUT_IDENTITY=1) to serve every caller",
+                       restricted);
+            return FERRY_FAILED_PRECONDITION;
+        }
+        if (restricted != NULL)
+            ferryi_log(FERRYI_LOG_WARN, "server",
+                       "identity is off: methods that require roles (%s among them) are served "
+                       "to every caller, as serve_roles_without_identity asks",
+                       restricted);
+    }
     if (!srv->serving) {
         srv->serving = 1;
         for (unsigned i = 0; i < srv->n_ctx; i++)

@@ -61,7 +61,11 @@ static void usage(FILE *out)
             "  FERRY_TLS_CERT     for tls+tcp://: the server's certificate (PEM) and\n"
             "  FERRY_TLS_KEY      its private key (PEM, mode 0600)\n"
             "  FERRY_TLS_CA       CA certificates (PEM): clients must show a certificate\n"
-            "                     one of them signed (mutual TLS)\n");
+            "                     one of them signed (mutual TLS)\n"
+            "  FERRY_SERVE_ROLES_WITHOUT_IDENTITY=1\n"
+            "                     without FERRY_KEY and FERRY_KEYRING, serve the methods\n"
+            "                     that require roles to every caller (else the server\n"
+            "                     refuses to start)\n");
 }
 
 /* $name, or NULL when it is unset or empty. */

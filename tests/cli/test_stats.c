@@ -40,7 +40,10 @@ static int setup(void **state)
     cli_tmpdir(f->dir, sizeof f->dir, "ferry-stats");
     snprintf(f->url, sizeof f->url, "ipc://%s/s.sock", f->dir);
     assert_int_equal(inventory_new(&f->inv), FERRY_OK);
-    assert_int_equal(ferry_server_new(&f->srv, &(ferry_server_opts){.workers = 2}), FERRY_OK);
+    assert_int_equal(
+        ferry_server_new(&f->srv,
+                         &(ferry_server_opts){.workers = 2, .serve_roles_without_identity = 1}),
+        FERRY_OK);
     assert_int_equal(inventory_v1_stock_register(f->srv, inventory_v1_handlers(), f->inv),
                      FERRY_OK);
     assert_int_equal(inventory_v2_stock_register(f->srv, inventory_v2_handlers(), f->inv),

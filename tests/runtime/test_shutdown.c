@@ -156,7 +156,8 @@ static void shutdown_from_handler(int inline_handlers)
     char *url = probe_ipc_url();
     char bound[256];
     ferry_server *srv = NULL;
-    ferry_server_opts o = {.workers = 2, .inline_handlers = inline_handlers};
+    ferry_server_opts o = {
+        .workers = 2, .inline_handlers = inline_handlers, .serve_roles_without_identity = 1};
     assert_int_equal(ferry_server_new(&srv, &o), FERRY_OK);
     assert_int_equal(ferrytest_v1_probe_register(srv, &stopping_handlers, srv), FERRY_OK);
     assert_int_equal(ferry_server_listen(srv, url, bound, sizeof bound), FERRY_OK);

@@ -59,7 +59,10 @@ typedef struct fixture {
 static ferry_server *new_server(void)
 {
     ferry_server *srv = NULL;
-    assert_int_equal(ferry_server_new(&srv, &(ferry_server_opts){.workers = 2}), FERRY_OK);
+    assert_int_equal(
+        ferry_server_new(&srv,
+                         &(ferry_server_opts){.workers = 2, .serve_roles_without_identity = 1}),
+        FERRY_OK);
     assert_int_equal(ferrytest_v1_probe_register(srv, &probe_handlers, NULL), FERRY_OK);
     return srv;
 }
@@ -309,7 +312,10 @@ static void test_stats_rows(void **state)
     fixture *f = *state;
     /* A server whose Echo is deprecated: its descriptor says so. */
     ferry_server_free(f->srv);
-    assert_int_equal(ferry_server_new(&f->srv, &(ferry_server_opts){.workers = 2}), FERRY_OK);
+    assert_int_equal(
+        ferry_server_new(&f->srv,
+                         &(ferry_server_opts){.workers = 2, .serve_roles_without_identity = 1}),
+        FERRY_OK);
     static probe_rev served;
     probe_rev_make(&served, 3, 1);
     served.desc.n_methods = N_PROBE; /* without Future */

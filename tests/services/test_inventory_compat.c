@@ -139,7 +139,10 @@ static void serve(server *s, enum kind kind)
 {
     support_ipc_make(&s->ipc);
     assert_int_equal(inventory_new(&s->inv), FERRY_OK);
-    assert_int_equal(ferry_server_new(&s->srv, &(ferry_server_opts){.workers = 2}), FERRY_OK);
+    assert_int_equal(
+        ferry_server_new(&s->srv,
+                         &(ferry_server_opts){.workers = 2, .serve_roles_without_identity = 1}),
+        FERRY_OK);
     ferry_service_impl v1, v2;
     inventory_v1_stock_impl(&v1, inventory_v1_handlers(), s->inv);
     inventory_v2_stock_impl(&v2, inventory_v2_handlers(), s->inv);

@@ -33,7 +33,7 @@ static int setup(void **state)
     assert_int_equal(inventory_new(&f->served), FERRY_OK);
     assert_int_equal(inventory_new(&f->local), FERRY_OK);
 
-    ferry_server_opts so = {.workers = 2};
+    ferry_server_opts so = {.workers = 2, .serve_roles_without_identity = 1};
     assert_int_equal(ferry_server_new(&f->srv, &so), FERRY_OK);
     assert_int_equal(inventory_v1_stock_register(f->srv, inventory_v1_handlers(), f->served),
                      FERRY_OK);

@@ -29,7 +29,9 @@ typedef struct ferry_fake ferry_fake;
 
 /* Options of the fake's server and channel; zeroes are the defaults of
  * ferry_server_new() and ferry_client_open(), except that the client's name
- * is "ferry-fake" unless set. */
+ * is "ferry-fake" unless set, and that the server always serves methods that
+ * declare roles (server.serve_roles_without_identity): a fake's callers have
+ * no identity. */
 typedef struct ferry_fake_opts {
     ferry_server_opts server;
     ferry_client_opts client;

@@ -62,6 +62,15 @@ typedef struct ferry_server_opts {
      * max_message. A request that needs more to decode is refused with
      * FERRY_RESOURCE_EXHAUSTED. */
     size_t max_call_memory;
+    /* Roles are checked only on callers whose identity was verified, so a
+     * server without identity (ferry_server_set_identity()) that hosts a
+     * method declaring roles refuses to listen, with
+     * FERRY_FAILED_PRECONDITION and a log line naming the method, rather
+     * than serve it to anyone. Nonzero: serve such methods to every caller
+     * all the same, with a warning at start (for a test rig, or a server
+     * behind a gateway that checks callers). Also
+     * FERRY_SERVE_ROLES_WITHOUT_IDENTITY=1 in the environment. */
+    int serve_roles_without_identity;
     /* TLS for tls+tcp:// listeners (ferry/tls.h): at least tls.cert_file and
      * tls.key_file; with tls.ca_file, clients must show a certificate signed
      * by one of its CAs (mutual TLS). Files are read by ferry_server_new().
@@ -81,7 +90,8 @@ FERRY_NODISCARD ferry_status ferry_server_add(ferry_server *srv, const ferry_ser
  * `bound` is not NULL it receives the URL actually bound (with the port
  * chosen for tcp://host:0 or tls+tcp://host:0), NUL-terminated, truncated to
  * `bound_len`. A tls+tcp:// URL needs ferry_server_opts.tls, else it fails
- * with FERRY_FAILED_PRECONDITION. */
+ * with FERRY_FAILED_PRECONDITION, and so does a server without identity
+ * that hosts methods requiring roles (see serve_roles_without_identity). */
 FERRY_NODISCARD ferry_status ferry_server_listen(ferry_server *srv, const char *url, char *bound,
                                                  size_t bound_len);
 
