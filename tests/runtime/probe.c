@@ -291,6 +291,72 @@ int probe_raw_send_echo(int fd, uint32_t id, uint32_t sleep_ms, uint32_t reply_b
     return rv;
 }
 
+/* Reads exactly `len` bytes within `ms`; returns 0, or -1. */
+static int read_full(int fd, void *buf, size_t len, int ms)
+{
+    uint8_t *p = buf;
+    while (len > 0) {
+        struct pollfd pfd = {.fd = fd, .events = POLLIN};
+        if (poll(&pfd, 1, ms) <= 0)
+            return -1;
+        ssize_t n = read(fd, p, len);
+        if (n <= 0)
+            return -1;
+        p += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+int probe_raw_read_reply(int fd, int ms, uint64_t *call_id)
+{
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof ss;
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&ss, &sl), 0);
+    uint8_t pre[9];
+    size_t pre_len = ss.ss_family == AF_UNIX ? 9 : 8;
+    if (read_full(fd, pre, pre_len, ms) != 0)
+        return -1;
+    uint64_t len = 0;
+    for (size_t b = pre_len - 8; b < pre_len; b++)
+        len = len << 8 | pre[b];
+    if (len < 4 + 8 || len > (64u << 20))
+        return -1;
+    uint8_t *msg = malloc(len);
+    assert_non_null(msg);
+    int rv = -1;
+    if (read_full(fd, msg, len, ms) == 0) {
+        const uint8_t *f = msg + 4; /* after the req0 request id */
+        uint32_t hlen = (uint32_t)f[4] << 24 | (uint32_t)f[5] << 16 | (uint32_t)f[6] << 8 | f[7];
+        Ferry__Wire__ReplyHeader *h = NULL;
+        if (8u + hlen <= len - 4)
+            h = ferry__wire__reply_header__unpack(NULL, hlen, f + 8);
+        if (h != NULL) {
+            rv = (int)h->status;
+            if (call_id != NULL)
+                *call_id = h->call_id;
+            ferry__wire__reply_header__free_unpacked(h, NULL);
+        }
+    }
+    free(msg);
+    return rv;
+}
+
+size_t probe_raw_drain(int fd, int quiet_ms)
+{
+    size_t total = 0;
+    uint8_t buf[65536];
+    for (;;) {
+        struct pollfd pfd = {.fd = fd, .events = POLLIN};
+        if (poll(&pfd, 1, quiet_ms) <= 0)
+            return total;
+        ssize_t n = read(fd, buf, sizeof buf);
+        if (n <= 0)
+            return total;
+        total += (size_t)n;
+    }
+}
+
 bool probe_wait_calls(uint64_t n)
 {
     for (int i = 0; i < 20000 && atomic_load(&probe_calls) < n; i++)

@@ -57,6 +57,14 @@ int probe_raw_connect(const char *url);
  * `reply_bytes` bytes of payload. Returns 0, or -1 when the write failed. */
 int probe_raw_send_echo(int fd, uint32_t id, uint32_t sleep_ms, uint32_t reply_bytes);
 
+/* Reads one reply from a probe_raw_connect() socket, waiting up to `ms`:
+ * returns its status and call id (*call_id), or -1 when none came. */
+int probe_raw_read_reply(int fd, int ms, uint64_t *call_id);
+
+/* Reads and discards whatever `fd` has to read until it has been quiet for
+ * `quiet_ms`; returns the bytes read. */
+size_t probe_raw_drain(int fd, int quiet_ms);
+
 /* Sleeps `ms` milliseconds, resuming when a signal interrupts the sleep. */
 void probe_nap_ms(uint32_t ms);
 

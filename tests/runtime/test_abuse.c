@@ -26,17 +26,24 @@ static uint64_t now_us(void)
     return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
-/* Descriptors this process has open. */
-static unsigned open_fds(void)
+/* Descriptors this process has open; only sockets if `sockets_only`. */
+static unsigned open_fds(int sockets_only)
 {
     DIR *d = opendir("/proc/self/fd");
     assert_non_null(d);
     unsigned n = 0;
-    for (struct dirent *e; (e = readdir(d)) != NULL;)
-        if (e->d_name[0] != '.')
-            n++;
+    for (struct dirent *e; (e = readdir(d)) != NULL;) {
+        if (e->d_name[0] == '.' || atoi(e->d_name) == dirfd(d))
+            continue;
+        char path[64], target[64];
+        snprintf(path, sizeof path, "/proc/self/fd/%s", e->d_name);
+        ssize_t len = sockets_only ? readlink(path, target, sizeof target - 1) : 0;
+        if (sockets_only && (len < 7 || strncmp(target, "socket:", 7) != 0))
+            continue;
+        n++;
+    }
     closedir(d);
-    return n - 1; /* the directory's own */
+    return n;
 }
 
 /* Resident memory of this process, KiB. */
@@ -50,14 +57,14 @@ static unsigned long rss_kib(void)
     return resident * (unsigned long)(sysconf(_SC_PAGESIZE) / 1024);
 }
 
-/* Waits (up to 20 s) for this process's descriptors to come back to
- * `baseline`; returns how many are open. */
-static unsigned wait_fds(unsigned baseline)
+/* Waits (up to 20 s) for this process's descriptors (only sockets if
+ * `sockets_only`) to come down to `baseline`; returns how many are open. */
+static unsigned wait_fds(int sockets_only, unsigned baseline)
 {
-    unsigned n = open_fds();
+    unsigned n = open_fds(sockets_only);
     for (int i = 0; i < 400 && n > baseline; i++) {
         probe_nap_ms(50);
-        n = open_fds();
+        n = open_fds(sockets_only);
     }
     return n;
 }
@@ -109,11 +116,15 @@ static void timed_shutdown(ferry_server *srv, uint32_t grace_ms, const char *lab
  * return to where they were and the shutdown ends within its grace. */
 static void non_reader(const char *url, const char *label)
 {
-    /* nng opens descriptors of its own on first use: count after that. */
+    /* nng opens descriptors of its own on first use: count after that,
+     * once the sockets of that first use, which nng closes in the
+     * background, are gone. */
+    unsigned sockets_idle = open_fds(1);
     probe_link warm;
     probe_link_open(&warm, 1, NULL);
     probe_link_close(&warm);
-    unsigned fds_before = open_fds();
+    assert_int_equal(wait_fds(1, sockets_idle), sockets_idle);
+    unsigned fds_before = open_fds(0);
     char bound[256];
     ferry_server_opts o = {.workers = 2, .send_timeout_ms = 600000};
     ferry_server *srv = probe_serve_opts(url, &o, bound, sizeof bound);
@@ -137,7 +148,7 @@ static void non_reader(const char *url, const char *label)
     close(fd);
     ferry_channel_close(ch);
     timed_shutdown(srv, 2000, label);
-    unsigned fds_after = wait_fds(fds_before);
+    unsigned fds_after = wait_fds(0, fds_before);
     printf("# %s: descriptors before %u, after %u\n", label, fds_before, fds_after);
     assert_int_equal(fds_after, fds_before);
 }
@@ -172,6 +183,46 @@ static void test_shutdown_with_non_reader_connected(void **state)
     assert_true(probe_wait_calls(before + 16));
     timed_shutdown(srv, 500, "shutdown, a non-reader connected");
     close(fd);
+    probe_url_free(url);
+}
+
+/* A muted connection that reads again gets its service back: one request
+ * is answered `unavailable`, saying why, as a probe; once that reply has
+ * been taken, its calls run again. */
+static void test_muted_connection_recovers(void **state)
+{
+    (void)state;
+    char *url = probe_ipc_url();
+    char bound[256];
+    ferry_server_opts o = {.workers = 2, .send_timeout_ms = 200};
+    ferry_server *srv = probe_serve_opts(url, &o, bound, sizeof bound);
+    int fd = probe_raw_connect(bound);
+    for (uint32_t i = 0; i < 32; i++)
+        assert_int_equal(probe_raw_send_echo(fd, i + 1, 0, 256 * 1024), 0);
+    ferry_server_counters n = {0};
+    for (int i = 0; i < 400 && n.muted == 0; i++) {
+        probe_nap_ms(50);
+        ferry_server_get_counters(srv, &n);
+    }
+    assert_true(n.muted >= 1);
+
+    /* Read what was sent before the mute, then ask again. */
+    probe_raw_drain(fd, 300);
+    assert_int_equal(probe_raw_send_echo(fd, 100, 0, 16), 0);
+    uint64_t id = 0;
+    assert_int_equal(probe_raw_read_reply(fd, 20000, &id), FERRY_UNAVAILABLE);
+    assert_int_equal(id, 100);
+    /* Taking that reply lifted the mute (bounded wait for the server to see
+     * its send complete). */
+    int st = -1;
+    for (uint32_t i = 0; i < 50 && st != FERRY_OK; i++) {
+        assert_int_equal(probe_raw_send_echo(fd, 200 + i, 0, 16), 0);
+        st = probe_raw_read_reply(fd, 20000, &id);
+        assert_true(st == FERRY_OK || st == FERRY_UNAVAILABLE);
+    }
+    assert_int_equal(st, FERRY_OK);
+    close(fd);
+    ferry_server_free(srv);
     probe_url_free(url);
 }
 
@@ -268,6 +319,7 @@ int main(void)
         cmocka_unit_test(test_non_reader_ipc),
         cmocka_unit_test(test_non_reader_tcp),
         cmocka_unit_test(test_shutdown_with_non_reader_connected),
+        cmocka_unit_test(test_muted_connection_recovers),
         cmocka_unit_test(test_flooding_connection_gets_its_share),
         cmocka_unit_test(test_amplifying_bodies_memory_returned),
     };
