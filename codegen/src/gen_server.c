@@ -77,18 +77,6 @@ static void define_invoke(fcg_out *o, fcg_out *tmp, const fcg_service *svc, cons
     fcg_out_printf(o, "{\n");
     fcg_out_indent(o);
     fcg_out_printf(o, "const %s *h = handlers;\n", svc->c.handlers);
-    if (m->opts.n_roles > 0) {
-        /* The IDL's roles are enforced here, before any handler code runs. */
-        fcg_strs_add(&p, "ferry_status allowed = ferry_call_require_roles(");
-        fcg_strs_add(&p, "call");
-        fcg_strs_add(&p, "%s", m->c.roles);
-        fcg_strs_add(&p, "%zu", m->opts.n_roles);
-        fcg_gen_params(o, &p, ");\n");
-        fcg_out_printf(o, "if (allowed != FERRY_OK)\n");
-        fcg_out_indent(o);
-        fcg_out_printf(o, "return allowed;\n");
-        fcg_out_dedent(o);
-    }
     fcg_out_printf(o, "if (h->%s == NULL)\n", m->c.member);
     fcg_out_indent(o);
     /* Names are identifiers (load.c checks), so no '%' reaches the format. */

@@ -35,6 +35,11 @@ ferry_status ferryi_call_run(ferry_call *call, const uint8_t *body, size_t body_
     if (call->deadline_at_ms != 0 && ferryi_now_ms() >= call->deadline_at_ms)
         return ferry_call_fail(call, FERRY_DEADLINE_EXCEEDED,
                                "deadline passed before %s could start", m->full_name);
+    /* Roles before the body: a caller the method refuses costs the server
+     * no decoding, and learns nothing from how its body was judged. */
+    ferry_status allowed = ferry_call_require_roles(call, m->opts.roles, m->opts.n_roles);
+    if (allowed != FERRY_OK)
+        return allowed;
 
     ProtobufCMessage *req = protobuf_c_message_unpack(m->input, &call->arena.pb, body_len, body);
     if (req == NULL && call->arena.exhausted)

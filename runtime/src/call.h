@@ -38,10 +38,13 @@ void ferryi_call_init(ferry_call *call, const ferry_service_impl *impl, const fe
 /* Releases the call's arena; the call may be initialised again. */
 void ferryi_call_fini(ferry_call *call);
 
-/* Decodes `body` as m->input into the call's arena, runs the handler and, on
- * FERRY_OK, returns the response (arena memory) in *resp. Refuses a call
- * whose deadline has passed without running the handler. On failure the
- * reason is in call->message. */
+/* Runs one call of call->method on `body`, checking in this order: the
+ * deadline (FERRY_DEADLINE_EXCEEDED when it has passed), the roles the IDL
+ * declares (FERRY_PERMISSION_DENIED, before the body is decoded), the body
+ * as m->input decoded into the call's arena (FERRY_RESOURCE_EXHAUSTED or
+ * FERRY_INVALID_ARGUMENT), then the handler. On FERRY_OK the response (arena
+ * memory) is in *resp; on failure the reason is in call->message and no
+ * handler code ran unless the handler itself failed. */
 ferry_status ferryi_call_run(ferry_call *call, const uint8_t *body, size_t body_len,
                              ProtobufCMessage **resp);
 

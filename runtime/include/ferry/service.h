@@ -130,7 +130,8 @@ const ferry_identity *ferry_call_identity(const ferry_call *call);
  * message and returns FERRY_PERMISSION_DENIED. Roles apply only on a server
  * with identity switched on (ferry_server_set_identity()); local channels
  * and servers without identity run in-process or trusted code and pass.
- * Generated code calls it for methods whose IDL declares roles. */
+ * The server calls it with the roles the IDL declares before it decodes the
+ * request's body; a handler may call it for roles of its own choosing. */
 ferry_status ferry_call_require_roles(ferry_call *call, const char *const *roles, size_t n_roles);
 
 /* The value of metadata entry `key` and its length, or NULL when absent. */

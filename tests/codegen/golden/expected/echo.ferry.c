@@ -136,9 +136,6 @@ static ferry_status echo_v1_echo_shout_invoke(const void *handlers, void *user, 
                                               const ProtobufCMessage *req, ProtobufCMessage *resp)
 {
     const echo_v1_echo_handlers *h = handlers;
-    ferry_status allowed = ferry_call_require_roles(call, echo_v1_echo_shout_roles, 2);
-    if (allowed != FERRY_OK)
-        return allowed;
     if (h->shout == NULL)
         return ferry_call_fail(call, FERRY_UNIMPLEMENTED,
                                "method echo.v1.Echo/Shout is not implemented by this server");
