@@ -17,6 +17,10 @@
 /* Longest key file or keyring line we read; longer is an error. */
 #define LINE_MAX_BYTES 4096
 #define SECRET_B64_LEN 89 /* base64 of 64 bytes, with the NUL */
+/* What a key file's or keyring line's base64 holds. The secret key is
+ * libsodium's: the 32-byte seed, then the 32-byte public key it derives. */
+#define SECRET_LAYOUT "a 64-byte Ed25519 secret key (the 32-byte seed, then the public key)"
+#define PUBLIC_LAYOUT "a 32-byte Ed25519 public key"
 
 static ferry_status fail(char *err, size_t err_len, ferry_status st, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
@@ -51,15 +55,66 @@ int ferryi_name_ok(const char *name)
     return 1;
 }
 
-/* Decodes standard base64 `b64` into exactly `len` bytes of `out`. */
-static int b64_exact(const char *b64, uint8_t *out, size_t len)
+/* Key files and keyrings hold keys in standard base64 (RFC 4648 section 4:
+ * A-Z a-z 0-9 + /) with '=' padding, as sodium_bin2base64() writes it with
+ * sodium_base64_VARIANT_ORIGINAL. Decodes `b64` into exactly `len` bytes of
+ * `out`; when it cannot, says why in `why`, naming `what` the key should be,
+ * so that a key written by another tool (URL-safe, unpadded, a bare seed) is
+ * refused with what was expected rather than "bad key". */
+static int b64_key(const char *b64, uint8_t *out, size_t len, const char *what, char *why,
+                   size_t why_len)
 {
-    size_t got = 0;
-    const char *end = NULL;
-    if (sodium_base642bin(out, len, b64, strlen(b64), NULL, &got, &end,
-                          sodium_base64_VARIANT_ORIGINAL) != 0)
-        return 0;
-    return got == len && end != NULL && *end == '\0';
+    size_t n = strlen(b64), want = (len + 2) / 3 * 4;
+    size_t pad = n, bad = n;
+    for (size_t i = 0; i < n && bad == n; i++) {
+        char c = b64[i];
+        if (c == '=') {
+            if (pad == n)
+                pad = i;
+        } else if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                     c == '+' || c == '/') ||
+                   pad != n) {
+            bad = i;
+        }
+    }
+    const char *problem = NULL;
+    char detail[96];
+    if (bad < n && (b64[bad] == '-' || b64[bad] == '_')) {
+        problem = "it is URL-safe base64 (it has '-' or '_')";
+    } else if (bad + 1 == n && b64[bad] == '\r') {
+        problem = "it ends in a carriage return (the file has CRLF line ends)";
+    } else if (bad < n && b64[bad] == '=') {
+        problem = "it has text after its '=' padding";
+    } else if (bad < n) {
+        snprintf(detail, sizeof detail, "character %zu (0x%02x) is not base64", bad + 1,
+                 (unsigned)(unsigned char)b64[bad]);
+        problem = detail;
+    } else if (n != want) {
+        /* Bytes the characters before the padding stand for. */
+        size_t bytes = pad * 3 / 4;
+        if (bytes == len && pad == n)
+            problem = "its '=' padding is missing";
+        else if (len == 64 && bytes == 32)
+            problem = "it holds 32 bytes, a bare seed rather than the 64-byte secret key";
+        else {
+            snprintf(detail, sizeof detail, "it holds %zu bytes in %zu characters", bytes, n);
+            problem = detail;
+        }
+    } else {
+        size_t got = 0;
+        const char *end = NULL;
+        if (sodium_base642bin(out, len, b64, n, NULL, &got, &end, sodium_base64_VARIANT_ORIGINAL) ==
+                0 &&
+            got == len && end != NULL && *end == '\0')
+            return 1;
+        sodium_memzero(out, len);
+        problem = "its padding or its last character is not canonical";
+    }
+    snprintf(why, why_len,
+             "the key is not the base64 of %s: %s; want %zu characters of standard base64 "
+             "(A-Z a-z 0-9 + /) with '=' padding",
+             what, problem, want);
+    return 0;
 }
 
 static ferry_key *key_new(const char *name, int with_secret)
@@ -299,7 +354,6 @@ static ferry_status key_file_load(ferry_key **out, const char *path, int secret,
     *out = NULL;
     if (!ferryi_sodium_ready())
         return fail(err, err_len, FERRY_INTERNAL, "libsodium failed to initialise");
-    const char *kind = secret ? "secret" : "public";
     FILE *f = NULL;
     ferry_status st = open_to_read(path, secret ? "the secret key file" : "the public key file", &f,
                                    err, err_len);
@@ -325,10 +379,10 @@ static ferry_status key_file_load(ferry_key **out, const char *path, int secret,
     if (st == FERRY_OK && (k = key_new(name, secret)) == NULL)
         st = fail(err, err_len, FERRY_RESOURCE_EXHAUSTED, "out of memory");
     size_t key_len = secret ? crypto_sign_SECRETKEYBYTES : FERRY_PUBLIC_KEY_BYTES;
-    if (st == FERRY_OK && !b64_exact(b64, secret ? k->sk : k->pk, key_len))
-        st = fail(err, err_len, FERRY_INVALID_ARGUMENT,
-                  "%s: the key is not the base64 of a %d-byte Ed25519 %s key", path, (int)key_len,
-                  kind);
+    char why[320];
+    if (st == FERRY_OK && !b64_key(b64, secret ? k->sk : k->pk, key_len,
+                                   secret ? SECRET_LAYOUT : PUBLIC_LAYOUT, why, sizeof why))
+        st = fail(err, err_len, FERRY_INVALID_ARGUMENT, "%s: %s", path, why);
     if (st == FERRY_OK && secret)
         st = check_secret_halves(path, k, err, err_len);
     sodium_free(line);
@@ -456,6 +510,7 @@ ferry_status ferry_keyring_load(ferry_keyring **out, const char *path, char *err
         char *roles = b64 != NULL ? strtok_r(NULL, " \t\r\n", &save) : NULL;
         char *extra = roles != NULL ? strtok_r(NULL, " \t\r\n", &save) : NULL;
         const char *why = NULL;
+        char key_why[320];
         if (kr->n == cap) {
             size_t ncap = cap ? cap * 2 : 16;
             ferryi_keyring_entry *v = realloc(kr->v, ncap * sizeof *v);
@@ -472,8 +527,8 @@ ferry_status ferry_keyring_load(ferry_keyring **out, const char *path, char *err
             why = "bad name (1 to 64 characters of A-Z a-z 0-9 . _ -)";
         else if (b64 == NULL)
             why = "want NAME BASE64-PUBLIC-KEY [roles=ROLE,...]";
-        else if (!b64_exact(b64, e->pk, sizeof e->pk))
-            why = "the key is not the base64 of a 32-byte Ed25519 public key";
+        else if (!b64_key(b64, e->pk, sizeof e->pk, PUBLIC_LAYOUT, key_why, sizeof key_why))
+            why = key_why;
         else if (extra != NULL)
             why = "unexpected text after the roles";
         else if (roles != NULL)
