@@ -98,6 +98,15 @@ ferry_status ferryi_request_header_decode(const ferryi_frame *f, ProtobufCAlloca
         ferry__wire__request_header__free_unpacked(h, alloc);
         return FERRY_PROTOCOL_ERROR;
     }
+    /* A header limit like the method's length: a peer that exceeds it does
+     * not speak this wire format, and is refused before its identity is
+     * checked or its method looked up. */
+    if (h->n_metadata > FERRYI_METADATA_MAX) {
+        snprintf(why, why_len, "request header carries %zu metadata entries; the limit is %u",
+                 h->n_metadata, FERRYI_METADATA_MAX);
+        ferry__wire__request_header__free_unpacked(h, alloc);
+        return FERRY_PROTOCOL_ERROR;
+    }
     *out = h;
     return FERRY_OK;
 }

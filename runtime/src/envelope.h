@@ -30,7 +30,7 @@
 /* The largest header a frame may carry (metadata included); a peer refuses
  * a frame with a larger one before decoding it. */
 #define FERRYI_HEADER_MAX 65536
-/* Most metadata entries a request may carry. */
+/* Most metadata entries a request may carry; more is a protocol error. */
 #define FERRYI_METADATA_MAX 64u
 /* nng's req/rep protocols carry a request id (and a backtrace) with each
  * message; sockets set NNG_OPT_RECVMAXSZ this much above ferry's own limit,
@@ -64,8 +64,11 @@ void ferryi_frame_write(uint8_t *dst, size_t dst_len, unsigned kind, const Proto
 void ferryi_frame_write_raw(uint8_t *dst, unsigned kind, const ProtobufCMessage *hdr,
                             const uint8_t *body, size_t body_len);
 
-/* Decodes and checks a request header. On failure returns FERRY_PROTOCOL_ERROR
- * with the reason in `why`; on success *out is allocated from `alloc`. */
+/* Decodes and checks a request header: a valid ferry.wire.RequestHeader whose
+ * method is 1 to FERRYI_METHOD_MAX bytes with a '/', and at most
+ * FERRYI_METADATA_MAX metadata entries. On failure returns
+ * FERRY_PROTOCOL_ERROR with the reason in `why`; on success *out is
+ * allocated from `alloc`. */
 ferry_status ferryi_request_header_decode(const ferryi_frame *f, ProtobufCAllocator *alloc,
                                           Ferry__Wire__RequestHeader **out, char *why,
                                           size_t why_len);

@@ -1,0 +1,118 @@
+/* test_request_header.c - the limits of a request header (docs/wire.md,
+ * "Frame"): more than 64 metadata entries is a protocol error (21), like a
+ * method name that breaks the rules, refused with the request's call id
+ * before anything else about the call is looked at. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "envelope.h"
+#include "probe.h"
+
+/* A request header for Probe/Echo with `n` metadata entries k0, k1, ... */
+typedef struct md_header {
+    Ferry__Wire__RequestHeader h;
+    Ferry__Wire__Metadata md[FERRYI_METADATA_MAX + 1];
+    Ferry__Wire__Metadata *mdp[FERRYI_METADATA_MAX + 1];
+    char keys[FERRYI_METADATA_MAX + 1][8];
+} md_header;
+
+static void md_header_init(md_header *m, size_t n, uint64_t call_id)
+{
+    assert_true(n <= FERRYI_METADATA_MAX + 1);
+    ferry__wire__request_header__init(&m->h);
+    m->h.method = "ferrytest.v1.Probe/Echo";
+    m->h.call_id = call_id;
+    for (size_t i = 0; i < n; i++) {
+        ferry__wire__metadata__init(&m->md[i]);
+        snprintf(m->keys[i], sizeof m->keys[i], "k%zu", i);
+        m->md[i].key = m->keys[i];
+        m->mdp[i] = &m->md[i];
+    }
+    m->h.n_metadata = n;
+    m->h.metadata = m->mdp;
+}
+
+/* Encodes `h` alone as a request frame and decodes its header again. */
+static ferry_status round_trip(const Ferry__Wire__RequestHeader *h, char *why, size_t why_len)
+{
+    size_t n = ferryi_frame_size(&h->base, NULL);
+    uint8_t *buf = malloc(n);
+    assert_non_null(buf);
+    ferryi_frame_write(buf, n, FERRYI_KIND_REQUEST, &h->base, NULL);
+    ferryi_frame f;
+    assert_int_equal(ferryi_frame_split(buf, n, FERRYI_KIND_REQUEST, &f, why, why_len), FERRY_OK);
+    Ferry__Wire__RequestHeader *got = NULL;
+    ferry_status st = ferryi_request_header_decode(&f, NULL, &got, why, why_len);
+    assert_true(st == FERRY_OK ? got != NULL : got == NULL);
+    ferry__wire__request_header__free_unpacked(got, NULL);
+    free(buf);
+    return st;
+}
+
+static void metadata_at_limit_decodes(void **state)
+{
+    (void)state;
+    md_header m;
+    md_header_init(&m, FERRYI_METADATA_MAX, 1);
+    char why[FERRY_MESSAGE_MAX];
+    assert_int_equal(round_trip(&m.h, why, sizeof why), FERRY_OK);
+}
+
+static void metadata_over_limit_is_protocol_error(void **state)
+{
+    (void)state;
+    md_header m;
+    md_header_init(&m, FERRYI_METADATA_MAX + 1, 1);
+    char why[FERRY_MESSAGE_MAX];
+    assert_int_equal(round_trip(&m.h, why, sizeof why), FERRY_PROTOCOL_ERROR);
+    assert_string_equal(why, "request header carries 65 metadata entries; the limit is 64");
+}
+
+/* A server answers 21 with the call id, as a peer reading wire.md expects. */
+static void server_refuses_over_limit_with_call_id(void **state)
+{
+    (void)state;
+    probe_link l;
+    probe_link_open(&l, 1, NULL);
+    md_header m;
+    md_header_init(&m, FERRYI_METADATA_MAX + 1, 4242);
+    size_t n = ferryi_frame_size(&m.h.base, NULL);
+    uint8_t *buf = malloc(n);
+    assert_non_null(buf);
+    ferryi_frame_write(buf, n, FERRYI_KIND_REQUEST, &m.h.base, NULL);
+    uint64_t ran = atomic_load(&probe_calls);
+    void *reply = NULL;
+    size_t got = probe_raw_call(l.bound, buf, n, &reply, 20000);
+    free(buf);
+    assert_non_null(reply);
+    ferryi_frame f;
+    char why[FERRY_MESSAGE_MAX];
+    assert_int_equal(ferryi_frame_split(reply, got, FERRYI_KIND_REPLY, &f, why, sizeof why),
+                     FERRY_OK);
+    Ferry__Wire__ReplyHeader *rh = ferry__wire__reply_header__unpack(NULL, f.header_len, f.header);
+    assert_non_null(rh);
+    assert_int_equal(rh->status, FERRY_PROTOCOL_ERROR);
+    assert_int_equal(rh->call_id, 4242);
+    assert_non_null(strstr(rh->message, "65 metadata entries; the limit is 64"));
+    assert_int_equal(atomic_load(&probe_calls), ran);
+    ferry__wire__reply_header__free_unpacked(rh, NULL);
+    free(reply);
+    probe_link_close(&l);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(metadata_at_limit_decodes),
+        cmocka_unit_test(metadata_over_limit_is_protocol_error),
+        cmocka_unit_test(server_refuses_over_limit_with_call_id),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
