@@ -294,9 +294,9 @@ static ferry_status take_metadata(srv_ctx *c, const Ferry__Wire__RequestHeader *
     return FERRY_OK;
 }
 
-/* A refusal that comes before the identity checks is still proved over the
- * request's nonce, as a pinning client expects, although the request itself
- * goes unverified. */
+/* Every reply to a request whose header decodes is proved over the request's
+ * nonce (docs/wire.md), refusals before the identity checks included, as a
+ * pinning client expects, although such a request goes unverified. */
 static void take_nonce(srv_ctx *c, const Ferry__Wire__RequestHeader *h)
 {
     const Ferry__Wire__Identity *rid = h->identity;
@@ -335,11 +335,14 @@ static nng_msg *handle_request(srv_ctx *c, nng_msg *msg, ferryi_conn_admit how, 
          * the client can match the refusal to. */
         Ferry__Wire__RequestHeader *loose = ferry__wire__request_header__unpack(
             &c->call.arena.pb, c->frame.header_len, c->frame.header);
-        if (loose != NULL)
+        if (loose != NULL) {
             c->call_id = loose->call_id;
+            take_nonce(c, loose);
+        }
         return reject(c, st, why);
     }
     c->call_id = h->call_id;
+    take_nonce(c, h);
     /* Every reply about a hosted service carries its range of API versions,
      * refusals before the method's own checks included. */
     const ferry_service_impl *impl = NULL;
@@ -352,13 +355,11 @@ static nng_msg *handle_request(srv_ctx *c, nng_msg *msg, ferryi_conn_admit how, 
         }
     }
     if (how == FERRYI_CONN_BUSY) {
-        take_nonce(c, h);
         return reject(c, FERRY_RESOURCE_EXHAUSTED,
                       "too many calls waiting on this connection; retry later or spread calls "
                       "over more connections");
     }
     if (how == FERRYI_CONN_PROBE) {
-        take_nonce(c, h);
         return reject(c, FERRY_UNAVAILABLE,
                       "calls on this connection were dropped because it did not read its "
                       "replies");
@@ -366,7 +367,6 @@ static nng_msg *handle_request(srv_ctx *c, nng_msg *msg, ferryi_conn_admit how, 
     if (nng_msg_len(msg) > srv->max_message) {
         snprintf(why, sizeof why, "request of %zu bytes exceeds the server's limit of %zu bytes",
                  nng_msg_len(msg), srv->max_message);
-        take_nonce(c, h);
         return reject(c, FERRY_RESOURCE_EXHAUSTED, why);
     }
     if (h->max_reply != 0 && h->max_reply < c->max_reply)
@@ -385,6 +385,8 @@ static nng_msg *handle_request(srv_ctx *c, nng_msg *msg, ferryi_conn_admit how, 
         case FERRYI_AUTH_DROP:
             return NULL;
         case FERRYI_AUTH_REJECT:
+            if (!c->auth.have_nonce) /* the checks start afresh; a refusal is still proved */
+                take_nonce(c, h);
             return reject(c, FERRY_UNAUTHENTICATED, why);
         }
         c->call.identity = c->auth.who != NULL ? &c->auth.id : NULL;

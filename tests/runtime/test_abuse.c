@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -69,6 +70,23 @@ static unsigned wait_fds(int sockets_only, unsigned baseline)
     return n;
 }
 
+/* This process's descriptors once nng is warmed up. nng opens descriptors
+ * of its own on first use: count after that, once the sockets of that first
+ * use, which nng closes in the background, are gone. The call makes sure the
+ * link is connected when it closes: nng 1.5.2 never frees a connection
+ * closed during its handshake, descriptor included (see tests/lsan.supp). */
+static unsigned baseline_fds(void)
+{
+    unsigned sockets_idle = open_fds(1);
+    probe_link warm;
+    probe_link_open(&warm, 1, NULL);
+    assert_int_equal(probe_echo(warm.ch, 0, 20000, NULL), FERRY_OK);
+    probe_link_close(&warm);
+    /* An earlier test's sockets may still be closing: fewer is fine. */
+    assert_true(wait_fds(1, sockets_idle) <= sockets_idle);
+    return open_fds(0);
+}
+
 static int cmp_u64(const void *a, const void *b)
 {
     uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
@@ -116,18 +134,7 @@ static void timed_shutdown(ferry_server *srv, uint32_t grace_ms, const char *lab
  * return to where they were and the shutdown ends within its grace. */
 static void non_reader(const char *url, const char *label)
 {
-    /* nng opens descriptors of its own on first use: count after that,
-     * once the sockets of that first use, which nng closes in the
-     * background, are gone. The call makes sure the link is connected when
-     * it closes: nng 1.5.2 never frees a connection closed during its
-     * handshake, descriptor included (see tests/lsan.supp). */
-    unsigned sockets_idle = open_fds(1);
-    probe_link warm;
-    probe_link_open(&warm, 1, NULL);
-    assert_int_equal(probe_echo(warm.ch, 0, 20000, NULL), FERRY_OK);
-    probe_link_close(&warm);
-    assert_int_equal(wait_fds(1, sockets_idle), sockets_idle);
-    unsigned fds_before = open_fds(0);
+    unsigned fds_before = baseline_fds();
     char bound[256];
     ferry_server_opts o = {.workers = 2, .send_timeout_ms = 600000};
     ferry_server *srv = probe_serve_opts(url, &o, bound, sizeof bound);
@@ -153,7 +160,7 @@ static void non_reader(const char *url, const char *label)
     timed_shutdown(srv, 2000, label);
     unsigned fds_after = wait_fds(0, fds_before);
     printf("# %s: descriptors before %u, after %u\n", label, fds_before, fds_after);
-    assert_int_equal(fds_after, fds_before);
+    assert_true(fds_after <= fds_before); /* none left behind */
 }
 
 static void test_non_reader_ipc(void **state)
@@ -187,6 +194,51 @@ static void test_shutdown_with_non_reader_connected(void **state)
     timed_shutdown(srv, 500, "shutdown, a non-reader connected");
     close(fd);
     probe_url_free(url);
+}
+
+/* Clients that hang up in the middle of their request: the server goes on
+ * serving, the descriptors come back, and the shutdown ends within its
+ * grace. (A client that hangs up while its earlier requests are still being
+ * read and a reply to it fails can wedge nng 1.5.2 itself, which ferry
+ * cannot prevent: docs/resilience.md.) */
+static void hangups(const char *url, const char *label)
+{
+    unsigned fds_before = baseline_fds();
+    char bound[256];
+    ferry_server_opts o = {.workers = 2};
+    ferry_server *srv = probe_serve_opts(url, &o, bound, sizeof bound);
+    int ipc = strncmp(bound, "ipc://", 6) == 0;
+    for (uint32_t i = 0; i < 60; i++) {
+        int fd = probe_raw_connect(bound);
+        /* A length that promises 64 KiB, a request id, and two bytes of the
+         * frame; ipc puts a message type byte first. */
+        const uint8_t part[] = {1, 0, 0, 0, 0, 0, 1, 0, 0, 0x80, 0, 0, 1, 'F', 'Y'};
+        size_t skip = ipc ? 0 : 1;
+        assert_true(send(fd, part + skip, sizeof part - skip, MSG_NOSIGNAL) > 0);
+        close(fd);
+    }
+    ferry_channel *ch = NULL;
+    assert_int_equal(ferry_client_open(&ch, bound, NULL), FERRY_OK);
+    well_behaved_calls(ch, 50, 20000, label);
+    ferry_channel_close(ch);
+    timed_shutdown(srv, 1000, label);
+    unsigned fds_after = wait_fds(0, fds_before);
+    printf("# %s: descriptors before %u, after %u\n", label, fds_before, fds_after);
+    assert_true(fds_after <= fds_before); /* none left behind */
+}
+
+static void test_hangups_ipc(void **state)
+{
+    (void)state;
+    char *url = probe_ipc_url();
+    hangups(url, "ipc, clients hanging up mid-message");
+    probe_url_free(url);
+}
+
+static void test_hangups_tcp(void **state)
+{
+    (void)state;
+    hangups("tcp://127.0.0.1:0", "tcp, clients hanging up mid-message");
 }
 
 /* A muted connection that reads again gets its service back: one request
@@ -323,6 +375,8 @@ int main(void)
         cmocka_unit_test(test_non_reader_tcp),
         cmocka_unit_test(test_shutdown_with_non_reader_connected),
         cmocka_unit_test(test_muted_connection_recovers),
+        cmocka_unit_test(test_hangups_ipc),
+        cmocka_unit_test(test_hangups_tcp),
         cmocka_unit_test(test_flooding_connection_gets_its_share),
         cmocka_unit_test(test_amplifying_bodies_memory_returned),
     };
