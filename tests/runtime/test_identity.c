@@ -516,8 +516,11 @@ static void test_oversized_refusal_is_proved(void **state)
     for (size_t n = 3600; n < 4200 && !refused; n += 8) {
         memset(text, 'x', n);
         text[n] = '\0';
+        /* Waiting for the connection: a fresh channel on a loaded machine
+         * may take longer than the default second to connect. */
         ferry_client_opts o = {
             .retry = {.max_attempts = 1},
+            .wait_for_ready = 1,
             .identity = {.key = f->alice, .proof = FERRY_PROOF_MAC, .server_key = f->server}};
         ferry_channel *ch = NULL;
         assert_int_equal(ferry_client_open(&ch, bound, &o), FERRY_OK);
