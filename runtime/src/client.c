@@ -858,6 +858,13 @@ static ferry_status prepare_call(client *cl, const ferry_method *m, const Protob
         return FERRY_RESOURCE_EXHAUSTED;
     }
 
+    /* Once sent, req0 gives each connection it picks its own reference to
+     * this message. nng 1.5.2 loses that reference when the connection is
+     * closing at that moment (req0_pipe_close stops the connection's send
+     * aio before taking it off the ready list; the transport then refuses
+     * the send without freeing it; fixed upstream in nng 1.6.0). So a leak of
+     * this message reported after a server went away can be nng's, not a
+     * path of ours. */
     nng_msg *msg = NULL;
     if (nng_msg_alloc(&msg, size) != 0) {
         snprintf(info->message, sizeof info->message, "out of memory for a %zu-byte request", size);
