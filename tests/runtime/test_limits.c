@@ -10,10 +10,6 @@
 #include <string.h>
 
 #include <cmocka.h>
-#include <poll.h>
-#include <sys/socket.h>
-#include <sys/un.h>
-#include <unistd.h>
 
 #include "ferry/wire.pb-c.h"
 
@@ -198,43 +194,6 @@ static void test_huge_deadline(void **state)
     probe_link_close(&l);
 }
 
-/* A client that sends requests over ipc but never reads its replies holds
- * none of the server's contexts: others are served while it stays
- * connected, and once a reply has waited send_timeout_ms its connection is
- * muted (its requests dropped), never closed under it. */
-static void test_client_that_never_reads(void **state)
-{
-    (void)state;
-    char *url = probe_ipc_url();
-    char bound[256];
-    ferry_server_opts o = {.workers = 2, .send_timeout_ms = 200};
-    ferry_server *srv = probe_serve_opts(url, &o, bound, sizeof bound);
-    int fd = probe_raw_connect(url);
-    for (int i = 0; i < 32; i++)
-        assert_int_equal(probe_raw_send_echo(fd, (uint32_t)i + 1, 0, 512 * 1024), 0);
-
-    /* Never read. Everyone else is served all the while. */
-    ferry_channel *ch = NULL;
-    assert_int_equal(ferry_client_open(&ch, bound, NULL), FERRY_OK);
-    ferry_call_info info;
-    for (int i = 0; i < 20; i++)
-        assert_int_equal(echo_bytes(ch, 10, 0, &info), FERRY_OK);
-
-    /* The stuck reply gets the connection muted (bounded wait). */
-    ferry_server_counters n = {0};
-    for (int i = 0; i < 600 && n.muted == 0; i++) {
-        probe_nap_ms(50);
-        ferry_server_get_counters(srv, &n);
-    }
-    assert_true(n.muted >= 1);
-    for (int i = 0; i < 20; i++)
-        assert_int_equal(echo_bytes(ch, 10, 0, &info), FERRY_OK);
-    close(fd);
-    ferry_channel_close(ch);
-    ferry_server_free(srv);
-    probe_url_free(url);
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -243,7 +202,6 @@ int main(void)
         cmocka_unit_test(test_oversized_reply),
         cmocka_unit_test(test_decoded_size_bounded),
         cmocka_unit_test(test_huge_deadline),
-        cmocka_unit_test(test_client_that_never_reads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
