@@ -257,11 +257,13 @@ static void mute(ferryi_conn *c, const char *why)
 }
 
 /* When a request of `c` waits and `c` has room to run it, hands it over:
- * the caller's context *ctx is exchanged for the one it arrived on. */
-static nng_msg *hand_over(ferryi_conn *c, nng_ctx *ctx)
+ * the caller's context *ctx is exchanged for the one it arrived on. Unless
+ * `allowed`, only when `c` has no other call running (conns.h). */
+static nng_msg *hand_over(ferryi_conn *c, nng_ctx *ctx, int allowed)
 {
     ferryi_conns *cs = c->cs;
-    if (cs->closed || c->gone || c->muted || c->running >= cs->o.max_running)
+    if (cs->closed || c->gone || c->muted || c->running >= cs->o.max_running ||
+        (!allowed && c->running > 0))
         return NULL;
     pending *p = fifo_pop(&c->waiting);
     if (p == NULL)
@@ -427,7 +429,8 @@ ferryi_conn_admit ferryi_conns_admit(ferryi_conns *cs, nng_ctx *ctx, nng_msg *re
     return how;
 }
 
-nng_msg *ferryi_conns_reply(ferryi_conns *cs, ferryi_conn *c, nng_ctx *ctx, nng_msg *reply)
+nng_msg *ferryi_conns_reply(ferryi_conns *cs, ferryi_conn *c, nng_ctx *ctx, nng_msg *reply,
+                            int allowed)
 {
     pthread_mutex_lock(&cs->mu);
     c->running--;
@@ -453,18 +456,18 @@ nng_msg *ferryi_conns_reply(ferryi_conns *cs, ferryi_conn *c, nng_ctx *ctx, nng_
         else if (c->sending == NULL)
             send_next(c);
     }
-    nng_msg *next = hand_over(c, ctx);
+    nng_msg *next = hand_over(c, ctx, allowed);
     conn_release(c);
     pthread_mutex_unlock(&cs->mu);
     return next;
 }
 
-nng_msg *ferryi_conns_done(ferryi_conns *cs, ferryi_conn *c, nng_ctx *ctx)
+nng_msg *ferryi_conns_done(ferryi_conns *cs, ferryi_conn *c, nng_ctx *ctx, int allowed)
 {
     pthread_mutex_lock(&cs->mu);
     c->running--;
     owe_less(cs, 1);
-    nng_msg *next = hand_over(c, ctx);
+    nng_msg *next = hand_over(c, ctx, allowed);
     conn_release(c);
     pthread_mutex_unlock(&cs->mu);
     return next;

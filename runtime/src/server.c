@@ -112,6 +112,12 @@ struct ferry_server {
     atomic_int draining; /* new calls are refused with "shutting down" */
     enum { RUNNING, SHUTTING_DOWN, SHUT_DOWN } state;
 
+    /* Contexts waiting in a receive, and how many a finished call leaves
+     * receiving before it takes over a waiting request of its connection
+     * (see complete). */
+    atomic_uint n_receiving;
+    unsigned min_receiving;
+
     atomic_uint_fast64_t received, handled, rejected, connections;
     atomic_uint_fast64_t last_trim_ms;
 };
@@ -130,6 +136,7 @@ static void start_recv(srv_ctx *c)
     pthread_mutex_lock(&srv->io_mu);
     if (!srv->closed) {
         c->ph = PH_RECV;
+        atomic_fetch_add(&srv->n_receiving, 1);
         nng_aio_set_timeout(c->aio, NNG_DURATION_INFINITE);
         nng_ctx_recv(c->ctx, c->aio);
     } else {
@@ -435,8 +442,13 @@ static void complete(srv_ctx *c, nng_msg *reply)
     ferry_server *srv = c->srv;
     for (;;) {
         ferryi_conn *conn = c->conn;
-        nng_msg *next = reply != NULL ? ferryi_conns_reply(srv->conns, conn, &c->ctx, reply)
-                                      : ferryi_conns_done(srv->conns, conn, &c->ctx);
+        /* Taking over a waiting request keeps this context from receiving:
+         * connections that keep their queues full would otherwise hold
+         * every context between them, and nobody else would be read. */
+        int hand_over = atomic_load(&srv->n_receiving) >= srv->min_receiving;
+        nng_msg *next = reply != NULL
+                            ? ferryi_conns_reply(srv->conns, conn, &c->ctx, reply, hand_over)
+                            : ferryi_conns_done(srv->conns, conn, &c->ctx, hand_over);
         finish_call(c);
         if (next == NULL)
             break;
@@ -459,6 +471,7 @@ static void ctx_cb(void *arg)
         ferryi_log(FERRYI_LOG_ERROR, "server", "aio completed in unexpected phase %d", (int)c->ph);
         return;
     }
+    atomic_fetch_sub(&srv->n_receiving, 1);
     if (rv != 0) {
         if (rv != NNG_ECLOSED && rv != NNG_ECANCELED)
             ferryi_log(rv == NNG_ETIMEDOUT ? FERRYI_LOG_DEBUG : FERRYI_LOG_WARN, "server",
@@ -587,6 +600,7 @@ ferry_status ferry_server_new(ferry_server **out, const ferry_server_opts *opts)
             0 ||
         nng_pipe_notify(srv->sock, NNG_PIPE_EV_ADD_POST, pipe_cb, srv) != 0)
         goto fail;
+    srv->min_receiving = o.max_in_flight / 4 < 1 ? 1 : o.max_in_flight / 4;
     srv->ctxs = calloc(o.max_in_flight, sizeof *srv->ctxs);
     if (srv->ctxs == NULL)
         goto fail;

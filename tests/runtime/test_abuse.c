@@ -261,31 +261,37 @@ static void test_muted_connection_recovers(void **state)
     }
     assert_true(n.muted >= 1);
 
-    /* Read what was sent before the mute, then ask again. */
+    /* Read what was sent before the mute, then ask again: the one request
+     * answered is the probe. */
     probe_raw_drain(fd, 300);
+    ferry_server_get_counters(srv, &n);
+    uint64_t sent = n.replies_sent;
     assert_int_equal(probe_raw_send_echo(fd, 100, 0, 16), 0);
     uint64_t id = 0;
     assert_int_equal(probe_raw_read_reply(fd, 20000, &id), FERRY_UNAVAILABLE);
     assert_int_equal(id, 100);
-    /* Taking that reply lifted the mute (bounded wait for the server to see
-     * its send complete). */
-    int st = -1;
-    for (uint32_t i = 0; i < 50 && st != FERRY_OK; i++) {
-        assert_int_equal(probe_raw_send_echo(fd, 200 + i, 0, 16), 0);
-        st = probe_raw_read_reply(fd, 20000, &id);
-        assert_true(st == FERRY_OK || st == FERRY_UNAVAILABLE);
+    /* The server lifts the mute when it sees the probe taken (bounded
+     * wait); from then on the connection is served. */
+    for (int i = 0; i < 400 && n.replies_sent == sent; i++) {
+        probe_nap_ms(10);
+        ferry_server_get_counters(srv, &n);
     }
+    assert_true(n.replies_sent > sent);
+    assert_int_equal(probe_raw_send_echo(fd, 200, 0, 16), 0);
+    int st = probe_raw_read_reply(fd, 20000, &id);
+    assert_int_equal(id, 200);
     assert_int_equal(st, FERRY_OK);
     close(fd);
     ferry_server_free(srv);
     probe_url_free(url);
 }
 
-/* A connection that floods the server with slow calls gets its share of the
- * workers, not all of them: another client's calls run next to it. */
-static void test_flooding_connection_gets_its_share(void **state)
+/* `n` connections flood the server with slow calls while a well-behaved
+ * client calls: each flood gets its share of the workers, not all of them,
+ * and together they never take every context, so the other client is read
+ * and served between their calls. */
+static void flood(int n, uint32_t sleep_ms, const char *label)
 {
-    (void)state;
     char *url = probe_ipc_url();
     char bound[256];
     ferry_server_opts o = {.workers = 2};
@@ -293,22 +299,38 @@ static void test_flooding_connection_gets_its_share(void **state)
     ferry_channel *ch = NULL;
     assert_int_equal(ferry_client_open(&ch, bound, NULL), FERRY_OK);
 
-    /* 64 calls of 300 ms on 2 workers: 9.6 s of work. Served in arrival
-     * order, a call behind the 16 the server takes in would wait 2.4 s; taking
-     * turns, it waits for one of them at most. */
-    int fd = probe_raw_connect(bound);
+    /* 64 slow calls per connection on 2 workers: seconds of work. Served
+     * in arrival order, a call behind the ones the server takes in would
+     * wait that long; taking turns, it waits for one of them at most. */
+    int fds[4];
     uint64_t before = atomic_load(&probe_calls);
-    for (uint32_t i = 0; i < 64; i++)
-        assert_int_equal(probe_raw_send_echo(fd, i + 1, 300, 16), 0);
+    for (int k = 0; k < n; k++) {
+        fds[k] = probe_raw_connect(bound);
+        for (uint32_t i = 0; i < 64; i++)
+            assert_int_equal(probe_raw_send_echo(fds[k], i + 1, sleep_ms, 16), 0);
+    }
     assert_true(probe_wait_calls(before + 1));
-    well_behaved_calls(ch, 10, 1500, "ipc, a connection flooding slow calls");
-    ferry_server_counters n;
-    ferry_server_get_counters(srv, &n);
-    assert_true(n.waited > 0); /* the flood waited for its turn */
-    close(fd);
+    well_behaved_calls(ch, 10, 10 * sleep_ms, label);
+    ferry_server_counters c;
+    ferry_server_get_counters(srv, &c);
+    assert_true(c.waited > 0); /* the floods waited for their turns */
+    for (int k = 0; k < n; k++)
+        close(fds[k]);
     ferry_channel_close(ch);
-    timed_shutdown(srv, 0, "flood");
+    timed_shutdown(srv, 0, label);
     probe_url_free(url);
+}
+
+static void test_flooding_connection_gets_its_share(void **state)
+{
+    (void)state;
+    flood(1, 300, "ipc, a connection flooding slow calls");
+}
+
+static void test_flooding_group_gets_its_share(void **state)
+{
+    (void)state;
+    flood(3, 200, "ipc, three connections flooding slow calls");
 }
 
 /* Requests that decode to the per-call memory cap are refused, and the
@@ -378,6 +400,7 @@ int main(void)
         cmocka_unit_test(test_hangups_ipc),
         cmocka_unit_test(test_hangups_tcp),
         cmocka_unit_test(test_flooding_connection_gets_its_share),
+        cmocka_unit_test(test_flooding_group_gets_its_share),
         cmocka_unit_test(test_amplifying_bodies_memory_returned),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
