@@ -285,7 +285,36 @@ static void field_diff(diff *d, const ProtobufCFieldDescriptor *f, const Protobu
     path_pop(d, saved);
 }
 
-/* Unknown fields: each of one side must appear, byte for byte, on the other. */
+/* Entry `i` of `m`'s unknown fields, which the other side lacks; `on_a` says
+ * which side `m` is. A number that `m` has more than once is shown with the
+ * entry's place among them ("#2"), so a duplicate reads as one. */
+static void unknown_report(diff *d, const ProtobufCMessage *m, size_t i, int on_a)
+{
+    const ProtobufCMessageUnknownField *u = &m->unknown_fields[i];
+    size_t nth = 0, of = 0;
+    for (size_t k = 0; k < m->n_unknown_fields; k++) {
+        if (m->unknown_fields[k].tag != u->tag)
+            continue;
+        of++;
+        if (k <= i)
+            nth++;
+    }
+    char v[48];
+    snprintf(v, sizeof v, "%zu byte%s", u->len, u->len == 1 ? "" : "s");
+    const char *dot = d->path_len ? "." : "";
+    size_t saved = of > 1 ? path_push(d, "%s(unknown field %u #%zu)", dot, u->tag, nth)
+                          : path_push(d, "%s(unknown field %u)", dot, u->tag);
+    report(d, on_a ? v : "(absent or different)", on_a ? "(absent or different)" : v);
+    path_pop(d, saved);
+}
+
+/* Unknown fields: each of one side must appear, byte for byte, on the other,
+ * as often as it does there. Fields of different numbers may come in any
+ * order (an encoder chooses it), but the entries of one number keep theirs:
+ * they are a repeated field's elements, or a singular field where the last
+ * one wins. So an entry of `a` is matched only after the entries of `b` its
+ * number has matched already, which also keeps one entry of `b` from
+ * standing for two of `a`. */
 static void unknown_diff(diff *d, const ProtobufCMessage *a, const ProtobufCMessage *b)
 {
     size_t na = a->n_unknown_fields, nb = b->n_unknown_fields;
@@ -299,9 +328,12 @@ static void unknown_diff(diff *d, const ProtobufCMessage *a, const ProtobufCMess
     for (size_t i = 0; i < na; i++) {
         const ProtobufCMessageUnknownField *x = &a->unknown_fields[i];
         size_t j = 0;
+        for (size_t k = 0; k < nb; k++)
+            if (used[k] && b->unknown_fields[k].tag == x->tag)
+                j = k + 1;
         for (; j < nb; j++) {
             const ProtobufCMessageUnknownField *y = &b->unknown_fields[j];
-            if (!used[j] && x->tag == y->tag && x->wire_type == y->wire_type && x->len == y->len &&
+            if (x->tag == y->tag && x->wire_type == y->wire_type && x->len == y->len &&
                 (x->len == 0 || memcmp(x->data, y->data, x->len) == 0))
                 break;
         }
@@ -309,21 +341,12 @@ static void unknown_diff(diff *d, const ProtobufCMessage *a, const ProtobufCMess
             used[j] = 1;
             continue;
         }
-        char v[48];
-        snprintf(v, sizeof v, "%zu byte%s", x->len, x->len == 1 ? "" : "s");
-        size_t saved = path_push(d, "%s(unknown field %u)", d->path_len ? "." : "", x->tag);
-        report(d, v, "(absent or different)");
-        path_pop(d, saved);
+        unknown_report(d, a, i, 1);
     }
     for (size_t j = 0; j < nb; j++) {
         if (used[j])
             continue;
-        const ProtobufCMessageUnknownField *y = &b->unknown_fields[j];
-        char v[48];
-        snprintf(v, sizeof v, "%zu byte%s", y->len, y->len == 1 ? "" : "s");
-        size_t saved = path_push(d, "%s(unknown field %u)", d->path_len ? "." : "", y->tag);
-        report(d, "(absent or different)", v);
-        path_pop(d, saved);
+        unknown_report(d, b, j, 0);
     }
     free(used);
 }

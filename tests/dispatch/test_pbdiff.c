@@ -136,6 +136,98 @@ static void test_unknown_fields_both_sides(void **state)
                              "field 50): a (absent or different), b 1 byte");
 }
 
+/* Unknown fields as a decoder keeps them: the entries of `m`, in wire order,
+ * each a varint of one byte (field number, value). */
+typedef struct unknowns {
+    ProtobufCMessageUnknownField f[4];
+    uint8_t v[4];
+} unknowns;
+
+static void set_unknowns(Record *m, unknowns *u, size_t n, const unsigned (*entries)[2])
+{
+    assert_true(n <= 4);
+    for (size_t i = 0; i < n; i++) {
+        u->v[i] = (uint8_t)entries[i][1];
+        u->f[i] = (ProtobufCMessageUnknownField){.tag = entries[i][0],
+                                                 .wire_type = PROTOBUF_C_WIRE_TYPE_VARINT,
+                                                 .len = 1,
+                                                 .data = &u->v[i]};
+    }
+    m->base.n_unknown_fields = n;
+    m->base.unknown_fields = n > 0 ? u->f : NULL;
+}
+
+/* An unknown field only one side sends (a newer build's field) is a mismatch. */
+static void test_unknown_field_on_one_side(void **state)
+{
+    (void)state;
+    Record a = FERRYTEST__DISPATCH__V1__RECORD__INIT, b = FERRYTEST__DISPATCH__V1__RECORD__INIT;
+    unknowns ua;
+    set_unknowns(&a, &ua, 1, (const unsigned[][2]){{50, 1}});
+    assert_int_equal(diff(&a, &b), 1);
+    assert_string_equal(out, "(unknown field 50): a 1 byte, b (absent or different)");
+}
+
+/* An unknown field sent twice by one side and once by the other differs,
+ * whichever side has the duplicate, and the diff names the extra entry. */
+static void test_unknown_field_duplicated(void **state)
+{
+    (void)state;
+    Record a = FERRYTEST__DISPATCH__V1__RECORD__INIT, b = FERRYTEST__DISPATCH__V1__RECORD__INIT;
+    unknowns ua, ub;
+    set_unknowns(&a, &ua, 2, (const unsigned[][2]){{50, 1}, {50, 1}});
+    set_unknowns(&b, &ub, 1, (const unsigned[][2]){{50, 1}});
+    assert_int_equal(diff(&a, &b), 1);
+    assert_string_equal(out, "(unknown field 50 #2): a 1 byte, b (absent or different)");
+    assert_int_equal(diff(&b, &a), 1);
+    assert_string_equal(out, "(unknown field 50 #2): a (absent or different), b 1 byte");
+}
+
+/* One number's entries counted: three against two differ even when every
+ * value of either side appears on the other. */
+static void test_unknown_field_counts_differ(void **state)
+{
+    (void)state;
+    Record a = FERRYTEST__DISPATCH__V1__RECORD__INIT, b = FERRYTEST__DISPATCH__V1__RECORD__INIT;
+    unknowns ua, ub;
+    set_unknowns(&a, &ua, 3, (const unsigned[][2]){{50, 1}, {50, 2}, {50, 2}});
+    set_unknowns(&b, &ub, 3, (const unsigned[][2]){{50, 1}, {50, 1}, {50, 2}});
+    assert_int_equal(diff(&a, &b), 2);
+    assert_string_equal(out, "(unknown field 50 #3): a 1 byte, b (absent or different); "
+                             "(unknown field 50 #2): a (absent or different), b 1 byte");
+}
+
+/* Unknown fields of different numbers in another order are the same message:
+ * encoders may write fields in any order. */
+static void test_unknown_fields_reordered_across_numbers(void **state)
+{
+    (void)state;
+    Record a = FERRYTEST__DISPATCH__V1__RECORD__INIT, b = FERRYTEST__DISPATCH__V1__RECORD__INIT;
+    unknowns ua, ub;
+    set_unknowns(&a, &ua, 3, (const unsigned[][2]){{50, 1}, {51, 2}, {52, 3}});
+    set_unknowns(&b, &ub, 3, (const unsigned[][2]){{52, 3}, {50, 1}, {51, 2}});
+    assert_int_equal(diff(&a, &b), 0);
+    assert_string_equal(out, "");
+}
+
+/* The entries of one unknown number in another order differ: they are a
+ * repeated field's elements, or a singular field whose last entry wins. */
+static void test_unknown_entries_of_one_number_keep_their_order(void **state)
+{
+    (void)state;
+    Record a = FERRYTEST__DISPATCH__V1__RECORD__INIT, b = FERRYTEST__DISPATCH__V1__RECORD__INIT;
+    unknowns ua, ub;
+    set_unknowns(&a, &ua, 2, (const unsigned[][2]){{50, 1}, {50, 2}});
+    set_unknowns(&b, &ub, 2, (const unsigned[][2]){{50, 2}, {50, 1}});
+    assert_int_equal(diff(&a, &b), 2);
+    assert_string_equal(out, "(unknown field 50 #2): a 1 byte, b (absent or different); "
+                             "(unknown field 50 #1): a (absent or different), b 1 byte");
+    /* Interleaved with another number, their own order is what counts. */
+    set_unknowns(&a, &ua, 3, (const unsigned[][2]){{50, 1}, {51, 9}, {50, 2}});
+    set_unknowns(&b, &ub, 3, (const unsigned[][2]){{51, 9}, {50, 1}, {50, 2}});
+    assert_int_equal(diff(&a, &b), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -146,6 +238,11 @@ int main(void)
         cmocka_unit_test(test_inventory_item),
         cmocka_unit_test(test_many_differences),
         cmocka_unit_test(test_unknown_fields_both_sides),
+        cmocka_unit_test(test_unknown_field_on_one_side),
+        cmocka_unit_test(test_unknown_field_duplicated),
+        cmocka_unit_test(test_unknown_field_counts_differ),
+        cmocka_unit_test(test_unknown_fields_reordered_across_numbers),
+        cmocka_unit_test(test_unknown_entries_of_one_number_keep_their_order),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
