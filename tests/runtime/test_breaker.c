@@ -10,6 +10,7 @@
 
 #include <cmocka.h>
 
+#include "breaker.h"
 #include "probe.h"
 
 /* An Echo call that the breaker counts, with time to spare. */
@@ -106,11 +107,62 @@ static void test_application_errors_do_not_open(void **state)
     probe_link_close(&l);
 }
 
+/* Waits, with a generous bound, until the breaker of `m` is half-open: its
+ * open period runs on the real clock. */
+static void wait_half_open(ferryi_breakers *b, const ferry_method *m)
+{
+    ferry_breaker_stats s;
+    for (int i = 0; i < 10000; i++) {
+        ferryi_breaker_stats(b, m, &s);
+        if (s.state == FERRY_BREAKER_HALF_OPEN)
+            return;
+        probe_nap_ms(1);
+    }
+    fail_msg("the breaker stayed in state %d after its open period", (int)s.state);
+}
+
+/* Half-open, the breaker lets exactly half_open_calls trial calls go out
+ * at once; every other call fails fast until a trial finishes. */
+static void test_half_open_admits_only_its_trials(void **state)
+{
+    (void)state;
+    const ferry_method *m = &ferrytest_v1_probe_desc.methods[FERRYTEST_V1_PROBE_ECHO];
+    ferryi_breakers b;
+    ferryi_breakers_init(&b, &(ferry_breaker_policy){
+                                 .window = 2, .min_calls = 2, .open_ms = 1, .half_open_calls = 2});
+    int trial = 0;
+    char why[256];
+    for (int i = 0; i < 2; i++) {
+        assert_true(ferryi_breaker_admit(&b, m, &trial, why, sizeof why));
+        ferryi_breaker_record(&b, m, trial, FERRY_UNAVAILABLE);
+    }
+    wait_half_open(&b, m);
+
+    /* Five calls arrive while none has finished: two are trials. */
+    int admitted = 0, trials = 0;
+    for (int i = 0; i < 5; i++) {
+        why[0] = '\0';
+        if (ferryi_breaker_admit(&b, m, &trial, why, sizeof why)) {
+            admitted++;
+            trials += trial;
+        } else {
+            assert_non_null(strstr(why, "half-open"));
+        }
+    }
+    assert_int_equal(admitted, 2);
+    assert_int_equal(trials, 2);
+    ferry_breaker_stats s;
+    ferryi_breaker_stats(&b, m, &s);
+    assert_int_equal(s.rejected, 3);
+    ferryi_breakers_fini(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_open_half_open_closed),
         cmocka_unit_test(test_application_errors_do_not_open),
+        cmocka_unit_test(test_half_open_admits_only_its_trials),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
