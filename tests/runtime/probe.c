@@ -87,6 +87,7 @@ const ferrytest_v1_probe_handlers probe_handlers = {
     .missing = NULL,
     .admin = echo,
     .guess = echo,
+    .audit = echo,
 };
 
 char *probe_ipc_url(void)

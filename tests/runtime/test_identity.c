@@ -395,6 +395,39 @@ static void test_replay_after_reply_dropped(void **state)
     free(frame);
 }
 
+/* A full replay cache evicts its oldest nonce and raises that key's floor
+ * to the evicted request's timestamp: the captured request, sent again once
+ * its nonce is forgotten, is refused as older than the cache remembers and
+ * does not run again. */
+static void test_replay_after_eviction_refused(void **state)
+{
+    fixture *f = *state;
+    ferry_server_free(f->srv);
+    f->srv = serve(f, &(ferry_server_identity){.replay_cache_entries = 2});
+    forged first = valid(f->alice, FERRY_PROOF_MAC);
+    first.method = "ferrytest.v1.Probe/Write"; /* not idempotent */
+    size_t len = 0;
+    uint8_t *frame = forge(f, &first, &len);
+    char msg[256];
+    assert_int_equal(send_raw(f, frame, len, msg, sizeof msg, NULL), FERRY_OK);
+
+    /* Two more of alice's requests: the second fills the ring past its
+     * two entries and evicts the first one's nonce. */
+    for (int i = 0; i < 2; i++) {
+        forged r = valid(f->alice, FERRY_PROOF_MAC);
+        r.method = "ferrytest.v1.Probe/Write";
+        r.skew_ms = 1000; /* newer than the first, whatever the clock's grain */
+        expect(f, &r, FERRY_OK, NULL, 1);
+    }
+
+    uint64_t before = atomic_load(&probe_calls);
+    int st = send_raw(f, frame, len, msg, sizeof msg, NULL);
+    if (st != FERRY_UNAUTHENTICATED || strstr(msg, "older than the replay cache remembers") == NULL)
+        fail_msg("evicted request sent again: status %d (%s)", st, msg);
+    assert_int_equal(atomic_load(&probe_calls), before); /* not run again */
+    free(frame);
+}
+
 /* A server answering with a reply not proved by the pinned key. */
 static void *fake_server(void *arg)
 {
@@ -487,6 +520,87 @@ static void test_keyring_reload(void **state)
     ferry_channel_close(b);
 }
 
+/* ---- a method that lists several roles ---- */
+
+/* Audit lists "admin" then "auditor". Alice holds only the first, bob only
+ * the second, and mallory, a stranger to the other tests, both (listed in
+ * the other order). */
+static void write_audit_keyring(fixture *f)
+{
+    char a[FERRY_PUBLIC_KEY_B64], b[FERRY_PUBLIC_KEY_B64], m[FERRY_PUBLIC_KEY_B64];
+    ferry_key_public_b64(f->alice, a);
+    ferry_key_public_b64(f->bob, b);
+    ferry_key_public_b64(f->mallory, m);
+    FILE *fp = fopen(f->keyring, "w");
+    assert_non_null(fp);
+    fprintf(fp, "alice %s roles=admin\nbob %s roles=auditor\nmallory %s roles=auditor,admin\n", a,
+            b, m);
+    assert_int_equal(fclose(fp), 0);
+    char err[256];
+    assert_int_equal(ferry_server_reload_keyring(f->srv, err, sizeof err), FERRY_OK);
+}
+
+/* Calls Audit as `key` and returns its status; `message` gets the reply's
+ * message, `ran` whether the handler ran. */
+static ferry_status call_audit(fixture *f, const ferry_key *key, char *message, size_t len,
+                               int *ran)
+{
+    write_audit_keyring(f);
+    ferry_channel *ch = open_as(f, key, FERRY_PROOF_MAC, f->server);
+    Ferrytest__V1__EchoRequest req = FERRYTEST__V1__ECHO_REQUEST__INIT;
+    req.text = "audit";
+    ferry_call_info info;
+    ferry_call_opts opts = {.deadline_ms = 20000, .info = &info};
+    Ferrytest__V1__EchoReply *resp = NULL;
+    uint64_t before = atomic_load(&probe_calls);
+    ferry_status st = ferrytest_v1_probe_audit(ch, &req, &resp, &opts);
+    *ran = atomic_load(&probe_calls) != before;
+    snprintf(message, len, "%s", info.message);
+    ferry_message_free(resp != NULL ? &resp->base : NULL);
+    ferry_channel_close(ch);
+    return st;
+}
+
+/* Asserts that Audit, called as `key` (named `who`), is refused for lacking
+ * `role` and that its handler does not run. */
+static void expect_audit_denied(fixture *f, const ferry_key *key, const char *who, const char *role)
+{
+    char msg[FERRY_MESSAGE_MAX], want[128];
+    int ran = 0;
+    ferry_status st = call_audit(f, key, msg, sizeof msg, &ran);
+    snprintf(want, sizeof want, "needs role \"%s\", which caller \"%s\"", role, who);
+    if (st != FERRY_PERMISSION_DENIED || strstr(msg, want) == NULL)
+        fail_msg("%s calling Audit: %s (%s), want permission denied with \"%s\"", who,
+                 ferry_status_str(st), msg, want);
+    assert_false(ran);
+}
+
+/* A caller holding the first of a method's roles but not the second is
+ * refused, naming the role it lacks, and the handler does not run. */
+static void test_first_of_two_roles_refused(void **state)
+{
+    expect_audit_denied(*state, ((fixture *)*state)->alice, "alice", "auditor");
+}
+
+/* A caller holding the second of a method's roles but not the first is
+ * refused, naming the role it lacks, and the handler does not run. */
+static void test_second_of_two_roles_refused(void **state)
+{
+    expect_audit_denied(*state, ((fixture *)*state)->bob, "bob", "admin");
+}
+
+/* A caller holding every role a method lists, in any order, is served. */
+static void test_both_roles_served(void **state)
+{
+    fixture *f = *state;
+    char msg[FERRY_MESSAGE_MAX];
+    int ran = 0;
+    ferry_status st = call_audit(f, f->mallory, msg, sizeof msg, &ran);
+    if (st != FERRY_OK)
+        fail_msg("mallory, holding both roles: %s (%s)", ferry_status_str(st), msg);
+    assert_true(ran);
+}
+
 /* A request over the server's size limit (but within what nng lets
  * through) is refused before its identity is checked; the refusal is still
  * proved over the request's nonce, so a pinning client reports the size
@@ -569,7 +683,11 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_attacks_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_retransmit_and_replay, setup, teardown),
         cmocka_unit_test_setup_teardown(test_replay_after_reply_dropped, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_replay_after_eviction_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_forged_reply_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_first_of_two_roles_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_second_of_two_roles_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_both_roles_served, setup, teardown),
         cmocka_unit_test_setup_teardown(test_keyring_reload, setup, teardown),
         cmocka_unit_test_setup_teardown(test_oversized_refusal_is_proved, setup, teardown),
         cmocka_unit_test_setup_teardown(test_anonymous_allowed, setup, teardown),
