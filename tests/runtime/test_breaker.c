@@ -1,6 +1,7 @@
 /* test_breaker.c - a method's circuit breaker opens after failures, fails
- * calls fast without the network while open, lets a trial through when
- * half-open, and closes again when the trial succeeds. */
+ * calls fast without the network while open, lets only half_open_calls
+ * trials through at once when half-open, and closes again when a trial
+ * succeeds. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -121,6 +122,20 @@ static void wait_half_open(ferryi_breakers *b, const ferry_method *m)
     fail_msg("the breaker stayed in state %d after its open period", (int)s.state);
 }
 
+/* Opens the breaker of `m` (a window of two calls) with two failures and
+ * waits until its open period is over. */
+static void half_open(ferryi_breakers *b, const ferry_method *m)
+{
+    assert_int_equal(b->policy.min_calls, 2);
+    int trial = 0;
+    char why[256];
+    for (int i = 0; i < 2; i++) {
+        assert_true(ferryi_breaker_admit(b, m, &trial, why, sizeof why));
+        ferryi_breaker_record(b, m, trial, FERRY_UNAVAILABLE);
+    }
+    wait_half_open(b, m);
+}
+
 /* Half-open, the breaker lets exactly half_open_calls trial calls go out
  * at once; every other call fails fast until a trial finishes. */
 static void test_half_open_admits_only_its_trials(void **state)
@@ -130,13 +145,9 @@ static void test_half_open_admits_only_its_trials(void **state)
     ferryi_breakers b;
     ferryi_breakers_init(&b, &(ferry_breaker_policy){
                                  .window = 2, .min_calls = 2, .open_ms = 1, .half_open_calls = 2});
+    half_open(&b, m);
     int trial = 0;
     char why[256];
-    for (int i = 0; i < 2; i++) {
-        assert_true(ferryi_breaker_admit(&b, m, &trial, why, sizeof why));
-        ferryi_breaker_record(&b, m, trial, FERRY_UNAVAILABLE);
-    }
-    wait_half_open(&b, m);
 
     /* Five calls arrive while none has finished: two are trials. */
     int admitted = 0, trials = 0;
@@ -157,12 +168,73 @@ static void test_half_open_admits_only_its_trials(void **state)
     ferryi_breakers_fini(&b);
 }
 
+/* A half-open trial that was never sent gives its place back: the next
+ * call is a trial, and the one after it still fails fast. */
+static void test_unsent_trial_gives_its_place_back(void **state)
+{
+    (void)state;
+    const ferry_method *m = &ferrytest_v1_probe_desc.methods[FERRYTEST_V1_PROBE_ECHO];
+    ferryi_breakers b;
+    ferryi_breakers_init(&b, &(ferry_breaker_policy){.window = 2, .min_calls = 2, .open_ms = 1});
+    half_open(&b, m);
+    int trial = 0;
+    char why[256];
+    assert_true(ferryi_breaker_admit(&b, m, &trial, why, sizeof why));
+    assert_true(trial);
+    ferryi_breaker_release(&b, m, trial);
+    assert_true(ferryi_breaker_admit(&b, m, &trial, why, sizeof why));
+    assert_true(trial);
+    assert_false(ferryi_breaker_admit(&b, m, &trial, why, sizeof why));
+    ferryi_breakers_fini(&b);
+}
+
+/* On a channel, while half_open_calls trials are in flight at the server,
+ * further calls fail fast without reaching it; the trials succeed and
+ * close the circuit. */
+static void test_channel_half_open_trials_in_flight(void **state)
+{
+    (void)state;
+    ferry_client_opts co = {
+        .retry = {.max_attempts = 1},
+        .breaker = {.window = 2, .min_calls = 2, .open_ms = 50, .half_open_calls = 2},
+    };
+    probe_link l;
+    probe_link_open(&l, 4, &co);
+    ferry_call_info info;
+    atomic_store(&probe_fail_unavailable, 2);
+    assert_int_equal(echo(l.ch, &info), FERRY_UNAVAILABLE);
+    assert_int_equal(echo(l.ch, &info), FERRY_UNAVAILABLE);
+    assert_int_equal(stats(l.ch).state, FERRY_BREAKER_OPEN);
+    for (int i = 0; i < 10000 && stats(l.ch).state != FERRY_BREAKER_HALF_OPEN; i++)
+        probe_nap_ms(1);
+    assert_int_equal(stats(l.ch).state, FERRY_BREAKER_HALF_OPEN);
+
+    /* Two trials held at the server long enough for the calls below. */
+    uint64_t base = atomic_load(&probe_calls);
+    probe_bg_call t1, t2;
+    probe_bg_start(&t1, l.ch, 2000, 30000);
+    probe_bg_start(&t2, l.ch, 2000, 30000);
+    assert_true(probe_wait_calls(base + 2));
+    for (int i = 0; i < 3; i++) {
+        ferry_status st = echo(l.ch, &info);
+        if (st != FERRY_UNAVAILABLE || strstr(info.message, "half-open") == NULL)
+            fail_msg("call %d beside the trials: %s (%s)", i, ferry_status_str(st), info.message);
+    }
+    assert_int_equal(atomic_load(&probe_calls), base + 2);
+    assert_int_equal(probe_bg_join(&t1), FERRY_OK);
+    assert_int_equal(probe_bg_join(&t2), FERRY_OK);
+    assert_int_equal(stats(l.ch).state, FERRY_BREAKER_CLOSED);
+    probe_link_close(&l);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_open_half_open_closed),
         cmocka_unit_test(test_application_errors_do_not_open),
         cmocka_unit_test(test_half_open_admits_only_its_trials),
+        cmocka_unit_test(test_unsent_trial_gives_its_place_back),
+        cmocka_unit_test(test_channel_half_open_trials_in_flight),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
