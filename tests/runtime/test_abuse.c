@@ -290,7 +290,7 @@ static void test_muted_connection_recovers(void **state)
  * client calls: each flood gets its share of the workers, not all of them,
  * and together they never take every context, so the other client is read
  * and served between their calls. */
-static void flood(int n, uint32_t sleep_ms, const char *label)
+static void flood(int n, uint32_t sleep_ms, uint32_t deadline_ms, const char *label)
 {
     char *url = probe_ipc_url();
     char bound[256];
@@ -310,7 +310,7 @@ static void flood(int n, uint32_t sleep_ms, const char *label)
             assert_int_equal(probe_raw_send_echo(fds[k], i + 1, sleep_ms, 16), 0);
     }
     assert_true(probe_wait_calls(before + 1));
-    well_behaved_calls(ch, 10, 10 * sleep_ms, label);
+    well_behaved_calls(ch, 10, deadline_ms, label);
     ferry_server_counters c;
     ferry_server_get_counters(srv, &c);
     assert_true(c.waited > 0); /* the floods waited for their turns */
@@ -324,13 +324,15 @@ static void flood(int n, uint32_t sleep_ms, const char *label)
 static void test_flooding_connection_gets_its_share(void **state)
 {
     (void)state;
-    flood(1, 300, "ipc, a connection flooding slow calls");
+    flood(1, 300, 1500, "ipc, a connection flooding slow calls");
 }
 
 static void test_flooding_group_gets_its_share(void **state)
 {
     (void)state;
-    flood(3, 200, "ipc, three connections flooding slow calls");
+    /* Each call waits for about one call of each flood; before contexts
+     * were kept receiving, the other client was never read at all. */
+    flood(3, 200, 5000, "ipc, three connections flooding slow calls");
 }
 
 /* Requests that decode to the per-call memory cap are refused, and the
