@@ -313,7 +313,10 @@ static void flood(int n, uint32_t sleep_ms, uint32_t deadline_ms, const char *la
     well_behaved_calls(ch, 10, deadline_ms, label);
     ferry_server_counters c;
     ferry_server_get_counters(srv, &c);
-    assert_true(c.waited > 0); /* the floods waited for their turns */
+    /* One flood is over its share, so it waits its turns; several may
+     * spread over the contexts without ever reaching theirs. */
+    if (n == 1)
+        assert_true(c.waited > 0);
     for (int k = 0; k < n; k++)
         close(fds[k]);
     ferry_channel_close(ch);
