@@ -45,7 +45,10 @@ static void test_explicit_option_serves(void **state)
 {
     (void)state;
     probe_link l;
-    probe_link_open(&l, 1, NULL); /* probe_serve_opts() sets the option */
+    /* probe_serve_opts() sets the option. Waiting for the connection: a
+     * fresh channel on a loaded machine may take more than a second. */
+    ferry_client_opts co = {.wait_for_ready = 1};
+    probe_link_open(&l, 1, &co);
     Ferrytest__V1__EchoRequest req = FERRYTEST__V1__ECHO_REQUEST__INIT;
     req.text = "open";
     Ferrytest__V1__EchoReply *resp = NULL;
