@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "ferry/admin/v1/admin.ferry.h"
+#include "clock.h"
 #include "versions.h"
 
 static int row_cmp(const void *a, const void *b)

@@ -21,7 +21,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <nng/nng.h>
 #include <sodium.h>
@@ -107,8 +106,10 @@ struct client {
     atomic_int pipes;
     atomic_int ever_connected; /* a connection has been up at least once */
     nng_dialer dialer;
-    pthread_mutex_t dial_mu;              /* one thread replaces the dialer */
-    atomic_uint_fast64_t link_changed_ms; /* dialer started, connection came or went */
+    pthread_mutex_t dial_mu; /* one thread replaces the dialer */
+    /* When the dialer started or a connection last came or went, on the real
+     * clock: it is measured against nng's reconnect timers. */
+    atomic_uint_fast64_t link_changed_ms;
     int wait_for_ready;
     ferryi_retry retry;
     ferryi_breakers breakers;
@@ -632,7 +633,7 @@ static void attempt_failed(slot *s, ferry_status st, ferry_call_info *info)
                    (unsigned long long)s->call_id, s->m->full_name, s->attempt, info->message,
                    wait);
         s->ph = SLOT_BACKOFF;
-        nng_sleep_aio((nng_duration)wait, s->aio);
+        ferryi_sleep_aio(wait, s->aio);
         return;
     }
     complete(s, st, NULL, info);
@@ -687,7 +688,7 @@ static int dial(client *cl, nng_dialer *out)
         nng_dialer_close(d);
         return rv;
     }
-    atomic_store(&cl->link_changed_ms, ferryi_now_ms());
+    atomic_store(&cl->link_changed_ms, ferryi_real_ms());
     *out = d;
     return 0;
 }
@@ -712,11 +713,11 @@ static int tls_trouble(client *cl, char *buf, size_t len)
 static void redial_if_stuck(client *cl)
 {
     if (atomic_load(&cl->pipes) > 0 ||
-        ferryi_now_ms() - atomic_load(&cl->link_changed_ms) < REDIAL_AFTER_MS)
+        ferryi_real_ms() - atomic_load(&cl->link_changed_ms) < REDIAL_AFTER_MS)
         return;
     pthread_mutex_lock(&cl->dial_mu);
     if (atomic_load(&cl->pipes) == 0 &&
-        ferryi_now_ms() - atomic_load(&cl->link_changed_ms) >= REDIAL_AFTER_MS) {
+        ferryi_real_ms() - atomic_load(&cl->link_changed_ms) >= REDIAL_AFTER_MS) {
         nng_dialer old = cl->dialer;
         int rv = dial(cl, &cl->dialer);
         if (rv == 0) {
@@ -724,7 +725,7 @@ static void redial_if_stuck(client *cl)
             ferryi_log(FERRYI_LOG_DEBUG, "client", "no connection to %s for %u ms; dialing anew",
                        cl->url, REDIAL_AFTER_MS);
         } else {
-            atomic_store(&cl->link_changed_ms, ferryi_now_ms());
+            atomic_store(&cl->link_changed_ms, ferryi_real_ms());
             ferryi_log(FERRYI_LOG_WARN, "client", "cannot dial %s again: %s", cl->url,
                        nng_strerror(rv));
         }
@@ -736,7 +737,7 @@ static void pipe_cb(nng_pipe p, nng_pipe_ev ev, void *arg)
 {
     client *cl = arg;
     (void)p;
-    atomic_store(&cl->link_changed_ms, ferryi_now_ms());
+    atomic_store(&cl->link_changed_ms, ferryi_real_ms());
     if (ev == NNG_PIPE_EV_ADD_POST) {
         atomic_fetch_add(&cl->pipes, 1);
         atomic_store(&cl->ever_connected, 1);
@@ -1024,9 +1025,7 @@ static ferry_status client_call(ferry_channel *ch, const ferry_method *m,
                 break;
             ferryi_log(FERRYI_LOG_DEBUG, "client", "call to %s: attempt %u: %s; retrying in %u ms",
                        m->full_name, s->attempt, info.message, wait);
-            struct timespec ts = {.tv_sec = wait / 1000, .tv_nsec = (long)(wait % 1000) * 1000000L};
-            while (nanosleep(&ts, &ts) != 0)
-                ;
+            ferryi_sleep_ms(wait);
             s->attempt++;
             msg = take_retry_msg(s);
             memset(&info, 0, sizeof info);
@@ -1062,6 +1061,7 @@ static void client_close(ferry_channel *ch)
          * retry's backoff ending just then) may have left its request on
          * the aio, where nng does not free it. */
         nng_aio_stop(s->aio);
+        ferryi_sleep_aio_forget(s->aio);
         nng_msg *left = take_msg(s->aio);
         if (left != NULL)
             nng_msg_free(left);
@@ -1185,7 +1185,7 @@ ferry_status ferry_client_open(ferry_channel **out, const char *url, const ferry
     ferryi_breakers_init(&cl->breakers, &o.breaker);
     ferryi_fallbacks_init(&cl->fallbacks);
     /* Call ids start at a random point so two runs of a client differ. */
-    uint64_t seed = ferryi_now_us() ^ ((uint64_t)(uintptr_t)cl << 16);
+    uint64_t seed = ferryi_clock_noise() ^ ((uint64_t)(uintptr_t)cl << 16);
     atomic_store(&cl->next_call_id, (seed & 0xffffffffffffull) + 1);
 
     ferry_status st = FERRY_RESOURCE_EXHAUSTED;

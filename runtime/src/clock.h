@@ -1,49 +1,70 @@
-/* clock.h - the monotonic millisecond clock deadlines are measured on, and
- * the wall clock of identity's timestamps. */
+/* clock.h - ferry's one clock: the time everything ferry times on its own is
+ * measured on, and the back-off waits that end on it. Tests replace it with
+ * the test clock (ferry/testclock.h), which moves only when they say so.
+ *
+ * Two kinds of time, and each caller picks one on purpose:
+ *  - ferry's time (ferryi_now_ms/us, ferryi_wall_ms, ferryi_sleep_ms,
+ *    ferryi_sleep_aio): deadlines as ferry counts them, breaker windows,
+ *    retry back-off, identity timestamps and skew, the replay and reply
+ *    caches, memory trimming, latencies. The test clock drives it.
+ *  - real time (ferryi_real_ms, ferryi_real_sleep_ms, ferryi_realtime_in,
+ *    ferryi_clock_noise):
+ *    bounds on waits for other threads, the system and nng, whose own timers
+ *    (aio timeouts, reconnects) no test clock can move. Never the test clock.
+ *
+ * Thread-safe: every function may be called from any thread. */
 #ifndef FERRYI_CLOCK_H
 #define FERRYI_CLOCK_H
 
 #include <stdint.h>
 #include <time.h>
 
-/* Milliseconds on a clock that never goes back; only differences mean anything. */
-static inline uint64_t ferryi_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
+struct nng_aio;
 
-/* Milliseconds since the Unix epoch on the wall clock, the time identity
- * proofs carry. */
-static inline uint64_t ferryi_wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
+/* Milliseconds on ferry's monotonic clock; only differences mean anything.
+ * It never goes back, not even when a test clock stops. */
+uint64_t ferryi_now_ms(void);
 
 /* Microseconds on the same clock. */
-static inline uint64_t ferryi_now_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
+uint64_t ferryi_now_us(void);
 
-/* The wall-clock time `ms` milliseconds from now, the form of a time limit
- * pthread_cond_timedwait() takes. */
-static inline struct timespec ferryi_realtime_in(uint64_t ms)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    ts.tv_sec += (time_t)(ms / 1000u);
-    ts.tv_nsec += (long)(ms % 1000u) * 1000000L;
-    if (ts.tv_nsec >= 1000000000L) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000L;
-    }
-    return ts;
-}
+/* Milliseconds since the Unix epoch on ferry's wall clock: the time identity
+ * proofs carry and statistics show. */
+uint64_t ferryi_wall_ms(void);
+
+/* Waits `ms` milliseconds of ferry's time in the calling thread: a retry's
+ * back-off. Under the test clock it returns once the test has advanced the
+ * clock by `ms`, or has stopped it. */
+void ferryi_sleep_ms(uint32_t ms);
+
+/* nng_sleep_aio() on ferry's time: completes `aio` with result 0 after `ms`
+ * milliseconds, or with an error when the aio is cancelled or stopped.
+ * Under the test clock it completes once the test has advanced the clock by
+ * `ms`, or has stopped it; the aio's timeout is then set to infinite (callers
+ * set a timeout before each operation anyway). */
+void ferryi_sleep_aio(uint32_t ms, struct nng_aio *aio);
+
+/* Lets go of `aio`, stopped with nng_aio_stop() and about to be freed, if
+ * the test clock still holds a back-off of it: a stop that comes between
+ * the start of such a back-off and its registration with nng leaves it
+ * there (nng then never calls the cancellation). No-op otherwise. */
+void ferryi_sleep_aio_forget(struct nng_aio *aio);
+
+/* Milliseconds on the real monotonic clock, for bounds on waits for other
+ * threads, the system or nng's own timers. */
+uint64_t ferryi_real_ms(void);
+
+/* Sleeps `ms` milliseconds of real time: a pause for nng's own threads, which
+ * no test clock can hurry. */
+void ferryi_real_sleep_ms(uint32_t ms);
+
+/* The real wall-clock time `ms` milliseconds from now, the form of a time
+ * limit pthread_cond_timedwait() takes. */
+struct timespec ferryi_realtime_in(uint64_t ms);
+
+/* Nanoseconds of the real clocks, mixed: something that differs from run to
+ * run, to seed pseudo-random numbers. Never the test clock, whose time two
+ * runs may share. */
+uint64_t ferryi_clock_noise(void);
 
 #endif

@@ -14,7 +14,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "clock.h"
 #include "dispatch_chan.h"
@@ -494,9 +493,7 @@ static const ferry_channel_ops dispatch_ops = {
 
 static uint64_t random_seed(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    uint64_t s = (uint64_t)ts.tv_sec * 1000000007ull ^ (uint64_t)ts.tv_nsec;
+    uint64_t s = ferryi_clock_noise();
     FILE *f = fopen("/dev/urandom", "rb");
     if (f != NULL) {
         uint64_t r = 0;

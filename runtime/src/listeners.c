@@ -177,8 +177,8 @@ static int takes_connections(ferryi_listeners *ls, size_t i)
     if (fd < 0)
         return -1;
     int verdict = 0;
-    uint64_t until = ferryi_now_ms() + PROBE_WAIT_MS;
-    while (!ls->stopping && ferryi_now_ms() < until) {
+    uint64_t until = ferryi_real_ms() + PROBE_WAIT_MS; /* nng accepts in real time */
+    while (!ls->stopping && ferryi_real_ms() < until) {
         if (count_of(l, "accept", &now) == 0 && now != before) {
             verdict = 1;
             break;

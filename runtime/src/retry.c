@@ -25,7 +25,7 @@ void ferryi_retry_init(ferryi_retry *r, const ferry_retry_policy *p)
         d.budget_burst = DEFAULT_BURST;
     r->policy = d;
     r->tokens = (double)d.budget_burst;
-    r->rng = ferryi_now_us() | 1u;
+    r->rng = ferryi_clock_noise() | 1u;
     pthread_mutex_init(&r->mu, NULL);
 }
 

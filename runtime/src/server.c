@@ -841,9 +841,7 @@ void ferry_server_shutdown(ferry_server *srv, uint32_t grace_ms)
      * in the process hangs too). With no context receiving, rep0 stops
      * reading each connection once the message in progress is in; a
      * moment lets those reads finish before the socket closes them... */
-    struct timespec settle = {.tv_sec = 0, .tv_nsec = SHUTDOWN_SETTLE_MS * 1000000L};
-    while (nanosleep(&settle, &settle) != 0 && errno == EINTR)
-        ;
+    ferryi_real_sleep_ms(SHUTDOWN_SETTLE_MS);
     /* ...and only then does the socket go, with nothing left using it. */
     if (srv->sock_open) {
         close_socket(srv);

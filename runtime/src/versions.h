@@ -80,7 +80,4 @@ void ferryi_versions_unknown(ferryi_versions *v, const char *method, uint32_t ap
  * and the admin service (server.c). */
 ferryi_versions *ferryi_server_versions(ferry_server *srv, int *serving);
 
-/* Milliseconds since the Unix epoch. */
-uint64_t ferryi_wall_ms(void);
-
 #endif
