@@ -21,6 +21,7 @@
 #include <nng/nng.h>
 #include <nng/protocol/reqrep0/req.h>
 
+#include "ferry/testclock.h"
 #include "ferry/wire.pb-c.h"
 #include "probe.h"
 
@@ -363,6 +364,13 @@ bool probe_wait_calls(uint64_t n)
     for (int i = 0; i < 20000 && atomic_load(&probe_calls) < n; i++)
         probe_nap_ms(1);
     return atomic_load(&probe_calls) >= n;
+}
+
+bool probe_wait_backoffs(size_t n)
+{
+    for (int i = 0; i < 20000 && ferry_test_clock_waiting() < n; i++)
+        probe_nap_ms(1);
+    return ferry_test_clock_waiting() >= n;
 }
 
 void probe_link_open(probe_link *l, unsigned workers, const ferry_client_opts *co)

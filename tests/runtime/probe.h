@@ -65,12 +65,21 @@ int probe_raw_read_reply(int fd, int ms, uint64_t *call_id);
  * `quiet_ms`; returns the bytes read. */
 size_t probe_raw_drain(int fd, int quiet_ms);
 
-/* Sleeps `ms` milliseconds, resuming when a signal interrupts the sleep. */
+/* Sleeps `ms` milliseconds of real time, resuming when a signal interrupts
+ * the sleep: for a handler that plays slow work, and for the pause between
+ * two looks at a condition. Never before an assertion: a test waits for
+ * what it expects with a bound (probe_wait_*), or moves the test clock. */
 void probe_nap_ms(uint32_t ms);
 
 /* Waits (up to 20 s) until the probe's handlers have run `n` times in all
  * (probe_calls >= n); returns whether they have. */
 bool probe_wait_calls(uint64_t n);
+
+/* Waits (up to 20 s) until `n` back-offs wait on the test clock
+ * (ferry_test_clock_waiting() >= n): the retries a test expects have
+ * started their back-off, so advancing the clock now ends it. Returns
+ * whether they have. */
+bool probe_wait_backoffs(size_t n);
 
 /* A probe server on a fresh ipc:// URL and a channel to it: what most
  * runtime tests start from. */
