@@ -1,7 +1,7 @@
 /* test_breaker.c - a method's circuit breaker opens after failures, fails
  * calls fast without the network while open, lets only half_open_calls
  * trials through at once when half-open, and closes again when a trial
- * succeeds. */
+ * succeeds. The open period runs on the test clock, so its edges are exact. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,7 +12,21 @@
 #include <cmocka.h>
 
 #include "breaker.h"
+#include "ferry/testclock.h"
 #include "probe.h"
+
+static int start_clock(void **state)
+{
+    (void)state;
+    return ferry_test_clock_start() == FERRY_OK ? 0 : -1;
+}
+
+static int stop_clock(void **state)
+{
+    (void)state;
+    ferry_test_clock_stop();
+    return 0;
+}
 
 /* An Echo call that the breaker counts, with time to spare. */
 static ferry_status echo(ferry_channel *ch, ferry_call_info *info)
@@ -29,6 +43,10 @@ static ferry_breaker_stats stats(ferry_channel *ch)
     return b;
 }
 
+/* The breaker opens once enough of the window failed, fails calls fast
+ * while open, is still open one millisecond before open_ms has passed and
+ * half-open at open_ms; a failing trial opens it again for a whole open_ms,
+ * and a succeeding trial closes it. */
 static void test_open_half_open_closed(void **state)
 {
     (void)state;
@@ -59,21 +77,35 @@ static void test_open_half_open_closed(void **state)
     for (int i = 0; i < 5; i++) {
         assert_int_equal(echo(l.ch, &info), FERRY_UNAVAILABLE);
         assert_non_null(strstr(info.message, "circuit breaker open"));
+        assert_non_null(strstr(info.message, "next trial in 300 ms"));
     }
     assert_int_equal(atomic_load(&probe_calls), before);
     assert_int_equal(stats(l.ch).rejected, 5);
 
-    /* After open_ms: half-open; a failing trial opens it again. */
-    probe_nap_ms(400);
+    /* One millisecond short of open_ms: still open. */
+    ferry_test_clock_advance(299);
+    assert_int_equal(stats(l.ch).state, FERRY_BREAKER_OPEN);
+    assert_int_equal(echo(l.ch, &info), FERRY_UNAVAILABLE);
+    assert_non_null(strstr(info.message, "next trial in 1 ms"));
+    assert_int_equal(atomic_load(&probe_calls), before);
+
+    /* At open_ms: half-open; a failing trial opens it again. */
+    ferry_test_clock_advance(1);
     assert_int_equal(stats(l.ch).state, FERRY_BREAKER_HALF_OPEN);
     assert_int_equal(echo(l.ch, &info), FERRY_UNAVAILABLE);
     assert_int_equal(atomic_load(&probe_calls), before + 1); /* the trial went out */
     assert_int_equal(stats(l.ch).state, FERRY_BREAKER_OPEN);
     assert_int_equal(stats(l.ch).times_opened, 2);
 
+    /* Opened again for a whole open_ms from the failed trial. */
+    ferry_test_clock_advance(299);
+    assert_int_equal(stats(l.ch).state, FERRY_BREAKER_OPEN);
+    assert_int_equal(echo(l.ch, &info), FERRY_UNAVAILABLE);
+    assert_int_equal(atomic_load(&probe_calls), before + 1);
+
     /* The service recovers: the next trial succeeds and closes it. */
     atomic_store(&probe_fail_unavailable, 0);
-    probe_nap_ms(400);
+    ferry_test_clock_advance(1);
     assert_int_equal(echo(l.ch, &info), FERRY_OK);
     b = stats(l.ch);
     assert_int_equal(b.state, FERRY_BREAKER_CLOSED);
@@ -108,22 +140,8 @@ static void test_application_errors_do_not_open(void **state)
     probe_link_close(&l);
 }
 
-/* Waits, with a generous bound, until the breaker of `m` is half-open: its
- * open period runs on the real clock. */
-static void wait_half_open(ferryi_breakers *b, const ferry_method *m)
-{
-    ferry_breaker_stats s;
-    for (int i = 0; i < 10000; i++) {
-        ferryi_breaker_stats(b, m, &s);
-        if (s.state == FERRY_BREAKER_HALF_OPEN)
-            return;
-        probe_nap_ms(1);
-    }
-    fail_msg("the breaker stayed in state %d after its open period", (int)s.state);
-}
-
 /* Opens the breaker of `m` (a window of two calls) with two failures and
- * waits until its open period is over. */
+ * moves the test clock to the end of its open period. */
 static void half_open(ferryi_breakers *b, const ferry_method *m)
 {
     assert_int_equal(b->policy.min_calls, 2);
@@ -133,7 +151,10 @@ static void half_open(ferryi_breakers *b, const ferry_method *m)
         assert_true(ferryi_breaker_admit(b, m, &trial, why, sizeof why));
         ferryi_breaker_record(b, m, trial, FERRY_UNAVAILABLE);
     }
-    wait_half_open(b, m);
+    ferry_test_clock_advance(b->policy.open_ms);
+    ferry_breaker_stats s;
+    ferryi_breaker_stats(b, m, &s);
+    assert_int_equal(s.state, FERRY_BREAKER_HALF_OPEN);
 }
 
 /* Half-open, the breaker lets exactly half_open_calls trial calls go out
@@ -205,8 +226,7 @@ static void test_channel_half_open_trials_in_flight(void **state)
     assert_int_equal(echo(l.ch, &info), FERRY_UNAVAILABLE);
     assert_int_equal(echo(l.ch, &info), FERRY_UNAVAILABLE);
     assert_int_equal(stats(l.ch).state, FERRY_BREAKER_OPEN);
-    for (int i = 0; i < 10000 && stats(l.ch).state != FERRY_BREAKER_HALF_OPEN; i++)
-        probe_nap_ms(1);
+    ferry_test_clock_advance(50);
     assert_int_equal(stats(l.ch).state, FERRY_BREAKER_HALF_OPEN);
 
     /* Two trials held at the server long enough for the calls below. */
@@ -230,11 +250,14 @@ static void test_channel_half_open_trials_in_flight(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_open_half_open_closed),
+        cmocka_unit_test_setup_teardown(test_open_half_open_closed, start_clock, stop_clock),
         cmocka_unit_test(test_application_errors_do_not_open),
-        cmocka_unit_test(test_half_open_admits_only_its_trials),
-        cmocka_unit_test(test_unsent_trial_gives_its_place_back),
-        cmocka_unit_test(test_channel_half_open_trials_in_flight),
+        cmocka_unit_test_setup_teardown(test_half_open_admits_only_its_trials, start_clock,
+                                        stop_clock),
+        cmocka_unit_test_setup_teardown(test_unsent_trial_gives_its_place_back, start_clock,
+                                        stop_clock),
+        cmocka_unit_test_setup_teardown(test_channel_half_open_trials_in_flight, start_clock,
+                                        stop_clock),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
