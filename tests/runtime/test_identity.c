@@ -12,7 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -20,9 +19,11 @@
 #include <nng/protocol/reqrep0/rep.h>
 #include <sodium.h>
 
+#include "clock.h"
 #include "envelope.h"
-#include "keys.h"
+#include "ferry/testclock.h"
 #include "ferry/wire.pb-c.h"
+#include "keys.h"
 #include "probe.h"
 #include "proof.h"
 
@@ -100,6 +101,22 @@ static int teardown(void **state)
     return 0;
 }
 
+/* setup() and teardown() with the test clock frozen in between: the server
+ * starts, and the requests are proved, at the test clock's time. */
+static int setup_clocked(void **state)
+{
+    if (ferry_test_clock_start() != FERRY_OK)
+        return -1;
+    return setup(state);
+}
+
+static int teardown_clocked(void **state)
+{
+    int rv = teardown(state);
+    ferry_test_clock_stop();
+    return rv;
+}
+
 static ferry_channel *open_as(fixture *f, const ferry_key *key, ferry_proof proof,
                               const ferry_key *server_key)
 {
@@ -125,13 +142,6 @@ typedef struct forged {
     int tamper_body;
 } forged;
 
-static uint64_t wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
 /* A request frame as a ferry client would send it, then altered. */
 static uint8_t *forge(fixture *f, const forged *r, size_t *len)
 {
@@ -152,7 +162,7 @@ static uint8_t *forge(fixture *f, const forged *r, size_t *len)
         .method = r->method,
         .api_version = 3,
         .call_id = r->call_id,
-        .timestamp_ms = (uint64_t)((int64_t)wall_ms() + r->skew_ms),
+        .timestamp_ms = (uint64_t)((int64_t)ferryi_wall_ms() + r->skew_ms),
         .nonce = r->nonce,
         .deadline_ms = 20000,
     };
@@ -376,21 +386,82 @@ static void test_retransmit_and_replay(void **state)
     assert_true(c.replayed >= 1);
 }
 
+/* A reply is kept for reply_cache_ms: the same request sent again one
+ * millisecond before that gets the kept reply, and the handler does not run
+ * again; sent again at reply_cache_ms, once the reply is gone, it is refused
+ * as a replay and does not run either. */
 static void test_replay_after_reply_dropped(void **state)
 {
     fixture *f = *state;
     ferry_server_free(f->srv);
-    f->srv = serve(f, &(ferry_server_identity){.reply_cache_ms = 1});
+    f->srv = serve(f, &(ferry_server_identity){.reply_cache_ms = 500});
     forged r = valid(f->bob, FERRY_PROOF_SIGNED);
     size_t len = 0;
     uint8_t *frame = forge(f, &r, &len);
     char msg[256];
-    assert_int_equal(send_raw(f, frame, len, msg, sizeof msg, NULL), FERRY_OK);
-    probe_nap_ms(50);
-    /* A captured request sent again once its reply is gone: refused. */
+    uint64_t seq1 = 0, seq2 = 0;
+    assert_int_equal(send_raw(f, frame, len, msg, sizeof msg, &seq1), FERRY_OK);
     uint64_t before = atomic_load(&probe_calls);
+
+    ferry_test_clock_advance(499);
+    assert_int_equal(send_raw(f, frame, len, msg, sizeof msg, &seq2), FERRY_OK);
+    assert_int_equal(seq2, seq1); /* the kept reply */
+    assert_int_equal(atomic_load(&probe_calls), before);
+
+    ferry_test_clock_advance(1);
     assert_int_equal(send_raw(f, frame, len, msg, sizeof msg, NULL), FERRY_UNAUTHENTICATED);
     assert_non_null(strstr(msg, "no longer kept"));
+    assert_int_equal(atomic_load(&probe_calls), before);
+    free(frame);
+}
+
+/* A request's timestamp may be skew_ms away from the server's clock either
+ * way, and not a millisecond more. */
+static void test_skew_window_edges(void **state)
+{
+    fixture *f = *state;
+    ferry_server_free(f->srv);
+    f->srv = serve(f, &(ferry_server_identity){.skew_ms = 10000});
+    /* Past timestamps must also be after the server's start. */
+    ferry_test_clock_advance(60000);
+    forged r = valid(f->alice, FERRY_PROOF_MAC);
+    r.skew_ms = -10000;
+    expect(f, &r, FERRY_OK, NULL, 1);
+    r = valid(f->alice, FERRY_PROOF_MAC);
+    r.skew_ms = -10001;
+    expect(f, &r, FERRY_UNAUTHENTICATED, "10.001 s in the past", 0);
+    r = valid(f->alice, FERRY_PROOF_MAC);
+    r.skew_ms = 10000;
+    expect(f, &r, FERRY_OK, NULL, 1);
+    r = valid(f->alice, FERRY_PROOF_MAC);
+    r.skew_ms = 10001;
+    expect(f, &r, FERRY_UNAUTHENTICATED, "10.001 s in the future", 0);
+}
+
+/* The replay cache remembers a nonce for as long as its timestamp is inside
+ * the skew window, so a captured request is refused all along: as a replay
+ * up to skew_ms after its timestamp, as too old one millisecond later. It
+ * never runs again. */
+static void test_replay_window_has_no_gap(void **state)
+{
+    fixture *f = *state;
+    ferry_server_free(f->srv);
+    f->srv = serve(f, &(ferry_server_identity){.skew_ms = 10000, .reply_cache_ms = 1});
+    forged r = valid(f->alice, FERRY_PROOF_MAC);
+    r.method = "ferrytest.v1.Probe/Write"; /* not idempotent */
+    size_t len = 0;
+    uint8_t *frame = forge(f, &r, &len);
+    char msg[256];
+    assert_int_equal(send_raw(f, frame, len, msg, sizeof msg, NULL), FERRY_OK);
+    uint64_t before = atomic_load(&probe_calls);
+
+    ferry_test_clock_advance(10000);
+    assert_int_equal(send_raw(f, frame, len, msg, sizeof msg, NULL), FERRY_UNAUTHENTICATED);
+    assert_non_null(strstr(msg, "(a replay)"));
+
+    ferry_test_clock_advance(1);
+    assert_int_equal(send_raw(f, frame, len, msg, sizeof msg, NULL), FERRY_UNAUTHENTICATED);
+    assert_non_null(strstr(msg, "in the past"));
     assert_int_equal(atomic_load(&probe_calls), before);
     free(frame);
 }
@@ -682,7 +753,11 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_handler_sees_identity, setup, teardown),
         cmocka_unit_test_setup_teardown(test_attacks_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_retransmit_and_replay, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_replay_after_reply_dropped, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_replay_after_reply_dropped, setup_clocked,
+                                        teardown_clocked),
+        cmocka_unit_test_setup_teardown(test_skew_window_edges, setup_clocked, teardown_clocked),
+        cmocka_unit_test_setup_teardown(test_replay_window_has_no_gap, setup_clocked,
+                                        teardown_clocked),
         cmocka_unit_test_setup_teardown(test_replay_after_eviction_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_forged_reply_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_first_of_two_roles_refused, setup, teardown),
