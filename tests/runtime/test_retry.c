@@ -1,5 +1,6 @@
 /* test_retry.c - idempotent methods are retried after unavailable, with
- * backoff, within the deadline and the retry budget; other methods never are. */
+ * backoff, within the deadline and the retry budget; other methods never are.
+ * The back-offs run on the test clock where their length is asserted. */
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -10,6 +11,7 @@
 
 #include <cmocka.h>
 
+#include "ferry/testclock.h"
 #include "probe.h"
 
 typedef struct fixture {
@@ -36,6 +38,21 @@ static int teardown(void **state)
     probe_url_free(f->url);
     free(f);
     return 0;
+}
+
+/* setup() and teardown() with the test clock frozen in between. */
+static int setup_clocked(void **state)
+{
+    if (ferry_test_clock_start() != FERRY_OK)
+        return -1;
+    return setup(state);
+}
+
+static int teardown_clocked(void **state)
+{
+    int rv = teardown(state);
+    ferry_test_clock_stop();
+    return rv;
 }
 
 static ferry_channel *open_with(fixture *f, const ferry_retry_policy *p)
@@ -74,7 +91,101 @@ static void test_idempotent_is_retried(void **state)
     ferry_channel_close(ch);
 }
 
-/* A retry tells the server the time left now, not the time the call had. */
+/* A synchronous Echo on a thread of its own, so that the test can move the
+ * clock while the call waits out its back-offs. */
+typedef struct bg_echo {
+    pthread_t thread;
+    ferry_channel *ch;
+    uint32_t deadline_ms;
+    ferry_status st;
+    ferry_call_info info;
+    uint32_t remaining_ms; /* what the handler that answered saw */
+} bg_echo;
+
+static void *bg_echo_main(void *arg)
+{
+    bg_echo *b = arg;
+    Ferrytest__V1__EchoRequest req = FERRYTEST__V1__ECHO_REQUEST__INIT;
+    req.text = "later";
+    ferry_call_opts opts = {.deadline_ms = b->deadline_ms, .info = &b->info};
+    Ferrytest__V1__EchoReply *resp = NULL;
+    b->st = ferrytest_v1_probe_echo(b->ch, &req, &resp, &opts);
+    if (resp != NULL) {
+        b->remaining_ms = resp->remaining_ms;
+        ferry_message_free(&resp->base);
+    }
+    return NULL;
+}
+
+static void bg_echo_start(bg_echo *b, ferry_channel *ch, uint32_t deadline_ms)
+{
+    memset(b, 0, sizeof *b);
+    b->ch = ch;
+    b->deadline_ms = deadline_ms;
+    assert_int_equal(pthread_create(&b->thread, NULL, bg_echo_main, b), 0);
+}
+
+static void bg_echo_join(bg_echo *b)
+{
+    assert_int_equal(pthread_join(b->thread, NULL), 0);
+}
+
+/* A retry waits its whole back-off: one millisecond short of it, the retry
+ * has not gone out; at its end, it does. */
+static void test_backoff_ends_at_its_time(void **state)
+{
+    fixture *f = *state;
+    ferry_channel *ch = open_with(
+        f,
+        &(ferry_retry_policy){.max_attempts = 2, .initial_backoff_ms = 400, .max_backoff_ms = 400});
+    uint64_t before = atomic_load(&probe_calls);
+    atomic_store(&probe_fail_unavailable, 1);
+    bg_echo b;
+    bg_echo_start(&b, ch, 20000);
+    assert_true(probe_wait_backoffs(1));
+    uint64_t wait = ferry_test_clock_next_ms();
+    assert_true(wait >= 200 && wait <= 400); /* half fixed, half jitter */
+    ferry_test_clock_advance(wait - 1);
+    assert_int_equal(ferry_test_clock_waiting(), 1);
+    assert_int_equal(atomic_load(&probe_calls), before + 1);
+    ferry_test_clock_advance(1);
+    assert_int_equal(ferry_test_clock_waiting(), 0);
+    bg_echo_join(&b);
+    assert_int_equal(b.st, FERRY_OK);
+    assert_int_equal(b.info.attempts, 2);
+    assert_int_equal(atomic_load(&probe_calls), before + 2);
+    ferry_channel_close(ch);
+}
+
+/* Each back-off is drawn from [b/2, b], b starting at initial_backoff_ms
+ * and doubling after each attempt up to max_backoff_ms. */
+static void test_backoff_doubles_up_to_its_cap(void **state)
+{
+    fixture *f = *state;
+    ferry_channel *ch = open_with(
+        f,
+        &(ferry_retry_policy){.max_attempts = 5, .initial_backoff_ms = 100, .max_backoff_ms = 300});
+    atomic_store(&probe_fail_unavailable, 4);
+    bg_echo b;
+    bg_echo_start(&b, ch, 20000);
+    const uint64_t bases[] = {100, 200, 300, 300};
+    for (int i = 0; i < 4; i++) {
+        assert_true(probe_wait_backoffs(1));
+        uint64_t wait = ferry_test_clock_next_ms();
+        if (wait < bases[i] / 2 || wait > bases[i])
+            fail_msg("back-off %d is %llu ms, not within [%llu, %llu]", i + 1,
+                     (unsigned long long)wait, (unsigned long long)(bases[i] / 2),
+                     (unsigned long long)bases[i]);
+        ferry_test_clock_advance(wait);
+    }
+    bg_echo_join(&b);
+    assert_int_equal(b.st, FERRY_OK);
+    assert_int_equal(b.info.attempts, 5);
+    ferry_channel_close(ch);
+}
+
+/* A retry tells the server the time left now, not the time the call had:
+ * the deadline less the back-off, to the millisecond. */
 static void test_retry_carries_remaining_deadline(void **state)
 {
     fixture *f = *state;
@@ -82,15 +193,33 @@ static void test_retry_carries_remaining_deadline(void **state)
         f,
         &(ferry_retry_policy){.max_attempts = 2, .initial_backoff_ms = 400, .max_backoff_ms = 400});
     atomic_store(&probe_fail_unavailable, 1);
-    Ferrytest__V1__EchoRequest req = FERRYTEST__V1__ECHO_REQUEST__INIT;
+    bg_echo b;
+    bg_echo_start(&b, ch, 3000);
+    assert_true(probe_wait_backoffs(1));
+    uint64_t wait = ferry_test_clock_next_ms();
+    ferry_test_clock_advance(wait);
+    bg_echo_join(&b);
+    assert_int_equal(b.st, FERRY_OK);
+    assert_int_equal(b.info.attempts, 2);
+    assert_int_equal(b.remaining_ms, 3000 - wait);
+    ferry_channel_close(ch);
+}
+
+/* A retry whose back-off would not end before the deadline is not tried:
+ * the call fails at once with the attempt's status. */
+static void test_backoff_past_the_deadline_not_tried(void **state)
+{
+    fixture *f = *state;
+    ferry_channel *ch = open_with(
+        f,
+        &(ferry_retry_policy){.max_attempts = 5, .initial_backoff_ms = 400, .max_backoff_ms = 400});
+    uint64_t before = atomic_load(&probe_calls);
+    atomic_store(&probe_fail_unavailable, 1);
     ferry_call_info info;
-    ferry_call_opts opts = {.deadline_ms = 3000, .info = &info};
-    Ferrytest__V1__EchoReply *resp = NULL;
-    assert_int_equal(ferrytest_v1_probe_echo(ch, &req, &resp, &opts), FERRY_OK);
-    assert_int_equal(info.attempts, 2);
-    /* The backoff alone took at least 200 ms of the 3000. */
-    assert_true(resp->remaining_ms > 0 && resp->remaining_ms <= 2800);
-    ferry_message_free(&resp->base);
+    assert_int_equal(call(ch, 1, 200, &info), FERRY_UNAVAILABLE);
+    assert_int_equal(info.attempts, 1);
+    assert_int_equal(ferry_test_clock_waiting(), 0);
+    assert_int_equal(atomic_load(&probe_calls), before + 1);
     ferry_channel_close(ch);
 }
 
@@ -186,6 +315,67 @@ static void on_done(void *arg, ferry_status st, Ferrytest__V1__EchoReply *resp,
     pthread_mutex_unlock(&w->mu);
 }
 
+static void async_start(ferry_channel *ch, waiter *w)
+{
+    Ferrytest__V1__EchoRequest req = FERRYTEST__V1__ECHO_REQUEST__INIT;
+    req.text = "async again";
+    ferry_call_opts opts = {.deadline_ms = 20000};
+    assert_int_equal(ferrytest_v1_probe_echo_async(ch, &req, &opts, on_done, w), FERRY_OK);
+}
+
+static void async_wait(waiter *w)
+{
+    pthread_mutex_lock(&w->mu);
+    while (!w->done)
+        pthread_cond_wait(&w->cv, &w->mu);
+    pthread_mutex_unlock(&w->mu);
+}
+
+/* An asynchronous call's back-off waits on the test clock too: the retry
+ * does not go out one millisecond before the back-off ends, and does at
+ * its end. */
+static void test_async_backoff_ends_at_its_time(void **state)
+{
+    fixture *f = *state;
+    ferry_channel *ch = open_with(
+        f,
+        &(ferry_retry_policy){.max_attempts = 2, .initial_backoff_ms = 400, .max_backoff_ms = 400});
+    uint64_t before = atomic_load(&probe_calls);
+    atomic_store(&probe_fail_unavailable, 1);
+    waiter w = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+    async_start(ch, &w);
+    assert_true(probe_wait_backoffs(1));
+    uint64_t wait = ferry_test_clock_next_ms();
+    assert_true(wait >= 200 && wait <= 400);
+    ferry_test_clock_advance(wait - 1);
+    assert_int_equal(ferry_test_clock_waiting(), 1);
+    assert_int_equal(atomic_load(&probe_calls), before + 1);
+    ferry_test_clock_advance(1);
+    async_wait(&w);
+    assert_int_equal(w.st, FERRY_OK);
+    assert_int_equal(w.attempts, 2);
+    assert_int_equal(atomic_load(&probe_calls), before + 2);
+    ferry_channel_close(ch);
+}
+
+/* Closing a channel while an asynchronous call waits out a back-off on the
+ * test clock ends the call, once, with unavailable. */
+static void test_close_during_async_backoff(void **state)
+{
+    fixture *f = *state;
+    ferry_channel *ch = open_with(
+        f,
+        &(ferry_retry_policy){.max_attempts = 2, .initial_backoff_ms = 400, .max_backoff_ms = 400});
+    atomic_store(&probe_fail_unavailable, 1);
+    waiter w = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+    async_start(ch, &w);
+    assert_true(probe_wait_backoffs(1));
+    ferry_channel_close(ch);
+    async_wait(&w);
+    assert_int_equal(w.st, FERRY_UNAVAILABLE);
+    assert_int_equal(ferry_test_clock_waiting(), 0);
+}
+
 static void test_async_is_retried(void **state)
 {
     fixture *f = *state;
@@ -209,12 +399,23 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_idempotent_is_retried, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_retry_carries_remaining_deadline, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_backoff_ends_at_its_time, setup_clocked,
+                                        teardown_clocked),
+        cmocka_unit_test_setup_teardown(test_backoff_doubles_up_to_its_cap, setup_clocked,
+                                        teardown_clocked),
+        cmocka_unit_test_setup_teardown(test_retry_carries_remaining_deadline, setup_clocked,
+                                        teardown_clocked),
+        cmocka_unit_test_setup_teardown(test_backoff_past_the_deadline_not_tried, setup_clocked,
+                                        teardown_clocked),
         cmocka_unit_test_setup_teardown(test_attempts_are_bounded, setup, teardown),
         cmocka_unit_test_setup_teardown(test_not_idempotent_is_not_retried, setup, teardown),
         cmocka_unit_test_setup_teardown(test_retries_stay_within_the_deadline, setup, teardown),
         cmocka_unit_test_setup_teardown(test_budget_stops_a_retry_storm, setup, teardown),
         cmocka_unit_test_setup_teardown(test_async_is_retried, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_async_backoff_ends_at_its_time, setup_clocked,
+                                        teardown_clocked),
+        cmocka_unit_test_setup_teardown(test_close_during_async_backoff, setup_clocked,
+                                        teardown_clocked),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
