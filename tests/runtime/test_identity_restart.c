@@ -18,8 +18,8 @@
 #include <nng/nng.h>
 #include <nng/protocol/reqrep0/rep.h>
 
-#include "clock.h"
 #include "envelope.h"
+#include "ferry/testclock.h"
 #include "ferry/wire.pb-c.h"
 #include "probe.h"
 
@@ -85,6 +85,22 @@ static int teardown(void **state)
     return 0;
 }
 
+/* setup() and teardown() with the test clock frozen in between: a server
+ * starts after a request was proved when the test has moved the clock. */
+static int setup_clocked(void **state)
+{
+    if (ferry_test_clock_start() != FERRY_OK)
+        return -1;
+    return setup(state);
+}
+
+static int teardown_clocked(void **state)
+{
+    int rv = teardown(state);
+    ferry_test_clock_stop();
+    return rv;
+}
+
 static ferry_channel *open_alice(fixture *f, ferry_proof proof, int wait_for_ready)
 {
     ferry_client_opts o = {.wait_for_ready = wait_for_ready,
@@ -92,15 +108,6 @@ static ferry_channel *open_alice(fixture *f, ferry_proof proof, int wait_for_rea
     ferry_channel *ch = NULL;
     assert_int_equal(ferry_client_open(&ch, f->bound, &o), FERRY_OK);
     return ch;
-}
-
-/* Waits until the wall clock has passed `ms`, so that a server started next
- * starts after it. */
-static void wait_clock_past(uint64_t ms)
-{
-    for (int i = 0; i < 1000 && ferryi_wall_ms() <= ms; i++)
-        probe_nap_ms(1);
-    assert_true(ferryi_wall_ms() > ms);
 }
 
 /* ---- a captured request ---- */
@@ -201,13 +208,13 @@ static void replay_across_restart(fixture *f, ferry_proof proof)
     assert_int_equal(atomic_load(&probe_calls) - before, 1);
     assert_int_equal(not_before, 0);
 
-    wait_clock_past(c.timestamp_ms);
+    ferry_test_clock_advance(1); /* the new server starts just after the proof */
     restart(f);
     int st = replay(f, &c, msg, sizeof msg, &not_before);
     if (st != FERRY_UNAUTHENTICATED || strstr(msg, "before this server started") == NULL)
         fail_msg("replay after the restart: status %d (%s)", st, msg);
     assert_int_equal(atomic_load(&probe_calls) - before, 1); /* not run again */
-    assert_true(not_before > c.timestamp_ms);
+    assert_int_equal(not_before, c.timestamp_ms + 1);
     ferry_auth_counters ac;
     ferry_server_get_auth_counters(f->srv, &ac);
     assert_int_equal(ac.bad_timestamp, 1);
@@ -264,7 +271,7 @@ static void test_request_proved_before_start_is_proved_again(void **state)
         ferry_call_opts opts = {.deadline_ms = 30000};
         uint64_t before = atomic_load(&probe_calls);
         assert_int_equal(ferrytest_v1_probe_write_async(ch, &req, &opts, on_write, &w), FERRY_OK);
-        wait_clock_past(ferryi_wall_ms());
+        ferry_test_clock_advance(1); /* the server starts just after the proof */
         f->srv = serve(f);
 
         pthread_mutex_lock(&w.mu);
@@ -343,10 +350,12 @@ static void test_honest_client_across_restart(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_signed_replay_refused_after_restart, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_mac_replay_refused_after_restart, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_request_proved_before_start_is_proved_again, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(test_signed_replay_refused_after_restart, setup_clocked,
+                                        teardown_clocked),
+        cmocka_unit_test_setup_teardown(test_mac_replay_refused_after_restart, setup_clocked,
+                                        teardown_clocked),
+        cmocka_unit_test_setup_teardown(test_request_proved_before_start_is_proved_again,
+                                        setup_clocked, teardown_clocked),
         cmocka_unit_test_setup_teardown(test_honest_client_across_restart, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
