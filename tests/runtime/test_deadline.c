@@ -1,32 +1,29 @@
 /* test_deadline.c - a handler that calls another service passes its
  * remaining deadline on (opts.parent), over the network and in process, and
- * a call whose parent's time is up is not sent at all. */
-#include <errno.h>
+ * a call whose parent's time is up is not sent at all. ferry's clock is the
+ * test clock throughout: the relay's work moves it, so what is left of a
+ * deadline is known to the millisecond. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <cmocka.h>
 
+#include "ferry/testclock.h"
 #include "probe.h"
 
-/* Ghost.Haunt relays to Probe.Echo on the channel in `user`, after sleeping
- * the request's sleep_ms; it answers with what Echo saw of the deadline, or
- * fails with Echo's status. */
+/* Ghost.Haunt relays to Probe.Echo on the channel in `user`, after work of
+ * its own that takes the request's sleep_ms (it moves the test clock by
+ * that); it answers with what Echo saw of the deadline, or fails with
+ * Echo's status. */
 static ferry_status haunt(void *user, ferry_call *call, const Ferrytest__V1__EchoRequest *req,
                           Ferrytest__V1__EchoReply *resp)
 {
     ferry_channel *next = user;
-    if (req->sleep_ms > 0) {
-        struct timespec ts = {.tv_sec = req->sleep_ms / 1000,
-                              .tv_nsec = (long)(req->sleep_ms % 1000) * 1000000L};
-        while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-            ;
-    }
+    ferry_test_clock_advance(req->sleep_ms);
     Ferrytest__V1__EchoRequest fwd = FERRYTEST__V1__ECHO_REQUEST__INIT;
     fwd.text = req->text;
     ferry_call_info info;
@@ -73,6 +70,9 @@ static void chain_stop(chain *c)
     probe_url_free(c->url_probe);
 }
 
+/* The probe at the end of a chain of servers sees the caller's deadline
+ * (not the channel's 5 s default) less what the relay spent, to the
+ * millisecond. */
 static void test_deadline_travels_through_a_relay(void **state)
 {
     (void)state;
@@ -80,16 +80,18 @@ static void test_deadline_travels_through_a_relay(void **state)
     chain_start(&c);
     Ferrytest__V1__EchoRequest req = FERRYTEST__V1__ECHO_REQUEST__INIT;
     req.text = "relay";
+    req.sleep_ms = 1500;
     ferry_call_info info;
     ferry_call_opts opts = {.deadline_ms = 4000, .info = &info};
     Ferrytest__V1__EchoReply *resp = NULL;
     assert_int_equal(ferrytest_v1_ghost_haunt(c.to_ghost, &req, &resp, &opts), FERRY_OK);
-    /* The probe saw the caller's 4 s, not the channel's 5 s default. */
-    assert_true(resp->remaining_ms > 0 && resp->remaining_ms <= 4000);
+    assert_int_equal(resp->remaining_ms, 2500);
     ferry_message_free(&resp->base);
     chain_stop(&c);
 }
 
+/* A relay that has spent its caller's whole deadline does not send its own
+ * call: the caller gets deadline exceeded, and the probe never runs. */
 static void test_spent_deadline_is_not_passed_on(void **state)
 {
     (void)state;
@@ -98,19 +100,19 @@ static void test_spent_deadline_is_not_passed_on(void **state)
     uint64_t before = atomic_load(&probe_calls);
     Ferrytest__V1__EchoRequest req = FERRYTEST__V1__ECHO_REQUEST__INIT;
     req.text = "late";
-    req.sleep_ms = 600; /* the relay outlives the caller's deadline */
+    req.sleep_ms = 3000;
     ferry_call_info info;
-    ferry_call_opts opts = {.deadline_ms = 300, .info = &info};
+    ferry_call_opts opts = {.deadline_ms = 3000, .info = &info};
     Ferrytest__V1__EchoReply *resp = NULL;
     assert_int_equal(ferrytest_v1_ghost_haunt(c.to_ghost, &req, &resp, &opts),
                      FERRY_DEADLINE_EXCEEDED);
-    /* Stop the relay (it waits for its handler), then check: the relay's own
-     * call to the probe was never sent. */
-    ferry_server_shutdown(c.relay, 5000);
+    assert_non_null(strstr(info.message, "relay"));
     assert_int_equal(atomic_load(&probe_calls), before);
     chain_stop(&c);
 }
 
+/* In process, with no network in between: the relayed call gets exactly
+ * what is left, down to the last millisecond. */
 static void test_parent_deadline_on_local_channel(void **state)
 {
     (void)state;
@@ -122,19 +124,50 @@ static void test_parent_deadline_on_local_channel(void **state)
     ferry_call_opts opts = {.deadline_ms = 2500};
     Ferrytest__V1__EchoReply *resp = NULL;
     assert_int_equal(ferrytest_v1_ghost_haunt(relay, &req, &resp, &opts), FERRY_OK);
-    assert_true(resp->remaining_ms > 0 && resp->remaining_ms <= 2500);
+    assert_int_equal(resp->remaining_ms, 2500);
     ferry_message_free(&resp->base);
 
+    req.sleep_ms = 299;
+    opts.deadline_ms = 300;
+    assert_int_equal(ferrytest_v1_ghost_haunt(relay, &req, &resp, &opts), FERRY_OK);
+    assert_int_equal(resp->remaining_ms, 1);
+    ferry_message_free(&resp->base);
+    ferry_channel_close(relay);
+    ferry_channel_close(probe);
+}
+
+/* In process, a relay that has spent the whole deadline does not call on. */
+static void test_spent_parent_deadline_on_local_channel(void **state)
+{
+    (void)state;
+    ferry_channel *probe = NULL, *relay = NULL;
+    assert_int_equal(ferrytest_v1_probe_local_open(&probe, &probe_handlers, NULL), FERRY_OK);
+    assert_int_equal(ferrytest_v1_ghost_local_open(&relay, &ghost, probe), FERRY_OK);
     uint64_t before = atomic_load(&probe_calls);
+    Ferrytest__V1__EchoRequest req = FERRYTEST__V1__ECHO_REQUEST__INIT;
+    req.text = "local";
     req.sleep_ms = 300;
-    opts.deadline_ms = 100;
     ferry_call_info info;
-    opts.info = &info;
+    ferry_call_opts opts = {.deadline_ms = 300, .info = &info};
+    Ferrytest__V1__EchoReply *resp = NULL;
     assert_int_equal(ferrytest_v1_ghost_haunt(relay, &req, &resp, &opts), FERRY_DEADLINE_EXCEEDED);
     assert_non_null(strstr(info.message, "deadline"));
     assert_int_equal(atomic_load(&probe_calls), before);
     ferry_channel_close(relay);
     ferry_channel_close(probe);
+}
+
+static int start_clock(void **state)
+{
+    (void)state;
+    return ferry_test_clock_start() == FERRY_OK ? 0 : -1;
+}
+
+static int stop_clock(void **state)
+{
+    (void)state;
+    ferry_test_clock_stop();
+    return 0;
 }
 
 int main(void)
@@ -143,6 +176,7 @@ int main(void)
         cmocka_unit_test(test_deadline_travels_through_a_relay),
         cmocka_unit_test(test_spent_deadline_is_not_passed_on),
         cmocka_unit_test(test_parent_deadline_on_local_channel),
+        cmocka_unit_test(test_spent_parent_deadline_on_local_channel),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return cmocka_run_group_tests(tests, start_clock, stop_clock);
 }
