@@ -252,6 +252,12 @@ static ferry_status read_key_line(const char *path, FILE *f, char *line, size_t 
     while ((c = fgetc(f)) != EOF && c != '\n') {
         if (n + 1 >= cap)
             return fail(err, err_len, FERRY_INVALID_ARGUMENT, "%s: first line is too long", path);
+        /* The line is split as a C string: whatever followed a NUL would be
+         * ignored, so a damaged file could load as if it were whole. */
+        if (c == '\0')
+            return fail(err, err_len, FERRY_INVALID_ARGUMENT,
+                        "%s: holds a NUL byte at byte %zu; a key file is one line of text", path,
+                        n + 1);
         line[n++] = (char)c;
     }
     line[n] = '\0';
@@ -489,14 +495,24 @@ ferry_status ferry_keyring_load(ferry_keyring **out, const char *path, char *err
         return fail(err, err_len, FERRY_RESOURCE_EXHAUSTED, "out of memory");
     }
     size_t cap = 0;
-    char line[LINE_MAX_BYTES];
+    /* getline() rather than fgets(): it says how many bytes it read, so that
+     * a NUL byte is refused instead of cutting its line short, and a long
+     * line holding one is still too long rather than read on as a new line. */
+    char *line = NULL;
+    size_t line_cap = 0;
+    ssize_t got;
     unsigned lineno = 0;
-    while (st == FERRY_OK && fgets(line, sizeof line, f) != NULL) {
+    while (st == FERRY_OK && (got = getline(&line, &line_cap, f)) != -1) {
         lineno++;
-        size_t len = strlen(line);
-        if (len == sizeof line - 1 && line[len - 1] != '\n' && !feof(f)) {
+        size_t len = (size_t)got;
+        if (len >= LINE_MAX_BYTES) {
             st =
                 fail(err, err_len, FERRY_INVALID_ARGUMENT, "%s:%u: line is too long", path, lineno);
+            break;
+        }
+        if (memchr(line, '\0', len) != NULL) {
+            st = fail(err, err_len, FERRY_INVALID_ARGUMENT,
+                      "%s:%u: holds a NUL byte; a keyring is text", path, lineno);
             break;
         }
         char *hash = strchr(line, '#');
@@ -542,6 +558,7 @@ ferry_status ferry_keyring_load(ferry_keyring **out, const char *path, char *err
         e->line = lineno;
         kr->n++;
     }
+    free(line);
     if (st == FERRY_OK && ferror(f))
         st = fail(err, err_len, FERRY_INVALID_ARGUMENT, "%s: read error", path);
     fclose(f);

@@ -175,6 +175,66 @@ static void keyring_line_says_why(void **state)
     assert_says(f, "URL-safe");
 }
 
+/* Writes `len` bytes to the fixture's file with mode 0600: text with NULs. */
+static void write_bytes(fixture *f, const char *bytes, size_t len)
+{
+    unlink(f->path);
+    FILE *fp = fopen(f->path, "w");
+    assert_non_null(fp);
+    assert_int_equal(fwrite(bytes, 1, len, fp), len);
+    assert_int_equal(fclose(fp), 0);
+    assert_int_equal(chmod(f->path, 0600), 0);
+}
+
+/* A key file whose line goes on after a NUL byte is refused, not loaded as
+ * the text before the NUL (found by fuzz_keyfile). */
+static void key_file_with_nul_refused(void **state)
+{
+    fixture *f = *state;
+    static const char text[] = "ferry-public-key-v1 client " PK_B64 "\0 more\n";
+    write_bytes(f, text, sizeof text - 1);
+    ferry_key *k = NULL;
+    assert_int_equal(ferry_key_load_public(&k, f->path, f->err, sizeof f->err),
+                     FERRY_INVALID_ARGUMENT);
+    assert_null(k);
+    assert_says(f, "holds a NUL byte at byte 72");
+}
+
+/* A keyring line that goes on after a NUL byte is refused, naming the line,
+ * rather than read as the text before the NUL, which would drop the roles
+ * after it (found by fuzz_keyring). */
+static void keyring_line_with_nul_refused(void **state)
+{
+    fixture *f = *state;
+    static const char text[] = "alice " PK_B64 " roles=reader\0,admin\n";
+    write_bytes(f, text, sizeof text - 1);
+    ferry_keyring *kr = NULL;
+    assert_int_equal(ferry_keyring_load(&kr, f->path, f->err, sizeof f->err),
+                     FERRY_INVALID_ARGUMENT);
+    assert_null(kr);
+    assert_says(f, ":1: holds a NUL byte");
+}
+
+/* A keyring line too long to read is refused even when a NUL byte early in
+ * it hides its length, instead of its tail being read as a line of its own
+ * (here one that would trust a key with the role admin). */
+static void long_keyring_line_with_nul_refused(void **state)
+{
+    fixture *f = *state;
+    char text[5000];
+    memset(text, 'x', sizeof text);
+    memcpy(text, "# \0", 3);
+    static const char tail[] = "\nbob " PK_B64 " roles=admin\n";
+    size_t at = 4096 - 1;
+    memcpy(text + at, tail + 1, sizeof tail - 2);
+    write_bytes(f, text, at + sizeof tail - 2);
+    ferry_keyring *kr = NULL;
+    assert_int_equal(ferry_keyring_load(&kr, f->path, f->err, sizeof f->err),
+                     FERRY_INVALID_ARGUMENT);
+    assert_null(kr);
+    assert_says(f, ":1: line is too long");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -188,6 +248,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(wrong_length_says_both, setup, teardown),
         cmocka_unit_test_setup_teardown(non_canonical_end_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(keyring_line_says_why, setup, teardown),
+        cmocka_unit_test_setup_teardown(key_file_with_nul_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(keyring_line_with_nul_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(long_keyring_line_with_nul_refused, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
