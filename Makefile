@@ -4,11 +4,14 @@
 #   make bench  build and run the benchmark
 #   make sanitize  build with address+undefined sanitizers into build-asan/ and test
 #   make tsan      build with ThreadSanitizer into build-tsan/ and test
+#   make fuzz      build the fuzz targets with clang (libFuzzer, ASan, UBSan) into
+#                  build-fuzz/ and run each for FUZZ_SECONDS (tests/fuzz/run.sh)
 BUILD ?= build
 CMAKE_FLAGS ?=
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+FUZZ_SECONDS ?= 60
 
-.PHONY: all deps configure build demo test bench sanitize tsan clean format
+.PHONY: all deps configure build demo test bench sanitize tsan fuzz clean format
 
 all: build
 
@@ -36,9 +39,27 @@ sanitize:
 tsan:
 	@$(MAKE) --no-print-directory test BUILD=build-tsan CMAKE_FLAGS="-DFERRY_SANITIZE=thread -DCMAKE_BUILD_TYPE=Debug"
 
+fuzz: deps
+	@tests/fuzz/run.sh build-fuzz $(FUZZ_SECONDS)
+
 # The golden files are protoc-gen-ferry's output byte for byte: not formatted.
 format:
 	@git ls-files '*.c' '*.h' ':!tests/codegen/golden/expected' | xargs clang-format -i
 
+# make coverage: a Debug build with gcc's coverage counters in build-cov/, every
+# test, then line and branch coverage per file and per part (cmake/coverage.py,
+# which needs gcovr); fails when a test fails or a part is under its target
+# (docs/testing.md, "Coverage"). The counters are updated atomically: calls on
+# several threads would otherwise tear them (gcov then reads negative counts).
+COVERAGE_FLAGS = --coverage -fprofile-update=atomic
+.PHONY: coverage
+coverage: deps
+	@command -v gcovr >/dev/null || { echo "make coverage needs gcovr: install Debian's gcovr package (apt-get install gcovr)" >&2; exit 1; }
+	@cmake -S . -B build-cov -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_FLAGS="$(COVERAGE_FLAGS)" \
+	  -DCMAKE_CXX_FLAGS="$(COVERAGE_FLAGS)" -DCMAKE_EXE_LINKER_FLAGS=--coverage \
+	  -DCMAKE_SHARED_LINKER_FLAGS=--coverage >/dev/null
+	@cmake --build build-cov -j $(JOBS)
+	@cmake/coverage.py build-cov $(JOBS)
+
 clean:
-	@rm -rf $(BUILD) build-asan build-tsan
+	@rm -rf $(BUILD) build-asan build-tsan build-fuzz
