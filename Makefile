@@ -46,20 +46,5 @@ fuzz: deps
 format:
 	@git ls-files '*.c' '*.h' ':!tests/codegen/golden/expected' | xargs clang-format -i
 
-# make coverage: a Debug build with gcc's coverage counters in build-cov/, every
-# test, then line and branch coverage per file and per part (cmake/coverage.py,
-# which needs gcovr); fails when a test fails or a part is under its target
-# (docs/testing.md, "Coverage"). The counters are updated atomically: calls on
-# several threads would otherwise tear them (gcov then reads negative counts).
-COVERAGE_FLAGS = --coverage -fprofile-update=atomic
-.PHONY: coverage
-coverage: deps
-	@command -v gcovr >/dev/null || { echo "make coverage needs gcovr: install Debian's gcovr package (apt-get install gcovr)" >&2; exit 1; }
-	@cmake -S . -B build-cov -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_FLAGS="$(COVERAGE_FLAGS)" \
-	  -DCMAKE_CXX_FLAGS="$(COVERAGE_FLAGS)" -DCMAKE_EXE_LINKER_FLAGS=--coverage \
-	  -DCMAKE_SHARED_LINKER_FLAGS=--coverage >/dev/null
-	@cmake --build build-cov -j $(JOBS)
-	@cmake/coverage.py build-cov $(JOBS)
-
 clean:
 	@rm -rf $(BUILD) build-asan build-tsan build-fuzz
