@@ -65,6 +65,21 @@ static void test_unreachable_server(void **state)
     probe_url_free(url);
 }
 
+/* How many Echo handlers the server behind `ch` has started, this call's
+ * included: Echo answers with that count (seq), kept in the server's
+ * process. */
+static uint64_t echo_runs(ferry_channel *ch)
+{
+    Ferrytest__V1__EchoRequest req = FERRYTEST__V1__ECHO_REQUEST__INIT;
+    req.text = "count";
+    ferry_call_opts opts = {.deadline_ms = 20000};
+    Ferrytest__V1__EchoReply *resp = NULL;
+    assert_int_equal(ferrytest_v1_probe_echo(ch, &req, &resp, &opts), FERRY_OK);
+    uint64_t seq = resp->seq;
+    ferry_message_free(&resp->base);
+    return seq;
+}
+
 /* The server process dies with calls in flight: they fail at once with
  * unavailable, later calls fail fast, and the same channel recovers when a
  * server comes back on the address. */
@@ -82,12 +97,22 @@ static void test_server_killed_and_restarted(void **state)
     ferry_call_info info;
     assert_int_equal(probe_echo(ch, 0, 20000, &info), FERRY_OK);
 
-    probe_bg_call inflight[4];
-    for (int i = 0; i < 4; i++)
+    /* Three calls held at the server (of its four workers: the fourth
+     * answers the counting calls), and the kill only once all three
+     * handlers have started there. */
+    probe_bg_call inflight[3];
+    for (int i = 0; i < 3; i++)
         probe_bg_start(&inflight[i], ch, 10000, 60000);
-    probe_nap_ms(300); /* let them reach the server */
+    uint64_t started = 0;
+    for (uint64_t counted = 1; counted <= 20000; counted++) {
+        started = echo_runs(ch) - 1 - counted; /* less the first call and the counting ones */
+        if (started >= 3)
+            break;
+        probe_nap_ms(1);
+    }
+    assert_int_equal(started, 3);
     probe_kill(pid);
-    for (int i = 0; i < 4; i++) {
+    for (int i = 0; i < 3; i++) {
         /* Not a deadline: the lost connection ended them. */
         assert_int_equal(probe_bg_join(&inflight[i]), FERRY_UNAVAILABLE);
     }
