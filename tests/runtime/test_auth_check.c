@@ -493,6 +493,25 @@ static void test_identity_needs_secret_key_and_keyring(void **state)
     unlink(pub);
 }
 
+/* A keyring entry whose 32 bytes are not a usable Ed25519 public key (here
+ * the identity point, of small order) is refused when the keyring is
+ * loaded, naming its file and line: no session keys could be derived
+ * from it, and no request could prove itself with it. */
+static void test_keyring_key_not_a_point_refused(void **state)
+{
+    fixture *f = *state;
+    char line[160], all[300];
+    keyring_line(line, sizeof line, f->alice, "");
+    snprintf(all, sizeof all, "%snull AQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n", line);
+    write_keyring(f, all);
+    ferryi_auth auth;
+    ferry_server_identity cfg = {.key = f->server, .keyring_path = f->keyring};
+    char err[256];
+    assert_int_equal(ferryi_auth_init(&auth, &cfg, err, sizeof err), FERRY_INVALID_ARGUMENT);
+    assert_non_null(strstr(err, ":2: the key of null is not a valid Ed25519 public key"));
+    ferryi_auth_fini(&auth);
+}
+
 /* Checks reply proof `id` over reply header `h` with body hash `bh`:
  * signed against the server's public key, or a MAC under alice's session
  * keys with the server. */
@@ -620,6 +639,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_late_reply_leaves_newer_entry_alone, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reload_keeps_floors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_failed_reload_keeps_keyring, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_keyring_key_not_a_point_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_identity_needs_secret_key_and_keyring, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_reply_to_mac_caller_is_mac_over_its_nonce, setup,

@@ -88,6 +88,27 @@ static void test_identity_options_refused(void **state)
                      FERRY_OK);
 }
 
+/* A pinned server key that is not a usable Ed25519 public key (here the
+ * identity point, of small order) is refused at the open: no MAC keys can
+ * be derived from it, and no reply could be checked against it. */
+static void test_server_key_not_a_point_refused(void **state)
+{
+    keys *k = *state;
+    char path[160], err[256];
+    snprintf(path, sizeof path, "%s/null.pub", k->dir);
+    FILE *fp = fopen(path, "w");
+    assert_non_null(fp);
+    fputs("ferry-public-key-v1 null AQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n", fp);
+    assert_int_equal(fclose(fp), 0);
+    ferry_key *null_key = NULL;
+    assert_int_equal(ferry_key_load_public(&null_key, path, err, sizeof err), FERRY_OK);
+    assert_int_equal(open_with(&(ferry_client_identity){
+                         .key = k->client, .proof = FERRY_PROOF_MAC, .server_key = null_key}),
+                     FERRY_INVALID_ARGUMENT);
+    ferry_key_free(null_key);
+    unlink(path);
+}
+
 /* A channel needs somewhere to put itself and a URL it can dial: no out
  * pointer, no URL, a URL too long to keep, and a transport nng does not
  * know are each refused. */
@@ -219,6 +240,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_identity_options_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_server_key_not_a_point_refused, setup, teardown),
         cmocka_unit_test(test_urls_refused),
         cmocka_unit_test(test_tls_options_on_plain_url_refused),
         cmocka_unit_test(test_metadata_limits),

@@ -231,6 +231,16 @@ static void test_key_write_refusals(void **state)
     assert_says(f, "no-such-dir/k.pub");
 }
 
+/* A public key file that cannot be written out (the disk is full) is a
+ * failure naming the file, not a key written in half. */
+static void test_public_key_write_failure_named(void **state)
+{
+    fixture *f = *state;
+    assert_int_equal(ferry_key_write(f->key, f->sec, "/dev/full", f->err, sizeof f->err),
+                     FERRY_INTERNAL);
+    assert_says(f, "/dev/full: writing failed");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -243,6 +253,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_public_file_as_secret_named, setup, teardown),
         cmocka_unit_test_setup_teardown(test_missing_arguments_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_key_write_refusals, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_public_key_write_failure_named, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
