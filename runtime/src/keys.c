@@ -231,12 +231,16 @@ ferry_status ferry_key_write(const ferry_key *key, const char *secret_path, cons
     if (f == NULL) {
         st = fail(err, err_len, FERRY_PERMISSION_DENIED,
                   "%s: cannot create the public key file: %s", public_path, strerror(errno));
-        goto out;
+    } else {
+        bad = fprintf(f, "%s %s %s\n", PUBLIC_MAGIC, key->name, pk_b64) < 0;
+        bad |= fclose(f) != 0;
+        if (bad)
+            st = fail(err, err_len, FERRY_INTERNAL, "%s: writing failed", public_path);
     }
-    bad = fprintf(f, "%s %s %s\n", PUBLIC_MAGIC, key->name, pk_b64) < 0;
-    bad |= fclose(f) != 0;
-    if (bad)
-        st = fail(err, err_len, FERRY_INTERNAL, "%s: writing failed", public_path);
+    /* Without its public half the pair is not written: the secret file
+     * goes too, so that writing again (O_EXCL) can succeed. */
+    if (st != FERRY_OK)
+        unlink(secret_path);
 out:
     sodium_free(sk_b64);
     return st;

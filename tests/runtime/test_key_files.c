@@ -231,6 +231,24 @@ static void test_key_write_refusals(void **state)
     assert_says(f, "no-such-dir/k.pub");
 }
 
+/* A write that fails at the public key file leaves no secret key file
+ * behind: the pair is written whole or not at all, and writing it again
+ * to a good place succeeds. */
+static void test_failed_write_leaves_no_secret_file(void **state)
+{
+    fixture *f = *state;
+    char pub[160];
+    snprintf(pub, sizeof pub, "%s/no-such-dir/k.pub", f->dir);
+    assert_int_equal(ferry_key_write(f->key, f->sec, pub, f->err, sizeof f->err),
+                     FERRY_PERMISSION_DENIED);
+    assert_int_equal(access(f->sec, F_OK), -1);
+    assert_int_equal(ferry_key_write(f->key, f->sec, "/dev/full", f->err, sizeof f->err),
+                     FERRY_INTERNAL);
+    assert_int_equal(access(f->sec, F_OK), -1);
+    assert_int_equal(ferry_key_write(f->key, f->sec, f->pub, f->err, sizeof f->err), FERRY_OK);
+    assert_int_equal(access(f->sec, F_OK), 0);
+}
+
 /* A public key file that cannot be written out (the disk is full) is a
  * failure naming the file, not a key written in half. */
 static void test_public_key_write_failure_named(void **state)
@@ -254,6 +272,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_missing_arguments_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_key_write_refusals, setup, teardown),
         cmocka_unit_test_setup_teardown(test_public_key_write_failure_named, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_failed_write_leaves_no_secret_file, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -55,7 +55,8 @@ FERRY_NODISCARD ferry_status ferry_key_generate(ferry_key **out, const char *nam
 
 /* Writes the secret key file `secret_path` (created with mode 0600; an
  * existing file is not overwritten) and the public key file `public_path`.
- * On failure `err` says which file and why. */
+ * On failure `err` says which file and why, and no secret key file written
+ * by this call is left behind. */
 FERRY_NODISCARD ferry_status ferry_key_write(const ferry_key *key, const char *secret_path,
                                              const char *public_path, char *err, size_t err_len);
 
