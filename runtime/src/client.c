@@ -419,8 +419,9 @@ static ferry_status decode_reply(slot *s, nng_msg *msg, ProtobufCMessage **resp,
                    "reply header from %s is not a valid ferry.wire.ReplyHeader", cl->url);
     }
     static const uint8_t no_nonce[FERRYI_NONCE_BYTES];
-    if (cl->server_key != NULL && !reply_proved(cl, h, s->nonce, f.body, f.body_len) &&
-        !(h->call_id == 0 && reply_proved(cl, h, no_nonce, f.body, f.body_len))) {
+    int proved = cl->server_key == NULL || reply_proved(cl, h, s->nonce, f.body, f.body_len) ||
+                 (h->call_id == 0 && reply_proved(cl, h, no_nonce, f.body, f.body_len));
+    if (!proved) {
         st = say(info, FERRY_UNAUTHENTICATED,
                  "reply from %s carries no valid proof from the server's key %s (status %u: %s)",
                  cl->url, cl->server_key->name, h->status, h->message);
@@ -448,7 +449,11 @@ static ferry_status decode_reply(slot *s, nng_msg *msg, ProtobufCMessage **resp,
             st = say(info, FERRY_PROTOCOL_ERROR, "reply body from %s (%zu bytes) is not a valid %s",
                      cl->url, f.body_len, m->output->name);
     }
-    if (h->call_id == s->call_id) {
+    /* On a channel that pins its server's key, a reply without the server's
+     * proof is a stranger's: it fails its call and leaves the channel as it
+     * was, or any peer could shrink the request limit every later call is
+     * held to. */
+    if (proved && h->call_id == s->call_id) {
         if (h->max_request != 0)
             atomic_store(&cl->server_max, h->max_request);
         info->server_api_min = h->api_min;
