@@ -7,6 +7,10 @@
 #
 #   tests/fuzz/run.sh BUILD_DIR SECONDS
 #
+# FUZZ_TARGETS="envelope identity" runs only those (default: every
+# tests/fuzz/fuzz_*.c); FUZZ_CC names the compiler (default: clang-14, else
+# clang).
+#
 # The corpus a run grows stays in BUILD_DIR/fuzz-runs/NAME/corpus, and what a
 # target found in BUILD_DIR/fuzz-runs/NAME/ (crash-*, leak-*, timeout-*,
 # oom-*) with its log; the seed corpus in the source tree is not touched.
@@ -42,9 +46,14 @@ if ! "$cc" -fsanitize=fuzzer,address,undefined "$probe/t.c" -o "$probe/t" >"$pro
     exit 2
 fi
 
-targets=$(ls tests/fuzz/fuzz_*.c | sed 's|.*/fuzz_||; s|\.c$||')
-CC=$cc cmake -S . -B "$build" -DFERRY_FUZZ=ON -DFERRY_SANITIZE=address,undefined >/dev/null
-cmake --build "$build" -j 2 --target $(printf 'fuzz_%s ' $targets)
+targets=${FUZZ_TARGETS:-$(ls tests/fuzz/fuzz_*.c | sed 's|.*/fuzz_||; s|\.c$||')}
+echo "make fuzz: building $(echo $targets | wc -w) targets with $cc into $build"
+if ! { CC=$cc cmake -S . -B "$build" -DFERRY_FUZZ=ON -DFERRY_SANITIZE=address,undefined &&
+    cmake --build "$build" -j 2 --target $(printf 'fuzz_%s ' $targets); } >"$probe/build" 2>&1; then
+    grep -v 'Entering directory\|Leaving directory' "$probe/build" >&2
+    echo "make fuzz: the build failed" >&2
+    exit 2
+fi
 
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 export ASAN_OPTIONS=abort_on_error=0:detect_leaks=1
@@ -75,10 +84,10 @@ for t in $targets; do
     else
         verdict="nothing"
     fi
-    printf '%-16s %4s s %12s execs %6s -> %6s inputs   %s\n' "fuzz_$t" "$seconds" \
+    printf '%-20s %4s s %12s execs %6s -> %6s inputs   %s\n' "fuzz_$t" "$seconds" \
         "${execs:-?}" "$seeds" "$corpus" "$verdict" >>"$results"
 done
 echo
-echo "target           time      executions   corpus (seeds -> after)   findings"
+echo "target               time      executions   corpus (seeds -> after)   findings"
 cat "$results"
 exit $failed
