@@ -1,11 +1,16 @@
 #!/bin/sh
-# Installs the Debian packages ferry builds with, when any is missing.
+# Installs the Debian packages ferry builds with, when any is missing, then
+# builds ferry's nng (cmake/build-nng.sh: Debian's nng source package with
+# ferry's fixes) when it is not built yet.
 # Runs apt-get as root (directly, or through sudo when not root).
 set -eu
 
-PACKAGES="build-essential cmake pkg-config libnng-dev libprotobuf-c-dev protobuf-c-compiler
-protobuf-compiler libprotoc-dev libprotobuf-dev libsodium-dev libcmocka-dev libjansson-dev
-openssl"
+# dpkg-dev, patch and libmbedtls-dev are for ferry's nng.
+PACKAGES="build-essential cmake pkg-config dpkg-dev patch libmbedtls-dev libprotobuf-c-dev
+protobuf-c-compiler protobuf-compiler libprotoc-dev libprotobuf-dev libsodium-dev libcmocka-dev
+libjansson-dev openssl"
+
+here=$(dirname "$0")
 
 missing=""
 for p in $PACKAGES; do
@@ -13,7 +18,9 @@ for p in $PACKAGES; do
         missing="$missing $p"
     fi
 done
-[ -z "$missing" ] && exit 0
+if [ -z "$missing" ]; then
+    exec "$here/build-nng.sh"
+fi
 
 echo "ferry: installing Debian packages:$missing"
 if [ "$(id -u)" -eq 0 ]; then
@@ -28,3 +35,4 @@ export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
 # shellcheck disable=SC2086
 $SUDO apt-get install -y -qq --no-install-recommends $missing
+"$here/build-nng.sh"

@@ -241,6 +241,56 @@ static void test_hangups_tcp(void **state)
     hangups("tcp://127.0.0.1:0", "tcp, clients hanging up mid-message");
 }
 
+/* Clients that pipeline requests whose replies are large, send part of one
+ * more and hang up: the server is still reading from each connection when
+ * a reply to it fails. nng 1.5.2 as Debian ships it could wedge its reaper
+ * on this (a read re-armed on a connection nng was closing), after which
+ * every closed connection kept its descriptor and socket closes hung; the
+ * nng ferry builds carries the fix (cmake/nng/). Descriptors come back and
+ * the shutdown ends within its grace. */
+static void hangups_with_replies_due(const char *url, const char *label)
+{
+    unsigned fds_before = baseline_fds();
+    char bound[256];
+    ferry_server_opts o = {.workers = 2};
+    ferry_server *srv = probe_serve_opts(url, &o, bound, sizeof bound);
+    int ipc = strncmp(bound, "ipc://", 6) == 0;
+    uint64_t before = atomic_load(&probe_calls);
+    for (uint32_t i = 0; i < 100; i++) {
+        int fd = probe_raw_connect(bound);
+        for (uint32_t k = 0; k < 4; k++)
+            assert_int_equal(probe_raw_send_echo(fd, k + 1, 0, 256 * 1024), 0);
+        const uint8_t part[] = {1, 0, 0, 0, 0, 0, 1, 0, 0, 0x80, 0, 0, 1, 'F', 'Y'};
+        size_t skip = ipc ? 0 : 1;
+        (void)send(fd, part + skip, sizeof part - skip, MSG_NOSIGNAL);
+        close(fd);
+    }
+    /* Some of those calls ran and their replies met a closed connection. */
+    assert_true(probe_wait_calls(before + 1));
+    ferry_channel *ch = NULL;
+    assert_int_equal(ferry_client_open(&ch, bound, NULL), FERRY_OK);
+    well_behaved_calls(ch, 50, 20000, label);
+    ferry_channel_close(ch);
+    timed_shutdown(srv, 1000, label);
+    unsigned fds_after = wait_fds(0, fds_before);
+    printf("# %s: descriptors before %u, after %u\n", label, fds_before, fds_after);
+    assert_true(fds_after <= fds_before); /* none left behind */
+}
+
+static void test_hangups_with_replies_due_ipc(void **state)
+{
+    (void)state;
+    char *url = probe_ipc_url();
+    hangups_with_replies_due(url, "ipc, clients hanging up with replies due");
+    probe_url_free(url);
+}
+
+static void test_hangups_with_replies_due_tcp(void **state)
+{
+    (void)state;
+    hangups_with_replies_due("tcp://127.0.0.1:0", "tcp, clients hanging up with replies due");
+}
+
 /* A muted connection that reads again gets its service back: one request
  * is answered `unavailable`, saying why, as a probe; once that reply has
  * been taken, its calls run again. */
@@ -404,6 +454,8 @@ int main(void)
         cmocka_unit_test(test_muted_connection_recovers),
         cmocka_unit_test(test_hangups_ipc),
         cmocka_unit_test(test_hangups_tcp),
+        cmocka_unit_test(test_hangups_with_replies_due_ipc),
+        cmocka_unit_test(test_hangups_with_replies_due_tcp),
         cmocka_unit_test(test_flooding_connection_gets_its_share),
         cmocka_unit_test(test_flooding_group_gets_its_share),
         cmocka_unit_test(test_amplifying_bodies_memory_returned),
