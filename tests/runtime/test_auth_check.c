@@ -418,6 +418,64 @@ static void test_late_reply_leaves_newer_entry_alone(void **state)
     assert_non_null(strstr(why, "older than the replay cache remembers"));
 }
 
+/* A request whose timestamp has left the skew window leaves the replay
+ * cache, and takes its kept reply with it even before reply_cache_ms is
+ * over: a copy of it is refused by its timestamp from then on, so the
+ * reply could never be sent again. */
+static void test_entry_leaving_window_takes_its_reply(void **state)
+{
+    fixture *f = *state;
+    auth_start(f, 4);
+    f->a.reply_cache_ms = 60000;
+    request old, next;
+    request_new(&old, f->alice, FERRY_PROOF_SIGNED);
+    request_prove(&old, f->alice, f->server);
+    ferryi_auth_call c;
+    assert_int_equal(check(f, &old, &c, NULL, 0), FERRYI_AUTH_RUN);
+    store_reply(f, &c, 100);
+    ferryi_auth_call_end(&f->a, &c);
+    assert_int_equal(atomic_load(&f->a.reply_bytes), 100);
+
+    ferry_test_clock_advance(1001); /* old's timestamp + skew is now past */
+    request_new(&next, f->alice, FERRY_PROOF_SIGNED);
+    request_prove(&next, f->alice, f->server);
+    assert_int_equal(check(f, &next, NULL, NULL, 0), FERRYI_AUTH_RUN);
+    assert_int_equal(f->a.count, 1); /* only next */
+    assert_int_equal(atomic_load(&f->a.reply_bytes), 0);
+    char why[256];
+    assert_int_equal(check(f, &old, NULL, why, sizeof why), FERRYI_AUTH_REJECT);
+    assert_non_null(strstr(why, "in the past"));
+}
+
+/* Nonces that fall in one hash bucket are still told apart: each new one
+ * runs, each one's copy is recognised as its own, and evicting the oldest
+ * from the middle of a chain leaves the others findable. */
+static void test_nonces_sharing_a_bucket(void **state)
+{
+    fixture *f = *state;
+    auth_start(f, 2);
+    request r[3];
+    for (int i = 0; i < 3; i++) {
+        request_new(&r[i], f->alice, FERRY_PROOF_SIGNED);
+        memset(r[i].nonce, 0, 8); /* the bucket is read from these bytes */
+        r[i].nonce[15] = (uint8_t)i;
+        request_prove(&r[i], f->alice, f->server);
+        ferry_test_clock_advance(1);
+    }
+    assert_int_equal(check(f, &r[0], NULL, NULL, 0), FERRYI_AUTH_RUN);
+    assert_int_equal(check(f, &r[1], NULL, NULL, 0), FERRYI_AUTH_RUN);
+    char why[256];
+    assert_int_equal(check(f, &r[0], NULL, why, sizeof why), FERRYI_AUTH_REJECT);
+    assert_non_null(strstr(why, "reply is no longer kept"));           /* found: its own copy */
+    assert_int_equal(check(f, &r[2], NULL, NULL, 0), FERRYI_AUTH_RUN); /* evicts r[0] */
+    assert_int_equal(check(f, &r[1], NULL, why, sizeof why), FERRYI_AUTH_REJECT);
+    assert_non_null(strstr(why, "reply is no longer kept")); /* still found */
+    assert_int_equal(check(f, &r[2], NULL, why, sizeof why), FERRYI_AUTH_REJECT);
+    assert_non_null(strstr(why, "reply is no longer kept"));
+    assert_int_equal(check(f, &r[0], NULL, why, sizeof why), FERRYI_AUTH_REJECT);
+    assert_non_null(strstr(why, "older than the replay cache remembers"));
+}
+
 /* A keyring reload keeps the floor of every key that stays: a request of
  * alice's evicted before the reload stays refused after it, and so does a
  * new request no newer than it; a key the new keyring drops is unknown. */
@@ -637,6 +695,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_retransmit_after_reply_resent, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reply_cache_keeps_within_its_bytes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_late_reply_leaves_newer_entry_alone, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_entry_leaving_window_takes_its_reply, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_nonces_sharing_a_bucket, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reload_keeps_floors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_failed_reload_keeps_keyring, setup, teardown),
         cmocka_unit_test_setup_teardown(test_keyring_key_not_a_point_refused, setup, teardown),
