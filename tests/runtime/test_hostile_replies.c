@@ -1,0 +1,219 @@
+/* test_hostile_replies.c - replies a ferry server never sends, from a
+ * plain nng rep0 socket playing one: each fails its call with its own
+ * reason and no response (bytes that are not a frame, a header that does
+ * not decode, another call's id, a status only a client gives, a body that
+ * is not the reply type), a refusal of a request the server could not read
+ * carries its status, and the channel serves the next call as before. */
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <nng/nng.h>
+#include <nng/protocol/reqrep0/rep.h>
+
+#include "envelope.h"
+#include "probe.h"
+
+/* How the liar answers the next request. */
+enum mode {
+    GOOD,          /* a proper reply echoing the text */
+    NOT_A_FRAME,   /* bytes without ferry's magic */
+    BAD_HEADER,    /* a frame whose header is not a ReplyHeader */
+    OTHER_CALL,    /* a proper reply for another call id */
+    CLIENT_STATUS, /* status FERRY_FALLBACK, which only a client gives */
+    BAD_BODY,      /* status OK, a body that does not decode as EchoReply */
+    REFUSED,       /* call id 0 and an error: the request could not be read */
+};
+
+typedef struct liar {
+    nng_socket sock;
+    pthread_t thread;
+    atomic_int mode;
+} liar;
+
+static uint64_t call_id_of(nng_msg *m)
+{
+    ferryi_frame fr;
+    char why[256];
+    uint64_t id = 0;
+    if (ferryi_frame_split(nng_msg_body(m), nng_msg_len(m), FERRYI_KIND_REQUEST, &fr, why,
+                           sizeof why) == FERRY_OK) {
+        Ferry__Wire__RequestHeader *h =
+            ferry__wire__request_header__unpack(NULL, fr.header_len, fr.header);
+        if (h != NULL) {
+            id = h->call_id;
+            ferry__wire__request_header__free_unpacked(h, NULL);
+        }
+    }
+    return id;
+}
+
+/* Replaces `m`'s body with a reply frame of header `rh` and body bytes. */
+static void write_reply(nng_msg *m, const Ferry__Wire__ReplyHeader *rh, const uint8_t *body,
+                        size_t body_len)
+{
+    size_t size = FERRYI_FRAME_PREFIX + protobuf_c_message_get_packed_size(&rh->base) + body_len;
+    nng_msg_clear(m);
+    if (nng_msg_realloc(m, size) != 0)
+        return; /* out of memory: an empty reply, which no test expects */
+    ferryi_frame_write_raw(nng_msg_body(m), FERRYI_KIND_REPLY, &rh->base, body, body_len);
+}
+
+/* The liar's thread: answers each request as `mode` says, until the
+ * socket closes. No cmocka assertions here: they work on the test's
+ * thread only, and a wrong answer shows in the test's own checks. */
+static void *liar_run(void *arg)
+{
+    liar *l = arg;
+    nng_msg *m;
+    while (nng_recvmsg(l->sock, &m, 0) == 0) {
+        uint64_t id = call_id_of(m);
+        Ferry__Wire__ReplyHeader rh = FERRY__WIRE__REPLY_HEADER__INIT;
+        rh.call_id = id;
+        Ferrytest__V1__EchoReply body = FERRYTEST__V1__ECHO_REPLY__INIT;
+        body.text = "told";
+        uint8_t packed[64];
+        size_t packed_len = ferrytest__v1__echo_reply__pack(&body, packed);
+        static const uint8_t bad_header[] = {
+            'F', 'Y', FERRYI_WIRE_VERSION, FERRYI_KIND_REPLY, 0, 0, 0, 2, 0xff, 0xff};
+        static const uint8_t bad_body[] = {0x0a, 0x7f, 'x'}; /* text of 127 bytes, 1 there */
+        switch (atomic_load(&l->mode)) {
+        case GOOD:
+            write_reply(m, &rh, packed, packed_len);
+            break;
+        case NOT_A_FRAME:
+            nng_msg_clear(m);
+            (void)nng_msg_append(m, "hello, client", 13);
+            break;
+        case BAD_HEADER:
+            nng_msg_clear(m);
+            (void)nng_msg_append(m, bad_header, sizeof bad_header);
+            break;
+        case OTHER_CALL:
+            rh.call_id = id + 1;
+            write_reply(m, &rh, packed, packed_len);
+            break;
+        case CLIENT_STATUS:
+            rh.status = FERRY_FALLBACK;
+            write_reply(m, &rh, packed, packed_len);
+            break;
+        case BAD_BODY:
+            write_reply(m, &rh, bad_body, sizeof bad_body);
+            break;
+        case REFUSED:
+            rh.call_id = 0;
+            rh.status = FERRY_INVALID_ARGUMENT;
+            rh.message = "request header is not valid";
+            write_reply(m, &rh, NULL, 0);
+            break;
+        }
+        if (nng_sendmsg(l->sock, m, 0) != 0)
+            nng_msg_free(m);
+    }
+    return NULL;
+}
+
+typedef struct fixture {
+    char *url;
+    liar l;
+    ferry_channel *ch;
+} fixture;
+
+static int setup(void **state)
+{
+    fixture *f = calloc(1, sizeof *f);
+    assert_non_null(f);
+    f->url = probe_ipc_url();
+    atomic_init(&f->l.mode, GOOD);
+    assert_int_equal(nng_rep0_open(&f->l.sock), 0);
+    assert_int_equal(nng_listen(f->l.sock, f->url, NULL, 0), 0);
+    assert_int_equal(pthread_create(&f->l.thread, NULL, liar_run, &f->l), 0);
+    ferry_client_opts o = {.wait_for_ready = 1, .retry = {.max_attempts = 1}};
+    assert_int_equal(ferry_client_open(&f->ch, f->url, &o), FERRY_OK);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture *f = *state;
+    ferry_channel_close(f->ch);
+    nng_close(f->l.sock);
+    pthread_join(f->l.thread, NULL);
+    probe_url_free(f->url);
+    free(f);
+    return 0;
+}
+
+/* Calls Echo with the liar in `mode`; returns the status, asserts that no
+ * response came with a failure, and leaves the reason in `info`. */
+static ferry_status call(fixture *f, enum mode mode, ferry_call_info *info)
+{
+    atomic_store(&f->l.mode, mode);
+    Ferrytest__V1__EchoRequest req = FERRYTEST__V1__ECHO_REQUEST__INIT;
+    req.text = "asked";
+    Ferrytest__V1__EchoReply *resp = NULL;
+    ferry_call_opts o = {.deadline_ms = 20000, .info = info};
+    ferry_status st = ferrytest_v1_probe_echo(f->ch, &req, &resp, &o);
+    if (st == FERRY_OK) {
+        assert_non_null(resp);
+        assert_string_equal(resp->text, "told");
+        ferry_message_free(&resp->base);
+    } else {
+        assert_null(resp);
+    }
+    return st;
+}
+
+/* Each lie fails its call with a protocol error naming what was wrong, and
+ * the next honest reply is taken as before: one bad reply does not spoil
+ * the channel. */
+static void test_each_lie_is_a_protocol_error(void **state)
+{
+    fixture *f = *state;
+    static const struct {
+        enum mode mode;
+        const char *says;
+    } lies[] = {
+        {NOT_A_FRAME, "not a ferry frame"},
+        {BAD_HEADER, "is not a valid ferry.wire.ReplyHeader"},
+        {OTHER_CALL, "is for call"},
+        {CLIENT_STATUS, "carries status 22, which only a client may give"},
+        {BAD_BODY, "is not a valid ferrytest.v1.EchoReply"},
+    };
+    ferry_call_info info;
+    assert_int_equal(call(f, GOOD, &info), FERRY_OK);
+    for (size_t i = 0; i < sizeof lies / sizeof lies[0]; i++) {
+        assert_int_equal(call(f, lies[i].mode, &info), FERRY_PROTOCOL_ERROR);
+        if (strstr(info.message, lies[i].says) == NULL)
+            fail_msg("lie %zu: \"%s\" does not say \"%s\"", i, info.message, lies[i].says);
+        assert_int_equal(call(f, GOOD, &info), FERRY_OK);
+    }
+}
+
+/* A refusal for call 0 (a server that could not read the request far
+ * enough to learn its id) fails the call with the server's status and
+ * says the request was refused. */
+static void test_refusal_without_call_id(void **state)
+{
+    fixture *f = *state;
+    ferry_call_info info;
+    assert_int_equal(call(f, REFUSED, &info), FERRY_INVALID_ARGUMENT);
+    assert_non_null(strstr(info.message, "refused the request: request header is not valid"));
+    assert_int_equal(call(f, GOOD, &info), FERRY_OK);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_each_lie_is_a_protocol_error, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_refusal_without_call_id, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
