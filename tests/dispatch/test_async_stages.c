@@ -106,21 +106,22 @@ static void test_async_canary_share(void **state)
 }
 
 /* canary:0 sends no asynchronous call to the remote side and canary:100
- * sends every one. */
+ * sends every one. 1000 calls at 0%: one going remote by an off-by-one
+ * (1 in 100) would show with near certainty. */
 static void test_async_canary_bounds(void **state)
 {
     (void)state;
     twin t;
     twin_open(&t, "canary:0");
-    for (int i = 0; i < 100; i++)
+    for (int i = 0; i < 1000; i++)
         count_async(&t, (uint64_t)i);
-    assert_int_equal(t.local.counts, 100);
+    assert_int_equal(t.local.counts, 1000);
     assert_int_equal(t.remote.counts, 0);
     char err[256];
     assert_int_equal(ferry_dispatcher_configure(t.ch, "canary:100", err, sizeof err), FERRY_OK);
     for (int i = 0; i < 100; i++)
         count_async(&t, (uint64_t)i);
-    assert_int_equal(t.local.counts, 100);
+    assert_int_equal(t.local.counts, 1000);
     assert_int_equal(t.remote.counts, 100);
     twin_close(&t);
 }
