@@ -415,6 +415,31 @@ static void test_no_retry_past_the_deadline(void **state)
     ferryi_retry_fini(&r);
 }
 
+/* A back-off must end before the deadline, not at it: with the deadline
+ * exactly the longest back-off (100 ms) away, every retry made waits less
+ * than 100 ms, and over many draws some are refused (those that drew 100). */
+static void test_backoff_ending_at_deadline_refused(void **state)
+{
+    (void)state;
+    ferryi_retry r;
+    ferryi_retry_init(&r, &(ferry_retry_policy){.initial_backoff_ms = 100,
+                                                .max_backoff_ms = 100,
+                                                .budget_burst = 100000});
+    int made = 0, refused = 0;
+    for (int i = 0; i < 2000; i++) {
+        uint32_t backoff = 0;
+        if (ferryi_retry_next(&r, &get, FERRY_UNAVAILABLE, 1, ferryi_now_ms() + 100, &backoff)) {
+            assert_true(backoff >= 50 && backoff < 100);
+            made++;
+        } else {
+            refused++;
+        }
+    }
+    assert_true(made > 0);
+    assert_true(refused > 0); /* 100 is drawn about once in 51 */
+    ferryi_retry_fini(&r);
+}
+
 /* The budget starts full at budget_burst retries; each retry spends one,
  * and each new call adds budget_ratio of one, never above the burst. */
 static void test_retry_budget(void **state)
@@ -457,6 +482,7 @@ int main(void)
         cmocka_unit_test(test_what_is_retried),
         cmocka_unit_test(test_backoff_doubles_up_to_the_maximum),
         cmocka_unit_test(test_no_retry_past_the_deadline),
+        cmocka_unit_test(test_backoff_ending_at_deadline_refused),
         cmocka_unit_test(test_retry_budget),
     };
     return cmocka_run_group_tests(tests, start_clock, stop_clock);
