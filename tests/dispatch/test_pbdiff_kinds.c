@@ -169,13 +169,39 @@ static void test_different_types(void **state)
                         "(message): a ferrytest.dispatch.v1.Record, b ferrytest.dispatch.v1.Part");
 }
 
+/* An unknown field is its number, wire type and bytes: the same number and
+ * the same four bytes sent as a varint on one side and as a fixed32 on the
+ * other are different values, and the diff says so on both sides. */
+static void test_unknown_field_wire_type_matters(void **state)
+{
+    (void)state;
+    Record a = FERRYTEST__DISPATCH__V1__RECORD__INIT, b = FERRYTEST__DISPATCH__V1__RECORD__INIT;
+    uint8_t bytes[4] = {0x81, 0x80, 0x80, 0x01};
+    ProtobufCMessageUnknownField ua = {
+        .tag = 60, .wire_type = PROTOBUF_C_WIRE_TYPE_VARINT, .len = 4, .data = bytes};
+    ProtobufCMessageUnknownField ub = {
+        .tag = 60, .wire_type = PROTOBUF_C_WIRE_TYPE_32BIT, .len = 4, .data = bytes};
+    a.base.n_unknown_fields = b.base.n_unknown_fields = 1;
+    a.base.unknown_fields = &ua;
+    b.base.unknown_fields = &ua;
+    assert_int_equal(diff(&a, &b), 0);
+    b.base.unknown_fields = &ub;
+    assert_int_equal(diff(&a, &b), 2);
+    assert_string_equal(out, "(unknown field 60): a 4 bytes, b (absent or different); (unknown "
+                             "field 60): a (absent or different), b 4 bytes");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_map_key_on_one_side), cmocka_unit_test(test_map_of_messages),
-        cmocka_unit_test(test_repeated_lengths),    cmocka_unit_test(test_message_on_either_side),
-        cmocka_unit_test(test_oneof_members),       cmocka_unit_test(test_long_strings_cut),
+        cmocka_unit_test(test_map_key_on_one_side),
+        cmocka_unit_test(test_map_of_messages),
+        cmocka_unit_test(test_repeated_lengths),
+        cmocka_unit_test(test_message_on_either_side),
+        cmocka_unit_test(test_oneof_members),
+        cmocka_unit_test(test_long_strings_cut),
         cmocka_unit_test(test_different_types),
+        cmocka_unit_test(test_unknown_field_wire_type_matters),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
