@@ -13,6 +13,7 @@ static const cli_command commands[] = {
     {"stats", "show a server's calls by method, API version and client; find old clients",
      cmd_stats},
     {"dispatch", "print a dispatcher's stats file; --check: exit 1 on mismatches", cmd_dispatch},
+    {"new", "write a new service or client project that builds against ferry", cmd_new},
 };
 
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
