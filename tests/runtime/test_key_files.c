@@ -259,6 +259,52 @@ static void test_public_key_write_failure_named(void **state)
     assert_says(f, "/dev/full: writing failed");
 }
 
+/* A secret key file anyone but its owner may read or write is refused,
+ * naming its mode: group or others, read or write, each alone. */
+static void test_secret_file_open_to_others_refused(void **state)
+{
+    fixture *f = *state;
+    assert_int_equal(ferry_key_write(f->key, f->sec, f->pub, f->err, sizeof f->err), FERRY_OK);
+    static const mode_t modes[] = {0640, 0620, 0604, 0602, 0660};
+    ferry_key *k = NULL;
+    for (size_t i = 0; i < sizeof modes / sizeof modes[0]; i++) {
+        assert_int_equal(chmod(f->sec, modes[i]), 0);
+        assert_int_equal(ferry_key_load_secret(&k, f->sec, f->err, sizeof f->err),
+                         FERRY_PERMISSION_DENIED);
+        assert_null(k);
+        assert_says(f, "secret key file is accessible by others");
+    }
+    assert_int_equal(chmod(f->sec, 0600), 0);
+    assert_int_equal(ferry_key_load_secret(&k, f->sec, f->err, sizeof f->err), FERRY_OK);
+    assert_memory_equal(ferry_key_public(k), ferry_key_public(f->key), FERRY_PUBLIC_KEY_BYTES);
+    ferry_key_free(k);
+}
+
+/* A secret key file whose public half is not the one its seed derives
+ * (one byte changed) is refused as corrupt: it would sign as one key and
+ * claim to be another. */
+static void test_secret_halves_must_match(void **state)
+{
+    fixture *f = *state;
+    assert_int_equal(ferry_key_write(f->key, f->sec, f->pub, f->err, sizeof f->err), FERRY_OK);
+    char line[256] = {0};
+    FILE *fp = fopen(f->sec, "r");
+    assert_non_null(fp);
+    assert_non_null(fgets(line, sizeof line, fp));
+    fclose(fp);
+    /* "ferry-secret-key-v1 k BASE64": the last base64 characters before
+     * the padding encode the public half's last bytes. */
+    char *end = strchr(line, '=');
+    assert_non_null(end);
+    end[-2] = end[-2] == 'A' ? 'B' : 'A';
+    write_file(f, line);
+    ferry_key *k = NULL;
+    assert_int_equal(ferry_key_load_secret(&k, f->path, f->err, sizeof f->err),
+                     FERRY_INVALID_ARGUMENT);
+    assert_null(k);
+    assert_says(f, "corrupt secret key (its public half does not match its seed)");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -273,6 +319,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_key_write_refusals, setup, teardown),
         cmocka_unit_test_setup_teardown(test_public_key_write_failure_named, setup, teardown),
         cmocka_unit_test_setup_teardown(test_failed_write_leaves_no_secret_file, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_secret_file_open_to_others_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_secret_halves_must_match, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
