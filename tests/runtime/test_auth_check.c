@@ -360,6 +360,35 @@ static void test_retransmit_after_reply_resent(void **state)
     ferryi_auth_call_end(&f->a, &again);
 }
 
+/* A kept reply is resent until reply_cache_ms has passed and not after,
+ * even while an older call still runs: the cache frees replies oldest
+ * first and stops at a running call, so a later reply past its time may
+ * still be held, and must not be sent. */
+static void test_reply_past_its_time_not_resent_behind_running_call(void **state)
+{
+    fixture *f = *state;
+    auth_start(f, 8);
+    request slow, quick;
+    request_new(&slow, f->alice, FERRY_PROOF_SIGNED);
+    request_prove(&slow, f->alice, f->server);
+    request_new(&quick, f->alice, FERRY_PROOF_SIGNED);
+    request_prove(&quick, f->alice, f->server);
+    ferryi_auth_call running, c;
+    assert_int_equal(check(f, &slow, &running, NULL, 0), FERRYI_AUTH_RUN);
+    assert_int_equal(check(f, &quick, &c, NULL, 0), FERRYI_AUTH_RUN);
+    store_reply(f, &c, 100);
+    ferryi_auth_call_end(&f->a, &c);
+
+    ferry_test_clock_advance(499);
+    assert_int_equal(check(f, &quick, NULL, NULL, 0), FERRYI_AUTH_RESEND);
+    ferry_test_clock_advance(1); /* reply_cache_ms (500) has passed */
+    char why[256];
+    assert_int_equal(check(f, &quick, NULL, why, sizeof why), FERRYI_AUTH_REJECT);
+    assert_non_null(strstr(why, "no longer kept"));
+    assert_int_equal(check(f, &slow, NULL, NULL, 0), FERRYI_AUTH_DROP); /* still running */
+    ferryi_auth_call_end(&f->a, &running);
+}
+
 /* The reply cache holds at most its bytes: a reply that would not fit is
  * not kept, so a retransmit of its call is refused, while a reply that
  * fits is kept. */
@@ -693,6 +722,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_retransmit_after_call_without_reply_refused, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_retransmit_after_reply_resent, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reply_past_its_time_not_resent_behind_running_call,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(test_reply_cache_keeps_within_its_bytes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_late_reply_leaves_newer_entry_alone, setup, teardown),
         cmocka_unit_test_setup_teardown(test_entry_leaving_window_takes_its_reply, setup, teardown),
