@@ -3,7 +3,8 @@
  * reason and no response (bytes that are not a frame, a header that does
  * not decode, another call's id, a status only a client gives, a body that
  * is not the reply type), a refusal of a request the server could not read
- * carries its status, and the channel serves the next call as before. */
+ * carries its status, and the channel serves the next call as before. An
+ * unproved "prove it again from" is believed only when it is near. */
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -12,6 +13,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 #include <nng/nng.h>
@@ -22,23 +24,37 @@
 
 /* How the liar answers the next request. */
 enum mode {
-    GOOD,          /* a proper reply echoing the text */
-    NOT_A_FRAME,   /* bytes without ferry's magic */
-    BAD_HEADER,    /* a frame whose header is not a ReplyHeader */
-    OTHER_CALL,    /* a proper reply for another call id */
-    CLIENT_STATUS, /* status FERRY_FALLBACK, which only a client gives */
-    BAD_BODY,      /* status OK, a body that does not decode as EchoReply */
-    REFUSED,       /* call id 0 and an error: the request could not be read */
+    GOOD,            /* a proper reply echoing the text */
+    NOT_A_FRAME,     /* bytes without ferry's magic */
+    BAD_HEADER,      /* a frame whose header is not a ReplyHeader */
+    OTHER_CALL,      /* a proper reply for another call id */
+    CLIENT_STATUS,   /* status FERRY_FALLBACK, which only a client gives */
+    BAD_BODY,        /* status OK, a body that does not decode as EchoReply */
+    REFUSED,         /* call id 0 and an error: the request could not be read */
+    NOT_BEFORE_FAR,  /* once: unauthenticated, "prove it again from" an hour ahead */
+    NOT_BEFORE_NEAR, /* once: unauthenticated, "prove it again from" 2 s ahead */
 };
+
+/* The wall clock in milliseconds, as a proof's timestamp reads it. */
+static uint64_t wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
 
 typedef struct liar {
     nng_socket sock;
     pthread_t thread;
     atomic_int mode;
+    atomic_uint_fast64_t last_ts;    /* the last request's proof timestamp */
+    atomic_uint_fast64_t not_before; /* the last not-before it told */
 } liar;
 
-static uint64_t call_id_of(nng_msg *m)
+/* The call id of request `m`; its proof's timestamp into *ts (0: none). */
+static uint64_t call_id_of(nng_msg *m, uint64_t *ts)
 {
+    *ts = 0;
     ferryi_frame fr;
     char why[256];
     uint64_t id = 0;
@@ -48,6 +64,8 @@ static uint64_t call_id_of(nng_msg *m)
             ferry__wire__request_header__unpack(NULL, fr.header_len, fr.header);
         if (h != NULL) {
             id = h->call_id;
+            if (h->identity != NULL)
+                *ts = h->identity->timestamp_ms;
             ferry__wire__request_header__free_unpacked(h, NULL);
         }
     }
@@ -73,7 +91,9 @@ static void *liar_run(void *arg)
     liar *l = arg;
     nng_msg *m;
     while (nng_recvmsg(l->sock, &m, 0) == 0) {
-        uint64_t id = call_id_of(m);
+        uint64_t ts;
+        uint64_t id = call_id_of(m, &ts);
+        atomic_store(&l->last_ts, ts);
         Ferry__Wire__ReplyHeader rh = FERRY__WIRE__REPLY_HEADER__INIT;
         rh.call_id = id;
         Ferrytest__V1__EchoReply body = FERRYTEST__V1__ECHO_REPLY__INIT;
@@ -112,6 +132,16 @@ static void *liar_run(void *arg)
             rh.message = "request header is not valid";
             write_reply(m, &rh, NULL, 0);
             break;
+        case NOT_BEFORE_FAR:
+        case NOT_BEFORE_NEAR:
+            rh.status = FERRY_UNAUTHENTICATED;
+            rh.message = "request proved before this server started";
+            rh.proof_not_before_ms =
+                wall_ms() + (atomic_load(&l->mode) == NOT_BEFORE_FAR ? 3600000u : 2000u);
+            atomic_store(&l->not_before, rh.proof_not_before_ms);
+            atomic_store(&l->mode, GOOD); /* once */
+            write_reply(m, &rh, NULL, 0);
+            break;
         }
         if (nng_sendmsg(l->sock, m, 0) != 0)
             nng_msg_free(m);
@@ -122,6 +152,7 @@ static void *liar_run(void *arg)
 typedef struct fixture {
     char *url;
     liar l;
+    ferry_key *key; /* NULL: an anonymous channel */
     ferry_channel *ch;
 } fixture;
 
@@ -140,12 +171,32 @@ static int setup(void **state)
     return 0;
 }
 
+/* The same with a channel that proves its requests with a key of its own
+ * but pins no server key: what a server's not-before says is unproved. */
+static int setup_keyed(void **state)
+{
+    fixture *f = calloc(1, sizeof *f);
+    assert_non_null(f);
+    f->url = probe_ipc_url();
+    atomic_init(&f->l.mode, GOOD);
+    assert_int_equal(nng_rep0_open(&f->l.sock), 0);
+    assert_int_equal(nng_listen(f->l.sock, f->url, NULL, 0), 0);
+    assert_int_equal(pthread_create(&f->l.thread, NULL, liar_run, &f->l), 0);
+    assert_int_equal(ferry_key_generate(&f->key, "client"), FERRY_OK);
+    ferry_client_opts o = {
+        .wait_for_ready = 1, .retry = {.max_attempts = 1}, .identity = {.key = f->key}};
+    assert_int_equal(ferry_client_open(&f->ch, f->url, &o), FERRY_OK);
+    *state = f;
+    return 0;
+}
+
 static int teardown(void **state)
 {
     fixture *f = *state;
     ferry_channel_close(f->ch);
     nng_close(f->l.sock);
     pthread_join(f->l.thread, NULL);
+    ferry_key_free(f->key);
     probe_url_free(f->url);
     free(f);
     return 0;
@@ -209,11 +260,39 @@ static void test_refusal_without_call_id(void **state)
     assert_int_equal(call(f, GOOD, &info), FERRY_OK);
 }
 
+/* An unproved "prove it again from" an hour ahead is not believed: the
+ * call fails as the server said, without being proved again, and the next
+ * request is proved at the present time, not an hour ahead (where every
+ * honest server would refuse it as from the future). */
+static void test_far_not_before_not_believed(void **state)
+{
+    fixture *f = *state;
+    ferry_call_info info;
+    assert_int_equal(call(f, NOT_BEFORE_FAR, &info), FERRY_UNAUTHENTICATED);
+    assert_int_equal(info.attempts, 1);
+    assert_int_equal(call(f, GOOD, &info), FERRY_OK);
+    assert_true(atomic_load(&f->l.last_ts) < wall_ms() + 60000);
+}
+
+/* A near "prove it again from" (a server that started a moment after the
+ * proof, 2 s here) is taken: the call is proved again from that time, once,
+ * and succeeds. */
+static void test_near_not_before_proved_again(void **state)
+{
+    fixture *f = *state;
+    ferry_call_info info;
+    assert_int_equal(call(f, NOT_BEFORE_NEAR, &info), FERRY_OK);
+    assert_int_equal(info.attempts, 2);
+    assert_true(atomic_load(&f->l.last_ts) >= atomic_load(&f->l.not_before));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_each_lie_is_a_protocol_error, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refusal_without_call_id, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_far_not_before_not_believed, setup_keyed, teardown),
+        cmocka_unit_test_setup_teardown(test_near_not_before_proved_again, setup_keyed, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
