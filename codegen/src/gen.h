@@ -7,6 +7,7 @@
  *   gen_client.c  the sync and async client functions
  *   gen_local.c   the local binding
  *   gen_dispatch.c  the dispatcher over the local binding and a remote channel
+ *   gen_validate.c  the validators of the request types (once per file)
  * gen_mock.c writes <stem>.ferry-mock.h and .c whole: the test doubles. */
 #ifndef FCG_GEN_H
 #define FCG_GEN_H
@@ -18,7 +19,7 @@
 
 /* The ABI of the descriptor structs this generator writes for; generated
  * code checks it against the runtime's FERRY_ABI_VERSION. */
-#define FCG_ABI_VERSION 3
+#define FCG_ABI_VERSION 4
 
 /* The name and version written into every generated file. The generator
  * shares its version with the runtime it writes for. */
@@ -64,5 +65,9 @@ void fcg_local_declare(fcg_out *o, const fcg_service *svc);
 void fcg_local_define(fcg_out *o, const fcg_service *svc);
 void fcg_dispatch_declare(fcg_out *o, const fcg_service *svc);
 void fcg_dispatch_define(fcg_out *o, const fcg_service *svc);
+/* The validators of every request type of `f` that has rules. */
+void fcg_validate_define(fcg_out *o, const fcg_file *f);
+/* The validator of message type `t`, or NULL when it has no rules. */
+const char *fcg_validate_fn(const fcg_type *t);
 
 #endif /* FCG_GEN_H */

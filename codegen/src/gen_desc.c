@@ -131,6 +131,8 @@ static void define_method(fcg_out *o, fcg_out *tmp, const fcg_service *svc, cons
     fcg_out_printf(o, ".id = %u,\n", (unsigned)opts->id);
     fcg_out_dedent(o);
     fcg_out_printf(o, "},\n");
+    const char *validate = fcg_validate_fn(m->input);
+    fcg_out_printf(o, ".validate = %s,\n", validate != NULL ? validate : "NULL");
     fcg_out_dedent(o);
     fcg_out_printf(o, "},\n");
 }

@@ -11,6 +11,7 @@
 #include "model.h"
 #include "names.h"
 #include "options.h"
+#include "rules.h"
 #include "srcinfo.h"
 #include "symbols.h"
 #include "textfmt.h"
@@ -40,11 +41,17 @@ static size_t count_types(Google__Protobuf__DescriptorProto *const *msgs, size_t
     return count;
 }
 
+/* The deepest SourceCodeInfo path kept for a message: deeper ones get no line. */
+#define MAX_TYPE_PATH 64
+
 /* Adds the messages `msgs` declared in `scope` ("pkg.Outer", or "" at the
  * top of a file without package) and their nested messages. */
-static void add_types(load_ctx *lc, const char *file, const char *package, const char *c_package,
-                      const char *scope, Google__Protobuf__DescriptorProto *const *msgs, size_t n)
+static void add_types(load_ctx *lc, const Google__Protobuf__FileDescriptorProto *f,
+                      const char *package, const char *c_package, const char *scope,
+                      Google__Protobuf__DescriptorProto *const *msgs, size_t n, int32_t *path,
+                      size_t depth)
 {
+    const char *file = str_or(f->name, "(unnamed file)");
     for (size_t i = 0; i < n; i++) {
         const Google__Protobuf__DescriptorProto *msg = msgs[i];
         if (msg->name == NULL) {
@@ -61,7 +68,21 @@ static void add_types(load_ctx *lc, const char *file, const char *package, const
             !fcg_protoc_c_names(lc->a, package, c_package, full, &c_name, &c_lower))
             return;
         t->c_name = c_name;
+        t->c_lower = c_lower;
         t->descriptor = fcg_arena_printf(lc->a, "%s__descriptor", c_lower);
+        t->proto = msg;
+        t->file = f;
+        /* File: message_type (4) i; message: nested_type (3) i. */
+        t->n_path = 2 * depth + 2;
+        if (t->n_path <= MAX_TYPE_PATH) {
+            path[2 * depth] = depth == 0 ? 4 : 3;
+            path[2 * depth + 1] = (int32_t)i;
+            t->path = fcg_arena_alloc(lc->a, t->n_path * sizeof *t->path);
+            if (t->path != NULL)
+                memcpy(t->path, path, t->n_path * sizeof *t->path);
+        } else {
+            t->n_path = 0;
+        }
         t->base = "base";
 
         ProtobufCMessage *ext;
@@ -74,7 +95,12 @@ static void add_types(load_ctx *lc, const char *file, const char *package, const
         else if (ext != NULL)
             t->base = str_or(((Fcg__PbcMessageOptions *)ext)->base_field_name, "base");
         lc->n_types++;
-        add_types(lc, file, package, c_package, full, msg->nested_type, msg->n_nested_type);
+        if (2 * depth + 2 < MAX_TYPE_PATH)
+            add_types(lc, f, package, c_package, full, msg->nested_type, msg->n_nested_type, path,
+                      depth + 1);
+        else
+            add_types(lc, f, package, c_package, full, msg->nested_type, msg->n_nested_type, path,
+                      MAX_TYPE_PATH);
     }
 }
 
@@ -105,7 +131,8 @@ static int index_types(load_ctx *lc, const Google__Protobuf__Compiler__CodeGener
         else if (ext != NULL)
             c_package = ((Fcg__PbcFileOptions *)ext)->c_package;
         const char *package = str_or(f->package, "");
-        add_types(lc, file, package, c_package, package, f->message_type, f->n_message_type);
+        int32_t path[MAX_TYPE_PATH];
+        add_types(lc, f, package, c_package, package, f->message_type, f->n_message_type, path, 0);
     }
     qsort(lc->types, lc->n_types, sizeof *lc->types, cmp_type);
     return lc->a->failed ? -1 : 0;
@@ -378,6 +405,8 @@ int fcg_model_load(fcg_model *m, const Google__Protobuf__Compiler__CodeGenerator
     }
     if (d->count == errors)
         fcg_symbols_check(&lc.syms, d);
+    if (d->count == errors)
+        fcg_rules_load(lc.a, req, lc.types, lc.n_types, m->files, m->n_files, d);
 out:
     if (m->arena.failed)
         fcg_error(d, NULL, "out of memory");

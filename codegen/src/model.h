@@ -12,12 +12,20 @@
 #include "arena.h"
 #include "diag.h"
 
+typedef struct fcg_vmsg fcg_vmsg;
+
 /* A message type as protoc-c declares it in C. */
 typedef struct fcg_type {
     const char *full_name;  /* ".inventory.v1.Item", as descriptors refer to it */
     const char *c_name;     /* "Inventory__V1__Item" */
+    const char *c_lower;    /* "inventory__v1__item" */
     const char *descriptor; /* "inventory__v1__item__descriptor" */
     const char *base;       /* the ProtobufCMessage member, "base" unless renamed */
+    const Google__Protobuf__DescriptorProto *proto;    /* as the request gives it */
+    const Google__Protobuf__FileDescriptorProto *file; /* the file declaring it */
+    int32_t *path; /* its SourceCodeInfo path in that file, n_path entries */
+    size_t n_path;
+    fcg_vmsg *v; /* its validator (rules.h), once a method's input reaches it */
 } fcg_type;
 
 /* A method's ferry options, validated; mirrors ferry_method_options. */

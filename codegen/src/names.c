@@ -368,6 +368,12 @@ const char *fcg_reserved_field(const char *lower)
     return r != NULL && !(r->flags & (FN_MACRO | PROTOC_C)) ? r->why : NULL;
 }
 
+bool fcg_protoc_c_renames(const char *lower)
+{
+    const reserved_word *r = find_reserved(lower);
+    return r != NULL && (r->flags & PROTOC_C);
+}
+
 /* Appends `suffix` to `stem`. */
 static const char *cat(fcg_arena *a, const char *stem, const char *suffix)
 {

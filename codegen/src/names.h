@@ -59,6 +59,10 @@ const char *fcg_reserved_member(const char *s);
  * "switch_" and is fine; "restrict" and "requires" are not). */
 const char *fcg_reserved_field(const char *lower);
 
+/* True when protoc-c names the member of a field of this lower-cased name
+ * with a '_' appended (its C++98 keywords: "switch" becomes "switch_"). */
+bool fcg_protoc_c_renames(const char *lower);
+
 /* The generated mock wrappers are macros, so that a failure names the test's
  * line: P_mock_expect_M(...) expands to P_mock_expect_M_at(..., __FILE__,
  * __LINE__), and P_mock_open(out) to P_mock_open_at(out, __FILE__, __LINE__).

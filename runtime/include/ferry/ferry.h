@@ -8,7 +8,9 @@
  *   ferry/identity.h keys, keyrings and the verified caller
  *   ferry/tls.h      TLS options for tls+tcp:// servers and clients
  *   ferry/versions.h a server's API version ranges, call statistics, admin service
+ *   ferry/health.h   a server's health statuses and the health service
  *   ferry/dispatch.h the dispatcher: local or remote, stage by stage
+ *   ferry/validate.h the IDL's validation rules: violations, validators
  * Names starting with ferryi_ are internal and not part of the API.
  */
 #ifndef FERRY_FERRY_H
@@ -21,7 +23,9 @@
 #include "ferry/channel.h"
 #include "ferry/server.h"
 #include "ferry/versions.h"
+#include "ferry/health.h"
 #include "ferry/dispatch.h"
+#include "ferry/validate.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -34,7 +38,7 @@ extern "C" {
 
 /* Generated code checks this against the generator's ABI number and stops
  * with #error on a mismatch. Bumped whenever the descriptor structs change. */
-#define FERRY_ABI_VERSION 3
+#define FERRY_ABI_VERSION 4
 
 /* The runtime's version string, e.g. "0.1.0". */
 const char *ferry_version(void);

@@ -16,6 +16,7 @@
 
 #include "ferry/identity.h"
 #include "ferry/status.h"
+#include "ferry/validate.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -65,6 +66,10 @@ typedef struct ferry_method {
     const ProtobufCMessageDescriptor *input;
     const ProtobufCMessageDescriptor *output;
     ferry_method_options opts;
+    /* The validator of the request type, from the (ferry.field) rules of its
+     * fields and of the messages in it (ferry/validate.h); NULL when none of
+     * them declares a rule. */
+    ferry_validate_fn validate;
 } ferry_method;
 
 /* A service: the routing table both clients and servers use. */

@@ -38,6 +38,7 @@ static const ferry_method echo_v1_echo_methods[ECHO_V1_ECHO_N_METHODS] = {
             .n_roles = 0,
             .id = 1,
         },
+        .validate = NULL,
     },
     [ECHO_V1_ECHO_SHOUT] = {
         .service = &echo_v1_echo_desc,
@@ -61,6 +62,7 @@ static const ferry_method echo_v1_echo_methods[ECHO_V1_ECHO_N_METHODS] = {
             .n_roles = 2,
             .id = 2,
         },
+        .validate = NULL,
     },
     [ECHO_V1_ECHO_FORGET] = {
         .service = &echo_v1_echo_desc,
@@ -84,6 +86,7 @@ static const ferry_method echo_v1_echo_methods[ECHO_V1_ECHO_N_METHODS] = {
             .n_roles = 0,
             .id = 0,
         },
+        .validate = NULL,
     },
     [ECHO_V1_ECHO_REPLAY_HTTPLOG] = {
         .service = &echo_v1_echo_desc,
@@ -107,6 +110,7 @@ static const ferry_method echo_v1_echo_methods[ECHO_V1_ECHO_N_METHODS] = {
             .n_roles = 0,
             .id = 0,
         },
+        .validate = NULL,
     },
 };
 
