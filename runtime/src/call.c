@@ -19,6 +19,7 @@ void ferryi_call_init(ferry_call *call, const ferry_service_impl *impl, const fe
     call->identity = NULL;
     call->enforce_roles = 0;
     call->denied = NULL;
+    call->violations = NULL;
     ferryi_arena_init(&call->arena);
 }
 
@@ -51,6 +52,23 @@ ferry_status ferryi_call_run(ferry_call *call, const uint8_t *body, size_t body_
         return ferry_call_fail(call, FERRY_INVALID_ARGUMENT,
                                "request body (%zu bytes) is not a valid %s", body_len,
                                m->input->name);
+
+    if (m->validate != NULL) {
+        /* The IDL's rules before any handler code: a refused request never
+         * reaches it, on a server and on a local channel alike. */
+        ferry_violations found;
+        if (ferry_validate(m, req, &found) != FERRY_OK) {
+            ferry_violations *kept = ferryi_arena_alloc(&call->arena, sizeof *kept);
+            if (kept != NULL) {
+                memcpy(kept, &found, sizeof found);
+                call->violations = kept;
+            }
+            char list[FERRY_MESSAGE_MAX];
+            ferry_violations_format(&found, list, sizeof list);
+            return ferry_call_fail(call, FERRY_INVALID_ARGUMENT, "invalid %s: %s", m->input->name,
+                                   list);
+        }
+    }
 
     ProtobufCMessage *out = ferryi_arena_alloc(&call->arena, m->output->sizeof_message);
     if (out == NULL)

@@ -30,6 +30,9 @@ struct ferry_call {
     int enforce_roles;              /* the server checks identities: roles apply */
     atomic_uint_fast64_t *denied;   /* counts refusals by roles, or NULL */
     char message[FERRY_MESSAGE_MAX];
+    /* The request's broken rules when its validator refused it (arena
+     * memory), else NULL. */
+    const ferry_violations *violations;
 };
 
 /* Prepares `call` for one call of `m` on `impl`; the arena is initialised. */
@@ -42,7 +45,9 @@ void ferryi_call_fini(ferry_call *call);
  * deadline (FERRY_DEADLINE_EXCEEDED when it has passed), the roles the IDL
  * declares (FERRY_PERMISSION_DENIED, before the body is decoded), the body
  * as m->input decoded into the call's arena (FERRY_RESOURCE_EXHAUSTED or
- * FERRY_INVALID_ARGUMENT), then the handler. On FERRY_OK the response (arena
+ * FERRY_INVALID_ARGUMENT), the request's validation rules
+ * (FERRY_INVALID_ARGUMENT, every violation in the message and in
+ * call->violations), then the handler. On FERRY_OK the response (arena
  * memory) is in *resp; on failure the reason is in call->message and no
  * handler code ran unless the handler itself failed. */
 ferry_status ferryi_call_run(ferry_call *call, const uint8_t *body, size_t body_len,

@@ -110,6 +110,12 @@ static ferry_status local_call(ferry_channel *ch, const ferry_method *m,
                                  "response");
     }
     fill_info(opts, st, st == FERRY_OK ? "" : call.message);
+    if (opts != NULL && opts->violations != NULL) {
+        if (call.violations != NULL)
+            *opts->violations = *call.violations;
+        else
+            opts->violations->count = opts->violations->total = 0;
+    }
     ferryi_call_fini(&call);
     return st;
 }

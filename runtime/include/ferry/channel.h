@@ -52,6 +52,11 @@ typedef struct ferry_call_opts {
      * holds across a chain of services. A call whose parent has no time left
      * fails with FERRY_DEADLINE_EXCEEDED without being sent. */
     const ferry_call *parent;
+    /* Optional out: when the call fails with FERRY_INVALID_ARGUMENT because
+     * the request breaks the IDL's validation rules (ferry/validate.h), each
+     * violation, as the server or local channel found it; otherwise emptied
+     * (count and total 0). The caller owns it; ferry keeps no pointer. */
+    ferry_violations *violations;
 } ferry_call_opts;
 
 /* How an asynchronous call reports: `invoke` is called exactly once, from a
