@@ -25,6 +25,7 @@ void ferryi_call_init(ferry_call *call, const ferry_service_impl *impl, const fe
 
 void ferryi_call_fini(ferry_call *call)
 {
+    call->violations = NULL; /* arena memory */
     ferryi_arena_fini(&call->arena);
 }
 

@@ -41,11 +41,13 @@
 #include "clock.h"
 #include "conns.h"
 #include "envelope.h"
+#include "health.h"
 #include "listeners.h"
 #include "log.h"
 #include "registry.h"
 #include "tls.h"
 #include "utf8.h"
+#include "validate.h"
 #include "versions.h"
 #include "workq.h"
 
@@ -95,6 +97,7 @@ struct ferry_server {
     ferryi_registry reg;
     /* API version ranges and call statistics. */
     ferryi_versions ver;
+    ferryi_health *health; /* the statuses the health service answers */
     int serving;         /* contexts are receiving */
     ferryi_auth *auth;   /* identity checks, or NULL when off */
     nng_tls_config *tls; /* for tls+tcp:// listeners, or NULL */
@@ -185,6 +188,11 @@ static nng_msg *build_reply(srv_ctx *c, ferry_status st, const char *msg,
     h.max_request = (uint32_t)srv->max_message;
     h.api_min = c->api_min;
     h.api_max = c->api_max;
+    Ferry__Wire__Violation vs[FERRY_VIOLATIONS_MAX];
+    Ferry__Wire__Violation *vp[FERRY_VIOLATIONS_MAX];
+    char vtext[FERRY_VIOLATIONS_MAX][FERRYI_VIOLATION_TEXT];
+    if (st == FERRY_INVALID_ARGUMENT && c->call.violations != NULL)
+        ferryi_violations_to_wire(c->call.violations, &h, vs, vp, vtext);
 
     if (st != FERRY_OK)
         body = NULL;
@@ -401,7 +409,8 @@ static nng_msg *handle_request(srv_ctx *c, nng_msg *msg, ferryi_conn_admit how, 
         c->call.denied = &srv->auth->n[FERRYI_AUTH_PERMISSION_DENIED];
     }
 
-    if (atomic_load(&srv->draining))
+    /* A draining server still answers health checks: they say DRAINING. */
+    if (atomic_load(&srv->draining) && !ferryi_health_method(h->method))
         return reject(c, FERRY_UNAVAILABLE, "server is shutting down");
 
     if (m == NULL) {
@@ -572,13 +581,14 @@ ferry_status ferry_server_new(ferry_server **out, const ferry_server_opts *opts)
     pthread_cond_init(&srv->done, NULL);
     ferryi_registry_init(&srv->reg);
     ferryi_versions_init(&srv->ver);
+    srv->health = ferryi_health_new();
     srv->max_message = o.max_message;
     srv->roles_without_identity =
         o.serve_roles_without_identity || env_flag("FERRY_SERVE_ROLES_WITHOUT_IDENTITY");
     srv->max_call_memory = o.max_call_memory;
 
     ferry_status st = FERRY_RESOURCE_EXHAUSTED;
-    if (nng_rep0_open(&srv->sock) != 0)
+    if (srv->health == NULL || nng_rep0_open(&srv->sock) != 0)
         goto fail;
     srv->sock_open = 1;
     srv->listeners = ferryi_listeners_new(srv->sock, srv->tls);
@@ -642,6 +652,16 @@ ferryi_versions *ferryi_server_versions(ferry_server *srv, int *serving)
 {
     *serving = srv->serving;
     return &srv->ver;
+}
+
+ferryi_health *ferryi_server_health(ferry_server *srv)
+{
+    return srv->health;
+}
+
+int ferryi_server_draining(const ferry_server *srv)
+{
+    return atomic_load(&srv->draining);
 }
 
 /* Writes the URL a listener is bound to, with the port nng chose for :0. */
@@ -885,6 +905,7 @@ void ferry_server_free(ferry_server *srv)
     }
     ferryi_registry_fini(&srv->reg);
     ferryi_versions_fini(&srv->ver);
+    ferryi_health_free(srv->health);
     pthread_mutex_destroy(&srv->io_mu);
     pthread_mutex_destroy(&srv->mu);
     pthread_cond_destroy(&srv->done);

@@ -14,6 +14,8 @@
 #include <string.h>
 
 #include "ferry/ferry.h"
+#include "utf8.h"
+#include "validate.h"
 
 enum seg_kind { SEG_FIELD, SEG_INDEX, SEG_KEY, SEG_IKEY, SEG_UKEY };
 
@@ -491,4 +493,42 @@ void ferry_v_unique_bytes(ferry_validation *v, const char *field, const Protobuf
         }
     }
     free(ptrs);
+}
+
+/* ---- on the wire ------------------------------------------------------------ */
+
+void ferryi_violations_to_wire(const ferry_violations *list, Ferry__Wire__ReplyHeader *h,
+                               Ferry__Wire__Violation *vs, Ferry__Wire__Violation **vp,
+                               char (*text)[FERRYI_VIOLATION_TEXT])
+{
+    size_t n = list->count < FERRY_VIOLATIONS_MAX ? list->count : FERRY_VIOLATIONS_MAX;
+    for (size_t i = 0; i < n; i++) {
+        ferry__wire__violation__init(&vs[i]);
+        /* A cut reason may end inside a character: the copy keeps it UTF-8. */
+        size_t at = ferryi_utf8_copy(text[i], FERRY_VIOLATION_PATH_MAX, list->v[i].path);
+        vs[i].path = text[i];
+        vs[i].reason = text[i] + at + 1;
+        ferryi_utf8_copy(vs[i].reason, FERRY_VIOLATION_REASON_MAX, list->v[i].reason);
+        vp[i] = &vs[i];
+    }
+    h->n_violations = n;
+    h->violations = n > 0 ? vp : NULL;
+    h->violations_total = list->total > UINT32_MAX ? UINT32_MAX : (uint32_t)list->total;
+}
+
+void ferryi_violations_from_wire(const Ferry__Wire__ReplyHeader *h, ferry_violations *out)
+{
+    size_t n = h->n_violations < FERRY_VIOLATIONS_MAX ? h->n_violations : FERRY_VIOLATIONS_MAX;
+    out->count = 0;
+    for (size_t i = 0; i < n; i++) {
+        const Ferry__Wire__Violation *w = h->violations[i];
+        ferry_violation *e = &out->v[out->count++];
+        size_t len = (size_t)snprintf(e->path, sizeof e->path, "%s", w->path ? w->path : "");
+        mark_cut(e->path, sizeof e->path, len);
+        len = (size_t)snprintf(e->reason, sizeof e->reason, "%s", w->reason ? w->reason : "");
+        mark_cut(e->reason, sizeof e->reason, len);
+    }
+    out->total = h->violations_total > out->count ? h->violations_total : out->count;
+    if (h->n_violations > out->total)
+        out->total = h->n_violations;
 }
