@@ -36,6 +36,7 @@
 #include "log.h"
 #include "retry.h"
 #include "tls.h"
+#include "validate.h"
 
 #define DEFAULT_CONNECT_TIMEOUT_MS 1000u
 #define RECONNECT_MIN_MS           20
@@ -82,6 +83,8 @@ typedef struct slot {
     unsigned attempt;        /* 1 for the first attempt */
     int trial;               /* a half-open circuit breaker's trial call */
     nng_msg *req_copy;       /* async: the request, for an application fallback */
+    /* The caller's list for the violations of a refusal, or NULL. */
+    ferry_violations *violations;
     struct slot *next_free;
     struct slot *next_all;
     struct slot *prev_busy, *next_busy;
@@ -96,6 +99,7 @@ struct client {
     char *client_version;
     uint32_t default_deadline_ms;
     uint32_t connect_timeout_ms;
+    int validate_requests; /* run a method's validator before sending */
     size_t max_message;
     atomic_uint_fast32_t server_max; /* the server's request limit, once it told us */
     /* The server's proof_not_before_ms: request timestamps are never
@@ -441,6 +445,8 @@ static ferry_status decode_reply(slot *s, nng_msg *msg, ProtobufCMessage **resp,
                  m->opts.since);
     } else if (h->status != FERRY_OK) {
         st = say(info, (ferry_status)h->status, "%s", h->message);
+        if (h->status == FERRY_INVALID_ARGUMENT && s->violations != NULL)
+            ferryi_violations_from_wire(h, s->violations);
         if (h->status == FERRY_UNAUTHENTICATED && h->proof_not_before_ms != 0)
             learn_not_before(s, h->proof_not_before_ms);
     } else {
@@ -788,6 +794,19 @@ static ferry_status prepare_call(client *cl, const ferry_method *m, const Protob
     if (ferryi_call_deadline(m, opts, cl->default_deadline_ms, &deadline) != FERRY_OK)
         return say(info, FERRY_DEADLINE_EXCEEDED,
                    "the calling handler's deadline has passed; %s was not sent", m->full_name);
+    ferry_violations *violations = opts != NULL ? opts->violations : NULL;
+    if (violations != NULL)
+        violations->count = violations->total = 0;
+    if (cl->validate_requests && m->validate != NULL) {
+        /* The server would refuse it: spare the round trip. */
+        ferry_violations found;
+        if (ferry_validate(m, req, violations != NULL ? violations : &found) != FERRY_OK) {
+            char list[FERRY_MESSAGE_MAX];
+            ferry_violations_format(violations != NULL ? violations : &found, list, sizeof list);
+            return say(info, FERRY_INVALID_ARGUMENT, "invalid %s (not sent): %s", m->input->name,
+                       list);
+        }
+    }
     size_t n_md = opts != NULL ? opts->n_metadata : 0;
     if (n_md > FERRYI_METADATA_MAX) {
         snprintf(info->message, sizeof info->message, "%zu metadata entries; the limit is %u", n_md,
@@ -891,6 +910,7 @@ static ferry_status prepare_call(client *cl, const ferry_method *m, const Protob
     }
     s->m = m;
     s->call_id = h.call_id;
+    s->violations = violations;
     if (cl->key != NULL)
         memcpy(s->nonce, nonce, sizeof nonce);
     s->proof_ts = proof_ts;
@@ -1186,6 +1206,7 @@ ferry_status ferry_client_open(ferry_channel **out, const char *url, const ferry
         o.connect_timeout_ms ? o.connect_timeout_ms : DEFAULT_CONNECT_TIMEOUT_MS;
     cl->max_message = o.max_message ? o.max_message : FERRY_DEFAULT_MAX_MESSAGE;
     cl->wait_for_ready = o.wait_for_ready;
+    cl->validate_requests = o.validate_requests;
     ferryi_retry_init(&cl->retry, &o.retry);
     ferryi_breakers_init(&cl->breakers, &o.breaker);
     ferryi_fallbacks_init(&cl->fallbacks);

@@ -54,8 +54,10 @@ typedef struct ferry_call_opts {
     const ferry_call *parent;
     /* Optional out: when the call fails with FERRY_INVALID_ARGUMENT because
      * the request breaks the IDL's validation rules (ferry/validate.h), each
-     * violation, as the server or local channel found it; otherwise emptied
-     * (count and total 0). The caller owns it; ferry keeps no pointer. */
+     * violation, as the server, the local channel or (validate_requests) the
+     * client found it; otherwise emptied (count and total 0). The caller owns
+     * it; for an asynchronous call it must stay valid until the completion
+     * has run, and is filled before it runs. */
     ferry_violations *violations;
 } ferry_call_opts;
 
@@ -203,6 +205,11 @@ typedef struct ferry_client_opts {
      * the server's certificate. Set for any other URL, the open fails, so a
      * channel meant to be encrypted is never opened in the clear. */
     ferry_tls_opts tls;
+    /* Nonzero: each call runs its method's validator (the IDL's rules,
+     * ferry/validate.h) before sending; a request that breaks a rule fails
+     * with FERRY_INVALID_ARGUMENT at once, without a round trip, as the
+     * server would refuse it. 0 (the default): the server alone checks. */
+    int validate_requests;
 } ferry_client_opts;
 
 /* Opens a channel to the server at `url` (ipc://, tcp://, inproc://,
