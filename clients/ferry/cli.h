@@ -34,6 +34,9 @@ int cmd_stats(int argc, char **argv);
 /* `ferry dispatch` exits 0, 1 when --check finds mismatches or remote
  * errors, 2 on bad usage or a bad stats file. */
 int cmd_dispatch(int argc, char **argv);
+/* `ferry health` exits 0 when the server (or the service) is serving, 1
+ * when it is not, is draining or gave no answer, 2 on bad usage or keys. */
+int cmd_health(int argc, char **argv);
 /* `ferry new` exits 0 when the project is written, 2 on bad usage or names
  * and when it cannot be written (then nothing of it is left). */
 int cmd_new(int argc, char **argv);

@@ -19,6 +19,7 @@
 #include <jansson.h>
 
 #include "cli.h"
+#include "conn.h"
 #include "ferry/admin/v1/admin.ferry.h"
 #include "ferry/ferry.h"
 
@@ -36,115 +37,43 @@ static void usage(FILE *out)
             "  ADDRESS               the server, e.g. ipc:///tmp/inventory.sock, tcp://host:port\n"
             "  -j, --json            print JSON instead of tables\n"
             "  -o, --fail-if-old     exit 1 when some client still calls a deprecated method\n"
-            "                        or an old API or major version\n"
-            "  -k, --key FILE        this client's secret key (default: $FERRY_KEY)\n"
-            "  -s, --server-key FILE the server's public key; replies must prove it\n"
-            "                        (default: $FERRY_SERVER_KEY)\n"
-            "  -p, --proof HOW       signed or mac (default: $FERRY_PROOF, else mac with a\n"
-            "                        server key, signed without)\n"
-            "  -t, --timeout MS      give up after MS milliseconds (default 5000)\n"
+            "                        or an old API or major version\n" CLI_CONN_USAGE
             "  -h, --help            this text\n"
             "Exit status: 0 answered, 1 old clients seen (--fail-if-old), 2 error.\n",
             FERRY_ADMIN_ROLE);
 }
 
-/* The options and the keys they name. */
+/* The options and the connection they describe. */
 typedef struct stats_args {
-    const char *url;
+    cli_conn conn;
     int json, fail_if_old;
-    long timeout_ms;
-    ferry_key *key, *server_key;
-    ferry_proof proof;
 } stats_args;
-
-/* A non-empty environment variable, or NULL. */
-static const char *env(const char *name)
-{
-    const char *v = getenv(name);
-    return v != NULL && *v != '\0' ? v : NULL;
-}
-
-/* Loads the keys and picks the proof; 0, or -1 after a message. */
-static int load_identity(stats_args *a, const char *key_path, const char *server_path,
-                         const char *proof)
-{
-    char err[512];
-    if (key_path != NULL && ferry_key_load_secret(&a->key, key_path, err, sizeof err) != FERRY_OK) {
-        fprintf(stderr, "ferry stats: key: %s\n", err);
-        return -1;
-    }
-    if (server_path != NULL &&
-        ferry_key_load_public(&a->server_key, server_path, err, sizeof err) != FERRY_OK) {
-        fprintf(stderr, "ferry stats: server key: %s\n", err);
-        return -1;
-    }
-    if (a->key == NULL && (a->server_key != NULL || proof != NULL)) {
-        fprintf(stderr, "ferry stats: a server key or a proof needs this client's key "
-                        "(--key or FERRY_KEY)\n");
-        return -1;
-    }
-    a->proof = a->server_key != NULL ? FERRY_PROOF_MAC : FERRY_PROOF_SIGNED;
-    if (proof != NULL && strcmp(proof, "signed") == 0) {
-        a->proof = FERRY_PROOF_SIGNED;
-    } else if (proof != NULL && strcmp(proof, "mac") == 0) {
-        if (a->server_key == NULL) {
-            fprintf(stderr, "ferry stats: --proof mac needs the server's public key "
-                            "(--server-key or FERRY_SERVER_KEY)\n");
-            return -1;
-        }
-        a->proof = FERRY_PROOF_MAC;
-    } else if (proof != NULL) {
-        fprintf(stderr, "ferry stats: proof '%s' is neither 'signed' nor 'mac'\n", proof);
-        return -1;
-    }
-    if (a->key == NULL)
-        a->proof = FERRY_PROOF_NONE;
-    return 0;
-}
 
 /* Parses the command line into `a`; 0, or -1 after a message (1 for --help). */
 static int parse_args(int argc, char **argv, stats_args *a)
 {
     static const struct option longopts[] = {
-        {"json", no_argument, NULL, 'j'},        {"fail-if-old", no_argument, NULL, 'o'},
-        {"key", required_argument, NULL, 'k'},   {"server-key", required_argument, NULL, 's'},
-        {"proof", required_argument, NULL, 'p'}, {"timeout", required_argument, NULL, 't'},
-        {"help", no_argument, NULL, 'h'},        {NULL, 0, NULL, 0},
+        {"json", no_argument, NULL, 'j'},
+        {"fail-if-old", no_argument, NULL, 'o'},
+        CLI_CONN_LONGOPTS,
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
     };
-    const char *key_path = env("FERRY_KEY"), *server_path = env("FERRY_SERVER_KEY");
-    const char *proof = env("FERRY_PROOF");
-    a->timeout_ms = 5000;
+    cli_conn_init(&a->conn, "stats");
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "jok:s:p:t:h", longopts, NULL)) != -1) {
-        char *end = NULL;
+    while ((c = getopt_long(argc, argv, "joh" CLI_CONN_SHORTOPTS, longopts, NULL)) != -1) {
+        int taken = cli_conn_option(&a->conn, c, optarg);
+        if (taken < 0)
+            return -1;
+        if (taken > 0)
+            continue;
         switch (c) {
         case 'j':
             a->json = 1;
             break;
         case 'o':
             a->fail_if_old = 1;
-            break;
-        case 'k':
-            key_path = optarg;
-            break;
-        case 's':
-            server_path = optarg;
-            break;
-        case 'p':
-            proof = optarg;
-            break;
-        case 't':
-            errno = 0;
-            a->timeout_ms = strtol(optarg, &end, 10);
-            if (errno != 0 || end == optarg || *end != '\0' || a->timeout_ms < 1 ||
-                a->timeout_ms > 3600000) {
-                fprintf(stderr,
-                        "ferry stats: --timeout '%s' is not a number of milliseconds from 1 "
-                        "to 3600000\n",
-                        optarg);
-                return -1;
-            }
             break;
         case 'h':
             usage(stdout);
@@ -160,34 +89,8 @@ static int parse_args(int argc, char **argv, stats_args *a)
         usage(stderr);
         return -1;
     }
-    a->url = argv[optind];
-    return load_identity(a, key_path, server_path, proof);
-}
-
-/* Why the call failed, in a user's terms. */
-static void explain(const stats_args *a, ferry_status st, const ferry_call_info *info)
-{
-    const char *hint = "";
-    switch (st) {
-    case FERRY_UNAVAILABLE:
-    case FERRY_DEADLINE_EXCEEDED:
-        hint = "is the server running at that address?";
-        break;
-    case FERRY_UNIMPLEMENTED:
-        hint = "the server does not host the admin service (ferry_server_add_admin())";
-        break;
-    case FERRY_PERMISSION_DENIED:
-        hint = "the key needs the role " FERRY_ADMIN_ROLE " in the server's keyring";
-        break;
-    case FERRY_UNAUTHENTICATED:
-        hint = a->key == NULL ? "the server wants identity: pass --key (or set FERRY_KEY)"
-                              : "the server does not trust this key, or the proof failed";
-        break;
-    default:
-        break;
-    }
-    fprintf(stderr, "ferry stats: %s: %s: %s%s%s\n", a->url, ferry_status_str(st), info->message,
-            *hint ? "; " : "", hint);
+    a->conn.url = argv[optind];
+    return cli_conn_load(&a->conn);
 }
 
 /* Whether a client row is one to act on. */
@@ -321,7 +224,7 @@ static void print_tables(const stats_args *a, const Ferry__Admin__V1__GetStatsRe
         total += r->methods[i]->calls;
     char up[16];
     ago(up, sizeof up, r->now_ms, r->started_ms);
-    printf("%s: ferry %s, counting for %s, %llu calls\n\n", a->url, r->ferry_version, up,
+    printf("%s: ferry %s, counting for %s, %llu calls\n\n", a->conn.url, r->ferry_version, up,
            (unsigned long long)total);
 
     int w = (int)strlen("SERVICE");
@@ -382,35 +285,23 @@ int cmd_stats(int argc, char **argv)
 {
     stats_args a = {0};
     int rc = parse_args(argc, argv, &a);
-    if (rc != 0) {
-        ferry_key_free(a.key);
-        ferry_key_free(a.server_key);
-        return rc > 0 ? CLI_EXIT_OK : CLI_EXIT_ERROR;
-    }
-    ferry_client_opts co = {
-        .client_name = "ferry-stats",
-        .default_deadline_ms = (uint32_t)a.timeout_ms,
-        .connect_timeout_ms = (uint32_t)a.timeout_ms,
-        .identity = {.key = a.key, .proof = a.proof, .server_key = a.server_key},
-    };
     ferry_channel *ch = NULL;
-    ferry_status st = ferry_client_open(&ch, a.url, &co);
-    ferry_key_free(a.key);
-    ferry_key_free(a.server_key);
-    if (st != FERRY_OK) {
-        fprintf(stderr, "ferry stats: '%s' is not an address to connect to (%s)\n", a.url,
-                ferry_status_str(st));
-        return CLI_EXIT_ERROR;
+    if (rc != 0 || cli_conn_open(&a.conn, "ferry-stats", &ch) != FERRY_OK) {
+        cli_conn_fini(&a.conn);
+        return rc > 0 ? CLI_EXIT_OK : CLI_EXIT_ERROR;
     }
     Ferry__Admin__V1__GetStatsRequest req = FERRY__ADMIN__V1__GET_STATS_REQUEST__INIT;
     Ferry__Admin__V1__GetStatsReply *resp = NULL;
     ferry_call_info info = {0};
-    ferry_call_opts opts = {.deadline_ms = (uint32_t)a.timeout_ms, .info = &info};
-    st = ferry_admin_v1_admin_get_stats(ch, &req, &resp, &opts);
+    ferry_call_opts opts = {.deadline_ms = (uint32_t)a.conn.timeout_ms, .info = &info};
+    ferry_status st = ferry_admin_v1_admin_get_stats(ch, &req, &resp, &opts);
     ferry_channel_close(ch);
     if (st != FERRY_OK) {
         ferry_message_free(resp != NULL ? &resp->base : NULL);
-        explain(&a, st, &info);
+        cli_conn_explain(&a.conn, st, &info,
+                         "the server does not host the admin service (ferry_server_add_admin())",
+                         "the key needs the role " FERRY_ADMIN_ROLE " in the server's keyring");
+        cli_conn_fini(&a.conn);
         return CLI_EXIT_ERROR;
     }
     size_t n_old = 0;
@@ -426,5 +317,6 @@ int cmd_stats(int argc, char **argv)
     if (rc == CLI_EXIT_OK && a.fail_if_old && n_old > 0)
         rc = CLI_EXIT_NO;
     ferry_message_free(&resp->base);
+    cli_conn_fini(&a.conn);
     return rc;
 }

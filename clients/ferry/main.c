@@ -13,6 +13,8 @@ static const cli_command commands[] = {
     {"stats", "show a server's calls by method, API version and client; find old clients",
      cmd_stats},
     {"dispatch", "print a dispatcher's stats file; --check: exit 1 on mismatches", cmd_dispatch},
+    {"health", "ask a server whether it (or one of its services) is serving; exit 0 if so",
+     cmd_health},
     {"new", "write a new service or client project that builds against ferry", cmd_new},
 };
 

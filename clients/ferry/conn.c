@@ -1,0 +1,145 @@
+/* conn.c - connecting to a server from the `ferry` tool (conn.h). */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conn.h"
+
+/* A non-empty environment variable, or NULL. */
+static const char *env(const char *name)
+{
+    const char *v = getenv(name);
+    return v != NULL && *v != '\0' ? v : NULL;
+}
+
+void cli_conn_init(cli_conn *c, const char *cmd)
+{
+    *c = (cli_conn){
+        .cmd = cmd,
+        .timeout_ms = 5000,
+        .key_path = env("FERRY_KEY"),
+        .server_path = env("FERRY_SERVER_KEY"),
+        .proof_name = env("FERRY_PROOF"),
+    };
+}
+
+int cli_conn_option(cli_conn *c, int opt, const char *arg)
+{
+    char *end = NULL;
+    switch (opt) {
+    case 'k':
+        c->key_path = arg;
+        return 1;
+    case 's':
+        c->server_path = arg;
+        return 1;
+    case 'p':
+        c->proof_name = arg;
+        return 1;
+    case 't':
+        errno = 0;
+        c->timeout_ms = strtol(arg, &end, 10);
+        if (errno != 0 || end == arg || *end != '\0' || c->timeout_ms < 1 ||
+            c->timeout_ms > 3600000) {
+            fprintf(stderr,
+                    "ferry %s: --timeout '%s' is not a number of milliseconds from 1 to 3600000\n",
+                    c->cmd, arg);
+            return -1;
+        }
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+int cli_conn_load(cli_conn *c)
+{
+    char err[512];
+    if (c->key_path != NULL &&
+        ferry_key_load_secret(&c->key, c->key_path, err, sizeof err) != FERRY_OK) {
+        fprintf(stderr, "ferry %s: key: %s\n", c->cmd, err);
+        return -1;
+    }
+    if (c->server_path != NULL &&
+        ferry_key_load_public(&c->server_key, c->server_path, err, sizeof err) != FERRY_OK) {
+        fprintf(stderr, "ferry %s: server key: %s\n", c->cmd, err);
+        return -1;
+    }
+    if (c->key == NULL && (c->server_key != NULL || c->proof_name != NULL)) {
+        fprintf(stderr,
+                "ferry %s: a server key or a proof needs this client's key (--key or "
+                "FERRY_KEY)\n",
+                c->cmd);
+        return -1;
+    }
+    c->proof = c->server_key != NULL ? FERRY_PROOF_MAC : FERRY_PROOF_SIGNED;
+    if (c->proof_name != NULL && strcmp(c->proof_name, "signed") == 0) {
+        c->proof = FERRY_PROOF_SIGNED;
+    } else if (c->proof_name != NULL && strcmp(c->proof_name, "mac") == 0) {
+        if (c->server_key == NULL) {
+            fprintf(stderr,
+                    "ferry %s: --proof mac needs the server's public key (--server-key or "
+                    "FERRY_SERVER_KEY)\n",
+                    c->cmd);
+            return -1;
+        }
+        c->proof = FERRY_PROOF_MAC;
+    } else if (c->proof_name != NULL) {
+        fprintf(stderr, "ferry %s: proof '%s' is neither 'signed' nor 'mac'\n", c->cmd,
+                c->proof_name);
+        return -1;
+    }
+    if (c->key == NULL)
+        c->proof = FERRY_PROOF_NONE;
+    return 0;
+}
+
+ferry_status cli_conn_open(const cli_conn *c, const char *client_name, ferry_channel **out)
+{
+    ferry_client_opts co = {
+        .client_name = client_name,
+        .default_deadline_ms = (uint32_t)c->timeout_ms,
+        .connect_timeout_ms = (uint32_t)c->timeout_ms,
+        .identity = {.key = c->key, .proof = c->proof, .server_key = c->server_key},
+    };
+    ferry_status st = ferry_client_open(out, c->url, &co);
+    if (st != FERRY_OK)
+        fprintf(stderr, "ferry %s: '%s' is not an address to connect to (%s)\n", c->cmd, c->url,
+                ferry_status_str(st));
+    return st;
+}
+
+void cli_conn_explain(const cli_conn *c, ferry_status st, const ferry_call_info *info,
+                      const char *unimplemented_hint, const char *denied_hint)
+{
+    const char *hint = "";
+    switch (st) {
+    case FERRY_UNAVAILABLE:
+    case FERRY_DEADLINE_EXCEEDED:
+        hint = "is the server running at that address?";
+        break;
+    case FERRY_UNIMPLEMENTED:
+        hint = unimplemented_hint;
+        break;
+    case FERRY_PERMISSION_DENIED:
+        hint = denied_hint;
+        break;
+    case FERRY_UNAUTHENTICATED:
+        hint = c->key == NULL ? "the server wants identity: pass --key (or set FERRY_KEY)"
+                              : "the server does not trust this key, or the proof failed";
+        break;
+    default:
+        break;
+    }
+    fprintf(stderr, "ferry %s: %s: %s: %s%s%s\n", c->cmd, c->url, ferry_status_str(st),
+            info->message, *hint ? "; " : "", hint);
+}
+
+void cli_conn_fini(cli_conn *c)
+{
+    ferry_key_free(c->key);
+    ferry_key_free(c->server_key);
+    c->key = c->server_key = NULL;
+}
