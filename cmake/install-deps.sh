@@ -1,14 +1,15 @@
 #!/bin/sh
-# Installs the Debian packages ferry builds with, when any is missing, then
+# Installs the Debian packages ferry builds and tests with, when any is missing, then
 # builds ferry's nng (cmake/build-nng.sh: Debian's nng source package with
 # ferry's fixes) when it is not built yet.
 # Runs apt-get as root (directly, or through sudo when not root).
 set -eu
 
-# dpkg-dev, patch and libmbedtls-dev are for ferry's nng.
+# dpkg-dev, patch and libmbedtls-dev are for ferry's nng; clang-14 and
+# libclang-rt-14-dev for make fuzz (libFuzzer), gcovr for make coverage.
 PACKAGES="build-essential cmake pkg-config dpkg-dev patch libmbedtls-dev libprotobuf-c-dev
 protobuf-c-compiler protobuf-compiler libprotoc-dev libprotobuf-dev libsodium-dev libcmocka-dev
-libjansson-dev openssl"
+libjansson-dev openssl clang-14 libclang-rt-14-dev gcovr"
 
 here=$(dirname "$0")
 
