@@ -18,6 +18,7 @@
 
 #include <cmocka.h>
 
+#include "ferry/testclock.h"
 #include "probe.h"
 
 static uint64_t now_us(void)
@@ -291,6 +292,19 @@ static void test_hangups_with_replies_due_tcp(void **state)
     hangups_with_replies_due("tcp://127.0.0.1:0", "tcp, clients hanging up with replies due");
 }
 
+/* Reads replies from a probe_raw_connect() socket, skipping those to
+ * requests before `want`, until the reply to `want` (or none for 20 s);
+ * returns its status, with its call id in *id. */
+static int reply_to(int fd, uint64_t want, uint64_t *id)
+{
+    int st = -1;
+    *id = 0;
+    for (int i = 0; i < 4096 && *id != want; i++)
+        if ((st = probe_raw_read_reply(fd, 20000, id)) < 0)
+            break;
+    return st;
+}
+
 /* A muted connection that reads again gets its service back: one request
  * is answered `unavailable`, saying why, as a probe; once that reply has
  * been taken, its calls run again. */
@@ -311,15 +325,15 @@ static void test_muted_connection_recovers(void **state)
     }
     assert_true(n.muted >= 1);
 
-    /* Read what was sent before the mute, then ask again: the one request
-     * answered is the probe. */
-    probe_raw_drain(fd, 300);
+    /* Ask again, reading past what was sent before the mute: the one
+     * request answered is the probe. */
     ferry_server_get_counters(srv, &n);
     uint64_t sent = n.replies_sent;
     assert_int_equal(probe_raw_send_echo(fd, 100, 0, 16), 0);
     uint64_t id = 0;
-    assert_int_equal(probe_raw_read_reply(fd, 20000, &id), FERRY_UNAVAILABLE);
+    int st = reply_to(fd, 100, &id);
     assert_int_equal(id, 100);
+    assert_int_equal(st, FERRY_UNAVAILABLE);
     /* The server lifts the mute when it sees the probe taken (bounded
      * wait); from then on the connection is served. */
     for (int i = 0; i < 400 && n.replies_sent == sent; i++) {
@@ -328,7 +342,7 @@ static void test_muted_connection_recovers(void **state)
     }
     assert_true(n.replies_sent > sent);
     assert_int_equal(probe_raw_send_echo(fd, 200, 0, 16), 0);
-    int st = probe_raw_read_reply(fd, 20000, &id);
+    st = reply_to(fd, 200, &id);
     assert_int_equal(id, 200);
     assert_int_equal(st, FERRY_OK);
     close(fd);
@@ -393,6 +407,7 @@ static void test_flooding_group_gets_its_share(void **state)
 static void test_amplifying_bodies_memory_returned(void **state)
 {
     (void)state;
+    assert_int_equal(ferry_test_clock_start(), FERRY_OK);
     char *url = probe_ipc_url();
     char bound[256];
     ferry_server_opts o = {.workers = 2, .max_message = 4 << 20};
@@ -421,9 +436,9 @@ static void test_amplifying_bodies_memory_returned(void **state)
         unsigned long r = rss_kib();
         peak = r > peak ? r : peak;
     }
-    /* The server hands memory back at most every 100 ms: one more large
-     * call after a pause is sure to. */
-    probe_nap_ms(150);
+    /* The server hands memory back at most every 100 ms of ferry's clock:
+     * one more large call once the test clock has moved by that is sure to. */
+    ferry_test_clock_advance(100);
     ferry_call_opts opts = {.deadline_ms = 20000};
     Ferrytest__V1__EchoReply *resp = NULL;
     assert_int_equal(ferrytest_v1_probe_echo(ch, &req, &resp, &opts), FERRY_RESOURCE_EXHAUSTED);
@@ -443,6 +458,7 @@ static void test_amplifying_bodies_memory_returned(void **state)
     ferry_channel_close(ch);
     ferry_server_free(srv);
     probe_url_free(url);
+    ferry_test_clock_stop();
 }
 
 int main(void)
