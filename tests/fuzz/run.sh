@@ -32,8 +32,8 @@ if [ -z "$cc" ]; then
         fi
     done
 fi
-if [ -z "$cc" ]; then
-    echo "make fuzz: no clang found; install the Debian packages clang-14 and libclang-rt-14-dev" >&2
+if [ -z "$cc" ] || ! command -v "$cc" >/dev/null 2>&1; then
+    echo "make fuzz: no clang found${cc:+ (FUZZ_CC=$cc)}; install the Debian packages clang-14 and libclang-rt-14-dev" >&2
     exit 2
 fi
 probe=$(mktemp -d)
