@@ -68,6 +68,11 @@ void fck_compare_messages(fck_cmp *c);
 void fck_compare_enums(fck_cmp *c);
 void fck_compare_extensions(fck_cmp *c);
 
+/* compare_rules.c: the (ferry.field) rules of field f (old) and g (new),
+ * which travels on `side`; findings at `file`:`line`, about `elem`. */
+void fck_compare_rules(fck_cmp *c, unsigned side, const fck_file *file, int line, const char *elem,
+                       const fck_field *f, const fck_field *g);
+
 /* compare_types.c: the deploy order of a new field of a message travelling
  * `side`; "singular", "required" or "repeated"; why a change of label from
  * f's to g's breaks old peers. */

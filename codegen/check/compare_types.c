@@ -391,6 +391,7 @@ static void compare_field(fck_cmp *c, const msg_views *mv, const fck_message *om
                 g->deprecated ? "deprecated: any order; delete it (reserving its number) once no "
                                 "peer reads it"
                               : "no longer deprecated: any order");
+    fck_compare_rules(c, side, file, g->line, elem, f, g);
 }
 
 static void field_deleted(fck_cmp *c, const fck_message *om, const fck_field *f,

@@ -4,6 +4,7 @@
  * the member, e.g. "api.lock: files[0].messages[2].fields[1].number: must
  * be an integer from 1 to 536870911". */
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -212,7 +213,99 @@ static int read_reserved(rd *r, json_t *obj, const char *where, long long lo, lo
 
 static const char *const field_keys[] = {
     "name",   "number",  "type",      "type_name",  "label", "oneof", "proto3_optional",
-    "packed", "default", "json_name", "deprecated", "line",  NULL};
+    "packed", "default", "json_name", "deprecated", "rules", "line",  NULL};
+
+/* A JSON object written by lock_write.c's options_object() back into a
+ * message of descriptor `d` in the arena: each member a field of the
+ * message, of the kinds ferry.FieldOptions uses, checked. */
+static int read_options(rd *r, json_t *obj, const char *at, const ProtobufCMessageDescriptor *d,
+                        ProtobufCMessage **out, int depth)
+{
+    if (!json_is_object(obj))
+        return fail(r, at, "must be an object");
+    if (depth > 8)
+        return fail(r, at, "nests rules more than 8 deep");
+    ProtobufCMessage *m = fcg_arena_alloc(r->a, d->sizeof_message);
+    if (m == NULL)
+        return fail(r, "", "out of memory");
+    protobuf_c_message_init(d, m);
+    char *base = (char *)m;
+    const char *k;
+    json_t *v;
+    json_object_foreach(obj, k, v)
+    {
+        char where[600];
+        snprintf(where, sizeof where, "%s.%.100s", at, k);
+        const ProtobufCFieldDescriptor *fd = protobuf_c_message_descriptor_get_field_by_name(d, k);
+        if (fd == NULL)
+            return fail(r, fck_printable(r->a, where), "is not a validation rule");
+        void *p = base + fd->offset;
+        if (fd->label == PROTOBUF_C_LABEL_REPEATED) {
+            size_t n = json_is_array(v) ? json_array_size(v) : 0;
+            char **items = fcg_arena_alloc(r->a, (n ? n : 1) * sizeof *items);
+            if (fd->type != PROTOBUF_C_TYPE_STRING || !json_is_array(v))
+                return fail(r, where, "must be an array of strings");
+            if (items == NULL)
+                return fail(r, "", "out of memory");
+            for (size_t i = 0; i < n; i++) {
+                json_t *e = json_array_get(v, i);
+                if (!json_is_string(e))
+                    return fail(r, where, "must be an array of strings");
+                items[i] = fcg_arena_strndup(r->a, json_string_value(e), json_string_length(e));
+                if (items[i] == NULL)
+                    return fail(r, "", "out of memory");
+            }
+            *(size_t *)(base + fd->quantifier_offset) = n;
+            *(char ***)p = items;
+            continue;
+        }
+        switch (fd->type) {
+        case PROTOBUF_C_TYPE_MESSAGE:
+            if (read_options(r, v, where, fd->descriptor, (ProtobufCMessage **)p, depth + 1) != 0)
+                return -1;
+            continue;
+        case PROTOBUF_C_TYPE_BOOL:
+            if (!json_is_boolean(v))
+                return fail(r, where, "must be true or false");
+            *(protobuf_c_boolean *)p = json_is_true(v);
+            break;
+        case PROTOBUF_C_TYPE_UINT32:
+            if (!json_is_integer(v) || json_integer_value(v) < 0 ||
+                json_integer_value(v) > (json_int_t)UINT32_MAX)
+                return fail(r, where, "must be an integer from 0 to 4294967295");
+            *(uint32_t *)p = (uint32_t)json_integer_value(v);
+            break;
+        case PROTOBUF_C_TYPE_DOUBLE:
+            if (json_is_number(v))
+                *(double *)p = json_number_value(v);
+            else if (json_is_string(v) && strcmp(json_string_value(v), "inf") == 0)
+                *(double *)p = HUGE_VAL;
+            else if (json_is_string(v) && strcmp(json_string_value(v), "-inf") == 0)
+                *(double *)p = -HUGE_VAL;
+            else if (json_is_string(v) && strcmp(json_string_value(v), "nan") == 0)
+                *(double *)p = NAN;
+            else
+                return fail(r, where, "must be a number");
+            break;
+        case PROTOBUF_C_TYPE_ENUM: {
+            const ProtobufCEnumValue *ev =
+                json_is_string(v)
+                    ? protobuf_c_enum_descriptor_get_value_by_name(
+                          (const ProtobufCEnumDescriptor *)fd->descriptor, json_string_value(v))
+                    : NULL;
+            if (ev == NULL)
+                return fail(r, where, "must name a value of its enum");
+            *(int *)p = ev->value;
+            break;
+        }
+        default:
+            return fail(r, where, "is of a kind lock files do not hold");
+        }
+        *(protobuf_c_boolean *)(base + fd->quantifier_offset) = 1;
+    }
+    *out = m;
+    return 0;
+}
 
 /* A field, or (with their `keys` and a name of kind S_PATH) an extension. */
 static int read_field(rd *r, json_t *obj, const char *at, const char *const *keys, int name_kind,
@@ -235,6 +328,12 @@ static int read_field(rd *r, json_t *obj, const char *at, const char *const *key
         get_bool(r, obj, "deprecated", at, &f->deprecated) != 0 || line(r, obj, at, &f->line) != 0)
         return -1;
     f->number = (int32_t)number;
+    json_t *rules = json_object_get(obj, "rules");
+    char rules_at[600];
+    snprintf(rules_at, sizeof rules_at, "%s.rules", at);
+    if (rules != NULL && read_options(r, rules, rules_at, &ferry__field_options__descriptor,
+                                      (ProtobufCMessage **)&f->rules, 0) != 0)
+        return -1;
     /* Older locks may hold what ferry now refuses, as the generator does. */
     char where[600];
     snprintf(where, sizeof where, "%s.proto3_optional", at);

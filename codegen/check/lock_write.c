@@ -4,6 +4,7 @@
  * as a short diff. docs/versioning.md describes the format; lock_read.c
  * reads it back. */
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -200,6 +201,85 @@ static void reserved(jw *w, int indent, const fck_range *r, size_t n, const fck_
     }
 }
 
+/* A protobuf message of ferry's options as a JSON object on one line: its
+ * set fields in declaration order, enums by name, nested messages inline.
+ * Only the field kinds ferry.FieldOptions uses are written. */
+static void options_object(jw *w, const ProtobufCMessage *m)
+{
+    const ProtobufCMessageDescriptor *d = m->descriptor;
+    const char *base = (const char *)m;
+    lit(w, "{");
+    w->first = 1;
+    for (unsigned i = 0; i < d->n_fields; i++) {
+        const ProtobufCFieldDescriptor *fd = &d->fields[i];
+        const void *at = base + fd->offset;
+        if (fd->label == PROTOBUF_C_LABEL_REPEATED) {
+            size_t n = *(const size_t *)(base + fd->quantifier_offset);
+            if (n == 0 || fd->type != PROTOBUF_C_TYPE_STRING)
+                continue;
+            key(w, fd->name);
+            lit(w, "[");
+            char *const *items = *(char *const *const *)at;
+            for (size_t k = 0; k < n; k++) {
+                if (k > 0)
+                    lit(w, ", ");
+                jstr(w, items[k] != NULL ? items[k] : "");
+            }
+            lit(w, "]");
+            continue;
+        }
+        if (fd->type == PROTOBUF_C_TYPE_MESSAGE) {
+            const ProtobufCMessage *sub = *(const ProtobufCMessage *const *)at;
+            if (sub == NULL)
+                continue;
+            key(w, fd->name);
+            options_object(w, sub);
+            w->first = 0;
+            continue;
+        }
+        if (!*(const protobuf_c_boolean *)(base + fd->quantifier_offset))
+            continue;
+        char buf[40];
+        switch (fd->type) {
+        case PROTOBUF_C_TYPE_BOOL:
+            key(w, fd->name);
+            lit(w, *(const protobuf_c_boolean *)at ? "true" : "false");
+            break;
+        case PROTOBUF_C_TYPE_UINT32:
+            key(w, fd->name);
+            snprintf(buf, sizeof buf, "%u", *(const uint32_t *)at);
+            lit(w, buf);
+            break;
+        case PROTOBUF_C_TYPE_DOUBLE: {
+            /* JSON has no infinities: those are strings, as lock_read.c takes them. */
+            double x = *(const double *)at;
+            key(w, fd->name);
+            snprintf(buf, sizeof buf, "%.17g", x);
+            if (isfinite(x))
+                lit(w, buf);
+            else
+                jstr(w, isnan(x) ? "nan" : x > 0 ? "inf" : "-inf");
+            break;
+        }
+        case PROTOBUF_C_TYPE_ENUM: {
+            const ProtobufCEnumValue *v = protobuf_c_enum_descriptor_get_value(
+                (const ProtobufCEnumDescriptor *)fd->descriptor, *(const int *)at);
+            key(w, fd->name);
+            if (v != NULL)
+                jstr(w, v->name);
+            else {
+                snprintf(buf, sizeof buf, "%d", *(const int *)at);
+                lit(w, buf);
+            }
+            break;
+        }
+        default:
+            break;
+        }
+    }
+    lit(w, "}");
+}
+
 /* A field's members after its name (an extension's too). */
 static void field_members(jw *w, const fck_field *f)
 {
@@ -213,6 +293,11 @@ static void field_members(jw *w, const fck_field *f)
     kstr(w, "default", f->default_value);
     kstr(w, "json_name", f->json_name);
     kbool(w, "deprecated", f->deprecated);
+    if (f->rules != NULL) {
+        key(w, "rules");
+        options_object(w, &f->rules->base);
+        w->first = 0;
+    }
     kint(w, "line", f->line);
 }
 

@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ferry/options.pb-c.h"
+
 #include "arena.h"
 
 /* The highest field number protobuf allows (2^29 - 1). */
@@ -63,6 +65,7 @@ typedef struct fck_field {
     const char *json_name;     /* [json_name] when it differs from protobuf's default (see
                                   fck_json_name()), else NULL */
     int deprecated;
+    const Ferry__FieldOptions *rules; /* (ferry.field) validation rules, or NULL */
     int line;
 } fck_field;
 

@@ -13,6 +13,7 @@
 #include "diag.h"
 #include "model.h"
 #include "options.h"
+#include "rules.h"
 #include "srcinfo.h"
 
 #include "check_internal.h"
@@ -249,6 +250,10 @@ static void read_field(build *b, const message_proto *mp, const char *kind, cons
     if (fp->json_name != NULL && strcmp(fp->json_name, fck_json_name(b->a, f)) != 0)
         f->json_name = fck_utf8_clean(b->a, fp->json_name);
     f->deprecated = o != NULL && o->has_deprecated && o->deprecated;
+    const char *why;
+    if (fcg_field_rules(b->a, fp, &f->rules, &why) != 0)
+        error(b, line, "%s %s: field %s: option (ferry.field) is malformed: %s", kind, owner,
+              f->name, why);
 }
 
 static void read_enum(build *b, const enum_proto *ep, const char *scope, int32_t *path, size_t n)

@@ -287,6 +287,35 @@ static void test_load_file(void **state)
     ferry_check_report_free(NULL);
 }
 
+/* A field's validation rules are checked member by member: an unknown
+ * rule, a value of the wrong kind, an enum name that is not one, and rules
+ * nested past any sensible depth are refused, each naming its place. */
+static void test_bad_rules(void **state)
+{
+    (void)state;
+    const char *x = "\"number\": 1, \"type\": \"int32\",";
+    expect_edit_refused(x, "\"number\": 1, \"type\": \"int32\", \"rules\": {\"gtt\": 1},",
+                        "fields[0].rules.gtt: is not a validation rule");
+    expect_edit_refused(x, "\"number\": 1, \"type\": \"int32\", \"rules\": {\"gt\": \"1\"},",
+                        "fields[0].rules.gt: must be a number");
+    expect_edit_refused(x, "\"number\": 1, \"type\": \"int32\", \"rules\": {\"min_len\": -1},",
+                        "fields[0].rules.min_len: must be an integer from 0 to 4294967295");
+    expect_edit_refused(x, "\"number\": 1, \"type\": \"int32\", \"rules\": {\"format\": \"X\"},",
+                        "fields[0].rules.format: must name a value of its enum");
+    expect_edit_refused(x, "\"number\": 1, \"type\": \"int32\", \"rules\": {\"in\": [1]},",
+                        "fields[0].rules.in: must be an array of strings");
+    expect_edit_refused(x, "\"number\": 1, \"type\": \"int32\", \"rules\": [],",
+                        "fields[0].rules: must be an object");
+    char deep[512] = "\"number\": 1, \"type\": \"int32\", \"rules\": ";
+    for (int i = 0; i < 10; i++)
+        strcat(deep, "{\"items\": ");
+    strcat(deep, "{}");
+    for (int i = 0; i < 10; i++)
+        strcat(deep, "}");
+    strcat(deep, ",");
+    expect_edit_refused(x, deep, "nests rules more than 8 deep");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -294,7 +323,7 @@ int main(void)
         cmocka_unit_test(test_wrong_format),  cmocka_unit_test(test_bad_members),
         cmocka_unit_test(test_truncated),     cmocka_unit_test(test_mutated),
         cmocka_unit_test(test_load_file),     cmocka_unit_test(test_not_generated),
-        cmocka_unit_test(test_bad_extension),
+        cmocka_unit_test(test_bad_extension), cmocka_unit_test(test_bad_rules),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
