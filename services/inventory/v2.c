@@ -13,7 +13,7 @@
 
 #define DEFAULT_PAGE    5u
 #define MAX_PAGE        100u
-#define MAX_ORDER_LINES 1000u
+#define MAX_ORDER_LINES 1000u /* the max_items of ReserveRequest.lines in the IDL */
 
 _Static_assert((int)STORE_TOOLS == (int)INVENTORY__V2__CATEGORY__CATEGORY_TOOLS &&
                    (int)STORE_GARDEN == (int)INVENTORY__V2__CATEGORY__CATEGORY_GARDEN &&
@@ -91,14 +91,12 @@ static ferry_status oom(ferry_call *call)
     return ferry_call_fail(call, FERRY_RESOURCE_EXHAUSTED, "out of memory building the reply");
 }
 
-/* GetItem: the item `req->sku`. INVALID_ARGUMENT for an empty sku, NOT_FOUND
- * for one the shop does not carry. */
+/* GetItem: the item `req->sku`; NOT_FOUND for one the shop does not carry.
+ * (An empty or overlong sku never gets here: the IDL's rules refuse it.) */
 static ferry_status get_item(void *user, ferry_call *call, const Inventory__V2__GetItemRequest *req,
                              Inventory__V2__GetItemReply *resp)
 {
     inventory *inv = user;
-    if (req->sku[0] == '\0')
-        return ferry_call_fail(call, FERRY_INVALID_ARGUMENT, "sku is empty");
     long i = store_find(inv, req->sku);
     if (i < 0)
         return ferry_call_fail(call, FERRY_NOT_FOUND, "no item with sku '%s'", req->sku);
@@ -142,17 +140,13 @@ static int matches(const Inventory__V2__ListItemsRequest *req, const store_item 
  * `category` (UNSPECIFIED: all), only those with units on hand when
  * in_stock_only, in catalogue order from `page_token`. next_page_token is ""
  * when no matching item is left, so there is never an empty last page.
- * INVALID_ARGUMENT for a category the IDL does not define or a token this
- * server did not give out. */
+ * INVALID_ARGUMENT for a token this server did not give out (the IDL's rules
+ * refuse a category it does not define). */
 static ferry_status list_items(void *user, ferry_call *call,
                                const Inventory__V2__ListItemsRequest *req,
                                Inventory__V2__ListItemsReply *resp)
 {
     inventory *inv = user;
-    if (req->category < INVENTORY__V2__CATEGORY__CATEGORY_UNSPECIFIED ||
-        req->category > INVENTORY__V2__CATEGORY__CATEGORY_KITCHEN)
-        return ferry_call_fail(call, FERRY_INVALID_ARGUMENT, "unknown category %d",
-                               (int)req->category);
     uint32_t page = req->page_size == 0 ? DEFAULT_PAGE : req->page_size;
     if (page > MAX_PAGE)
         page = MAX_PAGE;
@@ -193,30 +187,18 @@ static ferry_status list_items(void *user, ferry_call *call,
 }
 
 /* Checks the lines of `req` and adds up the units wanted per item into
- * `want` (inv->n_items entries, zeroed). Needs no lock: SKUs never change. */
+ * `want` (inv->n_items entries, zeroed). Needs no lock: SKUs never change.
+ * The IDL's rules have refused an empty order id, no lines or more than
+ * MAX_ORDER_LINES of them, and lines without a sku or units. */
 static ferry_status order_totals(ferry_call *call, const inventory *inv,
                                  const Inventory__V2__ReserveRequest *req, uint64_t *want)
 {
-    if (req->order_id[0] == '\0')
-        return ferry_call_fail(call, FERRY_INVALID_ARGUMENT, "order_id is empty");
-    if (req->n_lines == 0)
-        return ferry_call_fail(call, FERRY_INVALID_ARGUMENT, "order '%s' has no lines",
-                               req->order_id);
-    if (req->n_lines > MAX_ORDER_LINES)
-        return ferry_call_fail(call, FERRY_INVALID_ARGUMENT,
-                               "order '%s' has %zu lines; at most %u are taken", req->order_id,
-                               req->n_lines, MAX_ORDER_LINES);
     for (size_t i = 0; i < req->n_lines; i++) {
         const Inventory__V2__ReserveRequest__Line *l = req->lines[i];
-        if (l->sku[0] == '\0')
-            return ferry_call_fail(call, FERRY_INVALID_ARGUMENT, "line %zu: sku is empty", i + 1);
         long idx = store_find(inv, l->sku);
         if (idx < 0)
             return ferry_call_fail(call, FERRY_NOT_FOUND, "line %zu: no item with sku '%s'", i + 1,
                                    l->sku);
-        if (l->quantity == 0)
-            return ferry_call_fail(call, FERRY_INVALID_ARGUMENT, "line %zu (%s): quantity is 0",
-                                   i + 1, l->sku);
         want[idx] += l->quantity; /* at most MAX_ORDER_LINES x UINT32_MAX: no overflow */
     }
     return FERRY_OK;
@@ -306,11 +288,9 @@ static ferry_status reserve(void *user, ferry_call *call, const Inventory__V2__R
 }
 
 /* Releases reservation `id` into *n (its order lines; 0 when it was released
- * already). INVALID_ARGUMENT for an empty id, NOT_FOUND for an unknown one. */
+ * already). NOT_FOUND for an unknown one (the IDL's rules refuse an empty id). */
 static ferry_status release_id(inventory *inv, ferry_call *call, const char *id, uint32_t *n)
 {
-    if (id[0] == '\0')
-        return ferry_call_fail(call, FERRY_INVALID_ARGUMENT, "reservation_id is empty");
     pthread_mutex_lock(&inv->mu);
     store_reservation *r = store_find_reservation(inv, id);
     if (r != NULL)
@@ -338,17 +318,13 @@ static ferry_status cancel_reservation(void *user, ferry_call *call,
 }
 
 /* Restock: adds `quantity` units of `sku` and answers the units on hand.
- * INVALID_ARGUMENT for an empty sku or a zero quantity, NOT_FOUND for an
- * unknown sku, OUT_OF_RANGE when the item's units (on hand and reserved)
+ * NOT_FOUND for an unknown sku (the IDL's rules refuse an empty one and a
+ * zero quantity), OUT_OF_RANGE when the item's units (on hand and reserved)
  * would no longer fit in 32 bits. */
 static ferry_status restock(void *user, ferry_call *call, const Inventory__V2__RestockRequest *req,
                             Inventory__V2__RestockReply *resp)
 {
     inventory *inv = user;
-    if (req->sku[0] == '\0')
-        return ferry_call_fail(call, FERRY_INVALID_ARGUMENT, "sku is empty");
-    if (req->quantity == 0)
-        return ferry_call_fail(call, FERRY_INVALID_ARGUMENT, "quantity is 0");
     long i = store_find(inv, req->sku);
     if (i < 0)
         return ferry_call_fail(call, FERRY_NOT_FOUND, "no item with sku '%s'", req->sku);

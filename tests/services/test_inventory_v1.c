@@ -128,7 +128,8 @@ static void test_get_item(void **state)
     req.sku = "";
     assert_int_equal(inventory_v1_stock_get_item(f->v1, &req, &none, &opts),
                      FERRY_INVALID_ARGUMENT);
-    assert_string_equal(info.message, "sku is empty");
+    assert_string_equal(info.message,
+                        "invalid inventory.v1.GetItemRequest: sku: must not be empty");
     assert_null(none);
 }
 
@@ -242,11 +243,15 @@ static void test_errors(void **state)
     assert_int_equal(reserve1(f->v1, "o", "NOPE", 1, &r), FERRY_NOT_FOUND);
     assert_string_equal(info.message, "line 1: no item with sku 'NOPE'");
     assert_int_equal(reserve1(f->v1, "o", "PAN-28", 0, &r), FERRY_INVALID_ARGUMENT);
-    assert_string_equal(info.message, "line 1 (PAN-28): quantity is 0");
+    assert_string_equal(
+        info.message,
+        "invalid inventory.v1.ReserveRequest: lines[0].quantity: must be greater than 0");
     assert_int_equal(reserve1(f->v1, "o", NULL, 0, &r), FERRY_INVALID_ARGUMENT);
-    assert_string_equal(info.message, "order 'o' has no lines");
+    assert_string_equal(info.message,
+                        "invalid inventory.v1.ReserveRequest: lines: must not be empty");
     assert_int_equal(reserve1(f->v1, "", "PAN-28", 1, &r), FERRY_INVALID_ARGUMENT);
-    assert_string_equal(info.message, "order_id is empty");
+    assert_string_equal(info.message,
+                        "invalid inventory.v1.ReserveRequest: order_id: must not be empty");
     assert_null(r);
 
     uint32_t lines = 0;

@@ -176,7 +176,8 @@ static void test_get_item_errors(void **state)
     assert_int_equal(inventory_v2_stock_get_item(f->ch, &req, &r, &opts), FERRY_NOT_FOUND);
     req.sku = "";
     assert_int_equal(inventory_v2_stock_get_item(f->ch, &req, &r, &opts), FERRY_INVALID_ARGUMENT);
-    assert_string_equal(info.message, "sku is empty");
+    assert_string_equal(info.message,
+                        "invalid inventory.v2.GetItemRequest: sku: must not be empty");
     assert_null(r);
 }
 
@@ -283,7 +284,8 @@ static void test_list_items_errors(void **state)
     req.category = (Inventory__V2__Category)7;
     Inventory__V2__ListItemsReply *r = NULL;
     assert_int_equal(inventory_v2_stock_list_items(f->ch, &req, &r, &opts), FERRY_INVALID_ARGUMENT);
-    assert_string_equal(info.message, "unknown category 7");
+    assert_string_equal(info.message, "invalid inventory.v2.ListItemsRequest: category: must be a "
+                                      "value inventory.v2.Category defines");
 }
 
 /* ---- Reserve ---- */
@@ -354,15 +356,17 @@ static void test_reserve_errors(void **state)
     fixture *f = *state;
     const char *skus[] = {"PAN-28", "NOPE", "", "PAN-28"};
     const uint32_t qty[] = {1, 1, 1, 0};
-    expect_reserve_error(f->ch, "", skus, qty, 1, FERRY_INVALID_ARGUMENT, "order_id is empty");
+    expect_reserve_error(f->ch, "", skus, qty, 1, FERRY_INVALID_ARGUMENT,
+                         "invalid inventory.v2.ReserveRequest: order_id: must not be empty");
     expect_reserve_error(f->ch, "o-1", skus, qty, 0, FERRY_INVALID_ARGUMENT,
-                         "order 'o-1' has no lines");
+                         "invalid inventory.v2.ReserveRequest: lines: must not be empty");
     expect_reserve_error(f->ch, "o-1", skus, qty, 2, FERRY_NOT_FOUND,
                          "line 2: no item with sku 'NOPE'");
     expect_reserve_error(f->ch, "o-1", skus + 2, qty + 2, 1, FERRY_INVALID_ARGUMENT,
-                         "line 1: sku is empty");
+                         "invalid inventory.v2.ReserveRequest: lines[0].sku: must not be empty");
     expect_reserve_error(f->ch, "o-1", skus + 3, qty + 3, 1, FERRY_INVALID_ARGUMENT,
-                         "line 1 (PAN-28): quantity is 0");
+                         "invalid inventory.v2.ReserveRequest: lines[0].quantity: must be greater "
+                         "than 0");
 
     enum { MANY = 1001 };
     const char **many = calloc(MANY, sizeof *many);
@@ -373,13 +377,45 @@ static void test_reserve_errors(void **state)
         many[i] = "TAP-5M";
         ones[i] = 1;
     }
-    expect_reserve_error(f->ch, "o-1", many, ones, MANY, FERRY_INVALID_ARGUMENT,
-                         "order 'o-1' has 1001 lines; at most 1000 are taken");
+    expect_reserve_error(
+        f->ch, "o-1", many, ones, MANY, FERRY_INVALID_ARGUMENT,
+        "invalid inventory.v2.ReserveRequest: lines: must have at most 1000 items");
     free(many);
     free(ones);
     /* None of them took anything. */
     assert_int_equal(quantity(f->ch, "PAN-28"), 12);
     assert_int_equal(quantity(f->ch, "TAP-5M"), 120);
+}
+
+/* The IDL's rules list every broken one, each with its line's path, and the
+ * handler does not run: nothing of the order's valid line is reserved. */
+static void test_reserve_lists_every_violation(void **state)
+{
+    fixture *f = *state;
+    Inventory__V2__ReserveRequest__Line a = INVENTORY__V2__RESERVE_REQUEST__LINE__INIT;
+    Inventory__V2__ReserveRequest__Line b = INVENTORY__V2__RESERVE_REQUEST__LINE__INIT;
+    Inventory__V2__ReserveRequest__Line c = INVENTORY__V2__RESERVE_REQUEST__LINE__INIT;
+    a.sku = "PAN-28";
+    a.quantity = 2;
+    b.quantity = 1;   /* no sku */
+    c.sku = "TAP-5M"; /* no units */
+    Inventory__V2__ReserveRequest__Line *lines[] = {&a, &b, &c};
+    Inventory__V2__ReserveRequest req = INVENTORY__V2__RESERVE_REQUEST__INIT;
+    req.order_id = "o-9";
+    req.lines = lines;
+    req.n_lines = 3;
+    ferry_violations list;
+    ferry_call_opts with_list = {.info = &info, .violations = &list};
+    Inventory__V2__ReserveReply *r = NULL;
+    assert_int_equal(inventory_v2_stock_reserve(f->ch, &req, &r, &with_list),
+                     FERRY_INVALID_ARGUMENT);
+    assert_null(r);
+    assert_int_equal(list.total, 2);
+    assert_string_equal(list.v[0].path, "lines[1].sku");
+    assert_string_equal(list.v[0].reason, "must not be empty");
+    assert_string_equal(list.v[1].path, "lines[2].quantity");
+    assert_string_equal(list.v[1].reason, "must be greater than 0");
+    assert_int_equal(quantity(f->ch, "PAN-28"), 12);
 }
 
 static void test_reserve_repeat_order(void **state)
@@ -442,7 +478,8 @@ static void test_cancel_reservation(void **state)
     assert_int_equal(cancel(f->ch, "R-999999", &lines), FERRY_NOT_FOUND);
     assert_string_equal(info.message, "no reservation 'R-999999'");
     assert_int_equal(cancel(f->ch, "", &lines), FERRY_INVALID_ARGUMENT);
-    assert_string_equal(info.message, "reservation_id is empty");
+    assert_string_equal(info.message, "invalid inventory.v2.CancelReservationRequest: "
+                                      "reservation_id: must not be empty");
 }
 
 static void test_release_deprecated(void **state)
@@ -485,9 +522,11 @@ static void test_restock(void **state)
     assert_int_equal(on_hand, 15);
 
     assert_int_equal(restock(f->ch, "SAW-HND", 0, &on_hand), FERRY_INVALID_ARGUMENT);
-    assert_string_equal(info.message, "quantity is 0");
+    assert_string_equal(info.message,
+                        "invalid inventory.v2.RestockRequest: quantity: must be greater than 0");
     assert_int_equal(restock(f->ch, "", 1, &on_hand), FERRY_INVALID_ARGUMENT);
-    assert_string_equal(info.message, "sku is empty");
+    assert_string_equal(info.message,
+                        "invalid inventory.v2.RestockRequest: sku: must not be empty");
     assert_int_equal(restock(f->ch, "NOPE", 1, &on_hand), FERRY_NOT_FOUND);
     assert_string_equal(info.message, "no item with sku 'NOPE'");
     assert_int_equal(quantity(f->ch, "SAW-HND"), 15);
@@ -524,6 +563,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_list_items_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reserve_all_or_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reserve_errors, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reserve_lists_every_violation, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reserve_repeat_order, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cancel_reservation, setup, teardown),
         cmocka_unit_test_setup_teardown(test_release_deprecated, setup, teardown),
