@@ -222,9 +222,8 @@ static void complete(slot *s, ferry_status st, ProtobufCMessage *resp, ferry_cal
         s->retry_msg = NULL;
     }
     if (st != FERRY_OK)
-        ferryi_log(FERRYI_LOG_DEBUG, "client", "call %llu to %s failed: %s: %s",
-                   (unsigned long long)s->call_id, s->m->full_name, ferry_status_str(st),
-                   info->message);
+        ferryi_log_call(FERRYI_LOG_DEBUG, "client", s->m->full_name, s->call_id,
+                        "call failed: %s: %s", ferry_status_str(st), info->message);
     slot_put(s->cl, s);
     done.invoke(&done, st, resp, info);
 }
@@ -640,9 +639,8 @@ static void attempt_failed(slot *s, ferry_status st, ferry_call_info *info)
         return launch(s, take_retry_msg(s));
     }
     if (retry_next(s, st, &wait)) {
-        ferryi_log(FERRYI_LOG_DEBUG, "client", "call %llu to %s: attempt %u: %s; retrying in %u ms",
-                   (unsigned long long)s->call_id, s->m->full_name, s->attempt, info->message,
-                   wait);
+        ferryi_log_call(FERRYI_LOG_DEBUG, "client", s->m->full_name, s->call_id,
+                        "attempt %u: %s; retrying in %u ms", s->attempt, info->message, wait);
         s->ph = SLOT_BACKOFF;
         ferryi_sleep_aio(wait, s->aio);
         return;
@@ -1048,8 +1046,8 @@ static ferry_status client_call(ferry_channel *ch, const ferry_method *m,
             }
             if (st == FERRY_OK || !retry_next(s, st, &wait))
                 break;
-            ferryi_log(FERRYI_LOG_DEBUG, "client", "call to %s: attempt %u: %s; retrying in %u ms",
-                       m->full_name, s->attempt, info.message, wait);
+            ferryi_log_call(FERRYI_LOG_DEBUG, "client", m->full_name, s->call_id,
+                            "attempt %u: %s; retrying in %u ms", s->attempt, info.message, wait);
             ferryi_sleep_ms(wait);
             s->attempt++;
             msg = take_retry_msg(s);
@@ -1067,8 +1065,8 @@ static ferry_status client_call(ferry_channel *ch, const ferry_method *m,
     }
     info.status = st;
     if (st != FERRY_OK && st != FERRY_FALLBACK)
-        ferryi_log(FERRYI_LOG_DEBUG, "client", "call to %s failed: %s: %s", m->full_name,
-                   ferry_status_str(st), info.message);
+        ferryi_log_call(FERRYI_LOG_DEBUG, "client", m->full_name, 0, "call failed: %s: %s",
+                        ferry_status_str(st), info.message);
     if (opts != NULL && opts->info != NULL)
         *opts->info = info;
     return st;

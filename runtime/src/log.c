@@ -1,55 +1,295 @@
-/* log.c - levelled log lines on stderr, level from FERRY_LOG. */
+/* log.c - ferry's log lines (ferry/log.h): level, sink and shape, and the
+ * call a thread is working on, which every line it logs names. */
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "log.h"
+#include "utf8.h"
 
 static pthread_once_t log_once = PTHREAD_ONCE_INIT;
-static int log_level = FERRYI_LOG_WARN;
+static atomic_int log_level = FERRY_LOG_WARN;
+static atomic_int log_format = FERRY_LOG_LOGFMT;
+
+static pthread_mutex_t sink_mu = PTHREAD_MUTEX_INITIALIZER;
+static ferry_log_sink sink_fn;
+static void *sink_arg;
+
+/* The call this thread is handling or making (ferryi_log_context_set). */
+static __thread const char *ctx_method;
+static __thread uint64_t ctx_call_id;
 
 static const char *const level_names[] = {"error", "warn", "info", "debug"};
+
+const char *ferry_log_level_str(ferry_log_level level)
+{
+    return (unsigned)level < 4 ? level_names[level] : "unknown";
+}
 
 static void log_init(void)
 {
     const char *env = getenv("FERRY_LOG");
-    if (env == NULL || *env == '\0')
-        return;
-    for (int i = 0; i < 4; i++) {
-        if (strcmp(env, level_names[i]) == 0) {
-            log_level = i;
-            return;
-        }
+    if (env != NULL && *env != '\0') {
+        int found = 0;
+        for (int i = 0; i < 4 && !found; i++)
+            if (strcmp(env, level_names[i]) == 0) {
+                atomic_store(&log_level, i);
+                found = 1;
+            }
+        if (!found)
+            fprintf(stderr,
+                    "ferry level=warn where=log msg=\"FERRY_LOG=%.64s is not one of error, warn, "
+                    "info, debug; using warn\"\n",
+                    env);
     }
-    fprintf(stderr,
-            "ferry level=warn where=log msg=\"FERRY_LOG=%s is not one of "
-            "error, warn, info, debug; using warn\"\n",
-            env);
+    env = getenv("FERRY_LOG_FORMAT");
+    if (env != NULL && *env != '\0') {
+        if (strcmp(env, "json") == 0)
+            atomic_store(&log_format, FERRY_LOG_JSON);
+        else if (strcmp(env, "logfmt") != 0)
+            fprintf(stderr,
+                    "ferry level=warn where=log msg=\"FERRY_LOG_FORMAT=%.64s is neither logfmt "
+                    "nor json; using logfmt\"\n",
+                    env);
+    }
+}
+
+void ferry_log_set_level(ferry_log_level level)
+{
+    pthread_once(&log_once, log_init);
+    if ((unsigned)level < 4)
+        atomic_store(&log_level, (int)level);
+}
+
+ferry_log_level ferry_log_get_level(void)
+{
+    pthread_once(&log_once, log_init);
+    return (ferry_log_level)atomic_load(&log_level);
+}
+
+void ferry_log_set_format(ferry_log_format format)
+{
+    pthread_once(&log_once, log_init);
+    if (format == FERRY_LOG_LOGFMT || format == FERRY_LOG_JSON)
+        atomic_store(&log_format, (int)format);
+}
+
+void ferry_log_set_sink(ferry_log_sink sink, void *arg)
+{
+    pthread_mutex_lock(&sink_mu);
+    sink_fn = sink;
+    sink_arg = arg;
+    pthread_mutex_unlock(&sink_mu);
+}
+
+void ferryi_log_context_set(const char *method, uint64_t call_id)
+{
+    ctx_method = method;
+    ctx_call_id = call_id;
+}
+
+void ferryi_log_context_clear(void)
+{
+    ctx_method = NULL;
+    ctx_call_id = 0;
+}
+
+ferryi_log_context ferryi_log_context_push(const char *method, uint64_t call_id)
+{
+    ferryi_log_context outer = {ctx_method, ctx_call_id};
+    ctx_method = method;
+    ctx_call_id = call_id;
+    return outer;
+}
+
+void ferryi_log_context_pop(ferryi_log_context outer)
+{
+    ctx_method = outer.method;
+    ctx_call_id = outer.call_id;
 }
 
 int ferryi_log_enabled(ferryi_log_level level)
 {
     pthread_once(&log_once, log_init);
-    return (int)level <= log_level;
+    return (int)level <= atomic_load(&log_level);
+}
+
+/* ---- shapes ------------------------------------------------------------- */
+
+typedef struct out {
+    char *buf;
+    size_t len, n; /* n counts every byte, written or not */
+} out;
+
+static void put(out *o, const char *s, size_t k)
+{
+    if (o->n < o->len) {
+        size_t room = o->len - 1 - o->n;
+        memcpy(o->buf + o->n, s, k < room ? k : room);
+    }
+    o->n += k;
+}
+
+static void puts_(out *o, const char *s)
+{
+    put(o, s, strlen(s));
+}
+
+/* A logfmt value in quotes, with quotes, backslashes and control
+ * characters escaped. */
+static void logfmt_quoted(out *o, const char *v)
+{
+    put(o, "\"", 1);
+    for (const char *p = v; *p; p++) {
+        unsigned char ch = (unsigned char)*p;
+        if (ch == '"' || ch == '\\') {
+            char esc[2] = {'\\', (char)ch};
+            put(o, esc, 2);
+        } else if (ch < 0x20 || ch == 0x7f) {
+            char esc[8];
+            snprintf(esc, sizeof esc, "\\x%02x", ch);
+            puts_(o, esc);
+        } else {
+            put(o, p, 1);
+        }
+    }
+    put(o, "\"", 1);
+}
+
+/* A logfmt value: bare when it is all safe characters, else quoted. */
+static void logfmt_value(out *o, const char *v)
+{
+    int bare = *v != '\0';
+    for (const char *p = v; *p && bare; p++)
+        bare = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+               strchr("._/:-+@", *p) != NULL;
+    if (bare)
+        puts_(o, v);
+    else
+        logfmt_quoted(o, v);
+}
+
+/* A JSON string, with its quotes. */
+static void json_string(out *o, const char *v)
+{
+    put(o, "\"", 1);
+    for (const char *p = v; *p; p++) {
+        unsigned char ch = (unsigned char)*p;
+        if (ch == '"' || ch == '\\') {
+            char esc[2] = {'\\', (char)ch};
+            put(o, esc, 2);
+        } else if (ch < 0x20 || ch == 0x7f) {
+            char esc[8];
+            snprintf(esc, sizeof esc, "\\u%04x", ch);
+            puts_(o, esc);
+        } else {
+            put(o, p, 1);
+        }
+    }
+    put(o, "\"", 1);
+}
+
+size_t ferry_log_format_record(const ferry_log_record *rec, ferry_log_format format, char *buf,
+                               size_t len)
+{
+    out o = {.buf = buf, .len = len};
+    /* The record's strings may hold a peer's bytes: make them UTF-8 first. */
+    char where[64], msg[1024], method[256];
+    ferryi_utf8_copy(where, sizeof where, rec->where != NULL ? rec->where : "");
+    ferryi_utf8_copy(msg, sizeof msg, rec->message != NULL ? rec->message : "");
+    ferryi_utf8_copy(method, sizeof method, rec->method != NULL ? rec->method : "");
+    char id[32];
+    snprintf(id, sizeof id, "%llu", (unsigned long long)rec->call_id);
+    if (format == FERRY_LOG_JSON) {
+        puts_(&o, "{\"level\":");
+        json_string(&o, ferry_log_level_str(rec->level));
+        puts_(&o, ",\"where\":");
+        json_string(&o, where);
+        if (method[0] != '\0') {
+            puts_(&o, ",\"method\":");
+            json_string(&o, method);
+        }
+        if (rec->call_id != 0) {
+            puts_(&o, ",\"call_id\":");
+            puts_(&o, id);
+        }
+        puts_(&o, ",\"msg\":");
+        json_string(&o, msg);
+        puts_(&o, "}\n");
+    } else {
+        puts_(&o, "ferry level=");
+        puts_(&o, ferry_log_level_str(rec->level));
+        puts_(&o, " where=");
+        logfmt_value(&o, where);
+        if (method[0] != '\0') {
+            puts_(&o, " method=");
+            logfmt_value(&o, method);
+        }
+        if (rec->call_id != 0) {
+            puts_(&o, " call_id=");
+            puts_(&o, id);
+        }
+        /* msg is always quoted, so that a reader finds it the same way. */
+        puts_(&o, " msg=");
+        logfmt_quoted(&o, msg);
+        puts_(&o, "\n");
+    }
+    if (len > 0)
+        buf[o.n < len ? o.n : len - 1] = '\0';
+    return o.n;
+}
+
+/* Hands the line to the sink, or writes it to stderr. */
+static void emit(const ferry_log_record *rec)
+{
+    pthread_mutex_lock(&sink_mu);
+    ferry_log_sink fn = sink_fn;
+    void *arg = sink_arg;
+    pthread_mutex_unlock(&sink_mu);
+    if (fn != NULL) {
+        fn(arg, rec);
+        return;
+    }
+    char line[1600];
+    ferry_log_format_record(rec, (ferry_log_format)atomic_load(&log_format), line, sizeof line);
+    fputs(line, stderr);
+}
+
+static void vlog(ferryi_log_level level, const char *where, const char *method, uint64_t call_id,
+                 const char *fmt, va_list ap)
+{
+    char msg[512];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    ferry_log_record rec = {
+        .level = (ferry_log_level)level,
+        .where = where,
+        .message = msg,
+        .method = method,
+        .call_id = call_id,
+    };
+    emit(&rec);
 }
 
 void ferryi_log(ferryi_log_level level, const char *where, const char *fmt, ...)
 {
     if (!ferryi_log_enabled(level))
         return;
-    char msg[512];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    vlog(level, where, ctx_method, ctx_call_id, fmt, ap);
     va_end(ap);
-    /* Quotes inside the message would break the key="value" shape. */
-    for (char *p = msg; *p; p++)
-        if (*p == '"' || *p == '\n')
-            *p = '\'';
-    char line[640];
-    snprintf(line, sizeof line, "ferry level=%s where=%s msg=\"%s\"\n", level_names[level], where,
-             msg);
-    fputs(line, stderr);
+}
+
+void ferryi_log_call(ferryi_log_level level, const char *where, const char *method,
+                     uint64_t call_id, const char *fmt, ...)
+{
+    if (!ferryi_log_enabled(level))
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vlog(level, where, method, call_id, fmt, ap);
+    va_end(ap);
 }

@@ -268,10 +268,13 @@ static nng_msg *run_handler(srv_ctx *c)
     ProtobufCMessage *resp = NULL;
     ferry_server *outer = running_server;
     running_server = srv;
+    ferryi_log_context outer_log = ferryi_log_context_push(c->call.method->full_name, c->call_id);
     ferry_status st = ferryi_call_run(&c->call, c->frame.body, c->frame.body_len, &resp);
     running_server = outer;
     atomic_fetch_add(&srv->handled, 1);
-    return build_reply(c, st, st == FERRY_OK ? "" : c->call.message, resp);
+    nng_msg *reply = build_reply(c, st, st == FERRY_OK ? "" : c->call.message, resp);
+    ferryi_log_context_pop(outer_log);
+    return reply;
 }
 
 static void complete(srv_ctx *c, nng_msg *reply);
@@ -357,6 +360,7 @@ static nng_msg *handle_request(srv_ctx *c, nng_msg *msg, ferryi_conn_admit how, 
         return reject(c, st, why);
     }
     c->call_id = h->call_id;
+    ferryi_log_context_set(h->method, h->call_id);
     take_nonce(c, h);
     /* Every reply about a hosted service carries its range of API versions,
      * refusals before the method's own checks included. */
@@ -499,6 +503,7 @@ static void ctx_cb(void *arg)
     }
     int queued = 0;
     nng_msg *reply = handle_request(c, msg, how, &queued);
+    ferryi_log_context_clear(); /* the header it named goes with the call */
     if (!queued)
         complete(c, reply);
 }
