@@ -246,7 +246,7 @@ static void emit_value(fcg_out *o, const fcg_vrule *r, const char *e, const site
     const char *unit = str ? "character" : "byte";
     if (opt->has_min_len) {
         if (str)
-            fcg_out_printf(o, "if (ferry_v_chars(%s) < %uu)\n", e, opt->min_len);
+            fcg_out_printf(o, "if (ferry_v_chars_less(%s, %uu))\n", e, opt->min_len);
         else
             fcg_out_printf(o, "if (%s.len < %uu)\n", e, opt->min_len);
         fail(o, s, "must be at least %u %s%s long", opt->min_len, unit,
@@ -254,7 +254,7 @@ static void emit_value(fcg_out *o, const fcg_vrule *r, const char *e, const site
     }
     if (opt->has_max_len) {
         if (str)
-            fcg_out_printf(o, "if (ferry_v_chars(%s) > %uu)\n", e, opt->max_len);
+            fcg_out_printf(o, "if (ferry_v_chars_more(%s, %uu))\n", e, opt->max_len);
         else
             fcg_out_printf(o, "if (%s.len > %uu)\n", e, opt->max_len);
         fail(o, s, "must be at most %u %s%s long", opt->max_len, unit,

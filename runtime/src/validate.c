@@ -251,12 +251,29 @@ int ferry_v_empty(const char *s)
     return s == NULL || s[0] == '\0';
 }
 
-size_t ferry_v_chars(const char *s)
+/* A string has at least as many bytes as characters: the byte count
+ * (strnlen, fast) settles most lengths without counting characters. */
+int ferry_v_chars_less(const char *s, size_t n)
 {
-    size_t n = 0;
-    for (const unsigned char *p = (const unsigned char *)(s != NULL ? s : ""); *p; p++)
-        n += (*p & 0xc0) != 0x80;
-    return n;
+    const unsigned char *p = (const unsigned char *)(s != NULL ? s : "");
+    if (strnlen((const char *)p, n) < n)
+        return 1;
+    size_t chars = 0;
+    for (; *p && chars < n; p++)
+        chars += (*p & 0xc0) != 0x80;
+    return chars < n;
+}
+
+int ferry_v_chars_more(const char *s, size_t n)
+{
+    const unsigned char *p = (const unsigned char *)(s != NULL ? s : "");
+    if (strnlen((const char *)p, n + 1) <= n)
+        return 0;
+    size_t chars = 0;
+    for (; *p; p++)
+        if ((*p & 0xc0) != 0x80 && ++chars > n)
+            return 1;
+    return 0;
 }
 
 int ferry_v_is_uuid(const char *s)
@@ -271,15 +288,16 @@ int ferry_v_is_uuid(const char *s)
     return 1;
 }
 
-/* A hostname of n bytes at s: labels of 1 to 63 letters, digits and '-',
- * neither first nor last '-', joined by single dots, 253 bytes at most. */
-static int hostname(const char *s, size_t n)
+/* Whether the NUL-terminated s is a hostname: labels of 1 to 63 letters,
+ * digits and '-', neither first nor last '-', joined by single dots, 253
+ * bytes at most. One pass, no strlen: it runs on every request. */
+static int hostname(const char *s)
 {
-    if (n == 0 || n > 253)
-        return 0;
-    size_t label = 0;
-    for (size_t i = 0; i < n; i++) {
+    size_t label = 0, i = 0;
+    for (; s[i] != '\0'; i++) {
         int c = (unsigned char)s[i];
+        if (i >= 253)
+            return 0;
         if (c == '.') {
             if (label == 0 || s[i - 1] == '-')
                 return 0;
@@ -291,42 +309,65 @@ static int hostname(const char *s, size_t n)
             return 0;
         }
     }
-    return label > 0 && s[n - 1] != '-';
+    return label > 0 && s[i - 1] != '-';
 }
 
 int ferry_v_is_hostname(const char *s)
 {
-    return s != NULL && hostname(s, strlen(s));
+    return s != NULL && hostname(s);
+}
+
+/* Classes of ASCII characters, one lookup per byte. */
+enum { C_ATEXT = 1, C_URIC = 2 };
+
+static const unsigned char char_class[128] = {
+    ['!'] = C_ATEXT | C_URIC, ['#'] = C_ATEXT | C_URIC, ['$'] = C_ATEXT | C_URIC,
+    ['%'] = C_ATEXT,          ['&'] = C_ATEXT | C_URIC, ['\''] = C_ATEXT | C_URIC,
+    ['('] = C_URIC,           [')'] = C_URIC,           ['*'] = C_ATEXT | C_URIC,
+    ['+'] = C_ATEXT | C_URIC, [','] = C_URIC,           ['-'] = C_ATEXT | C_URIC,
+    ['.'] = C_URIC,           ['/'] = C_ATEXT | C_URIC, [':'] = C_URIC,
+    [';'] = C_URIC,           ['='] = C_ATEXT | C_URIC, ['?'] = C_ATEXT | C_URIC,
+    ['@'] = C_URIC,           ['['] = C_URIC,           [']'] = C_URIC,
+    ['^'] = C_ATEXT,          ['_'] = C_ATEXT | C_URIC, ['`'] = C_ATEXT,
+    ['{'] = C_ATEXT,          ['|'] = C_ATEXT,          ['}'] = C_ATEXT,
+    ['~'] = C_ATEXT | C_URIC,
+};
+
+static int in_class(int c, int cls)
+{
+    return is_alpha(c) || is_digit(c) || (c > 0 && c < 128 && (char_class[c] & cls));
 }
 
 /* RFC 5322's atext: what a dot-atom's atoms are made of. */
 static int is_atext(int c)
 {
-    return is_alpha(c) || is_digit(c) || (c != 0 && strchr("!#$%&'*+/=?^_`{|}~-", c) != NULL);
+    return in_class(c, C_ATEXT);
 }
 
 int ferry_v_is_email(const char *s)
 {
     if (s == NULL)
         return 0;
-    const char *at = strchr(s, '@');
-    if (at == NULL || at == s || (size_t)(at - s) > 64 || strlen(s) > 254)
-        return 0;
-    for (const char *p = s; p < at; p++) {
-        if (*p == '.') {
-            if (p == s || p[-1] == '.' || p + 1 == at)
+    /* The local part: dot-separated atoms, 64 bytes at most. */
+    size_t i = 0;
+    for (; s[i] != '@'; i++) {
+        if (s[i] == '\0' || i >= 64)
+            return 0;
+        if (s[i] == '.') {
+            if (i == 0 || s[i - 1] == '.' || s[i + 1] == '@')
                 return 0;
-        } else if (!is_atext((unsigned char)*p)) {
+        } else if (!is_atext((unsigned char)s[i])) {
             return 0;
         }
     }
-    return hostname(at + 1, strlen(at + 1));
+    /* 254 bytes in all: the local part, '@' and at most 253 - i more. */
+    return i > 0 && hostname(s + i + 1) && strnlen(s + i + 1, 254 - i) < 254 - i;
 }
 
 /* RFC 3986's characters outside percent-encoding: unreserved and reserved. */
 static int is_uric(int c)
 {
-    return is_alpha(c) || is_digit(c) || (c != 0 && strchr("-._~:/?#[]@!$&'()*+,;=", c) != NULL);
+    return in_class(c, C_URIC);
 }
 
 int ferry_v_is_uri(const char *s)

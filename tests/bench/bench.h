@@ -149,6 +149,12 @@ double bench_quantile(double *v, size_t n, double q);
  * sorts `v` in place; 0 when n is 0. */
 double bench_median(double *v, size_t n);
 
+/* rules.c: the cost of the IDL's validation rules, with and without them
+ * (medians of `runs` runs of `seconds` each, at most BENCH_RULES_MAX_RUNS);
+ * prints rules.* figures. 0, or -1 when a measurement failed. */
+#define BENCH_RULES_MAX_RUNS 50
+int bench_rules(int runs, double seconds);
+
 /* Fills `out` from the latencies of one caller's run: samples in µs, the
  * run lasting `elapsed_s`. Sorts the samples. */
 void bench_latency_from(bench_samples *s, double elapsed_s, bench_latency *out);

@@ -2,7 +2,7 @@
  * options and the figures.
  *
  *   ferry-bench [--runs N] [--seconds S] [--only ipc|tcp] [--in-flight N]
- *               [--identity-only]
+ *               [--identity-only] [--rules-only]
  *
  * For each transport (ipc in a temp directory, tcp on 127.0.0.1 with an
  * ephemeral port) it starts four echo servers, each a process of its own:
@@ -13,7 +13,8 @@
  * latency and calls/s, and calls/s with `in_flight` calls in flight; then
  * the same ferry figures with signed and with mac proofs, next to the
  * anonymous ones. Each figure printed is the median over the runs; ratios
- * are ferry / raw, and signed / none and mac / none for identity.
+ * are ferry / raw, and signed / none and mac / none for identity. Last,
+ * the cost of the IDL's validation rules (rules.c): calls with / without.
  *
  * stdout carries only `name: value` lines, numbers all, for scripts;
  * progress and errors go to stderr. Exit status: 0, 1 when a measurement
@@ -41,6 +42,7 @@ typedef struct options {
     const char *only; /* "ipc", "tcp" or NULL for both */
     unsigned in_flight;
     int identity_only; /* only ferry's figures with none, signed and mac */
+    int rules_only;    /* only the cost of validation rules (rules.c) */
 } options;
 
 /* SIDE_FERRY is also identity "none": the same server, anonymous calls. */
@@ -248,7 +250,7 @@ static void usage(FILE *out)
 {
     fprintf(out,
             "usage: ferry-bench [--runs N] [--seconds S] [--only ipc|tcp] [--in-flight N]\n"
-            "                   [--identity-only]\n"
+            "                   [--identity-only] [--rules-only]\n"
             "Measures ferry against raw nng, and ferry's calls with and without request\n"
             "identity (docs/benchmarks.md); prints `name: value` lines.\n"
             "  -r, --runs N        runs of every figure; medians are printed (1-%d, default 5)\n"
@@ -256,6 +258,7 @@ static void usage(FILE *out)
             "  -o, --only T        measure transport T only: ipc or tcp\n"
             "  -n, --in-flight N   calls in flight for throughput (1-256, default 16)\n"
             "  -i, --identity-only measure only ferry without identity, signed and mac\n"
+            "  -v, --rules-only    measure only calls with and without validation rules\n"
             "  -h, --help          print this and exit\n",
             MAX_RUNS);
 }
@@ -265,17 +268,14 @@ static void usage(FILE *out)
 static int parse_args(int argc, char **argv, options *o)
 {
     static const struct option longopts[] = {
-        {"runs", required_argument, NULL, 'r'},
-        {"seconds", required_argument, NULL, 's'},
-        {"only", required_argument, NULL, 'o'},
-        {"in-flight", required_argument, NULL, 'n'},
-        {"identity-only", no_argument, NULL, 'i'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+        {"runs", required_argument, NULL, 'r'},    {"seconds", required_argument, NULL, 's'},
+        {"only", required_argument, NULL, 'o'},    {"in-flight", required_argument, NULL, 'n'},
+        {"identity-only", no_argument, NULL, 'i'}, {"rules-only", no_argument, NULL, 'v'},
+        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
     };
     *o = (options){.runs = 5, .seconds = 1.0, .only = NULL, .in_flight = 16};
     int c;
-    while ((c = getopt_long(argc, argv, "r:s:o:n:ih", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "r:s:o:n:ivh", longopts, NULL)) != -1) {
         char *end = NULL;
         long v;
         switch (c) {
@@ -319,6 +319,9 @@ static int parse_args(int argc, char **argv, options *o)
             break;
         case 'i':
             o->identity_only = 1;
+            break;
+        case 'v':
+            o->rules_only = 1;
             break;
         case 'h':
             return 1;
@@ -369,6 +372,10 @@ int main(int argc, char **argv)
     double lats = o.identity_only ? 3 : 4, tputs = o.identity_only ? 3 : 6;
     double estimate =
         transports * 2.0 * o.runs * (lats * o.seconds + tputs * (o.seconds + BENCH_WARMUP_SECONDS));
+    if (o.rules_only)
+        estimate = 0;
+    if (!o.identity_only) /* rules.c: two channels, two methods, and the validator alone */
+        estimate += o.runs * 4.25 * o.seconds;
     fprintf(stderr, "ferry-bench: about %.0f s; figures are medians of %d runs\n", estimate,
             o.runs);
     printf("runs: %d\nseconds: %.1f\nin_flight: %u\nferry.workers: %u\n", o.runs, o.seconds,
@@ -376,13 +383,17 @@ int main(int argc, char **argv)
     fflush(stdout);
 
     static const char *const names[] = {"ipc", "tcp"};
-    for (int t = 0; t < 2; t++) {
+    for (int t = 0; t < 2 && !o.rules_only; t++) {
         if (o.only != NULL && strcmp(o.only, names[t]) != 0)
             continue;
         if (measure_transport(names[t], &o) != 0) {
             bench_identity_fini();
             return 1; /* the exit handler stops the servers */
         }
+    }
+    if (!o.identity_only && bench_rules(o.runs, o.seconds) != 0) {
+        bench_identity_fini();
+        return 1;
     }
     bench_identity_fini();
     return 0;

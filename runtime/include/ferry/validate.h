@@ -110,7 +110,9 @@ void ferry_v_leave(ferry_validation *v);
 
 /* Tests of one value; NULL strings count as "". */
 int ferry_v_empty(const char *s);
-size_t ferry_v_chars(const char *s); /* UTF-8 code points (bytes that do not continue one) */
+/* Whether s has fewer, or more, than n characters (UTF-8 code points). */
+int ferry_v_chars_less(const char *s, size_t n);
+int ferry_v_chars_more(const char *s, size_t n);
 int ferry_v_is_uuid(const char *s);
 int ferry_v_is_email(const char *s);
 int ferry_v_is_hostname(const char *s);
