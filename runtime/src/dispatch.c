@@ -222,6 +222,9 @@ static ferryi_shadow *shadow_start(ferryi_dispatcher *d, ferryi_cell *c, long id
     s->t0 = ferryi_now_us();
     ferry_call_opts o = opts != NULL ? *opts : (ferry_call_opts){0};
     o.info = NULL;
+    /* The caller's list belongs to the answer it gets, and the shadow call
+     * may complete after the caller has returned. */
+    o.violations = NULL;
     if (d->shadow_deadline_ms != 0 && (opts == NULL || opts->deadline_ms == 0))
         o.deadline_ms = d->shadow_deadline_ms;
     ferry_completion done = {.invoke = shadow_remote_done, .arg = s};
