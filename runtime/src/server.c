@@ -42,6 +42,7 @@
 #include "conns.h"
 #include "envelope.h"
 #include "health.h"
+#include "intercept.h"
 #include "listeners.h"
 #include "log.h"
 #include "registry.h"
@@ -79,6 +80,16 @@ typedef struct srv_ctx {
     ferry_call call;
     /* The API versions the called service serves, when known. */
     uint32_t api_min, api_max;
+    /* What the interceptors' after hooks see (only kept when there are any):
+     * the method the header named (in the call's arena), when the request
+     * was read and its handler ran, and the reply. */
+    const char *method_name;
+    uint32_t deadline_ms;
+    uint64_t read_us, handler_start_us, handler_us;
+    int answered;
+    ferry_status answer_status;
+    size_t answer_bytes;
+    char answer_message[FERRY_MESSAGE_MAX];
 } srv_ctx;
 
 struct ferry_server {
@@ -98,6 +109,7 @@ struct ferry_server {
     /* API version ranges and call statistics. */
     ferryi_versions ver;
     ferryi_health *health; /* the statuses the health service answers */
+    ferryi_hooks hooks;    /* interceptors */
     int serving;         /* contexts are receiving */
     ferryi_auth *auth;   /* identity checks, or NULL when off */
     nng_tls_config *tls; /* for tls+tcp:// listeners, or NULL */
@@ -197,6 +209,12 @@ static nng_msg *build_reply(srv_ctx *c, ferry_status st, const char *msg,
     if (st != FERRY_OK)
         body = NULL;
     size_t size = ferryi_frame_size(&h.base, body);
+    if (srv->hooks.n > 0) {
+        c->answered = 1;
+        c->answer_status = st;
+        c->answer_bytes = body != NULL ? protobuf_c_message_get_packed_size(body) : 0;
+        snprintf(c->answer_message, sizeof c->answer_message, "%s", text);
+    }
     if (body != NULL && (size == 0 || size > c->max_reply)) {
         /* The client would drop an oversized reply and its connection with it. */
         snprintf(why, sizeof why, "reply of %zu bytes exceeds the %s limit of %zu bytes", size,
@@ -205,6 +223,11 @@ static nng_msg *build_reply(srv_ctx *c, ferry_status st, const char *msg,
         h.message = why;
         body = NULL;
         size = ferryi_frame_size(&h.base, NULL);
+        if (srv->hooks.n > 0) {
+            c->answer_status = FERRY_RESOURCE_EXHAUSTED;
+            c->answer_bytes = 0;
+            snprintf(c->answer_message, sizeof c->answer_message, "%s", why);
+        }
     }
     Ferry__Wire__Identity idb;
     uint8_t proof[FERRYI_SIG_BYTES];
@@ -233,10 +256,42 @@ static nng_msg *reject(srv_ctx *c, ferry_status st, const char *why)
     return build_reply(c, st, why, NULL);
 }
 
+/* The event of the call on `c`, as far as it is known. */
+static ferry_call_event call_event(const srv_ctx *c)
+{
+    return (ferry_call_event){
+        .side = FERRY_SIDE_SERVER,
+        .method_name = c->method_name,
+        .method = c->call.method,
+        .call_id = c->call_id,
+        .metadata = c->call.metadata,
+        .n_metadata = c->call.n_metadata,
+        .deadline_ms = c->deadline_ms,
+        .identity = c->call.identity,
+        .client_name = c->call.client_name != NULL ? c->call.client_name : "",
+        .client_version = c->call.client_version != NULL ? c->call.client_version : "",
+        .api_version = c->call.api_version,
+        .status = c->answer_status,
+        .message = c->answer_message,
+        .request_bytes = c->frame.body_len,
+        .reply_bytes = c->answer_bytes,
+        .attempts = 1,
+        .queued_us = c->handler_start_us != 0 ? c->handler_start_us - c->read_us : 0,
+        .handler_us = c->handler_us,
+        .total_us = ferryi_now_us() - c->read_us,
+    };
+}
+
 /* Releases what the finished call held. */
 static void finish_call(srv_ctx *c)
 {
     ferry_server *srv = c->srv;
+    /* Every call that named a method and was answered: the after hooks see
+     * it before its memory goes. */
+    if (srv->hooks.n > 0 && c->answered && c->method_name != NULL) {
+        ferry_call_event ev = call_event(c);
+        ferryi_hooks_after(&srv->hooks, &ev);
+    }
     size_t used = c->call.arena.used + (c->req != NULL ? nng_msg_len(c->req) : 0);
     if (c->req != NULL) {
         nng_msg_free(c->req);
@@ -269,7 +324,11 @@ static nng_msg *run_handler(srv_ctx *c)
     ferry_server *outer = running_server;
     running_server = srv;
     ferryi_log_context outer_log = ferryi_log_context_push(c->call.method->full_name, c->call_id);
+    if (srv->hooks.n > 0)
+        c->handler_start_us = ferryi_now_us();
     ferry_status st = ferryi_call_run(&c->call, c->frame.body, c->frame.body_len, &resp);
+    if (srv->hooks.n > 0)
+        c->handler_us = ferryi_now_us() - c->handler_start_us;
     running_server = outer;
     atomic_fetch_add(&srv->handled, 1);
     nng_msg *reply = build_reply(c, st, st == FERRY_OK ? "" : c->call.message, resp);
@@ -337,6 +396,12 @@ static nng_msg *handle_request(srv_ctx *c, nng_msg *msg, ferryi_conn_admit how, 
     c->req = msg;
     c->auth = (ferryi_auth_call){.slot = -1};
     c->call_id = 0;
+    c->method_name = NULL;
+    c->deadline_ms = 0;
+    c->answered = 0;
+    c->handler_start_us = c->handler_us = 0;
+    if (srv->hooks.n > 0)
+        c->read_us = ferryi_now_us();
     c->max_reply = srv->max_message;
     c->api_min = c->api_max = 0;
     ferryi_call_init(&c->call, NULL, NULL);
@@ -360,6 +425,8 @@ static nng_msg *handle_request(srv_ctx *c, nng_msg *msg, ferryi_conn_admit how, 
         return reject(c, st, why);
     }
     c->call_id = h->call_id;
+    c->method_name = h->method;
+    c->deadline_ms = h->deadline_ms;
     ferryi_log_context_set(h->method, h->call_id);
     take_nonce(c, h);
     /* Every reply about a hosted service carries its range of API versions,
@@ -435,6 +502,11 @@ static nng_msg *handle_request(srv_ctx *c, nng_msg *msg, ferryi_conn_admit how, 
         c->call.deadline_at_ms = now + h->deadline_ms;
     if (take_metadata(c, h) != FERRY_OK)
         return reject(c, FERRY_INVALID_ARGUMENT, c->call.message);
+    if (srv->hooks.n > 0) {
+        ferry_call_event ev = call_event(c);
+        if ((st = ferryi_hooks_before(&srv->hooks, &ev, why, sizeof why)) != FERRY_OK)
+            return reject(c, st, why);
+    }
 
     c->ph = PH_WORK;
     if (srv->inline_handlers)
@@ -657,6 +729,15 @@ ferryi_versions *ferryi_server_versions(ferry_server *srv, int *serving)
 {
     *serving = srv->serving;
     return &srv->ver;
+}
+
+ferry_status ferry_server_add_interceptor(ferry_server *srv, const ferry_interceptor *ic)
+{
+    if (srv == NULL)
+        return FERRY_INVALID_ARGUMENT;
+    if (srv->serving)
+        return FERRY_FAILED_PRECONDITION;
+    return ferryi_hooks_add(&srv->hooks, ic);
 }
 
 ferryi_health *ferryi_server_health(ferry_server *srv)
