@@ -160,16 +160,23 @@ static const char *format_name(int format)
 
 /* The list as a reason shows it: "1, 2, 3" or "\"a\", \"b\"", or a count
  * when it would be long. */
-static void list_text(char *out, size_t size, const fcg_vrule *r, const char *const *vals,
-                      char *const *texts, size_t n)
+static void list_text(char *out, size_t size, const fcg_vrule *r, char *const *texts, size_t n)
 {
     size_t len = 0;
     int quoted = r->kind == FCG_V_STRING || r->kind == FCG_V_BYTES;
-    (void)vals;
     out[0] = '\0';
     for (size_t i = 0; i < n; i++) {
-        int w =
-            snprintf(out + len, size - len, quoted ? "%s\"%s\"" : "%s%s", i ? ", " : "", texts[i]);
+        /* Quotes and backslashes in a listed string are escaped, so the
+         * reason shows where each value ends. */
+        char item[64];
+        size_t k = 0;
+        for (const char *p = texts[i]; *p != '\0' && k + 2 < sizeof item; p++) {
+            if (quoted && (*p == '"' || *p == '\\'))
+                item[k++] = '\\';
+            item[k++] = *p;
+        }
+        item[k] = '\0';
+        int w = snprintf(out + len, size - len, quoted ? "%s\"%s\"" : "%s%s", i ? ", " : "", item);
         if (w < 0 || (size_t)w >= size - len || len + (size_t)w > 60) {
             snprintf(out, size, "the %zu values the schema lists", n);
             return;
@@ -272,7 +279,7 @@ static void emit_value(fcg_out *o, const fcg_vrule *r, const char *e, const site
         size_t n = neg ? r->n_not_in : r->n_in;
         if (n == 0)
             continue;
-        list_text(text, sizeof text, r, vals, neg ? opt->not_in : opt->in, n);
+        list_text(text, sizeof text, r, neg ? opt->not_in : opt->in, n);
         const char *verb = neg ? (n == 1 ? "must not be" : "must not be one of")
                                : (n == 1 ? "must be" : "must be one of");
         if (str || bytes) {

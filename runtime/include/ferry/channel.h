@@ -3,7 +3,10 @@
  *
  * Ownership: a response handed to the caller (sync `*resp`, or the `resp`
  * argument of a completion) belongs to the caller, who frees it with
- * ferry_message_free(). A request is only read, never kept.
+ * ferry_message_free(). A request is only read, never kept. The outputs a
+ * caller passes in ferry_call_opts (info, violations) are the caller's
+ * memory: ferry writes them and keeps no pointer past the call (past the
+ * completion, for an asynchronous call's violations).
  *
  * Thread safety: a channel is safe to call from many threads at once, with
  * many calls in flight. Open and close it from one thread, after every call on
