@@ -426,9 +426,10 @@ static int list(rules_ctx *rc, const char *role, const char *name, fcg_vkind k, 
 
 /* Which rules a value may carry besides its kind's: those of the field
  * itself (repeated, map) are checked by the caller. */
-static int refuse(rules_ctx *rc, const char *role, const char *rule, const char *applies)
+static int refuse(rules_ctx *rc, const char *role, const char *rule, const char *applies,
+                  fcg_vkind k)
 {
-    field_error(rc, "(ferry.field)%s.%s applies to %s only", role, rule, applies);
+    field_error(rc, "(ferry.field)%s.%s: for %s only, not %s", role, rule, applies, kind_name(k));
     return -1;
 }
 
@@ -450,11 +451,11 @@ static int value_rules(rules_ctx *rc, const char *role, const Ferry__FieldOption
         if (r->has_defined_only && r->defined_only)
             out->defined = en;
     } else if (r->has_defined_only && r->defined_only) {
-        rc_ |= refuse(rc, role, "defined_only", "enum fields");
+        rc_ |= refuse(rc, role, "defined_only", "enum fields", k);
     }
     int bounds = r->has_gt || r->has_gte || r->has_lt || r->has_lte;
     if (bounds && !is_number(k))
-        rc_ |= refuse(rc, role, "gt, gte, lt and lte", "number fields");
+        rc_ |= refuse(rc, role, "gt, gte, lt and lte", "number fields", k);
     else if (bounds) {
         if (r->has_gt && r->has_gte)
             field_error(rc, "(ferry.field)%s sets both gt and gte", role), rc_ = -1;
@@ -477,7 +478,7 @@ static int value_rules(rules_ctx *rc, const char *role, const Ferry__FieldOption
             rc_ |= bound(rc, role, "lte", k, r->lte, 0, 0, &out->lte);
     }
     if ((r->has_min_len || r->has_max_len) && k != FCG_V_STRING && k != FCG_V_BYTES)
-        rc_ |= refuse(rc, role, "min_len and max_len", "string and bytes fields");
+        rc_ |= refuse(rc, role, "min_len and max_len", "string and bytes fields", k);
     else if (r->has_min_len && r->has_max_len && r->min_len > r->max_len) {
         field_error(rc, "(ferry.field)%s.min_len %u is more than max_len %u", role, r->min_len,
                     r->max_len);
@@ -485,7 +486,7 @@ static int value_rules(rules_ctx *rc, const char *role, const Ferry__FieldOption
     }
     if (r->has_format && r->format != FERRY__STRING_FORMAT__FORMAT_NONE) {
         if (k != FCG_V_STRING)
-            rc_ |= refuse(rc, role, "format", "string fields");
+            rc_ |= refuse(rc, role, "format", "string fields", k);
         else if (r->format > FERRY__STRING_FORMAT__FORMAT_IPV6) {
             field_error(rc, "(ferry.field)%s.format has the unknown value %d", role,
                         (int)r->format);
@@ -493,14 +494,14 @@ static int value_rules(rules_ctx *rc, const char *role, const Ferry__FieldOption
         }
     }
     if ((r->n_in > 0 || r->n_not_in > 0) && (k == FCG_V_MESSAGE || k == FCG_V_BOOL))
-        rc_ |= refuse(rc, role, "in and not_in", "string, bytes, number and enum fields");
+        rc_ |= refuse(rc, role, "in and not_in", "string, bytes, number and enum fields", k);
     else if (rc_ == 0) {
         rc_ |= list(rc, role, "in", k, en, r->in, r->n_in, &out->in, &out->n_in);
         rc_ |=
             list(rc, role, "not_in", k, en, r->not_in, r->n_not_in, &out->not_in, &out->n_not_in);
     }
     if (r->has_skip && r->skip && k != FCG_V_MESSAGE)
-        rc_ |= refuse(rc, role, "skip", "message fields");
+        rc_ |= refuse(rc, role, "skip", "message fields", k);
     if (k == FCG_V_MESSAGE) {
         out->msg = find_type(rc, type_name);
         if (out->msg == NULL) {
