@@ -6,10 +6,11 @@
 set -eu
 
 # dpkg-dev, patch and libmbedtls-dev are for ferry's nng; clang-14 and
-# libclang-rt-14-dev for make fuzz (libFuzzer), gcovr for make coverage.
+# libclang-rt-14-dev for make fuzz (libFuzzer), gcovr for make coverage,
+# prometheus (with promtool) for the metrics tests, which scrape with it.
 PACKAGES="build-essential cmake pkg-config dpkg-dev patch libmbedtls-dev libprotobuf-c-dev
 protobuf-c-compiler protobuf-compiler libprotoc-dev libprotobuf-dev libsodium-dev libcmocka-dev
-libjansson-dev openssl clang-14 libclang-rt-14-dev gcovr"
+libjansson-dev openssl clang-14 libclang-rt-14-dev gcovr prometheus"
 
 here=$(dirname "$0")
 

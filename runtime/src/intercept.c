@@ -65,6 +65,7 @@ static ferry_call_event start_event(const ferry_method *m, const ProtobufCMessag
         .client_name = "",
         .client_version = "",
         .request_bytes = protobuf_c_message_get_packed_size(req),
+        .admitted = 1,
         .status = FERRY_OK,
         .message = "",
         .attempts = 1,

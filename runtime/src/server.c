@@ -86,7 +86,7 @@ typedef struct srv_ctx {
     const char *method_name;
     uint32_t deadline_ms;
     uint64_t read_us, handler_start_us, handler_us;
-    int answered;
+    int answered, admitted, handler_ran;
     ferry_status answer_status;
     size_t answer_bytes;
     char answer_message[FERRY_MESSAGE_MAX];
@@ -110,6 +110,7 @@ struct ferry_server {
     ferryi_versions ver;
     ferryi_health *health; /* the statuses the health service answers */
     ferryi_hooks hooks;    /* interceptors */
+    ferry_metrics *metrics; /* its own, with metrics_url or FERRY_METRICS_URL */
     int serving;         /* contexts are receiving */
     ferryi_auth *auth;   /* identity checks, or NULL when off */
     nng_tls_config *tls; /* for tls+tcp:// listeners, or NULL */
@@ -271,12 +272,14 @@ static ferry_call_event call_event(const srv_ctx *c)
         .client_name = c->call.client_name != NULL ? c->call.client_name : "",
         .client_version = c->call.client_version != NULL ? c->call.client_version : "",
         .api_version = c->call.api_version,
+        .admitted = c->admitted,
         .status = c->answer_status,
         .message = c->answer_message,
         .request_bytes = c->frame.body_len,
         .reply_bytes = c->answer_bytes,
         .attempts = 1,
-        .queued_us = c->handler_start_us != 0 ? c->handler_start_us - c->read_us : 0,
+        .handler_ran = c->handler_ran,
+        .queued_us = c->handler_ran ? c->handler_start_us - c->read_us : 0,
         .handler_us = c->handler_us,
         .total_us = ferryi_now_us() - c->read_us,
     };
@@ -324,8 +327,10 @@ static nng_msg *run_handler(srv_ctx *c)
     ferry_server *outer = running_server;
     running_server = srv;
     ferryi_log_context outer_log = ferryi_log_context_push(c->call.method->full_name, c->call_id);
-    if (srv->hooks.n > 0)
+    if (srv->hooks.n > 0) {
+        c->handler_ran = 1;
         c->handler_start_us = ferryi_now_us();
+    }
     ferry_status st = ferryi_call_run(&c->call, c->frame.body, c->frame.body_len, &resp);
     if (srv->hooks.n > 0)
         c->handler_us = ferryi_now_us() - c->handler_start_us;
@@ -398,7 +403,7 @@ static nng_msg *handle_request(srv_ctx *c, nng_msg *msg, ferryi_conn_admit how, 
     c->call_id = 0;
     c->method_name = NULL;
     c->deadline_ms = 0;
-    c->answered = 0;
+    c->answered = c->admitted = c->handler_ran = 0;
     c->handler_start_us = c->handler_us = 0;
     if (srv->hooks.n > 0)
         c->read_us = ferryi_now_us();
@@ -504,6 +509,7 @@ static nng_msg *handle_request(srv_ctx *c, nng_msg *msg, ferryi_conn_admit how, 
         return reject(c, FERRY_INVALID_ARGUMENT, c->call.message);
     if (srv->hooks.n > 0) {
         ferry_call_event ev = call_event(c);
+        c->admitted = 1;
         if ((st = ferryi_hooks_before(&srv->hooks, &ev, why, sizeof why)) != FERRY_OK)
             return reject(c, st, why);
     }
@@ -615,6 +621,29 @@ static int env_flag(const char *name)
     return v != NULL && strcmp(v, "1") == 0;
 }
 
+/* Counts the server's calls into a registry of its own and serves it at
+ * `url`. */
+static ferry_status start_metrics(ferry_server *srv, const char *url)
+{
+    char bound[512];
+    ferry_interceptor ic;
+    ferry_status st = ferry_metrics_new(&srv->metrics);
+    if (st == FERRY_OK) {
+        ic = ferry_metrics_interceptor(srv->metrics);
+        st = ferryi_hooks_add(&srv->hooks, &ic);
+    }
+    if (st == FERRY_OK)
+        st = ferry_metrics_watch_server(srv->metrics, srv);
+    if (st == FERRY_OK)
+        st = ferry_metrics_serve(srv->metrics, url, bound, sizeof bound);
+    if (st != FERRY_OK)
+        ferryi_log(FERRYI_LOG_ERROR, "server", "cannot serve metrics at %s: %s", url,
+                   ferry_status_str(st));
+    else
+        ferryi_log(FERRYI_LOG_INFO, "server", "metrics at %s", bound);
+    return st;
+}
+
 ferry_status ferry_server_new(ferry_server **out, const ferry_server_opts *opts)
 {
     if (out == NULL)
@@ -702,6 +731,11 @@ ferry_status ferry_server_new(ferry_server **out, const ferry_server_opts *opts)
         if (nng_ctx_open(&c->ctx, srv->sock) != 0)
             goto fail;
     }
+    const char *metrics_url = o.metrics_url != NULL ? o.metrics_url : getenv("FERRY_METRICS_URL");
+    if (metrics_url != NULL && metrics_url[0] != '\0' &&
+        (st = start_metrics(srv, metrics_url)) != FERRY_OK)
+        goto fail;
+    st = FERRY_RESOURCE_EXHAUSTED;
     srv->inline_handlers = o.inline_handlers || env_flag("FERRY_INLINE_HANDLERS");
     if (!srv->inline_handlers) {
         if (ferryi_workq_start(&srv->wq, o.workers) != 0)
@@ -738,6 +772,11 @@ ferry_status ferry_server_add_interceptor(ferry_server *srv, const ferry_interce
     if (srv->serving)
         return FERRY_FAILED_PRECONDITION;
     return ferryi_hooks_add(&srv->hooks, ic);
+}
+
+ferry_metrics *ferry_server_metrics(ferry_server *srv)
+{
+    return srv != NULL ? srv->metrics : NULL;
 }
 
 ferryi_health *ferryi_server_health(ferry_server *srv)
@@ -992,6 +1031,7 @@ void ferry_server_free(ferry_server *srv)
     ferryi_registry_fini(&srv->reg);
     ferryi_versions_fini(&srv->ver);
     ferryi_health_free(srv->health);
+    ferry_metrics_free(srv->metrics);
     pthread_mutex_destroy(&srv->io_mu);
     pthread_mutex_destroy(&srv->mu);
     pthread_cond_destroy(&srv->done);

@@ -11,6 +11,7 @@
  *   ferry/health.h   a server's health statuses and the health service
  *   ferry/log.h      where ferry's log lines go: level, sink, logfmt or JSON
  *   ferry/intercept.h hooks around every call, client and server side
+ *   ferry/metrics.h  call metrics for Prometheus, served over HTTP
  *   ferry/dispatch.h the dispatcher: local or remote, stage by stage
  *   ferry/validate.h the IDL's validation rules: violations, validators
  * Names starting with ferryi_ are internal and not part of the API.
@@ -28,6 +29,7 @@
 #include "ferry/health.h"
 #include "ferry/log.h"
 #include "ferry/intercept.h"
+#include "ferry/metrics.h"
 #include "ferry/dispatch.h"
 #include "ferry/validate.h"
 

@@ -76,6 +76,10 @@ typedef struct ferry_server_opts {
      * by one of its CAs (mutual TLS). Files are read by ferry_server_new().
      * Listeners on other transports ignore it. */
     ferry_tls_opts tls;
+    /* Counts the server's calls and serves them for Prometheus to scrape at
+     * this http:// URL (ferry/metrics.h); NULL: $FERRY_METRICS_URL when set,
+     * else no metrics. A URL that cannot be served fails ferry_server_new(). */
+    const char *metrics_url;
 } ferry_server_opts;
 
 /* Creates a server; `opts` may be NULL for defaults. TLS options it refuses

@@ -1,0 +1,585 @@
+/* metrics.c - call metrics (ferry/metrics.h): the registry an interceptor
+ * counts into, its Prometheus text, and the HTTP endpoint that serves it. */
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <nng/nng.h>
+#include <nng/supplemental/http/http.h>
+
+#include "ferry/ferry.h"
+#include "log.h"
+
+#define MAX_SERIES  1024 /* (side, method) pairs */
+#define MAX_CLIENTS 64   /* (client name, version) pairs per server method set */
+#define MAX_SERVERS 8
+#define N_CODES     23 /* ferry_status values 0..FERRY_FALLBACK */
+
+/* Latency buckets, seconds, and size buckets, bytes (upper bounds). */
+static const double time_bounds[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
+                                     0.1,    0.25,  0.5,    1,     2.5,  5,     10};
+#define N_TIME (sizeof time_bounds / sizeof time_bounds[0])
+static const double size_bounds[] = {64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304};
+#define N_SIZE (sizeof size_bounds / sizeof size_bounds[0])
+
+typedef struct histogram {
+    uint64_t bucket[N_TIME + 1]; /* the last is +Inf; sized for the larger set */
+    uint64_t count;
+    double sum;
+} histogram;
+
+typedef struct series {
+    ferry_call_side side;
+    char method[160];
+    uint64_t calls[N_CODES];
+    int64_t in_flight;
+    uint64_t retries, fallbacks;
+    histogram total, queued, handler, request_bytes, reply_bytes;
+} series;
+
+typedef struct client_row {
+    char name[33], version[33];
+    uint64_t calls;
+} client_row;
+
+struct ferry_metrics {
+    pthread_mutex_t mu;
+    series *series;
+    size_t n_series;
+    client_row clients[MAX_CLIENTS + 1]; /* the last counts "other" */
+    size_t n_clients;
+    ferry_server *servers[MAX_SERVERS];
+    size_t n_servers;
+    nng_http_server *http;
+    nng_http_handler *handler;
+};
+
+ferry_status ferry_metrics_new(ferry_metrics **out)
+{
+    if (out == NULL)
+        return FERRY_INVALID_ARGUMENT;
+    ferry_metrics *m = calloc(1, sizeof *m);
+    if (m == NULL || (m->series = calloc(MAX_SERIES, sizeof *m->series)) == NULL) {
+        free(m);
+        return FERRY_RESOURCE_EXHAUSTED;
+    }
+    pthread_mutex_init(&m->mu, NULL);
+    snprintf(m->clients[MAX_CLIENTS].name, sizeof m->clients[0].name, "other");
+    snprintf(m->clients[MAX_CLIENTS].version, sizeof m->clients[0].version, "other");
+    *out = m;
+    return FERRY_OK;
+}
+
+void ferry_metrics_free(ferry_metrics *m)
+{
+    if (m == NULL)
+        return;
+    if (m->http != NULL) {
+        nng_http_server_stop(m->http);
+        nng_http_server_release(m->http);
+    }
+    pthread_mutex_destroy(&m->mu);
+    free(m->series);
+    free(m);
+}
+
+/* ---- counting ----------------------------------------------------------- */
+
+static void observe(histogram *h, const double *bounds, size_t n, double v)
+{
+    size_t i = 0;
+    while (i < n && v > bounds[i])
+        i++;
+    h->bucket[i]++;
+    h->count++;
+    h->sum += v;
+}
+
+/* The series of (`side`, `method`); the caller holds m->mu. Past
+ * MAX_SERIES everything shares the last one, "other". */
+static series *find_series(ferry_metrics *m, ferry_call_side side, const char *method)
+{
+    for (size_t i = 0; i < m->n_series; i++)
+        if (m->series[i].side == side && strcmp(m->series[i].method, method) == 0)
+            return &m->series[i];
+    if (m->n_series == MAX_SERIES - 1) {
+        series *o = &m->series[MAX_SERIES - 1];
+        o->side = side;
+        snprintf(o->method, sizeof o->method, "other");
+        return o;
+    }
+    series *s = &m->series[m->n_series++];
+    s->side = side;
+    snprintf(s->method, sizeof s->method, "%s", method);
+    return s;
+}
+
+/* `in` cut to 32 printable ASCII characters (others become '?'). */
+static void label_copy(char out[33], const char *in)
+{
+    size_t n = 0;
+    for (; in != NULL && in[n] != '\0' && n < 32; n++)
+        out[n] = in[n] >= 0x20 && in[n] < 0x7f ? in[n] : '?';
+    out[n] = '\0';
+}
+
+static void count_client(ferry_metrics *m, const char *name, const char *version)
+{
+    char n[33], v[33];
+    label_copy(n, name);
+    label_copy(v, version);
+    for (size_t i = 0; i < m->n_clients; i++)
+        if (strcmp(m->clients[i].name, n) == 0 && strcmp(m->clients[i].version, v) == 0) {
+            m->clients[i].calls++;
+            return;
+        }
+    client_row *r =
+        m->n_clients < MAX_CLIENTS ? &m->clients[m->n_clients++] : &m->clients[MAX_CLIENTS];
+    if (r != &m->clients[MAX_CLIENTS]) {
+        memcpy(r->name, n, sizeof n);
+        memcpy(r->version, v, sizeof v);
+    }
+    r->calls++;
+}
+
+/* A method name fit for a label: a hosted or called method's, else
+ * "unknown" (a name a client invents must not grow the registry). */
+static const char *method_label(const ferry_call_event *ev)
+{
+    return ev->method != NULL ? ev->method->full_name : "unknown";
+}
+
+static ferry_status count_before(void *arg, const ferry_call_event *ev, char *why, size_t len)
+{
+    (void)why;
+    (void)len;
+    ferry_metrics *m = arg;
+    pthread_mutex_lock(&m->mu);
+    find_series(m, ev->side, method_label(ev))->in_flight++;
+    pthread_mutex_unlock(&m->mu);
+    return FERRY_OK;
+}
+
+static void count_after(void *arg, const ferry_call_event *ev)
+{
+    ferry_metrics *m = arg;
+    pthread_mutex_lock(&m->mu);
+    series *s = find_series(m, ev->side, method_label(ev));
+    if (ev->admitted)
+        s->in_flight--;
+    unsigned code = (unsigned)ev->status < N_CODES ? (unsigned)ev->status : FERRY_UNKNOWN;
+    s->calls[code]++;
+    if (ev->attempts > 1)
+        s->retries += ev->attempts - 1;
+    if (ev->status == FERRY_FALLBACK)
+        s->fallbacks++;
+    observe(&s->total, time_bounds, N_TIME, (double)ev->total_us / 1e6);
+    if (ev->side == FERRY_SIDE_SERVER && ev->handler_ran) {
+        observe(&s->queued, time_bounds, N_TIME, (double)ev->queued_us / 1e6);
+        observe(&s->handler, time_bounds, N_TIME, (double)ev->handler_us / 1e6);
+    }
+    observe(&s->request_bytes, size_bounds, N_SIZE, (double)ev->request_bytes);
+    observe(&s->reply_bytes, size_bounds, N_SIZE, (double)ev->reply_bytes);
+    if (ev->side == FERRY_SIDE_SERVER)
+        count_client(m, ev->client_name, ev->client_version);
+    pthread_mutex_unlock(&m->mu);
+}
+
+ferry_interceptor ferry_metrics_interceptor(ferry_metrics *m)
+{
+    return (ferry_interceptor){.before = count_before, .after = count_after, .arg = m};
+}
+
+ferry_status ferry_metrics_watch_server(ferry_metrics *m, ferry_server *srv)
+{
+    if (m == NULL || srv == NULL)
+        return FERRY_INVALID_ARGUMENT;
+    ferry_status st = FERRY_OK;
+    pthread_mutex_lock(&m->mu);
+    if (m->n_servers == MAX_SERVERS)
+        st = FERRY_RESOURCE_EXHAUSTED;
+    else
+        m->servers[m->n_servers++] = srv;
+    pthread_mutex_unlock(&m->mu);
+    return st;
+}
+
+void ferry_metrics_unwatch_server(ferry_metrics *m, ferry_server *srv)
+{
+    if (m == NULL)
+        return;
+    pthread_mutex_lock(&m->mu);
+    for (size_t i = 0; i < m->n_servers; i++)
+        if (m->servers[i] == srv) {
+            m->servers[i] = m->servers[--m->n_servers];
+            break;
+        }
+    pthread_mutex_unlock(&m->mu);
+}
+
+/* ---- the text format ---------------------------------------------------- */
+
+typedef struct text {
+    char *buf;
+    size_t len, cap;
+    int oom;
+} text;
+
+static void add(text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void add(text *t, const char *fmt, ...)
+{
+    if (t->oom)
+        return;
+    for (;;) {
+        va_list ap;
+        va_start(ap, fmt);
+        int n = vsnprintf(t->buf + t->len, t->cap - t->len, fmt, ap);
+        va_end(ap);
+        if (n < 0) {
+            t->oom = 1;
+            return;
+        }
+        if ((size_t)n < t->cap - t->len) {
+            t->len += (size_t)n;
+            return;
+        }
+        size_t cap = (t->cap + (size_t)n + 1) * 2;
+        char *grown = realloc(t->buf, cap);
+        if (grown == NULL) {
+            t->oom = 1;
+            return;
+        }
+        t->buf = grown;
+        t->cap = cap;
+    }
+}
+
+/* `v` as a label value: backslashes, quotes and newlines escaped. */
+static void add_label(text *t, const char *v)
+{
+    for (const char *p = v; *p; p++) {
+        if (*p == '\\' || *p == '"')
+            add(t, "\\%c", *p);
+        else if (*p == '\n')
+            add(t, "\\n");
+        else
+            add(t, "%c", *p);
+    }
+}
+
+static const char *side_name(ferry_call_side side)
+{
+    return side == FERRY_SIDE_SERVER ? "server" : "client";
+}
+
+/* "deadline exceeded" -> "deadline_exceeded" */
+static void code_label(char *out, size_t len, ferry_status st)
+{
+    snprintf(out, len, "%s", ferry_status_str(st));
+    for (char *p = out; *p; p++)
+        if (*p == ' ')
+            *p = '_';
+}
+
+static void add_histogram(text *t, const ferry_metrics *m, ferry_call_side side, const char *name,
+                          const char *help, const char *unit, size_t which, const double *bounds,
+                          size_t n)
+{
+    add(t, "# HELP ferry_%s_%s_%s %s\n# TYPE ferry_%s_%s_%s histogram\n", side_name(side), name,
+        unit, help, side_name(side), name, unit);
+    for (size_t i = 0; i < m->n_series + (m->n_series == MAX_SERIES - 1); i++) {
+        const series *s = &m->series[i];
+        const histogram *h = (const histogram *[]){&s->total, &s->queued, &s->handler,
+                                                   &s->request_bytes, &s->reply_bytes}[which];
+        if (s->side != side || h->count == 0)
+            continue;
+        uint64_t cum = 0;
+        for (size_t b = 0; b <= n; b++) {
+            cum += h->bucket[b];
+            add(t, "ferry_%s_%s_%s_bucket{method=\"", side_name(side), name, unit);
+            add_label(t, s->method);
+            if (b < n)
+                add(t, "\",le=\"%g\"} %llu\n", bounds[b], (unsigned long long)cum);
+            else
+                add(t, "\",le=\"+Inf\"} %llu\n", (unsigned long long)cum);
+        }
+        add(t, "ferry_%s_%s_%s_sum{method=\"", side_name(side), name, unit);
+        add_label(t, s->method);
+        add(t, "\"} %.9g\n", h->sum);
+        add(t, "ferry_%s_%s_%s_count{method=\"", side_name(side), name, unit);
+        add_label(t, s->method);
+        add(t, "\"} %llu\n", (unsigned long long)h->count);
+    }
+}
+
+/* One metric per (side, method) with a value from `get`; `type` counter or
+ * gauge. Series whose value is 0 are left out of counters that are
+ * rarely anything else (retries, fallbacks). */
+static void add_simple(text *t, const ferry_metrics *m, ferry_call_side side, const char *name,
+                       const char *type, const char *help, int64_t (*get)(const series *),
+                       int skip_zero)
+{
+    add(t, "# HELP ferry_%s_%s %s\n# TYPE ferry_%s_%s %s\n", side_name(side), name, help,
+        side_name(side), name, type);
+    for (size_t i = 0; i < m->n_series + (m->n_series == MAX_SERIES - 1); i++) {
+        const series *s = &m->series[i];
+        int64_t v = get(s);
+        if (s->side != side || (skip_zero && v == 0))
+            continue;
+        add(t, "ferry_%s_%s{method=\"", side_name(side), name);
+        add_label(t, s->method);
+        add(t, "\"} %lld\n", (long long)v);
+    }
+}
+
+static int64_t get_in_flight(const series *s)
+{
+    return s->in_flight;
+}
+
+static int64_t get_retries(const series *s)
+{
+    return (int64_t)s->retries;
+}
+
+static int64_t get_fallbacks(const series *s)
+{
+    return (int64_t)s->fallbacks;
+}
+
+static void add_sides(text *t, const ferry_metrics *m, ferry_call_side side)
+{
+    add(t, "# HELP ferry_%s_calls_total Calls that ended, by method and status code.\n",
+        side_name(side));
+    add(t, "# TYPE ferry_%s_calls_total counter\n", side_name(side));
+    for (size_t i = 0; i < m->n_series + (m->n_series == MAX_SERIES - 1); i++) {
+        const series *s = &m->series[i];
+        if (s->side != side)
+            continue;
+        for (unsigned c = 0; c < N_CODES; c++) {
+            if (s->calls[c] == 0)
+                continue;
+            char code[32];
+            code_label(code, sizeof code, (ferry_status)c);
+            add(t, "ferry_%s_calls_total{method=\"", side_name(side));
+            add_label(t, s->method);
+            add(t, "\",code=\"%s\"} %llu\n", code, (unsigned long long)s->calls[c]);
+        }
+    }
+    add_simple(t, m, side, "in_flight", "gauge", "Calls started and not yet ended.", get_in_flight,
+               0);
+    add_histogram(t, m, side, "call", "Time from a call's start to its end.", "seconds", 0,
+                  time_bounds, N_TIME);
+    if (side == FERRY_SIDE_SERVER) {
+        add_histogram(t, m, side, "queue", "Time a request waited for a handler.", "seconds", 1,
+                      time_bounds, N_TIME);
+        add_histogram(t, m, side, "handler", "Time handlers ran.", "seconds", 2, time_bounds,
+                      N_TIME);
+    } else {
+        add_simple(t, m, side, "retries_total", "counter", "Attempts after a call's first.",
+                   get_retries, 1);
+        add_simple(t, m, side, "fallbacks_total", "counter",
+                   "Calls answered by their method's fallback.", get_fallbacks, 1);
+    }
+    add_histogram(t, m, side, "request", "Size of request bodies.", "bytes", 3, size_bounds,
+                  N_SIZE);
+    add_histogram(t, m, side, "reply", "Size of reply bodies.", "bytes", 4, size_bounds, N_SIZE);
+}
+
+static void add_servers(text *t, ferry_metrics *m)
+{
+    if (m->n_servers == 0)
+        return;
+    ferry_server_counters sum = {0};
+    ferry_auth_counters auth = {0};
+    for (size_t i = 0; i < m->n_servers; i++) {
+        ferry_server_counters c;
+        ferry_auth_counters a;
+        ferry_server_get_counters(m->servers[i], &c);
+        ferry_server_get_auth_counters(m->servers[i], &a);
+        sum.connections += c.connections;
+        sum.rejected += c.rejected;
+        sum.busy += c.busy;
+        sum.dropped += c.dropped;
+        sum.muted += c.muted;
+        uint64_t *d = (uint64_t *)&auth;
+        const uint64_t *s = (const uint64_t *)&a;
+        for (size_t k = 0; k < sizeof auth / sizeof(uint64_t); k++)
+            d[k] += s[k];
+    }
+    add(t,
+        "# HELP ferry_server_connections_total Connections accepted.\n"
+        "# TYPE ferry_server_connections_total counter\n"
+        "ferry_server_connections_total %llu\n",
+        (unsigned long long)sum.connections);
+    add(t,
+        "# HELP ferry_server_refused_total Requests answered with an error before a handler.\n"
+        "# TYPE ferry_server_refused_total counter\n"
+        "ferry_server_refused_total %llu\n",
+        (unsigned long long)sum.rejected);
+    add(t,
+        "# HELP ferry_server_busy_total Requests refused: too many waiting on their connection.\n"
+        "# TYPE ferry_server_busy_total counter\n"
+        "ferry_server_busy_total %llu\n",
+        (unsigned long long)sum.busy);
+    add(t,
+        "# HELP ferry_server_dropped_total Requests and replies dropped for connections not "
+        "reading.\n"
+        "# TYPE ferry_server_dropped_total counter\n"
+        "ferry_server_dropped_total %llu\n",
+        (unsigned long long)sum.dropped);
+    add(t,
+        "# HELP ferry_server_muted_total Times a connection was muted for not reading.\n"
+        "# TYPE ferry_server_muted_total counter\n"
+        "ferry_server_muted_total %llu\n",
+        (unsigned long long)sum.muted);
+    static const char *const outcomes[] = {
+        "verified",      "anonymous", "missing_proof", "malformed",  "unknown_key",
+        "bad_timestamp", "bad_proof", "replayed",      "retransmit", "permission_denied",
+    };
+    const uint64_t *v = (const uint64_t *)&auth;
+    add(t, "# HELP ferry_server_identity_checks_total Request identity checks, by outcome.\n"
+           "# TYPE ferry_server_identity_checks_total counter\n");
+    for (size_t k = 0; k < sizeof outcomes / sizeof outcomes[0]; k++)
+        add(t, "ferry_server_identity_checks_total{outcome=\"%s\"} %llu\n", outcomes[k],
+            (unsigned long long)v[k]);
+}
+
+static void add_clients(text *t, const ferry_metrics *m)
+{
+    add(t, "# HELP ferry_server_client_calls_total Calls a server answered, by the client "
+           "software that made them.\n"
+           "# TYPE ferry_server_client_calls_total counter\n");
+    for (size_t i = 0; i <= MAX_CLIENTS; i++) {
+        const client_row *r = &m->clients[i];
+        if (i >= m->n_clients && i != MAX_CLIENTS)
+            continue;
+        if (r->calls == 0)
+            continue;
+        add(t, "ferry_server_client_calls_total{client_name=\"");
+        add_label(t, r->name);
+        add(t, "\",client_version=\"");
+        add_label(t, r->version);
+        add(t, "\"} %llu\n", (unsigned long long)r->calls);
+    }
+}
+
+ferry_status ferry_metrics_write(ferry_metrics *m, char **out, size_t *len)
+{
+    if (m == NULL || out == NULL)
+        return FERRY_INVALID_ARGUMENT;
+    text t = {.cap = 4096};
+    if ((t.buf = malloc(t.cap)) == NULL)
+        return FERRY_RESOURCE_EXHAUSTED;
+    t.buf[0] = '\0';
+    pthread_mutex_lock(&m->mu);
+    add_sides(&t, m, FERRY_SIDE_SERVER);
+    add_clients(&t, m);
+    add_sides(&t, m, FERRY_SIDE_CLIENT);
+    add_servers(&t, m);
+    pthread_mutex_unlock(&m->mu);
+    if (t.oom) {
+        free(t.buf);
+        return FERRY_RESOURCE_EXHAUSTED;
+    }
+    *out = t.buf;
+    if (len != NULL)
+        *len = t.len;
+    return FERRY_OK;
+}
+
+/* ---- the HTTP endpoint -------------------------------------------------- */
+
+static void serve_cb(nng_aio *aio)
+{
+    nng_http_handler *h = nng_aio_get_input(aio, 1);
+    ferry_metrics *m = nng_http_handler_get_data(h);
+    nng_http_res *res = NULL;
+    char *body = NULL;
+    size_t len = 0;
+    int rv = 0;
+    if (ferry_metrics_write(m, &body, &len) != FERRY_OK) {
+        rv = nng_http_res_alloc_error(&res, NNG_HTTP_STATUS_INTERNAL_SERVER_ERROR);
+    } else if ((rv = nng_http_res_alloc(&res)) == 0 &&
+               ((rv = nng_http_res_copy_data(res, body, len)) != 0 ||
+                (rv = nng_http_res_set_header(res, "Content-Type",
+                                              "text/plain; version=0.0.4; charset=utf-8")) != 0)) {
+        nng_http_res_free(res);
+        res = NULL;
+    }
+    free(body);
+    if (rv != 0) {
+        nng_aio_finish(aio, rv);
+        return;
+    }
+    nng_aio_set_output(aio, 0, res);
+    nng_aio_finish(aio, 0);
+}
+
+/* Whether `url` is http://HOST:PORT[/PATH] with a host and a port: a
+ * metrics endpoint never lands on a default port or on every address by
+ * accident. */
+static int endpoint_url(const char *url)
+{
+    if (url == NULL || strncmp(url, "http://", 7) != 0)
+        return 0;
+    const char *host = url + 7, *end = host + strcspn(host, "/");
+    const char *colon = NULL;
+    for (const char *p = host; p < end; p++)
+        if (*p == ':')
+            colon = p;
+    if (colon == NULL || colon == host || colon + 1 == end)
+        return 0;
+    for (const char *p = colon + 1; p < end; p++)
+        if (*p < '0' || *p > '9')
+            return 0;
+    return 1;
+}
+
+ferry_status ferry_metrics_serve(ferry_metrics *m, const char *url, char *bound, size_t bound_len)
+{
+    if (m == NULL || !endpoint_url(url))
+        return FERRY_INVALID_ARGUMENT;
+    if (m->http != NULL)
+        return FERRY_ALREADY_EXISTS;
+    nng_url *u = NULL;
+    if (nng_url_parse(&u, url) != 0)
+        return FERRY_INVALID_ARGUMENT;
+    const char *path = u->u_path[0] != '\0' ? u->u_path : "/";
+    nng_http_server *srv = NULL;
+    nng_http_handler *h = NULL;
+    int rv = nng_http_server_hold(&srv, u);
+    if (rv == 0)
+        rv = nng_http_handler_alloc(&h, path, serve_cb);
+    if (rv == 0 && ((rv = nng_http_handler_set_method(h, "GET")) != 0 ||
+                    (rv = nng_http_handler_set_data(h, m, NULL)) != 0 ||
+                    (rv = nng_http_server_add_handler(srv, h)) != 0)) {
+        nng_http_handler_free(h);
+    }
+    if (rv == 0 && (rv = nng_http_server_start(srv)) != 0)
+        ferryi_log(FERRYI_LOG_ERROR, "metrics", "cannot serve metrics at %s: %s", url,
+                   nng_strerror(rv));
+    if (rv != 0) {
+        if (srv != NULL)
+            nng_http_server_release(srv);
+        nng_url_free(u);
+        return rv == NNG_EINVAL ? FERRY_INVALID_ARGUMENT : FERRY_UNAVAILABLE;
+    }
+    if (bound != NULL && bound_len > 0) {
+        nng_sockaddr sa;
+        unsigned port = 0;
+        if (nng_http_server_get_addr(srv, &sa) == 0 && sa.s_family == NNG_AF_INET)
+            port = ((sa.s_in.sa_port & 0xff) << 8) | (sa.s_in.sa_port >> 8);
+        else if (nng_http_server_get_addr(srv, &sa) == 0 && sa.s_family == NNG_AF_INET6)
+            port = ((sa.s_in6.sa_port & 0xff) << 8) | (sa.s_in6.sa_port >> 8);
+        snprintf(bound, bound_len, "http://%s:%u%s", u->u_hostname, port, path);
+    }
+    nng_url_free(u);
+    m->http = srv;
+    m->handler = h;
+    ferryi_log(FERRYI_LOG_INFO, "metrics", "serving metrics at %s", url);
+    return FERRY_OK;
+}
