@@ -730,8 +730,12 @@ int fcg_rules_load(fcg_arena *a, const Google__Protobuf__Compiler__CodeGenerator
 
     for (size_t i = 0; i < n_files; i++)
         for (size_t s = 0; s < files[i].n_services; s++)
-            for (size_t m = 0; m < files[i].services[s].n_methods; m++)
+            for (size_t m = 0; m < files[i].services[s].n_methods; m++) {
                 resolve(&rc, (fcg_type *)files[i].services[s].methods[m].input);
+                /* Responses get no validator, but their rules are `ferry
+                 * check`'s to compare: they must make sense all the same. */
+                resolve(&rc, (fcg_type *)files[i].services[s].methods[m].output);
+            }
 
     /* A message needs a validator when a field of its own has a rule, or
      * leads to a message that needs one; cycles settle in a few rounds. */

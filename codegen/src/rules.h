@@ -89,8 +89,9 @@ struct fcg_vmsg {
     int needed; /* some field has a rule, or a message with one */
 };
 
-/* Reads the rules of every message reachable from a method's input type in
- * `files`; sets type->v of each. Every problem is added to `d` with its file
+/* Reads and checks the rules of every message reachable from a method's
+ * input or output type in `files`; sets type->v of each (validators are
+ * written for inputs only). Every problem is added to `d` with its file
  * and line; returns 0, or -1 when there was any. */
 int fcg_rules_load(fcg_arena *a, const Google__Protobuf__Compiler__CodeGeneratorRequest *req,
                    fcg_type *types, size_t n_types, fcg_file *files, size_t n_files, fcg_diag *d);
