@@ -731,10 +731,18 @@ ferry_status ferry_server_new(ferry_server **out, const ferry_server_opts *opts)
         if (nng_ctx_open(&c->ctx, srv->sock) != 0)
             goto fail;
     }
-    const char *metrics_url = o.metrics_url != NULL ? o.metrics_url : getenv("FERRY_METRICS_URL");
-    if (metrics_url != NULL && metrics_url[0] != '\0' &&
-        (st = start_metrics(srv, metrics_url)) != FERRY_OK)
+    /* Metrics asked for in the options must be served; from the environment,
+     * which every server of the process sees, only the first server can
+     * have the address: the others log why and go without. */
+    const char *env_metrics = getenv("FERRY_METRICS_URL");
+    if (o.metrics_url != NULL && (st = start_metrics(srv, o.metrics_url)) != FERRY_OK)
         goto fail;
+    if (o.metrics_url == NULL && env_metrics != NULL && env_metrics[0] != '\0' &&
+        start_metrics(srv, env_metrics) != FERRY_OK) {
+        ferry_metrics_free(srv->metrics);
+        srv->metrics = NULL;
+        srv->hooks.n = 0; /* the metrics' interceptor was the only one yet */
+    }
     st = FERRY_RESOURCE_EXHAUSTED;
     srv->inline_handlers = o.inline_handlers || env_flag("FERRY_INLINE_HANDLERS");
     if (!srv->inline_handlers) {

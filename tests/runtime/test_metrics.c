@@ -199,6 +199,32 @@ static void test_off_by_default(void **state)
     ferry_server_free(srv);
 }
 
+static unsigned free_port(void);
+
+/* FERRY_METRICS_URL gives the first server of the process its metrics; a
+ * second one cannot serve the same address, and goes without instead of
+ * failing. */
+static void test_environment_url(void **state)
+{
+    (void)state;
+    char url[128];
+    snprintf(url, sizeof url, "http://127.0.0.1:%u/metrics", free_port());
+    assert_int_equal(setenv("FERRY_METRICS_URL", url, 1), 0);
+    ferry_server *a = NULL, *b = NULL;
+    assert_int_equal(ferry_server_new(&a, NULL), FERRY_OK);
+    assert_int_equal(ferry_server_new(&b, NULL), FERRY_OK);
+    unsetenv("FERRY_METRICS_URL");
+    assert_non_null(ferry_server_metrics(a));
+    assert_null(ferry_server_metrics(b));
+    int status = 0;
+    char *body = http_get(url, &status);
+    assert_int_equal(status, 200);
+    assert_non_null(strstr(body, "ferry_server_connections_total 0\n"));
+    free(body);
+    ferry_server_free(b);
+    ferry_server_free(a);
+}
+
 /* Runs `argv` with stdin from `in_path`; its exit status. */
 static int run_with_stdin(char *const argv[], const char *in_path, char *out, size_t out_len)
 {
@@ -353,6 +379,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_served_over_http, setup, teardown),
         cmocka_unit_test(test_serve_refuses_other_urls),
         cmocka_unit_test(test_off_by_default),
+        cmocka_unit_test(test_environment_url),
         cmocka_unit_test_setup_teardown(test_promtool_accepts, setup, teardown),
         cmocka_unit_test(test_prometheus_scrapes),
     };

@@ -77,8 +77,10 @@ typedef struct ferry_server_opts {
      * Listeners on other transports ignore it. */
     ferry_tls_opts tls;
     /* Counts the server's calls and serves them for Prometheus to scrape at
-     * this http:// URL (ferry/metrics.h); NULL: $FERRY_METRICS_URL when set,
-     * else no metrics. A URL that cannot be served fails ferry_server_new(). */
+     * this http:// URL (ferry/metrics.h); a URL that cannot be served fails
+     * ferry_server_new(). NULL: $FERRY_METRICS_URL when set (a server that
+     * cannot serve it, say a second one in the process, logs why and goes
+     * without), else no metrics. */
     const char *metrics_url;
 } ferry_server_opts;
 
