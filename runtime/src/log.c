@@ -138,9 +138,9 @@ static void puts_(out *o, const char *s)
     put(o, s, strlen(s));
 }
 
-/* A logfmt value in quotes, with quotes, backslashes and control
- * characters escaped. */
-static void logfmt_quoted(out *o, const char *v)
+/* `v` in double quotes, with quotes and backslashes escaped by a
+ * backslash and control characters as \u00XX (`json`) or \xXX (logfmt). */
+static void quoted(out *o, const char *v, int json)
 {
     put(o, "\"", 1);
     for (const char *p = v; *p; p++) {
@@ -150,13 +150,23 @@ static void logfmt_quoted(out *o, const char *v)
             put(o, esc, 2);
         } else if (ch < 0x20 || ch == 0x7f) {
             char esc[8];
-            snprintf(esc, sizeof esc, "\\x%02x", ch);
+            snprintf(esc, sizeof esc, json ? "\\u%04x" : "\\x%02x", ch);
             puts_(o, esc);
         } else {
             put(o, p, 1);
         }
     }
     put(o, "\"", 1);
+}
+
+static void logfmt_quoted(out *o, const char *v)
+{
+    quoted(o, v, 0);
+}
+
+static void json_string(out *o, const char *v)
+{
+    quoted(o, v, 1);
 }
 
 /* A logfmt value: bare when it is all safe characters, else quoted. */
@@ -170,26 +180,6 @@ static void logfmt_value(out *o, const char *v)
         puts_(o, v);
     else
         logfmt_quoted(o, v);
-}
-
-/* A JSON string, with its quotes. */
-static void json_string(out *o, const char *v)
-{
-    put(o, "\"", 1);
-    for (const char *p = v; *p; p++) {
-        unsigned char ch = (unsigned char)*p;
-        if (ch == '"' || ch == '\\') {
-            char esc[2] = {'\\', (char)ch};
-            put(o, esc, 2);
-        } else if (ch < 0x20 || ch == 0x7f) {
-            char esc[8];
-            snprintf(esc, sizeof esc, "\\u%04x", ch);
-            puts_(o, esc);
-        } else {
-            put(o, p, 1);
-        }
-    }
-    put(o, "\"", 1);
 }
 
 size_t ferry_log_format_record(const ferry_log_record *rec, ferry_log_format format, char *buf,
