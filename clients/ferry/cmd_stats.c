@@ -267,6 +267,19 @@ static void print_tables(const stats_args *a, const Ferry__Admin__V1__GetStatsRe
                    *note ? "  " : "", note);
         }
     }
+    /* Methods nobody called: candidates for removal, or a sign that a
+     * client is not deployed yet. */
+    size_t n_uncalled = 0;
+    for (size_t i = 0; i < r->n_methods; i++)
+        n_uncalled += r->methods[i]->calls == 0 && r->methods[i]->refused == 0;
+    if (n_uncalled > 0) {
+        printf("\nNever called since counting started:");
+        for (size_t i = 0; i < r->n_methods; i++)
+            if (r->methods[i]->calls == 0 && r->methods[i]->refused == 0)
+                printf("\n  %s%s", r->methods[i]->method,
+                       r->methods[i]->deprecated ? "  (deprecated)" : "");
+        printf("\n");
+    }
     printf("\n");
     if (r->clients_overflow > 0)
         printf("%llu calls are not broken down by client: the server keeps at most %u rows.\n",

@@ -124,6 +124,10 @@ static void test_table(void **state)
     assert_contains(f->out, "old major version\n");
     assert_contains(f->out, "deprecated since 2\n");
     assert_contains(f->out, "2 client rows still call deprecated methods or old versions.");
+    /* Methods nobody called are listed; called ones are not. */
+    assert_contains(f->out, "Never called since counting started:");
+    assert_contains(f->out, "\n  inventory.v2.Stock/ListItems\n");
+    assert_null(strstr(f->out, "\n  inventory.v2.Stock/GetItem\n"));
     assert_string_equal(f->err, "");
     /* The same, as a gate before removing v1. */
     assert_int_equal(run_stats(f, "--fail-if-old", f->url, NULL), 1);
