@@ -6,6 +6,10 @@
  *
  *   ferry stats ADDRESS [--json] [--fail-if-old] [--key FILE]
  *               [--server-key FILE] [--proof signed|mac] [--timeout MS]
+ *   ferry stats http://HOST:PORT/PATH [--timeout MS]
+ *
+ * Given a metrics endpoint (ferry/metrics.h) instead, it shows per method
+ * the calls, errors by status and latency quantiles (stats_metrics.c).
  *
  * Exits 0 on an answer, 1 with --fail-if-old when some client still calls a
  * deprecated method or an old version, 2 on bad usage or when the server
@@ -20,6 +24,7 @@
 
 #include "cli.h"
 #include "conn.h"
+#include "stats_metrics.h"
 #include "ferry/admin/v1/admin.ferry.h"
 #include "ferry/ferry.h"
 
@@ -28,6 +33,7 @@ static void usage(FILE *out)
     fprintf(out,
             "usage: ferry stats ADDRESS [--json] [--fail-if-old] [--key FILE]\n"
             "                   [--server-key FILE] [--proof signed|mac] [--timeout MS]\n"
+            "       ferry stats http://HOST:PORT/PATH [--timeout MS]\n"
             "\n"
             "Shows what a server counted since it started: the API versions each service\n"
             "serves, and the calls per method, client API version and client software,\n"
@@ -35,6 +41,9 @@ static void usage(FILE *out)
             "server must host the admin service (ferry_server_add_admin()); with identity\n"
             "on, the key must hold the role %s.\n"
             "  ADDRESS               the server, e.g. ipc:///tmp/inventory.sock, tcp://host:port\n"
+            "  http://...            a metrics endpoint (metrics_url, FERRY_METRICS_URL): per\n"
+            "                        method the calls, errors by status, median and 99th\n"
+            "                        percentile latency\n"
             "  -j, --json            print JSON instead of tables\n"
             "  -o, --fail-if-old     exit 1 when some client still calls a deprecated method\n"
             "                        or an old API or major version\n" CLI_CONN_USAGE
@@ -298,6 +307,17 @@ int cmd_stats(int argc, char **argv)
 {
     stats_args a = {0};
     int rc = parse_args(argc, argv, &a);
+    if (rc == 0 && strncmp(a.conn.url, "http://", 7) == 0) {
+        if (a.json || a.fail_if_old) {
+            fprintf(stderr, "ferry stats: --json and --fail-if-old need a server's address, "
+                            "not a metrics endpoint\n");
+            rc = CLI_EXIT_ERROR;
+        } else {
+            rc = cli_stats_metrics(a.conn.url, a.conn.timeout_ms);
+        }
+        cli_conn_fini(&a.conn);
+        return rc;
+    }
     ferry_channel *ch = NULL;
     if (rc != 0 || cli_conn_open(&a.conn, "ferry-stats", &ch) != FERRY_OK) {
         cli_conn_fini(&a.conn);

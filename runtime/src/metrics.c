@@ -54,6 +54,7 @@ struct ferry_metrics {
     size_t n_servers;
     nng_http_server *http;
     nng_http_handler *handler;
+    char url[300]; /* the URL served, port resolved */
 };
 
 ferry_status ferry_metrics_new(ferry_metrics **out)
@@ -185,6 +186,11 @@ static void count_after(void *arg, const ferry_call_event *ev)
     if (ev->side == FERRY_SIDE_SERVER)
         count_client(m, ev->client_name, ev->client_version);
     pthread_mutex_unlock(&m->mu);
+}
+
+const char *ferry_metrics_url(const ferry_metrics *m)
+{
+    return m != NULL && m->http != NULL ? m->url : NULL;
 }
 
 ferry_interceptor ferry_metrics_interceptor(ferry_metrics *m)
@@ -568,15 +574,15 @@ ferry_status ferry_metrics_serve(ferry_metrics *m, const char *url, char *bound,
         nng_url_free(u);
         return rv == NNG_EINVAL ? FERRY_INVALID_ARGUMENT : FERRY_UNAVAILABLE;
     }
-    if (bound != NULL && bound_len > 0) {
-        nng_sockaddr sa;
-        unsigned port = 0;
-        if (nng_http_server_get_addr(srv, &sa) == 0 && sa.s_family == NNG_AF_INET)
-            port = ((sa.s_in.sa_port & 0xff) << 8) | (sa.s_in.sa_port >> 8);
-        else if (nng_http_server_get_addr(srv, &sa) == 0 && sa.s_family == NNG_AF_INET6)
-            port = ((sa.s_in6.sa_port & 0xff) << 8) | (sa.s_in6.sa_port >> 8);
-        snprintf(bound, bound_len, "http://%s:%u%s", u->u_hostname, port, path);
-    }
+    nng_sockaddr sa;
+    unsigned port = 0;
+    if (nng_http_server_get_addr(srv, &sa) == 0 && sa.s_family == NNG_AF_INET)
+        port = ((sa.s_in.sa_port & 0xff) << 8) | (sa.s_in.sa_port >> 8);
+    else if (nng_http_server_get_addr(srv, &sa) == 0 && sa.s_family == NNG_AF_INET6)
+        port = ((sa.s_in6.sa_port & 0xff) << 8) | (sa.s_in6.sa_port >> 8);
+    snprintf(m->url, sizeof m->url, "http://%s:%u%s", u->u_hostname, port, path);
+    if (bound != NULL && bound_len > 0)
+        snprintf(bound, bound_len, "%s", m->url);
     nng_url_free(u);
     m->http = srv;
     m->handler = h;

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 #include <jansson.h>
@@ -262,9 +263,48 @@ static void test_identity(void **state)
     ferry_key_free(shop);
 }
 
+/* Given a metrics endpoint, the table shows per method its calls, errors
+ * by status and latency quantiles. */
+static void test_metrics_endpoint(void **state)
+{
+    fixture *f = *state;
+    ferry_server_free(f->srv); /* a server with metrics instead */
+    ferry_server_opts so = {.workers = 2,
+                            .serve_roles_without_identity = 1,
+                            .metrics_url = "http://127.0.0.1:0/metrics"};
+    assert_int_equal(ferry_server_new(&f->srv, &so), FERRY_OK);
+    assert_int_equal(inventory_v1_stock_register(f->srv, inventory_v1_handlers(), f->inv),
+                     FERRY_OK);
+    assert_int_equal(inventory_v2_stock_register(f->srv, inventory_v2_handlers(), f->inv),
+                     FERRY_OK);
+    serve(f, 0);
+    old_and_new_calls(f);
+    const char *url = ferry_metrics_url(ferry_server_metrics(f->srv));
+    assert_non_null(url);
+    /* The server counts a call once its reply is on its way: wait for the
+     * last one (bounded). */
+    for (int i = 0; i < 200 && strstr(f->out, "not_found 1") == NULL; i++) {
+        assert_int_equal(run_stats(f, url, NULL), 0);
+        if (strstr(f->out, "not_found 1") == NULL) {
+            struct timespec pause = {0, 50 * 1000 * 1000};
+            nanosleep(&pause, NULL);
+        }
+    }
+    assert_contains(f->out, "server  inventory.v2.Stock/Release");
+    assert_contains(f->out, "not_found 1");
+    assert_contains(f->out, "inventory.v1.Stock/GetItem");
+    assert_int_equal(run_stats(f, "--json", url, NULL), 2);
+    assert_contains(f->err, "need a server's address");
+    char closed[64];
+    snprintf(closed, sizeof closed, "http://127.0.0.1:1/metrics");
+    assert_int_equal(run_stats(f, "--timeout", "2000", closed, NULL), 2);
+    assert_contains(f->err, "cannot connect");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_metrics_endpoint, setup, teardown),
         cmocka_unit_test_setup_teardown(test_table, setup, teardown),
         cmocka_unit_test_setup_teardown(test_json, setup, teardown),
         cmocka_unit_test_setup_teardown(test_no_old_clients, setup, teardown),

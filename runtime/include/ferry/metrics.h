@@ -64,6 +64,10 @@ FERRY_NODISCARD ferry_status ferry_metrics_write(ferry_metrics *m, char **text, 
 FERRY_NODISCARD ferry_status ferry_metrics_serve(ferry_metrics *m, const char *url, char *bound,
                                                  size_t bound_len);
 
+/* The URL `m` serves at, port resolved (valid until `m` is freed), or NULL
+ * when it does not serve. */
+const char *ferry_metrics_url(const ferry_metrics *m);
+
 /* The registry of a server started with metrics (metrics_url or
  * FERRY_METRICS_URL), else NULL; a program may count its clients' calls
  * into it too. */
