@@ -437,9 +437,9 @@ static int read_enum(rd *r, json_t *obj, const char *at, const fck_file *file, f
 static int read_extension(rd *r, json_t *obj, const char *at, const fck_file *file,
                           fck_extension *x)
 {
-    static const char *const keys[] = {"name",      "extendee",   "number", "type",
-                                       "type_name", "label",      "packed", "default",
-                                       "json_name", "deprecated", "line",   NULL};
+    static const char *const keys[] = {"name",  "extendee", "number",  "type",      "type_name",
+                                       "label", "packed",   "default", "json_name", "deprecated",
+                                       "rules", "line",     NULL};
     if (read_field(r, obj, at, keys, S_PATH, &x->field) != 0 ||
         get_str(r, obj, "extendee", at, S_PATH, 1, &x->extendee) != 0)
         return -1;
