@@ -68,15 +68,15 @@ typedef struct ferry_validation ferry_validation;
  * and records each violation in `v`. */
 typedef void (*ferry_validate_fn)(ferry_validation *v, const ProtobufCMessage *msg);
 
-typedef struct ferry_method ferry_method;
+struct ferry_method; /* ferry/service.h */
 
 /* Runs the validator of method `m` on request `req` (whose descriptor must be
  * m->input). Returns FERRY_OK when it breaks no rule, or when the method's
  * request type has no rules; else FERRY_INVALID_ARGUMENT, with the
  * violations in *out when `out` is not NULL (else they are only counted).
  * FERRY_INVALID_ARGUMENT also for a NULL `m` or `req` (then out->total 0). */
-FERRY_NODISCARD ferry_status ferry_validate(const ferry_method *m, const ProtobufCMessage *req,
-                                            ferry_violations *out);
+FERRY_NODISCARD ferry_status ferry_validate(const struct ferry_method *m,
+                                            const ProtobufCMessage *req, ferry_violations *out);
 
 /* Writes `list` as one line into buf[0..size): "path: reason; path: reason"
  * and, when some did not fit the list, "; and N more". Always terminates a
