@@ -249,6 +249,9 @@ static void emit(const ferry_log_record *rec)
 }
 
 static void vlog(ferryi_log_level level, const char *where, const char *method, uint64_t call_id,
+                 const char *fmt, va_list ap) __attribute__((format(printf, 5, 0)));
+
+static void vlog(ferryi_log_level level, const char *where, const char *method, uint64_t call_id,
                  const char *fmt, va_list ap)
 {
     char msg[512];
