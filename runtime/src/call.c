@@ -15,6 +15,7 @@ void ferryi_call_init(ferry_call *call, const ferry_service_impl *impl, const fe
     call->client_version = "";
     call->metadata = NULL;
     call->n_metadata = 0;
+    call->trace.on = 0;
     call->message[0] = '\0';
     call->identity = NULL;
     call->enforce_roles = 0;
@@ -118,6 +119,11 @@ ferry_status ferryi_call_deadline(const ferry_method *m, const ferry_call_opts *
     /* nng counts time in signed 32-bit milliseconds. */
     *out = d > FERRYI_DEADLINE_MAX_MS ? FERRYI_DEADLINE_MAX_MS : d;
     return FERRY_OK;
+}
+
+const ferryi_trace *ferryi_call_trace(const ferry_call *call)
+{
+    return call->trace.on ? &call->trace : NULL;
 }
 
 /* ---- the public accessors of ferry/service.h ---- */

@@ -8,6 +8,7 @@
 
 #include "ferry/ferry.h"
 #include "arena.h"
+#include "trace.h"
 
 /* The highest status a peer may send; FERRY_FALLBACK and above are local. */
 #define FERRYI_STATUS_MAX_WIRE FERRY_PROTOCOL_ERROR
@@ -33,6 +34,8 @@ struct ferry_call {
     /* The request's broken rules when its validator refused it (arena
      * memory), else NULL. */
     const ferry_violations *violations;
+    /* The call's trace when tracing is on (trace.c). */
+    ferryi_trace trace;
 };
 
 /* Prepares `call` for one call of `m` on `impl`; the arena is initialised. */

@@ -1,11 +1,13 @@
 /* channel.c - the entry points every generated client function calls; they
  * check the arguments once and hand the call to the channel's vtable. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "ferry/ferry.h"
 
 #include "channel_sync.h"
+#include "trace_client.h"
 
 static ferry_status check_call(ferry_channel *ch, const ferry_method *m,
                                const ProtobufCMessage *req, const ferry_call_opts *opts)
@@ -40,7 +42,34 @@ ferry_status ferry_channel_call(ferry_channel *ch, const ferry_method *m,
     ferry_status st = check_call(ch, m, req, opts);
     if (st != FERRY_OK)
         return st;
-    return ch->ops->call(ch, m, req, resp, opts);
+    if (!ferryi_trace_on())
+        return ch->ops->call(ch, m, req, resp, opts);
+    ferryi_client_span *span = malloc(sizeof *span);
+    if (span == NULL)
+        return ch->ops->call(ch, m, req, resp, opts); /* untraced rather than failed */
+    const ferry_call_opts *o = ferryi_trace_client_begin(span, opts);
+    st = ch->ops->call(ch, m, req, resp, o);
+    ferryi_trace_client_end(span, m->full_name, st, o->info);
+    free(span);
+    return st;
+}
+
+/* An asynchronous traced call in flight: its span and the caller's
+ * completion. */
+typedef struct traced_async {
+    ferryi_client_span span;
+    const ferry_method *m;
+    ferry_completion user;
+} traced_async;
+
+static void traced_done(const ferry_completion *c, ferry_status st, ProtobufCMessage *resp,
+                        const ferry_call_info *info)
+{
+    traced_async *a = c->arg;
+    ferryi_trace_client_end(&a->span, a->m->full_name, st, info);
+    ferry_completion user = a->user;
+    free(a);
+    user.invoke(&user, st, resp, info);
 }
 
 ferry_status ferry_channel_call_async(ferry_channel *ch, const ferry_method *m,
@@ -52,7 +81,20 @@ ferry_status ferry_channel_call_async(ferry_channel *ch, const ferry_method *m,
     ferry_status st = check_call(ch, m, req, opts);
     if (st != FERRY_OK)
         return st;
-    return ch->ops->call_async(ch, m, req, opts, done);
+    traced_async *a = ferryi_trace_on() ? malloc(sizeof *a) : NULL;
+    if (a == NULL)
+        return ch->ops->call_async(ch, m, req, opts, done);
+    a->m = m;
+    a->user = *done;
+    const ferry_call_opts *o = ferryi_trace_client_begin(&a->span, opts);
+    /* The completion gets the call's info: the caller's own is enough. */
+    if (o == &a->span.opts)
+        a->span.opts.info = opts != NULL ? opts->info : NULL;
+    ferry_completion wrap = {.invoke = traced_done, .arg = a};
+    st = ch->ops->call_async(ch, m, req, o, &wrap);
+    if (st != FERRY_OK)
+        free(a); /* not started: the completion never runs */
+    return st;
 }
 
 void ferry_channel_close(ferry_channel *ch)

@@ -18,6 +18,7 @@
 #include "clock.h"
 #include "dispatch_chan.h"
 #include "log.h"
+#include "trace.h"
 
 #define DEFAULT_SHADOW_INFLIGHT 64u
 #define DEFAULT_LOG_LIMIT       10u
@@ -232,7 +233,9 @@ static ferryi_shadow *shadow_start(ferryi_dispatcher *d, ferryi_cell *c, long id
     memset(&info, 0, sizeof info);
     o.info = &info;
     atomic_fetch_add(&c->shadowed, 1);
+    ferryi_trace_mark_shadow(1); /* its span says it is the shadow */
     ferry_status st = ferry_channel_call_async(d->remote, m, req, &o, &done);
+    ferryi_trace_mark_shadow(0);
     if (st != FERRY_OK) {
         /* Not started: the completion never runs; this is the remote's result. */
         s->remote_st = st;

@@ -90,6 +90,8 @@ static ferry_status local_call(ferry_channel *ch, const ferry_method *m,
         call.metadata = opts->metadata;
         call.n_metadata = opts->n_metadata;
     }
+    if (ferryi_trace_on())
+        ferryi_trace_server_begin(&call.trace, call.metadata, call.n_metadata);
 
     ProtobufCMessage *out = NULL;
     ferry_status st = ferryi_call_run(&call, req_bytes, req_len, &out);
@@ -110,6 +112,7 @@ static ferry_status local_call(ferry_channel *ch, const ferry_method *m,
                                  "response");
     }
     fill_info(opts, st, st == FERRY_OK ? "" : call.message);
+    ferryi_trace_server_end(&call.trace, m->full_name, st, st == FERRY_OK ? "" : call.message);
     if (opts != NULL && opts->violations != NULL) {
         if (call.violations != NULL)
             *opts->violations = *call.violations;

@@ -43,6 +43,7 @@
 #include "envelope.h"
 #include "health.h"
 #include "intercept.h"
+#include "trace.h"
 #include "listeners.h"
 #include "log.h"
 #include "registry.h"
@@ -210,7 +211,7 @@ static nng_msg *build_reply(srv_ctx *c, ferry_status st, const char *msg,
     if (st != FERRY_OK)
         body = NULL;
     size_t size = ferryi_frame_size(&h.base, body);
-    if (srv->hooks.n > 0) {
+    if (srv->hooks.n > 0 || c->call.trace.on) {
         c->answered = 1;
         c->answer_status = st;
         c->answer_bytes = body != NULL ? protobuf_c_message_get_packed_size(body) : 0;
@@ -224,7 +225,7 @@ static nng_msg *build_reply(srv_ctx *c, ferry_status st, const char *msg,
         h.message = why;
         body = NULL;
         size = ferryi_frame_size(&h.base, NULL);
-        if (srv->hooks.n > 0) {
+        if (srv->hooks.n > 0 || c->call.trace.on) {
             c->answer_status = FERRY_RESOURCE_EXHAUSTED;
             c->answer_bytes = 0;
             snprintf(c->answer_message, sizeof c->answer_message, "%s", why);
@@ -295,6 +296,9 @@ static void finish_call(srv_ctx *c)
         ferry_call_event ev = call_event(c);
         ferryi_hooks_after(&srv->hooks, &ev);
     }
+    if (c->call.trace.on && c->answered)
+        ferryi_trace_server_end(&c->call.trace, c->method_name, c->answer_status,
+                                c->answer_message);
     size_t used = c->call.arena.used + (c->req != NULL ? nng_msg_len(c->req) : 0);
     if (c->req != NULL) {
         nng_msg_free(c->req);
@@ -507,6 +511,8 @@ static nng_msg *handle_request(srv_ctx *c, nng_msg *msg, ferryi_conn_admit how, 
         c->call.deadline_at_ms = now + h->deadline_ms;
     if (take_metadata(c, h) != FERRY_OK)
         return reject(c, FERRY_INVALID_ARGUMENT, c->call.message);
+    if (ferryi_trace_on())
+        ferryi_trace_server_begin(&c->call.trace, c->call.metadata, c->call.n_metadata);
     if (srv->hooks.n > 0) {
         ferry_call_event ev = call_event(c);
         c->admitted = 1;

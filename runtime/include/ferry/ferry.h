@@ -12,6 +12,7 @@
  *   ferry/log.h      where ferry's log lines go: level, sink, logfmt or JSON
  *   ferry/intercept.h hooks around every call, client and server side
  *   ferry/metrics.h  call metrics for Prometheus, served over HTTP
+ *   ferry/trace.h    W3C trace context on calls, spans to a sink
  *   ferry/dispatch.h the dispatcher: local or remote, stage by stage
  *   ferry/validate.h the IDL's validation rules: violations, validators
  * Names starting with ferryi_ are internal and not part of the API.
@@ -30,6 +31,7 @@
 #include "ferry/log.h"
 #include "ferry/intercept.h"
 #include "ferry/metrics.h"
+#include "ferry/trace.h"
 #include "ferry/dispatch.h"
 #include "ferry/validate.h"
 

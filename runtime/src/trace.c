@@ -1,0 +1,257 @@
+/* trace.c - W3C trace context on calls and the spans they end as
+ * (ferry/trace.h): the sink, traceparent read and written, the server
+ * side's span (server.c, local.c) and the client side's (channel.c). */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "clock.h"
+#include "log.h"
+#include "trace_client.h"
+
+static pthread_mutex_t sink_mu = PTHREAD_MUTEX_INITIALIZER;
+static ferry_span_sink sink_fn;
+static void *sink_arg;
+static atomic_int sink_set;
+static pthread_once_t env_once = PTHREAD_ONCE_INIT;
+
+static __thread int shadow_mark;
+
+static const char traceparent_key[] = "traceparent";
+
+void ferry_trace_set_sink(ferry_span_sink sink, void *arg)
+{
+    pthread_mutex_lock(&sink_mu);
+    sink_fn = sink;
+    sink_arg = arg;
+    atomic_store(&sink_set, sink != NULL);
+    pthread_mutex_unlock(&sink_mu);
+}
+
+/* FERRY_TRACE=log turns the log sink on, unless a program set a sink. */
+static void env_init(void)
+{
+    const char *v = getenv("FERRY_TRACE");
+    if (v == NULL || *v == '\0')
+        return;
+    if (strcmp(v, "log") == 0) {
+        pthread_mutex_lock(&sink_mu);
+        if (sink_fn == NULL) {
+            sink_fn = ferry_trace_log_sink;
+            atomic_store(&sink_set, 1);
+        }
+        pthread_mutex_unlock(&sink_mu);
+    } else {
+        ferryi_log(FERRYI_LOG_WARN, "trace", "FERRY_TRACE=%.32s is not 'log'; tracing stays off",
+                   v);
+    }
+}
+
+int ferryi_trace_on(void)
+{
+    pthread_once(&env_once, env_init);
+    return atomic_load(&sink_set);
+}
+
+void ferryi_trace_mark_shadow(int on)
+{
+    shadow_mark = on;
+}
+
+void ferry_trace_hex(const uint8_t *id, size_t n, char *out)
+{
+    static const char digits[] = "0123456789abcdef";
+    for (size_t i = 0; i < n; i++) {
+        out[2 * i] = digits[id[i] >> 4];
+        out[2 * i + 1] = digits[id[i] & 15];
+    }
+    out[2 * n] = '\0';
+}
+
+void ferry_trace_log_sink(void *arg, const ferry_span *s)
+{
+    (void)arg;
+    char trace[33], span[17], parent[17];
+    ferry_trace_hex(s->trace_id, 16, trace);
+    ferry_trace_hex(s->span_id, 8, span);
+    ferry_trace_hex(s->parent_id, 8, parent);
+    ferryi_log_call(FERRYI_LOG_INFO, "trace", s->method_name, 0,
+                    "span %s side=%s trace=%s parent=%s%s status=%s duration_us=%llu%s%s", span,
+                    s->side == FERRY_SIDE_SERVER ? "server" : "client", trace, parent,
+                    s->shadow ? " shadow" : "", ferry_status_str(s->status),
+                    (unsigned long long)s->duration_us, s->message[0] != '\0' ? " msg=" : "",
+                    s->message);
+}
+
+/* Hands `span` to the sink, if one is set. */
+static void emit(const ferry_span *span)
+{
+    pthread_mutex_lock(&sink_mu);
+    ferry_span_sink fn = sink_fn;
+    void *arg = sink_arg;
+    pthread_mutex_unlock(&sink_mu);
+    if (fn != NULL)
+        fn(arg, span);
+}
+
+static int all_zero(const uint8_t *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (p[i] != 0)
+            return 0;
+    return 1;
+}
+
+static int unhex(const char *s, uint8_t *out, size_t n)
+{
+    for (size_t i = 0; i < 2 * n; i++) {
+        char c = s[i];
+        int v = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+        if (v < 0)
+            return 0;
+        out[i / 2] = (uint8_t)(i % 2 == 0 ? v << 4 : out[i / 2] | v);
+    }
+    return 1;
+}
+
+/* Reads a traceparent value, version 00 (or a later version's first four
+ * fields, as the W3C spec asks): 0 when it is not one. */
+static int parse_traceparent(const uint8_t *v, size_t len, uint8_t trace[16], uint8_t parent[8],
+                             uint8_t *flags)
+{
+    char s[56];
+    if (len < 55 || (len > 55 && (len >= sizeof s + 200 || v[55] != '-')))
+        return 0;
+    memcpy(s, v, 55);
+    s[55] = '\0';
+    uint8_t version;
+    if (s[2] != '-' || s[35] != '-' || s[52] != '-' || !unhex(s, &version, 1) || version == 0xff ||
+        (version == 0 && len != 55) || !unhex(s + 3, trace, 16) || !unhex(s + 36, parent, 8) ||
+        !unhex(s + 53, flags, 1))
+        return 0;
+    return !all_zero(trace, 16) && !all_zero(parent, 8);
+}
+
+/* The traceparent entry of `md`, or NULL. */
+static const ferry_metadata *find_traceparent(const ferry_metadata *md, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (md[i].key != NULL && strcmp(md[i].key, traceparent_key) == 0)
+            return &md[i];
+    return NULL;
+}
+
+static void new_id(uint8_t *id, size_t n)
+{
+    do
+        randombytes_buf(id, n);
+    while (all_zero(id, n));
+}
+
+/* Fills `t` as a span whose parent is the context in `md` (a traceparent
+ * entry), else `parent`'s trace, else nothing: a new trace. */
+static void begin(ferryi_trace *t, const ferry_metadata *md, size_t n, const ferryi_trace *parent)
+{
+    memset(t, 0, sizeof *t);
+    t->on = 1;
+    t->flags = 1; /* sampled */
+    const ferry_metadata *tp = find_traceparent(md, n);
+    if (tp == NULL ||
+        !parse_traceparent(tp->value, tp->len, t->trace_id, t->parent_id, &t->flags)) {
+        memset(t->parent_id, 0, sizeof t->parent_id);
+        t->flags = 1;
+        if (parent != NULL && parent->on) {
+            memcpy(t->trace_id, parent->trace_id, sizeof t->trace_id);
+            memcpy(t->parent_id, parent->span_id, sizeof t->parent_id);
+            t->flags = parent->flags;
+        } else {
+            new_id(t->trace_id, sizeof t->trace_id);
+        }
+    }
+    new_id(t->span_id, sizeof t->span_id);
+    t->start_us = ferryi_now_us();
+    t->start_unix_us = ferryi_wall_ms() * 1000u;
+}
+
+static void end(const ferryi_trace *t, ferry_call_side side, const char *method, ferry_status st,
+                const char *message, int shadow)
+{
+    ferry_span span = {
+        .side = side,
+        .method_name = method != NULL ? method : "",
+        .start_unix_us = t->start_unix_us,
+        .duration_us = ferryi_now_us() - t->start_us,
+        .status = st,
+        .message = message != NULL ? message : "",
+        .shadow = shadow,
+    };
+    memcpy(span.trace_id, t->trace_id, sizeof span.trace_id);
+    memcpy(span.span_id, t->span_id, sizeof span.span_id);
+    memcpy(span.parent_id, t->parent_id, sizeof span.parent_id);
+    emit(&span);
+}
+
+void ferryi_trace_server_begin(ferryi_trace *t, const ferry_metadata *md, size_t n)
+{
+    begin(t, md, n, NULL);
+}
+
+void ferryi_trace_server_end(const ferryi_trace *t, const char *method, ferry_status st,
+                             const char *message)
+{
+    if (t->on)
+        end(t, FERRY_SIDE_SERVER, method, st, message, 0);
+}
+
+int ferry_call_trace_id(const ferry_call *call, char out[33])
+{
+    const ferryi_trace *t = call != NULL ? ferryi_call_trace(call) : NULL;
+    if (t == NULL || !t->on) {
+        out[0] = '\0';
+        return 0;
+    }
+    ferry_trace_hex(t->trace_id, sizeof t->trace_id, out);
+    return 1;
+}
+
+/* ---- the client side ---------------------------------------------------- */
+
+const ferry_call_opts *ferryi_trace_client_begin(ferryi_client_span *s, const ferry_call_opts *opts)
+{
+    s->opts = opts != NULL ? *opts : (ferry_call_opts){0};
+    s->shadow = shadow_mark;
+    const ferry_metadata *md = s->opts.metadata;
+    size_t n = s->opts.metadata != NULL ? s->opts.n_metadata : 0;
+    const ferryi_trace *parent = s->opts.parent != NULL ? ferryi_call_trace(s->opts.parent) : NULL;
+    begin(&s->t, md, n, parent);
+    /* The outgoing traceparent names this span: it replaces the caller's,
+     * which is this span's parent. */
+    char trace[33], span[17];
+    ferry_trace_hex(s->t.trace_id, 16, trace);
+    ferry_trace_hex(s->t.span_id, 8, span);
+    snprintf(s->header, sizeof s->header, "00-%s-%s-%02x", trace, span, s->t.flags);
+    size_t k = 0;
+    for (size_t i = 0; i < n && k < FERRYI_METADATA_MAX; i++)
+        if (md[i].key == NULL || strcmp(md[i].key, traceparent_key) != 0)
+            s->md[k++] = md[i];
+    if (k == FERRYI_METADATA_MAX)
+        return opts; /* full: the call goes as it was, its refusal says why */
+    s->md[k++] = (ferry_metadata){
+        .key = traceparent_key, .value = (const uint8_t *)s->header, .len = strlen(s->header)};
+    s->opts.metadata = s->md;
+    s->opts.n_metadata = k;
+    if (s->opts.info == NULL)
+        s->opts.info = &s->info;
+    return &s->opts;
+}
+
+void ferryi_trace_client_end(const ferryi_client_span *s, const char *method, ferry_status st,
+                             const ferry_call_info *info)
+{
+    end(&s->t, FERRY_SIDE_CLIENT, method, st, info != NULL && st != FERRY_OK ? info->message : "",
+        s->shadow);
+}

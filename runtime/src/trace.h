@@ -1,0 +1,38 @@
+/* trace.h - trace context of calls (ferry/trace.h): the part of a call
+ * that server.c and local.c keep, and what channel.c and dispatch.c use. */
+#ifndef FERRYI_TRACE_H
+#define FERRYI_TRACE_H
+
+#include <stdint.h>
+
+#include "ferry/ferry.h"
+
+typedef struct ferryi_trace {
+    int on; /* the call has a trace */
+    uint8_t trace_id[16];
+    uint8_t span_id[8];
+    uint8_t parent_id[8];
+    uint8_t flags; /* traceparent's trace-flags */
+    uint64_t start_us, start_unix_us;
+} ferryi_trace;
+
+/* Whether a span sink is set. */
+int ferryi_trace_on(void);
+
+/* The server side of a call with incoming metadata `md` (n entries):
+ * continues the trace its traceparent names, or starts one. */
+void ferryi_trace_server_begin(ferryi_trace *t, const ferry_metadata *md, size_t n);
+
+/* Ends the server side: hands its span to the sink. */
+void ferryi_trace_server_end(const ferryi_trace *t, const char *method, ferry_status st,
+                             const char *message);
+
+/* The trace of the call a handler runs (NULL for none); call.c keeps it in
+ * the call. */
+const ferryi_trace *ferryi_call_trace(const ferry_call *call);
+
+/* Marks calls this thread starts as shadow calls until cleared (the
+ * dispatcher, around its shadow call). */
+void ferryi_trace_mark_shadow(int on);
+
+#endif
