@@ -44,13 +44,10 @@ ferry_status ferry_channel_call(ferry_channel *ch, const ferry_method *m,
         return st;
     if (!ferryi_trace_on())
         return ch->ops->call(ch, m, req, resp, opts);
-    ferryi_client_span *span = malloc(sizeof *span);
-    if (span == NULL)
-        return ch->ops->call(ch, m, req, resp, opts); /* untraced rather than failed */
-    const ferry_call_opts *o = ferryi_trace_client_begin(span, opts);
+    ferryi_client_span span;
+    const ferry_call_opts *o = ferryi_trace_client_begin(&span, opts);
     st = ch->ops->call(ch, m, req, resp, o);
-    ferryi_trace_client_end(span, m->full_name, st, o->info);
-    free(span);
+    ferryi_trace_client_end(&span, m->full_name, st, o->info);
     return st;
 }
 

@@ -2,6 +2,7 @@
  * counts into, its Prometheus text, and the HTTP endpoint that serves it. */
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,32 +25,39 @@ static const double time_bounds[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 
 static const double size_bounds[] = {64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304};
 #define N_SIZE (sizeof size_bounds / sizeof size_bounds[0])
 
+/* Counters are atomics, so that counting a call takes no lock: calls on
+ * many threads would queue on one. Sums are kept in whole units (us,
+ * bytes) for the same reason. */
 typedef struct histogram {
-    uint64_t bucket[N_TIME + 1]; /* the last is +Inf; sized for the larger set */
-    uint64_t count;
-    double sum;
+    atomic_uint_fast64_t bucket[N_TIME + 1]; /* the last is +Inf; sized for the larger set */
+    atomic_uint_fast64_t count, sum;
 } histogram;
 
+/* A (side, method) pair's figures. Series are only ever added (under
+ * mu), and found without the lock: `key` (the method's descriptor, NULL
+ * for "unknown") is written before n_series makes the series visible. */
 typedef struct series {
     ferry_call_side side;
+    const ferry_method *key;
     char method[160];
-    uint64_t calls[N_CODES];
-    int64_t in_flight;
-    uint64_t retries, fallbacks;
+    atomic_uint_fast64_t calls[N_CODES];
+    atomic_int_fast64_t in_flight;
+    atomic_uint_fast64_t retries, fallbacks;
     histogram total, queued, handler, request_bytes, reply_bytes;
 } series;
 
+/* Rows are added under mu and found without it, like series. */
 typedef struct client_row {
     char name[33], version[33];
-    uint64_t calls;
+    atomic_uint_fast64_t calls;
 } client_row;
 
 struct ferry_metrics {
-    pthread_mutex_t mu;
+    pthread_mutex_t mu; /* adding series and clients; writing the text */
     series *series;
-    size_t n_series;
+    atomic_size_t n_series;
     client_row clients[MAX_CLIENTS + 1]; /* the last counts "other" */
-    size_t n_clients;
+    atomic_size_t n_clients;
     ferry_server *servers[MAX_SERVERS];
     size_t n_servers;
     nng_http_server *http;
@@ -88,32 +96,51 @@ void ferry_metrics_free(ferry_metrics *m)
 
 /* ---- counting ----------------------------------------------------------- */
 
-static void observe(histogram *h, const double *bounds, size_t n, double v)
+/* Counts `v` (in the histogram's whole units) against `bounds` (in the
+ * units printed: `scale` whole units each). */
+static void observe(histogram *h, const double *bounds, size_t n, double scale, uint64_t v)
 {
     size_t i = 0;
-    while (i < n && v > bounds[i])
+    while (i < n && (double)v > bounds[i] * scale)
         i++;
-    h->bucket[i]++;
-    h->count++;
-    h->sum += v;
+    atomic_fetch_add_explicit(&h->bucket[i], 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&h->count, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&h->sum, v, memory_order_relaxed);
 }
 
-/* The series of (`side`, `method`); the caller holds m->mu. Past
- * MAX_SERIES everything shares the last one, "other". */
-static series *find_series(ferry_metrics *m, ferry_call_side side, const char *method)
+static series *scan(ferry_metrics *m, size_t n, ferry_call_side side, const ferry_method *key)
 {
-    for (size_t i = 0; i < m->n_series; i++)
-        if (m->series[i].side == side && strcmp(m->series[i].method, method) == 0)
+    for (size_t i = 0; i < n; i++)
+        if (m->series[i].key == key && m->series[i].side == side)
             return &m->series[i];
-    if (m->n_series == MAX_SERIES - 1) {
-        series *o = &m->series[MAX_SERIES - 1];
-        o->side = side;
-        snprintf(o->method, sizeof o->method, "other");
-        return o;
+    return NULL;
+}
+
+/* The series of (`side`, `key`), added when new. Past MAX_SERIES - 1
+ * everything shares the last one, "other" (it is never found by key). */
+static series *find_series(ferry_metrics *m, ferry_call_side side, const ferry_method *key)
+{
+    series *s = scan(m, atomic_load_explicit(&m->n_series, memory_order_acquire), side, key);
+    if (s != NULL)
+        return s;
+    pthread_mutex_lock(&m->mu);
+    size_t n = atomic_load_explicit(&m->n_series, memory_order_relaxed);
+    if ((s = scan(m, n, side, key)) == NULL) {
+        if (n == MAX_SERIES - 1) {
+            s = &m->series[MAX_SERIES - 1];
+            if (s->method[0] == '\0') {
+                s->side = side;
+                snprintf(s->method, sizeof s->method, "other");
+            }
+        } else {
+            s = &m->series[n];
+            s->side = side;
+            s->key = key;
+            snprintf(s->method, sizeof s->method, "%s", key != NULL ? key->full_name : "unknown");
+            atomic_store_explicit(&m->n_series, n + 1, memory_order_release);
+        }
     }
-    series *s = &m->series[m->n_series++];
-    s->side = side;
-    snprintf(s->method, sizeof s->method, "%s", method);
+    pthread_mutex_unlock(&m->mu);
     return s;
 }
 
@@ -126,66 +153,73 @@ static void label_copy(char out[33], const char *in)
     out[n] = '\0';
 }
 
+static client_row *scan_clients(ferry_metrics *m, size_t n, const char *name, const char *version)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(m->clients[i].name, name) == 0 && strcmp(m->clients[i].version, version) == 0)
+            return &m->clients[i];
+    return NULL;
+}
+
 static void count_client(ferry_metrics *m, const char *name, const char *version)
 {
     char n[33], v[33];
     label_copy(n, name);
     label_copy(v, version);
-    for (size_t i = 0; i < m->n_clients; i++)
-        if (strcmp(m->clients[i].name, n) == 0 && strcmp(m->clients[i].version, v) == 0) {
-            m->clients[i].calls++;
-            return;
-        }
     client_row *r =
-        m->n_clients < MAX_CLIENTS ? &m->clients[m->n_clients++] : &m->clients[MAX_CLIENTS];
-    if (r != &m->clients[MAX_CLIENTS]) {
-        memcpy(r->name, n, sizeof n);
-        memcpy(r->version, v, sizeof v);
+        scan_clients(m, atomic_load_explicit(&m->n_clients, memory_order_acquire), n, v);
+    if (r == NULL) {
+        pthread_mutex_lock(&m->mu);
+        size_t k = atomic_load_explicit(&m->n_clients, memory_order_relaxed);
+        if ((r = scan_clients(m, k, n, v)) == NULL) {
+            if (k < MAX_CLIENTS) {
+                r = &m->clients[k];
+                memcpy(r->name, n, sizeof n);
+                memcpy(r->version, v, sizeof v);
+                atomic_store_explicit(&m->n_clients, k + 1, memory_order_release);
+            } else {
+                r = &m->clients[MAX_CLIENTS];
+            }
+        }
+        pthread_mutex_unlock(&m->mu);
     }
-    r->calls++;
+    atomic_fetch_add_explicit(&r->calls, 1, memory_order_relaxed);
 }
 
-/* A method name fit for a label: a hosted or called method's, else
- * "unknown" (a name a client invents must not grow the registry). */
-static const char *method_label(const ferry_call_event *ev)
-{
-    return ev->method != NULL ? ev->method->full_name : "unknown";
-}
-
+/* Series are keyed by the method's descriptor: a hosted or called
+ * method's, else NULL, "unknown" (a name a client invents must not grow
+ * the registry). */
 static ferry_status count_before(void *arg, const ferry_call_event *ev, char *why, size_t len)
 {
     (void)why;
     (void)len;
     ferry_metrics *m = arg;
-    pthread_mutex_lock(&m->mu);
-    find_series(m, ev->side, method_label(ev))->in_flight++;
-    pthread_mutex_unlock(&m->mu);
+    series *s = find_series(m, ev->side, ev->method);
+    atomic_fetch_add_explicit(&s->in_flight, 1, memory_order_relaxed);
     return FERRY_OK;
 }
 
 static void count_after(void *arg, const ferry_call_event *ev)
 {
     ferry_metrics *m = arg;
-    pthread_mutex_lock(&m->mu);
-    series *s = find_series(m, ev->side, method_label(ev));
+    series *s = find_series(m, ev->side, ev->method);
     if (ev->admitted)
-        s->in_flight--;
+        atomic_fetch_sub_explicit(&s->in_flight, 1, memory_order_relaxed);
     unsigned code = (unsigned)ev->status < N_CODES ? (unsigned)ev->status : FERRY_UNKNOWN;
-    s->calls[code]++;
+    atomic_fetch_add_explicit(&s->calls[code], 1, memory_order_relaxed);
     if (ev->attempts > 1)
-        s->retries += ev->attempts - 1;
+        atomic_fetch_add_explicit(&s->retries, ev->attempts - 1, memory_order_relaxed);
     if (ev->status == FERRY_FALLBACK)
-        s->fallbacks++;
-    observe(&s->total, time_bounds, N_TIME, (double)ev->total_us / 1e6);
+        atomic_fetch_add_explicit(&s->fallbacks, 1, memory_order_relaxed);
+    observe(&s->total, time_bounds, N_TIME, 1e6, ev->total_us);
     if (ev->side == FERRY_SIDE_SERVER && ev->handler_ran) {
-        observe(&s->queued, time_bounds, N_TIME, (double)ev->queued_us / 1e6);
-        observe(&s->handler, time_bounds, N_TIME, (double)ev->handler_us / 1e6);
+        observe(&s->queued, time_bounds, N_TIME, 1e6, ev->queued_us);
+        observe(&s->handler, time_bounds, N_TIME, 1e6, ev->handler_us);
     }
-    observe(&s->request_bytes, size_bounds, N_SIZE, (double)ev->request_bytes);
-    observe(&s->reply_bytes, size_bounds, N_SIZE, (double)ev->reply_bytes);
+    observe(&s->request_bytes, size_bounds, N_SIZE, 1, ev->request_bytes);
+    observe(&s->reply_bytes, size_bounds, N_SIZE, 1, ev->reply_bytes);
     if (ev->side == FERRY_SIDE_SERVER)
         count_client(m, ev->client_name, ev->client_version);
-    pthread_mutex_unlock(&m->mu);
 }
 
 const char *ferry_metrics_url(const ferry_metrics *m)
@@ -290,21 +324,29 @@ static void code_label(char *out, size_t len, ferry_status st)
             *p = '_';
 }
 
-static void add_histogram(text *t, const ferry_metrics *m, ferry_call_side side, const char *name,
+/* The series to write: those added, and "other" once it is in use. */
+static size_t series_count(ferry_metrics *m)
+{
+    size_t n = atomic_load_explicit(&m->n_series, memory_order_acquire);
+    return n == MAX_SERIES - 1 && m->series[MAX_SERIES - 1].method[0] != '\0' ? MAX_SERIES : n;
+}
+
+static void add_histogram(text *t, ferry_metrics *m, ferry_call_side side, const char *name,
                           const char *help, const char *unit, size_t which, const double *bounds,
-                          size_t n)
+                          size_t n, double scale)
 {
     add(t, "# HELP ferry_%s_%s_%s %s\n# TYPE ferry_%s_%s_%s histogram\n", side_name(side), name,
         unit, help, side_name(side), name, unit);
-    for (size_t i = 0; i < m->n_series + (m->n_series == MAX_SERIES - 1); i++) {
-        const series *s = &m->series[i];
-        const histogram *h = (const histogram *[]){&s->total, &s->queued, &s->handler,
-                                                   &s->request_bytes, &s->reply_bytes}[which];
-        if (s->side != side || h->count == 0)
+    for (size_t i = 0; i < series_count(m); i++) {
+        series *s = &m->series[i];
+        histogram *h = (histogram *[]){&s->total, &s->queued, &s->handler, &s->request_bytes,
+                                       &s->reply_bytes}[which];
+        uint64_t count = atomic_load(&h->count);
+        if (s->side != side || count == 0)
             continue;
         uint64_t cum = 0;
         for (size_t b = 0; b <= n; b++) {
-            cum += h->bucket[b];
+            cum += atomic_load(&h->bucket[b]);
             add(t, "ferry_%s_%s_%s_bucket{method=\"", side_name(side), name, unit);
             add_label(t, s->method);
             if (b < n)
@@ -314,24 +356,25 @@ static void add_histogram(text *t, const ferry_metrics *m, ferry_call_side side,
         }
         add(t, "ferry_%s_%s_%s_sum{method=\"", side_name(side), name, unit);
         add_label(t, s->method);
-        add(t, "\"} %.9g\n", h->sum);
+        add(t, "\"} %.9g\n", (double)atomic_load(&h->sum) / scale);
         add(t, "ferry_%s_%s_%s_count{method=\"", side_name(side), name, unit);
         add_label(t, s->method);
-        add(t, "\"} %llu\n", (unsigned long long)h->count);
+        /* The buckets were read one by one while calls went on: the count
+         * is the +Inf bucket's, so that the two agree. */
+        add(t, "\"} %llu\n", (unsigned long long)cum);
     }
 }
 
 /* One metric per (side, method) with a value from `get`; `type` counter or
  * gauge. Series whose value is 0 are left out of counters that are
  * rarely anything else (retries, fallbacks). */
-static void add_simple(text *t, const ferry_metrics *m, ferry_call_side side, const char *name,
-                       const char *type, const char *help, int64_t (*get)(const series *),
-                       int skip_zero)
+static void add_simple(text *t, ferry_metrics *m, ferry_call_side side, const char *name,
+                       const char *type, const char *help, int64_t (*get)(series *), int skip_zero)
 {
     add(t, "# HELP ferry_%s_%s %s\n# TYPE ferry_%s_%s %s\n", side_name(side), name, help,
         side_name(side), name, type);
-    for (size_t i = 0; i < m->n_series + (m->n_series == MAX_SERIES - 1); i++) {
-        const series *s = &m->series[i];
+    for (size_t i = 0; i < series_count(m); i++) {
+        series *s = &m->series[i];
         int64_t v = get(s);
         if (s->side != side || (skip_zero && v == 0))
             continue;
@@ -341,58 +384,59 @@ static void add_simple(text *t, const ferry_metrics *m, ferry_call_side side, co
     }
 }
 
-static int64_t get_in_flight(const series *s)
+static int64_t get_in_flight(series *s)
 {
-    return s->in_flight;
+    return (int64_t)atomic_load(&s->in_flight);
 }
 
-static int64_t get_retries(const series *s)
+static int64_t get_retries(series *s)
 {
-    return (int64_t)s->retries;
+    return (int64_t)atomic_load(&s->retries);
 }
 
-static int64_t get_fallbacks(const series *s)
+static int64_t get_fallbacks(series *s)
 {
-    return (int64_t)s->fallbacks;
+    return (int64_t)atomic_load(&s->fallbacks);
 }
 
-static void add_sides(text *t, const ferry_metrics *m, ferry_call_side side)
+static void add_sides(text *t, ferry_metrics *m, ferry_call_side side)
 {
     add(t, "# HELP ferry_%s_calls_total Calls that ended, by method and status code.\n",
         side_name(side));
     add(t, "# TYPE ferry_%s_calls_total counter\n", side_name(side));
-    for (size_t i = 0; i < m->n_series + (m->n_series == MAX_SERIES - 1); i++) {
-        const series *s = &m->series[i];
+    for (size_t i = 0; i < series_count(m); i++) {
+        series *s = &m->series[i];
         if (s->side != side)
             continue;
         for (unsigned c = 0; c < N_CODES; c++) {
-            if (s->calls[c] == 0)
+            uint64_t calls = atomic_load(&s->calls[c]);
+            if (calls == 0)
                 continue;
             char code[32];
             code_label(code, sizeof code, (ferry_status)c);
             add(t, "ferry_%s_calls_total{method=\"", side_name(side));
             add_label(t, s->method);
-            add(t, "\",code=\"%s\"} %llu\n", code, (unsigned long long)s->calls[c]);
+            add(t, "\",code=\"%s\"} %llu\n", code, (unsigned long long)calls);
         }
     }
     add_simple(t, m, side, "in_flight", "gauge", "Calls started and not yet ended.", get_in_flight,
                0);
     add_histogram(t, m, side, "call", "Time from a call's start to its end.", "seconds", 0,
-                  time_bounds, N_TIME);
+                  time_bounds, N_TIME, 1e6);
     if (side == FERRY_SIDE_SERVER) {
         add_histogram(t, m, side, "queue", "Time a request waited for a handler.", "seconds", 1,
-                      time_bounds, N_TIME);
+                      time_bounds, N_TIME, 1e6);
         add_histogram(t, m, side, "handler", "Time handlers ran.", "seconds", 2, time_bounds,
-                      N_TIME);
+                      N_TIME, 1e6);
     } else {
         add_simple(t, m, side, "retries_total", "counter", "Attempts after a call's first.",
                    get_retries, 1);
         add_simple(t, m, side, "fallbacks_total", "counter",
                    "Calls answered by their method's fallback.", get_fallbacks, 1);
     }
-    add_histogram(t, m, side, "request", "Size of request bodies.", "bytes", 3, size_bounds,
-                  N_SIZE);
-    add_histogram(t, m, side, "reply", "Size of reply bodies.", "bytes", 4, size_bounds, N_SIZE);
+    add_histogram(t, m, side, "request", "Size of request bodies.", "bytes", 3, size_bounds, N_SIZE,
+                  1);
+    add_histogram(t, m, side, "reply", "Size of reply bodies.", "bytes", 4, size_bounds, N_SIZE, 1);
 }
 
 static void add_servers(text *t, ferry_metrics *m)
@@ -454,22 +498,22 @@ static void add_servers(text *t, ferry_metrics *m)
             (unsigned long long)v[k]);
 }
 
-static void add_clients(text *t, const ferry_metrics *m)
+static void add_clients(text *t, ferry_metrics *m)
 {
     add(t, "# HELP ferry_server_client_calls_total Calls a server answered, by the client "
            "software that made them.\n"
            "# TYPE ferry_server_client_calls_total counter\n");
+    size_t n = atomic_load_explicit(&m->n_clients, memory_order_acquire);
     for (size_t i = 0; i <= MAX_CLIENTS; i++) {
-        const client_row *r = &m->clients[i];
-        if (i >= m->n_clients && i != MAX_CLIENTS)
-            continue;
-        if (r->calls == 0)
+        client_row *r = &m->clients[i];
+        uint64_t calls = atomic_load(&r->calls);
+        if ((i >= n && i != MAX_CLIENTS) || calls == 0)
             continue;
         add(t, "ferry_server_client_calls_total{client_name=\"");
         add_label(t, r->name);
         add(t, "\",client_version=\"");
         add_label(t, r->version);
-        add(t, "\"} %llu\n", (unsigned long long)r->calls);
+        add(t, "\"} %llu\n", (unsigned long long)calls);
     }
 }
 

@@ -13,7 +13,9 @@
 #include "log.h"
 #include "trace_client.h"
 
-static pthread_mutex_t sink_mu = PTHREAD_MUTEX_INITIALIZER;
+/* Read for every span, written when a program sets the sink: readers do
+ * not wait on each other. */
+static pthread_rwlock_t sink_mu = PTHREAD_RWLOCK_INITIALIZER;
 static ferry_span_sink sink_fn;
 static void *sink_arg;
 static atomic_int sink_set;
@@ -25,11 +27,11 @@ static const char traceparent_key[] = "traceparent";
 
 void ferry_trace_set_sink(ferry_span_sink sink, void *arg)
 {
-    pthread_mutex_lock(&sink_mu);
+    pthread_rwlock_wrlock(&sink_mu);
     sink_fn = sink;
     sink_arg = arg;
     atomic_store(&sink_set, sink != NULL);
-    pthread_mutex_unlock(&sink_mu);
+    pthread_rwlock_unlock(&sink_mu);
 }
 
 /* FERRY_TRACE=log turns the log sink on, unless a program set a sink. */
@@ -39,12 +41,12 @@ static void env_init(void)
     if (v == NULL || *v == '\0')
         return;
     if (strcmp(v, "log") == 0) {
-        pthread_mutex_lock(&sink_mu);
+        pthread_rwlock_wrlock(&sink_mu);
         if (sink_fn == NULL) {
             sink_fn = ferry_trace_log_sink;
             atomic_store(&sink_set, 1);
         }
-        pthread_mutex_unlock(&sink_mu);
+        pthread_rwlock_unlock(&sink_mu);
     } else {
         ferryi_log(FERRYI_LOG_WARN, "trace", "FERRY_TRACE=%.32s is not 'log'; tracing stays off",
                    v);
@@ -90,10 +92,10 @@ void ferry_trace_log_sink(void *arg, const ferry_span *s)
 /* Hands `span` to the sink, if one is set. */
 static void emit(const ferry_span *span)
 {
-    pthread_mutex_lock(&sink_mu);
+    pthread_rwlock_rdlock(&sink_mu);
     ferry_span_sink fn = sink_fn;
     void *arg = sink_arg;
-    pthread_mutex_unlock(&sink_mu);
+    pthread_rwlock_unlock(&sink_mu);
     if (fn != NULL)
         fn(arg, span);
 }
@@ -145,11 +147,43 @@ static const ferry_metadata *find_traceparent(const ferry_metadata *md, size_t n
     return NULL;
 }
 
+/* Ids need to be unique, not secret: a generator per thread
+ * (xoshiro256**, seeded from the system's randomness once) instead of a
+ * system call per id. */
+static __thread uint64_t rng[4];
+static __thread int rng_seeded;
+
+static uint64_t rotl(uint64_t x, int k)
+{
+    return (x << k) | (x >> (64 - k));
+}
+
+static uint64_t next_random(void)
+{
+    if (!rng_seeded) {
+        do
+            randombytes_buf(rng, sizeof rng);
+        while (rng[0] == 0 && rng[1] == 0 && rng[2] == 0 && rng[3] == 0);
+        rng_seeded = 1;
+    }
+    uint64_t out = rotl(rng[1] * 5, 7) * 9, t = rng[1] << 17;
+    rng[2] ^= rng[0];
+    rng[3] ^= rng[1];
+    rng[1] ^= rng[2];
+    rng[0] ^= rng[3];
+    rng[2] ^= t;
+    rng[3] = rotl(rng[3], 45);
+    return out;
+}
+
 static void new_id(uint8_t *id, size_t n)
 {
-    do
-        randombytes_buf(id, n);
-    while (all_zero(id, n));
+    do {
+        for (size_t i = 0; i < n; i += 8) {
+            uint64_t r = next_random();
+            memcpy(id + i, &r, n - i < 8 ? n - i : 8);
+        }
+    } while (all_zero(id, n));
 }
 
 /* Fills `t` as a span whose parent is the context in `md` (a traceparent
@@ -234,6 +268,10 @@ const ferry_call_opts *ferryi_trace_client_begin(ferryi_client_span *s, const fe
     ferry_trace_hex(s->t.trace_id, 16, trace);
     ferry_trace_hex(s->t.span_id, 8, span);
     snprintf(s->header, sizeof s->header, "00-%s-%s-%02x", trace, span, s->t.flags);
+    s->md = n + 1 <= sizeof s->inline_md / sizeof s->inline_md[0] ? s->inline_md
+                                                                  : malloc((n + 1) * sizeof *s->md);
+    if (s->md == NULL)
+        return opts; /* no memory for the entry: the call goes untraced onward */
     size_t k = 0;
     for (size_t i = 0; i < n && k < FERRYI_METADATA_MAX; i++)
         if (md[i].key == NULL || strcmp(md[i].key, traceparent_key) != 0)
@@ -249,9 +287,12 @@ const ferry_call_opts *ferryi_trace_client_begin(ferryi_client_span *s, const fe
     return &s->opts;
 }
 
-void ferryi_trace_client_end(const ferryi_client_span *s, const char *method, ferry_status st,
+void ferryi_trace_client_end(ferryi_client_span *s, const char *method, ferry_status st,
                              const ferry_call_info *info)
 {
     end(&s->t, FERRY_SIDE_CLIENT, method, st, info != NULL && st != FERRY_OK ? info->message : "",
         s->shadow);
+    if (s->md != s->inline_md)
+        free(s->md);
+    s->md = NULL;
 }

@@ -10,7 +10,10 @@ typedef struct ferryi_client_span {
     ferryi_trace t;
     int shadow;
     char header[64]; /* the traceparent value sent */
-    ferry_metadata md[FERRYI_METADATA_MAX];
+    /* The metadata sent: in `inline_md` when it fits (most calls carry
+     * little), else malloc'd; ferryi_trace_client_end() frees it. */
+    ferry_metadata *md;
+    ferry_metadata inline_md[4];
     ferry_call_opts opts;
     ferry_call_info info; /* when the caller asked for none */
 } ferryi_client_span;
@@ -22,8 +25,9 @@ typedef struct ferryi_client_span {
 const ferry_call_opts *ferryi_trace_client_begin(ferryi_client_span *s,
                                                  const ferry_call_opts *opts);
 
-/* Ends the span with the call's outcome and hands it to the sink. */
-void ferryi_trace_client_end(const ferryi_client_span *s, const char *method, ferry_status st,
+/* Ends the span with the call's outcome and hands it to the sink; frees
+ * what begin allocated. */
+void ferryi_trace_client_end(ferryi_client_span *s, const char *method, ferry_status st,
                              const ferry_call_info *info);
 
 #endif
