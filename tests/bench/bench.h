@@ -41,7 +41,12 @@ int bench_raw_serve(const char *url);
  * inline handlers when `inline_handlers` is nonzero; with `identity`
  * nonzero, identity is on, with the server key and keyring that
  * bench_identity_init() wrote into directory `dir`. As bench_raw_serve(). */
-int bench_ferry_serve(const char *url, int inline_handlers, int identity, const char *dir);
+int bench_ferry_serve(const char *url, int inline_handlers, int identity, int ops,
+                      const char *dir);
+
+/* Clients opened from now on count their calls into a metrics registry
+ * and trace them to a sink that drops the spans (on), or do neither. */
+void bench_ferry_set_ops(int on);
 
 /* Blocks until the bench process that started this server is gone (its end
  * of our stdin closes), however it ended. */
@@ -57,6 +62,7 @@ typedef enum bench_server_kind {
     BENCH_SERVER_FERRY,        /* ferry_server, default options */
     BENCH_SERVER_FERRY_INLINE, /* ferry_server, inline handlers */
     BENCH_SERVER_FERRY_ID,     /* ferry_server, default options, identity on */
+    BENCH_SERVER_FERRY_OPS,    /* ferry_server with metrics and tracing on (ops.c) */
     BENCH_SERVER_KINDS
 } bench_server_kind;
 
@@ -154,6 +160,10 @@ double bench_median(double *v, size_t n);
  * prints rules.* figures. 0, or -1 when a measurement failed. */
 #define BENCH_RULES_MAX_RUNS 50
 int bench_rules(int runs, double seconds);
+
+/* ops.c: throughput with metrics, interceptors and tracing on and off,
+ * `in_flight` asynchronous calls over ipc; prints the medians and ratio. */
+int bench_ops(int runs, double seconds, unsigned in_flight);
 
 /* Fills `out` from the latencies of one caller's run: samples in µs, the
  * run lasting `elapsed_s`. Sorts the samples. */

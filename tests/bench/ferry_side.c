@@ -54,16 +54,26 @@ static ferry_status serve_identity(ferry_server *srv, const char *dir)
     return st;
 }
 
-int bench_ferry_serve(const char *url, int inline_handlers, int identity, const char *dir)
+/* A span sink that keeps nothing: what tracing costs without an exporter. */
+static void drop_span(void *arg, const ferry_span *span)
+{
+    (void)arg, (void)span;
+}
+
+int bench_ferry_serve(const char *url, int inline_handlers, int identity, int ops, const char *dir)
 {
     ferry_server *srv = NULL;
     char bound[512];
-    const ferry_server_opts inline_opts = {.inline_handlers = 1};
+    ferry_server_opts opts = {.inline_handlers = inline_handlers};
     ferry_status st;
     /* "Default" means the worker pool, whatever the environment says. */
     if (!inline_handlers)
         unsetenv("FERRY_INLINE_HANDLERS");
-    if ((st = ferry_server_new(&srv, inline_handlers ? &inline_opts : NULL)) != FERRY_OK ||
+    if (ops) {
+        opts.metrics_url = "http://127.0.0.1:0/metrics";
+        ferry_trace_set_sink(drop_span, NULL);
+    }
+    if ((st = ferry_server_new(&srv, &opts)) != FERRY_OK ||
         (st = bench_v1_echo_register(srv, &handlers, NULL)) != FERRY_OK ||
         (identity && (st = serve_identity(srv, dir)) != FERRY_OK) ||
         (st = ferry_server_listen(srv, url, bound, sizeof bound)) != FERRY_OK) {
@@ -144,6 +154,17 @@ void bench_identity_fini(void)
  * Clients
  * ---------------------------------------------------------------------- */
 
+static int ops_on;
+static ferry_metrics *ops_metrics;
+
+void bench_ferry_set_ops(int on)
+{
+    if (on && ops_metrics == NULL && ferry_metrics_new(&ops_metrics) != FERRY_OK)
+        on = 0;
+    ops_on = on;
+    ferry_trace_set_sink(on ? drop_span : NULL, NULL);
+}
+
 static ferry_channel *open_channel(const char *url, bench_identity id)
 {
     ferry_channel *ch = NULL;
@@ -155,6 +176,10 @@ static ferry_channel *open_channel(const char *url, bench_identity id)
         o.identity.proof = id == BENCH_ID_SIGNED ? FERRY_PROOF_SIGNED : FERRY_PROOF_MAC;
     }
     ferry_status st = ferry_client_open(&ch, url, &o);
+    if (st == FERRY_OK && ops_on) {
+        ferry_interceptor count = ferry_metrics_interceptor(ops_metrics);
+        st = ferry_channel_intercept(&ch, ch, &count, 1);
+    }
     if (st != FERRY_OK) {
         fprintf(stderr, "ferry-bench: ferry: cannot open a channel to %s: %s\n", url,
                 ferry_status_str(st));

@@ -2,7 +2,7 @@
  * options and the figures.
  *
  *   ferry-bench [--runs N] [--seconds S] [--only ipc|tcp] [--in-flight N]
- *               [--identity-only] [--rules-only]
+ *               [--identity-only] [--rules-only] [--ops-only]
  *
  * For each transport (ipc in a temp directory, tcp on 127.0.0.1 with an
  * ephemeral port) it starts four echo servers, each a process of its own:
@@ -43,6 +43,7 @@ typedef struct options {
     unsigned in_flight;
     int identity_only; /* only ferry's figures with none, signed and mac */
     int rules_only;    /* only the cost of validation rules (rules.c) */
+    int ops_only;      /* only the cost of metrics and tracing (ops.c) */
 } options;
 
 /* SIDE_FERRY is also identity "none": the same server, anonymous calls. */
@@ -250,7 +251,7 @@ static void usage(FILE *out)
 {
     fprintf(out,
             "usage: ferry-bench [--runs N] [--seconds S] [--only ipc|tcp] [--in-flight N]\n"
-            "                   [--identity-only] [--rules-only]\n"
+            "                   [--identity-only] [--rules-only] [--ops-only]\n"
             "Measures ferry against raw nng, and ferry's calls with and without request\n"
             "identity (docs/benchmarks.md); prints `name: value` lines.\n"
             "  -r, --runs N        runs of every figure; medians are printed (1-%d, default 5)\n"
@@ -259,6 +260,7 @@ static void usage(FILE *out)
             "  -n, --in-flight N   calls in flight for throughput (1-256, default 16)\n"
             "  -i, --identity-only measure only ferry without identity, signed and mac\n"
             "  -v, --rules-only    measure only calls with and without validation rules\n"
+            "  -m, --ops-only      measure only calls with metrics and tracing on and off\n"
             "  -h, --help          print this and exit\n",
             MAX_RUNS);
 }
@@ -268,14 +270,19 @@ static void usage(FILE *out)
 static int parse_args(int argc, char **argv, options *o)
 {
     static const struct option longopts[] = {
-        {"runs", required_argument, NULL, 'r'},    {"seconds", required_argument, NULL, 's'},
-        {"only", required_argument, NULL, 'o'},    {"in-flight", required_argument, NULL, 'n'},
-        {"identity-only", no_argument, NULL, 'i'}, {"rules-only", no_argument, NULL, 'v'},
-        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
+        {"runs", required_argument, NULL, 'r'},
+        {"seconds", required_argument, NULL, 's'},
+        {"only", required_argument, NULL, 'o'},
+        {"in-flight", required_argument, NULL, 'n'},
+        {"identity-only", no_argument, NULL, 'i'},
+        {"rules-only", no_argument, NULL, 'v'},
+        {"ops-only", no_argument, NULL, 'm'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
     };
     *o = (options){.runs = 5, .seconds = 1.0, .only = NULL, .in_flight = 16};
     int c;
-    while ((c = getopt_long(argc, argv, "r:s:o:n:ivh", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "r:s:o:n:ivmh", longopts, NULL)) != -1) {
         char *end = NULL;
         long v;
         switch (c) {
@@ -323,6 +330,9 @@ static int parse_args(int argc, char **argv, options *o)
         case 'v':
             o->rules_only = 1;
             break;
+        case 'm':
+            o->ops_only = 1;
+            break;
         case 'h':
             return 1;
         default: /* getopt_long said what was wrong */
@@ -342,7 +352,8 @@ static int serve(bench_server_kind kind, const char *url, const char *dir)
 {
     int rc = kind == BENCH_SERVER_RAW ? bench_raw_serve(url)
                                       : bench_ferry_serve(url, kind == BENCH_SERVER_FERRY_INLINE,
-                                                          kind == BENCH_SERVER_FERRY_ID, dir);
+                                                          kind == BENCH_SERVER_FERRY_ID,
+                                                          kind == BENCH_SERVER_FERRY_OPS, dir);
     if (strncmp(url, "ipc://", 6) == 0)
         unlink(url + 6);
     return rc;
@@ -372,9 +383,11 @@ int main(int argc, char **argv)
     double lats = o.identity_only ? 3 : 4, tputs = o.identity_only ? 3 : 6;
     double estimate =
         transports * 2.0 * o.runs * (lats * o.seconds + tputs * (o.seconds + BENCH_WARMUP_SECONDS));
-    if (o.rules_only)
+    if (o.rules_only || o.ops_only)
         estimate = 0;
-    if (!o.identity_only) /* rules.c: two channels, two methods, and the validator alone */
+    if (!o.identity_only && !o.rules_only) /* ops.c: on and off */
+        estimate += o.runs * 2 * (o.seconds + BENCH_WARMUP_SECONDS);
+    if (!o.identity_only && !o.ops_only) /* rules.c: two channels, two methods, the validator */
         estimate += o.runs * 4.25 * o.seconds;
     fprintf(stderr, "ferry-bench: about %.0f s; figures are medians of %d runs\n", estimate,
             o.runs);
@@ -383,7 +396,7 @@ int main(int argc, char **argv)
     fflush(stdout);
 
     static const char *const names[] = {"ipc", "tcp"};
-    for (int t = 0; t < 2 && !o.rules_only; t++) {
+    for (int t = 0; t < 2 && !o.rules_only && !o.ops_only; t++) {
         if (o.only != NULL && strcmp(o.only, names[t]) != 0)
             continue;
         if (measure_transport(names[t], &o) != 0) {
@@ -391,7 +404,11 @@ int main(int argc, char **argv)
             return 1; /* the exit handler stops the servers */
         }
     }
-    if (!o.identity_only && bench_rules(o.runs, o.seconds) != 0) {
+    if (!o.identity_only && !o.ops_only && bench_rules(o.runs, o.seconds) != 0) {
+        bench_identity_fini();
+        return 1;
+    }
+    if (!o.identity_only && !o.rules_only && bench_ops(o.runs, o.seconds, o.in_flight) != 0) {
         bench_identity_fini();
         return 1;
     }

@@ -40,6 +40,7 @@ static const char *const modes[BENCH_SERVER_KINDS] = {
     [BENCH_SERVER_FERRY] = "--serve-ferry",
     [BENCH_SERVER_FERRY_INLINE] = "--serve-ferry-inline",
     [BENCH_SERVER_FERRY_ID] = "--serve-ferry-identity",
+    [BENCH_SERVER_FERRY_OPS] = "--serve-ferry-ops",
 };
 
 /* For messages, and the ipc socket file's name. */
@@ -48,6 +49,7 @@ static const char *const names[BENCH_SERVER_KINDS] = {
     [BENCH_SERVER_FERRY] = "ferry",
     [BENCH_SERVER_FERRY_INLINE] = "inline",
     [BENCH_SERVER_FERRY_ID] = "identity",
+    [BENCH_SERVER_FERRY_OPS] = "ops",
 };
 
 /* The identity files bench_identity_init() may write into the temp directory. */
