@@ -9,6 +9,10 @@
  *                    of the clients it trusts (`ferry keygen`): requests
  *                    must then prove who sent them; SIGHUP rereads the keyring
  *   FERRY_TLS_CERT, FERRY_TLS_KEY, FERRY_TLS_CA   TLS for tls+tcp://
+ *   @NAME@_HEALTH    0 to not host ferry's health service (`ferry health
+ *                    URL` asks it; it says DRAINING while the server stops)
+ *   FERRY_METRICS_URL  e.g. http://127.0.0.1:9464/metrics: Prometheus metrics
+ *   FERRY_LOG, FERRY_LOG_FORMAT, FERRY_TRACE   ferry's logs and traces
  *
  * Prints "@name@-server: listening on URL" once it serves, so scripts and
  * tests can wait for it. Exits 0 after a clean stop, 1 when it cannot
@@ -118,6 +122,9 @@ int main(void)
     ferry_status st = store == NULL ? FERRY_RESOURCE_EXHAUSTED : ferry_server_new(&srv, &opts);
     if (st == FERRY_OK)
         st = @prefix@_register(srv, @name@_handlers(), store);
+    const char *health = env("@NAME@_HEALTH");
+    if (st == FERRY_OK && (health == NULL || strcmp(health, "0") != 0))
+        st = ferry_server_add_health(srv);
     if (st != FERRY_OK) {
         LOG("cannot start: %s", ferry_status_str(st));
         goto out;

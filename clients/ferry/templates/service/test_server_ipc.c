@@ -19,6 +19,7 @@
 #include <cmocka.h>
 
 #include "@name@_client.h"
+#include "ferry/health/v1/health.ferry.h"
 
 typedef struct fixture {
     char dir[64];
@@ -186,6 +187,20 @@ static void test_reader_may_not_put(void **state)
     ferry_channel_close(ch);
 }
 
+/* The server hosts the health service, and it says the server serves. */
+static void test_health_says_serving(void **state)
+{
+    fixture *f = *state;
+    ferry_channel *ch = open_as(f, "reader");
+    Ferry__Health__V1__CheckRequest req = FERRY__HEALTH__V1__CHECK_REQUEST__INIT;
+    Ferry__Health__V1__CheckReply *resp = NULL;
+    ferry_call_opts opts = {.deadline_ms = 20000};
+    assert_int_equal(ferry_health_v1_health_check(ch, &req, &resp, &opts), FERRY_OK);
+    assert_int_equal(resp->status, FERRY__HEALTH__V1__SERVING_STATUS__SERVING);
+    ferry_message_free(&resp->base);
+    ferry_channel_close(ch);
+}
+
 /* SIGTERM stops the server cleanly: exit status 0. */
 static void test_sigterm_stops_cleanly(void **state)
 {
@@ -199,6 +214,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_writer_puts_and_gets, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reader_may_not_put, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_health_says_serving, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sigterm_stops_cleanly, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
