@@ -120,13 +120,11 @@ static int unhex(const char *s, uint8_t *out, size_t n)
     return 1;
 }
 
-/* Reads a traceparent value, version 00 (or a later version's first four
- * fields, as the W3C spec asks): 0 when it is not one. */
-static int parse_traceparent(const uint8_t *v, size_t len, uint8_t trace[16], uint8_t parent[8],
+int ferryi_traceparent_parse(const uint8_t *v, size_t len, uint8_t trace[16], uint8_t parent[8],
                              uint8_t *flags)
 {
     char s[56];
-    if (len < 55 || (len > 55 && (len >= sizeof s + 200 || v[55] != '-')))
+    if (len < 55 || (len > 55 && (len > FERRYI_TRACEPARENT_MAX || v[55] != '-')))
         return 0;
     memcpy(s, v, 55);
     s[55] = '\0';
@@ -195,7 +193,7 @@ static void begin(ferryi_trace *t, const ferry_metadata *md, size_t n, const fer
     t->flags = 1; /* sampled */
     const ferry_metadata *tp = find_traceparent(md, n);
     if (tp == NULL ||
-        !parse_traceparent(tp->value, tp->len, t->trace_id, t->parent_id, &t->flags)) {
+        !ferryi_traceparent_parse(tp->value, tp->len, t->trace_id, t->parent_id, &t->flags)) {
         memset(t->parent_id, 0, sizeof t->parent_id);
         t->flags = 1;
         if (parent != NULL && parent->on) {

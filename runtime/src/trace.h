@@ -16,6 +16,17 @@ typedef struct ferryi_trace {
     uint64_t start_us, start_unix_us;
 } ferryi_trace;
 
+/* The longest traceparent value read (a later version may append
+ * fields after the first four). */
+#define FERRYI_TRACEPARENT_MAX 255
+
+/* Reads a traceparent value: version 00, exactly 55 characters, or a later
+ * version (not ff) whose first four fields are 00's, followed by '-'; ids
+ * in lower-case hex, neither all zero. Returns 1 with the trace id, the
+ * parent span id and the flags, else 0. */
+int ferryi_traceparent_parse(const uint8_t *v, size_t len, uint8_t trace[16], uint8_t parent[8],
+                             uint8_t *flags);
+
 /* Whether a span sink is set. */
 int ferryi_trace_on(void);
 
