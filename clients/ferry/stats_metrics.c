@@ -14,26 +14,10 @@
 
 #include "stats_metrics.h"
 
-#define MAX_ROWS    256
-#define MAX_CODES   24
-#define MAX_BUCKETS 32
-#define MAX_BODY    (16u << 20)
+#define MAX_BODY (16u << 20)
 
-typedef struct row {
-    char side[8], method[160];
-    struct {
-        char code[32];
-        double n;
-    } codes[MAX_CODES];
-    size_t n_codes;
-    double le[MAX_BUCKETS], cum[MAX_BUCKETS];
-    size_t n_buckets;
-} row;
-
-typedef struct table {
-    row rows[MAX_ROWS];
-    size_t n;
-} table;
+typedef cli_metrics_row row;
+typedef cli_metrics_table table;
 
 /* ---- fetching ----------------------------------------------------------- */
 
@@ -159,7 +143,7 @@ static row *row_of(table *t, const char *side, const char *method)
     for (size_t i = 0; i < t->n; i++)
         if (strcmp(t->rows[i].side, side) == 0 && strcmp(t->rows[i].method, method) == 0)
             return &t->rows[i];
-    if (t->n == MAX_ROWS)
+    if (t->n == CLI_METRICS_ROWS)
         return NULL;
     row *r = &t->rows[t->n++];
     memset(r, 0, sizeof *r);
@@ -202,32 +186,69 @@ static void take(table *t, const char *line)
     const char *what = name + 13;
     row *r = NULL;
     if (strcmp(what, "calls_total") == 0 && label(labels, "code", code, sizeof code) &&
-        (r = row_of(t, side, method)) != NULL && r->n_codes < MAX_CODES) {
+        (r = row_of(t, side, method)) != NULL && r->n_codes < CLI_METRICS_CODES) {
         snprintf(r->codes[r->n_codes].code, sizeof r->codes[0].code, "%s", code);
         r->codes[r->n_codes++].n = v;
     } else if (strcmp(what, "call_seconds_bucket") == 0 && label(labels, "le", le, sizeof le) &&
-               (r = row_of(t, side, method)) != NULL && r->n_buckets < MAX_BUCKETS) {
-        r->le[r->n_buckets] = strcmp(le, "+Inf") == 0 ? -1 : strtod(le, NULL);
-        r->cum[r->n_buckets++] = v;
+               (r = row_of(t, side, method)) != NULL && r->n_buckets < CLI_METRICS_BUCKETS) {
+        int inf = strcmp(le, "+Inf") == 0;
+        double bound = inf ? -1 : strtod(le, NULL);
+        if (inf || (bound >= 0 && bound < 1e300)) { /* else no bucket of ours */
+            r->le[r->n_buckets] = bound;
+            r->cum[r->n_buckets++] = v;
+        }
     }
 }
 
-/* The q-quantile of the row's call_seconds histogram, interpolated within
- * its bucket; -1 when there is none. */
-static double quantile(const row *r, double q)
+void cli_metrics_read(char *body, cli_metrics_table *t)
 {
-    if (r->n_buckets == 0 || r->cum[r->n_buckets - 1] <= 0)
+    char *save = NULL;
+    for (char *line = strtok_r(body, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save))
+        if (line[0] != '#')
+            take(t, line);
+}
+
+/* Orders buckets by their bound, +Inf (-1) last. */
+static int by_bound(const void *a, const void *b)
+{
+    double x = ((const double *)a)[0], y = ((const double *)b)[0];
+    if (x < 0 || y < 0)
+        return (x < 0) - (y < 0);
+    return (x > y) - (x < y);
+}
+
+/* The q-quantile of the row's call_seconds histogram, interpolated within
+ * its bucket; -1 when there is none. The buckets are what the endpoint
+ * sent: they are put in order of bound, and counts that fall (or are not
+ * numbers) are read as the largest before them, so the estimate stays in
+ * the histogram's range whatever came. */
+double cli_metrics_quantile(const cli_metrics_row *r, double q)
+{
+    double b[CLI_METRICS_BUCKETS][2];
+    size_t n = 0;
+    for (size_t i = 0; i < r->n_buckets && i < CLI_METRICS_BUCKETS; i++) {
+        if (r->le[i] != r->le[i]) /* NaN bound: no bucket */
+            continue;
+        b[n][0] = r->le[i];
+        b[n][1] = r->cum[i] == r->cum[i] && r->cum[i] > 0 ? r->cum[i] : 0;
+        n++;
+    }
+    qsort(b, n, sizeof b[0], by_bound);
+    for (size_t i = 1; i < n; i++)
+        if (b[i][1] < b[i - 1][1])
+            b[i][1] = b[i - 1][1];
+    if (n == 0 || b[n - 1][1] <= 0)
         return -1;
-    double want = q * r->cum[r->n_buckets - 1], lo = 0, below = 0;
-    for (size_t i = 0; i < r->n_buckets; i++) {
-        if (r->cum[i] >= want) {
-            if (r->le[i] < 0) /* in +Inf: the highest finite bound */
+    double want = q * b[n - 1][1], lo = 0, below = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (b[i][1] >= want) {
+            if (b[i][0] < 0) /* in +Inf: the highest finite bound */
                 return lo;
-            double in = r->cum[i] - below;
-            return in <= 0 ? r->le[i] : lo + (r->le[i] - lo) * ((want - below) / in);
+            double in = b[i][1] - below;
+            return in <= 0 ? b[i][0] : lo + (b[i][0] - lo) * ((want - below) / in);
         }
-        lo = r->le[i] < 0 ? lo : r->le[i];
-        below = r->cum[i];
+        lo = b[i][0] < 0 ? lo : b[i][0];
+        below = b[i][1];
     }
     return lo;
 }
@@ -255,9 +276,7 @@ int cli_stats_metrics(const char *url, long timeout_ms)
         fprintf(stderr, "ferry stats: out of memory\n");
         return 2;
     }
-    for (char *line = strtok(body, "\n"); line != NULL; line = strtok(NULL, "\n"))
-        if (line[0] != '#')
-            take(t, line);
+    cli_metrics_read(body, t);
     free(body);
     int wm = (int)strlen("METHOD");
     for (size_t i = 0; i < t->n; i++)
@@ -281,8 +300,8 @@ int cli_stats_metrics(const char *url, long timeout_ms)
                 n += (size_t)w;
         }
         char p50[16], p99[16];
-        duration(p50, sizeof p50, quantile(r, 0.5));
-        duration(p99, sizeof p99, quantile(r, 0.99));
+        duration(p50, sizeof p50, cli_metrics_quantile(r, 0.5));
+        duration(p99, sizeof p99, cli_metrics_quantile(r, 0.99));
         printf("%-6s  %-*s  %10.0f  %8.0f  %9s  %9s%s%s\n", r->side, wm, r->method, calls, errors,
                p50, p99, by_code[0] != '\0' ? "  " : "", by_code);
     }
