@@ -176,8 +176,8 @@ static void take(table *t, const char *line)
     }
     char *end = NULL;
     double v = strtod(value, &end);
-    if (end == value || !label(labels, "method", method, sizeof method))
-        return;
+    if (end == value || !label(labels, "method", method, sizeof method) || method[0] == '\0')
+        return; /* a sample of no method is none of ferry's */
     const char *side = strncmp(name, "ferry_server_", 13) == 0   ? "server"
                        : strncmp(name, "ferry_client_", 13) == 0 ? "client"
                                                                  : NULL;
