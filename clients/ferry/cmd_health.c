@@ -12,19 +12,20 @@
 
 static void usage(FILE *out)
 {
-    fprintf(out, "usage: ferry health ADDRESS [SERVICE] [--key FILE] [--server-key FILE]\n"
-                 "                    [--proof signed|mac] [--timeout MS] [--quiet]\n"
-                 "\n"
-                 "Asks the server at ADDRESS whether it is serving: as a whole, or the hosted\n"
-                 "SERVICE (its full name, e.g. inventory.v2.Stock). The server must host the\n"
-                 "health service (ferry_server_add_health()); with identity on, the key must\n"
-                 "be one the server trusts (no role is needed).\n"
-                 "  ADDRESS               the server, e.g. ipc:///tmp/inventory.sock, tcp://host:port\n"
-                 "  SERVICE               a hosted service (default: the server)\n" CLI_CONN_USAGE
-                 "  -q, --quiet           print nothing; the exit status says it all\n"
-                 "  -h, --help            this text\n"
-                 "Exit status: 0 serving; 1 not serving, draining, or no answer (the server is\n"
-                 "down, refused the probe or does not host SERVICE); 2 bad usage or keys.\n");
+    fprintf(out,
+            "usage: ferry health ADDRESS [SERVICE] [--key FILE] [--server-key FILE]\n"
+            "                    [--proof signed|mac] [--timeout MS] [--quiet]\n"
+            "\n"
+            "Asks the server at ADDRESS whether it is serving: as a whole, or the hosted\n"
+            "SERVICE (its full name, e.g. inventory.v2.Stock). The server must host the\n"
+            "health service (ferry_server_add_health()); with identity on, the key must\n"
+            "be one the server trusts (no role is needed).\n"
+            "  ADDRESS               the server, e.g. ipc:///tmp/inventory.sock, tcp://host:port\n"
+            "  SERVICE               a hosted service (default: the server)\n" CLI_CONN_USAGE
+            "  -q, --quiet           print nothing; the exit status says it all\n"
+            "  -h, --help            this text\n"
+            "Exit status: 0 serving; 1 not serving, draining, or no answer (the server is\n"
+            "down, refused the probe or does not host SERVICE); 2 bad usage or keys.\n");
 }
 
 int cmd_health(int argc, char **argv)

@@ -13,17 +13,20 @@
 /* The options, as getopt_long entries: add CLI_CONN_LONGOPTS to a
  * command's table and CLI_CONN_SHORTOPTS to its short options, and pass
  * each option to cli_conn_option(). */
-#define CLI_CONN_LONGOPTS                                                                         \
+#define CLI_CONN_LONGOPTS                                                                          \
     {"key", required_argument, NULL, 'k'}, {"server-key", required_argument, NULL, 's'},           \
-        {"proof", required_argument, NULL, 'p'}, {"timeout", required_argument, NULL, 't'}
+        {"proof", required_argument, NULL, 'p'},                                                   \
+    {                                                                                              \
+        "timeout", required_argument, NULL, 't'                                                    \
+    }
 #define CLI_CONN_SHORTOPTS "k:s:p:t:"
 
 /* The usage lines of those options. */
 #define CLI_CONN_USAGE                                                                             \
-    "  -k, --key FILE        this client's secret key (default: $FERRY_KEY)\n"                    \
-    "  -s, --server-key FILE the server's public key; replies must prove it\n"                    \
+    "  -k, --key FILE        this client's secret key (default: $FERRY_KEY)\n"                     \
+    "  -s, --server-key FILE the server's public key; replies must prove it\n"                     \
     "                        (default: $FERRY_SERVER_KEY)\n"                                       \
-    "  -p, --proof HOW       signed or mac (default: $FERRY_PROOF, else mac with a\n"            \
+    "  -p, --proof HOW       signed or mac (default: $FERRY_PROOF, else mac with a\n"              \
     "                        server key, signed without)\n"                                        \
     "  -t, --timeout MS      give up after MS milliseconds (default 5000)\n"
 

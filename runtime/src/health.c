@@ -84,8 +84,7 @@ static svc_status *find(ferryi_health *h, const char *name)
 
 ferry_status ferry_server_set_health(ferry_server *srv, const char *service, ferry_health status)
 {
-    if (srv == NULL ||
-        (status != FERRY_HEALTH_SERVING && status != FERRY_HEALTH_NOT_SERVING))
+    if (srv == NULL || (status != FERRY_HEALTH_SERVING && status != FERRY_HEALTH_NOT_SERVING))
         return FERRY_INVALID_ARGUMENT;
     ferryi_health *h = ferryi_server_health(srv);
     if (service != NULL && service[0] != '\0' && !hosted(srv, service))
@@ -120,8 +119,7 @@ ferry_status ferry_server_set_health(ferry_server *srv, const char *service, fer
     return st;
 }
 
-ferry_status ferry_server_get_health(ferry_server *srv, const char *service,
-                                     ferry_health *status)
+ferry_status ferry_server_get_health(ferry_server *srv, const char *service, ferry_health *status)
 {
     if (srv == NULL || status == NULL)
         return FERRY_INVALID_ARGUMENT;

@@ -109,12 +109,12 @@ struct ferry_server {
     ferryi_registry reg;
     /* API version ranges and call statistics. */
     ferryi_versions ver;
-    ferryi_health *health; /* the statuses the health service answers */
-    ferryi_hooks hooks;    /* interceptors */
+    ferryi_health *health;  /* the statuses the health service answers */
+    ferryi_hooks hooks;     /* interceptors */
     ferry_metrics *metrics; /* its own, with metrics_url or FERRY_METRICS_URL */
-    int serving;         /* contexts are receiving */
-    ferryi_auth *auth;   /* identity checks, or NULL when off */
-    nng_tls_config *tls; /* for tls+tcp:// listeners, or NULL */
+    int serving;            /* contexts are receiving */
+    ferryi_auth *auth;      /* identity checks, or NULL when off */
+    nng_tls_config *tls;    /* for tls+tcp:// listeners, or NULL */
     ferryi_listeners *listeners;
 
     /* io_mu orders every nng_ctx_recv against the shutdown: once `closed` is

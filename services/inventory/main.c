@@ -15,8 +15,8 @@
  * on). With FERRY_TLS_CERT and FERRY_TLS_KEY (and optionally FERRY_TLS_CA,
  * which makes clients show a certificate that CA signed) it can listen on
  * tls+tcp:// addresses. With --health it hosts ferry's health service, which
- * `ferry health` asks (DRAINING while it stops). Exits 0 after a clean stop, 1 when it cannot start,
- * 2 on bad arguments or a bad key, keyring or TLS file. */
+ * `ferry health` asks (DRAINING while it stops). Exits 0 after a clean stop, 1 when it cannot
+ * start, 2 on bad arguments or a bad key, keyring or TLS file. */
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -159,9 +159,12 @@ static int setup_identity(ferry_server *srv)
 int main(int argc, char **argv)
 {
     static const struct option longopts[] = {
-        {"listen", required_argument, NULL, 'l'}, {"workers", required_argument, NULL, 'w'},
-        {"grace", required_argument, NULL, 'g'},  {"admin", no_argument, NULL, 'a'},
-        {"health", no_argument, NULL, 'H'},       {"help", no_argument, NULL, 'h'},
+        {"listen", required_argument, NULL, 'l'},
+        {"workers", required_argument, NULL, 'w'},
+        {"grace", required_argument, NULL, 'g'},
+        {"admin", no_argument, NULL, 'a'},
+        {"health", no_argument, NULL, 'H'},
+        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     const char *urls[MAX_LISTEN];

@@ -41,8 +41,7 @@ int bench_raw_serve(const char *url);
  * inline handlers when `inline_handlers` is nonzero; with `identity`
  * nonzero, identity is on, with the server key and keyring that
  * bench_identity_init() wrote into directory `dir`. As bench_raw_serve(). */
-int bench_ferry_serve(const char *url, int inline_handlers, int identity, int ops,
-                      const char *dir);
+int bench_ferry_serve(const char *url, int inline_handlers, int identity, int ops, const char *dir);
 
 /* Clients opened from now on count their calls into a metrics registry
  * and trace them to a sink that drops the spans (on), or do neither. */

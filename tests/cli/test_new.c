@@ -318,6 +318,43 @@ static void test_client_bad_schema_refused(void **state)
     remove(proto);
 }
 
+/* What `ferry new` writes is C as the project formats it (clang-format with
+ * the repository's .clang-format), for names of an everyday length. */
+static void test_written_code_is_formatted(void **state)
+{
+    fixture *f = *state;
+#ifdef FERRY_CLANG_FORMAT
+    char svc[512], cli[512], proto[600];
+    snprintf(svc, sizeof svc, "%s/notes", f->work);
+    snprintf(cli, sizeof cli, "%s/reader", f->work);
+    snprintf(proto, sizeof proto, "%s/proto/notes/v1/notes.proto", svc);
+    assert_int_equal(run_new(f, "service", "notes", "--dir", svc, NULL), 0);
+    assert_int_equal(run_new(f, "client", "reader", "--proto", proto, "--dir", cli, NULL), 0);
+    const char *files[] = {"notes/src/handlers.c",
+                           "notes/src/handlers.h",
+                           "notes/src/main.c",
+                           "notes/client/notes_client.c",
+                           "notes/client/notes_client.h",
+                           "notes/tests/test_client_mock.c",
+                           "notes/tests/test_handlers_local.c",
+                           "notes/tests/test_server_ipc.c",
+                           "reader/client/reader_client.c",
+                           "reader/client/reader_client.h",
+                           "reader/src/main.c",
+                           "reader/tests/test_client_mock.c"};
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        char cmd[2048];
+        snprintf(cmd, sizeof cmd, "'%s' --style=file:'%s/.clang-format' '%s/%s' | cmp -s - '%s/%s'",
+                 FERRY_CLANG_FORMAT, FERRY_SOURCE_DIR, f->work, files[i], f->work, files[i]);
+        if (system(cmd) != 0)
+            fail_msg("%s is not as clang-format writes it", files[i]);
+    }
+#else
+    (void)f;
+    skip();
+#endif
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -331,6 +368,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_client_project_written, setup, teardown),
         cmocka_unit_test_setup_teardown(test_client_refuses_other_imports, setup, teardown),
         cmocka_unit_test_setup_teardown(test_client_bad_schema_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_written_code_is_formatted, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -448,8 +448,7 @@ static void test_amplifying_bodies_memory_returned(void **state)
         ferry_test_clock_advance(100);
         ferry_call_opts opts = {.deadline_ms = 20000};
         Ferrytest__V1__EchoReply *resp = NULL;
-        assert_int_equal(ferrytest_v1_probe_echo(ch, &req, &resp, &opts),
-                         FERRY_RESOURCE_EXHAUSTED);
+        assert_int_equal(ferrytest_v1_probe_echo(ch, &req, &resp, &opts), FERRY_RESOURCE_EXHAUSTED);
         rss_after = rss_kib();
         for (int i = 0; i < 20 && rss_after >= limit; i++) {
             probe_nap_ms(50);

@@ -28,8 +28,7 @@ ferry_status @name@_client_open(ferry_channel **out, const char *url, char *err,
     ferry_key *key = NULL, *server_key = NULL;
     ferry_status st = FERRY_OK;
     const char *key_path = env("FERRY_CLIENT_KEY"), *server_path = env("FERRY_SERVER_KEY");
-    if (key_path != NULL &&
-        (st = ferry_key_load_secret(&key, key_path, err, err_len)) != FERRY_OK)
+    if (key_path != NULL && (st = ferry_key_load_secret(&key, key_path, err, err_len)) != FERRY_OK)
         goto out;
     if (server_path != NULL &&
         (st = ferry_key_load_public(&server_key, server_path, err, err_len)) != FERRY_OK)

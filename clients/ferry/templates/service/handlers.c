@@ -83,8 +83,7 @@ static ferry_status put_note(void *user, ferry_call *call, const @C@PutNoteReque
 {
     @name@_store *s = user;
     if (req->id[0] == '\0' || strlen(req->id) > MAX_ID)
-        return ferry_call_fail(call, FERRY_INVALID_ARGUMENT, "id must have 1 to %d bytes",
-                               MAX_ID);
+        return ferry_call_fail(call, FERRY_INVALID_ARGUMENT, "id must have 1 to %d bytes", MAX_ID);
     if (strlen(req->text) > MAX_TEXT)
         return ferry_call_fail(call, FERRY_INVALID_ARGUMENT, "text is over %d bytes", MAX_TEXT);
     char *text = strdup(req->text);

@@ -72,8 +72,7 @@ static int setup(void **state)
     static fixture f;
     snprintf(f.dir, sizeof f.dir, "/tmp/@name@-test-XXXXXX");
     assert_non_null(mkdtemp(f.dir));
-    char server[FERRY_PUBLIC_KEY_B64], writer[FERRY_PUBLIC_KEY_B64],
-        reader[FERRY_PUBLIC_KEY_B64];
+    char server[FERRY_PUBLIC_KEY_B64], writer[FERRY_PUBLIC_KEY_B64], reader[FERRY_PUBLIC_KEY_B64];
     make_key(f.dir, "server", server);
     make_key(f.dir, "writer", writer);
     make_key(f.dir, "reader", reader);
