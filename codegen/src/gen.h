@@ -8,6 +8,7 @@
  *   gen_local.c   the local binding
  *   gen_dispatch.c  the dispatcher over the local binding and a remote channel
  *   gen_validate.c  the validators of the request types (once per file)
+ *   gen_reflect.c   the embedded descriptors of the schema (once per file)
  * gen_mock.c writes <stem>.ferry-mock.h and .c whole: the test doubles. */
 #ifndef FCG_GEN_H
 #define FCG_GEN_H
@@ -19,7 +20,7 @@
 
 /* The ABI of the descriptor structs this generator writes for; generated
  * code checks it against the runtime's FERRY_ABI_VERSION. */
-#define FCG_ABI_VERSION 4
+#define FCG_ABI_VERSION 5
 
 /* The name and version written into every generated file. The generator
  * shares its version with the runtime it writes for. */
@@ -65,6 +66,9 @@ void fcg_local_declare(fcg_out *o, const fcg_service *svc);
 void fcg_local_define(fcg_out *o, const fcg_service *svc);
 void fcg_dispatch_declare(fcg_out *o, const fcg_service *svc);
 void fcg_dispatch_define(fcg_out *o, const fcg_service *svc);
+/* The descriptors `f` embeds (gen_reflect.c): <prefix>_files[], named
+ * after the file's first service, which every service's descriptor points to. */
+void fcg_reflect_define(fcg_out *o, const fcg_file *f);
 /* The validators of every request type of `f` that has rules. */
 void fcg_validate_define(fcg_out *o, const fcg_file *f);
 /* The validator of message type `t`, or NULL when it has no rules. */

@@ -170,6 +170,9 @@ void fcg_desc_define(fcg_out *o, const fcg_service *svc)
     fcg_out_printf(o, ".api_version = %u,\n", (unsigned)svc->api_version);
     fcg_out_printf(o, ".n_methods = %s,\n", c->n_methods);
     fcg_out_printf(o, ".methods = %s,\n", c->methods);
+    const char *files = svc->file->services[0].c.prefix;
+    fcg_out_printf(o, ".n_files = sizeof %s_files / sizeof %s_files[0],\n", files, files);
+    fcg_out_printf(o, ".files = %s_files,\n", files);
     fcg_out_dedent(o);
     fcg_out_printf(o, "};\n");
     fcg_out_fini(&tmp);

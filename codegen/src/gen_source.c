@@ -7,6 +7,7 @@ void fcg_gen_source(fcg_out *o, const fcg_file *f)
     fcg_gen_banner(o, f, NULL);
     fcg_out_printf(o, "#include \"%s.ferry.h\"\n", f->stem);
     fcg_validate_define(o, f);
+    fcg_reflect_define(o, f);
     for (size_t i = 0; i < f->n_services; i++) {
         const fcg_service *svc = &f->services[i];
         fcg_out_printf(o, "\n/* ==== service %s ==== */\n", svc->full_name);

@@ -338,6 +338,9 @@ static int load_file(load_ctx *lc, const Google__Protobuf__FileDescriptorProto *
     fcg_loc loc = {.file = f, .where = {.file = f->name}};
     file->name = f->name;
     file->package = str_or(f->package, "");
+    file->proto = f;
+    file->protos = lc->req->proto_file;
+    file->n_protos = lc->req->n_proto_file;
     if (!includable(file->name)) {
         fcg_error(lc->d, &loc.where, "the file name cannot be used in a C #include");
         return -1;

@@ -128,6 +128,11 @@ struct fcg_file {
     const char *mock_guard; /* the mock header's */
     fcg_service *services;
     size_t n_services;
+    /* Its descriptor, and every file of the request (imports come before
+     * the files importing them): what the embedded descriptors are made of. */
+    const Google__Protobuf__FileDescriptorProto *proto;
+    Google__Protobuf__FileDescriptorProto *const *protos;
+    size_t n_protos;
 };
 
 typedef struct fcg_model {

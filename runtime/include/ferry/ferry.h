@@ -28,6 +28,7 @@
 #include "ferry/server.h"
 #include "ferry/versions.h"
 #include "ferry/health.h"
+#include "ferry/reflection.h"
 #include "ferry/log.h"
 #include "ferry/intercept.h"
 #include "ferry/metrics.h"
@@ -46,7 +47,7 @@ extern "C" {
 
 /* Generated code checks this against the generator's ABI number and stops
  * with #error on a mismatch. Bumped whenever the descriptor structs change. */
-#define FERRY_ABI_VERSION 4
+#define FERRY_ABI_VERSION 5
 
 /* The runtime's version string, e.g. "0.1.0". */
 const char *ferry_version(void);

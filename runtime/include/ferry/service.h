@@ -57,6 +57,16 @@ typedef struct ferry_method_options {
 
 typedef struct ferry_service_desc ferry_service_desc;
 
+/* One .proto file as protoc compiled it: a serialized
+ * google.protobuf.FileDescriptorProto without source info, embedded by
+ * protoc-gen-ferry so that a server can describe what it hosts
+ * (ferry/reflection.h). */
+typedef struct ferry_file_desc {
+    const char *name; /* "inventory/v2/inventory.proto", as protoc names it */
+    const uint8_t *data;
+    size_t len;
+} ferry_file_desc;
+
 /* One method of a service. */
 typedef struct ferry_method {
     const ferry_service_desc *service; /* the service the method belongs to */
@@ -81,6 +91,10 @@ struct ferry_service_desc {
     uint32_t api_version;  /* from ferry.service or ferry.file options; default 1 */
     size_t n_methods;
     const ferry_method *methods; /* in declaration order */
+    /* The file defining the service first, then the files its methods'
+     * message and enum types come from, each once; n_files entries. */
+    size_t n_files;
+    const ferry_file_desc *files;
 };
 
 /* The method of `svc` whose full or short name is `name`, or NULL. */

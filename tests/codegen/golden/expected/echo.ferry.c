@@ -44,6 +44,35 @@ static void echo__v1__say_request__ferry_validate(ferry_validation *v, const Pro
         ferry_v_fail(v, "times", "must be at most 10");
 }
 
+/* ---- descriptors of the schema (ferry/reflection.h) ---- */
+
+/* echo.proto as a google.protobuf.FileDescriptorProto, 669 bytes. */
+static const uint8_t echo_v1_echo_file_pb0[] =
+    "\012\012echo.proto\022\007echo.v1\032\023ferry/options.proto\042E\012\012"
+    "SayRequest\022\022\012\004text\030\001 \001(\011R\004text\022#\012\005ti"
+    "mes\030\002 \001(\015B\015\302\363\030\011)\000\000\000\000\000\000$@R\005"
+    "times\042\037\012\011Say_Reply\022\022\012\004text\030\001 \001(\011R\004"
+    "text\042\224\001\012\006Memory\022/\012\007entries\030\001 \003(\0132\025"
+    ".echo.v1.Memory.EntryR\007entries\032Y\012\005Entry\022'\012\003key\030\001"
+    " \001(\011B\025\302\363\030\0218@R\002*/R\011say \042\077\077/\042R\003k"
+    "ey\032'\012\007Receipt\022\034\012\011forgotten\030\001 \001(\010R\011fo"
+    "rgotten2\341\002\012\004Echo\022\077\012\003Say\022\023.echo.v1.SayReque"
+    "st\032\022.echo.v1.Say_Reply\042\017\302\363\030\013\010\001\020\001\030"
+    "\372\0018\001H\001\022\210\001\012\005Shout\022\023.echo.v1.SayRequest\032"
+    "\022.echo.v1.Say_Reply\042V\302\363\030R\010\002\030\350\007 \002**text:"
+    " \042unavailable \134\042*/\134\042\042\012# caf\303\251\011\077\077/ en"
+    "d2\005admin2\024ops \042night\042 */ shift8\002\022M\012\006Forget\022\025"
+    ".echo.v1.Memory.Entry\032\035.echo.v1.Memory.Entry.Receipt\042\015\210\002"
+    "\001\302\363\030\006\010\001 \001@\003\0226\012\015ReplayHTTPLog\022\017"
+    ".echo.v1.Memory\032\017.echo.v1.Memory\042\003\220\002\001\032\006\302\363"
+    "\030\002\010\003B\006\302\363\030\002\010\002b\006proto3";
+
+static const ferry_file_desc echo_v1_echo_files[] = {
+    {.name = "echo.proto",
+     .data = echo_v1_echo_file_pb0,
+     .len = sizeof echo_v1_echo_file_pb0 - 1},
+};
+
 /* ==== service echo.v1.Echo ==== */
 
 /* ---- descriptor ---- */
@@ -165,6 +194,8 @@ const ferry_service_desc echo_v1_echo_desc = {
     .api_version = 3,
     .n_methods = ECHO_V1_ECHO_N_METHODS,
     .methods = echo_v1_echo_methods,
+    .n_files = sizeof echo_v1_echo_files / sizeof echo_v1_echo_files[0],
+    .files = echo_v1_echo_files,
 };
 
 /* ---- server side ---- */

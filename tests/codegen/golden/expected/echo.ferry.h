@@ -9,8 +9,8 @@
 
 #include "echo.pb-c.h"
 
-#if FERRY_ABI_VERSION != 4
-#error "generated for ferry ABI 4: regenerate with this ferry's protoc-gen-ferry"
+#if FERRY_ABI_VERSION != 5
+#error "generated for ferry ABI 5: regenerate with this ferry's protoc-gen-ferry"
 #endif
 
 #ifdef __cplusplus
