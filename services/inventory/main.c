@@ -2,6 +2,7 @@
  * ferry server until SIGINT or SIGTERM.
  *
  *   inventory-server [--listen URL]... [--workers N] [--grace MS] [--admin] [--health]
+ *                    [--reflection]
  *
  * Without --listen the address comes from FERRY_INVENTORY_ADDR, else
  * ipc://$TMPDIR/ferry-inventory.sock. Prints "inventory-server: listening on
@@ -15,7 +16,9 @@
  * on). With FERRY_TLS_CERT and FERRY_TLS_KEY (and optionally FERRY_TLS_CA,
  * which makes clients show a certificate that CA signed) it can listen on
  * tls+tcp:// addresses. With --health it hosts ferry's health service, which
- * `ferry health` asks (DRAINING while it stops). Exits 0 after a clean stop, 1 when it cannot
+ * `ferry health` asks (DRAINING while it stops). With --reflection it hosts
+ * ferry's reflection service, which `ferry list`, `ferry describe` and
+ * `ferry call` read. Exits 0 after a clean stop, 1 when it cannot
  * start, 2 on bad arguments or a bad key, keyring or TLS file. */
 #include <errno.h>
 #include <getopt.h>
@@ -43,7 +46,7 @@ static void usage(FILE *out)
 {
     fprintf(out,
             "usage: inventory-server [--listen URL]... [--workers N] [--grace MS] [--admin]\n"
-            "                        [--health]\n"
+            "                        [--health] [--reflection]\n"
             "\n"
             "Serves the example inventory service, API versions 1 and 2.\n"
             "  -l, --listen URL   address to serve on (repeatable; ipc://, tcp://, tls+tcp://)\n"
@@ -55,6 +58,8 @@ static void usage(FILE *out)
             "  -a, --admin        host the admin service `ferry stats` reads (with identity,\n"
             "                     callers need the role " FERRY_ADMIN_ROLE ")\n"
             "  -H, --health       host the health service `ferry health` asks\n"
+            "  -R, --reflection   host the reflection service `ferry list`, `ferry describe`\n"
+            "                     and `ferry call` read\n"
             "  -h, --help         this text\n"
             "\n"
             "Environment:\n"
@@ -159,19 +164,16 @@ static int setup_identity(ferry_server *srv)
 int main(int argc, char **argv)
 {
     static const struct option longopts[] = {
-        {"listen", required_argument, NULL, 'l'},
-        {"workers", required_argument, NULL, 'w'},
-        {"grace", required_argument, NULL, 'g'},
-        {"admin", no_argument, NULL, 'a'},
-        {"health", no_argument, NULL, 'H'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+        {"listen", required_argument, NULL, 'l'}, {"workers", required_argument, NULL, 'w'},
+        {"grace", required_argument, NULL, 'g'},  {"admin", no_argument, NULL, 'a'},
+        {"health", no_argument, NULL, 'H'},       {"reflection", no_argument, NULL, 'R'},
+        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
     };
     const char *urls[MAX_LISTEN];
     size_t n_urls = 0;
     long workers = 0, grace = 5000;
-    int c, admin = 0, health = 0;
-    while ((c = getopt_long(argc, argv, "l:w:g:aHh", longopts, NULL)) != -1) {
+    int c, admin = 0, health = 0, reflection = 0;
+    while ((c = getopt_long(argc, argv, "l:w:g:aHRh", longopts, NULL)) != -1) {
         switch (c) {
         case 'l':
             if (n_urls == MAX_LISTEN) {
@@ -203,6 +205,9 @@ int main(int argc, char **argv)
             break;
         case 'H':
             health = 1;
+            break;
+        case 'R':
+            reflection = 1;
             break;
         case 'h':
             usage(stdout);
@@ -244,7 +249,8 @@ int main(int argc, char **argv)
         (st = inventory_v1_stock_register(srv, inventory_v1_handlers(), inv)) != FERRY_OK ||
         (st = inventory_v2_stock_register(srv, V2_HANDLERS(), inv)) != FERRY_OK ||
         (admin && (st = ferry_server_add_admin(srv)) != FERRY_OK) ||
-        (health && (st = ferry_server_add_health(srv)) != FERRY_OK)) {
+        (health && (st = ferry_server_add_health(srv)) != FERRY_OK) ||
+        (reflection && (st = ferry_server_add_reflection(srv)) != FERRY_OK)) {
         fprintf(stderr, "inventory-server: cannot start: %s\n", ferry_status_str(st));
         goto out;
     }
