@@ -37,6 +37,15 @@ int cmd_dispatch(int argc, char **argv);
 /* `ferry health` exits 0 when the server (or the service) is serving, 1
  * when it is not, is draining or gave no answer, 2 on bad usage or keys. */
 int cmd_health(int argc, char **argv);
+/* `ferry list` exits 0 with the hosted services, 1 when the server gave
+ * no answer, 2 on bad usage or keys. */
+int cmd_list(int argc, char **argv);
+/* `ferry describe` exits 0 with the description, 1 when the server gave no
+ * schema or lacks the service or method, 2 on bad usage, keys or schema. */
+int cmd_describe(int argc, char **argv);
+/* `ferry call` exits 0 when the call succeeded, 10 + its status when it
+ * failed, 2 on bad usage, JSON, schema or a reply it cannot read. */
+int cmd_call(int argc, char **argv);
 /* `ferry new` exits 0 when the project is written, 2 on bad usage or names
  * and when it cannot be written (then nothing of it is left). */
 int cmd_new(int argc, char **argv);
@@ -50,6 +59,12 @@ typedef struct cli_imports {
 /* Adds `dir`; returns -1 when memory runs out. */
 int cli_imports_add(cli_imports *imp, const char *dir);
 void cli_imports_free(cli_imports *imp);
+
+/* ferry's IDL directory (holding ferry/options.proto: $FERRY_IDL_DIR, the
+ * installed one, the source tree's), or NULL; and the protoc to run
+ * ($FERRY_PROTOC, the one ferry was built with, else protoc on PATH). */
+const char *cli_idl_dir(void);
+const char *cli_protoc(void);
 
 /* Loads the schema at `path`: a directory or a .proto file through protoc
  * (with `imp`, then ferry's own IDL directory and protobuf's include

@@ -38,6 +38,18 @@ int cli_conn_option(cli_conn *c, int opt, const char *arg)
     case 'p':
         c->proof_name = arg;
         return 1;
+    case CLI_OPT_TLS_CA:
+        c->tls.ca_file = arg;
+        return 1;
+    case CLI_OPT_TLS_CERT:
+        c->tls.cert_file = arg;
+        return 1;
+    case CLI_OPT_TLS_KEY:
+        c->tls.key_file = arg;
+        return 1;
+    case CLI_OPT_TLS_NAME:
+        c->tls.server_name = arg;
+        return 1;
     case 't':
         errno = 0;
         c->timeout_ms = strtol(arg, &end, 10);
@@ -103,9 +115,15 @@ ferry_status cli_conn_open(const cli_conn *c, const char *client_name, ferry_cha
         .default_deadline_ms = (uint32_t)c->timeout_ms,
         .connect_timeout_ms = (uint32_t)c->timeout_ms,
         .identity = {.key = c->key, .proof = c->proof, .server_key = c->server_key},
+        .tls = c->tls,
     };
     ferry_status st = ferry_client_open(out, c->url, &co);
-    if (st != FERRY_OK)
+    if (st != FERRY_OK && ferry_tls_is_set(&c->tls))
+        fprintf(stderr,
+                "ferry %s: '%s' with the --tls-* options: %s (TLS needs a tls+tcp:// "
+                "address, --tls-ca, and --tls-cert with --tls-key or neither)\n",
+                c->cmd, c->url, ferry_status_str(st));
+    else if (st != FERRY_OK)
         fprintf(stderr, "ferry %s: '%s' is not an address to connect to (%s)\n", c->cmd, c->url,
                 ferry_status_str(st));
     return st;

@@ -15,11 +15,16 @@
  * each option to cli_conn_option(). */
 #define CLI_CONN_LONGOPTS                                                                          \
     {"key", required_argument, NULL, 'k'}, {"server-key", required_argument, NULL, 's'},           \
-        {"proof", required_argument, NULL, 'p'},                                                   \
+        {"proof", required_argument, NULL, 'p'}, {"timeout", required_argument, NULL, 't'},        \
+        {"tls-ca", required_argument, NULL, CLI_OPT_TLS_CA},                                       \
+        {"tls-cert", required_argument, NULL, CLI_OPT_TLS_CERT},                                   \
+        {"tls-key", required_argument, NULL, CLI_OPT_TLS_KEY},                                     \
     {                                                                                              \
-        "timeout", required_argument, NULL, 't'                                                    \
+        "tls-server-name", required_argument, NULL, CLI_OPT_TLS_NAME                               \
     }
 #define CLI_CONN_SHORTOPTS "k:s:p:t:"
+/* The long-only options' codes, above any character. */
+enum { CLI_OPT_TLS_CA = 0x200, CLI_OPT_TLS_CERT, CLI_OPT_TLS_KEY, CLI_OPT_TLS_NAME };
 
 /* The usage lines of those options. */
 #define CLI_CONN_USAGE                                                                             \
@@ -28,7 +33,12 @@
     "                        (default: $FERRY_SERVER_KEY)\n"                                       \
     "  -p, --proof HOW       signed or mac (default: $FERRY_PROOF, else mac with a\n"              \
     "                        server key, signed without)\n"                                        \
-    "  -t, --timeout MS      give up after MS milliseconds (default 5000)\n"
+    "  -t, --timeout MS      give up after MS milliseconds (default 5000)\n"                       \
+    "      --tls-ca FILE     for tls+tcp://: the CAs (PEM) that vouch for the server\n"            \
+    "      --tls-cert FILE   this client's certificate (PEM), for mutual TLS, and\n"               \
+    "      --tls-key FILE    its private key (PEM)\n"                                              \
+    "      --tls-server-name NAME  the name the server's certificate is for\n"                     \
+    "                        (default: the URL's host)\n"
 
 typedef struct cli_conn {
     const char *cmd; /* "stats": messages start "ferry stats: " */
@@ -37,6 +47,7 @@ typedef struct cli_conn {
     const char *key_path, *server_path, *proof_name;
     ferry_key *key, *server_key;
     ferry_proof proof;
+    ferry_tls_opts tls; /* from the --tls-* options */
 } cli_conn;
 
 /* Defaults and the environment. */

@@ -43,7 +43,7 @@ static int has_options(const char *dir)
  * else ../share/ferry/idl next to this program (an installed ferry, wherever
  * it was installed); else the source tree it was built from; else the
  * install location it was configured for. NULL when none has it. */
-static const char *idl_dir(void)
+const char *cli_idl_dir(void)
 {
     static char installed[4096];
     const char *env = getenv("FERRY_IDL_DIR");
@@ -71,7 +71,7 @@ static const char *idl_dir(void)
 
 /* protoc: $FERRY_PROTOC, else the one ferry was built with, else "protoc"
  * on PATH. */
-static const char *protoc(void)
+const char *cli_protoc(void)
 {
     const char *env = getenv("FERRY_PROTOC");
     if (env != NULL && env[0] != '\0')
@@ -98,7 +98,7 @@ int cli_load_schema(const char *cmd, const char *path, const cli_imports *imp, f
     ferry_check_status rc;
     if (is_proto_input(path, &st)) {
         cli_imports all = {0};
-        const char *idl = idl_dir();
+        const char *idl = cli_idl_dir();
         int bad = 0;
         for (size_t i = 0; i < imp->n; i++)
             bad |= cli_imports_add(&all, imp->dirs[i]);
@@ -113,7 +113,7 @@ int cli_load_schema(const char *cmd, const char *path, const cli_imports *imp, f
             return -1;
         }
         ferry_protoc_opts opts = {
-            .protoc = protoc(), .import_dirs = all.dirs, .n_import_dirs = all.n};
+            .protoc = cli_protoc(), .import_dirs = all.dirs, .n_import_dirs = all.n};
         rc = ferry_schema_load_protos(path, &opts, out, &why);
         cli_imports_free(&all);
     } else {

@@ -15,6 +15,10 @@ static const cli_command commands[] = {
     {"dispatch", "print a dispatcher's stats file; --check: exit 1 on mismatches", cmd_dispatch},
     {"health", "ask a server whether it (or one of its services) is serving; exit 0 if so",
      cmd_health},
+    {"list", "list the services a server hosts (its reflection service)", cmd_list},
+    {"describe", "print a service's methods, messages and ferry options (reflection)",
+     cmd_describe},
+    {"call", "call a method with a JSON request and print the JSON reply", cmd_call},
     {"new", "write a new service or client project that builds against ferry", cmd_new},
 };
 

@@ -1,0 +1,307 @@
+/* cmd_call.c - `ferry call ADDRESS pkg.Svc/Method '<JSON>'`: one call made
+ * from a shell, as grpcurl makes them for gRPC. The request is built from
+ * JSON by protobuf's JSON mapping (pbjson.h) against the schema the server's
+ * reflection service describes, or local .proto files (--proto); it travels
+ * through the ordinary channel (rawcall.h) and the reply is printed as
+ * JSON. The exit status says how the call ended. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "conn.h"
+#include "pbjson.h"
+#include "rawcall.h"
+#include "schema_src.h"
+
+/* Exit status of a call that ended with status S: CALL_EXIT_BASE + S. */
+#define CALL_EXIT_BASE 10
+#define MAX_METADATA   32
+#define MAX_PROTOS     64
+#define REQUEST_MAX      (64u << 20)
+
+enum { OPT_PROTO = 0x300, OPT_DEADLINE };
+
+typedef struct call_args {
+    cli_conn conn;
+    const char *target; /* "pkg.Svc/Method" */
+    const char *data;   /* JSON text, "@-" (stdin) or "@FILE" */
+    const char *protos[MAX_PROTOS];
+    size_t n_protos;
+    cli_imports imp;
+    ferry_metadata md[MAX_METADATA];
+    size_t n_md;
+} call_args;
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: ferry call ADDRESS SERVICE/METHOD [JSON] [-d JSON|@FILE|@-]\n"
+            "                  [--proto FILE]... [-I DIR]... [-H KEY:VALUE]...\n"
+            "                  [--key FILE] [--server-key FILE] [--proof signed|mac]\n"
+            "                  [--deadline MS] [--tls-ca FILE] [--tls-cert FILE --tls-key FILE]\n"
+            "\n"
+            "Calls METHOD of SERVICE (e.g. inventory.v2.Stock/Get) on the server at ADDRESS\n"
+            "with the request given as JSON (protobuf's JSON mapping: lowerCamel or .proto\n"
+            "field names, enums by name or number, 64-bit integers as strings, bytes as\n"
+            "base64, maps as objects; Timestamp and Duration as strings), and prints the\n"
+            "reply as JSON. The schema comes from the server's reflection service\n"
+            "(ferry_server_add_reflection()), or from --proto files.\n"
+            "  JSON                  the request (default {})\n"
+            "  -d, --data JSON|@FILE|@-  the request, or the file (- for stdin) holding it\n"
+            "      --proto FILE      a .proto file defining SERVICE (repeatable): no reflection\n"
+            "  -I, --import DIR      where --proto's imports are (repeatable; default: the\n"
+            "                        file's directory); ferry's IDL is always there\n"
+            "  -H, --header KEY:VALUE  a metadata entry sent with the call (repeatable)\n"
+            "      --deadline MS     the call's deadline (same as --timeout)\n" CLI_CONN_USAGE
+            "  -h, --help            this text\n"
+            "Exit status: 0 the call succeeded; 2 bad usage, JSON, schema or reply;\n"
+            "10 + the status code when the call failed (e.g. 13 invalid argument,\n"
+            "15 not found, 22 unimplemented, 24 unavailable); stderr says the status and\n"
+            "the message, and each rule a request broke.\n");
+}
+
+/* -H KEY:VALUE. */
+static int add_header(call_args *a, const char *arg)
+{
+    const char *colon = strchr(arg, ':');
+    if (a->n_md == MAX_METADATA) {
+        fprintf(stderr, "ferry call: at most %d -H entries\n", MAX_METADATA);
+        return -1;
+    }
+    if (colon == NULL || colon == arg) {
+        fprintf(stderr, "ferry call: -H '%s' is not KEY:VALUE\n", arg);
+        return -1;
+    }
+    char *key = strndup(arg, (size_t)(colon - arg));
+    if (key == NULL)
+        return -1;
+    const char *value = colon + 1;
+    a->md[a->n_md++] =
+        (ferry_metadata){.key = key, .value = (const uint8_t *)value, .len = strlen(value)};
+    return 0;
+}
+
+/* Takes one option; 1 when taken, 0 to go on, -1 on a bad value, 2 for
+ * --help. */
+static int option(call_args *a, int c, const char *arg)
+{
+    int taken = cli_conn_option(&a->conn, c == OPT_DEADLINE ? 't' : c, arg);
+    if (taken != 0)
+        return taken;
+    switch (c) {
+    case 'd':
+        a->data = arg;
+        return 1;
+    case OPT_PROTO:
+        if (a->n_protos == MAX_PROTOS) {
+            fprintf(stderr, "ferry call: at most %d --proto files\n", MAX_PROTOS);
+            return -1;
+        }
+        a->protos[a->n_protos++] = arg;
+        return 1;
+    case 'I':
+        return cli_imports_add(&a->imp, arg) == 0 ? 1 : -1;
+    case 'H':
+        return add_header(a, arg) == 0 ? 1 : -1;
+    case 'h':
+        usage(stdout);
+        return 2;
+    default:
+        usage(stderr);
+        return -1;
+    }
+}
+
+static int parse(call_args *a, int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        CLI_CONN_LONGOPTS,
+        {"data", required_argument, NULL, 'd'},
+        {"proto", required_argument, NULL, OPT_PROTO},
+        {"import", required_argument, NULL, 'I'},
+        {"header", required_argument, NULL, 'H'},
+        {"deadline", required_argument, NULL, OPT_DEADLINE},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "d:I:H:h" CLI_CONN_SHORTOPTS, longopts, NULL)) != -1) {
+        int rc = option(a, c, optarg);
+        if (rc != 1)
+            return rc;
+    }
+    int left = argc - optind;
+    if (left < 2 || left > 3 || (left == 3 && a->data != NULL)) {
+        fprintf(stderr, left < 2 ? "ferry call: give ADDRESS and SERVICE/METHOD\n"
+                                 : "ferry call: one request: JSON or -d, not both\n");
+        usage(stderr);
+        return -1;
+    }
+    a->conn.url = argv[optind];
+    a->target = argv[optind + 1];
+    if (left == 3)
+        a->data = argv[optind + 2];
+    return 1;
+}
+
+/* The request's JSON text: the argument, or @FILE's or stdin's contents
+ * (malloc'd into *owned). */
+static const char *request_text(const char *data, char **owned)
+{
+    *owned = NULL;
+    if (data == NULL)
+        return "{}";
+    if (data[0] != '@')
+        return data;
+    FILE *f = strcmp(data, "@-") == 0 ? stdin : fopen(data + 1, "rb");
+    if (f == NULL) {
+        fprintf(stderr, "ferry call: cannot open %s\n", data + 1);
+        return NULL;
+    }
+    pbbuf b = {0};
+    char chunk[65536];
+    size_t got;
+    while ((got = fread(chunk, 1, sizeof chunk, f)) > 0 && b.len <= REQUEST_MAX)
+        pbbuf_put(&b, chunk, got);
+    pbbuf_put(&b, "", 1);
+    if (f != stdin)
+        fclose(f);
+    if (b.failed || b.len > REQUEST_MAX) {
+        fprintf(stderr, "ferry call: the request is larger than %u bytes\n", REQUEST_MAX);
+        pbbuf_fini(&b);
+        return NULL;
+    }
+    *owned = (char *)b.data;
+    return *owned;
+}
+
+/* The request's bytes from its JSON; 0, or -1 after a message. */
+static int encode_request(const call_args *a, const pb_schema *s, const char *type, pbbuf *out)
+{
+    char *owned = NULL;
+    const char *text = request_text(a->data, &owned);
+    if (text == NULL)
+        return -1;
+    json_error_t jerr;
+    json_t *json = json_loads(text, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &jerr);
+    free(owned);
+    if (json == NULL) {
+        fprintf(stderr, "ferry call: request: not JSON (line %d, column %d): %s\n", jerr.line,
+                jerr.column, jerr.text);
+        return -1;
+    }
+    char err[768];
+    int rc = pbjson_encode(s, type, json, "request", out, err, sizeof err);
+    json_decref(json);
+    if (rc != 0)
+        fprintf(stderr, "ferry call: %s\n", err);
+    return rc;
+}
+
+/* Why the call failed, and each rule the request broke. */
+static void explain(const call_args *a, ferry_status st, const ferry_call_info *info,
+                    const ferry_violations *v)
+{
+    cli_conn_explain(&a->conn, st, info, "the server does not host this method", "");
+    for (size_t i = 0; i < v->count; i++)
+        fprintf(stderr, "ferry call: request.%s: %s\n", v->v[i].path, v->v[i].reason);
+    if (v->total > v->count)
+        fprintf(stderr, "ferry call: and %zu more\n", v->total - v->count);
+}
+
+/* The call itself, once the schema is known; the exit status. */
+static int call(call_args *a, ferry_channel *ch, const pb_schema *s, const pbs_svc *svc,
+                const pbs_method *m)
+{
+    pbbuf req = {0};
+    if (encode_request(a, s, m->input_type, &req) != 0)
+        return CLI_EXIT_ERROR;
+    Ferry__MethodOptions *fo = pbs_ferry_method(m);
+    char full[1024];
+    snprintf(full, sizeof full, "%s/%s", svc->full, m->name);
+    rawcall_method rm;
+    rawcall_method_init(&rm, svc->full, m->name, full, pbs_api_version(svc), fo);
+    ferry_call_info info = {0};
+    ferry_violations viol = {0};
+    ferry_call_opts opts = {.deadline_ms = (uint32_t)a->conn.timeout_ms,
+                            .metadata = a->md,
+                            .n_metadata = a->n_md,
+                            .info = &info,
+                            .violations = &viol};
+    uint8_t *reply = NULL;
+    size_t reply_len = 0;
+    ferry_status st = rawcall(ch, &rm, req.data, req.len, &reply, &reply_len, &opts);
+    protobuf_c_message_free_unpacked(fo != NULL ? &fo->base : NULL, NULL);
+    pbbuf_fini(&req);
+    if (st != FERRY_OK) {
+        explain(a, st, &info, &viol);
+        return CALL_EXIT_BASE + (int)st;
+    }
+    json_t *json = NULL;
+    char err[768];
+    int rc = pbjson_decode(s, m->output_type, reply, reply_len, "reply", &json, err, sizeof err);
+    free(reply);
+    if (rc != 0) {
+        fprintf(stderr, "ferry call: %s: the reply cannot be read: %s\n", a->conn.url, err);
+        return CLI_EXIT_ERROR;
+    }
+    pbjson_print(stdout, json);
+    json_decref(json);
+    return CLI_EXIT_OK;
+}
+
+/* Finds the method in the schema and calls it. */
+static int run(call_args *a, ferry_channel *ch, pb_schema *s)
+{
+    char *service = NULL;
+    const char *method = NULL;
+    if (cli_split_method("call", a->target, &service, &method) != 0)
+        return CLI_EXIT_ERROR;
+    int rc = CLI_EXIT_ERROR;
+    int loaded = a->n_protos > 0 ? cli_schema_protos("call", a->protos, a->n_protos, &a->imp, s)
+                                 : cli_schema_reflect(&a->conn, ch, service, s);
+    const pbs_svc *svc = loaded == 0 ? pbs_service_find(s, service) : NULL;
+    const pbs_method *m = svc != NULL ? pbs_method_find(svc, method) : NULL;
+    if (loaded == 0 && svc == NULL)
+        fprintf(stderr, "ferry call: the schema has no service '%s'%s\n", service,
+                a->n_protos > 0 ? " (check the --proto files)" : "");
+    else if (loaded == 0 && m == NULL)
+        fprintf(stderr, "ferry call: %s has no method '%s'\n", service, method);
+    else if (loaded == 0 &&
+             (pbs_find(s, m->input_type) == NULL || pbs_find(s, m->output_type) == NULL ||
+              pbs_find(s, m->input_type)->msg == NULL || pbs_find(s, m->output_type)->msg == NULL))
+        fprintf(stderr, "ferry call: %s/%s: its request or reply type is not in the schema\n",
+                service, method);
+    else if (loaded == 0)
+        rc = call(a, ch, s, svc, m);
+    free(service);
+    return rc;
+}
+
+int cmd_call(int argc, char **argv)
+{
+    call_args a = {0};
+    cli_conn_init(&a.conn, "call");
+    int rc = parse(&a, argc, argv);
+    if (rc == 1) {
+        ferry_channel *ch = NULL;
+        rc = CLI_EXIT_ERROR;
+        if (cli_conn_load(&a.conn) == 0 && cli_conn_open(&a.conn, "ferry-call", &ch) == FERRY_OK) {
+            pb_schema s;
+            pbs_init(&s);
+            rc = run(&a, ch, &s);
+            pbs_fini(&s);
+        }
+        ferry_channel_close(ch);
+    } else {
+        rc = rc == 2 ? CLI_EXIT_OK : CLI_EXIT_ERROR;
+    }
+    for (size_t i = 0; i < a.n_md; i++)
+        free((char *)a.md[i].key);
+    cli_imports_free(&a.imp);
+    cli_conn_fini(&a.conn);
+    return rc;
+}
