@@ -19,7 +19,7 @@
 #define CALL_EXIT_BASE 10
 #define MAX_METADATA   32
 #define MAX_PROTOS     64
-#define REQUEST_MAX      (64u << 20)
+#define REQUEST_MAX    (64u << 20)
 
 enum { OPT_PROTO = 0x300, OPT_DEADLINE };
 
@@ -57,9 +57,11 @@ static void usage(FILE *out)
             "      --deadline MS     the call's deadline (same as --timeout)\n" CLI_CONN_USAGE
             "  -h, --help            this text\n"
             "Exit status: 0 the call succeeded; 2 bad usage, JSON, schema or reply;\n"
-            "10 + the status code when the call failed (e.g. 13 invalid argument,\n"
-            "15 not found, 22 unimplemented, 24 unavailable); stderr says the status and\n"
-            "the message, and each rule a request broke.\n");
+            "10 + the status code when the call, or the reflection call before it,\n"
+            "failed (e.g. 13 invalid argument,"
+            " 15 not found, 22 unimplemented,\n"
+            "24 unavailable); stderr says the status and the message, and each rule a\n"
+            "request broke.\n");
 }
 
 /* -H KEY:VALUE. */
@@ -261,8 +263,11 @@ static int run(call_args *a, ferry_channel *ch, pb_schema *s)
     if (cli_split_method("call", a->target, &service, &method) != 0)
         return CLI_EXIT_ERROR;
     int rc = CLI_EXIT_ERROR;
+    ferry_status asked = FERRY_OK;
     int loaded = a->n_protos > 0 ? cli_schema_protos("call", a->protos, a->n_protos, &a->imp, s)
-                                 : cli_schema_reflect(&a->conn, ch, service, s);
+                                 : cli_schema_reflect(&a->conn, ch, service, s, &asked);
+    if (asked != FERRY_OK) /* the reflection call failed: its status is the answer */
+        rc = CALL_EXIT_BASE + (int)asked;
     const pbs_svc *svc = loaded == 0 ? pbs_service_find(s, service) : NULL;
     const pbs_method *m = svc != NULL ? pbs_method_find(svc, method) : NULL;
     if (loaded == 0 && svc == NULL)

@@ -278,7 +278,8 @@ static int load(cli_conn *conn, const char *target, const char *const *protos, s
     if (cli_conn_open(conn, "ferry-describe", &ch) != FERRY_OK)
         return CLI_EXIT_ERROR;
     char *service = service_of(target);
-    int rc = service != NULL ? cli_schema_reflect(conn, ch, service, s) : -1;
+    ferry_status st = FERRY_OK;
+    int rc = service != NULL ? cli_schema_reflect(conn, ch, service, s, &st) : -1;
     free(service);
     ferry_channel_close(ch);
     return rc == 0 ? 0 : CLI_EXIT_NO;

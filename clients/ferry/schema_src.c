@@ -15,7 +15,8 @@
 
 extern char **environ;
 
-int cli_schema_reflect(const cli_conn *c, ferry_channel *ch, const char *service, pb_schema *s)
+int cli_schema_reflect(const cli_conn *c, ferry_channel *ch, const char *service, pb_schema *s,
+                       ferry_status *call_status)
 {
     Ferry__Reflection__V1__GetFilesRequest req = FERRY__REFLECTION__V1__GET_FILES_REQUEST__INIT;
     req.service = (char *)service;
@@ -23,6 +24,7 @@ int cli_schema_reflect(const cli_conn *c, ferry_channel *ch, const char *service
     ferry_call_info info = {0};
     ferry_call_opts opts = {.deadline_ms = (uint32_t)c->timeout_ms, .info = &info};
     ferry_status st = ferry_reflection_v1_reflection_get_files(ch, &req, &resp, &opts);
+    *call_status = st;
     if (st != FERRY_OK) {
         cli_conn_explain(c, st, &info,
                          "the server does not host the reflection service "
