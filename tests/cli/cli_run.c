@@ -52,6 +52,12 @@ void cli_slurp(const char *path, char *buf, size_t len)
 int cli_runv(const char *dir, char *out, size_t out_len, char *err, size_t err_len, const char *cmd,
              va_list args)
 {
+    return cli_runv_in(dir, NULL, out, out_len, err, err_len, cmd, args);
+}
+
+int cli_runv_in(const char *dir, const char *in_path, char *out, size_t out_len, char *err,
+                size_t err_len, const char *cmd, va_list args)
+{
     char *argv[16];
     int argc = 0;
     argv[argc++] = (char *)FERRY_CLI_PATH;
@@ -71,6 +77,9 @@ int cli_runv(const char *dir, char *out, size_t out_len, char *err, size_t err_l
         int o = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
         int e = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
         if (o < 0 || e < 0 || dup2(o, 1) < 0 || dup2(e, 2) < 0)
+            _exit(127);
+        int i = in_path != NULL ? open(in_path, O_RDONLY) : 0;
+        if (i < 0 || (in_path != NULL && dup2(i, 0) < 0))
             _exit(127);
         unsetenv("FERRY_KEY");
         unsetenv("FERRY_SERVER_KEY");

@@ -27,6 +27,11 @@ void cli_slurp(const char *path, char *buf, size_t len);
 int cli_runv(const char *dir, char *out, size_t out_len, char *err, size_t err_len, const char *cmd,
              va_list args);
 
+/* cli_runv() with the file `in_path` as the tool's stdin (NULL: the
+ * test's own). */
+int cli_runv_in(const char *dir, const char *in_path, char *out, size_t out_len, char *err,
+                size_t err_len, const char *cmd, va_list args);
+
 /* Fails the test, showing `haystack`, unless it contains `needle`. */
 void assert_contains(const char *haystack, const char *needle);
 

@@ -1,0 +1,104 @@
+/* rich_server.c - the rich schema's server for the CLI tests
+ * (rich_server.h): Echo answers its request, Header the metadata entry it
+ * names. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+
+#include "ferrytest/rich/v1/rich.ferry.h"
+
+#include "cli_run.h"
+#include "rich_server.h"
+
+/* The request lives in the call's arena until the reply is sent, so the
+ * reply may share its memory. */
+static ferry_status echo(void *user, ferry_call *call, const Ferrytest__Rich__V1__Everything *req,
+                         Ferrytest__Rich__V1__Everything *resp)
+{
+    (void)user;
+    (void)call;
+    *resp = *req;
+    return FERRY_OK;
+}
+
+static ferry_status header(void *user, ferry_call *call,
+                           const Ferrytest__Rich__V1__HeaderRequest *req,
+                           Ferrytest__Rich__V1__HeaderReply *resp)
+{
+    (void)user;
+    size_t len = 0;
+    const uint8_t *v = ferry_call_metadata(call, req->key, &len);
+    char *copy = ferry_call_alloc(call, len + 1);
+    if (copy == NULL)
+        return FERRY_RESOURCE_EXHAUSTED;
+    if (len > 0)
+        memcpy(copy, v, len);
+    copy[len] = '\0';
+    resp->value = copy;
+    return FERRY_OK;
+}
+
+static const ferrytest_rich_v1_rich_handlers handlers = {.echo = echo, .header = header};
+
+rich_server *rich_start(int reflection)
+{
+    rich_server *rs = calloc(1, sizeof *rs);
+    assert_non_null(rs);
+    cli_tmpdir(rs->dir, sizeof rs->dir, "ferry-call");
+    snprintf(rs->url, sizeof rs->url, "ipc://%s/s.sock", rs->dir);
+    ferry_server_opts so = {.workers = 2, .serve_roles_without_identity = 1};
+    assert_int_equal(ferry_server_new(&rs->srv, &so), FERRY_OK);
+    assert_int_equal(ferrytest_rich_v1_rich_register(rs->srv, &handlers, NULL), FERRY_OK);
+    assert_int_equal(ferry_server_add_health(rs->srv), FERRY_OK);
+    if (reflection)
+        assert_int_equal(ferry_server_add_reflection(rs->srv), FERRY_OK);
+    assert_int_equal(ferry_server_listen(rs->srv, rs->url, NULL, 0), FERRY_OK);
+    return rs;
+}
+
+void rich_stop(rich_server *rs)
+{
+    if (rs == NULL)
+        return;
+    ferry_server_free(rs->srv);
+    cli_rmdir(rs->dir);
+    free(rs);
+}
+
+int rich_run(rich_server *rs, const char *in_path, const char *cmd, ...)
+{
+    va_list ap;
+    va_start(ap, cmd);
+    int status =
+        cli_runv_in(rs->dir, in_path, rs->out, sizeof rs->out, rs->err, sizeof rs->err, cmd, ap);
+    va_end(ap);
+    return status;
+}
+
+void rich_write(rich_server *rs, const char *name, const char *text, char *path, size_t len)
+{
+    snprintf(path, len, "%s/%s", rs->dir, name);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    assert_int_equal(fputs(text, f) >= 0, 1);
+    assert_int_equal(fclose(f), 0);
+}
+
+void assert_json_equal(const char *actual, const char *expected)
+{
+    json_error_t e;
+    json_t *a = json_loads(actual, 0, &e);
+    json_t *x = json_loads(expected, 0, &e);
+    if (x == NULL)
+        fail_msg("the expected JSON is not JSON: %s: %s", e.text, expected);
+    if (a == NULL || !json_equal(a, x))
+        fail_msg("expected JSON %s\ngot %s", expected, actual);
+    json_decref(a);
+    json_decref(x);
+}

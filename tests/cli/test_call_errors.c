@@ -1,0 +1,225 @@
+/* test_call_errors.c - each way `ferry call` refuses a request or reports a
+ * failed call: one line on stderr naming the field or the status, and the
+ * exit status (2 for what never left the tool, 10 + the status code for a
+ * call that failed); never a crash. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "cli_run.h"
+#include "rich_server.h"
+
+#define ECHO "ferrytest.rich.v1.Rich/Echo"
+
+static int setup(void **state)
+{
+    *state = rich_start(1);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    rich_stop(*state);
+    return 0;
+}
+
+/* Calls Echo with `json`; asserts exit status 2, nothing on stdout and
+ * `message` on stderr. */
+static void refused(rich_server *rs, const char *json, const char *message)
+{
+    assert_int_equal(rich_run(rs, NULL, "call", rs->url, ECHO, json, NULL), 2);
+    assert_string_equal(rs->out, "");
+    assert_contains(rs->err, message);
+}
+
+/* Text that is not JSON says where it stops being JSON. */
+static void test_bad_json(void **state)
+{
+    refused(*state, "{\"fInt32\": 1,", "ferry call: request: not JSON (line 1");
+}
+
+/* A key the message does not have is named with its path. */
+static void test_unknown_field(void **state)
+{
+    refused(*state, "{\"inner\": {\"lable\": \"x\"}}",
+            "ferry call: request.inner.lable: no such field in ferrytest.rich.v1.Inner");
+}
+
+/* A value of the wrong JSON type is named with its path, index included. */
+static void test_wrong_type_names_the_path(void **state)
+{
+    refused(*state, "{\"inners\": [{}, {}, {\"label\": 3}]}",
+            "ferry call: request.inners[2].label: expected a string, got a number");
+}
+
+/* Numbers beyond their field's range are refused, not wrapped. */
+static void test_out_of_range_numbers(void **state)
+{
+    refused(*state, "{\"fInt32\": 2147483648}",
+            "request.fInt32: 2147483648 is out of range for int32");
+    refused(*state, "{\"fUint32\": -1}", "request.fUint32: -1 is negative");
+    refused(*state, "{\"fUint64\": \"18446744073709551616\"}",
+            "request.fUint64: '18446744073709551616' is not an integer in range");
+    refused(*state, "{\"fFloat\": 1e300}", "request.fFloat: 1e+300 is out of range for float");
+    refused(*state, "{\"fInt64\": 1.5}", "request.fInt64: 1.5 is not an integer");
+}
+
+/* An enum name the schema does not define. */
+static void test_unknown_enum_name(void **state)
+{
+    refused(*state, "{\"packedColours\": [\"RED\", \"PINK\"]}",
+            "request.packedColours[1]: 'PINK' is not a value of ferrytest.rich.v1.Colour");
+}
+
+/* Bytes that are not base64. */
+static void test_bad_base64(void **state)
+{
+    refused(*state, "{\"fBytes\": \"not base64!\"}", "request.fBytes: 'not base64!' is not base64");
+}
+
+/* A map key that is not of the key's type. */
+static void test_bad_map_key(void **state)
+{
+    refused(*state, "{\"byInt32\": {\"seven\": \"x\"}}",
+            "request.byInt32[\"seven\"]: 'seven' is not an integer in range");
+    refused(*state, "{\"byBool\": {\"yes\": \"\"}}",
+            "request.byBool[\"yes\"]: map key 'yes' is not true or false");
+}
+
+/* Two members of one oneof. */
+static void test_two_oneof_members(void **state)
+{
+    refused(*state, "{\"choiceText\": \"a\", \"choiceNumber\": \"1\"}",
+            "are members of one oneof: set one of them");
+}
+
+/* A field given by both of its names. */
+static void test_field_given_twice(void **state)
+{
+    refused(*state, "{\"fInt32\": 1, \"f_int32\": 2}", "field f_int32 is given twice");
+}
+
+/* Timestamps and durations outside their forms or ranges. */
+static void test_bad_well_known_values(void **state)
+{
+    refused(*state, "{\"at\": \"1972-02-30T00:00:00Z\"}",
+            "request.at: '1972-02-30T00:00:00Z' is not a timestamp");
+    refused(*state, "{\"at\": \"10000-01-01T00:00:00Z\"}", "is not a timestamp");
+    refused(*state, "{\"took\": \"5 minutes\"}", "request.took: '5 minutes' is not a duration");
+    refused(*state, "{\"maybeBool\": \"yes\"}",
+            "request.maybeBool: expected true or false, got a string");
+}
+
+/* The request must be an object. */
+static void test_request_not_an_object(void **state)
+{
+    refused(*state, "[1, 2]",
+            "request: expected an object (ferrytest.rich.v1.Everything), got an array");
+}
+
+/* A method the service does not have is found out before any call. */
+static void test_unknown_method(void **state)
+{
+    rich_server *rs = *state;
+    assert_int_equal(rich_run(rs, NULL, "call", rs->url, "ferrytest.rich.v1.Rich/Ech", "{}", NULL),
+                     2);
+    assert_contains(rs->err, "ferry call: ferrytest.rich.v1.Rich has no method 'Ech'");
+}
+
+/* A service the server does not host: its reflection service says not
+ * found, and the exit status is 10 + FERRY_NOT_FOUND. */
+static void test_unknown_service(void **state)
+{
+    rich_server *rs = *state;
+    assert_int_equal(rich_run(rs, NULL, "call", rs->url, "ferrytest.rich.v2.Rich/Echo", "{}", NULL),
+                     10 + FERRY_NOT_FOUND);
+    assert_contains(rs->err, "not found: the server hosts no service 'ferrytest.rich.v2.Rich'");
+}
+
+/* A request that breaks the IDL's rules: the status, and each violation
+ * with its field. */
+static void test_validation_violations(void **state)
+{
+    rich_server *rs = *state;
+    assert_int_equal(rich_run(rs, NULL, "call", rs->url, "ferrytest.rich.v1.Rich/Header",
+                              "{\"key\": \"\"}", NULL),
+                     10 + FERRY_INVALID_ARGUMENT);
+    assert_contains(rs->err, "invalid argument");
+    assert_contains(rs->err, "ferry call: request.key: ");
+}
+
+/* No server at the address: unavailable, with the usual hint. */
+static void test_server_down(void **state)
+{
+    rich_server *rs = *state;
+    char url[300];
+    snprintf(url, sizeof url, "ipc://%s/nobody.sock", rs->dir);
+    assert_int_equal(rich_run(rs, NULL, "call", "--deadline", "300", "--proto", RICH_PROTO, url,
+                              ECHO, "{}", NULL),
+                     10 + FERRY_UNAVAILABLE);
+    assert_contains(rs->err, "is the server running at that address?");
+}
+
+/* Without reflection and without --proto there is no schema: the server's
+ * answer (unimplemented) and what to do about it. */
+static void test_no_reflection_no_schema(void **state)
+{
+    (void)state;
+    rich_server *rs = rich_start(0);
+    assert_int_equal(rich_run(rs, NULL, "call", rs->url, ECHO, "{}", NULL),
+                     10 + FERRY_UNIMPLEMENTED);
+    assert_contains(rs->err, "unimplemented");
+    assert_contains(rs->err, "pass the schema with --proto FILE");
+    rich_stop(rs);
+}
+
+/* A --proto file that protoc cannot compile. */
+static void test_bad_proto_file(void **state)
+{
+    rich_server *rs = *state;
+    char path[300];
+    rich_write(rs, "bad.proto", "syntax = \"proto3\"; message {", path, sizeof path);
+    assert_int_equal(rich_run(rs, NULL, "call", "--proto", path, rs->url, ECHO, "{}", NULL), 2);
+    assert_contains(rs->err, "ferry call: protoc could not compile the --proto files");
+}
+
+/* Bad usage: a -H without a colon, a missing method. */
+static void test_bad_usage(void **state)
+{
+    rich_server *rs = *state;
+    assert_int_equal(rich_run(rs, NULL, "call", "-H", "novalue", rs->url, ECHO, NULL), 2);
+    assert_contains(rs->err, "-H 'novalue' is not KEY:VALUE");
+    assert_int_equal(rich_run(rs, NULL, "call", rs->url, NULL), 2);
+    assert_contains(rs->err, "give ADDRESS and SERVICE/METHOD");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_bad_json, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unknown_field, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_wrong_type_names_the_path, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_out_of_range_numbers, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unknown_enum_name, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bad_base64, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bad_map_key, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_two_oneof_members, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_field_given_twice, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bad_well_known_values, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_request_not_an_object, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unknown_method, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unknown_service, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_validation_violations, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_server_down, setup, teardown),
+        cmocka_unit_test(test_no_reflection_no_schema),
+        cmocka_unit_test_setup_teardown(test_bad_proto_file, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bad_usage, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
