@@ -125,8 +125,9 @@ struct ferry_server {
     int closed;
 
     pthread_mutex_t mu;
-    pthread_cond_t done; /* signalled when a shutdown completes */
-    atomic_int draining; /* new calls are refused with "shutting down" */
+    pthread_cond_t done;      /* signalled when a shutdown completes */
+    atomic_int draining;      /* new calls are refused with "shutting down" */
+    uint32_t drain_notice_ms; /* see ferry_server_opts */
     enum { RUNNING, SHUTTING_DOWN, SHUT_DOWN } state;
 
     /* Contexts waiting in a receive, and how many a finished call leaves
@@ -186,8 +187,19 @@ static void body_digest(const ProtobufCMessage *body, uint8_t out[FERRYI_HASH_BY
 
 /* The reply with `st`, `msg` and (on FERRY_OK) `body` to the call on `c`, or
  * NULL when there is no memory for it (the client's deadline ends the call). */
+static nng_msg *build_reply_as(srv_ctx *c, ferry_status st, const char *msg,
+                               const ProtobufCMessage *body, int not_run);
+
 static nng_msg *build_reply(srv_ctx *c, ferry_status st, const char *msg,
                             const ProtobufCMessage *body)
+{
+    return build_reply_as(c, st, msg, body, 0);
+}
+
+/* build_reply(), saying with `not_run` that no handler ran for the request
+ * (a client may send it elsewhere, docs/wire.md, "Draining"). */
+static nng_msg *build_reply_as(srv_ctx *c, ferry_status st, const char *msg,
+                               const ProtobufCMessage *body, int not_run)
 {
     ferry_server *srv = c->srv;
     Ferry__Wire__ReplyHeader h = FERRY__WIRE__REPLY_HEADER__INIT;
@@ -195,6 +207,11 @@ static nng_msg *build_reply(srv_ctx *c, ferry_status st, const char *msg,
     char text[FERRY_MESSAGE_MAX];
     h.call_id = c->call_id;
     h.status = (uint32_t)st;
+    /* From the start of a shutdown every reply says so, while the server
+     * still accepts: its clients' balancers stop sending it new calls
+     * before it goes, so a rolling restart loses none. */
+    h.draining = atomic_load(&srv->draining) != 0;
+    h.not_run = not_run != 0;
     /* A strict protobuf reader refuses a string field that is not UTF-8, and
      * messages can quote what the client sent. */
     ferryi_utf8_copy(text, sizeof text, msg != NULL ? msg : "");
@@ -250,12 +267,13 @@ static nng_msg *build_reply(srv_ctx *c, ferry_status st, const char *msg,
     return m;
 }
 
+/* Every refusal comes before the call's handler could run. */
 static nng_msg *reject(srv_ctx *c, ferry_status st, const char *why)
 {
     atomic_fetch_add(&c->srv->rejected, 1);
     ferryi_log(FERRYI_LOG_DEBUG, "server", "rejected call %llu: %s: %s",
                (unsigned long long)c->call_id, ferry_status_str(st), why);
-    return build_reply(c, st, why, NULL);
+    return build_reply_as(c, st, why, NULL, 1);
 }
 
 /* The event of the call on `c`, as far as it is known. */
@@ -698,6 +716,9 @@ ferry_status ferry_server_new(ferry_server **out, const ferry_server_opts *opts)
     srv->roles_without_identity =
         o.serve_roles_without_identity || env_flag("FERRY_SERVE_ROLES_WITHOUT_IDENTITY");
     srv->max_call_memory = o.max_call_memory;
+    srv->drain_notice_ms = o.drain_notice_ms;
+    if (srv->drain_notice_ms == 0 && getenv("FERRY_DRAIN_NOTICE_MS") != NULL)
+        srv->drain_notice_ms = (uint32_t)strtoul(getenv("FERRY_DRAIN_NOTICE_MS"), NULL, 10);
 
     ferry_status st = FERRY_RESOURCE_EXHAUSTED;
     if (srv->health == NULL || nng_rep0_open(&srv->sock) != 0)
@@ -968,6 +989,10 @@ void ferry_server_shutdown(ferry_server *srv, uint32_t grace_ms)
     srv->state = SHUTTING_DOWN;
     pthread_mutex_unlock(&srv->mu);
     struct timespec until = ferryi_realtime_in(grace_ms);
+    /* The drain notice: requests keep coming in and are refused with a
+     * reply that says so, until their clients have moved elsewhere. */
+    if (srv->drain_notice_ms > 0)
+        ferryi_real_sleep_ms(srv->drain_notice_ms < grace_ms ? srv->drain_notice_ms : grace_ms);
     unsigned owed = srv->conns != NULL ? ferryi_conns_wait_idle(srv->conns, &until) : 0;
     if (owed > 0)
         ferryi_log(FERRYI_LOG_WARN, "server",

@@ -82,6 +82,13 @@ typedef struct ferry_server_opts {
      * cannot serve it, say a second one in the process, logs why and goes
      * without), else no metrics. */
     const char *metrics_url;
+    /* How long a shutdown keeps taking requests, to refuse them with a reply
+     * that says the server is draining, before it waits for its calls and
+     * stops: clients that balance over many servers (ferry/balance.h) learn
+     * to send their calls elsewhere before the server stops accepting, so a
+     * rolling restart loses none. Counted within the shutdown's grace
+     * period. 0: $FERRY_DRAIN_NOTICE_MS when set, else none. */
+    uint32_t drain_notice_ms;
 } ferry_server_opts;
 
 /* Creates a server; `opts` may be NULL for defaults. TLS options it refuses
