@@ -35,6 +35,13 @@ test: build
 bench: build
 	@$(BUILD)/bin/ferry-bench
 
+# make loadtest: throughput of one balancing channel over 1, 2, 3 and 4
+# server processes whose handler waits 5 ms (simulated I/O); prints calls/s
+# per server count and what each added server adds (docs/deploy.md).
+.PHONY: loadtest
+loadtest: build
+	@$(BUILD)/bin/ferry-loadtest $(LOADTEST_ARGS)
+
 sanitize:
 	@$(MAKE) --no-print-directory test BUILD=build-asan CMAKE_FLAGS="-DFERRY_SANITIZE=address,undefined -DCMAKE_BUILD_TYPE=Debug"
 

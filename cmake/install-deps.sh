@@ -7,10 +7,12 @@ set -eu
 
 # dpkg-dev, patch and libmbedtls-dev are for ferry's nng; clang-14 and
 # libclang-rt-14-dev for make fuzz (libFuzzer), gcovr for make coverage,
-# prometheus (with promtool) for the metrics tests, which scrape with it.
+# prometheus (with promtool) for the metrics tests, which scrape with it;
+# libc-ares-dev for DNS lookups of balancing channels; dnsmasq-base (the
+# program alone, no system service) is the DNS server their tests run.
 PACKAGES="build-essential cmake pkg-config dpkg-dev patch libmbedtls-dev libprotobuf-c-dev
 protobuf-c-compiler protobuf-compiler libprotoc-dev libprotobuf-dev libsodium-dev libcmocka-dev
-libjansson-dev openssl clang-14 libclang-rt-14-dev gcovr prometheus"
+libjansson-dev openssl clang-14 libclang-rt-14-dev gcovr prometheus libc-ares-dev dnsmasq-base"
 
 here=$(dirname "$0")
 

@@ -28,6 +28,7 @@
 
 #include "breaker.h"
 #include "call.h"
+#include "client_ep.h"
 #include "clock.h"
 #include "envelope.h"
 #include "fallback.h"
@@ -109,6 +110,11 @@ struct client {
     atomic_uint_fast64_t next_call_id;
     atomic_int pipes;
     atomic_int ever_connected; /* a connection has been up at least once */
+    /* Balancer interface (client_ep.h): connections made so far, and
+     * whether this channel is one endpoint of a balancer, which retries,
+     * breaks circuits and falls back for it. */
+    atomic_uint_fast64_t links;
+    int endpoint;
     nng_dialer dialer;
     pthread_mutex_t dial_mu; /* one thread replaces the dialer */
     /* When the dialer started or a connection last came or went, on the real
@@ -207,7 +213,7 @@ static void complete(slot *s, ferry_status st, ProtobufCMessage *resp, ferry_cal
     ferry_completion done = s->done;
     info->attempts = s->attempt;
     ferryi_breaker_record(&s->cl->breakers, s->m, s->trial, st);
-    if (st != FERRY_OK) {
+    if (st != FERRY_OK && !s->cl->endpoint) {
         ProtobufCMessage *req = s->req_copy != NULL ? decode_request(s->m, s->req_copy) : NULL;
         st = ferryi_fallback_apply(&s->cl->fallbacks, s->m, req, st, &resp, info);
         ferry_message_free(req);
@@ -267,6 +273,9 @@ static ferry_status send_failed(slot *s, nng_aio *aio, int rv, ferry_call_info *
 {
     client *cl = s->cl;
     nng_msg_free(take_msg(aio));
+    /* req0 completes a send only once a connection has taken the request:
+     * a failed send never reached a server (client_ep.h). */
+    info->not_run = 1;
     if (rv == NNG_ECANCELED && s->disconnected)
         return say(info, FERRY_UNAVAILABLE, "connection to %s lost before the request was sent",
                    cl->url);
@@ -459,6 +468,10 @@ static ferry_status decode_reply(slot *s, nng_msg *msg, ProtobufCMessage **resp,
      * was, or any peer could shrink the request limit every later call is
      * held to. */
     if (proved && h->call_id == s->call_id) {
+        /* What a balancer acts on (client_ep.h): a draining server, and a
+         * refusal that ran nothing. */
+        info->server_draining = h->draining;
+        info->not_run = st != FERRY_OK && h->not_run;
         if (h->max_request != 0)
             atomic_store(&cl->server_max, h->max_request);
         info->server_api_min = h->api_min;
@@ -546,6 +559,7 @@ static int start_io(slot *s, nng_aio *aio, slot_phase ph)
 
 static ferry_status say_down(slot *s, ferry_call_info *info)
 {
+    info->not_run = 1; /* not sent: client_ep.h */
     return say(info, FERRY_UNAVAILABLE, "connection to %s is down; reconnecting in the background",
                s->cl->url);
 }
@@ -748,6 +762,7 @@ static void pipe_cb(nng_pipe p, nng_pipe_ev ev, void *arg)
     (void)p;
     atomic_store(&cl->link_changed_ms, ferryi_real_ms());
     if (ev == NNG_PIPE_EV_ADD_POST) {
+        atomic_fetch_add(&cl->links, 1);
         atomic_fetch_add(&cl->pipes, 1);
         atomic_store(&cl->ever_connected, 1);
         ferryi_log(FERRYI_LOG_DEBUG, "client", "connected to %s", cl->url);
@@ -1055,7 +1070,7 @@ static ferry_status client_call(ferry_channel *ch, const ferry_method *m,
         }
         info.attempts = s->attempt;
         ferryi_breaker_record(&cl->breakers, m, trial, st);
-        if (st != FERRY_OK)
+        if (st != FERRY_OK && !cl->endpoint)
             st = ferryi_fallback_apply(&cl->fallbacks, m, req, st, resp, &info);
         if (s->retry_msg != NULL) {
             nng_msg_free(s->retry_msg);
@@ -1185,6 +1200,8 @@ ferry_status ferry_client_open(ferry_channel **out, const char *url, const ferry
     if (out == NULL)
         return FERRY_INVALID_ARGUMENT;
     *out = NULL;
+    if (url != NULL && ferryi_balance_target(url)) /* many servers: balance.c */
+        return ferry_balance_open(out, url, opts, NULL);
     if (url == NULL || strlen(url) >= URL_MAX)
         return FERRY_INVALID_ARGUMENT;
     ferry_client_opts o = opts != NULL ? *opts : (ferry_client_opts){0};
@@ -1261,4 +1278,28 @@ ferry_status ferry_client_set_fallback(ferry_channel *ch, const ferry_method *m,
     if (ch == NULL || ch->ops != &client_ops || m == NULL)
         return FERRY_INVALID_ARGUMENT;
     return ferryi_fallback_set(&((client *)ch)->fallbacks, m, fn, arg);
+}
+
+/* ------------------------------------------------------------------------
+ * One endpoint of a balancer (client_ep.h)
+ * ---------------------------------------------------------------------- */
+
+ferry_status ferryi_client_open_endpoint(ferry_channel **out, const char *url,
+                                         const ferry_client_opts *opts)
+{
+    ferry_client_opts o = opts != NULL ? *opts : (ferry_client_opts){0};
+    /* The balancer retries on other endpoints and ejects failing ones. */
+    o.retry.max_attempts = 1;
+    o.breaker.disabled = 1;
+    ferry_status st = ferry_client_open(out, url, &o);
+    if (st == FERRY_OK)
+        ((client *)*out)->endpoint = 1;
+    return st;
+}
+
+void ferryi_client_link(ferry_channel *ch, int *up, uint64_t *links)
+{
+    client *cl = (client *)ch;
+    *up = atomic_load(&cl->pipes) > 0;
+    *links = atomic_load(&cl->links);
 }

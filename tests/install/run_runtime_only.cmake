@@ -9,7 +9,7 @@ file(REMOVE_RECURSE ${WORK})
 # A pkg-config search path holding only what the runtime needs.
 set(pc ${WORK}/pc)
 file(MAKE_DIRECTORY ${pc})
-foreach(module libprotobuf-c libsodium)
+foreach(module libprotobuf-c libsodium libcares)
   execute_process(COMMAND ${PKG_CONFIG} --variable=pcfiledir ${module}
                   OUTPUT_VARIABLE dir OUTPUT_STRIP_TRAILING_WHITESPACE RESULT_VARIABLE rv)
   if(rv)

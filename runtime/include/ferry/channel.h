@@ -40,6 +40,13 @@ typedef struct ferry_call_info {
     uint32_t server_api_min;         /* API versions the server serves, when it said so */
     uint32_t server_api_max;
     unsigned attempts; /* attempts made on a remote channel (1 + retries) */
+    /* The server's reply said it is shutting down (docs/wire.md,
+     * "Draining"): it finishes its calls but new ones belong elsewhere. */
+    unsigned char server_draining;
+    /* The call failed and its request provably ran nowhere: it never
+     * reached a server (no connection), or the server refused it before any
+     * handler ran. Sending it again cannot run it twice. */
+    unsigned char not_run;
 } ferry_call_info;
 
 /* Per-call options. A NULL pointer where options are taken means all defaults. */
@@ -216,11 +223,15 @@ typedef struct ferry_client_opts {
 } ferry_client_opts;
 
 /* Opens a channel to the server at `url` (ipc://, tcp://, inproc://,
- * tls+tcp://). Connects in the background and reconnects when the connection
- * drops, so the server need not be up yet. Fails with FERRY_INVALID_ARGUMENT
- * for a URL nng does not accept, and with ferry_tls_check()'s status for TLS
- * options it refuses (the reason is logged). A call that finds no connection
- * because TLS handshakes failed says so in its message. */
+ * tls+tcp://). `url` may also name many servers: a comma-separated list of
+ * URLs, `dns://host:port` (A/AAAA records), `dns+srv://_svc._tcp.name` (SRV),
+ * over TLS as `dns+tls://` and `dns+srv+tls://`; the channel then spreads
+ * calls over them (ferry/balance.h, docs/deploy.md). Connects in the
+ * background and reconnects when the connection drops, so the server need
+ * not be up yet. Fails with FERRY_INVALID_ARGUMENT for a URL nng does not
+ * accept, and with ferry_tls_check()'s status for TLS options it refuses (the
+ * reason is logged). A call that finds no connection because TLS handshakes
+ * failed says so in its message. */
 FERRY_NODISCARD ferry_status ferry_client_open(ferry_channel **out, const char *url,
                                                const ferry_client_opts *opts);
 

@@ -1,0 +1,430 @@
+/* test_balance_dns.c - balancing channels over real servers in processes of
+ * their own, found through a real DNS server (dnsmasq) on loopback: calls
+ * spread over every endpoint, endpoints join and leave with the records,
+ * a crashed server costs no idempotent call, a draining one no call at all,
+ * SRV records and a list of URLs work the same. */
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <ferry/balance.h>
+#include <ferry/ferry.h>
+
+#include "ferrytest/v1/probe.ferry.h"
+#include "fleet.h"
+
+#define N_SERVERS 3
+
+/* Servers on 127.0.0.2.. with one port, as a name's A records give them. */
+typedef struct fleet {
+    fleet_dns dns;
+    int port;
+    pid_t pid[N_SERVERS + 1];
+    char log[N_SERVERS + 1][300];
+    char bound[N_SERVERS + 1][256];
+} fleet;
+
+/* What a test started, for the teardown to end even when it failed. */
+static fleet *live_fleet;
+
+static void nap(unsigned ms)
+{
+    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+static void start_server(fleet *f, int i)
+{
+    char url[64];
+    snprintf(url, sizeof url, "tcp://127.0.0.%d:%d", i + 2, f->port);
+    char name[16];
+    snprintf(name, sizeof name, "s%d", i);
+    f->pid[i] = fleet_spawn(url, name, f->log[i], 2000, 4, f->bound[i], sizeof f->bound[i]);
+    assert_true(f->pid[i] > 0);
+    if (f->port == 0)
+        f->port = atoi(strrchr(f->bound[i], ':') + 1);
+}
+
+/* Records "127.0.0.(i+2) svc.test" for each i whose bit is set in `mask`. */
+static void hosts_text(char *buf, size_t len, unsigned mask)
+{
+    buf[0] = '\0';
+    for (int i = 0; i <= N_SERVERS; i++)
+        if (mask & (1u << i))
+            snprintf(buf + strlen(buf), len - strlen(buf), "127.0.0.%d svc.test\n", i + 2);
+}
+
+static void fleet_start(fleet *f, int n, unsigned mask)
+{
+    memset(f, 0, sizeof *f);
+    live_fleet = f;
+    for (int i = 0; i < n; i++) {
+        snprintf(f->log[i], sizeof f->log[i], "%s/ferry-fleet-%d-%d.log",
+                 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp", (int)getpid(), i);
+        unlink(f->log[i]);
+        start_server(f, i);
+    }
+    char hosts[256];
+    hosts_text(hosts, sizeof hosts, mask);
+    assert_int_equal(fleet_dns_start(&f->dns, hosts, 1, NULL), 0);
+}
+
+static void fleet_end(fleet *f)
+{
+    for (int i = 0; i <= N_SERVERS; i++) {
+        if (f->pid[i] > 0)
+            fleet_kill(f->pid[i]);
+        if (f->log[i][0] != '\0')
+            unlink(f->log[i]);
+    }
+    fleet_dns_stop(&f->dns);
+    memset(f->pid, 0, sizeof f->pid);
+    live_fleet = NULL;
+}
+
+static ferry_channel *open_dns(const fleet *f, const char *scheme)
+{
+    char target[128];
+    snprintf(target, sizeof target, "%s://svc.test:%d", scheme, f->port);
+    ferry_balance_opts bo = {
+        .dns_server = f->dns.server, .resolve_min_ms = 100, .resolve_max_ms = 500, .eject_ms = 200};
+    ferry_channel *ch = NULL;
+    assert_int_equal(ferry_balance_open(&ch, target, NULL, &bo), FERRY_OK);
+    return ch;
+}
+
+/* One call; on success *who is the answering server's number. */
+static ferry_status call(ferry_channel *ch, int write, const char *id, int *who)
+{
+    Ferrytest__V1__EchoRequest req = FERRYTEST__V1__ECHO_REQUEST__INIT;
+    req.text = (char *)id;
+    Ferrytest__V1__EchoReply *resp = NULL;
+    ferry_call_opts o = {.deadline_ms = 10000};
+    ferry_status st = write ? ferrytest_v1_probe_write(ch, &req, &resp, &o)
+                            : ferrytest_v1_probe_echo(ch, &req, &resp, &o);
+    if (st == FERRY_OK) {
+        *who = resp->text != NULL && resp->text[0] == 's' ? atoi(resp->text + 1) : -1;
+        ferry_message_free(&resp->base);
+    }
+    return st;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    if (live_fleet != NULL)
+        fleet_end(live_fleet);
+    live_fleet = NULL;
+    return 0;
+}
+
+/* Load from a thread of its own: calls until told to stop, counting. */
+typedef struct load {
+    ferry_channel *ch;
+    int write;
+    int tag;
+    atomic_int stop;
+    atomic_uint_fast64_t sent, ok, failed;
+    atomic_uint_fast64_t per[N_SERVERS + 1];
+    char last_error[FERRY_MESSAGE_MAX];
+    pthread_t t;
+} load;
+
+static void *load_run(void *arg)
+{
+    load *l = arg;
+    for (uint64_t n = 0; !atomic_load(&l->stop); n++) {
+        char id[64];
+        snprintf(id, sizeof id, "t%d-%llu", l->tag, (unsigned long long)n);
+        int who = -1;
+        atomic_fetch_add(&l->sent, 1);
+        ferry_call_info info;
+        Ferrytest__V1__EchoRequest req = FERRYTEST__V1__ECHO_REQUEST__INIT;
+        req.text = id;
+        Ferrytest__V1__EchoReply *resp = NULL;
+        ferry_call_opts o = {.deadline_ms = 10000, .info = &info};
+        ferry_status st = l->write ? ferrytest_v1_probe_write(l->ch, &req, &resp, &o)
+                                   : ferrytest_v1_probe_echo(l->ch, &req, &resp, &o);
+        if (st == FERRY_OK) {
+            who = resp->text != NULL ? atoi(resp->text + 1) : -1;
+            ferry_message_free(&resp->base);
+            atomic_fetch_add(&l->ok, 1);
+            if (who >= 0 && who <= N_SERVERS)
+                atomic_fetch_add(&l->per[who], 1);
+        } else {
+            atomic_fetch_add(&l->failed, 1);
+            snprintf(l->last_error, sizeof l->last_error, "%s: %s", ferry_status_str(st),
+                     info.message);
+        }
+        nap(2);
+    }
+    return NULL;
+}
+
+static void load_start(load *l, ferry_channel *ch, int write, int tag)
+{
+    memset(l, 0, sizeof *l);
+    l->ch = ch;
+    l->write = write;
+    l->tag = tag;
+    assert_int_equal(pthread_create(&l->t, NULL, load_run, l), 0);
+}
+
+static void load_stop(load *l)
+{
+    atomic_store(&l->stop, 1);
+    pthread_join(l->t, NULL);
+    printf("load %d: sent %llu, answered %llu, failed %llu%s%s\n", l->tag,
+           (unsigned long long)l->sent, (unsigned long long)l->ok, (unsigned long long)l->failed,
+           l->failed ? "; last: " : "", l->failed ? l->last_error : "");
+}
+
+/* Waits (up to 20 s) until server `i` has answered `n` more calls of `l`. */
+static int wait_answers(load *l, int i, uint64_t n)
+{
+    uint64_t from = atomic_load(&l->per[i]);
+    for (int k = 0; k < 20000; k++) {
+        if (atomic_load(&l->per[i]) >= from + n)
+            return 1;
+        nap(1);
+    }
+    return 0;
+}
+
+/* Calls over a DNS name with three A records spread evenly: each server
+ * answers between half and one and a half times its even share of 1200
+ * calls from four threads (power of two choices on calls in flight, with
+ * random ties). */
+static void test_spread_evenly(void **state)
+{
+    (void)state;
+    fleet f;
+    fleet_start(&f, N_SERVERS, 0x7);
+    ferry_channel *ch = open_dns(&f, "dns");
+    load l[4];
+    for (int t = 0; t < 4; t++)
+        load_start(&l[t], ch, 0, t);
+    uint64_t total = 0;
+    for (int k = 0; k < 60000 && total < 1200; k++) {
+        nap(1);
+        total = 0;
+        for (int t = 0; t < 4; t++)
+            total += atomic_load(&l[t].ok) + atomic_load(&l[t].failed);
+    }
+    uint64_t per[N_SERVERS] = {0}, failed = 0, ok = 0;
+    for (int t = 0; t < 4; t++) {
+        load_stop(&l[t]);
+        failed += l[t].failed;
+        ok += l[t].ok;
+        for (int i = 0; i < N_SERVERS; i++)
+            per[i] += l[t].per[i];
+    }
+    printf("spread over 3 servers: %llu %llu %llu of %llu\n", (unsigned long long)per[0],
+           (unsigned long long)per[1], (unsigned long long)per[2], (unsigned long long)ok);
+    assert_int_equal(failed, 0);
+    for (int i = 0; i < N_SERVERS; i++) {
+        assert_true(per[i] * 3 * 2 >= ok);     /* at least half its share */
+        assert_true(per[i] * 3 * 2 <= ok * 3); /* at most one and a half */
+    }
+    ferry_endpoint_stats st[8];
+    size_t n = 0;
+    assert_int_equal(ferry_balance_endpoints(ch, st, 8, &n), FERRY_OK);
+    assert_int_equal(n, N_SERVERS);
+    for (size_t i = 0; i < n; i++) {
+        assert_int_equal(st[i].state, FERRY_ENDPOINT_READY);
+        assert_true(st[i].calls > 0 && st[i].answered == st[i].calls);
+    }
+    ferry_channel_close(ch);
+    fleet_end(&f);
+}
+
+/* A record added under load brings its server into play; a record taken
+ * away sends that server no more calls, and once its last calls are done
+ * it can go; no call fails throughout. */
+static void test_records_join_and_leave(void **state)
+{
+    (void)state;
+    fleet f;
+    fleet_start(&f, N_SERVERS, 0x3);
+    ferry_channel *ch = open_dns(&f, "dns");
+    load l;
+    load_start(&l, ch, 0, 0);
+    assert_true(wait_answers(&l, 0, 20) && wait_answers(&l, 1, 20));
+    assert_int_equal(atomic_load(&l.per[2]), 0);
+    char hosts[256];
+    hosts_text(hosts, sizeof hosts, 0x7);
+    assert_int_equal(fleet_dns_set(&f.dns, hosts), 0);
+    assert_true(wait_answers(&l, 2, 20)); /* joined */
+    hosts_text(hosts, sizeof hosts, 0x6);
+    assert_int_equal(fleet_dns_set(&f.dns, hosts), 0);
+    /* Left: until server 0 takes no call for a while ... */
+    int gone = 0;
+    for (int k = 0; k < 200 && !gone; k++) {
+        uint64_t before = atomic_load(&l.per[0]);
+        nap(100);
+        size_t n = 0;
+        ferry_endpoint_stats st[8];
+        assert_int_equal(ferry_balance_endpoints(ch, st, 8, &n), FERRY_OK);
+        gone = atomic_load(&l.per[0]) == before && n == 2;
+    }
+    assert_true(gone);
+    /* ... after which it can stop without a failed call. */
+    fleet_kill(f.pid[0]);
+    f.pid[0] = 0;
+    assert_true(wait_answers(&l, 1, 50) && wait_answers(&l, 2, 50));
+    load_stop(&l);
+    assert_int_equal(l.failed, 0);
+    ferry_channel_close(ch);
+    fleet_end(&f);
+}
+
+/* A server killed under load (a crash) costs no idempotent call: calls
+ * that were on it are retried on the others, and it is ejected. */
+static void test_crash_costs_no_idempotent_call(void **state)
+{
+    (void)state;
+    fleet f;
+    fleet_start(&f, N_SERVERS, 0x7);
+    ferry_channel *ch = open_dns(&f, "dns");
+    load l[2];
+    for (int t = 0; t < 2; t++)
+        load_start(&l[t], ch, 0, t);
+    assert_true(wait_answers(&l[0], 1, 20));
+    fleet_kill(f.pid[1]);
+    f.pid[1] = 0;
+    assert_true(wait_answers(&l[0], 0, 100) && wait_answers(&l[0], 2, 100));
+    for (int t = 0; t < 2; t++) {
+        load_stop(&l[t]);
+        assert_int_equal(l[t].failed, 0);
+    }
+    ferry_channel_close(ch);
+    fleet_end(&f);
+}
+
+/* A server stopped in good order (SIGTERM: it drains) costs not even a
+ * non-idempotent call, and none runs twice: its refusals say the request
+ * ran nowhere, so they go to another server. */
+static void test_drain_costs_no_call(void **state)
+{
+    (void)state;
+    fleet f;
+    fleet_start(&f, N_SERVERS, 0x7);
+    ferry_channel *ch = open_dns(&f, "dns");
+    load l[2];
+    for (int t = 0; t < 2; t++)
+        load_start(&l[t], ch, 1, t);
+    assert_true(wait_answers(&l[0], 2, 20));
+    assert_int_equal(fleet_stop(f.pid[2]), 0);
+    f.pid[2] = 0;
+    assert_true(wait_answers(&l[0], 0, 100) && wait_answers(&l[0], 1, 100));
+    for (int t = 0; t < 2; t++) {
+        load_stop(&l[t]);
+        assert_int_equal(l[t].failed, 0);
+    }
+    size_t ids = 0, dups = 0;
+    const char *logs[] = {f.log[0], f.log[1], f.log[2]};
+    assert_int_equal(fleet_count_logs(logs, 3, &ids, &dups), 0);
+    assert_int_equal(dups, 0);
+    assert_int_equal(ids, l[0].ok + l[1].ok);
+    ferry_channel_close(ch);
+    fleet_end(&f);
+}
+
+/* SRV records name hosts and ports: every server behind them answers. */
+static void test_srv_records(void **state)
+{
+    (void)state;
+    fleet f;
+    fleet_start(&f, N_SERVERS, 0);
+    fleet_dns_stop(&f.dns);
+    char a[N_SERVERS][128], b[N_SERVERS][128];
+    const char *extra[2 * N_SERVERS + 1];
+    for (int i = 0; i < N_SERVERS; i++) {
+        snprintf(a[i], sizeof a[i], "--srv-host=_probe._tcp.svc.test,h%d.svc.test,%d", i, f.port);
+        snprintf(b[i], sizeof b[i], "--host-record=h%d.svc.test,127.0.0.%d", i, i + 2);
+        extra[2 * i] = a[i];
+        extra[2 * i + 1] = b[i];
+    }
+    extra[2 * N_SERVERS] = NULL;
+    assert_int_equal(fleet_dns_start(&f.dns, "", 1, extra), 0);
+    ferry_balance_opts bo = {.dns_server = f.dns.server};
+    ferry_channel *ch = NULL;
+    assert_int_equal(ferry_balance_open(&ch, "dns+srv://_probe._tcp.svc.test", NULL, &bo),
+                     FERRY_OK);
+    int seen[N_SERVERS] = {0};
+    for (int k = 0; k < 300; k++) {
+        int who = -1;
+        assert_int_equal(call(ch, 0, "", &who), FERRY_OK);
+        if (who >= 0 && who < N_SERVERS)
+            seen[who] = 1;
+    }
+    for (int i = 0; i < N_SERVERS; i++)
+        assert_true(seen[i]);
+    ferry_channel_close(ch);
+    fleet_end(&f);
+}
+
+/* ferry_client_open() takes a comma-separated list and spreads over it. */
+static void test_list_of_urls(void **state)
+{
+    (void)state;
+    fleet f;
+    fleet_start(&f, N_SERVERS, 0);
+    char target[512];
+    snprintf(target, sizeof target, "%s,%s, %s", f.bound[0], f.bound[1], f.bound[2]);
+    ferry_channel *ch = NULL;
+    assert_int_equal(ferry_client_open(&ch, target, NULL), FERRY_OK);
+    int seen[N_SERVERS] = {0};
+    for (int k = 0; k < 300; k++) {
+        int who = -1;
+        assert_int_equal(call(ch, 0, "", &who), FERRY_OK);
+        if (who >= 0 && who < N_SERVERS)
+            seen[who] = 1;
+    }
+    for (int i = 0; i < N_SERVERS; i++)
+        assert_true(seen[i]);
+    ferry_channel_close(ch);
+    fleet_end(&f);
+}
+
+/* A name with no records is no crash and no hang: calls fail with
+ * unavailable, naming the name and what the DNS server said. */
+static void test_no_records(void **state)
+{
+    (void)state;
+    fleet_dns d;
+    assert_int_equal(fleet_dns_start(&d, "", 0, NULL), 0);
+    ferry_balance_opts bo = {.dns_server = d.server};
+    ferry_channel *ch = NULL;
+    assert_int_equal(ferry_balance_open(&ch, "dns://nothing.svc.test:7400", NULL, &bo), FERRY_OK);
+    ferry_call_info info;
+    Ferrytest__V1__EchoRequest req = FERRYTEST__V1__ECHO_REQUEST__INIT;
+    Ferrytest__V1__EchoReply *resp = NULL;
+    ferry_call_opts o = {.deadline_ms = 5000, .info = &info};
+    assert_int_equal(ferrytest_v1_probe_echo(ch, &req, &resp, &o), FERRY_UNAVAILABLE);
+    assert_non_null(strstr(info.message, "nothing.svc.test"));
+    ferry_channel_close(ch);
+    fleet_dns_stop(&d);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_teardown(test_spread_evenly, teardown),
+        cmocka_unit_test_teardown(test_records_join_and_leave, teardown),
+        cmocka_unit_test_teardown(test_crash_costs_no_idempotent_call, teardown),
+        cmocka_unit_test_teardown(test_drain_costs_no_call, teardown),
+        cmocka_unit_test_teardown(test_srv_records, teardown),
+        cmocka_unit_test_teardown(test_list_of_urls, teardown),
+        cmocka_unit_test_teardown(test_no_records, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,350 @@
+/* test_endpoints.c - a balancer's endpoint logic (runtime/src/endpoints.c)
+ * without a network: channels are stand-ins whose connection state the
+ * test sets, and time is the test clock, so ejection back-offs and trials
+ * are checked at their exact edges. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <ferry/testclock.h>
+
+#include "endpoints.h"
+
+/* A stand-in channel: never called, only watched. */
+typedef struct fake {
+    ferry_channel base;
+    char url[FERRY_ENDPOINT_URL_MAX];
+    int up;
+    uint64_t links;
+    int closed;
+} fake;
+
+static fake fakes[16];
+static size_t n_fakes;
+static int opens_fail;
+
+static ferry_status f_open(void *arg, const char *url, const char *name, ferry_channel **out)
+{
+    (void)arg;
+    (void)name;
+    if (opens_fail || n_fakes == 16)
+        return FERRY_INVALID_ARGUMENT;
+    fake *f = &fakes[n_fakes++];
+    memset(f, 0, sizeof *f);
+    snprintf(f->url, sizeof f->url, "%s", url);
+    f->up = 1;
+    f->links = 1;
+    *out = &f->base;
+    return FERRY_OK;
+}
+
+static void f_close(void *arg, ferry_channel *ch)
+{
+    (void)arg;
+    ((fake *)ch)->closed = 1;
+}
+
+static void f_link(void *arg, ferry_channel *ch, int *up, uint64_t *links)
+{
+    (void)arg;
+    *up = ((fake *)ch)->up;
+    *links = ((fake *)ch)->links;
+}
+
+static const ferryi_ep_ops ops = {.open = f_open, .close = f_close, .link = f_link};
+
+static fake *fake_of(const char *url)
+{
+    for (size_t i = 0; i < n_fakes; i++)
+        if (strcmp(fakes[i].url, url) == 0)
+            return &fakes[i];
+    return NULL;
+}
+
+static ferryi_epset set;
+
+static int setup(void **state)
+{
+    (void)state;
+    n_fakes = 0;
+    opens_fail = 0;
+    ferry_balance_opts p = {.eject_ms = 1000, .eject_max_ms = 4000, .eject_failures = 2};
+    ferryi_epset_init(&set, &ops, NULL, &p);
+    return ferry_test_clock_start() == FERRY_OK ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    ferryi_epset_fini(&set);
+    ferry_test_clock_stop();
+    return 0;
+}
+
+static void use(size_t n, ...)
+{
+    ferryi_ep_addr a[8];
+    memset(a, 0, sizeof a);
+    va_list ap;
+    va_start(ap, n);
+    for (size_t i = 0; i < n; i++)
+        snprintf(a[i].url, sizeof a[i].url, "%s", va_arg(ap, const char *));
+    va_end(ap);
+    size_t added, removed, failed;
+    ferryi_epset_update(&set, a, n, &added, &removed, &failed);
+}
+
+static ferryi_ep *pick(int *trial)
+{
+    char why[256];
+    int t = 0;
+    ferryi_ep *ep = ferryi_epset_pick(&set, NULL, 0, trial != NULL ? trial : &t, why, sizeof why);
+    return ep;
+}
+
+static void ep_fail(ferryi_ep *ep, int trial)
+{
+    ferry_call_info info = {.status = FERRY_UNAVAILABLE};
+    ferryi_epset_done(&set, ep, trial, FERRY_UNAVAILABLE, &info, 10);
+}
+
+static void ep_ok(ferryi_ep *ep, int trial)
+{
+    ferry_call_info info = {.status = FERRY_OK};
+    ferryi_epset_done(&set, ep, trial, FERRY_OK, &info, 10);
+}
+
+/* The pick prefers the endpoint with fewer calls in flight: with one of
+ * two endpoints busy, every pick goes to the idle one. */
+static void test_pick_fewer_in_flight(void **state)
+{
+    (void)state;
+    use(2, "tcp://a:1", "tcp://b:1");
+    ferryi_ep *busy = pick(NULL);
+    for (int i = 0; i < 50; i++) {
+        ferryi_ep *ep = pick(NULL);
+        assert_ptr_not_equal(ep, busy);
+        ep_ok(ep, 0);
+    }
+    ep_ok(busy, 0);
+}
+
+/* Picks spread evenly over idle endpoints: 4000 picks over four land
+ * within 20% of 1000 each. */
+static void test_pick_spreads(void **state)
+{
+    (void)state;
+    use(4, "tcp://a:1", "tcp://b:1", "tcp://c:1", "tcp://d:1");
+    for (int i = 0; i < 4000; i++)
+        ep_ok(pick(NULL), 0);
+    ferry_endpoint_stats st[4];
+    assert_int_equal(ferryi_epset_stats(&set, st, 4), 4);
+    for (int i = 0; i < 4; i++)
+        assert_true(st[i].calls >= 800 && st[i].calls <= 1200);
+}
+
+/* A pick never returns an endpoint the call tried already. */
+static void test_pick_skips_tried(void **state)
+{
+    (void)state;
+    use(2, "tcp://a:1", "tcp://b:1");
+    for (int i = 0; i < 20; i++) {
+        ferryi_ep *first = pick(NULL);
+        char why[128];
+        int trial = 0;
+        ferryi_ep *second = ferryi_epset_pick(&set, &first, 1, &trial, why, sizeof why);
+        assert_non_null(second);
+        assert_ptr_not_equal(first, second);
+        ferryi_ep *tried[2] = {first, second};
+        assert_null(ferryi_epset_pick(&set, tried, 2, &trial, why, sizeof why));
+        assert_non_null(strstr(why, "2 tried"));
+        ep_ok(first, 0);
+        ep_ok(second, 0);
+    }
+}
+
+/* eject_failures failures in a row eject an endpoint for eject_ms: no pick
+ * reaches it until then, and the first pick at the end is its trial. */
+static void test_eject_then_trial(void **state)
+{
+    (void)state;
+    use(2, "tcp://a:1", "tcp://b:1");
+    ferryi_ep *a = set.v[0];
+    a->in_flight = 0;
+    ep_fail(a, 0);
+    assert_int_equal(a->eject_until, 0); /* one failure is not enough */
+    ep_fail(a, 0);
+    assert_int_not_equal(a->eject_until, 0);
+    for (int i = 0; i < 30; i++) {
+        ferryi_ep *ep = pick(NULL);
+        assert_ptr_not_equal(ep, a);
+        ep_ok(ep, 0);
+    }
+    ferry_test_clock_advance(999);
+    ferryi_ep *ep = pick(NULL);
+    assert_ptr_not_equal(ep, a);
+    ep_ok(ep, 0);
+    ferry_test_clock_advance(1);
+    int trial = 0;
+    ep = pick(&trial);
+    assert_ptr_equal(ep, a);
+    assert_true(trial);
+    /* One trial at a time. */
+    int t2 = 0;
+    ferryi_ep *other = pick(&t2);
+    assert_ptr_not_equal(other, a);
+    assert_false(t2);
+    ep_ok(other, 0);
+    ep_ok(a, 1); /* passed: back in */
+    assert_int_equal(a->eject_until, 0);
+    ferry_endpoint_stats st[2];
+    ferryi_epset_stats(&set, st, 2);
+    assert_int_equal(st[0].state, FERRY_ENDPOINT_READY);
+    assert_int_equal(st[0].ejections, 1);
+}
+
+/* A failed trial ejects again for twice as long, up to eject_max_ms: the
+ * trials come at 1000, then 2000, then 4000 and 4000 ms, none a
+ * millisecond earlier. */
+static void test_failed_trial_doubles(void **state)
+{
+    (void)state;
+    use(2, "tcp://a:1", "tcp://b:1");
+    ferryi_ep *a = set.v[0];
+    ep_fail(a, 0);
+    ep_fail(a, 0);
+    const uint64_t backoff[] = {1000, 2000, 4000, 4000};
+    for (int i = 0; i < 4; i++) {
+        ferry_test_clock_advance(backoff[i] - 1);
+        int trial = 0;
+        ferryi_ep *ep = pick(&trial);
+        assert_ptr_not_equal(ep, a);
+        ep_ok(ep, 0);
+        ferry_test_clock_advance(1);
+        ep = pick(&trial);
+        assert_ptr_equal(ep, a);
+        assert_true(trial);
+        ep_fail(a, 1);
+        ferry_endpoint_stats st[2];
+        ferryi_epset_stats(&set, st, 2);
+        assert_int_equal(st[0].state, FERRY_ENDPOINT_EJECTED);
+    }
+    assert_int_equal(a->ejections, 5);
+}
+
+/* A reply that says the server drains takes the endpoint out of the picks
+ * until its channel makes a new connection (the server restarted), and is
+ * not a failure. */
+static void test_drain_until_new_connection(void **state)
+{
+    (void)state;
+    use(2, "tcp://a:1", "tcp://b:1");
+    ferryi_ep *a = set.v[0];
+    ferry_call_info info = {.status = FERRY_UNAVAILABLE, .server_draining = 1, .not_run = 1};
+    ferryi_epset_done(&set, a, 0, FERRY_UNAVAILABLE, &info, 10);
+    assert_int_equal(a->errors, 0);
+    for (int i = 0; i < 30; i++) {
+        ferryi_ep *ep = pick(NULL);
+        assert_ptr_not_equal(ep, a);
+        ep_ok(ep, 0);
+    }
+    fake_of("tcp://a:1")->links++;
+    int seen = 0;
+    for (int i = 0; i < 30; i++) {
+        ferryi_ep *ep = pick(NULL);
+        seen |= ep == a;
+        ep_ok(ep, 0);
+    }
+    assert_true(seen);
+}
+
+/* Endpoints not connected are picked only when none is: a call then waits
+ * for a connection rather than failing at once. */
+static void test_connected_first(void **state)
+{
+    (void)state;
+    use(2, "tcp://a:1", "tcp://b:1");
+    fake_of("tcp://a:1")->up = 0;
+    for (int i = 0; i < 30; i++) {
+        ferryi_ep *ep = pick(NULL);
+        assert_string_equal(ep->url, "tcp://b:1");
+        ep_ok(ep, 0);
+    }
+    fake_of("tcp://b:1")->up = 0;
+    ferryi_ep *ep = pick(NULL);
+    assert_non_null(ep);
+    ep_ok(ep, 0);
+}
+
+/* An update keeps the endpoints still named (their figures too), opens the
+ * new ones, and moves the others to leaving: they get no picks, finish the
+ * calls they have, and are closed only once those are done. */
+static void test_update_diff_and_drain(void **state)
+{
+    (void)state;
+    use(2, "tcp://a:1", "tcp://b:1");
+    ferryi_ep *a = set.v[0];
+    ferryi_ep *held = NULL;
+    while ((held = pick(NULL)) != a)
+        ep_ok(held, 0);
+    uint64_t calls = a->calls;
+    use(2, "tcp://b:1", "tcp://c:1");
+    assert_int_equal(n_fakes, 3);
+    assert_int_equal(ferryi_epset_count(&set), 2);
+    for (int i = 0; i < 30; i++) {
+        ferryi_ep *ep = pick(NULL);
+        assert_ptr_not_equal(ep, a);
+        ep_ok(ep, 0);
+    }
+    ferry_endpoint_stats st[4];
+    assert_int_equal(ferryi_epset_stats(&set, st, 4), 3);
+    assert_int_equal(st[2].state, FERRY_ENDPOINT_LEAVING);
+    assert_int_equal(st[2].in_flight, 1);
+    assert_int_equal(ferryi_epset_reap(&set), 0); /* a call is still on it */
+    assert_false(fake_of("tcp://a:1")->closed);
+    ep_ok(a, 0);
+    assert_int_equal(a->calls, calls);
+    assert_int_equal(ferryi_epset_reap(&set), 1);
+    assert_true(fake_of("tcp://a:1")->closed);
+    assert_int_equal(ferryi_epset_stats(&set, st, 4), 2);
+}
+
+/* Names given twice count once, and no more than max_endpoints are kept
+ * (a hostile answer's thousand records cost 64 endpoints, not 1000). */
+static void test_update_bounds(void **state)
+{
+    (void)state;
+    use(3, "tcp://a:1", "tcp://a:1", "tcp://b:1");
+    assert_int_equal(ferryi_epset_count(&set), 2);
+    ferryi_ep_addr *many = calloc(1000, sizeof *many);
+    for (int i = 0; i < 1000; i++)
+        snprintf(many[i].url, sizeof many[i].url, "tcp://10.0.%d.%d:1", i / 256, i % 256);
+    n_fakes = 0;
+    opens_fail = 1; /* the stand-ins run out: opens fail, and are counted */
+    size_t added, removed, failed;
+    ferryi_epset_update(&set, many, 1000, &added, &removed, &failed);
+    assert_int_equal(added, 0);
+    assert_int_equal(failed, 64);
+    assert_int_equal(ferryi_epset_count(&set), 0);
+    free(many);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_pick_fewer_in_flight, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pick_spreads, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pick_skips_tried, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_eject_then_trial, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_failed_trial_doubles, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_drain_until_new_connection, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_connected_first, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_update_diff_and_drain, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_update_bounds, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
