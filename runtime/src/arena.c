@@ -1,16 +1,54 @@
 /* arena.c - bump allocation for one call's memory, freed all at once. */
+/* MAP_ANONYMOUS is not POSIX.1-2008; every system ferry runs on has it. */
+#define _DEFAULT_SOURCE
 #include <stdint.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 
 #include "arena.h"
 
 struct ferryi_arena_block {
     ferryi_arena_block *next;
     size_t size;
+    int mapped; /* from mmap(), not malloc() */
     _Alignas(max_align_t) unsigned char data[];
 };
 
 #define ALIGN (_Alignof(max_align_t))
+
+/* Blocks this large are mapped from the system and unmapped when the call
+ * ends. From malloc() they would come from the arena of whichever thread ran
+ * the call (nng's, or a worker's), and glibc gives back the free top of a
+ * thread's arena only above a threshold it raises after large frees, to
+ * 64 MiB: a burst of large calls would leave the process at its peak. */
+#define MAP_MIN ((size_t)1 << 20)
+
+static ferryi_arena_block *block_new(size_t want)
+{
+    ferryi_arena_block *b;
+    if (sizeof *b + want >= MAP_MIN) {
+        void *m = mmap(NULL, sizeof *b + want, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+                       -1, 0);
+        if (m == MAP_FAILED)
+            return NULL;
+        b = m;
+        b->mapped = 1;
+    } else {
+        if ((b = malloc(sizeof *b + want)) == NULL)
+            return NULL;
+        b->mapped = 0;
+    }
+    b->size = want;
+    return b;
+}
+
+static void block_free(ferryi_arena_block *b)
+{
+    if (b->mapped)
+        munmap(b, sizeof *b + b->size);
+    else
+        free(b);
+}
 
 static void *pb_alloc(void *data, size_t size)
 {
@@ -54,12 +92,11 @@ void *ferryi_arena_alloc(ferryi_arena *a, size_t size)
             a->exhausted = 1;
             return NULL;
         }
-        ferryi_arena_block *b = malloc(sizeof *b + want);
+        ferryi_arena_block *b = block_new(want);
         if (b == NULL)
             return NULL;
         a->used += want;
         b->next = a->blocks;
-        b->size = want;
         a->blocks = b;
         a->cur = b->data;
         a->left = want;
@@ -75,7 +112,7 @@ void ferryi_arena_reset(ferryi_arena *a)
     ferryi_arena_block *b = a->blocks;
     while (b != NULL) {
         ferryi_arena_block *next = b->next;
-        free(b);
+        block_free(b);
         b = next;
     }
     a->blocks = NULL;

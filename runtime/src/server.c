@@ -9,20 +9,30 @@
  *     |             checks (frame, header, identity, method, draining)
  *     |                    |ok                  |bad
  *     |                    v                    v
- *     |             WORK: queued to the        error reply
- *     |             worker pool; a worker
- *     |             decodes the body, runs
- *     |             the handler, packs the reply
+ *     |             WORK: run at once on the   error reply
+ *     |             nng thread (when a slot
+ *     |             and the process's lending
+ *     |             allow), else queued to the
+ *     |             worker pool; either decodes
+ *     |             the body, runs the handler,
+ *     |             packs the reply
  *     |                    |
  *     +<---- the reply is queued on its connection's sender (conns.c), and
  *            the context receives again (or takes over a request of the
  *            same connection that was waiting for its turn)
  *
- * Cheap rejections never reach a worker; handlers never run on nng's threads,
- * so a slow handler cannot stall the transport, unless the server was asked
- * for inline handlers (ferry_server_opts.inline_handlers), which skips the
- * pool for handlers that never block. No context ever waits for a client to
- * take its reply: a client that stops reading holds none of them.
+ * Cheap rejections never reach a handler slot. Handlers share `workers`
+ * slots (workq.c): a call runs on the nng thread that read it when a slot is
+ * free, nothing is queued ahead of it, and fewer than LEND_MAX of nng's
+ * threads in the whole process are running handlers; otherwise it waits in
+ * the pool's queue for a worker. Waking a worker costs a thread switch per
+ * call, about half the server's throughput under load (docs/benchmarks.md),
+ * and lending a bounded number of nng's threads avoids it without letting
+ * slow handlers stall the transport: nng has 2 x CPUs task threads (at most
+ * 16), and at least half of them are always left for I/O. With
+ * ferry_server_opts.inline_handlers every handler runs on nng's threads, for
+ * handlers that never block. No context ever waits for a client to take its
+ * reply: a client that stops reading holds none of them.
  */
 #include <errno.h>
 #include <malloc.h>
@@ -31,6 +41,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <nng/nng.h>
 #include <sodium.h>
@@ -147,6 +158,40 @@ struct ferry_server {
 /* The server whose handler this thread is running, so that a handler
  * calling ferry_server_shutdown() on its own server is recognised. */
 static _Thread_local ferry_server *running_server;
+
+/* nng threads running handlers, across every server of the process (nng's
+ * task threads are the process's, not a server's), and the most there may
+ * be: as many as there are CPUs, at most 8, which is half of what nng starts
+ * (server.c's head comment). */
+static atomic_uint lent;
+static unsigned lend_max(void)
+{
+    static atomic_uint max;
+    unsigned m = atomic_load(&max);
+    if (m == 0) {
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        m = n < 1 ? 1 : n > 8 ? 8 : (unsigned)n;
+        atomic_store(&max, m);
+    }
+    return m;
+}
+
+/* Takes one of the process's nng threads for a handler; 0 when as many as
+ * may be are lent already. */
+static int lend_thread(void)
+{
+    unsigned n = atomic_load(&lent);
+    do {
+        if (n >= lend_max())
+            return 0;
+    } while (!atomic_compare_exchange_weak(&lent, &n, n + 1));
+    return 1;
+}
+
+/* Set on the pool's threads while they run a call: they already hold a
+ * slot, and a request they take over from the connection goes through the
+ * queue, fair between connections. */
+static _Thread_local int on_worker;
 
 static void start_recv(srv_ctx *c)
 {
@@ -373,7 +418,9 @@ static void work_run(ferryi_job *job)
     int closed = srv->closed;
     pthread_mutex_unlock(&srv->io_mu);
     /* Queued past the grace period: nobody will read the reply. */
+    on_worker = 1;
     complete(c, closed ? NULL : run_handler(c));
+    on_worker = 0;
 }
 
 /* Copies the request's metadata into the call's arena as ferry_metadata. */
@@ -541,6 +588,15 @@ static nng_msg *handle_request(srv_ctx *c, nng_msg *msg, ferryi_conn_admit how, 
     c->ph = PH_WORK;
     if (srv->inline_handlers)
         return run_handler(c);
+    if (!on_worker && lend_thread()) {
+        if (ferryi_workq_enter(&srv->wq)) {
+            nng_msg *reply = run_handler(c);
+            ferryi_workq_leave(&srv->wq);
+            atomic_fetch_sub(&lent, 1);
+            return reply;
+        }
+        atomic_fetch_sub(&lent, 1);
+    }
     c->job.run = work_run;
     c->job.owner = c->conn;
     *queued = 1;

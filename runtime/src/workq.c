@@ -45,14 +45,18 @@ static void *worker_main(void *arg)
     ferryi_workq *q = arg;
     pthread_mutex_lock(&q->mu);
     for (;;) {
-        while (q->busy_head < 0 && !q->stopping)
+        /* A job waits for a slot as well as for a worker: jobs its callers
+         * run themselves hold slots too. Stopping runs what is queued. */
+        while ((q->busy_head < 0 || q->running >= q->n_threads) && !q->stopping)
             pthread_cond_wait(&q->cv, &q->mu);
         ferryi_job *job = take(q);
         if (job == NULL)
             break; /* stopping and drained */
+        q->running++;
         pthread_mutex_unlock(&q->mu);
         job->run(job);
         pthread_mutex_lock(&q->mu);
+        q->running--;
     }
     pthread_mutex_unlock(&q->mu);
     return NULL;
@@ -65,6 +69,7 @@ int ferryi_workq_start(ferryi_workq *q, unsigned n)
     for (unsigned i = 0; i < FERRYI_WORKQ_LANES; i++)
         q->lanes[i] = (ferryi_workq_lane){.next_busy = -1};
     q->busy_head = q->busy_tail = -1;
+    q->running = 0;
     q->stopping = 0;
     q->n_threads = 0;
     q->threads = calloc(n, sizeof *q->threads);
@@ -95,6 +100,26 @@ void ferryi_workq_push(ferryi_workq *q, ferryi_job *job)
     }
     l->tail = job;
     pthread_cond_signal(&q->cv);
+    pthread_mutex_unlock(&q->mu);
+}
+
+int ferryi_workq_enter(ferryi_workq *q)
+{
+    pthread_mutex_lock(&q->mu);
+    int enter = q->busy_head < 0 && q->running < q->n_threads && !q->stopping;
+    if (enter)
+        q->running++;
+    pthread_mutex_unlock(&q->mu);
+    return enter;
+}
+
+void ferryi_workq_leave(ferryi_workq *q)
+{
+    pthread_mutex_lock(&q->mu);
+    q->running--;
+    /* A job queued while every slot was taken waits for this one. */
+    if (q->busy_head >= 0)
+        pthread_cond_signal(&q->cv);
     pthread_mutex_unlock(&q->mu);
 }
 

@@ -96,9 +96,44 @@ static void test_many_callers_tcp(void **state)
     many_callers("tcp://127.0.0.1:0");
 }
 
+/* Handlers that block on a server with a large pool take at most some of
+ * nng's threads (server.c lends no more than one per CPU): another server
+ * of the same process keeps answering while every one of them is asleep.
+ * Were all of nng's threads lent, its call could not be read until the
+ * sleepers woke, after its deadline. */
+static void test_sleeping_handlers_leave_threads_for_io(void **state)
+{
+    (void)state;
+    enum { SLEEPERS = 40 };
+    char *url_a = probe_ipc_url(), *url_b = probe_ipc_url();
+    char bound_a[256], bound_b[256];
+    ferry_server_opts so = {.workers = SLEEPERS, .max_in_flight = 2 * SLEEPERS};
+    ferry_server *a = probe_serve_opts(url_a, &so, bound_a, sizeof bound_a);
+    ferry_server *b = probe_serve(url_b, 2, bound_b, sizeof bound_b);
+    ferry_channel *ch_a = NULL, *ch_b = NULL;
+    assert_int_equal(ferry_client_open(&ch_a, bound_a, NULL), FERRY_OK);
+    assert_int_equal(ferry_client_open(&ch_b, bound_b, NULL), FERRY_OK);
+
+    probe_bg_call bg[SLEEPERS];
+    for (int i = 0; i < SLEEPERS; i++)
+        probe_bg_start(&bg[i], ch_a, 12000, 60000);
+    assert_true(probe_wait_calls(SLEEPERS)); /* every sleeper is in its handler */
+    assert_int_equal(probe_echo(ch_b, 0, 8000, NULL), FERRY_OK);
+    for (int i = 0; i < SLEEPERS; i++)
+        assert_int_equal(probe_bg_join(&bg[i]), FERRY_OK);
+
+    ferry_channel_close(ch_a);
+    ferry_channel_close(ch_b);
+    ferry_server_free(a);
+    ferry_server_free(b);
+    probe_url_free(url_a);
+    probe_url_free(url_b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_sleeping_handlers_leave_threads_for_io),
         cmocka_unit_test(test_many_callers_ipc),
         cmocka_unit_test(test_many_callers_tcp),
         cmocka_unit_test(test_many_callers_inline),

@@ -2,7 +2,9 @@
  *
  * A server owns one rep0 socket with many contexts in flight; it can listen
  * on several addresses and host several services (and several major versions
- * of one service). Handlers run on a pool of worker threads.
+ * of one service). Handlers run `workers` at a time, on the nng thread that
+ * read the request when a slot is free (no thread switch), else on a pool of
+ * worker threads.
  *
  * Thread safety: add services and listen before calls arrive, from one
  * thread; ferry_server_shutdown() may be called from any thread.
@@ -24,8 +26,13 @@ extern "C" {
 typedef struct ferry_server ferry_server;
 
 typedef struct ferry_server_opts {
-    /* Handler threads. 0 = the default (FERRY_WORKERS from the environment,
-     * else 4). A slow handler holds one worker; calls beyond the pool wait. */
+    /* Handlers running at once, and the threads of the worker pool. 0 = the
+     * default (FERRY_WORKERS from the environment, else 4). A call runs on
+     * the nng thread that read it when fewer than `workers` handlers are
+     * running, none is queued, and fewer than one nng thread per CPU (at most
+     * 8) in the process is running a handler; otherwise a worker runs it. So
+     * a handler may block: it holds one of the `workers` slots, and nng keeps
+     * at least half of its threads for I/O. Calls beyond the slots wait. */
     unsigned workers;
     /* Requests received and waiting or running at once (nng contexts).
      * 0 = 4 x workers, at least 16. */
