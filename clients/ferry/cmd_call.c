@@ -32,6 +32,7 @@ typedef struct call_args {
     cli_imports imp;
     ferry_metadata md[MAX_METADATA];
     size_t n_md;
+    int deadline_given; /* else the method's IDL deadline applies */
 } call_args;
 
 static void usage(FILE *out)
@@ -54,7 +55,8 @@ static void usage(FILE *out)
             "  -I, --import DIR      where --proto's imports are (repeatable; default: the\n"
             "                        file's directory); ferry's IDL is always there\n"
             "  -H, --header KEY:VALUE  a metadata entry sent with the call (repeatable)\n"
-            "      --deadline MS     the call's deadline (same as --timeout)\n" CLI_CONN_USAGE
+            "      --deadline MS     the call's deadline (same as --timeout; default: the\n"
+            "                        method's IDL deadline, else 5000)\n" CLI_CONN_USAGE
             "  -h, --help            this text\n"
             "Exit status: 0 the call succeeded; 2 bad usage, JSON, schema or reply;\n"
             "10 + the status code when the call, or the reflection call before it,\n"
@@ -90,6 +92,8 @@ static int add_header(call_args *a, const char *arg)
 static int option(call_args *a, int c, const char *arg)
 {
     int taken = cli_conn_option(&a->conn, c == OPT_DEADLINE ? 't' : c, arg);
+    if (taken > 0 && (c == OPT_DEADLINE || c == 't'))
+        a->deadline_given = 1;
     if (taken != 0)
         return taken;
     switch (c) {
@@ -228,7 +232,9 @@ static int call(call_args *a, ferry_channel *ch, const pb_schema *s, const pbs_s
     rawcall_method_init(&rm, svc->full, m->name, full, pbs_api_version(svc), fo);
     ferry_call_info info = {0};
     ferry_violations viol = {0};
-    ferry_call_opts opts = {.deadline_ms = (uint32_t)a->conn.timeout_ms,
+    /* 0: the IDL's deadline for the method, else the channel's default
+     * (the --timeout default). */
+    ferry_call_opts opts = {.deadline_ms = a->deadline_given ? (uint32_t)a->conn.timeout_ms : 0,
                             .metadata = a->md,
                             .n_metadata = a->n_md,
                             .info = &info,

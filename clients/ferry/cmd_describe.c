@@ -210,8 +210,8 @@ static void print_method(const pb_schema *s, const pbs_method *m, queue *q)
     const pbs_type *in = pbs_find(s, m->input_type), *out = pbs_find(s, m->output_type);
     enqueue(q, in);
     enqueue(q, out);
-    printf("  rpc %s(%s) returns (%s)", m->name, in != NULL ? in->full : "?",
-           out != NULL ? out->full : "?");
+    printf("  rpc %s(%s) returns (%s)", m->name != NULL ? m->name : "?",
+           in != NULL ? in->full : "?", out != NULL ? out->full : "?");
     Ferry__MethodOptions *mo = pbs_ferry_method(m);
     if (mo != NULL) {
         printf(" {\n    option (ferry.method) = {");
