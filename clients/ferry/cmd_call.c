@@ -223,8 +223,10 @@ static int call(call_args *a, ferry_channel *ch, const pb_schema *s, const pbs_s
                 const pbs_method *m)
 {
     pbbuf req = {0};
-    if (encode_request(a, s, m->input_type, &req) != 0)
+    if (encode_request(a, s, m->input_type, &req) != 0) {
+        pbbuf_fini(&req); /* what was written before the refusal */
         return CLI_EXIT_ERROR;
+    }
     Ferry__MethodOptions *fo = pbs_ferry_method(m);
     char full[1024];
     snprintf(full, sizeof full, "%s/%s", svc->full, m->name);

@@ -22,6 +22,14 @@ static void usage(FILE *out)
         "does not host reflection); 2 bad usage or keys.\n");
 }
 
+/* A name from the server, with control characters shown as '?': a hostile
+ * server cannot move the cursor or recolour the terminal. */
+static void put_name(const char *s)
+{
+    for (; s != NULL && *s != '\0'; s++)
+        putchar((unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s);
+}
+
 int cmd_list(int argc, char **argv)
 {
     static const struct option longopts[] = {
@@ -74,10 +82,12 @@ int cmd_list(int argc, char **argv)
     }
     for (size_t i = 0; i < resp->n_services; i++) {
         const Ferry__Reflection__V1__ServiceInfo *s = resp->services[i];
-        if (wide)
-            printf("%s\tAPI version %u\t%s\n", s->name, (unsigned)s->api_version, s->file);
-        else
-            printf("%s\n", s->name);
+        put_name(s->name);
+        if (wide) {
+            printf("\tAPI version %u\t", (unsigned)s->api_version);
+            put_name(s->file);
+        }
+        putchar('\n');
     }
     ferry_message_free(&resp->base);
     rc = CLI_EXIT_OK;

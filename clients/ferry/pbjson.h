@@ -88,7 +88,10 @@ typedef enum pbjson_wkt {
     PBJSON_WRAPPER, /* google.protobuf.*Value with one field `value` = 1 */
 } pbjson_wkt;
 
-pbjson_wkt pbjson_wkt_of(const char *full);
+/* How type `t` is written: a well-known type by its full name and shape
+ * (seconds = 1 and nanos = 2; a wrapper's one field `value` = 1), else
+ * plain. */
+pbjson_wkt pbjson_wkt_of(const pbs_type *t);
 /* Seconds and nanos from RFC 3339 text ("1972-01-01T10:00:20.021Z",
  * offsets allowed); 0, or -1 when it is not one in 0001..9999. */
 int pbjson_parse_timestamp(const char *text, int64_t *secs, int32_t *nanos);

@@ -182,19 +182,19 @@ static json_t *default_of(dec *d, const pbs_field *f)
 
 /* ---- maps ----------------------------------------------------------------- */
 
-/* A map key as the JSON object key protobuf writes: integers in decimal,
- * booleans as "true"/"false". */
-static int key_text(const json_t *k, char *buf, size_t len)
+/* A map key as the JSON object key protobuf writes: strings as they are,
+ * integers in decimal, booleans as "true"/"false"; NULL for any other. */
+static const char *key_text(const json_t *k, char *buf, size_t len)
 {
     if (json_is_string(k))
-        snprintf(buf, len, "%s", json_string_value(k));
-    else if (json_is_integer(k))
+        return json_string_value(k);
+    if (json_is_integer(k))
         snprintf(buf, len, "%lld", (long long)json_integer_value(k));
     else if (json_is_boolean(k))
         snprintf(buf, len, "%s", json_is_true(k) ? "true" : "false");
     else
-        return -1;
-    return 0;
+        return NULL;
+    return buf;
 }
 
 static int map_entry(dec *d, json_t *map, const pbs_msg *entry, const raw *r, int depth)
@@ -208,8 +208,10 @@ static int map_entry(dec *d, json_t *map, const pbs_msg *entry, const raw *r, in
     while (pos < r->len && rc == 0) {
         uint64_t tag;
         raw fr;
-        if (pb_read_varint(r->data, r->len, &pos, &tag) != 0)
-            return pbjson_fail(d, "a map entry's tag is cut short");
+        if (pb_read_varint(r->data, r->len, &pos, &tag) != 0) {
+            rc = pbjson_fail(d, "a map entry's tag is cut short");
+            break; /* k and v are freed below */
+        }
         rc = read_raw(d, r->data, r->len, &pos, (int)(tag & 7), &fr);
         const pbs_field *f = (tag >> 3) == 1 ? kf : (tag >> 3) == 2 ? vf : NULL;
         if (rc != 0 || f == NULL)
@@ -227,8 +229,9 @@ static int map_entry(dec *d, json_t *map, const pbs_msg *entry, const raw *r, in
         k = default_of(d, kf);
     if (rc == 0 && v == NULL)
         v = default_of(d, vf);
-    char text[64];
-    if (rc == 0 && (k == NULL || v == NULL || key_text(k, text, sizeof text) != 0))
+    char buf[64];
+    const char *text = rc == 0 && k != NULL ? key_text(k, buf, sizeof buf) : NULL;
+    if (rc == 0 && (text == NULL || v == NULL))
         rc = pbjson_fail(d, "a map key of a type maps cannot have");
     if (rc == 0 && json_object_set(map, text, v) != 0)
         rc = pbjson_fail(d, "out of memory");
@@ -349,10 +352,11 @@ static json_t *decode_wkt(dec *d, const pbs_type *t, pbjson_wkt w, const uint8_t
                           int depth)
 {
     if (w == PBJSON_WRAPPER) {
+        /* The wrapper as a plain message (an unnamed type is plain). */
         json_t *obj = decode_message(d, &(pbs_type){.full = "", .msg = t->msg, .file = t->file},
                                      data, len, depth);
-        if (obj == NULL || t->msg->n_field != 1)
-            return json_decref(obj), NULL;
+        if (obj == NULL)
+            return NULL;
         char buf[256];
         json_t *v = json_incref(json_object_get(obj, pbs_json_name(t->msg->field[0], buf, 256)));
         json_decref(obj);
@@ -367,6 +371,8 @@ static json_t *decode_wkt(dec *d, const pbs_type *t, pbjson_wkt w, const uint8_t
         if (pb_read_varint(data, len, &pos, &tag) != 0 ||
             read_raw(d, data, len, &pos, (int)(tag & 7), &r) != 0)
             return pbjson_fail(d, "a %s cut short", t->full), NULL;
+        if (((tag >> 3) == 1 || (tag >> 3) == 2) && (tag & 7) != 0)
+            return pbjson_fail(d, "a %s field with wire type %d", t->full, (int)(tag & 7)), NULL;
         if (tag == (1 << 3))
             secs = (int64_t)r.v;
         else if (tag == (2 << 3))
@@ -387,7 +393,7 @@ static json_t *decode_message(dec *d, const pbs_type *t, const uint8_t *data, si
 {
     if (depth > PBS_MAX_DEPTH)
         return pbjson_fail(d, "messages nested deeper than %d", PBS_MAX_DEPTH), NULL;
-    pbjson_wkt w = pbjson_wkt_of(t->full);
+    pbjson_wkt w = pbjson_wkt_of(t);
     if (w != PBJSON_PLAIN)
         return decode_wkt(d, t, w, data, len, depth);
     json_t *obj = json_object();

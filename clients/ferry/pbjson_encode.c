@@ -4,12 +4,14 @@
  * by its path from the root ("request.items[2].sku"). Fields are written in
  * declaration order, whatever the order of the JSON object's keys. */
 #include <errno.h>
-#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "pbjson.h"
+
+/* 2^128 - 2^103: the least double that rounds to a float infinity. */
+#define FLOAT_ROUNDS_TO_INF 3.4028235677973366e38
 
 typedef pbjson_ctx enc;
 
@@ -178,7 +180,10 @@ static int put_scalar(enc *e, const pbs_field *f, const json_t *v, pbbuf *b)
     case T(FLOAT): {
         if (get_double(e, v, &d) != 0)
             return -1;
-        if (isfinite(d) && (d > FLT_MAX || d < -FLT_MAX))
+        /* Up to half a unit past FLT_MAX a value still rounds to FLT_MAX
+         * (its shortest text, 3.4028235e+38, is such a value); beyond, the
+         * conversion would be undefined. */
+        if (isfinite(d) && fabs(d) >= FLOAT_ROUNDS_TO_INF)
             return pbjson_fail(e, "%g is out of range for float", d);
         float fl = (float)d;
         uint32_t bits;
@@ -392,11 +397,8 @@ static int check_keys(enc *e, const pbs_type *t, const json_t *obj)
 static int encode_wkt(enc *e, const pbs_type *t, pbjson_wkt w, const json_t *v, pbbuf *out,
                       int depth)
 {
-    if (w == PBJSON_WRAPPER) {
-        if (t->msg->n_field != 1 || t->msg->field[0]->number != 1)
-            return pbjson_fail(e, "%s is not the wrapper it is named after", t->full);
+    if (w == PBJSON_WRAPPER)
         return put_field(e, t->file, t->msg->field[0], v, out, depth);
-    }
     if (!json_is_string(v))
         return pbjson_fail(e, "expected a %s string, got %s",
                            w == PBJSON_TIMESTAMP ? "RFC 3339 timestamp" : "duration (\"1.5s\")",
@@ -425,7 +427,7 @@ static int encode_message(enc *e, const pbs_type *t, const json_t *v, pbbuf *out
 {
     if (depth > PBS_MAX_DEPTH)
         return pbjson_fail(e, "messages nested deeper than %d", PBS_MAX_DEPTH);
-    pbjson_wkt w = pbjson_wkt_of(t->full);
+    pbjson_wkt w = pbjson_wkt_of(t);
     if (w != PBJSON_PLAIN)
         return encode_wkt(e, t, w, v, out, depth);
     if (!json_is_object(v))

@@ -1,6 +1,7 @@
 /* pbjson_print.c - JSON written for people (pbjson.h): two spaces per
  * level, keys in the object's order, numbers in the shortest text that
  * reads back as the same double (jansson's own writer gives 17 digits). */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,9 +21,10 @@ static void print_real(FILE *out, double d)
         if (strtod(buf, NULL) == d)
             break;
     }
-    /* "1e+20" and "3" are JSON numbers as they are; a real stays a number
-     * either way, which is all protobuf's mapping asks. */
-    fputs(buf, out);
+    /* "1e+20" and "3" are JSON numbers as they are: reading "3" back as an
+     * integer gives the same double. Not so "-0", which would lose its
+     * sign. */
+    fputs(d == 0 && signbit(d) ? "-0.0" : buf, out);
 }
 
 static void print_string(FILE *out, const json_t *s)

@@ -139,23 +139,36 @@ int pbjson_wire_type(int t)
 
 /* ---- well-known types ---------------------------------------------------- */
 
-pbjson_wkt pbjson_wkt_of(const char *full)
+/* Whether field `i` of `m` is the singular field `number` of type `type`
+ * (0: any type but a message or group). */
+static int shaped(const pbs_msg *m, size_t i, int number, int type)
+{
+    const pbs_field *f = m->field[i];
+    if (f->number != number ||
+        f->label == GOOGLE__PROTOBUF__FIELD_DESCRIPTOR_PROTO__LABEL__LABEL_REPEATED)
+        return 0;
+    return type != 0 ? (int)f->type == type : f->type != T(MESSAGE) && f->type != T(GROUP);
+}
+
+pbjson_wkt pbjson_wkt_of(const pbs_type *t)
 {
     static const char *const wrappers[] = {
         "google.protobuf.DoubleValue", "google.protobuf.FloatValue",  "google.protobuf.Int64Value",
         "google.protobuf.UInt64Value", "google.protobuf.Int32Value",  "google.protobuf.UInt32Value",
         "google.protobuf.BoolValue",   "google.protobuf.StringValue", "google.protobuf.BytesValue",
     };
-    if (full == NULL)
+    const pbs_msg *m = t->msg;
+    if (m == NULL)
         return PBJSON_PLAIN;
-    if (full[0] == '.')
-        full++;
-    if (strcmp(full, "google.protobuf.Timestamp") == 0)
+    /* A type that has the name but not the shape (a server's schema may say
+     * anything) is a plain message. */
+    int secs_nanos = m->n_field == 2 && shaped(m, 0, 1, T(INT64)) && shaped(m, 1, 2, T(INT32));
+    if (secs_nanos && strcmp(t->full, "google.protobuf.Timestamp") == 0)
         return PBJSON_TIMESTAMP;
-    if (strcmp(full, "google.protobuf.Duration") == 0)
+    if (secs_nanos && strcmp(t->full, "google.protobuf.Duration") == 0)
         return PBJSON_DURATION;
     for (size_t i = 0; i < sizeof wrappers / sizeof wrappers[0]; i++)
-        if (strcmp(full, wrappers[i]) == 0)
+        if (strcmp(t->full, wrappers[i]) == 0 && m->n_field == 1 && shaped(m, 0, 1, 0))
             return PBJSON_WRAPPER;
     return PBJSON_PLAIN;
 }

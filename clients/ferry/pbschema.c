@@ -162,7 +162,7 @@ static int cmp_type(const void *a, const void *b)
 
 const pbs_type *pbs_find(const pb_schema *s, const char *full)
 {
-    if (full == NULL)
+    if (full == NULL || s->n_types == 0)
         return NULL;
     if (full[0] == '.')
         full++;
@@ -219,6 +219,37 @@ static int add_services(pb_schema *s, const pbs_file *f, char *err, size_t errle
     return 0;
 }
 
+/* Two fields of one message must differ in number, name and JSON name
+ * (the encoder finds fields by name, the decoder by number), and a
+ * field's oneof must exist. */
+static int check_unique(const char *msg, const pbs_msg *m, char *err, size_t errlen)
+{
+    char a[256], b[256];
+    if (m->n_field > PBS_MAX_FIELDS) { /* the checks below are quadratic */
+        snprintf(err, errlen, "%s: more than %d fields", msg, PBS_MAX_FIELDS);
+        return -1;
+    }
+    for (size_t i = 0; i < m->n_field; i++) {
+        const pbs_field *f = m->field[i];
+        if (f->has_oneof_index &&
+            (f->oneof_index < 0 || (size_t)f->oneof_index >= m->n_oneof_decl)) {
+            snprintf(err, errlen, "%s.%s: its oneof is not declared", msg, f->name);
+            return -1;
+        }
+        for (size_t k = 0; k < i; k++) {
+            const pbs_field *g = m->field[k];
+            const char *fj = pbs_json_name(f, a, sizeof a), *gj = pbs_json_name(g, b, sizeof b);
+            if (f->number == g->number || strcmp(f->name, g->name) == 0 || strcmp(fj, gj) == 0 ||
+                strcmp(fj, g->name) == 0 || strcmp(f->name, gj) == 0) {
+                snprintf(err, errlen, "%s: fields %s and %s share a number or a name", msg, g->name,
+                         f->name);
+                return -1;
+            }
+        }
+    }
+    return 0;
+}
+
 int pbs_index(pb_schema *s, char *err, size_t errlen)
 {
     size_t cap = 0;
@@ -233,7 +264,8 @@ int pbs_index(pb_schema *s, char *err, size_t errlen)
         if (add_services(s, f, err, errlen) != 0)
             return -1;
     }
-    qsort(s->types, s->n_types, sizeof *s->types, cmp_type);
+    if (s->n_types > 0) /* qsort() and bsearch() want a real array */
+        qsort(s->types, s->n_types, sizeof *s->types, cmp_type);
     for (size_t i = 1; i < s->n_types; i++) {
         if (strcmp(s->types[i - 1].full, s->types[i].full) == 0) {
             snprintf(err, errlen, "the type %.200s is declared twice", s->types[i].full);
@@ -245,6 +277,8 @@ int pbs_index(pb_schema *s, char *err, size_t errlen)
         for (size_t k = 0; m != NULL && k < m->n_field; k++)
             if (check_field(s, s->types[i].full, m->field[k], err, errlen) != 0)
                 return -1;
+        if (m != NULL && check_unique(s->types[i].full, m, err, errlen) != 0)
+            return -1;
     }
     return 0;
 }

@@ -52,6 +52,8 @@ typedef struct pb_schema {
 /* Deepest message nesting the encoder and decoder follow: a hostile
  * schema or message cannot exhaust the stack. */
 #define PBS_MAX_DEPTH 64
+/* Most fields a message may declare (protoc's own schemas have far fewer). */
+#define PBS_MAX_FIELDS 4096
 
 void pbs_init(pb_schema *s);
 void pbs_fini(pb_schema *s);
