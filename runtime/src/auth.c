@@ -297,6 +297,7 @@ ferryi_auth_verdict ferryi_auth_check(ferryi_auth *a, const Ferry__Wire__Request
     memcpy(c->nonce, idb->nonce.data, FERRYI_NONCE_BYTES);
     c->have_nonce = 1;
     c->scheme = (ferry_proof)idb->scheme;
+    c->reply_mac = idb->reply_mac;
 
     uint64_t now = ferryi_wall_ms();
     uint64_t ts = idb->timestamp_ms;
@@ -431,9 +432,12 @@ void ferryi_auth_prove_reply(ferryi_auth *a, const ferryi_auth_call *c, Ferry__W
                              uint8_t *proof_buf)
 {
     static const uint8_t zero_nonce[FERRYI_NONCE_BYTES];
-    /* A MAC needs the caller's session keys; anyone else gets a signature. */
-    ferry_proof scheme =
-        c->who != NULL && c->scheme == FERRY_PROOF_MAC ? FERRY_PROOF_MAC : FERRY_PROOF_SIGNED;
+    /* A MAC needs the caller's session keys, so only a verified caller gets
+     * one: when its request was proved with mac, or when it asked (it pins
+     * this server's key). Anyone else, refusals included, gets a signature. */
+    ferry_proof scheme = c->who != NULL && (c->scheme == FERRY_PROOF_MAC || c->reply_mac)
+                             ? FERRY_PROOF_MAC
+                             : FERRY_PROOF_SIGNED;
     ferryi_reply_fields f = {
         .scheme = (uint8_t)scheme,
         .call_id = h->call_id,

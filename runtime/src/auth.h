@@ -83,6 +83,7 @@ typedef struct ferryi_auth_call {
     const ferryi_trust_entry *who;
     ferry_identity id; /* what the handler sees */
     ferry_proof scheme;
+    int reply_mac; /* the request asked for a reply proved with mac */
     uint8_t nonce[FERRYI_NONCE_BYTES];
     int have_nonce;
     int32_t slot; /* replay cache entry, or -1 */

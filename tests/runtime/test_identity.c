@@ -136,6 +136,7 @@ typedef struct forged {
     int64_t skew_ms; /* added to the current time */
     uint8_t nonce[16];
     const char *text;
+    int reply_mac; /* ask for a reply proved with mac */
     /* applied after proving: */
     const char *tamper_method;
     uint64_t tamper_call_id;
@@ -181,6 +182,7 @@ static uint8_t *forge(fixture *f, const forged *r, size_t *len)
     id.scheme = (Ferry__Wire__ProofScheme)r->scheme;
     id.proof.data = proof;
     id.proof.len = ferryi_prove(r->scheme, r->key, sk.c2s, canon, clen, proof);
+    id.reply_mac = r->reply_mac != 0;
     if (r->scheme != FERRY_PROOF_NONE)
         h.identity = &id;
 
@@ -253,7 +255,76 @@ static void expect(fixture *f, const forged *r, int want, const char *fragment, 
     assert_int_equal(atomic_load(&probe_calls) - before, (uint64_t)ran);
 }
 
+/* Sends `r` on a fresh connection and returns the scheme of its reply's
+ * proof, after checking that the proof holds under that scheme for a client
+ * of key `r->key` that pins the server's key. */
+static ferry_proof reply_scheme(fixture *f, const forged *r)
+{
+    size_t len = 0;
+    uint8_t *frame = forge(f, r, &len);
+    void *reply = NULL;
+    size_t n = probe_raw_call(f->bound, frame, len, &reply, 20000);
+    free(frame);
+    assert_non_null(reply);
+    ferryi_frame fr;
+    char why[256];
+    assert_int_equal(ferryi_frame_split(reply, n, FERRYI_KIND_REPLY, &fr, why, sizeof why),
+                     FERRY_OK);
+    Ferry__Wire__ReplyHeader *h = ferry__wire__reply_header__unpack(NULL, fr.header_len, fr.header);
+    assert_non_null(h);
+    assert_non_null(h->identity);
+    ferryi_reply_fields rf = {
+        .scheme = (uint8_t)h->identity->scheme,
+        .call_id = h->call_id,
+        .status = h->status,
+        .nonce = r->nonce,
+        .message = h->message,
+        .not_before_ms = h->proof_not_before_ms,
+    };
+    ferryi_hash(rf.body_hash, fr.body, fr.body_len);
+    uint8_t canon[FERRYI_CANON_MAX];
+    size_t clen = ferryi_reply_canonical(&rf, canon);
+    ferryi_session_keys sk;
+    assert_int_equal(ferryi_session_client(&sk, r->key, ferry_key_public(f->server)), 0);
+    assert_true(ferryi_verify((ferry_proof)h->identity->scheme, ferry_key_public(f->server),
+                              sk.s2c, canon, clen, h->identity->proof.data,
+                              h->identity->proof.len));
+    ferry_proof scheme = (ferry_proof)h->identity->scheme;
+    ferry__wire__reply_header__free_unpacked(h, NULL);
+    free(reply);
+    return scheme;
+}
+
 /* ---- the tests ---- */
+
+/* A signed request that asks for a mac reply gets one: the client pins the
+ * server's key, and a MAC spares both sides an Ed25519 operation. */
+static void test_signed_request_gets_mac_reply_when_asked(void **state)
+{
+    fixture *f = *state;
+    forged r = valid(f->alice, FERRY_PROOF_SIGNED);
+    r.reply_mac = 1;
+    assert_int_equal(reply_scheme(f, &r), FERRY_PROOF_MAC);
+}
+
+/* Without asking, a signed request gets a signed reply, as a client that
+ * cannot derive the session keys needs. */
+static void test_signed_request_gets_signed_reply_unasked(void **state)
+{
+    fixture *f = *state;
+    forged r = valid(f->alice, FERRY_PROOF_SIGNED);
+    assert_int_equal(reply_scheme(f, &r), FERRY_PROOF_SIGNED);
+}
+
+/* A refused request's reply is signed even when it asked for a MAC: the
+ * server knows no session key for a caller it did not verify. */
+static void test_refusal_is_signed_even_when_mac_asked(void **state)
+{
+    fixture *f = *state;
+    forged r = valid(f->mallory, FERRY_PROOF_SIGNED);
+    r.reply_mac = 1;
+    assert_int_equal(reply_scheme(f, &r), FERRY_PROOF_SIGNED);
+}
 
 static void test_signed_and_mac_calls(void **state)
 {
@@ -750,6 +821,12 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_signed_and_mac_calls, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_signed_request_gets_mac_reply_when_asked, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_signed_request_gets_signed_reply_unasked, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_refusal_is_signed_even_when_mac_asked, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_handler_sees_identity, setup, teardown),
         cmocka_unit_test_setup_teardown(test_attacks_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_retransmit_and_replay, setup, teardown),
