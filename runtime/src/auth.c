@@ -447,13 +447,18 @@ void ferryi_auth_prove_reply(ferryi_auth *a, const ferryi_auth_call *c, Ferry__W
         .not_before_ms = c->not_before_ms,
     };
     h->proof_not_before_ms = c->not_before_ms;
-    memcpy(f.body_hash, body_hash, FERRYI_HASH_BYTES);
-    uint8_t canon[FERRYI_CANON_MAX];
-    size_t len = ferryi_reply_canonical(&f, canon);
-    if (len == 0)
-        return;
-    size_t plen = ferryi_prove(scheme, a->key, c->who != NULL ? c->who->keys->s2c : NULL, canon,
-                               len, proof_buf);
+    size_t plen = scheme == FERRY_PROOF_MAC ? FERRYI_MAC_BYTES : FERRYI_SIG_BYTES;
+    if (body_hash == NULL) {
+        memset(proof_buf, 0, plen);
+    } else {
+        memcpy(f.body_hash, body_hash, FERRYI_HASH_BYTES);
+        uint8_t canon[FERRYI_CANON_MAX];
+        size_t len = ferryi_reply_canonical(&f, canon);
+        if (len == 0)
+            return;
+        plen = ferryi_prove(scheme, a->key, c->who != NULL ? c->who->keys->s2c : NULL, canon, len,
+                            proof_buf);
+    }
     ferry__wire__identity__init(id);
     id->key_id.data = a->key->pk;
     id->key_id.len = FERRY_PUBLIC_KEY_BYTES;

@@ -106,7 +106,10 @@ ferryi_auth_verdict ferryi_auth_check(ferryi_auth *a, const Ferry__Wire__Request
 
 /* Fills the proof of reply header `h` with body hash `body_hash`; on the
  * refusal of a request older than the server's start, also its
- * proof_not_before_ms, which the proof then covers. */
+ * proof_not_before_ms, which the proof then covers. With `body_hash` NULL,
+ * fills everything but the proof, whose bytes are left zero: the header then
+ * packs to its final size, so the body can be packed into the reply before
+ * it is hashed, and a second call proves it. */
 void ferryi_auth_prove_reply(ferryi_auth *a, const ferryi_auth_call *c, Ferry__Wire__ReplyHeader *h,
                              Ferry__Wire__Identity *id, const uint8_t body_hash[FERRYI_HASH_BYTES],
                              uint8_t *proof_buf);

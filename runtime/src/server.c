@@ -44,7 +44,6 @@
 #include <unistd.h>
 
 #include <nng/nng.h>
-#include <sodium.h>
 #include <nng/protocol/reqrep0/rep.h>
 
 #include "auth.h"
@@ -208,28 +207,6 @@ static void start_recv(srv_ctx *c)
     pthread_mutex_unlock(&srv->io_mu);
 }
 
-/* A ProtobufCBuffer that hashes what is packed into it. */
-typedef struct hash_buffer {
-    ProtobufCBuffer base;
-    crypto_generichash_state st;
-} hash_buffer;
-
-static void hash_append(ProtobufCBuffer *b, size_t len, const uint8_t *data)
-{
-    crypto_generichash_update(&((hash_buffer *)b)->st, data, len);
-}
-
-/* The BLAKE2b-256 of `body`'s encoding (of no bytes for NULL), without
- * packing it twice into memory. */
-static void body_digest(const ProtobufCMessage *body, uint8_t out[FERRYI_HASH_BYTES])
-{
-    hash_buffer hb = {.base = {.append = hash_append}};
-    crypto_generichash_init(&hb.st, NULL, 0, FERRYI_HASH_BYTES);
-    if (body != NULL)
-        protobuf_c_message_pack_to_buffer(body, &hb.base);
-    crypto_generichash_final(&hb.st, out, FERRYI_HASH_BYTES);
-}
-
 /* The reply with `st`, `msg` and (on FERRY_OK) `body` to the call on `c`, or
  * NULL when there is no memory for it (the client's deadline ends the call). */
 static nng_msg *build_reply_as(srv_ctx *c, ferry_status st, const char *msg,
@@ -296,9 +273,9 @@ static nng_msg *build_reply_as(srv_ctx *c, ferry_status st, const char *msg,
     Ferry__Wire__Identity idb;
     uint8_t proof[FERRYI_SIG_BYTES];
     if (srv->auth != NULL) {
-        uint8_t body_hash[FERRYI_HASH_BYTES];
-        body_digest(body, body_hash);
-        ferryi_auth_prove_reply(srv->auth, &c->auth, &h, &idb, body_hash, proof);
+        /* The proof has its final length before it is computed, so the
+         * body is packed once, into the reply, and hashed there. */
+        ferryi_auth_prove_reply(srv->auth, &c->auth, &h, &idb, NULL, proof);
         size = ferryi_frame_size(&h.base, body);
     }
     nng_msg *m = NULL;
@@ -306,9 +283,18 @@ static nng_msg *build_reply_as(srv_ctx *c, ferry_status st, const char *msg,
         ferryi_log(FERRYI_LOG_ERROR, "server", "out of memory for a %zu-byte reply", size);
         return NULL;
     }
-    ferryi_frame_write(nng_msg_body(m), size, FERRYI_KIND_REPLY, &h.base, body);
-    if (srv->auth != NULL)
-        ferryi_auth_store_reply(srv->auth, &c->auth, m);
+    uint8_t *dst = nng_msg_body(m);
+    if (srv->auth == NULL) {
+        ferryi_frame_write(dst, size, FERRYI_KIND_REPLY, &h.base, body);
+        return m;
+    }
+    size_t at = FERRYI_FRAME_PREFIX + protobuf_c_message_get_packed_size(&h.base);
+    size_t body_len = body != NULL ? protobuf_c_message_pack(body, dst + at) : 0;
+    uint8_t body_hash[FERRYI_HASH_BYTES];
+    ferryi_hash(body_hash, dst + at, body_len);
+    ferryi_auth_prove_reply(srv->auth, &c->auth, &h, &idb, body_hash, proof);
+    ferryi_frame_write(dst, size, FERRYI_KIND_REPLY, &h.base, NULL);
+    ferryi_auth_store_reply(srv->auth, &c->auth, m);
     return m;
 }
 
