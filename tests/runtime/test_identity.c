@@ -286,9 +286,8 @@ static ferry_proof reply_scheme(fixture *f, const forged *r)
     size_t clen = ferryi_reply_canonical(&rf, canon);
     ferryi_session_keys sk;
     assert_int_equal(ferryi_session_client(&sk, r->key, ferry_key_public(f->server)), 0);
-    assert_true(ferryi_verify((ferry_proof)h->identity->scheme, ferry_key_public(f->server),
-                              sk.s2c, canon, clen, h->identity->proof.data,
-                              h->identity->proof.len));
+    assert_true(ferryi_verify((ferry_proof)h->identity->scheme, ferry_key_public(f->server), sk.s2c,
+                              canon, clen, h->identity->proof.data, h->identity->proof.len));
     ferry_proof scheme = (ferry_proof)h->identity->scheme;
     ferry__wire__reply_header__free_unpacked(h, NULL);
     free(reply);
