@@ -227,11 +227,13 @@ static void wait_all(ferryi_resolver *r)
         int bits = ares_getsock(r->ch, socks, ARES_GETSOCK_MAXNUM);
         struct pollfd pfd[ARES_GETSOCK_MAXNUM];
         nfds_t n = 0;
-        for (int i = 0; i < ARES_GETSOCK_MAXNUM; i++) {
+        /* c-ares's own bit macros shift a signed 1 into the sign bit. */
+        unsigned ub = (unsigned)bits;
+        for (unsigned i = 0; i < ARES_GETSOCK_MAXNUM; i++) {
             short ev = 0;
-            if (ARES_GETSOCK_READABLE(bits, i))
+            if ((ub >> i) & 1u)
                 ev |= POLLIN;
-            if (ARES_GETSOCK_WRITABLE(bits, i))
+            if ((ub >> (i + ARES_GETSOCK_MAXNUM)) & 1u)
                 ev |= POLLOUT;
             if (ev != 0) {
                 pfd[n].fd = socks[i];

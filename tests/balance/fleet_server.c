@@ -9,7 +9,9 @@
  * knows who answered and a test can count what each server ran. Prints
  * "listening BOUND_URL" once it serves. SIGTERM shuts it down as a deploy
  * would: a drain notice of half the grace period (replies say it drains),
- * then the calls in flight finish within GRACE_MS (default 2000). */
+ * then the calls in flight finish within GRACE_MS (default 2000).
+ * FLEET_TLS_CERT and FLEET_TLS_KEY give the certificate of a tls+tcp://
+ * URL. */
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
@@ -76,10 +78,15 @@ int main(int argc, char **argv)
     sigaddset(&set, SIGINT);
     pthread_sigmask(SIG_BLOCK, &set, NULL); /* every thread started later too */
 
+    /* The fleet serves without identity on purpose: no warning per server. */
+    setenv("FERRY_LOG", "error", 0);
     ferry_server *srv = NULL;
     /* The probe's Admin method declares roles, which this fleet does not check. */
     ferry_server_opts so = {
         .workers = workers, .drain_notice_ms = grace / 2, .serve_roles_without_identity = 1};
+    /* TLS from the environment, for tls+tcp:// URLs. */
+    so.tls.cert_file = getenv("FLEET_TLS_CERT");
+    so.tls.key_file = getenv("FLEET_TLS_KEY");
     char bound[256];
     if (ferry_server_new(&srv, &so) != FERRY_OK ||
         ferrytest_v1_probe_register(srv, &handlers, NULL) != FERRY_OK ||

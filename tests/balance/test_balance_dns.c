@@ -4,6 +4,7 @@
  * a crashed server costs no idempotent call, a draining one no call at all,
  * SRV records and a list of URLs work the same. */
 #include <pthread.h>
+#include <signal.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -395,6 +396,100 @@ static void test_list_of_urls(void **state)
     fleet_end(&f);
 }
 
+/* Asynchronous calls: what each completion saw. */
+typedef struct async_calls {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    unsigned done, ok;
+    unsigned per[N_SERVERS];
+    char last_error[FERRY_MESSAGE_MAX];
+} async_calls;
+
+static void async_done(void *arg, ferry_status st, Ferrytest__V1__EchoReply *resp,
+                       const ferry_call_info *info)
+{
+    async_calls *a = arg;
+    pthread_mutex_lock(&a->mu);
+    a->done++;
+    if (st == FERRY_OK) {
+        a->ok++;
+        int who = resp->text != NULL ? atoi(resp->text + 1) : -1;
+        if (who >= 0 && who < N_SERVERS)
+            a->per[who]++;
+        ferry_message_free(&resp->base);
+    } else {
+        snprintf(a->last_error, sizeof a->last_error, "%s: %s", ferry_status_str(st),
+                 info->message);
+    }
+    pthread_cond_broadcast(&a->cv);
+    pthread_mutex_unlock(&a->mu);
+}
+
+/* Waits (up to 30 s) until `n` completions have run. */
+static unsigned async_wait(async_calls *a, unsigned n)
+{
+    pthread_mutex_lock(&a->mu);
+    for (int k = 0; k < 3000 && a->done < n; k++) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += 10000000L;
+        if (ts.tv_nsec >= 1000000000L) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&a->cv, &a->mu, &ts);
+    }
+    unsigned done = a->done;
+    pthread_mutex_unlock(&a->mu);
+    return done;
+}
+
+/* Asynchronous calls spread over every endpoint too, and those in flight
+ * while a server drains all end well, Write ones included: each
+ * completion runs once. */
+static void test_async_calls_through_a_drain(void **state)
+{
+    (void)state;
+    fleet f;
+    fleet_start(&f, N_SERVERS, 0x7);
+    ferry_channel *ch = open_dns(&f, "dns");
+    int who = -1;
+    assert_int_equal(call(ch, 0, "", &who), FERRY_OK); /* resolved */
+    async_calls a;
+    memset(&a, 0, sizeof a);
+    pthread_mutex_init(&a.mu, NULL);
+    pthread_cond_init(&a.cv, NULL);
+    unsigned sent = 0;
+    for (int round = 0; round < 20; round++) {
+        if (round == 5)
+            kill(f.pid[0], SIGTERM); /* drains while calls go on */
+        for (int k = 0; k < 30; k++, sent++) {
+            Ferrytest__V1__EchoRequest req = FERRYTEST__V1__ECHO_REQUEST__INIT;
+            char id[32];
+            snprintf(id, sizeof id, "a%u", sent);
+            req.text = id;
+            req.sleep_ms = 2;
+            ferry_call_opts o = {.deadline_ms = 10000};
+            ferry_status st = k % 2 ? ferrytest_v1_probe_write_async(ch, &req, &o, async_done, &a)
+                                    : ferrytest_v1_probe_echo_async(ch, &req, &o, async_done, &a);
+            assert_int_equal(st, FERRY_OK);
+        }
+        assert_int_equal(async_wait(&a, sent), sent);
+    }
+    printf("async: %u sent, %u answered, per server %u %u %u%s%s\n", sent, a.ok, a.per[0], a.per[1],
+           a.per[2], a.ok < sent ? "; last: " : "", a.ok < sent ? a.last_error : "");
+    assert_int_equal(a.ok, sent);
+    assert_true(a.per[0] > 0 && a.per[1] > 0 && a.per[2] > 0);
+    size_t ids = 0, dups = 0;
+    const char *logs[] = {f.log[0], f.log[1], f.log[2]};
+    assert_int_equal(fleet_count_logs(logs, 3, &ids, &dups), 0);
+    assert_int_equal(dups, 0);
+    ferry_channel_close(ch);
+    pthread_cond_destroy(&a.cv);
+    pthread_mutex_destroy(&a.mu);
+    fleet_end(&f);
+}
+
 /* A name with no records is no crash and no hang: calls fail with
  * unavailable, naming the name and what the DNS server said. */
 static void test_no_records(void **state)
@@ -424,6 +519,7 @@ int main(void)
         cmocka_unit_test_teardown(test_drain_costs_no_call, teardown),
         cmocka_unit_test_teardown(test_srv_records, teardown),
         cmocka_unit_test_teardown(test_list_of_urls, teardown),
+        cmocka_unit_test_teardown(test_async_calls_through_a_drain, teardown),
         cmocka_unit_test_teardown(test_no_records, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,211 @@
+/* test_resolve.c - balancing targets read (runtime/src/resolve.c), and
+ * what dnsmasq's answers become: hostile targets and answers (bad names,
+ * hundreds of records, a TTL of 0) get a clear refusal or a bounded
+ * result, never a crash. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <ferry/balance.h>
+#include <ferry/ferry.h>
+
+#include "fleet.h"
+#include "resolve.h"
+
+static ferry_status parse(const char *s, ferryi_target *t, char *why)
+{
+    return ferryi_target_parse(s, t, why, FERRY_MESSAGE_MAX);
+}
+
+/* The schemes: dns:// and dns+tls:// take host:port, dns+srv:// and
+ * dns+srv+tls:// a name, anything else is a comma-separated list. */
+static void test_schemes(void **state)
+{
+    (void)state;
+    ferryi_target t;
+    char why[FERRY_MESSAGE_MAX];
+    assert_int_equal(parse("dns://svc.example:7400", &t, why), FERRY_OK);
+    assert_int_equal(t.kind, FERRYI_TARGET_DNS);
+    assert_false(t.tls);
+    assert_string_equal(t.host, "svc.example");
+    assert_int_equal(t.port, 7400);
+    assert_int_equal(parse("dns+tls://svc.example.:443", &t, why), FERRY_OK);
+    assert_true(t.tls);
+    assert_string_equal(t.host, "svc.example"); /* the root's dot dropped */
+    assert_int_equal(parse("dns+srv://_inv._tcp.svc.example", &t, why), FERRY_OK);
+    assert_int_equal(t.kind, FERRYI_TARGET_SRV);
+    assert_int_equal(parse("dns+srv+tls://_inv._tcp.svc.example", &t, why), FERRY_OK);
+    assert_true(t.tls);
+    assert_int_equal(parse("tcp://a:1, tcp://b:2 ,ipc:///tmp/x", &t, why), FERRY_OK);
+    assert_int_equal(t.kind, FERRYI_TARGET_LIST);
+    assert_int_equal(t.n, 3);
+    assert_string_equal(t.list[1].url, "tcp://b:2");
+    assert_string_equal(t.list[2].url, "ipc:///tmp/x");
+    ferryi_target_free(&t);
+}
+
+/* Each malformed target is refused with a reason that names the mistake. */
+static void test_refusals(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *target, *says;
+    } cases[] = {
+        {"dns://svc.example", "needs a port"},
+        {"dns://svc.example:0", "needs a port"},
+        {"dns://svc.example:70000", "needs a port"},
+        {"dns://svc.example:80x", "needs a port"},
+        {"dns+srv://_x._tcp.svc.example:80", "without a port"},
+        {"dns://bad..name:80", "not a DNS name"},
+        {"dns://bad name:80", "not a DNS name"},
+        {"dns://.lead:80", "not a DNS name"},
+        {"dns://:80", "not a DNS name"},
+        {"dnsx://svc.example:80", "unknown scheme"},
+        {"tcp://a:1,,tcp://b:1", "item 2"},
+        {"tcp://a:1,dns://b:1", "item 2"},
+        {"tcp://a:1,nocolon", "item 2"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        ferryi_target t;
+        char why[FERRY_MESSAGE_MAX] = "";
+        ferry_status st = parse(cases[i].target, &t, why);
+        ferryi_target_free(&t);
+        if (st != FERRY_INVALID_ARGUMENT || strstr(why, cases[i].says) == NULL)
+            fail_msg("%s: status %d, \"%s\", expected \"%s\"", cases[i].target, st, why,
+                     cases[i].says);
+    }
+}
+
+/* Names at the limits: a 63-byte label and a 253-byte name pass, one more
+ * byte of either is refused; a 10 KiB target is no crash. */
+static void test_name_limits(void **state)
+{
+    (void)state;
+    char label[80], name[300];
+    memset(label, 'a', 63);
+    label[63] = '\0';
+    assert_true(ferryi_dns_name_ok(label));
+    label[63] = 'a';
+    label[64] = '\0';
+    assert_false(ferryi_dns_name_ok(label));
+    name[0] = '\0';
+    while (strlen(name) + 4 <= 253)
+        strcat(name, "abc.");
+    name[strlen(name) - 1] = '\0';
+    while (strlen(name) < 253)
+        strcat(name, "x");
+    assert_true(ferryi_dns_name_ok(name));
+    strcat(name, "x");
+    assert_false(ferryi_dns_name_ok(name));
+    char *huge = malloc(10240 + 16);
+    strcpy(huge, "dns://");
+    memset(huge + 6, 'a', 10240);
+    strcpy(huge + 6 + 10240, ":80");
+    ferryi_target t;
+    char why[FERRY_MESSAGE_MAX];
+    assert_int_equal(parse(huge, &t, why), FERRY_INVALID_ARGUMENT);
+    free(huge);
+    ferry_channel *ch = NULL;
+    assert_int_equal(ferry_client_open(&ch, "dns://bad..name:80", NULL), FERRY_INVALID_ARGUMENT);
+    assert_null(ch);
+}
+
+/* A name with 300 A records (an answer too big for UDP, so c-ares asks
+ * again over TCP) gives max_endpoints endpoints, not 300. */
+static void test_many_records_bounded(void **state)
+{
+    (void)state;
+    char *hosts = malloc(300 * 32);
+    hosts[0] = '\0';
+    for (int i = 0; i < 300; i++)
+        sprintf(hosts + strlen(hosts), "127.1.%d.%d many.test\n", i / 200, i % 200 + 1);
+    fleet_dns d;
+    assert_int_equal(fleet_dns_start(&d, hosts, 30, NULL), 0);
+    free(hosts);
+    ferryi_resolver *r = NULL;
+    char why[FERRY_MESSAGE_MAX];
+    assert_int_equal(ferryi_resolver_new(&r, d.server, why, sizeof why), FERRY_OK);
+    ferryi_target t;
+    assert_int_equal(parse("dns://many.test:9", &t, why), FERRY_OK);
+    ferryi_ep_addr *addrs = NULL;
+    size_t n = 0;
+    uint32_t ttl = 0;
+    assert_int_equal(ferryi_resolve(r, &t, 64, &addrs, &n, &ttl, why, sizeof why), FERRY_OK);
+    assert_int_equal(n, 64);
+    assert_int_equal(ttl, 30);
+    assert_non_null(strstr(addrs[0].url, "tcp://127.1."));
+    free(addrs);
+    ferryi_resolver_free(r);
+    fleet_dns_stop(&d);
+}
+
+/* A TTL of 0 is taken as resolve_min_ms, not as "ask on every call": the
+ * channel works, and a record added later is seen. */
+static void test_zero_ttl(void **state)
+{
+    (void)state;
+    fleet_dns d;
+    assert_int_equal(fleet_dns_start(&d, "127.0.0.9 zero.test\n", 0, NULL), 0);
+    ferryi_resolver *r = NULL;
+    char why[FERRY_MESSAGE_MAX];
+    assert_int_equal(ferryi_resolver_new(&r, d.server, why, sizeof why), FERRY_OK);
+    ferryi_target t;
+    assert_int_equal(parse("dns://zero.test:9", &t, why), FERRY_OK);
+    ferryi_ep_addr *addrs = NULL;
+    size_t n = 0;
+    uint32_t ttl = 99;
+    assert_int_equal(ferryi_resolve(r, &t, 64, &addrs, &n, &ttl, why, sizeof why), FERRY_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(ttl, 0);
+    assert_string_equal(addrs[0].url, "tcp://127.0.0.9:9");
+    assert_string_equal(addrs[0].name, "zero.test");
+    free(addrs);
+    ferryi_resolver_free(r);
+    fleet_dns_stop(&d);
+}
+
+/* No records, an unknown name and a DNS server that does not answer each
+ * get a reason, not a crash or a hang past the resolver's timeouts. */
+static void test_failures_say_why(void **state)
+{
+    (void)state;
+    fleet_dns d;
+    assert_int_equal(fleet_dns_start(&d, "127.0.0.9 v4only.test\n", 1, NULL), 0);
+    ferryi_resolver *r = NULL;
+    char why[FERRY_MESSAGE_MAX];
+    assert_int_equal(ferryi_resolver_new(&r, d.server, why, sizeof why), FERRY_OK);
+    ferryi_target t;
+    ferryi_ep_addr *addrs = NULL;
+    size_t n = 0;
+    uint32_t ttl = 0;
+    assert_int_equal(parse("dns+srv://_none._tcp.v4only.test", &t, why), FERRY_OK);
+    assert_int_equal(ferryi_resolve(r, &t, 64, &addrs, &n, &ttl, why, sizeof why),
+                     FERRY_UNAVAILABLE);
+    assert_non_null(strstr(why, "_none._tcp.v4only.test"));
+    ferryi_resolver_free(r);
+    fleet_dns_stop(&d);
+    /* Nobody answers on that port now. */
+    assert_int_equal(ferryi_resolver_new(&r, d.server, why, sizeof why), FERRY_OK);
+    assert_int_equal(parse("dns://v4only.test:9", &t, why), FERRY_OK);
+    assert_int_equal(ferryi_resolve(r, &t, 64, &addrs, &n, &ttl, why, sizeof why),
+                     FERRY_UNAVAILABLE);
+    printf("with no DNS server: %s\n", why);
+    ferryi_resolver_free(r);
+    assert_int_equal(ferryi_resolver_new(&r, "not a server", why, sizeof why),
+                     FERRY_INVALID_ARGUMENT);
+    assert_null(r);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_schemes),     cmocka_unit_test(test_refusals),
+        cmocka_unit_test(test_name_limits), cmocka_unit_test(test_many_records_bounded),
+        cmocka_unit_test(test_zero_ttl),    cmocka_unit_test(test_failures_say_why),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
