@@ -39,3 +39,5 @@ ferry_add_test(test_call SOURCES test_call.c LIBS cli_rich_server)
 ferry_add_test(test_call_errors SOURCES test_call_errors.c LIBS cli_rich_server)
 # `ferry list` and `ferry describe`; reflection off by default.
 ferry_add_test(test_reflect SOURCES test_reflect.c LIBS cli_rich_server ferry_admin_idl)
+# `ferry call` with identity: signed, MAC, roles, no key.
+ferry_add_test(test_call_identity SOURCES test_call_identity.c LIBS cli_rich_server)

@@ -46,20 +46,69 @@ static ferry_status header(void *user, ferry_call *call,
 
 static const ferrytest_rich_v1_rich_handlers handlers = {.echo = echo, .header = header};
 
-rich_server *rich_start(int reflection)
+void rich_path(const rich_server *rs, const char *name, char *path, size_t len)
+{
+    snprintf(path, len, "%s/%s", rs->dir, name);
+}
+
+/* A new key NAME, written to NAME.key and NAME.pub in rs->dir; its public
+ * half in base64 into `pub`. */
+static ferry_key *new_key(rich_server *rs, const char *name, char *pub)
+{
+    ferry_key *k = NULL;
+    char sec_path[300], pub_path[300], err[256];
+    assert_int_equal(ferry_key_generate(&k, name), FERRY_OK);
+    snprintf(sec_path, sizeof sec_path, "%s/%s.key", rs->dir, name);
+    snprintf(pub_path, sizeof pub_path, "%s/%s.pub", rs->dir, name);
+    assert_int_equal(ferry_key_write(k, sec_path, pub_path, err, sizeof err), FERRY_OK);
+    ferry_key_public_b64(k, pub);
+    return k;
+}
+
+static void set_identity(rich_server *rs)
+{
+    char pub[FERRY_PUBLIC_KEY_B64], ring[300], err[256];
+    ferry_key *server = new_key(rs, "server", pub);
+    ferry_key *tester = new_key(rs, "tester", pub);
+    char line[600];
+    snprintf(line, sizeof line, "tester %s roles=tester\n", pub);
+    ferry_key *other = new_key(rs, "other", pub);
+    size_t n = strlen(line);
+    snprintf(line + n, sizeof line - n, "other %s\n", pub);
+    rich_write(rs, "keyring", line, ring, sizeof ring);
+    ferry_server_identity id = {.key = server, .keyring_path = ring};
+    assert_int_equal(ferry_server_set_identity(rs->srv, &id, err, sizeof err), FERRY_OK);
+    ferry_key_free(server);
+    ferry_key_free(tester);
+    ferry_key_free(other);
+}
+
+static rich_server *start(int reflection, int identity)
 {
     rich_server *rs = calloc(1, sizeof *rs);
     assert_non_null(rs);
     cli_tmpdir(rs->dir, sizeof rs->dir, "ferry-call");
     snprintf(rs->url, sizeof rs->url, "ipc://%s/s.sock", rs->dir);
-    ferry_server_opts so = {.workers = 2, .serve_roles_without_identity = 1};
+    ferry_server_opts so = {.workers = 2, .serve_roles_without_identity = !identity};
     assert_int_equal(ferry_server_new(&rs->srv, &so), FERRY_OK);
     assert_int_equal(ferrytest_rich_v1_rich_register(rs->srv, &handlers, NULL), FERRY_OK);
     assert_int_equal(ferry_server_add_health(rs->srv), FERRY_OK);
     if (reflection)
         assert_int_equal(ferry_server_add_reflection(rs->srv), FERRY_OK);
+    if (identity)
+        set_identity(rs);
     assert_int_equal(ferry_server_listen(rs->srv, rs->url, NULL, 0), FERRY_OK);
     return rs;
+}
+
+rich_server *rich_start(int reflection)
+{
+    return start(reflection, 0);
+}
+
+rich_server *rich_start_identity(void)
+{
+    return start(1, 1);
 }
 
 void rich_stop(rich_server *rs)

@@ -20,6 +20,14 @@ typedef struct rich_server {
 /* Starts a server hosting ferrytest.rich.v1.Rich and the health service,
  * and the reflection service unless `reflection` is 0. Asserts success. */
 rich_server *rich_start(int reflection);
+/* rich_start(1) with identity switched on: the server's key and a
+ * keyring trusting "tester" (role tester) and "other" (no role), whose key
+ * files are tester.key, other.key and server.pub in rs->dir. */
+rich_server *rich_start_identity(void);
+
+/* The path of file `name` in rs->dir, in `path`. */
+void rich_path(const rich_server *rs, const char *name, char *path, size_t len);
+
 /* Stops it and removes its directory; accepts NULL. */
 void rich_stop(rich_server *rs);
 
