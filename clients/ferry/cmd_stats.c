@@ -11,6 +11,12 @@
  * Given a metrics endpoint (ferry/metrics.h) instead, it shows per method
  * the calls, errors by status and latency quantiles (stats_metrics.c).
  *
+ * Given many servers (a comma-separated list of URLs, or a dns:// or
+ * dns+srv:// name, ferry/balance.h), it shows one row per endpoint the name
+ * resolves to: the balancing channel's state of it, and what the endpoint's
+ * admin service says (calls, refusals, time since start), how long it took
+ * to answer, or why it did not.
+ *
  * Exits 0 on an answer, 1 with --fail-if-old when some client still calls a
  * deprecated method or an old version, 2 on bad usage or when the server
  * cannot be asked (unreachable, no admin service, identity refused). */
@@ -19,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <jansson.h>
 
@@ -26,6 +33,7 @@
 #include "conn.h"
 #include "stats_metrics.h"
 #include "ferry/admin/v1/admin.ferry.h"
+#include "ferry/balance.h"
 #include "ferry/ferry.h"
 
 static void usage(FILE *out)
@@ -34,6 +42,7 @@ static void usage(FILE *out)
             "usage: ferry stats ADDRESS [--json] [--fail-if-old] [--key FILE]\n"
             "                   [--server-key FILE] [--proof signed|mac] [--timeout MS]\n"
             "       ferry stats http://HOST:PORT/PATH [--timeout MS]\n"
+            "       ferry stats URL,URL,...|dns://HOST:PORT|dns+srv://NAME [--json] ...\n"
             "\n"
             "Shows what a server counted since it started: the API versions each service\n"
             "serves, and the calls per method, client API version and client software,\n"
@@ -44,11 +53,14 @@ static void usage(FILE *out)
             "  http://...            a metrics endpoint (metrics_url, FERRY_METRICS_URL): per\n"
             "                        method the calls, errors by status, median and 99th\n"
             "                        percentile latency\n"
+            "  URL,URL / dns://...   many servers (a list; A/AAAA or SRV records, asked of\n"
+            "                        $FERRY_DNS_SERVER or the system's): a row per endpoint\n"
             "  -j, --json            print JSON instead of tables\n"
             "  -o, --fail-if-old     exit 1 when some client still calls a deprecated method\n"
             "                        or an old API or major version\n" CLI_CONN_USAGE
             "  -h, --help            this text\n"
-            "Exit status: 0 answered, 1 old clients seen (--fail-if-old), 2 error.\n",
+            "Exit status: 0 answered, 1 old clients seen (--fail-if-old) or, for many\n"
+            "servers, some endpoint did not answer, 2 error.\n",
             FERRY_ADMIN_ROLE);
 }
 
@@ -303,6 +315,150 @@ static void print_tables(const stats_args *a, const Ferry__Admin__V1__GetStatsRe
         printf("No client calls deprecated methods or old versions.\n");
 }
 
+/* ---- many servers: a row per endpoint ---- */
+
+#define ENDPOINTS_MAX 256
+
+/* What one endpoint said. */
+typedef struct endpoint_row {
+    ferry_endpoint_stats bal;
+    ferry_status st;
+    char why[FERRY_MESSAGE_MAX];
+    uint64_t calls, refused, up_ms;
+    double ms; /* how long its answer took */
+} endpoint_row;
+
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+/* Asks the admin service of the one server at `url`. */
+static void ask_endpoint(const stats_args *a, const char *url, endpoint_row *row)
+{
+    cli_conn c = a->conn;
+    c.url = url;
+    ferry_channel *ch = NULL;
+    row->st = cli_conn_open(&c, "ferry-stats", &ch);
+    if (row->st != FERRY_OK) {
+        snprintf(row->why, sizeof row->why, "cannot open: %s", ferry_status_str(row->st));
+        return;
+    }
+    Ferry__Admin__V1__GetStatsRequest req = FERRY__ADMIN__V1__GET_STATS_REQUEST__INIT;
+    Ferry__Admin__V1__GetStatsReply *resp = NULL;
+    ferry_call_info info = {0};
+    ferry_call_opts opts = {.deadline_ms = (uint32_t)a->conn.timeout_ms, .info = &info};
+    double t0 = now_ms();
+    row->st = ferry_admin_v1_admin_get_stats(ch, &req, &resp, &opts);
+    row->ms = now_ms() - t0;
+    ferry_channel_close(ch);
+    if (row->st != FERRY_OK) {
+        snprintf(row->why, sizeof row->why, "%s: %s", ferry_status_str(row->st), info.message);
+        return;
+    }
+    for (size_t i = 0; i < resp->n_methods; i++) {
+        row->calls += resp->methods[i]->calls;
+        row->refused += resp->methods[i]->refused;
+    }
+    row->up_ms = resp->now_ms > resp->started_ms ? resp->now_ms - resp->started_ms : 0;
+    ferry_message_free(&resp->base);
+}
+
+static int print_endpoints_json(const endpoint_row *rows, size_t n)
+{
+    json_t *arr = json_array();
+    int bad = 0;
+    for (size_t i = 0; i < n; i++) {
+        const endpoint_row *r = &rows[i];
+        json_t *o =
+            json_pack("{s:s, s:s, s:b}", "endpoint", r->bal.url, "state",
+                      ferry_endpoint_state_str(r->bal.state), "answered", r->st == FERRY_OK);
+        if (o != NULL && r->st == FERRY_OK) {
+            json_object_set_new(o, "calls", json_u64(r->calls));
+            json_object_set_new(o, "refused", json_u64(r->refused));
+            json_object_set_new(o, "up_ms", json_u64(r->up_ms));
+            json_object_set_new(o, "answer_ms", json_real(r->ms));
+        } else if (o != NULL) {
+            json_object_set_new(o, "error", json_string(r->why));
+        }
+        add(arr, o, &bad);
+    }
+    char *text = bad == 0 ? json_dumps(arr, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
+    json_decref(arr);
+    if (text == NULL) {
+        fprintf(stderr, "ferry stats: cannot write the endpoints as JSON\n");
+        return -1;
+    }
+    printf("%s\n", text);
+    free(text);
+    return 0;
+}
+
+/* `ferry stats` over many servers: one row per endpoint. Exits 0 when
+ * every endpoint answered, 1 when some did not, 2 when none could be
+ * found. */
+static int stats_endpoints(const stats_args *a)
+{
+    ferry_channel *ch = NULL;
+    if (cli_conn_open(&a->conn, "ferry-stats", &ch) != FERRY_OK)
+        return CLI_EXIT_ERROR;
+    /* One call through the balancing channel: it waits for the name's
+     * first lookup, and shows the channel's view of each endpoint. */
+    Ferry__Admin__V1__GetStatsRequest req = FERRY__ADMIN__V1__GET_STATS_REQUEST__INIT;
+    Ferry__Admin__V1__GetStatsReply *resp = NULL;
+    ferry_call_info info = {0};
+    ferry_call_opts opts = {.deadline_ms = (uint32_t)a->conn.timeout_ms, .info = &info};
+    ferry_status st = ferry_admin_v1_admin_get_stats(ch, &req, &resp, &opts);
+    ferry_message_free(resp != NULL ? &resp->base : NULL);
+    static endpoint_row rows[ENDPOINTS_MAX];
+    ferry_endpoint_stats bal[ENDPOINTS_MAX];
+    size_t n = 0;
+    if (ferry_balance_endpoints(ch, bal, ENDPOINTS_MAX, &n) != FERRY_OK)
+        n = 0;
+    ferry_channel_close(ch);
+    if (n == 0) {
+        fprintf(stderr, "ferry stats: %s: no endpoints (%s: %s)\n", a->conn.url,
+                ferry_status_str(st), info.message);
+        return CLI_EXIT_ERROR;
+    }
+    if (n > ENDPOINTS_MAX)
+        n = ENDPOINTS_MAX;
+    size_t answered = 0;
+    for (size_t i = 0; i < n; i++) {
+        memset(&rows[i], 0, sizeof rows[i]);
+        rows[i].bal = bal[i];
+        ask_endpoint(a, bal[i].url, &rows[i]);
+        answered += rows[i].st == FERRY_OK;
+    }
+    if (a->json) {
+        if (print_endpoints_json(rows, n) != 0)
+            return CLI_EXIT_ERROR;
+    } else {
+        int w = (int)strlen("ENDPOINT");
+        for (size_t i = 0; i < n; i++)
+            if ((int)strlen(rows[i].bal.url) > w)
+                w = (int)strlen(rows[i].bal.url);
+        printf("%s: %zu endpoints, %zu answered\n\n", a->conn.url, n, answered);
+        printf("%-*s  %-10s  %10s  %8s  %6s  %9s\n", w, "ENDPOINT", "STATE", "CALLS", "REFUSED",
+               "UP", "ANSWER");
+        for (size_t i = 0; i < n; i++) {
+            const endpoint_row *r = &rows[i];
+            const char *state = ferry_endpoint_state_str(r->bal.state);
+            if (r->st != FERRY_OK) {
+                printf("%-*s  %-10s  %s\n", w, r->bal.url, state, r->why);
+                continue;
+            }
+            char up[16];
+            ago(up, sizeof up, r->up_ms, 0);
+            printf("%-*s  %-10s  %10llu  %8llu  %6s  %6.1f ms\n", w, r->bal.url, state,
+                   (unsigned long long)r->calls, (unsigned long long)r->refused, up, r->ms);
+        }
+    }
+    return answered == n ? CLI_EXIT_OK : CLI_EXIT_NO;
+}
+
 int cmd_stats(int argc, char **argv)
 {
     stats_args a = {0};
@@ -314,6 +470,16 @@ int cmd_stats(int argc, char **argv)
             rc = CLI_EXIT_ERROR;
         } else {
             rc = cli_stats_metrics(a.conn.url, a.conn.timeout_ms);
+        }
+        cli_conn_fini(&a.conn);
+        return rc;
+    }
+    if (rc == 0 && (strchr(a.conn.url, ',') != NULL || strncmp(a.conn.url, "dns", 3) == 0)) {
+        if (a.fail_if_old) {
+            fprintf(stderr, "ferry stats: --fail-if-old needs one server's address\n");
+            rc = CLI_EXIT_ERROR;
+        } else {
+            rc = stats_endpoints(&a);
         }
         cli_conn_fini(&a.conn);
         return rc;

@@ -3,15 +3,13 @@
  *
  *   fleet-server URL NAME [LOG] [GRACE_MS] [WORKERS]
  *
- * Serves the probe service. Echo and Write sleep the request's sleep_ms
- * (simulated I/O), append the request's text (the caller's request id) as
- * one line to LOG when given, and answer with NAME as text, so a client
- * knows who answered and a test can count what each server ran. Prints
- * "listening BOUND_URL" once it serves. SIGTERM shuts it down as a deploy
- * would: a drain notice of half the grace period (replies say it drains),
- * then the calls in flight finish within GRACE_MS (default 2000).
- * FLEET_TLS_CERT and FLEET_TLS_KEY give the certificate of a tls+tcp://
- * URL. */
+ * Serves the probe service and the admin service (ferry stats). Echo and Write sleep the request's
+ * sleep_ms (simulated I/O), append the request's text (the caller's request id) as one line to LOG
+ * when given, and answer with NAME as text, so a client knows who answered and a test can count
+ * what each server ran. Prints "listening BOUND_URL" once it serves. SIGTERM shuts it down as a
+ * deploy would: a drain notice of half the grace period (replies say it drains), then the calls in
+ * flight finish within GRACE_MS (default 2000). FLEET_TLS_CERT and FLEET_TLS_KEY give the
+ * certificate of a tls+tcp:// URL. */
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
@@ -90,6 +88,7 @@ int main(int argc, char **argv)
     char bound[256];
     if (ferry_server_new(&srv, &so) != FERRY_OK ||
         ferrytest_v1_probe_register(srv, &handlers, NULL) != FERRY_OK ||
+        ferry_server_add_admin(srv) != FERRY_OK ||
         ferry_server_listen(srv, argv[1], bound, sizeof bound) != FERRY_OK) {
         fprintf(stderr, "fleet-server: cannot serve %s\n", argv[1]);
         return 1;
