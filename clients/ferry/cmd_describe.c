@@ -35,44 +35,49 @@ static void usage(FILE *out)
 
 /* ---- ferry's options as text ---------------------------------------------- */
 
+/* Where the description is written: a memory stream, so that what a
+ * server named can be cleaned of control characters before it reaches the
+ * terminal (describe()). One command runs per process. */
+static FILE *text_out;
+
 static void print_opts(const ProtobufCMessage *m);
 
 static void print_scalar(const ProtobufCFieldDescriptor *f, const void *p)
 {
     switch (f->type) {
     case PROTOBUF_C_TYPE_BOOL:
-        printf("%s", *(const protobuf_c_boolean *)p ? "true" : "false");
+        fprintf(text_out, "%s", *(const protobuf_c_boolean *)p ? "true" : "false");
         break;
     case PROTOBUF_C_TYPE_UINT32:
-        printf("%" PRIu32, *(const uint32_t *)p);
+        fprintf(text_out, "%" PRIu32, *(const uint32_t *)p);
         break;
     case PROTOBUF_C_TYPE_DOUBLE:
-        printf("%.17g", *(const double *)p);
+        fprintf(text_out, "%.17g", *(const double *)p);
         break;
     case PROTOBUF_C_TYPE_ENUM: {
         const ProtobufCEnumValue *v =
             protobuf_c_enum_descriptor_get_value(f->descriptor, *(const int *)p);
         if (v != NULL)
-            printf("%s", v->name);
+            fprintf(text_out, "%s", v->name);
         else
-            printf("%d", *(const int *)p);
+            fprintf(text_out, "%d", *(const int *)p);
         break;
     }
     case PROTOBUF_C_TYPE_STRING: {
         json_t *s = json_string(*(char *const *)p);
         char *text = s != NULL ? json_dumps(s, JSON_ENCODE_ANY) : NULL;
-        printf("%s", text != NULL ? text : "\"?\"");
+        fprintf(text_out, "%s", text != NULL ? text : "\"?\"");
         free(text);
         json_decref(s);
         break;
     }
     case PROTOBUF_C_TYPE_MESSAGE:
-        printf("{");
+        fprintf(text_out, "{");
         print_opts(*(ProtobufCMessage *const *)p);
-        printf("}");
+        fprintf(text_out, "}");
         break;
     default: /* ferry's options use none of the other types */
-        printf("?");
+        fprintf(text_out, "?");
         break;
     }
 }
@@ -100,7 +105,7 @@ static void print_opts(const ProtobufCMessage *m)
                           ? sizeof(void *)
                           : 4;
         for (size_t k = 0; k < count; k++) {
-            printf("%s%s: ", sep, f->name);
+            fprintf(text_out, "%s%s: ", sep, f->name);
             print_scalar(f, (const char *)p + k * size);
             sep = " ";
         }
@@ -173,36 +178,37 @@ static void print_field(const pb_schema *s, const pbs_type *t, const pbs_field *
         label = "repeated ";
     else if (f->label == GOOGLE__PROTOBUF__FIELD_DESCRIPTOR_PROTO__LABEL__LABEL_REQUIRED)
         label = "required ";
-    printf("  %s%s %s = %d", label, type, f->name, f->number);
+    fprintf(text_out, "  %s%s %s = %d", label, type, f->name, f->number);
     Ferry__FieldOptions *fo = pbs_ferry_field(f);
     if (fo != NULL) {
-        printf(" [(ferry.field) = {");
+        fprintf(text_out, " [(ferry.field) = {");
         print_opts(&fo->base);
-        printf("}]");
+        fprintf(text_out, "}]");
         protobuf_c_message_free_unpacked(&fo->base, NULL);
     }
-    printf(";");
+    fprintf(text_out, ";");
     if (f->has_oneof_index && f->oneof_index >= 0 &&
         (size_t)f->oneof_index < t->msg->n_oneof_decl &&
         t->msg->oneof_decl[f->oneof_index]->name != NULL)
-        printf("  // oneof %s", t->msg->oneof_decl[f->oneof_index]->name);
-    printf("\n");
+        fprintf(text_out, "  // oneof %s", t->msg->oneof_decl[f->oneof_index]->name);
+    fprintf(text_out, "\n");
 }
 
 static void print_type(const pb_schema *s, const pbs_type *t, queue *q)
 {
     if (t->en != NULL) {
-        printf("\nenum %s {\n", t->full);
+        fprintf(text_out, "\nenum %s {\n", t->full);
         for (size_t i = 0; i < t->en->n_value; i++)
-            printf("  %s = %d;\n", t->en->value[i]->name != NULL ? t->en->value[i]->name : "?",
-                   t->en->value[i]->number);
-        printf("}\n");
+            fprintf(text_out, "  %s = %d;\n",
+                    t->en->value[i]->name != NULL ? t->en->value[i]->name : "?",
+                    t->en->value[i]->number);
+        fprintf(text_out, "}\n");
         return;
     }
-    printf("\nmessage %s {\n", t->full);
+    fprintf(text_out, "\nmessage %s {\n", t->full);
     for (size_t i = 0; i < t->msg->n_field; i++)
         print_field(s, t, t->msg->field[i], q);
-    printf("}\n");
+    fprintf(text_out, "}\n");
 }
 
 static void print_method(const pb_schema *s, const pbs_method *m, queue *q)
@@ -210,16 +216,16 @@ static void print_method(const pb_schema *s, const pbs_method *m, queue *q)
     const pbs_type *in = pbs_find(s, m->input_type), *out = pbs_find(s, m->output_type);
     enqueue(q, in);
     enqueue(q, out);
-    printf("  rpc %s(%s) returns (%s)", m->name != NULL ? m->name : "?",
-           in != NULL ? in->full : "?", out != NULL ? out->full : "?");
+    fprintf(text_out, "  rpc %s(%s) returns (%s)", m->name != NULL ? m->name : "?",
+            in != NULL ? in->full : "?", out != NULL ? out->full : "?");
     Ferry__MethodOptions *mo = pbs_ferry_method(m);
     if (mo != NULL) {
-        printf(" {\n    option (ferry.method) = {");
+        fprintf(text_out, " {\n    option (ferry.method) = {");
         print_opts(&mo->base);
-        printf("};\n  }\n");
+        fprintf(text_out, "};\n  }\n");
         protobuf_c_message_free_unpacked(&mo->base, NULL);
     } else {
-        printf(";\n");
+        fprintf(text_out, ";\n");
     }
 }
 
@@ -235,16 +241,26 @@ static int describe(const pb_schema *s, const char *service, const char *method)
         fprintf(stderr, "ferry describe: %s has no method '%s'\n", service, method);
         return CLI_EXIT_NO;
     }
+    char *text = NULL;
+    size_t len = 0;
+    text_out = open_memstream(&text, &len);
+    if (text_out == NULL)
+        return CLI_EXIT_ERROR;
     queue q = {0};
-    printf("// %s, API version %u\nservice %s {\n", svc->file->name, pbs_api_version(svc),
-           svc->full);
+    fprintf(text_out, "// %s, API version %u\nservice %s {\n", svc->file->name,
+            pbs_api_version(svc), svc->full);
     for (size_t i = 0; i < svc->svc->n_method; i++)
         if (only == NULL || svc->svc->method[i] == only)
             print_method(s, svc->svc->method[i], &q);
-    printf("}\n");
+    fprintf(text_out, "}\n");
     for (size_t i = 0; i < q.n; i++) /* grows while printed: the types fields name */
         print_type(s, q.v[i], &q);
     free(q.v);
+    fclose(text_out);
+    text_out = NULL;
+    for (size_t i = 0; i < len; i++) /* a hostile server's names cannot drive the terminal */
+        putchar((unsigned char)text[i] < 0x20 && text[i] != '\n' ? '?' : text[i]);
+    free(text);
     return CLI_EXIT_OK;
 }
 
