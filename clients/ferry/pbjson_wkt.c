@@ -1,6 +1,7 @@
 /* pbjson_wkt.c - the pieces of protobuf's JSON mapping both directions
- * share (pbjson.h): the byte buffer and varints, base64, and the text forms
- * of google.protobuf.Timestamp and Duration. */
+ * share (pbjson.h): the byte buffer and varints, the path and message of a
+ * refusal, wire types, which types have a JSON form of their own, base64,
+ * and the text forms of google.protobuf.Timestamp and Duration. */
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
