@@ -636,6 +636,14 @@ ferry_status ferry_balance_open(ferry_channel **out, const char *target,
     return FERRY_OK;
 }
 
+ferry_status ferryi_balance_set_fallback(ferry_channel *ch, const ferry_method *m,
+                                         ferry_fallback_fn fn, void *arg)
+{
+    if (ch->ops != &balancer_ops)
+        return FERRY_INVALID_ARGUMENT;
+    return ferryi_fallback_set(&((balancer *)ch)->fallbacks, m, fn, arg);
+}
+
 ferry_status ferry_balance_endpoints(ferry_channel *ch, ferry_endpoint_stats *out, size_t max,
                                      size_t *n)
 {

@@ -1279,6 +1279,8 @@ ferry_status ferry_client_breaker(ferry_channel *ch, const ferry_method *m,
 ferry_status ferry_client_set_fallback(ferry_channel *ch, const ferry_method *m,
                                        ferry_fallback_fn fn, void *arg)
 {
+    if (ch != NULL && ch->ops != &client_ops && m != NULL) /* maybe a balancer's */
+        return ferryi_balance_set_fallback(ch, m, fn, arg);
     if (ch == NULL || ch->ops != &client_ops || m == NULL)
         return FERRY_INVALID_ARGUMENT;
     return ferryi_fallback_set(&((client *)ch)->fallbacks, m, fn, arg);

@@ -17,7 +17,9 @@
  *    reached a server; a lost reply proves nothing and is not marked.
  *
  * What balance.c provides: ferry_client_open() hands a target naming many
- * servers (ferryi_balance_target) to ferry_balance_open().
+ * servers (ferryi_balance_target) to ferry_balance_open(), and
+ * ferry_client_set_fallback() a balancing channel to
+ * ferryi_balance_set_fallback().
  *
  * Thread safety: ferryi_client_link() may be called from any thread while
  * calls are in flight. */
@@ -36,6 +38,11 @@ FERRY_NODISCARD ferry_status ferryi_client_open_endpoint(ferry_channel **out, co
 /* Whether `ch` (a channel ferryi_client_open_endpoint() opened) has a
  * connection up, and how many it has made since it opened. */
 void ferryi_client_link(ferry_channel *ch, int *up, uint64_t *links);
+
+/* ferry_client_set_fallback() for a balancing channel;
+ * FERRY_INVALID_ARGUMENT when `ch` is not one. */
+ferry_status ferryi_balance_set_fallback(ferry_channel *ch, const ferry_method *m,
+                                         ferry_fallback_fn fn, void *arg);
 
 /* Whether `target` names many servers (a list or a dns scheme), which
  * ferry_client_open() then hands to ferry_balance_open(). */

@@ -490,6 +490,39 @@ static void test_async_calls_through_a_drain(void **state)
     fleet_end(&f);
 }
 
+static ferry_status app_fallback(void *arg, const ferry_method *m, const ProtobufCMessage *req,
+                                 ferry_status cause, ProtobufCMessage *resp)
+{
+    (void)arg;
+    (void)m;
+    (void)req;
+    (void)cause;
+    ((Ferrytest__V1__EchoReply *)resp)->text = "from the fallback";
+    return FERRY_OK;
+}
+
+/* When no endpoint answers, the IDL's fallback answers (FERRY_FALLBACK),
+ * and so does one the application sets on the balancing channel. */
+static void test_fallbacks_when_none_answers(void **state)
+{
+    (void)state;
+    ferry_client_opts co = {.connect_timeout_ms = 100};
+    ferry_channel *ch = NULL;
+    assert_int_equal(ferry_client_open(&ch, "tcp://127.0.0.1:1,tcp://127.0.0.1:2", &co), FERRY_OK);
+    Ferrytest__V1__EchoRequest req = FERRYTEST__V1__ECHO_REQUEST__INIT;
+    Ferrytest__V1__EchoReply *resp = NULL;
+    ferry_call_opts o = {.deadline_ms = 3000};
+    assert_int_equal(ferrytest_v1_probe_lookup(ch, &req, &resp, &o), FERRY_FALLBACK);
+    ferry_message_free(&resp->base);
+    assert_int_equal(ferrytest_v1_probe_echo(ch, &req, &resp, &o), FERRY_UNAVAILABLE);
+    const ferry_method *echo = &ferrytest_v1_probe_desc.methods[FERRYTEST_V1_PROBE_ECHO];
+    assert_int_equal(ferry_client_set_fallback(ch, echo, app_fallback, NULL), FERRY_OK);
+    assert_int_equal(ferrytest_v1_probe_echo(ch, &req, &resp, &o), FERRY_FALLBACK);
+    assert_string_equal(resp->text, "from the fallback");
+    ferry_message_free(&resp->base);
+    ferry_channel_close(ch);
+}
+
 /* A name with no records is no crash and no hang: calls fail with
  * unavailable, naming the name and what the DNS server said. */
 static void test_no_records(void **state)
@@ -520,6 +553,7 @@ int main(void)
         cmocka_unit_test_teardown(test_srv_records, teardown),
         cmocka_unit_test_teardown(test_list_of_urls, teardown),
         cmocka_unit_test_teardown(test_async_calls_through_a_drain, teardown),
+        cmocka_unit_test_teardown(test_fallbacks_when_none_answers, teardown),
         cmocka_unit_test_teardown(test_no_records, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
