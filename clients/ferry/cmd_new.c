@@ -20,6 +20,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "ferry/version.h"
 #include "cli.h"
 #include "names.h"
 #include "new_templates.h"
@@ -342,7 +343,7 @@ static int common_vars(fcg_arena *a, vars *vs, const char *name, const char *pkg
     char *prefix_arg = inst[0] != '\0' && strcmp(inst, "/usr") != 0
                            ? fcg_arena_printf(a, " -DCMAKE_PREFIX_PATH=%s", inst)
                            : fcg_arena_strdup(a, "");
-    char *version_mm = fcg_arena_strdup(a, FERRY_VERSION);
+    char *version_mm = fcg_arena_strdup(a, FERRY_VERSION_STRING);
     if (NAME == NULL || prefix == NULL || prefix_arg == NULL || version_mm == NULL ||
         c_type_prefixes(a, pkg, &c, &cu) != 0)
         return -1;
@@ -356,7 +357,7 @@ static int common_vars(fcg_arena *a, vars *vs, const char *name, const char *pkg
     set_var(vs, "prefix", prefix);
     set_var(vs, "C", c);
     set_var(vs, "CU", cu);
-    set_var(vs, "version", FERRY_VERSION);
+    set_var(vs, "version", FERRY_VERSION_STRING);
     set_var(vs, "version_mm", version_mm);
     set_var(vs, "prefix_path_arg", prefix_arg);
     return 0;

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "ferry/version.h"
 
 static const cli_command commands[] = {
     {"check", "compare two versions of a schema; exit 1 when old peers would break", cmd_check},
@@ -56,7 +57,7 @@ int main(int argc, char **argv)
         return CLI_EXIT_OK;
     }
     if (strcmp(name, "--version") == 0) {
-        printf("ferry %s\n", FERRY_VERSION);
+        printf("ferry %s\n", FERRY_VERSION_STRING);
         return CLI_EXIT_OK;
     }
     if (strcmp(name, "help") == 0) {

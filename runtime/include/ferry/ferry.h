@@ -20,6 +20,7 @@
 #ifndef FERRY_FERRY_H
 #define FERRY_FERRY_H
 
+#include "ferry/version.h"
 #include "ferry/status.h"
 #include "ferry/identity.h"
 #include "ferry/tls.h"
@@ -39,11 +40,6 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-#define FERRY_VERSION_MAJOR  0
-#define FERRY_VERSION_MINOR  1
-#define FERRY_VERSION_PATCH  0
-#define FERRY_VERSION_STRING "0.1.0"
 
 /* Generated code checks this against the generator's ABI number and stops
  * with #error on a mismatch. Bumped whenever the descriptor structs change. */
