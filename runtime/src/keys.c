@@ -10,6 +10,7 @@
 
 #include <sodium.h>
 
+#include "files.h"
 #include "keys.h"
 
 #define SECRET_MAGIC "ferry-secret-key-v1"
@@ -21,20 +22,6 @@
  * libsodium's: the 32-byte seed, then the 32-byte public key it derives. */
 #define SECRET_LAYOUT "a 64-byte Ed25519 secret key (the 32-byte seed, then the public key)"
 #define PUBLIC_LAYOUT "a 32-byte Ed25519 public key"
-
-static ferry_status fail(char *err, size_t err_len, ferry_status st, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static ferry_status fail(char *err, size_t err_len, ferry_status st, const char *fmt, ...)
-{
-    if (err != NULL && err_len > 0) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, err_len, fmt, ap);
-        va_end(ap);
-    }
-    return st;
-}
 
 int ferryi_sodium_ready(void)
 {
@@ -198,10 +185,11 @@ ferry_status ferry_key_write(const ferry_key *key, const char *secret_path, cons
                              char *err, size_t err_len)
 {
     if (key == NULL || secret_path == NULL || public_path == NULL || key->sk == NULL)
-        return fail(err, err_len, FERRY_INVALID_ARGUMENT, "no secret key or no file names given");
+        return ferryi_fail(err, err_len, FERRY_INVALID_ARGUMENT,
+                           "no secret key or no file names given");
     char *sk_b64 = sodium_malloc(SECRET_B64_LEN);
     if (sk_b64 == NULL)
-        return fail(err, err_len, FERRY_RESOURCE_EXHAUSTED, "out of memory");
+        return ferryi_fail(err, err_len, FERRY_RESOURCE_EXHAUSTED, "out of memory");
     sodium_bin2base64(sk_b64, SECRET_B64_LEN, key->sk, crypto_sign_SECRETKEYBYTES,
                       sodium_base64_VARIANT_ORIGINAL);
     char pk_b64[FERRY_PUBLIC_KEY_B64];
@@ -210,32 +198,34 @@ ferry_status ferry_key_write(const ferry_key *key, const char *secret_path, cons
     ferry_status st = FERRY_OK;
     int fd = open(secret_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd < 0) {
-        st = fail(err, err_len, errno == EEXIST ? FERRY_ALREADY_EXISTS : FERRY_PERMISSION_DENIED,
-                  "%s: cannot create the secret key file: %s", secret_path, strerror(errno));
+        st = ferryi_fail(err, err_len,
+                         errno == EEXIST ? FERRY_ALREADY_EXISTS : FERRY_PERMISSION_DENIED,
+                         "%s: cannot create the secret key file: %s", secret_path, strerror(errno));
         goto out;
     }
     FILE *f = fdopen(fd, "w");
     if (f == NULL) {
         close(fd);
-        st = fail(err, err_len, FERRY_RESOURCE_EXHAUSTED, "%s: %s", secret_path, strerror(errno));
+        st = ferryi_fail(err, err_len, FERRY_RESOURCE_EXHAUSTED, "%s: %s", secret_path,
+                         strerror(errno));
         goto out;
     }
     int bad = fprintf(f, "%s %s %s\n", SECRET_MAGIC, key->name, sk_b64) < 0;
     bad |= fclose(f) != 0;
     if (bad) {
         unlink(secret_path);
-        st = fail(err, err_len, FERRY_INTERNAL, "%s: writing failed", secret_path);
+        st = ferryi_fail(err, err_len, FERRY_INTERNAL, "%s: writing failed", secret_path);
         goto out;
     }
     f = fopen(public_path, "w");
     if (f == NULL) {
-        st = fail(err, err_len, FERRY_PERMISSION_DENIED,
-                  "%s: cannot create the public key file: %s", public_path, strerror(errno));
+        st = ferryi_fail(err, err_len, FERRY_PERMISSION_DENIED,
+                         "%s: cannot create the public key file: %s", public_path, strerror(errno));
     } else {
         bad = fprintf(f, "%s %s %s\n", PUBLIC_MAGIC, key->name, pk_b64) < 0;
         bad |= fclose(f) != 0;
         if (bad)
-            st = fail(err, err_len, FERRY_INTERNAL, "%s: writing failed", public_path);
+            st = ferryi_fail(err, err_len, FERRY_INTERNAL, "%s: writing failed", public_path);
     }
     /* Without its public half the pair is not written: the secret file
      * goes too, so that writing again (O_EXCL) can succeed. */
@@ -255,24 +245,25 @@ static ferry_status read_key_line(const char *path, FILE *f, char *line, size_t 
     int c;
     while ((c = fgetc(f)) != EOF && c != '\n') {
         if (n + 1 >= cap)
-            return fail(err, err_len, FERRY_INVALID_ARGUMENT, "%s: first line is too long", path);
+            return ferryi_fail(err, err_len, FERRY_INVALID_ARGUMENT, "%s: first line is too long",
+                               path);
         /* The line is split as a C string: whatever followed a NUL would be
          * ignored, so a damaged file could load as if it were whole. */
         if (c == '\0')
-            return fail(err, err_len, FERRY_INVALID_ARGUMENT,
-                        "%s: holds a NUL byte at byte %zu; a key file is one line of text", path,
-                        n + 1);
+            return ferryi_fail(err, err_len, FERRY_INVALID_ARGUMENT,
+                               "%s: holds a NUL byte at byte %zu; a key file is one line of text",
+                               path, n + 1);
         line[n++] = (char)c;
     }
     line[n] = '\0';
     if (ferror(f))
-        return fail(err, err_len, FERRY_INVALID_ARGUMENT, "%s: read error", path);
+        return ferryi_fail(err, err_len, FERRY_INVALID_ARGUMENT, "%s: read error", path);
     if (c != '\n')
-        return fail(err, err_len, FERRY_INVALID_ARGUMENT,
-                    "%s: truncated (the line does not end in a newline)", path);
+        return ferryi_fail(err, err_len, FERRY_INVALID_ARGUMENT,
+                           "%s: truncated (the line does not end in a newline)", path);
     if (fgetc(f) != EOF)
-        return fail(err, err_len, FERRY_INVALID_ARGUMENT,
-                    "%s: has more than one line; a key file holds one key", path);
+        return ferryi_fail(err, err_len, FERRY_INVALID_ARGUMENT,
+                           "%s: has more than one line; a key file holds one key", path);
     return FERRY_OK;
 }
 
@@ -286,48 +277,40 @@ static ferry_status split_key_line(const char *path, char *line, const char *mag
     char *w2 = w1 != NULL ? strtok_r(NULL, " \t", &save) : NULL;
     char *w3 = w2 != NULL ? strtok_r(NULL, " \t", &save) : NULL;
     if (w0 == NULL || strncmp(w0, "ferry-", 6) != 0)
-        return fail(err, err_len, FERRY_INVALID_ARGUMENT, "%s: not a ferry key file (want \"%s\")",
-                    path, magic);
+        return ferryi_fail(err, err_len, FERRY_INVALID_ARGUMENT,
+                           "%s: not a ferry key file (want \"%s\")", path, magic);
     if (strcmp(w0, magic) != 0)
-        return fail(err, err_len, FERRY_INVALID_ARGUMENT, "%s: is a \"%s\" file, not \"%s\"", path,
-                    w0, magic);
+        return ferryi_fail(err, err_len, FERRY_INVALID_ARGUMENT, "%s: is a \"%s\" file, not \"%s\"",
+                           path, w0, magic);
     if (w1 == NULL || w2 == NULL)
-        return fail(err, err_len, FERRY_INVALID_ARGUMENT,
-                    "%s: truncated: want \"%s NAME BASE64-KEY\"", path, magic);
+        return ferryi_fail(err, err_len, FERRY_INVALID_ARGUMENT,
+                           "%s: truncated: want \"%s NAME BASE64-KEY\"", path, magic);
     if (w3 != NULL)
-        return fail(err, err_len, FERRY_INVALID_ARGUMENT, "%s: unexpected text after the key",
-                    path);
+        return ferryi_fail(err, err_len, FERRY_INVALID_ARGUMENT,
+                           "%s: unexpected text after the key", path);
     if (!ferryi_name_ok(w1))
-        return fail(err, err_len, FERRY_INVALID_ARGUMENT,
-                    "%s: bad key name (1 to %d characters of A-Z a-z 0-9 . _ -)", path,
-                    FERRY_NAME_MAX);
+        return ferryi_fail(err, err_len, FERRY_INVALID_ARGUMENT,
+                           "%s: bad key name (1 to %d characters of A-Z a-z 0-9 . _ -)", path,
+                           FERRY_NAME_MAX);
     *name = w1;
     *key = w2;
     return FERRY_OK;
 }
 
-/* Opens `path` for reading; `what` names it in the error ("the keyring"). */
-static ferry_status open_to_read(const char *path, const char *what, FILE **f, char *err,
-                                 size_t err_len)
+/* Opens `path`, which holds `what` ("the keyring"), for reading as a
+ * stream; a `secret` file must be private to its owner (files.h). */
+static ferry_status open_to_read(const char *path, const char *what, int secret, FILE **f,
+                                 char *err, size_t err_len)
 {
-    *f = fopen(path, "r");
-    if (*f == NULL)
-        return fail(err, err_len, errno == ENOENT ? FERRY_NOT_FOUND : FERRY_PERMISSION_DENIED,
-                    "%s: cannot open %s: %s", path, what, strerror(errno));
-    return FERRY_OK;
-}
-
-/* Refuses a secret key file that is not a regular file only its owner can
- * read and write. */
-static ferry_status check_private_file(const char *path, FILE *f, char *err, size_t err_len)
-{
-    struct stat sb;
-    if (fstat(fileno(f), &sb) != 0 || !S_ISREG(sb.st_mode))
-        return fail(err, err_len, FERRY_INVALID_ARGUMENT, "%s: not a regular file", path);
-    if ((sb.st_mode & 077) != 0)
-        return fail(err, err_len, FERRY_PERMISSION_DENIED,
-                    "%s: secret key file is accessible by others (mode %03o); run chmod 600 %s",
-                    path, (unsigned)(sb.st_mode & 0777), path);
+    int fd = -1;
+    ferry_status st = ferryi_file_open(path, what, secret, &fd, NULL, err, err_len);
+    if (st != FERRY_OK)
+        return st;
+    if ((*f = fdopen(fd, "r")) == NULL) {
+        close(fd);
+        return ferryi_fail(err, err_len, FERRY_RESOURCE_EXHAUSTED, "%s: cannot read %s: %s", path,
+                           what, strerror(errno));
+    }
     return FERRY_OK;
 }
 
@@ -342,12 +325,12 @@ static ferry_status check_secret_halves(const char *path, ferry_key *k, char *er
     uint8_t seed[crypto_sign_SEEDBYTES], check_pk[crypto_sign_PUBLICKEYBYTES];
     uint8_t *check_sk = sodium_malloc(crypto_sign_SECRETKEYBYTES);
     if (check_sk == NULL)
-        return fail(err, err_len, FERRY_RESOURCE_EXHAUSTED, "out of memory");
+        return ferryi_fail(err, err_len, FERRY_RESOURCE_EXHAUSTED, "out of memory");
     crypto_sign_ed25519_sk_to_seed(seed, k->sk);
     crypto_sign_seed_keypair(check_pk, check_sk, seed);
     if (sodium_memcmp(check_pk, pk, sizeof pk) != 0)
-        st = fail(err, err_len, FERRY_INVALID_ARGUMENT,
-                  "%s: corrupt secret key (its public half does not match its seed)", path);
+        st = ferryi_fail(err, err_len, FERRY_INVALID_ARGUMENT,
+                         "%s: corrupt secret key (its public half does not match its seed)", path);
     sodium_free(check_sk);
     sodium_memzero(seed, sizeof seed);
     memcpy(k->pk, pk, sizeof pk);
@@ -360,24 +343,20 @@ static ferry_status key_file_load(ferry_key **out, const char *path, int secret,
                                   size_t err_len)
 {
     if (out == NULL || path == NULL)
-        return fail(err, err_len, FERRY_INVALID_ARGUMENT, "no key file given");
+        return ferryi_fail(err, err_len, FERRY_INVALID_ARGUMENT, "no key file given");
     *out = NULL;
     if (!ferryi_sodium_ready())
-        return fail(err, err_len, FERRY_INTERNAL, "libsodium failed to initialise");
+        return ferryi_fail(err, err_len, FERRY_INTERNAL, "libsodium failed to initialise");
     FILE *f = NULL;
-    ferry_status st = open_to_read(path, secret ? "the secret key file" : "the public key file", &f,
-                                   err, err_len);
+    ferry_status st = open_to_read(path, secret ? "the secret key file" : "the public key file",
+                                   secret, &f, err, err_len);
     if (st != FERRY_OK)
         return st;
-    if (secret && (st = check_private_file(path, f, err, err_len)) != FERRY_OK) {
-        fclose(f);
-        return st;
-    }
     /* sodium_malloc memory: a secret key's line holds the secret. */
     char *line = sodium_malloc(LINE_MAX_BYTES);
     if (line == NULL) {
         fclose(f);
-        return fail(err, err_len, FERRY_RESOURCE_EXHAUSTED, "out of memory");
+        return ferryi_fail(err, err_len, FERRY_RESOURCE_EXHAUSTED, "out of memory");
     }
     char *name = NULL, *b64 = NULL;
     ferry_key *k = NULL;
@@ -387,12 +366,12 @@ static ferry_status key_file_load(ferry_key **out, const char *path, int secret,
         st = split_key_line(path, line, secret ? SECRET_MAGIC : PUBLIC_MAGIC, &name, &b64, err,
                             err_len);
     if (st == FERRY_OK && (k = key_new(name, secret)) == NULL)
-        st = fail(err, err_len, FERRY_RESOURCE_EXHAUSTED, "out of memory");
+        st = ferryi_fail(err, err_len, FERRY_RESOURCE_EXHAUSTED, "out of memory");
     size_t key_len = secret ? crypto_sign_SECRETKEYBYTES : FERRY_PUBLIC_KEY_BYTES;
     char why[320];
     if (st == FERRY_OK && !b64_key(b64, secret ? k->sk : k->pk, key_len,
                                    secret ? SECRET_LAYOUT : PUBLIC_LAYOUT, why, sizeof why))
-        st = fail(err, err_len, FERRY_INVALID_ARGUMENT, "%s: %s", path, why);
+        st = ferryi_fail(err, err_len, FERRY_INVALID_ARGUMENT, "%s: %s", path, why);
     if (st == FERRY_OK && secret)
         st = check_secret_halves(path, k, err, err_len);
     sodium_free(line);
@@ -485,18 +464,18 @@ size_t ferry_keyring_size(const ferry_keyring *kr)
 ferry_status ferry_keyring_load(ferry_keyring **out, const char *path, char *err, size_t err_len)
 {
     if (out == NULL || path == NULL)
-        return fail(err, err_len, FERRY_INVALID_ARGUMENT, "no keyring file given");
+        return ferryi_fail(err, err_len, FERRY_INVALID_ARGUMENT, "no keyring file given");
     *out = NULL;
     if (!ferryi_sodium_ready())
-        return fail(err, err_len, FERRY_INTERNAL, "libsodium failed to initialise");
+        return ferryi_fail(err, err_len, FERRY_INTERNAL, "libsodium failed to initialise");
     FILE *f = NULL;
-    ferry_status st = open_to_read(path, "the keyring", &f, err, err_len);
+    ferry_status st = open_to_read(path, "the keyring", 0, &f, err, err_len);
     if (st != FERRY_OK)
         return st;
     ferry_keyring *kr = calloc(1, sizeof *kr);
     if (kr == NULL) {
         fclose(f);
-        return fail(err, err_len, FERRY_RESOURCE_EXHAUSTED, "out of memory");
+        return ferryi_fail(err, err_len, FERRY_RESOURCE_EXHAUSTED, "out of memory");
     }
     size_t cap = 0;
     /* getline() rather than fgets(): it says how many bytes it read, so that
@@ -510,13 +489,13 @@ ferry_status ferry_keyring_load(ferry_keyring **out, const char *path, char *err
         lineno++;
         size_t len = (size_t)got;
         if (len >= LINE_MAX_BYTES) {
-            st =
-                fail(err, err_len, FERRY_INVALID_ARGUMENT, "%s:%u: line is too long", path, lineno);
+            st = ferryi_fail(err, err_len, FERRY_INVALID_ARGUMENT, "%s:%u: line is too long", path,
+                             lineno);
             break;
         }
         if (memchr(line, '\0', len) != NULL) {
-            st = fail(err, err_len, FERRY_INVALID_ARGUMENT,
-                      "%s:%u: holds a NUL byte; a keyring is text", path, lineno);
+            st = ferryi_fail(err, err_len, FERRY_INVALID_ARGUMENT,
+                             "%s:%u: holds a NUL byte; a keyring is text", path, lineno);
             break;
         }
         char *hash = strchr(line, '#');
@@ -535,7 +514,7 @@ ferry_status ferry_keyring_load(ferry_keyring **out, const char *path, char *err
             size_t ncap = cap ? cap * 2 : 16;
             ferryi_keyring_entry *v = realloc(kr->v, ncap * sizeof *v);
             if (v == NULL) {
-                st = fail(err, err_len, FERRY_RESOURCE_EXHAUSTED, "out of memory");
+                st = ferryi_fail(err, err_len, FERRY_RESOURCE_EXHAUSTED, "out of memory");
                 break;
             }
             kr->v = v;
@@ -555,7 +534,7 @@ ferry_status ferry_keyring_load(ferry_keyring **out, const char *path, char *err
             parse_roles(e, roles, &why);
         if (why != NULL) {
             entry_fini(e);
-            st = fail(err, err_len, FERRY_INVALID_ARGUMENT, "%s:%u: %s", path, lineno, why);
+            st = ferryi_fail(err, err_len, FERRY_INVALID_ARGUMENT, "%s:%u: %s", path, lineno, why);
             break;
         }
         snprintf(e->name, sizeof e->name, "%s", name);
@@ -564,16 +543,16 @@ ferry_status ferry_keyring_load(ferry_keyring **out, const char *path, char *err
     }
     free(line);
     if (st == FERRY_OK && ferror(f))
-        st = fail(err, err_len, FERRY_INVALID_ARGUMENT, "%s: read error", path);
+        st = ferryi_fail(err, err_len, FERRY_INVALID_ARGUMENT, "%s: read error", path);
     fclose(f);
     if (st == FERRY_OK && kr->n > 1) {
         qsort(kr->v, kr->n, sizeof *kr->v, entry_cmp);
         for (size_t i = 1; i < kr->n; i++) {
             if (entry_cmp(&kr->v[i - 1], &kr->v[i]) == 0) {
                 unsigned a = kr->v[i - 1].line, b = kr->v[i].line;
-                st = fail(err, err_len, FERRY_INVALID_ARGUMENT,
-                          "%s:%u: the same public key is listed on line %u", path, a > b ? a : b,
-                          a > b ? b : a);
+                st = ferryi_fail(err, err_len, FERRY_INVALID_ARGUMENT,
+                                 "%s:%u: the same public key is listed on line %u", path,
+                                 a > b ? a : b, a > b ? b : a);
                 break;
             }
         }

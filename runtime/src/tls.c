@@ -18,22 +18,9 @@
 
 #include <sodium.h>
 
+#include "files.h"
 #include "keys.h"
 #include "tls.h"
-
-static ferry_status fail(char *err, size_t err_len, ferry_status st, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static ferry_status fail(char *err, size_t err_len, ferry_status st, const char *fmt, ...)
-{
-    if (err != NULL && err_len > 0) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, err_len, fmt, ap);
-        va_end(ap);
-    }
-    return st;
-}
 
 int ferryi_tls_url(const char *url)
 {
@@ -75,34 +62,28 @@ static ferry_status pem_read(pem_file *f, const char *path, const char *what, in
 {
     f->text = NULL;
     f->secret = secret;
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-    if (fd < 0)
-        return fail(err, err_len, errno == ENOENT ? FERRY_NOT_FOUND : FERRY_PERMISSION_DENIED,
-                    "%s: cannot open the %s: %s", path, what, strerror(errno));
-    struct stat sb;
-    ferry_status st = FERRY_OK;
-    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode))
-        st = fail(err, err_len, FERRY_INVALID_ARGUMENT, "%s: the %s is not a regular file", path,
-                  what);
-    else if (secret && (sb.st_mode & 007) != 0)
-        st = fail(err, err_len, FERRY_PERMISSION_DENIED,
-                  "%s: the %s is accessible by others (mode %03o); run chmod 600 %s", path, what,
-                  (unsigned)(sb.st_mode & 0777), path);
-    else if (sb.st_size == 0)
-        st = fail(err, err_len, FERRY_INVALID_ARGUMENT, "%s: the %s is empty", path, what);
-    else if ((uintmax_t)sb.st_size > FERRY_TLS_FILE_MAX)
-        st = fail(err, err_len, FERRY_INVALID_ARGUMENT,
-                  "%s: the %s is larger than %u bytes; not a PEM file", path, what,
-                  FERRY_TLS_FILE_MAX);
+    int fd = -1;
+    size_t size = 0;
+    char the[64];
+    snprintf(the, sizeof the, "the %s", what);
+    ferry_status st = ferryi_file_open(path, the, secret, &fd, &size, err, err_len);
+    if (st != FERRY_OK)
+        return st;
+    if (size == 0)
+        st = ferryi_fail(err, err_len, FERRY_INVALID_ARGUMENT, "%s: the %s is empty", path, what);
+    else if ((uintmax_t)size > FERRY_TLS_FILE_MAX)
+        st = ferryi_fail(err, err_len, FERRY_INVALID_ARGUMENT,
+                         "%s: the %s is larger than %u bytes; not a PEM file", path, what,
+                         FERRY_TLS_FILE_MAX);
     if (st != FERRY_OK) {
         close(fd);
         return st;
     }
-    size_t size = (size_t)sb.st_size;
     f->text = secret ? sodium_malloc(size + 1) : malloc(size + 1);
     if (f->text == NULL) {
         close(fd);
-        return fail(err, err_len, FERRY_RESOURCE_EXHAUSTED, "out of memory reading %s", path);
+        return ferryi_fail(err, err_len, FERRY_RESOURCE_EXHAUSTED, "out of memory reading %s",
+                           path);
     }
     size_t got = 0;
     while (got < size) {
@@ -116,15 +97,16 @@ static ferry_status pem_read(pem_file *f, const char *path, const char *what, in
     close(fd);
     f->text[got] = '\0';
     if (got != size)
-        st = fail(err, err_len, FERRY_INVALID_ARGUMENT,
-                  "%s: the %s could not be read in full (%zu of %zu bytes)", path, what, got, size);
+        st = ferryi_fail(err, err_len, FERRY_INVALID_ARGUMENT,
+                         "%s: the %s could not be read in full (%zu of %zu bytes)", path, what, got,
+                         size);
     else if (memchr(f->text, '\0', size) != NULL)
-        st = fail(err, err_len, FERRY_INVALID_ARGUMENT,
-                  "%s: the %s holds a NUL byte; PEM text expected (DER files are not read)", path,
-                  what);
+        st = ferryi_fail(err, err_len, FERRY_INVALID_ARGUMENT,
+                         "%s: the %s holds a NUL byte; PEM text expected (DER files are not read)",
+                         path, what);
     else if (strstr(f->text, "-----BEGIN ") == NULL)
-        st = fail(err, err_len, FERRY_INVALID_ARGUMENT,
-                  "%s: the %s holds no PEM block ('-----BEGIN ...')", path, what);
+        st = ferryi_fail(err, err_len, FERRY_INVALID_ARGUMENT,
+                         "%s: the %s holds no PEM block ('-----BEGIN ...')", path, what);
     if (st != FERRY_OK)
         pem_free(f);
     return st;
@@ -138,11 +120,12 @@ static ferry_status load_ca(nng_tls_config *cfg, const char *path, char *err, si
     if (st != FERRY_OK)
         return st;
     if (strstr(f.text, "-----BEGIN CERTIFICATE-----") == NULL)
-        st = fail(err, err_len, FERRY_INVALID_ARGUMENT,
-                  "%s: the TLS CA file holds no certificate ('-----BEGIN CERTIFICATE-----')", path);
+        st = ferryi_fail(err, err_len, FERRY_INVALID_ARGUMENT,
+                         "%s: the TLS CA file holds no certificate ('-----BEGIN CERTIFICATE-----')",
+                         path);
     else if (nng_tls_config_ca_chain(cfg, f.text, NULL) != 0)
-        st = fail(err, err_len, FERRY_INVALID_ARGUMENT,
-                  "%s: the TLS CA file holds a certificate that cannot be parsed", path);
+        st = ferryi_fail(err, err_len, FERRY_INVALID_ARGUMENT,
+                         "%s: the TLS CA file holds a certificate that cannot be parsed", path);
     pem_free(&f);
     return st;
 }
@@ -154,24 +137,28 @@ static ferry_status key_failed(const char *path, const char *text, const char *p
     int pkcs8_encrypted = strstr(text, "-----BEGIN ENCRYPTED PRIVATE KEY-----") != NULL;
     int pem_encrypted = strstr(text, "Proc-Type: 4,ENCRYPTED") != NULL;
     if ((pkcs8_encrypted || pem_encrypted) && password == NULL)
-        return fail(err, err_len, FERRY_INVALID_ARGUMENT,
-                    "%s: the TLS private key is encrypted and no tls.key_password is given", path);
+        return ferryi_fail(err, err_len, FERRY_INVALID_ARGUMENT,
+                           "%s: the TLS private key is encrypted and no tls.key_password is given",
+                           path);
     if (pkcs8_encrypted)
-        return fail(err, err_len, FERRY_INVALID_ARGUMENT,
-                    "%s: the TLS private key cannot be decrypted: wrong tls.key_password, or a "
-                    "PKCS#8 encryption mbed TLS cannot read (use 'openssl ec -aes256' or "
-                    "'openssl rsa -aes256' to re-encrypt it)",
-                    path);
+        return ferryi_fail(
+            err, err_len, FERRY_INVALID_ARGUMENT,
+            "%s: the TLS private key cannot be decrypted: wrong tls.key_password, or a "
+            "PKCS#8 encryption mbed TLS cannot read (use 'openssl ec -aes256' or "
+            "'openssl rsa -aes256' to re-encrypt it)",
+            path);
     if (pem_encrypted)
-        return fail(err, err_len, FERRY_INVALID_ARGUMENT,
-                    "%s: the TLS private key cannot be decrypted with tls.key_password", path);
+        return ferryi_fail(err, err_len, FERRY_INVALID_ARGUMENT,
+                           "%s: the TLS private key cannot be decrypted with tls.key_password",
+                           path);
     if (strstr(text, "PRIVATE KEY-----") == NULL)
-        return fail(err, err_len, FERRY_INVALID_ARGUMENT,
-                    "%s: the TLS private key file holds no private key ('-----BEGIN ... PRIVATE "
-                    "KEY-----')",
-                    path);
-    return fail(err, err_len, FERRY_INVALID_ARGUMENT, "%s: the TLS private key cannot be parsed",
-                path);
+        return ferryi_fail(
+            err, err_len, FERRY_INVALID_ARGUMENT,
+            "%s: the TLS private key file holds no private key ('-----BEGIN ... PRIVATE "
+            "KEY-----')",
+            path);
+    return ferryi_fail(err, err_len, FERRY_INVALID_ARGUMENT,
+                       "%s: the TLS private key cannot be parsed", path);
 }
 
 /* Hands certificate `cert_path` and its key `key_path` to `cfg`. */
@@ -186,16 +173,16 @@ static ferry_status load_own(nng_tls_config *cfg, const ferry_tls_opts *o, char 
      * failure below is the key's. */
     nng_tls_config *scratch = NULL;
     if (strstr(cert.text, "-----BEGIN CERTIFICATE-----") == NULL) {
-        st = fail(err, err_len, FERRY_INVALID_ARGUMENT,
-                  "%s: the TLS certificate file holds no certificate "
-                  "('-----BEGIN CERTIFICATE-----')",
-                  o->cert_file);
+        st = ferryi_fail(err, err_len, FERRY_INVALID_ARGUMENT,
+                         "%s: the TLS certificate file holds no certificate "
+                         "('-----BEGIN CERTIFICATE-----')",
+                         o->cert_file);
     } else if (nng_tls_config_alloc(&scratch, NNG_TLS_MODE_CLIENT) != 0) {
-        st = fail(err, err_len, FERRY_RESOURCE_EXHAUSTED, "out of memory");
+        st = ferryi_fail(err, err_len, FERRY_RESOURCE_EXHAUSTED, "out of memory");
     } else if (nng_tls_config_ca_chain(scratch, cert.text, NULL) != 0) {
-        st = fail(err, err_len, FERRY_INVALID_ARGUMENT,
-                  "%s: the TLS certificate file holds a certificate that cannot be parsed",
-                  o->cert_file);
+        st = ferryi_fail(err, err_len, FERRY_INVALID_ARGUMENT,
+                         "%s: the TLS certificate file holds a certificate that cannot be parsed",
+                         o->cert_file);
     }
     if (scratch != NULL)
         nng_tls_config_free(scratch);
@@ -217,43 +204,46 @@ static ferry_status check_members(const ferry_tls_opts *o, ferry_tls_side side,
                                   nng_tls_auth_mode *mode, char *err, size_t err_len)
 {
     if (o->auth < FERRY_TLS_AUTH_DEFAULT || o->auth > FERRY_TLS_AUTH_REQUIRED)
-        return fail(err, err_len, FERRY_INVALID_ARGUMENT, "tls.auth %d is not a ferry_tls_auth",
-                    (int)o->auth);
+        return ferryi_fail(err, err_len, FERRY_INVALID_ARGUMENT,
+                           "tls.auth %d is not a ferry_tls_auth", (int)o->auth);
     if ((o->cert_file == NULL) != (o->key_file == NULL))
-        return fail(err, err_len, FERRY_INVALID_ARGUMENT,
-                    "tls.cert_file and tls.key_file go together; only tls.%s is set",
-                    o->cert_file != NULL ? "cert_file" : "key_file");
+        return ferryi_fail(err, err_len, FERRY_INVALID_ARGUMENT,
+                           "tls.cert_file and tls.key_file go together; only tls.%s is set",
+                           o->cert_file != NULL ? "cert_file" : "key_file");
     if (o->key_password != NULL && o->key_file == NULL)
-        return fail(err, err_len, FERRY_INVALID_ARGUMENT,
-                    "tls.key_password is set but there is no tls.key_file");
+        return ferryi_fail(err, err_len, FERRY_INVALID_ARGUMENT,
+                           "tls.key_password is set but there is no tls.key_file");
     if (side == FERRY_TLS_SERVER) {
         if (o->cert_file == NULL)
-            return fail(err, err_len, FERRY_INVALID_ARGUMENT,
-                        "a TLS server needs a certificate: set tls.cert_file and tls.key_file");
+            return ferryi_fail(
+                err, err_len, FERRY_INVALID_ARGUMENT,
+                "a TLS server needs a certificate: set tls.cert_file and tls.key_file");
         if (o->server_name != NULL)
-            return fail(err, err_len, FERRY_INVALID_ARGUMENT,
-                        "tls.server_name is for clients; a server's names are in its certificate");
+            return ferryi_fail(
+                err, err_len, FERRY_INVALID_ARGUMENT,
+                "tls.server_name is for clients; a server's names are in its certificate");
         ferry_tls_auth a = o->auth;
         if (a == FERRY_TLS_AUTH_DEFAULT)
             a = o->ca_file != NULL ? FERRY_TLS_AUTH_REQUIRED : FERRY_TLS_AUTH_NONE;
         if (a != FERRY_TLS_AUTH_NONE && o->ca_file == NULL)
-            return fail(err, err_len, FERRY_INVALID_ARGUMENT,
-                        "tls.auth asks for client certificates but no tls.ca_file says which CAs "
-                        "vouch for them");
+            return ferryi_fail(
+                err, err_len, FERRY_INVALID_ARGUMENT,
+                "tls.auth asks for client certificates but no tls.ca_file says which CAs "
+                "vouch for them");
         *mode = a == FERRY_TLS_AUTH_REQUIRED   ? NNG_TLS_AUTH_MODE_REQUIRED
                 : a == FERRY_TLS_AUTH_OPTIONAL ? NNG_TLS_AUTH_MODE_OPTIONAL
                                                : NNG_TLS_AUTH_MODE_NONE;
         return FERRY_OK;
     }
     if (o->auth == FERRY_TLS_AUTH_OPTIONAL)
-        return fail(err, err_len, FERRY_INVALID_ARGUMENT,
-                    "FERRY_TLS_AUTH_OPTIONAL is for servers; a client checks the server's "
-                    "certificate (the default) or, for tests only, not at all "
-                    "(FERRY_TLS_AUTH_NONE)");
+        return ferryi_fail(err, err_len, FERRY_INVALID_ARGUMENT,
+                           "FERRY_TLS_AUTH_OPTIONAL is for servers; a client checks the server's "
+                           "certificate (the default) or, for tests only, not at all "
+                           "(FERRY_TLS_AUTH_NONE)");
     if (o->auth != FERRY_TLS_AUTH_NONE && o->ca_file == NULL)
-        return fail(err, err_len, FERRY_INVALID_ARGUMENT,
-                    "tls.ca_file is needed to check the server's certificate "
-                    "(FERRY_TLS_AUTH_NONE skips the check, for tests only)");
+        return ferryi_fail(err, err_len, FERRY_INVALID_ARGUMENT,
+                           "tls.ca_file is needed to check the server's certificate "
+                           "(FERRY_TLS_AUTH_NONE skips the check, for tests only)");
     *mode = o->auth == FERRY_TLS_AUTH_NONE ? NNG_TLS_AUTH_MODE_NONE : NNG_TLS_AUTH_MODE_REQUIRED;
     return FERRY_OK;
 }
@@ -265,14 +255,15 @@ static ferry_status url_host(nng_tls_config *cfg, const char *url, char *err, si
     if (url == NULL || nng_url_parse(&u, url) != 0 || u->u_hostname == NULL ||
         u->u_hostname[0] == '\0') {
         nng_url_free(u);
-        return fail(err, err_len, FERRY_INVALID_ARGUMENT,
-                    "%s has no host to check the server's certificate against; set "
-                    "tls.server_name",
-                    url != NULL ? url : "(no URL)");
+        return ferryi_fail(err, err_len, FERRY_INVALID_ARGUMENT,
+                           "%s has no host to check the server's certificate against; set "
+                           "tls.server_name",
+                           url != NULL ? url : "(no URL)");
     }
     int rv = nng_tls_config_server_name(cfg, u->u_hostname);
     nng_url_free(u);
-    return rv == 0 ? FERRY_OK : fail(err, err_len, FERRY_RESOURCE_EXHAUSTED, "out of memory");
+    return rv == 0 ? FERRY_OK
+                   : ferryi_fail(err, err_len, FERRY_RESOURCE_EXHAUSTED, "out of memory");
 }
 
 ferry_status ferryi_tls_config(nng_tls_config **out, const ferry_tls_opts *o, ferry_tls_side side,
@@ -283,7 +274,7 @@ ferry_status ferryi_tls_config(nng_tls_config **out, const ferry_tls_opts *o, fe
     if (o == NULL)
         o = &none;
     if (!ferryi_sodium_ready())
-        return fail(err, err_len, FERRY_INTERNAL, "libsodium failed to initialise");
+        return ferryi_fail(err, err_len, FERRY_INTERNAL, "libsodium failed to initialise");
     nng_tls_auth_mode mode = NNG_TLS_AUTH_MODE_NONE;
     ferry_status st = check_members(o, side, &mode, err, err_len);
     if (st != FERRY_OK)
@@ -291,9 +282,10 @@ ferry_status ferryi_tls_config(nng_tls_config **out, const ferry_tls_opts *o, fe
     nng_tls_config *cfg;
     if (nng_tls_config_alloc(&cfg, side == FERRY_TLS_SERVER ? NNG_TLS_MODE_SERVER
                                                             : NNG_TLS_MODE_CLIENT) != 0)
-        return fail(err, err_len, FERRY_RESOURCE_EXHAUSTED, "cannot make a TLS configuration");
+        return ferryi_fail(err, err_len, FERRY_RESOURCE_EXHAUSTED,
+                           "cannot make a TLS configuration");
     if (nng_tls_config_auth_mode(cfg, mode) != 0)
-        st = fail(err, err_len, FERRY_INTERNAL, "the TLS library refused the auth mode");
+        st = ferryi_fail(err, err_len, FERRY_INTERNAL, "the TLS library refused the auth mode");
     if (st == FERRY_OK && o->ca_file != NULL)
         st = load_ca(cfg, o->ca_file, err, err_len);
     if (st == FERRY_OK && o->cert_file != NULL)
@@ -301,9 +293,9 @@ ferry_status ferryi_tls_config(nng_tls_config **out, const ferry_tls_opts *o, fe
     if (st == FERRY_OK && side == FERRY_TLS_CLIENT && mode != NNG_TLS_AUTH_MODE_NONE) {
         if (o->server_name != NULL) {
             if (o->server_name[0] == '\0')
-                st = fail(err, err_len, FERRY_INVALID_ARGUMENT, "tls.server_name is empty");
+                st = ferryi_fail(err, err_len, FERRY_INVALID_ARGUMENT, "tls.server_name is empty");
             else if (nng_tls_config_server_name(cfg, o->server_name) != 0)
-                st = fail(err, err_len, FERRY_RESOURCE_EXHAUSTED, "out of memory");
+                st = ferryi_fail(err, err_len, FERRY_RESOURCE_EXHAUSTED, "out of memory");
         } else if (url != NULL) {
             st = url_host(cfg, url, err, err_len);
         }
@@ -320,8 +312,8 @@ ferry_status ferry_tls_check(const ferry_tls_opts *tls, ferry_tls_side side, cha
                              size_t err_len)
 {
     if (side != FERRY_TLS_CLIENT && side != FERRY_TLS_SERVER)
-        return fail(err, err_len, FERRY_INVALID_ARGUMENT, "side %d is not a ferry_tls_side",
-                    (int)side);
+        return ferryi_fail(err, err_len, FERRY_INVALID_ARGUMENT, "side %d is not a ferry_tls_side",
+                           (int)side);
     nng_tls_config *cfg;
     ferry_status st = ferryi_tls_config(&cfg, tls, side, NULL, err, err_len);
     if (st == FERRY_OK)

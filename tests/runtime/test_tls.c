@@ -393,6 +393,9 @@ static void test_bad_files(void **state)
     key[n] = '\0';
     o.key_file = scratch(key, 0604);
     assert_bad(&o, FERRY_TLS_SERVER, FERRY_PERMISSION_DENIED, "scratch", "chmod 600");
+    /* ...or its group: a secret is its owner's alone, as for key files. */
+    o.key_file = scratch(key, 0640);
+    assert_bad(&o, FERRY_TLS_SERVER, FERRY_PERMISSION_DENIED, "scratch", "chmod 600");
 
     /* Encrypted keys without their password, with a wrong one, and PKCS#8. */
     o = server_tls();
