@@ -4,8 +4,8 @@
  * For 1, 2, 3 and 4 server processes (fleet-server, each with WORKERS
  * workers whose handler waits SLEEP_MS, simulated I/O, so the machine's
  * cores are not what limits a server), a channel over their URLs is driven
- * by THREADS callers for SECONDS; each server count is run RUNS times and
- * the median taken. Prints calls per second per server count, its ratio to
+ * by THREADS callers for SECONDS; the server counts take turns, RUNS times
+ * each, and the median of each is taken. Prints calls per second per server count, its ratio to
  * one server, and what each added server added as a share of one server's
  * throughput (the target: at least 0.9).
  *
@@ -126,19 +126,21 @@ int main(int argc, char **argv)
            "runs per server count (median)\n",
            sleep_ms, workers, threads, seconds, runs);
     printf("%-8s %12s %10s %16s\n", "servers", "calls/s", "vs 1", "added / one");
+    /* Server counts take turns, run after run, so that whatever else the
+     * machine does in the meantime falls on all of them alike. */
+    double r[MAX_SERVERS + 1][MAX_RUNS];
+    for (unsigned k = 0; k < runs; k++)
+        for (int n = 1; n <= MAX_SERVERS; n++)
+            r[n][k] = run((const char(*)[256])urls, n, seconds, threads);
     double med[MAX_SERVERS + 1] = {0};
     int ok = 1;
     for (int n = 1; n <= MAX_SERVERS; n++) {
-        double r[MAX_RUNS];
-        for (unsigned k = 0; k < runs; k++)
-            r[k] = run((const char(*)[256])urls, n, seconds, threads);
-        qsort(r, runs, sizeof r[0], cmp);
-        med[n] = r[runs / 2];
+        qsort(r[n], runs, sizeof r[n][0], cmp);
+        med[n] = r[n][runs / 2];
         double added = n == 1 ? 1.0 : (med[n] - med[n - 1]) / med[1];
         if (added < 0.9)
             ok = 0;
         printf("%-8d %12.0f %10.2f %16.2f\n", n, med[n], med[n] / med[1], added);
-        fflush(stdout);
     }
     printf("failed calls: %llu\n", (unsigned long long)atomic_load(&failed_calls));
     printf("target (each added server adds >= 0.9 of one): %s\n", ok ? "met" : "NOT met");

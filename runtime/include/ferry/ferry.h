@@ -4,6 +4,7 @@
  *   ferry/status.h   the status enum (also the wire status code)
  *   ferry/service.h  service descriptors and the handler side of a call
  *   ferry/channel.h  the channel seam, remote and local channels
+ *   ferry/balance.h  one channel over many servers: a list, or a DNS name
  *   ferry/server.h   serving handler tables over nng
  *   ferry/identity.h keys, keyrings and the verified caller
  *   ferry/tls.h      TLS options for tls+tcp:// servers and clients
@@ -26,6 +27,7 @@
 #include "ferry/tls.h"
 #include "ferry/service.h"
 #include "ferry/channel.h"
+#include "ferry/balance.h"
 #include "ferry/server.h"
 #include "ferry/versions.h"
 #include "ferry/health.h"
