@@ -318,8 +318,9 @@ static ferry_status bal_call(ferry_channel *ch, const ferry_method *m, const Pro
         remember(&a, ep);
         if (!again(b, m, &a, st, &ai))
             break;
-        ferryi_log(FERRYI_LOG_DEBUG, "balance", "%s on %s: %s; trying another endpoint",
-                   m->full_name, ep->url, ai.message);
+        /* Not ep->url: once done, a leaving endpoint may be closed. */
+        ferryi_log(FERRYI_LOG_DEBUG, "balance", "%s: %s; trying another endpoint", m->full_name,
+                   ai.message);
         st = FERRY_OK;
     }
     info.attempts = n;
