@@ -48,7 +48,9 @@ static int get_int(enc *e, const json_t *v, int is_signed, int64_t *si, uint64_t
         *si = strtoll(s, &end, 10);
     else if (s[0] != '-')
         *ui = strtoull(s, &end, 10);
-    if (end == NULL || end == s || *end != '\0' || errno != 0 || s[0] == ' ' || s[0] == '+')
+    /* strtoll() would also take leading spaces and a '+': protobuf does not. */
+    int plain = (s[0] >= '0' && s[0] <= '9') || (s[0] == '-' && is_signed);
+    if (!plain || end == NULL || end == s || *end != '\0' || errno != 0)
         return pbjson_fail(e, "'%.64s' is not an integer in range", s);
     if (is_signed)
         *ui = (uint64_t)*si;

@@ -70,6 +70,13 @@ static void test_out_of_range_numbers(void **state)
     refused(*state, "{\"fInt64\": 1.5}", "request.fInt64: 1.5 is not an integer");
 }
 
+/* A 64-bit integer's string is a plain decimal: no spaces, no '+'. */
+static void test_integer_strings_are_plain_decimals(void **state)
+{
+    refused(*state, "{\"fInt64\": \" 5\"}", "request.fInt64: ' 5' is not an integer in range");
+    refused(*state, "{\"fUint64\": \"+5\"}", "request.fUint64: '+5' is not an integer in range");
+}
+
 /* An enum name the schema does not define. */
 static void test_unknown_enum_name(void **state)
 {
@@ -206,6 +213,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_unknown_field, setup, teardown),
         cmocka_unit_test_setup_teardown(test_wrong_type_names_the_path, setup, teardown),
         cmocka_unit_test_setup_teardown(test_out_of_range_numbers, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_integer_strings_are_plain_decimals, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unknown_enum_name, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_base64, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_map_key, setup, teardown),
