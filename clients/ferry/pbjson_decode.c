@@ -306,13 +306,17 @@ static int field(dec *d, json_t *obj, const pbs_type *t, const pbs_field *f, con
     if (r->wt != want)
         return pbjson_fail(d, "wire type %d, but this field's type is written with %d", r->wt,
                            want);
+    json_t *arr = repeated ? container(obj, name, 0) : NULL;
+    if (repeated && arr == NULL)
+        return pbjson_fail(d, "out of memory");
+    /* A refusal inside an element names it: "reply.items[3].price". */
+    size_t at = repeated ? pbjson_push(d, "[%zu]", json_array_size(arr)) : d->plen;
     json_t *v = value(d, f, r, depth);
+    pbjson_pop(d, at);
     if (v == NULL)
         return -1;
-    if (repeated) {
-        json_t *arr = container(obj, name, 0);
-        return arr != NULL ? append(d, arr, v) : (json_decref(v), pbjson_fail(d, "out of memory"));
-    }
+    if (repeated)
+        return append(d, arr, v);
     /* A singular field seen twice: the last one wins (messages are not
      * merged; protobuf-c and ferry's peers never write one twice). */
     clear_oneof(obj, t->msg, f);

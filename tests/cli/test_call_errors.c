@@ -196,6 +196,26 @@ static void test_bad_proto_file(void **state)
     assert_contains(rs->err, "ferry call: protoc could not compile the --proto files");
 }
 
+/* A reply whose bytes do not fit the type the schema gives it (here a
+ * local schema that says the reply's field 14 is an int32, where the
+ * server sends a string) is refused with the field's path, not printed. */
+static void test_reply_that_does_not_fit_its_schema(void **state)
+{
+    rich_server *rs = *state;
+    char path[300];
+    rich_write(rs, "liar.proto",
+               "syntax = \"proto3\";\npackage ferrytest.rich.v1;\n"
+               "message Everything { string f_string = 14; }\n"
+               "message Other { int32 f_string = 14; }\n"
+               "service Rich { rpc Echo(Everything) returns (Other); }\n",
+               path, sizeof path);
+    assert_int_equal(
+        rich_run(rs, NULL, "call", "--proto", path, rs->url, ECHO, "{\"fString\": \"s\"}", NULL),
+        2);
+    assert_string_equal(rs->out, "");
+    assert_contains(rs->err, "the reply cannot be read: reply.fString: wire type 2");
+}
+
 /* Bad usage: a -H without a colon, a missing method. */
 static void test_bad_usage(void **state)
 {
@@ -227,6 +247,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_server_down, setup, teardown),
         cmocka_unit_test(test_no_reflection_no_schema),
         cmocka_unit_test_setup_teardown(test_bad_proto_file, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reply_that_does_not_fit_its_schema, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_usage, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
