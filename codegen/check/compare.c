@@ -66,41 +66,7 @@ static int compute_sides(fck_cmp *c, const fck_schema *s, unsigned char **msg_si
     return 0;
 }
 
-unsigned fck_msg_side(const fck_cmp *c, const fck_schema *s, const fck_message *m)
-{
-    const unsigned char *side = s == c->o ? c->o_msg_side : c->n_msg_side;
-    return side[m - s->messages];
-}
-
-unsigned fck_enum_side(const fck_cmp *c, const fck_schema *s, const fck_enum *e)
-{
-    const unsigned char *side = s == c->o ? c->o_enum_side : c->n_enum_side;
-    return side[e - s->enums];
-}
-
 /* ---- packages ---------------------------------------------------------------- */
-
-const char *fck_tr(const fck_cmp *c, const char *old_name)
-{
-    const fck_pkg_map *best = NULL;
-    size_t best_len = 0;
-    for (size_t i = 0; i < c->n_maps; i++) {
-        const char *from = c->maps[i].from;
-        size_t len = strlen(from);
-        int match = len == 0 || (strncmp(old_name, from, len) == 0 && old_name[len] == '.');
-        if (match && (best == NULL || len > best_len)) {
-            best = &c->maps[i];
-            best_len = len;
-        }
-    }
-    if (best == NULL)
-        return old_name;
-    const char *rest = old_name + best_len + (best_len > 0); /* after "from." */
-    if (best->to[0] == '\0')
-        return rest;
-    const char *s = fcg_arena_printf(c->a, "%s.%s", best->to, rest);
-    return s != NULL ? s : old_name;
-}
 
 static const fck_file *find_file(const fck_schema *s, const char *name)
 {

@@ -9,24 +9,6 @@
 
 /* ---- deploy orders ------------------------------------------------------------ */
 
-const char *fck_field_added_order(unsigned side)
-{
-    switch (side) {
-    case FCK_SIDE_REQUEST:
-        return "new request field: deploy servers before clients set it (old servers ignore it; "
-               "new servers read its default from old clients)";
-    case FCK_SIDE_RESPONSE:
-        return "new response field: any order (old clients ignore it; new clients read its "
-               "default from old servers)";
-    case FCK_SIDE_BOTH:
-        return "new field in requests and responses: deploy servers before clients set it (old "
-               "peers ignore it; new peers read its default from old ones)";
-    default:
-        return "new field: any order (old readers ignore it; new readers see its default from "
-               "old writers)";
-    }
-}
-
 static const char *field_deleted_order(unsigned side)
 {
     switch (side) {
@@ -171,13 +153,6 @@ static const char *value_taking(fck_cmp *c, const void *owner, const char *name)
 
 /* ---- fields -------------------------------------------------------------------- */
 
-const char *fck_label_name(const fck_field *f)
-{
-    return f->label == FCK_LABEL_REQUIRED   ? "required"
-           : f->label == FCK_LABEL_REPEATED ? "repeated"
-                                            : "singular";
-}
-
 /* "repeated string", "inventory.v1.Money": a field's declaration. */
 static const char *decl_text(fck_cmp *c, const fck_schema *s, const fck_field *f)
 {
@@ -185,18 +160,6 @@ static const char *decl_text(fck_cmp *c, const fck_schema *s, const fck_field *f
     if (f->label == FCK_LABEL_OPTIONAL)
         return t;
     return fck_fmt(c, "%s %s", fck_label_name(f), t);
-}
-
-const char *fck_label_why(const fck_field *f, const fck_field *g)
-{
-    if (f->label == FCK_LABEL_OPTIONAL && g->label == FCK_LABEL_REQUIRED)
-        return "old peers may leave it out, and new peers refuse such messages as incomplete";
-    if (f->label == FCK_LABEL_REQUIRED && g->label == FCK_LABEL_OPTIONAL)
-        return "new peers may leave it out, and old peers refuse such messages as incomplete";
-    if (g->label == FCK_LABEL_REPEATED)
-        return "old peers keep only one of the values new peers send, and may refuse packed "
-               "values";
-    return "new peers keep only one of the values old peers send, and may refuse packed values";
 }
 
 /* What the other version of a message knows of the members of one oneof:

@@ -11,80 +11,6 @@
 
 #include "textfmt_parse.h"
 
-/* ---- the schema --------------------------------------------------------- */
-
-static size_t count_types(fcg_tf_msg_desc *const *msgs, size_t n)
-{
-    size_t count = n;
-    for (size_t i = 0; i < n; i++)
-        count += msgs[i]->n_enum_type + count_types(msgs[i]->nested_type, msgs[i]->n_nested_type);
-    return count;
-}
-
-static void add_enums(fcg_arena *a, fcg_textfmt_schema *s, const char *scope,
-                      fcg_tf_enum_desc *const *enums, size_t n, int proto3)
-{
-    for (size_t i = 0; i < n; i++) {
-        const char *full =
-            enums[i]->name != NULL ? fcg_arena_printf(a, "%s.%s", scope, enums[i]->name) : NULL;
-        if (full != NULL)
-            s->v[s->n++] = (fcg_tf_type){.full_name = full, .enm = enums[i], .proto3 = proto3};
-    }
-}
-
-static void add_messages(fcg_arena *a, fcg_textfmt_schema *s, const char *scope,
-                         fcg_tf_msg_desc *const *msgs, size_t n, int proto3)
-{
-    for (size_t i = 0; i < n; i++) {
-        const fcg_tf_msg_desc *m = msgs[i];
-        const char *full = m->name != NULL ? fcg_arena_printf(a, "%s.%s", scope, m->name) : NULL;
-        if (full == NULL)
-            continue;
-        s->v[s->n++] = (fcg_tf_type){.full_name = full, .msg = m, .proto3 = proto3};
-        add_enums(a, s, full, m->enum_type, m->n_enum_type, proto3);
-        add_messages(a, s, full, m->nested_type, m->n_nested_type, proto3);
-    }
-}
-
-static int cmp_type(const void *x, const void *y)
-{
-    return strcmp(((const fcg_tf_type *)x)->full_name, ((const fcg_tf_type *)y)->full_name);
-}
-
-fcg_textfmt_schema *fcg_textfmt_schema_new(fcg_arena *a, fcg_tf_file_desc *const *files, size_t n)
-{
-    size_t total = 0;
-    for (size_t i = 0; i < n; i++)
-        total +=
-            files[i]->n_enum_type + count_types(files[i]->message_type, files[i]->n_message_type);
-    fcg_textfmt_schema *s = fcg_arena_alloc(a, sizeof *s);
-    if (s == NULL || (s->v = fcg_arena_alloc(a, (total ? total : 1) * sizeof *s->v)) == NULL)
-        return NULL;
-    for (size_t i = 0; i < n; i++) {
-        const fcg_tf_file_desc *f = files[i];
-        const char *scope = f->package != NULL && f->package[0] != '\0'
-                                ? fcg_arena_printf(a, ".%s", f->package)
-                                : "";
-        if (scope == NULL)
-            return NULL;
-        int proto3 = f->syntax != NULL && strcmp(f->syntax, "proto3") == 0;
-        add_enums(a, s, scope, f->enum_type, f->n_enum_type, proto3);
-        add_messages(a, s, scope, f->message_type, f->n_message_type, proto3);
-    }
-    if (a->failed)
-        return NULL;
-    qsort(s->v, s->n, sizeof *s->v, cmp_type);
-    return s;
-}
-
-const fcg_tf_type *fcg_tf_find_type(const fcg_textfmt_schema *s, const char *full_name)
-{
-    if (full_name == NULL)
-        return NULL;
-    fcg_tf_type key = {.full_name = full_name};
-    return bsearch(&key, s->v, s->n, sizeof key, cmp_type);
-}
-
 /* ---- the parser's state ------------------------------------------------- */
 
 /* A message being parsed. */
@@ -95,49 +21,6 @@ typedef struct tf_msg {
     size_t *counts; /* values given per field */
     size_t *oneofs; /* per oneof: 1 + the index of the member given, or 0 */
 } tf_msg;
-
-int fcg_tf_fail(fcg_tf_parser *p, const fcg_tf_token *at, const char *fmt, ...)
-{
-    char msg[400];
-    if (at->kind == FCG_TF_ERROR) {
-        snprintf(msg, sizeof msg, "%s", p->lx.error);
-    } else {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(msg, sizeof msg, fmt, ap);
-        va_end(ap);
-    }
-    p->err->line = at->line;
-    p->err->column = at->column;
-    snprintf(p->err->what, sizeof p->err->what, "%s%s%s", p->path, p->path_len ? ": " : "", msg);
-    return -1;
-}
-
-int fcg_tf_out_of_memory(fcg_tf_parser *p)
-{
-    return fcg_tf_fail(p, &p->tok, "out of memory");
-}
-
-void fcg_tf_advance(fcg_tf_parser *p)
-{
-    (void)fcg_tf_next(&p->lx, &p->tok); /* an error becomes an FCG_TF_ERROR token */
-}
-
-int fcg_tf_check(fcg_tf_parser *p)
-{
-    return p->tok.kind == FCG_TF_ERROR ? fcg_tf_fail(p, &p->tok, "%s", p->lx.error) : 0;
-}
-
-int fcg_tf_is_sym(const fcg_tf_parser *p, char c)
-{
-    return p->tok.kind == FCG_TF_SYMBOL && p->tok.text[0] == c;
-}
-
-const char *fcg_tf_got(const fcg_tf_parser *p, char *buf, size_t len)
-{
-    fcg_tf_describe(&p->tok, buf, len);
-    return buf;
-}
 
 /* Appends to the path; returns the length to restore. */
 static size_t push(fcg_tf_parser *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -158,36 +41,6 @@ static void pop(fcg_tf_parser *p, size_t save)
 {
     p->path_len = save;
     p->path[save] = '\0';
-}
-
-const char *fcg_tf_display(const char *full_name)
-{
-    return full_name[0] == '.' ? full_name + 1 : full_name;
-}
-
-const char *fcg_tf_type_name(const fcg_tf_field_desc *fd)
-{
-    static const char *const names[] = {
-        [FCG_TF_TYPE(DOUBLE)] = "double",     [FCG_TF_TYPE(FLOAT)] = "float",
-        [FCG_TF_TYPE(INT64)] = "int64",       [FCG_TF_TYPE(UINT64)] = "uint64",
-        [FCG_TF_TYPE(INT32)] = "int32",       [FCG_TF_TYPE(FIXED64)] = "fixed64",
-        [FCG_TF_TYPE(FIXED32)] = "fixed32",   [FCG_TF_TYPE(BOOL)] = "bool",
-        [FCG_TF_TYPE(STRING)] = "string",     [FCG_TF_TYPE(GROUP)] = "group",
-        [FCG_TF_TYPE(MESSAGE)] = "message",   [FCG_TF_TYPE(BYTES)] = "bytes",
-        [FCG_TF_TYPE(UINT32)] = "uint32",     [FCG_TF_TYPE(ENUM)] = "enum",
-        [FCG_TF_TYPE(SFIXED32)] = "sfixed32", [FCG_TF_TYPE(SFIXED64)] = "sfixed64",
-        [FCG_TF_TYPE(SINT32)] = "sint32",     [FCG_TF_TYPE(SINT64)] = "sint64",
-    };
-    if ((fd->type == FCG_TF_TYPE(MESSAGE) || fd->type == FCG_TF_TYPE(ENUM)) &&
-        fd->type_name != NULL)
-        return fcg_tf_display(fd->type_name);
-    size_t t = (size_t)fd->type;
-    return t < sizeof names / sizeof names[0] && names[t] != NULL ? names[t] : "an unknown type";
-}
-
-int fcg_tf_is_repeated(const fcg_tf_field_desc *fd)
-{
-    return fd->has_label && fd->label == FCG_TF_LABEL(REPEATED);
 }
 
 /* Whether protoc packs the repeated field `fd` of a message of `t`. */
