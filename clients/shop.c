@@ -214,8 +214,8 @@ static int write_stats_file(ferry_channel *ch, const char *path)
         fprintf(stderr, "shop: cannot write %s: %s\n", path, strerror(errno));
         return -1;
     }
-    int rc = ferry_dispatcher_write_stats(ch, f, FERRY_STATS_JSON);
-    if (fclose(f) != 0 || rc != 0) {
+    ferry_status st = ferry_dispatcher_write_stats(ch, f, FERRY_STATS_JSON);
+    if (fclose(f) != 0 || st != FERRY_OK) {
         fprintf(stderr, "shop: cannot write %s\n", path);
         return -1;
     }
@@ -359,8 +359,9 @@ int main(int argc, char **argv)
     } else {
         ferry_dispatcher_wait_shadows(ch); /* count every comparison */
         summary(ch, &t);
-        if (stats >= 0)
-            ferry_dispatcher_write_stats(ch, stdout, (ferry_stats_format)stats);
+        if (stats >= 0 &&
+            ferry_dispatcher_write_stats(ch, stdout, (ferry_stats_format)stats) != FERRY_OK)
+            fprintf(stderr, "shop: cannot write the stats to standard output\n");
         if (stats_file != NULL && write_stats_file(ch, stats_file) != 0)
             goto out;
     }

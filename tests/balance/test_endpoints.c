@@ -12,7 +12,7 @@
 #include <cmocka.h>
 #include <ferry/testclock.h>
 
-#include "endpoints.h"
+#include "client/endpoints.h"
 
 /* A stand-in channel: never called, only watched. */
 typedef struct fake {

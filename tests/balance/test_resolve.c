@@ -14,7 +14,7 @@
 #include <ferry/ferry.h>
 
 #include "fleet.h"
-#include "resolve.h"
+#include "client/resolve.h"
 
 static ferry_status parse(const char *s, ferryi_target *t, char *why)
 {

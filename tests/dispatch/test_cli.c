@@ -110,7 +110,7 @@ static void stats_file(const char *name, twin_variant v)
     path(name, p, sizeof p);
     FILE *f = fopen(p, "w");
     assert_non_null(f);
-    assert_int_equal(ferry_dispatcher_write_stats(t.ch, f, FERRY_STATS_JSON), 0);
+    assert_int_equal(ferry_dispatcher_write_stats(t.ch, f, FERRY_STATS_JSON), FERRY_OK);
     fclose(f);
     twin_close(&t);
 }

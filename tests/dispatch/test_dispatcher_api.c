@@ -129,7 +129,7 @@ static void test_reports_carry_last_mismatch(void **state)
     size_t len = 0;
     FILE *f = open_memstream(&buf, &len);
     assert_non_null(f);
-    assert_int_equal(ferry_dispatcher_write_stats(t.ch, f, FERRY_STATS_TEXT), 0);
+    assert_int_equal(ferry_dispatcher_write_stats(t.ch, f, FERRY_STATS_TEXT), FERRY_OK);
     fclose(f);
     assert_non_null(strstr(buf, "last mismatch of Get: "));
     assert_non_null(strstr(buf, "scores[\"b\"]"));
@@ -137,7 +137,7 @@ static void test_reports_carry_last_mismatch(void **state)
 
     f = open_memstream(&buf, &len);
     assert_non_null(f);
-    assert_int_equal(ferry_dispatcher_write_stats(t.ch, f, FERRY_STATS_JSON), 0);
+    assert_int_equal(ferry_dispatcher_write_stats(t.ch, f, FERRY_STATS_JSON), FERRY_OK);
     fclose(f);
     assert_non_null(strstr(buf, "scores[\\\"b\\\"]"));
     assert_null(strstr(buf, "scores[\"b\"]"));

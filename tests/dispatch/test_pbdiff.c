@@ -11,7 +11,7 @@
 
 #include <cmocka.h>
 
-#include "dispatch.h"
+#include "dispatch/dispatch.h"
 #include "examples/inventory/v2/inventory.pb-c.h"
 #include "twin.h"
 

@@ -12,7 +12,7 @@
 
 #include <cmocka.h>
 
-#include "dispatch.h"
+#include "dispatch/dispatch.h"
 #include "twin.h"
 
 typedef Ferrytest__Dispatch__V1__Record Record;

@@ -13,7 +13,7 @@
 
 #include <cmocka.h>
 
-#include "pbfield.h"
+#include "base/pbfield.h"
 
 /* Every type a field can have, with the size of its value in a message. */
 static const struct {

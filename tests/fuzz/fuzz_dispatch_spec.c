@@ -20,7 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dispatch.h"
+#include "dispatch/dispatch.h"
 #include "ferrytest/v1/probe.ferry.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -27,8 +27,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "arena.h"
-#include "envelope.h"
+#include "base/arena.h"
+#include "wire/envelope.h"
 #include "ferrytest/v1/probe.pb-c.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -33,10 +33,10 @@
 
 #include <sodium.h>
 
-#include "auth.h"
-#include "envelope.h"
-#include "keys.h"
-#include "proof.h"
+#include "identity/auth.h"
+#include "wire/envelope.h"
+#include "identity/keys.h"
+#include "identity/proof.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

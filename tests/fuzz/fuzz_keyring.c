@@ -20,7 +20,7 @@
 
 #include <sodium.h>
 
-#include "keys.h"
+#include "identity/keys.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -32,11 +32,11 @@
 #include <nng/protocol/reqrep0/rep.h>
 #include <sodium.h>
 
-#include "envelope.h"
+#include "wire/envelope.h"
 #include "ferrytest/v1/probe.ferry.h"
 #include "ferrytest/v1/probe.pb-c.h"
-#include "keys.h"
-#include "proof.h"
+#include "identity/keys.h"
+#include "identity/proof.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -19,7 +19,7 @@
 #include <string.h>
 
 #include "rules/v1/rules.ferry.h"
-#include "validate.h"
+#include "call/validate.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -18,8 +18,8 @@
 #include <cmocka.h>
 #include <nng/nng.h>
 
-#include "auth.h"
-#include "clock.h"
+#include "identity/auth.h"
+#include "base/clock.h"
 #include "ferry/testclock.h"
 
 typedef struct fixture {

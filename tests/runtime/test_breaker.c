@@ -11,7 +11,7 @@
 
 #include <cmocka.h>
 
-#include "breaker.h"
+#include "client/breaker.h"
 #include "ferry/testclock.h"
 #include "probe.h"
 

@@ -11,8 +11,8 @@
 
 #include <cmocka.h>
 
-#include "call.h"
-#include "clock.h"
+#include "call/call.h"
+#include "base/clock.h"
 #include "probe.h"
 
 /* Not a protobuf message: field 1 as a string whose length runs past the end. */

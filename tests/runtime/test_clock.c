@@ -13,7 +13,7 @@
 #include <cmocka.h>
 #include <nng/nng.h>
 
-#include "clock.h"
+#include "base/clock.h"
 #include "ferry/testclock.h"
 #include "probe.h"
 

@@ -8,7 +8,7 @@
 
 #include <cmocka.h>
 
-#include "envelope.h"
+#include "wire/envelope.h"
 #include "ferrytest/v1/probe.pb-c.h"
 
 /* docs/wire.md, "Vector 1: a request". */

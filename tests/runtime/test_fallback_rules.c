@@ -13,7 +13,7 @@
 
 #include <cmocka.h>
 
-#include "fallback.h"
+#include "client/fallback.h"
 #include "probe.h"
 
 static const ferry_method *method(int i)

@@ -19,7 +19,7 @@
 #include <nng/nng.h>
 #include <nng/protocol/reqrep0/rep.h>
 
-#include "envelope.h"
+#include "wire/envelope.h"
 #include "probe.h"
 
 /* How the liar answers the next request. */

@@ -19,13 +19,13 @@
 #include <nng/protocol/reqrep0/rep.h>
 #include <sodium.h>
 
-#include "clock.h"
-#include "envelope.h"
+#include "base/clock.h"
+#include "wire/envelope.h"
 #include "ferry/testclock.h"
 #include "ferry/wire.pb-c.h"
-#include "keys.h"
+#include "identity/keys.h"
 #include "probe.h"
-#include "proof.h"
+#include "identity/proof.h"
 
 typedef struct fixture {
     char dir[256];

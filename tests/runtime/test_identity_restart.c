@@ -18,7 +18,7 @@
 #include <nng/nng.h>
 #include <nng/protocol/reqrep0/rep.h>
 
-#include "envelope.h"
+#include "wire/envelope.h"
 #include "ferry/testclock.h"
 #include "ferry/wire.pb-c.h"
 #include "probe.h"

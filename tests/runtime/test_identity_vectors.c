@@ -14,8 +14,8 @@
 #include <cmocka.h>
 #include <sodium.h>
 
-#include "keys.h"
-#include "proof.h"
+#include "identity/keys.h"
+#include "identity/proof.h"
 
 /* ------------------------------------------------------------------------
  * The vectors (docs/wire.md, "Identity test vectors")

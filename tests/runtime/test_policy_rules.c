@@ -13,10 +13,10 @@
 
 #include <cmocka.h>
 
-#include "breaker.h"
-#include "clock.h"
+#include "client/breaker.h"
+#include "base/clock.h"
 #include "ferry/testclock.h"
-#include "retry.h"
+#include "client/retry.h"
 
 static const ferry_method get = {
     .name = "Get", .full_name = "test.v1.Store/Get", .opts = {.idempotent = 1}};

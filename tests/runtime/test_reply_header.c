@@ -13,7 +13,7 @@
 
 #include <cmocka.h>
 
-#include "envelope.h"
+#include "wire/envelope.h"
 #include "probe.h"
 
 /* Sends a request frame with header `h` and body `body` to `url` and returns

@@ -15,7 +15,7 @@
 #include <nng/nng.h>
 #include <nng/protocol/reqrep0/rep.h>
 
-#include "envelope.h"
+#include "wire/envelope.h"
 #include "probe.h"
 
 /* The stranger's reply header: a tiny request limit and an API range. */

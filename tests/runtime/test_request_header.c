@@ -12,7 +12,7 @@
 
 #include <cmocka.h>
 
-#include "envelope.h"
+#include "wire/envelope.h"
 #include "probe.h"
 
 /* A request header for Probe/Echo with `n` metadata entries k0, k1, ... */

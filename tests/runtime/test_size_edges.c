@@ -13,7 +13,7 @@
 
 #include <cmocka.h>
 
-#include "envelope.h"
+#include "wire/envelope.h"
 #include "probe.h"
 
 #define LIMIT 4096u

@@ -178,9 +178,11 @@ typedef enum ferry_stats_format {
 } ferry_stats_format;
 
 /* Writes the routes and every non-empty (method, stage) row of counters to
- * `f`. The JSON form is documented in docs/migration.md. Returns 0, or -1
- * when `ch` is not a dispatcher or writing failed. */
-int ferry_dispatcher_write_stats(ferry_channel *ch, FILE *f, ferry_stats_format format);
+ * `f`. The JSON form is documented in docs/migration.md. Returns FERRY_OK,
+ * FERRY_INVALID_ARGUMENT when `ch` is not a dispatcher or `f` is NULL, or
+ * FERRY_INTERNAL when writing to `f` failed (see ferror() and errno). */
+FERRY_NODISCARD ferry_status ferry_dispatcher_write_stats(ferry_channel *ch, FILE *f,
+                                                          ferry_stats_format format);
 
 /* Waits until no shadow call is in flight (each ends by its deadline), so
  * that the counters include every comparison of the calls made so far. */

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <sys/mman.h>
 
-#include "arena.h"
+#include "base/arena.h"
 
 struct ferryi_arena_block {
     ferryi_arena_block *next;

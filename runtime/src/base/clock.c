@@ -7,7 +7,7 @@
 
 #include <nng/nng.h>
 
-#include "clock.h"
+#include "base/clock.h"
 #include "ferry/testclock.h"
 
 /* A back-off waiting on the test clock: a thread in ferryi_sleep_ms(), which

@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "log.h"
-#include "utf8.h"
+#include "base/log.h"
+#include "base/utf8.h"
 
 static pthread_once_t log_once = PTHREAD_ONCE_INIT;
 static atomic_int log_level = FERRY_LOG_WARN;

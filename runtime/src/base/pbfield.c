@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "pbfield.h"
+#include "base/pbfield.h"
 
 size_t ferryi_pb_value_size(ProtobufCType t)
 {

@@ -1,5 +1,5 @@
 /* utf8.c - text that is always valid UTF-8 (utf8.h). */
-#include "utf8.h"
+#include "base/utf8.h"
 
 #include <stdint.h>
 

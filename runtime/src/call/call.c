@@ -2,8 +2,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "call.h"
-#include "clock.h"
+#include "call/call.h"
+#include "base/clock.h"
 
 void ferryi_call_init(ferry_call *call, const ferry_service_impl *impl, const ferry_method *m)
 {

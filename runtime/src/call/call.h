@@ -7,8 +7,8 @@
 #include <stdint.h>
 
 #include "ferry/ferry.h"
-#include "arena.h"
-#include "trace.h"
+#include "base/arena.h"
+#include "ops/trace.h"
 
 /* The highest status a peer may send; FERRY_FALLBACK and above are local. */
 #define FERRYI_STATUS_MAX_WIRE FERRY_PROTOCOL_ERROR

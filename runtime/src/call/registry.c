@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "registry.h"
+#include "call/registry.h"
 
 static uint64_t hash_name(const char *s)
 {

@@ -14,8 +14,8 @@
 #include <string.h>
 
 #include "ferry/ferry.h"
-#include "utf8.h"
-#include "validate.h"
+#include "base/utf8.h"
+#include "call/validate.h"
 
 enum seg_kind { SEG_FIELD, SEG_INDEX, SEG_KEY, SEG_IKEY, SEG_UKEY };
 

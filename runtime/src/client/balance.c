@@ -13,16 +13,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "call.h"
-#include "client_ep.h"
-#include "clock.h"
-#include "endpoints.h"
-#include "fallback.h"
-#include "keys.h"
-#include "log.h"
-#include "resolve.h"
-#include "retry.h"
-#include "tls.h"
+#include "call/call.h"
+#include "client/client_ep.h"
+#include "base/clock.h"
+#include "client/endpoints.h"
+#include "client/fallback.h"
+#include "identity/keys.h"
+#include "base/log.h"
+#include "client/resolve.h"
+#include "client/retry.h"
+#include "identity/tls.h"
 
 /* Attempts remembered per call so that a retry goes to another endpoint. */
 #define TRIED_MAX 16

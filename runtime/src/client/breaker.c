@@ -3,8 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "breaker.h"
-#include "clock.h"
+#include "client/breaker.h"
+#include "base/clock.h"
 
 #define MAX_WINDOW 1024u
 

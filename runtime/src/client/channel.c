@@ -6,8 +6,8 @@
 
 #include "ferry/ferry.h"
 
-#include "channel_sync.h"
-#include "trace_client.h"
+#include "call/channel_sync.h"
+#include "ops/trace_client.h"
 
 static ferry_status check_call(ferry_channel *ch, const ferry_method *m,
                                const ProtobufCMessage *req, const ferry_call_opts *opts)

@@ -26,18 +26,18 @@
 #include <sodium.h>
 #include <nng/protocol/reqrep0/req.h>
 
-#include "breaker.h"
-#include "call.h"
-#include "client_ep.h"
-#include "clock.h"
-#include "envelope.h"
-#include "fallback.h"
-#include "keys.h"
-#include "proof.h"
-#include "log.h"
-#include "retry.h"
-#include "tls.h"
-#include "validate.h"
+#include "client/breaker.h"
+#include "call/call.h"
+#include "client/client_ep.h"
+#include "base/clock.h"
+#include "wire/envelope.h"
+#include "client/fallback.h"
+#include "identity/keys.h"
+#include "identity/proof.h"
+#include "base/log.h"
+#include "client/retry.h"
+#include "identity/tls.h"
+#include "call/validate.h"
 
 #define DEFAULT_CONNECT_TIMEOUT_MS 1000u
 #define RECONNECT_MIN_MS           20

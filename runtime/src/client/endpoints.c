@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "clock.h"
-#include "endpoints.h"
+#include "base/clock.h"
+#include "client/endpoints.h"
 
 #define DEFAULT_EJECT_MS       1000u
 #define DEFAULT_EJECT_MAX_MS   30000u

@@ -5,9 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "arena.h"
-#include "fallback.h"
-#include "log.h"
+#include "base/arena.h"
+#include "client/fallback.h"
+#include "base/log.h"
 
 void ferryi_fallbacks_init(ferryi_fallbacks *f)
 {

@@ -15,7 +15,7 @@
 
 #include <ares.h>
 
-#include "resolve.h"
+#include "client/resolve.h"
 
 #define TIMEOUT_MS 1000 /* per try and server */
 #define TRIES      2

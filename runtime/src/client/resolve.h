@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "endpoints.h"
+#include "client/endpoints.h"
 
 typedef enum {
     FERRYI_TARGET_LIST = 0, /* URLs, comma-separated */

@@ -1,6 +1,6 @@
 /* retry.c - when to try a call again, how long to wait, and the budget. */
-#include "retry.h"
-#include "clock.h"
+#include "client/retry.h"
+#include "base/clock.h"
 
 #define DEFAULT_ATTEMPTS   3u
 #define DEFAULT_INITIAL_MS 25u

@@ -15,10 +15,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "clock.h"
-#include "dispatch_chan.h"
-#include "log.h"
-#include "trace.h"
+#include "base/clock.h"
+#include "dispatch/dispatch_chan.h"
+#include "base/log.h"
+#include "ops/trace.h"
 
 #define DEFAULT_SHADOW_INFLIGHT 64u
 #define DEFAULT_LOG_LIMIT       10u
@@ -29,12 +29,14 @@ static const ferry_channel_ops dispatch_ops;
  * Helpers
  * ---------------------------------------------------------------------- */
 
-ferryi_dispatcher *ferryi_dispatcher_of(ferry_channel *ch)
+/* The dispatcher behind `ch`, or NULL when it is another kind of channel. */
+static ferryi_dispatcher *dispatcher_of(ferry_channel *ch)
 {
     return ch != NULL && ch->ops == &dispatch_ops ? (ferryi_dispatcher *)ch : NULL;
 }
 
-long ferryi_dispatch_method_index(const ferryi_dispatcher *d, const ferry_method *m)
+/* The index of `m` in the dispatcher's service, or -1. */
+static long method_index(const ferryi_dispatcher *d, const ferry_method *m)
 {
     if (m == NULL)
         return -1;
@@ -54,24 +56,6 @@ static uint64_t next_random(ferryi_dispatcher *d)
     z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
     z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
     return z ^ (z >> 31);
-}
-
-/* Statuses that mean the service gave no answer of its own: the call never
- * reached a handler, or failed around it. Other statuses are answers. */
-int ferryi_dispatch_no_answer(ferry_status st)
-{
-    switch (st) {
-    case FERRY_OK:
-    case FERRY_INVALID_ARGUMENT:
-    case FERRY_NOT_FOUND:
-    case FERRY_ALREADY_EXISTS:
-    case FERRY_FAILED_PRECONDITION:
-    case FERRY_ABORTED:
-    case FERRY_OUT_OF_RANGE:
-        return 0;
-    default:
-        return 1;
-    }
 }
 
 /* Failures after which a local fallback answers instead. */
@@ -274,7 +258,7 @@ static void shadow_local(ferryi_shadow *s, ferry_status st, const ProtobufCMessa
 static ferry_status route_of(ferryi_dispatcher *d, const ferry_method *m, long *idx, ferry_route *r,
                              ferryi_cell **c, ferry_call_info *info)
 {
-    *idx = ferryi_dispatch_method_index(d, m);
+    *idx = method_index(d, m);
     if (*idx < 0) {
         memset(info, 0, sizeof *info);
         info->status = FERRY_INVALID_ARGUMENT;
@@ -597,7 +581,7 @@ ferry_status ferry_dispatcher_open(ferry_channel **out, const ferry_service_desc
 ferry_status ferry_dispatcher_configure(ferry_channel *ch, const char *spec, char *err,
                                         size_t err_len)
 {
-    ferryi_dispatcher *d = ferryi_dispatcher_of(ch);
+    ferryi_dispatcher *d = dispatcher_of(ch);
     if (d == NULL || spec == NULL) {
         if (err != NULL && err_len > 0)
             snprintf(err, err_len, "not a dispatcher channel, or no spec");
@@ -609,8 +593,8 @@ ferry_status ferry_dispatcher_configure(ferry_channel *ch, const char *spec, cha
 ferry_status ferry_dispatcher_set_route(ferry_channel *ch, const ferry_method *m,
                                         const ferry_route *route)
 {
-    ferryi_dispatcher *d = ferryi_dispatcher_of(ch);
-    long idx = d != NULL ? ferryi_dispatch_method_index(d, m) : -1;
+    ferryi_dispatcher *d = dispatcher_of(ch);
+    long idx = d != NULL ? method_index(d, m) : -1;
     if (idx < 0 || route == NULL || (unsigned)route->stage >= FERRY_STAGE_COUNT ||
         route->canary_percent > 100 ||
         (route->side_effects && route->stage != FERRY_STAGE_SHADOW) ||
@@ -626,8 +610,8 @@ ferry_status ferry_dispatcher_set_route(ferry_channel *ch, const ferry_method *m
 
 ferry_status ferry_dispatcher_route(ferry_channel *ch, const ferry_method *m, ferry_route *out)
 {
-    ferryi_dispatcher *d = ferryi_dispatcher_of(ch);
-    long idx = d != NULL ? ferryi_dispatch_method_index(d, m) : -1;
+    ferryi_dispatcher *d = dispatcher_of(ch);
+    long idx = d != NULL ? method_index(d, m) : -1;
     if (idx < 0 || out == NULL)
         return FERRY_INVALID_ARGUMENT;
     *out = ferryi_route_unpack(atomic_load(&d->ms[idx].route));
@@ -636,7 +620,7 @@ ferry_status ferry_dispatcher_route(ferry_channel *ch, const ferry_method *m, fe
 
 size_t ferry_dispatcher_spec(ferry_channel *ch, char *buf, size_t len)
 {
-    ferryi_dispatcher *d = ferryi_dispatcher_of(ch);
+    ferryi_dispatcher *d = dispatcher_of(ch);
     if (d == NULL) {
         if (buf != NULL && len > 0)
             buf[0] = '\0';
@@ -669,11 +653,46 @@ size_t ferry_dispatcher_spec(ferry_channel *ch, char *buf, size_t len)
 
 void ferry_dispatcher_wait_shadows(ferry_channel *ch)
 {
-    ferryi_dispatcher *d = ferryi_dispatcher_of(ch);
+    ferryi_dispatcher *d = dispatcher_of(ch);
     if (d == NULL)
         return;
     pthread_mutex_lock(&d->mu);
     while (d->inflight > 0)
         pthread_cond_wait(&d->cv, &d->mu);
     pthread_mutex_unlock(&d->mu);
+}
+
+ferry_status ferry_dispatcher_stats(ferry_channel *ch, const ferry_method *m, ferry_stage stage,
+                                    ferry_dispatch_stats *out)
+{
+    ferryi_dispatcher *d = dispatcher_of(ch);
+    long idx = d != NULL ? method_index(d, m) : -1;
+    if (idx < 0 || out == NULL || (unsigned)stage >= FERRY_STAGE_COUNT)
+        return FERRY_INVALID_ARGUMENT;
+    ferryi_dispatch_stats_read(d, idx, stage, out);
+    return FERRY_OK;
+}
+
+size_t ferry_dispatcher_last_mismatch(ferry_channel *ch, const ferry_method *m, char *buf,
+                                      size_t len)
+{
+    ferryi_dispatcher *d = dispatcher_of(ch);
+    long idx = d != NULL ? method_index(d, m) : -1;
+    if (idx < 0) {
+        if (buf != NULL && len > 0)
+            buf[0] = '\0';
+        return 0;
+    }
+    return ferryi_dispatch_last_mismatch(d, idx, buf, len);
+}
+
+ferry_status ferry_dispatcher_write_stats(ferry_channel *ch, FILE *f, ferry_stats_format format)
+{
+    ferryi_dispatcher *d = dispatcher_of(ch);
+    if (d == NULL || f == NULL)
+        return FERRY_INVALID_ARGUMENT;
+    char spec[1024];
+    ferry_dispatcher_spec(ch, spec, sizeof spec);
+    ferryi_dispatch_write_stats(d, f, format, spec);
+    return ferror(f) ? FERRY_INTERNAL : FERRY_OK;
 }

@@ -9,7 +9,7 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
-#include "dispatch.h"
+#include "dispatch/dispatch.h"
 
 /* Latency buckets: bucket i holds durations below 2^i microseconds (the
  * last one everything longer). */
@@ -72,19 +72,44 @@ typedef struct ferryi_shadow {
     char remote_msg[FERRY_MESSAGE_MAX];
 } ferryi_shadow;
 
-/* The dispatcher behind `ch`, or NULL when it is another kind of channel. */
-ferryi_dispatcher *ferryi_dispatcher_of(ferry_channel *ch);
+/* Statuses that mean the service gave no answer of its own: the call never
+ * reached a handler, or failed around it. Other statuses are answers. */
+static inline int ferryi_dispatch_no_answer(ferry_status st)
+{
+    switch (st) {
+    case FERRY_OK:
+    case FERRY_INVALID_ARGUMENT:
+    case FERRY_NOT_FOUND:
+    case FERRY_ALREADY_EXISTS:
+    case FERRY_FAILED_PRECONDITION:
+    case FERRY_ABORTED:
+    case FERRY_OUT_OF_RANGE:
+        return 0;
+    default:
+        return 1;
+    }
+}
 
-/* The index of `m` in the dispatcher's service, or -1. */
-long ferryi_dispatch_method_index(const ferryi_dispatcher *d, const ferry_method *m);
-
-/* Nonzero for statuses that are not an answer of the service's own. */
-int ferryi_dispatch_no_answer(ferry_status st);
+/* What dispatch_stats.c keeps for dispatch.c, which routes the calls and
+ * answers the public stats functions through these (the stats never call
+ * back into the dispatcher). */
 
 /* Adds one duration to a histogram. */
 void ferryi_hist_add(ferryi_hist *h, uint64_t us);
 
 /* Compares the two sides of a finished shadow call and counts the result. */
 void ferryi_shadow_compare(ferryi_dispatcher *d, ferryi_shadow *s);
+
+/* The counters of method `idx` at `stage` (both valid). */
+void ferryi_dispatch_stats_read(ferryi_dispatcher *d, long idx, ferry_stage stage,
+                                ferry_dispatch_stats *out);
+
+/* ferry_dispatcher_last_mismatch() of method `idx` (valid). */
+size_t ferryi_dispatch_last_mismatch(ferryi_dispatcher *d, long idx, char *buf, size_t len);
+
+/* Writes the routes (`spec`, as ferry_dispatcher_spec() writes them) and the
+ * counters; the caller checks `f` for errors. */
+void ferryi_dispatch_write_stats(ferryi_dispatcher *d, FILE *f, ferry_stats_format format,
+                                 const char *spec);
 
 #endif

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dispatch.h"
+#include "dispatch/dispatch.h"
 
 /* Longest spec accepted; a longer one is a mistake, not a configuration. */
 #define SPEC_MAX 4096

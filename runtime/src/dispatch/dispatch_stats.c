@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dispatch_chan.h"
-#include "log.h"
+#include "dispatch/dispatch_chan.h"
+#include "base/log.h"
 
 void ferryi_hist_add(ferryi_hist *h, uint64_t us)
 {
@@ -147,27 +147,14 @@ static void cell_read(const ferryi_cell *c, ferry_dispatch_stats *out)
     hist_read(&c->remote, &out->remote);
 }
 
-ferry_status ferry_dispatcher_stats(ferry_channel *ch, const ferry_method *m, ferry_stage stage,
-                                    ferry_dispatch_stats *out)
+void ferryi_dispatch_stats_read(ferryi_dispatcher *d, long idx, ferry_stage stage,
+                                ferry_dispatch_stats *out)
 {
-    ferryi_dispatcher *d = ferryi_dispatcher_of(ch);
-    long idx = d != NULL ? ferryi_dispatch_method_index(d, m) : -1;
-    if (idx < 0 || out == NULL || (unsigned)stage >= FERRY_STAGE_COUNT)
-        return FERRY_INVALID_ARGUMENT;
     cell_read(&d->ms[idx].cells[stage], out);
-    return FERRY_OK;
 }
 
-size_t ferry_dispatcher_last_mismatch(ferry_channel *ch, const ferry_method *m, char *buf,
-                                      size_t len)
+size_t ferryi_dispatch_last_mismatch(ferryi_dispatcher *d, long idx, char *buf, size_t len)
 {
-    ferryi_dispatcher *d = ferryi_dispatcher_of(ch);
-    long idx = d != NULL ? ferryi_dispatch_method_index(d, m) : -1;
-    if (idx < 0) {
-        if (buf != NULL && len > 0)
-            buf[0] = '\0';
-        return 0;
-    }
     ferryi_method_state *ms = &d->ms[idx];
     pthread_mutex_lock(&ms->mu);
     size_t need = strlen(ms->last_diff);
@@ -203,10 +190,8 @@ static void json_latency(FILE *f, const char *name, const ferry_latency_stats *l
             name, l->count, l->mean_us, l->p50_us, l->p99_us, l->max_us);
 }
 
-static void write_json(ferryi_dispatcher *d, FILE *f)
+static void write_json(ferryi_dispatcher *d, FILE *f, const char *spec)
 {
-    char spec[1024];
-    ferry_dispatcher_spec(&d->base, spec, sizeof spec);
     fprintf(f, "{\"service\": ");
     ferryi_json_string(f, d->svc->full_name);
     fprintf(f, ", \"spec\": ");
@@ -222,7 +207,7 @@ static void write_json(ferryi_dispatcher *d, FILE *f)
         fprintf(f, ", \"route\": ");
         ferryi_json_string(f, route);
         char last[512];
-        ferry_dispatcher_last_mismatch(&d->base, &d->svc->methods[i], last, sizeof last);
+        ferryi_dispatch_last_mismatch(d, (long)i, last, sizeof last);
         fprintf(f, ", \"last_mismatch\": ");
         ferryi_json_string(f, last);
         fprintf(f, ", \"stages\": [");
@@ -263,10 +248,8 @@ static const char *lat_str(char *buf, size_t len, const ferry_latency_stats *l)
     return buf;
 }
 
-static void write_text(ferryi_dispatcher *d, FILE *f)
+static void write_text(ferryi_dispatcher *d, FILE *f, const char *spec)
 {
-    char spec[1024];
-    ferry_dispatcher_spec(&d->base, spec, sizeof spec);
     fprintf(f, "dispatcher %s, routes: %s\n", d->svc->full_name, spec);
     fprintf(f, "  %-18s %-7s %7s %7s %7s %7s %7s %7s %7s %7s %8s %13s %13s\n", "METHOD", "STAGE",
             "CALLS", "LOCAL", "REMOTE", "SHADOW", "MATCH", "DIFF", "SKIP", "R-ERR", "FALLBACK",
@@ -290,19 +273,16 @@ static void write_text(ferryi_dispatcher *d, FILE *f)
     fprintf(f, "  (latencies in microseconds)\n");
     for (size_t i = 0; i < d->svc->n_methods; i++) {
         char last[512];
-        if (ferry_dispatcher_last_mismatch(&d->base, &d->svc->methods[i], last, sizeof last) > 0)
+        if (ferryi_dispatch_last_mismatch(d, (long)i, last, sizeof last) > 0)
             fprintf(f, "  last mismatch of %s: %s\n", d->svc->methods[i].name, last);
     }
 }
 
-int ferry_dispatcher_write_stats(ferry_channel *ch, FILE *f, ferry_stats_format format)
+void ferryi_dispatch_write_stats(ferryi_dispatcher *d, FILE *f, ferry_stats_format format,
+                                 const char *spec)
 {
-    ferryi_dispatcher *d = ferryi_dispatcher_of(ch);
-    if (d == NULL || f == NULL)
-        return -1;
     if (format == FERRY_STATS_JSON)
-        write_json(d, f);
+        write_json(d, f, spec);
     else
-        write_text(d, f);
-    return ferror(f) ? -1 : 0;
+        write_text(d, f, spec);
 }

@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dispatch.h"
-#include "pbfield.h"
+#include "dispatch/dispatch.h"
+#include "base/pbfield.h"
 
 #define MAX_DEPTH 64 /* nesting compared; deeper is reported, not followed */
 #define MAX_SHOWN 4  /* differences described; the rest are counted */

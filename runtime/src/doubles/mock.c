@@ -21,7 +21,7 @@
 
 #include "ferry/mock.h"
 
-#include "channel_sync.h"
+#include "call/channel_sync.h"
 
 /* A place in the test's source: a string literal (__FILE__) and a line. */
 typedef struct where {

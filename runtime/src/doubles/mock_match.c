@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "ferry/mock.h"
-#include "pbfield.h"
+#include "base/pbfield.h"
 
 /* Where the walk is, as a field path: "lines[1].quantity". */
 typedef struct path {

@@ -19,9 +19,9 @@
 
 #include <sodium.h>
 
-#include "auth.h"
-#include "clock.h"
-#include "log.h"
+#include "identity/auth.h"
+#include "base/clock.h"
+#include "base/log.h"
 
 #define DEFAULT_SKEW_MS        300000u
 #define DEFAULT_REPLY_CACHE_MS 30000u

@@ -11,8 +11,8 @@
 #include <nng/nng.h>
 
 #include "ferry/ferry.h"
-#include "keys.h"
-#include "proof.h"
+#include "identity/keys.h"
+#include "identity/proof.h"
 
 typedef struct ferryi_trust ferryi_trust;
 

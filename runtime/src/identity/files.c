@@ -7,7 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "files.h"
+#include "identity/files.h"
 
 ferry_status ferryi_fail(char *err, size_t err_len, ferry_status st, const char *fmt, ...)
 {

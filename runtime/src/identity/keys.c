@@ -10,8 +10,8 @@
 
 #include <sodium.h>
 
-#include "files.h"
-#include "keys.h"
+#include "identity/files.h"
+#include "identity/keys.h"
 
 #define SECRET_MAGIC "ferry-secret-key-v1"
 #define PUBLIC_MAGIC "ferry-public-key-v1"

@@ -4,8 +4,8 @@
 
 #include <sodium.h>
 
-#include "keys.h"
-#include "proof.h"
+#include "identity/keys.h"
+#include "identity/proof.h"
 
 #define REQUEST_TAG "ferry-request-v1"
 #define REPLY_TAG   "ferry-reply-v1"

@@ -18,9 +18,9 @@
 
 #include <sodium.h>
 
-#include "files.h"
-#include "keys.h"
-#include "tls.h"
+#include "identity/files.h"
+#include "identity/keys.h"
+#include "identity/tls.h"
 
 int ferryi_tls_url(const char *url)
 {

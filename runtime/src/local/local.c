@@ -7,11 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "call.h"
-#include "channel_sync.h"
-#include "clock.h"
-#include "envelope.h"
-#include "registry.h"
+#include "call/call.h"
+#include "call/channel_sync.h"
+#include "base/clock.h"
+#include "wire/envelope.h"
+#include "call/registry.h"
 
 typedef struct local_channel {
     ferry_channel base;

@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "clock.h"
-#include "intercept.h"
+#include "base/clock.h"
+#include "ops/intercept.h"
 
 ferry_status ferryi_hooks_add(ferryi_hooks *h, const ferry_interceptor *ic)
 {

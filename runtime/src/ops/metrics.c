@@ -10,8 +10,9 @@
 #include <nng/nng.h>
 #include <nng/supplemental/http/http.h>
 
+#include "ops/metrics.h"
 #include "ferry/ferry.h"
-#include "log.h"
+#include "base/log.h"
 
 #define MAX_SERIES  1024 /* (side, method) pairs */
 #define MAX_CLIENTS 64   /* (client name, version) pairs per server method set */
@@ -58,7 +59,10 @@ struct ferry_metrics {
     atomic_size_t n_series;
     client_row clients[MAX_CLIENTS + 1]; /* the last counts "other" */
     atomic_size_t n_clients;
-    ferry_server *servers[MAX_SERVERS];
+    struct {
+        ferryi_metrics_reader read;
+        void *arg;
+    } servers[MAX_SERVERS];
     size_t n_servers;
     nng_http_server *http;
     nng_http_handler *handler;
@@ -232,27 +236,25 @@ ferry_interceptor ferry_metrics_interceptor(ferry_metrics *m)
     return (ferry_interceptor){.before = count_before, .after = count_after, .arg = m};
 }
 
-ferry_status ferry_metrics_watch_server(ferry_metrics *m, ferry_server *srv)
+ferry_status ferryi_metrics_watch(ferry_metrics *m, ferryi_metrics_reader read, void *arg)
 {
-    if (m == NULL || srv == NULL)
-        return FERRY_INVALID_ARGUMENT;
     ferry_status st = FERRY_OK;
     pthread_mutex_lock(&m->mu);
-    if (m->n_servers == MAX_SERVERS)
+    if (m->n_servers == MAX_SERVERS) {
         st = FERRY_RESOURCE_EXHAUSTED;
-    else
-        m->servers[m->n_servers++] = srv;
+    } else {
+        m->servers[m->n_servers].read = read;
+        m->servers[m->n_servers++].arg = arg;
+    }
     pthread_mutex_unlock(&m->mu);
     return st;
 }
 
-void ferry_metrics_unwatch_server(ferry_metrics *m, ferry_server *srv)
+void ferryi_metrics_unwatch(ferry_metrics *m, void *arg)
 {
-    if (m == NULL)
-        return;
     pthread_mutex_lock(&m->mu);
     for (size_t i = 0; i < m->n_servers; i++)
-        if (m->servers[i] == srv) {
+        if (m->servers[i].arg == arg) {
             m->servers[i] = m->servers[--m->n_servers];
             break;
         }
@@ -448,8 +450,7 @@ static void add_servers(text *t, ferry_metrics *m)
     for (size_t i = 0; i < m->n_servers; i++) {
         ferry_server_counters c;
         ferry_auth_counters a;
-        ferry_server_get_counters(m->servers[i], &c);
-        ferry_server_get_auth_counters(m->servers[i], &a);
+        m->servers[i].read(m->servers[i].arg, &c, &a);
         sum.connections += c.connections;
         sum.rejected += c.rejected;
         sum.busy += c.busy;

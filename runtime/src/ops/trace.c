@@ -9,9 +9,9 @@
 
 #include <sodium.h>
 
-#include "clock.h"
-#include "log.h"
-#include "trace_client.h"
+#include "base/clock.h"
+#include "base/log.h"
+#include "ops/trace_client.h"
 
 /* Read for every span, written when a program sets the sink: readers do
  * not wait on each other. */

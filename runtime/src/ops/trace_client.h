@@ -3,8 +3,8 @@
 #ifndef FERRYI_TRACE_CLIENT_H
 #define FERRYI_TRACE_CLIENT_H
 
-#include "envelope.h"
-#include "trace.h"
+#include "wire/envelope.h"
+#include "ops/trace.h"
 
 typedef struct ferryi_client_span {
     ferryi_trace t;

@@ -5,8 +5,8 @@
 #include <string.h>
 
 #include "ferry/admin/v1/admin.ferry.h"
-#include "clock.h"
-#include "versions.h"
+#include "base/clock.h"
+#include "server/hosted.h"
 
 static int row_cmp(const void *a, const void *b)
 {

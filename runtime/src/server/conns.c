@@ -4,12 +4,12 @@
  * One mutex guards everything here; every nng_ctx_send() is made under it,
  * so once ferryi_conns_close() has run no send can race the socket's close.
  */
-#include "conns.h"
+#include "server/conns.h"
 
 #include <pthread.h>
 #include <stdlib.h>
 
-#include "log.h"
+#include "base/log.h"
 
 /* Spare nng contexts kept for reuse; more are closed. */
 #define SPARE_CTX_MAX 1024u

@@ -9,7 +9,7 @@
  *       the listener's "accept" count moves within PROBE_WAIT_MS -> fine
  *       it does not -> close the listener, open a new one on its address
  */
-#include "listeners.h"
+#include "server/listeners.h"
 
 #include <pthread.h>
 #include <stddef.h>
@@ -19,9 +19,9 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "clock.h"
-#include "log.h"
-#include "tls.h"
+#include "base/clock.h"
+#include "base/log.h"
+#include "identity/tls.h"
 
 #define GUARD_PERIOD_MS 500u
 /* A live listener takes a connection within milliseconds, or after the

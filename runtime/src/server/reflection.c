@@ -5,7 +5,7 @@
 
 #include "ferry/reflection.h"
 #include "ferry/reflection/v1/reflection.ferry.h"
-#include "versions.h"
+#include "server/hosted.h"
 
 static ferry_status list_services(void *user, ferry_call *call,
                                   const Ferry__Reflection__V1__ListServicesRequest *req,

@@ -46,22 +46,24 @@
 #include <nng/nng.h>
 #include <nng/protocol/reqrep0/rep.h>
 
-#include "auth.h"
-#include "call.h"
-#include "clock.h"
-#include "conns.h"
-#include "envelope.h"
-#include "health.h"
-#include "intercept.h"
-#include "trace.h"
-#include "listeners.h"
-#include "log.h"
-#include "registry.h"
-#include "tls.h"
-#include "utf8.h"
-#include "validate.h"
-#include "versions.h"
-#include "workq.h"
+#include "identity/auth.h"
+#include "call/call.h"
+#include "base/clock.h"
+#include "server/conns.h"
+#include "wire/envelope.h"
+#include "server/health.h"
+#include "server/hosted.h"
+#include "ops/intercept.h"
+#include "ops/metrics.h"
+#include "ops/trace.h"
+#include "server/listeners.h"
+#include "base/log.h"
+#include "call/registry.h"
+#include "identity/tls.h"
+#include "base/utf8.h"
+#include "call/validate.h"
+#include "server/versions.h"
+#include "server/workq.h"
 
 #define DEFAULT_WORKERS         4u
 #define DEFAULT_SEND_TIMEOUT_MS 10000u
@@ -840,6 +842,54 @@ ferryi_versions *ferryi_server_versions(ferry_server *srv, int *serving)
 {
     *serving = srv->serving;
     return &srv->ver;
+}
+
+/* The server's figures, for the metrics registries that watch it. */
+static void read_counters(void *arg, ferry_server_counters *c, ferry_auth_counters *a)
+{
+    ferry_server_get_counters(arg, c);
+    ferry_server_get_auth_counters(arg, a);
+}
+
+ferry_status ferry_metrics_watch_server(ferry_metrics *m, ferry_server *srv)
+{
+    if (m == NULL || srv == NULL)
+        return FERRY_INVALID_ARGUMENT;
+    return ferryi_metrics_watch(m, read_counters, srv);
+}
+
+void ferry_metrics_unwatch_server(ferry_metrics *m, ferry_server *srv)
+{
+    if (m != NULL)
+        ferryi_metrics_unwatch(m, srv);
+}
+
+ferry_status ferry_server_set_api_range(ferry_server *srv, const char *service, uint32_t min,
+                                        uint32_t max)
+{
+    if (srv == NULL || service == NULL)
+        return FERRY_INVALID_ARGUMENT;
+    if (srv->serving)
+        return FERRY_FAILED_PRECONDITION;
+    return ferryi_versions_set_range(&srv->ver, service, min, max);
+}
+
+ferry_status ferry_server_get_api_range(ferry_server *srv, const char *service, uint32_t *min,
+                                        uint32_t *max)
+{
+    if (srv == NULL || service == NULL || min == NULL || max == NULL)
+        return FERRY_INVALID_ARGUMENT;
+    return ferryi_versions_get_range(&srv->ver, service, min, max);
+}
+
+ferry_status ferry_server_set_stats_limit(ferry_server *srv, size_t rows)
+{
+    if (srv == NULL || rows > 1048576)
+        return FERRY_INVALID_ARGUMENT;
+    if (srv->serving)
+        return FERRY_FAILED_PRECONDITION;
+    ferryi_versions_set_limit(&srv->ver, rows);
+    return FERRY_OK;
 }
 
 ferry_status ferry_server_add_interceptor(ferry_server *srv, const ferry_interceptor *ic)

@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "clock.h"
-#include "versions.h"
+#include "base/clock.h"
+#include "server/versions.h"
 
 void ferryi_versions_init(ferryi_versions *v)
 {
@@ -294,18 +294,12 @@ void ferryi_versions_unknown(ferryi_versions *v, const char *method, uint32_t ap
 }
 
 /* ------------------------------------------------------------------------
- * Public setters
+ * Setters (the public ones are server.c's)
  * ---------------------------------------------------------------------- */
 
-ferry_status ferry_server_set_api_range(ferry_server *srv, const char *service, uint32_t min,
-                                        uint32_t max)
+ferry_status ferryi_versions_set_range(ferryi_versions *v, const char *service, uint32_t min,
+                                       uint32_t max)
 {
-    int serving = 0;
-    if (srv == NULL || service == NULL)
-        return FERRY_INVALID_ARGUMENT;
-    ferryi_versions *v = ferryi_server_versions(srv, &serving);
-    if (serving)
-        return FERRY_FAILED_PRECONDITION;
     ferryi_vsvc *s = find_named(v, service, strlen(service));
     if (s == NULL)
         return FERRY_NOT_FOUND;
@@ -317,13 +311,10 @@ ferry_status ferry_server_set_api_range(ferry_server *srv, const char *service, 
     return FERRY_OK;
 }
 
-ferry_status ferry_server_get_api_range(ferry_server *srv, const char *service, uint32_t *min,
-                                        uint32_t *max)
+ferry_status ferryi_versions_get_range(ferryi_versions *v, const char *service, uint32_t *min,
+                                       uint32_t *max)
 {
-    int serving = 0;
-    if (srv == NULL || service == NULL || min == NULL || max == NULL)
-        return FERRY_INVALID_ARGUMENT;
-    ferryi_vsvc *s = find_named(ferryi_server_versions(srv, &serving), service, strlen(service));
+    ferryi_vsvc *s = find_named(v, service, strlen(service));
     if (s == NULL)
         return FERRY_NOT_FOUND;
     *min = s->min;
@@ -331,14 +322,7 @@ ferry_status ferry_server_get_api_range(ferry_server *srv, const char *service, 
     return FERRY_OK;
 }
 
-ferry_status ferry_server_set_stats_limit(ferry_server *srv, size_t rows)
+void ferryi_versions_set_limit(ferryi_versions *v, size_t rows)
 {
-    int serving = 0;
-    if (srv == NULL || rows > 1048576)
-        return FERRY_INVALID_ARGUMENT;
-    ferryi_versions *v = ferryi_server_versions(srv, &serving);
-    if (serving)
-        return FERRY_FAILED_PRECONDITION;
     v->limit = rows != 0 ? rows : FERRY_STATS_DEFAULT_LIMIT;
-    return FERRY_OK;
 }

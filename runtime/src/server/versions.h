@@ -76,8 +76,15 @@ ferry_status ferryi_versions_admit(ferryi_versions *v, const ferry_service_desc 
 void ferryi_versions_unknown(ferryi_versions *v, const char *method, uint32_t api, uint32_t *min,
                              uint32_t *max, char *why, size_t why_len);
 
-/* The server's versions, and whether it already listens; for the setters
- * and the admin service (server.c). */
-ferryi_versions *ferryi_server_versions(ferry_server *srv, int *serving);
+/* What ferry_server_set_api_range(), ferry_server_get_api_range() and
+ * ferry_server_set_stats_limit() do to a server's versions (server.c checks
+ * the server first): FERRY_OK, FERRY_NOT_FOUND for a service not hosted, or
+ * FERRY_INVALID_ARGUMENT for a range that leaves out the service's own
+ * version. */
+ferry_status ferryi_versions_set_range(ferryi_versions *v, const char *service, uint32_t min,
+                                       uint32_t max);
+ferry_status ferryi_versions_get_range(ferryi_versions *v, const char *service, uint32_t *min,
+                                       uint32_t *max);
+void ferryi_versions_set_limit(ferryi_versions *v, size_t rows);
 
 #endif

@@ -2,7 +2,7 @@
  * owners (workq.h). */
 #include <stdlib.h>
 
-#include "workq.h"
+#include "server/workq.h"
 
 static unsigned lane_of(const void *owner)
 {

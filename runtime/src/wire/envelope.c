@@ -2,7 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "envelope.h"
+#include "wire/envelope.h"
 
 ferry_status ferryi_frame_split(const uint8_t *buf, size_t len, unsigned want_kind,
                                 ferryi_frame *out, char *why, size_t why_len)

@@ -11,7 +11,7 @@
 
 #include <cmocka.h>
 
-#include "validate.h"
+#include "call/validate.h"
 
 /* A list written into a header, packed, unpacked and read back is the same
  * list, total included. */

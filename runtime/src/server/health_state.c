@@ -1,0 +1,116 @@
+/* health_state.c - a server's health statuses (server/health.h): what
+ * server.c keeps for every server. The health service and the public
+ * setters built on it are in health.c. */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "server/health.h"
+
+/* The statuses set so far: the server's, and the services' that were set
+ * (few: a service is added once and then only changes its status). */
+typedef struct svc_status {
+    char *name;
+    ferry_health status;
+} svc_status;
+
+struct ferryi_health {
+    pthread_mutex_t mu;
+    ferry_health server;
+    svc_status *svcs;
+    size_t n, cap;
+};
+
+ferryi_health *ferryi_health_new(void)
+{
+    ferryi_health *h = calloc(1, sizeof *h);
+    if (h == NULL)
+        return NULL;
+    pthread_mutex_init(&h->mu, NULL);
+    h->server = FERRY_HEALTH_SERVING;
+    return h;
+}
+
+void ferryi_health_free(ferryi_health *h)
+{
+    if (h == NULL)
+        return;
+    for (size_t i = 0; i < h->n; i++)
+        free(h->svcs[i].name);
+    free(h->svcs);
+    pthread_mutex_destroy(&h->mu);
+    free(h);
+}
+
+const char *ferry_health_str(ferry_health h)
+{
+    switch (h) {
+    case FERRY_HEALTH_SERVING:
+        return "serving";
+    case FERRY_HEALTH_NOT_SERVING:
+        return "not serving";
+    case FERRY_HEALTH_DRAINING:
+        return "draining";
+    }
+    return "unknown";
+}
+
+int ferryi_health_method(const char *method)
+{
+    static const char prefix[] = "ferry.health.v1.Health/";
+    return method != NULL && strncmp(method, prefix, sizeof prefix - 1) == 0;
+}
+
+/* The entry of `name`, or NULL; the caller holds h->mu. */
+static svc_status *find(ferryi_health *h, const char *name)
+{
+    for (size_t i = 0; i < h->n; i++)
+        if (strcmp(h->svcs[i].name, name) == 0)
+            return &h->svcs[i];
+    return NULL;
+}
+
+ferry_status ferryi_health_put(ferryi_health *h, const char *service, ferry_health status)
+{
+    ferry_status st = FERRY_OK;
+    pthread_mutex_lock(&h->mu);
+    if (service == NULL || service[0] == '\0') {
+        h->server = status;
+    } else {
+        svc_status *s = find(h, service);
+        if (s == NULL && h->n == h->cap) {
+            size_t cap = h->cap == 0 ? 4 : h->cap * 2;
+            svc_status *grown = realloc(h->svcs, cap * sizeof *grown);
+            if (grown != NULL) {
+                h->svcs = grown;
+                h->cap = cap;
+            }
+        }
+        if (s == NULL && h->n < h->cap) {
+            char *name = strdup(service);
+            if (name != NULL) {
+                s = &h->svcs[h->n++];
+                s->name = name;
+            }
+        }
+        if (s != NULL)
+            s->status = status;
+        else
+            st = FERRY_RESOURCE_EXHAUSTED;
+    }
+    pthread_mutex_unlock(&h->mu);
+    return st;
+}
+
+ferry_health ferryi_health_read(ferryi_health *h, const char *service)
+{
+    pthread_mutex_lock(&h->mu);
+    ferry_health st = h->server;
+    if (service != NULL && service[0] != '\0' && st == FERRY_HEALTH_SERVING) {
+        const svc_status *s = find(h, service);
+        if (s != NULL)
+            st = s->status;
+    }
+    pthread_mutex_unlock(&h->mu);
+    return st;
+}
