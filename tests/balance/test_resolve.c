@@ -168,6 +168,52 @@ static void test_zero_ttl(void **state)
     fleet_dns_stop(&d);
 }
 
+/* A name with A and AAAA records gives both, an IPv6 address in brackets;
+ * SRV records give each host's addresses on the record's port, with the
+ * host's name kept for TLS. */
+static void test_aaaa_and_srv(void **state)
+{
+    (void)state;
+    const char *extra[] = {"--srv-host=_p._tcp.dual.test,one.dual.test,7001",
+                           "--srv-host=_p._tcp.dual.test,two.dual.test,7002",
+                           "--host-record=one.dual.test,127.0.0.7",
+                           "--host-record=two.dual.test,127.0.0.8,fd00::8", NULL};
+    fleet_dns d;
+    assert_int_equal(fleet_dns_start(&d, "127.0.0.9 dual.test\n::1 dual.test\n", 1, extra), 0);
+    ferryi_resolver *r = NULL;
+    char why[FERRY_MESSAGE_MAX];
+    assert_int_equal(ferryi_resolver_new(&r, d.server, why, sizeof why), FERRY_OK);
+    ferryi_target t;
+    ferryi_ep_addr *addrs = NULL;
+    size_t n = 0;
+    uint32_t ttl = 0;
+    assert_int_equal(parse("dns://dual.test:9", &t, why), FERRY_OK);
+    assert_int_equal(ferryi_resolve(r, &t, 64, &addrs, &n, &ttl, why, sizeof why), FERRY_OK);
+    assert_int_equal(n, 2);
+    int v4 = 0, v6 = 0;
+    for (size_t i = 0; i < n; i++) {
+        v4 |= strcmp(addrs[i].url, "tcp://127.0.0.9:9") == 0;
+        v6 |= strcmp(addrs[i].url, "tcp://[::1]:9") == 0;
+    }
+    assert_true(v4 && v6);
+    free(addrs);
+    assert_int_equal(parse("dns+srv+tls://_p._tcp.dual.test", &t, why), FERRY_OK);
+    assert_int_equal(ferryi_resolve(r, &t, 64, &addrs, &n, &ttl, why, sizeof why), FERRY_OK);
+    assert_int_equal(n, 3);
+    int one = 0, two = 0, two6 = 0;
+    for (size_t i = 0; i < n; i++) {
+        one |= strcmp(addrs[i].url, "tls+tcp://127.0.0.7:7001") == 0 &&
+               strcmp(addrs[i].name, "one.dual.test") == 0;
+        two |= strcmp(addrs[i].url, "tls+tcp://127.0.0.8:7002") == 0 &&
+               strcmp(addrs[i].name, "two.dual.test") == 0;
+        two6 |= strcmp(addrs[i].url, "tls+tcp://[fd00::8]:7002") == 0;
+    }
+    assert_true(one && two && two6);
+    free(addrs);
+    ferryi_resolver_free(r);
+    fleet_dns_stop(&d);
+}
+
 /* No records, an unknown name and a DNS server that does not answer each
  * get a reason, not a crash or a hang past the resolver's timeouts. */
 static void test_failures_say_why(void **state)
@@ -203,9 +249,10 @@ static void test_failures_say_why(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_schemes),     cmocka_unit_test(test_refusals),
-        cmocka_unit_test(test_name_limits), cmocka_unit_test(test_many_records_bounded),
-        cmocka_unit_test(test_zero_ttl),    cmocka_unit_test(test_failures_say_why),
+        cmocka_unit_test(test_schemes),          cmocka_unit_test(test_refusals),
+        cmocka_unit_test(test_name_limits),      cmocka_unit_test(test_many_records_bounded),
+        cmocka_unit_test(test_zero_ttl),         cmocka_unit_test(test_aaaa_and_srv),
+        cmocka_unit_test(test_failures_say_why),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
