@@ -65,21 +65,31 @@ static void some_calls(fixture *f, int n)
     assert_int_equal(ferrytest_v1_probe_missing(f->l.ch, &req, &resp, &opts), FERRY_UNIMPLEMENTED);
 }
 
-/* The server's metrics text once the after hooks have counted `calls`
- * Echo calls (they run once the reply is on its way: bounded wait). */
-static char *text_after(fixture *f, const char *line)
+/* The server's metrics text once it shows every one of `lines` (a NULL
+ * ends the list): the after hooks count a call once its reply is on its way,
+ * on the server's threads, so what a test expects is waited for (bounded). */
+static char *text_showing(fixture *f, const char *const *lines)
 {
     for (int i = 0; i < 2000; i++) {
         char *text = NULL;
         assert_int_equal(ferry_metrics_write(ferry_server_metrics(f->l.srv), &text, NULL),
                          FERRY_OK);
-        if (strstr(text, line) != NULL)
+        size_t k = 0;
+        while (lines[k] != NULL && strstr(text, lines[k]) != NULL)
+            k++;
+        if (lines[k] == NULL)
             return text;
         free(text);
         probe_nap_ms(10);
     }
-    fail_msg("metrics never showed: %s", line);
+    fail_msg("metrics never showed all of: %s ...", lines[0]);
     return NULL;
+}
+
+static char *text_after(fixture *f, const char *line)
+{
+    const char *const lines[] = {line, NULL};
+    return text_showing(f, lines);
 }
 
 /* Calls are counted by method and status code, with their client, and
@@ -88,13 +98,15 @@ static void test_calls_counted(void **state)
 {
     fixture *f = *state;
     some_calls(f, 3);
-    char *text = text_after(
-        f, "ferry_server_calls_total{method=\"ferrytest.v1.Probe/Echo\",code=\"ok\"} 3\n");
-    assert_non_null(strstr(text, "ferry_server_calls_total{method=\"ferrytest.v1.Probe/"
-                                 "Missing\",code=\"unimplemented\"} 1\n"));
-    assert_non_null(strstr(text, "ferry_server_in_flight{method=\"ferrytest.v1.Probe/Echo\"} 0\n"));
-    assert_non_null(
-        strstr(text, "ferry_server_handler_seconds_count{method=\"ferrytest.v1.Probe/Echo\"} 3\n"));
+    static const char *const counted[] = {
+        "ferry_server_calls_total{method=\"ferrytest.v1.Probe/Echo\",code=\"ok\"} 3\n",
+        "ferry_server_calls_total{method=\"ferrytest.v1.Probe/Missing\",code=\"unimplemented\"} "
+        "1\n",
+        "ferry_server_in_flight{method=\"ferrytest.v1.Probe/Echo\"} 0\n",
+        "ferry_server_handler_seconds_count{method=\"ferrytest.v1.Probe/Echo\"} 3\n",
+        NULL,
+    };
+    char *text = text_showing(f, counted);
     assert_non_null(strstr(
         text,
         "ferry_server_client_calls_total{client_name=\"metrics-test\",client_version=\"1.2\"}"));
