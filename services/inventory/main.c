@@ -263,8 +263,12 @@ int main(int argc, char **argv)
             fprintf(stderr, "inventory-server: cannot listen on %s: %s\n", urls[i],
                     st == FERRY_ALREADY_EXISTS     ? "the address is in use by another server"
                     : st == FERRY_INVALID_ARGUMENT ? "not an address nng can listen on"
-                    : st == FERRY_FAILED_PRECONDITION
+                    : st == FERRY_FAILED_PRECONDITION && strncmp(urls[i], "tls+tcp://", 10) == 0
                         ? "tls+tcp:// needs FERRY_TLS_CERT and FERRY_TLS_KEY"
+                    : st == FERRY_FAILED_PRECONDITION
+                        ? "v2 methods require roles, which need caller identity: set FERRY_KEY and "
+                          "FERRY_KEYRING, or FERRY_SERVE_ROLES_WITHOUT_IDENTITY=1 to serve every "
+                          "caller"
                         : ferry_status_str(st));
             if (st == FERRY_INVALID_ARGUMENT || st == FERRY_FAILED_PRECONDITION)
                 rc = 2; /* a bad --listen or FERRY_INVENTORY_ADDR */
