@@ -1199,13 +1199,12 @@ static ferry_status open_tls(client *cl, const char *url, const ferry_tls_opts *
     return st;
 }
 
-ferry_status ferry_client_open(ferry_channel **out, const char *url, const ferry_client_opts *opts)
+ferry_status ferryi_client_open_one(ferry_channel **out, const char *url,
+                                    const ferry_client_opts *opts)
 {
     if (out == NULL)
         return FERRY_INVALID_ARGUMENT;
     *out = NULL;
-    if (url != NULL && ferryi_balance_target(url)) /* many servers: balance.c */
-        return ferry_balance_open(out, url, opts, NULL);
     if (url == NULL || strlen(url) >= URL_MAX)
         return FERRY_INVALID_ARGUMENT;
     ferry_client_opts o = opts != NULL ? *opts : (ferry_client_opts){0};
@@ -1276,11 +1275,9 @@ ferry_status ferry_client_breaker(ferry_channel *ch, const ferry_method *m,
     return FERRY_OK;
 }
 
-ferry_status ferry_client_set_fallback(ferry_channel *ch, const ferry_method *m,
-                                       ferry_fallback_fn fn, void *arg)
+ferry_status ferryi_client_set_fallback_one(ferry_channel *ch, const ferry_method *m,
+                                            ferry_fallback_fn fn, void *arg)
 {
-    if (ch != NULL && ch->ops != &client_ops && m != NULL) /* maybe a balancer's */
-        return ferryi_balance_set_fallback(ch, m, fn, arg);
     if (ch == NULL || ch->ops != &client_ops || m == NULL)
         return FERRY_INVALID_ARGUMENT;
     return ferryi_fallback_set(&((client *)ch)->fallbacks, m, fn, arg);
@@ -1297,7 +1294,7 @@ ferry_status ferryi_client_open_endpoint(ferry_channel **out, const char *url,
     /* The balancer retries on other endpoints and ejects failing ones. */
     o.retry.max_attempts = 1;
     o.breaker.disabled = 1;
-    ferry_status st = ferry_client_open(out, url, &o);
+    ferry_status st = ferryi_client_open_one(out, url, &o);
     if (st == FERRY_OK)
         ((client *)*out)->endpoint = 1;
     return st;

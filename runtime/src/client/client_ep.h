@@ -16,10 +16,12 @@
  *    failed send, or a call failed fast while no connection is up, never
  *    reached a server; a lost reply proves nothing and is not marked.
  *
- * What balance.c provides: ferry_client_open() hands a target naming many
- * servers (ferryi_balance_target) to ferry_balance_open(), and
- * ferry_client_set_fallback() a balancing channel to
- * ferryi_balance_set_fallback().
+ * Neither calls the other's way up: open.c holds ferry_client_open() and
+ * ferry_client_set_fallback(), which hand a target naming many servers
+ * (ferryi_balance_target) to ferry_balance_open() and a balancing channel
+ * to ferryi_balance_set_fallback(), and everything else to client.c's
+ * ferryi_client_open_one() and ferryi_client_set_fallback_one(). balance.c
+ * opens its endpoints through client.c; client.c never calls balance.c.
  *
  * Thread safety: ferryi_client_link() may be called from any thread while
  * calls are in flight. */
@@ -30,6 +32,13 @@
 
 #include "ferry/balance.h"
 #include "ferry/channel.h"
+
+/* ferry_client_open() and ferry_client_set_fallback() for one server
+ * (open.c calls them for every target that is not a balancer's). */
+FERRY_NODISCARD ferry_status ferryi_client_open_one(ferry_channel **out, const char *url,
+                                                    const ferry_client_opts *opts);
+ferry_status ferryi_client_set_fallback_one(ferry_channel *ch, const ferry_method *m,
+                                            ferry_fallback_fn fn, void *arg);
 
 /* Opens the remote channel of one endpoint, `url` a single nng URL. */
 FERRY_NODISCARD ferry_status ferryi_client_open_endpoint(ferry_channel **out, const char *url,
