@@ -55,7 +55,12 @@ typedef struct balancer {
     int resolve_soon;     /* an endpoint failed: ask again */
     uint64_t resolutions; /* answered or not */
     char resolve_error[FERRY_MESSAGE_MAX];
+    /* Asynchronous calls made before the first lookup answered: started
+     * by the balancer's thread once it has. */
+    struct bcall *pending;
 } balancer;
+
+static void start_pending(balancer *b);
 
 static const ferry_channel_ops balancer_ops;
 
@@ -134,6 +139,7 @@ static uint64_t resolve_once(balancer *b)
     b->resolutions++;
     pthread_cond_broadcast(&b->cv);
     pthread_mutex_unlock(&b->mu);
+    start_pending(b);
     return wait;
 }
 
@@ -349,6 +355,7 @@ typedef struct bcall {
     ferryi_ep *ep;
     int trial;
     uint64_t t0;
+    struct bcall *next_pending;
 } bcall;
 
 static void bcall_free(bcall *c)
@@ -450,6 +457,40 @@ static void attempt_done(const ferry_completion *done, ferry_status st, Protobuf
     finish(c, fst, NULL, &ai);
 }
 
+/* Starts the calls that waited for the first lookup (or, `closing`, ends
+ * them): on the balancer's thread, never under its lock. */
+static void run_pending(balancer *b, int closing)
+{
+    pthread_mutex_lock(&b->mu);
+    bcall *c = b->pending;
+    b->pending = NULL;
+    pthread_mutex_unlock(&b->mu);
+    while (c != NULL) {
+        bcall *next = c->next_pending;
+        ferry_call_info info;
+        memset(&info, 0, sizeof info);
+        ferry_status st = FERRY_UNAVAILABLE;
+        if (closing) {
+            snprintf(info.message, sizeof info.message, "channel closed before %s resolved",
+                     b->target.host);
+        } else if (ferryi_now_ms() >= c->a.deadline_at) {
+            st = FERRY_DEADLINE_EXCEEDED;
+            snprintf(info.message, sizeof info.message,
+                     "the call's deadline passed before %s resolved", b->target.host);
+        } else if (start_next(c, NULL, &st, &info)) {
+            c = next;
+            continue;
+        }
+        finish(c, st, NULL, &info);
+        c = next;
+    }
+}
+
+static void start_pending(balancer *b)
+{
+    run_pending(b, 0);
+}
+
 static ferry_status bal_call_async(ferry_channel *ch, const ferry_method *m,
                                    const ProtobufCMessage *req, const ferry_call_opts *opts,
                                    const ferry_completion *done)
@@ -489,6 +530,19 @@ static ferry_status bal_call_async(ferry_channel *ch, const ferry_method *m,
         c->opts.metadata = c->md;
     }
     c->opts.info = NULL;
+    if (st == FERRY_OK && b->thread_started) {
+        /* Before the name's first lookup there is nothing to pick from:
+         * the call waits for it, and the balancer's thread starts it. */
+        pthread_mutex_lock(&b->mu);
+        int wait = b->resolutions == 0 && !b->stop;
+        if (wait) {
+            c->next_pending = b->pending;
+            b->pending = c;
+        }
+        pthread_mutex_unlock(&b->mu);
+        if (wait)
+            return FERRY_OK;
+    }
     if (st == FERRY_OK && start_next(c, req, &st, &info))
         return FERRY_OK;
     if (st == FERRY_OK)
@@ -524,6 +578,7 @@ static void bal_close(ferry_channel *ch)
         pthread_cond_broadcast(&b->cv);
         pthread_mutex_unlock(&b->mu);
         pthread_join(b->thread, NULL);
+        run_pending(b, 1); /* none, when the caller waited for its calls */
     }
     ferryi_epset_fini(&b->set);
     ferryi_resolver_free(b->resolver);
