@@ -214,6 +214,40 @@ static void test_aaaa_and_srv(void **state)
     fleet_dns_stop(&d);
 }
 
+/* SRV records naming no usable host (a name with a '*', port 0) are
+ * skipped; when none is left the lookup says so, and a good record among
+ * them still counts. */
+static void test_bad_srv_records(void **state)
+{
+    (void)state;
+    const char *extra[] = {"--srv-host=_p._tcp.bad.test,x*y.bad.test,7001",
+                           "--srv-host=_p._tcp.bad.test,ok.bad.test,0",
+                           "--srv-host=_q._tcp.bad.test,x*y.bad.test,7001",
+                           "--srv-host=_q._tcp.bad.test,ok.bad.test,7002",
+                           "--host-record=ok.bad.test,127.0.0.6",
+                           NULL};
+    fleet_dns d;
+    assert_int_equal(fleet_dns_start(&d, "", 1, extra), 0);
+    ferryi_resolver *r = NULL;
+    char why[FERRY_MESSAGE_MAX];
+    assert_int_equal(ferryi_resolver_new(&r, d.server, why, sizeof why), FERRY_OK);
+    ferryi_target t;
+    ferryi_ep_addr *addrs = NULL;
+    size_t n = 0;
+    uint32_t ttl = 0;
+    assert_int_equal(parse("dns+srv://_p._tcp.bad.test", &t, why), FERRY_OK);
+    assert_int_equal(ferryi_resolve(r, &t, 64, &addrs, &n, &ttl, why, sizeof why),
+                     FERRY_UNAVAILABLE);
+    assert_non_null(strstr(why, "2 SRV records, none naming a usable host and port"));
+    assert_int_equal(parse("dns+srv://_q._tcp.bad.test", &t, why), FERRY_OK);
+    assert_int_equal(ferryi_resolve(r, &t, 64, &addrs, &n, &ttl, why, sizeof why), FERRY_OK);
+    assert_int_equal(n, 1);
+    assert_string_equal(addrs[0].url, "tcp://127.0.0.6:7002");
+    free(addrs);
+    ferryi_resolver_free(r);
+    fleet_dns_stop(&d);
+}
+
 /* No records, an unknown name and a DNS server that does not answer each
  * get a reason, not a crash or a hang past the resolver's timeouts. */
 static void test_failures_say_why(void **state)
@@ -249,10 +283,10 @@ static void test_failures_say_why(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_schemes),          cmocka_unit_test(test_refusals),
-        cmocka_unit_test(test_name_limits),      cmocka_unit_test(test_many_records_bounded),
-        cmocka_unit_test(test_zero_ttl),         cmocka_unit_test(test_aaaa_and_srv),
-        cmocka_unit_test(test_failures_say_why),
+        cmocka_unit_test(test_schemes),         cmocka_unit_test(test_refusals),
+        cmocka_unit_test(test_name_limits),     cmocka_unit_test(test_many_records_bounded),
+        cmocka_unit_test(test_zero_ttl),        cmocka_unit_test(test_aaaa_and_srv),
+        cmocka_unit_test(test_bad_srv_records), cmocka_unit_test(test_failures_say_why),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
