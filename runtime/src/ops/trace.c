@@ -108,14 +108,23 @@ static int all_zero(const uint8_t *p, size_t n)
     return 1;
 }
 
+/* The value of a lower-case hex digit, or -1. */
+static int hex_digit(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    return -1;
+}
+
 static int unhex(const char *s, uint8_t *out, size_t n)
 {
-    for (size_t i = 0; i < 2 * n; i++) {
-        char c = s[i];
-        int v = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-        if (v < 0)
+    for (size_t i = 0; i < n; i++) {
+        int hi = hex_digit(s[2 * i]), lo = hex_digit(s[2 * i + 1]);
+        if (hi < 0 || lo < 0)
             return 0;
-        out[i / 2] = (uint8_t)(i % 2 == 0 ? v << 4 : out[i / 2] | v);
+        out[i] = (uint8_t)(hi << 4 | lo);
     }
     return 1;
 }
@@ -182,6 +191,20 @@ static void new_id(uint8_t *id, size_t n)
             memcpy(id + i, &r, n - i < 8 ? n - i : 8);
         }
     } while (all_zero(id, n));
+}
+
+/* Writes the traceparent that names span `t` ("00-TRACE-SPAN-FLAGS", 55
+ * characters and a NUL) into `out`, which holds 56 bytes. By hand: it is
+ * written for every traced call, and snprintf() cost more than the rest of
+ * the trace. */
+static void write_traceparent(char *out, const ferryi_trace *t)
+{
+    memcpy(out, "00-", 3);
+    ferry_trace_hex(t->trace_id, 16, out + 3);
+    out[35] = '-';
+    ferry_trace_hex(t->span_id, 8, out + 36);
+    out[52] = '-';
+    ferry_trace_hex(&t->flags, 1, out + 53);
 }
 
 /* Fills `t` as a span whose parent is the context in `md` (a traceparent
@@ -262,10 +285,7 @@ const ferry_call_opts *ferryi_trace_client_begin(ferryi_client_span *s, const fe
     begin(&s->t, md, n, parent);
     /* The outgoing traceparent names this span: it replaces the caller's,
      * which is this span's parent. */
-    char trace[33], span[17];
-    ferry_trace_hex(s->t.trace_id, 16, trace);
-    ferry_trace_hex(s->t.span_id, 8, span);
-    snprintf(s->header, sizeof s->header, "00-%s-%s-%02x", trace, span, s->t.flags);
+    write_traceparent(s->header, &s->t);
     s->md = n + 1 <= sizeof s->inline_md / sizeof s->inline_md[0] ? s->inline_md
                                                                   : malloc((n + 1) * sizeof *s->md);
     if (s->md == NULL)
