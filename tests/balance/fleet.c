@@ -4,10 +4,10 @@
 #include <poll.h>
 #include <pwd.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -25,6 +25,28 @@ static void nap_ms(unsigned ms)
         ;
 }
 
+/* Starts `bin` with `argv`, its stdout on `out_fd` (-1: the test's own),
+ * as a child that dies with the test (signal `death` when the thread that
+ * started it ends): a test that fails or is killed for its time leaves no server
+ * or DNS server running. Between fork and exec only async-signal-safe
+ * calls: the test has threads. Returns the pid, or -1 with errno. */
+static pid_t spawn(const char *bin, char *const *argv, int out_fd, int close_fd, int death)
+{
+    pid_t parent = getpid();
+    pid_t pid = fork();
+    if (pid != 0)
+        return pid;
+    prctl(PR_SET_PDEATHSIG, death);
+    if (getppid() != parent)
+        _exit(127); /* the test ended before prctl took */
+    if (out_fd >= 0 && dup2(out_fd, 1) < 0)
+        _exit(127);
+    if (close_fd >= 0)
+        close(close_fd);
+    execve(bin, argv, environ);
+    _exit(127);
+}
+
 const char *fleet_server_path(void)
 {
     return FLEET_SERVER_PATH;
@@ -36,10 +58,6 @@ pid_t fleet_spawn(const char *url, const char *name, const char *log, uint32_t g
     int fds[2];
     if (pipe(fds) != 0)
         return -1;
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_adddup2(&fa, fds[1], 1);
-    posix_spawn_file_actions_addclose(&fa, fds[0]);
     char grace[16], nw[16];
     snprintf(grace, sizeof grace, "%u", grace_ms);
     snprintf(nw, sizeof nw, "%u", workers);
@@ -50,12 +68,10 @@ pid_t fleet_spawn(const char *url, const char *name, const char *log, uint32_t g
                     grace,
                     nw,
                     NULL};
-    pid_t pid = -1;
-    int rv = posix_spawn(&pid, FLEET_SERVER_PATH, &fa, NULL, argv, environ);
-    posix_spawn_file_actions_destroy(&fa);
+    pid_t pid = spawn(FLEET_SERVER_PATH, argv, fds[1], fds[0], SIGKILL);
     close(fds[1]);
-    if (rv != 0) {
-        fprintf(stderr, "fleet: cannot start %s: %s\n", FLEET_SERVER_PATH, strerror(rv));
+    if (pid < 0) {
+        fprintf(stderr, "fleet: cannot start %s: %s\n", FLEET_SERVER_PATH, strerror(errno));
         close(fds[0]);
         return -1;
     }
@@ -186,7 +202,15 @@ int fleet_dns_start(fleet_dns *d, const char *hosts, unsigned ttl, const char *c
         /* Stay the user the test runs as: dnsmasq started by root would
          * otherwise become nobody, who cannot read the records again. */
         snprintf(user, sizeof user, "--user=%s", pw != NULL ? pw->pw_name : "root");
-        const char *argv[64] = {bin,
+        /* dnsmasq drops capabilities, which clears a parent-death signal:
+         * a shell keeps it instead and stops dnsmasq when it comes (or
+         * when fleet_dns_stop() sends SIGTERM). */
+        const char *argv[72] = {"/bin/sh",
+                                "-c",
+                                "trap 'kill $c 2>/dev/null; wait $c; exit 0' TERM; \"$@\" & c=$!; "
+                                "wait $c",
+                                "fleet-dns",
+                                bin,
                                 "--keep-in-foreground",
                                 port,
                                 "--listen-address=127.0.0.1",
@@ -199,12 +223,12 @@ int fleet_dns_start(fleet_dns *d, const char *hosts, unsigned ttl, const char *c
                                 ttls,
                                 user,
                                 "--conf-file"};
-        size_t n = 13;
-        for (size_t i = 0; extra != NULL && extra[i] != NULL && n < 63; i++)
+        size_t n = 17;
+        for (size_t i = 0; extra != NULL && extra[i] != NULL && n < 71; i++)
             argv[n++] = extra[i];
         argv[n] = NULL;
-        pid_t pid;
-        if (posix_spawn(&pid, bin, NULL, NULL, (char *const *)argv, environ) != 0)
+        pid_t pid = spawn("/bin/sh", (char *const *)argv, -1, -1, SIGTERM);
+        if (pid < 0)
             return -1;
         /* Up once it has read the records; gone when the port was taken. */
         for (int i = 0; i < 2000; i++) {
@@ -231,7 +255,18 @@ int fleet_dns_set(fleet_dns *d, const char *hosts)
     int before = reads_logged(d);
     if (write_file(d->hosts, hosts) != 0)
         return -1;
-    kill(d->pid, SIGHUP);
+    /* SIGHUP to dnsmasq itself: its pid file names it. */
+    char path[300];
+    snprintf(path, sizeof path, "%s/pid", d->dir);
+    FILE *f = fopen(path, "r");
+    int dpid = 0;
+    if (f == NULL || fscanf(f, "%d", &dpid) != 1 || dpid <= 0) {
+        if (f != NULL)
+            fclose(f);
+        return -1;
+    }
+    fclose(f);
+    kill((pid_t)dpid, SIGHUP);
     for (int i = 0; i < 2000; i++) {
         if (reads_logged(d) > before)
             return 0;
