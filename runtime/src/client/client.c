@@ -28,6 +28,7 @@
 
 #include "client/breaker.h"
 #include "call/call.h"
+#include "call/opts.h"
 #include "client/client_ep.h"
 #include "base/clock.h"
 #include "wire/envelope.h"
@@ -824,22 +825,13 @@ static ferry_status prepare_call(client *cl, const ferry_method *m, const Protob
                        list);
         }
     }
-    size_t n_md = opts != NULL ? opts->n_metadata : 0;
-    if (n_md > FERRYI_METADATA_MAX) {
-        snprintf(info->message, sizeof info->message, "%zu metadata entries; the limit is %u", n_md,
-                 FERRYI_METADATA_MAX);
+    if (ferryi_opts_check_metadata(opts, info->message, sizeof info->message) != FERRY_OK)
         return FERRY_INVALID_ARGUMENT;
-    }
-
+    size_t n_md = opts != NULL ? opts->n_metadata : 0;
     Ferry__Wire__Metadata md[FERRYI_METADATA_MAX];
     Ferry__Wire__Metadata *mdp[FERRYI_METADATA_MAX];
     for (size_t i = 0; i < n_md; i++) {
         const ferry_metadata *e = &opts->metadata[i];
-        if (e->key == NULL || (e->len > 0 && e->value == NULL)) {
-            snprintf(info->message, sizeof info->message, "metadata entry %zu has no key or value",
-                     i);
-            return FERRY_INVALID_ARGUMENT;
-        }
         ferry__wire__metadata__init(&md[i]);
         md[i].key = (char *)e->key;
         md[i].value.data = (uint8_t *)e->value;

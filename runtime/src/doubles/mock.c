@@ -22,6 +22,7 @@
 #include "ferry/mock.h"
 
 #include "call/channel_sync.h"
+#include "call/opts.h"
 
 /* A place in the test's source: a string literal (__FILE__) and a line. */
 typedef struct where {
@@ -108,15 +109,10 @@ static mock_channel *as_mock(ferry_channel *ch, const char *fn, where at)
     return (mock_channel *)ch;
 }
 
+/* A mock call counts as one attempt, as a remote call without retries. */
 static void fill_info(const ferry_call_opts *opts, ferry_status st, const char *msg)
 {
-    if (opts == NULL || opts->info == NULL)
-        return;
-    ferry_call_info *info = opts->info;
-    memset(info, 0, sizeof *info);
-    info->status = st;
-    info->attempts = 1;
-    snprintf(info->message, sizeof info->message, "%s", msg != NULL ? msg : "");
+    ferryi_opts_report(opts, st, msg, 1);
 }
 
 /* A call went wrong: on the test's thread the test fails now, at `at`;

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "call/call.h"
+#include "call/opts.h"
 #include "call/channel_sync.h"
 #include "base/clock.h"
 #include "wire/envelope.h"
@@ -18,14 +19,10 @@ typedef struct local_channel {
     ferryi_registry reg;
 } local_channel;
 
+/* A local call makes no attempts on a network: info.attempts stays 0. */
 static void fill_info(const ferry_call_opts *opts, ferry_status st, const char *msg)
 {
-    if (opts == NULL || opts->info == NULL)
-        return;
-    ferry_call_info *info = opts->info;
-    memset(info, 0, sizeof *info);
-    info->status = st;
-    snprintf(info->message, sizeof info->message, "%s", msg);
+    ferryi_opts_report(opts, st, msg, 0);
 }
 
 static ferry_status local_call(ferry_channel *ch, const ferry_method *m,
@@ -35,29 +32,16 @@ static ferry_status local_call(ferry_channel *ch, const ferry_method *m,
     local_channel *lc = (local_channel *)ch;
     const ferry_service_impl *impl = NULL;
     const ferry_method *found = ferryi_registry_find(&lc->reg, m->full_name, &impl);
+    char msg[FERRY_MESSAGE_MAX];
     if (found == NULL) {
-        char msg[FERRY_MESSAGE_MAX];
         snprintf(msg, sizeof msg, "unknown method %s", m->full_name);
         fill_info(opts, FERRY_UNIMPLEMENTED, msg);
         return FERRY_UNIMPLEMENTED;
     }
 
-    size_t n_md = opts != NULL ? opts->n_metadata : 0;
-    if (n_md > FERRYI_METADATA_MAX) {
-        char msg[FERRY_MESSAGE_MAX];
-        snprintf(msg, sizeof msg, "%zu metadata entries; the limit is %u", n_md,
-                 FERRYI_METADATA_MAX);
+    if (ferryi_opts_check_metadata(opts, msg, sizeof msg) != FERRY_OK) {
         fill_info(opts, FERRY_INVALID_ARGUMENT, msg);
         return FERRY_INVALID_ARGUMENT;
-    }
-    for (size_t i = 0; i < n_md; i++) {
-        const ferry_metadata *e = &opts->metadata[i];
-        if (e->key == NULL || (e->len > 0 && e->value == NULL)) {
-            char msg[FERRY_MESSAGE_MAX];
-            snprintf(msg, sizeof msg, "metadata entry %zu has no key or value", i);
-            fill_info(opts, FERRY_INVALID_ARGUMENT, msg);
-            return FERRY_INVALID_ARGUMENT;
-        }
     }
 
     size_t req_len = protobuf_c_message_get_packed_size(req);
@@ -71,7 +55,6 @@ static ferry_status local_call(ferry_channel *ch, const ferry_method *m,
 
     uint32_t deadline = 0;
     if (ferryi_call_deadline(found, opts, 0, &deadline) != FERRY_OK) {
-        char msg[FERRY_MESSAGE_MAX];
         snprintf(msg, sizeof msg, "the calling handler's deadline has passed; %s was not called",
                  m->full_name);
         fill_info(opts, FERRY_DEADLINE_EXCEEDED, msg);

@@ -1,0 +1,26 @@
+/* opts.h - what every channel checks of a caller's ferry_call_opts, and how
+ * it reports a call's outcome back through them: the remote channel
+ * (client/), the local one (local/) and the mock (doubles/) share these so
+ * that the same mistake gets the same answer whichever channel a call
+ * took.
+ *
+ * Thread safety: pure functions of their arguments.
+ */
+#ifndef FERRYI_OPTS_H
+#define FERRYI_OPTS_H
+
+#include <stddef.h>
+
+#include "ferry/channel.h"
+
+/* Checks the call's metadata: at most FERRYI_METADATA_MAX entries, each with
+ * a key, and a value unless it is empty. Returns FERRY_OK, or
+ * FERRY_INVALID_ARGUMENT with the reason in `why`. */
+ferry_status ferryi_opts_check_metadata(const ferry_call_opts *opts, char *why, size_t why_len);
+
+/* Fills opts->info (when the caller asked for it) with `st`, `msg` and
+ * `attempts`, everything else zero. */
+void ferryi_opts_report(const ferry_call_opts *opts, ferry_status st, const char *msg,
+                        unsigned attempts);
+
+#endif
