@@ -209,15 +209,22 @@ static void slot_put(client *cl, slot *s)
  * completion. */
 static ProtobufCMessage *decode_request(const ferry_method *m, nng_msg *frame);
 
-static void complete(slot *s, ferry_status st, ProtobufCMessage *resp, ferry_call_info *info)
+/* The end of every call, synchronous or not, once its last attempt is
+ * over: the breaker learns the outcome, a failure gets the fallback (given
+ * `req`, or for an asynchronous call the request decoded from its copy, when
+ * the fallback wants it), and the slot goes back. Returns the call's final
+ * status; *resp is the response (the fallback's on FERRY_FALLBACK). */
+static ferry_status call_finish(slot *s, ferry_status st, const ProtobufCMessage *req,
+                                ProtobufCMessage **resp, ferry_call_info *info)
 {
-    ferry_completion done = s->done;
+    client *cl = s->cl;
     info->attempts = s->attempt;
-    ferryi_breaker_record(&s->cl->breakers, s->m, s->trial, st);
-    if (st != FERRY_OK && !s->cl->endpoint) {
-        ProtobufCMessage *req = s->req_copy != NULL ? decode_request(s->m, s->req_copy) : NULL;
-        st = ferryi_fallback_apply(&s->cl->fallbacks, s->m, req, st, &resp, info);
-        ferry_message_free(req);
+    ferryi_breaker_record(&cl->breakers, s->m, s->trial, st);
+    if (st != FERRY_OK && !cl->endpoint) {
+        ProtobufCMessage *copy =
+            req == NULL && s->req_copy != NULL ? decode_request(s->m, s->req_copy) : NULL;
+        st = ferryi_fallback_apply(&cl->fallbacks, s->m, req != NULL ? req : copy, st, resp, info);
+        ferry_message_free(copy);
     }
     info->status = st;
     if (s->req_copy != NULL) {
@@ -228,10 +235,18 @@ static void complete(slot *s, ferry_status st, ProtobufCMessage *resp, ferry_cal
         nng_msg_free(s->retry_msg);
         s->retry_msg = NULL;
     }
-    if (st != FERRY_OK)
+    if (st != FERRY_OK && st != FERRY_FALLBACK)
         ferryi_log_call(FERRYI_LOG_DEBUG, "client", s->m->full_name, s->call_id,
                         "call failed: %s: %s", ferry_status_str(st), info->message);
-    slot_put(s->cl, s);
+    slot_put(cl, s);
+    return st;
+}
+
+/* An asynchronous call ends: call_finish(), then the caller's completion. */
+static void complete(slot *s, ferry_status st, ProtobufCMessage *resp, ferry_call_info *info)
+{
+    ferry_completion done = s->done;
+    st = call_finish(s, st, NULL, &resp, info);
     done.invoke(&done, st, resp, info);
 }
 
@@ -396,7 +411,7 @@ static int reply_proved(const client *cl, const Ferry__Wire__ReplyHeader *h, con
 
 /* The server refused the attempt's proof as older than its start,
  * `not_before`: remembers the start for the channel's later proofs and, when
- * proving again can help, marks the attempt for it (see reprove_next). */
+ * proving again can help, marks the attempt for it (see attempt_next). */
 static void learn_not_before(slot *s, uint64_t not_before)
 {
     client *cl = s->cl;
@@ -603,26 +618,33 @@ static nng_msg *take_retry_msg(slot *s)
     return old;
 }
 
-/* Whether the attempt that ended with `st` is followed by a retry, and
- * after how long (*wait): the retry policy's decision, unless the call's
- * connect wait is spent. */
-static int retry_next(slot *s, ferry_status st, uint32_t *wait)
-{
-    return s->retry_msg != NULL && !s->connect_spent &&
-           ferryi_retry_next(&s->cl->retry, s->m, st, s->attempt, s->deadline_at, wait);
-}
+/* What follows a failed attempt. */
+typedef enum next_step {
+    STEP_DONE,    /* the call ends with the attempt's status */
+    STEP_REPROVE, /* send again at once, proved afresh */
+    STEP_RETRY,   /* send again after the back-off */
+} next_step;
 
-/* Whether the request is sent again at once with a new proof: once per
- * call, when the server refused the attempt's proof as older than its
- * start. Whatever the method, since the server did not run it; the retry
- * policy and its budget are not involved. */
-static int reprove_next(slot *s)
+/* The one place a failed attempt of either kind of call is judged. Proved
+ * again at once, once per call, when the server refused the attempt's proof
+ * as older than its start: whatever the method, since the server did not run
+ * it, and outside the retry policy and its budget. Else retried after *wait
+ * when the retry policy says so, unless the call's connect wait is spent.
+ * Else done. */
+static next_step attempt_next(slot *s, ferry_status st, const ferry_call_info *info, uint32_t *wait)
 {
-    if (!s->reprove || s->reproved || s->retry_msg == NULL)
-        return 0;
-    s->reprove = 0;
-    s->reproved = 1;
-    return 1;
+    *wait = 0;
+    if (s->reprove && !s->reproved && s->retry_msg != NULL) {
+        s->reprove = 0;
+        s->reproved = 1;
+        return STEP_REPROVE;
+    }
+    if (s->retry_msg == NULL || s->connect_spent ||
+        !ferryi_retry_next(&s->cl->retry, s->m, st, s->attempt, s->deadline_at, wait))
+        return STEP_DONE;
+    ferryi_log_call(FERRYI_LOG_DEBUG, "client", s->m->full_name, s->call_id,
+                    "attempt %u: %s; retrying in %u ms", s->attempt, info->message, *wait);
+    return STEP_RETRY;
 }
 
 /* ------------------------------------------------------------------------
@@ -653,16 +675,16 @@ static void launch(slot *s, nng_msg *msg)
 static void attempt_failed(slot *s, ferry_status st, ferry_call_info *info)
 {
     uint32_t wait = 0;
-    if (reprove_next(s)) {
+    switch (attempt_next(s, st, info, &wait)) {
+    case STEP_REPROVE:
         s->attempt++;
         return launch(s, take_retry_msg(s));
-    }
-    if (retry_next(s, st, &wait)) {
-        ferryi_log_call(FERRYI_LOG_DEBUG, "client", s->m->full_name, s->call_id,
-                        "attempt %u: %s; retrying in %u ms", s->attempt, info->message, wait);
+    case STEP_RETRY:
         s->ph = SLOT_BACKOFF;
         ferryi_sleep_aio(wait, s->aio);
         return;
+    case STEP_DONE:
+        break;
     }
     complete(s, st, NULL, info);
 }
@@ -1040,44 +1062,33 @@ static ferry_status client_call(ferry_channel *ch, const ferry_method *m,
         slot_put(cl, s);
         st = say(&info, FERRY_RESOURCE_EXHAUSTED, "out of memory for an nng aio");
     }
-    if (st != FERRY_OK) /* never sent: the breaker learns nothing of the service */
+    if (st != FERRY_OK) { /* never sent: the breaker learns nothing of the service */
         ferryi_breaker_release(&cl->breakers, m, trial);
-    if (st == FERRY_OK) {
-        nng_aio *aio = s->sync_aio;
-        atomic_store(&s->active, aio);
-        busy_add(cl, s);
-        for (;;) {
-            st = sync_attempt(s, aio, msg, resp, &info);
-            uint32_t wait = 0;
-            if (st != FERRY_OK && reprove_next(s)) {
-                s->attempt++;
-                msg = take_retry_msg(s);
-                memset(&info, 0, sizeof info);
-                continue;
-            }
-            if (st == FERRY_OK || !retry_next(s, st, &wait))
-                break;
-            ferryi_log_call(FERRYI_LOG_DEBUG, "client", m->full_name, s->call_id,
-                            "attempt %u: %s; retrying in %u ms", s->attempt, info.message, wait);
-            ferryi_sleep_ms(wait);
-            s->attempt++;
-            msg = take_retry_msg(s);
-            memset(&info, 0, sizeof info);
-        }
-        info.attempts = s->attempt;
-        ferryi_breaker_record(&cl->breakers, m, trial, st);
-        if (st != FERRY_OK && !cl->endpoint)
-            st = ferryi_fallback_apply(&cl->fallbacks, m, req, st, resp, &info);
-        if (s->retry_msg != NULL) {
-            nng_msg_free(s->retry_msg);
-            s->retry_msg = NULL;
-        }
-        slot_put(cl, s);
+        info.status = st;
+        if (opts != NULL && opts->info != NULL)
+            *opts->info = info;
+        return st;
     }
-    info.status = st;
-    if (st != FERRY_OK && st != FERRY_FALLBACK)
-        ferryi_log_call(FERRYI_LOG_DEBUG, "client", m->full_name, 0, "call failed: %s: %s",
-                        ferry_status_str(st), info.message);
+    /* The same steps as an asynchronous call (attempt_next(), call_finish()),
+     * each attempt waited on in the caller's thread rather than in a
+     * callback, so nothing wakes another thread. */
+    s->trial = trial;
+    nng_aio *aio = s->sync_aio;
+    atomic_store(&s->active, aio);
+    busy_add(cl, s);
+    for (;;) {
+        st = sync_attempt(s, aio, msg, resp, &info);
+        uint32_t wait = 0;
+        next_step next = st == FERRY_OK ? STEP_DONE : attempt_next(s, st, &info, &wait);
+        if (next == STEP_DONE)
+            break;
+        if (next == STEP_RETRY)
+            ferryi_sleep_ms(wait);
+        s->attempt++;
+        msg = take_retry_msg(s);
+        memset(&info, 0, sizeof info);
+    }
+    st = call_finish(s, st, req, resp, &info);
     if (opts != NULL && opts->info != NULL)
         *opts->info = info;
     return st;
