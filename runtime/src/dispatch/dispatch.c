@@ -97,6 +97,42 @@ static ferry_status run_local(ferryi_dispatcher *d, ferryi_cell *c, const ferry_
     return st;
 }
 
+/* A remote call ended with `st` after `took_us`: counts it and, when the
+ * route has a local fallback and the remote failed as a transport fails,
+ * answers it locally with `req` (NULL: it could not be kept, and the remote
+ * failure stands). The one place for both kinds of call. */
+static ferry_status remote_done(ferryi_dispatcher *d, ferryi_cell *c, const ferry_route *r,
+                                const ferry_method *m, const ProtobufCMessage *req, ferry_status st,
+                                uint64_t took_us, ProtobufCMessage **resp,
+                                const ferry_call_opts *opts, ferry_call_info *info)
+{
+    ferryi_hist_add(&c->remote, took_us);
+    if (ferryi_dispatch_no_answer(st))
+        atomic_fetch_add(&c->remote_errors, 1);
+    if (!r->local_fallback || !transport_failure(st) || req == NULL) {
+        atomic_fetch_add(&c->to_remote, 1);
+        if (st == FERRY_FALLBACK)
+            atomic_fetch_add(&c->fallbacks, 1);
+        return st;
+    }
+    ferry_message_free(*resp);
+    *resp = NULL;
+    char cause[FERRY_MESSAGE_MAX];
+    snprintf(cause, sizeof cause, "%s", info->message);
+    ferry_status rst = st;
+    st = run_local(d, c, m, req, resp, opts, info);
+    atomic_fetch_add(&c->to_local, 1);
+    if (st == FERRY_OK) {
+        st = FERRY_FALLBACK;
+        atomic_fetch_add(&c->fallbacks, 1);
+        info->status = st;
+        snprintf(info->message, sizeof info->message,
+                 "answered locally after the remote failed (%s: %.180s)", ferry_status_str(rst),
+                 cause);
+    }
+    return st;
+}
+
 /* Runs the call on the remote channel; with a local fallback, a transport
  * failure is answered locally instead. */
 static ferry_status run_remote(ferryi_dispatcher *d, ferryi_cell *c, const ferry_route *r,
@@ -109,31 +145,7 @@ static ferry_status run_remote(ferryi_dispatcher *d, ferryi_cell *c, const ferry
     memset(info, 0, sizeof *info);
     uint64_t t0 = ferryi_now_us();
     ferry_status st = ferry_channel_call(d->remote, m, req, resp, &o);
-    ferryi_hist_add(&c->remote, ferryi_now_us() - t0);
-    if (ferryi_dispatch_no_answer(st))
-        atomic_fetch_add(&c->remote_errors, 1);
-    if (r->local_fallback && transport_failure(st)) {
-        ferry_message_free(*resp);
-        *resp = NULL;
-        char cause[FERRY_MESSAGE_MAX];
-        snprintf(cause, sizeof cause, "%s", info->message);
-        ferry_status rst = st;
-        st = run_local(d, c, m, req, resp, opts, info);
-        atomic_fetch_add(&c->to_local, 1);
-        if (st == FERRY_OK) {
-            st = FERRY_FALLBACK;
-            atomic_fetch_add(&c->fallbacks, 1);
-            info->status = st;
-            snprintf(info->message, sizeof info->message,
-                     "answered locally after the remote failed (%s: %.180s)", ferry_status_str(rst),
-                     cause);
-        }
-        return st;
-    }
-    atomic_fetch_add(&c->to_remote, 1);
-    if (st == FERRY_FALLBACK)
-        atomic_fetch_add(&c->fallbacks, 1);
-    return st;
+    return remote_done(d, c, r, m, req, st, ferryi_now_us() - t0, resp, opts, info);
 }
 
 /* ------------------------------------------------------------------------
@@ -356,35 +368,14 @@ static void pending_done(const ferry_completion *comp, ferry_status st, Protobuf
         if (p->shadow != NULL)
             shadow_local(p->shadow, st, resp);
     } else {
-        ferryi_hist_add(&c->remote, took);
-        if (ferryi_dispatch_no_answer(st))
-            atomic_fetch_add(&c->remote_errors, 1);
+        /* The request is decoded again only for a local fallback, which runs
+         * here, on the completing thread. */
         ProtobufCMessage *req = NULL;
         if (p->r.local_fallback && transport_failure(st) && p->req_bytes != NULL)
             req = protobuf_c_message_unpack(p->m->input, NULL, p->req_len, p->req_bytes);
-        if (req != NULL) {
-            /* Runs the local side here, on the completing thread. */
-            ferry_message_free(resp);
-            resp = NULL;
-            ferry_status rst = st;
-            char cause[FERRY_MESSAGE_MAX];
-            snprintf(cause, sizeof cause, "%s", out.message);
-            st = run_local(p->d, c, p->m, req, &resp, NULL, &out);
+        st = remote_done(p->d, c, &p->r, p->m, req, st, took, &resp, NULL, &out);
+        if (req != NULL)
             protobuf_c_message_free_unpacked(req, NULL);
-            atomic_fetch_add(&c->to_local, 1);
-            if (st == FERRY_OK) {
-                st = FERRY_FALLBACK;
-                atomic_fetch_add(&c->fallbacks, 1);
-                out.status = st;
-                snprintf(out.message, sizeof out.message,
-                         "answered locally after the remote failed (%s: %.180s)",
-                         ferry_status_str(rst), cause);
-            }
-        } else {
-            atomic_fetch_add(&c->to_remote, 1);
-            if (st == FERRY_FALLBACK)
-                atomic_fetch_add(&c->fallbacks, 1);
-        }
     }
     ferry_completion user = p->user;
     free(p->req_bytes);
