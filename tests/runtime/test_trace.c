@@ -1,8 +1,9 @@
 /* test_trace.c - traces across services (ferry/trace.h): a client calls
  * service A over ipc, A's handler calls B with the call as its parent, and
  * every span shares one trace with the right parent; a caller's own
- * traceparent is continued; a dispatcher's shadow call is marked; with no
- * sink, nothing is traced. */
+ * traceparent is continued; a dispatcher's shadow call is marked; a call
+ * through an intercepting channel is one client span; with no sink,
+ * nothing is traced. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -259,6 +260,64 @@ static void test_off_without_sink(void **state)
     ferry_channel_close(local);
 }
 
+/* How many client spans `got` holds. */
+static int client_spans(void)
+{
+    pthread_mutex_lock(&got.mu);
+    int n = 0;
+    for (int i = 0; i < got.n; i++)
+        n += got.s[i].side == FERRY_SIDE_CLIENT;
+    pthread_mutex_unlock(&got.mu);
+    return n;
+}
+
+static void nop_after(void *arg, const ferry_call_event *ev)
+{
+    (void)arg, (void)ev;
+}
+
+static void async_done(void *arg, ferry_status st, Ferrytest__V1__EchoReply *resp,
+                       const ferry_call_info *info)
+{
+    (void)info;
+    ferry_message_free(resp != NULL ? &resp->base : NULL);
+    atomic_store((atomic_int *)arg, st == FERRY_OK ? 1 : 2);
+}
+
+/* A call through an intercepting channel is one client span, the server
+ * span's parent, synchronous or not: the wrapper hands the call to the
+ * channel it wraps without tracing it again. The client span has ended by
+ * the time the call returns or its callback runs. */
+static void test_intercepted_call_one_client_span(void **state)
+{
+    (void)state;
+    probe_link l;
+    probe_link_open(&l, 2, NULL);
+    ferry_interceptor ic = {.after = nop_after};
+    ferry_channel *ch = NULL;
+    assert_int_equal(ferry_channel_intercept(&ch, l.ch, &ic, 1), FERRY_OK);
+    l.ch = NULL; /* the intercepting channel owns it */
+
+    assert_int_equal(probe_echo(ch, 0, 20000, NULL), FERRY_OK);
+    assert_int_equal(client_spans(), 1);
+    assert_int_equal(wait_spans(2), 2);
+    const ferry_span *client = find(FERRY_SIDE_CLIENT, NULL);
+    assert_non_null(client);
+    assert_non_null(find(FERRY_SIDE_SERVER, client->span_id));
+
+    atomic_int done = 0;
+    Ferrytest__V1__EchoRequest req = FERRYTEST__V1__ECHO_REQUEST__INIT;
+    req.text = "x";
+    ferry_call_opts opts = {.deadline_ms = 20000};
+    assert_int_equal(ferrytest_v1_probe_echo_async(ch, &req, &opts, async_done, &done), FERRY_OK);
+    for (int i = 0; i < 20000 && atomic_load(&done) == 0; i++)
+        probe_nap_ms(1);
+    assert_int_equal(atomic_load(&done), 1);
+    assert_int_equal(client_spans(), 2);
+    ferry_channel_close(ch);
+    probe_link_close(&l);
+}
+
 static void test_hex(void **state)
 {
     (void)state;
@@ -276,6 +335,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_bad_traceparent_starts_anew, setup, teardown),
         cmocka_unit_test_setup_teardown(test_shadow_call_marked, setup, teardown),
         cmocka_unit_test_setup_teardown(test_off_without_sink, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_intercepted_call_one_client_span, setup, teardown),
         cmocka_unit_test(test_hex),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
