@@ -13,25 +13,49 @@
 #include "base/log.h"
 #include "ops/trace_client.h"
 
-/* Read for every span, written when a program sets the sink: readers do
- * not wait on each other. */
-static pthread_rwlock_t sink_mu = PTHREAD_RWLOCK_INITIALIZER;
-static ferry_span_sink sink_fn;
-static void *sink_arg;
-static atomic_int sink_set;
+/* The sink and its argument, read for every span and written when a
+ * program sets the sink. Readers take no lock (a read-write lock's reader
+ * count is a cache line every thread ending a call writes): the pair lives
+ * in a block that is never changed once published, and a new sink
+ * publishes a new block. Old blocks stay on `sinks_all` rather than being
+ * freed, since a reader may still hold one; programs set a sink a handful
+ * of times, so they stay few. */
+typedef struct sink_pair {
+    ferry_span_sink fn;
+    void *arg;
+    struct sink_pair *older; /* every block published, for keeping */
+} sink_pair;
+
+static pthread_mutex_t sink_mu = PTHREAD_MUTEX_INITIALIZER; /* writers */
+static sink_pair *sinks_all;                                /* under sink_mu */
+static _Atomic(sink_pair *) sink_now;                       /* NULL: no sink */
 static pthread_once_t env_once = PTHREAD_ONCE_INIT;
 
 static __thread int shadow_mark;
 
 static const char traceparent_key[] = "traceparent";
 
+/* Publishes (fn, arg) as the sink; the caller holds sink_mu. A block that
+ * cannot be allocated leaves the sink as it was, and says so. */
+static void publish(ferry_span_sink fn, void *arg)
+{
+    sink_pair *p = NULL;
+    if (fn != NULL) {
+        if ((p = malloc(sizeof *p)) == NULL) {
+            ferryi_log(FERRYI_LOG_ERROR, "trace", "out of memory: the span sink is unchanged");
+            return;
+        }
+        *p = (sink_pair){.fn = fn, .arg = arg, .older = sinks_all};
+        sinks_all = p;
+    }
+    atomic_store_explicit(&sink_now, p, memory_order_release);
+}
+
 void ferry_trace_set_sink(ferry_span_sink sink, void *arg)
 {
-    pthread_rwlock_wrlock(&sink_mu);
-    sink_fn = sink;
-    sink_arg = arg;
-    atomic_store(&sink_set, sink != NULL);
-    pthread_rwlock_unlock(&sink_mu);
+    pthread_mutex_lock(&sink_mu);
+    publish(sink, arg);
+    pthread_mutex_unlock(&sink_mu);
 }
 
 /* FERRY_TRACE=log turns the log sink on, unless a program set a sink. */
@@ -41,12 +65,10 @@ static void env_init(void)
     if (v == NULL || *v == '\0')
         return;
     if (strcmp(v, "log") == 0) {
-        pthread_rwlock_wrlock(&sink_mu);
-        if (sink_fn == NULL) {
-            sink_fn = ferry_trace_log_sink;
-            atomic_store(&sink_set, 1);
-        }
-        pthread_rwlock_unlock(&sink_mu);
+        pthread_mutex_lock(&sink_mu);
+        if (atomic_load_explicit(&sink_now, memory_order_relaxed) == NULL)
+            publish(ferry_trace_log_sink, NULL);
+        pthread_mutex_unlock(&sink_mu);
     } else {
         ferryi_log(FERRYI_LOG_WARN, "trace", "FERRY_TRACE=%.32s is not 'log'; tracing stays off",
                    v);
@@ -56,7 +78,7 @@ static void env_init(void)
 int ferryi_trace_on(void)
 {
     pthread_once(&env_once, env_init);
-    return atomic_load(&sink_set);
+    return atomic_load_explicit(&sink_now, memory_order_relaxed) != NULL;
 }
 
 void ferryi_trace_mark_shadow(int on)
@@ -92,12 +114,9 @@ void ferry_trace_log_sink(void *arg, const ferry_span *s)
 /* Hands `span` to the sink, if one is set. */
 static void emit(const ferry_span *span)
 {
-    pthread_rwlock_rdlock(&sink_mu);
-    ferry_span_sink fn = sink_fn;
-    void *arg = sink_arg;
-    pthread_rwlock_unlock(&sink_mu);
-    if (fn != NULL)
-        fn(arg, span);
+    const sink_pair *p = atomic_load_explicit(&sink_now, memory_order_acquire);
+    if (p != NULL)
+        p->fn(p->arg, span);
 }
 
 static int all_zero(const uint8_t *p, size_t n)
@@ -108,25 +127,23 @@ static int all_zero(const uint8_t *p, size_t n)
     return 1;
 }
 
-/* The value of a lower-case hex digit, or -1. */
-static int hex_digit(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    return -1;
-}
+/* One more than the value of each lower-case hex digit, 0 for every other
+ * byte: a server reads 50 digits of every traced call's traceparent, and a
+ * lookup is cheaper than comparing each against two ranges. */
+static const uint8_t hex_value[256] = {
+    ['0'] = 1, ['1'] = 2,  ['2'] = 3,  ['3'] = 4,  ['4'] = 5,  ['5'] = 6,  ['6'] = 7,  ['7'] = 8,
+    ['8'] = 9, ['9'] = 10, ['a'] = 11, ['b'] = 12, ['c'] = 13, ['d'] = 14, ['e'] = 15, ['f'] = 16,
+};
 
 static int unhex(const char *s, uint8_t *out, size_t n)
 {
+    int bad = 0;
     for (size_t i = 0; i < n; i++) {
-        int hi = hex_digit(s[2 * i]), lo = hex_digit(s[2 * i + 1]);
-        if (hi < 0 || lo < 0)
-            return 0;
-        out[i] = (uint8_t)(hi << 4 | lo);
+        unsigned hi = hex_value[(uint8_t)s[2 * i]], lo = hex_value[(uint8_t)s[2 * i + 1]];
+        bad |= hi == 0 || lo == 0;
+        out[i] = (uint8_t)((hi - 1) << 4 | (lo - 1));
     }
-    return 1;
+    return !bad;
 }
 
 int ferryi_traceparent_parse(const uint8_t *v, size_t len, uint8_t trace[16], uint8_t parent[8],
