@@ -25,13 +25,22 @@ static const double time_bounds[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 
 #define N_TIME (sizeof time_bounds / sizeof time_bounds[0])
 static const double size_bounds[] = {64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304};
 #define N_SIZE (sizeof size_bounds / sizeof size_bounds[0])
+/* The same bounds in the whole units counted (us, bytes): a call is
+ * counted with integer compares, not a multiplication per bucket. */
+static const uint64_t time_bounds_us[N_TIME] = {500,     1000,    2500,    5000,    10000,
+                                                25000,   50000,   100000,  250000,  500000,
+                                                1000000, 2500000, 5000000, 10000000};
+static const uint64_t size_bounds_bytes[N_SIZE] = {64,    256,    1024,    4096,   16384,
+                                                   65536, 262144, 1048576, 4194304};
 
 /* Counters are atomics, so that counting a call takes no lock: calls on
  * many threads would queue on one. Sums are kept in whole units (us,
- * bytes) for the same reason. */
+ * bytes) for the same reason. There is no count: it is the buckets' sum,
+ * and the text writes that anyway, so a call costs one atomic add less
+ * per histogram. */
 typedef struct histogram {
     atomic_uint_fast64_t bucket[N_TIME + 1]; /* the last is +Inf; sized for the larger set */
-    atomic_uint_fast64_t count, sum;
+    atomic_uint_fast64_t sum;
 } histogram;
 
 /* A (side, method) pair's figures. Series are only ever added (under
@@ -100,15 +109,13 @@ void ferry_metrics_free(ferry_metrics *m)
 
 /* ---- counting ----------------------------------------------------------- */
 
-/* Counts `v` (in the histogram's whole units) against `bounds` (in the
- * units printed: `scale` whole units each). */
-static void observe(histogram *h, const double *bounds, size_t n, double scale, uint64_t v)
+/* Counts `v` against `bounds`, both in the histogram's whole units. */
+static void observe(histogram *h, const uint64_t *bounds, size_t n, uint64_t v)
 {
     size_t i = 0;
-    while (i < n && (double)v > bounds[i] * scale)
+    while (i < n && v > bounds[i])
         i++;
     atomic_fetch_add_explicit(&h->bucket[i], 1, memory_order_relaxed);
-    atomic_fetch_add_explicit(&h->count, 1, memory_order_relaxed);
     atomic_fetch_add_explicit(&h->sum, v, memory_order_relaxed);
 }
 
@@ -157,25 +164,36 @@ static void label_copy(char out[33], const char *in)
     out[n] = '\0';
 }
 
+/* Whether `label` is what label_copy() makes of `in`: rows are found
+ * without copying the call's labels first, which every server call did. */
+static int label_is(const char *label, const char *in)
+{
+    size_t n = 0;
+    for (; in != NULL && in[n] != '\0' && n < 32; n++)
+        if (label[n] != (in[n] >= 0x20 && in[n] < 0x7f ? in[n] : '?'))
+            return 0;
+    return label[n] == '\0';
+}
+
 static client_row *scan_clients(ferry_metrics *m, size_t n, const char *name, const char *version)
 {
     for (size_t i = 0; i < n; i++)
-        if (strcmp(m->clients[i].name, name) == 0 && strcmp(m->clients[i].version, version) == 0)
+        if (label_is(m->clients[i].name, name) && label_is(m->clients[i].version, version))
             return &m->clients[i];
     return NULL;
 }
 
 static void count_client(ferry_metrics *m, const char *name, const char *version)
 {
-    char n[33], v[33];
-    label_copy(n, name);
-    label_copy(v, version);
     client_row *r =
-        scan_clients(m, atomic_load_explicit(&m->n_clients, memory_order_acquire), n, v);
+        scan_clients(m, atomic_load_explicit(&m->n_clients, memory_order_acquire), name, version);
     if (r == NULL) {
+        char n[33], v[33];
+        label_copy(n, name);
+        label_copy(v, version);
         pthread_mutex_lock(&m->mu);
         size_t k = atomic_load_explicit(&m->n_clients, memory_order_relaxed);
-        if ((r = scan_clients(m, k, n, v)) == NULL) {
+        if ((r = scan_clients(m, k, name, version)) == NULL) {
             if (k < MAX_CLIENTS) {
                 r = &m->clients[k];
                 memcpy(r->name, n, sizeof n);
@@ -215,13 +233,13 @@ static void count_after(void *arg, const ferry_call_event *ev)
         atomic_fetch_add_explicit(&s->retries, ev->attempts - 1, memory_order_relaxed);
     if (ev->status == FERRY_FALLBACK)
         atomic_fetch_add_explicit(&s->fallbacks, 1, memory_order_relaxed);
-    observe(&s->total, time_bounds, N_TIME, 1e6, ev->total_us);
+    observe(&s->total, time_bounds_us, N_TIME, ev->total_us);
     if (ev->side == FERRY_SIDE_SERVER && ev->handler_ran) {
-        observe(&s->queued, time_bounds, N_TIME, 1e6, ev->queued_us);
-        observe(&s->handler, time_bounds, N_TIME, 1e6, ev->handler_us);
+        observe(&s->queued, time_bounds_us, N_TIME, ev->queued_us);
+        observe(&s->handler, time_bounds_us, N_TIME, ev->handler_us);
     }
-    observe(&s->request_bytes, size_bounds, N_SIZE, 1, ev->request_bytes);
-    observe(&s->reply_bytes, size_bounds, N_SIZE, 1, ev->reply_bytes);
+    observe(&s->request_bytes, size_bounds_bytes, N_SIZE, ev->request_bytes);
+    observe(&s->reply_bytes, size_bounds_bytes, N_SIZE, ev->reply_bytes);
     if (ev->side == FERRY_SIDE_SERVER)
         count_client(m, ev->client_name, ev->client_version);
 }
@@ -343,12 +361,18 @@ static void add_histogram(text *t, ferry_metrics *m, ferry_call_side side, const
         series *s = &m->series[i];
         histogram *h = (histogram *[]){&s->total, &s->queued, &s->handler, &s->request_bytes,
                                        &s->reply_bytes}[which];
-        uint64_t count = atomic_load(&h->count);
-        if (s->side != side || count == 0)
+        if (s->side != side)
+            continue;
+        /* The buckets are read once, so that the cumulative counts written
+         * agree with each other and with the count while calls go on. */
+        uint64_t got[N_TIME + 1], total = 0;
+        for (size_t b = 0; b <= n; b++)
+            total += got[b] = atomic_load(&h->bucket[b]);
+        if (total == 0)
             continue;
         uint64_t cum = 0;
         for (size_t b = 0; b <= n; b++) {
-            cum += atomic_load(&h->bucket[b]);
+            cum += got[b];
             add(t, "ferry_%s_%s_%s_bucket{method=\"", side_name(side), name, unit);
             add_label(t, s->method);
             if (b < n)
@@ -361,8 +385,6 @@ static void add_histogram(text *t, ferry_metrics *m, ferry_call_side side, const
         add(t, "\"} %.9g\n", (double)atomic_load(&h->sum) / scale);
         add(t, "ferry_%s_%s_%s_count{method=\"", side_name(side), name, unit);
         add_label(t, s->method);
-        /* The buckets were read one by one while calls went on: the count
-         * is the +Inf bucket's, so that the two agree. */
         add(t, "\"} %llu\n", (unsigned long long)cum);
     }
 }
