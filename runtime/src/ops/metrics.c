@@ -1,8 +1,10 @@
 /* metrics.c - call metrics (ferry/metrics.h): the registry an interceptor
  * counts into, its Prometheus text, and the HTTP endpoint that serves it. */
 #include <pthread.h>
+#include <stdalign.h>
 #include <stdarg.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +20,8 @@
 #define MAX_CLIENTS 64   /* (client name, version) pairs per server method set */
 #define MAX_SERVERS 8
 #define N_CODES     23 /* ferry_status values 0..FERRY_FALLBACK */
+#define N_STRIPES   4  /* copies of each counter, see `counts` */
+#define LINE        64 /* bytes in a cache line */
 
 /* Latency buckets, seconds, and size buckets, bytes (upper bounds). */
 static const double time_bounds[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
@@ -43,6 +47,18 @@ typedef struct histogram {
     atomic_uint_fast64_t sum;
 } histogram;
 
+/* A series' counters. Calls end on many threads at once (a server's
+ * callbacks, a client's completions), and one copy of the counters would
+ * have every call's atomic adds pull the same cache lines from the core
+ * that counted the call before: each thread counts into one of N_STRIPES
+ * copies, each on cache lines of its own, and the text adds them up. */
+typedef struct counts {
+    alignas(LINE) atomic_uint_fast64_t calls[N_CODES];
+    atomic_int_fast64_t in_flight; /* a stripe's own may be negative: calls end elsewhere */
+    atomic_uint_fast64_t retries, fallbacks;
+    histogram total, queued, handler, request_bytes, reply_bytes;
+} counts;
+
 /* A (side, method) pair's figures. Series are only ever added (under
  * mu), and found without the lock: `key` (the method's descriptor, NULL
  * for "unknown") is written before n_series makes the series visible. */
@@ -50,20 +66,47 @@ typedef struct series {
     ferry_call_side side;
     const ferry_method *key;
     char method[160];
-    atomic_uint_fast64_t calls[N_CODES];
-    atomic_int_fast64_t in_flight;
-    atomic_uint_fast64_t retries, fallbacks;
-    histogram total, queued, handler, request_bytes, reply_bytes;
+    counts stripe[N_STRIPES];
 } series;
 
-/* Rows are added under mu and found without it, like series. */
+/* A counter alone on its cache line. */
+typedef struct line_counter {
+    alignas(LINE) atomic_uint_fast64_t n;
+} line_counter;
+
+/* Rows are added under mu and found without it, like series; their count
+ * is striped like a series' counters. */
 typedef struct client_row {
     char name[33], version[33];
-    atomic_uint_fast64_t calls;
+    line_counter calls[N_STRIPES];
 } client_row;
 
+/* The stripe the calling thread counts into, handed out in turn as threads
+ * first count (0 in `stripe_mine`: none yet). */
+static atomic_uint stripe_next;
+static __thread unsigned stripe_mine;
+
+static unsigned my_stripe(void)
+{
+    if (stripe_mine == 0)
+        stripe_mine =
+            atomic_fetch_add_explicit(&stripe_next, 1, memory_order_relaxed) % N_STRIPES + 1;
+    return stripe_mine - 1;
+}
+
+/* `size` zeroed bytes starting on a cache line (counts and line_counter
+ * ask for it); *raw is what to free. calloc() leaves untouched pages of a
+ * large block unmapped, so series never used take no memory. */
+static void *calloc_lines(size_t size, void **raw)
+{
+    char *p = calloc(1, size + LINE - 1);
+    *raw = p;
+    return p == NULL ? NULL : (void *)(((uintptr_t)p + LINE - 1) & ~(uintptr_t)(LINE - 1));
+}
+
 struct ferry_metrics {
-    pthread_mutex_t mu; /* adding series and clients; writing the text */
+    void *raw, *series_raw; /* what calloc_lines() allocated for the registry and `series` */
+    pthread_mutex_t mu;     /* adding series and clients; writing the text */
     series *series;
     atomic_size_t n_series;
     client_row clients[MAX_CLIENTS + 1]; /* the last counts "other" */
@@ -82,11 +125,14 @@ ferry_status ferry_metrics_new(ferry_metrics **out)
 {
     if (out == NULL)
         return FERRY_INVALID_ARGUMENT;
-    ferry_metrics *m = calloc(1, sizeof *m);
-    if (m == NULL || (m->series = calloc(MAX_SERIES, sizeof *m->series)) == NULL) {
-        free(m);
+    void *raw = NULL;
+    ferry_metrics *m = calloc_lines(sizeof *m, &raw);
+    if (m == NULL ||
+        (m->series = calloc_lines(MAX_SERIES * sizeof *m->series, &m->series_raw)) == NULL) {
+        free(raw);
         return FERRY_RESOURCE_EXHAUSTED;
     }
+    m->raw = raw;
     pthread_mutex_init(&m->mu, NULL);
     snprintf(m->clients[MAX_CLIENTS].name, sizeof m->clients[0].name, "other");
     snprintf(m->clients[MAX_CLIENTS].version, sizeof m->clients[0].version, "other");
@@ -103,8 +149,8 @@ void ferry_metrics_free(ferry_metrics *m)
         nng_http_server_release(m->http);
     }
     pthread_mutex_destroy(&m->mu);
-    free(m->series);
-    free(m);
+    free(m->series_raw);
+    free(m->raw);
 }
 
 /* ---- counting ----------------------------------------------------------- */
@@ -205,7 +251,7 @@ static void count_client(ferry_metrics *m, const char *name, const char *version
         }
         pthread_mutex_unlock(&m->mu);
     }
-    atomic_fetch_add_explicit(&r->calls, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&r->calls[my_stripe()].n, 1, memory_order_relaxed);
 }
 
 /* Series are keyed by the method's descriptor: a hosted or called
@@ -217,14 +263,14 @@ static ferry_status count_before(void *arg, const ferry_call_event *ev, char *wh
     (void)len;
     ferry_metrics *m = arg;
     series *s = find_series(m, ev->side, ev->method);
-    atomic_fetch_add_explicit(&s->in_flight, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&s->stripe[my_stripe()].in_flight, 1, memory_order_relaxed);
     return FERRY_OK;
 }
 
 static void count_after(void *arg, const ferry_call_event *ev)
 {
     ferry_metrics *m = arg;
-    series *s = find_series(m, ev->side, ev->method);
+    counts *s = &find_series(m, ev->side, ev->method)->stripe[my_stripe()];
     if (ev->admitted)
         atomic_fetch_sub_explicit(&s->in_flight, 1, memory_order_relaxed);
     unsigned code = (unsigned)ev->status < N_CODES ? (unsigned)ev->status : FERRY_UNKNOWN;
@@ -359,15 +405,21 @@ static void add_histogram(text *t, ferry_metrics *m, ferry_call_side side, const
         unit, help, side_name(side), name, unit);
     for (size_t i = 0; i < series_count(m); i++) {
         series *s = &m->series[i];
-        histogram *h = (histogram *[]){&s->total, &s->queued, &s->handler, &s->request_bytes,
-                                       &s->reply_bytes}[which];
         if (s->side != side)
             continue;
         /* The buckets are read once, so that the cumulative counts written
          * agree with each other and with the count while calls go on. */
-        uint64_t got[N_TIME + 1], total = 0;
+        uint64_t got[N_TIME + 1] = {0}, total = 0, sum = 0;
+        for (size_t k = 0; k < N_STRIPES; k++) {
+            counts *c = &s->stripe[k];
+            histogram *h = (histogram *[]){&c->total, &c->queued, &c->handler, &c->request_bytes,
+                                           &c->reply_bytes}[which];
+            for (size_t b = 0; b <= n; b++)
+                got[b] += atomic_load(&h->bucket[b]);
+            sum += atomic_load(&h->sum);
+        }
         for (size_t b = 0; b <= n; b++)
-            total += got[b] = atomic_load(&h->bucket[b]);
+            total += got[b];
         if (total == 0)
             continue;
         uint64_t cum = 0;
@@ -382,7 +434,7 @@ static void add_histogram(text *t, ferry_metrics *m, ferry_call_side side, const
         }
         add(t, "ferry_%s_%s_%s_sum{method=\"", side_name(side), name, unit);
         add_label(t, s->method);
-        add(t, "\"} %.9g\n", (double)atomic_load(&h->sum) / scale);
+        add(t, "\"} %.9g\n", (double)sum / scale);
         add(t, "ferry_%s_%s_%s_count{method=\"", side_name(side), name, unit);
         add_label(t, s->method);
         add(t, "\"} %llu\n", (unsigned long long)cum);
@@ -410,17 +462,26 @@ static void add_simple(text *t, ferry_metrics *m, ferry_call_side side, const ch
 
 static int64_t get_in_flight(series *s)
 {
-    return (int64_t)atomic_load(&s->in_flight);
+    int64_t v = 0;
+    for (size_t k = 0; k < N_STRIPES; k++)
+        v += (int64_t)atomic_load(&s->stripe[k].in_flight);
+    return v;
 }
 
 static int64_t get_retries(series *s)
 {
-    return (int64_t)atomic_load(&s->retries);
+    uint64_t v = 0;
+    for (size_t k = 0; k < N_STRIPES; k++)
+        v += atomic_load(&s->stripe[k].retries);
+    return (int64_t)v;
 }
 
 static int64_t get_fallbacks(series *s)
 {
-    return (int64_t)atomic_load(&s->fallbacks);
+    uint64_t v = 0;
+    for (size_t k = 0; k < N_STRIPES; k++)
+        v += atomic_load(&s->stripe[k].fallbacks);
+    return (int64_t)v;
 }
 
 static void add_sides(text *t, ferry_metrics *m, ferry_call_side side)
@@ -433,7 +494,9 @@ static void add_sides(text *t, ferry_metrics *m, ferry_call_side side)
         if (s->side != side)
             continue;
         for (unsigned c = 0; c < N_CODES; c++) {
-            uint64_t calls = atomic_load(&s->calls[c]);
+            uint64_t calls = 0;
+            for (size_t k = 0; k < N_STRIPES; k++)
+                calls += atomic_load(&s->stripe[k].calls[c]);
             if (calls == 0)
                 continue;
             char code[32];
@@ -529,7 +592,9 @@ static void add_clients(text *t, ferry_metrics *m)
     size_t n = atomic_load_explicit(&m->n_clients, memory_order_acquire);
     for (size_t i = 0; i <= MAX_CLIENTS; i++) {
         client_row *r = &m->clients[i];
-        uint64_t calls = atomic_load(&r->calls);
+        uint64_t calls = 0;
+        for (size_t k = 0; k < N_STRIPES; k++)
+            calls += atomic_load(&r->calls[k].n);
         if ((i >= n && i != MAX_CLIENTS) || calls == 0)
             continue;
         add(t, "ferry_server_client_calls_total{client_name=\"");
