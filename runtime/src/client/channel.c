@@ -7,6 +7,7 @@
 #include "ferry/ferry.h"
 
 #include "call/channel_sync.h"
+#include "ops/pool.h"
 #include "ops/trace_client.h"
 
 static ferry_status check_call(ferry_channel *ch, const ferry_method *m,
@@ -59,13 +60,17 @@ typedef struct traced_async {
     ferry_completion user;
 } traced_async;
 
+/* Their blocks, kept for the next calls (ops/pool.c says why); as many as
+ * a busy program keeps in flight. */
+static ferryi_pool traced_pool = FERRYI_POOL_INIT(sizeof(traced_async), 256);
+
 static void traced_done(const ferry_completion *c, ferry_status st, ProtobufCMessage *resp,
                         const ferry_call_info *info)
 {
     traced_async *a = c->arg;
     ferryi_trace_client_end(&a->span, a->m->full_name, st, info);
     ferry_completion user = a->user;
-    free(a);
+    ferryi_pool_put(&traced_pool, a);
     user.invoke(&user, st, resp, info);
 }
 
@@ -78,7 +83,7 @@ ferry_status ferry_channel_call_async(ferry_channel *ch, const ferry_method *m,
     ferry_status st = check_call(ch, m, req, opts);
     if (st != FERRY_OK)
         return st;
-    traced_async *a = ferryi_trace_on() ? malloc(sizeof *a) : NULL;
+    traced_async *a = ferryi_trace_on() ? ferryi_pool_get(&traced_pool) : NULL;
     if (a == NULL)
         return ch->ops->call_async(ch, m, req, opts, done);
     a->m = m;
@@ -90,7 +95,7 @@ ferry_status ferry_channel_call_async(ferry_channel *ch, const ferry_method *m,
     ferry_completion wrap = {.invoke = traced_done, .arg = a};
     st = ch->ops->call_async(ch, m, req, o, &wrap);
     if (st != FERRY_OK)
-        free(a); /* not started: the completion never runs */
+        ferryi_pool_put(&traced_pool, a); /* not started: the completion never runs */
     return st;
 }
 

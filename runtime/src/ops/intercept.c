@@ -7,6 +7,7 @@
 
 #include "base/clock.h"
 #include "ops/intercept.h"
+#include "ops/pool.h"
 
 ferry_status ferryi_hooks_add(ferryi_hooks *h, const ferry_interceptor *ic)
 {
@@ -123,6 +124,9 @@ typedef struct icept_async {
     uint64_t started;
 } icept_async;
 
+/* Their blocks, kept for the next calls (pool.c says why). */
+static ferryi_pool icept_pool = FERRYI_POOL_INIT(sizeof(icept_async), 256);
+
 static void icept_done(const ferry_completion *c, ferry_status st, ProtobufCMessage *resp,
                        const ferry_call_info *info)
 {
@@ -130,7 +134,7 @@ static void icept_done(const ferry_completion *c, ferry_status st, ProtobufCMess
     end_event(&a->ev, st, resp, info, a->started);
     ferryi_hooks_after(&a->ic->hooks, &a->ev);
     ferry_completion user = a->user;
-    free(a);
+    ferryi_pool_put(&icept_pool, a);
     user.invoke(&user, st, resp, info);
 }
 
@@ -139,7 +143,7 @@ static ferry_status icept_call_async(ferry_channel *ch, const ferry_method *m,
                                      const ferry_completion *done)
 {
     icept_channel *ic = (icept_channel *)ch;
-    icept_async *a = malloc(sizeof *a);
+    icept_async *a = ferryi_pool_get(&icept_pool);
     if (a == NULL)
         return FERRY_RESOURCE_EXHAUSTED;
     *a = (icept_async){.ic = ic, .user = *done, .started = ferryi_now_us()};
@@ -158,7 +162,7 @@ static ferry_status icept_call_async(ferry_channel *ch, const ferry_method *m,
     ferry_completion wrap = {.invoke = icept_done, .arg = a};
     st = ic->inner->ops->call_async(ic->inner, m, req, opts, &wrap);
     if (st != FERRY_OK)
-        free(a); /* not started: the completion never runs */
+        ferryi_pool_put(&icept_pool, a); /* not started: the completion never runs */
     return st;
 }
 

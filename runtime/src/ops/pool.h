@@ -1,0 +1,29 @@
+/* pool.h - blocks of one size kept for reuse (pool.c): what a traced or
+ * intercepted asynchronous call keeps while in flight (channel.c,
+ * intercept.c). */
+#ifndef FERRYI_POOL_H
+#define FERRYI_POOL_H
+
+#include <pthread.h>
+#include <stddef.h>
+
+/* A pool of blocks of `size` bytes; at most `max` are kept. Static, with
+ * FERRYI_POOL_INIT: it lives as long as the program. */
+typedef struct ferryi_pool {
+    pthread_mutex_t mu;
+    void *free; /* blocks kept, linked through their first bytes */
+    size_t n, max, size;
+} ferryi_pool;
+
+#define FERRYI_POOL_INIT(block_size, keep)                                                         \
+    {                                                                                              \
+        .mu = PTHREAD_MUTEX_INITIALIZER, .max = (keep), .size = (block_size)                       \
+    }
+
+/* A block of the pool's size (uninitialised), or NULL without memory. */
+void *ferryi_pool_get(ferryi_pool *p);
+
+/* Hands `block` (from ferryi_pool_get() of `p`, or NULL) back. */
+void ferryi_pool_put(ferryi_pool *p, void *block);
+
+#endif
