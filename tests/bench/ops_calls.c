@@ -1,0 +1,125 @@
+/* ops_calls.c - ferry-ops-calls: N asynchronous Echo calls (64 B), one at a
+ * time, over ipc to a ferry_server in the same process, with metrics,
+ * interceptors and tracing off or on as in ops.c. It measures nothing
+ * itself: it is the repeatable half of the ops figures, run under
+ * callgrind, whose instruction counts do not move with the load of a
+ * shared machine as calls per second do (docs/benchmarks.md):
+ *
+ *   valgrind --tool=callgrind --toggle-collect=bench_v1_echo_echo_async \
+ *       --toggle-collect=ctx_cb --toggle-collect=slot_cb \
+ *       build/bin/ferry-ops-calls on 1000
+ *
+ * counts the instructions of the calls' paths through ferry (starting a
+ * call, the server's handling, the completion), nng's sends within them
+ * included. Usage: ferry-ops-calls off|on [calls]. */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <ferry/ferry.h>
+#include <ferry/intercept.h>
+#include <ferry/metrics.h>
+#include <ferry/trace.h>
+
+#include "bench.ferry.h"
+
+static void drop_span(void *arg, const ferry_span *span)
+{
+    (void)arg, (void)span;
+}
+
+static ferry_status echo(void *user, ferry_call *call, const Bench__V1__EchoRequest *req,
+                         Bench__V1__EchoReply *resp)
+{
+    (void)user, (void)call;
+    resp->payload = req->payload;
+    return FERRY_OK;
+}
+
+/* The call in flight: its completion says so under `mu`. */
+static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
+static int finished;
+static ferry_status outcome;
+
+static void on_echo(void *arg, ferry_status st, Bench__V1__EchoReply *resp,
+                    const ferry_call_info *info)
+{
+    (void)arg, (void)info;
+    if (resp != NULL)
+        ferry_message_free(&resp->base);
+    pthread_mutex_lock(&mu);
+    finished = 1;
+    outcome = st;
+    pthread_cond_signal(&cv);
+    pthread_mutex_unlock(&mu);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2 || (strcmp(argv[1], "on") != 0 && strcmp(argv[1], "off") != 0)) {
+        fprintf(stderr, "usage: ferry-ops-calls off|on [calls]\n");
+        return 2;
+    }
+    int ops = strcmp(argv[1], "on") == 0;
+    long n = argc > 2 ? strtol(argv[2], NULL, 10) : 1000;
+    char dir[] = "/tmp/ferry-ops-calls-XXXXXX", sock[64], url[128], bound[256];
+    if (mkdtemp(dir) == NULL) {
+        perror("ferry-ops-calls: mkdtemp");
+        return 1;
+    }
+    snprintf(sock, sizeof sock, "%s/echo.sock", dir);
+    snprintf(url, sizeof url, "ipc://%s", sock);
+    ferry_server_opts so = {0};
+    if (ops) {
+        so.metrics_url = "http://127.0.0.1:0/metrics";
+        ferry_trace_set_sink(drop_span, NULL);
+    }
+    static const bench_v1_echo_handlers handlers = {.echo = echo};
+    ferry_server *srv = NULL;
+    ferry_channel *ch = NULL;
+    ferry_metrics *m = NULL;
+    ferry_client_opts co = {.client_name = "ferry-ops-calls"};
+    ferry_interceptor count = {0};
+    ferry_status st;
+    if ((st = ferry_server_new(&srv, &so)) != FERRY_OK ||
+        (st = bench_v1_echo_register(srv, &handlers, NULL)) != FERRY_OK ||
+        (st = ferry_server_listen(srv, url, bound, sizeof bound)) != FERRY_OK ||
+        (st = ferry_client_open(&ch, bound, &co)) != FERRY_OK ||
+        (ops && (st = ferry_metrics_new(&m)) != FERRY_OK) ||
+        (ops && (count = ferry_metrics_interceptor(m),
+                 st = ferry_channel_intercept(&ch, ch, &count, 1)) != FERRY_OK)) {
+        fprintf(stderr, "ferry-ops-calls: cannot set up: %s\n", ferry_status_str(st));
+        return 1;
+    }
+    Bench__V1__EchoRequest req;
+    bench__v1__echo_request__init(&req);
+    uint8_t payload[64];
+    memset(payload, 'x', sizeof payload);
+    req.payload.data = payload;
+    req.payload.len = sizeof payload;
+    int rc = 0;
+    for (long i = 0; i < n && rc == 0; i++) {
+        finished = 0;
+        if ((st = bench_v1_echo_echo_async(ch, &req, NULL, on_echo, NULL)) != FERRY_OK)
+            outcome = st;
+        else {
+            pthread_mutex_lock(&mu);
+            while (!finished)
+                pthread_cond_wait(&cv, &mu);
+            pthread_mutex_unlock(&mu);
+        }
+        if (outcome != FERRY_OK) {
+            fprintf(stderr, "ferry-ops-calls: call failed: %s\n", ferry_status_str(outcome));
+            rc = 1;
+        }
+    }
+    ferry_channel_close(ch);
+    ferry_server_free(srv);
+    ferry_metrics_free(m);
+    unlink(sock);
+    rmdir(dir);
+    return rc;
+}
