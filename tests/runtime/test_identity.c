@@ -296,6 +296,32 @@ static ferry_proof reply_scheme(fixture *f, const forged *r)
 
 /* ---- the tests ---- */
 
+/* The reply proof does not cover not_run, so a client that pins the
+ * server's key does not take it from a reply (someone on the path could
+ * otherwise have a non-idempotent call run on a second server); one that
+ * pins nothing takes it as it comes. Probe/Nope is a method the server does
+ * not know: refused before any handler, with not_run set. */
+static void test_pinned_client_ignores_not_run(void **state)
+{
+    fixture *f = *state;
+    ferry_method nope = ferrytest_v1_probe_desc.methods[FERRYTEST_V1_PROBE_ECHO];
+    nope.full_name = "ferrytest.v1.Probe/Nope";
+    nope.name = "Nope";
+    Ferrytest__V1__EchoRequest req = FERRYTEST__V1__ECHO_REQUEST__INIT;
+    const ferry_key *pins[] = {f->server, NULL};
+    int want[] = {0, 1};
+    for (int i = 0; i < 2; i++) {
+        ferry_channel *ch = open_as(f, f->alice, FERRY_PROOF_SIGNED, pins[i]);
+        ferry_call_info info;
+        ferry_call_opts opts = {.deadline_ms = 20000, .info = &info};
+        ProtobufCMessage *resp = NULL;
+        assert_int_equal(ferry_channel_call(ch, &nope, &req.base, &resp, &opts),
+                         FERRY_UNIMPLEMENTED);
+        assert_int_equal(info.not_run, want[i]);
+        ferry_channel_close(ch);
+    }
+}
+
 /* A signed request that asks for a mac reply gets one: the client pins the
  * server's key, and a MAC spares both sides an Ed25519 operation. */
 static void test_signed_request_gets_mac_reply_when_asked(void **state)
@@ -820,6 +846,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_signed_and_mac_calls, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pinned_client_ignores_not_run, setup, teardown),
         cmocka_unit_test_setup_teardown(test_signed_request_gets_mac_reply_when_asked, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_signed_request_gets_signed_reply_unasked, setup,

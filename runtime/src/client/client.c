@@ -491,7 +491,12 @@ static ferry_status decode_reply(slot *s, nng_msg *msg, ProtobufCMessage **resp,
         /* What a balancer acts on (client_ep.h): a draining server, and a
          * refusal that ran nothing. */
         info->server_draining = h->draining;
-        info->not_run = st != FERRY_OK && h->not_run;
+        /* The reply proof does not cover not_run (docs/wire.md): on a
+         * channel that pins its server's key, someone on the path could set
+         * it on a failure a handler returned and have a non-idempotent call
+         * run again on another server. Such a channel trusts only what it
+         * knows itself: a request no connection took. */
+        info->not_run = st != FERRY_OK && h->not_run && cl->server_key == NULL;
         if (h->max_request != 0)
             atomic_store(&cl->server_max, h->max_request);
         info->server_api_min = h->api_min;
