@@ -11,7 +11,10 @@
  *
  * counts the instructions of the calls' paths through ferry (starting a
  * call, the server's handling, the completion), nng's sends within them
- * included. Usage: ferry-ops-calls off|on [calls]. */
+ * included. Usage: ferry-ops-calls off|on [calls] [chain]: with `chain`,
+ * each completion starts the next call on the thread it runs on, as
+ * ferry-bench's asynchronous callers do; without, the main thread starts
+ * every call and nng's threads complete them. */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,12 +47,23 @@ static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
 static int finished;
 static ferry_status outcome;
 
+/* With `chain`: the calls still to start, and what they need. */
+static long chain_left;
+static ferry_channel *chain_ch;
+static const Bench__V1__EchoRequest *chain_req;
+
 static void on_echo(void *arg, ferry_status st, Bench__V1__EchoReply *resp,
                     const ferry_call_info *info)
 {
     (void)arg, (void)info;
     if (resp != NULL)
         ferry_message_free(&resp->base);
+    if (st == FERRY_OK && chain_left > 0) {
+        chain_left--;
+        st = bench_v1_echo_echo_async(chain_ch, chain_req, NULL, on_echo, NULL);
+        if (st == FERRY_OK)
+            return;
+    }
     pthread_mutex_lock(&mu);
     finished = 1;
     outcome = st;
@@ -101,6 +115,12 @@ int main(int argc, char **argv)
     req.payload.data = payload;
     req.payload.len = sizeof payload;
     int rc = 0;
+    if (argc > 3 && strcmp(argv[3], "chain") == 0) {
+        chain_ch = ch;
+        chain_req = &req;
+        chain_left = n - 1;
+        n = 1; /* the loop starts the first; each completion the next */
+    }
     for (long i = 0; i < n && rc == 0; i++) {
         finished = 0;
         if ((st = bench_v1_echo_echo_async(ch, &req, NULL, on_echo, NULL)) != FERRY_OK)
