@@ -18,8 +18,8 @@
  * count is a cache line every thread ending a call writes): the pair lives
  * in a block that is never changed once published, and a new sink
  * publishes a new block. Old blocks stay on `sinks_all` rather than being
- * freed, since a reader may still hold one; programs set a sink a handful
- * of times, so they stay few. */
+ * freed, since a reader may still hold one, and a pair set again reuses
+ * its block: they are as many as the distinct sinks a program sets. */
 typedef struct sink_pair {
     ferry_span_sink fn;
     void *arg;
@@ -41,12 +41,17 @@ static void publish(ferry_span_sink fn, void *arg)
 {
     sink_pair *p = NULL;
     if (fn != NULL) {
-        if ((p = malloc(sizeof *p)) == NULL) {
-            ferryi_log(FERRYI_LOG_ERROR, "trace", "out of memory: the span sink is unchanged");
-            return;
+        p = sinks_all;
+        while (p != NULL && (p->fn != fn || p->arg != arg))
+            p = p->older;
+        if (p == NULL) {
+            if ((p = malloc(sizeof *p)) == NULL) {
+                ferryi_log(FERRYI_LOG_ERROR, "trace", "out of memory: the span sink is unchanged");
+                return;
+            }
+            *p = (sink_pair){.fn = fn, .arg = arg, .older = sinks_all};
+            sinks_all = p;
         }
-        *p = (sink_pair){.fn = fn, .arg = arg, .older = sinks_all};
-        sinks_all = p;
     }
     atomic_store_explicit(&sink_now, p, memory_order_release);
 }
