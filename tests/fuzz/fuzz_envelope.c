@@ -110,7 +110,7 @@ static void drop_field_zero(ProtobufCMessage *m)
 static uint8_t *rewrite(unsigned kind, const ProtobufCMessage *hdr, const ferryi_frame *f,
                         ferryi_frame *again, uint8_t **frame)
 {
-    size_t size = ferryi_frame_size(hdr, NULL) + f->body_len;
+    size_t size = ferryi_frame_size(hdr, NULL, NULL) + f->body_len;
     if (size - FERRYI_FRAME_PREFIX - f->body_len > FERRYI_HEADER_MAX)
         return NULL; /* packed again, the header outgrew the limit: not comparable */
     *frame = malloc(size);

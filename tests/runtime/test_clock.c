@@ -95,6 +95,29 @@ static void test_time_moves_only_when_advanced(void **state)
     assert_int_equal(ferryi_now_us(), us + 250000);
 }
 
+/* A moment of ferry's monotonic time maps to the wall clock's reading at
+ * that moment: now to the wall's now, a moment 1.5 s back to 1.5 s before
+ * it, also after the clock has moved (spans stamp their start this way). */
+static void test_wall_time_of_a_moment(void **state)
+{
+    (void)state;
+    uint64_t us = ferryi_now_us(), at = ferryi_wall_us_at(us);
+    assert_int_equal(at / 1000, ferryi_wall_ms());
+    ferry_test_clock_advance(2000);
+    assert_int_equal(ferryi_wall_us_at(us + 500000), at + 500000);
+    assert_int_equal(ferryi_wall_us_at(ferryi_now_us()), at + 2000000);
+    assert_int_equal(ferryi_wall_us_at(ferryi_now_us()) / 1000, ferryi_wall_ms());
+}
+
+/* Off the test clock, the wall time of now is the wall clock's, give or
+ * take the second the offset between the clocks may be old. */
+static void test_wall_time_of_now_follows_the_real_clock(void **state)
+{
+    (void)state;
+    uint64_t at = ferryi_wall_us_at(ferryi_now_us()), wall_us = ferryi_wall_ms() * 1000u;
+    assert_true(at + 2000000 > wall_us && at < wall_us + 2000000);
+}
+
 /* A second start is refused: one test owns the clock. */
 static void test_second_start_refused(void **state)
 {
@@ -236,6 +259,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_time_moves_only_when_advanced, start_clock,
                                         stop_clock),
+        cmocka_unit_test_setup_teardown(test_wall_time_of_a_moment, start_clock, stop_clock),
+        cmocka_unit_test(test_wall_time_of_now_follows_the_real_clock),
         cmocka_unit_test_setup_teardown(test_second_start_refused, start_clock, stop_clock),
         cmocka_unit_test_setup_teardown(test_thread_backoff_ends_at_its_time, start_clock,
                                         stop_clock),

@@ -54,7 +54,7 @@ static void test_request_vector(void **state)
     Ferrytest__V1__EchoRequest body = FERRYTEST__V1__ECHO_REQUEST__INIT;
     body.text = "hi";
 
-    size_t n = ferryi_frame_size(&h.base, &body.base);
+    size_t n = ferryi_frame_size(&h.base, &body.base, NULL);
     assert_int_equal(n, sizeof request_vector);
     uint8_t buf[sizeof request_vector];
     ferryi_frame_write(buf, n, FERRYI_KIND_REQUEST, &h.base, &body.base);
@@ -86,7 +86,7 @@ static void test_reply_vector(void **state)
     h.status = FERRY_NOT_FOUND;
     h.message = "no such sku";
     h.max_request = 4194304;
-    size_t n = ferryi_frame_size(&h.base, NULL);
+    size_t n = ferryi_frame_size(&h.base, NULL, NULL);
     assert_int_equal(n, sizeof reply_vector);
     uint8_t buf[sizeof reply_vector];
     ferryi_frame_write(buf, n, FERRYI_KIND_REPLY, &h.base, NULL);

@@ -618,7 +618,7 @@ static void *fake_server(void *arg)
     rh.call_id = call_id;
     Ferrytest__V1__EchoReply body = FERRYTEST__V1__ECHO_REPLY__INIT;
     body.text = "forged";
-    size_t size = ferryi_frame_size(&rh.base, &body.base);
+    size_t size = ferryi_frame_size(&rh.base, &body.base, NULL);
     nng_msg_clear(m);
     nng_msg_realloc(m, size);
     ferryi_frame_write(nng_msg_body(m), size, FERRYI_KIND_REPLY, &rh.base, &body.base);

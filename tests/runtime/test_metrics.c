@@ -384,6 +384,80 @@ static void test_prometheus_scrapes(void **state)
     assert_int_equal(seen, 7);
 }
 
+/* Counts one finished server call from `name`/`version` into `m`. */
+static void server_call_from(ferry_metrics *m, const char *name, const char *version)
+{
+    ferry_interceptor ic = ferry_metrics_interceptor(m);
+    ferry_call_event ev = {.side = FERRY_SIDE_SERVER,
+                           .method_name = "ferrytest.v1.Probe/Echo",
+                           .client_name = name,
+                           .client_version = version,
+                           .admitted = 1,
+                           .status = FERRY_OK,
+                           .message = ""};
+    assert_int_equal(ic.before(ic.arg, &ev, NULL, 0), FERRY_OK);
+    ic.after(ic.arg, &ev);
+}
+
+/* The registry's text, which the caller frees. */
+static char *metrics_text(ferry_metrics *m)
+{
+    char *text = NULL;
+    size_t len = 0;
+    assert_int_equal(ferry_metrics_write(m, &text, &len), FERRY_OK);
+    return text;
+}
+
+/* Client labels are what a client sent cut to 32 printable characters,
+ * others shown as '?': names that differ only past the 32nd character or
+ * in a character that is not printable count in one row, and a name that
+ * differs in a printable one in a row of its own. */
+static void test_client_labels_cut_and_cleaned(void **state)
+{
+    (void)state;
+    ferry_metrics *m = NULL;
+    assert_int_equal(ferry_metrics_new(&m), FERRY_OK);
+    const char *long_a = "a-client-name-longer-than-thirty-two-characters-A";
+    const char *long_b = "a-client-name-longer-than-thirty-two-characters-B";
+    server_call_from(m, long_a, "1.0");
+    server_call_from(m, long_b, "1.0");
+    server_call_from(m, "odd\x01name", "1.0");
+    server_call_from(m, "odd?name", "1.0");
+    server_call_from(m, "odd!name", "1.0");
+    char *text = metrics_text(m);
+    assert_non_null(strstr(text, "ferry_server_client_calls_total{client_name=\""
+                                 "a-client-name-longer-than-thirty\",client_version=\"1.0\"} 2"));
+    assert_non_null(strstr(
+        text,
+        "ferry_server_client_calls_total{client_name=\"odd?name\",client_version=\"1.0\"} 2"));
+    assert_non_null(strstr(
+        text,
+        "ferry_server_client_calls_total{client_name=\"odd!name\",client_version=\"1.0\"} 1"));
+    free(text);
+    ferry_metrics_free(m);
+}
+
+/* Two registries on one thread count apart, also when the second takes
+ * the place in memory of a first one freed: a registry never counts into
+ * another's series. */
+static void test_registries_count_apart(void **state)
+{
+    (void)state;
+    ferry_metrics *a = NULL, *b = NULL;
+    assert_int_equal(ferry_metrics_new(&a), FERRY_OK);
+    server_call_from(a, "c", "1");
+    server_call_from(a, "c", "1");
+    ferry_metrics_free(a);
+    assert_int_equal(ferry_metrics_new(&b), FERRY_OK);
+    server_call_from(b, "c", "1");
+    char *text = metrics_text(b);
+    assert_non_null(
+        strstr(text, "ferry_server_client_calls_total{client_name=\"c\",client_version=\"1\"} 1"));
+    assert_non_null(strstr(text, "code=\"ok\"} 1"));
+    free(text);
+    ferry_metrics_free(b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -394,6 +468,8 @@ int main(void)
         cmocka_unit_test(test_environment_url),
         cmocka_unit_test_setup_teardown(test_promtool_accepts, setup, teardown),
         cmocka_unit_test(test_prometheus_scrapes),
+        cmocka_unit_test(test_client_labels_cut_and_cleaned),
+        cmocka_unit_test(test_registries_count_apart),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

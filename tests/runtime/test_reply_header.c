@@ -21,7 +21,7 @@
 static Ferry__Wire__ReplyHeader *call_raw(const char *url, const Ferry__Wire__RequestHeader *h,
                                           const ProtobufCMessage *body)
 {
-    size_t n = ferryi_frame_size(&h->base, body);
+    size_t n = ferryi_frame_size(&h->base, body, NULL);
     assert_true(n > 0);
     uint8_t *buf = malloc(n);
     assert_non_null(buf);

@@ -42,7 +42,7 @@ static void md_header_init(md_header *m, size_t n, uint64_t call_id)
 /* Encodes `h` alone as a request frame and decodes its header again. */
 static ferry_status round_trip(const Ferry__Wire__RequestHeader *h, char *why, size_t why_len)
 {
-    size_t n = ferryi_frame_size(&h->base, NULL);
+    size_t n = ferryi_frame_size(&h->base, NULL, NULL);
     uint8_t *buf = malloc(n);
     assert_non_null(buf);
     ferryi_frame_write(buf, n, FERRYI_KIND_REQUEST, &h->base, NULL);
@@ -83,7 +83,7 @@ static void server_refuses_over_limit_with_call_id(void **state)
     probe_link_open(&l, 1, NULL);
     md_header m;
     md_header_init(&m, FERRYI_METADATA_MAX + 1, 4242);
-    size_t n = ferryi_frame_size(&m.h.base, NULL);
+    size_t n = ferryi_frame_size(&m.h.base, NULL, NULL);
     uint8_t *buf = malloc(n);
     assert_non_null(buf);
     ferryi_frame_write(buf, n, FERRYI_KIND_REQUEST, &m.h.base, NULL);

@@ -68,6 +68,28 @@ uint64_t ferryi_wall_ms(void)
     return real_us(CLOCK_REALTIME) / 1000u;
 }
 
+/* Wall minus ferry's monotonic time, us, and when (ferry's time) it was
+ * read; 0: never. A reader may see one new and the other old: both change
+ * by little from one reading to the next. */
+static _Atomic uint64_t wall_offset_us, wall_offset_read_us;
+
+uint64_t ferryi_wall_us_at(uint64_t now_us)
+{
+    if (test_clock_on()) {
+        uint64_t mono = atomic_load_explicit(&tc.mono_us, memory_order_acquire);
+        uint64_t wall = atomic_load_explicit(&tc.wall_us, memory_order_acquire);
+        return now_us <= mono && mono - now_us <= wall ? wall - (mono - now_us) : wall;
+    }
+    uint64_t read = atomic_load_explicit(&wall_offset_read_us, memory_order_relaxed);
+    if (read == 0 || now_us < read || now_us - read > 1000000u) {
+        uint64_t mono = ferryi_now_us();
+        atomic_store_explicit(&wall_offset_us, real_us(CLOCK_REALTIME) - mono,
+                              memory_order_relaxed);
+        atomic_store_explicit(&wall_offset_read_us, mono, memory_order_relaxed);
+    }
+    return now_us + atomic_load_explicit(&wall_offset_us, memory_order_relaxed);
+}
+
 void ferryi_sleep_ms(uint32_t ms)
 {
     if (ms == 0)

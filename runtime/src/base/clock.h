@@ -32,6 +32,13 @@ uint64_t ferryi_now_us(void);
  * proofs carry and statistics show. */
 uint64_t ferryi_wall_ms(void);
 
+/* Microseconds since the Unix epoch at the moment ferryi_now_us() read
+ * `now_us`, for timestamps taken often (a span's start): the offset
+ * between the two clocks is read again at most once a second, so a step
+ * of the wall clock shows up to a second late, and each call reads no
+ * clock at all in between. */
+uint64_t ferryi_wall_us_at(uint64_t now_us);
+
 /* Waits `ms` milliseconds of ferry's time in the calling thread: a retry's
  * back-off. Under the test clock it returns once the test has advanced the
  * clock by `ms`, or has stopped it. */

@@ -903,7 +903,7 @@ static ferry_status prepare_call(client *cl, const ferry_method *m, const Protob
     }
     size_t size = body != NULL
                       ? FERRYI_FRAME_PREFIX + protobuf_c_message_get_packed_size(&h.base) + body_len
-                      : ferryi_frame_size(&h.base, req);
+                      : ferryi_frame_size(&h.base, req, NULL);
     size_t limit = cl->max_message;
     uint32_t server_max = (uint32_t)atomic_load(&cl->server_max);
     const char *whose = "this client's";

@@ -74,7 +74,7 @@ static ferry_status local_call(ferry_channel *ch, const ferry_method *m,
         call.n_metadata = opts->n_metadata;
     }
     if (ferryi_trace_on())
-        ferryi_trace_server_begin(&call.trace, call.metadata, call.n_metadata);
+        ferryi_trace_server_begin(&call.trace, call.metadata, call.n_metadata, ferryi_now_us());
 
     ProtobufCMessage *out = NULL;
     ferry_status st = ferryi_call_run(&call, req_bytes, req_len, &out);
@@ -95,7 +95,8 @@ static ferry_status local_call(ferry_channel *ch, const ferry_method *m,
                                  "response");
     }
     fill_info(opts, st, st == FERRY_OK ? "" : call.message);
-    ferryi_trace_server_end(&call.trace, m->full_name, st, st == FERRY_OK ? "" : call.message);
+    ferryi_trace_server_end(&call.trace, m->full_name, st, st == FERRY_OK ? "" : call.message,
+                            ferryi_now_us());
     if (opts != NULL && opts->violations != NULL) {
         if (call.violations != NULL)
             *opts->violations = *call.violations;

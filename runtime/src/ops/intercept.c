@@ -146,13 +146,18 @@ static ferry_status icept_call_async(ferry_channel *ch, const ferry_method *m,
     icept_async *a = ferryi_pool_get(&icept_pool);
     if (a == NULL)
         return FERRY_RESOURCE_EXHAUSTED;
-    *a = (icept_async){.ic = ic, .user = *done, .started = ferryi_now_us()};
+    a->ic = ic;
+    a->user = *done;
+    a->started = ferryi_now_us();
     a->ev = start_event(m, req, opts);
-    ferry_call_info info = {0};
-    ferry_status st = ferryi_hooks_before(&ic->hooks, &a->ev, info.message, sizeof info.message);
+    /* The info is built only for a refusal: zeroing one (its message
+     * buffer is most of it) on every call cost more than the hooks. */
+    char why[FERRY_MESSAGE_MAX];
+    ferry_status st = ferryi_hooks_before(&ic->hooks, &a->ev, why, sizeof why);
     if (st != FERRY_OK) {
         /* Refused: the call ends now, as a started call that failed. */
-        info.status = st;
+        ferry_call_info info = {.status = st};
+        snprintf(info.message, sizeof info.message, "%s", why);
         if (opts != NULL && opts->info != NULL)
             *opts->info = info;
         ferry_completion self = {.invoke = icept_done, .arg = a};

@@ -104,7 +104,10 @@ static void *calloc_lines(size_t size, void **raw)
     return p == NULL ? NULL : (void *)(((uintptr_t)p + LINE - 1) & ~(uintptr_t)(LINE - 1));
 }
 
+static atomic_uint_fast64_t registry_ids; /* the last registry's id */
+
 struct ferry_metrics {
+    uint64_t id;            /* unique in the process, never 0 (find_series) */
     void *raw, *series_raw; /* what calloc_lines() allocated for the registry and `series` */
     pthread_mutex_t mu;     /* adding series and clients; writing the text */
     series *series;
@@ -133,6 +136,7 @@ ferry_status ferry_metrics_new(ferry_metrics **out)
         return FERRY_RESOURCE_EXHAUSTED;
     }
     m->raw = raw;
+    m->id = atomic_fetch_add_explicit(&registry_ids, 1, memory_order_relaxed) + 1;
     pthread_mutex_init(&m->mu, NULL);
     snprintf(m->clients[MAX_CLIENTS].name, sizeof m->clients[0].name, "other");
     snprintf(m->clients[MAX_CLIENTS].version, sizeof m->clients[0].version, "other");
@@ -173,31 +177,52 @@ static series *scan(ferry_metrics *m, size_t n, ferry_call_side side, const ferr
     return NULL;
 }
 
+/* The series a thread counted into last on each side, and whose: a
+ * thread's calls are mostly of one method, and finding it again would scan
+ * the registry twice per call (a thread may count both sides: an nng
+ * thread completes client calls and serves requests). Registries are told apart by `id`, not by
+ * address, since a freed registry's address may be the next one's. */
+typedef struct found_series {
+    uint64_t id;
+    ferry_call_side side;
+    const ferry_method *key;
+    series *s;
+} found_series;
+static __thread found_series last_series[2];
+
 /* The series of (`side`, `key`), added when new. Past MAX_SERIES - 1
  * everything shares the last one, "other" (it is never found by key). */
 static series *find_series(ferry_metrics *m, ferry_call_side side, const ferry_method *key)
 {
+    found_series *last = &last_series[side == FERRY_SIDE_SERVER];
+    if (last->id == m->id && last->key == key && last->side == side)
+        return last->s;
     series *s = scan(m, atomic_load_explicit(&m->n_series, memory_order_acquire), side, key);
-    if (s != NULL)
-        return s;
-    pthread_mutex_lock(&m->mu);
-    size_t n = atomic_load_explicit(&m->n_series, memory_order_relaxed);
-    if ((s = scan(m, n, side, key)) == NULL) {
-        if (n == MAX_SERIES - 1) {
-            s = &m->series[MAX_SERIES - 1];
-            if (s->method[0] == '\0') {
+    if (s == NULL) {
+        pthread_mutex_lock(&m->mu);
+        size_t n = atomic_load_explicit(&m->n_series, memory_order_relaxed);
+        if ((s = scan(m, n, side, key)) == NULL) {
+            if (n == MAX_SERIES - 1) {
+                s = &m->series[MAX_SERIES - 1];
+                if (s->method[0] == '\0') {
+                    s->side = side;
+                    snprintf(s->method, sizeof s->method, "other");
+                }
+            } else {
+                s = &m->series[n];
                 s->side = side;
-                snprintf(s->method, sizeof s->method, "other");
+                s->key = key;
+                snprintf(s->method, sizeof s->method, "%s",
+                         key != NULL ? key->full_name : "unknown");
+                atomic_store_explicit(&m->n_series, n + 1, memory_order_release);
             }
-        } else {
-            s = &m->series[n];
-            s->side = side;
-            s->key = key;
-            snprintf(s->method, sizeof s->method, "%s", key != NULL ? key->full_name : "unknown");
-            atomic_store_explicit(&m->n_series, n + 1, memory_order_release);
         }
+        pthread_mutex_unlock(&m->mu);
     }
-    pthread_mutex_unlock(&m->mu);
+    last->id = m->id;
+    last->side = side;
+    last->key = key;
+    last->s = s;
     return s;
 }
 
@@ -214,8 +239,15 @@ static void label_copy(char out[33], const char *in)
  * without copying the call's labels first, which every server call did. */
 static int label_is(const char *label, const char *in)
 {
-    size_t n = 0;
-    for (; in != NULL && in[n] != '\0' && n < 32; n++)
+    if (in == NULL)
+        return label[0] == '\0';
+    /* Rows hold printable characters only, so when the row's bytes are the
+     * call's (most calls: a client names itself in plain ASCII) the call's
+     * are printable too and label_copy() would keep them as they are. */
+    size_t n = strnlen(in, 32);
+    if (memcmp(label, in, n) == 0)
+        return label[n] == '\0';
+    for (n = 0; in[n] != '\0' && n < 32; n++)
         if (label[n] != (in[n] >= 0x20 && in[n] < 0x7f ? in[n] : '?'))
             return 0;
     return label[n] == '\0';

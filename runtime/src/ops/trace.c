@@ -140,12 +140,16 @@ static void emit(const ferry_span *span)
         p->fn(p->arg, span);
 }
 
+/* `n` is 8 or 16: ids are checked a word at a time. */
 static int all_zero(const uint8_t *p, size_t n)
 {
-    for (size_t i = 0; i < n; i++)
-        if (p[i] != 0)
-            return 0;
-    return 1;
+    uint64_t any = 0;
+    for (size_t i = 0; i < n; i += 8) {
+        uint64_t w;
+        memcpy(&w, p + i, 8);
+        any |= w;
+    }
+    return any == 0;
 }
 
 /* One more than the value of each lower-case hex digit, 0 for every other
@@ -249,7 +253,8 @@ static void write_traceparent(char *out, const ferryi_trace *t)
 
 /* Fills `t` as a span whose parent is the context in `md` (a traceparent
  * entry), else `parent`'s trace, else nothing: a new trace. */
-static void begin(ferryi_trace *t, const ferry_metadata *md, size_t n, const ferryi_trace *parent)
+static void begin(ferryi_trace *t, const ferry_metadata *md, size_t n, const ferryi_trace *parent,
+                  uint64_t start_us)
 {
     memset(t, 0, sizeof *t);
     t->on = 1;
@@ -268,18 +273,18 @@ static void begin(ferryi_trace *t, const ferry_metadata *md, size_t n, const fer
         }
     }
     new_id(t->span_id, sizeof t->span_id);
-    t->start_us = ferryi_now_us();
-    t->start_unix_us = ferryi_wall_ms() * 1000u;
+    t->start_us = start_us;
+    t->start_unix_us = ferryi_wall_us_at(start_us);
 }
 
 static void end(const ferryi_trace *t, ferry_call_side side, const char *method, ferry_status st,
-                const char *message, int shadow)
+                const char *message, int shadow, uint64_t now_us)
 {
     ferry_span span = {
         .side = side,
         .method_name = method != NULL ? method : "",
         .start_unix_us = t->start_unix_us,
-        .duration_us = ferryi_now_us() - t->start_us,
+        .duration_us = now_us > t->start_us ? now_us - t->start_us : 0,
         .status = st,
         .message = message != NULL ? message : "",
         .shadow = shadow,
@@ -290,16 +295,17 @@ static void end(const ferryi_trace *t, ferry_call_side side, const char *method,
     emit(&span);
 }
 
-void ferryi_trace_server_begin(ferryi_trace *t, const ferry_metadata *md, size_t n)
+void ferryi_trace_server_begin(ferryi_trace *t, const ferry_metadata *md, size_t n,
+                               uint64_t start_us)
 {
-    begin(t, md, n, NULL);
+    begin(t, md, n, NULL, start_us);
 }
 
 void ferryi_trace_server_end(const ferryi_trace *t, const char *method, ferry_status st,
-                             const char *message)
+                             const char *message, uint64_t now_us)
 {
     if (t->on)
-        end(t, FERRY_SIDE_SERVER, method, st, message, 0);
+        end(t, FERRY_SIDE_SERVER, method, st, message, 0, now_us);
 }
 
 int ferry_call_trace_id(const ferry_call *call, char out[33])
@@ -322,7 +328,7 @@ const ferry_call_opts *ferryi_trace_client_begin(ferryi_client_span *s, const fe
     const ferry_metadata *md = s->opts.metadata;
     size_t n = s->opts.metadata != NULL ? s->opts.n_metadata : 0;
     const ferryi_trace *parent = s->opts.parent != NULL ? ferryi_call_trace(s->opts.parent) : NULL;
-    begin(&s->t, md, n, parent);
+    begin(&s->t, md, n, parent, ferryi_now_us());
     /* The outgoing traceparent names this span: it replaces the caller's,
      * which is this span's parent. */
     write_traceparent(s->header, &s->t);
@@ -349,7 +355,7 @@ void ferryi_trace_client_end(ferryi_client_span *s, const char *method, ferry_st
                              const ferry_call_info *info)
 {
     end(&s->t, FERRY_SIDE_CLIENT, method, st, info != NULL && st != FERRY_OK ? info->message : "",
-        s->shadow);
+        s->shadow, ferryi_now_us());
     if (s->md != s->inline_md)
         free(s->md);
     s->md = NULL;

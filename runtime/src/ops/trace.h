@@ -32,11 +32,13 @@ int ferryi_trace_on(void);
 
 /* The server side of a call with incoming metadata `md` (n entries):
  * continues the trace its traceparent names, or starts one. */
-void ferryi_trace_server_begin(ferryi_trace *t, const ferry_metadata *md, size_t n);
+void ferryi_trace_server_begin(ferryi_trace *t, const ferry_metadata *md, size_t n,
+                               uint64_t start_us);
 
-/* Ends the server side: hands its span to the sink. */
+/* Ends the server side at `now_us` (ferryi_now_us(): the caller has read
+ * it for its own figures already): hands its span to the sink. */
 void ferryi_trace_server_end(const ferryi_trace *t, const char *method, ferry_status st,
-                             const char *message);
+                             const char *message, uint64_t now_us);
 
 /* The trace of the call a handler runs (NULL for none); call.c keeps it in
  * the call. */

@@ -251,11 +251,12 @@ static nng_msg *build_reply_as(srv_ctx *c, ferry_status st, const char *msg,
 
     if (st != FERRY_OK)
         body = NULL;
-    size_t size = ferryi_frame_size(&h.base, body);
+    size_t body_len = 0;
+    size_t size = ferryi_frame_size(&h.base, body, &body_len);
     if (srv->hooks.n > 0 || c->call.trace.on) {
         c->answered = 1;
         c->answer_status = st;
-        c->answer_bytes = body != NULL ? protobuf_c_message_get_packed_size(body) : 0;
+        c->answer_bytes = body_len;
         /* Copied by length: `text` fits (both are FERRY_MESSAGE_MAX), and
          * snprintf() cost more than the rest of this bookkeeping. */
         memcpy(c->answer_message, text, strlen(text) + 1);
@@ -267,7 +268,7 @@ static nng_msg *build_reply_as(srv_ctx *c, ferry_status st, const char *msg,
         h.status = FERRY_RESOURCE_EXHAUSTED;
         h.message = why;
         body = NULL;
-        size = ferryi_frame_size(&h.base, NULL);
+        size = ferryi_frame_size(&h.base, NULL, NULL);
         if (srv->hooks.n > 0 || c->call.trace.on) {
             c->answer_status = FERRY_RESOURCE_EXHAUSTED;
             c->answer_bytes = 0;
@@ -280,7 +281,7 @@ static nng_msg *build_reply_as(srv_ctx *c, ferry_status st, const char *msg,
         /* The proof has its final length before it is computed, so the
          * body is packed once, into the reply, and hashed there. */
         ferryi_auth_prove_reply(srv->auth, &c->auth, &h, &idb, NULL, proof);
-        size = ferryi_frame_size(&h.base, body);
+        size = ferryi_frame_size(&h.base, body, NULL);
     }
     nng_msg *m = NULL;
     if (nng_msg_alloc(&m, size) != 0) {
@@ -293,7 +294,7 @@ static nng_msg *build_reply_as(srv_ctx *c, ferry_status st, const char *msg,
         return m;
     }
     size_t at = FERRYI_FRAME_PREFIX + protobuf_c_message_get_packed_size(&h.base);
-    size_t body_len = body != NULL ? protobuf_c_message_pack(body, dst + at) : 0;
+    body_len = body != NULL ? protobuf_c_message_pack(body, dst + at) : 0;
     uint8_t body_hash[FERRYI_HASH_BYTES];
     ferryi_hash(body_hash, dst + at, body_len);
     ferryi_auth_prove_reply(srv->auth, &c->auth, &h, &idb, body_hash, proof);
@@ -347,13 +348,14 @@ static void finish_call(srv_ctx *c)
     ferry_server *srv = c->srv;
     /* Every call that named a method and was answered: the after hooks see
      * it before its memory goes. */
+    uint64_t end_us = c->answered && (srv->hooks.n > 0 || c->call.trace.on) ? ferryi_now_us() : 0;
     if (srv->hooks.n > 0 && c->answered && c->method_name != NULL) {
-        ferry_call_event ev = call_event(c, ferryi_now_us());
+        ferry_call_event ev = call_event(c, end_us);
         ferryi_hooks_after(&srv->hooks, &ev);
     }
     if (c->call.trace.on && c->answered)
-        ferryi_trace_server_end(&c->call.trace, c->method_name, c->answer_status,
-                                c->answer_message);
+        ferryi_trace_server_end(&c->call.trace, c->method_name, c->answer_status, c->answer_message,
+                                end_us);
     size_t used = c->call.arena.used + (c->req != NULL ? nng_msg_len(c->req) : 0);
     if (c->req != NULL) {
         nng_msg_free(c->req);
@@ -466,8 +468,8 @@ static nng_msg *handle_request(srv_ctx *c, nng_msg *msg, ferryi_conn_admit how, 
     c->deadline_ms = 0;
     c->answered = c->admitted = c->handler_ran = 0;
     c->handler_start_us = c->handler_us = 0;
-    if (srv->hooks.n > 0)
-        c->read_us = ferryi_now_us();
+    if (srv->hooks.n > 0 || ferryi_trace_on())
+        c->read_us = ferryi_now_us(); /* the call's figures and its span start here */
     c->max_reply = srv->max_message;
     c->api_min = c->api_max = 0;
     ferryi_call_init(&c->call, NULL, NULL);
@@ -569,7 +571,7 @@ static nng_msg *handle_request(srv_ctx *c, nng_msg *msg, ferryi_conn_admit how, 
     if (take_metadata(c, h) != FERRY_OK)
         return reject(c, FERRY_INVALID_ARGUMENT, c->call.message);
     if (ferryi_trace_on())
-        ferryi_trace_server_begin(&c->call.trace, c->call.metadata, c->call.n_metadata);
+        ferryi_trace_server_begin(&c->call.trace, c->call.metadata, c->call.n_metadata, c->read_us);
     if (srv->hooks.n > 0) {
         ferry_call_event ev = call_event(c, 0);
         c->admitted = 1;

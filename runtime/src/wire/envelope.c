@@ -46,10 +46,13 @@ ferry_status ferryi_frame_split(const uint8_t *buf, size_t len, unsigned want_ki
     return FERRY_OK;
 }
 
-size_t ferryi_frame_size(const ProtobufCMessage *hdr, const ProtobufCMessage *body)
+size_t ferryi_frame_size(const ProtobufCMessage *hdr, const ProtobufCMessage *body,
+                         size_t *body_len)
 {
     size_t h = protobuf_c_message_get_packed_size(hdr);
     size_t b = body != NULL ? protobuf_c_message_get_packed_size(body) : 0;
+    if (body_len != NULL)
+        *body_len = b;
     if (h > UINT32_MAX)
         return 0;
     return FERRYI_FRAME_PREFIX + h + b;

@@ -52,8 +52,10 @@ ferry_status ferryi_frame_split(const uint8_t *buf, size_t len, unsigned want_ki
                                 ferryi_frame *out, char *why, size_t why_len);
 
 /* Bytes a frame of header `hdr` and body `body` (NULL: empty) takes, or 0 when
- * it would not fit the 32-bit header length. */
-size_t ferryi_frame_size(const ProtobufCMessage *hdr, const ProtobufCMessage *body);
+ * it would not fit the 32-bit header length; the body's share in *body_len
+ * unless it is NULL. */
+size_t ferryi_frame_size(const ProtobufCMessage *hdr, const ProtobufCMessage *body,
+                         size_t *body_len);
 
 /* Writes the frame into `dst`, which holds exactly ferryi_frame_size() bytes. */
 void ferryi_frame_write(uint8_t *dst, size_t dst_len, unsigned kind, const ProtobufCMessage *hdr,
