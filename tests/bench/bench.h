@@ -100,6 +100,12 @@ int bench_raw_latency(const char *url, size_t payload, double seconds, bench_lat
 int bench_raw_throughput(const char *url, size_t payload, unsigned in_flight, double seconds,
                          double *calls_per_s);
 
+/* Round trips per second of `in_flight` threads each waiting for its own
+ * calls on a context of its own (the floor of ferry's synchronous client);
+ * measured as bench_raw_throughput(). */
+int bench_raw_sync_throughput(const char *url, size_t payload, unsigned in_flight, double seconds,
+                              double *calls_per_s);
+
 /* ---- ferry (ferry_side.c) ---- */
 
 /* How ferry's calls prove who sent them (docs/security.md). */

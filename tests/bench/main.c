@@ -49,7 +49,16 @@ typedef struct options {
 /* SIDE_FERRY is also identity "none": the same server, anonymous calls. */
 enum { SIDE_RAW, SIDE_FERRY, SIDE_SIGNED, SIDE_MAC, SIDES };
 enum { LAT_P50, LAT_P99, LAT_RATE, LAT_FIGURES };
-enum { TP_RAW, TP_FERRY_ASYNC, TP_FERRY_SYNC, TP_FERRY_INLINE, TP_SIGNED, TP_MAC, TP_KINDS };
+enum {
+    TP_RAW,
+    TP_RAW_SYNC,
+    TP_FERRY_ASYNC,
+    TP_FERRY_SYNC,
+    TP_FERRY_INLINE,
+    TP_SIGNED,
+    TP_MAC,
+    TP_KINDS
+};
 
 /* One value per run of every figure of one (transport, payload). */
 typedef struct by_run {
@@ -100,7 +109,8 @@ static int run_once(char urls[][512], size_t payload, const options *o, int r, b
         return -1;
     if (o->identity_only)
         return 0;
-    if (bench_ferry_throughput(ferry, BENCH_ID_NONE, payload, n, BENCH_FERRY_SYNC, sec,
+    if (bench_raw_sync_throughput(raw, payload, n, sec, &b->tput[TP_RAW_SYNC][r]) != 0 ||
+        bench_ferry_throughput(ferry, BENCH_ID_NONE, payload, n, BENCH_FERRY_SYNC, sec,
                                &b->tput[TP_FERRY_SYNC][r]) != 0)
         return -1;
     if (bench_ferry_throughput(urls[BENCH_SERVER_FERRY_INLINE], BENCH_ID_NONE, payload, n,
@@ -187,6 +197,10 @@ static void print_medians(const char *prefix, by_run *b, int runs, unsigned in_f
         {"_ratio", ratio(ferry, m[TP_RAW]), 2},
         {".ferry_async", m[TP_FERRY_ASYNC], 0},
         {".ferry_sync", m[TP_FERRY_SYNC], 0},
+        {"_sync_ratio", ratio(m[TP_FERRY_SYNC], m[TP_FERRY_ASYNC]), 2},
+        {".raw_sync", m[TP_RAW_SYNC], 0},
+        {"_raw_sync_ratio", ratio(m[TP_RAW_SYNC], m[TP_RAW]), 2},
+        {"_sync_vs_raw_sync", ratio(m[TP_FERRY_SYNC], m[TP_RAW_SYNC]), 2},
         {".ferry_inline", m[TP_FERRY_INLINE], 0},
         {"_inline_ratio", ratio(m[TP_FERRY_INLINE], m[TP_RAW]), 2},
     };

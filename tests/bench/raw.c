@@ -5,10 +5,14 @@
  * allocation). Throughput client: `in_flight` req0 contexts on one socket,
  * each an aio-callback loop that sends the reply it got as its next request.
  * Latency client: one context, one round trip at a time, the caller waiting
- * on an aio without a callback, as ferry's synchronous calls do. Nothing of
+ * on an aio without a callback, as ferry's synchronous calls do. Blocking
+ * throughput client: `in_flight` threads doing the same, each on a context
+ * of its own: the floor for ferry's synchronous client, which pays the
+ * same two waits and thread wake-ups per call. Nothing of
  * ferry is used here; messages are reused, so the floor allocates nothing
  * per call.
  */
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -327,4 +331,75 @@ done:
         nng_aio_free(loops[i].aio);
     free(loops);
     return rc;
+}
+
+/* The blocking throughput client: threads that share a pump. */
+typedef struct raw_caller {
+    raw_pump *p;
+    nng_socket s;
+    pthread_t thread;
+} raw_caller;
+
+static void *caller_main(void *arg)
+{
+    raw_caller *c = arg;
+    raw_pump *p = c->p;
+    nng_ctx ctx;
+    nng_aio *aio = NULL;
+    nng_msg *m = payload_msg(p->payload);
+    int failed = m == NULL || nng_ctx_open(&ctx, c->s) != 0 || nng_aio_alloc(&aio, NULL, NULL) != 0;
+    if (!failed) {
+        nng_aio_set_timeout(aio, BENCH_CALL_TIMEOUT_MS);
+        while (!atomic_load_explicit(&p->stop, memory_order_relaxed)) {
+            if (roundtrip(ctx, aio, &m, p->payload) != 0) {
+                failed = 1;
+                break;
+            }
+            atomic_fetch_add_explicit(&p->done, 1, memory_order_relaxed);
+        }
+    }
+    if (m != NULL)
+        nng_msg_free(m);
+    if (aio != NULL)
+        nng_aio_free(aio);
+    if (failed)
+        atomic_store(&p->failed, 1);
+    atomic_fetch_sub(&p->running, 1);
+    return NULL;
+}
+
+int bench_raw_sync_throughput(const char *url, size_t payload, unsigned in_flight, double seconds,
+                              double *calls_per_s)
+{
+    nng_socket s;
+    if (raw_dial(&s, url) != 0)
+        return -1;
+    raw_pump p = {.payload = payload};
+    raw_caller *callers = calloc(in_flight, sizeof *callers);
+    unsigned n = 0;
+    atomic_store(&p.running, (int)in_flight);
+    for (; callers != NULL && n < in_flight; n++) {
+        callers[n] = (raw_caller){.p = &p, .s = s};
+        if (pthread_create(&callers[n].thread, NULL, caller_main, &callers[n]) != 0)
+            break;
+    }
+    int rc = -1;
+    if (n == in_flight) {
+        bench_sleep_s(BENCH_WARMUP_SECONDS);
+        uint64_t first = atomic_load(&p.done);
+        double t0 = bench_now_s();
+        bench_sleep_s(seconds);
+        uint64_t last = atomic_load(&p.done);
+        double t1 = bench_now_s();
+        *calls_per_s = (double)(last - first) / (t1 - t0);
+        rc = 0;
+    } else {
+        fprintf(stderr, "ferry-bench: raw: cannot start %u threads\n", in_flight);
+    }
+    atomic_store(&p.stop, 1);
+    for (unsigned i = 0; i < n; i++)
+        pthread_join(callers[i].thread, NULL);
+    nng_close(s);
+    free(callers);
+    return rc == 0 && !atomic_load(&p.failed) ? 0 : -1;
 }
