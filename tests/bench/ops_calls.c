@@ -6,7 +6,7 @@
  * shared machine as calls per second do (docs/benchmarks.md):
  *
  *   valgrind --tool=callgrind --toggle-collect=bench_v1_echo_echo_async \
- *       --toggle-collect=ctx_cb --toggle-collect=slot_cb \
+ *       --toggle-collect=ferryi_server_ctx_cb --toggle-collect=slot_cb \
  *       build/bin/ferry-ops-calls on 1000
  *
  * counts the instructions of the calls' paths through ferry (starting a

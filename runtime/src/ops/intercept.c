@@ -1,6 +1,6 @@
 /* intercept.c - interceptors (ferry/intercept.h): the hook chains, and the
  * channel that runs them around the calls it hands to another channel. The
- * server's chain runs in server.c. */
+ * server's chain runs in server/engine.c. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -21,7 +21,7 @@
  *     it takes again unmutes it.
  *
  * The server never closes a connection itself: nng 1.5.2 can wedge for good
- * when it closes a connection whose next message is arriving (server.c).
+ * when it closes a connection whose next message is arriving (server/shutdown.c).
  *
  * Ownership: the module owns the nng contexts and messages handed to it;
  * ferryi_conns_free() releases them.
