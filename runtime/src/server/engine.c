@@ -52,6 +52,7 @@
 #include "base/utf8.h"
 #include "call/validate.h"
 #include "server/server_impl.h"
+#include "wire/request_header.h"
 
 /* A call that took more memory than this hands it back to the system when
  * it ends (see finish_call). */
@@ -389,8 +390,8 @@ static nng_msg *handle_request(srv_ctx *c, nng_msg *msg, ferryi_conn_admit how, 
     if (st != FERRY_OK) {
         /* A header that decodes but names no method still has a call id
          * the client can match the refusal to. */
-        Ferry__Wire__RequestHeader *loose = ferry__wire__request_header__unpack(
-            &c->call.arena.pb, c->frame.header_len, c->frame.header);
+        Ferry__Wire__RequestHeader *loose =
+            ferryi_request_header_unpack(&c->call.arena.pb, c->frame.header_len, c->frame.header);
         if (loose != NULL) {
             c->call_id = loose->call_id;
             take_nonce(c, loose);

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "wire/envelope.h"
+#include "wire/request_header.h"
 
 ferry_status ferryi_frame_split(const uint8_t *buf, size_t len, unsigned want_kind,
                                 ferryi_frame *out, char *why, size_t why_len)
@@ -46,10 +47,19 @@ ferry_status ferryi_frame_split(const uint8_t *buf, size_t len, unsigned want_ki
     return FERRY_OK;
 }
 
+/* A request header is packed by hand (request_header.h says why), any
+ * other by protobuf-c; the bytes are the same. */
+static int is_request_header(const ProtobufCMessage *hdr)
+{
+    return hdr->descriptor == &ferry__wire__request_header__descriptor;
+}
+
 size_t ferryi_frame_size(const ProtobufCMessage *hdr, const ProtobufCMessage *body,
                          size_t *body_len)
 {
-    size_t h = protobuf_c_message_get_packed_size(hdr);
+    size_t h = is_request_header(hdr)
+                   ? ferryi_request_header_size((const Ferry__Wire__RequestHeader *)hdr)
+                   : protobuf_c_message_get_packed_size(hdr);
     size_t b = body != NULL ? protobuf_c_message_get_packed_size(body) : 0;
     if (body_len != NULL)
         *body_len = b;
@@ -65,7 +75,10 @@ void ferryi_frame_write(uint8_t *dst, size_t dst_len, unsigned kind, const Proto
     dst[1] = 'Y';
     dst[2] = FERRYI_WIRE_VERSION;
     dst[3] = (uint8_t)kind;
-    size_t h = protobuf_c_message_pack(hdr, dst + FERRYI_FRAME_PREFIX);
+    size_t h = is_request_header(hdr)
+                   ? ferryi_request_header_pack((const Ferry__Wire__RequestHeader *)hdr,
+                                                dst + FERRYI_FRAME_PREFIX)
+                   : protobuf_c_message_pack(hdr, dst + FERRYI_FRAME_PREFIX);
     dst[4] = (uint8_t)(h >> 24);
     dst[5] = (uint8_t)(h >> 16);
     dst[6] = (uint8_t)(h >> 8);
@@ -88,8 +101,7 @@ ferry_status ferryi_request_header_decode(const ferryi_frame *f, ProtobufCAlloca
                                           Ferry__Wire__RequestHeader **out, char *why,
                                           size_t why_len)
 {
-    Ferry__Wire__RequestHeader *h =
-        ferry__wire__request_header__unpack(alloc, f->header_len, f->header);
+    Ferry__Wire__RequestHeader *h = ferryi_request_header_unpack(alloc, f->header_len, f->header);
     if (h == NULL) {
         snprintf(why, why_len, "request header (%zu bytes) is not a valid ferry.wire.RequestHeader",
                  f->header_len);

@@ -1,0 +1,227 @@
+/* request_header.c - the request header packed and read by hand
+ * (request_header.h says why, and what it promises). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "wire/envelope.h"
+#include "wire/pbcodec.h"
+#include "wire/request_header.h"
+
+/* The header's fields (idl/ferry/wire.proto) and their tags. */
+enum {
+    TAG_METHOD = FERRYI_PB_TAG(1, 2),
+    TAG_API_VERSION = FERRYI_PB_TAG(2, 0),
+    TAG_CLIENT_NAME = FERRYI_PB_TAG(3, 2),
+    TAG_CLIENT_VERSION = FERRYI_PB_TAG(4, 2),
+    TAG_CALL_ID = FERRYI_PB_TAG(5, 0),
+    TAG_DEADLINE_MS = FERRYI_PB_TAG(6, 0),
+    TAG_METADATA = FERRYI_PB_TAG(7, 2),
+    TAG_IDENTITY = FERRYI_PB_TAG(8, 2),
+    TAG_METHOD_ID = FERRYI_PB_TAG(9, 0),
+    TAG_MAX_REPLY = FERRYI_PB_TAG(10, 0),
+    /* Inside a metadata entry (ferry.wire.Metadata). */
+    TAG_MD_KEY = FERRYI_PB_TAG(1, 2),
+    TAG_MD_VALUE = FERRYI_PB_TAG(2, 2),
+};
+
+/* ---- packing ------------------------------------------------------------ */
+
+/* Headers that carry unknown fields are never built by ferry; should one
+ * be, protobuf-c packs it, unknown fields and all. */
+static int plain(const Ferry__Wire__RequestHeader *h)
+{
+    if (h->base.n_unknown_fields != 0)
+        return 0;
+    for (size_t i = 0; i < h->n_metadata; i++)
+        if (h->metadata[i]->base.n_unknown_fields != 0)
+            return 0;
+    return 1;
+}
+
+static size_t entry_size(const Ferry__Wire__Metadata *md)
+{
+    return ferryi_pb_string_size(md->key) + ferryi_pb_bytes_size(&md->value);
+}
+
+static const ProtobufCMessage *identity_of(const Ferry__Wire__RequestHeader *h)
+{
+    return h->identity != NULL ? &h->identity->base : NULL;
+}
+
+size_t ferryi_request_header_size(const Ferry__Wire__RequestHeader *h)
+{
+    if (!plain(h))
+        return protobuf_c_message_get_packed_size(&h->base);
+    size_t n = ferryi_pb_string_size(h->method) + ferryi_pb_number_size(h->api_version) +
+               ferryi_pb_string_size(h->client_name) + ferryi_pb_string_size(h->client_version) +
+               ferryi_pb_number_size(h->call_id) + ferryi_pb_number_size(h->deadline_ms) +
+               ferryi_pb_message_size(identity_of(h)) + ferryi_pb_number_size(h->method_id) +
+               ferryi_pb_number_size(h->max_reply);
+    for (size_t i = 0; i < h->n_metadata; i++) {
+        size_t e = entry_size(h->metadata[i]);
+        n += 1 + ferryi_pb_varint_size(e) + e;
+    }
+    return n;
+}
+
+size_t ferryi_request_header_pack(const Ferry__Wire__RequestHeader *h, uint8_t *out)
+{
+    if (!plain(h))
+        return protobuf_c_message_pack(&h->base, out);
+    uint8_t *p = out;
+    p = ferryi_pb_put_string(p, TAG_METHOD, h->method);
+    p = ferryi_pb_put_number(p, TAG_API_VERSION, h->api_version);
+    p = ferryi_pb_put_string(p, TAG_CLIENT_NAME, h->client_name);
+    p = ferryi_pb_put_string(p, TAG_CLIENT_VERSION, h->client_version);
+    p = ferryi_pb_put_number(p, TAG_CALL_ID, h->call_id);
+    p = ferryi_pb_put_number(p, TAG_DEADLINE_MS, h->deadline_ms);
+    for (size_t i = 0; i < h->n_metadata; i++) {
+        const Ferry__Wire__Metadata *md = h->metadata[i];
+        *p++ = TAG_METADATA;
+        p = ferryi_pb_put_varint(p, entry_size(md));
+        p = ferryi_pb_put_string(p, TAG_MD_KEY, md->key);
+        p = ferryi_pb_put_bytes(p, TAG_MD_VALUE, &md->value);
+    }
+    p = ferryi_pb_put_message(p, TAG_IDENTITY, identity_of(h));
+    p = ferryi_pb_put_number(p, TAG_METHOD_ID, h->method_id);
+    p = ferryi_pb_put_number(p, TAG_MAX_REPLY, h->max_reply);
+    return (size_t)(p - out);
+}
+
+/* ---- reading ------------------------------------------------------------ */
+
+/* One metadata entry: a key and a value, each at most once, nothing else. */
+static Ferry__Wire__Metadata *get_entry(ferryi_pb_reader *outer)
+{
+    ferryi_pb_reader r = {.alloc = outer->alloc};
+    size_t len;
+    if (!ferryi_pb_span(outer, &r.at, &len))
+        return NULL;
+    r.end = r.at + len;
+    Ferry__Wire__Metadata *md = ferryi_pb_alloc(r.alloc, sizeof *md);
+    if (md == NULL)
+        return NULL;
+    *md = (Ferry__Wire__Metadata)FERRY__WIRE__METADATA__INIT;
+    int have_key = 0, have_value = 0, ok = 1;
+    while (ok && r.at < r.end) {
+        uint8_t tag = *r.at++;
+        if (tag == TAG_MD_KEY && !have_key) {
+            ok = have_key = ferryi_pb_string(&r, &md->key);
+        } else if (tag == TAG_MD_VALUE && !have_value) {
+            ok = have_value = ferryi_pb_bytes(&r, &md->value);
+        } else {
+            ok = 0;
+        }
+    }
+    if (!ok) {
+        ferry__wire__metadata__free_unpacked(md, r.alloc);
+        return NULL;
+    }
+    return md;
+}
+
+/* The header's fields as ferry's peers send them, each read into `h`;
+ * 0 at the first thing that is not (protobuf-c is then asked). */
+static int get_fields(ferryi_pb_reader *r, Ferry__Wire__RequestHeader *h,
+                      Ferry__Wire__Metadata **md, size_t *n_md)
+{
+    unsigned seen = 0;
+    while (r->at < r->end) {
+        uint8_t tag = *r->at++;
+        unsigned field = tag >> 3;
+        if ((tag & 0x80) != 0 || field == 0 || field > 10 ||
+            (field != 7 && (seen & 1u << field) != 0))
+            return 0;
+        seen |= 1u << field;
+        uint64_t v = 0;
+        switch (tag) {
+        case TAG_METHOD:
+            if (!ferryi_pb_string(r, &h->method))
+                return 0;
+            break;
+        case TAG_CLIENT_NAME:
+            if (!ferryi_pb_string(r, &h->client_name))
+                return 0;
+            break;
+        case TAG_CLIENT_VERSION:
+            if (!ferryi_pb_string(r, &h->client_version))
+                return 0;
+            break;
+        case TAG_METADATA:
+            if (*n_md == FERRYI_METADATA_MAX || (md[*n_md] = get_entry(r)) == NULL)
+                return 0;
+            ++*n_md;
+            break;
+        case TAG_IDENTITY: {
+            const uint8_t *data;
+            size_t len;
+            if (!ferryi_pb_span(r, &data, &len) ||
+                (h->identity = ferry__wire__identity__unpack(r->alloc, len, data)) == NULL)
+                return 0;
+            break;
+        }
+        case TAG_CALL_ID:
+            if (!ferryi_pb_varint(r, &h->call_id))
+                return 0;
+            break;
+        /* uint32 fields: the varint's low 32 bits, as protobuf-c reads them. */
+        case TAG_API_VERSION:
+            if (!ferryi_pb_varint(r, &v))
+                return 0;
+            h->api_version = (uint32_t)v;
+            break;
+        case TAG_DEADLINE_MS:
+            if (!ferryi_pb_varint(r, &v))
+                return 0;
+            h->deadline_ms = (uint32_t)v;
+            break;
+        case TAG_METHOD_ID:
+            if (!ferryi_pb_varint(r, &v))
+                return 0;
+            h->method_id = (uint32_t)v;
+            break;
+        case TAG_MAX_REPLY:
+            if (!ferryi_pb_varint(r, &v))
+                return 0;
+            h->max_reply = (uint32_t)v;
+            break;
+        default: /* a known field with another wire type */
+            return 0;
+        }
+    }
+    return 1;
+}
+
+Ferry__Wire__RequestHeader *ferryi_request_header_unpack_fast(ProtobufCAllocator *alloc, size_t len,
+                                                              const uint8_t *data)
+{
+    ferryi_pb_reader r = {.at = data, .end = data + len, .alloc = alloc};
+    Ferry__Wire__RequestHeader *h = ferryi_pb_alloc(alloc, sizeof *h);
+    if (h == NULL)
+        return NULL;
+    *h = (Ferry__Wire__RequestHeader)FERRY__WIRE__REQUEST_HEADER__INIT;
+    Ferry__Wire__Metadata *md[FERRYI_METADATA_MAX];
+    size_t n_md = 0;
+    int ok = get_fields(&r, h, md, &n_md);
+    if (ok && n_md > 0) {
+        ok = (h->metadata = ferryi_pb_alloc(alloc, n_md * sizeof *h->metadata)) != NULL;
+        if (ok) {
+            memcpy(h->metadata, md, n_md * sizeof *md);
+            h->n_metadata = n_md;
+        }
+    }
+    if (!ok) {
+        for (size_t i = 0; i < n_md; i++)
+            ferry__wire__metadata__free_unpacked(md[i], alloc);
+        ferry__wire__request_header__free_unpacked(h, alloc);
+        return NULL;
+    }
+    return h;
+}
+
+Ferry__Wire__RequestHeader *ferryi_request_header_unpack(ProtobufCAllocator *alloc, size_t len,
+                                                         const uint8_t *data)
+{
+    Ferry__Wire__RequestHeader *h = ferryi_request_header_unpack_fast(alloc, len, data);
+    return h != NULL ? h : ferry__wire__request_header__unpack(alloc, len, data);
+}

@@ -1,0 +1,203 @@
+/* test_header_codec.c - the request header packed and read by hand
+ * (runtime/src/wire/request_header.c) stands in for protobuf-c: the same
+ * bytes out, the same header in, the same refusals. fuzz_request_header
+ * checks the same over arbitrary bytes; these pin the cases by name. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "base/arena.h"
+#include "wire/request_header.h"
+
+/* A header with every field set, metadata entries of each shape (a value,
+ * an empty value that is there, no value at all, no key) and an identity. */
+typedef struct full_header {
+    Ferry__Wire__RequestHeader h;
+    Ferry__Wire__Metadata md[4];
+    Ferry__Wire__Metadata *mdp[4];
+    Ferry__Wire__Identity id;
+    uint8_t key[32], nonce[16];
+} full_header;
+
+static void full_header_init(full_header *f)
+{
+    ferry__wire__request_header__init(&f->h);
+    f->h.method = "ferrytest.v1.Probe/Echo";
+    f->h.api_version = 3;
+    f->h.client_name = "codec-test";
+    f->h.client_version = "1.2.3";
+    f->h.call_id = ((uint64_t)1 << 40) + 7;
+    f->h.deadline_ms = 1500;
+    f->h.method_id = 300;
+    f->h.max_reply = 1u << 20;
+    static const uint8_t empty[1];
+    const char *keys[4] = {"traceparent", "empty", "absent", ""};
+    for (int i = 0; i < 4; i++) {
+        ferry__wire__metadata__init(&f->md[i]);
+        f->md[i].key = (char *)keys[i];
+        f->mdp[i] = &f->md[i];
+    }
+    f->md[0].value.data = (uint8_t *)"00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+    f->md[0].value.len = 55;
+    f->md[1].value.data = (uint8_t *)empty; /* a block, but empty: left out */
+    f->md[3].value.data = (uint8_t *)"v";
+    f->md[3].value.len = 1;
+    f->h.metadata = f->mdp;
+    f->h.n_metadata = 4;
+    ferry__wire__identity__init(&f->id);
+    memset(f->key, 0xab, sizeof f->key);
+    memset(f->nonce, 0xcd, sizeof f->nonce);
+    f->id.key_id = (ProtobufCBinaryData){sizeof f->key, f->key};
+    f->id.nonce = (ProtobufCBinaryData){sizeof f->nonce, f->nonce};
+    f->id.timestamp_ms = 1700000000000u;
+    f->id.scheme = 2;
+    f->h.identity = &f->id;
+}
+
+/* `h` packed by protobuf-c, in a block the caller frees. */
+static uint8_t *pack_ref(const Ferry__Wire__RequestHeader *h, size_t *len)
+{
+    *len = protobuf_c_message_get_packed_size(&h->base);
+    uint8_t *out = malloc(*len + 1);
+    assert_non_null(out);
+    assert_int_equal(protobuf_c_message_pack(&h->base, out), *len);
+    return out;
+}
+
+/* Every field packs to protobuf-c's bytes, in protobuf-c's order, with an
+ * empty value (a block of no bytes) left out like no value at all. */
+static void test_packs_as_protobuf_c(void **state)
+{
+    (void)state;
+    full_header f;
+    full_header_init(&f);
+    size_t n = 0;
+    uint8_t *ref = pack_ref(&f.h, &n);
+    assert_int_equal(ferryi_request_header_size(&f.h), n);
+    uint8_t *mine = malloc(n + 1);
+    assert_non_null(mine);
+    assert_int_equal(ferryi_request_header_pack(&f.h, mine), n);
+    assert_memory_equal(mine, ref, n);
+    free(mine);
+    free(ref);
+}
+
+/* A header with nothing set packs to no bytes, as protobuf-c's. */
+static void test_empty_header_packs_to_nothing(void **state)
+{
+    (void)state;
+    Ferry__Wire__RequestHeader h = FERRY__WIRE__REQUEST_HEADER__INIT;
+    assert_int_equal(ferryi_request_header_size(&h), 0);
+    assert_int_equal(protobuf_c_message_get_packed_size(&h.base), 0);
+}
+
+/* The hand reader takes a header as ferry packs it and reads every field
+ * and entry back, into the call's arena as the server reads it. */
+static void test_reads_what_it_packs(void **state)
+{
+    (void)state;
+    full_header f;
+    full_header_init(&f);
+    size_t n = 0;
+    uint8_t *bytes = pack_ref(&f.h, &n);
+    ferryi_arena arena;
+    ferryi_arena_init(&arena);
+    Ferry__Wire__RequestHeader *h = ferryi_request_header_unpack_fast(&arena.pb, n, bytes);
+    assert_non_null(h);
+    assert_string_equal(h->method, f.h.method);
+    assert_int_equal(h->api_version, 3);
+    assert_string_equal(h->client_name, "codec-test");
+    assert_string_equal(h->client_version, "1.2.3");
+    assert_int_equal(h->call_id, f.h.call_id);
+    assert_int_equal(h->deadline_ms, 1500);
+    assert_int_equal(h->method_id, 300);
+    assert_int_equal(h->max_reply, 1u << 20);
+    assert_int_equal(h->n_metadata, 4);
+    assert_string_equal(h->metadata[0]->key, "traceparent");
+    assert_int_equal(h->metadata[0]->value.len, 55);
+    assert_memory_equal(h->metadata[0]->value.data, f.md[0].value.data, 55);
+    assert_int_equal(h->metadata[1]->value.len, 0);
+    assert_int_equal(h->metadata[2]->value.len, 0);
+    assert_string_equal(h->metadata[3]->key, "");
+    assert_non_null(h->identity);
+    assert_int_equal(h->identity->timestamp_ms, 1700000000000u);
+    assert_memory_equal(h->identity->nonce.data, f.nonce, 16);
+    ferry__wire__request_header__free_unpacked(h, &arena.pb);
+    ferryi_arena_fini(&arena);
+    free(bytes);
+}
+
+/* A field sent twice is read as protobuf-c reads it (the last one wins):
+ * the hand reader leaves such a header to protobuf-c. */
+static void test_field_twice_read_as_protobuf_c(void **state)
+{
+    (void)state;
+    static const uint8_t twice[] = {0x0a, 3, 'a', '/', 'b', 0x0a, 3, 'c', '/', 'd'};
+    assert_null(ferryi_request_header_unpack_fast(NULL, sizeof twice, twice));
+    Ferry__Wire__RequestHeader *h = ferryi_request_header_unpack(NULL, sizeof twice, twice);
+    assert_non_null(h);
+    assert_string_equal(h->method, "c/d");
+    ferry__wire__request_header__free_unpacked(h, NULL);
+}
+
+/* A field this version does not know is kept as protobuf-c keeps it, not
+ * dropped and not refused. */
+static void test_unknown_field_read_as_protobuf_c(void **state)
+{
+    (void)state;
+    static const uint8_t unknown[] = {0x0a, 3, 'a', '/', 'b', 0x78, 0x01};
+    Ferry__Wire__RequestHeader *h = ferryi_request_header_unpack(NULL, sizeof unknown, unknown);
+    assert_non_null(h);
+    assert_string_equal(h->method, "a/b");
+    assert_int_equal(h->base.n_unknown_fields, 1);
+    ferry__wire__request_header__free_unpacked(h, NULL);
+}
+
+/* Bytes protobuf-c refuses are refused: a known field of the wrong wire
+ * type, a length past the end, a varint that never ends. */
+static void test_refuses_what_protobuf_c_refuses(void **state)
+{
+    (void)state;
+    static const uint8_t wire_type[] = {0x08, 0x05};
+    static const uint8_t past_end[] = {0x0a, 9, 'a', '/', 'b'};
+    static const uint8_t endless[] = {0x28, 0xff, 0xff, 0xff, 0xff, 0xff,
+                                      0xff, 0xff, 0xff, 0xff, 0xff, 0x01};
+    assert_null(ferryi_request_header_unpack(NULL, sizeof wire_type, wire_type));
+    assert_null(ferryi_request_header_unpack(NULL, sizeof past_end, past_end));
+    assert_null(ferryi_request_header_unpack(NULL, sizeof endless, endless));
+}
+
+/* A number field keeps the low bits of a longer varint, as protobuf-c. */
+static void test_long_varint_keeps_low_bits(void **state)
+{
+    (void)state;
+    /* deadline_ms (uint32) = 2^32 + 5 */
+    static const uint8_t big[] = {0x30, 0x85, 0x80, 0x80, 0x80, 0x10};
+    Ferry__Wire__RequestHeader *mine = ferryi_request_header_unpack_fast(NULL, sizeof big, big);
+    Ferry__Wire__RequestHeader *ref = ferry__wire__request_header__unpack(NULL, sizeof big, big);
+    assert_non_null(mine);
+    assert_non_null(ref);
+    assert_int_equal(mine->deadline_ms, 5);
+    assert_int_equal(mine->deadline_ms, ref->deadline_ms);
+    ferry__wire__request_header__free_unpacked(mine, NULL);
+    ferry__wire__request_header__free_unpacked(ref, NULL);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_packs_as_protobuf_c),
+        cmocka_unit_test(test_empty_header_packs_to_nothing),
+        cmocka_unit_test(test_reads_what_it_packs),
+        cmocka_unit_test(test_field_twice_read_as_protobuf_c),
+        cmocka_unit_test(test_unknown_field_read_as_protobuf_c),
+        cmocka_unit_test(test_refuses_what_protobuf_c_refuses),
+        cmocka_unit_test(test_long_varint_keeps_low_bits),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
