@@ -1,7 +1,8 @@
-/* test_header_codec.c - the request header packed and read by hand
- * (runtime/src/wire/request_header.c) stands in for protobuf-c: the same
- * bytes out, the same header in, the same refusals. fuzz_request_header
- * checks the same over arbitrary bytes; these pin the cases by name. */
+/* test_header_codec.c - the frame headers packed and read by hand
+ * (runtime/src/wire/request_header.c, reply_header.c) stand in for
+ * protobuf-c: the same bytes out, the same header in, the same refusals.
+ * fuzz_header checks the same over arbitrary bytes; these pin the cases by
+ * name. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,6 +13,7 @@
 #include <cmocka.h>
 
 #include "base/arena.h"
+#include "wire/reply_header.h"
 #include "wire/request_header.h"
 
 /* A header with every field set, metadata entries of each shape (a value,
@@ -188,6 +190,77 @@ static void test_long_varint_keeps_low_bits(void **state)
     ferry__wire__request_header__free_unpacked(ref, NULL);
 }
 
+/* A reply header with every field set, two violations and an identity
+ * packs to protobuf-c's bytes and is read back whole by hand. */
+static void test_reply_packs_and_reads_as_protobuf_c(void **state)
+{
+    (void)state;
+    Ferry__Wire__ReplyHeader h = FERRY__WIRE__REPLY_HEADER__INIT;
+    Ferry__Wire__Violation v[2] = {FERRY__WIRE__VIOLATION__INIT, FERRY__WIRE__VIOLATION__INIT};
+    Ferry__Wire__Violation *vp[2] = {&v[0], &v[1]};
+    Ferry__Wire__Identity id = FERRY__WIRE__IDENTITY__INIT;
+    uint8_t nonce[16];
+    memset(nonce, 7, sizeof nonce);
+    id.nonce = (ProtobufCBinaryData){sizeof nonce, nonce};
+    id.scheme = 2;
+    v[0].path = "items[2].qty";
+    v[0].reason = "must be greater than 0";
+    v[1].path = "name";
+    h.call_id = 42;
+    h.status = 3;
+    h.message = "items[2].qty: must be greater than 0";
+    h.max_request = 1u << 22;
+    h.api_min = 1;
+    h.api_max = 4;
+    h.identity = &id;
+    h.proof_not_before_ms = 1700000000000u;
+    h.violations = vp;
+    h.n_violations = 2;
+    h.violations_total = 2;
+    h.draining = 1;
+    h.not_run = 1;
+    size_t n = protobuf_c_message_get_packed_size(&h.base);
+    uint8_t *ref = malloc(n), *mine = malloc(n);
+    assert_non_null(ref);
+    assert_non_null(mine);
+    protobuf_c_message_pack(&h.base, ref);
+    assert_int_equal(ferryi_reply_header_size(&h), n);
+    assert_int_equal(ferryi_reply_header_pack(&h, mine), n);
+    assert_memory_equal(mine, ref, n);
+    Ferry__Wire__ReplyHeader *back = ferryi_reply_header_unpack_fast(NULL, n, mine);
+    assert_non_null(back);
+    assert_int_equal(back->call_id, 42);
+    assert_string_equal(back->message, h.message);
+    assert_int_equal(back->n_violations, 2);
+    assert_string_equal(back->violations[0]->path, "items[2].qty");
+    assert_string_equal(back->violations[1]->reason, "");
+    assert_true(back->draining && back->not_run);
+    assert_int_equal(back->proof_not_before_ms, 1700000000000u);
+    assert_memory_equal(back->identity->nonce.data, nonce, sizeof nonce);
+    ferry__wire__reply_header__free_unpacked(back, NULL);
+    free(ref);
+    free(mine);
+}
+
+/* A bool is true when any 7-bit group of its varint is set, as protobuf-c
+ * reads it: 0x80 0x80 0x01 is true, 0x80 0x00 false. */
+static void test_reply_bool_read_as_protobuf_c(void **state)
+{
+    (void)state;
+    static const uint8_t wide_true[] = {0x58, 0x80, 0x80, 0x01};
+    static const uint8_t wide_false[] = {0x58, 0x80, 0x00};
+    Ferry__Wire__ReplyHeader *t =
+        ferryi_reply_header_unpack_fast(NULL, sizeof wide_true, wide_true);
+    Ferry__Wire__ReplyHeader *f =
+        ferryi_reply_header_unpack_fast(NULL, sizeof wide_false, wide_false);
+    assert_non_null(t);
+    assert_non_null(f);
+    assert_true(t->draining);
+    assert_false(f->draining);
+    ferry__wire__reply_header__free_unpacked(t, NULL);
+    ferry__wire__reply_header__free_unpacked(f, NULL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -198,6 +271,8 @@ int main(void)
         cmocka_unit_test(test_unknown_field_read_as_protobuf_c),
         cmocka_unit_test(test_refuses_what_protobuf_c_refuses),
         cmocka_unit_test(test_long_varint_keeps_low_bits),
+        cmocka_unit_test(test_reply_packs_and_reads_as_protobuf_c),
+        cmocka_unit_test(test_reply_bool_read_as_protobuf_c),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -32,6 +32,7 @@
 #include "client/client_ep.h"
 #include "base/clock.h"
 #include "wire/envelope.h"
+#include "wire/reply_header.h"
 #include "client/fallback.h"
 #include "identity/keys.h"
 #include "identity/proof.h"
@@ -444,7 +445,7 @@ static ferry_status decode_reply(slot *s, nng_msg *msg, ProtobufCMessage **resp,
         nng_msg_free(msg);
         return st;
     }
-    Ferry__Wire__ReplyHeader *h = ferry__wire__reply_header__unpack(NULL, f.header_len, f.header);
+    Ferry__Wire__ReplyHeader *h = ferryi_reply_header_unpack(NULL, f.header_len, f.header);
     if (h == NULL) {
         nng_msg_free(msg);
         return say(info, FERRY_PROTOCOL_ERROR,

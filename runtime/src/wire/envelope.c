@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "wire/envelope.h"
+#include "wire/reply_header.h"
 #include "wire/request_header.h"
 
 ferry_status ferryi_frame_split(const uint8_t *buf, size_t len, unsigned want_kind,
@@ -47,19 +48,30 @@ ferry_status ferryi_frame_split(const uint8_t *buf, size_t len, unsigned want_ki
     return FERRY_OK;
 }
 
-/* A request header is packed by hand (request_header.h says why), any
- * other by protobuf-c; the bytes are the same. */
-static int is_request_header(const ProtobufCMessage *hdr)
+/* The two frame headers are packed by hand (request_header.h says why),
+ * any other message by protobuf-c; the bytes are the same. */
+static size_t header_size(const ProtobufCMessage *hdr)
 {
-    return hdr->descriptor == &ferry__wire__request_header__descriptor;
+    if (hdr->descriptor == &ferry__wire__request_header__descriptor)
+        return ferryi_request_header_size((const Ferry__Wire__RequestHeader *)hdr);
+    if (hdr->descriptor == &ferry__wire__reply_header__descriptor)
+        return ferryi_reply_header_size((const Ferry__Wire__ReplyHeader *)hdr);
+    return protobuf_c_message_get_packed_size(hdr);
+}
+
+static size_t header_pack(const ProtobufCMessage *hdr, uint8_t *out)
+{
+    if (hdr->descriptor == &ferry__wire__request_header__descriptor)
+        return ferryi_request_header_pack((const Ferry__Wire__RequestHeader *)hdr, out);
+    if (hdr->descriptor == &ferry__wire__reply_header__descriptor)
+        return ferryi_reply_header_pack((const Ferry__Wire__ReplyHeader *)hdr, out);
+    return protobuf_c_message_pack(hdr, out);
 }
 
 size_t ferryi_frame_size(const ProtobufCMessage *hdr, const ProtobufCMessage *body,
                          size_t *body_len)
 {
-    size_t h = is_request_header(hdr)
-                   ? ferryi_request_header_size((const Ferry__Wire__RequestHeader *)hdr)
-                   : protobuf_c_message_get_packed_size(hdr);
+    size_t h = header_size(hdr);
     size_t b = body != NULL ? protobuf_c_message_get_packed_size(body) : 0;
     if (body_len != NULL)
         *body_len = b;
@@ -75,10 +87,7 @@ void ferryi_frame_write(uint8_t *dst, size_t dst_len, unsigned kind, const Proto
     dst[1] = 'Y';
     dst[2] = FERRYI_WIRE_VERSION;
     dst[3] = (uint8_t)kind;
-    size_t h = is_request_header(hdr)
-                   ? ferryi_request_header_pack((const Ferry__Wire__RequestHeader *)hdr,
-                                                dst + FERRYI_FRAME_PREFIX)
-                   : protobuf_c_message_pack(hdr, dst + FERRYI_FRAME_PREFIX);
+    size_t h = header_pack(hdr, dst + FERRYI_FRAME_PREFIX);
     dst[4] = (uint8_t)(h >> 24);
     dst[5] = (uint8_t)(h >> 16);
     dst[6] = (uint8_t)(h >> 8);
