@@ -11,10 +11,14 @@
  *
  * counts the instructions of the calls' paths through ferry (starting a
  * call, the server's handling, the completion), nng's sends within them
- * included. Usage: ferry-ops-calls off|on [calls] [chain]: with `chain`,
- * each completion starts the next call on the thread it runs on, as
- * ferry-bench's asynchronous callers do; without, the main thread starts
- * every call and nng's threads complete them. */
+ * included. Usage: ferry-ops-calls off|on|signed|mac [calls] [chain|4k]
+ * (4k: a payload of 4 KiB rather than 64 B):
+ * `signed` and `mac` are `off` with identity on, the client proving its
+ * requests so and pinning the server's key (the identity figures of
+ * docs/benchmarks.md); with `chain`, each completion starts the next call
+ * on the thread it runs on, as ferry-bench's asynchronous callers do;
+ * without, the main thread starts every call and nng's threads complete
+ * them. */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -71,13 +75,34 @@ static void on_echo(void *arg, ferry_status st, Bench__V1__EchoReply *resp,
     pthread_mutex_unlock(&mu);
 }
 
+/* A server key, a client key and a keyring at `path` that trusts the
+ * client's. */
+static int set_identity(ferry_key **server, ferry_key **client, const char *path)
+{
+    if (ferry_key_generate(server, "bench-server") != FERRY_OK ||
+        ferry_key_generate(client, "bench-client") != FERRY_OK)
+        return -1;
+    char b64[FERRY_PUBLIC_KEY_B64];
+    ferry_key_public_b64(*client, b64);
+    FILE *f = fopen(path, "w");
+    if (f == NULL)
+        return -1;
+    fprintf(f, "bench-client %s\n", b64);
+    return fclose(f) == 0 ? 0 : -1;
+}
+
 int main(int argc, char **argv)
 {
-    if (argc < 2 || (strcmp(argv[1], "on") != 0 && strcmp(argv[1], "off") != 0)) {
-        fprintf(stderr, "usage: ferry-ops-calls off|on [calls]\n");
+    static const char *const modes[] = {"off", "on", "signed", "mac"};
+    int mode = -1;
+    for (int i = 0; argc >= 2 && i < 4; i++)
+        if (strcmp(argv[1], modes[i]) == 0)
+            mode = i;
+    if (mode < 0) {
+        fprintf(stderr, "usage: ferry-ops-calls off|on|signed|mac [calls] [chain|4k]\n");
         return 2;
     }
-    int ops = strcmp(argv[1], "on") == 0;
+    int ops = mode == 1;
     long n = argc > 2 ? strtol(argv[2], NULL, 10) : 1000;
     char dir[] = "/tmp/ferry-ops-calls-XXXXXX", sock[64], url[128], bound[256];
     if (mkdtemp(dir) == NULL) {
@@ -98,22 +123,36 @@ int main(int argc, char **argv)
     ferry_client_opts co = {.client_name = "ferry-ops-calls"};
     ferry_interceptor count = {0};
     ferry_status st;
+    ferry_key *skey = NULL, *ckey = NULL;
+    char keyring[96];
+    snprintf(keyring, sizeof keyring, "%s/keyring", dir);
+    if (mode >= 2 && (set_identity(&skey, &ckey, keyring) != 0)) {
+        fprintf(stderr, "ferry-ops-calls: cannot make keys\n");
+        return 1;
+    }
+    co.identity = (ferry_client_identity){
+        .key = ckey, .proof = mode == 3 ? FERRY_PROOF_MAC : FERRY_PROOF_SIGNED, .server_key = skey};
+    if (mode < 2)
+        co.identity = (ferry_client_identity){0};
+    ferry_server_identity sid = {.key = skey, .keyring_path = keyring};
+    char err[256] = "";
     if ((st = ferry_server_new(&srv, &so)) != FERRY_OK ||
+        (mode >= 2 && (st = ferry_server_set_identity(srv, &sid, err, sizeof err)) != FERRY_OK) ||
         (st = bench_v1_echo_register(srv, &handlers, NULL)) != FERRY_OK ||
         (st = ferry_server_listen(srv, url, bound, sizeof bound)) != FERRY_OK ||
         (st = ferry_client_open(&ch, bound, &co)) != FERRY_OK ||
         (ops && (st = ferry_metrics_new(&m)) != FERRY_OK) ||
         (ops && (count = ferry_metrics_interceptor(m),
                  st = ferry_channel_intercept(&ch, ch, &count, 1)) != FERRY_OK)) {
-        fprintf(stderr, "ferry-ops-calls: cannot set up: %s\n", ferry_status_str(st));
+        fprintf(stderr, "ferry-ops-calls: cannot set up: %s %s\n", ferry_status_str(st), err);
         return 1;
     }
     Bench__V1__EchoRequest req;
     bench__v1__echo_request__init(&req);
-    uint8_t payload[64];
+    static uint8_t payload[4096];
     memset(payload, 'x', sizeof payload);
     req.payload.data = payload;
-    req.payload.len = sizeof payload;
+    req.payload.len = argc > 3 && strcmp(argv[3], "4k") == 0 ? 4096 : 64;
     int rc = 0;
     if (argc > 3 && strcmp(argv[3], "chain") == 0) {
         chain_ch = ch;
@@ -139,6 +178,9 @@ int main(int argc, char **argv)
     ferry_channel_close(ch);
     ferry_server_free(srv);
     ferry_metrics_free(m);
+    ferry_key_free(skey);
+    ferry_key_free(ckey);
+    unlink(keyring);
     unlink(sock);
     rmdir(dir);
     return rc;

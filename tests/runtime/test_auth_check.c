@@ -641,7 +641,8 @@ static void test_reply_to_mac_caller_is_mac_over_its_nonce(void **state)
     Ferry__Wire__Identity id;
     uint8_t bh[FERRYI_HASH_BYTES], proof[FERRYI_SIG_BYTES];
     ferryi_hash(bh, (const uint8_t *)"reply", 5);
-    ferryi_auth_prove_reply(&f->a, &c, &h, &id, bh, proof);
+    ferryi_auth_reserve_reply(&f->a, &c, &h, &id, proof);
+    ferryi_auth_prove_reply(&f->a, &c, &h, (const uint8_t *)"reply", 5, proof);
     assert_ptr_equal(h.identity, &id);
     assert_int_equal(id.scheme, FERRY__WIRE__PROOF_SCHEME__PROOF_MAC);
     assert_memory_equal(id.nonce.data, r.nonce, FERRYI_NONCE_BYTES);
@@ -676,7 +677,8 @@ static void test_refusal_before_start_is_signed_with_its_time(void **state)
     Ferry__Wire__Identity id;
     uint8_t bh[FERRYI_HASH_BYTES], proof[FERRYI_SIG_BYTES];
     ferryi_hash(bh, NULL, 0);
-    ferryi_auth_prove_reply(&f->a, &c, &h, &id, bh, proof);
+    ferryi_auth_reserve_reply(&f->a, &c, &h, &id, proof);
+    ferryi_auth_prove_reply(&f->a, &c, &h, NULL, 0, proof);
     assert_int_equal(id.scheme, FERRY__WIRE__PROOF_SCHEME__PROOF_SIGNED);
     assert_int_equal(h.proof_not_before_ms, f->a.started_ms);
     assert_true(reply_verifies(f, &h, &id, bh));
@@ -704,7 +706,8 @@ static void test_reply_to_anonymous_caller_is_signed(void **state)
     Ferry__Wire__Identity id;
     uint8_t bh[FERRYI_HASH_BYTES], proof[FERRYI_SIG_BYTES], zero[FERRYI_NONCE_BYTES] = {0};
     ferryi_hash(bh, NULL, 0);
-    ferryi_auth_prove_reply(&f->a, &c, &h, &id, bh, proof);
+    ferryi_auth_reserve_reply(&f->a, &c, &h, &id, proof);
+    ferryi_auth_prove_reply(&f->a, &c, &h, NULL, 0, proof);
     assert_int_equal(id.scheme, FERRY__WIRE__PROOF_SCHEME__PROOF_SIGNED);
     assert_memory_equal(id.nonce.data, zero, FERRYI_NONCE_BYTES);
     assert_true(reply_verifies(f, &h, &id, bh));

@@ -187,7 +187,9 @@ typedef struct ferry_breaker_stats {
 typedef struct ferry_client_identity {
     /* The client's key pair (secret half needed); NULL = anonymous. Copied. */
     const ferry_key *key;
-    /* FERRY_PROOF_SIGNED (the default with a key) or FERRY_PROOF_MAC. */
+    /* FERRY_PROOF_SIGNED (the default with a key) or FERRY_PROOF_MAC. A mac
+     * channel proves its requests with mac's second version (FERRY_PROOF_MAC2)
+     * once a reply of its server has shown that the server accepts it. */
     ferry_proof proof;
     /* The server's public key (pinning); needed for mac. When set, every
      * reply must carry the server's proof, else the call fails with

@@ -45,6 +45,11 @@ typedef enum ferry_proof {
     FERRY_PROOF_NONE = 0,   /* anonymous */
     FERRY_PROOF_SIGNED = 1, /* an Ed25519 signature: stateless, verifiable anywhere */
     FERRY_PROOF_MAC = 2,    /* a keyed BLAKE2b MAC under a key both sides derive */
+    /* mac's second version: a Poly1305 MAC under the same keys, read in one
+     * pass over the message. A channel configured for FERRY_PROOF_MAC uses
+     * it once its server has shown that it accepts it; a handler sees it in
+     * ferry_identity.proof. Not a value of ferry_client_identity.proof. */
+    FERRY_PROOF_MAC2 = 3,
 } ferry_proof;
 
 typedef struct ferry_key ferry_key;

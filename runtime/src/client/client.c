@@ -23,7 +23,6 @@
 #include <string.h>
 
 #include <nng/nng.h>
-#include <sodium.h>
 #include <nng/protocol/reqrep0/req.h>
 
 #include "client/breaker.h"
@@ -35,6 +34,7 @@
 #include "wire/reply_header.h"
 #include "client/fallback.h"
 #include "identity/keys.h"
+#include "identity/client_proof.h"
 #include "identity/proof.h"
 #include "base/log.h"
 #include "client/retry.h"
@@ -71,8 +71,8 @@ typedef struct slot {
     const ferry_method *m;
     ferry_completion done;
     uint64_t call_id;
-    uint8_t nonce[FERRYI_NONCE_BYTES]; /* the current attempt's, when proved */
-    uint64_t proof_ts;                 /* the current attempt's proof timestamp */
+    ferryi_attempt_proof proved; /* the current attempt's nonce and scheme */
+    uint64_t proof_ts;           /* the current attempt's proof timestamp */
     int reprove;             /* the server refused the attempt's proof as older than its start */
     int reproved;            /* the call has proved its request again once for that */
     uint64_t connect_until;  /* monotonic ms: the end of the call's connect wait; 0 = not begun */
@@ -126,13 +126,8 @@ struct client {
     ferryi_retry retry;
     ferryi_breakers breakers;
     ferryi_fallbacks fallbacks;
-    /* Identity: the client's key, the proof it sends, and the pinned server
-     * key with the session keys shared with it (NULL when not pinned). */
-    ferry_key *key;
-    ferry_proof proof;
-    ferry_key *server_key;
-    ferryi_session_keys *session;
-    nng_tls_config *tls; /* a tls+tcp:// channel's, for every dialer it starts; or NULL */
+    ferryi_client_proof id; /* identity: keys, proofs, the pinned server key */
+    nng_tls_config *tls;    /* a tls+tcp:// channel's, for every dialer it starts; or NULL */
 
     pthread_mutex_t mu;
     slot *free_slots;
@@ -339,75 +334,19 @@ static nng_duration recv_timeout(const slot *s)
 }
 
 /* Proves request header `h` over `body` with the channel's key, a fresh
- * nonce (copied to `nonce`) and the current time, or the server's start when
+ * nonce (kept in `att`) and the current time, or the server's start when
  * that is later; `idb` and `proof` hold what h->identity then points to.
  * Returns the timestamp proved. */
 static uint64_t prove_request(client *cl, Ferry__Wire__RequestHeader *h, Ferry__Wire__Identity *idb,
                               uint8_t proof[FERRYI_SIG_BYTES], const uint8_t *body, size_t body_len,
-                              uint8_t nonce[FERRYI_NONCE_BYTES])
+                              ferryi_attempt_proof *att)
 {
     uint64_t ts = ferryi_wall_ms();
     uint64_t not_before = atomic_load(&cl->not_before);
     if (ts < not_before)
         ts = not_before;
-    ferryi_nonce(nonce);
-    ferryi_request_fields f = {
-        .scheme = (uint8_t)cl->proof,
-        .key_id = cl->key->pk,
-        .method = h->method,
-        .api_version = h->api_version,
-        .call_id = h->call_id,
-        .timestamp_ms = ts,
-        .nonce = nonce,
-        .deadline_ms = h->deadline_ms,
-    };
-    ferryi_metadata_hash(f.metadata_hash, h->metadata, h->n_metadata);
-    ferryi_hash(f.body_hash, body, body_len);
-    uint8_t canon[FERRYI_CANON_MAX];
-    size_t len = ferryi_request_canonical(&f, canon);
-    ferry__wire__identity__init(idb);
-    idb->key_id.data = cl->key->pk;
-    idb->key_id.len = FERRY_PUBLIC_KEY_BYTES;
-    idb->timestamp_ms = f.timestamp_ms;
-    idb->nonce.data = nonce;
-    idb->nonce.len = FERRYI_NONCE_BYTES;
-    idb->scheme = (Ferry__Wire__ProofScheme)cl->proof;
-    /* A client that pins the server's key holds the session keys, so it can
-     * check a MAC: proving the reply with one spares the server an Ed25519
-     * signature and this client a verification, half of a signed call's. */
-    idb->reply_mac = cl->proof == FERRY_PROOF_SIGNED && cl->session != NULL;
-    idb->proof.data = proof;
-    idb->proof.len = ferryi_prove(cl->proof, cl->key, cl->session != NULL ? cl->session->c2s : NULL,
-                                  canon, len, proof);
-    h->identity = idb;
+    ferryi_client_prove(&cl->id, h, idb, proof, body, body_len, ts, att);
     return ts;
-}
-
-/* Whether reply header `h` over `body` carries a valid proof from the
- * pinned server for the request with nonce `nonce`. */
-static int reply_proved(const client *cl, const Ferry__Wire__ReplyHeader *h, const uint8_t *nonce,
-                        const uint8_t *body, size_t body_len)
-{
-    const Ferry__Wire__Identity *id = h->identity;
-    if (id == NULL || id->key_id.len != FERRY_PUBLIC_KEY_BYTES ||
-        memcmp(id->key_id.data, cl->server_key->pk, FERRY_PUBLIC_KEY_BYTES) != 0 ||
-        id->nonce.len != FERRYI_NONCE_BYTES ||
-        memcmp(id->nonce.data, nonce, FERRYI_NONCE_BYTES) != 0)
-        return 0;
-    ferryi_reply_fields f = {
-        .scheme = (uint8_t)id->scheme,
-        .call_id = h->call_id,
-        .status = h->status,
-        .nonce = nonce,
-        .message = h->message,
-        .not_before_ms = h->proof_not_before_ms,
-    };
-    ferryi_hash(f.body_hash, body, body_len);
-    uint8_t canon[FERRYI_CANON_MAX];
-    size_t len = ferryi_reply_canonical(&f, canon);
-    return len > 0 && ferryi_verify((ferry_proof)id->scheme, cl->server_key->pk,
-                                    cl->session != NULL ? cl->session->s2c : NULL, canon, len,
-                                    id->proof.data, id->proof.len);
 }
 
 /* The server refused the attempt's proof as older than its start,
@@ -416,7 +355,7 @@ static int reply_proved(const client *cl, const Ferry__Wire__ReplyHeader *h, con
 static void learn_not_before(slot *s, uint64_t not_before)
 {
     client *cl = s->cl;
-    if (cl->server_key == NULL && not_before > ferryi_wall_ms() + NOT_BEFORE_AHEAD_MAX_MS)
+    if (cl->id.server_key == NULL && not_before > ferryi_wall_ms() + NOT_BEFORE_AHEAD_MAX_MS)
         return; /* unproved, and too far ahead to be the truth */
     uint64_t was = atomic_load(&cl->not_before);
     while (was < not_before && !atomic_compare_exchange_weak(&cl->not_before, &was, not_before))
@@ -451,13 +390,11 @@ static ferry_status decode_reply(slot *s, nng_msg *msg, ProtobufCMessage **resp,
         return say(info, FERRY_PROTOCOL_ERROR,
                    "reply header from %s is not a valid ferry.wire.ReplyHeader", cl->url);
     }
-    static const uint8_t no_nonce[FERRYI_NONCE_BYTES];
-    int proved = cl->server_key == NULL || reply_proved(cl, h, s->nonce, f.body, f.body_len) ||
-                 (h->call_id == 0 && reply_proved(cl, h, no_nonce, f.body, f.body_len));
+    int proved = ferryi_client_reply_proved(&cl->id, h, &s->proved, f.body, f.body_len);
     if (!proved) {
         st = say(info, FERRY_UNAUTHENTICATED,
                  "reply from %s carries no valid proof from the server's key %s (status %u: %s)",
-                 cl->url, cl->server_key->name, h->status, h->message);
+                 cl->url, cl->id.server_key->name, h->status, h->message);
     } else if (h->call_id == 0 && h->status != FERRY_OK && h->status < FERRY_FALLBACK) {
         /* The server could not read our request far enough to learn its id. */
         st = say(info, (ferry_status)h->status, "%s refused the request: %s", cl->url, h->message);
@@ -478,6 +415,8 @@ static ferry_status decode_reply(slot *s, nng_msg *msg, ProtobufCMessage **resp,
             ferryi_violations_from_wire(h, s->violations);
         if (h->status == FERRY_UNAUTHENTICATED && h->proof_not_before_ms != 0)
             learn_not_before(s, h->proof_not_before_ms);
+        if (proved == FERRYI_REPLY_PROVE_AGAIN)
+            s->reprove = 1; /* refused before it could run: proved again with mac */
     } else {
         *resp = protobuf_c_message_unpack(m->output, NULL, f.body_len, f.body);
         if (*resp == NULL)
@@ -497,7 +436,7 @@ static ferry_status decode_reply(slot *s, nng_msg *msg, ProtobufCMessage **resp,
          * it on a failure a handler returned and have a non-idempotent call
          * run again on another server. Such a channel trusts only what it
          * knows itself: a request no connection took. */
-        info->not_run = st != FERRY_OK && h->not_run && cl->server_key == NULL;
+        info->not_run = st != FERRY_OK && h->not_run && cl->id.server_key == NULL;
         if (h->max_request != 0)
             atomic_store(&cl->server_max, h->max_request);
         info->server_api_min = h->api_min;
@@ -531,7 +470,7 @@ static int attempt_begin(slot *s, nng_msg *msg)
 {
     client *cl = s->cl;
     int may_retry = s->m->opts.idempotent && s->attempt < cl->retry.policy.max_attempts;
-    int may_reprove = cl->key != NULL && !s->reproved;
+    int may_reprove = cl->id.key != NULL && !s->reproved;
     if (s->retry_msg == NULL && (may_retry || may_reprove) && nng_msg_dup(&s->retry_msg, msg) != 0)
         s->retry_msg = NULL; /* out of memory: this attempt is the last */
     redial_if_stuck(cl);
@@ -609,8 +548,8 @@ static nng_msg *take_retry_msg(slot *s)
     /* A new attempt is a new request: a fresh nonce, time and proof. */
     Ferry__Wire__Identity *was = h->identity, idb;
     uint8_t proof[FERRYI_SIG_BYTES];
-    if (s->cl->key != NULL)
-        s->proof_ts = prove_request(s->cl, h, &idb, proof, f.body, f.body_len, s->nonce);
+    if (s->cl->id.key != NULL)
+        s->proof_ts = prove_request(s->cl, h, &idb, proof, f.body, f.body_len, &s->proved);
     size_t size =
         FERRYI_FRAME_PREFIX + ferry__wire__request_header__get_packed_size(h) + f.body_len;
     nng_msg *m = NULL;
@@ -633,8 +572,9 @@ typedef enum next_step {
 
 /* The one place a failed attempt of either kind of call is judged. Proved
  * again at once, once per call, when the server refused the attempt's proof
- * as older than its start: whatever the method, since the server did not run
- * it, and outside the retry policy and its budget. Else retried after *wait
+ * as older than its start, or refused a scheme 3 proof without checking it
+ * (identity/client_proof.h): whatever the method, since the server did not
+ * run it, and outside the retry policy and its budget. Else retried after *wait
  * when the retry policy says so, unless the call's connect wait is spent.
  * Else done. */
 static next_step attempt_next(slot *s, ferry_status st, const ferry_call_info *info, uint32_t *wait)
@@ -889,9 +829,10 @@ static ferry_status prepare_call(client *cl, const ferry_method *m, const Protob
     uint8_t *body = NULL;
     size_t body_len = 0;
     Ferry__Wire__Identity idb;
-    uint8_t proof[FERRYI_SIG_BYTES], nonce[FERRYI_NONCE_BYTES];
+    uint8_t proof[FERRYI_SIG_BYTES];
+    ferryi_attempt_proof att;
     uint64_t proof_ts = 0;
-    if (cl->key != NULL) {
+    if (cl->id.key != NULL) {
         body_len = protobuf_c_message_get_packed_size(req);
         body = malloc(body_len ? body_len : 1);
         if (body == NULL) {
@@ -900,7 +841,7 @@ static ferry_status prepare_call(client *cl, const ferry_method *m, const Protob
             return FERRY_RESOURCE_EXHAUSTED;
         }
         protobuf_c_message_pack(req, body);
-        proof_ts = prove_request(cl, &h, &idb, proof, body, body_len, nonce);
+        proof_ts = prove_request(cl, &h, &idb, proof, body, body_len, &att);
     }
     size_t size = body != NULL
                       ? FERRYI_FRAME_PREFIX + protobuf_c_message_get_packed_size(&h.base) + body_len
@@ -948,8 +889,8 @@ static ferry_status prepare_call(client *cl, const ferry_method *m, const Protob
     s->m = m;
     s->call_id = h.call_id;
     s->violations = violations;
-    if (cl->key != NULL)
-        memcpy(s->nonce, nonce, sizeof nonce);
+    if (cl->id.key != NULL)
+        s->proved = att;
     s->proof_ts = proof_ts;
     s->reprove = s->reproved = 0;
     s->connect_until = 0;
@@ -1135,10 +1076,7 @@ static void client_close(ferry_channel *ch)
     ferryi_fallbacks_fini(&cl->fallbacks);
     free(cl->client_name);
     free(cl->client_version);
-    ferry_key_free(cl->key);
-    ferry_key_free(cl->server_key);
-    if (cl->session != NULL)
-        sodium_free(cl->session);
+    ferryi_client_proof_close(&cl->id);
     free(cl);
 }
 
@@ -1147,47 +1085,6 @@ static const ferry_channel_ops client_ops = {
     .call_async = client_call_async,
     .close = client_close,
 };
-
-/* Takes the identity options: copies the keys, derives the session keys. */
-static ferry_status open_identity(client *cl, const ferry_client_identity *id)
-{
-    if (id->key == NULL) {
-        if (id->proof != FERRY_PROOF_NONE || id->server_key != NULL) {
-            ferryi_log(FERRYI_LOG_ERROR, "client", "an identity proof or server key needs a key");
-            return FERRY_INVALID_ARGUMENT;
-        }
-        return FERRY_OK;
-    }
-    if (!ferryi_sodium_ready())
-        return FERRY_INTERNAL;
-    if (!ferry_key_has_secret(id->key)) {
-        ferryi_log(FERRYI_LOG_ERROR, "client", "key %s has no secret half; it cannot sign",
-                   ferry_key_name(id->key));
-        return FERRY_INVALID_ARGUMENT;
-    }
-    cl->proof = id->proof == FERRY_PROOF_NONE ? FERRY_PROOF_SIGNED : id->proof;
-    if (cl->proof != FERRY_PROOF_SIGNED && cl->proof != FERRY_PROOF_MAC)
-        return FERRY_INVALID_ARGUMENT;
-    if (cl->proof == FERRY_PROOF_MAC && id->server_key == NULL) {
-        ferryi_log(FERRYI_LOG_ERROR, "client", "mac proofs need the server's public key");
-        return FERRY_INVALID_ARGUMENT;
-    }
-    cl->key = ferryi_key_dup(id->key);
-    if (cl->key == NULL)
-        return FERRY_RESOURCE_EXHAUSTED;
-    if (id->server_key != NULL) {
-        cl->server_key = ferryi_key_dup(id->server_key);
-        cl->session = sodium_malloc(sizeof *cl->session);
-        if (cl->server_key == NULL || cl->session == NULL)
-            return FERRY_RESOURCE_EXHAUSTED;
-        if (ferryi_session_client(cl->session, cl->key, cl->server_key->pk) != 0) {
-            ferryi_log(FERRYI_LOG_ERROR, "client", "server key %s is not a valid Ed25519 key",
-                       cl->server_key->name);
-            return FERRY_INVALID_ARGUMENT;
-        }
-    }
-    return FERRY_OK;
-}
 
 /* Takes the TLS options for `url`: a configuration for a tls+tcp:// URL,
  * and a refusal of TLS options with any other URL, which would otherwise
@@ -1244,7 +1141,7 @@ ferry_status ferryi_client_open_one(ferry_channel **out, const char *url,
     ferry_status st = FERRY_RESOURCE_EXHAUSTED;
     if (cl->client_name == NULL || cl->client_version == NULL)
         goto fail;
-    st = open_identity(cl, &o.identity);
+    st = ferryi_client_proof_open(&cl->id, &o.identity);
     if (st != FERRY_OK)
         goto fail;
     st = FERRY_RESOURCE_EXHAUSTED;

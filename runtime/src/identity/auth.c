@@ -20,6 +20,7 @@
 #include <sodium.h>
 
 #include "identity/auth.h"
+#include "identity/mac2.h"
 #include "base/clock.h"
 #include "base/log.h"
 
@@ -29,6 +30,8 @@
 #define REPLY_CACHE_MAX_BYTES  (8u * 1024u * 1024u)
 
 enum { E_FREE, E_RUNNING, E_DONE };
+
+int ferryi_auth_test_no_mac2;
 
 struct ferryi_replay_entry {
     uint8_t pk[FERRY_PUBLIC_KEY_BYTES];
@@ -122,6 +125,7 @@ ferry_status ferryi_auth_init(ferryi_auth *a, const ferry_server_identity *cfg, 
     a->started_ms = ferryi_wall_ms();
     a->reply_cache_ms = cfg->reply_cache_ms ? cfg->reply_cache_ms : DEFAULT_REPLY_CACHE_MS;
     a->reply_cache_max_bytes = REPLY_CACHE_MAX_BYTES;
+    a->no_mac2 = ferryi_auth_test_no_mac2;
     a->cap = cfg->replay_cache_entries ? cfg->replay_cache_entries : DEFAULT_ENTRIES;
     if (a->cap > (1u << 26))
         a->cap = 1u << 26;
@@ -288,9 +292,11 @@ ferryi_auth_verdict ferryi_auth_check(ferryi_auth *a, const Ferry__Wire__Request
                       "request carries no proof of identity, and this server refuses anonymous "
                       "callers");
     }
+    int mac2 = !a->no_mac2;
     if (idb->key_id.len != FERRY_PUBLIC_KEY_BYTES || idb->nonce.len != FERRYI_NONCE_BYTES ||
         (idb->scheme != FERRY__WIRE__PROOF_SCHEME__PROOF_SIGNED &&
-         idb->scheme != FERRY__WIRE__PROOF_SCHEME__PROOF_MAC))
+         idb->scheme != FERRY__WIRE__PROOF_SCHEME__PROOF_MAC &&
+         (idb->scheme != FERRY__WIRE__PROOF_SCHEME__PROOF_MAC2 || !mac2)))
         return refuse(a, FERRYI_AUTH_MALFORMED, why, why_len,
                       "malformed identity block (key id of %zu bytes, nonce of %zu, scheme %d)",
                       idb->key_id.len, idb->nonce.len, (int)idb->scheme);
@@ -298,6 +304,7 @@ ferryi_auth_verdict ferryi_auth_check(ferryi_auth *a, const Ferry__Wire__Request
     c->have_nonce = 1;
     c->scheme = (ferry_proof)idb->scheme;
     c->reply_mac = idb->reply_mac;
+    c->accept_mac2 = idb->accept_mac2 && mac2;
 
     uint64_t now = ferryi_wall_ms();
     uint64_t ts = idb->timestamp_ms;
@@ -346,18 +353,15 @@ ferryi_auth_verdict ferryi_auth_check(ferryi_auth *a, const Ferry__Wire__Request
         .nonce = idb->nonce.data,
         .deadline_ms = h->deadline_ms,
     };
-    ferryi_metadata_hash(f.metadata_hash, h->metadata, h->n_metadata);
-    ferryi_hash(f.body_hash, body, body_len);
-    uint8_t canon[FERRYI_CANON_MAX];
-    size_t len = ferryi_request_canonical(&f, canon);
-    if (len == 0 || !ferryi_verify(c->scheme, who->ke->pk, who->keys->c2s, canon, len,
-                                   idb->proof.data, idb->proof.len))
+    if (!ferryi_request_holds(&f, h->metadata, h->n_metadata, body, body_len, who->ke->pk,
+                              who->keys->c2s, idb->proof.data, idb->proof.len))
         return refuse(a, FERRYI_AUTH_BAD_PROOF, why, why_len,
                       "the %s of %s's request does not verify (wrong key, or the request was "
                       "altered)",
                       c->scheme == FERRY_PROOF_SIGNED ? "signature" : "MAC", who->ke->name);
 
     /* The proof holds: now the nonce. */
+    c->proved = who;
     ferryi_auth_verdict v = FERRYI_AUTH_RUN;
     pthread_mutex_lock(&a->mu);
     uint64_t mono = ferryi_now_ms();
@@ -427,47 +431,70 @@ ferryi_auth_verdict ferryi_auth_check(ferryi_auth *a, const Ferry__Wire__Request
  * Replies
  * ---------------------------------------------------------------------- */
 
-void ferryi_auth_prove_reply(ferryi_auth *a, const ferryi_auth_call *c, Ferry__Wire__ReplyHeader *h,
-                             Ferry__Wire__Identity *id, const uint8_t body_hash[FERRYI_HASH_BYTES],
-                             uint8_t *proof_buf)
+/* A MAC needs the caller's session keys, so only a caller whose proof held
+ * gets one. A request of scheme 3 gets scheme 3, refusals after its proof
+ * held included (a replay, say): a client takes a refusal of a scheme 3
+ * request proved otherwise as one that came before any handler could run
+ * (identity/client_proof.c). A verified request of scheme 2, or a signed
+ * one that asked for a mac reply (its client pins this server's key), gets
+ * mac, in its second version when the client can check it. Anyone else,
+ * refusals of other requests included, gets a signature. */
+static ferry_proof reply_scheme(const ferryi_auth_call *c)
+{
+    if (c->proved != NULL && c->scheme == FERRY_PROOF_MAC2)
+        return FERRY_PROOF_MAC2;
+    if (c->who == NULL || !(c->scheme == FERRY_PROOF_MAC || c->reply_mac))
+        return FERRY_PROOF_SIGNED;
+    return c->accept_mac2 ? FERRY_PROOF_MAC2 : FERRY_PROOF_MAC;
+}
+
+void ferryi_auth_reserve_reply(ferryi_auth *a, ferryi_auth_call *c, Ferry__Wire__ReplyHeader *h,
+                               Ferry__Wire__Identity *id, uint8_t *proof_buf)
 {
     static const uint8_t zero_nonce[FERRYI_NONCE_BYTES];
-    /* A MAC needs the caller's session keys, so only a verified caller gets
-     * one: when its request was proved with mac, or when it asked (it pins
-     * this server's key). Anyone else, refusals included, gets a signature. */
-    ferry_proof scheme = c->who != NULL && (c->scheme == FERRY_PROOF_MAC || c->reply_mac)
-                             ? FERRY_PROOF_MAC
-                             : FERRY_PROOF_SIGNED;
-    ferryi_reply_fields f = {
-        .scheme = (uint8_t)scheme,
-        .call_id = h->call_id,
-        .status = h->status,
-        .nonce = c->have_nonce ? c->nonce : zero_nonce,
-        .message = h->message,
-        .not_before_ms = c->not_before_ms,
-    };
+    ferry_proof scheme = reply_scheme(c);
+    size_t plen = scheme == FERRY_PROOF_SIGNED ? FERRYI_SIG_BYTES
+                  : scheme == FERRY_PROOF_MAC  ? FERRYI_MAC_BYTES
+                                               : FERRYI_MAC2_BYTES;
+    memset(proof_buf, 0, plen);
     h->proof_not_before_ms = c->not_before_ms;
-    size_t plen = scheme == FERRY_PROOF_MAC ? FERRYI_MAC_BYTES : FERRYI_SIG_BYTES;
-    if (body_hash == NULL) {
-        memset(proof_buf, 0, plen);
-    } else {
-        memcpy(f.body_hash, body_hash, FERRYI_HASH_BYTES);
-        uint8_t canon[FERRYI_CANON_MAX];
-        size_t len = ferryi_reply_canonical(&f, canon);
-        if (len == 0)
-            return;
-        plen = ferryi_prove(scheme, a->key, c->who != NULL ? c->who->keys->s2c : NULL, canon, len,
-                            proof_buf);
-    }
     ferry__wire__identity__init(id);
     id->key_id.data = a->key->pk;
     id->key_id.len = FERRY_PUBLIC_KEY_BYTES;
-    id->nonce.data = (uint8_t *)f.nonce;
+    id->nonce.data = (uint8_t *)(c->have_nonce ? c->nonce : zero_nonce);
     id->nonce.len = FERRYI_NONCE_BYTES;
     id->scheme = (Ferry__Wire__ProofScheme)scheme;
     id->proof.data = proof_buf;
     id->proof.len = plen;
+    if (scheme == FERRY_PROOF_MAC2) {
+        /* Poly1305 must never prove two messages under one key, and a
+         * request's nonce can come back in another request (a replay, a
+         * retransmit) whose answer differs; so every reply draws its own
+         * nonce, and its one-time key with it (docs/wire.md, "The mac2
+         * proof"). */
+        ferryi_nonce(c->reply_nonce);
+        id->reply_nonce.data = c->reply_nonce;
+        id->reply_nonce.len = FERRYI_NONCE_BYTES;
+    }
     h->identity = id;
+}
+
+void ferryi_auth_prove_reply(ferryi_auth *a, const ferryi_auth_call *c,
+                             const Ferry__Wire__ReplyHeader *h, const uint8_t *body,
+                             size_t body_len, uint8_t *proof_buf)
+{
+    const Ferry__Wire__Identity *id = h->identity;
+    ferryi_reply_fields f = {
+        .scheme = (uint8_t)id->scheme,
+        .call_id = h->call_id,
+        .status = h->status,
+        .nonce = id->nonce.data,
+        .reply_nonce = c->reply_nonce,
+        .message = h->message,
+        .not_before_ms = h->proof_not_before_ms,
+    };
+    ferryi_reply_prove(&f, body, body_len, a->key, c->proved != NULL ? c->proved->keys->s2c : NULL,
+                       proof_buf);
 }
 
 void ferryi_auth_store_reply(ferryi_auth *a, ferryi_auth_call *c, nng_msg *reply)
@@ -514,4 +541,5 @@ void ferryi_auth_call_end(ferryi_auth *a, ferryi_auth_call *c)
     trust_unref(c->trust);
     c->trust = NULL;
     c->who = NULL;
+    c->proved = NULL;
 }

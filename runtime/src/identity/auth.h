@@ -65,9 +65,16 @@ typedef struct ferryi_auth {
     uint64_t seq, reply_seq;   /* entries ever inserted; first whose reply may be kept */
     atomic_size_t reply_bytes; /* changed under mu; read without it for a first guess */
     uint32_t gen;
+    int no_mac2; /* behaves as a server that predates scheme 3 (tests) */
 
     atomic_uint_fast64_t n[FERRYI_AUTH_N_COUNTERS];
 } ferryi_auth;
+
+/* For tests only, never set by the library: a server whose identity is set
+ * while this is nonzero behaves as one that predates proof scheme 3 (it
+ * refuses such requests as malformed and never proves a reply with it), so
+ * that a test can show a client working with such a server. */
+extern int ferryi_auth_test_no_mac2;
 
 /* What the check decided. */
 typedef enum {
@@ -79,16 +86,19 @@ typedef enum {
 
 /* One call's identity state on the server. */
 typedef struct ferryi_auth_call {
-    ferryi_trust *trust; /* a reference, when the caller was verified */
-    const ferryi_trust_entry *who;
-    ferry_identity id; /* what the handler sees */
+    ferryi_trust *trust;              /* a reference, when the caller was verified */
+    const ferryi_trust_entry *who;    /* verified and admitted */
+    const ferryi_trust_entry *proved; /* its proof held (admitted or not) */
+    ferry_identity id;                /* what the handler sees */
     ferry_proof scheme;
-    int reply_mac; /* the request asked for a reply proved with mac */
+    int reply_mac;   /* the request asked for a reply proved with mac */
+    int accept_mac2; /* ...and can check one proved with scheme 3 */
     uint8_t nonce[FERRYI_NONCE_BYTES];
     int have_nonce;
     int32_t slot; /* replay cache entry, or -1 */
     uint32_t gen;
-    uint64_t not_before_ms; /* set when refused as older than the server */
+    uint64_t not_before_ms;                  /* set when refused as older than the server */
+    uint8_t reply_nonce[FERRYI_NONCE_BYTES]; /* a scheme 3 reply's, fresh for each */
 } ferryi_auth_call;
 
 ferry_status ferryi_auth_init(ferryi_auth *a, const ferry_server_identity *cfg, char *err,
@@ -104,15 +114,19 @@ ferryi_auth_verdict ferryi_auth_check(ferryi_auth *a, const Ferry__Wire__Request
                                       const uint8_t *body, size_t body_len, ferryi_auth_call *c,
                                       nng_msg **cached, char *why, size_t why_len);
 
-/* Fills the proof of reply header `h` with body hash `body_hash`; on the
- * refusal of a request older than the server's start, also its
- * proof_not_before_ms, which the proof then covers. With `body_hash` NULL,
- * fills everything but the proof, whose bytes are left zero: the header then
- * packs to its final size, so the body can be packed into the reply before
- * it is hashed, and a second call proves it. */
-void ferryi_auth_prove_reply(ferryi_auth *a, const ferryi_auth_call *c, Ferry__Wire__ReplyHeader *h,
-                             Ferry__Wire__Identity *id, const uint8_t body_hash[FERRYI_HASH_BYTES],
-                             uint8_t *proof_buf);
+/* Fills the identity of reply header `h` but for its proof, whose bytes in
+ * `proof_buf` are left zero: the header then packs to its final size, so
+ * the body can be packed into the reply before it is proved. On the refusal
+ * of a request older than the server's start, also sets its
+ * proof_not_before_ms, which the proof covers. */
+void ferryi_auth_reserve_reply(ferryi_auth *a, ferryi_auth_call *c, Ferry__Wire__ReplyHeader *h,
+                               Ferry__Wire__Identity *id, uint8_t *proof_buf);
+
+/* Proves reply header `h` (as ferryi_auth_reserve_reply() left it) over
+ * `body`, into `proof_buf`. */
+void ferryi_auth_prove_reply(ferryi_auth *a, const ferryi_auth_call *c,
+                             const Ferry__Wire__ReplyHeader *h, const uint8_t *body,
+                             size_t body_len, uint8_t *proof_buf);
 
 /* Keeps a copy of `reply` for retransmits of the call (when there is room). */
 void ferryi_auth_store_reply(ferryi_auth *a, ferryi_auth_call *c, nng_msg *reply);

@@ -5,6 +5,7 @@
 #include <sodium.h>
 
 #include "identity/keys.h"
+#include "identity/mac2.h"
 #include "identity/proof.h"
 
 #define REQUEST_TAG "ferry-request-v1"
@@ -199,4 +200,69 @@ int ferryi_verify(ferry_proof scheme, const uint8_t *pk, const uint8_t *mac_key,
     uint8_t want[FERRYI_MAC_BYTES];
     crypto_generichash(want, sizeof want, canon, len, mac_key, FERRYI_KEY_BYTES);
     return crypto_verify_32(want, proof) == 0;
+}
+
+size_t ferryi_request_prove(const ferryi_request_fields *f, Ferry__Wire__Metadata *const *md,
+                            size_t n, const uint8_t *body, size_t body_len, const ferry_key *key,
+                            const uint8_t *mac_key, uint8_t *proof)
+{
+    if (f->scheme == FERRY_PROOF_MAC2)
+        return ferryi_mac2_request(proof, mac_key, f, md, n, body, body_len) == 0
+                   ? FERRYI_MAC2_BYTES
+                   : 0;
+    ferryi_request_fields v1 = *f;
+    ferryi_metadata_hash(v1.metadata_hash, md, n);
+    ferryi_hash(v1.body_hash, body, body_len);
+    uint8_t canon[FERRYI_CANON_MAX];
+    size_t len = ferryi_request_canonical(&v1, canon);
+    return len > 0 ? ferryi_prove((ferry_proof)f->scheme, key, mac_key, canon, len, proof) : 0;
+}
+
+int ferryi_request_holds(const ferryi_request_fields *f, Ferry__Wire__Metadata *const *md, size_t n,
+                         const uint8_t *body, size_t body_len, const uint8_t *pk,
+                         const uint8_t *mac_key, const uint8_t *proof, size_t proof_len)
+{
+    if (f->scheme == FERRY_PROOF_MAC2) {
+        uint8_t want[FERRYI_MAC2_BYTES];
+        return proof_len == FERRYI_MAC2_BYTES && mac_key != NULL &&
+               ferryi_mac2_request(want, mac_key, f, md, n, body, body_len) == 0 &&
+               crypto_verify_16(want, proof) == 0;
+    }
+    ferryi_request_fields v1 = *f;
+    ferryi_metadata_hash(v1.metadata_hash, md, n);
+    ferryi_hash(v1.body_hash, body, body_len);
+    uint8_t canon[FERRYI_CANON_MAX];
+    size_t len = ferryi_request_canonical(&v1, canon);
+    return len > 0 &&
+           ferryi_verify((ferry_proof)f->scheme, pk, mac_key, canon, len, proof, proof_len);
+}
+
+size_t ferryi_reply_prove(const ferryi_reply_fields *f, const uint8_t *body, size_t body_len,
+                          const ferry_key *key, const uint8_t *mac_key, uint8_t *proof)
+{
+    if (f->scheme == FERRY_PROOF_MAC2)
+        return ferryi_mac2_reply(proof, mac_key, f, body, body_len) == 0 ? FERRYI_MAC2_BYTES : 0;
+    ferryi_reply_fields v1 = *f;
+    ferryi_hash(v1.body_hash, body, body_len);
+    uint8_t canon[FERRYI_CANON_MAX];
+    size_t len = ferryi_reply_canonical(&v1, canon);
+    return len > 0 ? ferryi_prove((ferry_proof)f->scheme, key, mac_key, canon, len, proof) : 0;
+}
+
+int ferryi_reply_holds(const ferryi_reply_fields *f, const uint8_t *body, size_t body_len,
+                       const uint8_t *pk, const uint8_t *mac_key, const uint8_t *proof,
+                       size_t proof_len)
+{
+    if (f->scheme == FERRY_PROOF_MAC2) {
+        uint8_t want[FERRYI_MAC2_BYTES];
+        return proof_len == FERRYI_MAC2_BYTES && mac_key != NULL && f->reply_nonce != NULL &&
+               ferryi_mac2_reply(want, mac_key, f, body, body_len) == 0 &&
+               crypto_verify_16(want, proof) == 0;
+    }
+    ferryi_reply_fields v1 = *f;
+    ferryi_hash(v1.body_hash, body, body_len);
+    uint8_t canon[FERRYI_CANON_MAX];
+    size_t len = ferryi_reply_canonical(&v1, canon);
+    return len > 0 &&
+           ferryi_verify((ferry_proof)f->scheme, pk, mac_key, canon, len, proof, proof_len);
 }

@@ -1,7 +1,7 @@
 /* proof.h - the canonical byte strings a request and a reply are proved
- * over, and the two proofs: an Ed25519 signature, or a keyed BLAKE2b MAC under
- * session keys both sides derive from their static key pairs (docs/wire.md,
- * "Identity"). */
+ * over, and the proofs: an Ed25519 signature, or a MAC under session keys
+ * both sides derive from their static key pairs, keyed BLAKE2b (scheme 2)
+ * or Poly1305 (scheme 3, mac2.h) (docs/wire.md, "Identity"). */
 #ifndef FERRYI_PROOF_H
 #define FERRYI_PROOF_H
 
@@ -39,7 +39,8 @@ typedef struct ferryi_reply_fields {
     uint8_t scheme;
     uint64_t call_id;
     uint32_t status;
-    const uint8_t *nonce; /* the request's */
+    const uint8_t *nonce;       /* the request's */
+    const uint8_t *reply_nonce; /* scheme 3: the reply's own, 16 bytes */
     const char *message;
     uint8_t body_hash[FERRYI_HASH_BYTES];
     uint64_t not_before_ms; /* proof_not_before_ms; covered only when nonzero */
@@ -87,5 +88,24 @@ size_t ferryi_prove(ferry_proof scheme, const ferry_key *key, const uint8_t *mac
  * `mac_key`. Returns nonzero when it holds. */
 int ferryi_verify(ferry_proof scheme, const uint8_t *pk, const uint8_t *mac_key,
                   const uint8_t *canon, size_t len, const uint8_t *proof, size_t proof_len);
+
+/* A request's or a reply's proof under scheme `f->scheme`, from the message
+ * itself: the canonical string of that scheme (the hashes in `f` are
+ * computed here when the scheme needs them) proved with `key`'s secret
+ * (signed) or under `mac_key` (c2s for a request, s2c for a reply). The
+ * prove functions return the proof's length, 0 when the method or message
+ * is too long; the holds functions nonzero when `proof` holds (signed:
+ * against public key `pk`). */
+size_t ferryi_request_prove(const ferryi_request_fields *f, Ferry__Wire__Metadata *const *md,
+                            size_t n, const uint8_t *body, size_t body_len, const ferry_key *key,
+                            const uint8_t *mac_key, uint8_t *proof);
+int ferryi_request_holds(const ferryi_request_fields *f, Ferry__Wire__Metadata *const *md, size_t n,
+                         const uint8_t *body, size_t body_len, const uint8_t *pk,
+                         const uint8_t *mac_key, const uint8_t *proof, size_t proof_len);
+size_t ferryi_reply_prove(const ferryi_reply_fields *f, const uint8_t *body, size_t body_len,
+                          const ferry_key *key, const uint8_t *mac_key, uint8_t *proof);
+int ferryi_reply_holds(const ferryi_reply_fields *f, const uint8_t *body, size_t body_len,
+                       const uint8_t *pk, const uint8_t *mac_key, const uint8_t *proof,
+                       size_t proof_len);
 
 #endif

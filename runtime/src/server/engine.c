@@ -185,8 +185,8 @@ static nng_msg *build_reply_as(srv_ctx *c, ferry_status st, const char *msg,
     uint8_t proof[FERRYI_SIG_BYTES];
     if (srv->auth != NULL) {
         /* The proof has its final length before it is computed, so the
-         * body is packed once, into the reply, and hashed there. */
-        ferryi_auth_prove_reply(srv->auth, &c->auth, &h, &idb, NULL, proof);
+         * body is packed once, into the reply, and proved there. */
+        ferryi_auth_reserve_reply(srv->auth, &c->auth, &h, &idb, proof);
         size = ferryi_frame_size(&h.base, body, NULL);
     }
     nng_msg *m = NULL;
@@ -201,9 +201,7 @@ static nng_msg *build_reply_as(srv_ctx *c, ferry_status st, const char *msg,
     }
     size_t at = FERRYI_FRAME_PREFIX + protobuf_c_message_get_packed_size(&h.base);
     body_len = body != NULL ? protobuf_c_message_pack(body, dst + at) : 0;
-    uint8_t body_hash[FERRYI_HASH_BYTES];
-    ferryi_hash(body_hash, dst + at, body_len);
-    ferryi_auth_prove_reply(srv->auth, &c->auth, &h, &idb, body_hash, proof);
+    ferryi_auth_prove_reply(srv->auth, &c->auth, &h, dst + at, body_len, proof);
     ferryi_frame_write(dst, size, FERRYI_KIND_REPLY, &h.base, NULL);
     ferryi_auth_store_reply(srv->auth, &c->auth, m);
     return m;

@@ -1,0 +1,159 @@
+/* client_proof.c - proving a client's requests and checking its replies. */
+#include <string.h>
+
+#include <sodium.h>
+
+#include "base/log.h"
+#include "identity/client_proof.h"
+#include "identity/keys.h"
+
+ferry_status ferryi_client_proof_open(ferryi_client_proof *p, const ferry_client_identity *id)
+{
+    if (id->key == NULL) {
+        if (id->proof != FERRY_PROOF_NONE || id->server_key != NULL) {
+            ferryi_log(FERRYI_LOG_ERROR, "client", "an identity proof or server key needs a key");
+            return FERRY_INVALID_ARGUMENT;
+        }
+        return FERRY_OK;
+    }
+    if (!ferryi_sodium_ready())
+        return FERRY_INTERNAL;
+    if (!ferry_key_has_secret(id->key)) {
+        ferryi_log(FERRYI_LOG_ERROR, "client", "key %s has no secret half; it cannot sign",
+                   ferry_key_name(id->key));
+        return FERRY_INVALID_ARGUMENT;
+    }
+    p->proof = id->proof == FERRY_PROOF_NONE ? FERRY_PROOF_SIGNED : id->proof;
+    if (p->proof != FERRY_PROOF_SIGNED && p->proof != FERRY_PROOF_MAC)
+        return FERRY_INVALID_ARGUMENT;
+    if (p->proof == FERRY_PROOF_MAC && id->server_key == NULL) {
+        ferryi_log(FERRYI_LOG_ERROR, "client", "mac proofs need the server's public key");
+        return FERRY_INVALID_ARGUMENT;
+    }
+    p->key = ferryi_key_dup(id->key);
+    if (p->key == NULL)
+        return FERRY_RESOURCE_EXHAUSTED;
+    if (id->server_key != NULL) {
+        p->server_key = ferryi_key_dup(id->server_key);
+        p->session = sodium_malloc(sizeof *p->session);
+        if (p->server_key == NULL || p->session == NULL)
+            return FERRY_RESOURCE_EXHAUSTED;
+        if (ferryi_session_client(p->session, p->key, p->server_key->pk) != 0) {
+            ferryi_log(FERRYI_LOG_ERROR, "client", "server key %s is not a valid Ed25519 key",
+                       p->server_key->name);
+            return FERRY_INVALID_ARGUMENT;
+        }
+    }
+    return FERRY_OK;
+}
+
+void ferryi_client_proof_close(ferryi_client_proof *p)
+{
+    ferry_key_free(p->key);
+    ferry_key_free(p->server_key);
+    if (p->session != NULL)
+        sodium_free(p->session);
+    p->key = p->server_key = NULL;
+    p->session = NULL;
+}
+
+void ferryi_client_prove(ferryi_client_proof *p, Ferry__Wire__RequestHeader *h,
+                         Ferry__Wire__Identity *idb, uint8_t proof[FERRYI_SIG_BYTES],
+                         const uint8_t *body, size_t body_len, uint64_t ts,
+                         ferryi_attempt_proof *att)
+{
+    ferry_proof scheme = p->proof;
+    if (scheme == FERRY_PROOF_MAC && atomic_load_explicit(&p->mac2, memory_order_relaxed))
+        scheme = FERRY_PROOF_MAC2;
+    const uint8_t *nonce = att->nonce;
+    ferryi_nonce(att->nonce);
+    att->scheme = (uint8_t)scheme;
+    ferryi_request_fields f = {
+        .scheme = (uint8_t)scheme,
+        .key_id = p->key->pk,
+        .method = h->method,
+        .api_version = h->api_version,
+        .call_id = h->call_id,
+        .timestamp_ms = ts,
+        .nonce = nonce,
+        .deadline_ms = h->deadline_ms,
+    };
+    ferry__wire__identity__init(idb);
+    idb->key_id.data = p->key->pk;
+    idb->key_id.len = FERRY_PUBLIC_KEY_BYTES;
+    idb->timestamp_ms = ts;
+    idb->nonce.data = (uint8_t *)nonce;
+    idb->nonce.len = FERRYI_NONCE_BYTES;
+    idb->scheme = (Ferry__Wire__ProofScheme)scheme;
+    /* A client that pins the server's key holds the session keys, so it can
+     * check a MAC: proving the reply with one spares the server an Ed25519
+     * signature and this client a verification, half of a signed call's.
+     * It can check scheme 3 as well, and says so until the server has shown
+     * it accepts scheme 3 (a scheme 3 request implies it). */
+    idb->reply_mac = scheme == FERRY_PROOF_SIGNED && p->session != NULL;
+    idb->accept_mac2 = p->session != NULL && scheme != FERRY_PROOF_MAC2;
+    idb->proof.data = proof;
+    idb->proof.len = ferryi_request_prove(&f, h->metadata, h->n_metadata, body, body_len, p->key,
+                                          p->session != NULL ? p->session->c2s : NULL, proof);
+    h->identity = idb;
+}
+
+/* Whether `h` carries the pinned server's proof over the reply to the
+ * request with nonce `nonce`. */
+static int holds(const ferryi_client_proof *p, const Ferry__Wire__ReplyHeader *h,
+                 const uint8_t *nonce, const uint8_t *body, size_t body_len)
+{
+    const Ferry__Wire__Identity *id = h->identity;
+    if (id == NULL || id->key_id.len != FERRY_PUBLIC_KEY_BYTES ||
+        memcmp(id->key_id.data, p->server_key->pk, FERRY_PUBLIC_KEY_BYTES) != 0 ||
+        id->nonce.len != FERRYI_NONCE_BYTES ||
+        memcmp(id->nonce.data, nonce, FERRYI_NONCE_BYTES) != 0)
+        return 0;
+    if (id->scheme == FERRY__WIRE__PROOF_SCHEME__PROOF_MAC2 &&
+        id->reply_nonce.len != FERRYI_NONCE_BYTES)
+        return 0;
+    ferryi_reply_fields f = {
+        .scheme = (uint8_t)id->scheme,
+        .call_id = h->call_id,
+        .status = h->status,
+        .nonce = nonce,
+        .reply_nonce = id->reply_nonce.data,
+        .message = h->message,
+        .not_before_ms = h->proof_not_before_ms,
+    };
+    return ferryi_reply_holds(&f, body, body_len, p->server_key->pk,
+                              p->session != NULL ? p->session->s2c : NULL, id->proof.data,
+                              id->proof.len);
+}
+
+int ferryi_client_reply_proved(ferryi_client_proof *p, const Ferry__Wire__ReplyHeader *h,
+                               const ferryi_attempt_proof *att, const uint8_t *body,
+                               size_t body_len)
+{
+    static const uint8_t no_nonce[FERRYI_NONCE_BYTES];
+    if (p->server_key == NULL)
+        return FERRYI_REPLY_PROVED;
+    if (!holds(p, h, att->nonce, body, body_len) &&
+        !(h->call_id == 0 && holds(p, h, no_nonce, body, body_len)))
+        return FERRYI_REPLY_UNPROVED;
+    if (p->proof != FERRY_PROOF_MAC)
+        return FERRYI_REPLY_PROVED;
+    /* Only the server can prove a reply with scheme 3, and it does so only
+     * when it accepts scheme 3 requests: the channel moves to scheme 3. A
+     * server that accepts them proves with scheme 3 every reply to a scheme 3
+     * request whose proof held, refusals included; so a refusal of the
+     * caller's identity proved otherwise came before any check that could
+     * let a handler run, from a server that does not accept scheme 3 (any
+     * more) or one that found the request altered or mistimed. The channel
+     * goes back to mac, still asking for scheme 3 replies, and the request
+     * may be proved again and sent once more; a server that accepts scheme
+     * 3 moves the channel forward again with its next reply (docs/wire.md,
+     * "Choosing mac or mac2"). */
+    int v2 = h->identity->scheme == FERRY__WIRE__PROOF_SCHEME__PROOF_MAC2;
+    int back = !v2 && att->scheme == FERRY_PROOF_MAC2 && h->status == FERRY_UNAUTHENTICATED;
+    int want = v2 ? 1 : back ? 0 : -1;
+    /* Read first: calls in flight need not all write the same line. */
+    if (want >= 0 && atomic_load_explicit(&p->mac2, memory_order_relaxed) != want)
+        atomic_store_explicit(&p->mac2, want, memory_order_relaxed);
+    return back ? FERRYI_REPLY_PROVE_AGAIN : FERRYI_REPLY_PROVED;
+}
