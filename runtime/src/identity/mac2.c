@@ -44,7 +44,9 @@ static void flush(sink *s)
     s->n = 0;
 }
 
-static void put(sink *s, const void *p, size_t n)
+/* Inlined: most fields are a few bytes, and a call per field cost more
+ * than copying them. */
+static inline __attribute__((always_inline)) void put(sink *s, const void *p, size_t n)
 {
     if (s->n + n > sizeof s->buf) {
         flush(s);
@@ -71,7 +73,7 @@ static void finish(sink *s, uint8_t *tag)
     crypto_onetimeauth_poly1305_final(&s->st, tag);
 }
 
-static void put_be(sink *s, uint64_t v, int bytes)
+static inline __attribute__((always_inline)) void put_be(sink *s, uint64_t v, int bytes)
 {
     uint8_t b[8];
     for (int i = 0; i < bytes; i++)
