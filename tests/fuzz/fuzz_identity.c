@@ -8,6 +8,7 @@
  *   bit 1  the request carries two metadata entries
  *   bit 2  prove with a key the server's keyring does not list
  *   bit 3  raw: the rest of the input is the whole request frame
+ *   bit 4  with bit 0: prove with mac2 (scheme 3) rather than mac
  * Unless raw, the target proves a fresh request of "client" (a new nonce and
  * a later timestamp each time, as a real client's would be), writes its
  * frame, and edits it with the rest of the input, three bytes an edit:
@@ -156,7 +157,9 @@ static size_t prove(proved *p, uint8_t flags, uint8_t *frame, size_t cap)
     if (ferryi_session_client(&sk, key, server_key->pk) != 0)
         fail("no session keys");
     ferryi_request_fields f = {
-        .scheme = (flags & 1) ? FERRY_PROOF_MAC : FERRY_PROOF_SIGNED,
+        .scheme = !(flags & 1)   ? FERRY_PROOF_SIGNED
+                  : (flags & 16) ? FERRY_PROOF_MAC2
+                                 : FERRY_PROOF_MAC,
         .key_id = key->pk,
         .method = p->h.method,
         .api_version = p->h.api_version,
@@ -165,17 +168,15 @@ static size_t prove(proved *p, uint8_t flags, uint8_t *frame, size_t cap)
         .nonce = p->nonce,
         .deadline_ms = p->h.deadline_ms,
     };
-    ferryi_metadata_hash(f.metadata_hash, p->h.metadata, p->h.n_metadata);
-    ferryi_hash(f.body_hash, (const uint8_t *)BODY, sizeof BODY - 1);
-    uint8_t canon[FERRYI_CANON_MAX];
-    size_t len = ferryi_request_canonical(&f, canon);
     ferry__wire__identity__init(&p->id);
     p->id.key_id = (ProtobufCBinaryData){FERRY_PUBLIC_KEY_BYTES, (uint8_t *)key->pk};
     p->id.timestamp_ms = f.timestamp_ms;
     p->id.nonce = (ProtobufCBinaryData){FERRYI_NONCE_BYTES, p->nonce};
     p->id.scheme = (Ferry__Wire__ProofScheme)f.scheme;
     p->id.proof.data = p->proof;
-    p->id.proof.len = ferryi_prove(f.scheme, key, sk.c2s, canon, len, p->proof);
+    p->id.proof.len =
+        ferryi_request_prove(&f, p->h.metadata, p->h.n_metadata, (const uint8_t *)BODY,
+                             sizeof BODY - 1, key, sk.c2s, p->proof);
     p->h.identity = &p->id;
     size_t hlen = protobuf_c_message_get_packed_size(&p->h.base);
     if (FERRYI_FRAME_PREFIX + hlen + sizeof BODY - 1 > cap)
