@@ -94,7 +94,9 @@ static int teardown(void **state)
 
 static ferry_channel *open_mac(fixture *f)
 {
+    /* Waiting for a connection: a replaced server is dialed anew. */
     ferry_client_opts o = {
+        .wait_for_ready = 1,
         .identity = {.key = f->alice, .proof = FERRY_PROOF_MAC, .server_key = f->server}};
     ferry_channel *ch = NULL;
     assert_int_equal(ferry_client_open(&ch, f->bound, &o), FERRY_OK);
