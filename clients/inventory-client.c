@@ -59,16 +59,14 @@ static int load_identity(ferry_client_identity *id, ferry_key **key, ferry_key *
     const char *key_path = getenv("FERRY_KEY");
     const char *server_path = getenv("FERRY_SERVER_KEY");
     const char *proof = getenv("FERRY_PROOF");
-    char err[512] = "";
     *key = *server_key = NULL;
-    if (key_path != NULL && *key_path != '\0' &&
-        ferry_key_load_secret(key, key_path, err, sizeof err) != FERRY_OK) {
-        fprintf(stderr, "inventory-client: FERRY_KEY: %s\n", err);
+    if (key_path != NULL && *key_path != '\0' && ferry_key_load_secret(key, key_path) != FERRY_OK) {
+        fprintf(stderr, "inventory-client: FERRY_KEY: %s\n", ferry_last_error());
         return 2;
     }
     if (server_path != NULL && *server_path != '\0' &&
-        ferry_key_load_public(server_key, server_path, err, sizeof err) != FERRY_OK) {
-        fprintf(stderr, "inventory-client: FERRY_SERVER_KEY: %s\n", err);
+        ferry_key_load_public(server_key, server_path) != FERRY_OK) {
+        fprintf(stderr, "inventory-client: FERRY_SERVER_KEY: %s\n", ferry_last_error());
         return 2;
     }
     ferry_proof how = *server_key != NULL ? FERRY_PROOF_MAC : FERRY_PROOF_SIGNED;
@@ -124,9 +122,8 @@ static int tls_from_env(const char *url, ferry_tls_opts *tls)
                 url);
         return 2;
     }
-    char err[FERRY_MESSAGE_MAX];
-    if (is_tls && ferry_tls_check(tls, FERRY_TLS_CLIENT, err, sizeof err) != FERRY_OK) {
-        fprintf(stderr, "inventory-client: TLS (FERRY_TLS_*): %s\n", err);
+    if (is_tls && ferry_tls_check(tls, FERRY_TLS_CLIENT) != FERRY_OK) {
+        fprintf(stderr, "inventory-client: TLS (FERRY_TLS_*): %s\n", ferry_last_error());
         return 2;
     }
     return 0;
@@ -244,7 +241,7 @@ int main(int argc, char **argv)
     ferry_key_free(key); /* the channel keeps its own copies */
     ferry_key_free(server_key);
     if (st != FERRY_OK) {
-        fprintf(stderr, "inventory-client: cannot use address %s: %s\n", url, ferry_status_str(st));
+        fprintf(stderr, "inventory-client: cannot use address %s: %s\n", url, ferry_last_error());
         return 2;
     }
     if (follow_s > 0) {

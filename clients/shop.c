@@ -316,7 +316,7 @@ int main(int argc, char **argv)
     ferry_client_opts co = {.client_name = "shop", .connect_timeout_ms = 200};
     ferry_status st = ferry_client_open(&remote, url, &co);
     if (st != FERRY_OK) {
-        fprintf(stderr, "shop: --connect %s: %s\n", url, ferry_status_str(st));
+        fprintf(stderr, "shop: --connect %s: %s\n", url, ferry_last_error());
         return 2;
     }
 
@@ -333,18 +333,16 @@ int main(int argc, char **argv)
             ferry_channel_close(remote);
             return 1;
         }
-        char err[512];
         ferry_dispatch_opts dopts = {.env_name = SHOP_DISPATCH_ENV, .mismatch_log_limit = 1};
-        st = inventory_v2_stock_dispatcher_open(&ch, inventory_v2_handlers(), inv, remote, &dopts,
-                                                err, sizeof err);
+        st = inventory_v2_stock_dispatcher_open(&ch, inventory_v2_handlers(), inv, remote, &dopts);
         if (st != FERRY_OK) {
-            fprintf(stderr, "shop: %s\n", err);
+            fprintf(stderr, "shop: %s\n", ferry_last_error());
             ferry_channel_close(remote);
             inventory_free(inv);
             return 2;
         }
-        if (stage != NULL && ferry_dispatcher_configure(ch, stage, err, sizeof err) != FERRY_OK) {
-            fprintf(stderr, "shop: --stage: %s\n", err);
+        if (stage != NULL && ferry_dispatcher_configure(ch, stage) != FERRY_OK) {
+            fprintf(stderr, "shop: --stage: %s\n", ferry_last_error());
             goto out;
         }
     }

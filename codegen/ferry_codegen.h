@@ -36,7 +36,7 @@ typedef enum ferry_codegen_result {
 ferry_codegen_result ferry_codegen_run(const uint8_t *in, size_t in_len, uint8_t **out,
                                        size_t *out_len, char *why, size_t why_len);
 
-/* "protoc-gen-ferry 0.1.0": the name and version written into every
+/* "protoc-gen-ferry 0.2.0": the name and version written into every
  * generated file. Static storage. */
 const char *ferry_codegen_version(void);
 

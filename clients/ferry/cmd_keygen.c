@@ -167,16 +167,15 @@ int cmd_keygen(int argc, char **argv)
     }
 
     ferry_key *key = NULL;
-    char err[512] = "";
     ferry_status st = ferry_key_generate(&key, name);
     if (st != FERRY_OK) {
-        fprintf(stderr, "ferry keygen: cannot make a key: %s\n", ferry_status_str(st));
+        fprintf(stderr, "ferry keygen: cannot make a key: %s\n", ferry_last_error());
         return CLI_EXIT_ERROR;
     }
-    st = ferry_key_write(key, secret_path, public_path, err, sizeof err);
+    st = ferry_key_write(key, secret_path, public_path);
     if (st != FERRY_OK) {
         ferry_key_free(key);
-        fprintf(stderr, "ferry keygen: %s\n", err);
+        fprintf(stderr, "ferry keygen: %s\n", ferry_last_error());
         return CLI_EXIT_ERROR;
     }
     char b64[FERRY_PUBLIC_KEY_B64];

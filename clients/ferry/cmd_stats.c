@@ -343,7 +343,7 @@ static void ask_endpoint(const stats_args *a, const char *url, endpoint_row *row
     ferry_channel *ch = NULL;
     row->st = cli_conn_open(&c, "ferry-stats", &ch);
     if (row->st != FERRY_OK) {
-        snprintf(row->why, sizeof row->why, "cannot open: %s", ferry_status_str(row->st));
+        snprintf(row->why, sizeof row->why, "cannot open: %s", ferry_last_error());
         return;
     }
     Ferry__Admin__V1__GetStatsRequest req = FERRY__ADMIN__V1__GET_STATS_REQUEST__INIT;

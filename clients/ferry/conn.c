@@ -68,15 +68,13 @@ int cli_conn_option(cli_conn *c, int opt, const char *arg)
 
 int cli_conn_load(cli_conn *c)
 {
-    char err[512];
-    if (c->key_path != NULL &&
-        ferry_key_load_secret(&c->key, c->key_path, err, sizeof err) != FERRY_OK) {
-        fprintf(stderr, "ferry %s: key: %s\n", c->cmd, err);
+    if (c->key_path != NULL && ferry_key_load_secret(&c->key, c->key_path) != FERRY_OK) {
+        fprintf(stderr, "ferry %s: key: %s\n", c->cmd, ferry_last_error());
         return -1;
     }
     if (c->server_path != NULL &&
-        ferry_key_load_public(&c->server_key, c->server_path, err, sizeof err) != FERRY_OK) {
-        fprintf(stderr, "ferry %s: server key: %s\n", c->cmd, err);
+        ferry_key_load_public(&c->server_key, c->server_path) != FERRY_OK) {
+        fprintf(stderr, "ferry %s: server key: %s\n", c->cmd, ferry_last_error());
         return -1;
     }
     if (c->key == NULL && (c->server_key != NULL || c->proof_name != NULL)) {
@@ -122,10 +120,10 @@ ferry_status cli_conn_open(const cli_conn *c, const char *client_name, ferry_cha
         fprintf(stderr,
                 "ferry %s: '%s' with the --tls-* options: %s (TLS needs a tls+tcp:// "
                 "address, --tls-ca, and --tls-cert with --tls-key or neither)\n",
-                c->cmd, c->url, ferry_status_str(st));
+                c->cmd, c->url, ferry_last_error());
     else if (st != FERRY_OK)
         fprintf(stderr, "ferry %s: '%s' is not an address to connect to (%s)\n", c->cmd, c->url,
-                ferry_status_str(st));
+                ferry_last_error());
     return st;
 }
 

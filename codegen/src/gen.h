@@ -20,7 +20,7 @@
 
 /* The ABI of the descriptor structs this generator writes for; generated
  * code checks it against the runtime's FERRY_ABI_VERSION. */
-#define FCG_ABI_VERSION 5
+#define FCG_ABI_VERSION 6
 
 /* The name and version written into every generated file. The generator
  * shares its version with the runtime it writes for. */

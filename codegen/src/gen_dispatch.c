@@ -12,8 +12,6 @@ static void dispatcher_open_fn(fcg_out *o, const fcg_service *svc, const char *t
     fcg_strs_add(&p, "void *user");
     fcg_strs_add(&p, "ferry_channel *remote");
     fcg_strs_add(&p, "const ferry_dispatch_opts *opts");
-    fcg_strs_add(&p, "char *err");
-    fcg_strs_add(&p, "size_t err_len");
     fcg_gen_params(o, &p, tail);
 }
 
@@ -33,7 +31,7 @@ void fcg_dispatch_declare(fcg_out *o, const fcg_service *svc)
                      "method, by the routes in %s, else opts->spec, else every method local. "
                      "opts->env_name, when set, names another variable; `opts` may be NULL. On "
                      "FERRY_OK the dispatcher owns `remote` and closes it with itself; otherwise "
-                     "the caller still owns it and `err` (may be NULL) says what was wrong. Once "
+                     "the caller still owns it and ferry_last_error() says what was wrong. Once "
                      "every method runs remote, replace the dispatcher by `remote` itself: the "
                      "call sites stay as they are.",
                      svc->full_name, svc->c.local_open, svc->c.dispatch_env);
@@ -58,8 +56,7 @@ void fcg_dispatch_define(fcg_out *o, const fcg_service *svc)
     fcg_out_printf(o, "ferry_status st = %s(&local, h, user);\n", svc->c.local_open);
     fcg_out_printf(o, "if (st != FERRY_OK)\n");
     fcg_out_printf(o, "    return st;\n");
-    fcg_out_printf(o, "st = ferry_dispatcher_open(out, &%s, local, remote, &o, err, err_len);\n",
-                   svc->c.desc);
+    fcg_out_printf(o, "st = ferry_dispatcher_open(out, &%s, local, remote, &o);\n", svc->c.desc);
     fcg_out_printf(o, "if (st != FERRY_OK)\n");
     fcg_out_printf(o, "    ferry_channel_close(local);\n");
     fcg_out_printf(o, "return st;\n");

@@ -92,11 +92,9 @@ static int tls_from_env(ferry_tls_opts *tls)
         .key_file = env_value("FERRY_TLS_KEY"),
         .ca_file = env_value("FERRY_TLS_CA"),
     };
-    char err[FERRY_MESSAGE_MAX];
-    if (ferry_tls_is_set(tls) &&
-        ferry_tls_check(tls, FERRY_TLS_SERVER, err, sizeof err) != FERRY_OK) {
+    if (ferry_tls_is_set(tls) && ferry_tls_check(tls, FERRY_TLS_SERVER) != FERRY_OK) {
         fprintf(stderr, "inventory-server: TLS (FERRY_TLS_CERT, FERRY_TLS_KEY, FERRY_TLS_CA): %s\n",
-                err);
+                ferry_last_error());
         return 2;
     }
     return 0;
@@ -144,17 +142,16 @@ static int setup_identity(ferry_server *srv)
                 have_key ? "FERRY_KEYRING" : "FERRY_KEY");
         return 2;
     }
-    char err[512] = "";
     ferry_key *key = NULL;
-    if (ferry_key_load_secret(&key, key_path, err, sizeof err) != FERRY_OK) {
-        fprintf(stderr, "inventory-server: FERRY_KEY: %s\n", err);
+    if (ferry_key_load_secret(&key, key_path) != FERRY_OK) {
+        fprintf(stderr, "inventory-server: FERRY_KEY: %s\n", ferry_last_error());
         return 2;
     }
     ferry_server_identity id = {.key = key, .keyring_path = keyring_path};
-    ferry_status st = ferry_server_set_identity(srv, &id, err, sizeof err);
+    ferry_status st = ferry_server_set_identity(srv, &id);
     ferry_key_free(key); /* the server keeps its own copy */
     if (st != FERRY_OK) {
-        fprintf(stderr, "inventory-server: FERRY_KEYRING: %s\n", err);
+        fprintf(stderr, "inventory-server: FERRY_KEYRING: %s\n", ferry_last_error());
         return 2;
     }
     printf("inventory-server: identity on: key %s, keyring %s\n", key_path, keyring_path);
@@ -251,7 +248,7 @@ int main(int argc, char **argv)
         (admin && (st = ferry_server_add_admin(srv)) != FERRY_OK) ||
         (health && (st = ferry_server_add_health(srv)) != FERRY_OK) ||
         (reflection && (st = ferry_server_add_reflection(srv)) != FERRY_OK)) {
-        fprintf(stderr, "inventory-server: cannot start: %s\n", ferry_status_str(st));
+        fprintf(stderr, "inventory-server: cannot start: %s\n", ferry_last_error());
         goto out;
     }
     if ((rc = setup_identity(srv)) != 0)
@@ -260,16 +257,15 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < n_urls; i++) {
         char bound[PATH_MAX + 8];
         if ((st = ferry_server_listen(srv, urls[i], bound, sizeof bound)) != FERRY_OK) {
-            fprintf(stderr, "inventory-server: cannot listen on %s: %s\n", urls[i],
-                    st == FERRY_ALREADY_EXISTS     ? "the address is in use by another server"
-                    : st == FERRY_INVALID_ARGUMENT ? "not an address nng can listen on"
-                    : st == FERRY_FAILED_PRECONDITION && strncmp(urls[i], "tls+tcp://", 10) == 0
-                        ? "tls+tcp:// needs FERRY_TLS_CERT and FERRY_TLS_KEY"
-                    : st == FERRY_FAILED_PRECONDITION
-                        ? "v2 methods require roles, which need caller identity: set FERRY_KEY and "
-                          "FERRY_KEYRING, or FERRY_SERVE_ROLES_WITHOUT_IDENTITY=1 to serve every "
-                          "caller"
-                        : ferry_status_str(st));
+            /* The reason names the cause; the hint says which of this
+             * program's settings fixes it. */
+            const char *why = ferry_last_error();
+            fprintf(stderr, "inventory-server: %s%s\n", why,
+                    strstr(why, "no TLS certificate") != NULL
+                        ? " (set FERRY_TLS_CERT and FERRY_TLS_KEY)"
+                    : strstr(why, "requires roles") != NULL
+                        ? " (here: set FERRY_KEY and FERRY_KEYRING)"
+                        : "");
             if (st == FERRY_INVALID_ARGUMENT || st == FERRY_FAILED_PRECONDITION)
                 rc = 2; /* a bad --listen or FERRY_INVENTORY_ADDR */
             goto out;
@@ -283,11 +279,11 @@ int main(int argc, char **argv)
         sigwait(&stop, &sig);
         if (sig != SIGHUP)
             break;
-        char err[512] = "";
-        if (ferry_server_reload_keyring(srv, err, sizeof err) == FERRY_OK)
+        if (ferry_server_reload_keyring(srv) == FERRY_OK)
             printf("inventory-server: SIGHUP, keyring reloaded\n");
         else
-            printf("inventory-server: SIGHUP, keyring not reloaded (the old one stays): %s\n", err);
+            printf("inventory-server: SIGHUP, keyring not reloaded (the old one stays): %s\n",
+                   ferry_last_error());
         fflush(stdout);
     }
     printf("inventory-server: %s, finishing calls in flight (up to %ld ms)\n",

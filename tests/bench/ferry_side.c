@@ -39,17 +39,17 @@ static void key_path(char *out, size_t len, const char *dir, const char *name)
 /* Switches identity on for `srv` with the files of `dir`. */
 static ferry_status serve_identity(ferry_server *srv, const char *dir)
 {
-    char path[600], keyring[600], err[256];
+    char path[600], keyring[600];
     ferry_key *key = NULL;
     key_path(path, sizeof path, dir, BENCH_SERVER_KEY);
     key_path(keyring, sizeof keyring, dir, BENCH_KEYRING);
-    ferry_status st = ferry_key_load_secret(&key, path, err, sizeof err);
+    ferry_status st = ferry_key_load_secret(&key, path);
     if (st == FERRY_OK) {
         ferry_server_identity id = {.key = key, .keyring_path = keyring};
-        st = ferry_server_set_identity(srv, &id, err, sizeof err);
+        st = ferry_server_set_identity(srv, &id);
     }
     if (st != FERRY_OK)
-        fprintf(stderr, "ferry-bench: ferry server identity: %s\n", err);
+        fprintf(stderr, "ferry-bench: ferry server identity: %s\n", ferry_last_error());
     ferry_key_free(key);
     return st;
 }
@@ -101,17 +101,15 @@ static ferry_key *client_key, *server_pub;
 static int make_key(const char *dir, const char *name, const char *secret, const char *public,
                     ferry_key **out)
 {
-    char sp[600], pp[600], err[256];
+    char sp[600], pp[600];
     ferry_key *k = NULL;
     key_path(sp, sizeof sp, dir, secret);
     key_path(pp, sizeof pp, dir, public);
     ferry_status st = ferry_key_generate(&k, name);
     if (st == FERRY_OK)
-        st = ferry_key_write(k, sp, pp, err, sizeof err);
-    else
-        snprintf(err, sizeof err, "%s", ferry_status_str(st));
+        st = ferry_key_write(k, sp, pp);
     if (st != FERRY_OK) {
-        fprintf(stderr, "ferry-bench: cannot make key %s: %s\n", name, err);
+        fprintf(stderr, "ferry-bench: cannot make key %s: %s\n", name, ferry_last_error());
         ferry_key_free(k);
         return -1;
     }
@@ -124,13 +122,13 @@ static int make_key(const char *dir, const char *name, const char *secret, const
 
 int bench_identity_init(const char *dir)
 {
-    char path[600], err[256], pk[FERRY_PUBLIC_KEY_B64];
+    char path[600], pk[FERRY_PUBLIC_KEY_B64];
     if (make_key(dir, "bench-server", BENCH_SERVER_KEY, BENCH_SERVER_PUB, NULL) != 0 ||
         make_key(dir, "bench-client", BENCH_CLIENT_KEY, BENCH_CLIENT_PUB, &client_key) != 0)
         return -1;
     key_path(path, sizeof path, dir, BENCH_SERVER_PUB);
-    if (ferry_key_load_public(&server_pub, path, err, sizeof err) != FERRY_OK) {
-        fprintf(stderr, "ferry-bench: %s\n", err);
+    if (ferry_key_load_public(&server_pub, path) != FERRY_OK) {
+        fprintf(stderr, "ferry-bench: %s\n", ferry_last_error());
         return -1;
     }
     key_path(path, sizeof path, dir, BENCH_KEYRING);

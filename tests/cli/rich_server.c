@@ -56,18 +56,18 @@ void rich_path(const rich_server *rs, const char *name, char *path, size_t len)
 static ferry_key *new_key(rich_server *rs, const char *name, char *pub)
 {
     ferry_key *k = NULL;
-    char sec_path[300], pub_path[300], err[256];
+    char sec_path[300], pub_path[300];
     assert_int_equal(ferry_key_generate(&k, name), FERRY_OK);
     snprintf(sec_path, sizeof sec_path, "%s/%s.key", rs->dir, name);
     snprintf(pub_path, sizeof pub_path, "%s/%s.pub", rs->dir, name);
-    assert_int_equal(ferry_key_write(k, sec_path, pub_path, err, sizeof err), FERRY_OK);
+    assert_int_equal(ferry_key_write(k, sec_path, pub_path), FERRY_OK);
     ferry_key_public_b64(k, pub);
     return k;
 }
 
 static void set_identity(rich_server *rs)
 {
-    char pub[FERRY_PUBLIC_KEY_B64], ring[300], err[256];
+    char pub[FERRY_PUBLIC_KEY_B64], ring[300];
     ferry_key *server = new_key(rs, "server", pub);
     ferry_key *tester = new_key(rs, "tester", pub);
     char line[600];
@@ -77,7 +77,7 @@ static void set_identity(rich_server *rs)
     snprintf(line + n, sizeof line - n, "other %s\n", pub);
     rich_write(rs, "keyring", line, ring, sizeof ring);
     ferry_server_identity id = {.key = server, .keyring_path = ring};
-    assert_int_equal(ferry_server_set_identity(rs->srv, &id, err, sizeof err), FERRY_OK);
+    assert_int_equal(ferry_server_set_identity(rs->srv, &id), FERRY_OK);
     ferry_key_free(server);
     ferry_key_free(tester);
     ferry_key_free(other);

@@ -83,10 +83,9 @@ static void test_writes_loadable_private_keys(void **state)
     assert_int_equal(stat(sk_path, &sb), 0);
     assert_int_equal(sb.st_mode & 0777, 0600);
 
-    char err[512] = "";
     ferry_key *sk = NULL, *pk = NULL;
-    assert_int_equal(ferry_key_load_secret(&sk, sk_path, err, sizeof err), FERRY_OK);
-    assert_int_equal(ferry_key_load_public(&pk, pk_path, err, sizeof err), FERRY_OK);
+    assert_int_equal(ferry_key_load_secret(&sk, sk_path), FERRY_OK);
+    assert_int_equal(ferry_key_load_public(&pk, pk_path), FERRY_OK);
     assert_string_equal(ferry_key_name(sk), "shop");
     assert_true(ferry_key_has_secret(sk));
     assert_false(ferry_key_has_secret(pk));
@@ -101,7 +100,7 @@ static void test_writes_loadable_private_keys(void **state)
     path_in(f, "keyring", kr_path, sizeof kr_path);
     write_file(kr_path, line, 0644);
     ferry_keyring *kr = NULL;
-    assert_int_equal(ferry_keyring_load(&kr, kr_path, err, sizeof err), FERRY_OK);
+    assert_int_equal(ferry_keyring_load(&kr, kr_path), FERRY_OK);
     assert_int_equal(ferry_keyring_size(kr), 1);
     ferry_keyring_free(kr);
     ferry_key_free(sk);
@@ -176,15 +175,15 @@ static void test_write_failure(void **state)
  * load fails with a message naming the file and containing `why`. */
 static void assert_secret_refused(fixture *f, const char *text, mode_t mode, const char *why)
 {
-    char path[300], err[512] = "";
+    char path[300];
     path_in(f, "bad.key", path, sizeof path);
     unlink(path);
     write_file(path, text, mode);
     ferry_key *k = (ferry_key *)(uintptr_t)1;
-    assert_int_not_equal(ferry_key_load_secret(&k, path, err, sizeof err), FERRY_OK);
+    assert_int_not_equal(ferry_key_load_secret(&k, path), FERRY_OK);
     assert_null(k);
-    assert_contains(err, path);
-    assert_contains(err, why);
+    assert_contains(ferry_last_error(), path);
+    assert_contains(ferry_last_error(), why);
 }
 
 static void test_damaged_secret_keys(void **state)
@@ -226,17 +225,17 @@ static void test_bad_keyring_line(void **state)
     assert_int_equal(run_ferry(f, "keygen", "shop", "-o", f->dir, NULL), 0);
     char *line = strstr(f->out, "shop ");
     assert_non_null(line);
-    char text[1024], path[300], err[512] = "";
+    char text[1024], path[300];
     snprintf(text, sizeof text, "# trusted clients\n%s\nbroken-line-without-key\n", line);
     /* The printed line ends in '\n' already: lines 1, 2, (blank) 3, 4. */
     path_in(f, "keyring", path, sizeof path);
     write_file(path, text, 0644);
     ferry_keyring *kr = NULL;
-    assert_int_equal(ferry_keyring_load(&kr, path, err, sizeof err), FERRY_INVALID_ARGUMENT);
+    assert_int_equal(ferry_keyring_load(&kr, path), FERRY_INVALID_ARGUMENT);
     assert_null(kr);
     char want[400];
     snprintf(want, sizeof want, "%s:4: ", path);
-    assert_contains(err, want);
+    assert_contains(ferry_last_error(), want);
 }
 
 int main(void)

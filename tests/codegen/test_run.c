@@ -202,7 +202,7 @@ static void test_generates_api_and_mock_files(void **state)
         assert_memory_equal(resp->file[i]->content, banner, strlen(banner));
         assert_lexically_sound(resp->file[i]->content);
     }
-    assert_non_null(strstr(resp->file[0]->content, "#if FERRY_ABI_VERSION != 5\n#error"));
+    assert_non_null(strstr(resp->file[0]->content, "#if FERRY_ABI_VERSION != 6\n#error"));
     free_response(resp);
 }
 

@@ -22,15 +22,14 @@ static void test_good_specs(void **state)
 {
     (void)state;
     ferry_route r[FERRYTEST_DISPATCH_V1_TWIN_N_METHODS];
-    char err[256];
-    assert_int_equal(ferry_dispatch_parse(svc, "shadow", r, err, sizeof err), FERRY_OK);
+    assert_int_equal(ferry_dispatch_parse(svc, "shadow", r), FERRY_OK);
     for (int i = 0; i < FERRYTEST_DISPATCH_V1_TWIN_N_METHODS; i++)
         assert_int_equal(r[i].stage, FERRY_STAGE_SHADOW);
 
     assert_int_equal(ferry_dispatch_parse(svc,
                                           " canary:25+local-fallback , Count = local ,"
                                           "Get=shadow+side-effects,Peek=remote+local-fallback",
-                                          r, err, sizeof err),
+                                          r),
                      FERRY_OK);
     assert_int_equal(r[TOUCH].stage, FERRY_STAGE_CANARY);
     assert_int_equal(r[TOUCH].canary_percent, 25);
@@ -42,25 +41,24 @@ static void test_good_specs(void **state)
     assert_true(r[PEEK].local_fallback);
 
     /* Method overrides alone: the others stay local. */
-    assert_int_equal(ferry_dispatch_parse(svc, "Get=remote", r, err, sizeof err), FERRY_OK);
+    assert_int_equal(ferry_dispatch_parse(svc, "Get=remote", r), FERRY_OK);
     assert_int_equal(r[GET].stage, FERRY_STAGE_REMOTE);
     assert_int_equal(r[COUNT].stage, FERRY_STAGE_LOCAL);
     /* Empty: all local. */
-    assert_int_equal(ferry_dispatch_parse(svc, "  ", r, err, sizeof err), FERRY_OK);
+    assert_int_equal(ferry_dispatch_parse(svc, "  ", r), FERRY_OK);
     assert_int_equal(r[GET].stage, FERRY_STAGE_LOCAL);
-    assert_int_equal(ferry_dispatch_parse(svc, "canary:0", r, err, sizeof err), FERRY_OK);
-    assert_int_equal(ferry_dispatch_parse(svc, "canary:100", r, err, sizeof err), FERRY_OK);
+    assert_int_equal(ferry_dispatch_parse(svc, "canary:0", r), FERRY_OK);
+    assert_int_equal(ferry_dispatch_parse(svc, "canary:100", r), FERRY_OK);
     assert_int_equal(r[GET].canary_percent, 100);
 }
 
 static void refused(const char *spec, const char *want)
 {
-    char err[256] = "unchanged";
     ferry_route r[FERRYTEST_DISPATCH_V1_TWIN_N_METHODS];
-    if (ferry_dispatch_parse(svc, spec, r, err, sizeof err) != FERRY_INVALID_ARGUMENT)
+    if (ferry_dispatch_parse(svc, spec, r) != FERRY_INVALID_ARGUMENT)
         fail_msg("spec '%s' was accepted", spec);
-    if (strcmp(err, want) != 0)
-        fail_msg("spec '%s':\n  got  %s\n  want %s", spec, err, want);
+    if (strcmp(ferry_last_error(), want) != 0)
+        fail_msg("spec '%s':\n  got  %s\n  want %s", spec, ferry_last_error(), want);
 }
 
 static void test_bad_specs(void **state)
@@ -125,20 +123,17 @@ static void test_configure_is_all_or_nothing(void **state)
     twin_side side = {0};
     ferry_channel *ch = NULL;
     ferry_dispatch_opts o = {.spec = "shadow,Count=local"};
-    char err[256];
-    assert_int_equal(ferrytest_dispatch_v1_twin_dispatcher_open(
-                         &ch, &twin_handlers, &side, remote_channel(), &o, err, sizeof err),
+    assert_int_equal(ferrytest_dispatch_v1_twin_dispatcher_open(&ch, &twin_handlers, &side,
+                                                                remote_channel(), &o),
                      FERRY_OK);
-    assert_int_equal(ferry_dispatcher_configure(ch, "remote,Get=bogus", err, sizeof err),
-                     FERRY_INVALID_ARGUMENT);
-    assert_string_equal(err, "item 2: unknown stage \"bogus\" (want local, shadow, "
-                             "canary:N or remote)");
+    assert_int_equal(ferry_dispatcher_configure(ch, "remote,Get=bogus"), FERRY_INVALID_ARGUMENT);
+    assert_string_equal(ferry_last_error(), "item 2: unknown stage \"bogus\" (want local, shadow, "
+                                            "canary:N or remote)");
     char spec[128];
     ferry_dispatcher_spec(ch, spec, sizeof spec);
     assert_string_equal(spec, "shadow,Count=local");
-    assert_int_equal(
-        ferry_dispatcher_configure(ch, "canary:5+local-fallback,Get=remote", err, sizeof err),
-        FERRY_OK);
+    assert_int_equal(ferry_dispatcher_configure(ch, "canary:5+local-fallback,Get=remote"),
+                     FERRY_OK);
     ferry_dispatcher_spec(ch, spec, sizeof spec);
     assert_string_equal(spec, "canary:5+local-fallback,Get=remote");
     /* A short buffer: truncated, and the length needed returned. */
@@ -159,13 +154,12 @@ static void test_environment(void **state)
     twin_side side = {0};
     ferry_channel *remote = remote_channel();
     ferry_channel *ch = NULL;
-    char err[256];
     ferry_dispatch_opts o = {.spec = "local"};
 
     setenv(FERRYTEST_DISPATCH_V1_TWIN_DISPATCH_ENV, "canary:7,Get=shadow", 1);
-    assert_int_equal(ferrytest_dispatch_v1_twin_dispatcher_open(&ch, &twin_handlers, &side, remote,
-                                                                &o, err, sizeof err),
-                     FERRY_OK);
+    assert_int_equal(
+        ferrytest_dispatch_v1_twin_dispatcher_open(&ch, &twin_handlers, &side, remote, &o),
+        FERRY_OK);
     char spec[128];
     ferry_dispatcher_spec(ch, spec, sizeof spec);
     assert_string_equal(spec, "canary:7,Get=shadow");
@@ -173,18 +167,19 @@ static void test_environment(void **state)
 
     remote = remote_channel();
     setenv(FERRYTEST_DISPATCH_V1_TWIN_DISPATCH_ENV, "remote,Count=shadow+local-fallback", 1);
-    assert_int_equal(ferrytest_dispatch_v1_twin_dispatcher_open(&ch, &twin_handlers, &side, remote,
-                                                                &o, err, sizeof err),
-                     FERRY_INVALID_ARGUMENT);
+    assert_int_equal(
+        ferrytest_dispatch_v1_twin_dispatcher_open(&ch, &twin_handlers, &side, remote, &o),
+        FERRY_INVALID_ARGUMENT);
     assert_null(ch);
-    assert_string_equal(err, "FERRY_DISPATCH_FERRYTEST_DISPATCH_V1_TWIN: item 2: +local-fallback "
-                             "applies to canary and remote only, not to shadow");
+    assert_string_equal(ferry_last_error(),
+                        "FERRY_DISPATCH_FERRYTEST_DISPATCH_V1_TWIN: item 2: +local-fallback "
+                        "applies to canary and remote only, not to shadow");
 
     /* An empty variable is no setting: the program's spec applies. */
     setenv(FERRYTEST_DISPATCH_V1_TWIN_DISPATCH_ENV, "", 1);
-    assert_int_equal(ferrytest_dispatch_v1_twin_dispatcher_open(&ch, &twin_handlers, &side, remote,
-                                                                &o, err, sizeof err),
-                     FERRY_OK);
+    assert_int_equal(
+        ferrytest_dispatch_v1_twin_dispatcher_open(&ch, &twin_handlers, &side, remote, &o),
+        FERRY_OK);
     ferry_dispatcher_spec(ch, spec, sizeof spec);
     assert_string_equal(spec, "local");
     ferry_channel_close(ch);
@@ -193,9 +188,9 @@ static void test_environment(void **state)
     remote = remote_channel();
     setenv("FERRY_DISPATCH_TWIN", "remote", 1);
     o.env_name = "FERRY_DISPATCH_TWIN";
-    assert_int_equal(ferrytest_dispatch_v1_twin_dispatcher_open(&ch, &twin_handlers, &side, remote,
-                                                                &o, err, sizeof err),
-                     FERRY_OK);
+    assert_int_equal(
+        ferrytest_dispatch_v1_twin_dispatcher_open(&ch, &twin_handlers, &side, remote, &o),
+        FERRY_OK);
     ferry_dispatcher_spec(ch, spec, sizeof spec);
     assert_string_equal(spec, "remote");
     ferry_channel_close(ch);
@@ -207,11 +202,10 @@ static void test_open_arguments(void **state)
 {
     (void)state;
     ferry_channel *ch = (ferry_channel *)1;
-    char err[256];
-    assert_int_equal(ferry_dispatcher_open(&ch, svc, NULL, NULL, NULL, err, sizeof err),
-                     FERRY_INVALID_ARGUMENT);
+    assert_int_equal(ferry_dispatcher_open(&ch, svc, NULL, NULL, NULL), FERRY_INVALID_ARGUMENT);
     assert_null(ch);
-    assert_string_equal(err, "ferry_dispatcher_open: out, svc, local and remote are needed");
+    assert_string_equal(ferry_last_error(),
+                        "ferry_dispatcher_open: out, svc, local and remote are needed");
     assert_string_equal(ferry_stage_str(FERRY_STAGE_CANARY), "canary");
     assert_string_equal(ferry_stage_str((ferry_stage)9), "unknown stage");
 }

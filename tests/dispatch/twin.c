@@ -210,11 +210,10 @@ void twin_open_with(twin *t, const ferry_dispatch_opts *opts)
     ferry_client_opts co = {
         .retry = {.max_attempts = 1}, .breaker = {.disabled = 1}, .connect_timeout_ms = 2000};
     assert_int_equal(ferry_client_open(&remote, t->url, &co), FERRY_OK);
-    char err[256];
-    ferry_status st = ferrytest_dispatch_v1_twin_dispatcher_open(&t->ch, &twin_handlers, &t->local,
-                                                                 remote, opts, err, sizeof err);
+    ferry_status st =
+        ferrytest_dispatch_v1_twin_dispatcher_open(&t->ch, &twin_handlers, &t->local, remote, opts);
     if (st != FERRY_OK)
-        fail_msg("dispatcher_open: %s", err);
+        fail_msg("dispatcher_open: %s", ferry_last_error());
 }
 
 void twin_close(twin *t)

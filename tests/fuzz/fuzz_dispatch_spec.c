@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/error.h"
 #include "dispatch/dispatch.h"
 #include "ferrytest/v1/probe.ferry.h"
 
@@ -64,9 +65,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     spec[size] = '\0';
 
     ferry_route def, routes[N_MAX];
-    char err[512] = "";
-    if (ferryi_spec_parse(svc, spec, &def, routes, err, sizeof err) != FERRY_OK) {
-        if (err[0] == '\0')
+    ferryi_error_clear(); /* so that a refusal without a reason shows */
+    if (ferryi_spec_parse(svc, spec, &def, routes) != FERRY_OK) {
+        if (ferry_last_error()[0] == '\0')
             fail("a spec was refused without a reason", spec);
         free(spec);
         return 0;
@@ -88,8 +89,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         at += (size_t)snprintf(text + at, sizeof text - at, ",%s=%s", svc->methods[i].name, one);
     }
     ferry_route def2, routes2[N_MAX];
-    if (ferryi_spec_parse(svc, text, &def2, routes2, err, sizeof err) != FERRY_OK) {
-        fprintf(stderr, "fuzz_dispatch_spec: written back as \"%s\": %s\n", text, err);
+    if (ferryi_spec_parse(svc, text, &def2, routes2) != FERRY_OK) {
+        fprintf(stderr, "fuzz_dispatch_spec: written back as \"%s\": %s\n", text,
+                ferry_last_error());
         fail("routes written back are refused", spec);
     }
     if (!same_route(&def, &def2))

@@ -107,9 +107,8 @@ static void setup(void)
         .skew_ms = 3000000000u,
         .replay_cache_entries = 256,
     };
-    char err[256];
-    if (ferryi_auth_init(&auth, &cfg, err, sizeof err) != FERRY_OK)
-        fail(err);
+    if (ferryi_auth_init(&auth, &cfg) != FERRY_OK)
+        fail(ferry_last_error());
     atexit(teardown);
     ready = 1;
 }

@@ -101,13 +101,12 @@ static void check_secret(const uint8_t *data, size_t size, const ferry_key *k)
 
     unlink(sk_path);
     unlink(pk_path);
-    char err[512];
-    if (ferry_key_write(k, sk_path, pk_path, err, sizeof err) != FERRY_OK)
-        fail(err);
+    if (ferry_key_write(k, sk_path, pk_path) != FERRY_OK)
+        fail(ferry_last_error());
     ferry_key *again = NULL, *pub = NULL;
-    if (ferry_key_load_secret(&again, sk_path, err, sizeof err) != FERRY_OK ||
-        ferry_key_load_public(&pub, pk_path, err, sizeof err) != FERRY_OK)
-        fail(err);
+    if (ferry_key_load_secret(&again, sk_path) != FERRY_OK ||
+        ferry_key_load_public(&pub, pk_path) != FERRY_OK)
+        fail(ferry_last_error());
     if (strcmp(again->name, k->name) != 0 || strcmp(pub->name, k->name) != 0 ||
         memcmp(again->sk, k->sk, crypto_sign_SECRETKEYBYTES) != 0 ||
         memcmp(again->pk, k->pk, FERRY_PUBLIC_KEY_BYTES) != 0 ||
@@ -130,18 +129,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (dir[0] == '\0')
         setup();
     write_input(data, size);
-    char err[512] = "";
     ferry_key *k = NULL;
-    if (ferry_key_load_secret(&k, in_path, err, sizeof err) == FERRY_OK)
+    if (ferry_key_load_secret(&k, in_path) == FERRY_OK)
         check_secret(data, size, k);
-    else if (k != NULL || err[0] == '\0')
+    else if (k != NULL || ferry_last_error()[0] == '\0')
         fail("a refused secret key file left a key or gave no reason");
     ferry_key_free(k);
     k = NULL;
-    err[0] = '\0';
-    if (ferry_key_load_public(&k, in_path, err, sizeof err) == FERRY_OK)
+    if (ferry_key_load_public(&k, in_path) == FERRY_OK)
         check_public(data, size, k);
-    else if (k != NULL || err[0] == '\0')
+    else if (k != NULL || ferry_last_error()[0] == '\0')
         fail("a refused public key file left a key or gave no reason");
     ferry_key_free(k);
     return 0;

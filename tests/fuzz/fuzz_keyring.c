@@ -201,10 +201,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (dir[0] == '\0')
         setup();
     write_file(in_path, data, size);
-    char err[512] = "";
     ferry_keyring *kr = NULL;
-    if (ferry_keyring_load(&kr, in_path, err, sizeof err) != FERRY_OK) {
-        if (kr != NULL || err[0] == '\0')
+    if (ferry_keyring_load(&kr, in_path) != FERRY_OK) {
+        if (kr != NULL || ferry_last_error()[0] == '\0')
             fail("a refused keyring left a keyring or gave no reason");
         return 0;
     }
@@ -218,8 +217,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     write_file(out_path, text, len);
     free(text);
     ferry_keyring *again = NULL;
-    if (ferry_keyring_load(&again, out_path, err, sizeof err) != FERRY_OK)
-        fail(err);
+    if (ferry_keyring_load(&again, out_path) != FERRY_OK)
+        fail(ferry_last_error());
     if (!same_entries(kr, again))
         fail("a keyring written back loads differently");
     ferry_keyring_free(again);

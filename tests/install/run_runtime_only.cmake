@@ -32,7 +32,7 @@ ferry_run("installing a runtime-only ferry"
           ${CMAKE_COMMAND} --install ${WORK}/ferry --prefix ${prefix})
 
 # What it installs: a versioned shared libferry, no test doubles, no tool.
-foreach(f lib/libferry.so.0.1 lib/libferry.so include/ferry/ferry.h bin/protoc-gen-ferry)
+foreach(f lib/libferry.so.0.2 lib/libferry.so include/ferry/ferry.h bin/protoc-gen-ferry)
   if(NOT EXISTS ${prefix}/${f})
     message(FATAL_ERROR "a runtime-only install lacks ${f}")
   endif()

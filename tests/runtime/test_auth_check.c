@@ -77,8 +77,7 @@ static void auth_start(fixture *f, size_t entries)
                                  .skew_ms = 1000,
                                  .reply_cache_ms = 500,
                                  .replay_cache_entries = entries};
-    char err[256];
-    assert_int_equal(ferryi_auth_init(&f->a, &cfg, err, sizeof err), FERRY_OK);
+    assert_int_equal(ferryi_auth_init(&f->a, &cfg), FERRY_OK);
     f->have_auth = 1;
     /* Requests are proved after the server started, never at its very
      * millisecond, so that "before the start" means only that. */
@@ -524,8 +523,7 @@ static void test_reload_keeps_floors(void **state)
     assert_int_equal(check(f, &newer, NULL, NULL, 0), FERRYI_AUTH_RUN); /* floor: old's time */
 
     trust(f, 0);
-    char err[256];
-    assert_int_equal(ferryi_auth_reload(&f->a, err, sizeof err), FERRY_OK);
+    assert_int_equal(ferryi_auth_reload(&f->a), FERRY_OK);
     char why[256];
     assert_int_equal(check(f, &old, NULL, why, sizeof why), FERRYI_AUTH_REJECT);
     assert_non_null(strstr(why, "older than the replay cache remembers"));
@@ -546,9 +544,8 @@ static void test_failed_reload_keeps_keyring(void **state)
     fixture *f = *state;
     auth_start(f, 64);
     write_keyring(f, "alice not-a-key\n");
-    char err[256];
-    assert_int_not_equal(ferryi_auth_reload(&f->a, err, sizeof err), FERRY_OK);
-    assert_non_null(strstr(err, ":1:"));
+    assert_int_not_equal(ferryi_auth_reload(&f->a), FERRY_OK);
+    assert_non_null(strstr(ferry_last_error(), ":1:"));
     request r;
     request_new(&r, f->bob, FERRY_PROOF_SIGNED);
     request_prove(&r, f->bob, f->server);
@@ -560,20 +557,20 @@ static void test_failed_reload_keeps_keyring(void **state)
 static void test_identity_needs_secret_key_and_keyring(void **state)
 {
     fixture *f = *state;
-    char pub[128], sec[128], err[256];
+    char pub[128], sec[128];
     snprintf(sec, sizeof sec, "%s/server.key", f->dir);
     snprintf(pub, sizeof pub, "%s/server.pub", f->dir);
-    assert_int_equal(ferry_key_write(f->server, sec, pub, err, sizeof err), FERRY_OK);
+    assert_int_equal(ferry_key_write(f->server, sec, pub), FERRY_OK);
     ferry_key *public_only = NULL;
-    assert_int_equal(ferry_key_load_public(&public_only, pub, err, sizeof err), FERRY_OK);
+    assert_int_equal(ferry_key_load_public(&public_only, pub), FERRY_OK);
 
     ferryi_auth a;
     ferry_server_identity cfg = {.key = public_only, .keyring_path = f->keyring};
-    assert_int_equal(ferryi_auth_init(&a, &cfg, err, sizeof err), FERRY_INVALID_ARGUMENT);
-    assert_non_null(strstr(err, "secret key and a keyring"));
+    assert_int_equal(ferryi_auth_init(&a, &cfg), FERRY_INVALID_ARGUMENT);
+    assert_non_null(strstr(ferry_last_error(), "secret key and a keyring"));
     ferryi_auth_fini(&a);
     cfg = (ferry_server_identity){.key = f->server};
-    assert_int_equal(ferryi_auth_init(&a, &cfg, err, sizeof err), FERRY_INVALID_ARGUMENT);
+    assert_int_equal(ferryi_auth_init(&a, &cfg), FERRY_INVALID_ARGUMENT);
     ferryi_auth_fini(&a);
     ferry_key_free(public_only);
     unlink(sec);
@@ -593,9 +590,9 @@ static void test_keyring_key_not_a_point_refused(void **state)
     write_keyring(f, all);
     ferryi_auth auth;
     ferry_server_identity cfg = {.key = f->server, .keyring_path = f->keyring};
-    char err[256];
-    assert_int_equal(ferryi_auth_init(&auth, &cfg, err, sizeof err), FERRY_INVALID_ARGUMENT);
-    assert_non_null(strstr(err, ":2: the key of null is not a valid Ed25519 public key"));
+    assert_int_equal(ferryi_auth_init(&auth, &cfg), FERRY_INVALID_ARGUMENT);
+    assert_non_null(
+        strstr(ferry_last_error(), ":2: the key of null is not a valid Ed25519 public key"));
     ferryi_auth_fini(&auth);
 }
 

@@ -60,8 +60,7 @@ static ferry_server *serve(fixture *f, const ferry_server_identity *tweak)
     ferry_server_identity id = tweak != NULL ? *tweak : (ferry_server_identity){0};
     id.key = f->server;
     id.keyring_path = f->keyring;
-    char err[256];
-    assert_int_equal(ferry_server_set_identity(srv, &id, err, sizeof err), FERRY_OK);
+    assert_int_equal(ferry_server_set_identity(srv, &id), FERRY_OK);
     assert_int_equal(ferry_server_listen(srv, f->url, f->bound, sizeof f->bound), FERRY_OK);
     return srv;
 }
@@ -665,8 +664,7 @@ static void test_keyring_reload(void **state)
     probe_bg_start(&slow, a, 500, 30000);
     (void)probe_wait_calls(base + 1);
     write_keyring(f, 0);
-    char err[256];
-    assert_int_equal(ferry_server_reload_keyring(f->srv, err, sizeof err), FERRY_OK);
+    assert_int_equal(ferry_server_reload_keyring(f->srv), FERRY_OK);
     assert_int_equal(probe_bg_join(&slow), FERRY_OK); /* not dropped */
     assert_int_equal(probe_echo_text(b, "bob", &info), FERRY_UNAUTHENTICATED);
     assert_int_equal(probe_echo_text(a, "alice", &info), FERRY_OK);
@@ -675,13 +673,13 @@ static void test_keyring_reload(void **state)
     FILE *fp = fopen(f->keyring, "w");
     fprintf(fp, "alice not-base64!\n");
     fclose(fp);
-    assert_int_not_equal(ferry_server_reload_keyring(f->srv, err, sizeof err), FERRY_OK);
-    assert_non_null(strstr(err, ":1: the key is not the base64"));
+    assert_int_not_equal(ferry_server_reload_keyring(f->srv), FERRY_OK);
+    assert_non_null(strstr(ferry_last_error(), ":1: the key is not the base64"));
     assert_int_equal(probe_echo_text(a, "alice", &info), FERRY_OK);
 
     /* Bob comes back. */
     write_keyring(f, 1);
-    assert_int_equal(ferry_server_reload_keyring(f->srv, err, sizeof err), FERRY_OK);
+    assert_int_equal(ferry_server_reload_keyring(f->srv), FERRY_OK);
     assert_int_equal(probe_echo_text(b, "bob", &info), FERRY_OK);
     ferry_channel_close(a);
     ferry_channel_close(b);
@@ -703,8 +701,7 @@ static void write_audit_keyring(fixture *f)
     fprintf(fp, "alice %s roles=admin\nbob %s roles=auditor\nmallory %s roles=auditor,admin\n", a,
             b, m);
     assert_int_equal(fclose(fp), 0);
-    char err[256];
-    assert_int_equal(ferry_server_reload_keyring(f->srv, err, sizeof err), FERRY_OK);
+    assert_int_equal(ferry_server_reload_keyring(f->srv), FERRY_OK);
 }
 
 /* Calls Audit as `key` and returns its status; `message` gets the reply's
@@ -782,8 +779,7 @@ static void test_oversized_refusal_is_proved(void **state)
     assert_int_equal(ferry_server_new(&srv, &so), FERRY_OK);
     assert_int_equal(ferrytest_v1_probe_register(srv, &probe_handlers, NULL), FERRY_OK);
     ferry_server_identity id = {.key = f->server, .keyring_path = f->keyring};
-    char err[256];
-    assert_int_equal(ferry_server_set_identity(srv, &id, err, sizeof err), FERRY_OK);
+    assert_int_equal(ferry_server_set_identity(srv, &id), FERRY_OK);
     assert_int_equal(ferry_server_listen(srv, url, bound, sizeof bound), FERRY_OK);
 
     /* The frame's overhead is not known here: walk the text length up, 8

@@ -21,7 +21,6 @@ typedef struct fixture {
     char dir[64], path[128], sec[128], pub[128];
     char b64[FERRY_PUBLIC_KEY_B64];
     ferry_key *key;
-    char err[512];
 } fixture;
 
 static int setup(void **state)
@@ -62,15 +61,14 @@ static void write_file(fixture *f, const char *text)
 }
 
 /* Loads the fixture's file as a keyring whose line 2 is alice's key with
- * `roles`; returns the status, the error in f->err. */
+ * `roles`; returns the status, the reason in ferry_last_error(). */
 static ferry_status keyring_with_roles(fixture *f, const char *roles)
 {
     char text[2048];
     snprintf(text, sizeof text, "# first line\nalice %s %s\n", f->b64, roles);
     write_file(f, text);
     ferry_keyring *kr = NULL;
-    f->err[0] = '\0';
-    ferry_status st = ferry_keyring_load(&kr, f->path, f->err, sizeof f->err);
+    ferry_status st = ferry_keyring_load(&kr, f->path);
     if (st == FERRY_OK)
         assert_int_equal(ferry_keyring_size(kr), 1);
     else
@@ -81,8 +79,9 @@ static ferry_status keyring_with_roles(fixture *f, const char *roles)
 
 static void assert_says(const fixture *f, const char *what)
 {
-    if (strstr(f->err, what) == NULL)
-        fail_msg("error \"%s\" does not say \"%s\"", f->err, what);
+    (void)f;
+    if (strstr(ferry_last_error(), what) == NULL)
+        fail_msg("error \"%s\" does not say \"%s\"", ferry_last_error(), what);
 }
 
 /* The third word of a keyring line must start with roles=; anything else
@@ -143,8 +142,7 @@ static void test_key_line_too_long(void **state)
     text[sizeof text - 2] = '\n';
     write_file(f, text);
     ferry_key *k = NULL;
-    assert_int_equal(ferry_key_load_public(&k, f->path, f->err, sizeof f->err),
-                     FERRY_INVALID_ARGUMENT);
+    assert_int_equal(ferry_key_load_public(&k, f->path), FERRY_INVALID_ARGUMENT);
     assert_null(k);
     assert_says(f, "first line is too long");
 }
@@ -156,15 +154,12 @@ static void test_directory_is_not_a_key_file(void **state)
     fixture *f = *state;
     assert_int_equal(mkdir(f->path, 0700), 0);
     ferry_key *k = NULL;
-    assert_int_equal(ferry_key_load_secret(&k, f->path, f->err, sizeof f->err),
-                     FERRY_INVALID_ARGUMENT);
+    assert_int_equal(ferry_key_load_secret(&k, f->path), FERRY_INVALID_ARGUMENT);
     assert_says(f, "not a regular file");
-    assert_int_equal(ferry_key_load_public(&k, f->path, f->err, sizeof f->err),
-                     FERRY_INVALID_ARGUMENT);
+    assert_int_equal(ferry_key_load_public(&k, f->path), FERRY_INVALID_ARGUMENT);
     assert_says(f, "not a regular file");
     ferry_keyring *kr = NULL;
-    assert_int_equal(ferry_keyring_load(&kr, f->path, f->err, sizeof f->err),
-                     FERRY_INVALID_ARGUMENT);
+    assert_int_equal(ferry_keyring_load(&kr, f->path), FERRY_INVALID_ARGUMENT);
     assert_says(f, "not a regular file");
     assert_null(k);
     assert_null(kr);
@@ -179,8 +174,7 @@ static void test_public_file_as_secret_named(void **state)
     snprintf(text, sizeof text, "ferry-public-key-v1 k %s\n", f->b64);
     write_file(f, text);
     ferry_key *k = NULL;
-    assert_int_equal(ferry_key_load_secret(&k, f->path, f->err, sizeof f->err),
-                     FERRY_INVALID_ARGUMENT);
+    assert_int_equal(ferry_key_load_secret(&k, f->path), FERRY_INVALID_ARGUMENT);
     assert_says(f, "is a \"ferry-public-key-v1\" file, not \"ferry-secret-key-v1\"");
 }
 
@@ -191,25 +185,21 @@ static void test_missing_arguments_refused(void **state)
 {
     fixture *f = *state;
     ferry_key *k = NULL;
-    assert_int_equal(ferry_key_load_public(&k, NULL, f->err, sizeof f->err),
-                     FERRY_INVALID_ARGUMENT);
+    assert_int_equal(ferry_key_load_public(&k, NULL), FERRY_INVALID_ARGUMENT);
     assert_says(f, "no key file given");
-    assert_int_equal(ferry_key_load_secret(NULL, f->path, f->err, sizeof f->err),
-                     FERRY_INVALID_ARGUMENT);
+    assert_int_equal(ferry_key_load_secret(NULL, f->path), FERRY_INVALID_ARGUMENT);
     ferry_keyring *kr = NULL;
-    assert_int_equal(ferry_keyring_load(&kr, NULL, f->err, sizeof f->err), FERRY_INVALID_ARGUMENT);
+    assert_int_equal(ferry_keyring_load(&kr, NULL), FERRY_INVALID_ARGUMENT);
     assert_says(f, "no keyring file given");
-    assert_int_equal(ferry_key_write(f->key, NULL, f->pub, f->err, sizeof f->err),
-                     FERRY_INVALID_ARGUMENT);
-    assert_says(f, "no secret key or no file names given");
+    assert_int_equal(ferry_key_write(f->key, NULL, f->pub), FERRY_INVALID_ARGUMENT);
+    assert_says(f, "ferry_key_write: no file name given");
 
-    assert_int_equal(ferry_key_write(f->key, f->sec, f->pub, f->err, sizeof f->err), FERRY_OK);
-    assert_int_equal(ferry_key_load_public(&k, f->pub, f->err, sizeof f->err), FERRY_OK);
+    assert_int_equal(ferry_key_write(f->key, f->sec, f->pub), FERRY_OK);
+    assert_int_equal(ferry_key_load_public(&k, f->pub), FERRY_OK);
     char other_sec[160], other_pub[160];
     snprintf(other_sec, sizeof other_sec, "%s.2", f->sec);
     snprintf(other_pub, sizeof other_pub, "%s.2", f->pub);
-    assert_int_equal(ferry_key_write(k, other_sec, other_pub, f->err, sizeof f->err),
-                     FERRY_INVALID_ARGUMENT);
+    assert_int_equal(ferry_key_write(k, other_sec, other_pub), FERRY_INVALID_ARGUMENT);
     assert_int_equal(access(other_sec, F_OK), -1); /* nothing written */
     ferry_key_free(k);
 }
@@ -219,14 +209,12 @@ static void test_missing_arguments_refused(void **state)
 static void test_key_write_refusals(void **state)
 {
     fixture *f = *state;
-    assert_int_equal(ferry_key_write(f->key, f->sec, f->pub, f->err, sizeof f->err), FERRY_OK);
-    assert_int_equal(ferry_key_write(f->key, f->sec, f->pub, f->err, sizeof f->err),
-                     FERRY_ALREADY_EXISTS);
+    assert_int_equal(ferry_key_write(f->key, f->sec, f->pub), FERRY_OK);
+    assert_int_equal(ferry_key_write(f->key, f->sec, f->pub), FERRY_ALREADY_EXISTS);
     assert_says(f, "cannot create the secret key file");
     char pub[160];
     snprintf(pub, sizeof pub, "%s/no-such-dir/k.pub", f->dir);
-    assert_int_equal(ferry_key_write(f->key, f->path, pub, f->err, sizeof f->err),
-                     FERRY_PERMISSION_DENIED);
+    assert_int_equal(ferry_key_write(f->key, f->path, pub), FERRY_PERMISSION_DENIED);
     assert_says(f, "cannot create the public key file");
     assert_says(f, "no-such-dir/k.pub");
 }
@@ -239,13 +227,11 @@ static void test_failed_write_leaves_no_secret_file(void **state)
     fixture *f = *state;
     char pub[160];
     snprintf(pub, sizeof pub, "%s/no-such-dir/k.pub", f->dir);
-    assert_int_equal(ferry_key_write(f->key, f->sec, pub, f->err, sizeof f->err),
-                     FERRY_PERMISSION_DENIED);
+    assert_int_equal(ferry_key_write(f->key, f->sec, pub), FERRY_PERMISSION_DENIED);
     assert_int_equal(access(f->sec, F_OK), -1);
-    assert_int_equal(ferry_key_write(f->key, f->sec, "/dev/full", f->err, sizeof f->err),
-                     FERRY_INTERNAL);
+    assert_int_equal(ferry_key_write(f->key, f->sec, "/dev/full"), FERRY_INTERNAL);
     assert_int_equal(access(f->sec, F_OK), -1);
-    assert_int_equal(ferry_key_write(f->key, f->sec, f->pub, f->err, sizeof f->err), FERRY_OK);
+    assert_int_equal(ferry_key_write(f->key, f->sec, f->pub), FERRY_OK);
     assert_int_equal(access(f->sec, F_OK), 0);
 }
 
@@ -254,8 +240,7 @@ static void test_failed_write_leaves_no_secret_file(void **state)
 static void test_public_key_write_failure_named(void **state)
 {
     fixture *f = *state;
-    assert_int_equal(ferry_key_write(f->key, f->sec, "/dev/full", f->err, sizeof f->err),
-                     FERRY_INTERNAL);
+    assert_int_equal(ferry_key_write(f->key, f->sec, "/dev/full"), FERRY_INTERNAL);
     assert_says(f, "/dev/full: writing failed");
 }
 
@@ -264,18 +249,17 @@ static void test_public_key_write_failure_named(void **state)
 static void test_secret_file_open_to_others_refused(void **state)
 {
     fixture *f = *state;
-    assert_int_equal(ferry_key_write(f->key, f->sec, f->pub, f->err, sizeof f->err), FERRY_OK);
+    assert_int_equal(ferry_key_write(f->key, f->sec, f->pub), FERRY_OK);
     static const mode_t modes[] = {0640, 0620, 0604, 0602, 0660};
     ferry_key *k = NULL;
     for (size_t i = 0; i < sizeof modes / sizeof modes[0]; i++) {
         assert_int_equal(chmod(f->sec, modes[i]), 0);
-        assert_int_equal(ferry_key_load_secret(&k, f->sec, f->err, sizeof f->err),
-                         FERRY_PERMISSION_DENIED);
+        assert_int_equal(ferry_key_load_secret(&k, f->sec), FERRY_PERMISSION_DENIED);
         assert_null(k);
         assert_says(f, "secret key file is accessible by others");
     }
     assert_int_equal(chmod(f->sec, 0600), 0);
-    assert_int_equal(ferry_key_load_secret(&k, f->sec, f->err, sizeof f->err), FERRY_OK);
+    assert_int_equal(ferry_key_load_secret(&k, f->sec), FERRY_OK);
     assert_memory_equal(ferry_key_public(k), ferry_key_public(f->key), FERRY_PUBLIC_KEY_BYTES);
     ferry_key_free(k);
 }
@@ -286,7 +270,7 @@ static void test_secret_file_open_to_others_refused(void **state)
 static void test_secret_halves_must_match(void **state)
 {
     fixture *f = *state;
-    assert_int_equal(ferry_key_write(f->key, f->sec, f->pub, f->err, sizeof f->err), FERRY_OK);
+    assert_int_equal(ferry_key_write(f->key, f->sec, f->pub), FERRY_OK);
     char line[256] = {0};
     FILE *fp = fopen(f->sec, "r");
     assert_non_null(fp);
@@ -299,8 +283,7 @@ static void test_secret_halves_must_match(void **state)
     end[-2] = end[-2] == 'A' ? 'B' : 'A';
     write_file(f, line);
     ferry_key *k = NULL;
-    assert_int_equal(ferry_key_load_secret(&k, f->path, f->err, sizeof f->err),
-                     FERRY_INVALID_ARGUMENT);
+    assert_int_equal(ferry_key_load_secret(&k, f->path), FERRY_INVALID_ARGUMENT);
     assert_null(k);
     assert_says(f, "corrupt secret key (its public half does not match its seed)");
 }

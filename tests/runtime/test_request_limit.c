@@ -53,8 +53,7 @@ static void open_limited(limited *l, ferry_proof proof)
         FERRY_OK);
     assert_int_equal(ferrytest_v1_probe_register(l->srv, &probe_handlers, NULL), FERRY_OK);
     ferry_server_identity sid = {.key = l->server, .keyring_path = l->keyring};
-    char err[256];
-    assert_int_equal(ferry_server_set_identity(l->srv, &sid, err, sizeof err), FERRY_OK);
+    assert_int_equal(ferry_server_set_identity(l->srv, &sid), FERRY_OK);
     assert_int_equal(ferry_server_listen(l->srv, l->url, l->bound, sizeof l->bound), FERRY_OK);
     ferry_client_opts co = {.max_message = 16u * 1024u * 1024u,
                             .identity = {.key = l->alice, .proof = proof, .server_key = l->server}};

@@ -95,16 +95,15 @@ static void test_identity_set_once(void **state)
 
     ferry_server *srv = NULL;
     assert_int_equal(ferry_server_new(&srv, &(ferry_server_opts){.workers = 1}), FERRY_OK);
-    char err[256];
-    assert_int_equal(ferry_server_set_identity(NULL, NULL, err, sizeof err),
-                     FERRY_INVALID_ARGUMENT);
-    assert_string_equal(err, "no server or no identity given");
+    assert_int_equal(ferry_server_set_identity(NULL, NULL), FERRY_INVALID_ARGUMENT);
+    assert_string_equal(ferry_last_error(), "ferry_server_set_identity: no server given");
     ferry_server_identity id = {.key = key, .keyring_path = keyring}; /* no file yet */
-    assert_int_equal(ferry_server_set_identity(srv, &id, err, sizeof err), FERRY_NOT_FOUND);
-    assert_non_null(strstr(err, "cannot open the keyring"));
-    assert_int_equal(ferry_server_reload_keyring(srv, err, sizeof err), FERRY_FAILED_PRECONDITION);
-    assert_string_equal(err, "the server has no identity set");
-    assert_int_equal(ferry_server_reload_keyring(NULL, NULL, 0), FERRY_FAILED_PRECONDITION);
+    assert_int_equal(ferry_server_set_identity(srv, &id), FERRY_NOT_FOUND);
+    assert_non_null(strstr(ferry_last_error(), "cannot open the keyring"));
+    assert_int_equal(ferry_server_reload_keyring(srv), FERRY_FAILED_PRECONDITION);
+    assert_string_equal(ferry_last_error(),
+                        "ferry_server_reload_keyring: the server has no identity set");
+    assert_int_equal(ferry_server_reload_keyring(NULL), FERRY_FAILED_PRECONDITION);
     ferry_auth_counters ac = {.verified = 99};
     ferry_server_get_auth_counters(srv, &ac);
     assert_int_equal(ac.verified, 0); /* no identity: zeros */
@@ -114,11 +113,12 @@ static void test_identity_set_once(void **state)
     assert_non_null(fp);
     fprintf(fp, "self %s\n", b64);
     assert_int_equal(fclose(fp), 0);
-    assert_int_equal(ferry_server_set_identity(srv, &id, NULL, 0), FERRY_OK);
-    assert_int_equal(ferry_server_set_identity(srv, &id, err, sizeof err),
-                     FERRY_FAILED_PRECONDITION);
-    assert_string_equal(err, "identity is set once, before the server listens");
-    assert_int_equal(ferry_server_reload_keyring(srv, err, sizeof err), FERRY_OK);
+    assert_int_equal(ferry_server_set_identity(srv, &id), FERRY_OK);
+    assert_int_equal(ferry_server_set_identity(srv, &id), FERRY_FAILED_PRECONDITION);
+    assert_string_equal(
+        ferry_last_error(),
+        "ferry_server_set_identity: identity is set once, before the server listens");
+    assert_int_equal(ferry_server_reload_keyring(srv), FERRY_OK);
 
     ferry_server_free(srv);
     ferry_key_free(key);

@@ -213,10 +213,8 @@ static void test_shadow_call_marked(void **state)
     ferry_channel *remote = l.ch, *d = NULL;
     l.ch = NULL; /* the dispatcher owns it */
     ferry_dispatch_opts o = {.spec = "shadow"};
-    char err[256];
-    assert_int_equal(
-        ferrytest_v1_probe_dispatcher_open(&d, &probe_handlers, NULL, remote, &o, err, sizeof err),
-        FERRY_OK);
+    assert_int_equal(ferrytest_v1_probe_dispatcher_open(&d, &probe_handlers, NULL, remote, &o),
+                     FERRY_OK);
     assert_int_equal(probe_echo(d, 0, 20000, NULL), FERRY_OK);
     /* The caller's span, the local run, the shadow call and its server. */
     assert_true(wait_spans(4) >= 4);

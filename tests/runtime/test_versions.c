@@ -453,9 +453,8 @@ static void test_admin_needs_role(void **state)
     assert_non_null(fp);
     fprintf(fp, "ops %s roles=" FERRY_ADMIN_ROLE "\nshop %s roles=shop\n", a, b);
     assert_int_equal(fclose(fp), 0);
-    char err[256];
     ferry_server_identity id = {.key = server, .keyring_path = keyring};
-    assert_int_equal(ferry_server_set_identity(f->srv, &id, err, sizeof err), FERRY_OK);
+    assert_int_equal(ferry_server_set_identity(f->srv, &id), FERRY_OK);
     assert_int_equal(ferry_server_add_admin(f->srv), FERRY_OK);
     listen_on(f);
 

@@ -90,8 +90,8 @@ typedef struct ferry_endpoint_stats {
  * is a list of one). `copts` as for ferry_client_open(), applied to every
  * endpoint (tls for the TLS schemes); `bopts` NULL means the defaults.
  * FERRY_INVALID_ARGUMENT for a target that cannot be read, with the reason
- * logged. A DNS name that does not resolve yet is not an error: calls fail
- * with FERRY_UNAVAILABLE, saying why, until it does. */
+ * in ferry_last_error() (and logged). A DNS name that does not resolve yet is not an error: calls
+ * fail with FERRY_UNAVAILABLE, saying why, until it does. */
 FERRY_NODISCARD ferry_status ferry_balance_open(ferry_channel **out, const char *target,
                                                 const ferry_client_opts *copts,
                                                 const ferry_balance_opts *bopts);

@@ -231,8 +231,9 @@ typedef struct ferry_client_opts {
  * calls over them (ferry/balance.h, docs/deploy.md). Connects in the
  * background and reconnects when the connection drops, so the server need
  * not be up yet. Fails with FERRY_INVALID_ARGUMENT for a URL nng does not
- * accept, and with ferry_tls_check()'s status for TLS options it refuses (the
- * reason is logged). A call that finds no connection because TLS handshakes
+ * accept, and with ferry_tls_check()'s status for TLS options it refuses;
+ * ferry_last_error() names the URL or the TLS option and what is wrong (the
+ * reason is logged too). A call that finds no connection because TLS handshakes
  * failed says so in its message. */
 FERRY_NODISCARD ferry_status ferry_client_open(ferry_channel **out, const char *url,
                                                const ferry_client_opts *opts);

@@ -101,23 +101,21 @@ typedef struct ferry_dispatch_opts {
  * Reads the routes from opts->env_name when it is set, else opts->spec.
  * On FERRY_OK *out is a channel that owns both channels and closes them when
  * it is closed. On failure (FERRY_INVALID_ARGUMENT: a NULL argument or a bad
- * spec, described in `err`, which names the variable when the spec came
- * from the environment; FERRY_RESOURCE_EXHAUSTED: out of memory) *out is
- * NULL and the caller still owns both channels. `err` may be NULL. Generated
- * code wraps it as P_dispatcher_open(). */
+ * spec, described by ferry_last_error(), which names the variable when the
+ * spec came from the environment; FERRY_RESOURCE_EXHAUSTED: out of memory)
+ * *out is NULL and the caller still owns both channels. Generated code wraps
+ * it as P_dispatcher_open(). */
 FERRY_NODISCARD ferry_status ferry_dispatcher_open(ferry_channel **out,
                                                    const ferry_service_desc *svc,
                                                    ferry_channel *local, ferry_channel *remote,
-                                                   const ferry_dispatch_opts *opts, char *err,
-                                                   size_t err_len);
+                                                   const ferry_dispatch_opts *opts);
 
 /* Replaces every route with those of `spec` (see above): the config call.
  * The whole spec is checked first; on FERRY_INVALID_ARGUMENT nothing
- * changed and `err` says what was wrong. Calls already running finish on the
+ * changed and ferry_last_error() says what was wrong. Calls already running finish on the
  * route they started with. FERRY_INVALID_ARGUMENT too when `ch` is not a
  * dispatcher. */
-FERRY_NODISCARD ferry_status ferry_dispatcher_configure(ferry_channel *ch, const char *spec,
-                                                        char *err, size_t err_len);
+FERRY_NODISCARD ferry_status ferry_dispatcher_configure(ferry_channel *ch, const char *spec);
 
 /* Sets the route of one method of the dispatcher's service. */
 FERRY_NODISCARD ferry_status ferry_dispatcher_set_route(ferry_channel *ch, const ferry_method *m,
@@ -180,7 +178,7 @@ typedef enum ferry_stats_format {
 /* Writes the routes and every non-empty (method, stage) row of counters to
  * `f`. The JSON form is documented in docs/migration.md. Returns FERRY_OK,
  * FERRY_INVALID_ARGUMENT when `ch` is not a dispatcher or `f` is NULL, or
- * FERRY_INTERNAL when writing to `f` failed (see ferror() and errno). */
+ * FERRY_INTERNAL when writing to `f` failed (the reason gives errno's). */
 FERRY_NODISCARD ferry_status ferry_dispatcher_write_stats(ferry_channel *ch, FILE *f,
                                                           ferry_stats_format format);
 
@@ -190,10 +188,10 @@ void ferry_dispatcher_wait_shadows(ferry_channel *ch);
 
 /* Parses `spec` against `svc` without a dispatcher: FERRY_OK when
  * ferry_dispatcher_configure() would accept it, else FERRY_INVALID_ARGUMENT
- * and the reason in `err`. `routes`, when not NULL, receives
+ * with the reason in ferry_last_error(). `routes`, when not NULL, receives
  * svc->n_methods routes. */
 FERRY_NODISCARD ferry_status ferry_dispatch_parse(const ferry_service_desc *svc, const char *spec,
-                                                  ferry_route *routes, char *err, size_t err_len);
+                                                  ferry_route *routes);
 
 #ifdef __cplusplus
 }

@@ -44,10 +44,11 @@ extern "C" {
 #endif
 
 /* Generated code checks this against the generator's ABI number and stops
- * with #error on a mismatch. Bumped whenever the descriptor structs change. */
-#define FERRY_ABI_VERSION 5
+ * with #error on a mismatch. Bumped whenever the descriptor structs, or the
+ * runtime functions generated code calls, change. */
+#define FERRY_ABI_VERSION 6
 
-/* The runtime's version string, e.g. "0.1.0". */
+/* The runtime's version string, e.g. "0.2.0". */
 const char *ferry_version(void);
 
 #ifdef __cplusplus

@@ -16,7 +16,8 @@
  *   # comment
  *   alice  BASE64(public key)  roles=reader,admin
  *
- * Errors name the file (and line) and what is wrong with it.
+ * Failures give a reason (ferry_last_error(), ferry/status.h) that names the
+ * file (and line) and what is wrong with it.
  *
  * Thread safety: keys and keyrings are immutable once loaded and can be
  * shared by any number of threads, channels and servers.
@@ -60,19 +61,18 @@ FERRY_NODISCARD ferry_status ferry_key_generate(ferry_key **out, const char *nam
 
 /* Writes the secret key file `secret_path` (created with mode 0600; an
  * existing file is not overwritten) and the public key file `public_path`.
- * On failure `err` says which file and why, and no secret key file written
- * by this call is left behind. */
+ * On failure the reason names the file and what went wrong, and no secret
+ * key file written by this call is left behind. */
 FERRY_NODISCARD ferry_status ferry_key_write(const ferry_key *key, const char *secret_path,
-                                             const char *public_path, char *err, size_t err_len);
+                                             const char *public_path);
 
-/* Loads a secret key file. Refuses a file others can read or write, and any
- * malformed or truncated content. */
-FERRY_NODISCARD ferry_status ferry_key_load_secret(ferry_key **out, const char *path, char *err,
-                                                   size_t err_len);
+/* Loads a secret key file. Refuses (FERRY_PERMISSION_DENIED, the reason
+ * naming the path and its mode) a file anyone but its owner has any
+ * permission on, and any malformed or truncated content. */
+FERRY_NODISCARD ferry_status ferry_key_load_secret(ferry_key **out, const char *path);
 
 /* Loads a public key file. */
-FERRY_NODISCARD ferry_status ferry_key_load_public(ferry_key **out, const char *path, char *err,
-                                                   size_t err_len);
+FERRY_NODISCARD ferry_status ferry_key_load_public(ferry_key **out, const char *path);
 
 /* The key's name and whether it holds the secret half. */
 const char *ferry_key_name(const ferry_key *key);
@@ -87,10 +87,9 @@ void ferry_key_free(ferry_key *key);
 
 typedef struct ferry_keyring ferry_keyring;
 
-/* Loads a keyring file. A bad line fails the whole load with "FILE:LINE:
- * why"; a public key listed twice is an error. */
-FERRY_NODISCARD ferry_status ferry_keyring_load(ferry_keyring **out, const char *path, char *err,
-                                                size_t err_len);
+/* Loads a keyring file. A bad line fails the whole load, the reason reading
+ * "FILE:LINE: why"; a public key listed twice is an error. */
+FERRY_NODISCARD ferry_status ferry_keyring_load(ferry_keyring **out, const char *path);
 
 /* Entries in the keyring. */
 size_t ferry_keyring_size(const ferry_keyring *kr);

@@ -72,7 +72,7 @@ typedef struct ferry_server_opts {
     /* Roles are checked only on callers whose identity was verified, so a
      * server without identity (ferry_server_set_identity()) that hosts a
      * method declaring roles refuses to listen, with
-     * FERRY_FAILED_PRECONDITION and a log line naming the method, rather
+     * FERRY_FAILED_PRECONDITION and a reason naming the method, rather
      * than serve it to anyone. Nonzero: serve such methods to every caller
      * all the same, with a warning at start (for a test rig, or a server
      * behind a gateway that checks callers). Also
@@ -98,8 +98,10 @@ typedef struct ferry_server_opts {
     uint32_t drain_notice_ms;
 } ferry_server_opts;
 
-/* Creates a server; `opts` may be NULL for defaults. TLS options it refuses
- * fail it with ferry_tls_check()'s status (the reason is logged). */
+/* Creates a server; `opts` may be NULL for defaults. An option out of range
+ * fails it with FERRY_INVALID_ARGUMENT, TLS options it refuses with
+ * ferry_tls_check()'s status; the reason names the option or file (and is
+ * logged too, for TLS). */
 FERRY_NODISCARD ferry_status ferry_server_new(ferry_server **out, const ferry_server_opts *opts);
 
 /* Hosts a service. Fails with FERRY_ALREADY_EXISTS when a method of the same
@@ -111,7 +113,10 @@ FERRY_NODISCARD ferry_status ferry_server_add(ferry_server *srv, const ferry_ser
  * chosen for tcp://host:0 or tls+tcp://host:0), NUL-terminated, truncated to
  * `bound_len`. A tls+tcp:// URL needs ferry_server_opts.tls, else it fails
  * with FERRY_FAILED_PRECONDITION, and so does a server without identity
- * that hosts methods requiring roles (see serve_roles_without_identity). */
+ * that hosts methods requiring roles (see serve_roles_without_identity);
+ * ferry_last_error() tells the two apart: the first names the URL and
+ * "no TLS certificate", the second the method and "requires roles". Neither
+ * binds the address. */
 FERRY_NODISCARD ferry_status ferry_server_listen(ferry_server *srv, const char *url, char *bound,
                                                  size_t bound_len);
 
@@ -149,18 +154,16 @@ typedef struct ferry_server_identity {
  * (signed or mac) from a key in the keyring, checked before its body is
  * decoded; failures get FERRY_UNAUTHENTICATED and the handler never runs.
  * Methods that declare roles refuse callers without them. Call before
- * ferry_server_listen(). On failure `err` says why (the keyring's file and
- * line for a bad keyring). */
+ * ferry_server_listen(). On failure ferry_last_error() says why (the
+ * keyring's file and line for a bad keyring). */
 FERRY_NODISCARD ferry_status ferry_server_set_identity(ferry_server *srv,
-                                                       const ferry_server_identity *id, char *err,
-                                                       size_t err_len);
+                                                       const ferry_server_identity *id);
 
 /* Reads the keyring file again and trusts exactly its keys from the next
  * request on; calls in flight finish under the keyring they started with. On
- * failure the old keyring stays. Thread-safe; for a SIGHUP handler, call it
- * from the thread that waits for signals, not from the handler itself. */
-FERRY_NODISCARD ferry_status ferry_server_reload_keyring(ferry_server *srv, char *err,
-                                                         size_t err_len);
+ * failure the old keyring stays and ferry_last_error() says why. Thread-safe; for a SIGHUP handler,
+ * call it from the thread that waits for signals, not from the handler itself. */
+FERRY_NODISCARD ferry_status ferry_server_reload_keyring(ferry_server *srv);
 
 /* Requests counted by the identity checks since start. */
 typedef struct ferry_auth_counters {

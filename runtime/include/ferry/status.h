@@ -1,6 +1,30 @@
-/* ferry/status.h - the one status enum of ferry; it doubles as the wire status code.
+/* ferry/status.h - the one status enum of ferry, which doubles as the wire
+ * status code, and the one way ferry tells a caller why something failed.
  *
- * Thread safety: everything here is pure and safe from any thread.
+ * Error detail: every fallible function of ferry's API returns a
+ * ferry_status. When it returns anything but FERRY_OK, it has also recorded
+ * a one-line reason that names what was wrong and what was wrong with it
+ * ("/etc/inventory/server.key: the secret key file is accessible by others
+ * than its owner (mode 640); run chmod 600 ..."), which the caller reads on
+ * the same thread with ferry_last_error(). The reason is per thread: a
+ * failure on another thread never changes it. It stays valid until the
+ * next fallible ferry function called on the same thread, which empties it
+ * when it starts; so after a call that returned FERRY_OK it is "" and never
+ * an older failure's. Functions that return no ferry_status neither
+ * set nor empty it.
+ * Log lines that help operators are still written; the reason never lives
+ * in the log alone.
+ *
+ * The exception is calls. ferry_channel_call(), ferry_channel_call_async(),
+ * the generated client functions and their completions report their detail
+ * in ferry_call_info.message (ferry/channel.h), because a completion runs on
+ * another thread than the one that started the call; a handler gives its
+ * caller detail with ferry_call_fail() (ferry/service.h), and validation
+ * its violations in ferry_violations (ferry/validate.h). None of these
+ * touches ferry_last_error().
+ *
+ * Thread safety: everything here is safe from any thread; ferry_last_error()
+ * reads the calling thread's own reason.
  */
 #ifndef FERRY_STATUS_H
 #define FERRY_STATUS_H
@@ -45,6 +69,18 @@ typedef enum ferry_status {
      * is set, as for FERRY_OK. Never sent on the wire. */
     FERRY_FALLBACK = 22,
 } ferry_status;
+
+/* The longest reason ferry_last_error() holds, with its NUL; longer ones
+ * are truncated. */
+#define FERRY_ERROR_MAX 512
+
+/* The reason of the last failure of a fallible ferry function on this
+ * thread, one line without a trailing newline (see the top of this file);
+ * "" when the last such function called on this thread succeeded, or none
+ * was called. Never NULL. The text lives in thread-local storage and stays
+ * valid until the next fallible ferry function called on this thread; copy
+ * it to keep it longer. */
+const char *ferry_last_error(void);
 
 /* The status's short lower-case name, e.g. "deadline exceeded"; "unknown
  * status" for a value that is not in the enum. Never NULL; static storage. */

@@ -80,10 +80,10 @@ int ferry_tls_is_set(const ferry_tls_opts *tls);
 /* Checks `tls` for `side` as ferry_server_new() and ferry_client_open() do:
  * the members needed are there, and every file named is readable and holds
  * what it should (certificates, a private key that opens with key_password).
- * On failure `err` names the member or file and the problem, in the words
- * those functions log; they fail with the same status. */
-FERRY_NODISCARD ferry_status ferry_tls_check(const ferry_tls_opts *tls, ferry_tls_side side,
-                                             char *err, size_t err_len);
+ * On failure the reason (ferry_last_error()) names the member or file and
+ * the problem, in the words those functions give; they fail with the same
+ * status. */
+FERRY_NODISCARD ferry_status ferry_tls_check(const ferry_tls_opts *tls, ferry_tls_side side);
 
 #ifdef __cplusplus
 }

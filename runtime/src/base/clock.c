@@ -8,6 +8,7 @@
 #include <nng/nng.h>
 
 #include "base/clock.h"
+#include "base/error.h"
 #include "ferry/testclock.h"
 
 /* A back-off waiting on the test clock: a thread in ferryi_sleep_ms(), which
@@ -249,10 +250,13 @@ uint64_t ferryi_clock_noise(void)
 
 ferry_status ferry_test_clock_start(void)
 {
+    ferryi_error_clear();
     pthread_mutex_lock(&tc.mu);
     if (test_clock_on()) {
         pthread_mutex_unlock(&tc.mu);
-        return FERRY_FAILED_PRECONDITION;
+        return ferryi_error(FERRY_FAILED_PRECONDITION,
+                            "ferry_test_clock_start: the test clock is running already; stop it "
+                            "first");
     }
     atomic_store(&tc.mono_us, ferryi_now_us());
     atomic_store(&tc.wall_us, real_us(CLOCK_REALTIME));

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/error.h"
 #include "call/registry.h"
 
 static uint64_t hash_name(const char *s)
@@ -59,18 +60,24 @@ ferry_status ferryi_registry_add(ferryi_registry *r, const ferry_service_impl *i
     const ferry_service_desc *d = impl->desc;
     if (d == NULL || impl->invoke == NULL || impl->handlers == NULL ||
         (d->n_methods > 0 && d->methods == NULL))
-        return FERRY_INVALID_ARGUMENT;
+        return ferryi_error(FERRY_INVALID_ARGUMENT,
+                            "service %s: the implementation needs a descriptor, an invoke "
+                            "function and a handler table",
+                            d != NULL && d->full_name != NULL ? d->full_name : "(unnamed)");
     for (size_t i = 0; i < d->n_methods; i++) {
         if (d->methods[i].full_name == NULL || d->methods[i].index != i)
-            return FERRY_INVALID_ARGUMENT;
+            return ferryi_error(FERRY_INVALID_ARGUMENT,
+                                "service %s: method %zu of its descriptor is malformed",
+                                d->full_name, i);
         if (ferryi_registry_find(r, d->methods[i].full_name, NULL) != NULL)
-            return FERRY_ALREADY_EXISTS;
+            return ferryi_error(FERRY_ALREADY_EXISTS, "method %s is already hosted",
+                                d->methods[i].full_name);
     }
     if (grow(r, d->n_methods) != 0)
-        return FERRY_RESOURCE_EXHAUSTED;
+        return ferryi_error(FERRY_RESOURCE_EXHAUSTED, "%s: out of memory", d->full_name);
     ferry_service_impl *impls = realloc(r->impls, (r->n_impls + 1) * sizeof *impls);
     if (impls == NULL)
-        return FERRY_RESOURCE_EXHAUSTED;
+        return ferryi_error(FERRY_RESOURCE_EXHAUSTED, "%s: out of memory", d->full_name);
     r->impls = impls;
     r->impls[r->n_impls] = *impl;
     for (size_t i = 0; i < d->n_methods; i++) {

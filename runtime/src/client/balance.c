@@ -16,6 +16,7 @@
 #include "call/call.h"
 #include "client/client_ep.h"
 #include "base/clock.h"
+#include "base/error.h"
 #include "client/endpoints.h"
 #include "client/fallback.h"
 #include "identity/keys.h"
@@ -634,28 +635,29 @@ static ferry_status keep_opts(balancer *b, const ferry_client_opts *copts)
 ferry_status ferry_balance_open(ferry_channel **out, const char *target,
                                 const ferry_client_opts *copts, const ferry_balance_opts *bopts)
 {
-    if (out == NULL)
-        return FERRY_INVALID_ARGUMENT;
+    ferryi_error_clear();
+    if (out == NULL || target == NULL)
+        return ferryi_error(FERRY_INVALID_ARGUMENT, "ferry_balance_open: no %s given",
+                            out == NULL ? "out pointer" : "target");
     *out = NULL;
-    if (target == NULL)
-        return FERRY_INVALID_ARGUMENT;
     balancer *b = calloc(1, sizeof *b);
     if (b == NULL)
-        return FERRY_RESOURCE_EXHAUSTED;
+        return ferryi_error(FERRY_RESOURCE_EXHAUSTED, "%.200s: out of memory", target);
     b->base.ops = &balancer_ops;
     pthread_mutex_init(&b->mu, NULL);
     pthread_cond_init(&b->cv, NULL);
     ferryi_epset_init(&b->set, &ep_ops, b, bopts);
     ferryi_fallbacks_init(&b->fallbacks);
     ferryi_retry_init(&b->retry, copts != NULL ? &copts->retry : NULL);
-    char why[FERRY_MESSAGE_MAX] = "";
+    char why[FERRY_MESSAGE_MAX] = "out of memory";
     ferry_status st = keep_opts(b, copts);
     if (st == FERRY_OK)
         st = ferryi_target_parse(target, &b->target, why, sizeof why);
     if (st == FERRY_OK && b->target.kind != FERRYI_TARGET_LIST) {
         /* Checked now, or every endpoint would fail to open later. */
         if (b->target.tls) {
-            st = ferry_tls_check(&b->copts.tls, FERRY_TLS_CLIENT, why, sizeof why);
+            if ((st = ferry_tls_check(&b->copts.tls, FERRY_TLS_CLIENT)) != FERRY_OK)
+                snprintf(why, sizeof why, "%s", ferry_last_error());
         } else if (ferry_tls_is_set(&b->copts.tls)) {
             snprintf(why, sizeof why,
                      "TLS options are set but the target is not dns+tls:// or "
@@ -667,7 +669,8 @@ ferry_status ferry_balance_open(ferry_channel **out, const char *target,
         size_t added, removed, failed;
         ferryi_epset_update(&b->set, b->target.list, b->target.n, &added, &removed, &failed);
         if (failed > 0) {
-            snprintf(why, sizeof why, "%zu of the %zu URLs cannot be opened", failed, b->target.n);
+            snprintf(why, sizeof why, "%zu of the %zu URLs cannot be opened (%s)", failed,
+                     b->target.n, ferry_last_error());
             st = FERRY_INVALID_ARGUMENT;
         }
     } else if (st == FERRY_OK) {
@@ -684,7 +687,7 @@ ferry_status ferry_balance_open(ferry_channel **out, const char *target,
             b->thread_started = 1;
     }
     if (st != FERRY_OK) {
-        ferryi_log(FERRYI_LOG_ERROR, "balance", "cannot open %.200s: %s", target, why);
+        ferryi_error_log(FERRYI_LOG_ERROR, "balance", st, "cannot open %.200s: %s", target, why);
         bal_close(&b->base);
         return st;
     }
@@ -696,15 +699,19 @@ ferry_status ferryi_balance_set_fallback(ferry_channel *ch, const ferry_method *
                                          ferry_fallback_fn fn, void *arg)
 {
     if (ch->ops != &balancer_ops)
-        return FERRY_INVALID_ARGUMENT;
+        return ferryi_error(FERRY_INVALID_ARGUMENT,
+                            "ferry_client_set_fallback: not a remote or balancing channel");
     return ferryi_fallback_set(&((balancer *)ch)->fallbacks, m, fn, arg);
 }
 
 ferry_status ferry_balance_endpoints(ferry_channel *ch, ferry_endpoint_stats *out, size_t max,
                                      size_t *n)
 {
+    ferryi_error_clear();
     if (ch == NULL || ch->ops != &balancer_ops || (out == NULL && max > 0) || n == NULL)
-        return FERRY_INVALID_ARGUMENT;
+        return ferryi_error(FERRY_INVALID_ARGUMENT, "ferry_balance_endpoints: %s",
+                            ch == NULL || ch->ops != &balancer_ops ? "not a balancing channel"
+                                                                   : "no out array or no count");
     *n = ferryi_epset_stats(&((balancer *)ch)->set, out, max);
     return FERRY_OK;
 }

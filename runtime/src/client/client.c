@@ -25,6 +25,7 @@
 #include <nng/nng.h>
 #include <nng/protocol/reqrep0/req.h>
 
+#include "base/error.h"
 #include "client/breaker.h"
 #include "call/call.h"
 #include "call/opts.h"
@@ -1094,14 +1095,14 @@ static ferry_status open_tls(client *cl, const char *url, const ferry_tls_opts *
     if (!ferryi_tls_url(url)) {
         if (!ferry_tls_is_set(tls))
             return FERRY_OK;
-        ferryi_log(FERRYI_LOG_ERROR, "client",
-                   "cannot dial %s: TLS options are set but the URL is not tls+tcp://", url);
-        return FERRY_INVALID_ARGUMENT;
+        return ferryi_error_log(FERRYI_LOG_ERROR, "client", FERRY_INVALID_ARGUMENT,
+                                "cannot dial %s: TLS options are set but the URL is not tls+tcp://",
+                                url);
     }
-    char err[FERRY_MESSAGE_MAX];
-    ferry_status st = ferryi_tls_config(&cl->tls, tls, FERRY_TLS_CLIENT, url, err, sizeof err);
+    ferry_status st = ferryi_tls_config(&cl->tls, tls, FERRY_TLS_CLIENT, url);
     if (st != FERRY_OK)
-        ferryi_log(FERRYI_LOG_ERROR, "client", "cannot dial %s: %s", url, err);
+        ferryi_error_log(FERRYI_LOG_ERROR, "client", st, "cannot dial %s: %s", url,
+                         ferry_last_error());
     return st;
 }
 
@@ -1109,15 +1110,18 @@ ferry_status ferryi_client_open_one(ferry_channel **out, const char *url,
                                     const ferry_client_opts *opts)
 {
     if (out == NULL)
-        return FERRY_INVALID_ARGUMENT;
+        return ferryi_error(FERRY_INVALID_ARGUMENT, "ferry_client_open: no out pointer");
     *out = NULL;
-    if (url == NULL || strlen(url) >= URL_MAX)
-        return FERRY_INVALID_ARGUMENT;
+    if (url == NULL)
+        return ferryi_error(FERRY_INVALID_ARGUMENT, "ferry_client_open: no URL given");
+    if (strlen(url) >= URL_MAX)
+        return ferryi_error(FERRY_INVALID_ARGUMENT, "url %.64s...: longer than %d bytes", url,
+                            URL_MAX - 1);
     ferry_client_opts o = opts != NULL ? *opts : (ferry_client_opts){0};
 
     client *cl = calloc(1, sizeof *cl);
     if (cl == NULL)
-        return FERRY_RESOURCE_EXHAUSTED;
+        return ferryi_error(FERRY_RESOURCE_EXHAUSTED, "%s: out of memory", url);
     cl->base.ops = &client_ops;
     pthread_mutex_init(&cl->mu, NULL);
     pthread_mutex_init(&cl->dial_mu, NULL);
@@ -1161,22 +1165,26 @@ ferry_status ferryi_client_open_one(ferry_channel **out, const char *url,
         goto fail;
     int rv = dial(cl, &cl->dialer);
     if (rv != 0) {
-        ferryi_log(FERRYI_LOG_ERROR, "client", "cannot dial %s: %s", url, nng_strerror(rv));
-        st = FERRY_INVALID_ARGUMENT;
+        st = ferryi_error_log(FERRYI_LOG_ERROR, "client", FERRY_INVALID_ARGUMENT,
+                              "cannot dial %s: %s", url, nng_strerror(rv));
         goto fail;
     }
     *out = &cl->base;
     return FERRY_OK;
 fail:
     client_close(&cl->base);
-    return st;
+    return ferryi_error_ensure(st, url);
 }
 
 ferry_status ferry_client_breaker(ferry_channel *ch, const ferry_method *m,
                                   ferry_breaker_stats *out)
 {
+    ferryi_error_clear();
     if (ch == NULL || ch->ops != &client_ops || m == NULL || out == NULL)
-        return FERRY_INVALID_ARGUMENT;
+        return ferryi_error(FERRY_INVALID_ARGUMENT, "ferry_client_breaker: %s",
+                            ch == NULL || ch->ops != &client_ops ? "not a remote channel of one "
+                                                                   "server"
+                                                                 : "no method or no out pointer");
     ferryi_breaker_stats(&((client *)ch)->breakers, m, out);
     return FERRY_OK;
 }
@@ -1185,7 +1193,8 @@ ferry_status ferryi_client_set_fallback_one(ferry_channel *ch, const ferry_metho
                                             ferry_fallback_fn fn, void *arg)
 {
     if (ch == NULL || ch->ops != &client_ops || m == NULL)
-        return FERRY_INVALID_ARGUMENT;
+        return ferryi_error(FERRY_INVALID_ARGUMENT, "ferry_client_set_fallback: %s",
+                            m == NULL ? "no method given" : "not a remote channel");
     return ferryi_fallback_set(&((client *)ch)->fallbacks, m, fn, arg);
 }
 

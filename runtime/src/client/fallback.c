@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "base/arena.h"
+#include "base/error.h"
 #include "client/fallback.h"
 #include "base/log.h"
 
@@ -47,7 +48,7 @@ ferry_status ferryi_fallback_set(ferryi_fallbacks *f, const ferry_method *m, fer
             size_t cap = f->cap ? f->cap * 2 : 4;
             ferryi_fallback_entry *v = realloc(f->v, cap * sizeof *v);
             if (v == NULL)
-                st = FERRY_RESOURCE_EXHAUSTED;
+                st = ferryi_error(FERRY_RESOURCE_EXHAUSTED, "%s: out of memory", m->full_name);
             else {
                 f->v = v;
                 f->cap = cap;

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "base/clock.h"
+#include "base/error.h"
 #include "dispatch/dispatch_chan.h"
 #include "base/log.h"
 #include "ops/trace.h"
@@ -29,14 +30,12 @@ static const ferry_channel_ops dispatch_ops;
  * Helpers
  * ---------------------------------------------------------------------- */
 
-/* The dispatcher behind `ch`, or NULL when it is another kind of channel. */
-static ferryi_dispatcher *dispatcher_of(ferry_channel *ch)
+ferryi_dispatcher *ferryi_dispatcher_of(ferry_channel *ch)
 {
     return ch != NULL && ch->ops == &dispatch_ops ? (ferryi_dispatcher *)ch : NULL;
 }
 
-/* The index of `m` in the dispatcher's service, or -1. */
-static long method_index(const ferryi_dispatcher *d, const ferry_method *m)
+long ferryi_dispatch_method_index(const ferryi_dispatcher *d, const ferry_method *m)
 {
     if (m == NULL)
         return -1;
@@ -270,7 +269,7 @@ static void shadow_local(ferryi_shadow *s, ferry_status st, const ProtobufCMessa
 static ferry_status route_of(ferryi_dispatcher *d, const ferry_method *m, long *idx, ferry_route *r,
                              ferryi_cell **c, ferry_call_info *info)
 {
-    *idx = method_index(d, m);
+    *idx = ferryi_dispatch_method_index(d, m);
     if (*idx < 0) {
         memset(info, 0, sizeof *info);
         info->status = FERRY_INVALID_ARGUMENT;
@@ -493,26 +492,21 @@ static void store_routes(ferryi_dispatcher *d, const ferry_route *def, const fer
         atomic_store(&d->ms[i].route, ferryi_route_pack(&routes[i]));
 }
 
-static ferry_status apply_spec(ferryi_dispatcher *d, const char *spec, const char *from, char *err,
-                               size_t err_len)
+static ferry_status apply_spec(ferryi_dispatcher *d, const char *spec, const char *from)
 {
     ferry_route def;
     ferry_route *routes = calloc(d->svc->n_methods ? d->svc->n_methods : 1, sizeof *routes);
     if (routes == NULL)
-        return FERRY_RESOURCE_EXHAUSTED;
-    char why[512];
-    ferry_status st = ferryi_spec_parse(d->svc, spec, &def, routes, why, sizeof why);
+        return ferryi_error(FERRY_RESOURCE_EXHAUSTED, "%s: out of memory", d->svc->full_name);
+    ferry_status st = ferryi_spec_parse(d->svc, spec, &def, routes);
     if (st == FERRY_OK) {
         store_routes(d, &def, routes);
         char now[512];
         ferry_dispatcher_spec(&d->base, now, sizeof now);
         ferryi_log(FERRYI_LOG_INFO, "dispatch", "%s: routes from %s: %s", d->svc->full_name,
                    from != NULL ? from : "the config call", now);
-    } else if (err != NULL && err_len > 0) {
-        if (from != NULL)
-            snprintf(err, err_len, "%s: %s", from, why);
-        else
-            snprintf(err, err_len, "%s", why);
+    } else if (from != NULL) {
+        ferryi_error(st, "%s: %s", from, ferry_last_error());
     }
     free(routes);
     return st;
@@ -520,16 +514,14 @@ static ferry_status apply_spec(ferryi_dispatcher *d, const char *spec, const cha
 
 ferry_status ferry_dispatcher_open(ferry_channel **out, const ferry_service_desc *svc,
                                    ferry_channel *local, ferry_channel *remote,
-                                   const ferry_dispatch_opts *opts, char *err, size_t err_len)
+                                   const ferry_dispatch_opts *opts)
 {
-    if (err != NULL && err_len > 0)
-        err[0] = '\0';
+    ferryi_error_clear();
     if (out == NULL || svc == NULL || local == NULL || remote == NULL) {
-        if (err != NULL && err_len > 0)
-            snprintf(err, err_len, "ferry_dispatcher_open: out, svc, local and remote are needed");
         if (out != NULL)
             *out = NULL;
-        return FERRY_INVALID_ARGUMENT;
+        return ferryi_error(FERRY_INVALID_ARGUMENT,
+                            "ferry_dispatcher_open: out, svc, local and remote are needed");
     }
     *out = NULL;
     ferry_dispatch_opts o = opts != NULL ? *opts : (ferry_dispatch_opts){0};
@@ -538,7 +530,7 @@ ferry_status ferry_dispatcher_open(ferry_channel **out, const ferry_service_desc
     if (d == NULL || ms == NULL) {
         free(d);
         free(ms);
-        return FERRY_RESOURCE_EXHAUSTED;
+        return ferryi_error(FERRY_RESOURCE_EXHAUSTED, "%s: out of memory", svc->full_name);
     }
     d->base.ops = &dispatch_ops;
     d->svc = svc;
@@ -557,9 +549,9 @@ ferry_status ferry_dispatcher_open(ferry_channel **out, const ferry_service_desc
     const char *env = o.env_name != NULL ? getenv(o.env_name) : NULL;
     ferry_status st = FERRY_OK;
     if (env != NULL && *env != '\0')
-        st = apply_spec(d, env, o.env_name, err, err_len);
+        st = apply_spec(d, env, o.env_name);
     else if (o.spec != NULL)
-        st = apply_spec(d, o.spec, "opts.spec", err, err_len);
+        st = apply_spec(d, o.spec, "opts.spec");
     if (st != FERRY_OK) {
         d->local = d->remote = NULL; /* still the caller's */
         dispatch_close(&d->base);
@@ -569,49 +561,19 @@ ferry_status ferry_dispatcher_open(ferry_channel **out, const ferry_service_desc
     return FERRY_OK;
 }
 
-ferry_status ferry_dispatcher_configure(ferry_channel *ch, const char *spec, char *err,
-                                        size_t err_len)
+ferry_status ferry_dispatcher_configure(ferry_channel *ch, const char *spec)
 {
-    ferryi_dispatcher *d = dispatcher_of(ch);
-    if (d == NULL || spec == NULL) {
-        if (err != NULL && err_len > 0)
-            snprintf(err, err_len, "not a dispatcher channel, or no spec");
-        return FERRY_INVALID_ARGUMENT;
-    }
-    return apply_spec(d, spec, NULL, err, err_len);
-}
-
-ferry_status ferry_dispatcher_set_route(ferry_channel *ch, const ferry_method *m,
-                                        const ferry_route *route)
-{
-    ferryi_dispatcher *d = dispatcher_of(ch);
-    long idx = d != NULL ? method_index(d, m) : -1;
-    if (idx < 0 || route == NULL || (unsigned)route->stage >= FERRY_STAGE_COUNT ||
-        route->canary_percent > 100 ||
-        (route->side_effects && route->stage != FERRY_STAGE_SHADOW) ||
-        (route->local_fallback && route->stage != FERRY_STAGE_CANARY &&
-         route->stage != FERRY_STAGE_REMOTE))
-        return FERRY_INVALID_ARGUMENT;
-    ferry_route r = *route;
-    if (r.stage != FERRY_STAGE_CANARY)
-        r.canary_percent = 0;
-    atomic_store(&d->ms[idx].route, ferryi_route_pack(&r));
-    return FERRY_OK;
-}
-
-ferry_status ferry_dispatcher_route(ferry_channel *ch, const ferry_method *m, ferry_route *out)
-{
-    ferryi_dispatcher *d = dispatcher_of(ch);
-    long idx = d != NULL ? method_index(d, m) : -1;
-    if (idx < 0 || out == NULL)
-        return FERRY_INVALID_ARGUMENT;
-    *out = ferryi_route_unpack(atomic_load(&d->ms[idx].route));
-    return FERRY_OK;
+    ferryi_error_clear();
+    ferryi_dispatcher *d = ferryi_dispatcher_of(ch);
+    if (d == NULL || spec == NULL)
+        return ferryi_error(FERRY_INVALID_ARGUMENT, "ferry_dispatcher_configure: %s",
+                            d == NULL ? "the channel is not a dispatcher" : "no spec given");
+    return apply_spec(d, spec, NULL);
 }
 
 size_t ferry_dispatcher_spec(ferry_channel *ch, char *buf, size_t len)
 {
-    ferryi_dispatcher *d = dispatcher_of(ch);
+    ferryi_dispatcher *d = ferryi_dispatcher_of(ch);
     if (d == NULL) {
         if (buf != NULL && len > 0)
             buf[0] = '\0';
@@ -640,50 +602,4 @@ size_t ferry_dispatcher_spec(ferry_channel *ch, char *buf, size_t len)
         need += n > 0 ? (size_t)n : 0;
     }
     return need;
-}
-
-void ferry_dispatcher_wait_shadows(ferry_channel *ch)
-{
-    ferryi_dispatcher *d = dispatcher_of(ch);
-    if (d == NULL)
-        return;
-    pthread_mutex_lock(&d->mu);
-    while (d->inflight > 0)
-        pthread_cond_wait(&d->cv, &d->mu);
-    pthread_mutex_unlock(&d->mu);
-}
-
-ferry_status ferry_dispatcher_stats(ferry_channel *ch, const ferry_method *m, ferry_stage stage,
-                                    ferry_dispatch_stats *out)
-{
-    ferryi_dispatcher *d = dispatcher_of(ch);
-    long idx = d != NULL ? method_index(d, m) : -1;
-    if (idx < 0 || out == NULL || (unsigned)stage >= FERRY_STAGE_COUNT)
-        return FERRY_INVALID_ARGUMENT;
-    ferryi_dispatch_stats_read(d, idx, stage, out);
-    return FERRY_OK;
-}
-
-size_t ferry_dispatcher_last_mismatch(ferry_channel *ch, const ferry_method *m, char *buf,
-                                      size_t len)
-{
-    ferryi_dispatcher *d = dispatcher_of(ch);
-    long idx = d != NULL ? method_index(d, m) : -1;
-    if (idx < 0) {
-        if (buf != NULL && len > 0)
-            buf[0] = '\0';
-        return 0;
-    }
-    return ferryi_dispatch_last_mismatch(d, idx, buf, len);
-}
-
-ferry_status ferry_dispatcher_write_stats(ferry_channel *ch, FILE *f, ferry_stats_format format)
-{
-    ferryi_dispatcher *d = dispatcher_of(ch);
-    if (d == NULL || f == NULL)
-        return FERRY_INVALID_ARGUMENT;
-    char spec[1024];
-    ferry_dispatcher_spec(ch, spec, sizeof spec);
-    ferryi_dispatch_write_stats(d, f, format, spec);
-    return ferror(f) ? FERRY_INTERNAL : FERRY_OK;
 }

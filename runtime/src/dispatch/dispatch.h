@@ -35,9 +35,9 @@ void ferryi_route_str(const ferry_route *r, char *buf, size_t len);
 
 /* Parses a spec for `svc`: the service default into *def and one route per
  * method into routes (svc->n_methods entries). FERRY_OK, or
- * FERRY_INVALID_ARGUMENT with the reason in err. */
+ * FERRY_INVALID_ARGUMENT with the reason recorded (base/error.h). */
 ferry_status ferryi_spec_parse(const ferry_service_desc *svc, const char *spec, ferry_route *def,
-                               ferry_route *routes, char *err, size_t err_len);
+                               ferry_route *routes);
 
 /* Compares two messages of one descriptor field by field: scalars, strings
  * and bytes, nested messages, repeated fields element by element, maps as

@@ -90,6 +90,15 @@ static inline int ferryi_dispatch_no_answer(ferry_status st)
     }
 }
 
+/* What dispatch.c keeps for dispatch_api.c, which answers the public
+ * functions that read and change a dispatcher outside its calls. */
+
+/* The dispatcher behind `ch`, or NULL when it is another kind of channel. */
+ferryi_dispatcher *ferryi_dispatcher_of(ferry_channel *ch);
+
+/* The index of `m` in the dispatcher's service, or -1. */
+long ferryi_dispatch_method_index(const ferryi_dispatcher *d, const ferry_method *m);
+
 /* What dispatch_stats.c keeps for dispatch.c, which routes the calls and
  * answers the public stats functions through these (the stats never call
  * back into the dispatcher). */

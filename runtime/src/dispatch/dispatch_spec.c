@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/error.h"
 #include "dispatch/dispatch.h"
 
 /* Longest spec accepted; a longer one is a mistake, not a configuration. */
@@ -39,27 +40,22 @@ void ferryi_route_str(const ferry_route *r, char *buf, size_t len)
 
 typedef struct parser {
     const ferry_service_desc *svc;
-    char *err;
-    size_t err_len;
     unsigned item; /* 1-based number of the item being parsed */
 } parser;
 
 static ferry_status fail(parser *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* Records the reason (base/error.h), with the item it is about. */
 static ferry_status fail(parser *p, const char *fmt, ...)
 {
-    if (p->err == NULL || p->err_len == 0)
-        return FERRY_INVALID_ARGUMENT;
     char why[384];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(why, sizeof why, fmt, ap);
     va_end(ap);
     if (p->item > 0)
-        snprintf(p->err, p->err_len, "item %u: %s", p->item, why);
-    else
-        snprintf(p->err, p->err_len, "%s", why);
-    return FERRY_INVALID_ARGUMENT;
+        return ferryi_error(FERRY_INVALID_ARGUMENT, "item %u: %s", p->item, why);
+    return ferryi_error(FERRY_INVALID_ARGUMENT, "%s", why);
 }
 
 /* `s` (len bytes) quoted for a message, at most 48 characters of it, with
@@ -190,11 +186,9 @@ static void method_list(const ferry_service_desc *svc, char *buf, size_t len)
 }
 
 ferry_status ferryi_spec_parse(const ferry_service_desc *svc, const char *spec, ferry_route *def,
-                               ferry_route *routes, char *err, size_t err_len)
+                               ferry_route *routes)
 {
-    parser p = {.svc = svc, .err = err, .err_len = err_len};
-    if (err != NULL && err_len > 0)
-        err[0] = '\0';
+    parser p = {.svc = svc};
     if (svc == NULL || spec == NULL)
         return fail(&p, "no service or no spec");
     size_t total = strlen(spec);
@@ -214,7 +208,8 @@ ferry_status ferryi_spec_parse(const ferry_service_desc *svc, const char *spec, 
     if (seen == NULL || per == NULL) {
         free(seen);
         free(per);
-        return fail(&p, "out of memory");
+        return ferryi_error(FERRY_RESOURCE_EXHAUSTED, "%s: out of memory parsing a spec",
+                            svc->full_name);
     }
     ferry_status st = FERRY_OK;
     const char *s = spec;
@@ -291,8 +286,9 @@ ferry_status ferryi_spec_parse(const ferry_service_desc *svc, const char *spec, 
 }
 
 ferry_status ferry_dispatch_parse(const ferry_service_desc *svc, const char *spec,
-                                  ferry_route *routes, char *err, size_t err_len)
+                                  ferry_route *routes)
 {
+    ferryi_error_clear();
     ferry_route def;
-    return ferryi_spec_parse(svc, spec, &def, routes, err, err_len);
+    return ferryi_spec_parse(svc, spec, &def, routes);
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/error.h"
 #include "ferry/fake.h"
 
 struct ferry_fake {
@@ -39,18 +40,19 @@ ferry_status ferry_fake_start(ferry_fake **out, const ferry_service_impl *impls,
                               const ferry_fake_opts *opts)
 {
     static atomic_uint next_id;
+    ferryi_error_clear();
     if (out == NULL)
-        return FERRY_INVALID_ARGUMENT;
+        return ferryi_error(FERRY_INVALID_ARGUMENT, "ferry_fake_start: no out pointer");
     *out = NULL;
     if (n_impls == 0 || impls == NULL)
-        return FERRY_INVALID_ARGUMENT;
+        return ferryi_error(FERRY_INVALID_ARGUMENT, "ferry_fake_start: no services given");
     ferry_fake *fake = calloc(1, sizeof *fake);
     if (fake == NULL)
-        return FERRY_RESOURCE_EXHAUSTED;
+        return ferryi_error(FERRY_RESOURCE_EXHAUSTED, "ferry_fake_start: out of memory");
     fake->impls = calloc(n_impls, sizeof *fake->impls);
     if (fake->impls == NULL) {
         free(fake);
-        return FERRY_RESOURCE_EXHAUSTED;
+        return ferryi_error(FERRY_RESOURCE_EXHAUSTED, "ferry_fake_start: out of memory");
     }
     memcpy(fake->impls, impls, n_impls * sizeof *impls);
     fake->n_impls = n_impls;
@@ -104,8 +106,9 @@ void ferry_fake_down(ferry_fake *fake, uint32_t grace_ms)
 
 ferry_status ferry_fake_up(ferry_fake *fake)
 {
+    ferryi_error_clear();
     if (fake == NULL)
-        return FERRY_INVALID_ARGUMENT;
+        return ferryi_error(FERRY_INVALID_ARGUMENT, "ferry_fake_up: no fake given");
     if (fake->srv != NULL)
         return FERRY_OK;
     return serve(fake);

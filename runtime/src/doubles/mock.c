@@ -21,6 +21,7 @@
 
 #include "ferry/mock.h"
 
+#include "base/error.h"
 #include "call/channel_sync.h"
 #include "call/opts.h"
 
@@ -266,12 +267,15 @@ static void keep_response(entry *e, const ferry_method *m, const ProtobufCMessag
 
 ferry_status ferry_mock_open_at(ferry_channel **out, const char *file, int line)
 {
+    ferryi_error_clear();
     if (out == NULL)
-        return FERRY_INVALID_ARGUMENT;
+        return ferryi_error(FERRY_INVALID_ARGUMENT, "%s:%d: ferry_mock_open: no out pointer", file,
+                            line);
     *out = NULL;
     mock_channel *mc = calloc(1, sizeof *mc);
     if (mc == NULL)
-        return FERRY_RESOURCE_EXHAUSTED;
+        return ferryi_error(FERRY_RESOURCE_EXHAUSTED, "%s:%d: ferry_mock_open: out of memory", file,
+                            line);
     mc->base.ops = &mock_ops;
     pthread_mutex_init(&mc->mu, NULL);
     mc->owner = pthread_self();

@@ -22,6 +22,7 @@
 #include "identity/auth.h"
 #include "identity/mac2.h"
 #include "base/clock.h"
+#include "base/error.h"
 #include "base/log.h"
 
 #define DEFAULT_SKEW_MS        300000u
@@ -61,16 +62,16 @@ static void trust_unref(ferryi_trust *t)
     free(t);
 }
 
-static ferry_status trust_load(ferryi_auth *a, ferryi_trust **out, char *err, size_t err_len)
+static ferry_status trust_load(ferryi_auth *a, ferryi_trust **out)
 {
     ferry_keyring *kr = NULL;
-    ferry_status st = ferry_keyring_load(&kr, a->keyring_path, err, err_len);
+    ferry_status st = ferry_keyring_load(&kr, a->keyring_path);
     if (st != FERRY_OK)
         return st;
     ferryi_trust *t = calloc(1, sizeof *t);
     if (t == NULL) {
         ferry_keyring_free(kr);
-        return FERRY_RESOURCE_EXHAUSTED;
+        return ferryi_error(FERRY_RESOURCE_EXHAUSTED, "%s: out of memory", a->keyring_path);
     }
     atomic_init(&t->refs, 1);
     t->kr = kr;
@@ -79,14 +80,15 @@ static ferry_status trust_load(ferryi_auth *a, ferryi_trust **out, char *err, si
     t->keys = sodium_malloc(n * sizeof *t->keys);
     if (t->v == NULL || t->keys == NULL) {
         trust_unref(t);
-        return FERRY_RESOURCE_EXHAUSTED;
+        return ferryi_error(FERRY_RESOURCE_EXHAUSTED, "%s: out of memory", a->keyring_path);
     }
     for (size_t i = 0; i < kr->n; i++) {
         t->v[i].ke = &kr->v[i];
         t->v[i].keys = &t->keys[i];
         if (ferryi_session_server(&t->keys[i], a->key, kr->v[i].pk) != 0) {
-            snprintf(err, err_len, "%s:%u: the key of %s is not a valid Ed25519 public key",
-                     a->keyring_path, kr->v[i].line, kr->v[i].name);
+            ferryi_error(FERRY_INVALID_ARGUMENT,
+                         "%s:%u: the key of %s is not a valid Ed25519 public key",
+                         a->keyring_path, kr->v[i].line, kr->v[i].name);
             trust_unref(t);
             return FERRY_INVALID_ARGUMENT;
         }
@@ -105,19 +107,15 @@ static const ferryi_trust_entry *trust_find(const ferryi_trust *t, const uint8_t
  * Set-up
  * ---------------------------------------------------------------------- */
 
-ferry_status ferryi_auth_init(ferryi_auth *a, const ferry_server_identity *cfg, char *err,
-                              size_t err_len)
+ferry_status ferryi_auth_init(ferryi_auth *a, const ferry_server_identity *cfg)
 {
     memset(a, 0, sizeof *a);
     pthread_mutex_init(&a->mu, NULL);
-    if (cfg->key == NULL || !ferry_key_has_secret(cfg->key) || cfg->keyring_path == NULL) {
-        snprintf(err, err_len, "a server identity needs the server's secret key and a keyring");
-        return FERRY_INVALID_ARGUMENT;
-    }
-    if (!ferryi_sodium_ready()) {
-        snprintf(err, err_len, "libsodium failed to initialise");
-        return FERRY_INTERNAL;
-    }
+    if (cfg->key == NULL || !ferry_key_has_secret(cfg->key) || cfg->keyring_path == NULL)
+        return ferryi_error(FERRY_INVALID_ARGUMENT,
+                            "a server identity needs the server's secret key and a keyring");
+    if (!ferryi_sodium_ready())
+        return ferryi_error(FERRY_INTERNAL, "libsodium failed to initialise");
     a->key = ferryi_key_dup(cfg->key);
     a->keyring_path = strdup(cfg->keyring_path);
     a->allow_anonymous = cfg->allow_anonymous;
@@ -135,12 +133,11 @@ ferry_status ferryi_auth_init(ferryi_auth *a, const ferry_server_identity *cfg, 
     a->ring = calloc(a->cap, sizeof *a->ring);
     a->buckets = malloc(a->nbuckets * sizeof *a->buckets);
     if (a->key == NULL || a->keyring_path == NULL || a->ring == NULL || a->buckets == NULL) {
-        snprintf(err, err_len, "out of memory");
-        return FERRY_RESOURCE_EXHAUSTED;
+        return ferryi_error(FERRY_RESOURCE_EXHAUSTED, "out of memory");
     }
     for (size_t i = 0; i < a->nbuckets; i++)
         a->buckets[i] = -1;
-    return trust_load(a, &a->trust, err, err_len);
+    return trust_load(a, &a->trust);
 }
 
 void ferryi_auth_fini(ferryi_auth *a)
@@ -157,10 +154,10 @@ void ferryi_auth_fini(ferryi_auth *a)
     pthread_mutex_destroy(&a->mu);
 }
 
-ferry_status ferryi_auth_reload(ferryi_auth *a, char *err, size_t err_len)
+ferry_status ferryi_auth_reload(ferryi_auth *a)
 {
     ferryi_trust *t = NULL;
-    ferry_status st = trust_load(a, &t, err, err_len);
+    ferry_status st = trust_load(a, &t);
     if (st != FERRY_OK)
         return st;
     pthread_mutex_lock(&a->mu);

@@ -101,13 +101,12 @@ typedef struct ferryi_auth_call {
     uint8_t reply_nonce[FERRYI_NONCE_BYTES]; /* a scheme 3 reply's, fresh for each */
 } ferryi_auth_call;
 
-ferry_status ferryi_auth_init(ferryi_auth *a, const ferry_server_identity *cfg, char *err,
-                              size_t err_len);
+ferry_status ferryi_auth_init(ferryi_auth *a, const ferry_server_identity *cfg);
 void ferryi_auth_fini(ferryi_auth *a);
 
 /* Loads the keyring file again and swaps it in; calls in flight keep the
  * one they were verified against. */
-ferry_status ferryi_auth_reload(ferryi_auth *a, char *err, size_t err_len);
+ferry_status ferryi_auth_reload(ferryi_auth *a);
 
 /* Checks the identity block of request header `h` over `body`. */
 ferryi_auth_verdict ferryi_auth_check(ferryi_auth *a, const Ferry__Wire__RequestHeader *h,

@@ -3,6 +3,7 @@
 
 #include <sodium.h>
 
+#include "base/error.h"
 #include "base/log.h"
 #include "identity/client_proof.h"
 #include "identity/keys.h"
@@ -10,39 +11,36 @@
 ferry_status ferryi_client_proof_open(ferryi_client_proof *p, const ferry_client_identity *id)
 {
     if (id->key == NULL) {
-        if (id->proof != FERRY_PROOF_NONE || id->server_key != NULL) {
-            ferryi_log(FERRYI_LOG_ERROR, "client", "an identity proof or server key needs a key");
-            return FERRY_INVALID_ARGUMENT;
-        }
+        if (id->proof != FERRY_PROOF_NONE || id->server_key != NULL)
+            return ferryi_error_log(FERRYI_LOG_ERROR, "client", FERRY_INVALID_ARGUMENT,
+                                    "an identity proof or server key needs a key");
         return FERRY_OK;
     }
     if (!ferryi_sodium_ready())
-        return FERRY_INTERNAL;
-    if (!ferry_key_has_secret(id->key)) {
-        ferryi_log(FERRYI_LOG_ERROR, "client", "key %s has no secret half; it cannot sign",
-                   ferry_key_name(id->key));
-        return FERRY_INVALID_ARGUMENT;
-    }
+        return ferryi_error(FERRY_INTERNAL, "libsodium failed to initialise");
+    if (!ferry_key_has_secret(id->key))
+        return ferryi_error_log(FERRYI_LOG_ERROR, "client", FERRY_INVALID_ARGUMENT,
+                                "key %s has no secret half; it cannot sign",
+                                ferry_key_name(id->key));
     p->proof = id->proof == FERRY_PROOF_NONE ? FERRY_PROOF_SIGNED : id->proof;
     if (p->proof != FERRY_PROOF_SIGNED && p->proof != FERRY_PROOF_MAC)
-        return FERRY_INVALID_ARGUMENT;
-    if (p->proof == FERRY_PROOF_MAC && id->server_key == NULL) {
-        ferryi_log(FERRYI_LOG_ERROR, "client", "mac proofs need the server's public key");
-        return FERRY_INVALID_ARGUMENT;
-    }
+        return ferryi_error(FERRY_INVALID_ARGUMENT, "identity.proof %d is not a ferry_proof",
+                            (int)id->proof);
+    if (p->proof == FERRY_PROOF_MAC && id->server_key == NULL)
+        return ferryi_error_log(FERRYI_LOG_ERROR, "client", FERRY_INVALID_ARGUMENT,
+                                "mac proofs need the server's public key");
     p->key = ferryi_key_dup(id->key);
     if (p->key == NULL)
-        return FERRY_RESOURCE_EXHAUSTED;
+        return ferryi_error(FERRY_RESOURCE_EXHAUSTED, "key %s: out of memory", id->key->name);
     if (id->server_key != NULL) {
         p->server_key = ferryi_key_dup(id->server_key);
         p->session = sodium_malloc(sizeof *p->session);
         if (p->server_key == NULL || p->session == NULL)
-            return FERRY_RESOURCE_EXHAUSTED;
-        if (ferryi_session_client(p->session, p->key, p->server_key->pk) != 0) {
-            ferryi_log(FERRYI_LOG_ERROR, "client", "server key %s is not a valid Ed25519 key",
-                       p->server_key->name);
-            return FERRY_INVALID_ARGUMENT;
-        }
+            return ferryi_error(FERRY_RESOURCE_EXHAUSTED, "server key: out of memory");
+        if (ferryi_session_client(p->session, p->key, p->server_key->pk) != 0)
+            return ferryi_error_log(FERRYI_LOG_ERROR, "client", FERRY_INVALID_ARGUMENT,
+                                    "server key %s is not a valid Ed25519 key",
+                                    p->server_key->name);
     }
     return FERRY_OK;
 }

@@ -1,6 +1,5 @@
 /* files.h - opening the files ferry is configured with (key files,
- * keyrings, TLS certificates and keys), with one policy for secrets, and
- * writing what went wrong into a caller's error buffer.
+ * keyrings, TLS certificates and keys), with one policy for secrets.
  *
  * Thread safety: every function may be called from any thread.
  */
@@ -11,21 +10,15 @@
 
 #include "ferry/status.h"
 
-/* Writes the formatted reason into `err` (when it is not NULL and has room)
- * and returns `st`: the error convention of status.h for functions that take
- * a caller's buffer. */
-ferry_status ferryi_fail(char *err, size_t err_len, ferry_status st, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
 /* Opens `path`, which holds `what` ("the secret key file"), for reading; the
  * descriptor goes to *fd and the file's size to *size (either may be NULL:
  * then the file is closed, or the size not reported). The file must be a
  * regular file; a `secret` one must also be out of reach of everyone but its
  * owner: no permission at all for group or others (chmod 600), since any of
  * them could read the secret or put their own in its place. Errors name the
- * path and say how to fix it: FERRY_NOT_FOUND, FERRY_PERMISSION_DENIED or
- * FERRY_INVALID_ARGUMENT. */
-ferry_status ferryi_file_open(const char *path, const char *what, int secret, int *fd, size_t *size,
-                              char *err, size_t err_len);
+ * path and say how to fix it (ferryi_error()): FERRY_NOT_FOUND,
+ * FERRY_PERMISSION_DENIED or FERRY_INVALID_ARGUMENT. */
+ferry_status ferryi_file_open(const char *path, const char *what, int secret, int *fd,
+                              size_t *size);
 
 #endif

@@ -10,6 +10,7 @@
 
 #include <sodium.h>
 
+#include "base/error.h"
 #include "identity/files.h"
 #include "identity/keys.h"
 
@@ -143,14 +144,20 @@ ferry_key *ferryi_key_dup(const ferry_key *key)
 
 ferry_status ferry_key_generate(ferry_key **out, const char *name)
 {
-    if (out == NULL || name == NULL || !ferryi_name_ok(name))
-        return FERRY_INVALID_ARGUMENT;
+    ferryi_error_clear();
+    if (out == NULL || name == NULL)
+        return ferryi_error(FERRY_INVALID_ARGUMENT, "ferry_key_generate: no %s given",
+                            out == NULL ? "out pointer" : "key name");
     *out = NULL;
+    if (!ferryi_name_ok(name))
+        return ferryi_error(FERRY_INVALID_ARGUMENT,
+                            "key name \"%s\": a name is 1 to %d characters of [A-Za-z0-9._-]", name,
+                            FERRY_NAME_MAX);
     if (!ferryi_sodium_ready())
-        return FERRY_INTERNAL;
+        return ferryi_error(FERRY_INTERNAL, "libsodium failed to initialise");
     ferry_key *k = key_new(name, 1);
     if (k == NULL)
-        return FERRY_RESOURCE_EXHAUSTED;
+        return ferryi_error(FERRY_RESOURCE_EXHAUSTED, "key %s: out of memory", name);
     crypto_sign_keypair(k->pk, k->sk);
     *out = k;
     return FERRY_OK;
@@ -181,15 +188,19 @@ void ferry_key_public_b64(const ferry_key *key, char out[FERRY_PUBLIC_KEY_B64])
  * Key files
  * ---------------------------------------------------------------------- */
 
-ferry_status ferry_key_write(const ferry_key *key, const char *secret_path, const char *public_path,
-                             char *err, size_t err_len)
+ferry_status ferry_key_write(const ferry_key *key, const char *secret_path, const char *public_path)
 {
-    if (key == NULL || secret_path == NULL || public_path == NULL || key->sk == NULL)
-        return ferryi_fail(err, err_len, FERRY_INVALID_ARGUMENT,
-                           "no secret key or no file names given");
+    ferryi_error_clear();
+    if (key == NULL || secret_path == NULL || public_path == NULL)
+        return ferryi_error(FERRY_INVALID_ARGUMENT, "ferry_key_write: no %s given",
+                            key == NULL ? "key" : "file name");
+    if (key->sk == NULL)
+        return ferryi_error(FERRY_INVALID_ARGUMENT,
+                            "key %s: only the public half is loaded; writing needs the secret one",
+                            key->name);
     char *sk_b64 = sodium_malloc(SECRET_B64_LEN);
     if (sk_b64 == NULL)
-        return ferryi_fail(err, err_len, FERRY_RESOURCE_EXHAUSTED, "out of memory");
+        return ferryi_error(FERRY_RESOURCE_EXHAUSTED, "%s: out of memory", secret_path);
     sodium_bin2base64(sk_b64, SECRET_B64_LEN, key->sk, crypto_sign_SECRETKEYBYTES,
                       sodium_base64_VARIANT_ORIGINAL);
     char pk_b64[FERRY_PUBLIC_KEY_B64];
@@ -198,34 +209,33 @@ ferry_status ferry_key_write(const ferry_key *key, const char *secret_path, cons
     ferry_status st = FERRY_OK;
     int fd = open(secret_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd < 0) {
-        st = ferryi_fail(err, err_len,
-                         errno == EEXIST ? FERRY_ALREADY_EXISTS : FERRY_PERMISSION_DENIED,
+        st =
+            ferryi_error(errno == EEXIST ? FERRY_ALREADY_EXISTS : FERRY_PERMISSION_DENIED,
                          "%s: cannot create the secret key file: %s", secret_path, strerror(errno));
         goto out;
     }
     FILE *f = fdopen(fd, "w");
     if (f == NULL) {
         close(fd);
-        st = ferryi_fail(err, err_len, FERRY_RESOURCE_EXHAUSTED, "%s: %s", secret_path,
-                         strerror(errno));
+        st = ferryi_error(FERRY_RESOURCE_EXHAUSTED, "%s: %s", secret_path, strerror(errno));
         goto out;
     }
     int bad = fprintf(f, "%s %s %s\n", SECRET_MAGIC, key->name, sk_b64) < 0;
     bad |= fclose(f) != 0;
     if (bad) {
         unlink(secret_path);
-        st = ferryi_fail(err, err_len, FERRY_INTERNAL, "%s: writing failed", secret_path);
+        st = ferryi_error(FERRY_INTERNAL, "%s: writing failed", secret_path);
         goto out;
     }
     f = fopen(public_path, "w");
     if (f == NULL) {
-        st = ferryi_fail(err, err_len, FERRY_PERMISSION_DENIED,
-                         "%s: cannot create the public key file: %s", public_path, strerror(errno));
+        st = ferryi_error(FERRY_PERMISSION_DENIED, "%s: cannot create the public key file: %s",
+                          public_path, strerror(errno));
     } else {
         bad = fprintf(f, "%s %s %s\n", PUBLIC_MAGIC, key->name, pk_b64) < 0;
         bad |= fclose(f) != 0;
         if (bad)
-            st = ferryi_fail(err, err_len, FERRY_INTERNAL, "%s: writing failed", public_path);
+            st = ferryi_error(FERRY_INTERNAL, "%s: writing failed", public_path);
     }
     /* Without its public half the pair is not written: the secret file
      * goes too, so that writing again (O_EXCL) can succeed. */
@@ -238,38 +248,36 @@ out:
 
 /* Reads the one line of a key file into `line` (sodium_malloc'd by the
  * caller, `cap` bytes), without its newline. */
-static ferry_status read_key_line(const char *path, FILE *f, char *line, size_t cap, char *err,
-                                  size_t err_len)
+static ferry_status read_key_line(const char *path, FILE *f, char *line, size_t cap)
 {
     size_t n = 0;
     int c;
     while ((c = fgetc(f)) != EOF && c != '\n') {
         if (n + 1 >= cap)
-            return ferryi_fail(err, err_len, FERRY_INVALID_ARGUMENT, "%s: first line is too long",
-                               path);
+            return ferryi_error(FERRY_INVALID_ARGUMENT, "%s: first line is too long", path);
         /* The line is split as a C string: whatever followed a NUL would be
          * ignored, so a damaged file could load as if it were whole. */
         if (c == '\0')
-            return ferryi_fail(err, err_len, FERRY_INVALID_ARGUMENT,
-                               "%s: holds a NUL byte at byte %zu; a key file is one line of text",
-                               path, n + 1);
+            return ferryi_error(FERRY_INVALID_ARGUMENT,
+                                "%s: holds a NUL byte at byte %zu; a key file is one line of text",
+                                path, n + 1);
         line[n++] = (char)c;
     }
     line[n] = '\0';
     if (ferror(f))
-        return ferryi_fail(err, err_len, FERRY_INVALID_ARGUMENT, "%s: read error", path);
+        return ferryi_error(FERRY_INVALID_ARGUMENT, "%s: read error", path);
     if (c != '\n')
-        return ferryi_fail(err, err_len, FERRY_INVALID_ARGUMENT,
-                           "%s: truncated (the line does not end in a newline)", path);
+        return ferryi_error(FERRY_INVALID_ARGUMENT,
+                            "%s: truncated (the line does not end in a newline)", path);
     if (fgetc(f) != EOF)
-        return ferryi_fail(err, err_len, FERRY_INVALID_ARGUMENT,
-                           "%s: has more than one line; a key file holds one key", path);
+        return ferryi_error(FERRY_INVALID_ARGUMENT,
+                            "%s: has more than one line; a key file holds one key", path);
     return FERRY_OK;
 }
 
 /* Splits "MAGIC NAME KEY" in place; checks the magic and the name. */
 static ferry_status split_key_line(const char *path, char *line, const char *magic, char **name,
-                                   char **key, char *err, size_t err_len)
+                                   char **key)
 {
     char *save = NULL;
     char *w0 = strtok_r(line, " \t", &save);
@@ -277,21 +285,20 @@ static ferry_status split_key_line(const char *path, char *line, const char *mag
     char *w2 = w1 != NULL ? strtok_r(NULL, " \t", &save) : NULL;
     char *w3 = w2 != NULL ? strtok_r(NULL, " \t", &save) : NULL;
     if (w0 == NULL || strncmp(w0, "ferry-", 6) != 0)
-        return ferryi_fail(err, err_len, FERRY_INVALID_ARGUMENT,
-                           "%s: not a ferry key file (want \"%s\")", path, magic);
+        return ferryi_error(FERRY_INVALID_ARGUMENT, "%s: not a ferry key file (want \"%s\")", path,
+                            magic);
     if (strcmp(w0, magic) != 0)
-        return ferryi_fail(err, err_len, FERRY_INVALID_ARGUMENT, "%s: is a \"%s\" file, not \"%s\"",
-                           path, w0, magic);
+        return ferryi_error(FERRY_INVALID_ARGUMENT, "%s: is a \"%s\" file, not \"%s\"", path, w0,
+                            magic);
     if (w1 == NULL || w2 == NULL)
-        return ferryi_fail(err, err_len, FERRY_INVALID_ARGUMENT,
-                           "%s: truncated: want \"%s NAME BASE64-KEY\"", path, magic);
+        return ferryi_error(FERRY_INVALID_ARGUMENT, "%s: truncated: want \"%s NAME BASE64-KEY\"",
+                            path, magic);
     if (w3 != NULL)
-        return ferryi_fail(err, err_len, FERRY_INVALID_ARGUMENT,
-                           "%s: unexpected text after the key", path);
+        return ferryi_error(FERRY_INVALID_ARGUMENT, "%s: unexpected text after the key", path);
     if (!ferryi_name_ok(w1))
-        return ferryi_fail(err, err_len, FERRY_INVALID_ARGUMENT,
-                           "%s: bad key name (1 to %d characters of A-Z a-z 0-9 . _ -)", path,
-                           FERRY_NAME_MAX);
+        return ferryi_error(FERRY_INVALID_ARGUMENT,
+                            "%s: bad key name (1 to %d characters of A-Z a-z 0-9 . _ -)", path,
+                            FERRY_NAME_MAX);
     *name = w1;
     *key = w2;
     return FERRY_OK;
@@ -299,17 +306,16 @@ static ferry_status split_key_line(const char *path, char *line, const char *mag
 
 /* Opens `path`, which holds `what` ("the keyring"), for reading as a
  * stream; a `secret` file must be private to its owner (files.h). */
-static ferry_status open_to_read(const char *path, const char *what, int secret, FILE **f,
-                                 char *err, size_t err_len)
+static ferry_status open_to_read(const char *path, const char *what, int secret, FILE **f)
 {
     int fd = -1;
-    ferry_status st = ferryi_file_open(path, what, secret, &fd, NULL, err, err_len);
+    ferry_status st = ferryi_file_open(path, what, secret, &fd, NULL);
     if (st != FERRY_OK)
         return st;
     if ((*f = fdopen(fd, "r")) == NULL) {
         close(fd);
-        return ferryi_fail(err, err_len, FERRY_RESOURCE_EXHAUSTED, "%s: cannot read %s: %s", path,
-                           what, strerror(errno));
+        return ferryi_error(FERRY_RESOURCE_EXHAUSTED, "%s: cannot read %s: %s", path, what,
+                            strerror(errno));
     }
     return FERRY_OK;
 }
@@ -317,7 +323,7 @@ static ferry_status open_to_read(const char *path, const char *what, int secret,
 /* Sets k->pk to the public key stored in the second half of secret key
  * k->sk, and refuses the key when it is not the one its seed (the first
  * half) derives. */
-static ferry_status check_secret_halves(const char *path, ferry_key *k, char *err, size_t err_len)
+static ferry_status check_secret_halves(const char *path, ferry_key *k)
 {
     ferry_status st = FERRY_OK;
     uint8_t pk[crypto_sign_PUBLICKEYBYTES];
@@ -325,12 +331,12 @@ static ferry_status check_secret_halves(const char *path, ferry_key *k, char *er
     uint8_t seed[crypto_sign_SEEDBYTES], check_pk[crypto_sign_PUBLICKEYBYTES];
     uint8_t *check_sk = sodium_malloc(crypto_sign_SECRETKEYBYTES);
     if (check_sk == NULL)
-        return ferryi_fail(err, err_len, FERRY_RESOURCE_EXHAUSTED, "out of memory");
+        return ferryi_error(FERRY_RESOURCE_EXHAUSTED, "%s: out of memory", path);
     crypto_sign_ed25519_sk_to_seed(seed, k->sk);
     crypto_sign_seed_keypair(check_pk, check_sk, seed);
     if (sodium_memcmp(check_pk, pk, sizeof pk) != 0)
-        st = ferryi_fail(err, err_len, FERRY_INVALID_ARGUMENT,
-                         "%s: corrupt secret key (its public half does not match its seed)", path);
+        st = ferryi_error(FERRY_INVALID_ARGUMENT,
+                          "%s: corrupt secret key (its public half does not match its seed)", path);
     sodium_free(check_sk);
     sodium_memzero(seed, sizeof seed);
     memcpy(k->pk, pk, sizeof pk);
@@ -339,41 +345,40 @@ static ferry_status check_secret_halves(const char *path, ferry_key *k, char *er
 
 /* Loads the key file at `path`, one line "MAGIC NAME BASE64-KEY": a secret
  * key (which the file must keep private) or a public one. */
-static ferry_status key_file_load(ferry_key **out, const char *path, int secret, char *err,
-                                  size_t err_len)
+static ferry_status key_file_load(ferry_key **out, const char *path, int secret)
 {
     if (out == NULL || path == NULL)
-        return ferryi_fail(err, err_len, FERRY_INVALID_ARGUMENT, "no key file given");
+        return ferryi_error(FERRY_INVALID_ARGUMENT, "no %s given",
+                            out == NULL ? "out pointer" : "key file");
     *out = NULL;
     if (!ferryi_sodium_ready())
-        return ferryi_fail(err, err_len, FERRY_INTERNAL, "libsodium failed to initialise");
+        return ferryi_error(FERRY_INTERNAL, "libsodium failed to initialise");
     FILE *f = NULL;
-    ferry_status st = open_to_read(path, secret ? "the secret key file" : "the public key file",
-                                   secret, &f, err, err_len);
+    ferry_status st =
+        open_to_read(path, secret ? "the secret key file" : "the public key file", secret, &f);
     if (st != FERRY_OK)
         return st;
     /* sodium_malloc memory: a secret key's line holds the secret. */
     char *line = sodium_malloc(LINE_MAX_BYTES);
     if (line == NULL) {
         fclose(f);
-        return ferryi_fail(err, err_len, FERRY_RESOURCE_EXHAUSTED, "out of memory");
+        return ferryi_error(FERRY_RESOURCE_EXHAUSTED, "%s: out of memory", path);
     }
     char *name = NULL, *b64 = NULL;
     ferry_key *k = NULL;
-    st = read_key_line(path, f, line, LINE_MAX_BYTES, err, err_len);
+    st = read_key_line(path, f, line, LINE_MAX_BYTES);
     fclose(f);
     if (st == FERRY_OK)
-        st = split_key_line(path, line, secret ? SECRET_MAGIC : PUBLIC_MAGIC, &name, &b64, err,
-                            err_len);
+        st = split_key_line(path, line, secret ? SECRET_MAGIC : PUBLIC_MAGIC, &name, &b64);
     if (st == FERRY_OK && (k = key_new(name, secret)) == NULL)
-        st = ferryi_fail(err, err_len, FERRY_RESOURCE_EXHAUSTED, "out of memory");
+        st = ferryi_error(FERRY_RESOURCE_EXHAUSTED, "%s: out of memory", path);
     size_t key_len = secret ? crypto_sign_SECRETKEYBYTES : FERRY_PUBLIC_KEY_BYTES;
     char why[320];
     if (st == FERRY_OK && !b64_key(b64, secret ? k->sk : k->pk, key_len,
                                    secret ? SECRET_LAYOUT : PUBLIC_LAYOUT, why, sizeof why))
-        st = ferryi_fail(err, err_len, FERRY_INVALID_ARGUMENT, "%s: %s", path, why);
+        st = ferryi_error(FERRY_INVALID_ARGUMENT, "%s: %s", path, why);
     if (st == FERRY_OK && secret)
-        st = check_secret_halves(path, k, err, err_len);
+        st = check_secret_halves(path, k);
     sodium_free(line);
     if (st != FERRY_OK) {
         ferry_key_free(k);
@@ -383,14 +388,16 @@ static ferry_status key_file_load(ferry_key **out, const char *path, int secret,
     return FERRY_OK;
 }
 
-ferry_status ferry_key_load_secret(ferry_key **out, const char *path, char *err, size_t err_len)
+ferry_status ferry_key_load_secret(ferry_key **out, const char *path)
 {
-    return key_file_load(out, path, 1, err, err_len);
+    ferryi_error_clear();
+    return key_file_load(out, path, 1);
 }
 
-ferry_status ferry_key_load_public(ferry_key **out, const char *path, char *err, size_t err_len)
+ferry_status ferry_key_load_public(ferry_key **out, const char *path)
 {
-    return key_file_load(out, path, 0, err, err_len);
+    ferryi_error_clear();
+    return key_file_load(out, path, 0);
 }
 
 /* ------------------------------------------------------------------------
@@ -461,21 +468,23 @@ size_t ferry_keyring_size(const ferry_keyring *kr)
     return kr != NULL ? kr->n : 0;
 }
 
-ferry_status ferry_keyring_load(ferry_keyring **out, const char *path, char *err, size_t err_len)
+ferry_status ferry_keyring_load(ferry_keyring **out, const char *path)
 {
+    ferryi_error_clear();
     if (out == NULL || path == NULL)
-        return ferryi_fail(err, err_len, FERRY_INVALID_ARGUMENT, "no keyring file given");
+        return ferryi_error(FERRY_INVALID_ARGUMENT, "no %s given",
+                            out == NULL ? "out pointer" : "keyring file");
     *out = NULL;
     if (!ferryi_sodium_ready())
-        return ferryi_fail(err, err_len, FERRY_INTERNAL, "libsodium failed to initialise");
+        return ferryi_error(FERRY_INTERNAL, "libsodium failed to initialise");
     FILE *f = NULL;
-    ferry_status st = open_to_read(path, "the keyring", 0, &f, err, err_len);
+    ferry_status st = open_to_read(path, "the keyring", 0, &f);
     if (st != FERRY_OK)
         return st;
     ferry_keyring *kr = calloc(1, sizeof *kr);
     if (kr == NULL) {
         fclose(f);
-        return ferryi_fail(err, err_len, FERRY_RESOURCE_EXHAUSTED, "out of memory");
+        return ferryi_error(FERRY_RESOURCE_EXHAUSTED, "%s: out of memory", path);
     }
     size_t cap = 0;
     /* getline() rather than fgets(): it says how many bytes it read, so that
@@ -489,13 +498,12 @@ ferry_status ferry_keyring_load(ferry_keyring **out, const char *path, char *err
         lineno++;
         size_t len = (size_t)got;
         if (len >= LINE_MAX_BYTES) {
-            st = ferryi_fail(err, err_len, FERRY_INVALID_ARGUMENT, "%s:%u: line is too long", path,
-                             lineno);
+            st = ferryi_error(FERRY_INVALID_ARGUMENT, "%s:%u: line is too long", path, lineno);
             break;
         }
         if (memchr(line, '\0', len) != NULL) {
-            st = ferryi_fail(err, err_len, FERRY_INVALID_ARGUMENT,
-                             "%s:%u: holds a NUL byte; a keyring is text", path, lineno);
+            st = ferryi_error(FERRY_INVALID_ARGUMENT, "%s:%u: holds a NUL byte; a keyring is text",
+                              path, lineno);
             break;
         }
         char *hash = strchr(line, '#');
@@ -514,7 +522,7 @@ ferry_status ferry_keyring_load(ferry_keyring **out, const char *path, char *err
             size_t ncap = cap ? cap * 2 : 16;
             ferryi_keyring_entry *v = realloc(kr->v, ncap * sizeof *v);
             if (v == NULL) {
-                st = ferryi_fail(err, err_len, FERRY_RESOURCE_EXHAUSTED, "out of memory");
+                st = ferryi_error(FERRY_RESOURCE_EXHAUSTED, "%s: out of memory", path);
                 break;
             }
             kr->v = v;
@@ -534,7 +542,7 @@ ferry_status ferry_keyring_load(ferry_keyring **out, const char *path, char *err
             parse_roles(e, roles, &why);
         if (why != NULL) {
             entry_fini(e);
-            st = ferryi_fail(err, err_len, FERRY_INVALID_ARGUMENT, "%s:%u: %s", path, lineno, why);
+            st = ferryi_error(FERRY_INVALID_ARGUMENT, "%s:%u: %s", path, lineno, why);
             break;
         }
         snprintf(e->name, sizeof e->name, "%s", name);
@@ -543,16 +551,16 @@ ferry_status ferry_keyring_load(ferry_keyring **out, const char *path, char *err
     }
     free(line);
     if (st == FERRY_OK && ferror(f))
-        st = ferryi_fail(err, err_len, FERRY_INVALID_ARGUMENT, "%s: read error", path);
+        st = ferryi_error(FERRY_INVALID_ARGUMENT, "%s: read error", path);
     fclose(f);
     if (st == FERRY_OK && kr->n > 1) {
         qsort(kr->v, kr->n, sizeof *kr->v, entry_cmp);
         for (size_t i = 1; i < kr->n; i++) {
             if (entry_cmp(&kr->v[i - 1], &kr->v[i]) == 0) {
                 unsigned a = kr->v[i - 1].line, b = kr->v[i].line;
-                st = ferryi_fail(err, err_len, FERRY_INVALID_ARGUMENT,
-                                 "%s:%u: the same public key is listed on line %u", path,
-                                 a > b ? a : b, a > b ? b : a);
+                st = ferryi_error(FERRY_INVALID_ARGUMENT,
+                                  "%s:%u: the same public key is listed on line %u", path,
+                                  a > b ? a : b, a > b ? b : a);
                 break;
             }
         }

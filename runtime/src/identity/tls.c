@@ -18,6 +18,7 @@
 
 #include <sodium.h>
 
+#include "base/error.h"
 #include "identity/files.h"
 #include "identity/keys.h"
 #include "identity/tls.h"
@@ -57,8 +58,7 @@ static void pem_free(pem_file *f)
 }
 
 /* Reads `path`, which holds `what` ("TLS certificate file", ...). */
-static ferry_status pem_read(pem_file *f, const char *path, const char *what, int secret, char *err,
-                             size_t err_len)
+static ferry_status pem_read(pem_file *f, const char *path, const char *what, int secret)
 {
     f->text = NULL;
     f->secret = secret;
@@ -66,15 +66,15 @@ static ferry_status pem_read(pem_file *f, const char *path, const char *what, in
     size_t size = 0;
     char the[64];
     snprintf(the, sizeof the, "the %s", what);
-    ferry_status st = ferryi_file_open(path, the, secret, &fd, &size, err, err_len);
+    ferry_status st = ferryi_file_open(path, the, secret, &fd, &size);
     if (st != FERRY_OK)
         return st;
     if (size == 0)
-        st = ferryi_fail(err, err_len, FERRY_INVALID_ARGUMENT, "%s: the %s is empty", path, what);
+        st = ferryi_error(FERRY_INVALID_ARGUMENT, "%s: the %s is empty", path, what);
     else if ((uintmax_t)size > FERRY_TLS_FILE_MAX)
-        st = ferryi_fail(err, err_len, FERRY_INVALID_ARGUMENT,
-                         "%s: the %s is larger than %u bytes; not a PEM file", path, what,
-                         FERRY_TLS_FILE_MAX);
+        st = ferryi_error(FERRY_INVALID_ARGUMENT,
+                          "%s: the %s is larger than %u bytes; not a PEM file", path, what,
+                          FERRY_TLS_FILE_MAX);
     if (st != FERRY_OK) {
         close(fd);
         return st;
@@ -82,8 +82,7 @@ static ferry_status pem_read(pem_file *f, const char *path, const char *what, in
     f->text = secret ? sodium_malloc(size + 1) : malloc(size + 1);
     if (f->text == NULL) {
         close(fd);
-        return ferryi_fail(err, err_len, FERRY_RESOURCE_EXHAUSTED, "out of memory reading %s",
-                           path);
+        return ferryi_error(FERRY_RESOURCE_EXHAUSTED, "out of memory reading %s", path);
     }
     size_t got = 0;
     while (got < size) {
@@ -97,99 +96,96 @@ static ferry_status pem_read(pem_file *f, const char *path, const char *what, in
     close(fd);
     f->text[got] = '\0';
     if (got != size)
-        st = ferryi_fail(err, err_len, FERRY_INVALID_ARGUMENT,
-                         "%s: the %s could not be read in full (%zu of %zu bytes)", path, what, got,
-                         size);
+        st = ferryi_error(FERRY_INVALID_ARGUMENT,
+                          "%s: the %s could not be read in full (%zu of %zu bytes)", path, what,
+                          got, size);
     else if (memchr(f->text, '\0', size) != NULL)
-        st = ferryi_fail(err, err_len, FERRY_INVALID_ARGUMENT,
-                         "%s: the %s holds a NUL byte; PEM text expected (DER files are not read)",
-                         path, what);
+        st = ferryi_error(FERRY_INVALID_ARGUMENT,
+                          "%s: the %s holds a NUL byte; PEM text expected (DER files are not read)",
+                          path, what);
     else if (strstr(f->text, "-----BEGIN ") == NULL)
-        st = ferryi_fail(err, err_len, FERRY_INVALID_ARGUMENT,
-                         "%s: the %s holds no PEM block ('-----BEGIN ...')", path, what);
+        st = ferryi_error(FERRY_INVALID_ARGUMENT,
+                          "%s: the %s holds no PEM block ('-----BEGIN ...')", path, what);
     if (st != FERRY_OK)
         pem_free(f);
     return st;
 }
 
 /* Hands the CA certificates of `path` to `cfg`. */
-static ferry_status load_ca(nng_tls_config *cfg, const char *path, char *err, size_t err_len)
+static ferry_status load_ca(nng_tls_config *cfg, const char *path)
 {
     pem_file f;
-    ferry_status st = pem_read(&f, path, "TLS CA file", 0, err, err_len);
+    ferry_status st = pem_read(&f, path, "TLS CA file", 0);
     if (st != FERRY_OK)
         return st;
     if (strstr(f.text, "-----BEGIN CERTIFICATE-----") == NULL)
-        st = ferryi_fail(err, err_len, FERRY_INVALID_ARGUMENT,
-                         "%s: the TLS CA file holds no certificate ('-----BEGIN CERTIFICATE-----')",
-                         path);
+        st = ferryi_error(
+            FERRY_INVALID_ARGUMENT,
+            "%s: the TLS CA file holds no certificate ('-----BEGIN CERTIFICATE-----')", path);
     else if (nng_tls_config_ca_chain(cfg, f.text, NULL) != 0)
-        st = ferryi_fail(err, err_len, FERRY_INVALID_ARGUMENT,
-                         "%s: the TLS CA file holds a certificate that cannot be parsed", path);
+        st = ferryi_error(FERRY_INVALID_ARGUMENT,
+                          "%s: the TLS CA file holds a certificate that cannot be parsed", path);
     pem_free(&f);
     return st;
 }
 
 /* Why key `path` did not load, given its text. */
-static ferry_status key_failed(const char *path, const char *text, const char *password, char *err,
-                               size_t err_len)
+static ferry_status key_failed(const char *path, const char *text, const char *password)
 {
     int pkcs8_encrypted = strstr(text, "-----BEGIN ENCRYPTED PRIVATE KEY-----") != NULL;
     int pem_encrypted = strstr(text, "Proc-Type: 4,ENCRYPTED") != NULL;
     if ((pkcs8_encrypted || pem_encrypted) && password == NULL)
-        return ferryi_fail(err, err_len, FERRY_INVALID_ARGUMENT,
-                           "%s: the TLS private key is encrypted and no tls.key_password is given",
-                           path);
+        return ferryi_error(FERRY_INVALID_ARGUMENT,
+                            "%s: the TLS private key is encrypted and no tls.key_password is given",
+                            path);
     if (pkcs8_encrypted)
-        return ferryi_fail(
-            err, err_len, FERRY_INVALID_ARGUMENT,
+        return ferryi_error(
+            FERRY_INVALID_ARGUMENT,
             "%s: the TLS private key cannot be decrypted: wrong tls.key_password, or a "
             "PKCS#8 encryption mbed TLS cannot read (use 'openssl ec -aes256' or "
             "'openssl rsa -aes256' to re-encrypt it)",
             path);
     if (pem_encrypted)
-        return ferryi_fail(err, err_len, FERRY_INVALID_ARGUMENT,
-                           "%s: the TLS private key cannot be decrypted with tls.key_password",
-                           path);
+        return ferryi_error(FERRY_INVALID_ARGUMENT,
+                            "%s: the TLS private key cannot be decrypted with tls.key_password",
+                            path);
     if (strstr(text, "PRIVATE KEY-----") == NULL)
-        return ferryi_fail(
-            err, err_len, FERRY_INVALID_ARGUMENT,
+        return ferryi_error(
+            FERRY_INVALID_ARGUMENT,
             "%s: the TLS private key file holds no private key ('-----BEGIN ... PRIVATE "
             "KEY-----')",
             path);
-    return ferryi_fail(err, err_len, FERRY_INVALID_ARGUMENT,
-                       "%s: the TLS private key cannot be parsed", path);
+    return ferryi_error(FERRY_INVALID_ARGUMENT, "%s: the TLS private key cannot be parsed", path);
 }
 
 /* Hands certificate `cert_path` and its key `key_path` to `cfg`. */
-static ferry_status load_own(nng_tls_config *cfg, const ferry_tls_opts *o, char *err,
-                             size_t err_len)
+static ferry_status load_own(nng_tls_config *cfg, const ferry_tls_opts *o)
 {
     pem_file cert, key = {0};
-    ferry_status st = pem_read(&cert, o->cert_file, "TLS certificate file", 0, err, err_len);
+    ferry_status st = pem_read(&cert, o->cert_file, "TLS certificate file", 0);
     if (st != FERRY_OK)
         return st;
     /* The certificate alone first, on a scratch configuration, so that a
      * failure below is the key's. */
     nng_tls_config *scratch = NULL;
     if (strstr(cert.text, "-----BEGIN CERTIFICATE-----") == NULL) {
-        st = ferryi_fail(err, err_len, FERRY_INVALID_ARGUMENT,
-                         "%s: the TLS certificate file holds no certificate "
-                         "('-----BEGIN CERTIFICATE-----')",
-                         o->cert_file);
+        st = ferryi_error(FERRY_INVALID_ARGUMENT,
+                          "%s: the TLS certificate file holds no certificate "
+                          "('-----BEGIN CERTIFICATE-----')",
+                          o->cert_file);
     } else if (nng_tls_config_alloc(&scratch, NNG_TLS_MODE_CLIENT) != 0) {
-        st = ferryi_fail(err, err_len, FERRY_RESOURCE_EXHAUSTED, "out of memory");
+        st = ferryi_error(FERRY_RESOURCE_EXHAUSTED, "out of memory");
     } else if (nng_tls_config_ca_chain(scratch, cert.text, NULL) != 0) {
-        st = ferryi_fail(err, err_len, FERRY_INVALID_ARGUMENT,
-                         "%s: the TLS certificate file holds a certificate that cannot be parsed",
-                         o->cert_file);
+        st = ferryi_error(FERRY_INVALID_ARGUMENT,
+                          "%s: the TLS certificate file holds a certificate that cannot be parsed",
+                          o->cert_file);
     }
     if (scratch != NULL)
         nng_tls_config_free(scratch);
     if (st == FERRY_OK)
-        st = pem_read(&key, o->key_file, "TLS private key file", 1, err, err_len);
+        st = pem_read(&key, o->key_file, "TLS private key file", 1);
     if (st == FERRY_OK && nng_tls_config_own_cert(cfg, cert.text, key.text, o->key_password) != 0)
-        st = key_failed(o->key_file, key.text, o->key_password, err, err_len);
+        st = key_failed(o->key_file, key.text, o->key_password);
     pem_free(&key);
     pem_free(&cert);
     return st;
@@ -201,33 +197,33 @@ static ferry_status load_own(nng_tls_config *cfg, const ferry_tls_opts *o, char 
 
 /* The rules between the members of `o` for `side`; sets *mode. */
 static ferry_status check_members(const ferry_tls_opts *o, ferry_tls_side side,
-                                  nng_tls_auth_mode *mode, char *err, size_t err_len)
+                                  nng_tls_auth_mode *mode)
 {
     if (o->auth < FERRY_TLS_AUTH_DEFAULT || o->auth > FERRY_TLS_AUTH_REQUIRED)
-        return ferryi_fail(err, err_len, FERRY_INVALID_ARGUMENT,
-                           "tls.auth %d is not a ferry_tls_auth", (int)o->auth);
+        return ferryi_error(FERRY_INVALID_ARGUMENT, "tls.auth %d is not a ferry_tls_auth",
+                            (int)o->auth);
     if ((o->cert_file == NULL) != (o->key_file == NULL))
-        return ferryi_fail(err, err_len, FERRY_INVALID_ARGUMENT,
-                           "tls.cert_file and tls.key_file go together; only tls.%s is set",
-                           o->cert_file != NULL ? "cert_file" : "key_file");
+        return ferryi_error(FERRY_INVALID_ARGUMENT,
+                            "tls.cert_file and tls.key_file go together; only tls.%s is set",
+                            o->cert_file != NULL ? "cert_file" : "key_file");
     if (o->key_password != NULL && o->key_file == NULL)
-        return ferryi_fail(err, err_len, FERRY_INVALID_ARGUMENT,
-                           "tls.key_password is set but there is no tls.key_file");
+        return ferryi_error(FERRY_INVALID_ARGUMENT,
+                            "tls.key_password is set but there is no tls.key_file");
     if (side == FERRY_TLS_SERVER) {
         if (o->cert_file == NULL)
-            return ferryi_fail(
-                err, err_len, FERRY_INVALID_ARGUMENT,
+            return ferryi_error(
+                FERRY_INVALID_ARGUMENT,
                 "a TLS server needs a certificate: set tls.cert_file and tls.key_file");
         if (o->server_name != NULL)
-            return ferryi_fail(
-                err, err_len, FERRY_INVALID_ARGUMENT,
+            return ferryi_error(
+                FERRY_INVALID_ARGUMENT,
                 "tls.server_name is for clients; a server's names are in its certificate");
         ferry_tls_auth a = o->auth;
         if (a == FERRY_TLS_AUTH_DEFAULT)
             a = o->ca_file != NULL ? FERRY_TLS_AUTH_REQUIRED : FERRY_TLS_AUTH_NONE;
         if (a != FERRY_TLS_AUTH_NONE && o->ca_file == NULL)
-            return ferryi_fail(
-                err, err_len, FERRY_INVALID_ARGUMENT,
+            return ferryi_error(
+                FERRY_INVALID_ARGUMENT,
                 "tls.auth asks for client certificates but no tls.ca_file says which CAs "
                 "vouch for them");
         *mode = a == FERRY_TLS_AUTH_REQUIRED   ? NNG_TLS_AUTH_MODE_REQUIRED
@@ -236,68 +232,66 @@ static ferry_status check_members(const ferry_tls_opts *o, ferry_tls_side side,
         return FERRY_OK;
     }
     if (o->auth == FERRY_TLS_AUTH_OPTIONAL)
-        return ferryi_fail(err, err_len, FERRY_INVALID_ARGUMENT,
-                           "FERRY_TLS_AUTH_OPTIONAL is for servers; a client checks the server's "
-                           "certificate (the default) or, for tests only, not at all "
-                           "(FERRY_TLS_AUTH_NONE)");
+        return ferryi_error(FERRY_INVALID_ARGUMENT,
+                            "FERRY_TLS_AUTH_OPTIONAL is for servers; a client checks the server's "
+                            "certificate (the default) or, for tests only, not at all "
+                            "(FERRY_TLS_AUTH_NONE)");
     if (o->auth != FERRY_TLS_AUTH_NONE && o->ca_file == NULL)
-        return ferryi_fail(err, err_len, FERRY_INVALID_ARGUMENT,
-                           "tls.ca_file is needed to check the server's certificate "
-                           "(FERRY_TLS_AUTH_NONE skips the check, for tests only)");
+        return ferryi_error(FERRY_INVALID_ARGUMENT,
+                            "tls.ca_file is needed to check the server's certificate "
+                            "(FERRY_TLS_AUTH_NONE skips the check, for tests only)");
     *mode = o->auth == FERRY_TLS_AUTH_NONE ? NNG_TLS_AUTH_MODE_NONE : NNG_TLS_AUTH_MODE_REQUIRED;
     return FERRY_OK;
 }
 
 /* The default server name of a client: the host of `url`. */
-static ferry_status url_host(nng_tls_config *cfg, const char *url, char *err, size_t err_len)
+static ferry_status url_host(nng_tls_config *cfg, const char *url)
 {
     nng_url *u = NULL;
     if (url == NULL || nng_url_parse(&u, url) != 0 || u->u_hostname == NULL ||
         u->u_hostname[0] == '\0') {
         nng_url_free(u);
-        return ferryi_fail(err, err_len, FERRY_INVALID_ARGUMENT,
-                           "%s has no host to check the server's certificate against; set "
-                           "tls.server_name",
-                           url != NULL ? url : "(no URL)");
+        return ferryi_error(FERRY_INVALID_ARGUMENT,
+                            "%s has no host to check the server's certificate against; set "
+                            "tls.server_name",
+                            url != NULL ? url : "(no URL)");
     }
     int rv = nng_tls_config_server_name(cfg, u->u_hostname);
     nng_url_free(u);
-    return rv == 0 ? FERRY_OK
-                   : ferryi_fail(err, err_len, FERRY_RESOURCE_EXHAUSTED, "out of memory");
+    return rv == 0 ? FERRY_OK : ferryi_error(FERRY_RESOURCE_EXHAUSTED, "out of memory");
 }
 
 ferry_status ferryi_tls_config(nng_tls_config **out, const ferry_tls_opts *o, ferry_tls_side side,
-                               const char *url, char *err, size_t err_len)
+                               const char *url)
 {
     *out = NULL;
     static const ferry_tls_opts none;
     if (o == NULL)
         o = &none;
     if (!ferryi_sodium_ready())
-        return ferryi_fail(err, err_len, FERRY_INTERNAL, "libsodium failed to initialise");
+        return ferryi_error(FERRY_INTERNAL, "libsodium failed to initialise");
     nng_tls_auth_mode mode = NNG_TLS_AUTH_MODE_NONE;
-    ferry_status st = check_members(o, side, &mode, err, err_len);
+    ferry_status st = check_members(o, side, &mode);
     if (st != FERRY_OK)
         return st;
     nng_tls_config *cfg;
     if (nng_tls_config_alloc(&cfg, side == FERRY_TLS_SERVER ? NNG_TLS_MODE_SERVER
                                                             : NNG_TLS_MODE_CLIENT) != 0)
-        return ferryi_fail(err, err_len, FERRY_RESOURCE_EXHAUSTED,
-                           "cannot make a TLS configuration");
+        return ferryi_error(FERRY_RESOURCE_EXHAUSTED, "cannot make a TLS configuration");
     if (nng_tls_config_auth_mode(cfg, mode) != 0)
-        st = ferryi_fail(err, err_len, FERRY_INTERNAL, "the TLS library refused the auth mode");
+        st = ferryi_error(FERRY_INTERNAL, "the TLS library refused the auth mode");
     if (st == FERRY_OK && o->ca_file != NULL)
-        st = load_ca(cfg, o->ca_file, err, err_len);
+        st = load_ca(cfg, o->ca_file);
     if (st == FERRY_OK && o->cert_file != NULL)
-        st = load_own(cfg, o, err, err_len);
+        st = load_own(cfg, o);
     if (st == FERRY_OK && side == FERRY_TLS_CLIENT && mode != NNG_TLS_AUTH_MODE_NONE) {
         if (o->server_name != NULL) {
             if (o->server_name[0] == '\0')
-                st = ferryi_fail(err, err_len, FERRY_INVALID_ARGUMENT, "tls.server_name is empty");
+                st = ferryi_error(FERRY_INVALID_ARGUMENT, "tls.server_name is empty");
             else if (nng_tls_config_server_name(cfg, o->server_name) != 0)
-                st = ferryi_fail(err, err_len, FERRY_RESOURCE_EXHAUSTED, "out of memory");
+                st = ferryi_error(FERRY_RESOURCE_EXHAUSTED, "out of memory");
         } else if (url != NULL) {
-            st = url_host(cfg, url, err, err_len);
+            st = url_host(cfg, url);
         }
     }
     if (st != FERRY_OK) {
@@ -308,14 +302,13 @@ ferry_status ferryi_tls_config(nng_tls_config **out, const ferry_tls_opts *o, fe
     return FERRY_OK;
 }
 
-ferry_status ferry_tls_check(const ferry_tls_opts *tls, ferry_tls_side side, char *err,
-                             size_t err_len)
+ferry_status ferry_tls_check(const ferry_tls_opts *tls, ferry_tls_side side)
 {
+    ferryi_error_clear();
     if (side != FERRY_TLS_CLIENT && side != FERRY_TLS_SERVER)
-        return ferryi_fail(err, err_len, FERRY_INVALID_ARGUMENT, "side %d is not a ferry_tls_side",
-                           (int)side);
+        return ferryi_error(FERRY_INVALID_ARGUMENT, "side %d is not a ferry_tls_side", (int)side);
     nng_tls_config *cfg;
-    ferry_status st = ferryi_tls_config(&cfg, tls, side, NULL, err, err_len);
+    ferry_status st = ferryi_tls_config(&cfg, tls, side, NULL);
     if (st == FERRY_OK)
         nng_tls_config_free(cfg);
     return st;

@@ -17,10 +17,10 @@ int ferryi_tls_url(const char *url);
 /* Builds the nng TLS configuration `o` describes for `side`, reading and
  * checking every file it names. `url`, for a client, gives the default
  * server name (its host). On success *out holds one reference, released
- * with nng_tls_config_free(); on failure *out is NULL and `err` says which
- * member or file is wrong and why. */
+ * with nng_tls_config_free(); on failure *out is NULL and the recorded reason
+ * (base/error.h) says which member or file is wrong and why. */
 ferry_status ferryi_tls_config(nng_tls_config **out, const ferry_tls_opts *o, ferry_tls_side side,
-                               const char *url, char *err, size_t err_len);
+                               const char *url);
 
 /* After a client found no connection: when TLS handshakes on `d` have
  * failed, writes what that most likely means into `buf` and returns 1;

@@ -11,6 +11,7 @@
 #include "call/opts.h"
 #include "call/channel_sync.h"
 #include "base/clock.h"
+#include "base/error.h"
 #include "wire/envelope.h"
 #include "call/registry.h"
 
@@ -129,12 +130,13 @@ static const ferry_channel_ops local_ops = {
 
 ferry_status ferry_local_open(ferry_channel **out, const ferry_service_impl *impl)
 {
+    ferryi_error_clear();
     if (out == NULL)
-        return FERRY_INVALID_ARGUMENT;
+        return ferryi_error(FERRY_INVALID_ARGUMENT, "ferry_local_open: no out pointer");
     *out = NULL;
     local_channel *lc = calloc(1, sizeof *lc);
     if (lc == NULL)
-        return FERRY_RESOURCE_EXHAUSTED;
+        return ferryi_error(FERRY_RESOURCE_EXHAUSTED, "ferry_local_open: out of memory");
     lc->base.ops = &local_ops;
     ferryi_registry_init(&lc->reg);
     if (impl != NULL) {
@@ -150,7 +152,9 @@ ferry_status ferry_local_open(ferry_channel **out, const ferry_service_impl *imp
 
 ferry_status ferry_local_add(ferry_channel *ch, const ferry_service_impl *impl)
 {
+    ferryi_error_clear();
     if (ch == NULL || ch->ops != &local_ops || impl == NULL)
-        return FERRY_INVALID_ARGUMENT;
+        return ferryi_error(FERRY_INVALID_ARGUMENT, "ferry_local_add: %s",
+                            impl == NULL ? "no service given" : "not a local channel");
     return ferryi_registry_add(&((local_channel *)ch)->reg, impl);
 }

@@ -6,15 +6,18 @@
 #include <string.h>
 
 #include "base/clock.h"
+#include "base/error.h"
 #include "ops/intercept.h"
 #include "ops/pool.h"
 
 ferry_status ferryi_hooks_add(ferryi_hooks *h, const ferry_interceptor *ic)
 {
     if (ic == NULL || (ic->before == NULL && ic->after == NULL))
-        return FERRY_INVALID_ARGUMENT;
+        return ferryi_error(FERRY_INVALID_ARGUMENT,
+                            "an interceptor needs a before or an after function");
     if (h->n == FERRY_INTERCEPTORS_MAX)
-        return FERRY_RESOURCE_EXHAUSTED;
+        return ferryi_error(FERRY_RESOURCE_EXHAUSTED, "at most %d interceptors can be added",
+                            FERRY_INTERCEPTORS_MAX);
     h->ics[h->n++] = *ic;
     return FERRY_OK;
 }
@@ -187,16 +190,21 @@ static const ferry_channel_ops icept_ops = {
 ferry_status ferry_channel_intercept(ferry_channel **out, ferry_channel *inner,
                                      const ferry_interceptor *ics, size_t n)
 {
+    ferryi_error_clear();
     if (out != NULL)
         *out = NULL;
     ferry_status st = FERRY_OK;
     icept_channel *ic = NULL;
     if (out == NULL || inner == NULL || (n > 0 && ics == NULL))
-        st = FERRY_INVALID_ARGUMENT;
+        st = ferryi_error(FERRY_INVALID_ARGUMENT,
+                          "ferry_channel_intercept: an out pointer, a channel and the "
+                          "interceptors are needed");
     else if (n > FERRY_INTERCEPTORS_MAX)
-        st = FERRY_RESOURCE_EXHAUSTED;
+        st = ferryi_error(FERRY_RESOURCE_EXHAUSTED,
+                          "ferry_channel_intercept: %zu interceptors; at most %d", n,
+                          FERRY_INTERCEPTORS_MAX);
     else if ((ic = calloc(1, sizeof *ic)) == NULL)
-        st = FERRY_RESOURCE_EXHAUSTED;
+        st = ferryi_error(FERRY_RESOURCE_EXHAUSTED, "ferry_channel_intercept: out of memory");
     for (size_t i = 0; st == FERRY_OK && i < n; i++)
         st = ferryi_hooks_add(&ic->hooks, &ics[i]);
     if (st != FERRY_OK) {

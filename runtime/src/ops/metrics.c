@@ -13,6 +13,7 @@
 #include <nng/supplemental/http/http.h>
 
 #include "ops/metrics.h"
+#include "base/error.h"
 #include "ferry/ferry.h"
 #include "base/log.h"
 
@@ -126,14 +127,15 @@ struct ferry_metrics {
 
 ferry_status ferry_metrics_new(ferry_metrics **out)
 {
+    ferryi_error_clear();
     if (out == NULL)
-        return FERRY_INVALID_ARGUMENT;
+        return ferryi_error(FERRY_INVALID_ARGUMENT, "ferry_metrics_new: no out pointer");
     void *raw = NULL;
     ferry_metrics *m = calloc_lines(sizeof *m, &raw);
     if (m == NULL ||
         (m->series = calloc_lines(MAX_SERIES * sizeof *m->series, &m->series_raw)) == NULL) {
         free(raw);
-        return FERRY_RESOURCE_EXHAUSTED;
+        return ferryi_error(FERRY_RESOURCE_EXHAUSTED, "ferry_metrics_new: out of memory");
     }
     m->raw = raw;
     m->id = atomic_fetch_add_explicit(&registry_ids, 1, memory_order_relaxed) + 1;
@@ -337,7 +339,8 @@ ferry_status ferryi_metrics_watch(ferry_metrics *m, ferryi_metrics_reader read, 
     ferry_status st = FERRY_OK;
     pthread_mutex_lock(&m->mu);
     if (m->n_servers == MAX_SERVERS) {
-        st = FERRY_RESOURCE_EXHAUSTED;
+        st = ferryi_error(FERRY_RESOURCE_EXHAUSTED, "a metrics registry watches at most %d servers",
+                          MAX_SERVERS);
     } else {
         m->servers[m->n_servers].read = read;
         m->servers[m->n_servers++].arg = arg;
@@ -639,11 +642,13 @@ static void add_clients(text *t, ferry_metrics *m)
 
 ferry_status ferry_metrics_write(ferry_metrics *m, char **out, size_t *len)
 {
+    ferryi_error_clear();
     if (m == NULL || out == NULL)
-        return FERRY_INVALID_ARGUMENT;
+        return ferryi_error(FERRY_INVALID_ARGUMENT, "ferry_metrics_write: no %s given",
+                            m == NULL ? "registry" : "out pointer");
     text t = {.cap = 4096};
     if ((t.buf = malloc(t.cap)) == NULL)
-        return FERRY_RESOURCE_EXHAUSTED;
+        return ferryi_error(FERRY_RESOURCE_EXHAUSTED, "ferry_metrics_write: out of memory");
     t.buf[0] = '\0';
     pthread_mutex_lock(&m->mu);
     add_sides(&t, m, FERRY_SIDE_SERVER);
@@ -653,7 +658,7 @@ ferry_status ferry_metrics_write(ferry_metrics *m, char **out, size_t *len)
     pthread_mutex_unlock(&m->mu);
     if (t.oom) {
         free(t.buf);
-        return FERRY_RESOURCE_EXHAUSTED;
+        return ferryi_error(FERRY_RESOURCE_EXHAUSTED, "ferry_metrics_write: out of memory");
     }
     *out = t.buf;
     if (len != NULL)
@@ -711,13 +716,18 @@ static int endpoint_url(const char *url)
 
 ferry_status ferry_metrics_serve(ferry_metrics *m, const char *url, char *bound, size_t bound_len)
 {
-    if (m == NULL || !endpoint_url(url))
-        return FERRY_INVALID_ARGUMENT;
+    ferryi_error_clear();
+    if (m == NULL)
+        return ferryi_error(FERRY_INVALID_ARGUMENT, "ferry_metrics_serve: no registry given");
+    if (!endpoint_url(url))
+        return ferryi_error(FERRY_INVALID_ARGUMENT, "metrics url %s: not http://HOST:PORT[/PATH]",
+                            url != NULL ? url : "(none)");
     if (m->http != NULL)
-        return FERRY_ALREADY_EXISTS;
+        return ferryi_error(FERRY_ALREADY_EXISTS,
+                            "metrics url %s: the registry is served at %s already", url, m->url);
     nng_url *u = NULL;
     if (nng_url_parse(&u, url) != 0)
-        return FERRY_INVALID_ARGUMENT;
+        return ferryi_error(FERRY_INVALID_ARGUMENT, "metrics url %s: not a URL", url);
     const char *path = u->u_path[0] != '\0' ? u->u_path : "/";
     nng_http_server *srv = NULL;
     nng_http_handler *h = NULL;
@@ -729,6 +739,7 @@ ferry_status ferry_metrics_serve(ferry_metrics *m, const char *url, char *bound,
                     (rv = nng_http_server_add_handler(srv, h)) != 0)) {
         nng_http_handler_free(h);
     }
+    int set_up = rv == 0;
     if (rv == 0 && (rv = nng_http_server_start(srv)) != 0)
         ferryi_log(FERRYI_LOG_ERROR, "metrics", "cannot serve metrics at %s: %s", url,
                    nng_strerror(rv));
@@ -736,7 +747,9 @@ ferry_status ferry_metrics_serve(ferry_metrics *m, const char *url, char *bound,
         if (srv != NULL)
             nng_http_server_release(srv);
         nng_url_free(u);
-        return rv == NNG_EINVAL ? FERRY_INVALID_ARGUMENT : FERRY_UNAVAILABLE;
+        return ferryi_error(rv == NNG_EINVAL ? FERRY_INVALID_ARGUMENT : FERRY_UNAVAILABLE,
+                            "cannot serve metrics at %s: %s%s", url,
+                            set_up ? "" : "setting up the HTTP server: ", nng_strerror(rv));
     }
     nng_sockaddr sa;
     unsigned port = 0;

@@ -6,6 +6,7 @@
 
 #include "ferry/admin/v1/admin.ferry.h"
 #include "base/clock.h"
+#include "base/error.h"
 #include "server/hosted.h"
 
 static int row_cmp(const void *a, const void *b)
@@ -145,6 +146,6 @@ static const ferry_admin_v1_admin_handlers admin_handlers = {.get_stats = get_st
 ferry_status ferry_server_add_admin(ferry_server *srv)
 {
     if (srv == NULL)
-        return FERRY_INVALID_ARGUMENT;
+        return ferryi_error(FERRY_INVALID_ARGUMENT, "ferry_server_add_admin: no server given");
     return ferry_admin_v1_admin_register(srv, &admin_handlers, srv);
 }

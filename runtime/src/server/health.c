@@ -3,6 +3,7 @@
  * (server/health.h, health_state.c). */
 #include <string.h>
 
+#include "base/error.h"
 #include "ferry/health/v1/health.ferry.h"
 #include "server/health.h"
 #include "server/hosted.h"
@@ -20,19 +21,26 @@ static int hosted(ferry_server *srv, const char *name)
 
 ferry_status ferry_server_set_health(ferry_server *srv, const char *service, ferry_health status)
 {
-    if (srv == NULL || (status != FERRY_HEALTH_SERVING && status != FERRY_HEALTH_NOT_SERVING))
-        return FERRY_INVALID_ARGUMENT;
+    ferryi_error_clear();
+    if (srv == NULL)
+        return ferryi_error(FERRY_INVALID_ARGUMENT, "ferry_server_set_health: no server given");
+    if (status != FERRY_HEALTH_SERVING && status != FERRY_HEALTH_NOT_SERVING)
+        return ferryi_error(FERRY_INVALID_ARGUMENT,
+                            "ferry_server_set_health: %d is not serving or not serving",
+                            (int)status);
     if (service != NULL && service[0] != '\0' && !hosted(srv, service))
-        return FERRY_NOT_FOUND;
+        return ferryi_error(FERRY_NOT_FOUND, "service %s is not hosted by this server", service);
     return ferryi_health_put(ferryi_server_health(srv), service, status);
 }
 
 ferry_status ferry_server_get_health(ferry_server *srv, const char *service, ferry_health *status)
 {
+    ferryi_error_clear();
     if (srv == NULL || status == NULL)
-        return FERRY_INVALID_ARGUMENT;
+        return ferryi_error(FERRY_INVALID_ARGUMENT, "ferry_server_get_health: no %s given",
+                            srv == NULL ? "server" : "out pointer");
     if (service != NULL && service[0] != '\0' && !hosted(srv, service))
-        return FERRY_NOT_FOUND;
+        return ferryi_error(FERRY_NOT_FOUND, "service %s is not hosted by this server", service);
     *status = ferryi_server_draining(srv) ? FERRY_HEALTH_DRAINING
                                           : ferryi_health_read(ferryi_server_health(srv), service);
     return FERRY_OK;
@@ -58,6 +66,6 @@ static const ferry_health_v1_health_handlers health_handlers = {.check = check};
 ferry_status ferry_server_add_health(ferry_server *srv)
 {
     if (srv == NULL)
-        return FERRY_INVALID_ARGUMENT;
+        return ferryi_error(FERRY_INVALID_ARGUMENT, "ferry_server_add_health: no server given");
     return ferry_health_v1_health_register(srv, &health_handlers, srv);
 }

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/error.h"
 #include "server/health.h"
 
 /* The statuses set so far: the server's, and the services' that were set
@@ -96,7 +97,7 @@ ferry_status ferryi_health_put(ferryi_health *h, const char *service, ferry_heal
         if (s != NULL)
             s->status = status;
         else
-            st = FERRY_RESOURCE_EXHAUSTED;
+            st = ferryi_error(FERRY_RESOURCE_EXHAUSTED, "health of %s: out of memory", service);
     }
     pthread_mutex_unlock(&h->mu);
     return st;

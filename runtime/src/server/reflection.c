@@ -3,6 +3,7 @@
  * descriptors the generator embedded for each. */
 #include <string.h>
 
+#include "base/error.h"
 #include "ferry/reflection.h"
 #include "ferry/reflection/v1/reflection.ferry.h"
 #include "server/hosted.h"
@@ -67,6 +68,6 @@ static const ferry_reflection_v1_reflection_handlers reflection_handlers = {
 ferry_status ferry_server_add_reflection(ferry_server *srv)
 {
     if (srv == NULL)
-        return FERRY_INVALID_ARGUMENT;
+        return ferryi_error(FERRY_INVALID_ARGUMENT, "ferry_server_add_reflection: no server given");
     return ferry_reflection_v1_reflection_register(srv, &reflection_handlers, srv);
 }

@@ -13,14 +13,14 @@
 #include <nng/nng.h>
 #include <nng/protocol/reqrep0/rep.h>
 
+#include "base/error.h"
 #include "server/hosted.h"
 #include "ops/metrics.h"
 #include "base/log.h"
 #include "identity/tls.h"
+#include "server/options.h"
 #include "server/server_impl.h"
 
-#define DEFAULT_WORKERS         4u
-#define DEFAULT_SEND_TIMEOUT_MS 10000u
 /* Requests of one connection that may wait for its turn (server.h). */
 #define WAITING_MAX       4096u
 #define WAITING_BYTES_MIN ((size_t)16 << 20)
@@ -28,29 +28,6 @@
 /* ------------------------------------------------------------------------
  * Life cycle
  * ---------------------------------------------------------------------- */
-
-static unsigned env_workers(void)
-{
-    const char *s = getenv("FERRY_WORKERS");
-    if (s == NULL || *s == '\0')
-        return DEFAULT_WORKERS;
-    char *end = NULL;
-    errno = 0;
-    unsigned long v = strtoul(s, &end, 10);
-    if (errno != 0 || *end != '\0' || v == 0 || v > 1024) {
-        ferryi_log(FERRYI_LOG_WARN, "server",
-                   "FERRY_WORKERS=%s is not a number from 1 to 1024; using %u", s, DEFAULT_WORKERS);
-        return DEFAULT_WORKERS;
-    }
-    return (unsigned)v;
-}
-
-/* Whether the environment variable `name` is "1". */
-static int env_flag(const char *name)
-{
-    const char *v = getenv(name);
-    return v != NULL && strcmp(v, "1") == 0;
-}
 
 /* Counts the server's calls into a registry of its own and serves it at
  * `url`. */
@@ -68,8 +45,7 @@ static ferry_status start_metrics(ferry_server *srv, const char *url)
     if (st == FERRY_OK)
         st = ferry_metrics_serve(srv->metrics, url, bound, sizeof bound);
     if (st != FERRY_OK)
-        ferryi_log(FERRYI_LOG_ERROR, "server", "cannot serve metrics at %s: %s", url,
-                   ferry_status_str(st));
+        ferryi_log(FERRYI_LOG_ERROR, "server", "metrics at %s: %s", url, ferry_last_error());
     else
         ferryi_log(FERRYI_LOG_INFO, "server", "metrics at %s", bound);
     return st;
@@ -77,40 +53,25 @@ static ferry_status start_metrics(ferry_server *srv, const char *url)
 
 ferry_status ferry_server_new(ferry_server **out, const ferry_server_opts *opts)
 {
+    ferryi_error_clear();
     if (out == NULL)
-        return FERRY_INVALID_ARGUMENT;
+        return ferryi_error(FERRY_INVALID_ARGUMENT, "ferry_server_new: no out pointer");
     *out = NULL;
     ferry_server_opts o = opts != NULL ? *opts : (ferry_server_opts){0};
-    if (o.workers == 0)
-        o.workers = env_workers();
-    if (o.max_in_flight == 0)
-        o.max_in_flight = o.workers * 4 < 16 ? 16 : o.workers * 4;
-    if (o.max_message == 0)
-        o.max_message = FERRY_DEFAULT_MAX_MESSAGE;
-    if (o.send_timeout_ms == 0)
-        o.send_timeout_ms = DEFAULT_SEND_TIMEOUT_MS;
-    if (o.max_call_memory == 0)
-        o.max_call_memory = 8 * o.max_message;
-    if (o.max_in_flight_per_connection == 0)
-        o.max_in_flight_per_connection = o.max_in_flight / 2 < 1 ? 1 : o.max_in_flight / 2;
-    if (o.workers > 1024 || o.max_in_flight > 65536 || o.max_message > UINT32_MAX ||
-        o.max_message < 256 || o.send_timeout_ms > INT32_MAX || o.max_call_memory < o.max_message)
-        return FERRY_INVALID_ARGUMENT;
+    ferry_status st = ferryi_server_opts_resolve(&o);
+    if (st != FERRY_OK)
+        return st;
     nng_tls_config *tls = NULL;
-    if (ferry_tls_is_set(&o.tls)) {
-        char err[FERRY_MESSAGE_MAX];
-        ferry_status st = ferryi_tls_config(&tls, &o.tls, FERRY_TLS_SERVER, NULL, err, sizeof err);
-        if (st != FERRY_OK) {
-            ferryi_log(FERRYI_LOG_ERROR, "server", "TLS options refused: %s", err);
-            return st;
-        }
-    }
+    if (ferry_tls_is_set(&o.tls) &&
+        (st = ferryi_tls_config(&tls, &o.tls, FERRY_TLS_SERVER, NULL)) != FERRY_OK)
+        return ferryi_error_log(FERRYI_LOG_ERROR, "server", st, "TLS options refused: %s",
+                                ferry_last_error());
 
     ferry_server *srv = calloc(1, sizeof *srv);
     if (srv == NULL) {
         if (tls != NULL)
             nng_tls_config_free(tls);
-        return FERRY_RESOURCE_EXHAUSTED;
+        return ferryi_error(FERRY_RESOURCE_EXHAUSTED, "ferry_server_new: out of memory");
     }
     srv->tls = tls;
     pthread_mutex_init(&srv->io_mu, NULL);
@@ -120,14 +81,11 @@ ferry_status ferry_server_new(ferry_server **out, const ferry_server_opts *opts)
     ferryi_versions_init(&srv->ver);
     srv->health = ferryi_health_new();
     srv->max_message = o.max_message;
-    srv->roles_without_identity =
-        o.serve_roles_without_identity || env_flag("FERRY_SERVE_ROLES_WITHOUT_IDENTITY");
+    srv->roles_without_identity = o.serve_roles_without_identity;
     srv->max_call_memory = o.max_call_memory;
     srv->drain_notice_ms = o.drain_notice_ms;
-    if (srv->drain_notice_ms == 0 && getenv("FERRY_DRAIN_NOTICE_MS") != NULL)
-        srv->drain_notice_ms = (uint32_t)strtoul(getenv("FERRY_DRAIN_NOTICE_MS"), NULL, 10);
 
-    ferry_status st = FERRY_RESOURCE_EXHAUSTED;
+    st = FERRY_RESOURCE_EXHAUSTED;
     if (srv->health == NULL || nng_rep0_open(&srv->sock) != 0)
         goto fail;
     srv->sock_open = 1;
@@ -173,12 +131,13 @@ ferry_status ferry_server_new(ferry_server **out, const ferry_server_opts *opts)
         goto fail;
     if (o.metrics_url == NULL && env_metrics != NULL && env_metrics[0] != '\0' &&
         start_metrics(srv, env_metrics) != FERRY_OK) {
+        ferryi_error_clear(); /* logged; the server goes on without metrics */
         ferry_metrics_free(srv->metrics);
         srv->metrics = NULL;
         srv->hooks.n = 0; /* the metrics' interceptor was the only one yet */
     }
     st = FERRY_RESOURCE_EXHAUSTED;
-    srv->inline_handlers = o.inline_handlers || env_flag("FERRY_INLINE_HANDLERS");
+    srv->inline_handlers = o.inline_handlers;
     if (!srv->inline_handlers) {
         if (ferryi_workq_start(&srv->wq, o.workers) != 0)
             goto fail;
@@ -188,16 +147,31 @@ ferry_status ferry_server_new(ferry_server **out, const ferry_server_opts *opts)
     return FERRY_OK;
 fail:
     ferry_server_free(srv);
-    return st;
+    return ferryi_error_ensure(st, "ferry_server_new: setting up the socket");
+}
+
+/* Empties the caller's last error, then refuses with a reason for `fn` a
+ * NULL server, or one already serving: its configuration is fixed then. */
+static ferry_status configurable(ferry_server *srv, const char *fn)
+{
+    ferryi_error_clear();
+    if (srv == NULL)
+        return ferryi_error(FERRY_INVALID_ARGUMENT, "%s: no server given", fn);
+    if (srv->serving)
+        return ferryi_error(FERRY_FAILED_PRECONDITION,
+                            "%s: the server is serving already; call it before "
+                            "ferry_server_listen()",
+                            fn);
+    return FERRY_OK;
 }
 
 ferry_status ferry_server_add(ferry_server *srv, const ferry_service_impl *impl)
 {
-    if (srv == NULL || impl == NULL)
-        return FERRY_INVALID_ARGUMENT;
-    if (srv->serving)
-        return FERRY_FAILED_PRECONDITION;
-    ferry_status st = ferryi_registry_add(&srv->reg, impl);
+    ferry_status st = configurable(srv, "ferry_server_add");
+    if (st == FERRY_OK && impl == NULL)
+        st = ferryi_error(FERRY_INVALID_ARGUMENT, "ferry_server_add: no service given");
+    if (st == FERRY_OK)
+        st = ferryi_registry_add(&srv->reg, impl);
     return st == FERRY_OK ? ferryi_versions_add(&srv->ver, impl->desc) : st;
 }
 
@@ -216,8 +190,10 @@ static void read_counters(void *arg, ferry_server_counters *c, ferry_auth_counte
 
 ferry_status ferry_metrics_watch_server(ferry_metrics *m, ferry_server *srv)
 {
+    ferryi_error_clear();
     if (m == NULL || srv == NULL)
-        return FERRY_INVALID_ARGUMENT;
+        return ferryi_error(FERRY_INVALID_ARGUMENT, "ferry_metrics_watch_server: no %s given",
+                            m == NULL ? "registry" : "server");
     return ferryi_metrics_watch(m, read_counters, srv);
 }
 
@@ -230,38 +206,39 @@ void ferry_metrics_unwatch_server(ferry_metrics *m, ferry_server *srv)
 ferry_status ferry_server_set_api_range(ferry_server *srv, const char *service, uint32_t min,
                                         uint32_t max)
 {
-    if (srv == NULL || service == NULL)
-        return FERRY_INVALID_ARGUMENT;
-    if (srv->serving)
-        return FERRY_FAILED_PRECONDITION;
-    return ferryi_versions_set_range(&srv->ver, service, min, max);
+    ferry_status st = configurable(srv, "ferry_server_set_api_range");
+    if (st == FERRY_OK && service == NULL)
+        st = ferryi_error(FERRY_INVALID_ARGUMENT, "ferry_server_set_api_range: no service given");
+    return st != FERRY_OK ? st : ferryi_versions_set_range(&srv->ver, service, min, max);
 }
 
 ferry_status ferry_server_get_api_range(ferry_server *srv, const char *service, uint32_t *min,
                                         uint32_t *max)
 {
+    ferryi_error_clear();
     if (srv == NULL || service == NULL || min == NULL || max == NULL)
-        return FERRY_INVALID_ARGUMENT;
+        return ferryi_error(FERRY_INVALID_ARGUMENT,
+                            "ferry_server_get_api_range: a server, a service and both outs are "
+                            "needed");
     return ferryi_versions_get_range(&srv->ver, service, min, max);
 }
 
 ferry_status ferry_server_set_stats_limit(ferry_server *srv, size_t rows)
 {
-    if (srv == NULL || rows > 1048576)
-        return FERRY_INVALID_ARGUMENT;
-    if (srv->serving)
-        return FERRY_FAILED_PRECONDITION;
+    ferry_status st = configurable(srv, "ferry_server_set_stats_limit");
+    if (st != FERRY_OK)
+        return st;
+    if (rows > 1048576)
+        return ferryi_error(FERRY_INVALID_ARGUMENT,
+                            "ferry_server_set_stats_limit: %zu rows; at most 1048576", rows);
     ferryi_versions_set_limit(&srv->ver, rows);
     return FERRY_OK;
 }
 
 ferry_status ferry_server_add_interceptor(ferry_server *srv, const ferry_interceptor *ic)
 {
-    if (srv == NULL)
-        return FERRY_INVALID_ARGUMENT;
-    if (srv->serving)
-        return FERRY_FAILED_PRECONDITION;
-    return ferryi_hooks_add(&srv->hooks, ic);
+    ferry_status st = configurable(srv, "ferry_server_add_interceptor");
+    return st != FERRY_OK ? st : ferryi_hooks_add(&srv->hooks, ic);
 }
 
 ferry_metrics *ferry_server_metrics(ferry_server *srv)
@@ -301,42 +278,46 @@ static void bound_url(nng_listener l, const char *url, char *bound, size_t bound
 
 ferry_status ferry_server_listen(ferry_server *srv, const char *url, char *bound, size_t bound_len)
 {
-    if (srv == NULL || url == NULL || atomic_load(&srv->draining))
-        return FERRY_INVALID_ARGUMENT;
-    if (ferryi_tls_url(url) && srv->tls == NULL) {
-        ferryi_log(FERRYI_LOG_ERROR, "server",
-                   "cannot listen on %s: no TLS certificate; set ferry_server_opts.tls", url);
-        return FERRY_FAILED_PRECONDITION;
-    }
+    ferryi_error_clear();
+    if (srv == NULL || url == NULL)
+        return ferryi_error(FERRY_INVALID_ARGUMENT, "ferry_server_listen: no %s given",
+                            srv == NULL ? "server" : "URL");
+    if (atomic_load(&srv->draining))
+        return ferryi_error(FERRY_INVALID_ARGUMENT,
+                            "cannot listen on %s: the server is shutting down", url);
+    if (ferryi_tls_url(url) && srv->tls == NULL)
+        return ferryi_error_log(FERRYI_LOG_ERROR, "server", FERRY_FAILED_PRECONDITION,
+                                "cannot listen on %s: no TLS certificate; set "
+                                "ferry_server_opts.tls",
+                                url);
+    /* Checked before binding, so that a refused server holds no address. */
+    const char *restricted = NULL;
+    if (!srv->serving && srv->auth == NULL)
+        restricted = ferryi_registry_first_with_roles(&srv->reg);
+    if (restricted != NULL && !srv->roles_without_identity)
+        return ferryi_error_log(
+            FERRYI_LOG_ERROR, "server", FERRY_FAILED_PRECONDITION,
+            "cannot serve %s: it requires roles, and roles are checked only on callers whose "
+            "identity was verified; set the server's identity (ferry_server_set_identity()), or "
+            "set ferry_server_opts.serve_roles_without_identity "
+            "(FERRY_SERVE_ROLES_WITHOUT_IDENTITY=1) to serve every caller",
+            restricted);
     nng_listener l;
     int rv = ferryi_listeners_open(srv->listeners, url, &l);
-    if (rv != 0) {
-        ferryi_log(FERRYI_LOG_ERROR, "server", "cannot listen on %s: %s", url, nng_strerror(rv));
-        return rv == NNG_EADDRINUSE ? FERRY_ALREADY_EXISTS
-               : rv == NNG_ENOMEM   ? FERRY_RESOURCE_EXHAUSTED
-               : rv == NNG_EPERM    ? FERRY_PERMISSION_DENIED
-                                    : FERRY_INVALID_ARGUMENT;
-    }
+    if (rv != 0)
+        return ferryi_error_log(FERRYI_LOG_ERROR, "server",
+                                rv == NNG_EADDRINUSE ? FERRY_ALREADY_EXISTS
+                                : rv == NNG_ENOMEM   ? FERRY_RESOURCE_EXHAUSTED
+                                : rv == NNG_EPERM    ? FERRY_PERMISSION_DENIED
+                                                     : FERRY_INVALID_ARGUMENT,
+                                "cannot listen on %s: %s", url, nng_strerror(rv));
     if (bound != NULL && bound_len > 0)
         bound_url(l, url, bound, bound_len);
-    if (!srv->serving && srv->auth == NULL) {
-        const char *restricted = ferryi_registry_first_with_roles(&srv->reg);
-        if (restricted != NULL && !srv->roles_without_identity) {
-            ferryi_log(FERRYI_LOG_ERROR, "server",
-                       "cannot serve %s: it requires roles, and roles are checked only on "
-                       "callers whose identity was verified; set the server's identity "
-                       "(ferry_server_set_identity()), or set "
-                       "ferry_server_opts.serve_roles_without_identity "
-                       "(FERRY_SERVE_ROLES_WITHOUT_IDENTITY=1) to serve every caller",
-                       restricted);
-            return FERRY_FAILED_PRECONDITION;
-        }
-        if (restricted != NULL)
-            ferryi_log(FERRYI_LOG_WARN, "server",
-                       "identity is off: methods that require roles (%s among them) are served "
-                       "to every caller, as serve_roles_without_identity asks",
-                       restricted);
-    }
+    if (restricted != NULL)
+        ferryi_log(FERRYI_LOG_WARN, "server",
+                   "identity is off: methods that require roles (%s among them) are served to "
+                   "every caller, as serve_roles_without_identity asks",
+                   restricted);
     if (!srv->serving) {
         srv->serving = 1;
         for (unsigned i = 0; i < srv->n_ctx; i++)
@@ -346,27 +327,20 @@ ferry_status ferry_server_listen(ferry_server *srv, const char *url, char *bound
     return FERRY_OK;
 }
 
-ferry_status ferry_server_set_identity(ferry_server *srv, const ferry_server_identity *id,
-                                       char *err, size_t err_len)
+ferry_status ferry_server_set_identity(ferry_server *srv, const ferry_server_identity *id)
 {
-    char scratch[FERRY_MESSAGE_MAX];
-    if (err == NULL || err_len == 0) {
-        err = scratch;
-        err_len = sizeof scratch;
-    }
-    err[0] = '\0';
-    if (srv == NULL || id == NULL) {
-        snprintf(err, err_len, "no server or no identity given");
-        return FERRY_INVALID_ARGUMENT;
-    }
-    if (srv->serving || srv->auth != NULL) {
-        snprintf(err, err_len, "identity is set once, before the server listens");
-        return FERRY_FAILED_PRECONDITION;
-    }
+    ferryi_error_clear();
+    if (srv == NULL || id == NULL)
+        return ferryi_error(FERRY_INVALID_ARGUMENT, "ferry_server_set_identity: no %s given",
+                            srv == NULL ? "server" : "identity");
+    if (srv->serving || srv->auth != NULL)
+        return ferryi_error(FERRY_FAILED_PRECONDITION,
+                            "ferry_server_set_identity: identity is set once, before the server "
+                            "listens");
     ferryi_auth *a = calloc(1, sizeof *a);
     if (a == NULL)
-        return FERRY_RESOURCE_EXHAUSTED;
-    ferry_status st = ferryi_auth_init(a, id, err, err_len);
+        return ferryi_error(FERRY_RESOURCE_EXHAUSTED, "ferry_server_set_identity: out of memory");
+    ferry_status st = ferryi_auth_init(a, id);
     if (st != FERRY_OK) {
         ferryi_auth_fini(a);
         free(a);
@@ -379,18 +353,13 @@ ferry_status ferry_server_set_identity(ferry_server *srv, const ferry_server_ide
     return FERRY_OK;
 }
 
-ferry_status ferry_server_reload_keyring(ferry_server *srv, char *err, size_t err_len)
+ferry_status ferry_server_reload_keyring(ferry_server *srv)
 {
-    char scratch[FERRY_MESSAGE_MAX];
-    if (err == NULL || err_len == 0) {
-        err = scratch;
-        err_len = sizeof scratch;
-    }
-    if (srv == NULL || srv->auth == NULL) {
-        snprintf(err, err_len, "the server has no identity set");
-        return FERRY_FAILED_PRECONDITION;
-    }
-    return ferryi_auth_reload(srv->auth, err, err_len);
+    ferryi_error_clear();
+    if (srv == NULL || srv->auth == NULL)
+        return ferryi_error(FERRY_FAILED_PRECONDITION,
+                            "ferry_server_reload_keyring: the server has no identity set");
+    return ferryi_auth_reload(srv->auth);
 }
 
 void ferry_server_get_auth_counters(ferry_server *srv, ferry_auth_counters *out)

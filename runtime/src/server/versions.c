@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "base/clock.h"
+#include "base/error.h"
 #include "server/versions.h"
 
 void ferryi_versions_init(ferryi_versions *v)
@@ -80,7 +81,7 @@ ferry_status ferryi_versions_add(ferryi_versions *v, const ferry_service_desc *d
 {
     ferryi_vsvc *svcs = realloc(v->svcs, (v->n_svcs + 1) * sizeof *svcs);
     if (svcs == NULL)
-        return FERRY_RESOURCE_EXHAUSTED;
+        return ferryi_error(FERRY_RESOURCE_EXHAUSTED, "%s: out of memory", d->full_name);
     v->svcs = svcs;
     ferryi_vsvc *s = &svcs[v->n_svcs];
     size_t n = d->n_methods > 0 ? d->n_methods : 1;
@@ -94,7 +95,7 @@ ferry_status ferryi_versions_add(ferryi_versions *v, const ferry_service_desc *d
     if (s->calls == NULL || s->refused == NULL) {
         free(s->calls);
         free(s->refused);
-        return FERRY_RESOURCE_EXHAUSTED;
+        return ferryi_error(FERRY_RESOURCE_EXHAUSTED, "%s: out of memory", d->full_name);
     }
     v->n_svcs++;
     link_majors(v);
@@ -302,10 +303,13 @@ ferry_status ferryi_versions_set_range(ferryi_versions *v, const char *service, 
 {
     ferryi_vsvc *s = find_named(v, service, strlen(service));
     if (s == NULL)
-        return FERRY_NOT_FOUND;
+        return ferryi_error(FERRY_NOT_FOUND, "service %s is not hosted by this server", service);
     uint32_t own = s->desc->api_version > 0 ? s->desc->api_version : 1;
     if (min == 0 || min > own || max < own)
-        return FERRY_INVALID_ARGUMENT;
+        return ferryi_error(FERRY_INVALID_ARGUMENT,
+                            "%s: the API range %u..%u must hold the service's own version %u "
+                            "(and start at 1 or above)",
+                            service, min, max, own);
     s->min = min;
     s->max = max;
     return FERRY_OK;
@@ -316,7 +320,7 @@ ferry_status ferryi_versions_get_range(ferryi_versions *v, const char *service, 
 {
     ferryi_vsvc *s = find_named(v, service, strlen(service));
     if (s == NULL)
-        return FERRY_NOT_FOUND;
+        return ferryi_error(FERRY_NOT_FOUND, "service %s is not hosted by this server", service);
     *min = s->min;
     *max = s->max;
     return FERRY_OK;

@@ -11,7 +11,7 @@ static const char *env(const char *name)
     return v != NULL && v[0] != '\0' ? v : NULL;
 }
 
-ferry_status @name@_client_open(ferry_channel **out, const char *url, char *err, size_t err_len)
+ferry_status @name@_client_open(ferry_channel **out, const char *url)
 {
     char def[PATH_MAX + 16];
     if (url == NULL && (url = env("@NAME@_ADDR")) == NULL) {
@@ -28,15 +28,13 @@ ferry_status @name@_client_open(ferry_channel **out, const char *url, char *err,
     ferry_key *key = NULL, *server_key = NULL;
     ferry_status st = FERRY_OK;
     const char *key_path = env("FERRY_CLIENT_KEY"), *server_path = env("FERRY_SERVER_KEY");
-    if (key_path != NULL && (st = ferry_key_load_secret(&key, key_path, err, err_len)) != FERRY_OK)
+    if (key_path != NULL && (st = ferry_key_load_secret(&key, key_path)) != FERRY_OK)
         goto out;
-    if (server_path != NULL &&
-        (st = ferry_key_load_public(&server_key, server_path, err, err_len)) != FERRY_OK)
+    if (server_path != NULL && (st = ferry_key_load_public(&server_key, server_path)) != FERRY_OK)
         goto out;
     opts.identity.key = key;
     opts.identity.server_key = server_key;
-    if ((st = ferry_client_open(out, url, &opts)) != FERRY_OK)
-        snprintf(err, err_len, "cannot open a channel to %s: %s", url, ferry_status_str(st));
+    st = ferry_client_open(out, url, &opts);
 out:
     ferry_key_free(key); /* the channel keeps its own copies */
     ferry_key_free(server_key);

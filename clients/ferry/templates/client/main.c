@@ -12,10 +12,9 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: @name@-call [URL]   (default: $@NAME@_ADDR)\n");
         return 2;
     }
-    char err[512] = "";
     ferry_channel *ch = NULL;
-    if (@name@_client_open(&ch, argc == 2 ? argv[1] : NULL, err, sizeof err) != FERRY_OK) {
-        fprintf(stderr, "@name@-call: %s\n", err);
+    if (@name@_client_open(&ch, argc == 2 ? argv[1] : NULL) != FERRY_OK) {
+        fprintf(stderr, "@name@-call: %s\n", ferry_last_error());
         return 2;
     }
     ferry_call_info info;

@@ -20,8 +20,9 @@
  * secret key file) every request proves who sent it; with FERRY_SERVER_KEY
  * (the server's public key file) too, every reply must prove it came from
  * that server. FERRY_TLS_CA (and FERRY_TLS_CERT, FERRY_TLS_KEY) configure
- * TLS for a tls+tcp:// address. On failure `err` says why. */
-ferry_status @name@_client_open(ferry_channel **out, const char *url, char *err, size_t err_len);
+ * TLS for a tls+tcp:// address. On failure ferry_last_error() says why (the
+ * key file, the URL or the TLS option, and what is wrong with it). */
+ferry_status @name@_client_open(ferry_channel **out, const char *url);
 
 /* The text of note `id` into `buf` (truncated to `len`). FERRY_NOT_FOUND
  * when there is no such note. When the service cannot be reached, the

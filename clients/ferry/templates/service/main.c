@@ -65,17 +65,16 @@ static int setup_identity(ferry_server *srv)
             key_path == NULL ? "FERRY_KEY" : "FERRY_KEYRING");
         return 2;
     }
-    char err[512] = "";
     ferry_key *key = NULL;
-    if (ferry_key_load_secret(&key, key_path, err, sizeof err) != FERRY_OK) {
-        LOG("FERRY_KEY: %s", err);
+    if (ferry_key_load_secret(&key, key_path) != FERRY_OK) {
+        LOG("FERRY_KEY: %s", ferry_last_error());
         return 2;
     }
     ferry_server_identity id = {.key = key, .keyring_path = keyring};
-    ferry_status st = ferry_server_set_identity(srv, &id, err, sizeof err);
+    ferry_status st = ferry_server_set_identity(srv, &id);
     ferry_key_free(key); /* the server keeps its own copy */
     if (st != FERRY_OK) {
-        LOG("FERRY_KEYRING: %s", err);
+        LOG("FERRY_KEYRING: %s", ferry_last_error());
         return 2;
     }
     LOG("identity on: key %s, keyring %s", key_path, keyring);
@@ -101,10 +100,8 @@ int main(void)
                 .key_file = env("FERRY_TLS_KEY"),
                 .ca_file = env("FERRY_TLS_CA")},
     };
-    char err[512] = "";
-    if (ferry_tls_is_set(&opts.tls) &&
-        ferry_tls_check(&opts.tls, FERRY_TLS_SERVER, err, sizeof err) != FERRY_OK) {
-        LOG("TLS (FERRY_TLS_CERT, FERRY_TLS_KEY, FERRY_TLS_CA): %s", err);
+    if (ferry_tls_is_set(&opts.tls) && ferry_tls_check(&opts.tls, FERRY_TLS_SERVER) != FERRY_OK) {
+        LOG("TLS (FERRY_TLS_CERT, FERRY_TLS_KEY, FERRY_TLS_CA): %s", ferry_last_error());
         return 2;
     }
 
@@ -119,21 +116,25 @@ int main(void)
     int rc = 1;
     ferry_server *srv = NULL;
     @name@_store *store = @name@_store_new();
-    ferry_status st = store == NULL ? FERRY_RESOURCE_EXHAUSTED : ferry_server_new(&srv, &opts);
+    if (store == NULL) {
+        LOG("cannot start: out of memory");
+        goto out;
+    }
+    ferry_status st = ferry_server_new(&srv, &opts);
     if (st == FERRY_OK)
         st = @prefix@_register(srv, @name@_handlers(), store);
     const char *health = env("@NAME@_HEALTH");
     if (st == FERRY_OK && (health == NULL || strcmp(health, "0") != 0))
         st = ferry_server_add_health(srv);
     if (st != FERRY_OK) {
-        LOG("cannot start: %s", ferry_status_str(st));
+        LOG("cannot start: %s", ferry_last_error());
         goto out;
     }
     if ((rc = setup_identity(srv)) != 0)
         goto out;
     char bound[PATH_MAX + 16];
     if ((st = ferry_server_listen(srv, url, bound, sizeof bound)) != FERRY_OK) {
-        LOG("cannot listen on %s: %s", url, ferry_status_str(st));
+        LOG("%s", ferry_last_error());
         rc = st == FERRY_INVALID_ARGUMENT || st == FERRY_FAILED_PRECONDITION ? 2 : 1;
         goto out;
     }
@@ -145,10 +146,10 @@ int main(void)
         sigwait(&stop, &sig);
         if (sig != SIGHUP)
             break;
-        if (ferry_server_reload_keyring(srv, err, sizeof err) == FERRY_OK)
+        if (ferry_server_reload_keyring(srv) == FERRY_OK)
             LOG("SIGHUP: keyring reloaded");
         else
-            LOG("SIGHUP: keyring not reloaded, the old one stays: %s", err);
+            LOG("SIGHUP: keyring not reloaded, the old one stays: %s", ferry_last_error());
     }
     LOG("%s: finishing the calls in flight (up to %ld ms)", sig == SIGINT ? "SIGINT" : "SIGTERM",
         grace);

@@ -32,12 +32,12 @@ typedef struct fixture {
  * key in base64 (`b64`), for the keyring. */
 static void make_key(const char *dir, const char *name, char b64[FERRY_PUBLIC_KEY_B64])
 {
-    char sec[PATH_MAX], pub[PATH_MAX], err[512];
+    char sec[PATH_MAX], pub[PATH_MAX];
     snprintf(sec, sizeof sec, "%s/%s.key", dir, name);
     snprintf(pub, sizeof pub, "%s/%s.pub", dir, name);
     ferry_key *key = NULL;
     assert_int_equal(ferry_key_generate(&key, name), FERRY_OK);
-    assert_int_equal(ferry_key_write(key, sec, pub, err, sizeof err), FERRY_OK);
+    assert_int_equal(ferry_key_write(key, sec, pub), FERRY_OK);
     ferry_key_public_b64(key, b64);
     ferry_key_free(key);
 }
@@ -139,15 +139,15 @@ static int teardown(void **state)
 /* A channel as the client library opens it, proving it is `who`. */
 static ferry_channel *open_as(fixture *f, const char *who)
 {
-    char key[PATH_MAX], server[PATH_MAX], err[512] = "";
+    char key[PATH_MAX], server[PATH_MAX];
     snprintf(key, sizeof key, "%s/%s.key", f->dir, who);
     snprintf(server, sizeof server, "%s/server.pub", f->dir);
     setenv("FERRY_CLIENT_KEY", key, 1);
     setenv("FERRY_SERVER_KEY", server, 1);
     ferry_channel *ch = NULL;
-    ferry_status st = @name@_client_open(&ch, f->url, err, sizeof err);
+    ferry_status st = @name@_client_open(&ch, f->url);
     if (st != FERRY_OK)
-        fail_msg("@name@_client_open: %s", err);
+        fail_msg("@name@_client_open: %s", ferry_last_error());
     return ch;
 }
 

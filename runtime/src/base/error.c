@@ -1,0 +1,61 @@
+/* error.c - the thread's last error reason behind ferry_last_error() (error.h). */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "base/error.h"
+
+/* One buffer per thread: a failure on one thread never changes what another
+ * reads, and no lock is needed. */
+static _Thread_local char last_error[FERRY_ERROR_MAX];
+
+/* Writes the reason on one line: a newline in a file name or a system
+ * message would otherwise split what callers print as a single line. The
+ * text is formatted aside first, so that a new reason may quote the one it
+ * replaces (ferry_last_error() as an argument). */
+static void record(const char *fmt, va_list ap)
+{
+    char text[FERRY_ERROR_MAX];
+    vsnprintf(text, sizeof text, fmt, ap);
+    for (char *p = text; *p != '\0'; p++)
+        if (*p == '\n' || *p == '\r')
+            *p = ' ';
+    memcpy(last_error, text, strlen(text) + 1);
+}
+
+ferry_status ferryi_error(ferry_status st, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    record(fmt, ap);
+    va_end(ap);
+    return st;
+}
+
+ferry_status ferryi_error_log(ferryi_log_level level, const char *where, ferry_status st,
+                              const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    record(fmt, ap);
+    va_end(ap);
+    ferryi_log(level, where, "%s", last_error);
+    return st;
+}
+
+void ferryi_error_clear(void)
+{
+    last_error[0] = '\0';
+}
+
+ferry_status ferryi_error_ensure(ferry_status st, const char *what)
+{
+    if (st != FERRY_OK && last_error[0] == '\0')
+        ferryi_error(st, "%s: %s", what, ferry_status_str(st));
+    return st;
+}
+
+const char *ferry_last_error(void)
+{
+    return last_error;
+}
