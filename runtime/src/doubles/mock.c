@@ -411,7 +411,7 @@ void ferry_mock_will_call_at(ferry_channel *ch, const ferry_method *m, const fer
             ferry_status st = ferry_local_open(&e->local, &impl);
             if (st != FERRY_OK)
                 snprintf(err, sizeof err, "%s: %s: cannot open a local channel: %s", fn,
-                         m->full_name, ferry_status_str(st));
+                         m->full_name, ferry_last_error());
         } else {
             snprintf(err, sizeof err, "%s: %s: out of memory", fn, m->full_name);
         }
