@@ -94,7 +94,6 @@ int cli_load_schema(const char *cmd, const char *path, const cli_imports *imp, f
         fprintf(stderr, "ferry %s: %s: %s\n", cmd, path, strerror(errno));
         return -1;
     }
-    char *why = NULL;
     ferry_check_status rc;
     if (is_proto_input(path, &st)) {
         cli_imports all = {0};
@@ -114,14 +113,13 @@ int cli_load_schema(const char *cmd, const char *path, const cli_imports *imp, f
         }
         ferry_protoc_opts opts = {
             .protoc = cli_protoc(), .import_dirs = all.dirs, .n_import_dirs = all.n};
-        rc = ferry_schema_load_protos(path, &opts, out, &why);
+        rc = ferry_schema_load_protos(path, &opts, out);
         cli_imports_free(&all);
     } else {
-        rc = ferry_schema_load_lock(path, out, &why);
+        rc = ferry_schema_load_lock(path, out);
     }
     if (rc == FERRY_CHECK_OK)
         return 0;
-    fprintf(stderr, "ferry %s: %s\n", cmd, why != NULL ? why : "out of memory");
-    free(why);
+    fprintf(stderr, "ferry %s: %s\n", cmd, ferry_check_last_error());
     return -1;
 }

@@ -365,10 +365,11 @@ static int compare_services(fck_cmp *c)
 ferry_check_status ferry_check_compare(const ferry_schema *old_schema,
                                        const ferry_schema *new_schema, ferry_check_report **out)
 {
+    fck_error_clear();
     *out = NULL;
     ferry_check_report *r = fck_report_new();
     if (r == NULL)
-        return FERRY_CHECK_SYSTEM;
+        return fck_fail(FERRY_CHECK_SYSTEM, "out of memory");
     fck_cmp c = {.o = old_schema, .n = new_schema, .r = r};
     c.a = fck_report_arena(r);
     if (compute_sides(&c, c.o, &c.o_msg_side, &c.o_enum_side) != 0 ||
@@ -383,5 +384,5 @@ ferry_check_status ferry_check_compare(const ferry_schema *old_schema,
     return FERRY_CHECK_OK;
 oom:
     ferry_check_report_free(r);
-    return FERRY_CHECK_SYSTEM;
+    return fck_fail(FERRY_CHECK_SYSTEM, "out of memory");
 }

@@ -6,6 +6,12 @@
  * version. The `ferry check` and `ferry lock` commands are thin wrappers
  * around it; docs/versioning.md describes every rule.
  *
+ * Errors follow ferry's convention (ferry/status.h) with the checker's own
+ * status: a function that returns anything but FERRY_CHECK_OK has recorded
+ * a one-line reason, naming the file (and line) and what is wrong, which
+ * ferry_check_last_error() gives on the same thread; a function that
+ * succeeds empties it.
+ *
  * Ownership: every function that returns an object or a string through a
  * pointer gives it to the caller, who frees it with the matching _free()
  * function or free(); the _free() functions accept NULL.
@@ -27,7 +33,7 @@ extern "C" {
 
 typedef enum ferry_check_status {
     FERRY_CHECK_OK = 0,
-    FERRY_CHECK_BAD_INPUT = 1, /* the schema or lock file is not valid; *why says where */
+    FERRY_CHECK_BAD_INPUT = 1, /* the schema or lock file is not valid; the reason says where */
     FERRY_CHECK_SYSTEM = 2,    /* a file could not be read or written, protoc could not be
                                   run, or memory ran out */
 } ferry_check_status;
@@ -35,6 +41,12 @@ typedef enum ferry_check_status {
 /* A loaded schema: its files, messages, enums and services with ferry's
  * options and the file and line of each element. Immutable once loaded. */
 typedef struct ferry_schema ferry_schema;
+
+/* The reason of the last failure of a function of this library on this
+ * thread, one line; "" when the last one called succeeded, or none was
+ * called. Never NULL; valid until the next call of one of them on this
+ * thread. */
+const char *ferry_check_last_error(void);
 
 /* How ferry_schema_load_protos() runs protoc. */
 typedef struct ferry_protoc_opts {
@@ -48,27 +60,27 @@ typedef struct ferry_protoc_opts {
  * (named relative to its directory). It runs protoc with the root and then
  * `opts->import_dirs` as import paths, --include_imports and
  * --include_source_info. protoc's own messages go to this process's
- * stderr; then *why says that protoc failed. The files of the packages
- * `google.protobuf` and `ferry` are the toolchain's and are not part of the
- * schema. On success *out holds the schema, else *out is NULL and *why
- * (when `why` is not NULL) a malloc'd message. */
+ * stderr; then the reason says that protoc failed. The files of the
+ * packages `google.protobuf` and `ferry` are the toolchain's and are not
+ * part of the schema. On success *out holds the schema, else *out is NULL
+ * and ferry_check_last_error() says why. */
 ferry_check_status ferry_schema_load_protos(const char *path, const ferry_protoc_opts *opts,
-                                            ferry_schema **out, char **why);
+                                            ferry_schema **out);
 
 /* Loads a schema from the `len` bytes of a serialized FileDescriptorSet
  * (ideally with source info: without it every line is 0). */
 ferry_check_status ferry_schema_from_descriptor_set(const uint8_t *data, size_t len,
-                                                    ferry_schema **out, char **why);
+                                                    ferry_schema **out);
 
 /* Reads a lock file from its `len` bytes of text; `name` names it in error
  * messages ("api.lock:12: ..."). The text is untrusted: anything that is
  * not a lock file of a version this library reads is refused with a
  * message, never a crash. */
 ferry_check_status ferry_schema_read_lock(const char *text, size_t len, const char *name,
-                                          ferry_schema **out, char **why);
+                                          ferry_schema **out);
 
 /* ferry_schema_read_lock() on the file at `path` (at most 64 MiB). */
-ferry_check_status ferry_schema_load_lock(const char *path, ferry_schema **out, char **why);
+ferry_check_status ferry_schema_load_lock(const char *path, ferry_schema **out);
 
 /* The lock file text of `s` (malloc'd, NUL-terminated; *len gets its
  * length when `len` is not NULL), or NULL when memory runs out. The text is

@@ -674,21 +674,22 @@ static int read_root(rd *r, json_t *root)
 }
 
 ferry_check_status ferry_schema_read_lock(const char *text, size_t len, const char *name,
-                                          ferry_schema **out, char **why)
+                                          ferry_schema **out)
 {
+    fck_error_clear();
     *out = NULL;
     if (name == NULL)
         name = "lock file";
     json_error_t jerr;
     json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
     if (root == NULL)
-        return fck_fail_take(why, FERRY_CHECK_BAD_INPUT,
+        return fck_fail_take(FERRY_CHECK_BAD_INPUT,
                              fck_strdup_printf("%s:%d:%d: not a ferry lock file: %s", name,
                                                jerr.line, jerr.column, jerr.text));
     rd r = {.s = fck_schema_new(), .name = name};
     if (r.s == NULL) {
         json_decref(root);
-        return fck_fail(why, FERRY_CHECK_SYSTEM, "out of memory");
+        return fck_fail(FERRY_CHECK_SYSTEM, "out of memory");
     }
     r.a = &r.s->arena;
     int rc = read_root(&r, root);
@@ -698,19 +699,20 @@ ferry_check_status ferry_schema_read_lock(const char *text, size_t len, const ch
             r.a->failed || r.err == NULL ? FERRY_CHECK_SYSTEM : FERRY_CHECK_BAD_INPUT;
         ferry_schema_free(r.s);
         if (r.err == NULL)
-            return fck_fail(why, st, "out of memory");
-        return fck_fail_take(why, st, r.err);
+            return fck_fail(st, "out of memory");
+        return fck_fail_take(st, r.err);
     }
     *out = r.s;
     return FERRY_CHECK_OK;
 }
 
-ferry_check_status ferry_schema_load_lock(const char *path, ferry_schema **out, char **why)
+ferry_check_status ferry_schema_load_lock(const char *path, ferry_schema **out)
 {
+    fck_error_clear();
     *out = NULL;
     FILE *f = fopen(path, "rb");
     if (f == NULL)
-        return fck_fail_take(why, FERRY_CHECK_SYSTEM,
+        return fck_fail_take(FERRY_CHECK_SYSTEM,
                              fck_strdup_printf("%s: cannot open: %s", path, strerror(errno)));
     char *buf = NULL;
     size_t len = 0, cap = 0;
@@ -720,7 +722,7 @@ ferry_check_status ferry_schema_load_lock(const char *path, ferry_schema **out, 
                 fclose(f);
                 free(buf);
                 return fck_fail_take(
-                    why, FERRY_CHECK_BAD_INPUT,
+                    FERRY_CHECK_BAD_INPUT,
                     fck_strdup_printf("%s: larger than 64 MiB: not a lock file", path));
             }
             cap = cap ? cap * 2 : 64 * 1024;
@@ -728,7 +730,7 @@ ferry_check_status ferry_schema_load_lock(const char *path, ferry_schema **out, 
             if (p == NULL) {
                 fclose(f);
                 free(buf);
-                return fck_fail(why, FERRY_CHECK_SYSTEM, "out of memory");
+                return fck_fail(FERRY_CHECK_SYSTEM, "out of memory");
             }
             buf = p;
         }
@@ -741,9 +743,9 @@ ferry_check_status ferry_schema_load_lock(const char *path, ferry_schema **out, 
     fclose(f);
     if (err) {
         free(buf);
-        return fck_fail_take(why, FERRY_CHECK_SYSTEM, fck_strdup_printf("%s: cannot read", path));
+        return fck_fail_take(FERRY_CHECK_SYSTEM, fck_strdup_printf("%s: cannot read", path));
     }
-    ferry_check_status st = ferry_schema_read_lock(buf != NULL ? buf : "", len, path, out, why);
+    ferry_check_status st = ferry_schema_read_lock(buf != NULL ? buf : "", len, path, out);
     free(buf);
     return st;
 }

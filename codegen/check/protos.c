@@ -170,11 +170,11 @@ static int run(char *const *argv, char **err)
 
 /* The .proto files of `path` (a directory or one file) as absolute paths
  * below the absolute `*root`. */
-static ferry_check_status inputs(const char *path, char **root, strlist *files, char **why)
+static ferry_check_status inputs(const char *path, char **root, strlist *files)
 {
     struct stat st;
     if (stat(path, &st) != 0)
-        return fck_fail_take(why, FERRY_CHECK_SYSTEM,
+        return fck_fail_take(FERRY_CHECK_SYSTEM,
                              fck_strdup_printf("%s: %s", path, strerror(errno)));
     char *err = NULL;
     strlist names = {0};
@@ -182,13 +182,13 @@ static ferry_check_status inputs(const char *path, char **root, strlist *files, 
         *root = realpath(path, NULL);
         if (*root == NULL || walk(*root, "", 0, &names, &err) != 0) {
             strlist_free(&names);
-            return fck_fail_take(why, FERRY_CHECK_SYSTEM,
+            return fck_fail_take(FERRY_CHECK_SYSTEM,
                                  err != NULL ? err
                                              : fck_strdup_printf("%s: %s", path, strerror(errno)));
         }
         if (names.n == 0) {
             strlist_free(&names);
-            return fck_fail_take(why, FERRY_CHECK_BAD_INPUT,
+            return fck_fail_take(FERRY_CHECK_BAD_INPUT,
                                  fck_strdup_printf("%s: no .proto files below it", path));
         }
         qsort(names.v, names.n, sizeof *names.v, cmp_str);
@@ -198,19 +198,19 @@ static ferry_check_status inputs(const char *path, char **root, strlist *files, 
         if (slash == NULL || push(&names, strdup(slash + 1)) != 0) {
             free(abs);
             strlist_free(&names);
-            return fck_fail(why, FERRY_CHECK_SYSTEM, "out of memory");
+            return fck_fail(FERRY_CHECK_SYSTEM, "out of memory");
         }
         *slash = '\0';
         *root = abs[0] ? abs : (free(abs), strdup("/"));
     } else {
-        return fck_fail_take(why, FERRY_CHECK_BAD_INPUT,
+        return fck_fail_take(FERRY_CHECK_BAD_INPUT,
                              fck_strdup_printf("%s: neither a directory nor a .proto file", path));
     }
     for (size_t i = 0; i < names.n; i++) {
         if (push(files, fck_strdup_printf("%s/%s", strcmp(*root, "/") ? *root : "", names.v[i])) !=
             0) {
             strlist_free(&names);
-            return fck_fail(why, FERRY_CHECK_SYSTEM, "out of memory");
+            return fck_fail(FERRY_CHECK_SYSTEM, "out of memory");
         }
     }
     strlist_free(&names);
@@ -218,15 +218,16 @@ static ferry_check_status inputs(const char *path, char **root, strlist *files, 
 }
 
 ferry_check_status ferry_schema_load_protos(const char *path, const ferry_protoc_opts *opts,
-                                            ferry_schema **out, char **why)
+                                            ferry_schema **out)
 {
+    fck_error_clear();
     *out = NULL;
     static const ferry_protoc_opts none = {0};
     if (opts == NULL)
         opts = &none;
     char *root = NULL;
     strlist files = {0}, argv = {0};
-    ferry_check_status st = inputs(path, &root, &files, why);
+    ferry_check_status st = inputs(path, &root, &files);
     if (st != FERRY_CHECK_OK) {
         free(root);
         strlist_free(&files);
@@ -238,7 +239,7 @@ ferry_check_status ferry_schema_load_protos(const char *path, const ferry_protoc
     char *set_path = NULL;
     if (dir == NULL || mkdtemp(dir) == NULL) {
         st = fck_fail_take(
-            why, FERRY_CHECK_SYSTEM,
+            FERRY_CHECK_SYSTEM,
             fck_strdup_printf("cannot make a temporary directory: %s", strerror(errno)));
         free(dir);
         dir = NULL;
@@ -256,23 +257,23 @@ ferry_check_status ferry_schema_load_protos(const char *path, const ferry_protoc
     for (size_t i = 0; i < files.n; i++)
         bad |= push(&argv, strdup(files.v[i]));
     if (bad) {
-        st = fck_fail(why, FERRY_CHECK_SYSTEM, "out of memory");
+        st = fck_fail(FERRY_CHECK_SYSTEM, "out of memory");
         goto done;
     }
     char *err = NULL;
     int rc = run(argv.v, &err);
     if (rc < 0) {
-        st = fck_fail_take(why, FERRY_CHECK_SYSTEM, err);
+        st = fck_fail_take(FERRY_CHECK_SYSTEM, err);
         goto done;
     }
     if (rc == 127) { /* where posix_spawn reports a failed exec as the child's status */
         st = fck_fail_take(
-            why, FERRY_CHECK_SYSTEM,
+            FERRY_CHECK_SYSTEM,
             fck_strdup_printf("cannot run %s: it exited with status 127 (not found)", argv.v[0]));
         goto done;
     }
     if (rc != 0) {
-        st = fck_fail_take(why, FERRY_CHECK_BAD_INPUT,
+        st = fck_fail_take(FERRY_CHECK_BAD_INPUT,
                            fck_strdup_printf("%s: protoc could not compile it (exit status %d; its "
                                              "messages are above)",
                                              path, rc));
@@ -281,11 +282,11 @@ ferry_check_status ferry_schema_load_protos(const char *path, const ferry_protoc
     size_t len = 0;
     uint8_t *set = read_file(set_path, &len, &err);
     if (set == NULL) {
-        st = fck_fail_take(why, FERRY_CHECK_SYSTEM,
+        st = fck_fail_take(FERRY_CHECK_SYSTEM,
                            err != NULL ? err : fck_strdup_printf("out of memory"));
         goto done;
     }
-    st = ferry_schema_from_descriptor_set(set, len, out, why);
+    st = ferry_schema_from_descriptor_set(set, len, out);
     free(set);
 done:
     if (set_path != NULL)

@@ -567,31 +567,46 @@ void ferry_schema_free(ferry_schema *s)
     free(s);
 }
 
-ferry_check_status fck_fail(char **why, ferry_check_status status, const char *msg)
-{
-    char *copy = strdup(msg);
-    if (copy == NULL && why != NULL)
-        *why = NULL;
-    return copy != NULL ? fck_fail_take(why, status, copy) : FERRY_CHECK_SYSTEM;
-}
+/* The reason of this thread's last failure (ferry_check_last_error()): one
+ * buffer per thread, so that threads checking schemas at once keep theirs. */
+static _Thread_local char last_error[FCK_ERROR_MAX];
 
 /* Messages quote untrusted input (JSON parser errors, names): bytes that
- * could control a terminal become '?'; line breaks between errors stay. */
-ferry_check_status fck_fail_take(char **why, ferry_check_status status, char *msg)
+ * could control a terminal become '?', and the line break between two
+ * errors "; ", so the reason stays one line. */
+ferry_check_status fck_fail(ferry_check_status status, const char *msg)
 {
-    if (msg == NULL) {
-        if (why != NULL)
-            *why = strdup("out of memory");
-        return FERRY_CHECK_SYSTEM;
+    size_t n = 0;
+    for (const char *p = msg; *p != '\0' && n + 2 < sizeof last_error; p++) {
+        unsigned char c = (unsigned char)*p;
+        if (c == '\n' && p[1] != '\0') {
+            last_error[n++] = ';';
+            last_error[n++] = ' ';
+        } else if (c != '\n') {
+            last_error[n++] = c < 0x20 || c >= 0x7f ? '?' : (char)c;
+        }
     }
-    for (char *c = msg; *c != '\0'; c++)
-        if (((unsigned char)*c < 0x20 && *c != '\n') || (unsigned char)*c >= 0x7f)
-            *c = '?';
-    if (why != NULL)
-        *why = msg;
-    else
-        free(msg);
+    last_error[n] = '\0';
     return status;
+}
+
+ferry_check_status fck_fail_take(ferry_check_status status, char *msg)
+{
+    if (msg == NULL)
+        return fck_fail(FERRY_CHECK_SYSTEM, "out of memory");
+    fck_fail(status, msg);
+    free(msg);
+    return status;
+}
+
+void fck_error_clear(void)
+{
+    last_error[0] = '\0';
+}
+
+const char *ferry_check_last_error(void)
+{
+    return last_error;
 }
 
 char *fck_strdup_printf(const char *fmt, ...)

@@ -522,18 +522,19 @@ static void read_file(build *b, const file_proto *fp, fck_file *file)
 }
 
 ferry_check_status ferry_schema_from_descriptor_set(const uint8_t *data, size_t len,
-                                                    fck_schema **out, char **why)
+                                                    fck_schema **out)
 {
+    fck_error_clear();
     *out = NULL;
     fck_schema *s = fck_schema_new();
     if (s == NULL)
-        return fck_fail(why, FERRY_CHECK_SYSTEM, "out of memory");
+        return fck_fail(FERRY_CHECK_SYSTEM, "out of memory");
     Google__Protobuf__FileDescriptorSet *set =
         google__protobuf__file_descriptor_set__unpack(&s->arena.pb, len, data);
     if (set == NULL) {
         int oom = s->arena.failed;
         ferry_schema_free(s);
-        return fck_fail(why, oom ? FERRY_CHECK_SYSTEM : FERRY_CHECK_BAD_INPUT,
+        return fck_fail(oom ? FERRY_CHECK_SYSTEM : FERRY_CHECK_BAD_INPUT,
                         oom ? "out of memory"
                             : "the input is not a google.protobuf.FileDescriptorSet");
     }
@@ -547,7 +548,7 @@ ferry_check_status ferry_schema_from_descriptor_set(const uint8_t *data, size_t 
         file_proto *fp = set->file[i];
         if (fp == NULL || fp->name == NULL || !fck_is_file_name(fp->name)) {
             ferry_schema_free(s);
-            return fck_fail(why, FERRY_CHECK_BAD_INPUT,
+            return fck_fail(FERRY_CHECK_BAD_INPUT,
                             "a file of the descriptor set has no valid name");
         }
         /* Sorted and compared as the lock file will hold them. */
@@ -566,7 +567,7 @@ ferry_check_status ferry_schema_from_descriptor_set(const uint8_t *data, size_t 
             const char *name = fck_printable(&s->arena, files[i]->name);
             char *msg = fck_strdup_printf("the descriptor set holds %s twice", name);
             ferry_schema_free(s);
-            return fck_fail_take(why, FERRY_CHECK_BAD_INPUT, msg);
+            return fck_fail_take(FERRY_CHECK_BAD_INPUT, msg);
         }
     }
     s->files = fcg_arena_alloc(&s->arena, (n_files + 1) * sizeof *s->files);
@@ -591,15 +592,14 @@ ferry_check_status ferry_schema_from_descriptor_set(const uint8_t *data, size_t 
         char *msg = fck_strdup_printf("%s", fcg_diag_text(&d));
         fcg_diag_fini(&d);
         ferry_schema_free(s);
-        return fck_fail_take(why, FERRY_CHECK_BAD_INPUT, msg);
+        return fck_fail_take(FERRY_CHECK_BAD_INPUT, msg);
     }
     fcg_diag_fini(&d);
     const char *problem;
     if (fck_schema_index(s, &problem) != 0) {
         char *msg = fck_strdup_printf("%s", problem);
         ferry_schema_free(s);
-        return fck_fail_take(why,
-                             msg != NULL && strcmp(msg, "out of memory") == 0
+        return fck_fail_take(msg != NULL && strcmp(msg, "out of memory") == 0
                                  ? FERRY_CHECK_SYSTEM
                                  : FERRY_CHECK_BAD_INPUT,
                              msg);
@@ -608,5 +608,5 @@ ferry_check_status ferry_schema_from_descriptor_set(const uint8_t *data, size_t 
     return FERRY_CHECK_OK;
 oom:
     ferry_schema_free(s);
-    return fck_fail(why, FERRY_CHECK_SYSTEM, "out of memory");
+    return fck_fail(FERRY_CHECK_SYSTEM, "out of memory");
 }

@@ -67,11 +67,10 @@ static int teardown(void **state)
     return 0;
 }
 
-static ferry_check_status load(const char *path, const char *protoc, ferry_schema **s, char **why)
+static ferry_check_status load(const char *path, const char *protoc, ferry_schema **s)
 {
     ferry_protoc_opts opts = {.protoc = protoc != NULL ? protoc : FERRY_PROTOC};
-    *why = NULL;
-    return ferry_schema_load_protos(path, &opts, s, why);
+    return ferry_schema_load_protos(path, &opts, s);
 }
 
 /* The schema's lock file text, for looking at what was read. */
@@ -101,8 +100,7 @@ static void test_nested_tree(void **state)
 
     snprintf(dir, sizeof dir, "%s/src", t->root);
     ferry_schema *s = NULL;
-    char *why = NULL;
-    assert_int_equal(load(dir, NULL, &s, &why), FERRY_CHECK_OK);
+    assert_int_equal(load(dir, NULL, &s), FERRY_CHECK_OK);
     char *text = lock_text(s);
     assert_non_null(strstr(text, "a/b/deep.proto"));
     assert_non_null(strstr(text, "top.proto"));
@@ -119,8 +117,7 @@ static void test_single_file(void **state)
     tree *t = *state;
     put(t, "one/only.proto", "syntax = \"proto3\";\npackage only;\nmessage Only {}\n");
     ferry_schema *s = NULL;
-    char *why = NULL;
-    assert_int_equal(load(t->path, NULL, &s, &why), FERRY_CHECK_OK);
+    assert_int_equal(load(t->path, NULL, &s), FERRY_CHECK_OK);
     char *text = lock_text(s);
     assert_non_null(strstr(text, "only.proto"));
     assert_null(strstr(text, "one/only.proto"));
@@ -136,11 +133,9 @@ static void test_empty_tree(void **state)
     char dir[160];
     snprintf(dir, sizeof dir, "%s/empty", t->root);
     ferry_schema *s = NULL;
-    char *why = NULL;
-    assert_int_equal(load(dir, NULL, &s, &why), FERRY_CHECK_BAD_INPUT);
+    assert_int_equal(load(dir, NULL, &s), FERRY_CHECK_BAD_INPUT);
     assert_null(s);
-    assert_non_null(strstr(why, "no .proto files below it"));
-    free(why);
+    assert_non_null(strstr(ferry_check_last_error(), "no .proto files below it"));
 }
 
 /* Each way protoc can fail is its own message: a program that cannot be
@@ -154,23 +149,18 @@ static void test_protoc_failures(void **state)
     char dir[160];
     snprintf(dir, sizeof dir, "%s/src", t->root);
     ferry_schema *s = NULL;
-    char *why = NULL;
 
-    assert_int_equal(load(dir, fake_protoc(t, "exit 127"), &s, &why), FERRY_CHECK_SYSTEM);
-    assert_non_null(strstr(why, "it exited with status 127 (not found)"));
-    free(why);
+    assert_int_equal(load(dir, fake_protoc(t, "exit 127"), &s), FERRY_CHECK_SYSTEM);
+    assert_non_null(strstr(ferry_check_last_error(), "it exited with status 127 (not found)"));
 
-    assert_int_equal(load(dir, fake_protoc(t, "kill -KILL $$"), &s, &why), FERRY_CHECK_SYSTEM);
-    assert_non_null(strstr(why, "was killed by signal 9"));
-    free(why);
+    assert_int_equal(load(dir, fake_protoc(t, "kill -KILL $$"), &s), FERRY_CHECK_SYSTEM);
+    assert_non_null(strstr(ferry_check_last_error(), "was killed by signal 9"));
 
-    assert_int_equal(load(dir, fake_protoc(t, "exit 1"), &s, &why), FERRY_CHECK_BAD_INPUT);
-    assert_non_null(strstr(why, "protoc could not compile it (exit status 1"));
-    free(why);
+    assert_int_equal(load(dir, fake_protoc(t, "exit 1"), &s), FERRY_CHECK_BAD_INPUT);
+    assert_non_null(strstr(ferry_check_last_error(), "protoc could not compile it (exit status 1"));
 
-    assert_int_equal(load(dir, fake_protoc(t, "exit 0"), &s, &why), FERRY_CHECK_SYSTEM);
-    assert_non_null(strstr(why, "cannot read protoc's output"));
-    free(why);
+    assert_int_equal(load(dir, fake_protoc(t, "exit 0"), &s), FERRY_CHECK_SYSTEM);
+    assert_non_null(strstr(ferry_check_last_error(), "cannot read protoc's output"));
     assert_null(s);
 }
 

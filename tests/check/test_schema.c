@@ -30,11 +30,11 @@ static uint8_t *pack_set(Google__Protobuf__FileDescriptorProto **files, size_t n
 }
 
 static ferry_check_status load(Google__Protobuf__FileDescriptorProto **files, size_t n,
-                               ferry_schema **out, char **why)
+                               ferry_schema **out)
 {
     size_t len;
     uint8_t *buf = pack_set(files, n, &len);
-    ferry_check_status st = ferry_schema_from_descriptor_set(buf, len, out, why);
+    ferry_check_status st = ferry_schema_from_descriptor_set(buf, len, out);
     free(buf);
     return st;
 }
@@ -42,16 +42,15 @@ static ferry_check_status load(Google__Protobuf__FileDescriptorProto **files, si
 static void expect_refused(Google__Protobuf__FileDescriptorProto *f, const char *needle)
 {
     ferry_schema *s = (ferry_schema *)1;
-    char *why = NULL;
-    ferry_check_status st = load(&f, 1, &s, &why);
-    if (st != FERRY_CHECK_BAD_INPUT || why == NULL || strstr(why, needle) == NULL)
-        print_error("status %d, message: %s\nwanted: %s\n", (int)st, why ? why : "(none)", needle);
+    ferry_check_status st = load(&f, 1, &s);
+    if (st != FERRY_CHECK_BAD_INPUT || strstr(ferry_check_last_error(), needle) == NULL)
+        print_error("status %d, message: %s\nwanted: %s\n", (int)st, ferry_check_last_error(),
+                    needle);
     assert_int_equal(st, FERRY_CHECK_BAD_INPUT);
     assert_null(s);
-    assert_non_null(strstr(why, needle));
-    for (const char *p = why; *p != '\0'; p++)
+    assert_non_null(strstr(ferry_check_last_error(), needle));
+    for (const char *p = ferry_check_last_error(); *p != '\0'; p++)
         assert_true(*p == '\n' || ((unsigned char)*p >= 0x20 && (unsigned char)*p < 0x7f));
-    free(why);
 }
 
 /* A file "a.proto" of package "a" holding message `m`. */
@@ -84,16 +83,15 @@ static void test_not_a_set(void **state)
 {
     (void)state;
     ferry_schema *s = NULL;
-    char *why = NULL;
     const uint8_t junk[] = "\xff\xff\xff\xff not a descriptor set";
-    assert_int_equal(ferry_schema_from_descriptor_set(junk, sizeof junk, &s, &why),
+    assert_int_equal(ferry_schema_from_descriptor_set(junk, sizeof junk, &s),
                      FERRY_CHECK_BAD_INPUT);
     assert_null(s);
-    assert_string_equal(why, "the input is not a google.protobuf.FileDescriptorSet");
-    free(why);
+    assert_string_equal(ferry_check_last_error(),
+                        "the input is not a google.protobuf.FileDescriptorSet");
 
     /* No bytes: a set of no files, which compares without a difference. */
-    assert_int_equal(ferry_schema_from_descriptor_set(junk, 0, &s, &why), FERRY_CHECK_OK);
+    assert_int_equal(ferry_schema_from_descriptor_set(junk, 0, &s), FERRY_CHECK_OK);
     ferry_check_report *r = NULL;
     assert_int_equal(ferry_check_compare(s, s, &r), FERRY_CHECK_OK);
     assert_int_equal(ferry_check_report_count(r), 0);
@@ -116,10 +114,8 @@ static void test_hostile_files(void **state)
     g = f;
     Google__Protobuf__FileDescriptorProto *both[] = {&f, &g};
     ferry_schema *s = NULL;
-    char *why = NULL;
-    assert_int_equal(load(both, 2, &s, &why), FERRY_CHECK_BAD_INPUT);
-    assert_string_equal(why, "the descriptor set holds a.proto twice");
-    free(why);
+    assert_int_equal(load(both, 2, &s), FERRY_CHECK_BAD_INPUT);
+    assert_string_equal(ferry_check_last_error(), "the descriptor set holds a.proto twice");
 
     m.name = NULL;
     expect_refused(&f, "a.proto: a message in a has no valid name");
@@ -250,13 +246,13 @@ static void test_toolchain_and_no_lines(void **state)
     tool.package = "ferry";
     Google__Protobuf__FileDescriptorProto *files[] = {&tool, &f};
     ferry_schema *with = NULL, *without = NULL;
-    assert_int_equal(load(files, 2, &with, NULL), FERRY_CHECK_OK);
+    assert_int_equal(load(files, 2, &with), FERRY_CHECK_OK);
     char *text = ferry_schema_write_lock(with, NULL);
     assert_null(strstr(text, "ferry/options.proto"));
     assert_non_null(strstr(text, "{\"name\": \"M\", \"line\": 0}"));
     free(text);
 
-    assert_int_equal(load(files, 1, &without, NULL), FERRY_CHECK_OK);
+    assert_int_equal(load(files, 1, &without), FERRY_CHECK_OK);
     ferry_check_report *r = NULL;
     assert_int_equal(ferry_check_compare(with, without, &r), FERRY_CHECK_OK);
     assert_int_equal(ferry_check_report_count(r), 1);
@@ -282,8 +278,7 @@ static void test_protos(void **state)
     const char *imports[] = {INPUTS_DIR "/imports/lib", FERRY_IDL_DIR, FERRY_PROTOBUF_INCLUDE};
     ferry_protoc_opts opts = {.protoc = FERRY_PROTOC, .import_dirs = imports, .n_import_dirs = 3};
     ferry_schema *s = NULL;
-    char *why = NULL;
-    assert_int_equal(ferry_schema_load_protos(INPUTS_DIR "/imports/tree", &opts, &s, &why),
+    assert_int_equal(ferry_schema_load_protos(INPUTS_DIR "/imports/tree", &opts, &s),
                      FERRY_CHECK_OK);
     ferry_check_report *r = NULL;
     assert_int_equal(ferry_check_compare(s, s, &r), FERRY_CHECK_OK);
@@ -292,19 +287,17 @@ static void test_protos(void **state)
     ferry_schema_free(s);
 
     opts.protoc = "/nonexistent/protoc";
-    assert_int_equal(ferry_schema_load_protos(INPUTS_DIR "/imports/tree", &opts, &s, &why),
+    assert_int_equal(ferry_schema_load_protos(INPUTS_DIR "/imports/tree", &opts, &s),
                      FERRY_CHECK_SYSTEM);
     assert_null(s);
-    assert_true(strncmp(why, "cannot run /nonexistent/protoc: ", 32) == 0);
-    free(why);
+    assert_true(strncmp(ferry_check_last_error(), "cannot run /nonexistent/protoc: ", 32) == 0);
 
-    assert_int_equal(ferry_schema_load_protos(INPUTS_DIR "/empty/README", &opts, &s, &why),
+    assert_int_equal(ferry_schema_load_protos(INPUTS_DIR "/empty/README", &opts, &s),
                      FERRY_CHECK_BAD_INPUT);
-    assert_non_null(strstr(why, "README: neither a directory nor a .proto file"));
-    free(why);
-    assert_int_equal(ferry_schema_load_protos("/nonexistent", NULL, &s, &why), FERRY_CHECK_SYSTEM);
-    assert_string_equal(why, "/nonexistent: No such file or directory");
-    free(why);
+    assert_non_null(
+        strstr(ferry_check_last_error(), "README: neither a directory nor a .proto file"));
+    assert_int_equal(ferry_schema_load_protos("/nonexistent", NULL, &s), FERRY_CHECK_SYSTEM);
+    assert_string_equal(ferry_check_last_error(), "/nonexistent: No such file or directory");
 }
 
 int main(void)

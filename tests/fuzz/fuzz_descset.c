@@ -18,9 +18,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     ferry_schema *s = NULL;
-    char *why = NULL;
-    if (ferry_schema_from_descriptor_set(data, size, &s, &why) != FERRY_CHECK_OK) {
-        free(why);
+    if (ferry_schema_from_descriptor_set(data, size, &s) != FERRY_CHECK_OK) {
         return 0;
     }
     size_t len = 0;

@@ -17,9 +17,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     ferry_schema *s = NULL;
-    char *why = NULL;
-    if (ferry_schema_read_lock((const char *)data, size, "fuzz.lock", &s, &why) != FERRY_CHECK_OK) {
-        free(why);
+    if (ferry_schema_read_lock((const char *)data, size, "fuzz.lock", &s) != FERRY_CHECK_OK) {
         return 0;
     }
     size_t len = 0;
