@@ -31,10 +31,15 @@ typedef enum ferry_codegen_result {
  * per line, as "file.proto:LINE: service S, method M: what is wrong"; the
  * response then holds no files.
  *
- * On any other result *out is NULL and `why` (when not NULL) receives a
- * NUL-terminated explanation, truncated to `why_len` bytes. */
+ * On any other result *out is NULL and ferry_codegen_last_error() says why,
+ * as ferry's runtime does (ferry/status.h). */
 ferry_codegen_result ferry_codegen_run(const uint8_t *in, size_t in_len, uint8_t **out,
-                                       size_t *out_len, char *why, size_t why_len);
+                                       size_t *out_len);
+
+/* Why the last ferry_codegen_run() on this thread failed, one line; "" when
+ * it succeeded or none ran. Never NULL; valid until the next run on this
+ * thread. */
+const char *ferry_codegen_last_error(void);
 
 /* "protoc-gen-ferry 0.2.0": the name and version written into every
  * generated file. Static storage. */

@@ -85,11 +85,10 @@ int main(int argc, char **argv)
 
     uint8_t *out = NULL;
     size_t out_len = 0;
-    char msg[512];
-    ferry_codegen_result rc = ferry_codegen_run(in, len, &out, &out_len, msg, sizeof msg);
+    ferry_codegen_result rc = ferry_codegen_run(in, len, &out, &out_len);
     free(in);
     if (rc != FERRY_CODEGEN_OK) {
-        fprintf(stderr, "protoc-gen-ferry: %s\n", msg);
+        fprintf(stderr, "protoc-gen-ferry: %s\n", ferry_codegen_last_error());
         return 1;
     }
     int ok = fwrite(out, 1, out_len, stdout) == out_len && fflush(stdout) == 0;

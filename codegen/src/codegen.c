@@ -100,26 +100,27 @@ static int generate(fcg_model *m, outputs *outs)
     return 0;
 }
 
-static void set_why(char *why, size_t why_len, const char *msg)
+/* The reason of this thread's last failed run (ferry_codegen_last_error()). */
+static _Thread_local char last_error[256];
+
+const char *ferry_codegen_last_error(void)
 {
-    if (why != NULL && why_len > 0)
-        snprintf(why, why_len, "%s", msg);
+    return last_error;
 }
 
 ferry_codegen_result ferry_codegen_run(const uint8_t *in, size_t in_len, uint8_t **out,
-                                       size_t *out_len, char *why, size_t why_len)
+                                       size_t *out_len)
 {
+    last_error[0] = '\0';
     *out = NULL;
     *out_len = 0;
     Google__Protobuf__Compiler__CodeGeneratorRequest *req =
         google__protobuf__compiler__code_generator_request__unpack(NULL, in_len, in);
     if (req == NULL) {
-        char msg[256];
-        snprintf(msg, sizeof msg,
+        snprintf(last_error, sizeof last_error,
                  "the input (%zu bytes) is not a CodeGeneratorRequest; protoc-gen-ferry is a "
                  "protoc plugin: run it as protoc --ferry_out=DIR file.proto",
                  in_len);
-        set_why(why, why_len, msg);
         return FERRY_CODEGEN_BAD_REQUEST;
     }
 
@@ -156,7 +157,7 @@ ferry_codegen_result ferry_codegen_run(const uint8_t *in, size_t in_len, uint8_t
         }
     }
     if (rc == FERRY_CODEGEN_NO_MEMORY)
-        set_why(why, why_len, "out of memory");
+        snprintf(last_error, sizeof last_error, "out of memory");
 
     outputs_fini(&outs);
     fcg_model_fini(&m);

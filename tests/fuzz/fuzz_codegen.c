@@ -60,15 +60,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         google__protobuf__compiler__code_generator_request__unpack(NULL, size, data);
     uint8_t *out = NULL;
     size_t out_len = 0;
-    char why[256] = "";
-    ferry_codegen_result rc = ferry_codegen_run(data, size, &out, &out_len, why, sizeof why);
+    ferry_codegen_result rc = ferry_codegen_run(data, size, &out, &out_len);
     if (rc == FERRY_CODEGEN_NO_MEMORY)
         fail("memory ran out");
     if ((rc == FERRY_CODEGEN_BAD_REQUEST) != (req == NULL))
         fail(req == NULL ? "bytes protobuf-c refuses as a request were taken for one"
                          : "a request protobuf-c reads was refused");
     if (rc != FERRY_CODEGEN_OK) {
-        if (out != NULL || why[0] == '\0')
+        if (out != NULL || ferry_codegen_last_error()[0] == '\0')
             fail("a refused request left a response or gave no reason");
         return 0;
     }
@@ -90,7 +89,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     uint8_t *again = NULL;
     size_t again_len = 0;
-    if (ferry_codegen_run(data, size, &again, &again_len, why, sizeof why) != FERRY_CODEGEN_OK ||
+    if (ferry_codegen_run(data, size, &again, &again_len) != FERRY_CODEGEN_OK ||
         again_len != out_len || memcmp(again, out, out_len) != 0)
         fail("a second run on the same request gives another response");
     free(again);
