@@ -9,37 +9,41 @@
  * reads, and no lock is needed. */
 static _Thread_local char last_error[FERRY_ERROR_MAX];
 
-/* Writes the reason on one line: a newline in a file name or a system
- * message would otherwise split what callers print as a single line. The
- * text is formatted aside first, so that a new reason may quote the one it
- * replaces (ferry_last_error() as an argument). */
-static void record(const char *fmt, va_list ap)
+/* Formats the reason into `text` on one line: a newline in a file name or
+ * a system message would otherwise split what callers print as a single
+ * line. It is formatted aside, not in place, so that a new reason may quote
+ * the one it replaces (ferry_last_error() as an argument). */
+static void format(char text[FERRY_ERROR_MAX], const char *fmt, va_list ap)
 {
-    char text[FERRY_ERROR_MAX];
-    vsnprintf(text, sizeof text, fmt, ap);
+    vsnprintf(text, FERRY_ERROR_MAX, fmt, ap);
     for (char *p = text; *p != '\0'; p++)
         if (*p == '\n' || *p == '\r')
             *p = ' ';
-    memcpy(last_error, text, strlen(text) + 1);
 }
 
 ferry_status ferryi_error(ferry_status st, const char *fmt, ...)
 {
+    char text[FERRY_ERROR_MAX];
     va_list ap;
     va_start(ap, fmt);
-    record(fmt, ap);
+    format(text, fmt, ap);
     va_end(ap);
+    memcpy(last_error, text, strlen(text) + 1);
     return st;
 }
 
 ferry_status ferryi_error_log(ferryi_log_level level, const char *where, ferry_status st,
                               const char *fmt, ...)
 {
+    char text[FERRY_ERROR_MAX];
     va_list ap;
     va_start(ap, fmt);
-    record(fmt, ap);
+    format(text, fmt, ap);
     va_end(ap);
-    ferryi_log(level, where, "%s", last_error);
+    /* Logged before it is recorded: a log sink that calls ferry cannot
+     * empty the reason the caller is about to read. */
+    ferryi_log(level, where, "%s", text);
+    memcpy(last_error, text, strlen(text) + 1);
     return st;
 }
 

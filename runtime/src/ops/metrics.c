@@ -739,7 +739,6 @@ ferry_status ferry_metrics_serve(ferry_metrics *m, const char *url, char *bound,
                     (rv = nng_http_server_add_handler(srv, h)) != 0)) {
         nng_http_handler_free(h);
     }
-    int set_up = rv == 0;
     if (rv == 0 && (rv = nng_http_server_start(srv)) != 0)
         ferryi_log(FERRYI_LOG_ERROR, "metrics", "cannot serve metrics at %s: %s", url,
                    nng_strerror(rv));
@@ -748,8 +747,7 @@ ferry_status ferry_metrics_serve(ferry_metrics *m, const char *url, char *bound,
             nng_http_server_release(srv);
         nng_url_free(u);
         return ferryi_error(rv == NNG_EINVAL ? FERRY_INVALID_ARGUMENT : FERRY_UNAVAILABLE,
-                            "cannot serve metrics at %s: %s%s", url,
-                            set_up ? "" : "setting up the HTTP server: ", nng_strerror(rv));
+                            "cannot serve metrics at %s: %s", url, nng_strerror(rv));
     }
     nng_sockaddr sa;
     unsigned port = 0;
