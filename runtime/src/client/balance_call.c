@@ -1,0 +1,417 @@
+/* balance_call.c - a balancing channel's calls (balance.h): an attempt per
+ * pick (endpoints.c), retries on another endpoint, the fallback when none
+ * answers; synchronous, and asynchronous with each attempt's completion
+ * starting the next. A call made before a DNS name's first lookup waits
+ * for it (the balancer's thread, balance.c, does the lookups).
+ *
+ * Which failures go to another endpoint (docs/deploy.md): `unavailable`
+ * only. An idempotent call's under the retry policy and its budget
+ * (retry.c); any call's, without charge, when its request provably ran
+ * nowhere (ferry_call_info.not_run), a bounded number of times.
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "call/call.h"
+#include "client/balance.h"
+#include "base/clock.h"
+#include "base/log.h"
+
+/* Attempts remembered per call so that a retry goes to another endpoint. */
+#define TRIED_MAX 16
+/* Retries of requests that ran nowhere, per call: each such refusal is
+ * quick, and an endpoint refuses at most once per call, so this bounds a
+ * call only when many endpoints are leaving at once. */
+#define NOT_RUN_RETRIES 8
+
+/* ------------------------------------------------------------------------
+ * The balancer's thread, seen from a call
+ * ---------------------------------------------------------------------- */
+
+/* An endpoint failed: the balancer's thread looks the name up again as
+ * soon as its minimum interval allows. */
+static void ask_again(balancer *b)
+{
+    if (!b->thread_started)
+        return;
+    pthread_mutex_lock(&b->mu);
+    b->resolve_soon = 1;
+    pthread_cond_broadcast(&b->cv);
+    pthread_mutex_unlock(&b->mu);
+}
+
+/* A call that comes before the name's first lookup has answered waits for
+ * it, up to its deadline (monotonic ms); the lookup runs on the balancer's
+ * thread, never on the call's. */
+static void wait_first_lookup(balancer *b, uint64_t deadline_at)
+{
+    if (!b->thread_started)
+        return;
+    pthread_mutex_lock(&b->mu);
+    while (b->resolutions == 0 && !b->stop) {
+        uint64_t now = ferryi_now_ms();
+        if (now >= deadline_at)
+            break;
+        struct timespec ts = ferryi_realtime_in(deadline_at - now < 50 ? deadline_at - now : 50);
+        pthread_cond_timedwait(&b->cv, &b->mu, &ts);
+    }
+    pthread_mutex_unlock(&b->mu);
+}
+
+/* Why no endpoint could be picked, with the last lookup's error. */
+static ferry_status say_none(balancer *b, const char *why, ferry_call_info *info)
+{
+    pthread_mutex_lock(&b->mu);
+    if (b->thread_started && b->resolutions == 0)
+        snprintf(info->message, sizeof info->message, "%s: not resolved yet", b->target.host);
+    else if (b->resolve_error[0] != '\0')
+        snprintf(info->message, sizeof info->message, "%s (cannot resolve %s)", why,
+                 b->resolve_error);
+    else
+        snprintf(info->message, sizeof info->message, "%s", why);
+    pthread_mutex_unlock(&b->mu);
+    return FERRY_UNAVAILABLE;
+}
+
+/* ------------------------------------------------------------------------
+ * One call's attempts
+ * ---------------------------------------------------------------------- */
+
+typedef struct attempts {
+    ferryi_ep *tried[TRIED_MAX];
+    size_t n_tried;
+    unsigned attempt; /* attempts counted by the retry policy */
+    unsigned not_run; /* retries of requests that ran nowhere */
+    uint64_t deadline_at;
+} attempts;
+
+/* Whether the attempt that ended with `st` (`info` the endpoint's report)
+ * is followed by another, on another endpoint when there is one. */
+static int again(balancer *b, const ferry_method *m, attempts *a, ferry_status st,
+                 const ferry_call_info *info)
+{
+    if (st != FERRY_UNAVAILABLE || ferryi_now_ms() >= a->deadline_at)
+        return 0;
+    if (info->not_run && a->not_run < NOT_RUN_RETRIES) {
+        a->not_run++;
+        return 1;
+    }
+    uint32_t wait = 0;
+    if (!ferryi_retry_next(&b->retry, m, st, a->attempt, a->deadline_at, &wait))
+        return 0;
+    a->attempt++;
+    /* The policy's back-off is for a retry on the same server: a call
+     * that has tried every endpoint waits it out before it starts over. */
+    if (a->n_tried >= ferryi_epset_count(&b->set)) {
+        if (wait > 0)
+            ferryi_sleep_ms(wait);
+        a->n_tried = 0;
+    }
+    return 1;
+}
+
+static void remember(attempts *a, ferryi_ep *ep)
+{
+    if (a->n_tried < TRIED_MAX)
+        a->tried[a->n_tried++] = ep;
+}
+
+/* The options of one attempt: the caller's, with the time the call has
+ * left as its deadline (the parent's cap is in it already). */
+static ferry_call_opts attempt_opts(const ferry_call_opts *opts, const attempts *a,
+                                    ferry_call_info *info)
+{
+    ferry_call_opts o = opts != NULL ? *opts : (ferry_call_opts){0};
+    uint64_t now = ferryi_now_ms();
+    o.deadline_ms = now >= a->deadline_at ? 1 : (uint32_t)(a->deadline_at - now);
+    o.parent = NULL;
+    o.info = info;
+    return o;
+}
+
+static ferry_status begin(balancer *b, const ferry_method *m, const ferry_call_opts *opts,
+                          attempts *a, ferry_call_info *info)
+{
+    memset(a, 0, sizeof *a);
+    a->attempt = 1;
+    uint32_t deadline = 0;
+    if (ferryi_call_deadline(m, opts, b->default_deadline_ms, &deadline) != FERRY_OK) {
+        snprintf(info->message, sizeof info->message,
+                 "the calling handler's deadline has passed; %s was not sent", m->full_name);
+        return FERRY_DEADLINE_EXCEEDED;
+    }
+    a->deadline_at = ferryi_now_ms() + deadline;
+    ferryi_retry_on_call(&b->retry);
+    return FERRY_OK;
+}
+
+ferry_status ferryi_balance_call(ferry_channel *ch, const ferry_method *m,
+                                 const ProtobufCMessage *req, ProtobufCMessage **resp,
+                                 const ferry_call_opts *opts)
+{
+    balancer *b = (balancer *)ch;
+    ferry_call_info info;
+    memset(&info, 0, sizeof info);
+    attempts a;
+    unsigned n = 0;
+    ferry_status st = begin(b, m, opts, &a, &info);
+    if (st == FERRY_OK)
+        wait_first_lookup(b, a.deadline_at);
+    while (st == FERRY_OK) {
+        int trial = 0;
+        char why[FERRY_MESSAGE_MAX];
+        ferryi_ep *ep = ferryi_epset_pick(&b->set, a.tried, a.n_tried, &trial, why, sizeof why);
+        if (ep == NULL) {
+            st = n > 0 ? info.status : say_none(b, why, &info);
+            if (n == 0)
+                ask_again(b);
+            break;
+        }
+        ferry_call_info ai;
+        memset(&ai, 0, sizeof ai);
+        ferry_call_opts o = attempt_opts(opts, &a, &ai);
+        uint64_t t0 = ferryi_now_us();
+        st = ep->ch->ops->call(ep->ch, m, req, resp, &o);
+        n++;
+        ai.status = st;
+        if (ferryi_epset_done(&b->set, ep, trial, st, &ai, ferryi_now_us() - t0))
+            ask_again(b);
+        info = ai;
+        remember(&a, ep);
+        if (!again(b, m, &a, st, &ai))
+            break;
+        /* Not ep->url: once done, a leaving endpoint may be closed. */
+        ferryi_log(FERRYI_LOG_DEBUG, "balance", "%s: %s; trying another endpoint", m->full_name,
+                   ai.message);
+        st = FERRY_OK;
+    }
+    info.attempts = n;
+    if (st == FERRY_UNAVAILABLE || st == FERRY_DEADLINE_EXCEEDED)
+        st = ferryi_fallback_apply(&b->fallbacks, m, req, st, resp, &info);
+    info.status = st;
+    if (opts != NULL && opts->info != NULL)
+        *opts->info = info;
+    return st;
+}
+
+/* ------------------------------------------------------------------------
+ * Asynchronous calls: each attempt's completion starts the next
+ * ---------------------------------------------------------------------- */
+
+typedef struct bcall {
+    balancer *b;
+    const ferry_method *m;
+    ferry_completion done;
+    attempts a;
+    ferry_call_opts opts; /* the caller's, with copies of what they point to */
+    ferry_metadata *md;   /* copied: the caller's lives only until call_async returns */
+    uint8_t *pb;          /* the request, packed, for attempts after the first */
+    size_t pb_len;
+    unsigned n; /* attempts made */
+    ferryi_ep *ep;
+    int trial;
+    uint64_t t0;
+    struct bcall *next_pending;
+} bcall;
+
+static void bcall_free(bcall *c)
+{
+    if (c->md != NULL)
+        for (size_t i = 0; i < c->opts.n_metadata; i++) {
+            free((char *)c->md[i].key);
+            free((uint8_t *)c->md[i].value);
+        }
+    free(c->md);
+    free(c->pb);
+    free(c);
+}
+
+static void attempt_done(const ferry_completion *done, ferry_status st, ProtobufCMessage *resp,
+                         const ferry_call_info *info);
+
+/* Starts attempts until one is under way (returns 1) or the call is over
+ * (returns 0 with *st and *info its outcome). */
+static int start_next(bcall *c, const ProtobufCMessage *req, ferry_status *st,
+                      ferry_call_info *info)
+{
+    balancer *b = c->b;
+    for (;;) {
+        char why[FERRY_MESSAGE_MAX];
+        c->ep = ferryi_epset_pick(&b->set, c->a.tried, c->a.n_tried, &c->trial, why, sizeof why);
+        if (c->ep == NULL) {
+            if (c->n == 0) {
+                *st = say_none(b, why, info);
+                ask_again(b);
+            }
+            return 0;
+        }
+        ProtobufCMessage *own = NULL;
+        if (req == NULL) {
+            own = protobuf_c_message_unpack(c->m->input, NULL, c->pb_len, c->pb);
+            if (own == NULL) {
+                ferryi_epset_done(&b->set, c->ep, c->trial, FERRY_CANCELLED, NULL, 0);
+                *st = FERRY_RESOURCE_EXHAUSTED;
+                snprintf(info->message, sizeof info->message, "out of memory for a retry");
+                return 0;
+            }
+        }
+        ferry_call_info ai;
+        memset(&ai, 0, sizeof ai);
+        ferry_call_opts o = attempt_opts(&c->opts, &c->a, &ai);
+        ferry_completion inner = {.invoke = attempt_done, .fn = NULL, .arg = c};
+        c->t0 = ferryi_now_us();
+        c->n++;
+        ferry_status s =
+            c->ep->ch->ops->call_async(c->ep->ch, c->m, req != NULL ? req : own, &o, &inner);
+        ferry_message_free(own);
+        if (s == FERRY_OK)
+            return 1;
+        /* Not started: its completion never runs. */
+        ai.status = s;
+        if (ai.message[0] == '\0')
+            snprintf(ai.message, sizeof ai.message, "%s", ferry_status_str(s));
+        ferryi_epset_done(&b->set, c->ep, c->trial, s, &ai, 0);
+        remember(&c->a, c->ep);
+        *st = s;
+        *info = ai;
+        if (!again(b, c->m, &c->a, s, &ai))
+            return 0;
+        req = NULL;
+    }
+}
+
+static void finish(bcall *c, ferry_status st, ProtobufCMessage *resp, ferry_call_info *info)
+{
+    info->attempts = c->n;
+    if (st == FERRY_UNAVAILABLE || st == FERRY_DEADLINE_EXCEEDED) {
+        ProtobufCMessage *req =
+            c->pb != NULL ? protobuf_c_message_unpack(c->m->input, NULL, c->pb_len, c->pb) : NULL;
+        st = ferryi_fallback_apply(&c->b->fallbacks, c->m, req, st, &resp, info);
+        if (req != NULL)
+            protobuf_c_message_free_unpacked(req, NULL);
+    }
+    info->status = st;
+    ferry_completion done = c->done;
+    bcall_free(c);
+    done.invoke(&done, st, resp, info);
+}
+
+static void attempt_done(const ferry_completion *done, ferry_status st, ProtobufCMessage *resp,
+                         const ferry_call_info *info)
+{
+    bcall *c = done->arg;
+    balancer *b = c->b;
+    ferry_call_info ai = *info;
+    if (ferryi_epset_done(&b->set, c->ep, c->trial, st, &ai, ferryi_now_us() - c->t0))
+        ask_again(b);
+    remember(&c->a, c->ep);
+    if (st == FERRY_OK || !again(b, c->m, &c->a, st, &ai))
+        return finish(c, st, resp, &ai);
+    ferry_status fst = st;
+    if (start_next(c, NULL, &fst, &ai))
+        return;
+    finish(c, fst, NULL, &ai);
+}
+
+void ferryi_balance_run_pending(balancer *b, int closing)
+{
+    pthread_mutex_lock(&b->mu);
+    bcall *c = b->pending;
+    b->pending = NULL;
+    pthread_mutex_unlock(&b->mu);
+    while (c != NULL) {
+        bcall *next = c->next_pending;
+        ferry_call_info info;
+        memset(&info, 0, sizeof info);
+        ferry_status st = FERRY_UNAVAILABLE;
+        if (closing) {
+            snprintf(info.message, sizeof info.message, "channel closed before %s resolved",
+                     b->target.host);
+        } else if (ferryi_now_ms() >= c->a.deadline_at) {
+            st = FERRY_DEADLINE_EXCEEDED;
+            snprintf(info.message, sizeof info.message,
+                     "the call's deadline passed before %s resolved", b->target.host);
+        } else if (start_next(c, NULL, &st, &info)) {
+            c = next;
+            continue;
+        }
+        finish(c, st, NULL, &info);
+        c = next;
+    }
+}
+
+ferry_status ferryi_balance_call_async(ferry_channel *ch, const ferry_method *m,
+                                       const ProtobufCMessage *req, const ferry_call_opts *opts,
+                                       const ferry_completion *done)
+{
+    balancer *b = (balancer *)ch;
+    ferry_call_info info;
+    memset(&info, 0, sizeof info);
+    bcall *c = calloc(1, sizeof *c);
+    if (c == NULL)
+        return FERRY_RESOURCE_EXHAUSTED;
+    c->b = b;
+    c->m = m;
+    c->done = *done;
+    c->opts = opts != NULL ? *opts : (ferry_call_opts){0};
+    ferry_status st = begin(b, m, opts, &c->a, &info);
+    /* Later attempts need the request and metadata after this returns. */
+    c->pb_len = protobuf_c_message_get_packed_size(req);
+    c->pb = malloc(c->pb_len ? c->pb_len : 1);
+    if (c->pb == NULL)
+        st = FERRY_RESOURCE_EXHAUSTED;
+    else
+        protobuf_c_message_pack(req, c->pb);
+    if (st == FERRY_OK && c->opts.n_metadata > 0) {
+        c->md = calloc(c->opts.n_metadata, sizeof *c->md);
+        for (size_t i = 0; c->md != NULL && i < c->opts.n_metadata; i++) {
+            const ferry_metadata *e = &opts->metadata[i];
+            c->md[i].key = e->key != NULL ? strdup(e->key) : NULL;
+            c->md[i].value = malloc(e->len ? e->len : 1);
+            c->md[i].len = e->len;
+            if (c->md[i].value != NULL && e->len > 0 && e->value != NULL)
+                memcpy((uint8_t *)c->md[i].value, e->value, e->len);
+            if ((e->key != NULL && c->md[i].key == NULL) || c->md[i].value == NULL)
+                st = FERRY_RESOURCE_EXHAUSTED;
+        }
+        if (c->md == NULL)
+            st = FERRY_RESOURCE_EXHAUSTED;
+        c->opts.metadata = c->md;
+    }
+    c->opts.info = NULL;
+    if (st == FERRY_OK && b->thread_started) {
+        /* Before the name's first lookup there is nothing to pick from:
+         * the call waits for it, and the balancer's thread starts it. */
+        pthread_mutex_lock(&b->mu);
+        int wait = b->resolutions == 0 && !b->stop;
+        if (wait) {
+            c->next_pending = b->pending;
+            b->pending = c;
+        }
+        pthread_mutex_unlock(&b->mu);
+        if (wait)
+            return FERRY_OK;
+    }
+    if (st == FERRY_OK && start_next(c, req, &st, &info))
+        return FERRY_OK;
+    if (st == FERRY_OK)
+        st = info.status;
+    /* The call is over before it got under way: a fallback answers through
+     * the completion, any other outcome is returned. */
+    info.attempts = c->n;
+    ProtobufCMessage *resp = NULL;
+    if (st == FERRY_UNAVAILABLE || st == FERRY_DEADLINE_EXCEEDED)
+        st = ferryi_fallback_apply(&b->fallbacks, m, req, st, &resp, &info);
+    info.status = st;
+    ferry_completion user = c->done;
+    bcall_free(c);
+    if (st == FERRY_FALLBACK) {
+        user.invoke(&user, st, resp, &info);
+        return FERRY_OK;
+    }
+    if (opts != NULL && opts->info != NULL)
+        *opts->info = info;
+    return st;
+}
