@@ -1,7 +1,8 @@
 /* dispatch_chan.h - the dispatcher channel's state, shared by dispatch.c
- * (routing, shadow calls) and dispatch_stats.c (counters, comparison,
- * reports). Counters are relaxed atomics: calls on many threads add to
- * them without a lock. */
+ * (opening, routes, the public API), dispatch_call.c (routing each call,
+ * shadow calls) and dispatch_stats.c (counters, comparison, reports).
+ * Counters are relaxed atomics: calls on many threads add to them without
+ * a lock. */
 #ifndef FERRYI_DISPATCH_CHAN_H
 #define FERRYI_DISPATCH_CHAN_H
 
@@ -96,8 +97,19 @@ static inline int ferryi_dispatch_no_answer(ferry_status st)
 /* The dispatcher behind `ch`, or NULL when it is another kind of channel. */
 ferryi_dispatcher *ferryi_dispatcher_of(ferry_channel *ch);
 
-/* The index of `m` in the dispatcher's service, or -1. */
+/* What dispatch_call.c keeps for dispatch.c: the channel's calls and the
+ * lookup of a method, which never call back into dispatch.c. */
+
+/* The index of `m` in the dispatcher's service (also when `m` is the same
+ * method from another copy of the descriptor), or -1. */
 long ferryi_dispatch_method_index(const ferryi_dispatcher *d, const ferry_method *m);
+
+ferry_status ferryi_dispatch_call(ferry_channel *ch, const ferry_method *m,
+                                  const ProtobufCMessage *req, ProtobufCMessage **resp,
+                                  const ferry_call_opts *opts);
+ferry_status ferryi_dispatch_call_async(ferry_channel *ch, const ferry_method *m,
+                                        const ProtobufCMessage *req, const ferry_call_opts *opts,
+                                        const ferry_completion *done);
 
 /* What dispatch_stats.c keeps for dispatch.c, which routes the calls and
  * answers the public stats functions through these (the stats never call

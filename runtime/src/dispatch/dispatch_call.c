@@ -1,0 +1,433 @@
+/* dispatch_call.c - a call through the dispatcher (dispatch.c opens and
+ * configures it): the method's route read with one atomic load and
+ * followed to the end, the local and remote legs, the canary's per-call
+ * choice, the local fallback, and shadow calls, synchronous and
+ * asynchronous.
+ *
+ * Changing routes never drops or repeats a call: each call keeps the route
+ * it read. A shadow call is an asynchronous remote call started before the
+ * local call runs; the local answer is packed into a shadow record, and
+ * whichever of the two finishes last compares them (dispatch_stats.c
+ * counts and logs), so the caller never waits for the remote. */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/clock.h"
+#include "dispatch/dispatch_chan.h"
+#include "ops/trace.h"
+
+/* ------------------------------------------------------------------------
+ * Helpers
+ * ---------------------------------------------------------------------- */
+
+/* The index of `m` in the dispatcher's service, or -1. */
+long ferryi_dispatch_method_index(const ferryi_dispatcher *d, const ferry_method *m)
+{
+    if (m == NULL)
+        return -1;
+    if (m->service == d->svc && m->index < d->svc->n_methods && &d->svc->methods[m->index] == m)
+        return (long)m->index;
+    /* The same method from another copy of the descriptor. */
+    for (size_t i = 0; i < d->svc->n_methods; i++)
+        if (m->full_name != NULL && strcmp(d->svc->methods[i].full_name, m->full_name) == 0)
+            return (long)i;
+    return -1;
+}
+
+/* A uniformly spread 64-bit number per call (splitmix64 over a counter). */
+static uint64_t next_random(ferryi_dispatcher *d)
+{
+    uint64_t z = atomic_fetch_add(&d->rng, 0x9e3779b97f4a7c15ull) + 0x9e3779b97f4a7c15ull;
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+/* Failures after which a local fallback answers instead. */
+static int transport_failure(ferry_status st)
+{
+    return st == FERRY_UNAVAILABLE || st == FERRY_DEADLINE_EXCEEDED || st == FERRY_FALLBACK;
+}
+
+static void set_info(const ferry_call_opts *opts, const ferry_call_info *info)
+{
+    if (opts != NULL && opts->info != NULL)
+        *opts->info = *info;
+}
+
+/* Whether the route shadows method `m`: read-only or idempotent methods, or
+ * any with the side-effects opt-in. */
+static int shadowable(const ferry_method *m, const ferry_route *r)
+{
+    return m->opts.read_only || m->opts.idempotent || r->side_effects;
+}
+
+/* ------------------------------------------------------------------------
+ * Local and remote legs of a synchronous call
+ * ---------------------------------------------------------------------- */
+
+/* Runs the call on the local channel, counting it in `c`. */
+static ferry_status run_local(ferryi_dispatcher *d, ferryi_cell *c, const ferry_method *m,
+                              const ProtobufCMessage *req, ProtobufCMessage **resp,
+                              const ferry_call_opts *opts, ferry_call_info *info)
+{
+    ferry_call_opts o = opts != NULL ? *opts : (ferry_call_opts){0};
+    o.info = info;
+    memset(info, 0, sizeof *info);
+    uint64_t t0 = ferryi_now_us();
+    ferry_status st = ferry_channel_call(d->local, m, req, resp, &o);
+    ferryi_hist_add(&c->local, ferryi_now_us() - t0);
+    if (ferryi_dispatch_no_answer(st) && st != FERRY_FALLBACK)
+        atomic_fetch_add(&c->local_errors, 1);
+    return st;
+}
+
+/* A remote call ended with `st` after `took_us`: counts it and, when the
+ * route has a local fallback and the remote failed as a transport fails,
+ * answers it locally with `req` (NULL: it could not be kept, and the remote
+ * failure stands). The one place for both kinds of call. */
+static ferry_status remote_done(ferryi_dispatcher *d, ferryi_cell *c, const ferry_route *r,
+                                const ferry_method *m, const ProtobufCMessage *req, ferry_status st,
+                                uint64_t took_us, ProtobufCMessage **resp,
+                                const ferry_call_opts *opts, ferry_call_info *info)
+{
+    ferryi_hist_add(&c->remote, took_us);
+    if (ferryi_dispatch_no_answer(st))
+        atomic_fetch_add(&c->remote_errors, 1);
+    if (!r->local_fallback || !transport_failure(st) || req == NULL) {
+        atomic_fetch_add(&c->to_remote, 1);
+        if (st == FERRY_FALLBACK)
+            atomic_fetch_add(&c->fallbacks, 1);
+        return st;
+    }
+    ferry_message_free(*resp);
+    *resp = NULL;
+    char cause[FERRY_MESSAGE_MAX];
+    snprintf(cause, sizeof cause, "%s", info->message);
+    ferry_status rst = st;
+    st = run_local(d, c, m, req, resp, opts, info);
+    atomic_fetch_add(&c->to_local, 1);
+    if (st == FERRY_OK) {
+        st = FERRY_FALLBACK;
+        atomic_fetch_add(&c->fallbacks, 1);
+        info->status = st;
+        snprintf(info->message, sizeof info->message,
+                 "answered locally after the remote failed (%s: %.180s)", ferry_status_str(rst),
+                 cause);
+    }
+    return st;
+}
+
+/* Runs the call on the remote channel; with a local fallback, a transport
+ * failure is answered locally instead. */
+static ferry_status run_remote(ferryi_dispatcher *d, ferryi_cell *c, const ferry_route *r,
+                               const ferry_method *m, const ProtobufCMessage *req,
+                               ProtobufCMessage **resp, const ferry_call_opts *opts,
+                               ferry_call_info *info)
+{
+    ferry_call_opts o = opts != NULL ? *opts : (ferry_call_opts){0};
+    o.info = info;
+    memset(info, 0, sizeof *info);
+    uint64_t t0 = ferryi_now_us();
+    ferry_status st = ferry_channel_call(d->remote, m, req, resp, &o);
+    return remote_done(d, c, r, m, req, st, ferryi_now_us() - t0, resp, opts, info);
+}
+
+/* ------------------------------------------------------------------------
+ * Shadow calls
+ * ---------------------------------------------------------------------- */
+
+/* Takes a shadow slot, or returns 0 when max_inflight are in flight. */
+static int shadow_admit(ferryi_dispatcher *d)
+{
+    pthread_mutex_lock(&d->mu);
+    int ok = d->inflight < d->max_inflight && !d->closing;
+    if (ok)
+        d->inflight++;
+    pthread_mutex_unlock(&d->mu);
+    return ok;
+}
+
+static void shadow_release(ferryi_dispatcher *d)
+{
+    pthread_mutex_lock(&d->mu);
+    if (--d->inflight == 0)
+        pthread_cond_broadcast(&d->cv);
+    pthread_mutex_unlock(&d->mu);
+}
+
+/* One side of a shadow record is done; the last one compares. */
+static void shadow_arrive(ferryi_shadow *s)
+{
+    if (atomic_fetch_sub(&s->left, 1) != 1)
+        return;
+    ferryi_dispatcher *d = s->d;
+    ferryi_shadow_compare(d, s);
+    ferry_message_free(s->remote_resp);
+    free(s->local_bytes);
+    free(s);
+    shadow_release(d);
+}
+
+static void shadow_remote_done(const ferry_completion *c, ferry_status st, ProtobufCMessage *resp,
+                               const ferry_call_info *info)
+{
+    ferryi_shadow *s = c->arg;
+    ferryi_hist_add(&s->cell->remote, ferryi_now_us() - s->t0);
+    s->remote_st = st;
+    s->remote_resp = resp;
+    if (info != NULL)
+        snprintf(s->remote_msg, sizeof s->remote_msg, "%s", info->message);
+    shadow_arrive(s);
+}
+
+/* Starts the remote half of a shadow call; NULL when it is skipped. */
+static ferryi_shadow *shadow_start(ferryi_dispatcher *d, ferryi_cell *c, long idx,
+                                   const ferry_method *m, const ProtobufCMessage *req,
+                                   const ferry_call_opts *opts)
+{
+    if (!shadow_admit(d)) {
+        atomic_fetch_add(&c->shadow_skipped, 1);
+        return NULL;
+    }
+    ferryi_shadow *s = calloc(1, sizeof *s);
+    if (s == NULL) {
+        atomic_fetch_add(&c->shadow_skipped, 1);
+        shadow_release(d);
+        return NULL;
+    }
+    s->d = d;
+    s->cell = c;
+    s->method = idx;
+    s->m = m;
+    atomic_init(&s->left, 2);
+    s->t0 = ferryi_now_us();
+    ferry_call_opts o = opts != NULL ? *opts : (ferry_call_opts){0};
+    o.info = NULL;
+    /* The caller's list belongs to the answer it gets, and the shadow call
+     * may complete after the caller has returned. */
+    o.violations = NULL;
+    if (d->shadow_deadline_ms != 0 && (opts == NULL || opts->deadline_ms == 0))
+        o.deadline_ms = d->shadow_deadline_ms;
+    ferry_completion done = {.invoke = shadow_remote_done, .arg = s};
+    ferry_call_info info;
+    memset(&info, 0, sizeof info);
+    o.info = &info;
+    atomic_fetch_add(&c->shadowed, 1);
+    ferryi_trace_mark_shadow(1); /* its span says it is the shadow */
+    ferry_status st = ferry_channel_call_async(d->remote, m, req, &o, &done);
+    ferryi_trace_mark_shadow(0);
+    if (st != FERRY_OK) {
+        /* Not started: the completion never runs; this is the remote's result. */
+        s->remote_st = st;
+        snprintf(s->remote_msg, sizeof s->remote_msg, "%s", info.message);
+        ferryi_hist_add(&c->remote, ferryi_now_us() - s->t0);
+        atomic_fetch_sub(&s->left, 1);
+    }
+    return s;
+}
+
+/* Hands the local result to the shadow record (packing the response, which
+ * the caller keeps). */
+static void shadow_local(ferryi_shadow *s, ferry_status st, const ProtobufCMessage *resp)
+{
+    s->local_st = st;
+    if (resp != NULL && (st == FERRY_OK || st == FERRY_FALLBACK)) {
+        size_t n = protobuf_c_message_get_packed_size(resp);
+        s->local_bytes = malloc(n ? n : 1);
+        if (s->local_bytes != NULL) {
+            protobuf_c_message_pack(resp, s->local_bytes);
+            s->local_len = n;
+        } else {
+            s->local_st = FERRY_RESOURCE_EXHAUSTED; /* counted as not compared */
+            s->oom = 1;
+        }
+    }
+    shadow_arrive(s);
+}
+
+/* ------------------------------------------------------------------------
+ * The channel vtable
+ * ---------------------------------------------------------------------- */
+
+/* The method's index and route and the cell it counts in; FERRY_OK, or
+ * FERRY_INVALID_ARGUMENT (with info) for a method of another service. */
+static ferry_status route_of(ferryi_dispatcher *d, const ferry_method *m, long *idx, ferry_route *r,
+                             ferryi_cell **c, ferry_call_info *info)
+{
+    *idx = ferryi_dispatch_method_index(d, m);
+    if (*idx < 0) {
+        memset(info, 0, sizeof *info);
+        info->status = FERRY_INVALID_ARGUMENT;
+        snprintf(info->message, sizeof info->message,
+                 "%s is not a method of %s, the service this dispatcher routes", m->full_name,
+                 d->svc->full_name);
+        return FERRY_INVALID_ARGUMENT;
+    }
+    ferryi_method_state *ms = &d->ms[*idx];
+    *r = ferryi_route_unpack(atomic_load(&ms->route));
+    *c = &ms->cells[r->stage];
+    atomic_fetch_add(&(*c)->calls, 1);
+    return FERRY_OK;
+}
+
+ferry_status ferryi_dispatch_call(ferry_channel *ch, const ferry_method *m,
+                                  const ProtobufCMessage *req, ProtobufCMessage **resp,
+                                  const ferry_call_opts *opts)
+{
+    ferryi_dispatcher *d = (ferryi_dispatcher *)ch;
+    ferry_call_info info;
+    long idx;
+    ferry_route r;
+    ferryi_cell *c;
+    ferry_status st = route_of(d, m, &idx, &r, &c, &info);
+    if (st != FERRY_OK) {
+        set_info(opts, &info);
+        return st;
+    }
+    int to_remote = 0;
+    switch (r.stage) {
+    case FERRY_STAGE_LOCAL:
+        break;
+    case FERRY_STAGE_SHADOW: {
+        ferryi_shadow *s = NULL;
+        if (shadowable(m, &r))
+            s = shadow_start(d, c, idx, m, req, opts);
+        else
+            atomic_fetch_add(&c->shadow_skipped, 1);
+        st = run_local(d, c, m, req, resp, opts, &info);
+        atomic_fetch_add(&c->to_local, 1);
+        if (s != NULL)
+            shadow_local(s, st, *resp);
+        set_info(opts, &info);
+        return st;
+    }
+    case FERRY_STAGE_CANARY:
+        to_remote = next_random(d) % 100u < r.canary_percent;
+        break;
+    case FERRY_STAGE_REMOTE:
+        to_remote = 1;
+        break;
+    }
+    if (to_remote) {
+        st = run_remote(d, c, &r, m, req, resp, opts, &info);
+    } else {
+        st = run_local(d, c, m, req, resp, opts, &info);
+        atomic_fetch_add(&c->to_local, 1);
+    }
+    set_info(opts, &info);
+    return st;
+}
+
+/* An asynchronous call in flight: what its completion needs to count it
+ * and, for a local fallback, the request to run locally. */
+typedef struct pending {
+    ferryi_dispatcher *d;
+    ferryi_cell *c;
+    const ferry_method *m;
+    ferry_route r;
+    int remote; /* the call went to the remote channel */
+    uint64_t t0;
+    ferry_completion user;
+    ferryi_shadow *shadow;
+    uint8_t *req_bytes; /* packed request, kept for a local fallback */
+    size_t req_len;
+} pending;
+
+static void pending_done(const ferry_completion *comp, ferry_status st, ProtobufCMessage *resp,
+                         const ferry_call_info *info)
+{
+    pending *p = comp->arg;
+    ferryi_cell *c = p->c;
+    ferry_call_info out;
+    if (info != NULL)
+        out = *info;
+    else
+        memset(&out, 0, sizeof out);
+    uint64_t took = ferryi_now_us() - p->t0;
+    if (!p->remote) {
+        ferryi_hist_add(&c->local, took);
+        if (ferryi_dispatch_no_answer(st) && st != FERRY_FALLBACK)
+            atomic_fetch_add(&c->local_errors, 1);
+        atomic_fetch_add(&c->to_local, 1);
+        if (p->shadow != NULL)
+            shadow_local(p->shadow, st, resp);
+    } else {
+        /* The request is decoded again only for a local fallback, which runs
+         * here, on the completing thread. */
+        ProtobufCMessage *req = NULL;
+        if (p->r.local_fallback && transport_failure(st) && p->req_bytes != NULL)
+            req = protobuf_c_message_unpack(p->m->input, NULL, p->req_len, p->req_bytes);
+        st = remote_done(p->d, c, &p->r, p->m, req, st, took, &resp, NULL, &out);
+        if (req != NULL)
+            protobuf_c_message_free_unpacked(req, NULL);
+    }
+    ferry_completion user = p->user;
+    free(p->req_bytes);
+    free(p);
+    user.invoke(&user, st, resp, &out);
+}
+
+ferry_status ferryi_dispatch_call_async(ferry_channel *ch, const ferry_method *m,
+                                        const ProtobufCMessage *req, const ferry_call_opts *opts,
+                                        const ferry_completion *done)
+{
+    ferryi_dispatcher *d = (ferryi_dispatcher *)ch;
+    ferry_call_info info;
+    long idx;
+    ferry_route r;
+    ferryi_cell *c;
+    ferry_status st = route_of(d, m, &idx, &r, &c, &info);
+    if (st != FERRY_OK) {
+        set_info(opts, &info);
+        return st;
+    }
+    pending *p = calloc(1, sizeof *p);
+    if (p == NULL) {
+        memset(&info, 0, sizeof info);
+        info.status = FERRY_RESOURCE_EXHAUSTED;
+        snprintf(info.message, sizeof info.message, "out of memory");
+        set_info(opts, &info);
+        return FERRY_RESOURCE_EXHAUSTED;
+    }
+    p->d = d;
+    p->c = c;
+    p->m = m;
+    p->r = r;
+    p->user = *done;
+    p->remote = r.stage == FERRY_STAGE_REMOTE ||
+                (r.stage == FERRY_STAGE_CANARY && next_random(d) % 100u < r.canary_percent);
+    if (r.stage == FERRY_STAGE_SHADOW) {
+        if (shadowable(m, &r))
+            p->shadow = shadow_start(d, c, idx, m, req, opts);
+        else
+            atomic_fetch_add(&c->shadow_skipped, 1);
+    }
+    if (p->remote && r.local_fallback) {
+        p->req_len = protobuf_c_message_get_packed_size(req);
+        p->req_bytes = malloc(p->req_len ? p->req_len : 1);
+        if (p->req_bytes != NULL)
+            protobuf_c_message_pack(req, p->req_bytes);
+    }
+    ferry_completion mine = {.invoke = pending_done, .arg = p};
+    p->t0 = ferryi_now_us();
+    st = ferry_channel_call_async(p->remote ? d->remote : d->local, m, req, opts, &mine);
+    if (st != FERRY_OK) {
+        /* Not started, so the completion will not run: count it here. */
+        if (p->remote) {
+            atomic_fetch_add(&c->remote_errors, 1);
+            atomic_fetch_add(&c->to_remote, 1);
+        } else {
+            atomic_fetch_add(&c->local_errors, 1);
+            atomic_fetch_add(&c->to_local, 1);
+            if (p->shadow != NULL)
+                shadow_local(p->shadow, st, NULL);
+        }
+        free(p->req_bytes);
+        free(p);
+    }
+    return st;
+}
