@@ -6,6 +6,7 @@
 
 #include "base/clock.h"
 #include "client/endpoints.h"
+#include "client/retry.h"
 
 #define DEFAULT_EJECT_MS       1000u
 #define DEFAULT_EJECT_MAX_MS   30000u
@@ -39,24 +40,15 @@ void ferryi_epset_init(ferryi_epset *set, const ferryi_ep_ops *ops, void *ops_ar
 {
     memset(set, 0, sizeof *set);
     ferry_balance_opts p = policy != NULL ? *policy : (ferry_balance_opts){0};
-    if (p.eject_ms == 0)
-        p.eject_ms = DEFAULT_EJECT_MS;
-    if (p.eject_max_ms == 0)
-        p.eject_max_ms = DEFAULT_EJECT_MAX_MS;
-    if (p.eject_max_ms < p.eject_ms)
-        p.eject_max_ms = p.eject_ms;
+    ferryi_bounds_default(&p.eject_ms, &p.eject_max_ms, DEFAULT_EJECT_MS, DEFAULT_EJECT_MAX_MS);
     if (p.eject_failures == 0)
         p.eject_failures = DEFAULT_EJECT_FAILURES;
     if (p.max_endpoints == 0)
         p.max_endpoints = DEFAULT_MAX_ENDPOINTS;
     if (p.max_endpoints > MAX_ENDPOINTS)
         p.max_endpoints = MAX_ENDPOINTS;
-    if (p.resolve_min_ms == 0)
-        p.resolve_min_ms = DEFAULT_RESOLVE_MIN_MS;
-    if (p.resolve_max_ms == 0)
-        p.resolve_max_ms = DEFAULT_RESOLVE_MAX_MS;
-    if (p.resolve_max_ms < p.resolve_min_ms)
-        p.resolve_max_ms = p.resolve_min_ms;
+    ferryi_bounds_default(&p.resolve_min_ms, &p.resolve_max_ms, DEFAULT_RESOLVE_MIN_MS,
+                          DEFAULT_RESOLVE_MAX_MS);
     set->policy = p;
     set->ops = ops;
     set->ops_arg = ops_arg;
@@ -82,17 +74,6 @@ void ferryi_epset_fini(ferryi_epset *set)
     }
     free(set->v);
     pthread_mutex_destroy(&set->mu);
-}
-
-/* xorshift64: the two draws of a pick need spread, not secrecy. Call with
- * mu held. */
-static uint64_t next_random(ferryi_epset *set)
-{
-    uint64_t x = set->rng;
-    x ^= x << 13;
-    x ^= x >> 7;
-    x ^= x << 17;
-    return set->rng = x;
 }
 
 static ferryi_ep *find(ferryi_ep **v, size_t n, const char *url)
@@ -217,8 +198,8 @@ static ferryi_ep *two_choices(ferryi_epset *set, ferryi_ep **c, size_t n)
 {
     if (n == 1)
         return c[0];
-    size_t i = (size_t)(next_random(set) % n);
-    size_t j = (size_t)(next_random(set) % (n - 1));
+    size_t i = (size_t)(ferryi_xorshift(&set->rng) % n);
+    size_t j = (size_t)(ferryi_xorshift(&set->rng) % (n - 1));
     if (j >= i)
         j++;
     return c[j]->in_flight < c[i]->in_flight ? c[j] : c[i];
@@ -286,12 +267,8 @@ ferryi_ep *ferryi_epset_pick(ferryi_epset *set, ferryi_ep *const *tried, size_t 
 /* Takes `ep` out of the picks for its back-off. Call with mu held. */
 static void eject(ferryi_epset *set, ferryi_ep *ep, uint64_t now)
 {
-    uint64_t wait = set->policy.eject_ms;
-    for (unsigned i = 0; i < ep->ejected_n && wait < set->policy.eject_max_ms; i++)
-        wait *= 2;
-    if (wait > set->policy.eject_max_ms)
-        wait = set->policy.eject_max_ms;
-    ep->eject_until = now + wait;
+    ep->eject_until =
+        now + ferryi_backoff_ms(set->policy.eject_ms, ep->ejected_n, set->policy.eject_max_ms);
     ep->ejected_n++;
     ep->ejections++;
     ep->fails = 0;

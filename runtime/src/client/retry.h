@@ -16,6 +16,23 @@ typedef struct ferryi_retry {
     uint64_t rng;  /* jitter state */
 } ferryi_retry;
 
+/* The shapes every back-off of the client shares (a retry's, an ejected
+ * endpoint's), kept in one place so that they cannot drift apart. */
+
+/* Fills a bound left 0 with its default, then raises `*max` to `*min` when
+ * it is below: a policy's pair of bounds (first and longest back-off,
+ * shortest and longest interval) as the rest of the code relies on. */
+void ferryi_bounds_default(uint32_t *min, uint32_t *max, uint32_t min_default,
+                           uint32_t max_default);
+
+/* `first` doubled `n` times, capped at `max`: exponential back-off. */
+uint64_t ferryi_backoff_ms(uint64_t first, unsigned n, uint64_t max);
+
+/* The next number of the xorshift64 sequence in `*state` (never 0): jitter
+ * and picks need spread, not secrecy. Callers hold the lock that guards
+ * `*state`. */
+uint64_t ferryi_xorshift(uint64_t *state);
+
 void ferryi_retry_init(ferryi_retry *r, const ferry_retry_policy *p);
 void ferryi_retry_fini(ferryi_retry *r);
 
