@@ -253,24 +253,45 @@ static void shadow_local(ferryi_shadow *s, ferry_status st, const ProtobufCMessa
  * The channel vtable
  * ---------------------------------------------------------------------- */
 
-/* The method's index and route and the cell it counts in; FERRY_OK, or
- * FERRY_INVALID_ARGUMENT (with info) for a method of another service. */
-static ferry_status route_of(ferryi_dispatcher *d, const ferry_method *m, long *idx, ferry_route *r,
-                             ferryi_cell **c, ferry_call_info *info)
+/* Where a call goes, decided once when it starts. */
+typedef struct routed {
+    long idx;       /* its method's index */
+    ferry_route r;  /* its method's route, read with one atomic load */
+    ferryi_cell *c; /* the counters of the method at the route's stage */
+    int remote;     /* it goes to the remote channel (the canary's draw made) */
+    int shadow;     /* a shadow call goes to the remote alongside */
+} routed;
+
+/* Routes a call of `m` and counts it; FERRY_OK, or FERRY_INVALID_ARGUMENT
+ * (reported in opts->info) for a method of another service. */
+static ferry_status route_call(ferryi_dispatcher *d, const ferry_method *m,
+                               const ferry_call_opts *opts, routed *to)
 {
-    *idx = ferryi_dispatch_method_index(d, m);
-    if (*idx < 0) {
-        memset(info, 0, sizeof *info);
-        info->status = FERRY_INVALID_ARGUMENT;
-        snprintf(info->message, sizeof info->message,
+    to->idx = ferryi_dispatch_method_index(d, m);
+    if (to->idx < 0) {
+        ferry_call_info info;
+        memset(&info, 0, sizeof info);
+        info.status = FERRY_INVALID_ARGUMENT;
+        snprintf(info.message, sizeof info.message,
                  "%s is not a method of %s, the service this dispatcher routes", m->full_name,
                  d->svc->full_name);
+        set_info(opts, &info);
         return FERRY_INVALID_ARGUMENT;
     }
-    ferryi_method_state *ms = &d->ms[*idx];
-    *r = ferryi_route_unpack(atomic_load(&ms->route));
-    *c = &ms->cells[r->stage];
-    atomic_fetch_add(&(*c)->calls, 1);
+    ferryi_method_state *ms = &d->ms[to->idx];
+    to->r = ferryi_route_unpack(atomic_load(&ms->route));
+    to->c = &ms->cells[to->r.stage];
+    atomic_fetch_add(&to->c->calls, 1);
+    to->remote =
+        to->r.stage == FERRY_STAGE_REMOTE ||
+        (to->r.stage == FERRY_STAGE_CANARY && next_random(d) % 100u < to->r.canary_percent);
+    to->shadow = 0;
+    if (to->r.stage == FERRY_STAGE_SHADOW) {
+        if (shadowable(m, &to->r))
+            to->shadow = 1;
+        else
+            atomic_fetch_add(&to->c->shadow_skipped, 1);
+    }
     return FERRY_OK;
 }
 
@@ -279,44 +300,19 @@ ferry_status ferryi_dispatch_call(ferry_channel *ch, const ferry_method *m,
                                   const ferry_call_opts *opts)
 {
     ferryi_dispatcher *d = (ferryi_dispatcher *)ch;
-    ferry_call_info info;
-    long idx;
-    ferry_route r;
-    ferryi_cell *c;
-    ferry_status st = route_of(d, m, &idx, &r, &c, &info);
-    if (st != FERRY_OK) {
-        set_info(opts, &info);
+    routed to;
+    ferry_status st = route_call(d, m, opts, &to);
+    if (st != FERRY_OK)
         return st;
-    }
-    int to_remote = 0;
-    switch (r.stage) {
-    case FERRY_STAGE_LOCAL:
-        break;
-    case FERRY_STAGE_SHADOW: {
-        ferryi_shadow *s = NULL;
-        if (shadowable(m, &r))
-            s = shadow_start(d, c, idx, m, req, opts);
-        else
-            atomic_fetch_add(&c->shadow_skipped, 1);
-        st = run_local(d, c, m, req, resp, opts, &info);
-        atomic_fetch_add(&c->to_local, 1);
+    ferry_call_info info;
+    if (to.remote) {
+        st = run_remote(d, to.c, &to.r, m, req, resp, opts, &info);
+    } else {
+        ferryi_shadow *s = to.shadow ? shadow_start(d, to.c, to.idx, m, req, opts) : NULL;
+        st = run_local(d, to.c, m, req, resp, opts, &info);
+        atomic_fetch_add(&to.c->to_local, 1);
         if (s != NULL)
             shadow_local(s, st, *resp);
-        set_info(opts, &info);
-        return st;
-    }
-    case FERRY_STAGE_CANARY:
-        to_remote = next_random(d) % 100u < r.canary_percent;
-        break;
-    case FERRY_STAGE_REMOTE:
-        to_remote = 1;
-        break;
-    }
-    if (to_remote) {
-        st = run_remote(d, c, &r, m, req, resp, opts, &info);
-    } else {
-        st = run_local(d, c, m, req, resp, opts, &info);
-        atomic_fetch_add(&c->to_local, 1);
     }
     set_info(opts, &info);
     return st;
@@ -376,17 +372,13 @@ ferry_status ferryi_dispatch_call_async(ferry_channel *ch, const ferry_method *m
                                         const ferry_completion *done)
 {
     ferryi_dispatcher *d = (ferryi_dispatcher *)ch;
-    ferry_call_info info;
-    long idx;
-    ferry_route r;
-    ferryi_cell *c;
-    ferry_status st = route_of(d, m, &idx, &r, &c, &info);
-    if (st != FERRY_OK) {
-        set_info(opts, &info);
+    routed to;
+    ferry_status st = route_call(d, m, opts, &to);
+    if (st != FERRY_OK)
         return st;
-    }
     pending *p = calloc(1, sizeof *p);
     if (p == NULL) {
+        ferry_call_info info;
         memset(&info, 0, sizeof info);
         info.status = FERRY_RESOURCE_EXHAUSTED;
         snprintf(info.message, sizeof info.message, "out of memory");
@@ -394,19 +386,14 @@ ferry_status ferryi_dispatch_call_async(ferry_channel *ch, const ferry_method *m
         return FERRY_RESOURCE_EXHAUSTED;
     }
     p->d = d;
-    p->c = c;
+    p->c = to.c;
     p->m = m;
-    p->r = r;
+    p->r = to.r;
     p->user = *done;
-    p->remote = r.stage == FERRY_STAGE_REMOTE ||
-                (r.stage == FERRY_STAGE_CANARY && next_random(d) % 100u < r.canary_percent);
-    if (r.stage == FERRY_STAGE_SHADOW) {
-        if (shadowable(m, &r))
-            p->shadow = shadow_start(d, c, idx, m, req, opts);
-        else
-            atomic_fetch_add(&c->shadow_skipped, 1);
-    }
-    if (p->remote && r.local_fallback) {
+    p->remote = to.remote;
+    if (to.shadow)
+        p->shadow = shadow_start(d, to.c, to.idx, m, req, opts);
+    if (p->remote && to.r.local_fallback) {
         p->req_len = protobuf_c_message_get_packed_size(req);
         p->req_bytes = malloc(p->req_len ? p->req_len : 1);
         if (p->req_bytes != NULL)
@@ -418,11 +405,11 @@ ferry_status ferryi_dispatch_call_async(ferry_channel *ch, const ferry_method *m
     if (st != FERRY_OK) {
         /* Not started, so the completion will not run: count it here. */
         if (p->remote) {
-            atomic_fetch_add(&c->remote_errors, 1);
-            atomic_fetch_add(&c->to_remote, 1);
+            atomic_fetch_add(&to.c->remote_errors, 1);
+            atomic_fetch_add(&to.c->to_remote, 1);
         } else {
-            atomic_fetch_add(&c->local_errors, 1);
-            atomic_fetch_add(&c->to_local, 1);
+            atomic_fetch_add(&to.c->local_errors, 1);
+            atomic_fetch_add(&to.c->to_local, 1);
             if (p->shadow != NULL)
                 shadow_local(p->shadow, st, NULL);
         }
