@@ -9,6 +9,7 @@
 
 #include "ferry/ferry.h"
 
+#include "call/channel_sync.h"
 #include "client/endpoints.h"
 #include "client/fallback.h"
 #include "client/resolve.h"
@@ -42,12 +43,8 @@ typedef struct balancer {
 } balancer;
 
 /* The balancer's synchronous and asynchronous calls (its channel ops). */
-ferry_status ferryi_balance_call(ferry_channel *ch, const ferry_method *m,
-                                 const ProtobufCMessage *req, ProtobufCMessage **resp,
-                                 const ferry_call_opts *opts);
-ferry_status ferryi_balance_call_async(ferry_channel *ch, const ferry_method *m,
-                                       const ProtobufCMessage *req, const ferry_call_opts *opts,
-                                       const ferry_completion *done);
+ferryi_call_op ferryi_balance_call;
+ferryi_call_async_op ferryi_balance_call_async;
 
 /* Starts the asynchronous calls that waited for the name's first lookup
  * (or, `closing`, ends them): on the balancer's thread, never under its

@@ -121,16 +121,16 @@ const ferry_method *ferry_service_find_method(const ferry_service_desc *svc, con
     return NULL;
 }
 
-ferry_status ferryi_call_async_now(ferryi_sync_call_fn call, ferry_channel *ch,
-                                   const ferry_method *m, const ProtobufCMessage *req,
-                                   const ferry_call_opts *opts, const ferry_completion *done)
+ferry_status ferryi_call_async_now(ferry_channel *ch, const ferry_method *m,
+                                   const ProtobufCMessage *req, const ferry_call_opts *opts,
+                                   const ferry_completion *done)
 {
     ferry_call_info info;
     ferry_call_opts o = opts != NULL ? *opts : (ferry_call_opts){0};
     ferry_call_info *user_info = o.info;
     o.info = &info;
     ProtobufCMessage *resp = NULL;
-    ferry_status st = call(ch, m, req, &resp, &o);
+    ferry_status st = ch->ops->call(ch, m, req, &resp, &o);
     if (user_info != NULL)
         *user_info = info;
     done->invoke(done, st, resp, &info);

@@ -10,6 +10,7 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
+#include "call/channel_sync.h"
 #include "dispatch/dispatch.h"
 
 /* Latency buckets: bucket i holds durations below 2^i microseconds (the
@@ -104,12 +105,9 @@ ferryi_dispatcher *ferryi_dispatcher_of(ferry_channel *ch);
  * method from another copy of the descriptor), or -1. */
 long ferryi_dispatch_method_index(const ferryi_dispatcher *d, const ferry_method *m);
 
-ferry_status ferryi_dispatch_call(ferry_channel *ch, const ferry_method *m,
-                                  const ProtobufCMessage *req, ProtobufCMessage **resp,
-                                  const ferry_call_opts *opts);
-ferry_status ferryi_dispatch_call_async(ferry_channel *ch, const ferry_method *m,
-                                        const ProtobufCMessage *req, const ferry_call_opts *opts,
-                                        const ferry_completion *done);
+/* The dispatcher's calls (its channel ops). */
+ferryi_call_op ferryi_dispatch_call;
+ferryi_call_async_op ferryi_dispatch_call_async;
 
 /* What dispatch_stats.c keeps for dispatch.c, which routes the calls and
  * answers the public stats functions through these (the stats never call

@@ -319,15 +319,8 @@ void ferry_mock_verify_at(ferry_channel *ch, const char *file, int line)
 
 /* ---- the channel: its call and close are mock_call.c's ---- */
 
-static ferry_status mock_call_async(ferry_channel *ch, const ferry_method *m,
-                                    const ProtobufCMessage *req, const ferry_call_opts *opts,
-                                    const ferry_completion *done)
-{
-    return ferryi_call_async_now(ferryi_mock_call, ch, m, req, opts, done);
-}
-
 static const ferry_channel_ops mock_ops = {
     .call = ferryi_mock_call,
-    .call_async = mock_call_async,
+    .call_async = ferryi_call_async_now,
     .close = ferryi_mock_close,
 };

@@ -11,6 +11,8 @@
 
 #include "ferry/mock.h"
 
+#include "call/channel_sync.h"
+
 /* A place in the test's source: a string literal (__FILE__) and a line. */
 typedef struct where {
     const char *file;
@@ -86,8 +88,7 @@ void ferryi_mock_free_entry(entry *e);
 void ferryi_mock_collect_unmet(mock_channel *mc, char *out, size_t out_len, where *at);
 
 /* The mock's call and close (its channel ops). */
-ferry_status ferryi_mock_call(ferry_channel *ch, const ferry_method *m, const ProtobufCMessage *req,
-                              ProtobufCMessage **resp, const ferry_call_opts *opts);
+ferryi_call_op ferryi_mock_call;
 void ferryi_mock_close(ferry_channel *ch);
 
 #endif

@@ -108,13 +108,6 @@ static ferry_status local_call(ferry_channel *ch, const ferry_method *m,
     return st;
 }
 
-static ferry_status local_call_async(ferry_channel *ch, const ferry_method *m,
-                                     const ProtobufCMessage *req, const ferry_call_opts *opts,
-                                     const ferry_completion *done)
-{
-    return ferryi_call_async_now(local_call, ch, m, req, opts, done);
-}
-
 static void local_close(ferry_channel *ch)
 {
     local_channel *lc = (local_channel *)ch;
@@ -124,7 +117,7 @@ static void local_close(ferry_channel *ch)
 
 static const ferry_channel_ops local_ops = {
     .call = local_call,
-    .call_async = local_call_async,
+    .call_async = ferryi_call_async_now,
     .close = local_close,
 };
 
