@@ -239,32 +239,22 @@ static void add_servers(text *t, ferry_metrics *m)
         for (size_t k = 0; k < sizeof auth / sizeof(uint64_t); k++)
             d[k] += s[k];
     }
-    add(t,
-        "# HELP ferry_server_connections_total Connections accepted.\n"
-        "# TYPE ferry_server_connections_total counter\n"
-        "ferry_server_connections_total %llu\n",
-        (unsigned long long)sum.connections);
-    add(t,
-        "# HELP ferry_server_refused_total Requests answered with an error before a handler.\n"
-        "# TYPE ferry_server_refused_total counter\n"
-        "ferry_server_refused_total %llu\n",
-        (unsigned long long)sum.rejected);
-    add(t,
-        "# HELP ferry_server_busy_total Requests refused: too many waiting on their connection.\n"
-        "# TYPE ferry_server_busy_total counter\n"
-        "ferry_server_busy_total %llu\n",
-        (unsigned long long)sum.busy);
-    add(t,
-        "# HELP ferry_server_dropped_total Requests and replies dropped for connections not "
-        "reading.\n"
-        "# TYPE ferry_server_dropped_total counter\n"
-        "ferry_server_dropped_total %llu\n",
-        (unsigned long long)sum.dropped);
-    add(t,
-        "# HELP ferry_server_muted_total Times a connection was muted for not reading.\n"
-        "# TYPE ferry_server_muted_total counter\n"
-        "ferry_server_muted_total %llu\n",
-        (unsigned long long)sum.muted);
+    const struct {
+        const char *name, *help;
+        uint64_t value;
+    } counters[] = {
+        {"connections", "Connections accepted.", sum.connections},
+        {"refused", "Requests answered with an error before a handler.", sum.rejected},
+        {"busy", "Requests refused: too many waiting on their connection.", sum.busy},
+        {"dropped", "Requests and replies dropped for connections not reading.", sum.dropped},
+        {"muted", "Times a connection was muted for not reading.", sum.muted},
+    };
+    for (size_t k = 0; k < sizeof counters / sizeof counters[0]; k++)
+        add(t,
+            "# HELP ferry_server_%s_total %s\n# TYPE ferry_server_%s_total counter\n"
+            "ferry_server_%s_total %llu\n",
+            counters[k].name, counters[k].help, counters[k].name, counters[k].name,
+            (unsigned long long)counters[k].value);
     static const char *const outcomes[] = {
         "verified",      "anonymous", "missing_proof", "malformed",  "unknown_key",
         "bad_timestamp", "bad_proof", "replayed",      "retransmit", "permission_denied",
