@@ -82,30 +82,42 @@ static void enqueue(mock_channel *mc, const ferry_method *m, entry *e, const cha
     pthread_mutex_unlock(&mc->mu);
 }
 
-/* Packs `msg` (an `type` message; NULL = empty) into e->bytes, after
- * checking its type and completeness. */
+/* Packs `msg` into a new *bytes (*len long) once it is checked to be a
+ * complete message of the method's `type`; 0 with the mistake in `err`
+ * otherwise. `rel` says how the method relates to the type ("takes",
+ * "returns") and `what` names the message ("the response"). */
+static int pack_checked(const ProtobufCMessage *msg, const ProtobufCMessageDescriptor *type,
+                        const ferry_method *m, const char *fn, const char *rel, const char *what,
+                        uint8_t **bytes, size_t *len, char *err, size_t err_len)
+{
+    if (msg->descriptor != type) {
+        snprintf(err, err_len, "%s: %s %s a %s, not a %s", fn, m->full_name, rel, type->name,
+                 msg->descriptor != NULL ? msg->descriptor->name : "(NULL)");
+        return 0;
+    }
+    if (!protobuf_c_message_check(msg)) {
+        snprintf(err, err_len, "%s: %s: %s is incomplete (a required field or a string is NULL)",
+                 fn, m->full_name, what);
+        return 0;
+    }
+    *len = protobuf_c_message_get_packed_size(msg);
+    if ((*bytes = malloc(*len ? *len : 1)) == NULL) {
+        snprintf(err, err_len, "%s: %s: out of memory", fn, m->full_name);
+        return 0;
+    }
+    protobuf_c_message_pack(msg, *bytes);
+    return 1;
+}
+
+/* Packs the response `msg` (NULL = empty) into e->bytes; fails the test
+ * when it is not a complete response of `m`. */
 static void keep_response(entry *e, const ferry_method *m, const ProtobufCMessage *msg,
                           const char *fn)
 {
     char err[256];
-    if (msg == NULL)
+    if (msg == NULL || pack_checked(msg, m->output, m, fn, "returns", "the response", &e->bytes,
+                                    &e->len, err, sizeof err))
         return;
-    if (msg->descriptor != m->output) {
-        snprintf(err, sizeof err, "%s: %s returns a %s, not a %s", fn, m->full_name,
-                 m->output->name, msg->descriptor != NULL ? msg->descriptor->name : "(NULL)");
-    } else if (!protobuf_c_message_check(msg)) {
-        snprintf(err, sizeof err,
-                 "%s: %s: the response is incomplete (a required field or a string is NULL)", fn,
-                 m->full_name);
-    } else {
-        e->len = protobuf_c_message_get_packed_size(msg);
-        e->bytes = malloc(e->len ? e->len : 1);
-        if (e->bytes != NULL) {
-            protobuf_c_message_pack(msg, e->bytes);
-            return;
-        }
-        snprintf(err, sizeof err, "%s: %s: out of memory", fn, m->full_name);
-    }
     where at = e->at;
     ferryi_mock_free_entry(e);
     ferryi_mock_fail(at, err);
@@ -151,28 +163,18 @@ void ferry_mock_expect_request_at(ferry_channel *ch, const ferry_method *m,
     mock_channel *mc = as_mock(ch, fn, at);
     entry *e = new_entry(m, CHECK_REQUEST, fn, at);
     if (want != NULL) {
-        char err[256] = "";
-        if (want->descriptor != m->input) {
-            snprintf(err, sizeof err, "%s: %s takes a %s, not a %s", fn, m->full_name,
-                     m->input->name, want->descriptor != NULL ? want->descriptor->name : "(NULL)");
-        } else if (!protobuf_c_message_check(want)) {
-            snprintf(err, sizeof err,
-                     "%s: %s: the expected request is incomplete (a required field or a string "
-                     "is NULL)",
-                     fn, m->full_name);
-        } else {
-            /* A copy through the encoding: what the test built may not outlive this call. */
-            size_t n = protobuf_c_message_get_packed_size(want);
-            uint8_t *buf = malloc(n ? n : 1);
-            if (buf != NULL) {
-                protobuf_c_message_pack(want, buf);
-                e->want = protobuf_c_message_unpack(m->input, NULL, n, buf);
-                free(buf);
-            }
-            if (e->want == NULL)
-                snprintf(err, sizeof err, "%s: %s: out of memory", fn, m->full_name);
+        char err[256];
+        uint8_t *buf = NULL;
+        size_t n = 0;
+        /* A copy through the encoding: what the test built may not outlive this call. */
+        int ok = pack_checked(want, m->input, m, fn, "takes", "the expected request", &buf, &n, err,
+                              sizeof err);
+        if (ok && (e->want = protobuf_c_message_unpack(m->input, NULL, n, buf)) == NULL) {
+            snprintf(err, sizeof err, "%s: %s: out of memory", fn, m->full_name);
+            ok = 0;
         }
-        if (err[0] != '\0') {
+        free(buf);
+        if (!ok) {
             ferryi_mock_free_entry(e);
             ferryi_mock_fail(at, err);
         }
