@@ -1,5 +1,6 @@
 /* trace.h - trace context of calls (ferry/trace.h): the part of a call
- * that server.c and local.c keep, and what channel.c and dispatch.c use. */
+ * that server.c and local.c keep, and what channel.c and dispatch_call.c
+ * use. */
 #ifndef FERRYI_TRACE_H
 #define FERRYI_TRACE_H
 
