@@ -69,9 +69,7 @@ static void traced_done(const ferry_completion *c, ferry_status st, ProtobufCMes
 {
     traced_async *a = c->arg;
     ferryi_trace_client_end(&a->span, a->m->full_name, st, info);
-    ferry_completion user = a->user;
-    ferryi_pool_put(&traced_pool, a);
-    user.invoke(&user, st, resp, info);
+    ferryi_pool_complete(&traced_pool, a, &a->user, st, resp, info);
 }
 
 ferry_status ferry_channel_call_async(ferry_channel *ch, const ferry_method *m,
@@ -92,11 +90,7 @@ ferry_status ferry_channel_call_async(ferry_channel *ch, const ferry_method *m,
     /* The completion gets the call's info: the caller's own is enough. */
     if (o == &a->span.opts)
         a->span.opts.info = opts != NULL ? opts->info : NULL;
-    ferry_completion wrap = {.invoke = traced_done, .arg = a};
-    st = ch->ops->call_async(ch, m, req, o, &wrap);
-    if (st != FERRY_OK)
-        ferryi_pool_put(&traced_pool, a); /* not started: the completion never runs */
-    return st;
+    return ferryi_pool_call_async(&traced_pool, a, traced_done, ch, m, req, o);
 }
 
 void ferry_channel_close(ferry_channel *ch)

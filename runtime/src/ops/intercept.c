@@ -136,9 +136,7 @@ static void icept_done(const ferry_completion *c, ferry_status st, ProtobufCMess
     icept_async *a = c->arg;
     end_event(&a->ev, st, resp, info, a->started);
     ferryi_hooks_after(&a->ic->hooks, &a->ev);
-    ferry_completion user = a->user;
-    ferryi_pool_put(&icept_pool, a);
-    user.invoke(&user, st, resp, info);
+    ferryi_pool_complete(&icept_pool, a, &a->user, st, resp, info);
 }
 
 static ferry_status icept_call_async(ferry_channel *ch, const ferry_method *m,
@@ -167,11 +165,7 @@ static ferry_status icept_call_async(ferry_channel *ch, const ferry_method *m,
         icept_done(&self, st, NULL, &info);
         return FERRY_OK;
     }
-    ferry_completion wrap = {.invoke = icept_done, .arg = a};
-    st = ic->inner->ops->call_async(ic->inner, m, req, opts, &wrap);
-    if (st != FERRY_OK)
-        ferryi_pool_put(&icept_pool, a); /* not started: the completion never runs */
-    return st;
+    return ferryi_pool_call_async(&icept_pool, a, icept_done, ic->inner, m, req, opts);
 }
 
 static void icept_close(ferry_channel *ch)
