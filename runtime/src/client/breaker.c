@@ -5,6 +5,7 @@
 
 #include "client/breaker.h"
 #include "base/clock.h"
+#include "base/grow.h"
 
 #define MAX_WINDOW 1024u
 
@@ -56,14 +57,10 @@ static ferryi_breaker *find(ferryi_breakers *b, const ferry_method *m, int creat
             return &b->v[i];
     if (!create)
         return NULL;
-    if (b->n == b->cap) {
-        size_t cap = b->cap ? b->cap * 2 : 4;
-        ferryi_breaker *v = realloc(b->v, cap * sizeof *v);
-        if (v == NULL)
-            return NULL;
-        b->v = v;
-        b->cap = cap;
-    }
+    ferryi_breaker *v = ferryi_grow(b->v, b->n, &b->cap, sizeof *v, 4);
+    if (v == NULL)
+        return NULL;
+    b->v = v;
     ferryi_breaker *k = &b->v[b->n++];
     memset(k, 0, sizeof *k);
     k->m = m;

@@ -7,6 +7,7 @@
 
 #include "base/arena.h"
 #include "base/error.h"
+#include "base/grow.h"
 #include "client/fallback.h"
 #include "base/log.h"
 
@@ -44,18 +45,13 @@ ferry_status ferryi_fallback_set(ferryi_fallbacks *f, const ferry_method *m, fer
         e->fn = fn;
         e->arg = arg;
     } else {
-        if (f->n == f->cap) {
-            size_t cap = f->cap ? f->cap * 2 : 4;
-            ferryi_fallback_entry *v = realloc(f->v, cap * sizeof *v);
-            if (v == NULL)
-                st = ferryi_error(FERRY_RESOURCE_EXHAUSTED, "%s: out of memory", m->full_name);
-            else {
-                f->v = v;
-                f->cap = cap;
-            }
-        }
-        if (st == FERRY_OK)
+        ferryi_fallback_entry *v = ferryi_grow(f->v, f->n, &f->cap, sizeof *v, 4);
+        if (v == NULL) {
+            st = ferryi_error(FERRY_RESOURCE_EXHAUSTED, "%s: out of memory", m->full_name);
+        } else {
+            f->v = v;
             f->v[f->n++] = (ferryi_fallback_entry){.m = m, .fn = fn, .arg = arg};
+        }
     }
     pthread_mutex_unlock(&f->mu);
     return st;

@@ -14,6 +14,7 @@
 
 #include <cmocka.h>
 
+#include "base/grow.h"
 #include "call/opts.h"
 #include "doubles/mock_chan.h"
 
@@ -62,14 +63,10 @@ method_rec *ferryi_mock_find_rec(mock_channel *mc, const ferry_method *m, int ad
             return &mc->recs[i];
     if (!add)
         return NULL;
-    if (mc->n_recs == mc->cap_recs) {
-        size_t cap = mc->cap_recs ? 2 * mc->cap_recs : 8;
-        method_rec *v = realloc(mc->recs, cap * sizeof *v);
-        if (v == NULL)
-            return NULL;
-        mc->recs = v;
-        mc->cap_recs = cap;
-    }
+    method_rec *v = ferryi_grow(mc->recs, mc->n_recs, &mc->cap_recs, sizeof *v, 8);
+    if (v == NULL)
+        return NULL;
+    mc->recs = v;
     method_rec *r = &mc->recs[mc->n_recs++];
     memset(r, 0, sizeof *r);
     r->m = m;

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "base/error.h"
+#include "base/grow.h"
 #include "server/health.h"
 
 /* The statuses set so far: the server's, and the services' that were set
@@ -79,13 +80,10 @@ ferry_status ferryi_health_put(ferryi_health *h, const char *service, ferry_heal
         h->server = status;
     } else {
         svc_status *s = find(h, service);
-        if (s == NULL && h->n == h->cap) {
-            size_t cap = h->cap == 0 ? 4 : h->cap * 2;
-            svc_status *grown = realloc(h->svcs, cap * sizeof *grown);
-            if (grown != NULL) {
+        if (s == NULL) {
+            svc_status *grown = ferryi_grow(h->svcs, h->n, &h->cap, sizeof *grown, 4);
+            if (grown != NULL)
                 h->svcs = grown;
-                h->cap = cap;
-            }
         }
         if (s == NULL && h->n < h->cap) {
             char *name = strdup(service);
