@@ -135,16 +135,16 @@ int main(int argc, char **argv)
     if (mode < 2)
         co.identity = (ferry_client_identity){0};
     ferry_server_identity sid = {.key = skey, .keyring_path = keyring};
-    char err[256] = "";
     if ((st = ferry_server_new(&srv, &so)) != FERRY_OK ||
-        (mode >= 2 && (st = ferry_server_set_identity(srv, &sid, err, sizeof err)) != FERRY_OK) ||
+        (mode >= 2 && (st = ferry_server_set_identity(srv, &sid)) != FERRY_OK) ||
         (st = bench_v1_echo_register(srv, &handlers, NULL)) != FERRY_OK ||
         (st = ferry_server_listen(srv, url, bound, sizeof bound)) != FERRY_OK ||
         (st = ferry_client_open(&ch, bound, &co)) != FERRY_OK ||
         (ops && (st = ferry_metrics_new(&m)) != FERRY_OK) ||
         (ops && (count = ferry_metrics_interceptor(m),
                  st = ferry_channel_intercept(&ch, ch, &count, 1)) != FERRY_OK)) {
-        fprintf(stderr, "ferry-ops-calls: cannot set up: %s %s\n", ferry_status_str(st), err);
+        fprintf(stderr, "ferry-ops-calls: cannot set up: %s: %s\n", ferry_status_str(st),
+                ferry_last_error());
         return 1;
     }
     Bench__V1__EchoRequest req;

@@ -51,9 +51,8 @@ static ferry_server *serve(fixture *f, int no_mac2)
     assert_int_equal(ferry_server_new(&srv, &(ferry_server_opts){.workers = 2}), FERRY_OK);
     assert_int_equal(ferrytest_v1_probe_register(srv, &handlers, NULL), FERRY_OK);
     ferry_server_identity id = {.key = f->server, .keyring_path = f->keyring};
-    char err[256];
     ferryi_auth_test_no_mac2 = no_mac2;
-    assert_int_equal(ferry_server_set_identity(srv, &id, err, sizeof err), FERRY_OK);
+    assert_int_equal(ferry_server_set_identity(srv, &id), FERRY_OK);
     ferryi_auth_test_no_mac2 = 0;
     assert_int_equal(ferry_server_listen(srv, f->url, f->bound, sizeof f->bound), FERRY_OK);
     return srv;
