@@ -1,5 +1,5 @@
 /* client_ep.h - the whole interface between the remote channel of one
- * server (client.c) and the channel that balances calls over many
+ * server (client/remote.c) and the channel that balances calls over many
  * (balance.c). Nothing else of either is seen by the other.
  *
  * What client.c provides:
@@ -19,7 +19,7 @@
  * Neither calls the other's way up: open.c holds ferry_client_open() and
  * ferry_client_set_fallback(), which hand a target naming many servers
  * (ferryi_balance_target) to ferry_balance_open() and a balancing channel
- * to ferryi_balance_set_fallback(), and everything else to client.c's
+ * to ferryi_balance_set_fallback(), and everything else to remote.c's
  * ferryi_client_open_one() and ferryi_client_set_fallback_one(). balance.c
  * opens its endpoints through client.c; client.c never calls balance.c.
  *

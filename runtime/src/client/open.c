@@ -1,5 +1,5 @@
 /* open.c - ferry_client_open() and ferry_client_set_fallback(): one
- * server's remote channel (client.c), or a channel balancing over many
+ * server's remote channel (client/remote.c), or a channel balancing over many
  * (balance.c), chosen by the target's form. Kept apart from both so that
  * client.c never calls balance.c, which opens its endpoints through it
  * (client_ep.h). */
