@@ -25,56 +25,59 @@ void *ferryi_pb_alloc(ProtobufCAllocator *alloc, size_t n)
     return alloc != NULL ? alloc->alloc(alloc->allocator_data, n) : malloc(n);
 }
 
-/* A varint's length in bytes (at most `max`), 0 when it does not end
- * within them or within the bytes left. */
-static size_t varint_len(const ferryi_pb_reader *r, size_t max)
+/* Reads a varint of at most `max` bytes at r->at, as protobuf-c scans one:
+ * its value's low 64 bits in *v and whether any 7-bit group is set in
+ * *any (a bool's truth); moves past it. 0 when it does not end within
+ * `max` bytes or within the bytes left. */
+static int scan(ferryi_pb_reader *r, size_t max, uint64_t *v, int *any)
 {
-    for (size_t i = 0; i < max && r->at + i < r->end; i++)
-        if ((r->at[i] & 0x80) == 0)
-            return i + 1;
+    uint64_t value = 0;
+    int set = 0;
+    for (size_t i = 0; i < max && r->at + i < r->end; i++) {
+        uint8_t group = r->at[i] & 0x7f;
+        if (i < 10)
+            value |= (uint64_t)group << (7 * i);
+        set |= group;
+        if ((r->at[i] & 0x80) == 0) {
+            r->at += i + 1;
+            *v = value;
+            *any = set != 0;
+            return 1;
+        }
+    }
     return 0;
 }
 
 int ferryi_pb_varint(ferryi_pb_reader *r, uint64_t *out)
 {
-    size_t n = varint_len(r, 10);
-    if (n == 0)
-        return 0;
-    uint64_t v = 0;
-    for (size_t i = 0; i < n; i++)
-        v |= (uint64_t)(r->at[i] & 0x7f) << (7 * i);
-    r->at += n;
-    *out = v;
-    return 1;
+    int any;
+    return scan(r, 10, out, &any);
 }
 
 int ferryi_pb_bool(ferryi_pb_reader *r, protobuf_c_boolean *out)
 {
-    size_t n = varint_len(r, 10);
-    if (n == 0)
+    uint64_t v;
+    int any;
+    if (!scan(r, 10, &v, &any))
         return 0;
-    int any = 0;
-    for (size_t i = 0; i < n; i++)
-        any |= r->at[i] & 0x7f;
-    r->at += n;
-    *out = any != 0;
+    *out = any;
     return 1;
 }
 
 int ferryi_pb_span(ferryi_pb_reader *r, const uint8_t **data, size_t *len)
 {
-    size_t n = varint_len(r, 5);
-    if (n == 0)
+    const uint8_t *at = r->at;
+    uint64_t v;
+    int any;
+    if (!scan(r, 5, &v, &any))
         return 0;
-    uint64_t v = 0;
-    for (size_t i = 0; i < n; i++)
-        v |= (uint64_t)(r->at[i] & 0x7f) << (7 * i);
-    const uint8_t *start = r->at + n;
-    if (v > 0x7fffffff || v > (uint64_t)(r->end - start))
+    if (v > 0x7fffffff || v > (uint64_t)(r->end - r->at)) {
+        r->at = at;
         return 0;
-    *data = start;
+    }
+    *data = r->at;
     *len = (size_t)v;
-    r->at = start + v;
+    r->at += v;
     return 1;
 }
 
