@@ -87,8 +87,8 @@ static ferry_status trust_load(ferryi_auth *a, ferryi_trust **out)
         t->v[i].keys = &t->keys[i];
         if (ferryi_session_server(&t->keys[i], a->key, kr->v[i].pk) != 0) {
             ferryi_error(FERRY_INVALID_ARGUMENT,
-                         "%s:%u: the key of %s is not a valid Ed25519 public key",
-                         a->keyring_path, kr->v[i].line, kr->v[i].name);
+                         "%s:%u: the key of %s is not a valid Ed25519 public key", a->keyring_path,
+                         kr->v[i].line, kr->v[i].name);
             trust_unref(t);
             return FERRY_INVALID_ARGUMENT;
         }
