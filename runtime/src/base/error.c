@@ -14,6 +14,9 @@ static _Thread_local char last_error[FERRY_ERROR_MAX];
  * line. It is formatted aside, not in place, so that a new reason may quote
  * the one it replaces (ferry_last_error() as an argument). */
 static void format(char text[FERRY_ERROR_MAX], const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
+
+static void format(char text[FERRY_ERROR_MAX], const char *fmt, va_list ap)
 {
     vsnprintf(text, FERRY_ERROR_MAX, fmt, ap);
     for (char *p = text; *p != '\0'; p++)
