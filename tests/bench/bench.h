@@ -68,6 +68,13 @@ typedef enum bench_server_kind {
 /* The command-line mode that makes this program serve `kind`. */
 const char *bench_server_mode(bench_server_kind kind);
 
+/* Holds this thread, and so every thread it starts later, to the first half
+ * of the CPUs the process may use, and the servers started from now on to
+ * the other half (procs.c says why). Call it before any thread is started.
+ * Returns 1 when pinned, 0 when the machine has a single CPU or the kernel
+ * refused (placement is then left to the kernel). */
+int bench_pin(void);
+
 /* Makes the temp directory for ipc paths and key files and arranges that
  * servers are killed and reaped, and ipc paths and key files removed, on
  * every exit of the bench: return from main, exit(), SIGINT, SIGTERM,

@@ -2,7 +2,7 @@
  * options and the figures.
  *
  *   ferry-bench [--runs N] [--seconds S] [--only ipc|tcp] [--in-flight N]
- *               [--identity-only] [--rules-only] [--ops-only]
+ *               [--identity-only] [--rules-only] [--ops-only] [--no-pin]
  *
  * For each transport (ipc in a temp directory, tcp on 127.0.0.1 with an
  * ephemeral port) it starts four echo servers, each a process of its own:
@@ -15,6 +15,10 @@
  * anonymous ones. Each figure printed is the median over the runs; ratios
  * are ferry / raw, and signed / none and mac / none for identity. Last,
  * the cost of the IDL's validation rules (rules.c): calls with / without.
+ *
+ * On a machine of two or more CPUs the bench holds itself to one half of
+ * them and its servers to the other (procs.c says why; --no-pin leaves
+ * placement to the kernel).
  *
  * stdout carries only `name: value` lines, numbers all, for scripts;
  * progress and errors go to stderr. Exit status: 0, 1 when a measurement
@@ -44,6 +48,7 @@ typedef struct options {
     int identity_only; /* only ferry's figures with none, signed and mac */
     int rules_only;    /* only the cost of validation rules (rules.c) */
     int ops_only;      /* only the cost of metrics and tracing (ops.c) */
+    int no_pin;        /* leave the placement of threads to the kernel */
 } options;
 
 /* SIDE_FERRY is also identity "none": the same server, anonymous calls. */
@@ -265,7 +270,7 @@ static void usage(FILE *out)
 {
     fprintf(out,
             "usage: ferry-bench [--runs N] [--seconds S] [--only ipc|tcp] [--in-flight N]\n"
-            "                   [--identity-only] [--rules-only] [--ops-only]\n"
+            "                   [--identity-only] [--rules-only] [--ops-only] [--no-pin]\n"
             "Measures ferry against raw nng, and ferry's calls with and without request\n"
             "identity (docs/benchmarks.md); prints `name: value` lines.\n"
             "  -r, --runs N        runs of every figure; medians are printed (1-%d, default 5)\n"
@@ -275,6 +280,8 @@ static void usage(FILE *out)
             "  -i, --identity-only measure only ferry without identity, signed and mac\n"
             "  -v, --rules-only    measure only calls with and without validation rules\n"
             "  -m, --ops-only      measure only calls with metrics and tracing on and off\n"
+            "  -P, --no-pin        do not hold the bench and its servers to CPUs of their\n"
+            "                      own (by default each gets half of the CPUs)\n"
             "  -h, --help          print this and exit\n",
             MAX_RUNS);
 }
@@ -284,19 +291,15 @@ static void usage(FILE *out)
 static int parse_args(int argc, char **argv, options *o)
 {
     static const struct option longopts[] = {
-        {"runs", required_argument, NULL, 'r'},
-        {"seconds", required_argument, NULL, 's'},
-        {"only", required_argument, NULL, 'o'},
-        {"in-flight", required_argument, NULL, 'n'},
-        {"identity-only", no_argument, NULL, 'i'},
-        {"rules-only", no_argument, NULL, 'v'},
-        {"ops-only", no_argument, NULL, 'm'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+        {"runs", required_argument, NULL, 'r'},    {"seconds", required_argument, NULL, 's'},
+        {"only", required_argument, NULL, 'o'},    {"in-flight", required_argument, NULL, 'n'},
+        {"identity-only", no_argument, NULL, 'i'}, {"rules-only", no_argument, NULL, 'v'},
+        {"ops-only", no_argument, NULL, 'm'},      {"no-pin", no_argument, NULL, 'P'},
+        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
     };
     *o = (options){.runs = 5, .seconds = 1.0, .only = NULL, .in_flight = 16};
     int c;
-    while ((c = getopt_long(argc, argv, "r:s:o:n:ivmh", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "r:s:o:n:ivmPh", longopts, NULL)) != -1) {
         char *end = NULL;
         long v;
         switch (c) {
@@ -347,6 +350,9 @@ static int parse_args(int argc, char **argv, options *o)
         case 'm':
             o->ops_only = 1;
             break;
+        case 'P':
+            o->no_pin = 1;
+            break;
         case 'h':
             return 1;
         default: /* getopt_long said what was wrong */
@@ -389,6 +395,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "ferry-bench: see ferry-bench --help\n");
         return 2;
     }
+    /* First, while this is the only thread: every later one inherits it. */
+    int pinned = o.no_pin ? 0 : bench_pin();
     if (bench_procs_init() != 0 || bench_identity_init(bench_tmpdir()) != 0)
         return 1;
 
@@ -405,8 +413,8 @@ int main(int argc, char **argv)
         estimate += o.runs * 4.25 * o.seconds;
     fprintf(stderr, "ferry-bench: about %.0f s; figures are medians of %d runs\n", estimate,
             o.runs);
-    printf("runs: %d\nseconds: %.1f\nin_flight: %u\nferry.workers: %u\n", o.runs, o.seconds,
-           o.in_flight, default_workers());
+    printf("runs: %d\nseconds: %.1f\nin_flight: %u\nferry.workers: %u\npinned: %d\n", o.runs,
+           o.seconds, o.in_flight, default_workers(), pinned);
     fflush(stdout);
 
     static const char *const names[] = {"ipc", "tcp"};

@@ -7,10 +7,20 @@
  * end-of-file, removes its ipc path and exits. On an orderly exit or a
  * catchable signal the bench also kills and reaps the servers itself and
  * removes the temp directory.
+ *
+ * Placement: on a machine of two or more CPUs the bench holds itself to
+ * the first half of the CPUs it may use and its servers to the second half
+ * (bench_pin()). Left to the kernel, a client's and a server's threads
+ * share a core in one measurement and not in the next, and a ratio of two
+ * figures moved by +-0.3 from run to run on a 2-core machine; held apart,
+ * every measurement runs under the same placement, as a client and a
+ * server on machines of their own would.
  */
+#define _GNU_SOURCE /* sched_setaffinity, CPU_SET */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -34,6 +44,10 @@ typedef struct server_proc {
 
 static server_proc servers[BENCH_SERVER_KINDS];
 static char tmpdir[PATH_LEN];
+
+/* With bench_pin() in effect: the CPUs of the bench and of its servers. */
+static int pinned;
+static cpu_set_t client_cpus, server_cpus;
 
 static const char *const modes[BENCH_SERVER_KINDS] = {
     [BENCH_SERVER_RAW] = "--serve-raw",
@@ -164,6 +178,31 @@ static void exit_cleanup(void)
     cleanup_all();
 }
 
+int bench_pin(void)
+{
+    cpu_set_t allowed;
+    if (sched_getaffinity(0, sizeof allowed, &allowed) != 0)
+        return 0;
+    int n = CPU_COUNT(&allowed);
+    if (n < 2)
+        return 0;
+    CPU_ZERO(&client_cpus);
+    CPU_ZERO(&server_cpus);
+    for (int cpu = 0, seen = 0; cpu < CPU_SETSIZE && seen < n; cpu++) {
+        if (!CPU_ISSET(cpu, &allowed))
+            continue;
+        CPU_SET(cpu, seen < (n + 1) / 2 ? &client_cpus : &server_cpus);
+        seen++;
+    }
+    if (sched_setaffinity(0, sizeof client_cpus, &client_cpus) != 0) {
+        fprintf(stderr, "ferry-bench: cannot hold the bench to its CPUs (%s); not pinning\n",
+                strerror(errno));
+        return 0;
+    }
+    pinned = 1;
+    return 1;
+}
+
 int bench_procs_init(void)
 {
     for (int k = 0; k < BENCH_SERVER_KINDS; k++)
@@ -264,7 +303,12 @@ int bench_server_start(bench_server_kind kind, const char *transport, char *url,
     posix_spawn_file_actions_adddup2(&fa, out[1], STDOUT_FILENO);
     char *argv[] = {"ferry-bench", (char *)modes[kind], want, tmpdir, NULL};
     pid_t pid = 0;
+    /* A new process takes the CPUs of the thread that starts it. */
+    if (pinned)
+        sched_setaffinity(0, sizeof server_cpus, &server_cpus);
     int rv = posix_spawn(&pid, "/proc/self/exe", &fa, NULL, argv, environ);
+    if (pinned)
+        sched_setaffinity(0, sizeof client_cpus, &client_cpus);
     posix_spawn_file_actions_destroy(&fa);
     close(out[1]);
     close(life[0]);
