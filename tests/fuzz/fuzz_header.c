@@ -1,6 +1,7 @@
 /* fuzz_header.c - fuzz target for the frame headers read and
- * packed by hand (runtime/src/wire/request_header.c, reply_header.c)
- * against protobuf-c, which they stand in for on every call.
+ * packed by hand (runtime/src/wire/request_header.c, reply_header.c, and
+ * the identity block inside either, identity_block.c) against protobuf-c, which they stand in for
+ * on every call.
  *
  * The input's first byte picks the header (even: a request's, odd: a
  * reply's); the rest is its bytes. Properties, each an abort when broken:
@@ -43,6 +44,12 @@ static void fail(const char *what)
     abort();
 }
 
+/* An identity block as ferry's peers send it, or none. */
+static int identity_usual(const Ferry__Wire__Identity *id)
+{
+    return id == NULL || id->base.n_unknown_fields == 0;
+}
+
 static ProtobufCMessage *req_fast(const uint8_t *d, size_t n)
 {
     return (ProtobufCMessage *)ferryi_request_header_unpack_fast(NULL, n, d);
@@ -62,7 +69,8 @@ static size_t req_pack(const ProtobufCMessage *m, uint8_t *out)
 static int req_usual(const ProtobufCMessage *m)
 {
     const Ferry__Wire__RequestHeader *h = (const Ferry__Wire__RequestHeader *)m;
-    if (h->base.n_unknown_fields != 0 || h->n_metadata > FERRYI_METADATA_MAX)
+    if (h->base.n_unknown_fields != 0 || h->n_metadata > FERRYI_METADATA_MAX ||
+        !identity_usual(h->identity))
         return 0;
     for (size_t i = 0; i < h->n_metadata; i++)
         if (h->metadata[i]->base.n_unknown_fields != 0)
@@ -89,7 +97,7 @@ static size_t rep_pack(const ProtobufCMessage *m, uint8_t *out)
 static int rep_usual(const ProtobufCMessage *m)
 {
     const Ferry__Wire__ReplyHeader *h = (const Ferry__Wire__ReplyHeader *)m;
-    if (h->base.n_unknown_fields != 0 || h->n_violations > 64)
+    if (h->base.n_unknown_fields != 0 || h->n_violations > 64 || !identity_usual(h->identity))
         return 0;
     for (size_t i = 0; i < h->n_violations; i++)
         if (h->violations[i]->base.n_unknown_fields != 0)

@@ -1,5 +1,6 @@
 /* test_header_codec.c - the frame headers packed and read by hand
- * (runtime/src/wire/request_header.c, reply_header.c) stand in for
+ * (runtime/src/wire/request_header.c, reply_header.c, and the identity
+ * block inside either, identity_block.c) stand in for
  * protobuf-c: the same bytes out, the same header in, the same refusals.
  * fuzz_header checks the same over arbitrary bytes; these pin the cases by
  * name. */
@@ -261,6 +262,76 @@ static void test_reply_bool_read_as_protobuf_c(void **state)
     ferry__wire__reply_header__free_unpacked(f, NULL);
 }
 
+/* Every field of the identity block, both bools and a negative scheme (an
+ * int32 protobuf-c writes in ten bytes) included, packs to protobuf-c's
+ * bytes and reads back by hand. */
+static void test_identity_block_as_protobuf_c(void **state)
+{
+    (void)state;
+    full_header f;
+    full_header_init(&f);
+    uint8_t proof[16], reply_nonce[16];
+    memset(proof, 0x11, sizeof proof);
+    memset(reply_nonce, 0x22, sizeof reply_nonce);
+    f.id.proof = (ProtobufCBinaryData){sizeof proof, proof};
+    f.id.reply_nonce = (ProtobufCBinaryData){sizeof reply_nonce, reply_nonce};
+    f.id.reply_mac = 1;
+    f.id.accept_mac2 = 1;
+    for (int i = 0; i < 2; i++) {
+        f.id.scheme = i == 0 ? 3 : -5;
+        size_t n = 0;
+        uint8_t *ref = pack_ref(&f.h, &n);
+        assert_int_equal(ferryi_request_header_size(&f.h), n);
+        uint8_t *mine = malloc(n + 1);
+        assert_non_null(mine);
+        assert_int_equal(ferryi_request_header_pack(&f.h, mine), n);
+        assert_memory_equal(mine, ref, n);
+        Ferry__Wire__RequestHeader *h = ferryi_request_header_unpack_fast(NULL, n, mine);
+        assert_non_null(h);
+        const Ferry__Wire__Identity *id = h->identity;
+        assert_non_null(id);
+        assert_int_equal(id->scheme, f.id.scheme);
+        assert_true(id->reply_mac);
+        assert_true(id->accept_mac2);
+        assert_int_equal(id->key_id.len, 32);
+        assert_memory_equal(id->key_id.data, f.key, 32);
+        assert_int_equal(id->proof.len, sizeof proof);
+        assert_memory_equal(id->proof.data, proof, sizeof proof);
+        assert_memory_equal(id->reply_nonce.data, reply_nonce, sizeof reply_nonce);
+        ferry__wire__request_header__free_unpacked(h, NULL);
+        free(mine);
+        free(ref);
+    }
+}
+
+/* An identity block ferry's peers do not send (a field twice, a field
+ * ferry does not know) is left to protobuf-c, which reads it its way. */
+static void test_unusual_identity_block_left_to_protobuf_c(void **state)
+{
+    (void)state;
+    /* header field 8 (identity), 6 bytes: timestamp 1, timestamp 2 */
+    static const uint8_t twice[] = {0x42, 0x04, 0x10, 0x01, 0x10, 0x02};
+    /* header field 8, 4 bytes: timestamp 1, then field 15 (unknown) = 9 */
+    static const uint8_t unknown[] = {0x42, 0x04, 0x10, 0x01, 0x78, 0x09};
+    assert_null(ferryi_request_header_unpack_fast(NULL, sizeof twice, twice));
+    Ferry__Wire__RequestHeader *h = ferryi_request_header_unpack(NULL, sizeof twice, twice);
+    assert_non_null(h);
+    assert_int_equal(h->identity->timestamp_ms, 2); /* the last one wins */
+    ferry__wire__request_header__free_unpacked(h, NULL);
+
+    assert_null(ferryi_request_header_unpack_fast(NULL, sizeof unknown, unknown));
+    h = ferryi_request_header_unpack(NULL, sizeof unknown, unknown);
+    assert_non_null(h);
+    assert_int_equal(h->identity->base.n_unknown_fields, 1);
+    /* packed again, the unknown field stays, as protobuf-c keeps it */
+    size_t n = ferryi_request_header_size(h);
+    assert_int_equal(n, sizeof unknown);
+    uint8_t out[sizeof unknown];
+    assert_int_equal(ferryi_request_header_pack(h, out), n);
+    assert_memory_equal(out, unknown, n);
+    ferry__wire__request_header__free_unpacked(h, NULL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -273,6 +344,8 @@ int main(void)
         cmocka_unit_test(test_long_varint_keeps_low_bits),
         cmocka_unit_test(test_reply_packs_and_reads_as_protobuf_c),
         cmocka_unit_test(test_reply_bool_read_as_protobuf_c),
+        cmocka_unit_test(test_identity_block_as_protobuf_c),
+        cmocka_unit_test(test_unusual_identity_block_left_to_protobuf_c),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

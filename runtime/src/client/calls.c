@@ -3,6 +3,7 @@
  * callback or synchronously in the caller's thread (client.c runs the
  * attempts). */
 #include "client/client_impl.h"
+#include "wire/request_header.h"
 
 /* ------------------------------------------------------------------------
  * Starting a call
@@ -59,7 +60,7 @@ static ferry_status prepare_call(client *cl, const ferry_method *m, const Protob
     h.method_id = m->opts.id;
     h.max_reply = cl->max_message > UINT32_MAX ? UINT32_MAX : (uint32_t)cl->max_message;
 
-    if (protobuf_c_message_get_packed_size(&h.base) > FERRYI_HEADER_MAX) {
+    if (ferryi_request_header_size(&h) > FERRYI_HEADER_MAX) {
         snprintf(info->message, sizeof info->message,
                  "the request header of %s (its metadata) exceeds %d bytes", m->full_name,
                  FERRYI_HEADER_MAX);
@@ -83,9 +84,8 @@ static ferry_status prepare_call(client *cl, const ferry_method *m, const Protob
         protobuf_c_message_pack(req, body);
         proof_ts = ferryi_cl_prove_request(cl, &h, &idb, proof, body, body_len, &att);
     }
-    size_t size = body != NULL
-                      ? FERRYI_FRAME_PREFIX + protobuf_c_message_get_packed_size(&h.base) + body_len
-                      : ferryi_frame_size(&h.base, req, NULL);
+    size_t size = body != NULL ? FERRYI_FRAME_PREFIX + ferryi_request_header_size(&h) + body_len
+                               : ferryi_frame_size(&h.base, req, NULL);
     size_t limit = cl->max_message;
     uint32_t server_max = (uint32_t)atomic_load(&cl->server_max);
     const char *whose = "this client's";

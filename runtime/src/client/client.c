@@ -16,6 +16,7 @@
  * the retry policy's) job.
  */
 #include "client/client_impl.h"
+#include "wire/request_header.h"
 
 /* ------------------------------------------------------------------------
  * Slots
@@ -435,8 +436,7 @@ nng_msg *ferryi_cl_take_retry_msg(slot *s)
     if (s->cl->id.key != NULL)
         s->proof_ts =
             ferryi_cl_prove_request(s->cl, h, &idb, proof, f.body, f.body_len, &s->proved);
-    size_t size =
-        FERRYI_FRAME_PREFIX + ferry__wire__request_header__get_packed_size(h) + f.body_len;
+    size_t size = FERRYI_FRAME_PREFIX + ferryi_request_header_size(h) + f.body_len;
     nng_msg *m = NULL;
     if (nng_msg_alloc(&m, size) == 0) {
         ferryi_frame_write_raw(nng_msg_body(m), FERRYI_KIND_REQUEST, &h->base, f.body, f.body_len);

@@ -52,6 +52,7 @@
 #include "base/utf8.h"
 #include "call/validate.h"
 #include "server/server_impl.h"
+#include "wire/reply_header.h"
 #include "wire/request_header.h"
 
 /* A call that took more memory than this hands it back to the system when
@@ -199,7 +200,7 @@ static nng_msg *build_reply_as(srv_ctx *c, ferry_status st, const char *msg,
         ferryi_frame_write(dst, size, FERRYI_KIND_REPLY, &h.base, body);
         return m;
     }
-    size_t at = FERRYI_FRAME_PREFIX + protobuf_c_message_get_packed_size(&h.base);
+    size_t at = FERRYI_FRAME_PREFIX + ferryi_reply_header_size(&h);
     body_len = body != NULL ? protobuf_c_message_pack(body, dst + at) : 0;
     ferryi_auth_prove_reply(srv->auth, &c->auth, &h, dst + at, body_len, proof);
     ferryi_frame_write(dst, size, FERRYI_KIND_REPLY, &h.base, NULL);

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "wire/identity_block.h"
 #include "wire/pbcodec.h"
 #include "wire/reply_header.h"
 
@@ -46,11 +47,6 @@ static size_t violation_size(const Ferry__Wire__Violation *v)
     return ferryi_pb_string_size(v->path) + ferryi_pb_string_size(v->reason);
 }
 
-static const ProtobufCMessage *identity_of(const Ferry__Wire__ReplyHeader *h)
-{
-    return h->identity != NULL ? &h->identity->base : NULL;
-}
-
 size_t ferryi_reply_header_size(const Ferry__Wire__ReplyHeader *h)
 {
     if (!plain(h))
@@ -59,7 +55,7 @@ size_t ferryi_reply_header_size(const Ferry__Wire__ReplyHeader *h)
         ferryi_pb_number_size(h->call_id) + ferryi_pb_number_size(h->status) +
         ferryi_pb_string_size(h->message) + ferryi_pb_number_size(h->max_request) +
         ferryi_pb_number_size(h->api_min) + ferryi_pb_number_size(h->api_max) +
-        ferryi_pb_message_size(identity_of(h)) + ferryi_pb_number_size(h->proof_not_before_ms) +
+        ferryi_identity_block_size(h->identity) + ferryi_pb_number_size(h->proof_not_before_ms) +
         ferryi_pb_number_size(h->violations_total) + (h->draining ? 2 : 0) + (h->not_run ? 2 : 0);
     for (size_t i = 0; i < h->n_violations; i++) {
         size_t v = violation_size(h->violations[i]);
@@ -79,7 +75,7 @@ size_t ferryi_reply_header_pack(const Ferry__Wire__ReplyHeader *h, uint8_t *out)
     p = ferryi_pb_put_number(p, TAG_MAX_REQUEST, h->max_request);
     p = ferryi_pb_put_number(p, TAG_API_MIN, h->api_min);
     p = ferryi_pb_put_number(p, TAG_API_MAX, h->api_max);
-    p = ferryi_pb_put_message(p, TAG_IDENTITY, identity_of(h));
+    p = ferryi_identity_block_put(p, TAG_IDENTITY, h->identity);
     p = ferryi_pb_put_number(p, TAG_NOT_BEFORE, h->proof_not_before_ms);
     for (size_t i = 0; i < h->n_violations; i++) {
         const Ferry__Wire__Violation *v = h->violations[i];
@@ -169,13 +165,9 @@ static int get_fields(ferryi_pb_reader *r, Ferry__Wire__ReplyHeader *h, Ferry__W
         case TAG_API_MAX:
             ok = get_u32(r, &h->api_max);
             break;
-        case TAG_IDENTITY: {
-            const uint8_t *data;
-            size_t len;
-            ok = ferryi_pb_span(r, &data, &len) &&
-                 (h->identity = ferry__wire__identity__unpack(r->alloc, len, data)) != NULL;
+        case TAG_IDENTITY:
+            ok = (h->identity = ferryi_identity_block_get(r)) != NULL;
             break;
-        }
         case TAG_NOT_BEFORE:
             ok = ferryi_pb_varint(r, &h->proof_not_before_ms);
             break;

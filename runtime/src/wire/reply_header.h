@@ -2,9 +2,9 @@
  * read by hand, as request_header.h does for the request's, with the same
  * promises: the bytes protobuf-c packs, the struct protobuf-c reads (freed
  * with ferry__wire__reply_header__free_unpacked() and the same allocator),
- * and anything but the usual header left to protobuf-c. The `identity` is
- * protobuf-c's to pack and read. tests/fuzz/fuzz_reply_header.c holds it to
- * that. Pure functions, thread-safe.
+ * and anything but the usual header left to protobuf-c; the `identity`
+ * block is identity_block.c's, on the same terms. tests/fuzz/fuzz_header.c
+ * holds it to that. Pure functions, thread-safe.
  */
 #ifndef FERRYI_REPLY_HEADER_H
 #define FERRYI_REPLY_HEADER_H

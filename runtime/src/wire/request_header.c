@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "wire/envelope.h"
+#include "wire/identity_block.h"
 #include "wire/pbcodec.h"
 #include "wire/request_header.h"
 
@@ -43,11 +44,6 @@ static size_t entry_size(const Ferry__Wire__Metadata *md)
     return ferryi_pb_string_size(md->key) + ferryi_pb_bytes_size(&md->value);
 }
 
-static const ProtobufCMessage *identity_of(const Ferry__Wire__RequestHeader *h)
-{
-    return h->identity != NULL ? &h->identity->base : NULL;
-}
-
 size_t ferryi_request_header_size(const Ferry__Wire__RequestHeader *h)
 {
     if (!plain(h))
@@ -55,7 +51,7 @@ size_t ferryi_request_header_size(const Ferry__Wire__RequestHeader *h)
     size_t n = ferryi_pb_string_size(h->method) + ferryi_pb_number_size(h->api_version) +
                ferryi_pb_string_size(h->client_name) + ferryi_pb_string_size(h->client_version) +
                ferryi_pb_number_size(h->call_id) + ferryi_pb_number_size(h->deadline_ms) +
-               ferryi_pb_message_size(identity_of(h)) + ferryi_pb_number_size(h->method_id) +
+               ferryi_identity_block_size(h->identity) + ferryi_pb_number_size(h->method_id) +
                ferryi_pb_number_size(h->max_reply);
     for (size_t i = 0; i < h->n_metadata; i++) {
         size_t e = entry_size(h->metadata[i]);
@@ -82,7 +78,7 @@ size_t ferryi_request_header_pack(const Ferry__Wire__RequestHeader *h, uint8_t *
         p = ferryi_pb_put_string(p, TAG_MD_KEY, md->key);
         p = ferryi_pb_put_bytes(p, TAG_MD_VALUE, &md->value);
     }
-    p = ferryi_pb_put_message(p, TAG_IDENTITY, identity_of(h));
+    p = ferryi_identity_block_put(p, TAG_IDENTITY, h->identity);
     p = ferryi_pb_put_number(p, TAG_METHOD_ID, h->method_id);
     p = ferryi_pb_put_number(p, TAG_MAX_REPLY, h->max_reply);
     return (size_t)(p - out);
@@ -152,14 +148,10 @@ static int get_fields(ferryi_pb_reader *r, Ferry__Wire__RequestHeader *h,
                 return 0;
             ++*n_md;
             break;
-        case TAG_IDENTITY: {
-            const uint8_t *data;
-            size_t len;
-            if (!ferryi_pb_span(r, &data, &len) ||
-                (h->identity = ferry__wire__identity__unpack(r->alloc, len, data)) == NULL)
+        case TAG_IDENTITY:
+            if ((h->identity = ferryi_identity_block_get(r)) == NULL)
                 return 0;
             break;
-        }
         case TAG_CALL_ID:
             if (!ferryi_pb_varint(r, &h->call_id))
                 return 0;

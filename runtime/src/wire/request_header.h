@@ -12,9 +12,8 @@
  *    what protobuf-c makes of it or is refused where protobuf-c refuses it.
  *    Its result is freed with ferry__wire__request_header__free_unpacked()
  *    and the same allocator, like protobuf-c's.
- * tests/fuzz/fuzz_request_header.c holds both to that. The header's
- * `identity` is packed and read by protobuf-c: only identity calls carry
- * one, and its fields change with the proofs.
+ * tests/fuzz/fuzz_header.c holds both to that. The header's `identity`
+ * block is packed and read by identity_block.c, on the same terms.
  *
  * Pure functions, thread-safe.
  */

@@ -1,0 +1,136 @@
+/* identity_block.c - the identity block packed and read by hand
+ * (identity_block.h says why, and what it promises). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "wire/identity_block.h"
+
+/* The block's fields (idl/ferry/wire.proto) and their tags. */
+enum {
+    TAG_KEY_ID = FERRYI_PB_TAG(1, 2),
+    TAG_TIMESTAMP_MS = FERRYI_PB_TAG(2, 0),
+    TAG_NONCE = FERRYI_PB_TAG(3, 2),
+    TAG_SCHEME = FERRYI_PB_TAG(4, 0),
+    TAG_PROOF = FERRYI_PB_TAG(5, 2),
+    TAG_REPLY_MAC = FERRYI_PB_TAG(6, 0),
+    TAG_REPLY_NONCE = FERRYI_PB_TAG(7, 2),
+    TAG_ACCEPT_MAC2 = FERRYI_PB_TAG(8, 0),
+};
+
+/* ---- packing ------------------------------------------------------------ */
+
+/* An enum is an int32 on the wire, and protobuf-c writes a negative one as
+ * its 64-bit two's complement: ten bytes. */
+static uint64_t enum_value(int32_t v)
+{
+    return (uint64_t)(int64_t)v;
+}
+
+/* The fields' bytes, without the block's own tag and length. */
+static size_t fields_size(const Ferry__Wire__Identity *id)
+{
+    /* protobuf-c writes a true bool as the one byte 1 */
+    return ferryi_pb_bytes_size(&id->key_id) + ferryi_pb_number_size(id->timestamp_ms) +
+           ferryi_pb_bytes_size(&id->nonce) +
+           ferryi_pb_number_size(enum_value((int32_t)id->scheme)) +
+           ferryi_pb_bytes_size(&id->proof) + (id->reply_mac ? 2 : 0) +
+           ferryi_pb_bytes_size(&id->reply_nonce) + (id->accept_mac2 ? 2 : 0);
+}
+
+size_t ferryi_identity_block_size(const Ferry__Wire__Identity *id)
+{
+    if (id == NULL)
+        return 0;
+    if (id->base.n_unknown_fields != 0)
+        return ferryi_pb_message_size(&id->base);
+    size_t n = fields_size(id);
+    return 1 + ferryi_pb_varint_size(n) + n;
+}
+
+uint8_t *ferryi_identity_block_put(uint8_t *p, uint8_t tag, const Ferry__Wire__Identity *id)
+{
+    if (id == NULL)
+        return p;
+    /* Blocks ferry builds have no unknown fields; protobuf-c keeps them. */
+    if (id->base.n_unknown_fields != 0)
+        return ferryi_pb_put_message(p, tag, &id->base);
+    *p++ = tag;
+    p = ferryi_pb_put_varint(p, fields_size(id));
+    p = ferryi_pb_put_bytes(p, TAG_KEY_ID, &id->key_id);
+    p = ferryi_pb_put_number(p, TAG_TIMESTAMP_MS, id->timestamp_ms);
+    p = ferryi_pb_put_bytes(p, TAG_NONCE, &id->nonce);
+    p = ferryi_pb_put_number(p, TAG_SCHEME, enum_value((int32_t)id->scheme));
+    p = ferryi_pb_put_bytes(p, TAG_PROOF, &id->proof);
+    p = ferryi_pb_put_number(p, TAG_REPLY_MAC, id->reply_mac ? 1 : 0);
+    p = ferryi_pb_put_bytes(p, TAG_REPLY_NONCE, &id->reply_nonce);
+    return ferryi_pb_put_number(p, TAG_ACCEPT_MAC2, id->accept_mac2 ? 1 : 0);
+}
+
+/* ---- reading ------------------------------------------------------------ */
+
+/* The block's fields, each at most once, into `id`; 0 at the first thing
+ * that is not as ferry's peers send it. */
+static int get_fields(ferryi_pb_reader *r, Ferry__Wire__Identity *id)
+{
+    unsigned seen = 0;
+    while (r->at < r->end) {
+        uint8_t tag = *r->at++;
+        unsigned field = tag >> 3;
+        if ((tag & 0x80) != 0 || field == 0 || field > 8 || (seen & 1u << field) != 0)
+            return 0;
+        seen |= 1u << field;
+        uint64_t v;
+        int ok = 0;
+        switch (tag) {
+        case TAG_KEY_ID:
+            ok = ferryi_pb_bytes(r, &id->key_id);
+            break;
+        case TAG_TIMESTAMP_MS:
+            ok = ferryi_pb_varint(r, &id->timestamp_ms);
+            break;
+        case TAG_NONCE:
+            ok = ferryi_pb_bytes(r, &id->nonce);
+            break;
+        case TAG_SCHEME:
+            /* an int32: the varint's low 32 bits, as protobuf-c reads one */
+            ok = ferryi_pb_varint(r, &v);
+            id->scheme = (Ferry__Wire__ProofScheme)(int32_t)(uint32_t)v;
+            break;
+        case TAG_PROOF:
+            ok = ferryi_pb_bytes(r, &id->proof);
+            break;
+        case TAG_REPLY_MAC:
+            ok = ferryi_pb_bool(r, &id->reply_mac);
+            break;
+        case TAG_REPLY_NONCE:
+            ok = ferryi_pb_bytes(r, &id->reply_nonce);
+            break;
+        case TAG_ACCEPT_MAC2:
+            ok = ferryi_pb_bool(r, &id->accept_mac2);
+            break;
+        default: /* a known field with another wire type */
+            break;
+        }
+        if (!ok)
+            return 0;
+    }
+    return 1;
+}
+
+Ferry__Wire__Identity *ferryi_identity_block_get(ferryi_pb_reader *outer)
+{
+    ferryi_pb_reader r = {.alloc = outer->alloc};
+    size_t len;
+    if (!ferryi_pb_span(outer, &r.at, &len))
+        return NULL;
+    r.end = r.at + len;
+    Ferry__Wire__Identity *id = ferryi_pb_alloc(r.alloc, sizeof *id);
+    if (id == NULL)
+        return NULL;
+    *id = (Ferry__Wire__Identity)FERRY__WIRE__IDENTITY__INIT;
+    if (!get_fields(&r, id)) {
+        ferry__wire__identity__free_unpacked(id, r.alloc);
+        return NULL;
+    }
+    return id;
+}
