@@ -66,26 +66,18 @@ static ferry_status prepare_call(client *cl, const ferry_method *m, const Protob
                  FERRYI_HEADER_MAX);
         return FERRY_INVALID_ARGUMENT;
     }
-    /* With identity, the body is packed first: its hash is proved. */
-    uint8_t *body = NULL;
-    size_t body_len = 0;
+    /* With identity, the header is sized with its proof's final length;
+     * the proof is computed once the body is packed where it is sent. */
     Ferry__Wire__Identity idb;
     uint8_t proof[FERRYI_SIG_BYTES];
     ferryi_attempt_proof att;
     uint64_t proof_ts = 0;
     if (cl->id.key != NULL) {
-        body_len = protobuf_c_message_get_packed_size(req);
-        body = malloc(body_len ? body_len : 1);
-        if (body == NULL) {
-            snprintf(info->message, sizeof info->message, "out of memory for a %zu-byte request",
-                     body_len);
-            return FERRY_RESOURCE_EXHAUSTED;
-        }
-        protobuf_c_message_pack(req, body);
-        proof_ts = ferryi_cl_prove_request(cl, &h, &idb, proof, body, body_len, &att);
+        proof_ts = ferryi_cl_proof_ts(cl);
+        ferryi_client_reserve(&cl->id, &h, &idb, proof, proof_ts, &att);
     }
-    size_t size = body != NULL ? FERRYI_FRAME_PREFIX + ferryi_request_header_size(&h) + body_len
-                               : ferryi_frame_size(&h.base, req, NULL);
+    size_t body_len = 0;
+    size_t size = ferryi_frame_size(&h.base, req, &body_len);
     size_t limit = cl->max_message;
     uint32_t server_max = (uint32_t)atomic_load(&cl->server_max);
     const char *whose = "this client's";
@@ -97,7 +89,6 @@ static ferry_status prepare_call(client *cl, const ferry_method *m, const Protob
         snprintf(info->message, sizeof info->message,
                  "request of %zu bytes to %s exceeds %s limit of %zu bytes", size, m->full_name,
                  whose, limit);
-        free(body);
         return FERRY_RESOURCE_EXHAUSTED;
     }
 
@@ -111,14 +102,17 @@ static ferry_status prepare_call(client *cl, const ferry_method *m, const Protob
     nng_msg *msg = NULL;
     if (nng_msg_alloc(&msg, size) != 0) {
         snprintf(info->message, sizeof info->message, "out of memory for a %zu-byte request", size);
-        free(body);
         return FERRY_RESOURCE_EXHAUSTED;
     }
-    if (body != NULL)
-        ferryi_frame_write_raw(nng_msg_body(msg), FERRYI_KIND_REQUEST, &h.base, body, body_len);
-    else
-        ferryi_frame_write(nng_msg_body(msg), size, FERRYI_KIND_REQUEST, &h.base, req);
-    free(body);
+    uint8_t *dst = nng_msg_body(msg);
+    if (cl->id.key != NULL) {
+        uint8_t *body = dst + (size - body_len);
+        protobuf_c_message_pack(req, body);
+        ferryi_client_prove_body(&cl->id, &h, body, body_len);
+        ferryi_frame_write(dst, size, FERRYI_KIND_REQUEST, &h.base, NULL);
+    } else {
+        ferryi_frame_write(dst, size, FERRYI_KIND_REQUEST, &h.base, req);
+    }
 
     slot *s = ferryi_cl_slot_get(cl);
     if (s == NULL) {

@@ -215,18 +215,23 @@ nng_duration ferryi_cl_recv_timeout(const slot *s)
     return now >= s->deadline_at ? 1 : (nng_duration)(s->deadline_at - now);
 }
 
+/* The timestamp a request proved now carries: the current time, or the
+ * server's start when that is later. */
+uint64_t ferryi_cl_proof_ts(client *cl)
+{
+    uint64_t ts = ferryi_wall_ms();
+    uint64_t not_before = atomic_load(&cl->not_before);
+    return ts < not_before ? not_before : ts;
+}
+
 /* Proves request header `h` over `body` with the channel's key, a fresh
- * nonce (kept in `att`) and the current time, or the server's start when
- * that is later; `idb` and `proof` hold what h->identity then points to.
- * Returns the timestamp proved. */
+ * nonce (kept in `att`) and ferryi_cl_proof_ts(); `idb` and `proof` hold
+ * what h->identity then points to. Returns the timestamp proved. */
 uint64_t ferryi_cl_prove_request(client *cl, Ferry__Wire__RequestHeader *h,
                                  Ferry__Wire__Identity *idb, uint8_t proof[FERRYI_SIG_BYTES],
                                  const uint8_t *body, size_t body_len, ferryi_attempt_proof *att)
 {
-    uint64_t ts = ferryi_wall_ms();
-    uint64_t not_before = atomic_load(&cl->not_before);
-    if (ts < not_before)
-        ts = not_before;
+    uint64_t ts = ferryi_cl_proof_ts(cl);
     ferryi_client_prove(&cl->id, h, idb, proof, body, body_len, ts, att);
     return ts;
 }

@@ -145,6 +145,7 @@ ferry_status ferryi_cl_say_lost(slot *s, ferry_call_info *info);
 ferry_status ferryi_cl_send_failed(slot *s, nng_aio *aio, int rv, ferry_call_info *info);
 ferry_status ferryi_cl_recv_failed(slot *s, int rv, ferry_call_info *info);
 nng_duration ferryi_cl_recv_timeout(const slot *s);
+uint64_t ferryi_cl_proof_ts(client *cl);
 uint64_t ferryi_cl_prove_request(client *cl, Ferry__Wire__RequestHeader *h,
                                  Ferry__Wire__Identity *idb, uint8_t proof[FERRYI_SIG_BYTES],
                                  const uint8_t *body, size_t body_len, ferryi_attempt_proof *att);

@@ -7,6 +7,7 @@
 #include "base/log.h"
 #include "identity/client_proof.h"
 #include "identity/keys.h"
+#include "identity/mac2.h"
 
 ferry_status ferryi_client_proof_open(ferryi_client_proof *p, const ferry_client_identity *id)
 {
@@ -55,32 +56,20 @@ void ferryi_client_proof_close(ferryi_client_proof *p)
     p->session = NULL;
 }
 
-void ferryi_client_prove(ferryi_client_proof *p, Ferry__Wire__RequestHeader *h,
-                         Ferry__Wire__Identity *idb, uint8_t proof[FERRYI_SIG_BYTES],
-                         const uint8_t *body, size_t body_len, uint64_t ts,
-                         ferryi_attempt_proof *att)
+void ferryi_client_reserve(ferryi_client_proof *p, Ferry__Wire__RequestHeader *h,
+                           Ferry__Wire__Identity *idb, uint8_t proof[FERRYI_SIG_BYTES], uint64_t ts,
+                           ferryi_attempt_proof *att)
 {
     ferry_proof scheme = p->proof;
     if (scheme == FERRY_PROOF_MAC && atomic_load_explicit(&p->mac2, memory_order_relaxed))
         scheme = FERRY_PROOF_MAC2;
-    const uint8_t *nonce = att->nonce;
     ferryi_nonce(att->nonce);
     att->scheme = (uint8_t)scheme;
-    ferryi_request_fields f = {
-        .scheme = (uint8_t)scheme,
-        .key_id = p->key->pk,
-        .method = h->method,
-        .api_version = h->api_version,
-        .call_id = h->call_id,
-        .timestamp_ms = ts,
-        .nonce = nonce,
-        .deadline_ms = h->deadline_ms,
-    };
     ferry__wire__identity__init(idb);
     idb->key_id.data = p->key->pk;
     idb->key_id.len = FERRY_PUBLIC_KEY_BYTES;
     idb->timestamp_ms = ts;
-    idb->nonce.data = (uint8_t *)nonce;
+    idb->nonce.data = att->nonce;
     idb->nonce.len = FERRYI_NONCE_BYTES;
     idb->scheme = (Ferry__Wire__ProofScheme)scheme;
     /* A client that pins the server's key holds the session keys, so it can
@@ -91,9 +80,41 @@ void ferryi_client_prove(ferryi_client_proof *p, Ferry__Wire__RequestHeader *h,
     idb->reply_mac = scheme == FERRY_PROOF_SIGNED && p->session != NULL;
     idb->accept_mac2 = p->session != NULL && scheme != FERRY_PROOF_MAC2;
     idb->proof.data = proof;
-    idb->proof.len = ferryi_request_prove(&f, h->metadata, h->n_metadata, body, body_len, p->key,
-                                          p->session != NULL ? p->session->c2s : NULL, proof);
+    idb->proof.len = scheme == FERRY_PROOF_SIGNED ? FERRYI_SIG_BYTES
+                     : scheme == FERRY_PROOF_MAC  ? FERRYI_MAC_BYTES
+                                                  : FERRYI_MAC2_BYTES;
     h->identity = idb;
+}
+
+void ferryi_client_prove_body(ferryi_client_proof *p, Ferry__Wire__RequestHeader *h,
+                              const uint8_t *body, size_t body_len)
+{
+    Ferry__Wire__Identity *idb = h->identity;
+    ferryi_request_fields f = {
+        .scheme = (uint8_t)idb->scheme,
+        .key_id = p->key->pk,
+        .method = h->method,
+        .api_version = h->api_version,
+        .call_id = h->call_id,
+        .timestamp_ms = idb->timestamp_ms,
+        .nonce = idb->nonce.data,
+        .deadline_ms = h->deadline_ms,
+    };
+    size_t n = ferryi_request_prove(&f, h->metadata, h->n_metadata, body, body_len, p->key,
+                                    p->session != NULL ? p->session->c2s : NULL, idb->proof.data);
+    /* The header was sized with the proof's length; a proof that could not
+     * be made goes as zeros, which the server refuses. */
+    if (n != idb->proof.len)
+        memset(idb->proof.data, 0, idb->proof.len);
+}
+
+void ferryi_client_prove(ferryi_client_proof *p, Ferry__Wire__RequestHeader *h,
+                         Ferry__Wire__Identity *idb, uint8_t proof[FERRYI_SIG_BYTES],
+                         const uint8_t *body, size_t body_len, uint64_t ts,
+                         ferryi_attempt_proof *att)
+{
+    ferryi_client_reserve(p, h, idb, proof, ts, att);
+    ferryi_client_prove_body(p, h, body, body_len);
 }
 
 /* Whether `h` carries the pinned server's proof over the reply to the

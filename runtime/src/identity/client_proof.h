@@ -44,9 +44,20 @@ enum {
 ferry_status ferryi_client_proof_open(ferryi_client_proof *p, const ferry_client_identity *id);
 void ferryi_client_proof_close(ferryi_client_proof *p);
 
-/* Proves request header `h` over `body` at timestamp `ts` with a fresh
- * nonce; `att` keeps the nonce and the scheme used, `idb` and `proof` hold
- * what h->identity then points to. Needs p->key. */
+/* Readies request header `h` for a proof at timestamp `ts` with a fresh
+ * nonce: `att` keeps the nonce and the scheme used; `idb` and `proof` hold
+ * what h->identity then points to, the proof already of its final length,
+ * so that the header can be sized and the body packed where it is sent
+ * before ferryi_client_prove_body() computes the proof. Needs p->key. */
+void ferryi_client_reserve(ferryi_client_proof *p, Ferry__Wire__RequestHeader *h,
+                           Ferry__Wire__Identity *idb, uint8_t proof[FERRYI_SIG_BYTES], uint64_t ts,
+                           ferryi_attempt_proof *att);
+
+/* Computes the proof ferryi_client_reserve() readied `h` for, over `body`. */
+void ferryi_client_prove_body(ferryi_client_proof *p, Ferry__Wire__RequestHeader *h,
+                              const uint8_t *body, size_t body_len);
+
+/* Both: proves `h` over a body already packed. */
 void ferryi_client_prove(ferryi_client_proof *p, Ferry__Wire__RequestHeader *h,
                          Ferry__Wire__Identity *idb, uint8_t proof[FERRYI_SIG_BYTES],
                          const uint8_t *body, size_t body_len, uint64_t ts,
