@@ -16,6 +16,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "bench.ferry.h"
+
 /* One caller, sequential round trips: latency quantiles in µs and the rate. */
 typedef struct bench_latency {
     double p50_us;
@@ -139,6 +141,10 @@ typedef enum bench_ferry_mode {
     BENCH_FERRY_SYNC,  /* one thread per call in flight, each making sync calls */
 } bench_ferry_mode;
 
+/* The echo handler every ferry server of the bench runs: the reply's
+ * payload is the request's. */
+extern const bench_v1_echo_handlers bench_echo_handlers;
+
 int bench_ferry_throughput(const char *url, bench_identity id, size_t payload, unsigned in_flight,
                            bench_ferry_mode mode, double seconds, double *calls_per_s);
 
@@ -176,6 +182,12 @@ int bench_rules(int runs, double seconds);
 /* ops.c: throughput with metrics, interceptors and tracing on and off,
  * `in_flight` asynchronous calls over ipc; prints the medians and ratio. */
 int bench_ops(int runs, double seconds, unsigned in_flight);
+
+/* local.c: one caller's synchronous Echo calls (64 B) through a local
+ * channel against direct calls of the same handler function (medians of
+ * `runs` alternating runs of `seconds` each); prints local.* figures. 0, or
+ * -1 when a call failed. */
+int bench_local(int runs, double seconds);
 
 /* Fills `out` from the latencies of one caller's run: samples in µs, the
  * run lasting `elapsed_s`. Sorts the samples. */

@@ -28,7 +28,7 @@ static ferry_status echo(void *user, ferry_call *call, const Bench__V1__EchoRequ
     return FERRY_OK;
 }
 
-static const bench_v1_echo_handlers handlers = {.echo = echo};
+const bench_v1_echo_handlers bench_echo_handlers = {.echo = echo};
 
 /* The path of identity file `name` in directory `dir`. */
 static void key_path(char *out, size_t len, const char *dir, const char *name)
@@ -74,7 +74,7 @@ int bench_ferry_serve(const char *url, int inline_handlers, int identity, int op
         ferry_trace_set_sink(drop_span, NULL);
     }
     if ((st = ferry_server_new(&srv, &opts)) != FERRY_OK ||
-        (st = bench_v1_echo_register(srv, &handlers, NULL)) != FERRY_OK ||
+        (st = bench_v1_echo_register(srv, &bench_echo_handlers, NULL)) != FERRY_OK ||
         (identity && (st = serve_identity(srv, dir)) != FERRY_OK) ||
         (st = ferry_server_listen(srv, url, bound, sizeof bound)) != FERRY_OK) {
         fprintf(stderr, "ferry-bench: ferry server cannot serve %s: %s\n", url,

@@ -14,7 +14,9 @@
  * the same ferry figures with signed and with mac proofs, next to the
  * anonymous ones. Each figure printed is the median over the runs; ratios
  * are ferry / raw, and signed / none and mac / none for identity. Last,
- * the cost of the IDL's validation rules (rules.c): calls with / without.
+ * the cost of the IDL's validation rules (rules.c): calls with / without;
+ * what a local channel adds to a direct function call (local.c); and what
+ * metrics and tracing cost (ops.c).
  *
  * On a machine of two or more CPUs the bench holds itself to one half of
  * them and its servers to the other (procs.c says why; --no-pin leaves
@@ -46,7 +48,7 @@ typedef struct options {
     const char *only; /* "ipc", "tcp" or NULL for both */
     unsigned in_flight;
     int identity_only; /* only ferry's figures with none, signed and mac */
-    int rules_only;    /* only the cost of validation rules (rules.c) */
+    int rules_only;    /* only the cost of validation rules (rules.c) and local.c */
     int ops_only;      /* only the cost of metrics and tracing (ops.c) */
     int no_pin;        /* leave the placement of threads to the kernel */
 } options;
@@ -278,7 +280,8 @@ static void usage(FILE *out)
             "  -o, --only T        measure transport T only: ipc or tcp\n"
             "  -n, --in-flight N   calls in flight for throughput (1-256, default 16)\n"
             "  -i, --identity-only measure only ferry without identity, signed and mac\n"
-            "  -v, --rules-only    measure only calls with and without validation rules\n"
+            "  -v, --rules-only    measure only calls with and without validation rules,\n"
+            "                      and local channel calls against direct ones\n"
             "  -m, --ops-only      measure only calls with metrics and tracing on and off\n"
             "  -P, --no-pin        do not hold the bench and its servers to CPUs of their\n"
             "                      own (by default each gets half of the CPUs)\n"
@@ -409,8 +412,9 @@ int main(int argc, char **argv)
         estimate = 0;
     if (!o.identity_only && !o.rules_only) /* ops.c: on and off */
         estimate += o.runs * 2 * (o.seconds + BENCH_WARMUP_SECONDS);
-    if (!o.identity_only && !o.ops_only) /* rules.c: two channels, two methods, the validator */
-        estimate += o.runs * 4.25 * o.seconds;
+    if (!o.identity_only && !o.ops_only) /* rules.c: two channels, two methods, the validator;
+                                             local.c: two halves */
+        estimate += o.runs * 5.25 * o.seconds;
     fprintf(stderr, "ferry-bench: about %.0f s; figures are medians of %d runs\n", estimate,
             o.runs);
     printf("runs: %d\nseconds: %.1f\nin_flight: %u\nferry.workers: %u\npinned: %d\n", o.runs,
@@ -426,7 +430,8 @@ int main(int argc, char **argv)
             return 1; /* the exit handler stops the servers */
         }
     }
-    if (!o.identity_only && !o.ops_only && bench_rules(o.runs, o.seconds) != 0) {
+    if (!o.identity_only && !o.ops_only &&
+        (bench_rules(o.runs, o.seconds) != 0 || bench_local(o.runs, o.seconds) != 0)) {
         bench_identity_fini();
         return 1;
     }
