@@ -73,12 +73,10 @@ uint8_t *ferryi_identity_block_put(uint8_t *p, uint8_t tag, const Ferry__Wire__I
 static int get_fields(ferryi_pb_reader *r, Ferry__Wire__Identity *id)
 {
     unsigned seen = 0;
+    uint8_t tag;
     while (r->at < r->end) {
-        uint8_t tag = *r->at++;
-        unsigned field = tag >> 3;
-        if ((tag & 0x80) != 0 || field == 0 || field > 8 || (seen & 1u << field) != 0)
+        if (!ferryi_pb_tag(r, 8, 0, &seen, &tag))
             return 0;
-        seen |= 1u << field;
         uint64_t v;
         int ok = 0;
         switch (tag) {
@@ -119,15 +117,11 @@ static int get_fields(ferryi_pb_reader *r, Ferry__Wire__Identity *id)
 
 Ferry__Wire__Identity *ferryi_identity_block_get(ferryi_pb_reader *outer)
 {
-    ferryi_pb_reader r = {.alloc = outer->alloc};
-    size_t len;
-    if (!ferryi_pb_span(outer, &r.at, &len))
-        return NULL;
-    r.end = r.at + len;
-    Ferry__Wire__Identity *id = ferryi_pb_alloc(r.alloc, sizeof *id);
+    static const Ferry__Wire__Identity init = FERRY__WIRE__IDENTITY__INIT;
+    ferryi_pb_reader r;
+    Ferry__Wire__Identity *id = ferryi_pb_sub(outer, &r, &init, sizeof init);
     if (id == NULL)
         return NULL;
-    *id = (Ferry__Wire__Identity)FERRY__WIRE__IDENTITY__INIT;
     if (!get_fields(&r, id)) {
         ferry__wire__identity__free_unpacked(id, r.alloc);
         return NULL;

@@ -1,7 +1,8 @@
 /* pbcodec.h - the protobuf wire format at its smallest, for the frame
  * headers ferry packs and reads by hand (request_header.c,
- * reply_header.c). Each piece writes or reads exactly as protobuf-c 1.4
- * does, quirks included, so that the hand codecs can stand in for it:
+ * reply_header.c, identity_block.c). Each piece writes or reads exactly as
+ * protobuf-c 1.4 does, quirks included, so that the hand codecs can stand
+ * in for it:
  *
  *  - a proto3 field is left out when it is zero, a string NULL or empty,
  *    bytes of length 0, a message NULL (protobuf-c's "zeroish"; for bytes
@@ -118,5 +119,57 @@ int ferryi_pb_bool(ferryi_pb_reader *r, protobuf_c_boolean *out);
 int ferryi_pb_span(ferryi_pb_reader *r, const uint8_t **data, size_t *len);
 int ferryi_pb_string(ferryi_pb_reader *r, char **out);
 int ferryi_pb_bytes(ferryi_pb_reader *r, ProtobufCBinaryData *out);
+
+/* A uint32 field: the varint's low 32 bits, as protobuf-c reads them. */
+static inline int ferryi_pb_u32(ferryi_pb_reader *r, uint32_t *out)
+{
+    uint64_t v;
+    if (!ferryi_pb_varint(r, &v))
+        return 0;
+    *out = (uint32_t)v;
+    return 1;
+}
+
+/* Reads the next tag of a message whose fields are numbered 1 to `last`,
+ * each at most once unless its bit is set in `repeated`; `seen` collects
+ * the fields read so far. 0 for anything the hand readers leave to
+ * protobuf-c: a tag of more than one byte, a field unknown or repeated. */
+static inline int ferryi_pb_tag(ferryi_pb_reader *r, unsigned last, unsigned repeated,
+                                unsigned *seen, uint8_t *tag)
+{
+    uint8_t t = *r->at++;
+    unsigned field = t >> 3;
+    if ((t & 0x80) != 0 || field == 0 || field > last || (*seen & ~repeated & 1u << field) != 0)
+        return 0;
+    *seen |= 1u << field;
+    *tag = t;
+    return 1;
+}
+
+/* A copy of the `size` bytes at `src` in memory from `alloc`: a message's
+ * struct set to its INIT value, or a repeated field's array of the
+ * entries read; NULL when memory ran out. */
+static inline void *ferryi_pb_dup(ProtobufCAllocator *alloc, const void *src, size_t size)
+{
+    void *p = ferryi_pb_alloc(alloc, size);
+    if (p != NULL)
+        memcpy(p, src, size);
+    return p;
+}
+
+/* Starts reading a message field at `outer`: moves past it, points `inner`
+ * at its bytes and returns its new struct, a copy of `init`. What every
+ * reader of a sub-message does first; NULL when the length is not one or
+ * memory ran out. */
+static inline void *ferryi_pb_sub(ferryi_pb_reader *outer, ferryi_pb_reader *inner,
+                                  const void *init, size_t size)
+{
+    size_t len;
+    inner->alloc = outer->alloc;
+    if (!ferryi_pb_span(outer, &inner->at, &len))
+        return NULL;
+    inner->end = inner->at + len;
+    return ferryi_pb_dup(inner->alloc, init, size);
+}
 
 #endif

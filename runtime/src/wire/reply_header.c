@@ -96,15 +96,11 @@ size_t ferryi_reply_header_pack(const Ferry__Wire__ReplyHeader *h, uint8_t *out)
 /* One violation: a path and a reason, each at most once, nothing else. */
 static Ferry__Wire__Violation *get_violation(ferryi_pb_reader *outer)
 {
-    ferryi_pb_reader r = {.alloc = outer->alloc};
-    size_t len;
-    if (!ferryi_pb_span(outer, &r.at, &len))
-        return NULL;
-    r.end = r.at + len;
-    Ferry__Wire__Violation *v = ferryi_pb_alloc(r.alloc, sizeof *v);
+    static const Ferry__Wire__Violation init = FERRY__WIRE__VIOLATION__INIT;
+    ferryi_pb_reader r;
+    Ferry__Wire__Violation *v = ferryi_pb_sub(outer, &r, &init, sizeof init);
     if (v == NULL)
         return NULL;
-    *v = (Ferry__Wire__Violation)FERRY__WIRE__VIOLATION__INIT;
     int have_path = 0, have_reason = 0, ok = 1;
     while (ok && r.at < r.end) {
         uint8_t tag = *r.at++;
@@ -122,48 +118,35 @@ static Ferry__Wire__Violation *get_violation(ferryi_pb_reader *outer)
     return v;
 }
 
-/* A uint32 field: the varint's low 32 bits, as protobuf-c reads them. */
-static int get_u32(ferryi_pb_reader *r, uint32_t *out)
-{
-    uint64_t v;
-    if (!ferryi_pb_varint(r, &v))
-        return 0;
-    *out = (uint32_t)v;
-    return 1;
-}
-
 /* The header's fields as ferry's servers send them, each read into `h`;
  * 0 at the first thing that is not (protobuf-c is then asked). */
 static int get_fields(ferryi_pb_reader *r, Ferry__Wire__ReplyHeader *h, Ferry__Wire__Violation **vs,
                       size_t *n_vs)
 {
     unsigned seen = 0;
+    uint8_t tag;
     while (r->at < r->end) {
-        uint8_t tag = *r->at++;
-        unsigned field = tag >> 3;
-        if ((tag & 0x80) != 0 || field == 0 || field > 12 ||
-            (field != 9 && (seen & 1u << field) != 0))
+        if (!ferryi_pb_tag(r, 12, 1u << 9, &seen, &tag))
             return 0;
-        seen |= 1u << field;
         int ok = 0;
         switch (tag) {
         case TAG_CALL_ID:
             ok = ferryi_pb_varint(r, &h->call_id);
             break;
         case TAG_STATUS:
-            ok = get_u32(r, &h->status);
+            ok = ferryi_pb_u32(r, &h->status);
             break;
         case TAG_MESSAGE:
             ok = ferryi_pb_string(r, &h->message);
             break;
         case TAG_MAX_REQUEST:
-            ok = get_u32(r, &h->max_request);
+            ok = ferryi_pb_u32(r, &h->max_request);
             break;
         case TAG_API_MIN:
-            ok = get_u32(r, &h->api_min);
+            ok = ferryi_pb_u32(r, &h->api_min);
             break;
         case TAG_API_MAX:
-            ok = get_u32(r, &h->api_max);
+            ok = ferryi_pb_u32(r, &h->api_max);
             break;
         case TAG_IDENTITY:
             ok = (h->identity = ferryi_identity_block_get(r)) != NULL;
@@ -176,7 +159,7 @@ static int get_fields(ferryi_pb_reader *r, Ferry__Wire__ReplyHeader *h, Ferry__W
             *n_vs += ok;
             break;
         case TAG_VIOLATIONS_TOTAL:
-            ok = get_u32(r, &h->violations_total);
+            ok = ferryi_pb_u32(r, &h->violations_total);
             break;
         case TAG_DRAINING:
             ok = ferryi_pb_bool(r, &h->draining);
@@ -196,20 +179,17 @@ static int get_fields(ferryi_pb_reader *r, Ferry__Wire__ReplyHeader *h, Ferry__W
 Ferry__Wire__ReplyHeader *ferryi_reply_header_unpack_fast(ProtobufCAllocator *alloc, size_t len,
                                                           const uint8_t *data)
 {
+    static const Ferry__Wire__ReplyHeader init = FERRY__WIRE__REPLY_HEADER__INIT;
     ferryi_pb_reader r = {.at = data, .end = data + len, .alloc = alloc};
-    Ferry__Wire__ReplyHeader *h = ferryi_pb_alloc(alloc, sizeof *h);
+    Ferry__Wire__ReplyHeader *h = ferryi_pb_dup(alloc, &init, sizeof init);
     if (h == NULL)
         return NULL;
-    *h = (Ferry__Wire__ReplyHeader)FERRY__WIRE__REPLY_HEADER__INIT;
     Ferry__Wire__Violation *vs[VIOLATIONS_READ_MAX];
     size_t n_vs = 0;
     int ok = get_fields(&r, h, vs, &n_vs);
     if (ok && n_vs > 0) {
-        ok = (h->violations = ferryi_pb_alloc(alloc, n_vs * sizeof *h->violations)) != NULL;
-        if (ok) {
-            memcpy(h->violations, vs, n_vs * sizeof *vs);
-            h->n_violations = n_vs;
-        }
+        ok = (h->violations = ferryi_pb_dup(alloc, vs, n_vs * sizeof *vs)) != NULL;
+        h->n_violations = ok ? n_vs : 0;
     }
     if (!ok) {
         for (size_t i = 0; i < n_vs; i++)

@@ -89,15 +89,11 @@ size_t ferryi_request_header_pack(const Ferry__Wire__RequestHeader *h, uint8_t *
 /* One metadata entry: a key and a value, each at most once, nothing else. */
 static Ferry__Wire__Metadata *get_entry(ferryi_pb_reader *outer)
 {
-    ferryi_pb_reader r = {.alloc = outer->alloc};
-    size_t len;
-    if (!ferryi_pb_span(outer, &r.at, &len))
-        return NULL;
-    r.end = r.at + len;
-    Ferry__Wire__Metadata *md = ferryi_pb_alloc(r.alloc, sizeof *md);
+    static const Ferry__Wire__Metadata init = FERRY__WIRE__METADATA__INIT;
+    ferryi_pb_reader r;
+    Ferry__Wire__Metadata *md = ferryi_pb_sub(outer, &r, &init, sizeof init);
     if (md == NULL)
         return NULL;
-    *md = (Ferry__Wire__Metadata)FERRY__WIRE__METADATA__INIT;
     int have_key = 0, have_value = 0, ok = 1;
     while (ok && r.at < r.end) {
         uint8_t tag = *r.at++;
@@ -122,64 +118,48 @@ static int get_fields(ferryi_pb_reader *r, Ferry__Wire__RequestHeader *h,
                       Ferry__Wire__Metadata **md, size_t *n_md)
 {
     unsigned seen = 0;
+    uint8_t tag;
     while (r->at < r->end) {
-        uint8_t tag = *r->at++;
-        unsigned field = tag >> 3;
-        if ((tag & 0x80) != 0 || field == 0 || field > 10 ||
-            (field != 7 && (seen & 1u << field) != 0))
+        if (!ferryi_pb_tag(r, 10, 1u << 7, &seen, &tag))
             return 0;
-        seen |= 1u << field;
-        uint64_t v = 0;
+        int ok = 0;
         switch (tag) {
         case TAG_METHOD:
-            if (!ferryi_pb_string(r, &h->method))
-                return 0;
+            ok = ferryi_pb_string(r, &h->method);
             break;
         case TAG_CLIENT_NAME:
-            if (!ferryi_pb_string(r, &h->client_name))
-                return 0;
+            ok = ferryi_pb_string(r, &h->client_name);
             break;
         case TAG_CLIENT_VERSION:
-            if (!ferryi_pb_string(r, &h->client_version))
-                return 0;
+            ok = ferryi_pb_string(r, &h->client_version);
             break;
         case TAG_METADATA:
-            if (*n_md == FERRYI_METADATA_MAX || (md[*n_md] = get_entry(r)) == NULL)
-                return 0;
-            ++*n_md;
+            ok = *n_md < FERRYI_METADATA_MAX && (md[*n_md] = get_entry(r)) != NULL;
+            *n_md += ok;
             break;
         case TAG_IDENTITY:
-            if ((h->identity = ferryi_identity_block_get(r)) == NULL)
-                return 0;
+            ok = (h->identity = ferryi_identity_block_get(r)) != NULL;
             break;
         case TAG_CALL_ID:
-            if (!ferryi_pb_varint(r, &h->call_id))
-                return 0;
+            ok = ferryi_pb_varint(r, &h->call_id);
             break;
-        /* uint32 fields: the varint's low 32 bits, as protobuf-c reads them. */
         case TAG_API_VERSION:
-            if (!ferryi_pb_varint(r, &v))
-                return 0;
-            h->api_version = (uint32_t)v;
+            ok = ferryi_pb_u32(r, &h->api_version);
             break;
         case TAG_DEADLINE_MS:
-            if (!ferryi_pb_varint(r, &v))
-                return 0;
-            h->deadline_ms = (uint32_t)v;
+            ok = ferryi_pb_u32(r, &h->deadline_ms);
             break;
         case TAG_METHOD_ID:
-            if (!ferryi_pb_varint(r, &v))
-                return 0;
-            h->method_id = (uint32_t)v;
+            ok = ferryi_pb_u32(r, &h->method_id);
             break;
         case TAG_MAX_REPLY:
-            if (!ferryi_pb_varint(r, &v))
-                return 0;
-            h->max_reply = (uint32_t)v;
+            ok = ferryi_pb_u32(r, &h->max_reply);
             break;
         default: /* a known field with another wire type */
-            return 0;
+            break;
         }
+        if (!ok)
+            return 0;
     }
     return 1;
 }
@@ -187,20 +167,17 @@ static int get_fields(ferryi_pb_reader *r, Ferry__Wire__RequestHeader *h,
 Ferry__Wire__RequestHeader *ferryi_request_header_unpack_fast(ProtobufCAllocator *alloc, size_t len,
                                                               const uint8_t *data)
 {
+    static const Ferry__Wire__RequestHeader init = FERRY__WIRE__REQUEST_HEADER__INIT;
     ferryi_pb_reader r = {.at = data, .end = data + len, .alloc = alloc};
-    Ferry__Wire__RequestHeader *h = ferryi_pb_alloc(alloc, sizeof *h);
+    Ferry__Wire__RequestHeader *h = ferryi_pb_dup(alloc, &init, sizeof init);
     if (h == NULL)
         return NULL;
-    *h = (Ferry__Wire__RequestHeader)FERRY__WIRE__REQUEST_HEADER__INIT;
     Ferry__Wire__Metadata *md[FERRYI_METADATA_MAX];
     size_t n_md = 0;
     int ok = get_fields(&r, h, md, &n_md);
     if (ok && n_md > 0) {
-        ok = (h->metadata = ferryi_pb_alloc(alloc, n_md * sizeof *h->metadata)) != NULL;
-        if (ok) {
-            memcpy(h->metadata, md, n_md * sizeof *md);
-            h->n_metadata = n_md;
-        }
+        ok = (h->metadata = ferryi_pb_dup(alloc, md, n_md * sizeof *md)) != NULL;
+        h->n_metadata = ok ? n_md : 0;
     }
     if (!ok) {
         for (size_t i = 0; i < n_md; i++)
