@@ -159,16 +159,6 @@ static void quoted(out *o, const char *v, int json)
     put(o, "\"", 1);
 }
 
-static void logfmt_quoted(out *o, const char *v)
-{
-    quoted(o, v, 0);
-}
-
-static void json_string(out *o, const char *v)
-{
-    quoted(o, v, 1);
-}
-
 /* A logfmt value: bare when it is all safe characters, else quoted. */
 static void logfmt_value(out *o, const char *v)
 {
@@ -179,7 +169,32 @@ static void logfmt_value(out *o, const char *v)
     if (bare)
         puts_(o, v);
     else
-        logfmt_quoted(o, v);
+        quoted(o, v, 0);
+}
+
+/* How a field's value is written: as it is (a number), as text (a JSON
+ * string; in logfmt bare when it can be), or always quoted. */
+enum { AS_IS, TEXT, QUOTED };
+
+static void value(out *o, int json, const char *v, int how)
+{
+    if (how == AS_IS)
+        puts_(o, v);
+    else if (json || how == QUOTED)
+        quoted(o, v, json);
+    else
+        logfmt_value(o, v);
+}
+
+/* A field after a line's first, in either shape, so that both shapes carry
+ * the same fields in the same order: `,"name":value` in JSON, ` name=value`
+ * in logfmt. */
+static void field(out *o, int json, const char *name, const char *v, int how)
+{
+    puts_(o, json ? ",\"" : " ");
+    puts_(o, name);
+    puts_(o, json ? "\":" : "=");
+    value(o, json, v, how);
 }
 
 size_t ferry_log_format_record(const ferry_log_record *rec, ferry_log_format format, char *buf,
@@ -193,40 +208,17 @@ size_t ferry_log_format_record(const ferry_log_record *rec, ferry_log_format for
     ferryi_utf8_copy(method, sizeof method, rec->method != NULL ? rec->method : "");
     char id[32];
     snprintf(id, sizeof id, "%llu", (unsigned long long)rec->call_id);
-    if (format == FERRY_LOG_JSON) {
-        puts_(&o, "{\"level\":");
-        json_string(&o, ferry_log_level_str(rec->level));
-        puts_(&o, ",\"where\":");
-        json_string(&o, where);
-        if (method[0] != '\0') {
-            puts_(&o, ",\"method\":");
-            json_string(&o, method);
-        }
-        if (rec->call_id != 0) {
-            puts_(&o, ",\"call_id\":");
-            puts_(&o, id);
-        }
-        puts_(&o, ",\"msg\":");
-        json_string(&o, msg);
-        puts_(&o, "}\n");
-    } else {
-        puts_(&o, "ferry level=");
-        puts_(&o, ferry_log_level_str(rec->level));
-        puts_(&o, " where=");
-        logfmt_value(&o, where);
-        if (method[0] != '\0') {
-            puts_(&o, " method=");
-            logfmt_value(&o, method);
-        }
-        if (rec->call_id != 0) {
-            puts_(&o, " call_id=");
-            puts_(&o, id);
-        }
-        /* msg is always quoted, so that a reader finds it the same way. */
-        puts_(&o, " msg=");
-        logfmt_quoted(&o, msg);
-        puts_(&o, "\n");
-    }
+    int json = format == FERRY_LOG_JSON;
+    puts_(&o, json ? "{\"level\":" : "ferry level=");
+    value(&o, json, ferry_log_level_str(rec->level), TEXT);
+    field(&o, json, "where", where, TEXT);
+    if (method[0] != '\0')
+        field(&o, json, "method", method, TEXT);
+    if (rec->call_id != 0)
+        field(&o, json, "call_id", id, AS_IS);
+    /* msg is always quoted in logfmt, so that a reader finds it the same way. */
+    field(&o, json, "msg", msg, QUOTED);
+    puts_(&o, json ? "}\n" : "\n");
     if (len > 0)
         buf[o.n < len ? o.n : len - 1] = '\0';
     return o.n;
