@@ -138,6 +138,33 @@ void ferryi_mac2_key(uint8_t otk[FERRYI_KEY_BYTES], const uint8_t key[FERRYI_KEY
     crypto_core_hchacha20(otk, nonce, key, NULL);
 }
 
+/* A sink that proves with the one-time key `otk`, or else writes the
+ * string to `out` (NULL: only counts). Only what a walk reads is set: the
+ * buffer is left as it is. */
+static void sink_init(sink *s, const uint8_t *otk, uint8_t *out)
+{
+    s->otk = otk;
+    s->out = out;
+    s->streaming = 0;
+    s->len = s->n = 0;
+}
+
+/* Ends a walk that proved: its tag into `tag`, the one-time key wiped;
+ * returns the walk's `rv`. */
+static int mac_end(sink *s, uint8_t tag[FERRYI_MAC2_BYTES], uint8_t otk[FERRYI_KEY_BYTES], int rv)
+{
+    finish(s, tag);
+    sodium_memzero(otk, FERRYI_KEY_BYTES);
+    return rv;
+}
+
+/* Ends a walk that wrote the string: its length, 0 when the walk failed. */
+static size_t written(sink *s, int rv)
+{
+    flush(s);
+    return rv == 0 ? s->len : 0;
+}
+
 int ferryi_mac2_request(uint8_t tag[FERRYI_MAC2_BYTES], const uint8_t c2s[FERRYI_KEY_BYTES],
                         const ferryi_request_fields *f, Ferry__Wire__Metadata *const *md, size_t n,
                         const uint8_t *body, size_t body_len)
@@ -145,13 +172,8 @@ int ferryi_mac2_request(uint8_t tag[FERRYI_MAC2_BYTES], const uint8_t c2s[FERRYI
     uint8_t otk[FERRYI_KEY_BYTES];
     ferryi_mac2_key(otk, c2s, f->nonce);
     sink s;
-    s.otk = otk;
-    s.streaming = 0;
-    s.len = s.n = 0;
-    int rv = request_walk(&s, f, md, n, body, body_len);
-    finish(&s, tag);
-    sodium_memzero(otk, sizeof otk);
-    return rv;
+    sink_init(&s, otk, NULL);
+    return mac_end(&s, tag, otk, request_walk(&s, f, md, n, body, body_len));
 }
 
 int ferryi_mac2_reply(uint8_t tag[FERRYI_MAC2_BYTES], const uint8_t s2c[FERRYI_KEY_BYTES],
@@ -160,35 +182,22 @@ int ferryi_mac2_reply(uint8_t tag[FERRYI_MAC2_BYTES], const uint8_t s2c[FERRYI_K
     uint8_t otk[FERRYI_KEY_BYTES];
     ferryi_mac2_key(otk, s2c, f->reply_nonce);
     sink s;
-    s.otk = otk;
-    s.streaming = 0;
-    s.len = s.n = 0;
-    int rv = reply_walk(&s, f, body, body_len);
-    finish(&s, tag);
-    sodium_memzero(otk, sizeof otk);
-    return rv;
+    sink_init(&s, otk, NULL);
+    return mac_end(&s, tag, otk, reply_walk(&s, f, body, body_len));
 }
 
 size_t ferryi_request_canonical2(const ferryi_request_fields *f, Ferry__Wire__Metadata *const *md,
                                  size_t n, const uint8_t *body, size_t body_len, uint8_t *out)
 {
     sink s;
-    s.otk = NULL;
-    s.out = out;
-    s.len = s.n = 0;
-    int rv = request_walk(&s, f, md, n, body, body_len);
-    flush(&s);
-    return rv == 0 ? s.len : 0;
+    sink_init(&s, NULL, out);
+    return written(&s, request_walk(&s, f, md, n, body, body_len));
 }
 
 size_t ferryi_reply_canonical2(const ferryi_reply_fields *f, const uint8_t *body, size_t body_len,
                                uint8_t *out)
 {
     sink s;
-    s.otk = NULL;
-    s.out = out;
-    s.len = s.n = 0;
-    int rv = reply_walk(&s, f, body, body_len);
-    flush(&s);
-    return rv == 0 ? s.len : 0;
+    sink_init(&s, NULL, out);
+    return written(&s, reply_walk(&s, f, body, body_len));
 }

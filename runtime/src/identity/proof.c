@@ -148,34 +148,37 @@ static int to_x25519(const ferry_key *key, uint8_t xpk[32], uint8_t *xsk)
     return crypto_sign_ed25519_sk_to_curve25519(xsk, key->sk);
 }
 
-int ferryi_session_client(ferryi_session_keys *out, const ferry_key *client,
-                          const uint8_t server_pk[FERRY_PUBLIC_KEY_BYTES])
+/* crypto_kx_client_session_keys() or _server_session_keys(). */
+typedef int (*kx_fn)(unsigned char *rx, unsigned char *tx, const unsigned char *pk,
+                     const unsigned char *sk, const unsigned char *peer_pk);
+
+/* The session keys between `own` and the peer's Ed25519 key, both turned
+ * into X25519 keys as crypto_kx wants them: the one conversion both sides
+ * make, each then taking its own side's keys (`rx`, `tx`). */
+static int session_keys(const ferry_key *own, const uint8_t peer_pk[FERRY_PUBLIC_KEY_BYTES],
+                        kx_fn kx, uint8_t *rx, uint8_t *tx)
 {
     uint8_t xpk[32], peer[32];
     uint8_t *xsk = sodium_malloc(32);
     if (xsk == NULL)
         return -1;
     int rv = -1;
-    if (to_x25519(client, xpk, xsk) == 0 &&
-        crypto_sign_ed25519_pk_to_curve25519(peer, server_pk) == 0)
-        rv = crypto_kx_client_session_keys(out->s2c, out->c2s, xpk, xsk, peer);
+    if (to_x25519(own, xpk, xsk) == 0 && crypto_sign_ed25519_pk_to_curve25519(peer, peer_pk) == 0)
+        rv = kx(rx, tx, xpk, xsk, peer);
     sodium_free(xsk);
     return rv == 0 ? 0 : -1;
+}
+
+int ferryi_session_client(ferryi_session_keys *out, const ferry_key *client,
+                          const uint8_t server_pk[FERRY_PUBLIC_KEY_BYTES])
+{
+    return session_keys(client, server_pk, crypto_kx_client_session_keys, out->s2c, out->c2s);
 }
 
 int ferryi_session_server(ferryi_session_keys *out, const ferry_key *server,
                           const uint8_t client_pk[FERRY_PUBLIC_KEY_BYTES])
 {
-    uint8_t xpk[32], peer[32];
-    uint8_t *xsk = sodium_malloc(32);
-    if (xsk == NULL)
-        return -1;
-    int rv = -1;
-    if (to_x25519(server, xpk, xsk) == 0 &&
-        crypto_sign_ed25519_pk_to_curve25519(peer, client_pk) == 0)
-        rv = crypto_kx_server_session_keys(out->c2s, out->s2c, xpk, xsk, peer);
-    sodium_free(xsk);
-    return rv == 0 ? 0 : -1;
+    return session_keys(server, client_pk, crypto_kx_server_session_keys, out->c2s, out->s2c);
 }
 
 size_t ferryi_prove(ferry_proof scheme, const ferry_key *key, const uint8_t *mac_key,
