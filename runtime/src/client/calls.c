@@ -146,6 +146,35 @@ static ferry_status prepare_call(client *cl, const ferry_method *m, const Protob
  * The channel vtable
  * ---------------------------------------------------------------------- */
 
+/* The start both paths share: the breaker's word, then the request frame
+ * on a slot (prepare_call()), the breaker's trial given back when the call
+ * is not sent after all. *admitted is 0 when the breaker turned the call
+ * away (FERRY_UNAVAILABLE, its reason in `info`). */
+static inline ferry_status start_call(client *cl, const ferry_method *m,
+                                      const ProtobufCMessage *req, const ferry_call_opts *opts,
+                                      ferry_call_info *info, slot **s, nng_msg **msg, int *admitted)
+{
+    int trial = 0;
+    *admitted = ferryi_breaker_admit(&cl->breakers, m, &trial, info->message, sizeof info->message);
+    if (!*admitted)
+        return FERRY_UNAVAILABLE;
+    ferry_status st = prepare_call(cl, m, req, opts, info, s, msg);
+    if (st == FERRY_OK)
+        (*s)->trial = trial;
+    else
+        ferryi_breaker_release(&cl->breakers, m, trial); /* never sent */
+    return st;
+}
+
+/* Hands a call's info to the caller when it asked for it; returns `st`. */
+static ferry_status report(const ferry_call_opts *opts, ferry_call_info *info, ferry_status st)
+{
+    info->status = st;
+    if (opts != NULL && opts->info != NULL)
+        *opts->info = *info;
+    return st;
+}
+
 ferry_status ferryi_cl_call_async(ferry_channel *ch, const ferry_method *m,
                                   const ProtobufCMessage *req, const ferry_call_opts *opts,
                                   const ferry_completion *done)
@@ -155,17 +184,10 @@ ferry_status ferryi_cl_call_async(ferry_channel *ch, const ferry_method *m,
     memset(&info, 0, sizeof info);
     slot *s = NULL;
     nng_msg *msg = NULL;
-    int trial = 0;
-    ferry_status st = FERRY_UNAVAILABLE;
-    if (ferryi_breaker_admit(&cl->breakers, m, &trial, info.message, sizeof info.message)) {
-        st = prepare_call(cl, m, req, opts, &info, &s, &msg);
-        if (st == FERRY_OK)
-            s->trial = trial;
-        else
-            ferryi_breaker_release(&cl->breakers, m, trial); /* never sent */
-    }
+    int admitted;
+    ferry_status st = start_call(cl, m, req, opts, &info, &s, &msg, &admitted);
     if (st == FERRY_UNAVAILABLE && s == NULL) {
-        /* The breaker turned it away: a fallback, if any, completes it now. */
+        /* Turned away before it had a slot: a fallback, if any, completes it now. */
         ProtobufCMessage *resp = NULL;
         st = ferryi_fallback_apply(&cl->fallbacks, m, req, st, &resp, &info);
         if (st == FERRY_FALLBACK) {
@@ -174,13 +196,8 @@ ferry_status ferryi_cl_call_async(ferry_channel *ch, const ferry_method *m,
             return FERRY_OK;
         }
     }
-    if (st != FERRY_OK) {
-        if (opts != NULL && opts->info != NULL) {
-            info.status = st;
-            *opts->info = info;
-        }
-        return st;
-    }
+    if (st != FERRY_OK)
+        return report(opts, &info, st);
     s->done = *done;
     s->req_copy = NULL;
     if (ferryi_fallback_wants_request(&cl->fallbacks, m) && nng_msg_dup(&s->req_copy, msg) != 0)
@@ -230,30 +247,22 @@ ferry_status ferryi_cl_call(ferry_channel *ch, const ferry_method *m, const Prot
     memset(&info, 0, sizeof info);
     slot *s = NULL;
     nng_msg *msg = NULL;
-    int trial = 0;
-    if (!ferryi_breaker_admit(&cl->breakers, m, &trial, info.message, sizeof info.message)) {
-        info.status = ferryi_fallback_apply(&cl->fallbacks, m, req, FERRY_UNAVAILABLE, resp, &info);
-        if (opts != NULL && opts->info != NULL)
-            *opts->info = info;
-        return info.status;
-    }
-    ferry_status st = prepare_call(cl, m, req, opts, &info, &s, &msg);
+    int admitted;
+    ferry_status st = start_call(cl, m, req, opts, &info, &s, &msg, &admitted);
+    if (!admitted)
+        return report(opts, &info, ferryi_fallback_apply(&cl->fallbacks, m, req, st, resp, &info));
     if (st == FERRY_OK && s->sync_aio == NULL && nng_aio_alloc(&s->sync_aio, NULL, NULL) != 0) {
+        /* never sent: the breaker learns nothing of the service */
+        ferryi_breaker_release(&cl->breakers, m, s->trial);
         nng_msg_free(msg);
         ferryi_cl_slot_put(cl, s);
         st = ferryi_cl_say(&info, FERRY_RESOURCE_EXHAUSTED, "out of memory for an nng aio");
     }
-    if (st != FERRY_OK) { /* never sent: the breaker learns nothing of the service */
-        ferryi_breaker_release(&cl->breakers, m, trial);
-        info.status = st;
-        if (opts != NULL && opts->info != NULL)
-            *opts->info = info;
-        return st;
-    }
+    if (st != FERRY_OK)
+        return report(opts, &info, st);
     /* The same steps as an asynchronous call (ferryi_cl_attempt_next(), ferryi_cl_call_finish()),
      * each attempt waited on in the caller's thread rather than in a
      * callback, so nothing wakes another thread. */
-    s->trial = trial;
     nng_aio *aio = s->sync_aio;
     atomic_store(&s->active, aio);
     ferryi_cl_busy_add(cl, s);
