@@ -68,51 +68,36 @@ uint8_t *ferryi_identity_block_put(uint8_t *p, uint8_t tag, const Ferry__Wire__I
 
 /* ---- reading ------------------------------------------------------------ */
 
-/* The block's fields, each at most once, into `id`; 0 at the first thing
- * that is not as ferry's peers send it. */
-static int get_fields(ferryi_pb_reader *r, Ferry__Wire__Identity *id)
+/* One of the block's fields into `into` (the block); 0 for anything that
+ * is not as ferry's peers send it. */
+static int get_field(ferryi_pb_reader *r, uint8_t tag, void *into)
 {
-    unsigned seen = 0;
-    uint8_t tag;
-    while (r->at < r->end) {
-        if (!ferryi_pb_tag(r, 8, 0, &seen, &tag))
+    Ferry__Wire__Identity *id = into;
+    uint32_t v;
+    switch (tag) {
+    case TAG_KEY_ID:
+        return ferryi_pb_bytes(r, &id->key_id);
+    case TAG_TIMESTAMP_MS:
+        return ferryi_pb_varint(r, &id->timestamp_ms);
+    case TAG_NONCE:
+        return ferryi_pb_bytes(r, &id->nonce);
+    case TAG_SCHEME:
+        /* an int32: the varint's low 32 bits, as protobuf-c reads one */
+        if (!ferryi_pb_u32(r, &v))
             return 0;
-        uint64_t v;
-        int ok = 0;
-        switch (tag) {
-        case TAG_KEY_ID:
-            ok = ferryi_pb_bytes(r, &id->key_id);
-            break;
-        case TAG_TIMESTAMP_MS:
-            ok = ferryi_pb_varint(r, &id->timestamp_ms);
-            break;
-        case TAG_NONCE:
-            ok = ferryi_pb_bytes(r, &id->nonce);
-            break;
-        case TAG_SCHEME:
-            /* an int32: the varint's low 32 bits, as protobuf-c reads one */
-            ok = ferryi_pb_varint(r, &v);
-            id->scheme = (Ferry__Wire__ProofScheme)(int32_t)(uint32_t)v;
-            break;
-        case TAG_PROOF:
-            ok = ferryi_pb_bytes(r, &id->proof);
-            break;
-        case TAG_REPLY_MAC:
-            ok = ferryi_pb_bool(r, &id->reply_mac);
-            break;
-        case TAG_REPLY_NONCE:
-            ok = ferryi_pb_bytes(r, &id->reply_nonce);
-            break;
-        case TAG_ACCEPT_MAC2:
-            ok = ferryi_pb_bool(r, &id->accept_mac2);
-            break;
-        default: /* a known field with another wire type */
-            break;
-        }
-        if (!ok)
-            return 0;
+        id->scheme = (Ferry__Wire__ProofScheme)(int32_t)v;
+        return 1;
+    case TAG_PROOF:
+        return ferryi_pb_bytes(r, &id->proof);
+    case TAG_REPLY_MAC:
+        return ferryi_pb_bool(r, &id->reply_mac);
+    case TAG_REPLY_NONCE:
+        return ferryi_pb_bytes(r, &id->reply_nonce);
+    case TAG_ACCEPT_MAC2:
+        return ferryi_pb_bool(r, &id->accept_mac2);
+    default: /* a known field with another wire type */
+        return 0;
     }
-    return 1;
 }
 
 Ferry__Wire__Identity *ferryi_identity_block_get(ferryi_pb_reader *outer)
@@ -122,7 +107,7 @@ Ferry__Wire__Identity *ferryi_identity_block_get(ferryi_pb_reader *outer)
     Ferry__Wire__Identity *id = ferryi_pb_sub(outer, &r, &init, sizeof init);
     if (id == NULL)
         return NULL;
-    if (!get_fields(&r, id)) {
+    if (!ferryi_pb_fields(&r, 8, 0, get_field, id)) {
         ferry__wire__identity__free_unpacked(id, r.alloc);
         return NULL;
     }

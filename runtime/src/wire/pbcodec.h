@@ -130,19 +130,26 @@ static inline int ferryi_pb_u32(ferryi_pb_reader *r, uint32_t *out)
     return 1;
 }
 
-/* Reads the next tag of a message whose fields are numbered 1 to `last`,
- * each at most once unless its bit is set in `repeated`; `seen` collects
- * the fields read so far. 0 for anything the hand readers leave to
- * protobuf-c: a tag of more than one byte, a field unknown or repeated. */
-static inline int ferryi_pb_tag(ferryi_pb_reader *r, unsigned last, unsigned repeated,
-                                unsigned *seen, uint8_t *tag)
+/* Reads a message's fields at `r` to its end, the loop the hand readers
+ * share: tags of one byte for fields 1 to `last`, each at most once unless
+ * its bit is set in `repeated`, each value read by `get`, which knows the
+ * message's fields and returns 0 for anything it leaves to protobuf-c. 0 at
+ * the first tag or value refused. */
+static inline int ferryi_pb_fields(ferryi_pb_reader *r, unsigned last, unsigned repeated,
+                                   int (*get)(ferryi_pb_reader *r, uint8_t tag, void *into),
+                                   void *into)
 {
-    uint8_t t = *r->at++;
-    unsigned field = t >> 3;
-    if ((t & 0x80) != 0 || field == 0 || field > last || (*seen & ~repeated & 1u << field) != 0)
-        return 0;
-    *seen |= 1u << field;
-    *tag = t;
+    unsigned seen = 0;
+    while (r->at < r->end) {
+        uint8_t tag = *r->at++;
+        unsigned field = tag >> 3;
+        if ((tag & 0x80) != 0 || field == 0 || field > last ||
+            (seen & ~repeated & 1u << field) != 0)
+            return 0;
+        seen |= 1u << field;
+        if (!get(r, tag, into))
+            return 0;
+    }
     return 1;
 }
 

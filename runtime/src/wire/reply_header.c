@@ -118,62 +118,51 @@ static Ferry__Wire__Violation *get_violation(ferryi_pb_reader *outer)
     return v;
 }
 
-/* The header's fields as ferry's servers send them, each read into `h`;
- * 0 at the first thing that is not (protobuf-c is then asked). */
-static int get_fields(ferryi_pb_reader *r, Ferry__Wire__ReplyHeader *h, Ferry__Wire__Violation **vs,
-                      size_t *n_vs)
+/* What get_field() reads into: the header, and its violations until the
+ * header is whole. */
+typedef struct reading {
+    Ferry__Wire__ReplyHeader *h;
+    Ferry__Wire__Violation *vs[VIOLATIONS_READ_MAX];
+    size_t n_vs;
+} reading;
+
+/* One of the header's fields as ferry's servers send it, read into `into`
+ * (a reading); 0 for anything else (protobuf-c is then asked). */
+static int get_field(ferryi_pb_reader *r, uint8_t tag, void *into)
 {
-    unsigned seen = 0;
-    uint8_t tag;
-    while (r->at < r->end) {
-        if (!ferryi_pb_tag(r, 12, 1u << 9, &seen, &tag))
+    reading *rd = into;
+    Ferry__Wire__ReplyHeader *h = rd->h;
+    switch (tag) {
+    case TAG_CALL_ID:
+        return ferryi_pb_varint(r, &h->call_id);
+    case TAG_STATUS:
+        return ferryi_pb_u32(r, &h->status);
+    case TAG_MESSAGE:
+        return ferryi_pb_string(r, &h->message);
+    case TAG_MAX_REQUEST:
+        return ferryi_pb_u32(r, &h->max_request);
+    case TAG_API_MIN:
+        return ferryi_pb_u32(r, &h->api_min);
+    case TAG_API_MAX:
+        return ferryi_pb_u32(r, &h->api_max);
+    case TAG_IDENTITY:
+        return (h->identity = ferryi_identity_block_get(r)) != NULL;
+    case TAG_NOT_BEFORE:
+        return ferryi_pb_varint(r, &h->proof_not_before_ms);
+    case TAG_VIOLATION:
+        if (rd->n_vs == VIOLATIONS_READ_MAX || (rd->vs[rd->n_vs] = get_violation(r)) == NULL)
             return 0;
-        int ok = 0;
-        switch (tag) {
-        case TAG_CALL_ID:
-            ok = ferryi_pb_varint(r, &h->call_id);
-            break;
-        case TAG_STATUS:
-            ok = ferryi_pb_u32(r, &h->status);
-            break;
-        case TAG_MESSAGE:
-            ok = ferryi_pb_string(r, &h->message);
-            break;
-        case TAG_MAX_REQUEST:
-            ok = ferryi_pb_u32(r, &h->max_request);
-            break;
-        case TAG_API_MIN:
-            ok = ferryi_pb_u32(r, &h->api_min);
-            break;
-        case TAG_API_MAX:
-            ok = ferryi_pb_u32(r, &h->api_max);
-            break;
-        case TAG_IDENTITY:
-            ok = (h->identity = ferryi_identity_block_get(r)) != NULL;
-            break;
-        case TAG_NOT_BEFORE:
-            ok = ferryi_pb_varint(r, &h->proof_not_before_ms);
-            break;
-        case TAG_VIOLATION:
-            ok = *n_vs < VIOLATIONS_READ_MAX && (vs[*n_vs] = get_violation(r)) != NULL;
-            *n_vs += ok;
-            break;
-        case TAG_VIOLATIONS_TOTAL:
-            ok = ferryi_pb_u32(r, &h->violations_total);
-            break;
-        case TAG_DRAINING:
-            ok = ferryi_pb_bool(r, &h->draining);
-            break;
-        case TAG_NOT_RUN:
-            ok = ferryi_pb_bool(r, &h->not_run);
-            break;
-        default: /* a known field with another wire type */
-            break;
-        }
-        if (!ok)
-            return 0;
+        rd->n_vs++;
+        return 1;
+    case TAG_VIOLATIONS_TOTAL:
+        return ferryi_pb_u32(r, &h->violations_total);
+    case TAG_DRAINING:
+        return ferryi_pb_bool(r, &h->draining);
+    case TAG_NOT_RUN:
+        return ferryi_pb_bool(r, &h->not_run);
+    default: /* a known field with another wire type */
+        return 0;
     }
-    return 1;
 }
 
 Ferry__Wire__ReplyHeader *ferryi_reply_header_unpack_fast(ProtobufCAllocator *alloc, size_t len,
@@ -181,23 +170,23 @@ Ferry__Wire__ReplyHeader *ferryi_reply_header_unpack_fast(ProtobufCAllocator *al
 {
     static const Ferry__Wire__ReplyHeader init = FERRY__WIRE__REPLY_HEADER__INIT;
     ferryi_pb_reader r = {.at = data, .end = data + len, .alloc = alloc};
-    Ferry__Wire__ReplyHeader *h = ferryi_pb_dup(alloc, &init, sizeof init);
-    if (h == NULL)
+    reading rd; /* not initialised as a whole: vs is written as it fills */
+    rd.h = ferryi_pb_dup(alloc, &init, sizeof init);
+    if (rd.h == NULL)
         return NULL;
-    Ferry__Wire__Violation *vs[VIOLATIONS_READ_MAX];
-    size_t n_vs = 0;
-    int ok = get_fields(&r, h, vs, &n_vs);
-    if (ok && n_vs > 0) {
-        ok = (h->violations = ferryi_pb_dup(alloc, vs, n_vs * sizeof *vs)) != NULL;
-        h->n_violations = ok ? n_vs : 0;
+    rd.n_vs = 0;
+    int ok = ferryi_pb_fields(&r, 12, 1u << 9, get_field, &rd);
+    if (ok && rd.n_vs > 0) {
+        ok = (rd.h->violations = ferryi_pb_dup(alloc, rd.vs, rd.n_vs * sizeof *rd.vs)) != NULL;
+        rd.h->n_violations = ok ? rd.n_vs : 0;
     }
     if (!ok) {
-        for (size_t i = 0; i < n_vs; i++)
-            ferry__wire__violation__free_unpacked(vs[i], alloc);
-        ferry__wire__reply_header__free_unpacked(h, alloc);
+        for (size_t i = 0; i < rd.n_vs; i++)
+            ferry__wire__violation__free_unpacked(rd.vs[i], alloc);
+        ferry__wire__reply_header__free_unpacked(rd.h, alloc);
         return NULL;
     }
-    return h;
+    return rd.h;
 }
 
 Ferry__Wire__ReplyHeader *ferryi_reply_header_unpack(ProtobufCAllocator *alloc, size_t len,

@@ -112,56 +112,47 @@ static Ferry__Wire__Metadata *get_entry(ferryi_pb_reader *outer)
     return md;
 }
 
-/* The header's fields as ferry's peers send them, each read into `h`;
- * 0 at the first thing that is not (protobuf-c is then asked). */
-static int get_fields(ferryi_pb_reader *r, Ferry__Wire__RequestHeader *h,
-                      Ferry__Wire__Metadata **md, size_t *n_md)
+/* What get_field() reads into: the header, and its metadata entries until
+ * the header is whole. */
+typedef struct reading {
+    Ferry__Wire__RequestHeader *h;
+    Ferry__Wire__Metadata *md[FERRYI_METADATA_MAX];
+    size_t n_md;
+} reading;
+
+/* One of the header's fields as ferry's peers send it, read into `into`
+ * (a reading); 0 for anything else (protobuf-c is then asked). */
+static int get_field(ferryi_pb_reader *r, uint8_t tag, void *into)
 {
-    unsigned seen = 0;
-    uint8_t tag;
-    while (r->at < r->end) {
-        if (!ferryi_pb_tag(r, 10, 1u << 7, &seen, &tag))
+    reading *rd = into;
+    Ferry__Wire__RequestHeader *h = rd->h;
+    switch (tag) {
+    case TAG_METHOD:
+        return ferryi_pb_string(r, &h->method);
+    case TAG_CLIENT_NAME:
+        return ferryi_pb_string(r, &h->client_name);
+    case TAG_CLIENT_VERSION:
+        return ferryi_pb_string(r, &h->client_version);
+    case TAG_METADATA:
+        if (rd->n_md == FERRYI_METADATA_MAX || (rd->md[rd->n_md] = get_entry(r)) == NULL)
             return 0;
-        int ok = 0;
-        switch (tag) {
-        case TAG_METHOD:
-            ok = ferryi_pb_string(r, &h->method);
-            break;
-        case TAG_CLIENT_NAME:
-            ok = ferryi_pb_string(r, &h->client_name);
-            break;
-        case TAG_CLIENT_VERSION:
-            ok = ferryi_pb_string(r, &h->client_version);
-            break;
-        case TAG_METADATA:
-            ok = *n_md < FERRYI_METADATA_MAX && (md[*n_md] = get_entry(r)) != NULL;
-            *n_md += ok;
-            break;
-        case TAG_IDENTITY:
-            ok = (h->identity = ferryi_identity_block_get(r)) != NULL;
-            break;
-        case TAG_CALL_ID:
-            ok = ferryi_pb_varint(r, &h->call_id);
-            break;
-        case TAG_API_VERSION:
-            ok = ferryi_pb_u32(r, &h->api_version);
-            break;
-        case TAG_DEADLINE_MS:
-            ok = ferryi_pb_u32(r, &h->deadline_ms);
-            break;
-        case TAG_METHOD_ID:
-            ok = ferryi_pb_u32(r, &h->method_id);
-            break;
-        case TAG_MAX_REPLY:
-            ok = ferryi_pb_u32(r, &h->max_reply);
-            break;
-        default: /* a known field with another wire type */
-            break;
-        }
-        if (!ok)
-            return 0;
+        rd->n_md++;
+        return 1;
+    case TAG_IDENTITY:
+        return (h->identity = ferryi_identity_block_get(r)) != NULL;
+    case TAG_CALL_ID:
+        return ferryi_pb_varint(r, &h->call_id);
+    case TAG_API_VERSION:
+        return ferryi_pb_u32(r, &h->api_version);
+    case TAG_DEADLINE_MS:
+        return ferryi_pb_u32(r, &h->deadline_ms);
+    case TAG_METHOD_ID:
+        return ferryi_pb_u32(r, &h->method_id);
+    case TAG_MAX_REPLY:
+        return ferryi_pb_u32(r, &h->max_reply);
+    default: /* a known field with another wire type */
+        return 0;
     }
-    return 1;
 }
 
 Ferry__Wire__RequestHeader *ferryi_request_header_unpack_fast(ProtobufCAllocator *alloc, size_t len,
@@ -169,23 +160,23 @@ Ferry__Wire__RequestHeader *ferryi_request_header_unpack_fast(ProtobufCAllocator
 {
     static const Ferry__Wire__RequestHeader init = FERRY__WIRE__REQUEST_HEADER__INIT;
     ferryi_pb_reader r = {.at = data, .end = data + len, .alloc = alloc};
-    Ferry__Wire__RequestHeader *h = ferryi_pb_dup(alloc, &init, sizeof init);
-    if (h == NULL)
+    reading rd; /* not initialised as a whole: md is written as it fills */
+    rd.h = ferryi_pb_dup(alloc, &init, sizeof init);
+    if (rd.h == NULL)
         return NULL;
-    Ferry__Wire__Metadata *md[FERRYI_METADATA_MAX];
-    size_t n_md = 0;
-    int ok = get_fields(&r, h, md, &n_md);
-    if (ok && n_md > 0) {
-        ok = (h->metadata = ferryi_pb_dup(alloc, md, n_md * sizeof *md)) != NULL;
-        h->n_metadata = ok ? n_md : 0;
+    rd.n_md = 0;
+    int ok = ferryi_pb_fields(&r, 10, 1u << 7, get_field, &rd);
+    if (ok && rd.n_md > 0) {
+        ok = (rd.h->metadata = ferryi_pb_dup(alloc, rd.md, rd.n_md * sizeof *rd.md)) != NULL;
+        rd.h->n_metadata = ok ? rd.n_md : 0;
     }
     if (!ok) {
-        for (size_t i = 0; i < n_md; i++)
-            ferry__wire__metadata__free_unpacked(md[i], alloc);
-        ferry__wire__request_header__free_unpacked(h, alloc);
+        for (size_t i = 0; i < rd.n_md; i++)
+            ferry__wire__metadata__free_unpacked(rd.md[i], alloc);
+        ferry__wire__request_header__free_unpacked(rd.h, alloc);
         return NULL;
     }
-    return h;
+    return rd.h;
 }
 
 Ferry__Wire__RequestHeader *ferryi_request_header_unpack(ProtobufCAllocator *alloc, size_t len,
