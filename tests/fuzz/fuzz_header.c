@@ -22,8 +22,7 @@
 #include <string.h>
 
 #include "wire/envelope.h"
-#include "wire/reply_header.h"
-#include "wire/request_header.h"
+#include "wire/headers.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -14,8 +14,7 @@
 #include <cmocka.h>
 
 #include "base/arena.h"
-#include "wire/reply_header.h"
-#include "wire/request_header.h"
+#include "wire/headers.h"
 
 /* A header with every field set, metadata entries of each shape (a value,
  * an empty value that is there, no value at all, no key) and an identity. */

@@ -3,7 +3,7 @@
  * callback or synchronously in the caller's thread (client.c runs the
  * attempts). */
 #include "client/client_impl.h"
-#include "wire/request_header.h"
+#include "wire/headers.h"
 
 /* ------------------------------------------------------------------------
  * Starting a call

@@ -16,7 +16,7 @@
  * the retry policy's) job.
  */
 #include "client/client_impl.h"
-#include "wire/request_header.h"
+#include "wire/headers.h"
 
 /* ------------------------------------------------------------------------
  * Slots

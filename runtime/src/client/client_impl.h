@@ -23,7 +23,7 @@
 #include "client/client_ep.h"
 #include "base/clock.h"
 #include "wire/envelope.h"
-#include "wire/reply_header.h"
+#include "wire/headers.h"
 #include "client/fallback.h"
 #include "identity/keys.h"
 #include "identity/client_proof.h"

@@ -52,8 +52,7 @@
 #include "base/utf8.h"
 #include "call/validate.h"
 #include "server/server_impl.h"
-#include "wire/reply_header.h"
-#include "wire/request_header.h"
+#include "wire/headers.h"
 
 /* A call that took more memory than this hands it back to the system when
  * it ends (see finish_call). */

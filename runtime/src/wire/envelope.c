@@ -3,8 +3,7 @@
 #include <string.h>
 
 #include "wire/envelope.h"
-#include "wire/reply_header.h"
-#include "wire/request_header.h"
+#include "wire/headers.h"
 
 ferry_status ferryi_frame_split(const uint8_t *buf, size_t len, unsigned want_kind,
                                 ferryi_frame *out, char *why, size_t why_len)
@@ -48,7 +47,7 @@ ferry_status ferryi_frame_split(const uint8_t *buf, size_t len, unsigned want_ki
     return FERRY_OK;
 }
 
-/* The two frame headers are packed by hand (request_header.h says why),
+/* The two frame headers are packed by hand (headers.h says why),
  * any other message by protobuf-c; the bytes are the same. */
 static size_t header_size(const ProtobufCMessage *hdr)
 {

@@ -5,7 +5,7 @@
  * reflection cost more than the rest of the header: the block was sized
  * twice and packed once on the sending side, and read through descriptors
  * on the other (about 7,000 instructions of a mac call). The promise is the
- * headers' own (request_header.h): the bytes protobuf-c would write, and a
+ * headers' own (headers.h): the bytes protobuf-c would write, and a
  * block read here only when it is as ferry's peers send it (each field at
  * most once, one-byte tags, no unknown fields); anything else makes the
  * header's fast reader give up, so that protobuf-c reads the whole header.

@@ -1,11 +1,11 @@
 /* reply_header.c - the reply header packed and read by hand
- * (reply_header.h; request_header.h says why). */
+ * (headers.h says why, and what it promises). */
 #include <stdlib.h>
 #include <string.h>
 
+#include "wire/headers.h"
 #include "wire/identity_block.h"
 #include "wire/pbcodec.h"
-#include "wire/reply_header.h"
 
 /* The header's fields (idl/ferry/wire.proto) and their tags. */
 enum {

@@ -1,12 +1,12 @@
 /* request_header.c - the request header packed and read by hand
- * (request_header.h says why, and what it promises). */
+ * (headers.h says why, and what it promises). */
 #include <stdlib.h>
 #include <string.h>
 
 #include "wire/envelope.h"
+#include "wire/headers.h"
 #include "wire/identity_block.h"
 #include "wire/pbcodec.h"
-#include "wire/request_header.h"
 
 /* The header's fields (idl/ferry/wire.proto) and their tags. */
 enum {

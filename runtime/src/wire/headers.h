@@ -1,0 +1,57 @@
+/* headers.h - the two frame headers, the request's
+ * (ferry.wire.RequestHeader, request_header.c) and the reply's
+ * (ferry.wire.ReplyHeader, reply_header.c), packed and read without
+ * protobuf-c's reflection, which every call paid for twice: the header is
+ * read field by field through descriptors, each message initialised from a
+ * template, each length scanned twice.
+ *
+ * Both directions give exactly what protobuf-c would, for either header:
+ *  - the _size() and _pack() functions write the bytes
+ *    protobuf_c_message_pack() writes, field for field in the same order;
+ *  - the _unpack() functions read the headers ferry's peers send (each
+ *    field at most once, one-byte tags, no unknown fields) themselves and
+ *    hand anything else to protobuf-c, so that a header either decodes to
+ *    what protobuf-c makes of it or is refused where protobuf-c refuses it.
+ *    The result is freed with ferry__wire__request_header__free_unpacked()
+ *    (ferry__wire__reply_header__free_unpacked()) and the same allocator,
+ *    like protobuf-c's.
+ * tests/fuzz/fuzz_header.c holds them to that. A header's `identity` block
+ * is packed and read by identity_block.c, on the same terms.
+ *
+ * Pure functions, thread-safe.
+ */
+#ifndef FERRYI_HEADERS_H
+#define FERRYI_HEADERS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ferry/wire.pb-c.h"
+
+/* Bytes ferryi_request_header_pack() writes for `h`. */
+size_t ferryi_request_header_size(const Ferry__Wire__RequestHeader *h);
+
+/* Writes `h` into `out`, which holds ferryi_request_header_size() bytes;
+ * returns the bytes written. */
+size_t ferryi_request_header_pack(const Ferry__Wire__RequestHeader *h, uint8_t *out);
+
+/* Reads a header of `len` bytes with `alloc` (NULL: malloc); NULL when the
+ * bytes are no RequestHeader (or memory ran out). */
+Ferry__Wire__RequestHeader *ferryi_request_header_unpack(ProtobufCAllocator *alloc, size_t len,
+                                                         const uint8_t *data);
+
+/* The part of ferryi_request_header_unpack() that reads the usual headers
+ * itself: NULL when it leaves `data` to protobuf-c. For the fuzz target,
+ * which compares the two. */
+Ferry__Wire__RequestHeader *ferryi_request_header_unpack_fast(ProtobufCAllocator *alloc, size_t len,
+                                                              const uint8_t *data);
+
+/* The same four for the reply header. */
+size_t ferryi_reply_header_size(const Ferry__Wire__ReplyHeader *h);
+size_t ferryi_reply_header_pack(const Ferry__Wire__ReplyHeader *h, uint8_t *out);
+Ferry__Wire__ReplyHeader *ferryi_reply_header_unpack(ProtobufCAllocator *alloc, size_t len,
+                                                     const uint8_t *data);
+Ferry__Wire__ReplyHeader *ferryi_reply_header_unpack_fast(ProtobufCAllocator *alloc, size_t len,
+                                                          const uint8_t *data);
+
+#endif
