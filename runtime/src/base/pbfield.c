@@ -68,44 +68,49 @@ bool ferryi_pb_present(const ProtobufCMessage *m, const ProtobufCFieldDescriptor
     return *(const protobuf_c_boolean *)q != 0;
 }
 
+/* -1, 0 or 1 as `x` is below, at or above `y`: the order every number
+ * type shares, each widened to 64 bits (which keeps its order). */
+static int order_signed(int64_t x, int64_t y)
+{
+    return (x > y) - (x < y);
+}
+
+static int order_unsigned(uint64_t x, uint64_t y)
+{
+    return (x > y) - (x < y);
+}
+
+/* Floats and doubles: NaN equal to NaN and above every number, so that
+ * the order is total. */
+static int order_real(double x, double y)
+{
+    if (isnan(x) || isnan(y))
+        return isnan(x) && isnan(y) ? 0 : isnan(x) ? 1 : -1;
+    return (x > y) - (x < y);
+}
+
 int ferryi_pb_value_cmp(ProtobufCType t, const void *a, const void *b)
 {
     switch (t) {
     case PROTOBUF_C_TYPE_INT32:
     case PROTOBUF_C_TYPE_SINT32:
     case PROTOBUF_C_TYPE_SFIXED32:
-    case PROTOBUF_C_TYPE_ENUM: {
-        int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
-        return (x > y) - (x < y);
-    }
+    case PROTOBUF_C_TYPE_ENUM:
+        return order_signed(*(const int32_t *)a, *(const int32_t *)b);
     case PROTOBUF_C_TYPE_UINT32:
-    case PROTOBUF_C_TYPE_FIXED32: {
-        uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-        return (x > y) - (x < y);
-    }
+    case PROTOBUF_C_TYPE_FIXED32:
+        return order_unsigned(*(const uint32_t *)a, *(const uint32_t *)b);
     case PROTOBUF_C_TYPE_INT64:
     case PROTOBUF_C_TYPE_SINT64:
-    case PROTOBUF_C_TYPE_SFIXED64: {
-        int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-        return (x > y) - (x < y);
-    }
+    case PROTOBUF_C_TYPE_SFIXED64:
+        return order_signed(*(const int64_t *)a, *(const int64_t *)b);
     case PROTOBUF_C_TYPE_UINT64:
-    case PROTOBUF_C_TYPE_FIXED64: {
-        uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-        return (x > y) - (x < y);
-    }
-    case PROTOBUF_C_TYPE_FLOAT: {
-        float x = *(const float *)a, y = *(const float *)b;
-        if (isnan(x) || isnan(y))
-            return isnan(x) && isnan(y) ? 0 : isnan(x) ? 1 : -1;
-        return (x > y) - (x < y);
-    }
-    case PROTOBUF_C_TYPE_DOUBLE: {
-        double x = *(const double *)a, y = *(const double *)b;
-        if (isnan(x) || isnan(y))
-            return isnan(x) && isnan(y) ? 0 : isnan(x) ? 1 : -1;
-        return (x > y) - (x < y);
-    }
+    case PROTOBUF_C_TYPE_FIXED64:
+        return order_unsigned(*(const uint64_t *)a, *(const uint64_t *)b);
+    case PROTOBUF_C_TYPE_FLOAT:
+        return order_real(*(const float *)a, *(const float *)b);
+    case PROTOBUF_C_TYPE_DOUBLE:
+        return order_real(*(const double *)a, *(const double *)b);
     case PROTOBUF_C_TYPE_BOOL: {
         int x = *(const protobuf_c_boolean *)a != 0, y = *(const protobuf_c_boolean *)b != 0;
         return x - y;
@@ -118,7 +123,7 @@ int ferryi_pb_value_cmp(ProtobufCType t, const void *a, const void *b)
         const ProtobufCBinaryData *x = a, *y = b;
         size_t n = x->len < y->len ? x->len : y->len;
         int r = n > 0 ? memcmp(x->data, y->data, n) : 0;
-        return r != 0 ? r : (x->len > y->len) - (x->len < y->len);
+        return r != 0 ? r : order_unsigned(x->len, y->len);
     }
     case PROTOBUF_C_TYPE_MESSAGE:
         break;
