@@ -28,29 +28,27 @@
 
 #include "ferry/wire.pb-c.h"
 
-/* Bytes ferryi_request_header_pack() writes for `h`. */
+/* Bytes the _pack() function writes for `h`. */
 size_t ferryi_request_header_size(const Ferry__Wire__RequestHeader *h);
+size_t ferryi_reply_header_size(const Ferry__Wire__ReplyHeader *h);
 
-/* Writes `h` into `out`, which holds ferryi_request_header_size() bytes;
+/* Writes `h` into `out`, which holds the _size() function's bytes;
  * returns the bytes written. */
 size_t ferryi_request_header_pack(const Ferry__Wire__RequestHeader *h, uint8_t *out);
+size_t ferryi_reply_header_pack(const Ferry__Wire__ReplyHeader *h, uint8_t *out);
 
 /* Reads a header of `len` bytes with `alloc` (NULL: malloc); NULL when the
- * bytes are no RequestHeader (or memory ran out). */
+ * bytes are no such header (or memory ran out). */
 Ferry__Wire__RequestHeader *ferryi_request_header_unpack(ProtobufCAllocator *alloc, size_t len,
                                                          const uint8_t *data);
-
-/* The part of ferryi_request_header_unpack() that reads the usual headers
- * itself: NULL when it leaves `data` to protobuf-c. For the fuzz target,
- * which compares the two. */
-Ferry__Wire__RequestHeader *ferryi_request_header_unpack_fast(ProtobufCAllocator *alloc, size_t len,
-                                                              const uint8_t *data);
-
-/* The same four for the reply header. */
-size_t ferryi_reply_header_size(const Ferry__Wire__ReplyHeader *h);
-size_t ferryi_reply_header_pack(const Ferry__Wire__ReplyHeader *h, uint8_t *out);
 Ferry__Wire__ReplyHeader *ferryi_reply_header_unpack(ProtobufCAllocator *alloc, size_t len,
                                                      const uint8_t *data);
+
+/* The part of the _unpack() function that reads the usual headers itself:
+ * NULL when it leaves `data` to protobuf-c. For the fuzz target, which
+ * compares the two. */
+Ferry__Wire__RequestHeader *ferryi_request_header_unpack_fast(ProtobufCAllocator *alloc, size_t len,
+                                                              const uint8_t *data);
 Ferry__Wire__ReplyHeader *ferryi_reply_header_unpack_fast(ProtobufCAllocator *alloc, size_t len,
                                                           const uint8_t *data);
 
