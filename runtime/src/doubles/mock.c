@@ -36,10 +36,12 @@ static mock_channel *as_mock(ferry_channel *ch, const char *fn, where at)
     return (mock_channel *)ch;
 }
 
-/* Checks the arguments every queueing function takes and allocates the
- * entry; fails the test on misuse. */
-static entry *new_entry(const ferry_method *m, entry_kind kind, const char *fn, where at)
+/* Checks the arguments every queueing function takes (`ch` a mock, `m`
+ * complete) and allocates the entry; fails the test on misuse. */
+static entry *new_entry(ferry_channel *ch, const ferry_method *m, entry_kind kind, const char *fn,
+                        where at)
 {
+    as_mock(ch, fn, at);
     char msg[200];
     if (m == NULL || m->full_name == NULL || m->input == NULL || m->output == NULL) {
         snprintf(msg, sizeof msg, "%s: the method descriptor is NULL or incomplete", fn);
@@ -56,9 +58,11 @@ static entry *new_entry(const ferry_method *m, entry_kind kind, const char *fn, 
     return e;
 }
 
-/* Appends `e` to the check or answer queue of `m`. */
-static void enqueue(mock_channel *mc, const ferry_method *m, entry *e, const char *fn)
+/* Appends `e` to the check or answer queue of `m` on the mock `ch`, which
+ * new_entry() checked to be one. */
+static void enqueue(ferry_channel *ch, const ferry_method *m, entry *e, const char *fn)
 {
+    mock_channel *mc = (mock_channel *)ch;
     pthread_mutex_lock(&mc->mu);
     method_rec *r = ferryi_mock_find_rec(mc, m, 1);
     if (r == NULL) {
@@ -147,12 +151,10 @@ ferry_status ferry_mock_open_at(ferry_channel **out, const char *file, int line)
 void ferry_mock_expect_at(ferry_channel *ch, const ferry_method *m, const ferry_mock_check *check,
                           const char *file, int line)
 {
-    const where at = {file, line};
-    mock_channel *mc = as_mock(ch, "ferry_mock_expect", at);
-    entry *e = new_entry(m, CHECK_FN, "ferry_mock_expect", at);
+    entry *e = new_entry(ch, m, CHECK_FN, "ferry_mock_expect", (where){file, line});
     if (check != NULL && check->invoke != NULL)
         e->check = *check;
-    enqueue(mc, m, e, "ferry_mock_expect");
+    enqueue(ch, m, e, "ferry_mock_expect");
 }
 
 void ferry_mock_expect_request_at(ferry_channel *ch, const ferry_method *m,
@@ -160,8 +162,7 @@ void ferry_mock_expect_request_at(ferry_channel *ch, const ferry_method *m,
 {
     static const char fn[] = "ferry_mock_expect_request";
     const where at = {file, line};
-    mock_channel *mc = as_mock(ch, fn, at);
-    entry *e = new_entry(m, CHECK_REQUEST, fn, at);
+    entry *e = new_entry(ch, m, CHECK_REQUEST, fn, at);
     if (want != NULL) {
         char err[256];
         uint8_t *buf = NULL;
@@ -179,18 +180,16 @@ void ferry_mock_expect_request_at(ferry_channel *ch, const ferry_method *m,
             ferryi_mock_fail(at, err);
         }
     }
-    enqueue(mc, m, e, fn);
+    enqueue(ch, m, e, fn);
 }
 
 void ferry_mock_will_return_at(ferry_channel *ch, const ferry_method *m,
                                const ProtobufCMessage *resp, const char *file, int line)
 {
     static const char fn[] = "ferry_mock_will_return";
-    const where at = {file, line};
-    mock_channel *mc = as_mock(ch, fn, at);
-    entry *e = new_entry(m, ANSWER_RETURN, fn, at);
+    entry *e = new_entry(ch, m, ANSWER_RETURN, fn, (where){file, line});
     keep_response(e, m, resp, fn);
-    enqueue(mc, m, e, fn);
+    enqueue(ch, m, e, fn);
 }
 
 void ferry_mock_will_fall_back_at(ferry_channel *ch, const ferry_method *m,
@@ -198,12 +197,10 @@ void ferry_mock_will_fall_back_at(ferry_channel *ch, const ferry_method *m,
                                   int line)
 {
     static const char fn[] = "ferry_mock_will_fall_back";
-    const where at = {file, line};
-    mock_channel *mc = as_mock(ch, fn, at);
-    entry *e = new_entry(m, ANSWER_FALL_BACK, fn, at);
+    entry *e = new_entry(ch, m, ANSWER_FALL_BACK, fn, (where){file, line});
     keep_response(e, m, resp, fn);
     snprintf(e->msg, sizeof e->msg, "%s", why != NULL ? why : "");
-    enqueue(mc, m, e, fn);
+    enqueue(ch, m, e, fn);
 }
 
 void ferry_mock_will_fail_at(ferry_channel *ch, const ferry_method *m, ferry_status st,
@@ -211,8 +208,7 @@ void ferry_mock_will_fail_at(ferry_channel *ch, const ferry_method *m, ferry_sta
 {
     static const char fn[] = "ferry_mock_will_fail";
     const where at = {file, line};
-    mock_channel *mc = as_mock(ch, fn, at);
-    entry *e = new_entry(m, ANSWER_FAIL, fn, at);
+    entry *e = new_entry(ch, m, ANSWER_FAIL, fn, at);
     if (st == FERRY_OK || st == FERRY_FALLBACK) {
         char err[200];
         snprintf(err, sizeof err, "%s: %s: the status is %s; use %s", fn, m->full_name,
@@ -223,7 +219,7 @@ void ferry_mock_will_fail_at(ferry_channel *ch, const ferry_method *m, ferry_sta
     }
     e->st = st;
     snprintf(e->msg, sizeof e->msg, "%s", msg != NULL ? msg : "");
-    enqueue(mc, m, e, fn);
+    enqueue(ch, m, e, fn);
 }
 
 /* The invoke glue of every method of an ANSWER_CALL entry's local channel:
@@ -241,8 +237,7 @@ void ferry_mock_will_call_at(ferry_channel *ch, const ferry_method *m, const fer
 {
     static const char fn[] = "ferry_mock_will_call";
     const where at = {file, line};
-    mock_channel *mc = as_mock(ch, fn, at);
-    entry *e = new_entry(m, ANSWER_CALL, fn, at);
+    entry *e = new_entry(ch, m, ANSWER_CALL, fn, at);
     char err[200] = "";
     const ferry_service_desc *svc = m->service;
     if (h == NULL || h->invoke == NULL) {
@@ -270,7 +265,7 @@ void ferry_mock_will_call_at(ferry_channel *ch, const ferry_method *m, const fer
         ferryi_mock_free_entry(e);
         ferryi_mock_fail(at, err);
     }
-    enqueue(mc, m, e, fn);
+    enqueue(ch, m, e, fn);
 }
 
 void ferry_mock_times_at(ferry_channel *ch, int n, const char *file, int line)
