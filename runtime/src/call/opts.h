@@ -23,4 +23,16 @@ ferry_status ferryi_opts_check_metadata(const ferry_call_opts *opts, char *why, 
 void ferryi_opts_report(const ferry_call_opts *opts, ferry_status st, const char *msg,
                         unsigned attempts);
 
+/* Sets info->status to `st` and hands `info` to the caller when it asked
+ * for it (opts->info); returns `st`. How a channel that kept a call's info
+ * itself ends the call: inline, as it is on every call's path. */
+static inline ferry_status ferryi_opts_finish(const ferry_call_opts *opts, ferry_call_info *info,
+                                              ferry_status st)
+{
+    info->status = st;
+    if (opts != NULL && opts->info != NULL)
+        *opts->info = *info;
+    return st;
+}
+
 #endif

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "call/call.h"
+#include "call/opts.h"
 #include "client/balance.h"
 #include "base/clock.h"
 #include "base/log.h"
@@ -190,10 +191,7 @@ ferry_status ferryi_balance_call(ferry_channel *ch, const ferry_method *m,
     info.attempts = n;
     if (st == FERRY_UNAVAILABLE || st == FERRY_DEADLINE_EXCEEDED)
         st = ferryi_fallback_apply(&b->fallbacks, m, req, st, resp, &info);
-    info.status = st;
-    if (opts != NULL && opts->info != NULL)
-        *opts->info = info;
-    return st;
+    return ferryi_opts_finish(opts, &info, st);
 }
 
 /* ------------------------------------------------------------------------
@@ -411,7 +409,5 @@ ferry_status ferryi_balance_call_async(ferry_channel *ch, const ferry_method *m,
         user.invoke(&user, st, resp, &info);
         return FERRY_OK;
     }
-    if (opts != NULL && opts->info != NULL)
-        *opts->info = info;
-    return st;
+    return ferryi_opts_finish(opts, &info, st);
 }

@@ -166,15 +166,6 @@ static inline ferry_status start_call(client *cl, const ferry_method *m,
     return st;
 }
 
-/* Hands a call's info to the caller when it asked for it; returns `st`. */
-static ferry_status report(const ferry_call_opts *opts, ferry_call_info *info, ferry_status st)
-{
-    info->status = st;
-    if (opts != NULL && opts->info != NULL)
-        *opts->info = *info;
-    return st;
-}
-
 ferry_status ferryi_cl_call_async(ferry_channel *ch, const ferry_method *m,
                                   const ProtobufCMessage *req, const ferry_call_opts *opts,
                                   const ferry_completion *done)
@@ -197,7 +188,7 @@ ferry_status ferryi_cl_call_async(ferry_channel *ch, const ferry_method *m,
         }
     }
     if (st != FERRY_OK)
-        return report(opts, &info, st);
+        return ferryi_opts_finish(opts, &info, st);
     s->done = *done;
     s->req_copy = NULL;
     if (ferryi_fallback_wants_request(&cl->fallbacks, m) && nng_msg_dup(&s->req_copy, msg) != 0)
@@ -250,7 +241,8 @@ ferry_status ferryi_cl_call(ferry_channel *ch, const ferry_method *m, const Prot
     int admitted;
     ferry_status st = start_call(cl, m, req, opts, &info, &s, &msg, &admitted);
     if (!admitted)
-        return report(opts, &info, ferryi_fallback_apply(&cl->fallbacks, m, req, st, resp, &info));
+        return ferryi_opts_finish(opts, &info,
+                                  ferryi_fallback_apply(&cl->fallbacks, m, req, st, resp, &info));
     if (st == FERRY_OK && s->sync_aio == NULL && nng_aio_alloc(&s->sync_aio, NULL, NULL) != 0) {
         /* never sent: the breaker learns nothing of the service */
         ferryi_breaker_release(&cl->breakers, m, s->trial);
@@ -259,7 +251,7 @@ ferry_status ferryi_cl_call(ferry_channel *ch, const ferry_method *m, const Prot
         st = ferryi_cl_say(&info, FERRY_RESOURCE_EXHAUSTED, "out of memory for an nng aio");
     }
     if (st != FERRY_OK)
-        return report(opts, &info, st);
+        return ferryi_opts_finish(opts, &info, st);
     /* The same steps as an asynchronous call (ferryi_cl_attempt_next(), ferryi_cl_call_finish()),
      * each attempt waited on in the caller's thread rather than in a
      * callback, so nothing wakes another thread. */
@@ -279,7 +271,5 @@ ferry_status ferryi_cl_call(ferry_channel *ch, const ferry_method *m, const Prot
         memset(&info, 0, sizeof info);
     }
     st = ferryi_cl_call_finish(s, st, req, resp, &info);
-    if (opts != NULL && opts->info != NULL)
-        *opts->info = info;
-    return st;
+    return ferryi_opts_finish(opts, &info, st);
 }

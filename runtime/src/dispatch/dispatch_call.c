@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "base/clock.h"
+#include "call/opts.h"
 #include "dispatch/dispatch_chan.h"
 #include "ops/trace.h"
 
@@ -269,13 +270,10 @@ static ferry_status route_call(ferryi_dispatcher *d, const ferry_method *m,
 {
     to->idx = ferryi_dispatch_method_index(d, m);
     if (to->idx < 0) {
-        ferry_call_info info;
-        memset(&info, 0, sizeof info);
-        info.status = FERRY_INVALID_ARGUMENT;
-        snprintf(info.message, sizeof info.message,
-                 "%s is not a method of %s, the service this dispatcher routes", m->full_name,
-                 d->svc->full_name);
-        set_info(opts, &info);
+        char msg[FERRY_MESSAGE_MAX];
+        snprintf(msg, sizeof msg, "%s is not a method of %s, the service this dispatcher routes",
+                 m->full_name, d->svc->full_name);
+        ferryi_opts_report(opts, FERRY_INVALID_ARGUMENT, msg, 0);
         return FERRY_INVALID_ARGUMENT;
     }
     ferryi_method_state *ms = &d->ms[to->idx];
@@ -378,11 +376,7 @@ ferry_status ferryi_dispatch_call_async(ferry_channel *ch, const ferry_method *m
         return st;
     pending *p = calloc(1, sizeof *p);
     if (p == NULL) {
-        ferry_call_info info;
-        memset(&info, 0, sizeof info);
-        info.status = FERRY_RESOURCE_EXHAUSTED;
-        snprintf(info.message, sizeof info.message, "out of memory");
-        set_info(opts, &info);
+        ferryi_opts_report(opts, FERRY_RESOURCE_EXHAUSTED, "out of memory", 0);
         return FERRY_RESOURCE_EXHAUSTED;
     }
     p->d = d;
