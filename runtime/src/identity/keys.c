@@ -305,9 +305,13 @@ static ferry_status split_key_line(const char *path, char *line, const char *mag
 }
 
 /* Opens `path`, which holds `what` ("the keyring"), for reading as a
- * stream; a `secret` file must be private to its owner (files.h). */
+ * stream; a `secret` file must be private to its owner (files.h). The
+ * loaders' start: libsodium, which reads what they read, is made ready
+ * first. */
 static ferry_status open_to_read(const char *path, const char *what, int secret, FILE **f)
 {
+    if (!ferryi_sodium_ready())
+        return ferryi_error(FERRY_INTERNAL, "libsodium failed to initialise");
     int fd = -1;
     ferry_status st = ferryi_file_open(path, what, secret, &fd, NULL);
     if (st != FERRY_OK)
@@ -351,8 +355,6 @@ static ferry_status key_file_load(ferry_key **out, const char *path, int secret)
         return ferryi_error(FERRY_INVALID_ARGUMENT, "no %s given",
                             out == NULL ? "out pointer" : "key file");
     *out = NULL;
-    if (!ferryi_sodium_ready())
-        return ferryi_error(FERRY_INTERNAL, "libsodium failed to initialise");
     FILE *f = NULL;
     ferry_status st =
         open_to_read(path, secret ? "the secret key file" : "the public key file", secret, &f);
@@ -475,8 +477,6 @@ ferry_status ferry_keyring_load(ferry_keyring **out, const char *path)
         return ferryi_error(FERRY_INVALID_ARGUMENT, "no %s given",
                             out == NULL ? "out pointer" : "keyring file");
     *out = NULL;
-    if (!ferryi_sodium_ready())
-        return ferryi_error(FERRY_INTERNAL, "libsodium failed to initialise");
     FILE *f = NULL;
     ferry_status st = open_to_read(path, "the keyring", 0, &f);
     if (st != FERRY_OK)
