@@ -1,8 +1,8 @@
 /* opts.h - what every channel checks of a caller's ferry_call_opts, and how
- * it reports a call's outcome back through them: the remote channel
- * (client/), the local one (local/) and the mock (doubles/) share these so
- * that the same mistake gets the same answer whichever channel a call
- * took.
+ * it reports a call's outcome back through them: the remote and balancing
+ * channels (client/), the local one (local/), the dispatcher (dispatch/)
+ * and the mock (doubles/) share these so that the same mistake gets the
+ * same answer whichever channel a call took.
  *
  * Thread safety: pure functions of their arguments.
  */
