@@ -185,38 +185,67 @@ static int grow_rows(ferryi_versions *v)
     return 0;
 }
 
+/* The table and slot of the row the last call counted on this thread went
+ * to. A server's calls come from a few clients, mostly the same one again:
+ * such a call finds its row by comparing it, without cleaning, hashing and
+ * probing the client's strings first. The row is checked under the lock,
+ * so a table grown or freed since is only a miss. */
+static __thread const ferryi_versions *last_v;
+static __thread size_t last_slot;
+
+/* The row at the remembered slot when it is the one for the key; strings
+ * as the client sent them, which match a row's cleaned ones only when
+ * cleaning leaves them as they are. Under v->mu. */
+static ferryi_vrow *last_row(ferryi_versions *v, const ferry_method *m, uint32_t api,
+                             const char *name, const char *version)
+{
+    if (last_v != v || last_slot >= v->cap)
+        return NULL;
+    ferryi_vrow *r = &v->rows[last_slot];
+    return r->method == m && r->api_version == api && strcmp(r->name, name) == 0 &&
+                   strcmp(r->version, version) == 0
+               ? r
+               : NULL;
+}
+
 /* Counts one call of `m` (refused or not) under its client's row. */
 static void count_row(ferryi_versions *v, const ferry_method *m, uint32_t api, const char *name,
                       const char *version, int refused)
 {
-    char cname[FERRYI_STATS_TEXT_MAX], cversion[FERRYI_STATS_TEXT_MAX];
-    clean_text(cname, name);
-    clean_text(cversion, version);
-    uint64_t hash = row_hash(m, api, cname, cversion);
+    name = name != NULL ? name : "";
+    version = version != NULL ? version : "";
     uint64_t now = ferryi_wall_ms();
-
     pthread_mutex_lock(&v->mu);
-    ferryi_vrow *r = v->cap > 0 ? probe_row(v->rows, v->cap, hash, m, api, cname, cversion) : NULL;
-    if (r == NULL || r->method == NULL) {
-        if (v->used >= v->limit || grow_rows(v) != 0) {
-            v->overflow++;
-            pthread_mutex_unlock(&v->mu);
-            return;
+    ferryi_vrow *r = last_row(v, m, api, name, version);
+    if (r == NULL) {
+        char cname[FERRYI_STATS_TEXT_MAX], cversion[FERRYI_STATS_TEXT_MAX];
+        clean_text(cname, name);
+        clean_text(cversion, version);
+        uint64_t hash = row_hash(m, api, cname, cversion);
+        r = v->cap > 0 ? probe_row(v->rows, v->cap, hash, m, api, cname, cversion) : NULL;
+        if (r == NULL || r->method == NULL) {
+            if (v->used >= v->limit || grow_rows(v) != 0) {
+                v->overflow++;
+                pthread_mutex_unlock(&v->mu);
+                return;
+            }
+            r = probe_row(v->rows, v->cap, hash, m, api, cname, cversion);
+            r->method = m;
+            r->hash = hash;
+            r->api_version = api;
+            memcpy(r->name, cname, sizeof cname);
+            memcpy(r->version, cversion, sizeof cversion);
+            r->first_ms = now;
+            v->used++;
         }
-        r = probe_row(v->rows, v->cap, hash, m, api, cname, cversion);
-        r->method = m;
-        r->hash = hash;
-        r->api_version = api;
-        memcpy(r->name, cname, sizeof cname);
-        memcpy(r->version, cversion, sizeof cversion);
-        r->first_ms = now;
-        v->used++;
     }
     if (refused)
         r->refused++;
     else
         r->calls++;
     r->last_ms = now;
+    last_v = v;
+    last_slot = (size_t)(r - v->rows);
     pthread_mutex_unlock(&v->mu);
 }
 

@@ -28,8 +28,10 @@ void *ferryi_pb_alloc(ProtobufCAllocator *alloc, size_t n)
 /* Reads a varint of at most `max` bytes at r->at, as protobuf-c scans one:
  * its value's low 64 bits in *v and whether any 7-bit group is set in
  * *any (a bool's truth); moves past it. 0 when it does not end within
- * `max` bytes or within the bytes left. */
-static int scan(ferryi_pb_reader *r, size_t max, uint64_t *v, int *any)
+ * `max` bytes or within the bytes left. Inlined into each reader, so that
+ * each gets its own loop for its `max` and without what it does not use. */
+static inline __attribute__((always_inline)) int scan(ferryi_pb_reader *r, size_t max, uint64_t *v,
+                                                      int *any)
 {
     uint64_t value = 0;
     int set = 0;
@@ -48,7 +50,7 @@ static int scan(ferryi_pb_reader *r, size_t max, uint64_t *v, int *any)
     return 0;
 }
 
-int ferryi_pb_varint(ferryi_pb_reader *r, uint64_t *out)
+int ferryi_pb_varint_any(ferryi_pb_reader *r, uint64_t *out)
 {
     int any;
     return scan(r, 10, out, &any);
@@ -64,7 +66,7 @@ int ferryi_pb_bool(ferryi_pb_reader *r, protobuf_c_boolean *out)
     return 1;
 }
 
-int ferryi_pb_span(ferryi_pb_reader *r, const uint8_t **data, size_t *len)
+int ferryi_pb_span_any(ferryi_pb_reader *r, const uint8_t **data, size_t *len)
 {
     const uint8_t *at = r->at;
     uint64_t v;

@@ -114,11 +114,36 @@ void *ferryi_pb_alloc(ProtobufCAllocator *alloc, size_t n);
 
 /* Each reads one value at r->at and moves past it; 0 when the bytes are
  * not one (or memory ran out). */
-int ferryi_pb_varint(ferryi_pb_reader *r, uint64_t *out);
 int ferryi_pb_bool(ferryi_pb_reader *r, protobuf_c_boolean *out);
-int ferryi_pb_span(ferryi_pb_reader *r, const uint8_t **data, size_t *len);
 int ferryi_pb_string(ferryi_pb_reader *r, char **out);
 int ferryi_pb_bytes(ferryi_pb_reader *r, ProtobufCBinaryData *out);
+
+/* A varint and a length-prefixed span of any length; ferryi_pb_varint()
+ * and ferryi_pb_span() below are these with the one-byte case, most of a
+ * header's numbers and lengths, taken inline. */
+int ferryi_pb_varint_any(ferryi_pb_reader *r, uint64_t *out);
+int ferryi_pb_span_any(ferryi_pb_reader *r, const uint8_t **data, size_t *len);
+
+static inline int ferryi_pb_varint(ferryi_pb_reader *r, uint64_t *out)
+{
+    if (r->at < r->end && *r->at < 0x80) {
+        *out = *r->at++;
+        return 1;
+    }
+    return ferryi_pb_varint_any(r, out);
+}
+
+static inline int ferryi_pb_span(ferryi_pb_reader *r, const uint8_t **data, size_t *len)
+{
+    /* a length below 128 that the bytes left after it cover */
+    if (r->at < r->end && *r->at < 0x80 && (size_t)(r->end - r->at) > *r->at) {
+        *len = *r->at++;
+        *data = r->at;
+        r->at += *len;
+        return 1;
+    }
+    return ferryi_pb_span_any(r, data, len);
+}
 
 /* A uint32 field: the varint's low 32 bits, as protobuf-c reads them. */
 static inline int ferryi_pb_u32(ferryi_pb_reader *r, uint32_t *out)
