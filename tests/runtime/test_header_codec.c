@@ -71,6 +71,20 @@ static uint8_t *pack_ref(const Ferry__Wire__RequestHeader *h, size_t *len)
     return out;
 }
 
+/* `h` packed by hand, in a block the caller frees, after checking that
+ * its size and bytes are protobuf-c's; their count in *len. */
+static uint8_t *pack_checked(const Ferry__Wire__RequestHeader *h, size_t *len)
+{
+    uint8_t *ref = pack_ref(h, len);
+    assert_int_equal(ferryi_request_header_size(h), *len);
+    uint8_t *mine = malloc(*len + 1);
+    assert_non_null(mine);
+    assert_int_equal(ferryi_request_header_pack(h, mine), *len);
+    assert_memory_equal(mine, ref, *len);
+    free(ref);
+    return mine;
+}
+
 /* Every field packs to protobuf-c's bytes, in protobuf-c's order, with an
  * empty value (a block of no bytes) left out like no value at all. */
 static void test_packs_as_protobuf_c(void **state)
@@ -79,14 +93,7 @@ static void test_packs_as_protobuf_c(void **state)
     full_header f;
     full_header_init(&f);
     size_t n = 0;
-    uint8_t *ref = pack_ref(&f.h, &n);
-    assert_int_equal(ferryi_request_header_size(&f.h), n);
-    uint8_t *mine = malloc(n + 1);
-    assert_non_null(mine);
-    assert_int_equal(ferryi_request_header_pack(&f.h, mine), n);
-    assert_memory_equal(mine, ref, n);
-    free(mine);
-    free(ref);
+    free(pack_checked(&f.h, &n));
 }
 
 /* A header with nothing set packs to no bytes, as protobuf-c's. */
@@ -279,12 +286,7 @@ static void test_identity_block_as_protobuf_c(void **state)
     for (int i = 0; i < 2; i++) {
         f.id.scheme = i == 0 ? 3 : -5;
         size_t n = 0;
-        uint8_t *ref = pack_ref(&f.h, &n);
-        assert_int_equal(ferryi_request_header_size(&f.h), n);
-        uint8_t *mine = malloc(n + 1);
-        assert_non_null(mine);
-        assert_int_equal(ferryi_request_header_pack(&f.h, mine), n);
-        assert_memory_equal(mine, ref, n);
+        uint8_t *mine = pack_checked(&f.h, &n);
         Ferry__Wire__RequestHeader *h = ferryi_request_header_unpack_fast(NULL, n, mine);
         assert_non_null(h);
         const Ferry__Wire__Identity *id = h->identity;
@@ -299,7 +301,6 @@ static void test_identity_block_as_protobuf_c(void **state)
         assert_memory_equal(id->reply_nonce.data, reply_nonce, sizeof reply_nonce);
         ferry__wire__request_header__free_unpacked(h, NULL);
         free(mine);
-        free(ref);
     }
 }
 
