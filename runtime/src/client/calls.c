@@ -60,12 +60,6 @@ static ferry_status prepare_call(client *cl, const ferry_method *m, const Protob
     h.method_id = m->opts.id;
     h.max_reply = cl->max_message > UINT32_MAX ? UINT32_MAX : (uint32_t)cl->max_message;
 
-    if (ferryi_request_header_size(&h) > FERRYI_HEADER_MAX) {
-        snprintf(info->message, sizeof info->message,
-                 "the request header of %s (its metadata) exceeds %d bytes", m->full_name,
-                 FERRYI_HEADER_MAX);
-        return FERRY_INVALID_ARGUMENT;
-    }
     /* With identity, the header is sized with its proof's final length;
      * the proof is computed once the body is packed where it is sent. */
     Ferry__Wire__Identity idb;
@@ -75,6 +69,14 @@ static ferry_status prepare_call(client *cl, const ferry_method *m, const Protob
     if (cl->id.key != NULL) {
         proof_ts = ferryi_cl_proof_ts(cl);
         ferryi_client_reserve(&cl->id, &h, &idb, proof, proof_ts, &att);
+    }
+    /* Checked with the identity block in: the server refuses a larger
+     * header before reading it. */
+    if (ferryi_request_header_size(&h) > FERRYI_HEADER_MAX) {
+        snprintf(info->message, sizeof info->message,
+                 "the request header of %s (its metadata) exceeds %d bytes", m->full_name,
+                 FERRYI_HEADER_MAX);
+        return FERRY_INVALID_ARGUMENT;
     }
     size_t body_len = 0;
     size_t size = ferryi_frame_size(&h.base, req, &body_len);

@@ -53,7 +53,10 @@ void ferryi_client_reserve(ferryi_client_proof *p, Ferry__Wire__RequestHeader *h
                            Ferry__Wire__Identity *idb, uint8_t proof[FERRYI_SIG_BYTES], uint64_t ts,
                            ferryi_attempt_proof *att);
 
-/* Computes the proof ferryi_client_reserve() readied `h` for, over `body`. */
+/* Computes the proof ferryi_client_reserve() readied `h` for, over `body`.
+ * A proof that cannot be made (a method name too long for the canonical
+ * string) goes as zeros of the reserved length, which the server refuses
+ * as a proof that does not hold. */
 void ferryi_client_prove_body(ferryi_client_proof *p, Ferry__Wire__RequestHeader *h,
                               const uint8_t *body, size_t body_len);
 
