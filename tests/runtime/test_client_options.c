@@ -138,11 +138,13 @@ static void test_tls_options_on_plain_url_refused(void **state)
     assert_null(ch);
 }
 
-/* Calls Echo on a channel to a URL nothing listens on with `md`. */
-static ferry_status call_with(const ferry_metadata *md, size_t n, ferry_call_info *info)
+/* Calls Echo with `md` on a channel with options `co` (NULL: anonymous)
+ * to a URL nothing listens on. */
+static ferry_status call_as(const ferry_client_opts *co, const ferry_metadata *md, size_t n,
+                            ferry_call_info *info)
 {
     ferry_channel *ch = NULL;
-    assert_int_equal(ferry_client_open(&ch, "ipc:///tmp/ferry-clientopts-nothing", NULL), FERRY_OK);
+    assert_int_equal(ferry_client_open(&ch, "ipc:///tmp/ferry-clientopts-nothing", co), FERRY_OK);
     Ferrytest__V1__EchoRequest req = FERRYTEST__V1__ECHO_REQUEST__INIT;
     Ferrytest__V1__EchoReply *resp = NULL;
     ferry_call_opts o = {.deadline_ms = 50, .metadata = md, .n_metadata = n, .info = info};
@@ -150,6 +152,11 @@ static ferry_status call_with(const ferry_metadata *md, size_t n, ferry_call_inf
     assert_null(resp);
     ferry_channel_close(ch);
     return st;
+}
+
+static ferry_status call_with(const ferry_metadata *md, size_t n, ferry_call_info *info)
+{
+    return call_as(NULL, md, n, info);
 }
 
 /* Metadata the wire could not carry is refused before the call is sent,
@@ -177,6 +184,31 @@ static void test_metadata_limits(void **state)
     for (size_t i = 0; i < 64; i++)
         md[i] = (ferry_metadata){.key = "k", .value = big, .len = sizeof big};
     assert_int_equal(call_with(md, 64, &info), FERRY_INVALID_ARGUMENT);
+    assert_non_null(strstr(info.message, "(its metadata) exceeds"));
+}
+
+/* The identity block counts toward the header's limit: metadata that
+ * leaves an anonymous request just under it is refused with the block
+ * added, before anything goes out. */
+static void test_metadata_limit_counts_identity(void **state)
+{
+    keys *k = *state;
+    static uint8_t big[65536];
+    ferry_metadata md = {.key = "k", .value = big};
+    ferry_call_info info;
+    /* The longest value an anonymous request's header still carries. */
+    size_t fits = 60000, too_long = sizeof big;
+    while (fits + 1 < too_long) {
+        md.len = (fits + too_long) / 2;
+        if (call_with(&md, 1, &info) == FERRY_INVALID_ARGUMENT)
+            too_long = md.len;
+        else
+            fits = md.len;
+    }
+    md.len = fits;
+    ferry_client_opts co = {
+        .identity = {.key = k->client, .server_key = k->server, .proof = FERRY_PROOF_MAC}};
+    assert_int_equal(call_as(&co, &md, 1, &info), FERRY_INVALID_ARGUMENT);
     assert_non_null(strstr(info.message, "(its metadata) exceeds"));
 }
 
@@ -243,6 +275,7 @@ int main(void)
         cmocka_unit_test(test_urls_refused),
         cmocka_unit_test(test_tls_options_on_plain_url_refused),
         cmocka_unit_test(test_metadata_limits),
+        cmocka_unit_test_setup_teardown(test_metadata_limit_counts_identity, setup, teardown),
         cmocka_unit_test(test_async_call_turned_away_gets_its_fallback),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
