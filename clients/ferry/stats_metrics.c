@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <netdb.h>
 #include <poll.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -227,10 +228,13 @@ double cli_metrics_quantile(const cli_metrics_row *r, double q)
     double b[CLI_METRICS_BUCKETS][2];
     size_t n = 0;
     for (size_t i = 0; i < r->n_buckets && i < CLI_METRICS_BUCKETS; i++) {
-        if (r->le[i] != r->le[i]) /* NaN bound: no bucket */
+        /* A bound or a count that is no finite number (NaN, or an
+         * infinity other than the +Inf bucket, kept as -1) is no bucket:
+         * an infinite count would make every share of it NaN. */
+        if (!isfinite(r->le[i]) || !isfinite(r->cum[i]))
             continue;
         b[n][0] = r->le[i];
-        b[n][1] = r->cum[i] == r->cum[i] && r->cum[i] > 0 ? r->cum[i] : 0;
+        b[n][1] = r->cum[i] > 0 ? r->cum[i] : 0;
         n++;
     }
     qsort(b, n, sizeof b[0], by_bound);
