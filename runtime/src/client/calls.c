@@ -137,7 +137,7 @@ static ferry_status prepare_call(client *cl, const ferry_method *m, const Protob
     s->disconnected = 0;
     s->ph = SLOT_SEND;
     s->attempt = 1;
-    s->retry_msg = NULL;
+    s->retry_kept = 0;
     ferryi_retry_on_call(&cl->retry);
     *out = s;
     *out_msg = msg;

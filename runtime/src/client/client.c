@@ -15,6 +15,7 @@
  * being resent on the next connection; deciding to retry is the caller's (or
  * the retry policy's) job.
  */
+#include "base/arena.h"
 #include "client/client_impl.h"
 #include "wire/headers.h"
 
@@ -108,7 +109,8 @@ ferry_status ferryi_cl_call_finish(slot *s, ferry_status st, const ProtobufCMess
         nng_msg_free(s->req_copy);
         s->req_copy = NULL;
     }
-    if (s->retry_msg != NULL) {
+    s->retry_kept = 0;
+    if (s->retry_msg != NULL && nng_msg_len(s->retry_msg) > RETRY_MSG_KEEP) {
         nng_msg_free(s->retry_msg);
         s->retry_msg = NULL;
     }
@@ -271,8 +273,14 @@ ferry_status ferryi_cl_decode_reply(slot *s, nng_msg *msg, ProtobufCMessage **re
         nng_msg_free(msg);
         return st;
     }
-    Ferry__Wire__ReplyHeader *h = ferryi_reply_header_unpack(NULL, f.header_len, f.header);
+    /* The header lives only while the reply is judged: its strings and
+     * identity block come from an arena on the stack, and go with it, rather
+     * than a malloc() and a free() each. */
+    ferryi_arena hdr_mem;
+    ferryi_arena_init(&hdr_mem);
+    Ferry__Wire__ReplyHeader *h = ferryi_reply_header_unpack(&hdr_mem.pb, f.header_len, f.header);
     if (h == NULL) {
+        ferryi_arena_reset(&hdr_mem);
         nng_msg_free(msg);
         return ferryi_cl_say(info, FERRY_PROTOCOL_ERROR,
                              "reply header from %s is not a valid ferry.wire.ReplyHeader", cl->url);
@@ -332,7 +340,7 @@ ferry_status ferryi_cl_decode_reply(slot *s, nng_msg *msg, ProtobufCMessage **re
         info->server_api_min = h->api_min;
         info->server_api_max = h->api_max;
     }
-    ferry__wire__reply_header__free_unpacked(h, NULL);
+    ferryi_arena_reset(&hdr_mem);
     nng_msg_free(msg);
     return st;
 }
@@ -352,6 +360,17 @@ static ProtobufCMessage *decode_request(const ferry_method *m, nng_msg *frame)
  * Attempts
  * ---------------------------------------------------------------------- */
 
+/* Copies request `msg` into the slot's retry message; 0 when out of memory. */
+static int keep_request(slot *s, nng_msg *msg)
+{
+    if (s->retry_msg == NULL && nng_msg_alloc(&s->retry_msg, 0) != 0) {
+        s->retry_msg = NULL;
+        return 0;
+    }
+    nng_msg_clear(s->retry_msg);
+    return nng_msg_append(s->retry_msg, nng_msg_body(msg), nng_msg_len(msg)) == 0;
+}
+
 /* Sets up attempt `s->attempt` to send `msg`: keeps a copy when a retry or
  * a new proof may follow, picks how long the request may wait for a
  * connection, and returns whether a connection is known to be down (fail
@@ -361,8 +380,8 @@ int ferryi_cl_attempt_begin(slot *s, nng_msg *msg)
     client *cl = s->cl;
     int may_retry = s->m->opts.idempotent && s->attempt < cl->retry.policy.max_attempts;
     int may_reprove = cl->id.key != NULL && !s->reproved;
-    if (s->retry_msg == NULL && (may_retry || may_reprove) && nng_msg_dup(&s->retry_msg, msg) != 0)
-        s->retry_msg = NULL; /* out of memory: this attempt is the last */
+    if (!s->retry_kept && (may_retry || may_reprove))
+        s->retry_kept = keep_request(s, msg); /* 0, out of memory: this attempt is the last */
     ferryi_cl_redial_if_stuck(cl);
     /* Under the lock the connection-loss callback holds: either it has
      * counted the connection down already, or it will see this attempt in
@@ -425,14 +444,16 @@ ferry_status ferryi_cl_say_down(slot *s, ferry_call_info *info)
 nng_msg *ferryi_cl_take_retry_msg(slot *s)
 {
     nng_msg *old = s->retry_msg;
-    s->retry_msg = NULL;
+    s->retry_kept = 0;
     ferryi_frame f;
     char why[FERRY_MESSAGE_MAX];
     Ferry__Wire__RequestHeader *h = NULL;
     if (ferryi_frame_split(nng_msg_body(old), nng_msg_len(old), FERRYI_KIND_REQUEST, &f, why,
                            sizeof why) != FERRY_OK ||
-        ferryi_request_header_decode(&f, NULL, &h, why, sizeof why) != FERRY_OK)
-        return old; /* our own frame: cannot happen */
+        ferryi_request_header_decode(&f, NULL, &h, why, sizeof why) != FERRY_OK) {
+        s->retry_msg = NULL; /* our own frame: cannot happen */
+        return old;
+    }
     uint64_t now = ferryi_now_ms();
     h->deadline_ms = now >= s->deadline_at ? 1 : (uint32_t)(s->deadline_at - now);
     /* A new attempt is a new request: a fresh nonce, time and proof. */
@@ -445,12 +466,13 @@ nng_msg *ferryi_cl_take_retry_msg(slot *s)
     nng_msg *m = NULL;
     if (nng_msg_alloc(&m, size) == 0) {
         ferryi_frame_write_raw(nng_msg_body(m), FERRYI_KIND_REQUEST, &h->base, f.body, f.body_len);
-        nng_msg_free(old);
-        old = m;
+    } else {
+        s->retry_msg = NULL; /* out of memory: the copy goes as it is */
+        m = old;
     }
     h->identity = was;
     ferry__wire__request_header__free_unpacked(h, NULL);
-    return old;
+    return m;
 }
 
 /* The one place a failed attempt of either kind of call is judged. Proved
@@ -464,12 +486,12 @@ next_step ferryi_cl_attempt_next(slot *s, ferry_status st, const ferry_call_info
                                  uint32_t *wait)
 {
     *wait = 0;
-    if (s->reprove && !s->reproved && s->retry_msg != NULL) {
+    if (s->reprove && !s->reproved && s->retry_kept) {
         s->reprove = 0;
         s->reproved = 1;
         return STEP_REPROVE;
     }
-    if (s->retry_msg == NULL || s->connect_spent ||
+    if (!s->retry_kept || s->connect_spent ||
         !ferryi_retry_next(&s->cl->retry, s->m, st, s->attempt, s->deadline_at, wait))
         return STEP_DONE;
     ferryi_log_call(FERRYI_LOG_DEBUG, "client", s->m->full_name, s->call_id,

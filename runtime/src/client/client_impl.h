@@ -38,6 +38,8 @@
  * connection came or went, the channel replaces its dialer (see redial). */
 #define REDIAL_AFTER_MS 5000u
 #define URL_MAX         256
+/* The largest request copy a slot keeps between calls for the next one. */
+#define RETRY_MSG_KEEP 65536
 /* How far ahead of this client's clock a server's proof_not_before_ms is
  * believed when the server's key is not pinned (and so the value is not
  * proved): the default skew window, past which the server would refuse the
@@ -72,7 +74,11 @@ typedef struct slot {
     uint32_t deadline_ms;
     uint32_t send_wait_ms;   /* how long the request may wait to be sent */
     atomic_int disconnected; /* its connection dropped while the call was in flight */
-    nng_msg *retry_msg;      /* a copy of the request for the next attempt, or NULL */
+    /* A copy of the request for the next attempt when retry_kept. The
+     * message stays with the slot from call to call (up to RETRY_MSG_KEEP
+     * bytes), so keeping the copy is a memcpy, not an allocation. */
+    nng_msg *retry_msg;
+    int retry_kept;
     unsigned attempt;        /* 1 for the first attempt */
     int trial;               /* a half-open circuit breaker's trial call */
     nng_msg *req_copy;       /* async: the request, for an application fallback */

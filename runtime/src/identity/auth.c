@@ -43,7 +43,10 @@ struct ferryi_replay_entry {
     uint32_t gen;
     int32_t next; /* hash chain */
     uint64_t ts;  /* the request's timestamp */
-    nng_msg *reply;
+    /* The reply's bytes, kept for retransmits (one malloc'd block: cheaper
+     * to keep and free than an nng message, and sent again seldom), or NULL. */
+    uint8_t *reply;
+    size_t reply_len;
     uint64_t reply_until; /* monotonic ms */
 };
 
@@ -144,8 +147,7 @@ void ferryi_auth_fini(ferryi_auth *a)
 {
     if (a->ring != NULL)
         for (size_t i = 0; i < a->cap; i++)
-            if (a->ring[i].reply != NULL)
-                nng_msg_free(a->ring[i].reply);
+            free(a->ring[i].reply);
     free(a->ring);
     free(a->buckets);
     trust_unref(a->trust);
@@ -187,6 +189,15 @@ static size_t bucket_of(const ferryi_auth *a, const uint8_t *nonce)
     return (size_t)(h & (a->nbuckets - 1));
 }
 
+static void drop_reply(ferryi_auth *a, ferryi_replay_entry *e)
+{
+    if (e->reply == NULL)
+        return;
+    a->reply_bytes -= e->reply_len;
+    free(e->reply);
+    e->reply = NULL;
+}
+
 static void unlink_entry(ferryi_auth *a, int32_t idx)
 {
     ferryi_replay_entry *e = &a->ring[idx];
@@ -195,11 +206,7 @@ static void unlink_entry(ferryi_auth *a, int32_t idx)
         p = &a->ring[*p].next;
     if (*p == idx)
         *p = e->next;
-    if (e->reply != NULL) {
-        a->reply_bytes -= nng_msg_len(e->reply);
-        nng_msg_free(e->reply);
-        e->reply = NULL;
-    }
+    drop_reply(a, e);
     e->state = E_FREE;
 }
 
@@ -234,11 +241,7 @@ static void expire(ferryi_auth *a, uint64_t now_wall, uint64_t now_mono)
         ferryi_replay_entry *e = &a->ring[a->reply_seq % a->cap];
         if (e->state == E_RUNNING || (e->reply != NULL && e->reply_until > now_mono))
             break;
-        if (e->reply != NULL) {
-            a->reply_bytes -= nng_msg_len(e->reply);
-            nng_msg_free(e->reply);
-            e->reply = NULL;
-        }
+        drop_reply(a, e);
         a->reply_seq++;
     }
 }
@@ -376,7 +379,8 @@ ferryi_auth_verdict ferryi_auth_check(ferryi_auth *a, const Ferry__Wire__Request
             atomic_fetch_add(&a->n[FERRYI_AUTH_RETRANSMITS], 1);
             v = FERRYI_AUTH_DROP;
         } else if (e->reply != NULL && e->reply_until > mono &&
-                   nng_msg_dup(cached, e->reply) == 0) {
+                   nng_msg_alloc(cached, e->reply_len) == 0) {
+            memcpy(nng_msg_body(*cached), e->reply, e->reply_len);
             atomic_fetch_add(&a->n[FERRYI_AUTH_RETRANSMITS], 1);
             v = FERRYI_AUTH_RESEND;
         } else {
@@ -501,11 +505,11 @@ void ferryi_auth_store_reply(ferryi_auth *a, ferryi_auth_call *c, nng_msg *reply
     /* The copy is made before the lock is taken, when there seems to be
      * room, so that the lock is held for a few stores only; it is dropped
      * when there is no room after all. */
-    nng_msg *copy = NULL;
+    uint8_t *copy = NULL;
     size_t n = nng_msg_len(reply);
     size_t used = atomic_load_explicit(&a->reply_bytes, memory_order_relaxed);
-    if (used + n <= a->reply_cache_max_bytes && nng_msg_dup(&copy, reply) != 0)
-        copy = NULL;
+    if (used + n <= a->reply_cache_max_bytes && (copy = malloc(n > 0 ? n : 1)) != NULL)
+        memcpy(copy, nng_msg_body(reply), n);
     uint64_t until = ferryi_now_ms() + a->reply_cache_ms;
     pthread_mutex_lock(&a->mu);
     ferryi_replay_entry *e = &a->ring[c->slot];
@@ -513,14 +517,14 @@ void ferryi_auth_store_reply(ferryi_auth *a, ferryi_auth_call *c, nng_msg *reply
         e->state = E_DONE;
         if (copy != NULL && a->reply_bytes + n <= a->reply_cache_max_bytes) {
             e->reply = copy;
+            e->reply_len = n;
             copy = NULL;
             a->reply_bytes += n;
             e->reply_until = until;
         }
     }
     pthread_mutex_unlock(&a->mu);
-    if (copy != NULL)
-        nng_msg_free(copy);
+    free(copy);
     c->slot = -1;
 }
 
