@@ -79,9 +79,9 @@ typedef struct slot {
      * bytes), so keeping the copy is a memcpy, not an allocation. */
     nng_msg *retry_msg;
     int retry_kept;
-    unsigned attempt;        /* 1 for the first attempt */
-    int trial;               /* a half-open circuit breaker's trial call */
-    nng_msg *req_copy;       /* async: the request, for an application fallback */
+    unsigned attempt;  /* 1 for the first attempt */
+    int trial;         /* a half-open circuit breaker's trial call */
+    nng_msg *req_copy; /* async: the request, for an application fallback */
     /* The caller's list for the violations of a refusal, or NULL. */
     ferry_violations *violations;
     struct slot *next_free;
