@@ -174,6 +174,7 @@ static nng_msg *build_reply_as(srv_ctx *c, ferry_status st, const char *msg,
         h.status = FERRY_RESOURCE_EXHAUSTED;
         h.message = why;
         body = NULL;
+        body_len = 0;
         size = ferryi_frame_size(&h.base, NULL, NULL);
         if (srv->hooks.n > 0 || c->call.trace.on) {
             c->answer_status = FERRY_RESOURCE_EXHAUSTED;
@@ -183,11 +184,13 @@ static nng_msg *build_reply_as(srv_ctx *c, ferry_status st, const char *msg,
     }
     Ferry__Wire__Identity idb;
     uint8_t proof[FERRYI_SIG_BYTES];
+    size_t body_at = 0;
     if (srv->auth != NULL) {
         /* The proof has its final length before it is computed, so the
          * body is packed once, into the reply, and proved there. */
         ferryi_auth_reserve_reply(srv->auth, &c->auth, &h, &idb, proof);
-        size = ferryi_frame_size(&h.base, body, NULL);
+        body_at = FERRYI_FRAME_PREFIX + ferryi_reply_header_size(&h);
+        size = body_at + body_len;
     }
     nng_msg *m = NULL;
     if (nng_msg_alloc(&m, size) != 0) {
@@ -199,9 +202,9 @@ static nng_msg *build_reply_as(srv_ctx *c, ferry_status st, const char *msg,
         ferryi_frame_write(dst, size, FERRYI_KIND_REPLY, &h.base, body);
         return m;
     }
-    size_t at = FERRYI_FRAME_PREFIX + ferryi_reply_header_size(&h);
-    body_len = body != NULL ? protobuf_c_message_pack(body, dst + at) : 0;
-    ferryi_auth_prove_reply(srv->auth, &c->auth, &h, dst + at, body_len, proof);
+    if (body != NULL)
+        protobuf_c_message_pack(body, dst + body_at);
+    ferryi_auth_prove_reply(srv->auth, &c->auth, &h, dst + body_at, body_len, proof);
     ferryi_frame_write(dst, size, FERRYI_KIND_REPLY, &h.base, NULL);
     ferryi_auth_store_reply(srv->auth, &c->auth, m);
     return m;
