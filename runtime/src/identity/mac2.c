@@ -73,12 +73,16 @@ static void finish(sink *s, uint8_t *tag)
     crypto_onetimeauth_poly1305_final(&s->st, tag);
 }
 
+/* `v`'s low `bytes` bytes (1 to 8), most significant first: shifted to the
+ * top of a word whose first bytes in memory are then the ones wanted (after
+ * one byte swap on a little-endian CPU), rather than a shift per byte. */
 static inline __attribute__((always_inline)) void put_be(sink *s, uint64_t v, int bytes)
 {
-    uint8_t b[8];
-    for (int i = 0; i < bytes; i++)
-        b[i] = (uint8_t)(v >> (8 * (bytes - 1 - i)));
-    put(s, b, (size_t)bytes);
+    uint64_t be = v << (64 - 8 * bytes);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    be = __builtin_bswap64(be);
+#endif
+    put(s, &be, (size_t)bytes);
 }
 
 /* The request string of docs/wire.md, "The mac2 proof", into `s`. */
