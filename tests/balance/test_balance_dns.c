@@ -359,28 +359,80 @@ static void test_drain_costs_no_call(void **state)
     fleet_end(&f);
 }
 
-/* SRV records name hosts and ports: every server behind them answers. */
-static void test_srv_records(void **state)
+/* Starts the fleet behind SRV records _probe._tcp.svc.test, one per
+ * server, server i's of priority prio[i] (NULL: all 0), weight 0. */
+static void srv_fleet_start(fleet *f, const int *prio)
 {
-    (void)state;
-    fleet f;
-    fleet_start(&f, N_SERVERS, 0);
-    fleet_dns_stop(&f.dns);
+    fleet_start(f, N_SERVERS, 0);
+    fleet_dns_stop(&f->dns);
     char a[N_SERVERS][128], b[N_SERVERS][128];
     const char *extra[2 * N_SERVERS + 1];
     for (int i = 0; i < N_SERVERS; i++) {
-        snprintf(a[i], sizeof a[i], "--srv-host=_probe._tcp.svc.test,h%d.svc.test,%d", i, f.port);
+        snprintf(a[i], sizeof a[i], "--srv-host=_probe._tcp.svc.test,h%d.svc.test,%d,%d,0", i,
+                 f->port, prio != NULL ? prio[i] : 0);
         snprintf(b[i], sizeof b[i], "--host-record=h%d.svc.test,127.0.0.%d", i, i + 2);
         extra[2 * i] = a[i];
         extra[2 * i + 1] = b[i];
     }
     extra[2 * N_SERVERS] = NULL;
-    assert_int_equal(fleet_dns_start(&f.dns, "", 1, extra), 0);
+    assert_int_equal(fleet_dns_start(&f->dns, "", 1, extra), 0);
+}
+
+/* SRV records name hosts and ports: every server behind them answers. */
+static void test_srv_records(void **state)
+{
+    (void)state;
+    fleet f;
+    srv_fleet_start(&f, NULL);
     ferry_balance_opts bo = {.dns_server = f.dns.server};
     ferry_channel *ch = NULL;
     assert_int_equal(ferry_balance_open(&ch, "dns+srv://_probe._tcp.svc.test", NULL, &bo),
                      FERRY_OK);
     assert_true(all_answer(ch));
+    ferry_channel_close(ch);
+    fleet_end(&f);
+}
+
+/* SRV priorities: with the primary (priority 10) connected, every call
+ * goes to it and none to the two backups (20); when it crashes, calls go
+ * on to both backups. */
+static void test_srv_priorities(void **state)
+{
+    (void)state;
+    fleet f;
+    const int prio[N_SERVERS] = {10, 20, 20};
+    srv_fleet_start(&f, prio);
+    ferry_balance_opts bo = {.dns_server = f.dns.server, .eject_ms = 200};
+    ferry_channel *ch = NULL;
+    assert_int_equal(ferry_balance_open(&ch, "dns+srv://_probe._tcp.svc.test", NULL, &bo),
+                     FERRY_OK);
+    /* A backup may answer while the primary's connection is still being
+     * made: wait until the primary answers. */
+    int who = -1;
+    for (int i = 0; i < 3000 && who != 0; i++) {
+        assert_int_equal(call(ch, 0, "", &who), FERRY_OK);
+        if (who != 0)
+            nap(10);
+    }
+    assert_int_equal(who, 0);
+    for (int i = 0; i < 200; i++) {
+        assert_int_equal(call(ch, 0, "", &who), FERRY_OK);
+        assert_int_equal(who, 0);
+    }
+    fleet_kill(f.pid[0]);
+    f.pid[0] = 0;
+    int per[N_SERVERS] = {0}, ok = 0;
+    struct timespec t0, t;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    do {
+        if (call(ch, 0, "", &who) == FERRY_OK && who >= 0 && who < N_SERVERS) {
+            per[who]++;
+            ok++;
+        }
+        clock_gettime(CLOCK_MONOTONIC, &t);
+    } while ((per[1] == 0 || per[2] == 0 || ok < 100) && t.tv_sec - t0.tv_sec < 30);
+    assert_int_equal(per[0], 0);
+    assert_true(per[1] > 0 && per[2] > 0);
     ferry_channel_close(ch);
     fleet_end(&f);
 }
@@ -555,6 +607,7 @@ int main(void)
         cmocka_unit_test_teardown(test_crash_costs_no_idempotent_call, teardown),
         cmocka_unit_test_teardown(test_drain_costs_no_call, teardown),
         cmocka_unit_test_teardown(test_srv_records, teardown),
+        cmocka_unit_test_teardown(test_srv_priorities, teardown),
         cmocka_unit_test_teardown(test_list_of_urls, teardown),
         cmocka_unit_test_teardown(test_async_calls_through_a_drain, teardown),
         cmocka_unit_test_teardown(test_fallbacks_when_none_answers, teardown),

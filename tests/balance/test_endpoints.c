@@ -98,6 +98,24 @@ static void use(size_t n, ...)
     ferryi_epset_update(&set, a, n, &added, &removed, &failed);
 }
 
+/* Like use(), from SRV records: each URL followed by its priority and
+ * weight. */
+static void use_srv(size_t n, ...)
+{
+    ferryi_ep_addr a[8];
+    memset(a, 0, sizeof a);
+    va_list ap;
+    va_start(ap, n);
+    for (size_t i = 0; i < n; i++) {
+        snprintf(a[i].url, sizeof a[i].url, "%s", va_arg(ap, const char *));
+        a[i].priority = (uint16_t)va_arg(ap, int);
+        a[i].weight = (uint16_t)va_arg(ap, int);
+    }
+    va_end(ap);
+    size_t added, removed, failed;
+    ferryi_epset_update(&set, a, n, &added, &removed, &failed);
+}
+
 static ferryi_ep *pick(int *trial)
 {
     char why[256];
@@ -333,6 +351,140 @@ static void test_update_bounds(void **state)
     free(many);
 }
 
+/* Calls go to the lowest SRV priority only: 300 picks over two endpoints
+ * of priority 10 and one of 20 never reach the one of 20, and reach both
+ * of 10. */
+static void test_lowest_priority_only(void **state)
+{
+    (void)state;
+    use_srv(3, "tcp://a:1", 10, 0, "tcp://backup:1", 20, 0, "tcp://c:1", 10, 0);
+    for (int i = 0; i < 300; i++)
+        ep_ok(pick(NULL), 0);
+    ferry_endpoint_stats st[3];
+    assert_int_equal(ferryi_epset_stats(&set, st, 3), 3);
+    assert_true(st[0].calls > 0 && st[2].calls > 0);
+    assert_int_equal(st[0].calls + st[2].calls, 300);
+    assert_int_equal(st[1].calls, 0);
+}
+
+/* When the primaries are ejected or not connected, the next priority
+ * takes the calls; when a primary's trial passes, the calls go back. */
+static void test_next_priority_when_primary_out(void **state)
+{
+    (void)state;
+    use_srv(2, "tcp://primary:1", 10, 0, "tcp://backup:1", 20, 0);
+    ferryi_ep *primary = set.v[0], *backup = set.v[1];
+    ep_fail(pick(NULL), 0);
+    ep_fail(pick(NULL), 0);
+    assert_int_not_equal(primary->eject_until, 0);
+    for (int i = 0; i < 20; i++) {
+        ferryi_ep *ep = pick(NULL);
+        assert_ptr_equal(ep, backup);
+        ep_ok(ep, 0);
+    }
+    ferry_test_clock_advance(1000);
+    int trial = 0;
+    ferryi_ep *ep = pick(&trial);
+    assert_ptr_equal(ep, primary);
+    assert_true(trial);
+    ep_ok(ep, 1);
+    for (int i = 0; i < 20; i++) {
+        ep = pick(NULL);
+        assert_ptr_equal(ep, primary);
+        ep_ok(ep, 0);
+    }
+    fake_of("tcp://primary:1")->up = 0; /* its connection dropped */
+    ep = pick(NULL);
+    assert_ptr_equal(ep, backup);
+    ep_ok(ep, 0);
+}
+
+/* An ejected backup whose back-off ran out gets no trial call while a
+ * primary is ready: it waits until the primaries are gone. */
+static void test_backup_trial_waits_for_primary(void **state)
+{
+    (void)state;
+    use_srv(2, "tcp://primary:1", 10, 0, "tcp://backup:1", 20, 0);
+    ferryi_ep *backup = set.v[1];
+    fake_of("tcp://primary:1")->up = 0;
+    ep_fail(pick(NULL), 0);
+    ep_fail(pick(NULL), 0);
+    assert_int_not_equal(backup->eject_until, 0);
+    fake_of("tcp://primary:1")->up = 1;
+    ferry_test_clock_advance(5000);
+    for (int i = 0; i < 20; i++) {
+        int trial = 0;
+        ferryi_ep *ep = pick(&trial);
+        assert_ptr_not_equal(ep, backup);
+        assert_false(trial);
+        ep_ok(ep, 0);
+    }
+    fake_of("tcp://primary:1")->up = 0;
+    int trial = 0;
+    ferryi_ep *ep = pick(&trial);
+    assert_ptr_equal(ep, backup);
+    assert_true(trial);
+    ep_ok(ep, 1);
+}
+
+/* Within a priority, idle endpoints get calls in proportion to weight:
+ * 4000 picks over weights 3 and 1 land within 10% of 3000 and 1000. */
+static void test_weights_split_calls(void **state)
+{
+    (void)state;
+    use_srv(2, "tcp://a:1", 5, 3, "tcp://b:1", 5, 1);
+    for (int i = 0; i < 4000; i++)
+        ep_ok(pick(NULL), 0);
+    ferry_endpoint_stats st[2];
+    assert_int_equal(ferryi_epset_stats(&set, st, 2), 2);
+    assert_true(st[0].calls >= 2700 && st[0].calls <= 3300);
+    assert_int_equal(st[0].calls + st[1].calls, 4000);
+}
+
+/* Calls held in flight spread by weight too: with 40 held over weights 3
+ * and 1, the heavier endpoint holds at least twice as many. */
+static void test_weights_split_load(void **state)
+{
+    (void)state;
+    use_srv(2, "tcp://a:1", 5, 3, "tcp://b:1", 5, 1);
+    ferryi_ep *held[40];
+    for (int i = 0; i < 40; i++)
+        held[i] = pick(NULL);
+    assert_true(set.v[0]->in_flight >= 2 * set.v[1]->in_flight);
+    assert_true(set.v[1]->in_flight > 0);
+    for (int i = 0; i < 40; i++)
+        ep_ok(held[i], 0);
+}
+
+/* A weight of 0 next to others is a very small share (RFC 2782), not
+ * none and not an equal one. */
+static void test_weight_zero_is_small(void **state)
+{
+    (void)state;
+    use_srv(2, "tcp://a:1", 5, 0, "tcp://b:1", 5, 10);
+    for (int i = 0; i < 4000; i++)
+        ep_ok(pick(NULL), 0);
+    ferry_endpoint_stats st[2];
+    assert_int_equal(ferryi_epset_stats(&set, st, 2), 2);
+    assert_true(st[0].calls <= 40);
+    assert_true(st[1].calls >= 3960);
+}
+
+/* A record's new priority applies to an endpoint the channel has: the
+ * next lookup can move calls between them. */
+static void test_priority_follows_records(void **state)
+{
+    (void)state;
+    use_srv(2, "tcp://a:1", 10, 0, "tcp://b:1", 20, 0);
+    ferryi_ep *a = set.v[0], *b = set.v[1];
+    assert_ptr_equal(pick(NULL), a);
+    ep_ok(a, 0);
+    use_srv(2, "tcp://a:1", 30, 0, "tcp://b:1", 20, 0);
+    assert_ptr_equal(set.v[0], a);
+    assert_ptr_equal(pick(NULL), b);
+    ep_ok(b, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -345,6 +497,13 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_connected_first, setup, teardown),
         cmocka_unit_test_setup_teardown(test_update_diff_and_drain, setup, teardown),
         cmocka_unit_test_setup_teardown(test_update_bounds, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_lowest_priority_only, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_next_priority_when_primary_out, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_backup_trial_waits_for_primary, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_weights_split_calls, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_weights_split_load, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_weight_zero_is_small, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_priority_follows_records, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -214,6 +214,45 @@ static void test_aaaa_and_srv(void **state)
     fleet_dns_stop(&d);
 }
 
+/* SRV records come lowest priority first, whatever the answer's order, with
+ * their priority and weight; a channel that takes fewer endpoints than
+ * there are records keeps those it would call first. */
+static void test_srv_priority_order(void **state)
+{
+    (void)state;
+    const char *extra[] = {"--srv-host=_p._tcp.prio.test,back.prio.test,7002,20,0",
+                           "--srv-host=_p._tcp.prio.test,front.prio.test,7001,10,5",
+                           "--host-record=back.prio.test,127.0.0.8",
+                           "--host-record=front.prio.test,127.0.0.7", NULL};
+    fleet_dns d;
+    assert_int_equal(fleet_dns_start(&d, "", 1, extra), 0);
+    ferryi_resolver *r = NULL;
+    char why[FERRY_MESSAGE_MAX];
+    assert_int_equal(ferryi_resolver_new(&r, d.server, why, sizeof why), FERRY_OK);
+    ferryi_target t;
+    assert_int_equal(parse("dns+srv://_p._tcp.prio.test", &t, why), FERRY_OK);
+    ferryi_ep_addr *addrs = NULL;
+    size_t n = 0;
+    uint32_t ttl = 0;
+    for (int round = 0; round < 5; round++) { /* dnsmasq may change the order */
+        assert_int_equal(ferryi_resolve(r, &t, 64, &addrs, &n, &ttl, why, sizeof why), FERRY_OK);
+        assert_int_equal(n, 2);
+        assert_string_equal(addrs[0].url, "tcp://127.0.0.7:7001");
+        assert_int_equal(addrs[0].priority, 10);
+        assert_int_equal(addrs[0].weight, 5);
+        assert_string_equal(addrs[1].url, "tcp://127.0.0.8:7002");
+        assert_int_equal(addrs[1].priority, 20);
+        assert_int_equal(addrs[1].weight, 0);
+        free(addrs);
+    }
+    assert_int_equal(ferryi_resolve(r, &t, 1, &addrs, &n, &ttl, why, sizeof why), FERRY_OK);
+    assert_int_equal(n, 1);
+    assert_string_equal(addrs[0].url, "tcp://127.0.0.7:7001");
+    free(addrs);
+    ferryi_resolver_free(r);
+    fleet_dns_stop(&d);
+}
+
 /* SRV records naming no usable host (a name with a '*', port 0) are
  * skipped; when none is left the lookup says so, and a good record among
  * them still counts. */
@@ -283,10 +322,16 @@ static void test_failures_say_why(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_schemes),         cmocka_unit_test(test_refusals),
-        cmocka_unit_test(test_name_limits),     cmocka_unit_test(test_many_records_bounded),
-        cmocka_unit_test(test_zero_ttl),        cmocka_unit_test(test_aaaa_and_srv),
-        cmocka_unit_test(test_bad_srv_records), cmocka_unit_test(test_failures_say_why),
+        cmocka_unit_test(test_schemes),
+        cmocka_unit_test(test_refusals),
+        cmocka_unit_test(test_name_limits),
+        cmocka_unit_test(test_many_records_bounded),
+        cmocka_unit_test(test_zero_ttl),
+        cmocka_unit_test(test_aaaa_and_srv),
+        cmocka_unit_test(test_bad_srv_records),
+        cmocka_unit_test(test_failures_say_why),
+        cmocka_unit_test(test_srv_priority_order),
+        cmocka_unit_test(test_failures_say_why),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -12,7 +12,8 @@
  *
  * Each endpoint has its own remote channel. A call goes to the less loaded
  * of two endpoints drawn at random among those ready (fewest calls in
- * flight). An endpoint whose calls keep failing is ejected for a back-off
+ * flight); with SRV records, among those of the lowest priority, drawn and
+ * loaded in proportion to weight (RFC 2782). An endpoint whose calls keep failing is ejected for a back-off
  * that doubles while it keeps failing, then let back in with one trial
  * call. A call that fails with `unavailable` on one endpoint is sent to
  * another, within its deadline: an idempotent one under the retry policy

@@ -137,6 +137,8 @@ void ferryi_epset_update(ferryi_epset *set, const ferryi_ep_addr *addrs, size_t 
             (*added)++;
         }
         ep->seen = 1;
+        ep->priority = a->priority; /* a record may change them */
+        ep->weight = a->weight;
         next[k++] = ep;
     }
     for (size_t i = 0; i < set->n; i++) {
@@ -190,19 +192,57 @@ static int classify(ferryi_epset *set, ferryi_ep *ep, uint64_t now)
     return up ? C_READY : C_CONNECTING;
 }
 
+/* An endpoint's share of its priority's calls when the weights differ:
+ * its SRV weight, scaled so that a weight of 0 is a very small share rather
+ * than none, as RFC 2782 asks. */
+static uint64_t share(const ferryi_ep *ep)
+{
+    return ep->weight != 0 ? (uint64_t)ep->weight << 8 : 1;
+}
+
+/* An index into `c` (n of them) other than `skip` (n when none), drawn in
+ * proportion to share(); `total` is the shares of all but `skip`. */
+static size_t draw_weighted(ferryi_epset *set, ferryi_ep **c, size_t n, size_t skip, uint64_t total)
+{
+    uint64_t r = ferryi_xorshift(&set->rng) % total;
+    for (size_t i = 0; i < n; i++) {
+        if (i == skip)
+            continue;
+        if (r < share(c[i]))
+            return i;
+        r -= share(c[i]);
+    }
+    return skip == n - 1 ? n - 2 : n - 1; /* not reached: the shares add up to total */
+}
+
 /* The less loaded of two endpoints drawn from `c` (n of them): "power of
  * two choices", which spreads load nearly as well as asking every endpoint,
- * without herding every caller onto the one that looked idlest. Call with mu
+ * without herding every caller onto the one that looked idlest. When their
+ * weights differ the two are drawn by weight and their loads compared per
+ * unit of it, so that calls split in proportion to weight. Call with mu
  * held. */
 static ferryi_ep *two_choices(ferryi_epset *set, ferryi_ep **c, size_t n)
 {
     if (n == 1)
         return c[0];
-    size_t i = (size_t)(ferryi_xorshift(&set->rng) % n);
-    size_t j = (size_t)(ferryi_xorshift(&set->rng) % (n - 1));
-    if (j >= i)
-        j++;
-    return c[j]->in_flight < c[i]->in_flight ? c[j] : c[i];
+    int weighted = 0;
+    uint64_t total = 0;
+    for (size_t k = 0; k < n; k++) {
+        weighted |= c[k]->weight != c[0]->weight;
+        total += share(c[k]);
+    }
+    if (!weighted) {
+        size_t i = (size_t)(ferryi_xorshift(&set->rng) % n);
+        size_t j = (size_t)(ferryi_xorshift(&set->rng) % (n - 1));
+        if (j >= i)
+            j++;
+        return c[j]->in_flight < c[i]->in_flight ? c[j] : c[i];
+    }
+    size_t i = draw_weighted(set, c, n, n, total);
+    size_t j = draw_weighted(set, c, n, i, total - share(c[i]));
+    /* in_flight / share, compared without dividing */
+    return (uint64_t)c[j]->in_flight * share(c[i]) < (uint64_t)c[i]->in_flight * share(c[j]) ? c[j]
+                                                                                             : c[i];
 }
 
 ferryi_ep *ferryi_epset_pick(ferryi_epset *set, ferryi_ep *const *tried, size_t n_tried, int *trial,
@@ -219,7 +259,9 @@ ferryi_ep *ferryi_epset_pick(ferryi_epset *set, ferryi_ep *const *tried, size_t 
         return NULL;
     }
     ferryi_ep *pick = NULL;
-    int best = C_NONE;
+    ferryi_ep *due = NULL; /* the trial due of the lowest priority */
+    int best = C_NONE;     /* the best class but trials, and its lowest priority */
+    unsigned best_prio = 0;
     size_t nc = 0, ejected = 0, skipped = 0;
     for (size_t i = 0; i < set->n; i++) {
         ferryi_ep *ep = set->v[i];
@@ -228,22 +270,29 @@ ferryi_ep *ferryi_epset_pick(ferryi_epset *set, ferryi_ep *const *tried, size_t 
             continue;
         }
         int k = classify(set, ep, now);
-        if (k == C_NONE)
+        if (k == C_NONE) {
             ejected++;
-        if (k == C_TRIAL && best != C_TRIAL) {
-            best = C_TRIAL;
-            pick = ep; /* the first trial due goes now */
             continue;
         }
-        if (k >= C_NONE || k > best || best == C_TRIAL)
+        if (k == C_TRIAL) {
+            if (due == NULL || ep->priority < due->priority)
+                due = ep;
             continue;
-        if (k < best) {
+        }
+        if (k > best || (k == best && ep->priority > best_prio))
+            continue;
+        if (k < best || ep->priority < best_prio) {
             best = k;
+            best_prio = ep->priority;
             nc = 0;
         }
         c[nc++] = ep;
     }
-    if (best == C_TRIAL) {
+    /* A trial goes first, unless endpoints of a lower priority are ready:
+     * a backup whose back-off ran out has nothing to prove while the
+     * primaries take the calls. */
+    if (due != NULL && (best != C_READY || due->priority <= best_prio)) {
+        pick = due;
         pick->probing = 1;
         *trial = 1;
     } else if (best != C_NONE) {

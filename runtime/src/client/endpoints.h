@@ -39,8 +39,10 @@ struct ferryi_ep {
     int probing;          /* its trial call is in flight */
     int draining;         /* its server said it shuts down... */
     uint64_t drain_links; /* ...on the connection made as number drain_links */
-    int leaving;          /* gone from the records */
-    int seen;             /* in the records an update is applying */
+    uint16_t priority;    /* the record's (ferryi_ep_addr) */
+    uint16_t weight;
+    int leaving; /* gone from the records */
+    int seen;    /* in the records an update is applying */
     uint64_t calls, errors, answered, latency_sum_us, latency_max_us, ejections;
     ferryi_ep *next_leaving;
 };
@@ -60,6 +62,11 @@ typedef struct ferryi_epset {
 typedef struct ferryi_ep_addr {
     char url[FERRY_ENDPOINT_URL_MAX];
     char name[FERRY_ENDPOINT_URL_MAX]; /* the DNS name it came from; "" for none */
+    /* From an SRV record (RFC 2782), 0 for any other: calls go to the
+     * lowest priority that has an endpoint to take them, and within a
+     * priority in proportion to weight (all alike when every weight is 0). */
+    uint16_t priority;
+    uint16_t weight;
 } ferryi_ep_addr;
 
 void ferryi_epset_init(ferryi_epset *set, const ferryi_ep_ops *ops, void *ops_arg,
@@ -80,9 +87,11 @@ void ferryi_epset_update(ferryi_epset *set, const ferryi_ep_addr *addrs, size_t 
 /* The endpoint for the next attempt of a call, not one of the `n_tried` it
  * tried already, or NULL when there is none (`why` says so). Order: an
  * ejected endpoint whose back-off is over and whose connection is up gets
- * one trial call (*trial = 1); else the less loaded of two drawn among the
- * ready ones; else one still connecting; else a draining one. The
- * endpoint's in-flight count is raised: pass it back to ferryi_epset_done. */
+ * one trial call (*trial = 1), unless ready endpoints of a lower priority
+ * are there; else, among the ready endpoints of the lowest priority, the
+ * less loaded (for its weight) of two drawn by weight; else, likewise, one
+ * still connecting; else a draining one. The endpoint's in-flight count is
+ * raised: pass it back to ferryi_epset_done. */
 ferryi_ep *ferryi_epset_pick(ferryi_epset *set, ferryi_ep *const *tried, size_t n_tried, int *trial,
                              char *why, size_t why_len);
 

@@ -273,6 +273,7 @@ typedef struct gather {
     int status;       /* the first c-ares error, if nothing was found */
     const char *name; /* the TLS server name of what is added */
     uint16_t port;
+    uint16_t priority, weight; /* the SRV record's, for what is added */
     int tls;
     size_t bad_names;           /* SRV targets that are not host names */
     struct ares_srv_reply *srv; /* an SRV lookup's answer */
@@ -294,6 +295,8 @@ static void add_url(gather *g, const char *host, int v6)
     snprintf(a->url, sizeof a->url, "%s://%s%s%s:%u", g->tls ? "tls+tcp" : "tcp", v6 ? "[" : "",
              host, v6 ? "]" : "", g->port);
     snprintf(a->name, sizeof a->name, "%s", g->name != NULL ? g->name : "");
+    a->priority = g->priority;
+    a->weight = g->weight;
     for (size_t i = 0; i < g->n; i++)
         if (strcmp(g->v[i].url, a->url) == 0)
             return; /* named twice */
@@ -351,6 +354,22 @@ static void on_srv(void *arg, int status, int timeouts, unsigned char *abuf, int
         g->status = rv;
 }
 
+/* The first ANSWER_MAX records of `list` into `out`, lowest priority first
+ * and otherwise in the order of the answer, so that the endpoints a
+ * channel keeps when there are more than it takes are the ones it would
+ * call first. Returns how many. */
+static size_t by_priority(struct ares_srv_reply *list, struct ares_srv_reply **out)
+{
+    size_t n = 0;
+    for (struct ares_srv_reply *s = list; s != NULL && n < ANSWER_MAX; s = s->next) {
+        size_t i = n++;
+        for (; i > 0 && out[i - 1]->priority > s->priority; i--)
+            out[i] = out[i - 1];
+        out[i] = s;
+    }
+    return n;
+}
+
 /* Asks for the A and AAAA records of `host` and waits for both. */
 static void lookup_host(ferryi_resolver *r, gather *g, const char *host)
 {
@@ -400,17 +419,20 @@ ferry_status ferryi_resolve(ferryi_resolver *r, const ferryi_target *t, size_t m
     } else {
         ares_query(r->ch, t->host, ns_c_in, ns_t_srv, on_srv, &g);
         wait_all(r);
-        size_t k = 0;
         int srv_status = g.status;
         g.status = ARES_SUCCESS;
-        for (struct ares_srv_reply *s = g.srv; s != NULL && k < ANSWER_MAX && g.n < max;
-             s = s->next, k++) {
+        struct ares_srv_reply *recs[ANSWER_MAX];
+        size_t k = by_priority(g.srv, recs);
+        for (size_t i = 0; i < k && g.n < max; i++) {
+            const struct ares_srv_reply *s = recs[i];
             if (s->port == 0 || !ferryi_dns_name_ok(s->host)) {
                 g.bad_names++; /* a hostile or broken record: skipped */
                 continue;
             }
             g.port = s->port;
             g.name = s->host;
+            g.priority = s->priority;
+            g.weight = s->weight;
             lookup_host(r, &g, s->host);
         }
         if (g.srv != NULL)
