@@ -36,6 +36,10 @@ static ferry_status run(void *user, ferry_call *call, const Ferrytest__V1__EchoR
         while (nanosleep(&ts, &ts) != 0)
             ;
     }
+    /* A handler that gives up: a failure that ran, which only the retry
+     * policy may send again. */
+    if (req->text != NULL && strcmp(req->text, "unavailable") == 0)
+        return ferry_call_fail(call, FERRY_UNAVAILABLE, "%s asked to fail", name);
     if (log_fd >= 0 && req->text != NULL && req->text[0] != '\0') {
         char line[256];
         int n = snprintf(line, sizeof line, "%s\n", req->text);

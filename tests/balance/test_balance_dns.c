@@ -17,6 +17,7 @@
 
 #include <cmocka.h>
 #include <ferry/balance.h>
+#include <ferry/testclock.h>
 #include <ferry/ferry.h>
 
 #include "ferrytest/v1/probe.ferry.h"
@@ -121,6 +122,7 @@ static ferry_status call(ferry_channel *ch, int write, const char *id, int *who)
 static int teardown(void **state)
 {
     (void)state;
+    ferry_test_clock_stop(); /* a test that failed with it frozen */
     if (live_fleet != NULL)
         fleet_end(live_fleet);
     live_fleet = NULL;
@@ -500,6 +502,70 @@ static unsigned async_wait(async_calls *a, unsigned n)
     return done;
 }
 
+/* Asynchronous calls that have tried every endpoint wait out the retry
+ * policy's back-off without holding one of nng's threads: 32 of them wait
+ * at once (more than nng has threads), a call on another channel completes
+ * meanwhile, and when the back-offs end every call tries again and ends. */
+static void test_async_backoff_holds_no_thread(void **state)
+{
+    (void)state;
+    fleet f;
+    fleet_start(&f, 2, 0);
+    ferry_channel *other = NULL;
+    assert_int_equal(ferry_client_open(&other, f.bound[0], NULL), FERRY_OK);
+    int who = -1;
+    assert_int_equal(call(other, 0, "", &who), FERRY_OK);
+
+    assert_int_equal(ferry_test_clock_start(), FERRY_OK);
+    char target[600];
+    snprintf(target, sizeof target, "%s,%s", f.bound[0], f.bound[1]);
+    ferry_client_opts co = {.retry = {.max_attempts = 3,
+                                      .initial_backoff_ms = 1000,
+                                      .max_backoff_ms = 1000,
+                                      .budget_ratio = 1,
+                                      .budget_burst = 100}};
+    ferry_balance_opts bo = {.eject_failures = 1000};
+    ferry_channel *ch = NULL;
+    assert_int_equal(ferry_balance_open(&ch, target, &co, &bo), FERRY_OK);
+    enum { CALLS = 32 };
+    async_calls a;
+    memset(&a, 0, sizeof a);
+    pthread_mutex_init(&a.mu, NULL);
+    pthread_cond_init(&a.cv, NULL);
+    Ferrytest__V1__EchoRequest req = FERRYTEST__V1__ECHO_REQUEST__INIT;
+    req.text = "unavailable"; /* the servers' handlers fail it */
+    ferry_call_opts o = {.deadline_ms = 600000};
+    for (int i = 0; i < CALLS; i++)
+        assert_int_equal(ferrytest_v1_probe_echo_async(ch, &req, &o, async_done, &a), FERRY_OK);
+    for (int k = 0; k < 3000 && ferry_test_clock_waiting() < CALLS; k++)
+        nap(10);
+    assert_int_equal(ferry_test_clock_waiting(), CALLS);
+    assert_int_equal(async_wait(&a, 0), 0);
+
+    async_calls b;
+    memset(&b, 0, sizeof b);
+    pthread_mutex_init(&b.mu, NULL);
+    pthread_cond_init(&b.cv, NULL);
+    req.text = "";
+    assert_int_equal(ferrytest_v1_probe_echo_async(other, &req, &o, async_done, &b), FERRY_OK);
+    assert_int_equal(async_wait(&b, 1), 1);
+    assert_int_equal(b.ok, 1);
+
+    for (int k = 0; k < 3000 && async_wait(&a, 0) < CALLS; k++) {
+        if (ferry_test_clock_waiting() > 0)
+            ferry_test_clock_advance(ferry_test_clock_next_ms());
+        else
+            nap(10);
+    }
+    assert_int_equal(async_wait(&a, CALLS), CALLS);
+    assert_int_equal(a.ok, 0);
+    assert_non_null(strstr(a.last_error, "unavailable"));
+    ferry_test_clock_stop();
+    ferry_channel_close(ch);
+    ferry_channel_close(other);
+    fleet_end(&f);
+}
+
 /* Asynchronous calls spread over every endpoint too, those made before
  * the first lookup answered wait for it, and those in flight while a server
  * drains all end well, Write ones included: each completion runs once. */
@@ -610,6 +676,7 @@ int main(void)
         cmocka_unit_test_teardown(test_srv_priorities, teardown),
         cmocka_unit_test_teardown(test_list_of_urls, teardown),
         cmocka_unit_test_teardown(test_async_calls_through_a_drain, teardown),
+        cmocka_unit_test_teardown(test_async_backoff_holds_no_thread, teardown),
         cmocka_unit_test_teardown(test_fallbacks_when_none_answers, teardown),
         cmocka_unit_test_teardown(test_no_records, teardown),
     };

@@ -14,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <nng/nng.h>
+
 #include "call/call.h"
 #include "call/opts.h"
 #include "client/balance.h"
@@ -89,25 +91,26 @@ typedef struct attempts {
 } attempts;
 
 /* Whether the attempt that ended with `st` (`info` the endpoint's report)
- * is followed by another, on another endpoint when there is one. */
+ * is followed by another, on another endpoint when there is one; *wait is
+ * how long to wait first (ms). The policy's back-off is for a retry on the
+ * same server: only a call that has tried every endpoint waits it out,
+ * before it starts over. */
 static int again(balancer *b, const ferry_method *m, attempts *a, ferry_status st,
-                 const ferry_call_info *info)
+                 const ferry_call_info *info, uint32_t *wait)
 {
+    *wait = 0;
     if (st != FERRY_UNAVAILABLE || ferryi_now_ms() >= a->deadline_at)
         return 0;
     if (info->not_run && a->not_run < NOT_RUN_RETRIES) {
         a->not_run++;
         return 1;
     }
-    uint32_t wait = 0;
-    if (!ferryi_retry_next(&b->retry, m, st, a->attempt, a->deadline_at, &wait))
+    uint32_t backoff = 0;
+    if (!ferryi_retry_next(&b->retry, m, st, a->attempt, a->deadline_at, &backoff))
         return 0;
     a->attempt++;
-    /* The policy's back-off is for a retry on the same server: a call
-     * that has tried every endpoint waits it out before it starts over. */
     if (a->n_tried >= ferryi_epset_count(&b->set)) {
-        if (wait > 0)
-            ferryi_sleep_ms(wait);
+        *wait = backoff;
         a->n_tried = 0;
     }
     return 1;
@@ -181,8 +184,11 @@ ferry_status ferryi_balance_call(ferry_channel *ch, const ferry_method *m,
             ask_again(b);
         info = ai;
         remember(&a, ep);
-        if (!again(b, m, &a, st, &ai))
+        uint32_t wait;
+        if (!again(b, m, &a, st, &ai, &wait))
             break;
+        if (wait > 0)
+            ferryi_sleep_ms(wait);
         /* Not ep->url: once done, a leaving endpoint may be closed. */
         ferryi_log(FERRYI_LOG_DEBUG, "balance", "%s: %s; trying another endpoint", m->full_name,
                    ai.message);
@@ -211,11 +217,18 @@ typedef struct bcall {
     ferryi_ep *ep;
     int trial;
     uint64_t t0;
+    /* Waits out the retry policy's back-off between rounds of attempts, so
+     * that no nng thread sleeps; allocated the first time it is needed. */
+    nng_aio *backoff;
+    ferry_call_info last; /* the outcome of the attempt before the back-off */
     struct bcall *next_pending;
 } bcall;
 
 static void bcall_free(bcall *c)
 {
+    /* Reaped, not freed: this may run in the back-off's own callback. */
+    if (c->backoff != NULL)
+        nng_aio_reap(c->backoff);
     if (c->md != NULL)
         for (size_t i = 0; i < c->opts.n_metadata; i++) {
             free((char *)c->md[i].key);
@@ -228,6 +241,20 @@ static void bcall_free(bcall *c)
 
 static void attempt_done(const ferry_completion *done, ferry_status st, ProtobufCMessage *resp,
                          const ferry_call_info *info);
+static void backoff_done(void *arg);
+
+/* Starts the back-off of `wait` ms after the attempt that ended as `last`
+ * says; backoff_done() goes on. 0 when there is no aio for it. */
+static int wait_then_start(bcall *c, uint32_t wait, const ferry_call_info *last)
+{
+    if (c->backoff == NULL && nng_aio_alloc(&c->backoff, backoff_done, c) != 0) {
+        c->backoff = NULL;
+        return 0;
+    }
+    c->last = *last;
+    ferryi_sleep_aio(wait, c->backoff);
+    return 1;
+}
 
 /* Starts attempts until one is under way (returns 1) or the call is over
  * (returns 0 with *st and *info its outcome). */
@@ -274,8 +301,13 @@ static int start_next(bcall *c, const ProtobufCMessage *req, ferry_status *st,
         remember(&c->a, c->ep);
         *st = s;
         *info = ai;
-        if (!again(b, c->m, &c->a, s, &ai))
+        uint32_t wait;
+        if (!again(b, c->m, &c->a, s, &ai, &wait))
             return 0;
+        if (wait > 0 && wait_then_start(c, wait, &ai))
+            return 1;
+        if (wait > 0) /* no aio for the wait: in this thread, as a synchronous call does */
+            ferryi_sleep_ms(wait);
         req = NULL;
     }
 }
@@ -305,12 +337,30 @@ static void attempt_done(const ferry_completion *done, ferry_status st, Protobuf
     if (ferryi_epset_done(&b->set, c->ep, c->trial, st, &ai, ferryi_now_us() - c->t0))
         ask_again(b);
     remember(&c->a, c->ep);
-    if (st == FERRY_OK || !again(b, c->m, &c->a, st, &ai))
+    uint32_t wait = 0;
+    if (st == FERRY_OK || !again(b, c->m, &c->a, st, &ai, &wait))
         return finish(c, st, resp, &ai);
+    ai.status = st;
+    if (wait > 0 && wait_then_start(c, wait, &ai))
+        return;
+    if (wait > 0)
+        ferryi_sleep_ms(wait); /* no aio for the wait */
     ferry_status fst = st;
     if (start_next(c, NULL, &fst, &ai))
         return;
     finish(c, fst, NULL, &ai);
+}
+
+/* The back-off is over (or the aio was stopped): the next round of
+ * attempts, or the outcome of the last attempt. */
+static void backoff_done(void *arg)
+{
+    bcall *c = arg;
+    ferry_call_info ai = c->last;
+    ferry_status st = ai.status;
+    if (nng_aio_result(c->backoff) == 0 && start_next(c, NULL, &st, &ai))
+        return;
+    finish(c, st, NULL, &ai);
 }
 
 void ferryi_balance_run_pending(balancer *b, int closing)
