@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "base/clock.h"
+#include "base/names.h"
 #include "client/endpoints.h"
 #include "client/retry.h"
 
@@ -16,24 +17,15 @@
 #define DEFAULT_RESOLVE_MIN_MS 1000u
 #define DEFAULT_RESOLVE_MAX_MS 30000u
 
-const char *ferry_endpoint_state_str(ferry_endpoint_state st)
-{
-    switch (st) {
-    case FERRY_ENDPOINT_CONNECTING:
-        return "connecting";
-    case FERRY_ENDPOINT_READY:
-        return "ready";
-    case FERRY_ENDPOINT_EJECTED:
-        return "ejected";
-    case FERRY_ENDPOINT_PROBING:
-        return "probing";
-    case FERRY_ENDPOINT_DRAINING:
-        return "draining";
-    case FERRY_ENDPOINT_LEAVING:
-        return "leaving";
-    }
-    return "unknown";
-}
+/* Every endpoint state and its name. */
+#define ENDPOINT_STATE_NAMES(X)                                                                    \
+    X(FERRY_ENDPOINT_CONNECTING, "connecting")                                                     \
+    X(FERRY_ENDPOINT_READY, "ready")                                                               \
+    X(FERRY_ENDPOINT_EJECTED, "ejected")                                                           \
+    X(FERRY_ENDPOINT_PROBING, "probing")                                                           \
+    X(FERRY_ENDPOINT_DRAINING, "draining")                                                         \
+    X(FERRY_ENDPOINT_LEAVING, "leaving")
+FERRYI_NAMES_FN(ferry_endpoint_state_str, ferry_endpoint_state, ENDPOINT_STATE_NAMES, "unknown")
 
 void ferryi_epset_init(ferryi_epset *set, const ferryi_ep_ops *ops, void *ops_arg,
                        const ferry_balance_opts *policy)

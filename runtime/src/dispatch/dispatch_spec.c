@@ -7,25 +7,19 @@
 #include <string.h>
 
 #include "base/error.h"
+#include "base/names.h"
 #include "dispatch/dispatch.h"
 
 /* Longest spec accepted; a longer one is a mistake, not a configuration. */
 #define SPEC_MAX 4096
 
-const char *ferry_stage_str(ferry_stage stage)
-{
-    switch (stage) {
-    case FERRY_STAGE_LOCAL:
-        return "local";
-    case FERRY_STAGE_SHADOW:
-        return "shadow";
-    case FERRY_STAGE_CANARY:
-        return "canary";
-    case FERRY_STAGE_REMOTE:
-        return "remote";
-    }
-    return "unknown stage";
-}
+/* Every stage and its name, as routes are written. */
+#define STAGE_NAMES(X)                                                                             \
+    X(FERRY_STAGE_LOCAL, "local")                                                                  \
+    X(FERRY_STAGE_SHADOW, "shadow")                                                                \
+    X(FERRY_STAGE_CANARY, "canary")                                                                \
+    X(FERRY_STAGE_REMOTE, "remote")
+FERRYI_NAMES_FN(ferry_stage_str, ferry_stage, STAGE_NAMES, "unknown stage")
 
 void ferryi_route_str(const ferry_route *r, char *buf, size_t len)
 {

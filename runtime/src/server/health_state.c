@@ -7,6 +7,7 @@
 
 #include "base/error.h"
 #include "base/grow.h"
+#include "base/names.h"
 #include "server/health.h"
 
 /* The statuses set so far: the server's, and the services' that were set
@@ -44,18 +45,12 @@ void ferryi_health_free(ferryi_health *h)
     free(h);
 }
 
-const char *ferry_health_str(ferry_health h)
-{
-    switch (h) {
-    case FERRY_HEALTH_SERVING:
-        return "serving";
-    case FERRY_HEALTH_NOT_SERVING:
-        return "not serving";
-    case FERRY_HEALTH_DRAINING:
-        return "draining";
-    }
-    return "unknown";
-}
+/* Every health status and its name, as `ferry health` prints it. */
+#define HEALTH_NAMES(X)                                                                            \
+    X(FERRY_HEALTH_SERVING, "serving")                                                             \
+    X(FERRY_HEALTH_NOT_SERVING, "not serving")                                                     \
+    X(FERRY_HEALTH_DRAINING, "draining")
+FERRYI_NAMES_FN(ferry_health_str, ferry_health, HEALTH_NAMES, "unknown")
 
 int ferryi_health_method(const char *method)
 {
