@@ -113,3 +113,29 @@ int ferryi_pb_bytes(ferryi_pb_reader *r, ProtobufCBinaryData *out)
     }
     return 1;
 }
+
+ProtobufCMessage *ferryi_pb_message(ferryi_pb_reader *outer, const void *init, size_t size,
+                                    unsigned last,
+                                    int (*get)(ferryi_pb_reader *r, uint8_t tag, void *into))
+{
+    ferryi_pb_reader r;
+    ProtobufCMessage *m = ferryi_pb_sub(outer, &r, init, size);
+    if (m != NULL && !ferryi_pb_fields(&r, last, 0, get, m)) {
+        protobuf_c_message_free_unpacked(m, r.alloc);
+        return NULL;
+    }
+    return m;
+}
+
+int ferryi_pb_header_entry(ferryi_pb_reader *r, ferryi_pb_reading *rd, const void *init,
+                           size_t size, unsigned last,
+                           int (*get)(ferryi_pb_reader *r, uint8_t tag, void *into))
+{
+    if (rd->n_entries == FERRYI_PB_ENTRIES_MAX)
+        return 0;
+    ProtobufCMessage *m = ferryi_pb_message(r, init, size, last, get);
+    if (m == NULL)
+        return 0;
+    rd->entry[rd->n_entries++] = m;
+    return 1;
+}

@@ -204,4 +204,68 @@ static inline void *ferryi_pb_sub(ferryi_pb_reader *outer, ferryi_pb_reader *inn
     return ferryi_pb_dup(inner->alloc, init, size);
 }
 
+/* Reads a message field at `outer` whose fields 1 to `last` each come at
+ * most once (a metadata entry, a violation): a copy of `init` (`size`
+ * bytes, the message's INIT value) with each field read by `get`, as
+ * ferryi_pb_fields() reads them. NULL when anything in it is refused (or
+ * memory ran out), with nothing left allocated. */
+ProtobufCMessage *ferryi_pb_message(ferryi_pb_reader *outer, const void *init, size_t size,
+                                    unsigned last,
+                                    int (*get)(ferryi_pb_reader *r, uint8_t tag, void *into));
+
+/* A header with more entries in its repeated message field than this is
+ * left to protobuf-c, like anything unusual. */
+#define FERRYI_PB_ENTRIES_MAX 64
+
+/* A header while ferryi_pb_header() reads it: the header, and the entries
+ * of its one repeated message field (the request's metadata, the reply's
+ * violations) until the header is whole, then their array. */
+typedef struct ferryi_pb_reading {
+    void *h;
+    ProtobufCMessage *entry[FERRYI_PB_ENTRIES_MAX];
+    size_t n_entries;
+    void *entries; /* the array of the n_entries entries, once read */
+} ferryi_pb_reading;
+
+/* Reads one more entry of the repeated field into `rd`, as
+ * ferryi_pb_message() reads it; 0 when there is no room or it is refused.
+ * Not inline, unlike the rest of a header's reading: entries are rare, and
+ * inlined they would keep each header's `get` from being inlined. */
+int ferryi_pb_header_entry(ferryi_pb_reader *r, ferryi_pb_reading *rd, const void *init,
+                           size_t size, unsigned last,
+                           int (*get)(ferryi_pb_reader *r, uint8_t tag, void *into));
+
+/* Reads the header of `len` bytes at `data` into rd->h, a copy of `init`
+ * (`size` bytes): its fields read by `get` (handed `rd`), as
+ * ferryi_pb_fields() reads them with `last` and `repeated`, the repeated
+ * field's entries with ferryi_pb_header_entry(), and rd->entries made their
+ * array (NULL when there are none) for the caller to hand the header. 0 when
+ * anything is refused (or memory ran out), with nothing left allocated.
+ * Inline, as the loop it runs, so that each header's `get` is inlined. */
+static inline int ferryi_pb_header(ProtobufCAllocator *alloc, size_t len, const uint8_t *data,
+                                   const void *init, size_t size, unsigned last, unsigned repeated,
+                                   int (*get)(ferryi_pb_reader *r, uint8_t tag, void *into),
+                                   ferryi_pb_reading *rd)
+{
+    ferryi_pb_reader r = {.at = data, .end = data + len, .alloc = alloc};
+    /* rd is not initialised as a whole: entry[] is written as it fills */
+    rd->n_entries = 0;
+    rd->entries = NULL;
+    rd->h = ferryi_pb_dup(alloc, init, size);
+    if (rd->h == NULL)
+        return 0;
+    int ok = ferryi_pb_fields(&r, last, repeated, get, rd);
+    if (ok && rd->n_entries > 0) {
+        rd->entries = ferryi_pb_dup(alloc, rd->entry, rd->n_entries * sizeof rd->entry[0]);
+        ok = rd->entries != NULL;
+    }
+    if (!ok) {
+        for (size_t i = 0; i < rd->n_entries; i++)
+            protobuf_c_message_free_unpacked(rd->entry[i], alloc);
+        protobuf_c_message_free_unpacked(rd->h, alloc);
+        rd->h = NULL;
+    }
+    return ok;
+}
+
 #endif

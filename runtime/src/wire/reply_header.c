@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ferry/validate.h"
 #include "wire/headers.h"
 #include "wire/identity_block.h"
 #include "wire/pbcodec.h"
@@ -25,10 +26,6 @@ enum {
     TAG_V_PATH = FERRYI_PB_TAG(1, 2),
     TAG_V_REASON = FERRYI_PB_TAG(2, 2),
 };
-
-/* More violations than a reply carries (FERRY_VIOLATIONS_MAX) are left to
- * protobuf-c, like anything unusual. */
-#define VIOLATIONS_READ_MAX 64
 
 /* ---- packing ------------------------------------------------------------ */
 
@@ -93,44 +90,32 @@ size_t ferryi_reply_header_pack(const Ferry__Wire__ReplyHeader *h, uint8_t *out)
 
 /* ---- reading ------------------------------------------------------------ */
 
-/* One violation: a path and a reason, each at most once, nothing else. */
-static Ferry__Wire__Violation *get_violation(ferryi_pb_reader *outer)
+/* One field of a violation (a path and a reason), read into `into` (the
+ * violation); 0 for anything else. */
+static int get_violation_field(ferryi_pb_reader *r, uint8_t tag, void *into)
 {
-    static const Ferry__Wire__Violation init = FERRY__WIRE__VIOLATION__INIT;
-    ferryi_pb_reader r;
-    Ferry__Wire__Violation *v = ferryi_pb_sub(outer, &r, &init, sizeof init);
-    if (v == NULL)
-        return NULL;
-    int have_path = 0, have_reason = 0, ok = 1;
-    while (ok && r.at < r.end) {
-        uint8_t tag = *r.at++;
-        if (tag == TAG_V_PATH && !have_path)
-            ok = have_path = ferryi_pb_string(&r, &v->path);
-        else if (tag == TAG_V_REASON && !have_reason)
-            ok = have_reason = ferryi_pb_string(&r, &v->reason);
-        else
-            ok = 0;
+    Ferry__Wire__Violation *v = into;
+    switch (tag) {
+    case TAG_V_PATH:
+        return ferryi_pb_string(r, &v->path);
+    case TAG_V_REASON:
+        return ferryi_pb_string(r, &v->reason);
+    default:
+        return 0;
     }
-    if (!ok) {
-        ferry__wire__violation__free_unpacked(v, r.alloc);
-        return NULL;
-    }
-    return v;
 }
 
-/* What get_field() reads into: the header, and its violations until the
- * header is whole. */
-typedef struct reading {
-    Ferry__Wire__ReplyHeader *h;
-    Ferry__Wire__Violation *vs[VIOLATIONS_READ_MAX];
-    size_t n_vs;
-} reading;
+/* The fast reader takes every violation a reply carries (at most
+ * FERRY_VIOLATIONS_MAX); more are left to protobuf-c, like anything
+ * unusual. */
+_Static_assert(FERRYI_PB_ENTRIES_MAX >= FERRY_VIOLATIONS_MAX, "violations read by hand");
 
 /* One of the header's fields as ferry's servers send it, read into `into`
- * (a reading); 0 for anything else (protobuf-c is then asked). */
+ * (a ferryi_pb_reading); 0 for anything else (protobuf-c is then asked). */
 static int get_field(ferryi_pb_reader *r, uint8_t tag, void *into)
 {
-    reading *rd = into;
+    static const Ferry__Wire__Violation v_init = FERRY__WIRE__VIOLATION__INIT;
+    ferryi_pb_reading *rd = into;
     Ferry__Wire__ReplyHeader *h = rd->h;
     switch (tag) {
     case TAG_CALL_ID:
@@ -150,10 +135,7 @@ static int get_field(ferryi_pb_reader *r, uint8_t tag, void *into)
     case TAG_NOT_BEFORE:
         return ferryi_pb_varint(r, &h->proof_not_before_ms);
     case TAG_VIOLATION:
-        if (rd->n_vs == VIOLATIONS_READ_MAX || (rd->vs[rd->n_vs] = get_violation(r)) == NULL)
-            return 0;
-        rd->n_vs++;
-        return 1;
+        return ferryi_pb_header_entry(r, rd, &v_init, sizeof v_init, 2, get_violation_field);
     case TAG_VIOLATIONS_TOTAL:
         return ferryi_pb_u32(r, &h->violations_total);
     case TAG_DRAINING:
@@ -169,24 +151,13 @@ Ferry__Wire__ReplyHeader *ferryi_reply_header_unpack_fast(ProtobufCAllocator *al
                                                           const uint8_t *data)
 {
     static const Ferry__Wire__ReplyHeader init = FERRY__WIRE__REPLY_HEADER__INIT;
-    ferryi_pb_reader r = {.at = data, .end = data + len, .alloc = alloc};
-    reading rd; /* not initialised as a whole: vs is written as it fills */
-    rd.h = ferryi_pb_dup(alloc, &init, sizeof init);
-    if (rd.h == NULL)
+    ferryi_pb_reading rd;
+    if (!ferryi_pb_header(alloc, len, data, &init, sizeof init, 12, 1u << 9, get_field, &rd))
         return NULL;
-    rd.n_vs = 0;
-    int ok = ferryi_pb_fields(&r, 12, 1u << 9, get_field, &rd);
-    if (ok && rd.n_vs > 0) {
-        ok = (rd.h->violations = ferryi_pb_dup(alloc, rd.vs, rd.n_vs * sizeof *rd.vs)) != NULL;
-        rd.h->n_violations = ok ? rd.n_vs : 0;
-    }
-    if (!ok) {
-        for (size_t i = 0; i < rd.n_vs; i++)
-            ferry__wire__violation__free_unpacked(rd.vs[i], alloc);
-        ferry__wire__reply_header__free_unpacked(rd.h, alloc);
-        return NULL;
-    }
-    return rd.h;
+    Ferry__Wire__ReplyHeader *h = rd.h;
+    h->violations = rd.entries;
+    h->n_violations = rd.n_entries;
+    return h;
 }
 
 Ferry__Wire__ReplyHeader *ferryi_reply_header_unpack(ProtobufCAllocator *alloc, size_t len,

@@ -86,45 +86,31 @@ size_t ferryi_request_header_pack(const Ferry__Wire__RequestHeader *h, uint8_t *
 
 /* ---- reading ------------------------------------------------------------ */
 
-/* One metadata entry: a key and a value, each at most once, nothing else. */
-static Ferry__Wire__Metadata *get_entry(ferryi_pb_reader *outer)
+/* One field of a metadata entry (a key and a value), read into `into`
+ * (the entry); 0 for anything else. */
+static int get_entry_field(ferryi_pb_reader *r, uint8_t tag, void *into)
 {
-    static const Ferry__Wire__Metadata init = FERRY__WIRE__METADATA__INIT;
-    ferryi_pb_reader r;
-    Ferry__Wire__Metadata *md = ferryi_pb_sub(outer, &r, &init, sizeof init);
-    if (md == NULL)
-        return NULL;
-    int have_key = 0, have_value = 0, ok = 1;
-    while (ok && r.at < r.end) {
-        uint8_t tag = *r.at++;
-        if (tag == TAG_MD_KEY && !have_key) {
-            ok = have_key = ferryi_pb_string(&r, &md->key);
-        } else if (tag == TAG_MD_VALUE && !have_value) {
-            ok = have_value = ferryi_pb_bytes(&r, &md->value);
-        } else {
-            ok = 0;
-        }
+    Ferry__Wire__Metadata *md = into;
+    switch (tag) {
+    case TAG_MD_KEY:
+        return ferryi_pb_string(r, &md->key);
+    case TAG_MD_VALUE:
+        return ferryi_pb_bytes(r, &md->value);
+    default:
+        return 0;
     }
-    if (!ok) {
-        ferry__wire__metadata__free_unpacked(md, r.alloc);
-        return NULL;
-    }
-    return md;
 }
 
-/* What get_field() reads into: the header, and its metadata entries until
- * the header is whole. */
-typedef struct reading {
-    Ferry__Wire__RequestHeader *h;
-    Ferry__Wire__Metadata *md[FERRYI_METADATA_MAX];
-    size_t n_md;
-} reading;
+/* A request carries at most FERRYI_METADATA_MAX entries: the fast reader
+ * takes all that a request may carry. */
+_Static_assert(FERRYI_PB_ENTRIES_MAX == FERRYI_METADATA_MAX, "metadata read by hand");
 
 /* One of the header's fields as ferry's peers send it, read into `into`
- * (a reading); 0 for anything else (protobuf-c is then asked). */
+ * (a ferryi_pb_reading); 0 for anything else (protobuf-c is then asked). */
 static int get_field(ferryi_pb_reader *r, uint8_t tag, void *into)
 {
-    reading *rd = into;
+    static const Ferry__Wire__Metadata md_init = FERRY__WIRE__METADATA__INIT;
+    ferryi_pb_reading *rd = into;
     Ferry__Wire__RequestHeader *h = rd->h;
     switch (tag) {
     case TAG_METHOD:
@@ -134,10 +120,7 @@ static int get_field(ferryi_pb_reader *r, uint8_t tag, void *into)
     case TAG_CLIENT_VERSION:
         return ferryi_pb_string(r, &h->client_version);
     case TAG_METADATA:
-        if (rd->n_md == FERRYI_METADATA_MAX || (rd->md[rd->n_md] = get_entry(r)) == NULL)
-            return 0;
-        rd->n_md++;
-        return 1;
+        return ferryi_pb_header_entry(r, rd, &md_init, sizeof md_init, 2, get_entry_field);
     case TAG_IDENTITY:
         return (h->identity = ferryi_identity_block_get(r)) != NULL;
     case TAG_CALL_ID:
@@ -159,24 +142,13 @@ Ferry__Wire__RequestHeader *ferryi_request_header_unpack_fast(ProtobufCAllocator
                                                               const uint8_t *data)
 {
     static const Ferry__Wire__RequestHeader init = FERRY__WIRE__REQUEST_HEADER__INIT;
-    ferryi_pb_reader r = {.at = data, .end = data + len, .alloc = alloc};
-    reading rd; /* not initialised as a whole: md is written as it fills */
-    rd.h = ferryi_pb_dup(alloc, &init, sizeof init);
-    if (rd.h == NULL)
+    ferryi_pb_reading rd;
+    if (!ferryi_pb_header(alloc, len, data, &init, sizeof init, 10, 1u << 7, get_field, &rd))
         return NULL;
-    rd.n_md = 0;
-    int ok = ferryi_pb_fields(&r, 10, 1u << 7, get_field, &rd);
-    if (ok && rd.n_md > 0) {
-        ok = (rd.h->metadata = ferryi_pb_dup(alloc, rd.md, rd.n_md * sizeof *rd.md)) != NULL;
-        rd.h->n_metadata = ok ? rd.n_md : 0;
-    }
-    if (!ok) {
-        for (size_t i = 0; i < rd.n_md; i++)
-            ferry__wire__metadata__free_unpacked(rd.md[i], alloc);
-        ferry__wire__request_header__free_unpacked(rd.h, alloc);
-        return NULL;
-    }
-    return rd.h;
+    Ferry__Wire__RequestHeader *h = rd.h;
+    h->metadata = rd.entries;
+    h->n_metadata = rd.n_entries;
+    return h;
 }
 
 Ferry__Wire__RequestHeader *ferryi_request_header_unpack(ProtobufCAllocator *alloc, size_t len,
