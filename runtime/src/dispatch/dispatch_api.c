@@ -31,6 +31,19 @@ static ferryi_dispatcher *dispatcher_method(ferry_channel *ch, const ferry_metho
     return d;
 }
 
+/* dispatcher_method() for a function that writes what it reads of the
+ * method to `out`, which it checks too. */
+static ferryi_dispatcher *dispatcher_method_out(ferry_channel *ch, const ferry_method *m,
+                                                const char *fn, const void *out, long *idx)
+{
+    ferryi_dispatcher *d = dispatcher_method(ch, m, fn, idx);
+    if (d != NULL && out == NULL) {
+        ferryi_error(FERRY_INVALID_ARGUMENT, "%s: no out pointer", fn);
+        return NULL;
+    }
+    return d;
+}
+
 ferry_status ferry_dispatcher_set_route(ferry_channel *ch, const ferry_method *m,
                                         const ferry_route *route)
 {
@@ -64,11 +77,9 @@ ferry_status ferry_dispatcher_route(ferry_channel *ch, const ferry_method *m, fe
 {
     ferryi_error_clear();
     long idx;
-    ferryi_dispatcher *d = dispatcher_method(ch, m, "ferry_dispatcher_route", &idx);
+    ferryi_dispatcher *d = dispatcher_method_out(ch, m, "ferry_dispatcher_route", out, &idx);
     if (d == NULL)
         return FERRY_INVALID_ARGUMENT;
-    if (out == NULL)
-        return ferryi_error(FERRY_INVALID_ARGUMENT, "ferry_dispatcher_route: no out pointer");
     *out = ferryi_route_unpack(atomic_load(&d->ms[idx].route));
     return FERRY_OK;
 }
@@ -89,11 +100,9 @@ ferry_status ferry_dispatcher_stats(ferry_channel *ch, const ferry_method *m, fe
 {
     ferryi_error_clear();
     long idx;
-    ferryi_dispatcher *d = dispatcher_method(ch, m, "ferry_dispatcher_stats", &idx);
+    ferryi_dispatcher *d = dispatcher_method_out(ch, m, "ferry_dispatcher_stats", out, &idx);
     if (d == NULL)
         return FERRY_INVALID_ARGUMENT;
-    if (out == NULL)
-        return ferryi_error(FERRY_INVALID_ARGUMENT, "ferry_dispatcher_stats: no out pointer");
     if ((unsigned)stage >= FERRY_STAGE_COUNT)
         return ferryi_error(FERRY_INVALID_ARGUMENT,
                             "ferry_dispatcher_stats: stage %d is not a ferry_stage", (int)stage);
