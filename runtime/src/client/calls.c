@@ -148,21 +148,34 @@ static ferry_status prepare_call(client *cl, const ferry_method *m, const Protob
  * The channel vtable
  * ---------------------------------------------------------------------- */
 
+/* A call as start_call() leaves it: its info and, once admitted and
+ * framed, its slot and request frame. */
+typedef struct started {
+    ferry_call_info info;
+    slot *s;
+    nng_msg *msg;
+    int admitted; /* 0: the breaker turned the call away */
+} started;
+
 /* The start both paths share: the breaker's word, then the request frame
  * on a slot (prepare_call()), the breaker's trial given back when the call
- * is not sent after all. *admitted is 0 when the breaker turned the call
- * away (FERRY_UNAVAILABLE, its reason in `info`). */
+ * is not sent after all. c->admitted is 0 when the breaker turned the call
+ * away (FERRY_UNAVAILABLE, its reason in c->info). */
 static inline ferry_status start_call(client *cl, const ferry_method *m,
                                       const ProtobufCMessage *req, const ferry_call_opts *opts,
-                                      ferry_call_info *info, slot **s, nng_msg **msg, int *admitted)
+                                      started *c)
 {
+    memset(&c->info, 0, sizeof c->info);
+    c->s = NULL;
+    c->msg = NULL;
     int trial = 0;
-    *admitted = ferryi_breaker_admit(&cl->breakers, m, &trial, info->message, sizeof info->message);
-    if (!*admitted)
+    c->admitted =
+        ferryi_breaker_admit(&cl->breakers, m, &trial, c->info.message, sizeof c->info.message);
+    if (!c->admitted)
         return FERRY_UNAVAILABLE;
-    ferry_status st = prepare_call(cl, m, req, opts, info, s, msg);
+    ferry_status st = prepare_call(cl, m, req, opts, &c->info, &c->s, &c->msg);
     if (st == FERRY_OK)
-        (*s)->trial = trial;
+        c->s->trial = trial;
     else
         ferryi_breaker_release(&cl->breakers, m, trial); /* never sent */
     return st;
@@ -173,31 +186,28 @@ ferry_status ferryi_cl_call_async(ferry_channel *ch, const ferry_method *m,
                                   const ferry_completion *done)
 {
     client *cl = (client *)ch;
-    ferry_call_info info;
-    memset(&info, 0, sizeof info);
-    slot *s = NULL;
-    nng_msg *msg = NULL;
-    int admitted;
-    ferry_status st = start_call(cl, m, req, opts, &info, &s, &msg, &admitted);
-    if (st == FERRY_UNAVAILABLE && s == NULL) {
+    started c;
+    ferry_status st = start_call(cl, m, req, opts, &c);
+    if (st == FERRY_UNAVAILABLE && c.s == NULL) {
         /* Turned away before it had a slot: a fallback, if any, completes it now. */
         ProtobufCMessage *resp = NULL;
-        st = ferryi_fallback_apply(&cl->fallbacks, m, req, st, &resp, &info);
+        st = ferryi_fallback_apply(&cl->fallbacks, m, req, st, &resp, &c.info);
         if (st == FERRY_FALLBACK) {
-            info.status = st;
-            done->invoke(done, st, resp, &info);
+            c.info.status = st;
+            done->invoke(done, st, resp, &c.info);
             return FERRY_OK;
         }
     }
     if (st != FERRY_OK)
-        return ferryi_opts_finish(opts, &info, st);
+        return ferryi_opts_finish(opts, &c.info, st);
+    slot *s = c.s;
     s->done = *done;
     s->req_copy = NULL;
-    if (ferryi_fallback_wants_request(&cl->fallbacks, m) && nng_msg_dup(&s->req_copy, msg) != 0)
+    if (ferryi_fallback_wants_request(&cl->fallbacks, m) && nng_msg_dup(&s->req_copy, c.msg) != 0)
         s->req_copy = NULL; /* out of memory: the fallback gets no request */
     atomic_store(&s->active, s->aio);
     ferryi_cl_busy_add(cl, s);
-    ferryi_cl_launch(s, msg);
+    ferryi_cl_launch(s, c.msg);
     return FERRY_OK;
 }
 
@@ -236,24 +246,23 @@ ferry_status ferryi_cl_call(ferry_channel *ch, const ferry_method *m, const Prot
                             ProtobufCMessage **resp, const ferry_call_opts *opts)
 {
     client *cl = (client *)ch;
-    ferry_call_info info;
-    memset(&info, 0, sizeof info);
-    slot *s = NULL;
-    nng_msg *msg = NULL;
-    int admitted;
-    ferry_status st = start_call(cl, m, req, opts, &info, &s, &msg, &admitted);
-    if (!admitted)
-        return ferryi_opts_finish(opts, &info,
-                                  ferryi_fallback_apply(&cl->fallbacks, m, req, st, resp, &info));
+    started c;
+    ferry_status st = start_call(cl, m, req, opts, &c);
+    ferry_call_info *info = &c.info;
+    if (!c.admitted)
+        return ferryi_opts_finish(opts, info,
+                                  ferryi_fallback_apply(&cl->fallbacks, m, req, st, resp, info));
+    slot *s = c.s;
+    nng_msg *msg = c.msg;
     if (st == FERRY_OK && s->sync_aio == NULL && nng_aio_alloc(&s->sync_aio, NULL, NULL) != 0) {
         /* never sent: the breaker learns nothing of the service */
         ferryi_breaker_release(&cl->breakers, m, s->trial);
         nng_msg_free(msg);
         ferryi_cl_slot_put(cl, s);
-        st = ferryi_cl_say(&info, FERRY_RESOURCE_EXHAUSTED, "out of memory for an nng aio");
+        st = ferryi_cl_say(info, FERRY_RESOURCE_EXHAUSTED, "out of memory for an nng aio");
     }
     if (st != FERRY_OK)
-        return ferryi_opts_finish(opts, &info, st);
+        return ferryi_opts_finish(opts, info, st);
     /* The same steps as an asynchronous call (ferryi_cl_attempt_next(), ferryi_cl_call_finish()),
      * each attempt waited on in the caller's thread rather than in a
      * callback, so nothing wakes another thread. */
@@ -261,17 +270,17 @@ ferry_status ferryi_cl_call(ferry_channel *ch, const ferry_method *m, const Prot
     atomic_store(&s->active, aio);
     ferryi_cl_busy_add(cl, s);
     for (;;) {
-        st = sync_attempt(s, aio, msg, resp, &info);
+        st = sync_attempt(s, aio, msg, resp, info);
         uint32_t wait = 0;
-        next_step next = st == FERRY_OK ? STEP_DONE : ferryi_cl_attempt_next(s, st, &info, &wait);
+        next_step next = st == FERRY_OK ? STEP_DONE : ferryi_cl_attempt_next(s, st, info, &wait);
         if (next == STEP_DONE)
             break;
         if (next == STEP_RETRY)
             ferryi_sleep_ms(wait);
         s->attempt++;
         msg = ferryi_cl_take_retry_msg(s);
-        memset(&info, 0, sizeof info);
+        memset(info, 0, sizeof *info);
     }
-    st = ferryi_cl_call_finish(s, st, req, resp, &info);
-    return ferryi_opts_finish(opts, &info, st);
+    st = ferryi_cl_call_finish(s, st, req, resp, info);
+    return ferryi_opts_finish(opts, info, st);
 }
