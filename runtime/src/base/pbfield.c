@@ -87,6 +87,19 @@ static int order_real(double x, double y)
     return (x > y) - (x < y);
 }
 
+/* An integer of signed (unsigned) type `t` at `v`, of either width,
+ * widened to 64 bits: so that each use reads the two widths one way. */
+static int64_t signed_at(ProtobufCType t, const void *v)
+{
+    return ferryi_pb_value_size(t) == sizeof(int32_t) ? *(const int32_t *)v : *(const int64_t *)v;
+}
+
+static uint64_t unsigned_at(ProtobufCType t, const void *v)
+{
+    return ferryi_pb_value_size(t) == sizeof(uint32_t) ? *(const uint32_t *)v
+                                                       : *(const uint64_t *)v;
+}
+
 int ferryi_pb_value_cmp(ProtobufCType t, const void *a, const void *b)
 {
     switch (t) {
@@ -94,17 +107,15 @@ int ferryi_pb_value_cmp(ProtobufCType t, const void *a, const void *b)
     case PROTOBUF_C_TYPE_SINT32:
     case PROTOBUF_C_TYPE_SFIXED32:
     case PROTOBUF_C_TYPE_ENUM:
-        return order_signed(*(const int32_t *)a, *(const int32_t *)b);
-    case PROTOBUF_C_TYPE_UINT32:
-    case PROTOBUF_C_TYPE_FIXED32:
-        return order_unsigned(*(const uint32_t *)a, *(const uint32_t *)b);
     case PROTOBUF_C_TYPE_INT64:
     case PROTOBUF_C_TYPE_SINT64:
     case PROTOBUF_C_TYPE_SFIXED64:
-        return order_signed(*(const int64_t *)a, *(const int64_t *)b);
+        return order_signed(signed_at(t, a), signed_at(t, b));
+    case PROTOBUF_C_TYPE_UINT32:
+    case PROTOBUF_C_TYPE_FIXED32:
     case PROTOBUF_C_TYPE_UINT64:
     case PROTOBUF_C_TYPE_FIXED64:
-        return order_unsigned(*(const uint64_t *)a, *(const uint64_t *)b);
+        return order_unsigned(unsigned_at(t, a), unsigned_at(t, b));
     case PROTOBUF_C_TYPE_FLOAT:
         return order_real(*(const float *)a, *(const float *)b);
     case PROTOBUF_C_TYPE_DOUBLE:
@@ -136,20 +147,16 @@ bool ferryi_pb_scalar_str(const ProtobufCFieldDescriptor *f, const void *v, bool
     case PROTOBUF_C_TYPE_INT32:
     case PROTOBUF_C_TYPE_SINT32:
     case PROTOBUF_C_TYPE_SFIXED32:
-        snprintf(buf, size, "%ld", (long)*(const int32_t *)v);
-        return true;
-    case PROTOBUF_C_TYPE_UINT32:
-    case PROTOBUF_C_TYPE_FIXED32:
-        snprintf(buf, size, "%lu", (unsigned long)*(const uint32_t *)v);
-        return true;
     case PROTOBUF_C_TYPE_INT64:
     case PROTOBUF_C_TYPE_SINT64:
     case PROTOBUF_C_TYPE_SFIXED64:
-        snprintf(buf, size, "%lld", (long long)*(const int64_t *)v);
+        snprintf(buf, size, "%lld", (long long)signed_at(f->type, v));
         return true;
+    case PROTOBUF_C_TYPE_UINT32:
+    case PROTOBUF_C_TYPE_FIXED32:
     case PROTOBUF_C_TYPE_UINT64:
     case PROTOBUF_C_TYPE_FIXED64:
-        snprintf(buf, size, "%llu", (unsigned long long)*(const uint64_t *)v);
+        snprintf(buf, size, "%llu", (unsigned long long)unsigned_at(f->type, v));
         return true;
     case PROTOBUF_C_TYPE_FLOAT:
         snprintf(buf, size, "%.*g", exact ? 9 : 6, (double)*(const float *)v);
