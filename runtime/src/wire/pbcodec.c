@@ -7,16 +7,14 @@ size_t ferryi_pb_message_size(const ProtobufCMessage *m)
 {
     if (m == NULL)
         return 0;
-    size_t n = protobuf_c_message_get_packed_size(m);
-    return 1 + ferryi_pb_varint_size(n) + n;
+    return ferryi_pb_len_size(protobuf_c_message_get_packed_size(m));
 }
 
 uint8_t *ferryi_pb_put_message(uint8_t *p, uint8_t tag, const ProtobufCMessage *m)
 {
     if (m == NULL)
         return p;
-    *p++ = tag;
-    p = ferryi_pb_put_varint(p, protobuf_c_message_get_packed_size(m));
+    p = ferryi_pb_put_len(p, tag, protobuf_c_message_get_packed_size(m));
     return p + protobuf_c_message_pack(m, p);
 }
 

@@ -47,6 +47,21 @@ static inline uint8_t *ferryi_pb_put_varint(uint8_t *p, uint64_t v)
     return p;
 }
 
+/* Bytes a length-delimited field (string, bytes, message) of `len` bytes
+ * takes with its tag and length. */
+static inline size_t ferryi_pb_len_size(size_t len)
+{
+    return 1 + ferryi_pb_varint_size(len) + len;
+}
+
+/* Writes the tag and length of a length-delimited field of `len` bytes at
+ * `p`; returns where its bytes go. */
+static inline uint8_t *ferryi_pb_put_len(uint8_t *p, uint8_t tag, size_t len)
+{
+    *p++ = tag;
+    return ferryi_pb_put_varint(p, len);
+}
+
 /* Bytes a number, string or bytes field takes with its tag; 0 when left out. */
 static inline size_t ferryi_pb_number_size(uint64_t v)
 {
@@ -57,13 +72,12 @@ static inline size_t ferryi_pb_string_size(const char *s)
 {
     if (s == NULL || s[0] == '\0')
         return 0;
-    size_t n = strlen(s);
-    return 1 + ferryi_pb_varint_size(n) + n;
+    return ferryi_pb_len_size(strlen(s));
 }
 
 static inline size_t ferryi_pb_bytes_size(const ProtobufCBinaryData *b)
 {
-    return b->len == 0 ? 0 : 1 + ferryi_pb_varint_size(b->len) + b->len;
+    return b->len == 0 ? 0 : ferryi_pb_len_size(b->len);
 }
 
 /* Writes the field (when it is not left out) at `p`; returns the end. */
@@ -80,8 +94,7 @@ static inline uint8_t *ferryi_pb_put_string(uint8_t *p, uint8_t tag, const char 
     if (s == NULL || s[0] == '\0')
         return p;
     size_t n = strlen(s);
-    *p++ = tag;
-    p = ferryi_pb_put_varint(p, n);
+    p = ferryi_pb_put_len(p, tag, n);
     memcpy(p, s, n);
     return p + n;
 }
@@ -90,8 +103,7 @@ static inline uint8_t *ferryi_pb_put_bytes(uint8_t *p, uint8_t tag, const Protob
 {
     if (b->len == 0)
         return p;
-    *p++ = tag;
-    p = ferryi_pb_put_varint(p, b->len);
+    p = ferryi_pb_put_len(p, tag, b->len);
     memcpy(p, b->data, b->len);
     return p + b->len;
 }

@@ -54,10 +54,8 @@ size_t ferryi_reply_header_size(const Ferry__Wire__ReplyHeader *h)
         ferryi_pb_number_size(h->api_min) + ferryi_pb_number_size(h->api_max) +
         ferryi_identity_block_size(h->identity) + ferryi_pb_number_size(h->proof_not_before_ms) +
         ferryi_pb_number_size(h->violations_total) + (h->draining ? 2 : 0) + (h->not_run ? 2 : 0);
-    for (size_t i = 0; i < h->n_violations; i++) {
-        size_t v = violation_size(h->violations[i]);
-        n += 1 + ferryi_pb_varint_size(v) + v;
-    }
+    for (size_t i = 0; i < h->n_violations; i++)
+        n += ferryi_pb_len_size(violation_size(h->violations[i]));
     return n;
 }
 
@@ -76,8 +74,7 @@ size_t ferryi_reply_header_pack(const Ferry__Wire__ReplyHeader *h, uint8_t *out)
     p = ferryi_pb_put_number(p, TAG_NOT_BEFORE, h->proof_not_before_ms);
     for (size_t i = 0; i < h->n_violations; i++) {
         const Ferry__Wire__Violation *v = h->violations[i];
-        *p++ = TAG_VIOLATION;
-        p = ferryi_pb_put_varint(p, violation_size(v));
+        p = ferryi_pb_put_len(p, TAG_VIOLATION, violation_size(v));
         p = ferryi_pb_put_string(p, TAG_V_PATH, v->path);
         p = ferryi_pb_put_string(p, TAG_V_REASON, v->reason);
     }

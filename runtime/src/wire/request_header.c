@@ -53,10 +53,8 @@ size_t ferryi_request_header_size(const Ferry__Wire__RequestHeader *h)
                ferryi_pb_number_size(h->call_id) + ferryi_pb_number_size(h->deadline_ms) +
                ferryi_identity_block_size(h->identity) + ferryi_pb_number_size(h->method_id) +
                ferryi_pb_number_size(h->max_reply);
-    for (size_t i = 0; i < h->n_metadata; i++) {
-        size_t e = entry_size(h->metadata[i]);
-        n += 1 + ferryi_pb_varint_size(e) + e;
-    }
+    for (size_t i = 0; i < h->n_metadata; i++)
+        n += ferryi_pb_len_size(entry_size(h->metadata[i]));
     return n;
 }
 
@@ -73,8 +71,7 @@ size_t ferryi_request_header_pack(const Ferry__Wire__RequestHeader *h, uint8_t *
     p = ferryi_pb_put_number(p, TAG_DEADLINE_MS, h->deadline_ms);
     for (size_t i = 0; i < h->n_metadata; i++) {
         const Ferry__Wire__Metadata *md = h->metadata[i];
-        *p++ = TAG_METADATA;
-        p = ferryi_pb_put_varint(p, entry_size(md));
+        p = ferryi_pb_put_len(p, TAG_METADATA, entry_size(md));
         p = ferryi_pb_put_string(p, TAG_MD_KEY, md->key);
         p = ferryi_pb_put_bytes(p, TAG_MD_VALUE, &md->value);
     }
