@@ -11,6 +11,10 @@
  *   FERRY_TLS_CERT, FERRY_TLS_KEY, FERRY_TLS_CA   TLS for tls+tcp://
  *   @NAME@_HEALTH    0 to not host ferry's health service (`ferry health
  *                    URL` asks it; it says DRAINING while the server stops)
+ *   @NAME@_REFLECTION  1 to host ferry's reflection service, so that
+ *                    `ferry list`, `ferry describe` and `ferry call` find
+ *                    the schema on the server (it shows the API to every
+ *                    caller the server admits)
  *   FERRY_METRICS_URL  e.g. http://127.0.0.1:9464/metrics: Prometheus metrics
  *   FERRY_LOG, FERRY_LOG_FORMAT, FERRY_TRACE   ferry's logs and traces
  *
@@ -92,7 +96,9 @@ int main(void)
         snprintf(url, sizeof url, "ipc://%s/@name@.sock", tmp != NULL ? tmp : "/tmp");
     long workers = env_number("@NAME@_WORKERS", 4, 1, 1024);
     long grace = env_number("@NAME@_GRACE_MS", 5000, 0, 3600000);
-    if (workers < 0 || grace < 0)
+    long health = env_number("@NAME@_HEALTH", 1, 0, 1);
+    long reflection = env_number("@NAME@_REFLECTION", 0, 0, 1);
+    if (workers < 0 || grace < 0 || health < 0 || reflection < 0)
         return 2;
     ferry_server_opts opts = {
         .workers = (unsigned)workers,
@@ -123,9 +129,10 @@ int main(void)
     ferry_status st = ferry_server_new(&srv, &opts);
     if (st == FERRY_OK)
         st = @prefix@_register(srv, @name@_handlers(), store);
-    const char *health = env("@NAME@_HEALTH");
-    if (st == FERRY_OK && (health == NULL || strcmp(health, "0") != 0))
+    if (st == FERRY_OK && health)
         st = ferry_server_add_health(srv);
+    if (st == FERRY_OK && reflection)
+        st = ferry_server_add_reflection(srv);
     if (st != FERRY_OK) {
         LOG("cannot start: %s", ferry_last_error());
         goto out;

@@ -20,6 +20,7 @@
 
 #include "@name@_client.h"
 #include "ferry/health/v1/health.ferry.h"
+#include "ferry/reflection/v1/reflection.ferry.h"
 
 typedef struct fixture {
     char dir[64];
@@ -94,6 +95,7 @@ static int setup(void **state)
         setenv("@NAME@_LISTEN", listen, 1);
         setenv("FERRY_KEY", key, 1);
         setenv("FERRY_KEYRING", path, 1);
+        setenv("@NAME@_REFLECTION", "1", 1);
         dup2(pipefd[1], STDOUT_FILENO);
         close(pipefd[0]);
         close(pipefd[1]);
@@ -200,6 +202,32 @@ static void test_health_says_serving(void **state)
     ferry_channel_close(ch);
 }
 
+/* With @NAME@_REFLECTION=1 the server lists @Svc@ to a trusted caller and
+ * gives the schema that defines it, as `ferry list` and `ferry call` ask. */
+static void test_reflection_describes_service(void **state)
+{
+    fixture *f = *state;
+    ferry_channel *ch = open_as(f, "reader");
+    ferry_call_opts opts = {.deadline_ms = 20000};
+    Ferry__Reflection__V1__ListServicesRequest lreq =
+        FERRY__REFLECTION__V1__LIST_SERVICES_REQUEST__INIT;
+    Ferry__Reflection__V1__ListServicesReply *list = NULL;
+    assert_int_equal(ferry_reflection_v1_reflection_list_services(ch, &lreq, &list, &opts),
+                     FERRY_OK);
+    int found = 0;
+    for (size_t i = 0; i < list->n_services; i++)
+        found |= strcmp(list->services[i]->name, "@pkg@.@Svc@") == 0;
+    assert_true(found);
+    ferry_message_free(&list->base);
+    Ferry__Reflection__V1__GetFilesRequest freq = FERRY__REFLECTION__V1__GET_FILES_REQUEST__INIT;
+    freq.service = "@pkg@.@Svc@";
+    Ferry__Reflection__V1__GetFilesReply *files = NULL;
+    assert_int_equal(ferry_reflection_v1_reflection_get_files(ch, &freq, &files, &opts), FERRY_OK);
+    assert_true(files->n_files >= 1);
+    ferry_message_free(&files->base);
+    ferry_channel_close(ch);
+}
+
 /* SIGTERM stops the server cleanly: exit status 0. */
 static void test_sigterm_stops_cleanly(void **state)
 {
@@ -214,6 +242,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_writer_puts_and_gets, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reader_may_not_put, setup, teardown),
         cmocka_unit_test_setup_teardown(test_health_says_serving, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reflection_describes_service, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sigterm_stops_cleanly, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
