@@ -23,6 +23,7 @@
 #include "wire/envelope.h"
 #include "ferry/testclock.h"
 #include "ferry/wire.pb-c.h"
+#include "identity/auth.h"
 #include "identity/keys.h"
 #include "probe.h"
 #include "identity/proof.h"
@@ -135,7 +136,9 @@ typedef struct forged {
     int64_t skew_ms; /* added to the current time */
     uint8_t nonce[16];
     const char *text;
-    int reply_mac; /* ask for a reply proved with mac */
+    int reply_mac;    /* ask for a reply proved with mac */
+    int covers_state; /* ask for a reply proof that covers its state */
+    int accept_mac2;  /* say a scheme 3 reply can be checked */
     /* applied after proving: */
     const char *tamper_method;
     uint64_t tamper_call_id;
@@ -182,6 +185,8 @@ static uint8_t *forge(fixture *f, const forged *r, size_t *len)
     id.proof.data = proof;
     id.proof.len = ferryi_prove(r->scheme, r->key, sk.c2s, canon, clen, proof);
     id.reply_mac = r->reply_mac != 0;
+    id.covers_state = r->covers_state != 0;
+    id.accept_mac2 = r->accept_mac2 != 0;
     if (r->scheme != FERRY_PROOF_NONE)
         h.identity = &id;
 
@@ -295,29 +300,116 @@ static ferry_proof reply_scheme(fixture *f, const forged *r)
 
 /* ---- the tests ---- */
 
-/* The reply proof does not cover not_run, so a client that pins the
- * server's key does not take it from a reply (someone on the path could
- * otherwise have a non-idempotent call run on a second server); one that
- * pins nothing takes it as it comes. Probe/Nope is a method the server does
- * not know: refused before any handler, with not_run set. */
-static void test_pinned_client_ignores_not_run(void **state)
+/* Calls Probe/Nope, a method the server does not know (refused before any
+ * handler, with not_run set), on a channel of alice's that pins the
+ * server's key or (`pin` 0) nothing; the call's not_run. */
+static int nope_not_run(fixture *f, int pin)
 {
-    fixture *f = *state;
     ferry_method nope = ferrytest_v1_probe_desc.methods[FERRYTEST_V1_PROBE_ECHO];
     nope.full_name = "ferrytest.v1.Probe/Nope";
     nope.name = "Nope";
     Ferrytest__V1__EchoRequest req = FERRYTEST__V1__ECHO_REQUEST__INIT;
-    const ferry_key *pins[] = {f->server, NULL};
-    int want[] = {0, 1};
-    for (int i = 0; i < 2; i++) {
-        ferry_channel *ch = open_as(f, f->alice, FERRY_PROOF_SIGNED, pins[i]);
-        ferry_call_info info;
-        ferry_call_opts opts = {.deadline_ms = 20000, .info = &info};
-        ProtobufCMessage *resp = NULL;
-        assert_int_equal(ferry_channel_call(ch, &nope, &req.base, &resp, &opts),
-                         FERRY_UNIMPLEMENTED);
-        assert_int_equal(info.not_run, want[i]);
-        ferry_channel_close(ch);
+    ferry_channel *ch = open_as(f, f->alice, FERRY_PROOF_SIGNED, pin ? f->server : NULL);
+    ferry_call_info info;
+    ferry_call_opts opts = {.deadline_ms = 20000, .info = &info};
+    ProtobufCMessage *resp = NULL;
+    assert_int_equal(ferry_channel_call(ch, &nope, &req.base, &resp, &opts), FERRY_UNIMPLEMENTED);
+    ferry_channel_close(ch);
+    return info.not_run;
+}
+
+/* A client that pins the server's key asks that reply proofs cover the
+ * reply's state, and then takes not_run from a reply (a balancer may send
+ * the call elsewhere); one that pins nothing takes it as it comes. */
+static void test_pinned_client_takes_proved_not_run(void **state)
+{
+    fixture *f = *state;
+    assert_int_equal(nope_not_run(f, 1), 1);
+    assert_int_equal(nope_not_run(f, 0), 1);
+}
+
+/* From a server that predates proofs covering a reply's state, a client
+ * that pins its key does not take not_run (someone on the path could
+ * otherwise have a non-idempotent call run on a second server); one that
+ * pins nothing still does. */
+static void test_pinned_client_ignores_unproved_not_run(void **state)
+{
+    fixture *f = *state;
+    ferry_server_free(f->srv);
+    ferryi_auth_test_no_state = 1;
+    f->srv = serve(f, NULL);
+    ferryi_auth_test_no_state = 0;
+    assert_int_equal(nope_not_run(f, 1), 0);
+    assert_int_equal(nope_not_run(f, 0), 1);
+}
+
+/* A reply to a request that asked for its state to be covered says so, its
+ * proof holds over the state as sent, and fails when any part of the state
+ * is changed on the way: draining, not_run, max_request, api_min, api_max.
+ * For each scheme a reply may be proved with: signed (a signed request),
+ * mac (a mac request), mac2 (a mac request that can check it). */
+static void test_reply_state_is_covered(void **state)
+{
+    fixture *f = *state;
+    const ferry_proof schemes[] = {FERRY_PROOF_SIGNED, FERRY_PROOF_MAC, FERRY_PROOF_MAC2};
+    for (size_t k = 0; k < 3; k++) {
+        forged r = valid(f->alice, k == 0 ? FERRY_PROOF_SIGNED : FERRY_PROOF_MAC);
+        r.accept_mac2 = k == 2;
+        r.method = "ferrytest.v1.Probe/Nope"; /* not_run set, and every other part */
+        r.covers_state = 1;
+        size_t len = 0;
+        uint8_t *frame = forge(f, &r, &len);
+        void *reply = NULL;
+        size_t n = probe_raw_call(f->bound, frame, len, &reply, 20000);
+        free(frame);
+        assert_non_null(reply);
+        ferryi_frame fr;
+        char why[256];
+        assert_int_equal(ferryi_frame_split(reply, n, FERRYI_KIND_REPLY, &fr, why, sizeof why),
+                         FERRY_OK);
+        Ferry__Wire__ReplyHeader *h =
+            ferry__wire__reply_header__unpack(NULL, fr.header_len, fr.header);
+        assert_non_null(h);
+        assert_non_null(h->identity);
+        assert_true(h->identity->covers_state);
+        assert_true(h->not_run);
+        assert_int_equal((ferry_proof)h->identity->scheme, schemes[k]);
+        ferryi_session_keys sk;
+        assert_int_equal(ferryi_session_client(&sk, f->alice, ferry_key_public(f->server)), 0);
+        ferryi_reply_fields rf = {
+            .scheme = (uint8_t)h->identity->scheme,
+            .call_id = h->call_id,
+            .status = h->status,
+            .nonce = r.nonce,
+            .reply_nonce = h->identity->reply_nonce.data,
+            .message = h->message,
+            .not_before_ms = h->proof_not_before_ms,
+        };
+        ferryi_reply_state(&rf, h);
+        const uint8_t *proof = h->identity->proof.data;
+        size_t plen = h->identity->proof.len;
+        const uint8_t *pk = ferry_key_public(f->server);
+        assert_true(ferryi_reply_holds(&rf, fr.body, fr.body_len, pk, sk.s2c, proof, plen));
+        ferryi_reply_fields t = rf;
+        t.not_run = 0;
+        assert_false(ferryi_reply_holds(&t, fr.body, fr.body_len, pk, sk.s2c, proof, plen));
+        t = rf;
+        t.draining = 1;
+        assert_false(ferryi_reply_holds(&t, fr.body, fr.body_len, pk, sk.s2c, proof, plen));
+        t = rf;
+        t.max_request = 16;
+        assert_false(ferryi_reply_holds(&t, fr.body, fr.body_len, pk, sk.s2c, proof, plen));
+        t = rf;
+        t.api_min++;
+        assert_false(ferryi_reply_holds(&t, fr.body, fr.body_len, pk, sk.s2c, proof, plen));
+        t = rf;
+        t.api_max++;
+        assert_false(ferryi_reply_holds(&t, fr.body, fr.body_len, pk, sk.s2c, proof, plen));
+        t = rf;
+        t.covers_state = 0; /* the flag cleared on the way */
+        assert_false(ferryi_reply_holds(&t, fr.body, fr.body_len, pk, sk.s2c, proof, plen));
+        ferry__wire__reply_header__free_unpacked(h, NULL);
+        free(reply);
     }
 }
 
@@ -842,7 +934,10 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_signed_and_mac_calls, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_pinned_client_ignores_not_run, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pinned_client_takes_proved_not_run, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pinned_client_ignores_unproved_not_run, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_reply_state_is_covered, setup, teardown),
         cmocka_unit_test_setup_teardown(test_signed_request_gets_mac_reply_when_asked, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_signed_request_gets_signed_reply_unasked, setup,

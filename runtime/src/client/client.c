@@ -329,12 +329,13 @@ ferry_status ferryi_cl_decode_reply(slot *s, nng_msg *msg, ProtobufCMessage **re
         /* What a balancer acts on (client_ep.h): a draining server, and a
          * refusal that ran nothing. */
         info->server_draining = h->draining;
-        /* The reply proof does not cover not_run (docs/wire.md): on a
-         * channel that pins its server's key, someone on the path could set
-         * it on a failure a handler returned and have a non-idempotent call
-         * run again on another server. Such a channel trusts only what it
-         * knows itself: a request no connection took. */
-        info->not_run = st != FERRY_OK && h->not_run && cl->id.server_key == NULL;
+        /* On a channel that pins its server's key, not_run counts only when
+         * the reply's proof covers it (docs/wire.md, "The reply's state"):
+         * else someone on the path could set it on a failure a handler
+         * returned and have a non-idempotent call run again on another
+         * server, and the channel trusts only what it knows itself, a
+         * request no connection took. */
+        info->not_run = st != FERRY_OK && h->not_run && ferryi_client_state_proved(&cl->id, h);
         if (h->max_request != 0)
             atomic_store(&cl->server_max, h->max_request);
         info->server_api_min = h->api_min;

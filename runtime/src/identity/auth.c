@@ -33,6 +33,7 @@
 enum { E_FREE, E_RUNNING, E_DONE };
 
 int ferryi_auth_test_no_mac2;
+int ferryi_auth_test_no_state;
 
 struct ferryi_replay_entry {
     uint8_t pk[FERRY_PUBLIC_KEY_BYTES];
@@ -127,6 +128,7 @@ ferry_status ferryi_auth_init(ferryi_auth *a, const ferry_server_identity *cfg)
     a->reply_cache_ms = cfg->reply_cache_ms ? cfg->reply_cache_ms : DEFAULT_REPLY_CACHE_MS;
     a->reply_cache_max_bytes = REPLY_CACHE_MAX_BYTES;
     a->no_mac2 = ferryi_auth_test_no_mac2;
+    a->no_state = ferryi_auth_test_no_state;
     a->cap = cfg->replay_cache_entries ? cfg->replay_cache_entries : DEFAULT_ENTRIES;
     if (a->cap > (1u << 26))
         a->cap = 1u << 26;
@@ -305,6 +307,7 @@ ferryi_auth_verdict ferryi_auth_check(ferryi_auth *a, const Ferry__Wire__Request
     c->scheme = (ferry_proof)idb->scheme;
     c->reply_mac = idb->reply_mac;
     c->accept_mac2 = idb->accept_mac2 && mac2;
+    c->covers_state = idb->covers_state && !a->no_state;
 
     uint64_t now = ferryi_wall_ms();
     uint64_t ts = idb->timestamp_ms;
@@ -477,6 +480,7 @@ void ferryi_auth_reserve_reply(ferryi_auth *a, ferryi_auth_call *c, Ferry__Wire_
         id->reply_nonce.data = c->reply_nonce;
         id->reply_nonce.len = FERRYI_NONCE_BYTES;
     }
+    id->covers_state = c->covers_state;
     h->identity = id;
 }
 
@@ -494,6 +498,7 @@ void ferryi_auth_prove_reply(ferryi_auth *a, const ferryi_auth_call *c,
         .message = h->message,
         .not_before_ms = h->proof_not_before_ms,
     };
+    ferryi_reply_state(&f, h);
     ferryi_reply_prove(&f, body, body_len, a->key, c->proved != NULL ? c->proved->keys->s2c : NULL,
                        proof_buf);
 }

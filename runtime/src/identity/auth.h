@@ -65,7 +65,8 @@ typedef struct ferryi_auth {
     uint64_t seq, reply_seq;   /* entries ever inserted; first whose reply may be kept */
     atomic_size_t reply_bytes; /* changed under mu; read without it for a first guess */
     uint32_t gen;
-    int no_mac2; /* behaves as a server that predates scheme 3 (tests) */
+    int no_mac2;  /* behaves as a server that predates scheme 3 (tests) */
+    int no_state; /* ...or one that predates proofs covering a reply's state */
 
     atomic_uint_fast64_t n[FERRYI_AUTH_N_COUNTERS];
 } ferryi_auth;
@@ -75,6 +76,9 @@ typedef struct ferryi_auth {
  * refuses such requests as malformed and never proves a reply with it), so
  * that a test can show a client working with such a server. */
 extern int ferryi_auth_test_no_mac2;
+/* Likewise: a server that predates proofs covering a reply's state (it
+ * ignores a request's covers_state). */
+extern int ferryi_auth_test_no_state;
 
 /* What the check decided. */
 typedef enum {
@@ -91,8 +95,9 @@ typedef struct ferryi_auth_call {
     const ferryi_trust_entry *proved; /* its proof held (admitted or not) */
     ferry_identity id;                /* what the handler sees */
     ferry_proof scheme;
-    int reply_mac;   /* the request asked for a reply proved with mac */
-    int accept_mac2; /* ...and can check one proved with scheme 3 */
+    int reply_mac;    /* the request asked for a reply proved with mac */
+    int accept_mac2;  /* ...and can check one proved with scheme 3 */
+    int covers_state; /* ...and one whose proof covers the reply's state */
     uint8_t nonce[FERRYI_NONCE_BYTES];
     int have_nonce;
     int32_t slot; /* replay cache entry, or -1 */

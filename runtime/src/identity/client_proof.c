@@ -79,6 +79,10 @@ void ferryi_client_reserve(ferryi_client_proof *p, Ferry__Wire__RequestHeader *h
      * it accepts scheme 3 (a scheme 3 request implies it). */
     idb->reply_mac = scheme == FERRY_PROOF_SIGNED && p->session != NULL;
     idb->accept_mac2 = p->session != NULL && scheme != FERRY_PROOF_MAC2;
+    /* A client that checks replies asks that their proof cover the reply's
+     * state too: what it does next (send a call elsewhere, stop using a
+     * server, shrink its requests) then rests on what the server said. */
+    idb->covers_state = p->server_key != NULL;
     idb->proof.data = proof;
     idb->proof.len = scheme == FERRY_PROOF_SIGNED ? FERRYI_SIG_BYTES
                      : scheme == FERRY_PROOF_MAC  ? FERRYI_MAC_BYTES
@@ -140,9 +144,15 @@ static int holds(const ferryi_client_proof *p, const Ferry__Wire__ReplyHeader *h
         .message = h->message,
         .not_before_ms = h->proof_not_before_ms,
     };
+    ferryi_reply_state(&f, h);
     return ferryi_reply_holds(&f, body, body_len, p->server_key->pk,
                               p->session != NULL ? p->session->s2c : NULL, id->proof.data,
                               id->proof.len);
+}
+
+int ferryi_client_state_proved(const ferryi_client_proof *p, const Ferry__Wire__ReplyHeader *h)
+{
+    return p->server_key == NULL || (h->identity != NULL && h->identity->covers_state);
 }
 
 int ferryi_client_reply_proved(ferryi_client_proof *p, const Ferry__Wire__ReplyHeader *h,

@@ -74,4 +74,10 @@ int ferryi_client_reply_proved(ferryi_client_proof *p, const Ferry__Wire__ReplyH
                                const ferryi_attempt_proof *att, const uint8_t *body,
                                size_t body_len);
 
+/* Whether the state of reply `h` (draining, not_run, max_request, api_min,
+ * api_max), which ferryi_client_reply_proved() found proved, comes from the
+ * server: always on a channel that pins no key; on one that does, when the
+ * reply's proof covers it (a server that predates that does not). */
+int ferryi_client_state_proved(const ferryi_client_proof *p, const Ferry__Wire__ReplyHeader *h);
+
 #endif

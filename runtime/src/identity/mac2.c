@@ -133,6 +133,11 @@ static int reply_walk(sink *s, const ferryi_reply_fields *f, const uint8_t *body
     put(s, f->message, mlen);
     put_be(s, body_len, 8);
     put(s, body, body_len);
+    if (f->covers_state) {
+        uint8_t state[FERRYI_STATE_BYTES];
+        ferryi_state_block(f, state);
+        put(s, state, sizeof state);
+    }
     return 0;
 }
 

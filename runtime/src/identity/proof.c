@@ -137,6 +137,11 @@ size_t ferryi_reply_canonical(const ferryi_reply_fields *f, uint8_t *out)
      * clients compute, stays as it was. */
     if (f->not_before_ms != 0)
         w_be(&w, f->not_before_ms, 8);
+    /* Likewise, and told apart from the above by its length. */
+    if (f->covers_state) {
+        ferryi_state_block(f, w.p);
+        w.p += FERRYI_STATE_BYTES;
+    }
     return (size_t)(w.p - out);
 }
 

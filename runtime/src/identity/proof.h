@@ -44,7 +44,24 @@ typedef struct ferryi_reply_fields {
     const char *message;
     uint8_t body_hash[FERRYI_HASH_BYTES];
     uint64_t not_before_ms; /* proof_not_before_ms; covered only when nonzero */
+    /* The reply's state, covered only when covers_state (its identity
+     * block's field 9, docs/wire.md "The reply's state"). */
+    int covers_state;
+    uint8_t draining, not_run;
+    uint32_t max_request, api_min, api_max;
 } ferryi_reply_fields;
+
+/* Bytes of the state block at the end of a reply string that covers it. */
+#define FERRYI_STATE_BYTES 14
+
+/* Fills the state fields of `f` from reply header `h`: covered when its
+ * identity block says so. */
+void ferryi_reply_state(ferryi_reply_fields *f, const Ferry__Wire__ReplyHeader *h);
+
+/* The state block of `f` into `out` (FERRYI_STATE_BYTES): draining and
+ * not_run a byte each (0 or 1), then max_request, api_min and api_max as
+ * 32-bit big-endian numbers. */
+void ferryi_state_block(const ferryi_reply_fields *f, uint8_t out[FERRYI_STATE_BYTES]);
 
 /* The directional keys of one client-server pair: `c2s` proves requests,
  * `s2c` replies. */

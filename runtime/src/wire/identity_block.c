@@ -15,6 +15,7 @@ enum {
     TAG_REPLY_MAC = FERRYI_PB_TAG(6, 0),
     TAG_REPLY_NONCE = FERRYI_PB_TAG(7, 2),
     TAG_ACCEPT_MAC2 = FERRYI_PB_TAG(8, 0),
+    TAG_COVERS_STATE = FERRYI_PB_TAG(9, 0),
 };
 
 /* ---- packing ------------------------------------------------------------ */
@@ -34,7 +35,8 @@ static size_t fields_size(const Ferry__Wire__Identity *id)
            ferryi_pb_bytes_size(&id->nonce) +
            ferryi_pb_number_size(enum_value((int32_t)id->scheme)) +
            ferryi_pb_bytes_size(&id->proof) + (id->reply_mac ? 2 : 0) +
-           ferryi_pb_bytes_size(&id->reply_nonce) + (id->accept_mac2 ? 2 : 0);
+           ferryi_pb_bytes_size(&id->reply_nonce) + (id->accept_mac2 ? 2 : 0) +
+           (id->covers_state ? 2 : 0);
 }
 
 size_t ferryi_identity_block_size(const Ferry__Wire__Identity *id)
@@ -63,7 +65,8 @@ uint8_t *ferryi_identity_block_put(uint8_t *p, uint8_t tag, const Ferry__Wire__I
     p = ferryi_pb_put_bytes(p, TAG_PROOF, &id->proof);
     p = ferryi_pb_put_number(p, TAG_REPLY_MAC, id->reply_mac ? 1 : 0);
     p = ferryi_pb_put_bytes(p, TAG_REPLY_NONCE, &id->reply_nonce);
-    return ferryi_pb_put_number(p, TAG_ACCEPT_MAC2, id->accept_mac2 ? 1 : 0);
+    p = ferryi_pb_put_number(p, TAG_ACCEPT_MAC2, id->accept_mac2 ? 1 : 0);
+    return ferryi_pb_put_number(p, TAG_COVERS_STATE, id->covers_state ? 1 : 0);
 }
 
 /* ---- reading ------------------------------------------------------------ */
@@ -95,6 +98,8 @@ static int get_field(ferryi_pb_reader *r, uint8_t tag, void *into)
         return ferryi_pb_bytes(r, &id->reply_nonce);
     case TAG_ACCEPT_MAC2:
         return ferryi_pb_bool(r, &id->accept_mac2);
+    case TAG_COVERS_STATE:
+        return ferryi_pb_bool(r, &id->covers_state);
     default: /* a known field with another wire type */
         return 0;
     }
@@ -107,7 +112,7 @@ Ferry__Wire__Identity *ferryi_identity_block_get(ferryi_pb_reader *outer)
     Ferry__Wire__Identity *id = ferryi_pb_sub(outer, &r, &init, sizeof init);
     if (id == NULL)
         return NULL;
-    if (!ferryi_pb_fields(&r, 8, 0, get_field, id)) {
+    if (!ferryi_pb_fields(&r, 9, 0, get_field, id)) {
         ferry__wire__identity__free_unpacked(id, r.alloc);
         return NULL;
     }
