@@ -259,24 +259,35 @@ static void expect(fixture *f, const forged *r, int want, const char *fragment, 
     assert_int_equal(atomic_load(&probe_calls) - before, (uint64_t)ran);
 }
 
+/* Sends `r` on a fresh connection; its reply's header, with an identity
+ * block, its frame in *fr and its bytes in *reply (free() them). */
+static Ferry__Wire__ReplyHeader *fetch_reply(fixture *f, const forged *r, void **reply,
+                                             ferryi_frame *fr)
+{
+    size_t len = 0;
+    uint8_t *frame = forge(f, r, &len);
+    *reply = NULL;
+    size_t n = probe_raw_call(f->bound, frame, len, reply, 20000);
+    free(frame);
+    assert_non_null(*reply);
+    char why[256];
+    assert_int_equal(ferryi_frame_split(*reply, n, FERRYI_KIND_REPLY, fr, why, sizeof why),
+                     FERRY_OK);
+    Ferry__Wire__ReplyHeader *h =
+        ferry__wire__reply_header__unpack(NULL, fr->header_len, fr->header);
+    assert_non_null(h);
+    assert_non_null(h->identity);
+    return h;
+}
+
 /* Sends `r` on a fresh connection and returns the scheme of its reply's
  * proof, after checking that the proof holds under that scheme for a client
  * of key `r->key` that pins the server's key. */
 static ferry_proof reply_scheme(fixture *f, const forged *r)
 {
-    size_t len = 0;
-    uint8_t *frame = forge(f, r, &len);
     void *reply = NULL;
-    size_t n = probe_raw_call(f->bound, frame, len, &reply, 20000);
-    free(frame);
-    assert_non_null(reply);
     ferryi_frame fr;
-    char why[256];
-    assert_int_equal(ferryi_frame_split(reply, n, FERRYI_KIND_REPLY, &fr, why, sizeof why),
-                     FERRY_OK);
-    Ferry__Wire__ReplyHeader *h = ferry__wire__reply_header__unpack(NULL, fr.header_len, fr.header);
-    assert_non_null(h);
-    assert_non_null(h->identity);
+    Ferry__Wire__ReplyHeader *h = fetch_reply(f, r, &reply, &fr);
     ferryi_reply_fields rf = {
         .scheme = (uint8_t)h->identity->scheme,
         .call_id = h->call_id,
@@ -357,20 +368,9 @@ static void test_reply_state_is_covered(void **state)
         r.accept_mac2 = k == 2;
         r.method = "ferrytest.v1.Probe/Nope"; /* not_run set, and every other part */
         r.covers_state = 1;
-        size_t len = 0;
-        uint8_t *frame = forge(f, &r, &len);
         void *reply = NULL;
-        size_t n = probe_raw_call(f->bound, frame, len, &reply, 20000);
-        free(frame);
-        assert_non_null(reply);
         ferryi_frame fr;
-        char why[256];
-        assert_int_equal(ferryi_frame_split(reply, n, FERRYI_KIND_REPLY, &fr, why, sizeof why),
-                         FERRY_OK);
-        Ferry__Wire__ReplyHeader *h =
-            ferry__wire__reply_header__unpack(NULL, fr.header_len, fr.header);
-        assert_non_null(h);
-        assert_non_null(h->identity);
+        Ferry__Wire__ReplyHeader *h = fetch_reply(f, &r, &reply, &fr);
         assert_true(h->identity->covers_state);
         assert_true(h->not_run);
         assert_int_equal((ferry_proof)h->identity->scheme, schemes[k]);
