@@ -67,6 +67,17 @@
 
 #define REPLY_MAC_PROOF "682c2bc4f44721b860334d09ca3c0798c54d9910f6c2e0f5714b13b98368c33c"
 
+/* The mac reply with its state covered: draining, max_request 4 MiB, API
+ * versions 1 to 3. */
+#define STATE_BLOCK                                                                                \
+    "01"                                                                                           \
+    "00"                                                                                           \
+    "00400000"                                                                                     \
+    "00000001"                                                                                     \
+    "00000003"
+#define REPLY_MAC_STATE       REPLY_MAC STATE_BLOCK
+#define REPLY_MAC_STATE_PROOF "f341b1ad9098d17cc20fcd7748efaf16e1f7e54737112dd5febf8a800e9b71a0"
+
 #define ERROR_REPLY                                                                                \
     REPLY_TAG_HEX "01"                                                                             \
                   "000000000000002a"                                                               \
@@ -304,6 +315,31 @@ static void test_mac_request(void **state)
     assert_false(ferryi_verify(FERRY_PROOF_MAC, NULL, NULL, canon, len, proof, FERRYI_MAC_BYTES));
 }
 
+/* A reply whose proof covers its state: the state block ends the string,
+ * and a change to any part of the state changes the MAC. */
+static void test_reply_with_state(void **state)
+{
+    fixture *fx = *state;
+    ferryi_session_keys s;
+    assert_int_equal(ferryi_session_server(&s, fx->server, fx->client->pk), 0);
+    ferryi_reply_fields f = reply_fields(fx, FERRY_PROOF_MAC);
+    f.covers_state = 1;
+    f.draining = 1;
+    f.max_request = 4194304;
+    f.api_min = 1;
+    f.api_max = 3;
+    uint8_t canon[FERRYI_CANON_MAX], proof[FERRYI_MAC_BYTES];
+    size_t len = ferryi_reply_canonical(&f, canon);
+    assert_int_equal(len, 77 + FERRYI_STATE_BYTES);
+    assert_hex(canon, len, REPLY_MAC_STATE);
+    assert_int_equal(ferryi_prove(FERRY_PROOF_MAC, fx->server, s.s2c, canon, len, proof),
+                     FERRYI_MAC_BYTES);
+    assert_hex(proof, FERRYI_MAC_BYTES, REPLY_MAC_STATE_PROOF);
+    f.not_run = 1;
+    assert_false(ferryi_reply_holds(&f, request_body, sizeof request_body, NULL, s.s2c, proof,
+                                    FERRYI_MAC_BYTES));
+}
+
 static void test_replies(void **state)
 {
     fixture *fx = *state;
@@ -504,8 +540,9 @@ int main(void)
         cmocka_unit_test(test_keys_and_hashes),  cmocka_unit_test(test_signed_request),
         cmocka_unit_test(test_session_keys),     cmocka_unit_test(test_mac_request),
         cmocka_unit_test(test_replies),          cmocka_unit_test(test_request_tampering),
-        cmocka_unit_test(test_reply_not_before), cmocka_unit_test(test_reply_tampering),
-        cmocka_unit_test(test_framing),          cmocka_unit_test(test_nonces_fresh),
+        cmocka_unit_test(test_reply_with_state), cmocka_unit_test(test_reply_not_before),
+        cmocka_unit_test(test_reply_tampering),  cmocka_unit_test(test_framing),
+        cmocka_unit_test(test_nonces_fresh),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -56,6 +56,17 @@
     "0a026869"
 #define REPLY_TAG "9e6a93e08367bd44be1f289287859d41"
 
+/* The same reply with its state covered: draining, max_request 4 MiB, API
+ * versions 1 to 3. */
+#define STATE_BLOCK                                                                                \
+    "01"                                                                                           \
+    "00"                                                                                           \
+    "00400000"                                                                                     \
+    "00000001"                                                                                     \
+    "00000003"
+#define STATE_CANON REPLY_CANON STATE_BLOCK
+#define STATE_TAG   "84fcb9b180b0d5cd94cbaaddf3a8ecf1"
+
 #define REFUSAL_OTK "572f934ba33a616344c4d7c73c679f1aa99133601e4adf27036f977de3d814a5"
 #define REFUSAL_CANON                                                                              \
     "66657272792d7265706c792d7632"                                                                 \
@@ -215,6 +226,33 @@ static void test_replies(void **state)
     assert_tag_of(tag, canon, len, otk);
 }
 
+/* A reply whose proof covers its state: the state block ends the string,
+ * after the body, and the tag changes with it. */
+static void test_reply_with_state(void **state)
+{
+    fixture *fx = *state;
+    ferryi_reply_fields f = {
+        .scheme = FERRY_PROOF_MAC2,
+        .call_id = 42,
+        .nonce = fx->nonce,
+        .reply_nonce = fx->reply_nonce,
+        .message = "",
+        .covers_state = 1,
+        .draining = 1,
+        .max_request = 4194304,
+        .api_min = 1,
+        .api_max = 3,
+    };
+    uint8_t otk[32], canon[256], tag[FERRYI_MAC2_BYTES];
+    ferryi_mac2_key(otk, fx->s2c, fx->reply_nonce);
+    size_t len = ferryi_reply_canonical2(&f, body, sizeof body, canon);
+    assert_int_equal(len, 77 + 4 + FERRYI_STATE_BYTES);
+    assert_hex(canon, len, STATE_CANON);
+    assert_int_equal(ferryi_mac2_reply(tag, fx->s2c, &f, body, sizeof body), 0);
+    assert_hex(tag, sizeof tag, STATE_TAG);
+    assert_tag_of(tag, canon, len, otk);
+}
+
 /* A string too long to gather whole (a long method, a long metadata value,
  * a body of 3000 bytes) is streamed to Poly1305 in parts; its tag is still
  * Poly1305 of the whole string. */
@@ -261,6 +299,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_request, setup, teardown),
         cmocka_unit_test_setup_teardown(test_replies, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reply_with_state, setup, teardown),
         cmocka_unit_test_setup_teardown(test_streamed_string, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
