@@ -267,12 +267,9 @@ static int run_with_stdin(char *const argv[], const char *in_path, char *out, si
 }
 
 /* Prometheus's own checker finds nothing wrong with the text. */
-static void test_promtool_accepts(void **state)
+/* Fails the test unless promtool accepts `text` (freed here). */
+static void promtool_check(char *text)
 {
-    fixture *f = *state;
-    some_calls(f, 2);
-    char *text = text_after(
-        f, "ferry_server_calls_total{method=\"ferrytest.v1.Probe/Echo\",code=\"ok\"} 2\n");
     char path[] = "/tmp/ferry-metrics-XXXXXX";
     int fd = mkstemp(path);
     assert_true(fd >= 0);
@@ -285,6 +282,78 @@ static void test_promtool_accepts(void **state)
     unlink(path);
     if (rc != 0)
         fail_msg("promtool check metrics: exit %d: %s", rc, out);
+}
+
+static void test_promtool_accepts(void **state)
+{
+    fixture *f = *state;
+    some_calls(f, 2);
+    promtool_check(text_after(
+        f, "ferry_server_calls_total{method=\"ferrytest.v1.Probe/Echo\",code=\"ok\"} 2\n"));
+}
+
+/* The value of the sample `prefix` (a metric and its labels, up to the
+ * closing brace) in `text`; -1 when there is none. */
+static double sample(const char *text, const char *prefix)
+{
+    const char *at = strstr(text, prefix);
+    return at != NULL ? strtod(at + strlen(prefix), NULL) : -1;
+}
+
+/* A balancing channel's endpoints are in a registry that watches it, each
+ * labelled with the channel's target and its URL: the attempts it sent each
+ * (all of them together), their answers, each endpoint's state; promtool
+ * accepts the text, and an unwatched channel is gone from it. */
+static void test_balancer_endpoints(void **state)
+{
+    fixture *f = *state;
+    probe_link other;
+    probe_link_open(&other, 2, NULL);
+    char target[600];
+    snprintf(target, sizeof target, "%s,%s", f->l.bound, other.bound);
+    ferry_channel *bal = NULL;
+    assert_int_equal(ferry_client_open(&bal, target, NULL), FERRY_OK);
+    ferry_metrics *m = NULL;
+    assert_int_equal(ferry_metrics_new(&m), FERRY_OK);
+    assert_int_equal(ferry_metrics_watch_balancer(m, f->l.ch), FERRY_INVALID_ARGUMENT);
+    assert_int_equal(ferry_metrics_watch_balancer(m, bal), FERRY_OK);
+    for (int i = 0; i < 20; i++)
+        assert_int_equal(probe_echo(bal, 0, 20000, NULL), FERRY_OK);
+
+    char *text = NULL;
+    assert_int_equal(ferry_metrics_write(m, &text, NULL), FERRY_OK);
+    assert_non_null(strstr(text, "# TYPE ferry_endpoint_calls_total counter\n"));
+    double calls = 0, answered = 0;
+    const char *urls[] = {f->l.bound, other.bound};
+    for (int i = 0; i < 2; i++) {
+        char p[1400];
+        snprintf(p, sizeof p, "ferry_endpoint_calls_total{target=\"%s\",endpoint=\"%s\"} ", target,
+                 urls[i]);
+        assert_true(sample(text, p) >= 0);
+        calls += sample(text, p);
+        snprintf(p, sizeof p, "ferry_endpoint_answer_seconds_count{target=\"%s\",endpoint=\"%s\"} ",
+                 target, urls[i]);
+        answered += sample(text, p);
+        snprintf(p, sizeof p,
+                 "ferry_endpoint_state{target=\"%s\",endpoint=\"%s\",state=\"ready\"} ", target,
+                 urls[i]);
+        assert_true(sample(text, p) == 1);
+        snprintf(p, sizeof p,
+                 "ferry_endpoint_state{target=\"%s\",endpoint=\"%s\",state=\"ejected\"} ", target,
+                 urls[i]);
+        assert_true(sample(text, p) == 0);
+    }
+    assert_true(calls == 20);
+    assert_true(answered == 20);
+    promtool_check(text);
+
+    ferry_metrics_unwatch_balancer(m, bal);
+    assert_int_equal(ferry_metrics_write(m, &text, NULL), FERRY_OK);
+    assert_null(strstr(text, "ferry_endpoint_"));
+    free(text);
+    ferry_metrics_free(m);
+    ferry_channel_close(bal);
+    probe_link_close(&other);
 }
 
 /* A free TCP port on 127.0.0.1 (bound and released: the test's own use of
@@ -467,6 +536,7 @@ int main(void)
         cmocka_unit_test(test_off_by_default),
         cmocka_unit_test(test_environment_url),
         cmocka_unit_test_setup_teardown(test_promtool_accepts, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_balancer_endpoints, setup, teardown),
         cmocka_unit_test(test_prometheus_scrapes),
         cmocka_unit_test(test_client_labels_cut_and_cleaned),
         cmocka_unit_test(test_registries_count_apart),

@@ -13,11 +13,10 @@
  * Each endpoint has its own remote channel. A call goes to the less loaded
  * of two endpoints drawn at random among those ready (fewest calls in
  * flight); with SRV records, among those of the lowest priority, drawn and
- * loaded in proportion to weight (RFC 2782). An endpoint whose calls keep failing is ejected for a back-off
- * that doubles while it keeps failing, then let back in with one trial
- * call. A call that fails with `unavailable` on one endpoint is sent to
- * another, within its deadline: an idempotent one under the retry policy
- * and its budget (ferry_client_opts.retry), any other only when its
+ * loaded in proportion to weight (RFC 2782). An endpoint whose calls keep failing is ejected for a
+ * back-off that doubles while it keeps failing, then let back in with one trial call. A call that
+ * fails with `unavailable` on one endpoint is sent to another, within its deadline: an idempotent
+ * one under the retry policy and its budget (ferry_client_opts.retry), any other only when its
  * request provably ran nowhere (no connection took it, or the server
  * refused it before any handler, as a server shutting down does). A server
  * that says it is draining gets no new calls until it comes back on a new
@@ -40,6 +39,7 @@
 #include <stdint.h>
 
 #include "ferry/channel.h"
+#include "ferry/metrics.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -103,6 +103,19 @@ FERRY_NODISCARD ferry_status ferry_balance_open(ferry_channel **out, const char 
  * is not a balancing channel. */
 FERRY_NODISCARD ferry_status ferry_balance_endpoints(ferry_channel *ch, ferry_endpoint_stats *out,
                                                      size_t max, size_t *n);
+
+/* Adds the endpoints of balancing channel `ch` to what registry `m` writes
+ * (ferry/metrics.h), read afresh at every scrape: per endpoint, labelled
+ * with the channel's target and the endpoint's URL, its attempts, errors,
+ * attempts in flight, ejections, answer time (a summary's sum and count)
+ * and state (docs/operations.md, "Metrics"). `ch` must outlive `m`'s use
+ * of it: call ferry_metrics_unwatch_balancer() (or free `m`) before closing
+ * the channel. FERRY_INVALID_ARGUMENT when `ch` is not a balancing channel,
+ * FERRY_RESOURCE_EXHAUSTED when `m` watches 16 already. */
+FERRY_NODISCARD ferry_status ferry_metrics_watch_balancer(ferry_metrics *m, ferry_channel *ch);
+
+/* Stops `m` reading `ch`; nothing when it does not. */
+void ferry_metrics_unwatch_balancer(ferry_metrics *m, ferry_channel *ch);
 
 #ifdef __cplusplus
 }

@@ -13,6 +13,7 @@
 #include "base/error.h"
 #include "identity/keys.h"
 #include "base/log.h"
+#include "ops/metrics.h"
 #include "identity/tls.h"
 
 /* How often the balancer's thread closes endpoints that left, at least. */
@@ -209,6 +210,7 @@ ferry_status ferry_balance_open(ferry_channel **out, const char *target,
     if (b == NULL)
         return ferryi_error(FERRY_RESOURCE_EXHAUSTED, "%.200s: out of memory", target);
     b->base.ops = &balancer_ops;
+    snprintf(b->target_text, sizeof b->target_text, "%s", target);
     pthread_mutex_init(&b->mu, NULL);
     pthread_cond_init(&b->cv, NULL);
     ferryi_epset_init(&b->set, &ep_ops, b, bopts);
@@ -267,6 +269,27 @@ ferry_status ferryi_balance_set_fallback(ferry_channel *ch, const ferry_method *
         return ferryi_error(FERRY_INVALID_ARGUMENT,
                             "ferry_client_set_fallback: not a remote or balancing channel");
     return ferryi_fallback_set(&((balancer *)ch)->fallbacks, m, fn, arg);
+}
+
+static size_t read_endpoints(void *arg, ferry_endpoint_stats *out, size_t max)
+{
+    return ferryi_epset_stats(&((balancer *)arg)->set, out, max);
+}
+
+ferry_status ferry_metrics_watch_balancer(ferry_metrics *m, ferry_channel *ch)
+{
+    ferryi_error_clear();
+    if (m == NULL || ch == NULL || ch->ops != &balancer_ops)
+        return ferryi_error(FERRY_INVALID_ARGUMENT, "ferry_metrics_watch_balancer: %s",
+                            m == NULL ? "no registry given" : "not a balancing channel");
+    balancer *b = (balancer *)ch;
+    return ferryi_metrics_watch_endpoints(m, read_endpoints, b, b->target_text);
+}
+
+void ferry_metrics_unwatch_balancer(ferry_metrics *m, ferry_channel *ch)
+{
+    if (m != NULL && ch != NULL)
+        ferryi_metrics_unwatch_endpoints(m, ch);
 }
 
 ferry_status ferry_balance_endpoints(ferry_channel *ch, ferry_endpoint_stats *out, size_t max,

@@ -19,6 +19,7 @@ typedef struct balancer {
     ferry_channel base;
     ferryi_epset set;
     ferryi_target target;
+    char target_text[201]; /* as given, cut: the metrics' label */
     /* Every endpoint's options, deep-copied: endpoints open long after
      * ferry_balance_open() returned. */
     ferry_client_opts copts;

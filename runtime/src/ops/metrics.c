@@ -286,6 +286,35 @@ void ferryi_metrics_unwatch(ferry_metrics *m, void *arg)
     pthread_mutex_unlock(&m->mu);
 }
 
+ferry_status ferryi_metrics_watch_endpoints(ferry_metrics *m, ferryi_metrics_endpoints read,
+                                            void *arg, const char *target)
+{
+    ferry_status st = FERRY_OK;
+    pthread_mutex_lock(&m->mu);
+    if (m->n_channels == MAX_CHANNELS) {
+        st = ferryi_error(FERRY_RESOURCE_EXHAUSTED,
+                          "a metrics registry watches at most %d balancing channels", MAX_CHANNELS);
+    } else {
+        m->channels[m->n_channels].read = read;
+        m->channels[m->n_channels].arg = arg;
+        snprintf(m->channels[m->n_channels].target, sizeof m->channels[0].target, "%s", target);
+        m->n_channels++;
+    }
+    pthread_mutex_unlock(&m->mu);
+    return st;
+}
+
+void ferryi_metrics_unwatch_endpoints(ferry_metrics *m, void *arg)
+{
+    pthread_mutex_lock(&m->mu);
+    for (size_t i = 0; i < m->n_channels; i++)
+        if (m->channels[i].arg == arg) {
+            m->channels[i] = m->channels[--m->n_channels];
+            break;
+        }
+    pthread_mutex_unlock(&m->mu);
+}
+
 /* ---- the HTTP endpoint -------------------------------------------------- */
 
 static void serve_cb(nng_aio *aio)

@@ -15,12 +15,13 @@
 
 #include "ops/metrics.h"
 
-#define MAX_SERIES  1024 /* (side, method) pairs */
-#define MAX_CLIENTS 64   /* (client name, version) pairs per server method set */
-#define MAX_SERVERS 8
-#define N_CODES     23 /* ferry_status values 0..FERRY_FALLBACK */
-#define N_STRIPES   4  /* copies of each counter, see `counts` */
-#define LINE        64 /* bytes in a cache line */
+#define MAX_SERIES   1024 /* (side, method) pairs */
+#define MAX_CLIENTS  64   /* (client name, version) pairs per server method set */
+#define MAX_SERVERS  8
+#define MAX_CHANNELS 16 /* balancing channels a registry watches */
+#define N_CODES      23 /* ferry_status values 0..FERRY_FALLBACK */
+#define N_STRIPES    4  /* copies of each counter, see `counts` */
+#define LINE         64 /* bytes in a cache line */
 
 /* Histogram buckets: N_TIME latency bounds and N_SIZE size bounds (upper
  * bounds), the last bucket counting what is above them all. metrics.c
@@ -86,6 +87,12 @@ struct ferry_metrics {
         void *arg;
     } servers[MAX_SERVERS];
     size_t n_servers;
+    struct {
+        ferryi_metrics_endpoints read;
+        void *arg;
+        char target[201];
+    } channels[MAX_CHANNELS];
+    size_t n_channels;
     nng_http_server *http;
     nng_http_handler *handler;
     char url[300]; /* the URL served, port resolved */

@@ -267,6 +267,112 @@ static void add_servers(text *t, ferry_metrics *m)
             (unsigned long long)v[k]);
 }
 
+/* Endpoints read of one balancing channel for one scrape. */
+typedef struct ep_rows {
+    const char *target;
+    ferry_endpoint_stats *v;
+    size_t n;
+} ep_rows;
+
+/* The most endpoints a balancing channel has (ferry_balance_opts). */
+#define EP_MAX 1024
+
+static void add_ep_labels(text *t, const ep_rows *r, size_t i)
+{
+    add(t, "{target=\"");
+    add_label(t, r->target);
+    add(t, "\",endpoint=\"");
+    add_label(t, r->v[i].url);
+    add(t, "\"");
+}
+
+/* One family of endpoint figures: `field` picks the value. */
+static void add_ep_family(text *t, const ep_rows *rows, size_t n_rows, const char *name,
+                          const char *type, const char *help,
+                          uint64_t (*field)(const ferry_endpoint_stats *))
+{
+    add(t, "# HELP ferry_endpoint_%s %s\n# TYPE ferry_endpoint_%s %s\n", name, help, name, type);
+    for (size_t c = 0; c < n_rows; c++)
+        for (size_t i = 0; i < rows[c].n; i++) {
+            add(t, "ferry_endpoint_%s", name);
+            add_ep_labels(t, &rows[c], i);
+            add(t, "} %llu\n", (unsigned long long)field(&rows[c].v[i]));
+        }
+}
+
+static uint64_t ep_calls(const ferry_endpoint_stats *e)
+{
+    return e->calls;
+}
+
+static uint64_t ep_errors(const ferry_endpoint_stats *e)
+{
+    return e->errors;
+}
+
+static uint64_t ep_in_flight(const ferry_endpoint_stats *e)
+{
+    return e->in_flight;
+}
+
+static uint64_t ep_ejections(const ferry_endpoint_stats *e)
+{
+    return e->ejections;
+}
+
+/* The endpoints of the balancing channels the registry watches, as
+ * ferry_balance_endpoints() gives them. */
+static void add_endpoints(text *t, ferry_metrics *m)
+{
+    if (m->n_channels == 0)
+        return;
+    ep_rows rows[MAX_CHANNELS];
+    size_t n_rows = 0;
+    for (size_t c = 0; c < m->n_channels; c++) {
+        ep_rows *r = &rows[n_rows];
+        r->target = m->channels[c].target;
+        if ((r->v = malloc(EP_MAX * sizeof *r->v)) == NULL) {
+            t->oom = 1;
+            break;
+        }
+        size_t n = m->channels[c].read(m->channels[c].arg, r->v, EP_MAX);
+        r->n = n < EP_MAX ? n : EP_MAX;
+        n_rows++;
+    }
+    add_ep_family(t, rows, n_rows, "calls_total", "counter",
+                  "Attempts a balancing channel sent to the endpoint.", ep_calls);
+    add_ep_family(t, rows, n_rows, "errors_total", "counter",
+                  "Attempts on the endpoint that failed unavailable or past their deadline.",
+                  ep_errors);
+    add_ep_family(t, rows, n_rows, "in_flight", "gauge", "Attempts on the endpoint now.",
+                  ep_in_flight);
+    add_ep_family(t, rows, n_rows, "ejections_total", "counter",
+                  "Times the endpoint was taken out of the picks for failing.", ep_ejections);
+    add(t, "# HELP ferry_endpoint_answer_seconds Time from an attempt's start to the endpoint's "
+           "answer.\n# TYPE ferry_endpoint_answer_seconds summary\n");
+    for (size_t c = 0; c < n_rows; c++)
+        for (size_t i = 0; i < rows[c].n; i++) {
+            add(t, "ferry_endpoint_answer_seconds_sum");
+            add_ep_labels(t, &rows[c], i);
+            add(t, "} %.6f\n", (double)rows[c].v[i].latency_sum_us / 1e6);
+            add(t, "ferry_endpoint_answer_seconds_count");
+            add_ep_labels(t, &rows[c], i);
+            add(t, "} %llu\n", (unsigned long long)rows[c].v[i].answered);
+        }
+    add(t, "# HELP ferry_endpoint_state The endpoint's state: 1 for the one it is in.\n"
+           "# TYPE ferry_endpoint_state gauge\n");
+    for (size_t c = 0; c < n_rows; c++)
+        for (size_t i = 0; i < rows[c].n; i++)
+            for (int s = FERRY_ENDPOINT_CONNECTING; s <= FERRY_ENDPOINT_LEAVING; s++) {
+                add(t, "ferry_endpoint_state");
+                add_ep_labels(t, &rows[c], i);
+                add(t, ",state=\"%s\"} %d\n", ferry_endpoint_state_str((ferry_endpoint_state)s),
+                    rows[c].v[i].state == (ferry_endpoint_state)s);
+            }
+    for (size_t c = 0; c < n_rows; c++)
+        free(rows[c].v);
+}
+
 static void add_clients(text *t, ferry_metrics *m)
 {
     add(t, "# HELP ferry_server_client_calls_total Calls a server answered, by the client "
@@ -303,6 +409,7 @@ ferry_status ferry_metrics_write(ferry_metrics *m, char **out, size_t *len)
     add_clients(&t, m);
     add_sides(&t, m, FERRY_SIDE_CLIENT);
     add_servers(&t, m);
+    add_endpoints(&t, m);
     pthread_mutex_unlock(&m->mu);
     if (t.oom) {
         free(t.buf);
