@@ -207,13 +207,87 @@ static int encode_request(const call_args *a, const pb_schema *s, const char *ty
     return rc;
 }
 
-/* Why the call failed, and each rule the request broke. */
-static void explain(const call_args *a, ferry_status st, const ferry_call_info *info,
-                    const ferry_violations *v)
+/* Appends `n` bytes of `p` to `out` (`len` bytes, *at used), cut short. */
+static void put(char *out, size_t len, size_t *at, const char *p, size_t n)
+{
+    if (*at + n >= len)
+        n = *at < len - 1 ? len - 1 - *at : 0;
+    memcpy(out + *at, p, n);
+    *at += n;
+    out[*at] = '\0';
+}
+
+/* The length of the index or map key `[...]` at `p`, a quoted key's escaped
+ * quotes and brackets included; 0 when it is not closed. */
+static size_t subscript_len(const char *p)
+{
+    size_t i = 1;
+    if (p[i] == '"') {
+        for (i++; p[i] != '\0' && p[i] != '"'; i++)
+            if (p[i] == '\\' && p[i + 1] != '\0')
+                i++;
+        if (p[i] == '"')
+            i++;
+    } else {
+        while (p[i] != '\0' && p[i] != ']')
+            i++;
+    }
+    return p[i] == ']' ? i + 1 : 0;
+}
+
+/* A violation's path, in the .proto field names the server writes
+ * ("tag_list[0].tag_name"), with each field named as in the JSON `ferry call`
+ * reads and prints (tagList[0].tagName), into `out`. From a segment the
+ * schema does not know on, the path is left as it is. */
+static void json_path(const pb_schema *s, const char *type, const char *path, char *out, size_t len)
+{
+    const pbs_type *t = pbs_find(s, type);
+    const pbs_msg *msg = t != NULL ? t->msg : NULL;
+    size_t at = 0;
+    out[0] = '\0';
+    const char *p = path;
+    while (*p != '\0' && msg != NULL) {
+        size_t n = *p == '[' ? subscript_len(p) : *p == '.' ? 1 : 0;
+        if (n > 0) { /* a separator or a subscript: as it is */
+            put(out, len, &at, p, n);
+            p += n;
+            continue;
+        }
+        n = strcspn(p, ".[");
+        const pbs_field *f = NULL;
+        for (size_t i = 0; i < msg->n_field && f == NULL; i++)
+            if (strlen(msg->field[i]->name) == n && strncmp(msg->field[i]->name, p, n) == 0)
+                f = msg->field[i];
+        if (f == NULL)
+            break;
+        char buf[256];
+        const char *name = pbs_json_name(f, buf, sizeof buf);
+        put(out, len, &at, name, strlen(name));
+        p += n;
+        /* What the next segment names a field of: the message, or a map's
+         * value message, the field holds. */
+        const pbs_msg *entry = NULL;
+        if (pbs_is_map(s, f, &entry))
+            f = entry->n_field > 1 ? entry->field[1] : NULL;
+        t = f != NULL && f->type == GOOGLE__PROTOBUF__FIELD_DESCRIPTOR_PROTO__TYPE__TYPE_MESSAGE
+                ? pbs_find(s, f->type_name)
+                : NULL;
+        msg = t != NULL ? t->msg : NULL;
+    }
+    put(out, len, &at, p, strlen(p));
+}
+
+/* Why the call failed, and each rule the request broke, named by the
+ * request's JSON names. */
+static void explain(const call_args *a, const pb_schema *s, const char *type, ferry_status st,
+                    const ferry_call_info *info, const ferry_violations *v)
 {
     cli_conn_explain(&a->conn, st, info, "the server does not host this method", "");
-    for (size_t i = 0; i < v->count; i++)
-        fprintf(stderr, "ferry call: request.%s: %s\n", v->v[i].path, v->v[i].reason);
+    for (size_t i = 0; i < v->count; i++) {
+        char path[2 * sizeof v->v[i].path];
+        json_path(s, type, v->v[i].path, path, sizeof path);
+        fprintf(stderr, "ferry call: request.%s: %s\n", path, v->v[i].reason);
+    }
     if (v->total > v->count)
         fprintf(stderr, "ferry call: and %zu more\n", v->total - v->count);
 }
@@ -247,7 +321,7 @@ static int call(call_args *a, ferry_channel *ch, const pb_schema *s, const pbs_s
     protobuf_c_message_free_unpacked(fo != NULL ? &fo->base : NULL, NULL);
     pbbuf_fini(&req);
     if (st != FERRY_OK) {
-        explain(a, st, &info, &viol);
+        explain(a, s, m->input_type, st, &info, &viol);
         return CALL_EXIT_BASE + (int)st;
     }
     json_t *json = NULL;

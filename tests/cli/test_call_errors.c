@@ -161,6 +161,17 @@ static void test_validation_violations(void **state)
     assert_contains(rs->err, "ferry call: request.key: ");
 }
 
+/* A violation deep in the request is named by the JSON names the request
+ * was given in, not the .proto ones the server writes. */
+static void test_violations_by_json_names(void **state)
+{
+    rich_server *rs = *state;
+    assert_int_equal(rich_run(rs, NULL, "call", rs->url, "ferrytest.rich.v1.Rich/Header",
+                              "{\"key\": \"k\", \"tagList\": [{\"tagName\": \"too long\"}]}", NULL),
+                     10 + FERRY_INVALID_ARGUMENT);
+    assert_contains(rs->err, "ferry call: request.tagList[0].tagName: ");
+}
+
 /* No server at the address: unavailable, with the usual hint. */
 static void test_server_down(void **state)
 {
@@ -244,6 +255,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_unknown_method, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unknown_service, setup, teardown),
         cmocka_unit_test_setup_teardown(test_validation_violations, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_violations_by_json_names, setup, teardown),
         cmocka_unit_test_setup_teardown(test_server_down, setup, teardown),
         cmocka_unit_test(test_no_reflection_no_schema),
         cmocka_unit_test_setup_teardown(test_bad_proto_file, setup, teardown),
