@@ -24,6 +24,7 @@
 #include "ferry/testclock.h"
 #include "ferry/wire.pb-c.h"
 #include "identity/auth.h"
+#include "identity/client_proof.h"
 #include "identity/keys.h"
 #include "probe.h"
 #include "identity/proof.h"
@@ -411,6 +412,63 @@ static void test_reply_state_is_covered(void **state)
         ferry__wire__reply_header__free_unpacked(h, NULL);
         free(reply);
     }
+}
+
+/* Whether the reply to `r` (sent on a fresh connection) has status `want`
+ * and says its proof covers its state. */
+static int covered_reply(fixture *f, const forged *r, int want)
+{
+    void *reply = NULL;
+    ferryi_frame fr;
+    Ferry__Wire__ReplyHeader *h = fetch_reply(f, r, &reply, &fr);
+    assert_int_equal(h->status, want);
+    int covered = h->identity->covers_state;
+    ferry__wire__reply_header__free_unpacked(h, NULL);
+    free(reply);
+    return covered;
+}
+
+/* Only the reply to the first request with a nonce whose proof held covers
+ * its state. A refusal of a copy of it does not, or a stranger could send an
+ * altered, mistimed or replayed copy and pass the refusal's not_run off as
+ * the answer to the request that ran. */
+static void test_refused_copies_leave_state_uncovered(void **state)
+{
+    fixture *f = *state;
+    forged r = valid(f->alice, FERRY_PROOF_SIGNED);
+    r.covers_state = 1;
+    assert_true(covered_reply(f, &r, FERRY_OK));
+    forged altered = r;
+    altered.tamper_body = 1;
+    assert_false(covered_reply(f, &altered, FERRY_UNAUTHENTICATED));
+    forged other = r; /* the same nonce, another request properly proved */
+    other.text = "another";
+    assert_false(covered_reply(f, &other, FERRY_UNAUTHENTICATED));
+    forged old = valid(f->alice, FERRY_PROOF_SIGNED);
+    old.covers_state = 1;
+    old.skew_ms = -3600000;
+    assert_false(covered_reply(f, &old, FERRY_UNAUTHENTICATED));
+}
+
+/* A channel takes a reply's state as the server covers it: all of it when
+ * covered; from a server that never covers it, as before; none once the
+ * server has covered it and a reply comes that does not (the request's
+ * covers_state cleared on the way). */
+static void test_client_takes_state_as_covered(void **state)
+{
+    fixture *f = *state;
+    ferryi_client_proof p = {.server_key = f->server};
+    Ferry__Wire__Identity covered = FERRY__WIRE__IDENTITY__INIT, bare = covered;
+    covered.covers_state = 1;
+    Ferry__Wire__ReplyHeader h = FERRY__WIRE__REPLY_HEADER__INIT;
+    h.identity = &bare;
+    assert_int_equal(ferryi_client_state(&p, &h), FERRYI_STATE_UNCOVERED);
+    h.identity = &covered;
+    assert_int_equal(ferryi_client_state(&p, &h), FERRYI_STATE_PROVED);
+    h.identity = &bare;
+    assert_int_equal(ferryi_client_state(&p, &h), FERRYI_STATE_IGNORED);
+    ferryi_client_proof unpinned = {0};
+    assert_int_equal(ferryi_client_state(&unpinned, &h), FERRYI_STATE_PROVED);
 }
 
 /* A signed request that asks for a mac reply gets one: the client pins the
@@ -938,6 +996,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_pinned_client_ignores_unproved_not_run, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_reply_state_is_covered, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_refused_copies_leave_state_uncovered, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_client_takes_state_as_covered, setup, teardown),
         cmocka_unit_test_setup_teardown(test_signed_request_gets_mac_reply_when_asked, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_signed_request_gets_signed_reply_unasked, setup,

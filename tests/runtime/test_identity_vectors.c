@@ -335,6 +335,8 @@ static void test_reply_with_state(void **state)
     assert_int_equal(ferryi_prove(FERRY_PROOF_MAC, fx->server, s.s2c, canon, len, proof),
                      FERRYI_MAC_BYTES);
     assert_hex(proof, FERRYI_MAC_BYTES, REPLY_MAC_STATE_PROOF);
+    assert_true(ferryi_reply_holds(&f, request_body, sizeof request_body, NULL, s.s2c, proof,
+                                   FERRYI_MAC_BYTES));
     f.not_run = 1;
     assert_false(ferryi_reply_holds(&f, request_body, sizeof request_body, NULL, s.s2c, proof,
                                     FERRYI_MAC_BYTES));

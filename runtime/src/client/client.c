@@ -15,6 +15,8 @@
  * being resent on the next connection; deciding to retry is the caller's (or
  * the retry policy's) job.
  */
+#include <sodium.h>
+
 #include "base/arena.h"
 #include "client/client_impl.h"
 #include "wire/headers.h"
@@ -113,6 +115,11 @@ ferry_status ferryi_cl_call_finish(slot *s, ferry_status st, const ProtobufCMess
     if (s->retry_msg != NULL && nng_msg_len(s->retry_msg) > RETRY_MSG_KEEP) {
         nng_msg_free(s->retry_msg);
         s->retry_msg = NULL;
+    } else if (s->retry_msg != NULL) {
+        /* The request (its metadata may hold a token) does not linger in a
+         * slot that waits for its next call. */
+        sodium_memzero(nng_msg_body(s->retry_msg), nng_msg_len(s->retry_msg));
+        nng_msg_clear(s->retry_msg);
     }
     if (st != FERRY_OK && st != FERRY_FALLBACK)
         ferryi_log_call(FERRYI_LOG_DEBUG, "client", s->m->full_name, s->call_id,
@@ -324,18 +331,20 @@ ferry_status ferryi_cl_decode_reply(slot *s, nng_msg *msg, ProtobufCMessage **re
     /* On a channel that pins its server's key, a reply without the server's
      * proof is a stranger's: it fails its call and leaves the channel as it
      * was, or any peer could shrink the request limit every later call is
-     * held to. */
-    if (proved && h->call_id == s->call_id) {
+     * held to. A proved reply's state counts as far as its proof covers it
+     * (docs/wire.md, "The reply's state"): not_run only when covered, or
+     * someone on the path could set it on a failure a handler returned and
+     * have a non-idempotent call run again on another server (the channel
+     * then trusts only what it knows itself, a request no connection took);
+     * the rest also from a server that never covers it, as before; none once
+     * the server has covered it and a reply comes that does not. */
+    int state =
+        proved && h->call_id == s->call_id ? ferryi_client_state(&cl->id, h) : FERRYI_STATE_IGNORED;
+    if (state != FERRYI_STATE_IGNORED) {
         /* What a balancer acts on (client_ep.h): a draining server, and a
          * refusal that ran nothing. */
         info->server_draining = h->draining;
-        /* On a channel that pins its server's key, not_run counts only when
-         * the reply's proof covers it (docs/wire.md, "The reply's state"):
-         * else someone on the path could set it on a failure a handler
-         * returned and have a non-idempotent call run again on another
-         * server, and the channel trusts only what it knows itself, a
-         * request no connection took. */
-        info->not_run = st != FERRY_OK && h->not_run && ferryi_client_state_proved(&cl->id, h);
+        info->not_run = st != FERRY_OK && h->not_run && state == FERRYI_STATE_PROVED;
         if (h->max_request != 0)
             atomic_store(&cl->server_max, h->max_request);
         info->server_api_min = h->api_min;

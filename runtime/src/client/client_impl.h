@@ -38,8 +38,9 @@
  * connection came or went, the channel replaces its dialer (see redial). */
 #define REDIAL_AFTER_MS 5000u
 #define URL_MAX         256
-/* The largest request copy a slot keeps between calls for the next one. */
-#define RETRY_MSG_KEEP 65536
+/* The largest request copy a slot keeps (wiped) between calls for the
+ * next one; a larger one is freed, so that an idle channel holds little. */
+#define RETRY_MSG_KEEP 4096
 /* How far ahead of this client's clock a server's proof_not_before_ms is
  * believed when the server's key is not pinned (and so the value is not
  * proved): the default skew window, past which the server would refuse the

@@ -307,7 +307,6 @@ ferryi_auth_verdict ferryi_auth_check(ferryi_auth *a, const Ferry__Wire__Request
     c->scheme = (ferry_proof)idb->scheme;
     c->reply_mac = idb->reply_mac;
     c->accept_mac2 = idb->accept_mac2 && mac2;
-    c->covers_state = idb->covers_state && !a->no_state;
 
     uint64_t now = ferryi_wall_ms();
     uint64_t ts = idb->timestamp_ms;
@@ -416,6 +415,13 @@ ferryi_auth_verdict ferryi_auth_check(ferryi_auth *a, const Ferry__Wire__Request
         a->buckets[b] = (int32_t)slot;
         c->slot = (int32_t)slot;
         c->gen = e->gen;
+        /* The reply's state is proved only from here on: this request, whose
+         * proof held, is the first with its nonce, so whatever the reply
+         * says of it (not_run above all) is true of the request the client
+         * sent. A refusal of a copy (altered, mistimed, replayed) never
+         * covers it: else a stranger could send one and pass its not_run
+         * off as the answer to a request that ran. */
+        c->covers_state = idb->covers_state && !a->no_state;
     }
     pthread_mutex_unlock(&a->mu);
     if (v != FERRYI_AUTH_RUN)

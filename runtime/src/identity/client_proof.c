@@ -80,8 +80,9 @@ void ferryi_client_reserve(ferryi_client_proof *p, Ferry__Wire__RequestHeader *h
     idb->reply_mac = scheme == FERRY_PROOF_SIGNED && p->session != NULL;
     idb->accept_mac2 = p->session != NULL && scheme != FERRY_PROOF_MAC2;
     /* A client that checks replies asks that their proof cover the reply's
-     * state too: what it does next (send a call elsewhere, stop using a
-     * server, shrink its requests) then rests on what the server said. */
+     * state too, so that what it does next (send a call elsewhere, stop
+     * using a server, shrink its requests) rests on what the server said
+     * (ferryi_client_state()). */
     idb->covers_state = p->server_key != NULL;
     idb->proof.data = proof;
     idb->proof.len = scheme == FERRY_PROOF_SIGNED ? FERRYI_SIG_BYTES
@@ -150,9 +151,18 @@ static int holds(const ferryi_client_proof *p, const Ferry__Wire__ReplyHeader *h
                               id->proof.len);
 }
 
-int ferryi_client_state_proved(const ferryi_client_proof *p, const Ferry__Wire__ReplyHeader *h)
+int ferryi_client_state(ferryi_client_proof *p, const Ferry__Wire__ReplyHeader *h)
 {
-    return p->server_key == NULL || (h->identity != NULL && h->identity->covers_state);
+    if (p->server_key == NULL)
+        return FERRYI_STATE_PROVED;
+    if (h->identity != NULL && h->identity->covers_state) {
+        /* Read first: calls in flight need not all write the same line. */
+        if (!atomic_load_explicit(&p->state_seen, memory_order_relaxed))
+            atomic_store_explicit(&p->state_seen, 1, memory_order_relaxed);
+        return FERRYI_STATE_PROVED;
+    }
+    return atomic_load_explicit(&p->state_seen, memory_order_relaxed) ? FERRYI_STATE_IGNORED
+                                                                      : FERRYI_STATE_UNCOVERED;
 }
 
 int ferryi_client_reply_proved(ferryi_client_proof *p, const Ferry__Wire__ReplyHeader *h,

@@ -21,6 +21,10 @@ typedef struct ferryi_client_proof {
     /* A reply of the server's proved with scheme 3, which only a server that
      * accepts scheme 3 requests sends: a mac channel then proves with it. */
     atomic_int mac2;
+    /* A reply whose proof covered its state has come: the server covers
+     * it, so a reply that does not had its request's covers_state cleared
+     * on the way (or comes from an older server put in its place). */
+    atomic_int state_seen;
 } ferryi_client_proof;
 
 /* What a client keeps of an attempt's proof, to check its reply. */
@@ -74,10 +78,19 @@ int ferryi_client_reply_proved(ferryi_client_proof *p, const Ferry__Wire__ReplyH
                                const ferryi_attempt_proof *att, const uint8_t *body,
                                size_t body_len);
 
-/* Whether the state of reply `h` (draining, not_run, max_request, api_min,
- * api_max), which ferryi_client_reply_proved() found proved, comes from the
- * server: always on a channel that pins no key; on one that does, when the
- * reply's proof covers it (a server that predates that does not). */
-int ferryi_client_state_proved(const ferryi_client_proof *p, const Ferry__Wire__ReplyHeader *h);
+/* What a client may take of the state of reply `h` (draining, not_run,
+ * max_request, api_min, api_max), which ferryi_client_reply_proved() found
+ * proved. */
+enum {
+    /* The server's word: the reply's proof covers it, or the channel pins
+     * no key (and so cannot tell any field's author). */
+    FERRYI_STATE_PROVED = 2,
+    /* Not covered, from a server that never covers it (it predates that):
+     * taken as before, not_run excepted. */
+    FERRYI_STATE_UNCOVERED = 1,
+    /* Not covered, though the server has covered it before: none of it. */
+    FERRYI_STATE_IGNORED = 0,
+};
+int ferryi_client_state(ferryi_client_proof *p, const Ferry__Wire__ReplyHeader *h);
 
 #endif
