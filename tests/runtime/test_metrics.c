@@ -317,6 +317,8 @@ static void test_balancer_endpoints(void **state)
     assert_int_equal(ferry_metrics_new(&m), FERRY_OK);
     assert_int_equal(ferry_metrics_watch_balancer(m, f->l.ch), FERRY_INVALID_ARGUMENT);
     assert_int_equal(ferry_metrics_watch_balancer(m, bal), FERRY_OK);
+    /* Watched twice, its rows would come twice: an invalid scrape. */
+    assert_int_equal(ferry_metrics_watch_balancer(m, bal), FERRY_ALREADY_EXISTS);
     for (int i = 0; i < 20; i++)
         assert_int_equal(probe_echo(bal, 0, 20000, NULL), FERRY_OK);
 

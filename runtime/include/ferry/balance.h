@@ -111,7 +111,9 @@ FERRY_NODISCARD ferry_status ferry_balance_endpoints(ferry_channel *ch, ferry_en
  * and state (docs/operations.md, "Metrics"). `ch` must outlive `m`'s use
  * of it: call ferry_metrics_unwatch_balancer() (or free `m`) before closing
  * the channel. FERRY_INVALID_ARGUMENT when `ch` is not a balancing channel,
- * FERRY_RESOURCE_EXHAUSTED when `m` watches 16 already. */
+ * FERRY_ALREADY_EXISTS when `m` watches it, or another channel to the same
+ * target (their rows would clash), FERRY_RESOURCE_EXHAUSTED when `m`
+ * watches 16 already. */
 FERRY_NODISCARD ferry_status ferry_metrics_watch_balancer(ferry_metrics *m, ferry_channel *ch);
 
 /* Stops `m` reading `ch`; nothing when it does not. */

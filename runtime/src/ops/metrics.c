@@ -290,14 +290,29 @@ ferry_status ferryi_metrics_watch_endpoints(ferry_metrics *m, ferryi_metrics_end
                                             void *arg, const char *target)
 {
     ferry_status st = FERRY_OK;
+    /* Cut on a character's first byte: label values are UTF-8. */
+    size_t len = strlen(target);
+    if (len >= sizeof m->channels[0].target) {
+        len = sizeof m->channels[0].target - 1;
+        while (len > 0 && (target[len] & 0xC0) == 0x80)
+            len--;
+    }
     pthread_mutex_lock(&m->mu);
-    if (m->n_channels == MAX_CHANNELS) {
+    for (size_t i = 0; i < m->n_channels && st == FERRY_OK; i++)
+        if (m->channels[i].arg == arg || (strlen(m->channels[i].target) == len &&
+                                          strncmp(m->channels[i].target, target, len) == 0))
+            /* Two rows of one series would make the scrape invalid. */
+            st = ferryi_error(FERRY_ALREADY_EXISTS, "the registry watches %s already",
+                              m->channels[i].arg == arg ? "this channel"
+                                                        : "a channel to this target");
+    if (st == FERRY_OK && m->n_channels == MAX_CHANNELS) {
         st = ferryi_error(FERRY_RESOURCE_EXHAUSTED,
                           "a metrics registry watches at most %d balancing channels", MAX_CHANNELS);
-    } else {
+    } else if (st == FERRY_OK) {
         m->channels[m->n_channels].read = read;
         m->channels[m->n_channels].arg = arg;
-        snprintf(m->channels[m->n_channels].target, sizeof m->channels[0].target, "%s", target);
+        memcpy(m->channels[m->n_channels].target, target, len);
+        m->channels[m->n_channels].target[len] = '\0';
         m->n_channels++;
     }
     pthread_mutex_unlock(&m->mu);

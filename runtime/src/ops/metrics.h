@@ -25,8 +25,9 @@ void ferryi_metrics_unwatch(ferry_metrics *m, void *arg);
 typedef size_t (*ferryi_metrics_endpoints)(void *arg, ferry_endpoint_stats *out, size_t max);
 
 /* Adds a balancing channel whose endpoints every scrape reads, labelled
- * with `target` (cut to 200 bytes): FERRY_OK, or FERRY_RESOURCE_EXHAUSTED
- * when `m` watches as many as it can. */
+ * with `target` (cut to 200 bytes): FERRY_OK; FERRY_ALREADY_EXISTS when `m`
+ * watches `arg`, or a channel with the same label, already;
+ * FERRY_RESOURCE_EXHAUSTED when it watches as many as it can. */
 ferry_status ferryi_metrics_watch_endpoints(ferry_metrics *m, ferryi_metrics_endpoints read,
                                             void *arg, const char *target);
 

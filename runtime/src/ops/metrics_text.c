@@ -274,8 +274,9 @@ typedef struct ep_rows {
     size_t n;
 } ep_rows;
 
-/* The most endpoints a balancing channel has (ferry_balance_opts). */
-#define EP_MAX 1024
+/* Endpoints read of a channel at the most: a channel keeps 1024 at the
+ * most, and those leaving finish their calls and go. */
+#define EP_MAX 4096
 
 static void add_ep_labels(text *t, const ep_rows *r, size_t i)
 {
@@ -331,12 +332,16 @@ static void add_endpoints(text *t, ferry_metrics *m)
     for (size_t c = 0; c < m->n_channels; c++) {
         ep_rows *r = &rows[n_rows];
         r->target = m->channels[c].target;
-        if ((r->v = malloc(EP_MAX * sizeof *r->v)) == NULL) {
+        /* Room for a few that join between the count and the read. */
+        size_t want = m->channels[c].read(m->channels[c].arg, NULL, 0) + 8;
+        if (want > EP_MAX)
+            want = EP_MAX;
+        if ((r->v = malloc(want * sizeof *r->v)) == NULL) {
             t->oom = 1;
             break;
         }
-        size_t n = m->channels[c].read(m->channels[c].arg, r->v, EP_MAX);
-        r->n = n < EP_MAX ? n : EP_MAX;
+        size_t n = m->channels[c].read(m->channels[c].arg, r->v, want);
+        r->n = n < want ? n : want;
         n_rows++;
     }
     add_ep_family(t, rows, n_rows, "calls_total", "counter",
