@@ -471,6 +471,69 @@ static void test_client_takes_state_as_covered(void **state)
     assert_int_equal(ferryi_client_state(&unpinned, &h), FERRYI_STATE_PROVED);
 }
 
+/* A probe server with identity (the fixture's key and keyring) and a drain
+ * notice of `notice_ms`, on a fresh ipc:// URL (*url, to free). */
+static ferry_server *serve_noticing(fixture *f, uint32_t notice_ms, char **url, char *bound,
+                                    size_t bound_len)
+{
+    ferry_server *srv = NULL;
+    ferry_server_opts so = {.workers = 2, .drain_notice_ms = notice_ms};
+    assert_int_equal(ferry_server_new(&srv, &so), FERRY_OK);
+    assert_int_equal(ferrytest_v1_probe_register(srv, &probe_handlers, NULL), FERRY_OK);
+    ferry_server_identity id = {.key = f->server, .keyring_path = f->keyring};
+    assert_int_equal(ferry_server_set_identity(srv, &id), FERRY_OK);
+    *url = probe_ipc_url();
+    assert_int_equal(ferry_server_listen(srv, *url, bound, bound_len), FERRY_OK);
+    return srv;
+}
+
+/* A balancing channel that pins its servers' key moves a Write (not
+ * idempotent) that a draining server refused to another server: the
+ * refusal's not_run is covered by its proof. Every call succeeds, and one
+ * of them took two attempts (each call has even odds of drawing the
+ * draining server until one has; 40 calls all missing it: 2^-40). */
+static void test_pinned_balancer_moves_refused_write(void **state)
+{
+    fixture *f = *state;
+    char *url_a, *url_b, bound_a[256], bound_b[256];
+    ferry_server *a = serve_noticing(f, 5000, &url_a, bound_a, sizeof bound_a);
+    ferry_server *b = serve_noticing(f, 0, &url_b, bound_b, sizeof bound_b);
+    char target[600];
+    snprintf(target, sizeof target, "%s,%s", bound_a, bound_b);
+    ferry_client_opts o = {
+        .identity = {.key = f->alice, .proof = FERRY_PROOF_SIGNED, .server_key = f->server}};
+    ferry_channel *ch = NULL, *to_a = NULL;
+    assert_int_equal(ferry_client_open(&ch, target, &o), FERRY_OK);
+    assert_int_equal(ferry_client_open(&to_a, bound_a, NULL), FERRY_OK); /* takes not_run as is */
+    probe_bg_shutdown stop;
+    probe_bg_shutdown_start(&stop, a, 5000); /* all of it the notice */
+    /* The drain notice has begun once `a` refuses with not_run. */
+    ferry_call_info info = {0};
+    for (int i = 0; i < 2000 && !info.not_run; i++) {
+        memset(&info, 0, sizeof info);
+        if (probe_echo_text(to_a, "", &info) == FERRY_OK)
+            probe_nap_ms(10);
+    }
+    assert_true(info.not_run);
+    int moved = 0;
+    for (int i = 0; i < 40; i++) {
+        Ferrytest__V1__EchoRequest req = FERRYTEST__V1__ECHO_REQUEST__INIT;
+        Ferrytest__V1__EchoReply *resp = NULL;
+        ferry_call_opts opts = {.deadline_ms = 20000, .info = &info};
+        assert_int_equal(ferrytest_v1_probe_write(ch, &req, &resp, &opts), FERRY_OK);
+        ferry_message_free(&resp->base);
+        moved += info.attempts == 2;
+    }
+    assert_true(moved >= 1);
+    ferry_channel_close(ch);
+    ferry_channel_close(to_a);
+    probe_bg_shutdown_join(&stop);
+    ferry_server_free(a);
+    ferry_server_free(b);
+    probe_url_free(url_a);
+    probe_url_free(url_b);
+}
+
 /* A signed request that asks for a mac reply gets one: the client pins the
  * server's key, and a MAC spares both sides an Ed25519 operation. */
 static void test_signed_request_gets_mac_reply_when_asked(void **state)
@@ -998,6 +1061,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_reply_state_is_covered, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refused_copies_leave_state_uncovered, setup, teardown),
         cmocka_unit_test_setup_teardown(test_client_takes_state_as_covered, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pinned_balancer_moves_refused_write, setup, teardown),
         cmocka_unit_test_setup_teardown(test_signed_request_gets_mac_reply_when_asked, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_signed_request_gets_signed_reply_unasked, setup,
