@@ -289,7 +289,7 @@ ferry_status ferry_metrics_watch_balancer(ferry_metrics *m, ferry_channel *ch)
 void ferry_metrics_unwatch_balancer(ferry_metrics *m, ferry_channel *ch)
 {
     if (m != NULL && ch != NULL)
-        ferryi_metrics_unwatch_endpoints(m, ch);
+        ferryi_metrics_unwatch(m, ch);
 }
 
 ferry_status ferry_balance_endpoints(ferry_channel *ch, ferry_endpoint_stats *out, size_t max,

@@ -278,11 +278,16 @@ ferry_status ferryi_metrics_watch(ferry_metrics *m, ferryi_metrics_reader read, 
 void ferryi_metrics_unwatch(ferry_metrics *m, void *arg)
 {
     pthread_mutex_lock(&m->mu);
-    for (size_t i = 0; i < m->n_servers; i++)
-        if (m->servers[i].arg == arg) {
+    for (size_t i = 0; i < m->n_servers;)
+        if (m->servers[i].arg == arg)
             m->servers[i] = m->servers[--m->n_servers];
-            break;
-        }
+        else
+            i++;
+    for (size_t i = 0; i < m->n_channels;)
+        if (m->channels[i].arg == arg)
+            m->channels[i] = m->channels[--m->n_channels];
+        else
+            i++;
     pthread_mutex_unlock(&m->mu);
 }
 
@@ -317,17 +322,6 @@ ferry_status ferryi_metrics_watch_endpoints(ferry_metrics *m, ferryi_metrics_end
     }
     pthread_mutex_unlock(&m->mu);
     return st;
-}
-
-void ferryi_metrics_unwatch_endpoints(ferry_metrics *m, void *arg)
-{
-    pthread_mutex_lock(&m->mu);
-    for (size_t i = 0; i < m->n_channels; i++)
-        if (m->channels[i].arg == arg) {
-            m->channels[i] = m->channels[--m->n_channels];
-            break;
-        }
-    pthread_mutex_unlock(&m->mu);
 }
 
 /* ---- the HTTP endpoint -------------------------------------------------- */

@@ -17,7 +17,8 @@ typedef void (*ferryi_metrics_reader)(void *arg, ferry_server_counters *c, ferry
  * FERRY_RESOURCE_EXHAUSTED when `m` watches as many as it can. */
 ferry_status ferryi_metrics_watch(ferry_metrics *m, ferryi_metrics_reader read, void *arg);
 
-/* Removes the source whose argument is `arg`; nothing when there is none. */
+/* Removes the source, server or channel, whose argument is `arg`; nothing
+ * when there is none. */
 void ferryi_metrics_unwatch(ferry_metrics *m, void *arg);
 
 /* Copies the figures of up to `max` endpoints of the channel `arg` into
@@ -31,7 +32,5 @@ typedef size_t (*ferryi_metrics_endpoints)(void *arg, ferry_endpoint_stats *out,
 ferry_status ferryi_metrics_watch_endpoints(ferry_metrics *m, ferryi_metrics_endpoints read,
                                             void *arg, const char *target);
 
-/* Removes the channel `arg`; nothing when `m` does not watch it. */
-void ferryi_metrics_unwatch_endpoints(ferry_metrics *m, void *arg);
 
 #endif
