@@ -32,5 +32,4 @@ typedef size_t (*ferryi_metrics_endpoints)(void *arg, ferry_endpoint_stats *out,
 ferry_status ferryi_metrics_watch_endpoints(ferry_metrics *m, ferryi_metrics_endpoints read,
                                             void *arg, const char *target);
 
-
 #endif
