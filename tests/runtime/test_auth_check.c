@@ -475,18 +475,27 @@ static void test_entry_leaving_window_takes_its_reply(void **state)
     assert_non_null(strstr(why, "in the past"));
 }
 
-/* Nonces that fall in one hash bucket are still told apart: each new one
- * runs, each one's copy is recognised as its own, and evicting the oldest
- * from the middle of a chain leaves the others findable. */
-static void test_nonces_sharing_a_bucket(void **state)
+/* Sets the first four bytes of `r`'s nonce, which index it while
+ * ferryi_auth_test_plain_hash is set. */
+static void nonce_home(request *r, uint32_t home, uint8_t tail)
+{
+    memcpy(r->nonce, &home, sizeof home);
+    r->nonce[15] = tail;
+}
+
+/* Nonces that fall in one slot of the index are still told apart: each new
+ * one runs, each one's copy is recognised as its own, and evicting the
+ * oldest from the middle of their run of slots leaves the others findable. */
+static void test_nonces_sharing_a_slot(void **state)
 {
     fixture *f = *state;
+    ferryi_auth_test_plain_hash = 1;
     auth_start(f, 2);
+    ferryi_auth_test_plain_hash = 0;
     request r[3];
     for (int i = 0; i < 3; i++) {
         request_new(&r[i], f->alice, FERRY_PROOF_SIGNED);
-        memset(r[i].nonce, 0, 8); /* the bucket is read from these bytes */
-        r[i].nonce[15] = (uint8_t)i;
+        nonce_home(&r[i], 1, (uint8_t)i);
         request_prove(&r[i], f->alice, f->server);
         ferry_test_clock_advance(1);
     }
@@ -502,6 +511,42 @@ static void test_nonces_sharing_a_bucket(void **state)
     assert_non_null(strstr(why, "reply is no longer kept"));
     assert_int_equal(check(f, &r[0], NULL, why, sizeof why), FERRYI_AUTH_REJECT);
     assert_non_null(strstr(why, "older than the replay cache remembers"));
+}
+
+/* A long run of requests whose nonces crowd a few neighbouring slots at the
+ * end of the index, so their run wraps to its start, while the ring evicts
+ * the oldest at every step: after each step, every nonce the ring holds is
+ * still found (a copy of its request is its own, seen before), and the one
+ * evicted is refused as older than the cache remembers, never run again.
+ * Removing from the middle of a wrapped run must move the right slots back. */
+static void test_index_keeps_every_nonce_through_evictions(void **state)
+{
+    enum { CAP = 8, STEPS = 120 };
+    fixture *f = *state;
+    ferryi_auth_test_plain_hash = 1;
+    auth_start(f, CAP); /* an index of 16 slots */
+    ferryi_auth_test_plain_hash = 0;
+    static const uint32_t homes[] = {14, 15, 0, 14, 13, 15};
+    request *r = calloc(STEPS, sizeof *r);
+    assert_non_null(r);
+    char why[256];
+    for (int i = 0; i < STEPS; i++) {
+        request_new(&r[i], f->alice, FERRY_PROOF_MAC);
+        nonce_home(&r[i], homes[i % 6], (uint8_t)i);
+        request_prove(&r[i], f->alice, f->server);
+        assert_int_equal(check(f, &r[i], NULL, NULL, 0), FERRYI_AUTH_RUN);
+        for (int k = i; k >= 0 && k > i - CAP; k--) {
+            assert_int_equal(check(f, &r[k], NULL, why, sizeof why), FERRYI_AUTH_REJECT);
+            assert_non_null(strstr(why, "reply is no longer kept"));
+        }
+        if (i >= CAP) {
+            assert_int_equal(check(f, &r[i - CAP], NULL, why, sizeof why), FERRYI_AUTH_REJECT);
+            assert_non_null(strstr(why, "older than the replay cache remembers"));
+        }
+        ferry_test_clock_advance(1);
+    }
+    assert_int_equal(atomic_load(&f->a.n[FERRYI_AUTH_VERIFIED]), STEPS);
+    free(r);
 }
 
 /* A keyring reload keeps the floor of every key that stays: a request of
@@ -727,7 +772,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_reply_cache_keeps_within_its_bytes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_late_reply_leaves_newer_entry_alone, setup, teardown),
         cmocka_unit_test_setup_teardown(test_entry_leaving_window_takes_its_reply, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_nonces_sharing_a_bucket, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_nonces_sharing_a_slot, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_index_keeps_every_nonce_through_evictions, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_reload_keeps_floors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_failed_reload_keeps_keyring, setup, teardown),
         cmocka_unit_test_setup_teardown(test_keyring_key_not_a_point_refused, setup, teardown),

@@ -1,7 +1,7 @@
 /* auth.c - verifying requests, remembering nonces, proving replies.
  *
  * The replay cache remembers every verified (key, nonce) in a ring of `cap`
- * entries, in arrival order, indexed by a chained hash table. An entry leaves
+ * entries, in arrival order, indexed by a hash table. An entry leaves
  * the ring when its timestamp falls out of the skew window (then the
  * timestamp check refuses any replay of it), or when the ring is full; then
  * its key's floor rises to its timestamp and that key's requests at or before
@@ -12,6 +12,14 @@
  * proved before the server started might have run in the process before, and
  * is refused. The refusal names the start, from which an honest client
  * proves the request again (docs/security.md, "Restarts").
+ *
+ * The index is an open-addressing table of twice the ring's size, each slot
+ * an entry's hash and place in the ring: 8 bytes, so a look-up reads one or
+ * two cache lines and no ring entry but the one it finds. A full ring holds
+ * 10 MB, far more than the caches, and a chained index read ring entries at
+ * random on every look-up and eviction; that was most of a mac request's
+ * time in the cache. The hash is SipHash under a key drawn at start, so no
+ * caller can choose nonces that pile up in one run of slots.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +42,7 @@ enum { E_FREE, E_RUNNING, E_DONE };
 
 int ferryi_auth_test_no_mac2;
 int ferryi_auth_test_no_state;
+int ferryi_auth_test_plain_hash;
 
 struct ferryi_replay_entry {
     uint8_t pk[FERRY_PUBLIC_KEY_BYTES];
@@ -42,13 +51,19 @@ struct ferryi_replay_entry {
     uint8_t proof_len;
     uint8_t state;
     uint32_t gen;
-    int32_t next; /* hash chain */
-    uint64_t ts;  /* the request's timestamp */
+    uint32_t hash; /* of the nonce: where its slot is */
+    uint64_t ts;   /* the request's timestamp */
     /* The reply's bytes, kept for retransmits (one malloc'd block: cheaper
      * to keep and free than an nng message, and sent again seldom), or NULL. */
     uint8_t *reply;
     size_t reply_len;
     uint64_t reply_until; /* monotonic ms */
+};
+
+/* A slot of the index: free when idx is -1. */
+struct ferryi_replay_slot {
+    uint32_t hash;
+    int32_t idx;
 };
 
 /* ------------------------------------------------------------------------
@@ -129,19 +144,22 @@ ferry_status ferryi_auth_init(ferryi_auth *a, const ferry_server_identity *cfg)
     a->reply_cache_max_bytes = REPLY_CACHE_MAX_BYTES;
     a->no_mac2 = ferryi_auth_test_no_mac2;
     a->no_state = ferryi_auth_test_no_state;
+    a->plain_hash = ferryi_auth_test_plain_hash;
     a->cap = cfg->replay_cache_entries ? cfg->replay_cache_entries : DEFAULT_ENTRIES;
     if (a->cap > (1u << 26))
         a->cap = 1u << 26;
-    a->nbuckets = 1;
-    while (a->nbuckets < a->cap)
-        a->nbuckets <<= 1;
+    /* At most half full, so a probe ends within a few slots. */
+    a->nslots = 2;
+    while (a->nslots < 2 * a->cap)
+        a->nslots <<= 1;
     a->ring = calloc(a->cap, sizeof *a->ring);
-    a->buckets = malloc(a->nbuckets * sizeof *a->buckets);
-    if (a->key == NULL || a->keyring_path == NULL || a->ring == NULL || a->buckets == NULL) {
+    a->slots = malloc(a->nslots * sizeof *a->slots);
+    if (a->key == NULL || a->keyring_path == NULL || a->ring == NULL || a->slots == NULL) {
         return ferryi_error(FERRY_RESOURCE_EXHAUSTED, "out of memory");
     }
-    for (size_t i = 0; i < a->nbuckets; i++)
-        a->buckets[i] = -1;
+    for (size_t i = 0; i < a->nslots; i++)
+        a->slots[i].idx = -1;
+    randombytes_buf(a->hash_key, sizeof a->hash_key);
     return trust_load(a, &a->trust);
 }
 
@@ -151,7 +169,7 @@ void ferryi_auth_fini(ferryi_auth *a)
         for (size_t i = 0; i < a->cap; i++)
             free(a->ring[i].reply);
     free(a->ring);
-    free(a->buckets);
+    free(a->slots);
     trust_unref(a->trust);
     ferry_key_free(a->key);
     free(a->keyring_path);
@@ -184,11 +202,17 @@ ferry_status ferryi_auth_reload(ferryi_auth *a)
  * The replay cache (a->mu held)
  * ---------------------------------------------------------------------- */
 
-static size_t bucket_of(const ferryi_auth *a, const uint8_t *nonce)
+static uint32_t hash_of(const ferryi_auth *a, const uint8_t *nonce)
 {
-    uint64_t h;
-    memcpy(&h, nonce, sizeof h); /* the nonce is random: its bits are the hash */
-    return (size_t)(h & (a->nbuckets - 1));
+    uint32_t v;
+    if (a->plain_hash) {
+        memcpy(&v, nonce, sizeof v);
+        return v;
+    }
+    uint8_t h[crypto_shorthash_siphash24_BYTES];
+    crypto_shorthash_siphash24(h, nonce, FERRYI_NONCE_BYTES, a->hash_key);
+    memcpy(&v, h, sizeof v);
+    return v;
 }
 
 static void drop_reply(ferryi_auth *a, ferryi_replay_entry *e)
@@ -200,14 +224,42 @@ static void drop_reply(ferryi_auth *a, ferryi_replay_entry *e)
     e->reply = NULL;
 }
 
+static void index_add(ferryi_auth *a, uint32_t hash, int32_t idx)
+{
+    size_t mask = a->nslots - 1, i = hash & mask;
+    while (a->slots[i].idx != -1)
+        i = (i + 1) & mask;
+    a->slots[i].hash = hash;
+    a->slots[i].idx = idx;
+}
+
+/* Takes entry `idx` out of the index. The slots after it, up to a free one,
+ * that would no longer be found past the hole move back into it (linear
+ * probing's deletion: no tombstones, so probes stay short however long the
+ * server runs). */
+static void index_remove(ferryi_auth *a, uint32_t hash, int32_t idx)
+{
+    size_t mask = a->nslots - 1, hole = hash & mask;
+    while (a->slots[hole].idx != idx) {
+        if (a->slots[hole].idx == -1)
+            return; /* not indexed: cannot happen, and nothing to undo */
+        hole = (hole + 1) & mask;
+    }
+    for (size_t j = (hole + 1) & mask; a->slots[j].idx != -1; j = (j + 1) & mask) {
+        size_t home = a->slots[j].hash & mask;
+        /* Stays when its home lies cyclically in (hole, j]. */
+        if (((j - home) & mask) < ((j - hole) & mask))
+            continue;
+        a->slots[hole] = a->slots[j];
+        hole = j;
+    }
+    a->slots[hole].idx = -1;
+}
+
 static void unlink_entry(ferryi_auth *a, int32_t idx)
 {
     ferryi_replay_entry *e = &a->ring[idx];
-    int32_t *p = &a->buckets[bucket_of(a, e->nonce)];
-    while (*p != -1 && *p != idx)
-        p = &a->ring[*p].next;
-    if (*p == idx)
-        *p = e->next;
+    index_remove(a, e->hash, idx);
     drop_reply(a, e);
     e->state = E_FREE;
 }
@@ -248,13 +300,16 @@ static void expire(ferryi_auth *a, uint64_t now_wall, uint64_t now_mono)
     }
 }
 
-static int32_t lookup(ferryi_auth *a, const uint8_t *pk, const uint8_t *nonce)
+static int32_t lookup(ferryi_auth *a, const uint8_t *pk, const uint8_t *nonce, uint32_t hash)
 {
-    for (int32_t i = a->buckets[bucket_of(a, nonce)]; i != -1; i = a->ring[i].next) {
-        const ferryi_replay_entry *e = &a->ring[i];
+    size_t mask = a->nslots - 1;
+    for (size_t i = hash & mask; a->slots[i].idx != -1; i = (i + 1) & mask) {
+        if (a->slots[i].hash != hash)
+            continue;
+        const ferryi_replay_entry *e = &a->ring[a->slots[i].idx];
         if (memcmp(e->nonce, nonce, FERRYI_NONCE_BYTES) == 0 &&
             memcmp(e->pk, pk, FERRY_PUBLIC_KEY_BYTES) == 0)
-            return i;
+            return a->slots[i].idx;
     }
     return -1;
 }
@@ -365,11 +420,12 @@ ferryi_auth_verdict ferryi_auth_check(ferryi_auth *a, const Ferry__Wire__Request
     /* The proof holds: now the nonce. */
     c->proved = who;
     ferryi_auth_verdict v = FERRYI_AUTH_RUN;
+    uint32_t hash = hash_of(a, idb->nonce.data);
     pthread_mutex_lock(&a->mu);
     uint64_t mono = ferryi_now_ms();
     expire(a, now, mono);
     const ferryi_trust_entry *cur = trust_find(a->trust, idb->key_id.data);
-    int32_t i = lookup(a, idb->key_id.data, idb->nonce.data);
+    int32_t i = lookup(a, idb->key_id.data, idb->nonce.data, hash);
     if (i >= 0) {
         ferryi_replay_entry *e = &a->ring[i];
         int same =
@@ -410,9 +466,8 @@ ferryi_auth_verdict ferryi_auth_check(ferryi_auth *a, const Ferry__Wire__Request
         e->gen = ++a->gen;
         e->ts = ts;
         e->reply = NULL;
-        size_t b = bucket_of(a, e->nonce);
-        e->next = a->buckets[b];
-        a->buckets[b] = (int32_t)slot;
+        e->hash = hash;
+        index_add(a, hash, (int32_t)slot);
         c->slot = (int32_t)slot;
         c->gen = e->gen;
         /* The reply's state is proved only from here on: this request, whose

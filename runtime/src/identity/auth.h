@@ -30,6 +30,7 @@ struct ferryi_trust {
 };
 
 typedef struct ferryi_replay_entry ferryi_replay_entry;
+typedef struct ferryi_replay_slot ferryi_replay_slot;
 
 /* Counters, in ferry_auth_counters' order. */
 enum {
@@ -60,13 +61,15 @@ typedef struct ferryi_auth {
     pthread_mutex_t mu; /* the trust pointer and the replay cache */
     ferryi_trust *trust;
     ferryi_replay_entry *ring; /* insertion order; `cap` entries */
-    int32_t *buckets;          /* `nbuckets` chain heads, -1 = empty */
-    size_t cap, nbuckets, head, count;
+    ferryi_replay_slot *slots; /* the ring's index: `nslots`, open addressing */
+    size_t cap, nslots, head, count;
+    uint8_t hash_key[16];      /* keys the nonces' hash: see auth.c */
     uint64_t seq, reply_seq;   /* entries ever inserted; first whose reply may be kept */
     atomic_size_t reply_bytes; /* changed under mu; read without it for a first guess */
     uint32_t gen;
-    int no_mac2;  /* behaves as a server that predates scheme 3 (tests) */
-    int no_state; /* ...or one that predates proofs covering a reply's state */
+    int no_mac2;    /* behaves as a server that predates scheme 3 (tests) */
+    int no_state;   /* ...or one that predates proofs covering a reply's state */
+    int plain_hash; /* indexes nonces by their first bytes (tests) */
 
     atomic_uint_fast64_t n[FERRYI_AUTH_N_COUNTERS];
 } ferryi_auth;
@@ -79,6 +82,10 @@ extern int ferryi_auth_test_no_mac2;
 /* Likewise: a server that predates proofs covering a reply's state (it
  * ignores a request's covers_state). */
 extern int ferryi_auth_test_no_state;
+/* For tests only: while nonzero, a server's replay cache indexes a nonce by
+ * its first four bytes, unkeyed, so that a test can choose nonces that
+ * share slots of the index. */
+extern int ferryi_auth_test_plain_hash;
 
 /* What the check decided. */
 typedef enum {
