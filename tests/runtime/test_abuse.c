@@ -402,7 +402,10 @@ static void flood(int n, uint32_t sleep_ms, uint32_t deadline_ms, const char *la
 static void test_flooding_connection_gets_its_share(void **state)
 {
     (void)state;
-    flood(1, 300, 1500, "ipc, a connection flooding slow calls");
+    /* Served in turn, a call waits for one slow call (0.5 s); served in
+     * arrival order, for 64 of them on 2 workers (16 s). The deadline lies
+     * far from both, so a loaded machine cannot blur the line. */
+    flood(1, 500, 8000, "ipc, a connection flooding slow calls");
 }
 
 static void test_flooding_group_gets_its_share(void **state)
@@ -410,7 +413,7 @@ static void test_flooding_group_gets_its_share(void **state)
     (void)state;
     /* Each call waits for about one call of each flood; before contexts
      * were kept receiving, the other client was never read at all. */
-    flood(3, 200, 5000, "ipc, three connections flooding slow calls");
+    flood(3, 300, 10000, "ipc, three connections flooding slow calls");
 }
 
 /* Requests that decode to the per-call memory cap are refused, and the
