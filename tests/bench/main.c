@@ -51,6 +51,8 @@ typedef struct options {
     int rules_only;    /* only the cost of validation rules (rules.c) and local.c */
     int ops_only;      /* only the cost of metrics and tracing (ops.c) */
     int no_pin;        /* leave the placement of threads to the kernel */
+    size_t payload;    /* 64 or 4096: that payload only; 0: both */
+    unsigned modes;    /* identity modes measured, bits of 1u << SIDE_*: all by default */
 } options;
 
 /* SIDE_FERRY is also identity "none": the same server, anonymous calls. */
@@ -80,6 +82,12 @@ static void keep_latency(by_run *b, int side, int r, const bench_latency *l)
     b->lat[side][LAT_RATE][r] = l->calls_per_s;
 }
 
+/* Whether identity mode `side` (SIDE_FERRY for none) is measured. */
+static int measures(const options *o, int side)
+{
+    return (o->modes & (1u << side)) != 0;
+}
+
 /* One run of every figure; `urls` are indexed by bench_server_kind. */
 static int run_once(char urls[][512], size_t payload, const options *o, int r, by_run *b)
 {
@@ -93,25 +101,34 @@ static int run_once(char urls[][512], size_t payload, const options *o, int r, b
             return -1;
         keep_latency(b, SIDE_RAW, r, &l);
     }
-    if (bench_ferry_latency(ferry, BENCH_ID_NONE, payload, sec, &l) != 0)
-        return -1;
-    keep_latency(b, SIDE_FERRY, r, &l);
-    if (bench_ferry_latency(id, BENCH_ID_SIGNED, payload, sec, &l) != 0)
-        return -1;
-    keep_latency(b, SIDE_SIGNED, r, &l);
-    if (bench_ferry_latency(id, BENCH_ID_MAC, payload, sec, &l) != 0)
-        return -1;
-    keep_latency(b, SIDE_MAC, r, &l);
+    if (measures(o, SIDE_FERRY)) {
+        if (bench_ferry_latency(ferry, BENCH_ID_NONE, payload, sec, &l) != 0)
+            return -1;
+        keep_latency(b, SIDE_FERRY, r, &l);
+    }
+    if (measures(o, SIDE_SIGNED)) {
+        if (bench_ferry_latency(id, BENCH_ID_SIGNED, payload, sec, &l) != 0)
+            return -1;
+        keep_latency(b, SIDE_SIGNED, r, &l);
+    }
+    if (measures(o, SIDE_MAC)) {
+        if (bench_ferry_latency(id, BENCH_ID_MAC, payload, sec, &l) != 0)
+            return -1;
+        keep_latency(b, SIDE_MAC, r, &l);
+    }
 
     if (!o->identity_only && bench_raw_throughput(raw, payload, n, sec, &b->tput[TP_RAW][r]) != 0)
         return -1;
-    if (bench_ferry_throughput(ferry, BENCH_ID_NONE, payload, n, BENCH_FERRY_ASYNC, sec,
+    if (measures(o, SIDE_FERRY) &&
+        bench_ferry_throughput(ferry, BENCH_ID_NONE, payload, n, BENCH_FERRY_ASYNC, sec,
                                &b->tput[TP_FERRY_ASYNC][r]) != 0)
         return -1;
-    if (bench_ferry_throughput(id, BENCH_ID_SIGNED, payload, n, FERRY_TPUT_MODE, sec,
+    if (measures(o, SIDE_SIGNED) &&
+        bench_ferry_throughput(id, BENCH_ID_SIGNED, payload, n, FERRY_TPUT_MODE, sec,
                                &b->tput[TP_SIGNED][r]) != 0)
         return -1;
-    if (bench_ferry_throughput(id, BENCH_ID_MAC, payload, n, FERRY_TPUT_MODE, sec,
+    if (measures(o, SIDE_MAC) &&
+        bench_ferry_throughput(id, BENCH_ID_MAC, payload, n, FERRY_TPUT_MODE, sec,
                                &b->tput[TP_MAC][r]) != 0)
         return -1;
     if (o->identity_only)
@@ -142,8 +159,10 @@ static const char *const ratio_names[LAT_FIGURES] = {"p50_ratio", "p99_ratio", "
 
 /* Prints the identity figures of `b`: none, signed and mac side by side,
  * and the ratios of signed and mac to none. */
-static void print_identity(const char *prefix, by_run *b, int runs, unsigned in_flight)
+static void print_identity(const char *prefix, by_run *b, const options *o)
 {
+    const int runs = o->runs;
+    const unsigned in_flight = o->in_flight;
     const size_t n = (size_t)runs;
     static const char *const ids[] = {"none", "signed", "mac"};
     char name[64];
@@ -151,23 +170,32 @@ static void print_identity(const char *prefix, by_run *b, int runs, unsigned in_
         const int sides[] = {SIDE_FERRY, SIDE_SIGNED, SIDE_MAC};
         double m[3];
         for (int i = 0; i < 3; i++) {
+            if (!measures(o, sides[i]))
+                continue;
             m[i] = bench_median(b->lat[sides[i]][f], n);
             snprintf(name, sizeof name, "identity.%s.%s", lat_names[f], ids[i]);
             figure(prefix, name, m[i], f == LAT_RATE ? 0 : 1);
         }
         for (int i = 1; i < 3; i++) {
+            if (!measures(o, SIDE_FERRY) || !measures(o, sides[i]))
+                continue;
             snprintf(name, sizeof name, "identity.%s.%s", ratio_names[f], ids[i]);
             figure(prefix, name, ratio(m[i], m[0]), 2);
         }
     }
     const int kinds[] = {TP_FERRY_ASYNC, TP_SIGNED, TP_MAC};
+    const int sides[] = {SIDE_FERRY, SIDE_SIGNED, SIDE_MAC};
     double m[3];
     for (int i = 0; i < 3; i++) {
+        if (!measures(o, sides[i]))
+            continue;
         m[i] = bench_median(b->tput[kinds[i]], n);
         snprintf(name, sizeof name, "identity.tput%u.%s", in_flight, ids[i]);
         figure(prefix, name, m[i], 0);
     }
     for (int i = 1; i < 3; i++) {
+        if (!measures(o, SIDE_FERRY) || !measures(o, sides[i]))
+            continue;
         snprintf(name, sizeof name, "identity.tput%u_ratio.%s", in_flight, ids[i]);
         figure(prefix, name, ratio(m[i], m[0]), 2);
     }
@@ -236,6 +264,8 @@ static int measure_transport(const char *transport, const options *o)
         return -1;
     int rc = 0;
     for (size_t p = 0; p < 2 && rc == 0; p++) {
+        if (o->payload != 0 && o->payload != payloads[p])
+            continue;
         fprintf(stderr, "ferry-bench: %s, %s: %d runs\n", transport, payload_names[p], o->runs);
         for (int r = 0; r < o->runs && rc == 0; r++)
             rc = run_once(urls, payloads[p], o, r, b);
@@ -248,7 +278,7 @@ static int measure_transport(const char *transport, const options *o)
         snprintf(prefix, sizeof prefix, "%s.%s", transport, payload_names[p]);
         if (!o->identity_only)
             print_medians(prefix, b, o->runs, o->in_flight);
-        print_identity(prefix, b, o->runs, o->in_flight);
+        print_identity(prefix, b, o);
     }
     free(b);
     bench_servers_stop();
@@ -272,7 +302,8 @@ static void usage(FILE *out)
 {
     fprintf(out,
             "usage: ferry-bench [--runs N] [--seconds S] [--only ipc|tcp] [--in-flight N]\n"
-            "                   [--identity-only] [--rules-only] [--ops-only] [--no-pin]\n"
+            "                   [--identity-only [--mode none|signed|mac]...] [--payload 64|4096]\n"
+            "                   [--rules-only] [--ops-only] [--no-pin]\n"
             "Measures ferry against raw nng, and ferry's calls with and without request\n"
             "identity (docs/benchmarks.md); prints `name: value` lines.\n"
             "  -r, --runs N        runs of every figure; medians are printed (1-%d, default 5)\n"
@@ -280,6 +311,9 @@ static void usage(FILE *out)
             "  -o, --only T        measure transport T only: ipc or tcp\n"
             "  -n, --in-flight N   calls in flight for throughput (1-256, default 16)\n"
             "  -i, --identity-only measure only ferry without identity, signed and mac\n"
+            "  -M, --mode M        with --identity-only: measure identity mode M (none,\n"
+            "                      signed or mac); repeat for more (default: all three)\n"
+            "  -p, --payload B     measure payloads of B bytes only: 64 or 4096\n"
             "  -v, --rules-only    measure only calls with and without validation rules,\n"
             "                      and local channel calls against direct ones\n"
             "  -m, --ops-only      measure only calls with metrics and tracing on and off\n"
@@ -298,11 +332,12 @@ static int parse_args(int argc, char **argv, options *o)
         {"only", required_argument, NULL, 'o'},    {"in-flight", required_argument, NULL, 'n'},
         {"identity-only", no_argument, NULL, 'i'}, {"rules-only", no_argument, NULL, 'v'},
         {"ops-only", no_argument, NULL, 'm'},      {"no-pin", no_argument, NULL, 'P'},
+        {"mode", required_argument, NULL, 'M'},    {"payload", required_argument, NULL, 'p'},
         {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
     };
     *o = (options){.runs = 5, .seconds = 1.0, .only = NULL, .in_flight = 16};
     int c;
-    while ((c = getopt_long(argc, argv, "r:s:o:n:ivmPh", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "r:s:o:n:ivmPM:p:h", longopts, NULL)) != -1) {
         char *end = NULL;
         long v;
         switch (c) {
@@ -356,6 +391,26 @@ static int parse_args(int argc, char **argv, options *o)
         case 'P':
             o->no_pin = 1;
             break;
+        case 'M':
+            if (strcmp(optarg, "none") == 0)
+                o->modes |= 1u << SIDE_FERRY;
+            else if (strcmp(optarg, "signed") == 0)
+                o->modes |= 1u << SIDE_SIGNED;
+            else if (strcmp(optarg, "mac") == 0)
+                o->modes |= 1u << SIDE_MAC;
+            else {
+                fprintf(stderr, "ferry-bench: --mode takes none, signed or mac, not '%s'\n",
+                        optarg);
+                return -1;
+            }
+            break;
+        case 'p':
+            if (strcmp(optarg, "64") != 0 && strcmp(optarg, "4096") != 0) {
+                fprintf(stderr, "ferry-bench: --payload takes 64 or 4096, not '%s'\n", optarg);
+                return -1;
+            }
+            o->payload = (size_t)atoi(optarg);
+            break;
         case 'h':
             return 1;
         default: /* getopt_long said what was wrong */
@@ -366,6 +421,12 @@ static int parse_args(int argc, char **argv, options *o)
         fprintf(stderr, "ferry-bench: unexpected argument '%s'\n", argv[optind]);
         return -1;
     }
+    if (o->modes != 0 && !o->identity_only) {
+        fprintf(stderr, "ferry-bench: --mode needs --identity-only\n");
+        return -1;
+    }
+    if (o->modes == 0)
+        o->modes = (1u << SIDE_FERRY) | (1u << SIDE_SIGNED) | (1u << SIDE_MAC);
     return 0;
 }
 
@@ -405,9 +466,11 @@ int main(int argc, char **argv)
 
     int transports = o.only != NULL ? 1 : 2;
     /* Per run: latency figures, and throughput figures with their warm-up. */
-    double lats = o.identity_only ? 3 : 4, tputs = o.identity_only ? 3 : 6;
-    double estimate =
-        transports * 2.0 * o.runs * (lats * o.seconds + tputs * (o.seconds + BENCH_WARMUP_SECONDS));
+    double modes = __builtin_popcount(o.modes);
+    double lats = o.identity_only ? modes : 4, tputs = o.identity_only ? modes : 6;
+    double payloads = o.payload != 0 ? 1 : 2;
+    double estimate = transports * payloads * o.runs *
+                      (lats * o.seconds + tputs * (o.seconds + BENCH_WARMUP_SECONDS));
     if (o.rules_only || o.ops_only)
         estimate = 0;
     if (!o.identity_only && !o.rules_only) /* ops.c: on and off */
