@@ -470,6 +470,79 @@ static void test_weight_zero_is_small(void **state)
     assert_true(st[1].calls >= 3960);
 }
 
+/* Picks `n` calls while keeping `depth` in flight (each new call is picked
+ * before the oldest one ends), as a client under steady load does. */
+static void picks_under_load(int n, int depth)
+{
+    ferryi_ep *held[8] = {0};
+    for (int i = 0; i < n; i++) {
+        if (held[i % depth] != NULL)
+            ep_ok(held[i % depth], 0);
+        held[i % depth] = pick(NULL);
+    }
+    for (int k = 0; k < depth; k++)
+        if (held[k] != NULL)
+            ep_ok(held[k], 0);
+}
+
+/* Under load, too, a weight of 0 is a very small share: with two calls
+ * always in flight it once took every call the other was busy for, half
+ * of them. */
+static void test_weight_zero_is_small_under_load(void **state)
+{
+    (void)state;
+    use_srv(2, "tcp://a:1", 5, 0, "tcp://b:1", 5, 10);
+    picks_under_load(4000, 2);
+    ferry_endpoint_stats st[2];
+    assert_int_equal(ferryi_epset_stats(&set, st, 2), 2);
+    assert_true(st[0].calls <= 40);
+    assert_int_equal(st[0].calls + st[1].calls, 4000);
+}
+
+/* Weights 3 and 1 with four calls always in flight: the heavier endpoint
+ * takes at least two thirds of the calls (an even split once it took half). */
+static void test_weights_split_calls_under_load(void **state)
+{
+    (void)state;
+    use_srv(2, "tcp://a:1", 5, 3, "tcp://b:1", 5, 1);
+    picks_under_load(4000, 4);
+    ferry_endpoint_stats st[2];
+    assert_int_equal(ferryi_epset_stats(&set, st, 2), 2);
+    printf("# weights 3 and 1, 4 in flight: %llu and %llu calls\n", (unsigned long long)st[0].calls,
+           (unsigned long long)st[1].calls);
+    assert_true(st[0].calls >= 2667);
+}
+
+/* An SRV weight is its host's, however many addresses the host has: a
+ * host of weight 2 with two addresses takes as many calls as a host of
+ * weight 2 with one, each of its addresses about half of them. */
+static void test_weight_split_among_host_addresses(void **state)
+{
+    (void)state;
+    ferryi_ep_addr a[3];
+    memset(a, 0, sizeof a);
+    static const char *const urls[] = {"tcp://10.0.0.1:1", "tcp://10.0.0.2:1", "tcp://10.0.0.3:1"};
+    for (int i = 0; i < 3; i++) {
+        snprintf(a[i].url, sizeof a[i].url, "%s", urls[i]);
+        a[i].priority = 5;
+        a[i].weight = 2;
+        a[i].weight_split = i < 2 ? 2 : 1; /* 10.0.0.1 and .2 are one host */
+    }
+    size_t added, removed, failed;
+    ferryi_epset_update(&set, a, 3, &added, &removed, &failed);
+    for (int i = 0; i < 4000; i++)
+        ep_ok(pick(NULL), 0);
+    ferry_endpoint_stats st[3];
+    assert_int_equal(ferryi_epset_stats(&set, st, 3), 3);
+    uint64_t host = st[0].calls + st[1].calls;
+    printf("# one host's two addresses %llu and %llu calls, the other host %llu\n",
+           (unsigned long long)st[0].calls, (unsigned long long)st[1].calls,
+           (unsigned long long)st[2].calls);
+    assert_true(host >= 1800 && host <= 2200);
+    assert_true(st[2].calls >= 1800 && st[2].calls <= 2200);
+    assert_true(st[0].calls >= 800 && st[1].calls >= 800);
+}
+
 /* A record's new priority applies to an endpoint the channel has: the
  * next lookup can move calls between them. */
 static void test_priority_follows_records(void **state)
@@ -503,6 +576,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_weights_split_calls, setup, teardown),
         cmocka_unit_test_setup_teardown(test_weights_split_load, setup, teardown),
         cmocka_unit_test_setup_teardown(test_weight_zero_is_small, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_weight_zero_is_small_under_load, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_weights_split_calls_under_load, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_weight_split_among_host_addresses, setup, teardown),
         cmocka_unit_test_setup_teardown(test_priority_follows_records, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

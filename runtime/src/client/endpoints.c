@@ -131,6 +131,7 @@ void ferryi_epset_update(ferryi_epset *set, const ferryi_ep_addr *addrs, size_t 
         ep->seen = 1;
         ep->priority = a->priority; /* a record may change them */
         ep->weight = a->weight;
+        ep->weight_split = a->weight_split;
         next[k++] = ep;
     }
     for (size_t i = 0; i < set->n; i++) {
@@ -185,11 +186,15 @@ static int classify(ferryi_epset *set, ferryi_ep *ep, uint64_t now)
 }
 
 /* An endpoint's share of its priority's calls when the weights differ:
- * its SRV weight, scaled so that a weight of 0 is a very small share rather
- * than none, as RFC 2782 asks. */
+ * its SRV record's weight, divided among the addresses of the record's host
+ * (the weight is the host's, however many addresses it has), scaled so that
+ * a weight of 0 is a very small share rather than none, as RFC 2782 asks. */
 static uint64_t share(const ferryi_ep *ep)
 {
-    return ep->weight != 0 ? (uint64_t)ep->weight << 8 : 1;
+    if (ep->weight == 0)
+        return 1;
+    uint64_t s = ((uint64_t)ep->weight << 8) / (ep->weight_split > 1 ? ep->weight_split : 1);
+    return s > 1 ? s : 2;
 }
 
 /* An index into `c` (n of them) other than `skip` (n when none), drawn in
@@ -220,7 +225,7 @@ static ferryi_ep *two_choices(ferryi_epset *set, ferryi_ep **c, size_t n)
     int weighted = 0;
     uint64_t total = 0;
     for (size_t k = 0; k < n; k++) {
-        weighted |= c[k]->weight != c[0]->weight;
+        weighted |= share(c[k]) != share(c[0]);
         total += share(c[k]);
     }
     if (!weighted) {
@@ -232,9 +237,15 @@ static ferryi_ep *two_choices(ferryi_epset *set, ferryi_ep **c, size_t n)
     }
     size_t i = draw_weighted(set, c, n, n, total);
     size_t j = draw_weighted(set, c, n, i, total - share(c[i]));
-    /* in_flight / share, compared without dividing */
-    return (uint64_t)c[j]->in_flight * share(c[i]) < (uint64_t)c[i]->in_flight * share(c[j]) ? c[j]
-                                                                                             : c[i];
+    /* Both idle: the draw by weight decides. Else the load each would have
+     * with this call, per unit of its share, compared without dividing:
+     * counting the call keeps an idle endpoint of a small share from
+     * taking every call the other has one in flight for. */
+    if (c[i]->in_flight == 0 && c[j]->in_flight == 0)
+        return c[i];
+    uint64_t load_i = ((uint64_t)c[i]->in_flight + 1) * share(c[j]);
+    uint64_t load_j = ((uint64_t)c[j]->in_flight + 1) * share(c[i]);
+    return load_j < load_i ? c[j] : c[i];
 }
 
 ferryi_ep *ferryi_epset_pick(ferryi_epset *set, ferryi_ep *const *tried, size_t n_tried, int *trial,

@@ -41,6 +41,7 @@ struct ferryi_ep {
     uint64_t drain_links; /* ...on the connection made as number drain_links */
     uint16_t priority;    /* the record's (ferryi_ep_addr) */
     uint16_t weight;
+    uint16_t weight_split;
     int leaving; /* gone from the records */
     int seen;    /* in the records an update is applying */
     uint64_t calls, errors, answered, latency_sum_us, latency_max_us, ejections;
@@ -67,6 +68,9 @@ typedef struct ferryi_ep_addr {
      * priority in proportion to weight (all alike when every weight is 0). */
     uint16_t priority;
     uint16_t weight;
+    /* How many addresses the record's host has: its weight is theirs
+     * together, so each takes weight / weight_split of it (0 counts as 1). */
+    uint16_t weight_split;
 } ferryi_ep_addr;
 
 void ferryi_epset_init(ferryi_epset *set, const ferryi_ep_ops *ops, void *ops_arg,

@@ -274,6 +274,7 @@ typedef struct gather {
     const char *name; /* the TLS server name of what is added */
     uint16_t port;
     uint16_t priority, weight; /* the SRV record's, for what is added */
+    size_t host_first;         /* where the addresses of the record's host begin */
     int tls;
     size_t bad_names;           /* SRV targets that are not host names */
     struct ares_srv_reply *srv; /* an SRV lookup's answer */
@@ -297,6 +298,7 @@ static void add_url(gather *g, const char *host, int v6)
     snprintf(a->name, sizeof a->name, "%s", g->name != NULL ? g->name : "");
     a->priority = g->priority;
     a->weight = g->weight;
+    a->weight_split = 1;
     for (size_t i = 0; i < g->n; i++)
         if (strcmp(g->v[i].url, a->url) == 0)
             return; /* named twice */
@@ -433,7 +435,10 @@ ferry_status ferryi_resolve(ferryi_resolver *r, const ferryi_target *t, size_t m
             g.name = s->host;
             g.priority = s->priority;
             g.weight = s->weight;
+            g.host_first = g.n;
             lookup_host(r, &g, s->host);
+            for (size_t q = g.host_first; q < g.n; q++)
+                g.v[q].weight_split = (uint16_t)(g.n - g.host_first);
         }
         if (g.srv != NULL)
             ares_free_data(g.srv);
