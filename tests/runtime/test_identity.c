@@ -460,15 +460,41 @@ static void test_client_takes_state_as_covered(void **state)
     ferryi_client_proof p = {.server_key = f->server};
     Ferry__Wire__Identity covered = FERRY__WIRE__IDENTITY__INIT, bare = covered;
     covered.covers_state = 1;
+    covered.scheme = FERRY__WIRE__PROOF_SCHEME__PROOF_MAC2;
     Ferry__Wire__ReplyHeader h = FERRY__WIRE__REPLY_HEADER__INIT;
     h.identity = &bare;
     assert_int_equal(ferryi_client_state(&p, &h), FERRYI_STATE_UNCOVERED);
     h.identity = &covered;
     assert_int_equal(ferryi_client_state(&p, &h), FERRYI_STATE_PROVED);
+    covered.scheme = FERRY__WIRE__PROOF_SCHEME__PROOF_MAC;
+    assert_int_equal(ferryi_client_state(&p, &h), FERRYI_STATE_PROVED);
     h.identity = &bare;
     assert_int_equal(ferryi_client_state(&p, &h), FERRYI_STATE_IGNORED);
     ferryi_client_proof unpinned = {0};
     assert_int_equal(ferryi_client_state(&unpinned, &h), FERRYI_STATE_PROVED);
+}
+
+/* A signature binds a reply to no client: another key holder can have the
+ * server sign a refusal, with its state covered, of a request carrying this
+ * client's nonce and call id. A pinning channel, whose replies the server
+ * proves with a MAC under its own session keys, takes no state from a
+ * covered reply that is signed. */
+static void test_client_takes_no_state_from_signed_reply(void **state)
+{
+    fixture *f = *state;
+    ferryi_client_proof p = {.server_key = f->server};
+    Ferry__Wire__Identity signed_covered = FERRY__WIRE__IDENTITY__INIT;
+    signed_covered.covers_state = 1;
+    signed_covered.scheme = FERRY__WIRE__PROOF_SCHEME__PROOF_SIGNED;
+    Ferry__Wire__ReplyHeader h = FERRY__WIRE__REPLY_HEADER__INIT;
+    h.identity = &signed_covered;
+    assert_int_equal(ferryi_client_state(&p, &h), FERRYI_STATE_UNCOVERED);
+    Ferry__Wire__Identity mac_covered = signed_covered;
+    mac_covered.scheme = FERRY__WIRE__PROOF_SCHEME__PROOF_MAC2;
+    h.identity = &mac_covered;
+    assert_int_equal(ferryi_client_state(&p, &h), FERRYI_STATE_PROVED);
+    h.identity = &signed_covered; /* once covered replies came: nothing */
+    assert_int_equal(ferryi_client_state(&p, &h), FERRYI_STATE_IGNORED);
 }
 
 /* A probe server with identity (the fixture's key and keyring) and a drain
@@ -1061,6 +1087,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_reply_state_is_covered, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refused_copies_leave_state_uncovered, setup, teardown),
         cmocka_unit_test_setup_teardown(test_client_takes_state_as_covered, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_client_takes_no_state_from_signed_reply, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_pinned_balancer_moves_refused_write, setup, teardown),
         cmocka_unit_test_setup_teardown(test_signed_request_gets_mac_reply_when_asked, setup,
                                         teardown),

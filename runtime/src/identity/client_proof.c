@@ -155,7 +155,18 @@ int ferryi_client_state(ferryi_client_proof *p, const Ferry__Wire__ReplyHeader *
 {
     if (p->server_key == NULL)
         return FERRYI_STATE_PROVED;
-    if (h->identity != NULL && h->identity->covers_state) {
+    /* Only a MAC under this client's own session keys binds the reply to
+     * it. A signature binds it to no client: another holder of a key
+     * could ask the server for a signed refusal of its own request that
+     * carries this client's nonce and call id, covered not_run and all, and
+     * a stranger on the path could hand it to this client. The server
+     * proves every reply that covers the state of a pinning client's
+     * request with a MAC (the client asks for one), so a covered reply
+     * signed is not one it sent for this client. */
+    const Ferry__Wire__Identity *id = h->identity;
+    if (id != NULL && id->covers_state &&
+        (id->scheme == FERRY__WIRE__PROOF_SCHEME__PROOF_MAC ||
+         id->scheme == FERRY__WIRE__PROOF_SCHEME__PROOF_MAC2)) {
         /* Read first: calls in flight need not all write the same line. */
         if (!atomic_load_explicit(&p->state_seen, memory_order_relaxed))
             atomic_store_explicit(&p->state_seen, 1, memory_order_relaxed);
