@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <locale.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -358,6 +359,46 @@ static void test_balancer_endpoints(void **state)
     probe_link_close(&other);
 }
 
+/* Whether `s` is valid UTF-8 throughout. */
+static int valid_utf8(const char *s)
+{
+    locale_t u = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
+    assert_true(u != (locale_t)0);
+    locale_t was = uselocale(u);
+    size_t n = mbstowcs(NULL, s, 0);
+    uselocale(was);
+    freelocale(u);
+    return n != (size_t)-1;
+}
+
+/* Label values are valid UTF-8 whatever the program named: a target longer
+ * than the label keeps whole characters when cut (here an "é" across the
+ * cut), and a byte that starts no character becomes '?'. Prometheus
+ * refuses a whole scrape over one bad byte. */
+static void test_balancer_labels_stay_utf8(void **state)
+{
+    fixture *f = *state;
+    char target[600];
+    int head = snprintf(target, sizeof target, "%s,tcp://ferry-metrics-\xff-", f->l.bound);
+    while (head < 199)
+        target[head++] = 'a';
+    snprintf(target + head, sizeof target - (size_t)head, "\xc3\xa9tail.invalid:9");
+    ferry_channel *bal = NULL;
+    assert_int_equal(ferry_client_open(&bal, target, NULL), FERRY_OK);
+    ferry_metrics *m = NULL;
+    assert_int_equal(ferry_metrics_new(&m), FERRY_OK);
+    assert_int_equal(ferry_metrics_watch_balancer(m, bal), FERRY_OK);
+    assert_int_equal(probe_echo(bal, 0, 20000, NULL), FERRY_OK);
+    char *text = NULL;
+    assert_int_equal(ferry_metrics_write(m, &text, NULL), FERRY_OK);
+    assert_non_null(strstr(text, "ferry_endpoint_calls_total{"));
+    assert_non_null(strstr(text, "ferry-metrics-?-aaa"));
+    assert_true(valid_utf8(text));
+    promtool_check(text); /* frees it */
+    ferry_metrics_free(m);
+    ferry_channel_close(bal);
+}
+
 /* A free TCP port on 127.0.0.1 (bound and released: the test's own use of
  * it follows at once). */
 static unsigned free_port(void)
@@ -539,6 +580,7 @@ int main(void)
         cmocka_unit_test(test_environment_url),
         cmocka_unit_test_setup_teardown(test_promtool_accepts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_balancer_endpoints, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_balancer_labels_stay_utf8, setup, teardown),
         cmocka_unit_test(test_prometheus_scrapes),
         cmocka_unit_test(test_client_labels_cut_and_cleaned),
         cmocka_unit_test(test_registries_count_apart),

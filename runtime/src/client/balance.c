@@ -13,6 +13,7 @@
 #include "base/error.h"
 #include "identity/keys.h"
 #include "base/log.h"
+#include "base/utf8.h"
 #include "ops/metrics.h"
 #include "identity/tls.h"
 
@@ -210,7 +211,8 @@ ferry_status ferry_balance_open(ferry_channel **out, const char *target,
     if (b == NULL)
         return ferryi_error(FERRY_RESOURCE_EXHAUSTED, "%.200s: out of memory", target);
     b->base.ops = &balancer_ops;
-    snprintf(b->target_text, sizeof b->target_text, "%s", target);
+    /* A label value of the metrics: valid UTF-8, cut on a character. */
+    ferryi_utf8_copy(b->target_text, sizeof b->target_text, target);
     pthread_mutex_init(&b->mu, NULL);
     pthread_cond_init(&b->cv, NULL);
     ferryi_epset_init(&b->set, &ep_ops, b, bopts);

@@ -16,6 +16,7 @@
 #include "ops/metrics_reg.h"
 #include "ferry/ferry.h"
 #include "base/log.h"
+#include "base/utf8.h"
 
 /* The bounds of metrics_text.c's histograms in the whole units counted
  * (us, bytes): a call is counted with integer compares, not a
@@ -295,13 +296,11 @@ ferry_status ferryi_metrics_watch_endpoints(ferry_metrics *m, ferryi_metrics_end
                                             void *arg, const char *target)
 {
     ferry_status st = FERRY_OK;
-    /* Cut on a character's first byte: label values are UTF-8. */
-    size_t len = strlen(target);
-    if (len >= sizeof m->channels[0].target) {
-        len = sizeof m->channels[0].target - 1;
-        while (len > 0 && (target[len] & 0xC0) == 0x80)
-            len--;
-    }
+    /* Label values are UTF-8: cut on a character, and no stray bytes (a
+     * target is whatever the program was given). */
+    char label[sizeof m->channels[0].target];
+    size_t len = ferryi_utf8_copy(label, sizeof label, target);
+    target = label;
     pthread_mutex_lock(&m->mu);
     for (size_t i = 0; i < m->n_channels && st == FERRY_OK; i++)
         if (m->channels[i].arg == arg || (strlen(m->channels[i].target) == len &&

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "base/error.h"
+#include "base/utf8.h"
 #include "ferry/ferry.h"
 #include "ops/metrics_reg.h"
 
@@ -56,10 +57,20 @@ static void add(text *t, const char *fmt, ...)
     }
 }
 
-/* `v` as a label value: backslashes, quotes and newlines escaped. */
+/* `v` as a label value: valid UTF-8 (a byte that starts no well-formed
+ * character becomes '?': Prometheus refuses a whole scrape over one), with
+ * backslashes, quotes and newlines escaped. */
 static void add_label(text *t, const char *v)
 {
-    for (const char *p = v; *p; p++) {
+    char small[256];
+    size_t len = strlen(v);
+    char *valid = len < sizeof small ? small : malloc(len + 1);
+    if (valid == NULL) {
+        t->oom = 1;
+        return;
+    }
+    ferryi_utf8_copy(valid, len + 1, v);
+    for (const char *p = valid; *p; p++) {
         if (*p == '\\' || *p == '"')
             add(t, "\\%c", *p);
         else if (*p == '\n')
@@ -67,6 +78,8 @@ static void add_label(text *t, const char *v)
         else
             add(t, "%c", *p);
     }
+    if (valid != small)
+        free(valid);
 }
 
 static const char *side_name(ferry_call_side side)
