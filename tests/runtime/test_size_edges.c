@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -145,11 +146,88 @@ static void test_client_request_and_reply_edges(void **state)
     probe_url_free(url);
 }
 
+/* A server with identity and a client of `proof` limited to LIMIT: every
+ * reply size near the limit comes back, or is refused by the server as over
+ * the client's limit, counting the reply's identity block; none is sent too
+ * large for the client to read, which would drop the connection and leave
+ * the call failing as unavailable after its handler ran. */
+static void proved_reply_edges(ferry_proof proof, int pin)
+{
+    char dir[] = "/tmp/ferry-size-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char keyring[64];
+    snprintf(keyring, sizeof keyring, "%s/keyring", dir);
+    ferry_key *server_key = NULL, *client_key = NULL;
+    assert_int_equal(ferry_key_generate(&server_key, "server"), FERRY_OK);
+    assert_int_equal(ferry_key_generate(&client_key, "client"), FERRY_OK);
+    char b64[FERRY_PUBLIC_KEY_B64];
+    ferry_key_public_b64(client_key, b64);
+    FILE *fp = fopen(keyring, "w");
+    assert_non_null(fp);
+    fprintf(fp, "client %s\n", b64);
+    assert_int_equal(fclose(fp), 0);
+
+    char *url = probe_ipc_url();
+    char bound[256];
+    ferry_server *srv = NULL;
+    assert_int_equal(ferry_server_new(&srv, &(ferry_server_opts){.workers = 2}), FERRY_OK);
+    assert_int_equal(ferrytest_v1_probe_register(srv, &probe_handlers, NULL), FERRY_OK);
+    assert_int_equal(ferry_server_set_identity(
+                         srv, &(ferry_server_identity){.key = server_key, .keyring_path = keyring}),
+                     FERRY_OK);
+    assert_int_equal(ferry_server_listen(srv, url, bound, sizeof bound), FERRY_OK);
+    ferry_channel *ch = NULL;
+    ferry_client_opts co = {
+        .max_message = LIMIT,
+        .wait_for_ready = 1,
+        .identity = {.key = client_key, .proof = proof, .server_key = pin ? server_key : NULL}};
+    assert_int_equal(ferry_client_open(&ch, bound, &co), FERRY_OK);
+
+    unsigned ok = 0, refused = 0;
+    for (uint32_t bytes = LIMIT - 400; bytes <= LIMIT; bytes++) {
+        ferry_call_info info;
+        ferry_status st = echo(ch, 0, bytes, &info);
+        if (st == FERRY_OK) {
+            ok++;
+            continue;
+        }
+        if (st != FERRY_RESOURCE_EXHAUSTED)
+            fail_msg("reply of %u payload bytes: %s: %s", bytes, ferry_status_str(st),
+                     info.message);
+        assert_non_null(strstr(info.message, "client's limit"));
+        assert_true(size_named(&info, "reply of ") > LIMIT);
+        refused++;
+    }
+    assert_true(ok > 0 && refused > 0);
+
+    ferry_channel_close(ch);
+    ferry_server_free(srv);
+    probe_url_free(url);
+    ferry_key_free(server_key);
+    ferry_key_free(client_key);
+    unlink(keyring);
+    rmdir(dir);
+}
+
+static void test_mac_reply_edges(void **state)
+{
+    (void)state;
+    proved_reply_edges(FERRY_PROOF_MAC, 1);
+}
+
+static void test_signed_reply_edges(void **state)
+{
+    (void)state;
+    proved_reply_edges(FERRY_PROOF_SIGNED, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_server_request_edge),
         cmocka_unit_test(test_client_request_and_reply_edges),
+        cmocka_unit_test(test_mac_reply_edges),
+        cmocka_unit_test(test_signed_reply_edges),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

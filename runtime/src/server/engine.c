@@ -157,6 +157,13 @@ static nng_msg *build_reply_as(srv_ctx *c, ferry_status st, const char *msg,
 
     if (st != FERRY_OK)
         body = NULL;
+    Ferry__Wire__Identity idb;
+    uint8_t proof[FERRYI_SIG_BYTES];
+    if (srv->auth != NULL)
+        /* The proof has its final length before it is computed, so the
+         * body is packed once, into the reply, and proved there; and the
+         * size checked below is the size sent, identity block and all. */
+        ferryi_auth_reserve_reply(srv->auth, &c->auth, &h, &idb, proof);
     size_t body_len = 0;
     size_t size = ferryi_frame_size(&h.base, body, &body_len);
     if (srv->hooks.n > 0 || c->call.trace.on) {
@@ -182,13 +189,8 @@ static nng_msg *build_reply_as(srv_ctx *c, ferry_status st, const char *msg,
             snprintf(c->answer_message, sizeof c->answer_message, "%s", why);
         }
     }
-    Ferry__Wire__Identity idb;
-    uint8_t proof[FERRYI_SIG_BYTES];
     size_t body_at = 0;
     if (srv->auth != NULL) {
-        /* The proof has its final length before it is computed, so the
-         * body is packed once, into the reply, and proved there. */
-        ferryi_auth_reserve_reply(srv->auth, &c->auth, &h, &idb, proof);
         body_at = FERRYI_FRAME_PREFIX + ferryi_reply_header_size(&h);
         size = body_at + body_len;
     }
