@@ -8,7 +8,9 @@
  *     the header limit) accepts, and its parts cover the frame;
  *   - ferryi_request_header_decode() accepts exactly the headers protobuf-c
  *     unpacks whose method has 1 to FERRYI_METHOD_MAX bytes and a '/', with at
- *     most FERRYI_METADATA_MAX metadata entries; decoded into a call's arena
+ *     most FERRYI_METADATA_MAX metadata entries, and whose method, client
+ *     name and version and metadata keys hold no NUL byte (read here from
+ *     the header's bytes, field by field); decoded into a call's arena
  *     (as the server does) and with malloc, it gives the same message;
  *   - a header and body that were read write a frame (ferryi_frame_write_raw)
  *     that splits and decodes to the same header and the same body bytes, of
@@ -37,6 +39,62 @@ static void fail(const char *what)
 {
     fprintf(stderr, "fuzz_envelope: %s\n", what);
     abort();
+}
+
+/* One varint at *p (before end), as protobuf's wire format writes it; 0
+ * when there is none. */
+static int varint(const uint8_t **p, const uint8_t *end, uint64_t *v)
+{
+    *v = 0;
+    for (int shift = 0; *p < end && shift < 70; shift += 7) {
+        uint8_t b = *(*p)++;
+        if (shift < 64)
+            *v |= (uint64_t)(b & 0x7f) << shift;
+        if (b < 0x80)
+            return 1;
+    }
+    return 0;
+}
+
+/* Whether the request header in p[0..n) holds a NUL in a string field:
+ * method (1), client name (3) and version (4), and a metadata entry's (7)
+ * key (1). Stops at anything that is not well formed. */
+static int string_holds_nul(const uint8_t *p, size_t n, int in_entry)
+{
+    const uint8_t *end = p + n;
+    uint64_t tag, len;
+    while (p < end && varint(&p, end, &tag)) {
+        unsigned field = (unsigned)(tag >> 3);
+        switch (tag & 7) {
+        case 0:
+            if (!varint(&p, end, &len))
+                return 0;
+            break;
+        case 1:
+        case 5: {
+            size_t skip = (tag & 7) == 1 ? 8 : 4;
+            if ((size_t)(end - p) < skip)
+                return 0;
+            p += skip;
+            break;
+        }
+        case 2:
+            if (!varint(&p, end, &len) || len > (uint64_t)(end - p))
+                return 0;
+            if (in_entry ? field == 1 : field == 1 || field == 3 || field == 4) {
+                for (uint64_t i = 0; i < len; i++)
+                    if (p[i] == 0)
+                        return 1;
+            } else if (!in_entry && field == 7 && string_holds_nul(p, (size_t)len, 1)) {
+                return 1;
+            }
+            p += len;
+            break;
+        default:
+            return 0;
+        }
+    }
+    return 0;
 }
 
 /* The prefix read by hand: whether the bytes are a frame of `kind`. */
@@ -146,7 +204,8 @@ static void check_request(const uint8_t *data, size_t size)
         ferry__wire__request_header__unpack(NULL, f.header_len, f.header);
     int want = plain != NULL && plain->method[0] != '\0' &&
                strlen(plain->method) <= FERRYI_METHOD_MAX && strchr(plain->method, '/') != NULL &&
-               plain->n_metadata <= FERRYI_METADATA_MAX;
+               plain->n_metadata <= FERRYI_METADATA_MAX &&
+               !string_holds_nul(f.header, f.header_len, 0);
 
     /* Decoded as the server does: into a call's arena. */
     ferryi_arena arena;

@@ -33,6 +33,7 @@ enum mode {
     REFUSED,         /* call id 0 and an error: the request could not be read */
     NOT_BEFORE_FAR,  /* once: unauthenticated, "prove it again from" an hour ahead */
     NOT_BEFORE_NEAR, /* once: unauthenticated, "prove it again from" 2 s ahead */
+    NUL_MESSAGE,     /* an error whose message holds a NUL byte */
 };
 
 /* The wall clock in milliseconds, as a proof's timestamp reads it. */
@@ -132,6 +133,15 @@ static void *liar_run(void *arg)
             rh.message = "request header is not valid";
             write_reply(m, &rh, NULL, 0);
             break;
+        case NUL_MESSAGE: {
+            rh.status = FERRY_NOT_FOUND;
+            rh.message = "no such item@and what a C string would hide";
+            write_reply(m, &rh, NULL, 0);
+            uint8_t *at = memchr(nng_msg_body(m), '@', nng_msg_len(m));
+            if (at != NULL)
+                *at = 0;
+            break;
+        }
         case NOT_BEFORE_FAR:
         case NOT_BEFORE_NEAR:
             rh.status = FERRY_UNAUTHENTICATED;
@@ -237,6 +247,7 @@ static void test_each_lie_is_a_protocol_error(void **state)
         {OTHER_CALL, "is for call"},
         {CLIENT_STATUS, "carries status 22, which only a client may give"},
         {BAD_BODY, "is not a valid ferrytest.v1.EchoReply"},
+        {NUL_MESSAGE, "holds a NUL byte in its message"},
     };
     ferry_call_info info;
     assert_int_equal(call(f, GOOD, &info), FERRY_OK);

@@ -107,12 +107,81 @@ static void server_refuses_over_limit_with_call_id(void **state)
     probe_link_close(&l);
 }
 
+/* `h` packed as a request frame, with the first `mark` byte of its header
+ * turned into a NUL, and `extra` bytes appended to the header (an unknown
+ * field, say); *n is its size. */
+static uint8_t *frame_with_nul(const Ferry__Wire__RequestHeader *h, char mark, const uint8_t *extra,
+                               size_t extra_len, size_t *n)
+{
+    size_t hlen = protobuf_c_message_get_packed_size(&h->base);
+    *n = FERRYI_FRAME_PREFIX + hlen + extra_len;
+    uint8_t *buf = malloc(*n);
+    assert_non_null(buf);
+    memcpy(buf, "FY", 2);
+    buf[2] = FERRYI_WIRE_VERSION;
+    buf[3] = FERRYI_KIND_REQUEST;
+    size_t total = hlen + extra_len;
+    for (int i = 0; i < 4; i++)
+        buf[4 + i] = (uint8_t)(total >> (24 - 8 * i));
+    protobuf_c_message_pack(&h->base, buf + FERRYI_FRAME_PREFIX);
+    memcpy(buf + FERRYI_FRAME_PREFIX + hlen, extra, extra_len);
+    uint8_t *at = memchr(buf + FERRYI_FRAME_PREFIX, mark, hlen);
+    assert_non_null(at);
+    *at = 0;
+    return buf;
+}
+
+/* Decodes `h` as frame_with_nul() packs it; returns the status and the
+ * reason in `why`. */
+static ferry_status decode(const Ferry__Wire__RequestHeader *h, char mark, const uint8_t *extra,
+                           size_t extra_len, char *why, size_t why_len)
+{
+    size_t n;
+    uint8_t *buf = frame_with_nul(h, mark, extra, extra_len, &n);
+    ferryi_frame f;
+    assert_int_equal(ferryi_frame_split(buf, n, FERRYI_KIND_REQUEST, &f, why, why_len), FERRY_OK);
+    Ferry__Wire__RequestHeader *got = NULL;
+    ferry_status st = ferryi_request_header_decode(&f, NULL, &got, why, why_len);
+    ferry__wire__request_header__free_unpacked(got, NULL);
+    free(buf);
+    return st;
+}
+
+/* A NUL byte in the method, a metadata key or the client's name is a
+ * protocol error: the decoded C string would end at it, and what followed
+ * would be read by no check and covered by no proof. So too when the header
+ * also carries a field the hand-written reader leaves to protobuf-c. */
+static void nul_in_strings_is_protocol_error(void **state)
+{
+    (void)state;
+    md_header m;
+    md_header_init(&m, 1, 7);
+    static const uint8_t unknown_field[] = {0xf8, 0x01, 0x05}; /* field 31, varint 5 */
+    char why[FERRY_MESSAGE_MAX];
+    m.h.method = "ferrytest.v1.Probe/Echo@hidden";
+    assert_int_equal(decode(&m.h, '@', NULL, 0, why, sizeof why), FERRY_PROTOCOL_ERROR);
+    assert_non_null(strstr(why, "NUL byte"));
+    assert_int_equal(decode(&m.h, '@', unknown_field, sizeof unknown_field, why, sizeof why),
+                     FERRY_PROTOCOL_ERROR);
+    m.h.method = "ferrytest.v1.Probe/Echo";
+    m.md[0].key = "trace@id";
+    assert_int_equal(decode(&m.h, '@', NULL, 0, why, sizeof why), FERRY_PROTOCOL_ERROR);
+    m.md[0].key = "trace";
+    m.h.client_name = "inventory@cli";
+    assert_int_equal(decode(&m.h, '@', NULL, 0, why, sizeof why), FERRY_PROTOCOL_ERROR);
+    /* A NUL in a metadata value is data like any other byte. */
+    m.h.client_name = NULL;
+    m.md[0].value = (ProtobufCBinaryData){.len = 3, .data = (uint8_t *)"a@b"};
+    assert_int_equal(decode(&m.h, '@', NULL, 0, why, sizeof why), FERRY_OK);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(metadata_at_limit_decodes),
         cmocka_unit_test(metadata_over_limit_is_protocol_error),
         cmocka_unit_test(server_refuses_over_limit_with_call_id),
+        cmocka_unit_test(nul_in_strings_is_protocol_error),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

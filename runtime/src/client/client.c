@@ -292,6 +292,13 @@ ferry_status ferryi_cl_decode_reply(slot *s, nng_msg *msg, ProtobufCMessage **re
         return ferryi_cl_say(info, FERRY_PROTOCOL_ERROR,
                              "reply header from %s is not a valid ferry.wire.ReplyHeader", cl->url);
     }
+    if (ferryi_reply_header_holds_nul(f.header, f.header_len)) {
+        ferryi_arena_reset(&hdr_mem);
+        nng_msg_free(msg);
+        return ferryi_cl_say(info, FERRY_PROTOCOL_ERROR,
+                             "reply header from %s holds a NUL byte in its message or a violation",
+                             cl->url);
+    }
     int proved = ferryi_client_reply_proved(&cl->id, h, &s->proved, f.body, f.body_len);
     if (!proved) {
         st = ferryi_cl_say(

@@ -115,6 +115,13 @@ ferry_status ferryi_request_header_decode(const ferryi_frame *f, ProtobufCAlloca
                  f->header_len);
         return FERRY_PROTOCOL_ERROR;
     }
+    if (ferryi_request_header_holds_nul(f->header, f->header_len)) {
+        snprintf(why, why_len,
+                 "request header holds a NUL byte in its method, a metadata key or "
+                 "the client's name or version");
+        ferry__wire__request_header__free_unpacked(h, alloc);
+        return FERRY_PROTOCOL_ERROR;
+    }
     size_t mlen = strlen(h->method);
     if (mlen == 0 || mlen > FERRYI_METHOD_MAX || strchr(h->method, '/') == NULL) {
         snprintf(why, why_len, "request header names no method of the form package.Service/Method");

@@ -44,6 +44,13 @@ Ferry__Wire__RequestHeader *ferryi_request_header_unpack(ProtobufCAllocator *all
 Ferry__Wire__ReplyHeader *ferryi_reply_header_unpack(ProtobufCAllocator *alloc, size_t len,
                                                      const uint8_t *data);
 
+/* Whether the request header in data[0..len) holds a NUL byte in its
+ * method, client name or version, or a metadata key; or the reply header
+ * one in its message or a violation's path or reason. A peer never sends
+ * one (docs/wire.md, "Frame"): ferry refuses such a header. */
+int ferryi_request_header_holds_nul(const uint8_t *data, size_t len);
+int ferryi_reply_header_holds_nul(const uint8_t *data, size_t len);
+
 /* The part of the _unpack() function that reads the usual headers itself:
  * NULL when it leaves `data` to protobuf-c. For the fuzz target, which
  * compares the two. */

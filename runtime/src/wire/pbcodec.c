@@ -1,5 +1,6 @@
 /* pbcodec.c - the protobuf wire format at its smallest (pbcodec.h). */
 #include <stdlib.h>
+#include <string.h>
 
 #include "wire/pbcodec.h"
 
@@ -79,6 +80,44 @@ int ferryi_pb_span_any(ferryi_pb_reader *r, const uint8_t **data, size_t *len)
     *len = (size_t)v;
     r->at += v;
     return 1;
+}
+
+int ferryi_pb_strings_hold_nul(const uint8_t *data, size_t len, uint32_t strings, uint32_t inner,
+                               uint32_t inner_strings)
+{
+    ferryi_pb_reader r = {.at = data, .end = data + len};
+    uint64_t tag;
+    while (r.at < r.end && ferryi_pb_varint(&r, &tag)) {
+        uint64_t field = tag >> 3;
+        uint32_t bit = field >= 1 && field <= 31 ? 1u << field : 0;
+        const uint8_t *span;
+        size_t n;
+        uint64_t skip;
+        switch (tag & 7) {
+        case 0:
+            if (!ferryi_pb_varint(&r, &skip))
+                return 0;
+            break;
+        case 1:
+        case 5:
+            n = (tag & 7) == 1 ? 8 : 4;
+            if ((size_t)(r.end - r.at) < n)
+                return 0;
+            r.at += n;
+            break;
+        case 2:
+            if (!ferryi_pb_span(&r, &span, &n))
+                return 0;
+            if ((bit & strings) && memchr(span, 0, n) != NULL)
+                return 1;
+            if ((bit & inner) && ferryi_pb_strings_hold_nul(span, n, inner_strings, 0, 0))
+                return 1;
+            break;
+        default:
+            return 0;
+        }
+    }
+    return 0;
 }
 
 int ferryi_pb_string(ferryi_pb_reader *r, char **out)

@@ -157,6 +157,15 @@ static inline int ferryi_pb_span(ferryi_pb_reader *r, const uint8_t **data, size
     return ferryi_pb_span_any(r, data, len);
 }
 
+/* Whether a string field of the message in data[0..len) holds a NUL byte:
+ * a field whose number is a bit of `strings` (numbers 1 to 31), or one of
+ * `inner_strings` in the message a field of `inner` holds. Reads what is
+ * well formed and stops at the first thing that is not (the decoder judges
+ * that). Decoded strings are C strings, so a NUL would end them early, and
+ * what follows would be read by no check and covered by no proof. */
+int ferryi_pb_strings_hold_nul(const uint8_t *data, size_t len, uint32_t strings, uint32_t inner,
+                               uint32_t inner_strings);
+
 /* A uint32 field: the varint's low 32 bits, as protobuf-c reads them. */
 static inline int ferryi_pb_u32(ferryi_pb_reader *r, uint32_t *out)
 {

@@ -157,6 +157,13 @@ Ferry__Wire__ReplyHeader *ferryi_reply_header_unpack_fast(ProtobufCAllocator *al
     return h;
 }
 
+int ferryi_reply_header_holds_nul(const uint8_t *data, size_t len)
+{
+    return ferryi_pb_strings_hold_nul(data, len, 1u << (TAG_MESSAGE >> 3),
+                                      1u << (TAG_VIOLATION >> 3),
+                                      1u << (TAG_V_PATH >> 3) | 1u << (TAG_V_REASON >> 3));
+}
+
 Ferry__Wire__ReplyHeader *ferryi_reply_header_unpack(ProtobufCAllocator *alloc, size_t len,
                                                      const uint8_t *data)
 {

@@ -148,6 +148,14 @@ Ferry__Wire__RequestHeader *ferryi_request_header_unpack_fast(ProtobufCAllocator
     return h;
 }
 
+int ferryi_request_header_holds_nul(const uint8_t *data, size_t len)
+{
+    return ferryi_pb_strings_hold_nul(data, len,
+                                      1u << (TAG_METHOD >> 3) | 1u << (TAG_CLIENT_NAME >> 3) |
+                                          1u << (TAG_CLIENT_VERSION >> 3),
+                                      1u << (TAG_METADATA >> 3), 1u << (TAG_MD_KEY >> 3));
+}
+
 Ferry__Wire__RequestHeader *ferryi_request_header_unpack(ProtobufCAllocator *alloc, size_t len,
                                                          const uint8_t *data)
 {
