@@ -49,6 +49,14 @@
 #define SESSION_C2S "edb4cb7cc727fc05b94fdb9915bfd4f026b48564b42811ebcbb386665ff2ed92"
 #define SESSION_S2C "46515f881a24470baa1730fe69e47cf2927eac5e2e5fbf0cb1725fc161dac197"
 
+/* The X25519 halves of the two keys and the point they share (docs/wire.md,
+ * "The two proofs"). */
+#define CLIENT_X_PK "4701d08488451f545a409fb58ae3e58581ca40ac3f7f114698cd71deac73ca01"
+#define SERVER_X_PK "3de70cb2b9bb0bda3873d13e8a7cf4ea870dabeb296caa1dfce0a5f411c8d234"
+#define CLIENT_X_SK "3894eea49c580aef816935762be049559d6d1440dede12e6a125f1841fff8e6f"
+#define SERVER_X_SK "c09c1cd72097760101ae219a64a71cd7d7af5146e44e427c6692245783e5f27a"
+#define SHARED_Q    "41f2b580306790d92530e0a8e848c5ebb570aa412ad908b9713a0d11225b2758"
+
 #define REQUEST_MAC_PROOF "2099dd0b796c2d32cd7177d87bd6a4504eb28743b4706ead8e88f37948e24cbf"
 
 #define REPLY_TAG_HEX "66657272792d7265706c792d7631"
@@ -281,6 +289,43 @@ static void test_session_keys(void **state)
     assert_int_equal(ferryi_session_client(&o, other, fx->server->pk), 0);
     assert_memory_not_equal(o.c2s, c.c2s, FERRYI_KEY_BYTES);
     ferry_key_free(other);
+
+    /* Written out: the X25519 halves of both keys, the shared point q, and
+     * K = BLAKE2b-512(q || C_x_pk || S_x_pk), whose halves are s2c and c2s. */
+    uint8_t cx_pk[32], sx_pk[32], cx_sk[32], sx_sk[32], q[32], q2[32], k[64];
+    assert_int_equal(crypto_sign_ed25519_pk_to_curve25519(cx_pk, fx->client->pk), 0);
+    assert_int_equal(crypto_sign_ed25519_pk_to_curve25519(sx_pk, fx->server->pk), 0);
+    assert_int_equal(crypto_sign_ed25519_sk_to_curve25519(cx_sk, fx->client->sk), 0);
+    assert_int_equal(crypto_sign_ed25519_sk_to_curve25519(sx_sk, fx->server->sk), 0);
+    assert_hex(cx_pk, 32, CLIENT_X_PK);
+    assert_hex(sx_pk, 32, SERVER_X_PK);
+    assert_hex(cx_sk, 32, CLIENT_X_SK);
+    assert_hex(sx_sk, 32, SERVER_X_SK);
+    /* The secret half is SHA-512 of the seed, first 32 bytes, clamped. */
+    uint8_t h512[64];
+    crypto_hash_sha512(h512, fx->client->sk, 32); /* the seed: sk's first half */
+    h512[0] &= 248;
+    h512[31] &= 127;
+    h512[31] |= 64;
+    assert_memory_equal(h512, cx_sk, 32);
+    assert_int_equal(crypto_scalarmult(q, cx_sk, sx_pk), 0);
+    assert_int_equal(crypto_scalarmult(q2, sx_sk, cx_pk), 0);
+    assert_memory_equal(q, q2, 32);
+    assert_hex(q, 32, SHARED_Q);
+    crypto_generichash_state st;
+    crypto_generichash_init(&st, NULL, 0, sizeof k);
+    crypto_generichash_update(&st, q, 32);
+    crypto_generichash_update(&st, cx_pk, 32);
+    crypto_generichash_update(&st, sx_pk, 32);
+    crypto_generichash_final(&st, k, sizeof k);
+    assert_memory_equal(k, c.s2c, 32);
+    assert_memory_equal(k + 32, c.c2s, 32);
+
+    /* A public key of small order (here the neutral point) gives no keys:
+     * libsodium refuses to convert it. */
+    uint8_t small[FERRY_PUBLIC_KEY_BYTES] = {1};
+    assert_int_equal(ferryi_session_client(&o, fx->client, small), -1);
+    assert_int_equal(ferryi_session_server(&o, fx->server, small), -1);
 
     /* A public key that is not a point of the curve gives no keys. */
     uint8_t bad[FERRY_PUBLIC_KEY_BYTES];
