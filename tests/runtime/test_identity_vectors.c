@@ -1,7 +1,10 @@
 /* test_identity_vectors.c - the canonical strings, proofs and session keys
  * of docs/wire.md ("Identity"), byte for byte: fixed keys and inputs through
  * ferry's own functions must give the documented bytes, both sides must derive
- * the same session keys, and a change to any byte must break both proofs. */
+ * the same session keys (and the X25519 values on the way), and a change to
+ * any byte must break both proofs. Also the frames of "Vector 3" and "Vector
+ * 4", a request and a reply with an identity, written by ferry's own
+ * frame, proof and reply code. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,8 +17,13 @@
 #include <cmocka.h>
 #include <sodium.h>
 
+#include "ferrytest/v1/probe.pb-c.h"
+#include "identity/auth.h"
+#include "identity/client_proof.h"
 #include "identity/keys.h"
+#include "identity/mac2.h"
 #include "identity/proof.h"
+#include "wire/envelope.h"
 
 /* ------------------------------------------------------------------------
  * The vectors (docs/wire.md, "Identity test vectors")
@@ -461,6 +469,204 @@ static void test_reply_not_before(void **state)
 }
 
 /* ------------------------------------------------------------------------
+ * Frames with an identity (docs/wire.md, "Vector 3" and "Vector 4")
+ * ---------------------------------------------------------------------- */
+
+/* Vector 3: the signed request of "Identity test vectors", with client name
+ * "shop" "1.0", as a client that does not pin the server key sends it. */
+#define VECTOR3                                                                                    \
+    "46590101000000b7"                                                                             \
+    "0a176665727279746573742e76312e50726f62652f4563686f"                                           \
+    "1003"                                                                                         \
+    "1a0473686f70"                                                                                 \
+    "2203312e30"                                                                                   \
+    "282a"                                                                                         \
+    "30e807"                                                                                       \
+    "3a090a016b120461636d65"                                                                       \
+    "427f"                                                                                         \
+    "0a20" CLIENT_PK "1080d095ffbc31"                                                              \
+    "1a10a0a1a2a3a4a5a6a7a8a9aaabacadaeaf"                                                         \
+    "2001"                                                                                         \
+    "2a40" REQUEST_SIG "0a026869"
+
+/* The same request from a client that pins the server key: reply_mac,
+ * accept_mac2 and covers_state follow the proof, which is the same. */
+#define VECTOR3_PINNED                                                                             \
+    "46590101000000be"                                                                             \
+    "0a176665727279746573742e76312e50726f62652f4563686f"                                           \
+    "1003"                                                                                         \
+    "1a0473686f70"                                                                                 \
+    "2203312e30"                                                                                   \
+    "282a"                                                                                         \
+    "30e807"                                                                                       \
+    "3a090a016b120461636d65"                                                                       \
+    "4285010a20" CLIENT_PK "1080d095ffbc31"                                                        \
+    "1a10a0a1a2a3a4a5a6a7a8a9aaabacadaeaf"                                                         \
+    "2001"                                                                                         \
+    "2a40" REQUEST_SIG "300140014801"                                                              \
+    "0a026869"
+
+/* Vector 4: the server's reply to it, proved with mac2 and its state
+ * covered (the reply of "mac2 test vectors" with its state). */
+#define VECTOR4                                                                                    \
+    "465901020000006b"                                                                             \
+    "082a"                                                                                         \
+    "2080808002"                                                                                   \
+    "2801"                                                                                         \
+    "3003"                                                                                         \
+    "3a5c"                                                                                         \
+    "0a20" SERVER_PK "1a10a0a1a2a3a4a5a6a7a8a9aaabacadaeaf"                                        \
+    "2003"                                                                                         \
+    "2a1084fcb9b180b0d5cd94cbaaddf3a8ecf1"                                                         \
+    "3a10b0b1b2b3b4b5b6b7b8b9babbbcbdbebf"                                                         \
+    "4801"                                                                                         \
+    "5801"                                                                                         \
+    "0a026869"
+
+/* The request header of the vectors, its identity block `idb` (nonce and
+ * timestamp of "Identity test vectors") proved by the client's own code. */
+static void vector_request(const fixture *fx, Ferry__Wire__RequestHeader *h,
+                           Ferry__Wire__Metadata *md, Ferry__Wire__Metadata **mdv,
+                           Ferry__Wire__Identity *idb, uint8_t *proof, ferry_key *key, int pinned,
+                           const uint8_t *body, size_t body_len)
+{
+    metadata_k_acme(md);
+    mdv[0] = md;
+    ferry__wire__request_header__init(h);
+    h->method = "ferrytest.v1.Probe/Echo";
+    h->api_version = 3;
+    h->client_name = "shop";
+    h->client_version = "1.0";
+    h->call_id = 42;
+    h->deadline_ms = 1000;
+    h->n_metadata = 1;
+    h->metadata = mdv;
+    ferry__wire__identity__init(idb);
+    idb->key_id.data = key->pk;
+    idb->key_id.len = FERRY_PUBLIC_KEY_BYTES;
+    idb->timestamp_ms = UINT64_C(1700000000000);
+    idb->nonce.data = (uint8_t *)fx->nonce;
+    idb->nonce.len = FERRYI_NONCE_BYTES;
+    idb->scheme = FERRY__WIRE__PROOF_SCHEME__PROOF_SIGNED;
+    idb->proof.data = proof;
+    idb->proof.len = FERRYI_SIG_BYTES;
+    /* As ferryi_client_reserve() sets them for a signed channel. */
+    idb->reply_mac = pinned;
+    idb->accept_mac2 = pinned;
+    idb->covers_state = pinned;
+    h->identity = idb;
+    ferryi_client_proof p = {.key = key, .proof = FERRY_PROOF_SIGNED};
+    ferryi_client_prove_body(&p, h, body, body_len);
+}
+
+static void test_frame_vectors(void **state)
+{
+    fixture *fx = *state;
+    Ferry__Wire__Metadata md, *mdv[1];
+    Ferry__Wire__RequestHeader h;
+    Ferry__Wire__Identity idb;
+    uint8_t proof[FERRYI_SIG_BYTES];
+    Ferrytest__V1__EchoRequest body = FERRYTEST__V1__ECHO_REQUEST__INIT;
+    body.text = "hi";
+
+    /* Vector 3, written by the client's frame writer. */
+    vector_request(fx, &h, &md, mdv, &idb, proof, fx->client, 0, request_body, sizeof request_body);
+    size_t n = ferryi_frame_size(&h.base, &body.base, NULL);
+    assert_int_equal(n, 195);
+    uint8_t buf[256];
+    ferryi_frame_write(buf, n, FERRYI_KIND_REQUEST, &h.base, &body.base);
+    assert_hex(buf, n, VECTOR3);
+
+    /* Read back as the server reads it, its proof holds. */
+    ferryi_frame f;
+    char why[FERRY_MESSAGE_MAX];
+    assert_int_equal(ferryi_frame_split(buf, n, FERRYI_KIND_REQUEST, &f, why, sizeof why),
+                     FERRY_OK);
+    Ferry__Wire__RequestHeader *got = NULL;
+    assert_int_equal(ferryi_request_header_decode(&f, NULL, &got, why, sizeof why), FERRY_OK);
+    assert_non_null(got->identity);
+    ferryi_request_fields rf = {
+        .scheme = (uint8_t)got->identity->scheme,
+        .key_id = got->identity->key_id.data,
+        .method = got->method,
+        .api_version = got->api_version,
+        .call_id = got->call_id,
+        .timestamp_ms = got->identity->timestamp_ms,
+        .nonce = got->identity->nonce.data,
+        .deadline_ms = got->deadline_ms,
+    };
+    assert_true(ferryi_request_holds(&rf, got->metadata, got->n_metadata, f.body, f.body_len,
+                                     fx->client->pk, NULL, got->identity->proof.data,
+                                     got->identity->proof.len));
+    ferry__wire__request_header__free_unpacked(got, NULL);
+
+    /* The pinning client's request: the three flags, the same proof. */
+    vector_request(fx, &h, &md, mdv, &idb, proof, fx->client, 1, request_body, sizeof request_body);
+    n = ferryi_frame_size(&h.base, &body.base, NULL);
+    assert_int_equal(n, 202);
+    ferryi_frame_write(buf, n, FERRYI_KIND_REQUEST, &h.base, &body.base);
+    assert_hex(buf, n, VECTOR3_PINNED);
+
+    /* Vector 4: the server's reply, made by its own reply code from the
+     * state its check leaves for that request (verified, signed, asking for
+     * a mac reply it can check as mac2, with its state covered); the reply
+     * nonce it draws is replaced by b0 .. bf before the proof. */
+    ferryi_session_keys keys;
+    assert_int_equal(ferryi_session_server(&keys, fx->server, fx->client->pk), 0);
+    ferryi_trust_entry who = {.keys = &keys};
+    ferryi_auth a = {.key = fx->server};
+    ferryi_auth_call c = {
+        .who = &who,
+        .proved = &who,
+        .scheme = FERRY_PROOF_SIGNED,
+        .reply_mac = 1,
+        .accept_mac2 = 1,
+        .covers_state = 1,
+        .have_nonce = 1,
+        .slot = -1,
+    };
+    memcpy(c.nonce, fx->nonce, FERRYI_NONCE_BYTES);
+    Ferry__Wire__ReplyHeader rh = FERRY__WIRE__REPLY_HEADER__INIT;
+    rh.call_id = 42;
+    rh.max_request = 4194304;
+    rh.api_min = 1;
+    rh.api_max = 3;
+    rh.draining = 1;
+    Ferry__Wire__Identity rid;
+    uint8_t rproof[FERRYI_SIG_BYTES];
+    ferryi_auth_reserve_reply(&a, &c, &rh, &rid, rproof);
+    assert_int_equal(rid.scheme, FERRY__WIRE__PROOF_SCHEME__PROOF_MAC2);
+    assert_true(rid.covers_state);
+    for (size_t i = 0; i < FERRYI_NONCE_BYTES; i++)
+        c.reply_nonce[i] = (uint8_t)(0xb0 + i);
+    Ferrytest__V1__EchoReply reply = FERRYTEST__V1__ECHO_REPLY__INIT;
+    reply.text = "hi";
+    n = ferryi_frame_size(&rh.base, &reply.base, NULL);
+    assert_true(n <= sizeof buf);
+    ferryi_auth_prove_reply(&a, &c, &rh, request_body, sizeof request_body, rproof);
+    ferryi_frame_write(buf, n, FERRYI_KIND_REPLY, &rh.base, &reply.base);
+    assert_hex(buf, n, VECTOR4);
+
+    /* The refusal of "mac2 test vectors": a scheme 3 request whose proof
+     * held but whose nonce another request used is refused with mac2, its
+     * state not covered though it asked, no proof_not_before_ms. */
+    ferryi_auth_call r = {
+        .proved = &who,
+        .scheme = FERRY_PROOF_MAC2,
+        .accept_mac2 = 1,
+        .have_nonce = 1,
+        .slot = -1,
+    };
+    memcpy(r.nonce, fx->nonce, FERRYI_NONCE_BYTES);
+    Ferry__Wire__ReplyHeader refusal = FERRY__WIRE__REPLY_HEADER__INIT;
+    ferryi_auth_reserve_reply(&a, &r, &refusal, &rid, rproof);
+    assert_int_equal(rid.scheme, FERRY__WIRE__PROOF_SCHEME__PROOF_MAC2);
+    assert_int_equal(rid.proof.len, FERRYI_MAC2_BYTES);
+    assert_false(rid.covers_state);
+    assert_int_equal(refusal.proof_not_before_ms, 0);
+}
+
+/* ------------------------------------------------------------------------
  * Tampering
  * ---------------------------------------------------------------------- */
 
@@ -589,7 +795,7 @@ int main(void)
         cmocka_unit_test(test_replies),          cmocka_unit_test(test_request_tampering),
         cmocka_unit_test(test_reply_with_state), cmocka_unit_test(test_reply_not_before),
         cmocka_unit_test(test_reply_tampering),  cmocka_unit_test(test_framing),
-        cmocka_unit_test(test_nonces_fresh),
+        cmocka_unit_test(test_nonces_fresh),     cmocka_unit_test(test_frame_vectors),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
