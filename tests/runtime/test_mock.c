@@ -161,6 +161,33 @@ static void test_will_call_computes_the_response(void **state)
     assert_int_equal(runs, 2);
 }
 
+/* Setting a mock up returns no status, so it leaves ferry_last_error() as
+ * the test's own last failure left it (ferry/status.h): will_call opens a
+ * local channel inside, which once emptied it. */
+static void test_setup_leaves_last_error_alone(void **state)
+{
+    ferry_channel *ch = *state;
+    ferry_channel *none = NULL;
+    assert_int_equal(ferry_client_open(&none, "nowhere://at-all", NULL), FERRY_INVALID_ARGUMENT);
+    char before[FERRY_ERROR_MAX];
+    snprintf(before, sizeof before, "%s", ferry_last_error());
+    assert_true(before[0] != '\0');
+    int runs = 0;
+    ferrytest_v1_probe_mock_will_call_echo(ch, shout, &runs);
+    assert_string_equal(ferry_last_error(), before);
+    ferrytest_v1_probe_mock_will_return_echo(ch, NULL);
+    ferrytest_v1_probe_mock_will_fail_echo(ch, FERRY_UNAVAILABLE, "down");
+    ferry_mock_times(ch, 1);
+    assert_string_equal(ferry_last_error(), before);
+    Ferrytest__V1__EchoReply *resp = NULL;
+    assert_int_equal(echo(ch, "quiet", &resp, NULL), FERRY_OK);
+    ferry_message_free(&resp->base);
+    assert_int_equal(echo(ch, "quiet", &resp, NULL), FERRY_OK);
+    ferry_message_free(&resp->base);
+    assert_int_equal(echo(ch, "quiet", &resp, NULL), FERRY_UNAVAILABLE);
+    (void)runs;
+}
+
 /* A check that wants the text in `arg`. */
 static bool text_is(void *arg, const Ferrytest__V1__EchoRequest *req, char *why, size_t why_len)
 {
@@ -378,6 +405,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_will_fall_back_gives_a_degraded_answer, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_will_call_computes_the_response, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_setup_leaves_last_error_alone, setup, teardown),
         cmocka_unit_test_setup_teardown(test_expect_alone_answers_empty, setup, teardown),
         cmocka_unit_test_setup_teardown(test_checks_and_answers_pair_up_in_order, setup, teardown),
         cmocka_unit_test_setup_teardown(test_expect_request_matches_set_fields, setup, teardown),

@@ -55,6 +55,11 @@ void ferryi_error_clear(void)
     last_error[0] = '\0';
 }
 
+void ferryi_error_restore(const char *saved)
+{
+    snprintf(last_error, sizeof last_error, "%s", saved);
+}
+
 ferry_status ferryi_error_ensure(ferry_status st, const char *what)
 {
     if (st != FERRY_OK && last_error[0] == '\0')

@@ -34,6 +34,11 @@ ferry_status ferryi_error_log(ferryi_log_level level, const char *where, ferry_s
  * returns FERRY_OK leaves no reason behind. */
 void ferryi_error_clear(void);
 
+/* Puts back a reason copied from ferry_last_error() before: for a function
+ * that returns no status but calls fallible ones, which must leave the
+ * caller's reason as it found it (ferry/status.h). */
+void ferryi_error_restore(const char *saved);
+
 /* Returns `st` after making sure a reason is recorded: when none is (a
  * failure that came from nng or the system without words of ferry's own),
  * records "`what`: STATUS". For paths that pass an inner status up. */

@@ -253,10 +253,15 @@ void ferry_mock_will_call_at(ferry_channel *ch, const ferry_method *m, const fer
                 e->invoke[i] = mock_invoke;
             const ferry_service_impl impl = {
                 .desc = svc, .invoke = e->invoke, .handlers = e, .user = NULL};
+            /* This function returns no status, so it leaves the caller's
+             * ferry_last_error() as it was (ferry/status.h). */
+            char saved[FERRY_ERROR_MAX];
+            snprintf(saved, sizeof saved, "%s", ferry_last_error());
             ferry_status st = ferry_local_open(&e->local, &impl);
             if (st != FERRY_OK)
                 snprintf(err, sizeof err, "%s: %s: cannot open a local channel: %s", fn,
                          m->full_name, ferry_last_error());
+            ferryi_error_restore(saved);
         } else {
             snprintf(err, sizeof err, "%s: %s: out of memory", fn, m->full_name);
         }
