@@ -37,6 +37,25 @@ void probe_nap_ms(uint32_t ms)
         ;
 }
 
+static atomic_int gate_shut;
+
+void probe_gate_shut(void)
+{
+    atomic_store(&gate_shut, 1);
+}
+
+void probe_gate_open(void)
+{
+    atomic_store(&gate_shut, 0);
+}
+
+/* Waits while the gate is shut, for at most 60 s. */
+static void wait_at_gate(void)
+{
+    for (int i = 0; i < 60000 && atomic_load(&gate_shut); i++)
+        probe_nap_ms(1);
+}
+
 static ferry_status echo(void *user, ferry_call *call, const Ferrytest__V1__EchoRequest *req,
                          Ferrytest__V1__EchoReply *resp)
 {
@@ -47,7 +66,9 @@ static ferry_status echo(void *user, ferry_call *call, const Ferrytest__V1__Echo
         ;
     if (left > 0)
         return ferry_call_fail(call, FERRY_UNAVAILABLE, "probe: unavailable on purpose");
-    if (req->sleep_ms > 0)
+    if (req->sleep_ms == PROBE_HELD)
+        wait_at_gate();
+    else if (req->sleep_ms > 0)
         probe_nap_ms(req->sleep_ms);
     if (req->fail_status != 0)
         return ferry_call_fail(call, (ferry_status)req->fail_status, "%s", req->fail_message);

@@ -71,6 +71,16 @@ size_t probe_raw_drain(int fd, int quiet_ms);
  * what it expects with a bound (probe_wait_*), or moves the test clock. */
 void probe_nap_ms(uint32_t ms);
 
+/* A handler asked to sleep PROBE_HELD (as sleep_ms) waits instead until the
+ * gate is open: a call that is surely still running when the test acts on
+ * it, however slow the machine, and that ends when the test says, not when
+ * a timer does. The gate is open unless probe_gate_shut() was called; a held
+ * handler gives up after 60 s, so a test that fails with the gate shut
+ * does not hang. Handlers in this process only (not probe-server's). */
+#define PROBE_HELD UINT32_MAX
+void probe_gate_shut(void);
+void probe_gate_open(void);
+
 /* Waits (up to 20 s) until the probe's handlers have run `n` times in all
  * (probe_calls >= n); returns whether they have. */
 bool probe_wait_calls(uint64_t n);

@@ -24,8 +24,17 @@ static void test_slow_handler_deadline(void **state)
     probe_link_close(&l);
 }
 
+static uint64_t frames_received(ferry_server *srv)
+{
+    ferry_server_counters c;
+    ferry_server_get_counters(srv, &c);
+    return c.received;
+}
+
 /* A request whose deadline passes while it waits for a worker is refused
- * without running its handler. */
+ * without running its handler. The only worker is held until the request
+ * has reached the server and its 300 ms are long over there, so the
+ * worker is never free in time, however slow the machine. */
 static void test_expired_work_not_run(void **state)
 {
     (void)state;
@@ -33,11 +42,20 @@ static void test_expired_work_not_run(void **state)
     probe_link_open(&l, 1, NULL);
     uint64_t base = atomic_load(&probe_calls);
 
+    probe_gate_shut();
     probe_bg_call busy;
-    probe_bg_start(&busy, l.ch, 1500, 30000); /* holds the only worker */
+    probe_bg_start(&busy, l.ch, PROBE_HELD, 60000); /* holds the only worker */
     assert_true(probe_wait_calls(base + 1));
+    uint64_t received = frames_received(l.srv);
     ferry_call_info info;
     assert_int_equal(probe_echo(l.ch, 0, 300, &info), FERRY_DEADLINE_EXCEEDED);
+    /* The server took its deadline when it read it (just after counting
+     * it): 2 s later it is over by far. */
+    for (int i = 0; i < 2000 && frames_received(l.srv) <= received; i++)
+        probe_nap_ms(10);
+    assert_true(frames_received(l.srv) > received);
+    probe_nap_ms(2000);
+    probe_gate_open();
     assert_int_equal(probe_bg_join(&busy), FERRY_OK);
     ferry_server_shutdown(l.srv, 5000); /* lets the queued expired request drain */
     assert_int_equal(atomic_load(&probe_calls), base + 1);
@@ -141,9 +159,12 @@ static void test_shutdown_drains_in_flight(void **state)
     probe_link_open(&l, 4, NULL);
     uint64_t base = atomic_load(&probe_calls);
 
+    /* Held until the test has seen a call turned away: the drain cannot
+     * end before, however slow the machine. */
+    probe_gate_shut();
     probe_bg_call calls[3];
     for (int i = 0; i < 3; i++)
-        probe_bg_start(&calls[i], l.ch, 1500, 60000);
+        probe_bg_start(&calls[i], l.ch, PROBE_HELD, 60000);
     assert_true(probe_wait_calls(base + 3));
 
     probe_bg_shutdown shut;
@@ -156,6 +177,7 @@ static void test_shutdown_drains_in_flight(void **state)
         if (st == FERRY_OK)
             probe_nap_ms(5); /* the shutdown thread may not have started yet */
     }
+    probe_gate_open();
     assert_int_equal(st, FERRY_UNAVAILABLE);
     assert_non_null(strstr(info.message, "shutting down"));
 
@@ -175,8 +197,9 @@ static void test_shutdown_without_grace(void **state)
     probe_link_open(&l, 2, NULL);
     uint64_t base = atomic_load(&probe_calls);
 
+    /* Long enough that the shutdown surely starts while it runs. */
     probe_bg_call call;
-    probe_bg_start(&call, l.ch, 800, 60000);
+    probe_bg_start(&call, l.ch, 5000, 60000);
     assert_true(probe_wait_calls(base + 1));
     ferry_server_shutdown(l.srv, 0);
     assert_int_equal(probe_bg_join(&call), FERRY_UNAVAILABLE);

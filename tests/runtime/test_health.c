@@ -157,9 +157,10 @@ static void test_draining_during_shutdown(void **state)
     fixture *f = *state;
     assert_int_equal(ferry_server_set_health(f->srv, PROBE_SVC, FERRY_HEALTH_NOT_SERVING),
                      FERRY_OK);
+    probe_gate_shut(); /* the slow call runs until the test has seen the drain */
     probe_bg_call slow;
     uint64_t before = atomic_load(&probe_calls);
-    probe_bg_start(&slow, f->ch, 3000, 30000);
+    probe_bg_start(&slow, f->ch, PROBE_HELD, 60000);
     assert_true(probe_wait_calls(before + 1)); /* the slow call is running */
     probe_bg_shutdown shut;
     probe_bg_shutdown_start(&shut, f->srv, 20000);
@@ -175,6 +176,7 @@ static void test_draining_during_shutdown(void **state)
     assert_int_equal(check(f, "", &h, NULL), FERRY_OK);
     assert_int_equal(h, FERRY__HEALTH__V1__SERVING_STATUS__DRAINING);
     assert_int_equal(probe_echo(f->ch, 0, 20000, NULL), FERRY_UNAVAILABLE);
+    probe_gate_open();
     assert_int_equal(probe_bg_join(&slow), FERRY_OK);
     probe_bg_shutdown_join(&shut);
 }

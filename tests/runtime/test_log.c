@@ -89,9 +89,10 @@ static void test_lines_name_their_call(void **state)
     ferry_log_set_level(FERRY_LOG_DEBUG);
     probe_link l;
     probe_link_open(&l, 2, NULL);
+    probe_gate_shut(); /* the slow call runs until a call has been refused */
     probe_bg_call slow;
     uint64_t before = atomic_load(&probe_calls);
-    probe_bg_start(&slow, l.ch, 2000, 30000);
+    probe_bg_start(&slow, l.ch, PROBE_HELD, 60000);
     assert_true(probe_wait_calls(before + 1));
     probe_bg_shutdown shut;
     probe_bg_shutdown_start(&shut, l.srv, 20000);
@@ -101,6 +102,7 @@ static void test_lines_name_their_call(void **state)
         if (st != FERRY_UNAVAILABLE)
             probe_nap_ms(10);
     }
+    probe_gate_open();
     assert_int_equal(st, FERRY_UNAVAILABLE);
     int s = find_line("server", "shutting down");
     int c = find_line("client", "call failed");
