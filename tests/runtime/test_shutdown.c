@@ -127,9 +127,10 @@ static void test_concurrent_shutdown(void **state)
     start_echo(l.ch, &t, 300, 30000);
     (void)probe_wait_calls(base + 1);
 
+    /* A grace far longer than the call: it ends with the call, not the grace. */
     probe_bg_shutdown a, b;
-    probe_bg_shutdown_start(&a, l.srv, 2000);
-    probe_bg_shutdown_start(&b, l.srv, 2000);
+    probe_bg_shutdown_start(&a, l.srv, 30000);
+    probe_bg_shutdown_start(&b, l.srv, 30000);
     probe_bg_shutdown_join(&a);
     probe_bg_shutdown_join(&b);
     /* Both returned only after the shutdown had finished: the call in flight
