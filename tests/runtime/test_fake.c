@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 
@@ -30,7 +31,7 @@ static void test_calls_go_through_the_whole_client_path(void **state)
     req.n_md_keys = 1;
     ferry_metadata md[] = {{.key = "tenant", .value = (const uint8_t *)"blue", .len = 4}};
     ferry_call_info info;
-    ferry_call_opts opts = {.deadline_ms = 5000, .metadata = md, .n_metadata = 1, .info = &info};
+    ferry_call_opts opts = {.deadline_ms = 20000, .metadata = md, .n_metadata = 1, .info = &info};
     Ferrytest__V1__EchoReply *resp = NULL;
     assert_int_equal(ferrytest_v1_probe_echo(ferry_fake_channel(fake), &req, &resp, &opts),
                      FERRY_OK);
@@ -41,7 +42,7 @@ static void test_calls_go_through_the_whole_client_path(void **state)
     assert_int_equal(resp->api_version, 3);
     assert_int_equal(resp->n_md_values, 1);
     assert_string_equal(resp->md_values[0], "blue");
-    assert_true(resp->remaining_ms > 0 && resp->remaining_ms <= 5000);
+    assert_true(resp->remaining_ms > 0 && resp->remaining_ms <= 20000);
     ferry_message_free(&resp->base);
 
     ferry_server_counters c;
@@ -76,7 +77,7 @@ static void test_deadlines_and_limits_hold(void **state)
     req.sleep_ms = 0;
     req.payload.data = big;
     req.payload.len = sizeof big;
-    opts.deadline_ms = 5000;
+    opts.deadline_ms = 20000;
     assert_int_equal(ferrytest_v1_probe_write(ch, &req, &resp, &opts), FERRY_RESOURCE_EXHAUSTED);
     assert_null(resp);
 
@@ -86,19 +87,29 @@ static void test_deadlines_and_limits_hold(void **state)
     ferry_fake_stop(fake);
 }
 
-/* Calls Echo until it succeeds, for at most `ms`; returns the last status. */
-static ferry_status echo_until_ok(ferry_channel *ch, long ms)
+static uint64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* Calls Echo until it succeeds, starting calls for at most `ms` of real
+ * time (one call when 0), each under a 20 s deadline; returns the last
+ * status. */
+static ferry_status echo_until_ok(ferry_channel *ch, uint64_t ms)
 {
     ferry_status st = FERRY_UNKNOWN;
-    for (long waited = 0; waited <= ms; waited += 20) {
+    uint64_t start = now_ms();
+    for (;;) {
         Ferrytest__V1__EchoRequest req = FERRYTEST__V1__ECHO_REQUEST__INIT;
         req.text = "back?";
         Ferrytest__V1__EchoReply *resp = NULL;
-        ferry_call_opts opts = {.deadline_ms = 1000};
+        ferry_call_opts opts = {.deadline_ms = 20000};
         st = ferrytest_v1_probe_echo(ch, &req, &resp, &opts);
         if (resp != NULL)
             ferry_message_free(&resp->base);
-        if (st == FERRY_OK)
+        if (st == FERRY_OK || now_ms() - start >= ms)
             break;
         probe_nap_ms(20);
     }
@@ -111,7 +122,7 @@ static void test_down_and_up(void **state)
     ferry_service_impl impl;
     ferrytest_v1_probe_impl(&impl, &probe_handlers, NULL);
     /* No breaker: this test is about the connection, not about the breaker's timing. */
-    ferry_fake_opts fo = {.client = {.breaker = {.disabled = 1}}};
+    ferry_fake_opts fo = {.client = {.breaker = {.disabled = 1}, .connect_timeout_ms = 20000}};
     ferry_fake *fake = NULL;
     assert_int_equal(ferry_fake_start(&fake, &impl, 1, &fo), FERRY_OK);
     ferry_channel *ch = ferry_fake_channel(fake);
@@ -140,7 +151,7 @@ static void test_down_and_up(void **state)
     assert_int_equal(ferry_fake_up(fake), FERRY_OK); /* already up */
     assert_non_null(ferry_fake_server(fake));
     /* The same channel reconnects on its own; bounded generously. */
-    assert_int_equal(echo_until_ok(ch, 10000), FERRY_OK);
+    assert_int_equal(echo_until_ok(ch, 20000), FERRY_OK);
     ferry_fake_stop(fake);
 }
 
@@ -154,12 +165,13 @@ static void test_each_fake_has_its_own_address(void **state)
 
     /* Other channels can use the address too. */
     ferry_channel *other = NULL;
-    ferry_client_opts co = {.client_name = "other"};
+    ferry_client_opts co = {.client_name = "other", .connect_timeout_ms = 20000};
     assert_int_equal(ferry_client_open(&other, ferry_fake_url(b), &co), FERRY_OK);
     Ferrytest__V1__EchoRequest req = FERRYTEST__V1__ECHO_REQUEST__INIT;
     req.text = "hi";
     Ferrytest__V1__EchoReply *resp = NULL;
-    assert_int_equal(ferrytest_v1_probe_echo(other, &req, &resp, NULL), FERRY_OK);
+    ferry_call_opts opts = {.deadline_ms = 20000};
+    assert_int_equal(ferrytest_v1_probe_echo(other, &req, &resp, &opts), FERRY_OK);
     assert_string_equal(resp->client_name, "other");
     ferry_message_free(&resp->base);
     ferry_channel_close(other);
