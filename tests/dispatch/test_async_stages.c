@@ -50,10 +50,10 @@ static void count_done(void *arg, ferry_status st, Ferrytest__Dispatch__V1__Coun
     atomic_fetch_add(&g->calls, 1);
 }
 
-/* Waits (up to 20 s) for the completion, which may run on another thread. */
+/* Waits (up to 40 s) for the completion, which may run on another thread. */
 static void await_done(got *g)
 {
-    for (int i = 0; i < 4000 && atomic_load(&g->calls) == 0; i++)
+    for (int i = 0; i < 8000 && atomic_load(&g->calls) == 0; i++)
         twin_nap_ms(5);
     assert_int_equal(atomic_load(&g->calls), 1);
 }
@@ -75,7 +75,7 @@ static void read_async(twin *t, int method, const char *id, got *g)
     Ferrytest__Dispatch__V1__GetRequest req = FERRYTEST__DISPATCH__V1__GET_REQUEST__INIT;
     req.id = (char *)id;
     memset(g, 0, sizeof *g);
-    ferry_call_opts opts = {.deadline_ms = 3000};
+    ferry_call_opts opts = {.deadline_ms = 30000};
     ferry_status st =
         method == GET ? ferrytest_dispatch_v1_twin_get_async(t->ch, &req, &opts, record_done, g)
                       : ferrytest_dispatch_v1_twin_peek_async(t->ch, &req, &opts, record_done, g);

@@ -206,9 +206,13 @@ void twin_open_with(twin *t, const ferry_dispatch_opts *opts)
     twin_start_server(t);
     ferry_channel *remote = NULL;
     /* No retries and no breaker: each call is one attempt, so the counts
-     * are exact and a restarted server is used at once. */
-    ferry_client_opts co = {
-        .retry = {.max_attempts = 1}, .breaker = {.disabled = 1}, .connect_timeout_ms = 2000};
+     * are exact and a restarted server is used at once. Calls that give no
+     * deadline get 30 s: the tests check where calls go and what they
+     * answer, and a loaded machine must not run a call out of time. */
+    ferry_client_opts co = {.retry = {.max_attempts = 1},
+                            .breaker = {.disabled = 1},
+                            .connect_timeout_ms = 2000,
+                            .default_deadline_ms = 30000};
     assert_int_equal(ferry_client_open(&remote, t->url, &co), FERRY_OK);
     ferry_status st =
         ferrytest_dispatch_v1_twin_dispatcher_open(&t->ch, &twin_handlers, &t->local, remote, opts);
@@ -230,7 +234,7 @@ Record *twin_get(ferry_channel *ch, const char *id, ferry_status want)
     req.id = (char *)id;
     Record *resp = NULL;
     ferry_call_info info;
-    ferry_call_opts opts = {.deadline_ms = 5000, .info = &info};
+    ferry_call_opts opts = {.deadline_ms = 30000, .info = &info};
     ferry_status st = ferrytest_dispatch_v1_twin_get(ch, &req, &resp, &opts);
     if (st != want)
         fail_msg("Get: want %s, got %s: %s", ferry_status_str(want), ferry_status_str(st),
@@ -244,7 +248,7 @@ void twin_count(ferry_channel *ch, uint64_t token, ferry_status want)
     req.token = token;
     Ferrytest__Dispatch__V1__CountReply *resp = NULL;
     ferry_call_info info;
-    ferry_call_opts opts = {.deadline_ms = 5000, .info = &info};
+    ferry_call_opts opts = {.deadline_ms = 30000, .info = &info};
     ferry_status st = ferrytest_dispatch_v1_twin_count(ch, &req, &resp, &opts);
     if (st != want)
         fail_msg("Count: want %s, got %s: %s", ferry_status_str(want), ferry_status_str(st),
