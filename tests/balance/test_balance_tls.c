@@ -83,7 +83,7 @@ static ferry_status echo(ferry_channel *ch, int *who, ferry_call_info *info)
 {
     Ferrytest__V1__EchoRequest req = FERRYTEST__V1__ECHO_REQUEST__INIT;
     Ferrytest__V1__EchoReply *resp = NULL;
-    ferry_call_opts o = {.deadline_ms = 5000, .info = info};
+    ferry_call_opts o = {.deadline_ms = 30000, .info = info};
     ferry_status st = ferrytest_v1_probe_echo(ch, &req, &resp, &o);
     if (st == FERRY_OK) {
         *who = atoi(resp->text + 1);
@@ -99,7 +99,10 @@ static void test_calls_over_tls(void **state)
     (void)state;
     char target[64];
     snprintf(target, sizeof target, "dns+tls://svc.test:%d", port);
-    ferry_client_opts co = {.tls = {.ca_file = ca, .server_name = "localhost"}};
+    /* A TLS handshake of a sanitized build on a loaded machine can take
+     * longer than the default connect wait of 1 s. */
+    ferry_client_opts co = {.tls = {.ca_file = ca, .server_name = "localhost"},
+                            .connect_timeout_ms = 30000};
     ferry_balance_opts bo = {.dns_server = dns.server};
     ferry_channel *ch = NULL;
     assert_int_equal(ferry_balance_open(&ch, target, &co, &bo), FERRY_OK);

@@ -229,7 +229,7 @@ static void test_server_name_from_url(void **state)
     char url[300];
     snprintf(url, sizeof url, "tls+tcp://localhost:%d", atoi(f->bound + 20));
     ferry_client_opts o = {
-        .connect_timeout_ms = 5000,
+        .connect_timeout_ms = 20000,
         .identity = {.key = f->alice, .proof = FERRY_PROOF_MAC, .server_key = f->server},
         .tls = {.ca_file = cert("ca.crt")},
     };
