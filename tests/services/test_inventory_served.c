@@ -42,7 +42,7 @@ static int setup(void **state)
     char bound[256];
     assert_int_equal(ferry_server_listen(f->srv, f->ipc.url, bound, sizeof bound), FERRY_OK);
     assert_string_equal(bound, f->ipc.url);
-    ferry_client_opts co = {.client_name = "test_inventory_served", .connect_timeout_ms = 5000};
+    ferry_client_opts co = {.client_name = "test_inventory_served", .connect_timeout_ms = 30000};
     assert_int_equal(ferry_client_open(&f->remote, f->ipc.url, &co), FERRY_OK);
 
     assert_int_equal(inventory_v2_stock_local_open(&f->inproc, inventory_v2_handlers(), f->local),
@@ -80,8 +80,8 @@ static ferry_status both(fixture *f, const ferry_service_desc *svc, size_t index
     const ferry_method *m = &svc->methods[index];
     assert_ptr_equal(req->descriptor, m->input);
     ferry_call_info ri, li;
-    ferry_call_opts ro = {.deadline_ms = 5000, .info = &ri};
-    ferry_call_opts lo = {.deadline_ms = 5000, .info = &li};
+    ferry_call_opts ro = {.deadline_ms = 30000, .info = &ri};
+    ferry_call_opts lo = {.deadline_ms = 30000, .info = &li};
     ProtobufCMessage *rr = NULL, *lr = NULL;
     ferry_status rs = ferry_channel_call(f->remote, m, req, &rr, &ro);
     ferry_status ls = ferry_channel_call(f->inproc, m, req, &lr, &lo);
@@ -257,7 +257,7 @@ static void test_async_matches_local(void **state)
     waiter w = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
     Inventory__V2__GetItemRequest g = INVENTORY__V2__GET_ITEM_REQUEST__INIT;
     g.sku = "DRL-CRD";
-    ferry_call_opts o = {.deadline_ms = 5000};
+    ferry_call_opts o = {.deadline_ms = 30000};
     assert_int_equal(inventory_v2_stock_get_item_async(f->remote, &g, &o, on_item, &w), FERRY_OK);
     pthread_mutex_lock(&w.mu);
     while (!w.done)
