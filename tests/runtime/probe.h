@@ -101,7 +101,8 @@ typedef struct probe_link {
 } probe_link;
 
 /* Serves the probe with `workers` workers on a fresh ipc:// URL and opens a
- * channel to it with client options `co` (NULL: defaults). Asserts success. */
+ * channel to it with client options `co` (NULL: defaults, but a 20 s
+ * connect wait). Asserts success. */
 void probe_link_open(probe_link *l, unsigned workers, const ferry_client_opts *co);
 
 /* Closes the channel, frees the server and removes the URL's directory. */
