@@ -15,6 +15,11 @@
 
 enum { THREADS = 16, CALLS = 250 };
 
+/* The first calls wait up to 20 s for the channel's first connection (the
+ * default is 1 s): sixteen threads start calling at once on a fresh channel,
+ * and a loaded machine may bring the connection up late. */
+static const ferry_client_opts patient = {.connect_timeout_ms = 20000};
+
 typedef struct worker {
     pthread_t thread;
     ferry_channel *ch;
@@ -50,7 +55,7 @@ static void many_callers_on(const char *listen_url, int inline_handlers)
     ferry_server_opts so = {.workers = 4, .inline_handlers = inline_handlers};
     ferry_server *srv = probe_serve_opts(listen_url, &so, bound, sizeof bound);
     ferry_channel *ch = NULL;
-    assert_int_equal(ferry_client_open(&ch, bound, NULL), FERRY_OK);
+    assert_int_equal(ferry_client_open(&ch, bound, &patient), FERRY_OK);
     worker w[THREADS];
     for (int i = 0; i < THREADS; i++) {
         w[i] = (worker){.ch = ch, .id = i};
@@ -111,8 +116,8 @@ static void test_sleeping_handlers_leave_threads_for_io(void **state)
     ferry_server *a = probe_serve_opts(url_a, &so, bound_a, sizeof bound_a);
     ferry_server *b = probe_serve(url_b, 2, bound_b, sizeof bound_b);
     ferry_channel *ch_a = NULL, *ch_b = NULL;
-    assert_int_equal(ferry_client_open(&ch_a, bound_a, NULL), FERRY_OK);
-    assert_int_equal(ferry_client_open(&ch_b, bound_b, NULL), FERRY_OK);
+    assert_int_equal(ferry_client_open(&ch_a, bound_a, &patient), FERRY_OK);
+    assert_int_equal(ferry_client_open(&ch_b, bound_b, &patient), FERRY_OK);
 
     probe_bg_call bg[SLEEPERS];
     for (int i = 0; i < SLEEPERS; i++)
