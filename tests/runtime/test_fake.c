@@ -56,18 +56,27 @@ static void test_deadlines_and_limits_hold(void **state)
     (void)state;
     ferry_service_impl impl;
     ferrytest_v1_probe_impl(&impl, &probe_handlers, NULL);
-    ferry_fake_opts fo = {.client = {.client_name = "limited", .max_message = 1024}};
+    ferry_fake_opts fo = {
+        .client = {.client_name = "limited", .max_message = 1024, .connect_timeout_ms = 20000}};
     ferry_fake *fake = NULL;
     assert_int_equal(ferry_fake_start(&fake, &impl, 1, &fo), FERRY_OK);
     ferry_channel *ch = ferry_fake_channel(fake);
 
-    /* A slow handler against a short deadline. */
+    /* Connected first: a first call under 100 ms would otherwise end as
+     * "no connection" when the connection comes up late. */
     Ferrytest__V1__EchoRequest req = FERRYTEST__V1__ECHO_REQUEST__INIT;
+    req.text = "fast";
+    ferry_call_info info;
+    ferry_call_opts opts = {.deadline_ms = 20000, .info = &info};
+    Ferrytest__V1__EchoReply *resp = NULL;
+    assert_int_equal(ferrytest_v1_probe_echo(ch, &req, &resp, &opts), FERRY_OK);
+    ferry_message_free(&resp->base);
+    resp = NULL;
+
+    /* A slow handler against a short deadline. */
     req.text = "slow";
     req.sleep_ms = 1000;
-    ferry_call_info info;
-    ferry_call_opts opts = {.deadline_ms = 100, .info = &info};
-    Ferrytest__V1__EchoReply *resp = NULL;
+    opts.deadline_ms = 100;
     assert_int_equal(ferrytest_v1_probe_write(ch, &req, &resp, &opts), FERRY_DEADLINE_EXCEEDED);
     assert_null(resp);
 
