@@ -54,14 +54,17 @@ static void chain_start(chain *c)
     c->probe = probe_serve(c->url_probe, 2, bound, sizeof bound);
     /* The relay's channel default (a relayed call's deadline is at most
      * that, and at most what its parent has left) is above every deadline
-     * here: what the probe sees is what the parent had left. */
-    ferry_client_opts co = {.default_deadline_ms = 120000};
+     * here: what the probe sees is what the parent had left. Both channels
+     * wait up to 20 s for their first connection (the default is 1 s),
+     * which a loaded machine may bring up late. */
+    ferry_client_opts co = {.default_deadline_ms = 120000, .connect_timeout_ms = 20000};
     assert_int_equal(ferry_client_open(&c->to_probe, bound, &co), FERRY_OK);
     ferry_server_opts so = {.workers = 2};
     assert_int_equal(ferry_server_new(&c->relay, &so), FERRY_OK);
     assert_int_equal(ferrytest_v1_ghost_register(c->relay, &ghost, c->to_probe), FERRY_OK);
     assert_int_equal(ferry_server_listen(c->relay, c->url_ghost, NULL, 0), FERRY_OK);
-    assert_int_equal(ferry_client_open(&c->to_ghost, c->url_ghost, NULL), FERRY_OK);
+    ferry_client_opts patient = {.connect_timeout_ms = 20000};
+    assert_int_equal(ferry_client_open(&c->to_ghost, c->url_ghost, &patient), FERRY_OK);
 }
 
 static void chain_stop(chain *c)
