@@ -237,14 +237,14 @@ static ferryi_ep *two_choices(ferryi_epset *set, ferryi_ep **c, size_t n)
     }
     size_t i = draw_weighted(set, c, n, n, total);
     size_t j = draw_weighted(set, c, n, i, total - share(c[i]));
-    /* Both idle: the draw by weight decides. Else the load each would have
-     * with this call, per unit of its share, compared without dividing:
-     * counting the call keeps an idle endpoint of a small share from
-     * taking every call the other has one in flight for. */
-    if (c[i]->in_flight == 0 && c[j]->in_flight == 0)
-        return c[i];
-    uint64_t load_i = ((uint64_t)c[i]->in_flight + 1) * share(c[j]);
+    /* The draw by weight decides, unless the second endpoint, with this
+     * call added, would still be less loaded for its share than the first
+     * is without it (loads compared without dividing). Counting the call
+     * keeps an idle endpoint of a small share from taking every call the
+     * other has one in flight for; not counting it on the first keeps the
+     * heavier from taking every call while few are in flight. */
     uint64_t load_j = ((uint64_t)c[j]->in_flight + 1) * share(c[i]);
+    uint64_t load_i = (uint64_t)c[i]->in_flight * share(c[j]);
     return load_j < load_i ? c[j] : c[i];
 }
 
