@@ -17,6 +17,8 @@
  *     the size ferryi_frame_size() names;
  *   - a body the probe's EchoRequest reads packs to bytes that read back the
  *     same.
+ *   - a reply header protobuf-c reads holds a NUL in a string field (which
+ *     a client refuses) exactly when a reading field by field finds one.
  * Any disagreement aborts, for the fuzzer to report.
  *
  * Built two ways: with clang -fsanitize=fuzzer (FERRY_FUZZ=ON) as a libFuzzer
@@ -31,6 +33,7 @@
 
 #include "base/arena.h"
 #include "wire/envelope.h"
+#include "wire/headers.h"
 #include "ferrytest/v1/probe.pb-c.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -56,10 +59,32 @@ static int varint(const uint8_t **p, const uint8_t *end, uint64_t *v)
     return 0;
 }
 
-/* Whether the request header in p[0..n) holds a NUL in a string field:
- * method (1), client name (3) and version (4), and a metadata entry's (7)
- * key (1). Stops at anything that is not well formed. */
-static int string_holds_nul(const uint8_t *p, size_t n, int in_entry)
+/* The string fields of a header, and of its one repeated message field's
+ * entries, as field numbers. */
+typedef struct strings {
+    unsigned top[3], n_top; /* string fields of the header */
+    unsigned entry_field;   /* the field of the entries */
+    unsigned inner[2], n_inner;
+} strings;
+
+/* A request's: method (1), client name (3) and version (4), a metadata
+ * entry's (7) key (1); a reply's: message (3), a violation's (9) path (1)
+ * and reason (2). */
+static const strings request_strings = {{1, 3, 4}, 3, 7, {1}, 1};
+static const strings reply_strings = {{3}, 1, 9, {1, 2}, 2};
+
+static int one_of(const unsigned *v, unsigned n, unsigned field)
+{
+    for (unsigned i = 0; i < n; i++)
+        if (v[i] == field)
+            return 1;
+    return 0;
+}
+
+/* Whether the header in p[0..n) holds a NUL in a string field `k` names
+ * (inside an entry when `in_entry`). Stops at anything that is not well
+ * formed. */
+static int string_holds_nul(const uint8_t *p, size_t n, const strings *k, int in_entry)
 {
     const uint8_t *end = p + n;
     uint64_t tag, len;
@@ -81,11 +106,12 @@ static int string_holds_nul(const uint8_t *p, size_t n, int in_entry)
         case 2:
             if (!varint(&p, end, &len) || len > (uint64_t)(end - p))
                 return 0;
-            if (in_entry ? field == 1 : field == 1 || field == 3 || field == 4) {
+            if (in_entry ? one_of(k->inner, k->n_inner, field) : one_of(k->top, k->n_top, field)) {
                 for (uint64_t i = 0; i < len; i++)
                     if (p[i] == 0)
                         return 1;
-            } else if (!in_entry && field == 7 && string_holds_nul(p, (size_t)len, 1)) {
+            } else if (!in_entry && field == k->entry_field &&
+                       string_holds_nul(p, (size_t)len, k, 1)) {
                 return 1;
             }
             p += len;
@@ -205,7 +231,7 @@ static void check_request(const uint8_t *data, size_t size)
     int want = plain != NULL && plain->method[0] != '\0' &&
                strlen(plain->method) <= FERRYI_METHOD_MAX && strchr(plain->method, '/') != NULL &&
                plain->n_metadata <= FERRYI_METADATA_MAX &&
-               !string_holds_nul(f.header, f.header_len, 0);
+               !string_holds_nul(f.header, f.header_len, &request_strings, 0);
 
     /* Decoded as the server does: into a call's arena. */
     ferryi_arena arena;
@@ -269,6 +295,10 @@ static void check_reply(const uint8_t *data, size_t size)
     Ferry__Wire__ReplyHeader *h = ferry__wire__reply_header__unpack(NULL, f.header_len, f.header);
     if (h == NULL)
         return;
+    /* ...and refuses one with a NUL in a string field (client/client.c). */
+    if (ferryi_reply_header_holds_nul(f.header, f.header_len) !=
+        string_holds_nul(f.header, f.header_len, &reply_strings, 0))
+        fail("a NUL in a reply header's string field read differently");
     ferryi_frame again;
     uint8_t *frame = NULL;
     drop_field_zero(&h->base);
