@@ -124,7 +124,8 @@ static uint8_t *frame_with_nul(const Ferry__Wire__RequestHeader *h, char mark, c
     for (int i = 0; i < 4; i++)
         buf[4 + i] = (uint8_t)(total >> (24 - 8 * i));
     protobuf_c_message_pack(&h->base, buf + FERRYI_FRAME_PREFIX);
-    memcpy(buf + FERRYI_FRAME_PREFIX + hlen, extra, extra_len);
+    if (extra_len > 0)
+        memcpy(buf + FERRYI_FRAME_PREFIX + hlen, extra, extra_len);
     uint8_t *at = memchr(buf + FERRYI_FRAME_PREFIX, mark, hlen);
     assert_non_null(at);
     *at = 0;
