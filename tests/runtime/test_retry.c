@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -299,6 +300,7 @@ typedef struct waiter {
     int done;
     ferry_status st;
     unsigned attempts;
+    char message[FERRY_MESSAGE_MAX];
 } waiter;
 
 static void on_done(void *arg, ferry_status st, Ferrytest__V1__EchoReply *resp,
@@ -310,17 +312,23 @@ static void on_done(void *arg, ferry_status st, Ferrytest__V1__EchoReply *resp,
     pthread_mutex_lock(&w->mu);
     w->st = st;
     w->attempts = info->attempts;
+    snprintf(w->message, sizeof w->message, "%s", info->message);
     w->done = 1;
     pthread_cond_signal(&w->cv);
     pthread_mutex_unlock(&w->mu);
 }
 
-static void async_start(ferry_channel *ch, waiter *w)
+static void async_start_within(ferry_channel *ch, waiter *w, uint32_t deadline_ms)
 {
     Ferrytest__V1__EchoRequest req = FERRYTEST__V1__ECHO_REQUEST__INIT;
     req.text = "async again";
-    ferry_call_opts opts = {.deadline_ms = 20000};
+    ferry_call_opts opts = {.deadline_ms = deadline_ms};
     assert_int_equal(ferrytest_v1_probe_echo_async(ch, &req, &opts, on_done, w), FERRY_OK);
+}
+
+static void async_start(ferry_channel *ch, waiter *w)
+{
+    async_start_within(ch, w, 20000);
 }
 
 static void async_wait(waiter *w)
@@ -395,6 +403,44 @@ static void test_async_is_retried(void **state)
     ferry_channel_close(ch);
 }
 
+/* A back-off lasts its time whatever the call's slot waited for before: a
+ * call that fails fast (its server gone) on a slot whose last call had a
+ * short deadline once had its back-off cut short by that deadline's timeout,
+ * and ended after one attempt saying the channel was closed. Real clock. */
+static void test_async_backoff_outlasts_an_earlier_deadline(void **state)
+{
+    fixture *f = *state;
+    ferry_channel *ch = open_with(
+        f,
+        &(ferry_retry_policy){.max_attempts = 3, .initial_backoff_ms = 300, .max_backoff_ms = 300});
+    /* One call at a time: each takes the slot the one before gave back. */
+    int ok = 0;
+    for (int i = 0; i < 50 && !ok; i++) {
+        waiter w = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+        async_start_within(ch, &w, 100);
+        async_wait(&w);
+        ok = w.st == FERRY_OK;
+    }
+    assert_true(ok);
+    ferry_server_free(f->srv);
+    f->srv = NULL;
+    /* Until the channel knows its connection is gone, and fails fast. */
+    int down = 0;
+    for (int i = 0; i < 100 && !down; i++) {
+        ferry_call_info info;
+        down = call(ch, 1, 2000, &info) == FERRY_UNAVAILABLE && strstr(info.message, "is down");
+    }
+    assert_true(down);
+    waiter w = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+    async_start(ch, &w);
+    async_wait(&w);
+    assert_int_equal(w.st, FERRY_UNAVAILABLE);
+    if (strstr(w.message, "closed") != NULL)
+        fail_msg("the back-off ended early: %s", w.message);
+    assert_int_equal(w.attempts, 3);
+    ferry_channel_close(ch);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -412,6 +458,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_retries_stay_within_the_deadline, setup, teardown),
         cmocka_unit_test_setup_teardown(test_budget_stops_a_retry_storm, setup, teardown),
         cmocka_unit_test_setup_teardown(test_async_is_retried, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_async_backoff_outlasts_an_earlier_deadline, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_async_backoff_ends_at_its_time, setup_clocked,
                                         teardown_clocked),
         cmocka_unit_test_setup_teardown(test_close_during_async_backoff, setup_clocked,

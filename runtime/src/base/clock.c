@@ -143,6 +143,10 @@ static void cancel_sleep(nng_aio *aio, void *arg, int rv)
 
 void ferryi_sleep_aio(uint32_t ms, nng_aio *aio)
 {
+    /* nng ends a sleep early, with NNG_ETIMEDOUT, when the aio's timeout is
+     * shorter; the aio keeps the timeout of whatever it did last (a short
+     * deadline's receive, say), and a back-off must last its time. */
+    nng_aio_set_timeout(aio, NNG_DURATION_INFINITE);
     if (ms == 0 || !test_clock_on()) {
         nng_sleep_aio((nng_duration)ms, aio);
         return;
@@ -152,8 +156,6 @@ void ferryi_sleep_aio(uint32_t ms, nng_aio *aio)
         nng_sleep_aio((nng_duration)ms, aio);
         return;
     }
-    /* No timeout: nng would end the wait on its own clock. */
-    nng_aio_set_timeout(aio, NNG_DURATION_INFINITE);
     if (!nng_aio_begin(aio)) { /* stopped: nng calls nothing back */
         free(s);
         return;

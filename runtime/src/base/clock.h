@@ -47,8 +47,9 @@ void ferryi_sleep_ms(uint32_t ms);
 /* nng_sleep_aio() on ferry's time: completes `aio` with result 0 after `ms`
  * milliseconds, or with an error when the aio is cancelled or stopped.
  * Under the test clock it completes once the test has advanced the clock by
- * `ms`, or has stopped it; the aio's timeout is then set to infinite (callers
- * set a timeout before each operation anyway). */
+ * `ms`, or has stopped it. Either way the aio's timeout is set to infinite
+ * first: nng would end the sleep early at a shorter one (callers set a
+ * timeout before each operation anyway). */
 void ferryi_sleep_aio(uint32_t ms, struct nng_aio *aio);
 
 /* Lets go of `aio`, stopped with nng_aio_stop() and about to be freed, if
