@@ -129,6 +129,32 @@ static void test_urls_refused(void **state)
 
 /* TLS options with a URL that is not tls+tcp:// are refused rather than
  * ignored: the caller asked for TLS, and the calls would go in the clear. */
+/* A size limit past the transport's is refused when the channel opens,
+ * naming the option: SIZE_MAX (as "no limit") once wrapped to a 63-byte
+ * limit at which every reply dropped the connection. The limit itself, and
+ * 0 for the default, are taken; so for a balancing channel. */
+static void test_max_message_range(void **state)
+{
+    (void)state;
+    ferry_channel *ch = NULL;
+    static const char *const urls[] = {"ipc:///tmp/ferry-nowhere.sock",
+                                       "ipc:///tmp/ferry-nowhere.sock,ipc:///tmp/ferry-b.sock"};
+    for (int k = 0; k < 2; k++) {
+        ferry_client_opts o = {.max_message = SIZE_MAX};
+        assert_int_equal(ferry_client_open(&ch, urls[k], &o), FERRY_INVALID_ARGUMENT);
+        assert_null(ch);
+        assert_non_null(strstr(ferry_last_error(), "ferry_client_opts.max_message"));
+        o.max_message = (size_t)FERRY_MAX_MESSAGE_LIMIT + 1;
+        assert_int_equal(ferry_client_open(&ch, urls[k], &o), FERRY_INVALID_ARGUMENT);
+        o.max_message = FERRY_MAX_MESSAGE_LIMIT;
+        assert_int_equal(ferry_client_open(&ch, urls[k], &o), FERRY_OK);
+        ferry_channel_close(ch);
+        o.max_message = 0;
+        assert_int_equal(ferry_client_open(&ch, urls[k], &o), FERRY_OK);
+        ferry_channel_close(ch);
+    }
+}
+
 static void test_tls_options_on_plain_url_refused(void **state)
 {
     (void)state;
@@ -274,6 +300,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_server_key_not_a_point_refused, setup, teardown),
         cmocka_unit_test(test_urls_refused),
         cmocka_unit_test(test_tls_options_on_plain_url_refused),
+        cmocka_unit_test(test_max_message_range),
         cmocka_unit_test(test_metadata_limits),
         cmocka_unit_test_setup_teardown(test_metadata_limit_counts_identity, setup, teardown),
         cmocka_unit_test(test_async_call_turned_away_gets_its_fallback),

@@ -28,9 +28,11 @@ static ferry_status new_with(ferry_server_opts o)
 }
 
 /* Options outside their ranges are refused at creation: more than 1024
- * workers or 65536 calls in flight, frames under 256 bytes or over 4 GiB,
- * a send timeout over INT32_MAX ms, call memory under one frame. The
- * bounds themselves are accepted. */
+ * workers or 65536 calls in flight, frames under 256 bytes or over
+ * FERRY_MAX_MESSAGE_LIMIT (the transport's limit less its header: up to
+ * UINT32_MAX once failed as an exhausted resource), a send timeout over
+ * INT32_MAX ms, call memory under one frame. The bounds themselves are
+ * accepted. */
 static void test_server_option_ranges(void **state)
 {
     (void)state;
@@ -40,6 +42,11 @@ static void test_server_option_ranges(void **state)
     assert_int_equal(new_with((ferry_server_opts){.max_message = 255}), FERRY_INVALID_ARGUMENT);
     assert_int_equal(new_with((ferry_server_opts){.max_message = (size_t)UINT32_MAX + 1}),
                      FERRY_INVALID_ARGUMENT);
+    assert_int_equal(new_with((ferry_server_opts){.max_message = UINT32_MAX}),
+                     FERRY_INVALID_ARGUMENT);
+    assert_non_null(strstr(ferry_last_error(), "max_message"));
+    assert_int_equal(new_with((ferry_server_opts){.max_message = FERRY_MAX_MESSAGE_LIMIT + 1}),
+                     FERRY_INVALID_ARGUMENT);
     assert_int_equal(new_with((ferry_server_opts){.send_timeout_ms = (uint32_t)INT32_MAX + 1u}),
                      FERRY_INVALID_ARGUMENT);
     assert_int_equal(new_with((ferry_server_opts){.max_message = 4096, .max_call_memory = 4095}),
@@ -47,6 +54,9 @@ static void test_server_option_ranges(void **state)
 
     assert_int_equal(new_with((ferry_server_opts){.workers = 2, .max_in_flight = 65536}), FERRY_OK);
     assert_int_equal(new_with((ferry_server_opts){.workers = 2, .max_message = 256}), FERRY_OK);
+    assert_int_equal(
+        new_with((ferry_server_opts){.workers = 2, .max_message = FERRY_MAX_MESSAGE_LIMIT}),
+        FERRY_OK);
     assert_int_equal(
         new_with((ferry_server_opts){.workers = 2, .max_message = 4096, .max_call_memory = 4096}),
         FERRY_OK);

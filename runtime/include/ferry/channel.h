@@ -137,6 +137,9 @@ void ferry_message_free(ProtobufCMessage *msg);
 #define FERRY_DEFAULT_DEADLINE_MS 5000u
 /* Default size limit of a request or reply frame, both sides. */
 #define FERRY_DEFAULT_MAX_MESSAGE (4u * 1024u * 1024u)
+/* The largest size limit a client or server takes: the transport's 32-bit
+ * limit less the 64 bytes of its own header that travel with a frame. */
+#define FERRY_MAX_MESSAGE_LIMIT (0xffffffffu - 64u)
 
 /* When a remote channel tries a call again. Only methods the IDL marks
  * idempotent are retried, only after FERRY_UNAVAILABLE (the server could not
@@ -209,7 +212,9 @@ typedef struct ferry_client_opts {
      * retries act without delay. Nonzero: calls wait for the connection up
      * to their deadline instead. */
     int wait_for_ready;
-    size_t max_message; /* request and reply limit; 0 = FERRY_DEFAULT_MAX_MESSAGE */
+    /* Request and reply limit; 0 = FERRY_DEFAULT_MAX_MESSAGE; at most
+     * FERRY_MAX_MESSAGE_LIMIT. */
+    size_t max_message;
     ferry_retry_policy retry;
     ferry_breaker_policy breaker;
     ferry_client_identity identity;

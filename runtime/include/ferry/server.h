@@ -37,8 +37,9 @@ typedef struct ferry_server_opts {
     /* Requests received and waiting or running at once (nng contexts).
      * 0 = 4 x workers, at least 16. */
     unsigned max_in_flight;
-    /* Largest request frame accepted, bytes; 0 = FERRY_DEFAULT_MAX_MESSAGE.
-     * A larger one is refused by the transport before it is read. */
+    /* Largest request frame accepted, bytes; 0 = FERRY_DEFAULT_MAX_MESSAGE;
+     * 256 to FERRY_MAX_MESSAGE_LIMIT. A larger one is refused by the
+     * transport before it is read. */
     size_t max_message;
     /* Nonzero: run handlers on nng's I/O threads as requests arrive, with no
      * worker pool (`workers` is ignored). It saves a thread switch per call

@@ -207,6 +207,9 @@ ferry_status ferry_balance_open(ferry_channel **out, const char *target,
         return ferryi_error(FERRY_INVALID_ARGUMENT, "ferry_balance_open: no %s given",
                             out == NULL ? "out pointer" : "target");
     *out = NULL;
+    ferry_status bad = ferryi_client_opts_check(copts);
+    if (bad != FERRY_OK)
+        return bad;
     balancer *b = calloc(1, sizeof *b);
     if (b == NULL)
         return ferryi_error(FERRY_RESOURCE_EXHAUSTED, "%.200s: out of memory", target);

@@ -33,6 +33,10 @@
 #include "ferry/balance.h"
 #include "ferry/channel.h"
 
+/* Refuses client options no channel can work with (a size limit past the
+ * transport's, say), naming the option. */
+ferry_status ferryi_client_opts_check(const ferry_client_opts *o);
+
 /* ferry_client_open() and ferry_client_set_fallback() for one server
  * (open.c calls them for every target that is not a balancer's). */
 FERRY_NODISCARD ferry_status ferryi_client_open_one(ferry_channel **out, const char *url,

@@ -67,6 +67,16 @@ static ferry_status open_tls(client *cl, const char *url, const ferry_tls_opts *
     return st;
 }
 
+ferry_status ferryi_client_opts_check(const ferry_client_opts *o)
+{
+    if (o != NULL && o->max_message > FERRY_MAX_MESSAGE_LIMIT)
+        return ferryi_error(FERRY_INVALID_ARGUMENT,
+                            "ferry_client_opts.max_message is %zu bytes; at most %u are allowed "
+                            "(FERRY_MAX_MESSAGE_LIMIT), 0 for the default",
+                            o->max_message, FERRY_MAX_MESSAGE_LIMIT);
+    return FERRY_OK;
+}
+
 ferry_status ferryi_client_open_one(ferry_channel **out, const char *url,
                                     const ferry_client_opts *opts)
 {
@@ -78,6 +88,9 @@ ferry_status ferryi_client_open_one(ferry_channel **out, const char *url,
     if (strlen(url) >= URL_MAX)
         return ferryi_error(FERRY_INVALID_ARGUMENT, "url %.64s...: longer than %d bytes", url,
                             URL_MAX - 1);
+    ferry_status bad = ferryi_client_opts_check(opts);
+    if (bad != FERRY_OK)
+        return bad;
     ferry_client_opts o = opts != NULL ? *opts : (ferry_client_opts){0};
 
     client *cl = calloc(1, sizeof *cl);

@@ -64,11 +64,11 @@ ferry_status ferryi_server_opts_resolve(ferry_server_opts *o)
         return ferryi_error(FERRY_INVALID_ARGUMENT,
                             "ferry_server_opts.max_in_flight is %u; at most 65536 are allowed",
                             o->max_in_flight);
-    if (o->max_message > UINT32_MAX || o->max_message < 256)
+    if (o->max_message > FERRY_MAX_MESSAGE_LIMIT || o->max_message < 256)
         return ferryi_error(FERRY_INVALID_ARGUMENT,
                             "ferry_server_opts.max_message is %zu bytes; it must be from 256 to "
                             "%u",
-                            o->max_message, UINT32_MAX);
+                            o->max_message, FERRY_MAX_MESSAGE_LIMIT);
     if (o->send_timeout_ms > INT32_MAX)
         return ferryi_error(FERRY_INVALID_ARGUMENT,
                             "ferry_server_opts.send_timeout_ms is %u; at most %d are allowed",
