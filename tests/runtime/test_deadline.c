@@ -3,6 +3,7 @@
  * a call whose parent's time is up is not sent at all. ferry's clock is the
  * test clock throughout: the relay's work moves it, so what is left of a
  * deadline is known to the millisecond. */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -178,9 +179,95 @@ static int stop_clock(void **state)
     return 0;
 }
 
+typedef struct done_box {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int done;
+    ferry_status st;
+} done_box;
+
+static void box_done(void *arg, ferry_status st, Ferrytest__V1__EchoReply *resp,
+                     const ferry_call_info *info)
+{
+    (void)info;
+    done_box *b = arg;
+    if (resp != NULL)
+        ferry_message_free(&resp->base);
+    pthread_mutex_lock(&b->mu);
+    b->st = st;
+    b->done = 1;
+    pthread_cond_signal(&b->cv);
+    pthread_mutex_unlock(&b->mu);
+}
+
+static void box_start(ferry_channel *ch, done_box *b, uint32_t sleep_ms, uint32_t deadline_ms)
+{
+    Ferrytest__V1__EchoRequest req = FERRYTEST__V1__ECHO_REQUEST__INIT;
+    req.text = "in turn";
+    req.sleep_ms = sleep_ms;
+    ferry_call_opts opts = {.deadline_ms = deadline_ms};
+    assert_int_equal(ferrytest_v1_probe_echo_async(ch, &req, &opts, box_done, b), FERRY_OK);
+}
+
+static ferry_status box_wait(done_box *b)
+{
+    pthread_mutex_lock(&b->mu);
+    while (!b->done)
+        pthread_cond_wait(&b->cv, &b->mu);
+    pthread_mutex_unlock(&b->mu);
+    return b->st;
+}
+
+/* A request that waits for its connection's turn spends the wait out of
+ * its deadline: the server counts it from the request's arrival, so one
+ * whose deadline passed while a slow call of its connection ran is refused
+ * unrun when its turn comes (it ran once: its time was counted from its
+ * turn). On the test clock: the slow call is held at the probe's gate while
+ * the clock moves past the waiting call's deadline. A third call behind it
+ * shows when its turn has come and gone. */
+static void test_wait_for_turn_counts_against_deadline(void **state)
+{
+    (void)state;
+    char *url = probe_ipc_url();
+    char bound[256];
+    ferry_server *srv = probe_serve_opts(url,
+                                         &(ferry_server_opts){.workers = 2,
+                                                              .max_in_flight_per_connection = 1,
+                                                              .serve_roles_without_identity = 1},
+                                         bound, sizeof bound);
+    ferry_channel *ch = NULL;
+    ferry_client_opts co = {.wait_for_ready = 1};
+    assert_int_equal(ferry_client_open(&ch, bound, &co), FERRY_OK);
+    uint64_t before = atomic_load(&probe_calls);
+
+    done_box slow = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+    done_box late = slow, after = slow;
+    probe_gate_shut();
+    box_start(ch, &slow, PROBE_HELD, 60000);
+    assert_true(probe_wait_calls(before + 1)); /* the slow call runs, held */
+    box_start(ch, &late, 0, 500);
+    ferry_server_counters n = {0};
+    for (int i = 0; i < 2000 && n.waited == 0; i++) {
+        probe_nap_ms(10);
+        ferry_server_get_counters(srv, &n);
+    }
+    assert_true(n.waited >= 1); /* the late call waits its turn */
+    ferry_test_clock_advance(600);
+    probe_gate_open();
+    assert_int_equal(box_wait(&slow), FERRY_OK);
+    assert_int_equal(box_wait(&late), FERRY_DEADLINE_EXCEEDED);
+    box_start(ch, &after, 0, 60000);
+    assert_int_equal(box_wait(&after), FERRY_OK);
+    assert_int_equal(atomic_load(&probe_calls), before + 2);
+    ferry_channel_close(ch);
+    ferry_server_free(srv);
+    probe_url_free(url);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_wait_for_turn_counts_against_deadline),
         cmocka_unit_test(test_deadline_travels_through_a_relay),
         cmocka_unit_test(test_spent_deadline_is_not_passed_on),
         cmocka_unit_test(test_parent_deadline_on_local_channel),

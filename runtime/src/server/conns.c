@@ -9,6 +9,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 
+#include "base/clock.h"
 #include "base/log.h"
 
 /* Spare nng contexts kept for reuse; more are closed. */
@@ -20,6 +21,7 @@ typedef struct pending {
     struct pending *next;
     nng_ctx ctx;
     nng_msg *msg;
+    uint64_t arrived_ms; /* ferry ms: a waiting request's deadline runs from here */
 } pending;
 
 typedef struct fifo {
@@ -259,7 +261,7 @@ static void mute(ferryi_conn *c, const char *why)
 /* When a request of `c` waits and `c` has room to run it, hands it over:
  * the caller's context *ctx is exchanged for the one it arrived on. Unless
  * `allowed`, only when `c` has no other call running (conns.h). */
-static nng_msg *hand_over(ferryi_conn *c, nng_ctx *ctx, int allowed)
+static nng_msg *hand_over(ferryi_conn *c, nng_ctx *ctx, int allowed, uint64_t *arrived_ms)
 {
     ferryi_conns *cs = c->cs;
     if (cs->closed || c->gone || c->muted || c->running >= cs->o.max_running ||
@@ -272,6 +274,7 @@ static nng_msg *hand_over(ferryi_conn *c, nng_ctx *ctx, int allowed)
     ctx_put(cs, *ctx);
     *ctx = p->ctx;
     nng_msg *m = p->msg;
+    *arrived_ms = p->arrived_ms;
     pending_put(cs, p);
     return m;
 }
@@ -414,6 +417,7 @@ ferryi_conn_admit ferryi_conns_admit(ferryi_conns *cs, nng_ctx *ctx, nng_msg *re
         } else {
             p->ctx = *ctx;
             p->msg = req;
+            p->arrived_ms = ferryi_now_ms();
             fifo_push(&c->waiting, p);
             cs->owed++;
             cs->n.waited++;
@@ -430,7 +434,7 @@ ferryi_conn_admit ferryi_conns_admit(ferryi_conns *cs, nng_ctx *ctx, nng_msg *re
 }
 
 nng_msg *ferryi_conns_reply(ferryi_conns *cs, ferryi_conn *c, nng_ctx *ctx, nng_msg *reply,
-                            int allowed)
+                            int allowed, uint64_t *arrived_ms)
 {
     pthread_mutex_lock(&cs->mu);
     c->running--;
@@ -456,18 +460,19 @@ nng_msg *ferryi_conns_reply(ferryi_conns *cs, ferryi_conn *c, nng_ctx *ctx, nng_
         else if (c->sending == NULL)
             send_next(c);
     }
-    nng_msg *next = hand_over(c, ctx, allowed);
+    nng_msg *next = hand_over(c, ctx, allowed, arrived_ms);
     conn_release(c);
     pthread_mutex_unlock(&cs->mu);
     return next;
 }
 
-nng_msg *ferryi_conns_done(ferryi_conns *cs, ferryi_conn *c, nng_ctx *ctx, int allowed)
+nng_msg *ferryi_conns_done(ferryi_conns *cs, ferryi_conn *c, nng_ctx *ctx, int allowed,
+                           uint64_t *arrived_ms)
 {
     pthread_mutex_lock(&cs->mu);
     c->running--;
     owe_less(cs, 1);
-    nng_msg *next = hand_over(c, ctx, allowed);
+    nng_msg *next = hand_over(c, ctx, allowed, arrived_ms);
     conn_release(c);
     pthread_mutex_unlock(&cs->mu);
     return next;

@@ -360,13 +360,18 @@ static void take_nonce(srv_ctx *c, const Ferry__Wire__RequestHeader *h)
     }
 }
 
-/* Starts the call `msg` admitted as `how` on `c`. Returns NULL with *queued
- * set when it went to the worker pool (the worker completes it); else the
- * reply to send, or NULL for none. */
-static nng_msg *handle_request(srv_ctx *c, nng_msg *msg, ferryi_conn_admit how, int *queued)
+/* Starts the call `msg` admitted as `how` on `c`, which arrived at
+ * `arrived_ms` (ferry ms; 0: now). Returns NULL with *queued set when it
+ * went to the worker pool (the worker completes it); else the reply to
+ * send, or NULL for none. */
+static nng_msg *handle_request(srv_ctx *c, nng_msg *msg, ferryi_conn_admit how, uint64_t arrived_ms,
+                               int *queued)
 {
     ferry_server *srv = c->srv;
-    uint64_t now = ferryi_now_ms();
+    /* A request that waited for its connection's turn has spent its wait
+     * out of its deadline (docs/resilience.md: the server's clock for a
+     * call starts when the request arrives). */
+    uint64_t now = arrived_ms != 0 ? arrived_ms : ferryi_now_ms();
     char why[FERRY_MESSAGE_MAX];
 
     *queued = 0;
@@ -520,15 +525,17 @@ static void complete(srv_ctx *c, nng_msg *reply)
          * connections that keep their queues full would otherwise hold
          * every context between them, and nobody else would be read. */
         int hand_over = atomic_load(&srv->n_receiving) >= srv->min_receiving;
-        nng_msg *next = reply != NULL
-                            ? ferryi_conns_reply(srv->conns, conn, &c->ctx, reply, hand_over)
-                            : ferryi_conns_done(srv->conns, conn, &c->ctx, hand_over);
+        uint64_t arrived_ms = 0;
+        nng_msg *next =
+            reply != NULL
+                ? ferryi_conns_reply(srv->conns, conn, &c->ctx, reply, hand_over, &arrived_ms)
+                : ferryi_conns_done(srv->conns, conn, &c->ctx, hand_over, &arrived_ms);
         finish_call(c);
         if (next == NULL)
             break;
         c->conn = conn;
         int queued = 0;
-        reply = handle_request(c, next, FERRYI_CONN_RUN, &queued);
+        reply = handle_request(c, next, FERRYI_CONN_RUN, arrived_ms, &queued);
         if (queued)
             return;
     }
@@ -563,7 +570,7 @@ void ferryi_server_ctx_cb(void *arg)
         return;
     }
     int queued = 0;
-    nng_msg *reply = handle_request(c, msg, how, &queued);
+    nng_msg *reply = handle_request(c, msg, how, 0, &queued);
     ferryi_log_context_clear(); /* the header it named goes with the call */
     if (!queued)
         complete(c, reply);
