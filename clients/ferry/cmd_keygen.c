@@ -27,7 +27,8 @@ static void usage(FILE *out)
             "private) and DIR/NAME.pub (the public key, for clients that pin a server),\n"
             "and prints the line to add to a server's keyring to trust it.\n"
             "  NAME                1 to %d characters of A-Z a-z 0-9 . _ -\n"
-            "  -o, --out DIR       directory to write to (default: the current one)\n"
+            "  -o, --out DIR       directory to write to (default: the current one); made\n"
+            "                      (mode 0700) when missing, but not its parents\n"
             "  -r, --roles R,...   roles to put on the printed keyring line\n"
             "  -f, --force         replace NAME.key and NAME.pub when they exist\n"
             "  -h, --help          this text\n",
@@ -71,6 +72,46 @@ static int remove_existing(const char *path)
     if (unlink(path) == 0 || errno == ENOENT)
         return 0;
     fprintf(stderr, "ferry keygen: %s: cannot replace it: %s\n", path, strerror(errno));
+    return -1;
+}
+
+/* Makes sure `dir` is a directory: made (mode 0700) when it is missing,
+ * but only its last component; a missing parent is an error. */
+static int make_dir(const char *dir)
+{
+    struct stat sb;
+    if (stat(dir, &sb) == 0) {
+        if (S_ISDIR(sb.st_mode))
+            return 0;
+        fprintf(stderr, "ferry keygen: %s exists and is not a directory\n", dir);
+        return -1;
+    }
+    if (errno != ENOENT) {
+        fprintf(stderr, "ferry keygen: %s: %s\n", dir, strerror(errno));
+        return -1;
+    }
+    if (mkdir(dir, 0700) == 0)
+        return 0;
+    int err = errno;
+    size_t len = strlen(dir);
+    while (len > 1 && dir[len - 1] == '/')
+        len--;
+    if (err == ENOENT) {
+        /* The parent: what comes before the last component. */
+        size_t end = len;
+        while (end > 0 && dir[end - 1] != '/')
+            end--;
+        while (end > 1 && dir[end - 1] == '/')
+            end--;
+        if (end == 0)
+            fprintf(stderr, "ferry keygen: cannot create %.*s/: its parent does not exist\n",
+                    (int)len, dir);
+        else
+            fprintf(stderr, "ferry keygen: cannot create %.*s/: parent %.*s does not exist\n",
+                    (int)len, dir, (int)end, dir);
+    } else {
+        fprintf(stderr, "ferry keygen: cannot create %.*s/: %s\n", (int)len, dir, strerror(err));
+    }
     return -1;
 }
 
@@ -144,10 +185,8 @@ int cmd_keygen(int argc, char **argv)
         return CLI_EXIT_ERROR;
     }
     struct stat sb;
-    if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
-        fprintf(stderr, "ferry keygen: %s: not a directory\n", dir);
+    if (make_dir(dir) != 0)
         return CLI_EXIT_ERROR;
-    }
     if (force) {
         if (remove_existing(secret_path) != 0 || remove_existing(public_path) != 0)
             return CLI_EXIT_ERROR;

@@ -153,10 +153,42 @@ static void test_bad_usage(void **state)
     assert_int_equal(run_ferry(f, "keygen", "--help", NULL), 0);
     assert_contains(f->out, "usage: ferry keygen");
 
+    /* A missing parent of -o DIR is not made. */
     char missing[300];
-    path_in(f, "missing", missing, sizeof missing);
+    path_in(f, "missing/sub", missing, sizeof missing);
     assert_int_equal(run_ferry(f, "keygen", "k", "-o", missing, NULL), 2);
-    assert_contains(f->err, missing);
+    assert_contains(f->err, "cannot create");
+    assert_contains(f->err, "missing/sub/: parent ");
+    assert_contains(f->err, "/missing does not exist");
+
+    /* -o naming a file. */
+    char file[300];
+    path_in(f, "file", file, sizeof file);
+    write_file(file, "x", 0600);
+    assert_int_equal(run_ferry(f, "keygen", "k", "-o", file, NULL), 2);
+    assert_contains(f->err, "exists and is not a directory");
+}
+
+/* -o DIR makes DIR (mode 0700) when it is missing, as README's step 8 does
+ * on a fresh checkout. */
+static void test_out_dir_made(void **state)
+{
+    fixture *f = *state;
+    char keys[300], secret[320], pub[320];
+    path_in(f, "keys", keys, sizeof keys);
+    assert_int_equal(run_ferry(f, "keygen", "shop", "--roles", "shop", "-o", keys, NULL), 0);
+    struct stat sb;
+    assert_int_equal(stat(keys, &sb), 0);
+    assert_true(S_ISDIR(sb.st_mode));
+    assert_int_equal(sb.st_mode & 0777, 0700);
+    snprintf(secret, sizeof secret, "%s/shop.key", keys);
+    snprintf(pub, sizeof pub, "%s/shop.pub", keys);
+    assert_int_equal(stat(secret, &sb), 0);
+    assert_int_equal(stat(pub, &sb), 0);
+    /* Again into the directory that now exists: refused, as for any key. */
+    assert_int_equal(run_ferry(f, "keygen", "shop", "-o", keys, NULL), 2);
+    assert_contains(f->err, "already exists");
+    cli_rmdir(keys);
 }
 
 /* A directory nothing can be created in (not even by root): the write
@@ -244,6 +276,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_writes_loadable_private_keys, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refuses_to_overwrite, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_usage, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_out_dir_made, setup, teardown),
         cmocka_unit_test_setup_teardown(test_write_failure, setup, teardown),
         cmocka_unit_test_setup_teardown(test_damaged_secret_keys, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_keyring_line, setup, teardown),
