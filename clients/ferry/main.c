@@ -44,7 +44,21 @@ static const cli_command *find(const char *name)
     return NULL;
 }
 
-int main(int argc, char **argv)
+/* Every subcommand's output goes through stdout's buffer: a write error
+ * (a full disk, /dev/full) shows only when it is flushed, so it is checked
+ * here, once, for all of them. Exits CLI_EXIT_ERROR when it fails. */
+static int finish(const char *name, int rc)
+{
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        if (rc != CLI_EXIT_ERROR) /* else the subcommand said what failed */
+            fprintf(stderr, "ferry%s%s: cannot write to standard output\n", name ? " " : "",
+                    name ? name : "");
+        return CLI_EXIT_ERROR;
+    }
+    return rc;
+}
+
+static int run(int argc, char **argv, const char **name_out)
 {
     if (argc < 2) {
         usage(stderr);
@@ -66,6 +80,7 @@ int main(int argc, char **argv)
             fprintf(stderr, "ferry: no command '%s'; run ferry --help\n", argv[2]);
             return CLI_EXIT_ERROR;
         }
+        *name_out = c->name;
         char *help_argv[] = {(char *)c->name, "--help", NULL};
         return c->run(2, help_argv);
     }
@@ -74,5 +89,13 @@ int main(int argc, char **argv)
         fprintf(stderr, "ferry: no command '%s'; run ferry --help\n", name);
         return CLI_EXIT_ERROR;
     }
+    *name_out = c->name;
     return c->run(argc - 1, argv + 1);
+}
+
+int main(int argc, char **argv)
+{
+    const char *name = NULL;
+    int rc = run(argc, argv, &name);
+    return finish(name, rc);
 }

@@ -32,6 +32,11 @@ int cli_runv(const char *dir, char *out, size_t out_len, char *err, size_t err_l
 int cli_runv_in(const char *dir, const char *in_path, char *out, size_t out_len, char *err,
                 size_t err_len, const char *cmd, va_list args);
 
+/* Sends the tool's stdout in later runs to the file `path` (e.g.
+ * /dev/full) instead of capturing it; NULL captures it again. While set,
+ * the `out` of a run is empty. */
+void cli_set_stdout(const char *path);
+
 /* Fails the test, showing `haystack`, unless it contains `needle`. */
 void assert_contains(const char *haystack, const char *needle);
 

@@ -185,6 +185,14 @@ static void test_out_dir_made(void **state)
     snprintf(pub, sizeof pub, "%s/shop.pub", keys);
     assert_int_equal(stat(secret, &sb), 0);
     assert_int_equal(stat(pub, &sb), 0);
+    /* Its report cannot be written: exit 2, though the files are there. */
+    struct stat full;
+    if (stat("/dev/full", &full) == 0 && S_ISCHR(full.st_mode)) {
+        cli_set_stdout("/dev/full");
+        assert_int_equal(run_ferry(f, "keygen", "other", "-o", keys, NULL), 2);
+        cli_set_stdout(NULL);
+        assert_contains(f->err, "ferry keygen: cannot write to standard output");
+    }
     /* Again into the directory that now exists: refused, as for any key. */
     assert_int_equal(run_ferry(f, "keygen", "shop", "-o", keys, NULL), 2);
     assert_contains(f->err, "already exists");

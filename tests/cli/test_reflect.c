@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <cmocka.h>
 
@@ -151,10 +152,34 @@ static void test_get_files_lists_each_file_once(void **state)
     ferry_channel_close(ch);
 }
 
+/* Output that cannot be written (stdout on /dev/full) is an error, exit
+ * 2 with a message, whichever subcommand printed it. */
+static void test_unwritable_stdout_exits_2(void **state)
+{
+    rich_server *rs = *state;
+    struct stat st;
+    if (stat("/dev/full", &st) != 0 || !S_ISCHR(st.st_mode))
+        skip();
+    cli_set_stdout("/dev/full");
+    assert_int_equal(rich_run(rs, NULL, "list", rs->url, NULL), 2);
+    assert_contains(rs->err, "ferry list: cannot write to standard output");
+    assert_int_equal(rich_run(rs, NULL, "describe", rs->url, "ferrytest.rich.v1.Rich", NULL), 2);
+    assert_contains(rs->err, "ferry describe: cannot write to standard output");
+    assert_int_equal(rich_run(rs, NULL, "health", rs->url, NULL), 2);
+    assert_contains(rs->err, "ferry health: cannot write to standard output");
+    assert_int_equal(rich_run(rs, NULL, "call", rs->url, "ferrytest.rich.v1.Rich/Echo", "{}", NULL),
+                     2);
+    assert_contains(rs->err, "ferry call: cannot write to standard output");
+    assert_int_equal(rich_run(rs, NULL, "--version", NULL), 2);
+    assert_contains(rs->err, "cannot write to standard output");
+    cli_set_stdout(NULL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_list_prints_hosted_services, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unwritable_stdout_exits_2, setup, teardown),
         cmocka_unit_test_setup_teardown(test_list_long_has_versions_and_files, setup, teardown),
         cmocka_unit_test_setup_teardown(test_describe_service, setup, teardown),
         cmocka_unit_test_setup_teardown(test_describe_method, setup, teardown),
