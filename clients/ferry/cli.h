@@ -12,6 +12,7 @@
 #include <stddef.h>
 
 #include "ferry_check.h"
+#include "text.h"
 
 /* Exit statuses every subcommand uses: 0 success, 1 the answer is "no"
  * (e.g. a breaking change), 2 a usage, input or system error. */

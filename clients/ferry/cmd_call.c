@@ -286,7 +286,11 @@ static void explain(const call_args *a, const pb_schema *s, const char *type, fe
     for (size_t i = 0; i < v->count; i++) {
         char path[2 * sizeof v->v[i].path];
         json_path(s, type, v->v[i].path, path, sizeof path);
-        fprintf(stderr, "ferry call: request.%s: %s\n", path, v->v[i].reason);
+        fputs("ferry call: request.", stderr);
+        cli_put_str(stderr, path); /* names the server sent */
+        fputs(": ", stderr);
+        cli_put_str(stderr, v->v[i].reason);
+        fputc('\n', stderr);
     }
     if (v->total > v->count)
         fprintf(stderr, "ferry call: and %zu more\n", v->total - v->count);
@@ -329,7 +333,9 @@ static int call(call_args *a, ferry_channel *ch, const pb_schema *s, const pbs_s
     int rc = pbjson_decode(s, m->output_type, reply, reply_len, "reply", &json, err, sizeof err);
     free(reply);
     if (rc != 0) {
-        fprintf(stderr, "ferry call: %s: the reply cannot be read: %s\n", a->conn.url, err);
+        fprintf(stderr, "ferry call: %s: the reply cannot be read: ", a->conn.url);
+        cli_put_str(stderr, err); /* may quote what the server sent */
+        fputc('\n', stderr);
         return CLI_EXIT_ERROR;
     }
     pbjson_print(stdout, json);

@@ -258,8 +258,7 @@ static int describe(const pb_schema *s, const char *service, const char *method)
     free(q.v);
     fclose(text_out);
     text_out = NULL;
-    for (size_t i = 0; i < len; i++) /* a hostile server's names cannot drive the terminal */
-        putchar((unsigned char)text[i] < 0x20 && text[i] != '\n' ? '?' : text[i]);
+    cli_put_text(stdout, text, len, 1); /* a hostile server's names cannot drive the terminal */
     free(text);
     return CLI_EXIT_OK;
 }

@@ -22,12 +22,11 @@ static void usage(FILE *out)
         "does not host reflection); 2 bad usage or keys.\n");
 }
 
-/* A name from the server, with control characters shown as '?': a hostile
- * server cannot move the cursor or recolour the terminal. */
+/* A name from the server, escaped: a hostile server cannot move the
+ * cursor, recolour the terminal or forge a line. */
 static void put_name(const char *s)
 {
-    for (; s != NULL && *s != '\0'; s++)
-        putchar((unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s);
+    cli_put_str(stdout, s);
 }
 
 int cmd_list(int argc, char **argv)

@@ -237,31 +237,31 @@ static void note_of(char *buf, size_t len, const Ferry__Admin__V1__GetStatsReply
         snprintf(buf + n, len - n, "%srefused: version not served", n ? ", " : "");
 }
 
-static void print_tables(const stats_args *a, const Ferry__Admin__V1__GetStatsReply *r,
-                         size_t n_old)
+static void print_tables_to(FILE *o, const stats_args *a, const Ferry__Admin__V1__GetStatsReply *r,
+                            size_t n_old)
 {
     uint64_t total = 0;
     for (size_t i = 0; i < r->n_methods; i++)
         total += r->methods[i]->calls;
     char up[16];
     ago(up, sizeof up, r->now_ms, r->started_ms);
-    printf("%s: ferry %s, counting for %s, %llu calls\n\n", a->conn.url, r->ferry_version, up,
-           (unsigned long long)total);
+    fprintf(o, "%s: ferry %s, counting for %s, %llu calls\n\n", a->conn.url, r->ferry_version, up,
+            (unsigned long long)total);
 
     int w = (int)strlen("SERVICE");
     for (size_t i = 0; i < r->n_services; i++)
         if ((int)strlen(r->services[i]->service) > w)
             w = (int)strlen(r->services[i]->service);
-    printf("%-*s  API  SERVES\n", w, "SERVICE");
+    fprintf(o, "%-*s  API  SERVES\n", w, "SERVICE");
     for (size_t i = 0; i < r->n_services; i++) {
         const Ferry__Admin__V1__ServiceInfo *s = r->services[i];
         char range[32];
         snprintf(range, sizeof range, "%u-%u", s->api_min, s->api_max);
         if (*s->superseded_by)
-            printf("%-*s  %3u  %-6s  old major version: %s is served\n", w, s->service,
-                   s->api_version, range, s->superseded_by);
+            fprintf(o, "%-*s  %3u  %-6s  old major version: %s is served\n", w, s->service,
+                    s->api_version, range, s->superseded_by);
         else
-            printf("%-*s  %3u  %s\n", w, s->service, s->api_version, range);
+            fprintf(o, "%-*s  %3u  %s\n", w, s->service, s->api_version, range);
     }
 
     if (r->n_clients > 0) {
@@ -274,8 +274,8 @@ static void print_tables(const stats_args *a, const Ferry__Admin__V1__GetStatsRe
             if (lc > wc)
                 wc = lc;
         }
-        printf("\n%-*s  API  %-*s  %8s  %7s  %4s  NOTE\n", wm, "METHOD", wc, "CLIENT", "CALLS",
-               "REFUSED", "LAST");
+        fprintf(o, "\n%-*s  API  %-*s  %8s  %7s  %4s  NOTE\n", wm, "METHOD", wc, "CLIENT", "CALLS",
+                "REFUSED", "LAST");
         for (size_t i = 0; i < r->n_clients; i++) {
             const Ferry__Admin__V1__ClientStats *c = r->clients[i];
             char who[2 * 64 + 2], last[16], note[128];
@@ -283,9 +283,9 @@ static void print_tables(const stats_args *a, const Ferry__Admin__V1__GetStatsRe
                      c->client_version);
             ago(last, sizeof last, r->now_ms, c->last_ms);
             note_of(note, sizeof note, r, c);
-            printf("%-*s  %3u  %-*s  %8llu  %7llu  %4s%s%s\n", wm, c->method, c->api_version, wc,
-                   who, (unsigned long long)c->calls, (unsigned long long)c->refused, last,
-                   *note ? "  " : "", note);
+            fprintf(o, "%-*s  %3u  %-*s  %8llu  %7llu  %4s%s%s\n", wm, c->method, c->api_version,
+                    wc, who, (unsigned long long)c->calls, (unsigned long long)c->refused, last,
+                    *note ? "  " : "", note);
         }
     }
     /* Methods nobody called: candidates for removal, or a sign that a
@@ -294,25 +294,46 @@ static void print_tables(const stats_args *a, const Ferry__Admin__V1__GetStatsRe
     for (size_t i = 0; i < r->n_methods; i++)
         n_uncalled += r->methods[i]->calls == 0 && r->methods[i]->refused == 0;
     if (n_uncalled > 0) {
-        printf("\nNever called since counting started:");
+        fprintf(o, "\nNever called since counting started:");
         for (size_t i = 0; i < r->n_methods; i++)
             if (r->methods[i]->calls == 0 && r->methods[i]->refused == 0)
-                printf("\n  %s%s", r->methods[i]->method,
-                       r->methods[i]->deprecated ? "  (deprecated)" : "");
-        printf("\n");
+                fprintf(o, "\n  %s%s", r->methods[i]->method,
+                        r->methods[i]->deprecated ? "  (deprecated)" : "");
+        fprintf(o, "\n");
     }
-    printf("\n");
+    fprintf(o, "\n");
     if (r->clients_overflow > 0)
-        printf("%llu calls are not broken down by client: the server keeps at most %u rows.\n",
-               (unsigned long long)r->clients_overflow, r->clients_limit);
+        fprintf(o, "%llu calls are not broken down by client: the server keeps at most %u rows.\n",
+                (unsigned long long)r->clients_overflow, r->clients_limit);
     if (r->unknown_methods > 0)
-        printf("%llu calls named methods the server does not have.\n",
-               (unsigned long long)r->unknown_methods);
+        fprintf(o, "%llu calls named methods the server does not have.\n",
+                (unsigned long long)r->unknown_methods);
     if (n_old > 0)
-        printf("%zu client row%s still call%s deprecated methods or old versions.\n", n_old,
-               n_old == 1 ? "" : "s", n_old == 1 ? "s" : "");
+        fprintf(o, "%zu client row%s still call%s deprecated methods or old versions.\n", n_old,
+                n_old == 1 ? "" : "s", n_old == 1 ? "s" : "");
     else
-        printf("No client calls deprecated methods or old versions.\n");
+        fprintf(o, "No client calls deprecated methods or old versions.\n");
+}
+
+/* print_tables() laid out in memory, then printed with what the server
+ * named escaped (cli_put_text()): a client name cannot drive the terminal. */
+static void print_tables(const stats_args *a, const Ferry__Admin__V1__GetStatsReply *r,
+                         size_t n_old)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *o = open_memstream(&text, &len);
+    if (o == NULL) {
+        fprintf(stderr, "ferry stats: out of memory\n");
+        return;
+    }
+    print_tables_to(o, a, r, n_old);
+    if (fclose(o) != 0) {
+        fprintf(stderr, "ferry stats: out of memory\n");
+    } else {
+        cli_put_text(stdout, text, len, 1);
+    }
+    free(text);
 }
 
 /* ---- many servers: a row per endpoint ---- */
@@ -447,7 +468,9 @@ static int stats_endpoints(const stats_args *a)
             const endpoint_row *r = &rows[i];
             const char *state = ferry_endpoint_state_str(r->bal.state);
             if (r->st != FERRY_OK) {
-                printf("%-*s  %-10s  %s\n", w, r->bal.url, state, r->why);
+                printf("%-*s  %-10s  ", w, r->bal.url, state);
+                cli_put_str(stdout, r->why); /* an endpoint's own message */
+                putchar('\n');
                 continue;
             }
             char up[16];
@@ -469,7 +492,24 @@ int cmd_stats(int argc, char **argv)
                             "not a metrics endpoint\n");
             rc = CLI_EXIT_ERROR;
         } else {
-            rc = cli_stats_metrics(a.conn.url, a.conn.timeout_ms);
+            /* Laid out in memory, then printed with the names the endpoint
+             * sent escaped. */
+            char *text = NULL;
+            size_t len = 0;
+            FILE *o = open_memstream(&text, &len);
+            if (o == NULL) {
+                fprintf(stderr, "ferry stats: out of memory\n");
+                rc = CLI_EXIT_ERROR;
+            } else {
+                rc = cli_stats_metrics(a.conn.url, a.conn.timeout_ms, o);
+                if (fclose(o) != 0) {
+                    fprintf(stderr, "ferry stats: out of memory\n");
+                    rc = CLI_EXIT_ERROR;
+                } else {
+                    cli_put_text(stdout, text, len, 1);
+                }
+                free(text);
+            }
         }
         cli_conn_fini(&a.conn);
         return rc;

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
 #include "conn.h"
 
 /* A non-empty environment variable, or NULL. */
@@ -149,8 +150,9 @@ void cli_conn_explain(const cli_conn *c, ferry_status st, const ferry_call_info 
     default:
         break;
     }
-    fprintf(stderr, "ferry %s: %s: %s: %s%s%s\n", c->cmd, c->url, ferry_status_str(st),
-            info->message, *hint ? "; " : "", hint);
+    fprintf(stderr, "ferry %s: %s: %s: ", c->cmd, c->url, ferry_status_str(st));
+    cli_put_str(stderr, info->message); /* the server's text */
+    fprintf(stderr, "%s%s\n", *hint ? "; " : "", hint);
 }
 
 void cli_conn_fini(cli_conn *c)

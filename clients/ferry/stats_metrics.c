@@ -269,7 +269,7 @@ static void duration(char *buf, size_t len, double s)
         snprintf(buf, len, "%.2f s", s);
 }
 
-int cli_stats_metrics(const char *url, long timeout_ms)
+int cli_stats_metrics(const char *url, long timeout_ms, FILE *out)
 {
     char *body = http_get(url, timeout_ms);
     if (body == NULL)
@@ -286,8 +286,8 @@ int cli_stats_metrics(const char *url, long timeout_ms)
     for (size_t i = 0; i < t->n; i++)
         if ((int)strlen(t->rows[i].method) > wm)
             wm = (int)strlen(t->rows[i].method);
-    printf("%s\n\n%-6s  %-*s  %10s  %8s  %9s  %9s  BY STATUS\n", url, "SIDE", wm, "METHOD", "CALLS",
-           "ERRORS", "P50", "P99");
+    fprintf(out, "%s\n\n%-6s  %-*s  %10s  %8s  %9s  %9s  BY STATUS\n", url, "SIDE", wm, "METHOD",
+            "CALLS", "ERRORS", "P50", "P99");
     for (size_t i = 0; i < t->n; i++) {
         const row *r = &t->rows[i];
         double calls = 0, errors = 0;
@@ -306,11 +306,11 @@ int cli_stats_metrics(const char *url, long timeout_ms)
         char p50[16], p99[16];
         duration(p50, sizeof p50, cli_metrics_quantile(r, 0.5));
         duration(p99, sizeof p99, cli_metrics_quantile(r, 0.99));
-        printf("%-6s  %-*s  %10.0f  %8.0f  %9s  %9s%s%s\n", r->side, wm, r->method, calls, errors,
-               p50, p99, by_code[0] != '\0' ? "  " : "", by_code);
+        fprintf(out, "%-6s  %-*s  %10.0f  %8.0f  %9s  %9s%s%s\n", r->side, wm, r->method, calls,
+                errors, p50, p99, by_code[0] != '\0' ? "  " : "", by_code);
     }
     if (t->n == 0)
-        printf("(no calls counted yet)\n");
+        fprintf(out, "(no calls counted yet)\n");
     free(t);
     return 0;
 }

@@ -3,6 +3,7 @@
 #define FERRY_CLI_STATS_METRICS_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #define CLI_METRICS_ROWS    256
 #define CLI_METRICS_CODES   24
@@ -36,9 +37,10 @@ void cli_metrics_read(char *body, cli_metrics_table *t);
  * does; -1 when it has no observations. */
 double cli_metrics_quantile(const cli_metrics_row *r, double q);
 
-/* Prints per method and side the calls, errors by status and latency
- * quantiles served at `url` (http://...); 0, or 2 after a message when the
- * endpoint cannot be read within `timeout_ms`. */
-int cli_stats_metrics(const char *url, long timeout_ms);
+/* Prints to `out` per method and side the calls, errors by status and
+ * latency quantiles served at `url` (http://...), names as the endpoint
+ * sent them (the caller escapes them); 0, or 2 after a message on stderr
+ * when the endpoint cannot be read within `timeout_ms`. */
+int cli_stats_metrics(const char *url, long timeout_ms, FILE *out);
 
 #endif
