@@ -4,10 +4,12 @@
  * reflection service describes, or local .proto files (--proto); it travels
  * through the ordinary channel (rawcall.h) and the reply is printed as
  * JSON. The exit status says how the call ended. */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli.h"
 #include "conn.h"
@@ -162,9 +164,18 @@ static const char *request_text(const char *data, char **owned)
         return "{}";
     if (data[0] != '@')
         return data;
-    FILE *f = strcmp(data, "@-") == 0 ? stdin : fopen(data + 1, "rb");
+    int from_stdin = strcmp(data, "@-") == 0;
+    const char *name = from_stdin ? "standard input" : data + 1;
+    FILE *f = from_stdin ? stdin : fopen(data + 1, "rb");
     if (f == NULL) {
-        fprintf(stderr, "ferry call: cannot open %s\n", data + 1);
+        fprintf(stderr, "ferry call: cannot open %s: %s\n", name, strerror(errno));
+        return NULL;
+    }
+    struct stat st;
+    if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+        fprintf(stderr, "ferry call: %s: is a directory, not a JSON request\n", name);
+        if (!from_stdin)
+            fclose(f);
         return NULL;
     }
     pbbuf b = {0};
@@ -172,11 +183,30 @@ static const char *request_text(const char *data, char **owned)
     size_t got;
     while ((got = fread(chunk, 1, sizeof chunk, f)) > 0 && b.len <= REQUEST_MAX)
         pbbuf_put(&b, chunk, got);
-    pbbuf_put(&b, "", 1);
-    if (f != stdin)
+    int read_error = ferror(f) ? errno : 0;
+    if (!from_stdin)
         fclose(f);
+    if (read_error != 0) {
+        fprintf(stderr, "ferry call: cannot read %s: %s\n", name, strerror(read_error));
+        pbbuf_fini(&b);
+        return NULL;
+    }
     if (b.failed || b.len > REQUEST_MAX) {
         fprintf(stderr, "ferry call: the request is larger than %u bytes\n", REQUEST_MAX);
+        pbbuf_fini(&b);
+        return NULL;
+    }
+    /* JSON text holds no NUL; one would silently end the request there. */
+    const char *nul = b.len > 0 ? memchr(b.data, '\0', b.len) : NULL;
+    if (nul != NULL) {
+        fprintf(stderr, "ferry call: %s: holds a NUL byte at offset %zu\n", name,
+                (size_t)(nul - (const char *)b.data));
+        pbbuf_fini(&b);
+        return NULL;
+    }
+    pbbuf_put(&b, "", 1);
+    if (b.failed) {
+        fprintf(stderr, "ferry call: out of memory\n");
         pbbuf_fini(&b);
         return NULL;
     }

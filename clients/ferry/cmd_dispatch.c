@@ -7,10 +7,12 @@
  * FILE "-" is standard input. Exits 0; with --check 1 when some method had
  * shadow mismatches or remote errors (each is named); 2 on bad usage or a
  * file that is not a dispatcher's stats. */
+#include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <jansson.h>
 
@@ -192,8 +194,22 @@ int cmd_dispatch(int argc, char **argv)
     }
     reader r = {.file = argv[optind]};
     json_error_t jerr;
-    json_t *root = strcmp(r.file, "-") == 0 ? json_loadf(stdin, JSON_REJECT_DUPLICATES, &jerr)
-                                            : json_load_file(r.file, JSON_REJECT_DUPLICATES, &jerr);
+    int from_stdin = strcmp(r.file, "-") == 0;
+    FILE *f = from_stdin ? stdin : fopen(r.file, "rb");
+    if (f == NULL) {
+        fprintf(stderr, "ferry dispatch: cannot open %s: %s\n", r.file, strerror(errno));
+        return CLI_EXIT_ERROR;
+    }
+    struct stat st;
+    if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+        fprintf(stderr, "ferry dispatch: %s: is a directory, not a stats file\n", r.file);
+        if (!from_stdin)
+            fclose(f);
+        return CLI_EXIT_ERROR;
+    }
+    json_t *root = json_loadf(f, JSON_REJECT_DUPLICATES, &jerr);
+    if (!from_stdin)
+        fclose(f);
     if (root == NULL) {
         fprintf(stderr, "ferry dispatch: %s: line %d: %s\n", r.file, jerr.line, jerr.text);
         return CLI_EXIT_ERROR;

@@ -237,10 +237,43 @@ static void test_bad_usage(void **state)
     assert_contains(rs->err, "give ADDRESS and SERVICE/METHOD");
 }
 
+/* -d @FILE that cannot be a request: a NUL byte (JSON holds none, and the
+ * rest would be ignored), a directory, a missing file with the reason. The
+ * same for `ferry dispatch`'s stats file. */
+static void test_bad_request_files(void **state)
+{
+    rich_server *rs = *state;
+    char path[300], arg[310];
+    rich_path(rs, "nul.json", path, sizeof path);
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite("{\"sku\": \"A\0B\"}", 1, 14, f), 14);
+    assert_int_equal(fclose(f), 0);
+    snprintf(arg, sizeof arg, "@%s", path);
+    assert_int_equal(rich_run(rs, NULL, "call", rs->url, ECHO, "-d", arg, NULL), 2);
+    assert_contains(rs->err, "nul.json: holds a NUL byte at offset 10");
+
+    snprintf(arg, sizeof arg, "@%s", rs->dir);
+    assert_int_equal(rich_run(rs, NULL, "call", rs->url, ECHO, "-d", arg, NULL), 2);
+    assert_contains(rs->err, ": is a directory");
+
+    rich_path(rs, "missing.json", path, sizeof path);
+    snprintf(arg, sizeof arg, "@%s", path);
+    assert_int_equal(rich_run(rs, NULL, "call", rs->url, ECHO, "-d", arg, NULL), 2);
+    assert_contains(rs->err, "missing.json: No such file or directory");
+
+    assert_int_equal(rich_run(rs, NULL, "dispatch", path, NULL), 2);
+    assert_contains(rs->err, "ferry dispatch: cannot open ");
+    assert_contains(rs->err, "missing.json: No such file or directory");
+    assert_int_equal(rich_run(rs, NULL, "dispatch", rs->dir, NULL), 2);
+    assert_contains(rs->err, ": is a directory");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_bad_json, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bad_request_files, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unknown_field, setup, teardown),
         cmocka_unit_test_setup_teardown(test_wrong_type_names_the_path, setup, teardown),
         cmocka_unit_test_setup_teardown(test_out_of_range_numbers, setup, teardown),
