@@ -93,7 +93,8 @@ static int add_header(call_args *a, const char *arg)
  * --help. */
 static int option(call_args *a, int c, const char *arg)
 {
-    int taken = cli_conn_option(&a->conn, c == OPT_DEADLINE ? 't' : c, arg);
+    int taken = c == OPT_DEADLINE ? (cli_conn_parse_ms(&a->conn, "--deadline", arg) == 0 ? 1 : -1)
+                                  : cli_conn_option(&a->conn, c, arg);
     if (taken > 0 && (c == OPT_DEADLINE || c == 't'))
         a->deadline_given = 1;
     if (taken != 0)

@@ -28,7 +28,6 @@ void cli_conn_init(cli_conn *c, const char *cmd)
 
 int cli_conn_option(cli_conn *c, int opt, const char *arg)
 {
-    char *end = NULL;
     switch (opt) {
     case 'k':
         c->key_path = arg;
@@ -52,23 +51,37 @@ int cli_conn_option(cli_conn *c, int opt, const char *arg)
         c->tls.server_name = arg;
         return 1;
     case 't':
-        errno = 0;
-        c->timeout_ms = strtol(arg, &end, 10);
-        if (errno != 0 || end == arg || *end != '\0' || c->timeout_ms < 1 ||
-            c->timeout_ms > 3600000) {
-            fprintf(stderr,
-                    "ferry %s: --timeout '%s' is not a number of milliseconds from 1 to 3600000\n",
-                    c->cmd, arg);
-            return -1;
-        }
-        return 1;
+        return cli_conn_parse_ms(c, "--timeout", arg) == 0 ? 1 : -1;
     default:
         return 0;
     }
 }
 
+int cli_conn_parse_ms(cli_conn *c, const char *option, const char *arg)
+{
+    char *end = NULL;
+    errno = 0;
+    long ms = strtol(arg, &end, 10);
+    if (errno != 0 || end == arg || *end != '\0' || ms < 1 || ms > 3600000) {
+        fprintf(stderr, "ferry %s: %s '%s' is not a number of milliseconds from 1 to 3600000\n",
+                c->cmd, option, arg);
+        return -1;
+    }
+    c->timeout_ms = ms;
+    return 0;
+}
+
 int cli_conn_load(cli_conn *c)
 {
+    /* A proof name that is neither is wrong whatever else is given, so it is
+     * reported before what it would need. */
+    if (c->proof_name != NULL && strcmp(c->proof_name, "signed") != 0 &&
+        strcmp(c->proof_name, "mac") != 0) {
+        fprintf(stderr,
+                "ferry %s: proof '%s' is neither 'signed' nor 'mac' (--proof or FERRY_PROOF)\n",
+                c->cmd, c->proof_name);
+        return -1;
+    }
     if (c->key_path != NULL && ferry_key_load_secret(&c->key, c->key_path) != FERRY_OK) {
         fprintf(stderr, "ferry %s: key: %s\n", c->cmd, ferry_last_error());
         return -1;
@@ -97,10 +110,6 @@ int cli_conn_load(cli_conn *c)
             return -1;
         }
         c->proof = FERRY_PROOF_MAC;
-    } else if (c->proof_name != NULL) {
-        fprintf(stderr, "ferry %s: proof '%s' is neither 'signed' nor 'mac'\n", c->cmd,
-                c->proof_name);
-        return -1;
     }
     if (c->key == NULL)
         c->proof = FERRY_PROOF_NONE;

@@ -58,6 +58,10 @@ void cli_conn_init(cli_conn *c, const char *cmd);
  * when its value is bad. */
 int cli_conn_option(cli_conn *c, int opt, const char *arg);
 
+/* Sets the timeout from `arg`, 1 to 3600000 milliseconds, given as option
+ * `option` (named in the message); 0, or -1 after a message. */
+int cli_conn_parse_ms(cli_conn *c, const char *option, const char *arg);
+
 /* Loads the keys and picks the proof; 0, or -1 after a message. */
 int cli_conn_load(cli_conn *c);
 

@@ -235,6 +235,11 @@ static void test_bad_usage(void **state)
     assert_contains(rs->err, "-H 'novalue' is not KEY:VALUE");
     assert_int_equal(rich_run(rs, NULL, "call", rs->url, NULL), 2);
     assert_contains(rs->err, "give ADDRESS and SERVICE/METHOD");
+    /* A bad value is named by the option it was given as. */
+    assert_int_equal(rich_run(rs, NULL, "call", "--deadline", "0", rs->url, ECHO, NULL), 2);
+    assert_contains(rs->err, "ferry call: --deadline '0' is not a number of milliseconds");
+    assert_int_equal(rich_run(rs, NULL, "call", "--timeout", "x", rs->url, ECHO, NULL), 2);
+    assert_contains(rs->err, "ferry call: --timeout 'x' is not a number of milliseconds");
 }
 
 /* -d @FILE that cannot be a request: a NUL byte (JSON holds none, and the

@@ -133,6 +133,9 @@ static void test_bad_usage_exits_2(void **state)
     assert_contains(f->err, "--timeout");
     assert_int_equal(run_health(f, "--proof", "mac", f->url, NULL), 2);
     assert_contains(f->err, "needs this client's key");
+    /* A proof that is no proof is named before what a proof would need. */
+    assert_int_equal(run_health(f, "--proof", "bogus", f->url, NULL), 2);
+    assert_contains(f->err, "proof 'bogus' is neither 'signed' nor 'mac' (--proof or FERRY_PROOF)");
     assert_int_equal(run_health(f, "--key", "/nonexistent/k.key", f->url, NULL), 2);
     assert_contains(f->err, "/nonexistent/k.key");
 }
