@@ -26,7 +26,8 @@ static void usage(FILE *out)
             "Makes a new key pair: DIR/NAME.key (the secret key, mode 0600; keep it\n"
             "private) and DIR/NAME.pub (the public key, for clients that pin a server),\n"
             "and prints the line to add to a server's keyring to trust it.\n"
-            "  NAME                1 to %d characters of A-Z a-z 0-9 . _ -\n"
+            "  NAME                1 to %d characters of A-Z a-z 0-9 . _ -, not starting\n"
+            "                      with . or -\n"
             "  -o, --out DIR       directory to write to (default: the current one); made\n"
             "                      (mode 0700) when missing, but not its parents\n"
             "  -r, --roles R,...   roles to put on the printed keyring line\n"
@@ -158,6 +159,11 @@ int cmd_keygen(int argc, char **argv)
         return CLI_EXIT_ERROR;
     }
     const char *name = argv[optind];
+    if (name[0] == '.' || name[0] == '-') { /* ".", "..", hidden files, options */
+        fprintf(stderr, "ferry keygen: bad key name '%s': it must not start with '.' or '-'\n",
+                name);
+        return CLI_EXIT_ERROR;
+    }
     if (!name_ok(name, strlen(name))) {
         fprintf(stderr,
                 "ferry keygen: bad key name '%s': want 1 to %d characters of A-Z a-z 0-9 . _ -\n",

@@ -140,6 +140,13 @@ static void test_bad_usage(void **state)
     assert_int_equal(run_ferry(f, "keygen", "../evil", "-o", f->dir, NULL), 2);
     assert_contains(f->err, "bad key name '../evil'");
     assert_int_equal(run_ferry(f, "keygen", "", "-o", f->dir, NULL), 2);
+    /* Names that would be hidden files, the directory itself or its
+     * parent, or read as an option. */
+    const char *leading[] = {".", "..", ".hidden", "-x"};
+    for (size_t i = 0; i < sizeof leading / sizeof leading[0]; i++) {
+        assert_int_equal(run_ferry(f, "keygen", "-o", f->dir, "--", leading[i], NULL), 2);
+        assert_contains(f->err, "must not start with '.' or '-'");
+    }
     assert_contains(f->err, "bad key name");
     assert_int_equal(run_ferry(f, "keygen", "ok", "--roles", "a,,b", "-o", f->dir, NULL), 2);
     assert_contains(f->err, "bad --roles 'a,,b'");
