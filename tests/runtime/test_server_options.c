@@ -28,7 +28,8 @@ static ferry_status new_with(ferry_server_opts o)
 }
 
 /* Options outside their ranges are refused at creation: more than 1024
- * workers or 65536 calls in flight, frames under 256 bytes or over
+ * workers or 65536 calls in flight (in all, or of one connection: its
+ * queue's bound added to it once wrapped), frames under 256 bytes or over
  * FERRY_MAX_MESSAGE_LIMIT (the transport's limit less its header: up to
  * UINT32_MAX once failed as an exhausted resource), a send timeout over
  * INT32_MAX ms, call memory under one frame. The bounds themselves are
@@ -39,6 +40,8 @@ static void test_server_option_ranges(void **state)
     assert_int_equal(ferry_server_new(NULL, NULL), FERRY_INVALID_ARGUMENT);
     assert_int_equal(new_with((ferry_server_opts){.workers = 1025}), FERRY_INVALID_ARGUMENT);
     assert_int_equal(new_with((ferry_server_opts){.max_in_flight = 65537}), FERRY_INVALID_ARGUMENT);
+    assert_int_equal(new_with((ferry_server_opts){.max_in_flight_per_connection = 65537}),
+                     FERRY_INVALID_ARGUMENT);
     assert_int_equal(new_with((ferry_server_opts){.max_message = 255}), FERRY_INVALID_ARGUMENT);
     assert_int_equal(new_with((ferry_server_opts){.max_message = (size_t)UINT32_MAX + 1}),
                      FERRY_INVALID_ARGUMENT);

@@ -39,7 +39,10 @@ typedef struct ferry_call_info {
     char message[FERRY_MESSAGE_MAX]; /* the detail: the server's message or a local reason */
     uint32_t server_api_min;         /* API versions the server serves, when it said so */
     uint32_t server_api_max;
-    unsigned attempts; /* attempts made on a remote channel (1 + retries) */
+    /* Attempts made on a remote channel: 1 + retries, and + 1 for a request
+     * proved again after a server restart (docs/wire.md, "Requests proved
+     * before the server started"). */
+    unsigned attempts;
     /* The server's reply said it is shutting down (docs/wire.md,
      * "Draining"): it finishes its calls but new ones belong elsewhere. */
     unsigned char server_draining;

@@ -59,7 +59,7 @@ typedef struct ferry_server_opts {
      * takes again lifts that. docs/resilience.md has the details. */
     uint32_t send_timeout_ms;
     /* Calls of one connection handled at once; 0 = max_in_flight / 2 (at
-     * least 1). Its further requests wait their turn in memory on the
+     * least 1); at most 65536. Its further requests wait their turn in memory on the
      * connection, without holding a server context (up to 4096 of them and
      * 4 x max_message bytes, at least 16 MiB); past that they are refused
      * with FERRY_RESOURCE_EXHAUSTED. So no connection takes more than this
@@ -95,7 +95,8 @@ typedef struct ferry_server_opts {
      * stops: clients that balance over many servers (ferry/balance.h) learn
      * to send their calls elsewhere before the server stops accepting, so a
      * rolling restart loses none. Counted within the shutdown's grace
-     * period. 0: $FERRY_DRAIN_NOTICE_MS when set, else none. */
+     * period. 0: $FERRY_DRAIN_NOTICE_MS when it is a number of ms up to
+     * 86400000 (one that is not is logged and not used), else none. */
     uint32_t drain_notice_ms;
 } ferry_server_opts;
 

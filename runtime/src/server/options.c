@@ -28,6 +28,26 @@ static unsigned env_workers(void)
     return (unsigned)v;
 }
 
+/* FERRY_DRAIN_NOTICE_MS as a number of ms (0 when unset); a value that is
+ * not a number up to a day is not used, and the log says so. */
+static uint32_t env_drain_notice(void)
+{
+    const char *s = getenv("FERRY_DRAIN_NOTICE_MS");
+    if (s == NULL || *s == '\0')
+        return 0;
+    char *end = NULL;
+    errno = 0;
+    unsigned long v = strtoul(s, &end, 10);
+    if (errno != 0 || *end != '\0' || *s == '-' || v > 86400000ul) {
+        ferryi_log(FERRYI_LOG_WARN, "server",
+                   "FERRY_DRAIN_NOTICE_MS=%s is not a number of ms from 0 to 86400000; no drain "
+                   "notice",
+                   s);
+        return 0;
+    }
+    return (uint32_t)v;
+}
+
 /* Whether the environment variable `name` is "1". */
 static int env_flag(const char *name)
 {
@@ -52,9 +72,8 @@ ferry_status ferryi_server_opts_resolve(ferry_server_opts *o)
     o->serve_roles_without_identity =
         o->serve_roles_without_identity || env_flag("FERRY_SERVE_ROLES_WITHOUT_IDENTITY");
     o->inline_handlers = o->inline_handlers || env_flag("FERRY_INLINE_HANDLERS");
-    const char *drain = getenv("FERRY_DRAIN_NOTICE_MS");
-    if (o->drain_notice_ms == 0 && drain != NULL)
-        o->drain_notice_ms = (uint32_t)strtoul(drain, NULL, 10);
+    if (o->drain_notice_ms == 0)
+        o->drain_notice_ms = env_drain_notice();
 
     if (o->workers > 1024)
         return ferryi_error(FERRY_INVALID_ARGUMENT,
@@ -64,6 +83,11 @@ ferry_status ferryi_server_opts_resolve(ferry_server_opts *o)
         return ferryi_error(FERRY_INVALID_ARGUMENT,
                             "ferry_server_opts.max_in_flight is %u; at most 65536 are allowed",
                             o->max_in_flight);
+    if (o->max_in_flight_per_connection > 65536)
+        return ferryi_error(FERRY_INVALID_ARGUMENT,
+                            "ferry_server_opts.max_in_flight_per_connection is %u; at most 65536 "
+                            "are allowed",
+                            o->max_in_flight_per_connection);
     if (o->max_message > FERRY_MAX_MESSAGE_LIMIT || o->max_message < 256)
         return ferryi_error(FERRY_INVALID_ARGUMENT,
                             "ferry_server_opts.max_message is %zu bytes; it must be from 256 to "
