@@ -5,8 +5,10 @@
  * The mapping is protobuf's: fields by lowerCamel JSON name (the .proto
  * name accepted too), enums by name or number, 64-bit integers as strings
  * (numbers accepted), bytes as base64, maps as objects, NaN and infinities
- * as strings; google.protobuf.Timestamp and Duration as their strings and
- * the wrappers as their bare values. Both directions take untrusted input
+ * as strings; google.protobuf.Timestamp and Duration as their strings, the
+ * wrappers as their bare values, Struct, Value, ListValue and NullValue as
+ * the JSON they hold, FieldMask as "a,b.cD"; google.protobuf.Any is
+ * refused. Both directions take untrusted input
  * (a user's JSON, a server's bytes) and refuse what does not fit with a
  * message that names the field: "request.items[2].sku: expected a string,
  * got a number".
@@ -85,8 +87,16 @@ typedef enum pbjson_wkt {
     PBJSON_PLAIN = 0,
     PBJSON_TIMESTAMP,
     PBJSON_DURATION,
-    PBJSON_WRAPPER, /* google.protobuf.*Value with one field `value` = 1 */
+    PBJSON_WRAPPER,   /* google.protobuf.*Value with one field `value` = 1 */
+    PBJSON_STRUCT,    /* a JSON object */
+    PBJSON_VALUE,     /* any JSON value */
+    PBJSON_LIST,      /* google.protobuf.ListValue: a JSON array */
+    PBJSON_FIELDMASK, /* "a,b.cD": paths in lowerCamel, comma-separated */
+    PBJSON_ANY,       /* refused in both directions */
 } pbjson_wkt;
+
+/* Whether field `f` is a google.protobuf.NullValue (JSON null). */
+int pbjson_is_null_value(const pbs_field *f);
 
 /* How type `t` is written: a well-known type by its full name and shape
  * (seconds = 1 and nanos = 2; a wrapper's one field `value` = 1), else

@@ -122,6 +122,8 @@ static json_t *scalar(const dec *d, const pbs_field *f, uint64_t v)
     case T(BOOL):
         return json_boolean(v != 0);
     case T(ENUM):
+        if (pbjson_is_null_value(f))
+            return json_null();
         return enum_value(d, f, (int32_t)(uint32_t)v);
     case T(FLOAT): {
         uint32_t bits = (uint32_t)v;
@@ -171,8 +173,15 @@ static json_t *default_of(dec *d, const pbs_field *f)
     case T(STRING):
     case T(BYTES):
         return json_string("");
-    case T(MESSAGE):
+    case T(MESSAGE): {
+        /* Value, ListValue, Struct and FieldMask have defaults of their
+         * own: null, [], {} and "". */
+        const pbs_type *t = pbs_find(d->s, f->type_name);
+        pbjson_wkt w = t != NULL ? pbjson_wkt_of(t) : PBJSON_PLAIN;
+        if (w == PBJSON_VALUE || w == PBJSON_LIST || w == PBJSON_STRUCT || w == PBJSON_FIELDMASK)
+            return decode_message(d, t, (const uint8_t *)"", 0, 0);
         return json_object();
+    }
     case T(BOOL):
         return json_false();
     default:
@@ -352,9 +361,222 @@ static json_t *in_order(dec *d, const pbs_msg *m, json_t *obj)
 
 /* ---- well-known types ------------------------------------------------------ */
 
+/* ---- Struct, Value, ListValue, FieldMask ----------------------------------
+ * Read by their field numbers (pbjson_encode.c lists them). */
+
+/* The next field of data[*pos..len): its number and raw value; 0, 1 at
+ * the end, or -1 (with a message naming `what`). */
+static int next_field(dec *d, const char *what, const uint8_t *data, size_t len, size_t *pos,
+                      unsigned *number, raw *r)
+{
+    uint64_t tag;
+    if (*pos >= len)
+        return 1;
+    if (pb_read_varint(data, len, pos, &tag) != 0 || read_raw(d, data, len, pos, (int)(tag & 7), r))
+        return pbjson_fail(d, "a %s cut short", what);
+    *number = (tag >> 3) > 536870911 ? 0 : (unsigned)(tag >> 3);
+    return 0;
+}
+
+static json_t *json_value_of(dec *d, const uint8_t *data, size_t len, int depth);
+
+static json_t *struct_of(dec *d, const uint8_t *data, size_t len, int depth)
+{
+    json_t *obj = json_object();
+    size_t pos = 0;
+    unsigned n;
+    raw r;
+    int rc = obj != NULL ? 0 : pbjson_fail(d, "out of memory");
+    while (rc == 0 &&
+           (rc = next_field(d, "google.protobuf.Struct", data, len, &pos, &n, &r)) == 0) {
+        if (n != 1)
+            continue;
+        if (r.wt != 2) {
+            rc = pbjson_fail(d, "a google.protobuf.Struct entry is not length-delimited");
+            break;
+        }
+        raw key = {.data = (const uint8_t *)"", .len = 0}, val = {.data = NULL, .len = 0}, fr;
+        size_t epos = 0;
+        unsigned en;
+        while (rc == 0 && (rc = next_field(d, "google.protobuf.Struct entry", r.data, r.len, &epos,
+                                           &en, &fr)) == 0)
+            if ((en == 1 || en == 2) && fr.wt != 2)
+                rc = pbjson_fail(d, "a google.protobuf.Struct entry has wire type %d", fr.wt);
+            else if (en == 1)
+                key = fr;
+            else if (en == 2)
+                val = fr;
+        if (rc < 0)
+            break;
+        rc = 0;
+        char *k = malloc(key.len + 1);
+        if (k == NULL) {
+            rc = pbjson_fail(d, "out of memory");
+            break;
+        }
+        memcpy(k, key.data, key.len);
+        k[key.len] = '\0';
+        size_t at = pbjson_push(d, ".%.64s", k);
+        json_t *v = NULL;
+        if (strlen(k) != key.len)
+            rc = pbjson_fail(d, "a key with a NUL byte");
+        else if ((v = json_value_of(d, val.data, val.len, depth + 1)) == NULL)
+            rc = -1;
+        else if (json_object_set_new(obj, k, v) != 0)
+            rc = pbjson_fail(d, "a key that is not UTF-8");
+        pbjson_pop(d, at);
+        free(k);
+    }
+    if (rc < 0) {
+        json_decref(obj);
+        return NULL;
+    }
+    return obj;
+}
+
+static json_t *list_of(dec *d, const uint8_t *data, size_t len, int depth)
+{
+    json_t *arr = json_array();
+    size_t pos = 0;
+    unsigned n;
+    raw r;
+    int rc = arr != NULL ? 0 : pbjson_fail(d, "out of memory");
+    while (rc == 0 &&
+           (rc = next_field(d, "google.protobuf.ListValue", data, len, &pos, &n, &r)) == 0) {
+        if (n != 1)
+            continue;
+        size_t at = pbjson_push(d, "[%zu]", json_array_size(arr));
+        if (r.wt != 2)
+            rc = pbjson_fail(d, "a google.protobuf.Value with wire type %d", r.wt);
+        else
+            rc = append(d, arr, json_value_of(d, r.data, r.len, depth + 1));
+        pbjson_pop(d, at);
+    }
+    if (rc < 0) {
+        json_decref(arr);
+        return NULL;
+    }
+    return arr;
+}
+
+/* A google.protobuf.Value as the JSON value it holds; the last kind set
+ * wins, and none set is null. */
+static json_t *json_value_of(dec *d, const uint8_t *data, size_t len, int depth)
+{
+    static const int want[] = {-1, 0, 1, 2, 0, 2, 2}; /* wire type by field number */
+    if (depth > PBS_MAX_DEPTH)
+        return pbjson_fail(d, "values nested deeper than %d", PBS_MAX_DEPTH), NULL;
+    json_t *v = NULL;
+    size_t pos = 0;
+    unsigned n;
+    raw r;
+    int rc;
+    while ((rc = next_field(d, "google.protobuf.Value", data, len, &pos, &n, &r)) == 0) {
+        if (n < 1 || n > 6)
+            continue;
+        if (r.wt != want[n]) {
+            rc = pbjson_fail(d, "a google.protobuf.Value field %u with wire type %d", n, r.wt);
+            break;
+        }
+        json_t *nv = NULL;
+        double x;
+        switch (n) {
+        case 1:
+            nv = json_null();
+            break;
+        case 2:
+            memcpy(&x, &r.v, sizeof x);
+            nv = real(x);
+            break;
+        case 3:
+            nv = json_stringn((const char *)r.data, r.len);
+            if (nv == NULL)
+                pbjson_fail(d, "a string that is not UTF-8");
+            break;
+        case 4:
+            nv = json_boolean(r.v != 0);
+            break;
+        case 5:
+            nv = struct_of(d, r.data, r.len, depth + 1);
+            break;
+        default:
+            nv = list_of(d, r.data, r.len, depth + 1);
+            break;
+        }
+        if (nv == NULL) {
+            rc = pbjson_fail(d, "out of memory"); /* unless a message is set already */
+            break;
+        }
+        json_decref(v);
+        v = nv;
+    }
+    if (rc < 0) {
+        json_decref(v);
+        return NULL;
+    }
+    return v != NULL ? v : json_null();
+}
+
+/* The paths of a FieldMask in lowerCamel, comma-separated: "a,fooBar.baz". */
+static json_t *field_mask_of(dec *d, const uint8_t *data, size_t len)
+{
+    pbbuf text = {0};
+    size_t pos = 0;
+    unsigned n;
+    raw r;
+    int rc;
+    while ((rc = next_field(d, "google.protobuf.FieldMask", data, len, &pos, &n, &r)) == 0) {
+        if (n != 1)
+            continue;
+        if (r.wt != 2) {
+            rc = pbjson_fail(d, "a google.protobuf.FieldMask path with wire type %d", r.wt);
+            break;
+        }
+        if (text.len > 0)
+            pbbuf_put(&text, ",", 1);
+        for (size_t i = 0; i < r.len && rc == 0; i++) {
+            char c = (char)r.data[i];
+            int lower_next = i + 1 < r.len && r.data[i + 1] >= 'a' && r.data[i + 1] <= 'z';
+            if ((c == '_' && !lower_next) || (c >= 'A' && c <= 'Z') || c == ',')
+                rc = pbjson_fail(d, "field mask path '%.*s' has no lowerCamel form",
+                                 (int)(r.len < 64 ? r.len : 64), (const char *)r.data);
+            else if (c == '_')
+                c = (char)(r.data[++i] - 'a' + 'A');
+            pbbuf_put(&text, &c, 1);
+        }
+        if (rc != 0)
+            break;
+    }
+    json_t *s = NULL;
+    if (rc >= 0 && !text.failed) {
+        s = json_stringn(text.len > 0 ? (const char *)text.data : "", text.len);
+        if (s == NULL)
+            pbjson_fail(d, "a field mask path that is not UTF-8");
+    } else if (rc >= 0) {
+        pbjson_fail(d, "out of memory");
+    }
+    pbbuf_fini(&text);
+    return s;
+}
+
 static json_t *decode_wkt(dec *d, const pbs_type *t, pbjson_wkt w, const uint8_t *data, size_t len,
                           int depth)
 {
+    switch (w) {
+    case PBJSON_STRUCT:
+        return struct_of(d, data, len, depth);
+    case PBJSON_VALUE:
+        return json_value_of(d, data, len, depth);
+    case PBJSON_LIST:
+        return list_of(d, data, len, depth);
+    case PBJSON_FIELDMASK:
+        return field_mask_of(d, data, len);
+    case PBJSON_ANY:
+        return pbjson_fail(d, "google.protobuf.Any is not supported by ferry call's JSON mapping"),
+               NULL;
+    default:
+        break;
+    }
     if (w == PBJSON_WRAPPER) {
         /* The wrapper as a plain message (an unnamed type is plain). */
         json_t *obj = decode_message(d, &(pbs_type){.full = "", .msg = t->msg, .file = t->file},

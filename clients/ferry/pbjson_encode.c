@@ -96,6 +96,10 @@ static void put_fixed(pbbuf *b, uint64_t v, size_t n)
 static int get_enum(enc *e, const pbs_field *f, const json_t *v, int64_t *out)
 {
     const pbs_type *t = pbs_find(e->s, f->type_name);
+    if (json_is_null(v) && pbjson_is_null_value(f)) {
+        *out = 0; /* NULL_VALUE */
+        return 0;
+    }
     if (json_is_string(v)) {
         for (size_t i = 0; i < t->en->n_value; i++) {
             const char *name = t->en->value[i]->name;
@@ -246,6 +250,18 @@ static int put_delimited(enc *e, const pbs_field *f, const json_t *v, pbbuf *b, 
     return rc;
 }
 
+/* Whether JSON null is a value of field `f` rather than its absence: a
+ * google.protobuf.Value (null_value) or a NullValue. */
+static int takes_null(const enc *e, const pbs_field *f)
+{
+    if (pbjson_is_null_value(f))
+        return 1;
+    if (f->type != T(MESSAGE))
+        return 0;
+    const pbs_type *t = pbs_find(e->s, f->type_name);
+    return t != NULL && pbjson_wkt_of(t) == PBJSON_VALUE;
+}
+
 static void put_tag(pbbuf *b, const pbs_field *f, int wt)
 {
     pbbuf_varint(b, ((uint64_t)(uint32_t)f->number << 3) | (uint64_t)wt);
@@ -293,7 +309,7 @@ static int put_map(enc *e, const pbs_field *f, const pbs_msg *entry, const json_
         size_t at = pbjson_push(e, "[\"%.64s\"]", key);
         pbbuf ent = {0};
         int rc = put_map_key(e, entry->field[0], key, &ent);
-        if (rc == 0 && !json_is_null(val))
+        if (rc == 0 && (!json_is_null(val) || takes_null(e, entry->field[1])))
             rc = put_value(e, entry->field[1], val, &ent, depth);
         if (rc == 0) {
             put_tag(b, f, 2);
@@ -318,7 +334,7 @@ static int put_repeated(enc *e, const pbs_file *file, const pbs_field *f, const 
     for (size_t i = 0; i < json_array_size(v) && rc == 0; i++) {
         size_t at = pbjson_push(e, "[%zu]", i);
         const json_t *item = json_array_get(v, i);
-        if (json_is_null(item))
+        if (json_is_null(item) && !takes_null(e, f))
             rc = pbjson_fail(e, "null is not a value of a repeated field");
         else
             rc = packed ? put_scalar(e, f, item, &body) : put_value(e, f, item, b, depth);
@@ -396,11 +412,174 @@ static int check_keys(enc *e, const pbs_type *t, const json_t *obj)
     return rc;
 }
 
+/* ---- Struct, Value, ListValue, FieldMask ----------------------------------
+ * Written by their field numbers: Struct is map<string, Value> fields = 1;
+ * Value is oneof null_value = 1, number_value = 2, string_value = 3,
+ * bool_value = 4, struct_value = 5, list_value = 6; ListValue is repeated
+ * Value values = 1; FieldMask is repeated string paths = 1. */
+
+static void put_key(pbbuf *b, unsigned number, unsigned wt)
+{
+    pbbuf_varint(b, (number << 3) | wt);
+}
+
+static int put_json_value(enc *e, const json_t *v, pbbuf *out, int depth);
+
+static int put_struct(enc *e, const json_t *v, pbbuf *out, int depth)
+{
+    if (!json_is_object(v))
+        return pbjson_fail(e, "expected an object (google.protobuf.Struct), got %s",
+                           pbjson_kind(v));
+    const char *key;
+    json_t *val;
+    json_object_foreach((json_t *)v, key, val)
+    {
+        size_t at = pbjson_push(e, ".%.64s", key);
+        pbbuf ent = {0}, sub = {0};
+        put_key(&ent, 1, 2);
+        put_len(&ent, key, strlen(key));
+        int rc = put_json_value(e, val, &sub, depth + 1);
+        if (rc == 0) {
+            put_key(&ent, 2, 2);
+            put_len(&ent, sub.data, sub.len);
+            put_key(out, 1, 2);
+            put_len(out, ent.data, ent.len);
+        }
+        pbbuf_fini(&ent);
+        pbbuf_fini(&sub);
+        pbjson_pop(e, at);
+        if (rc != 0)
+            return -1;
+    }
+    return 0;
+}
+
+static int put_list(enc *e, const json_t *v, pbbuf *out, int depth)
+{
+    if (!json_is_array(v))
+        return pbjson_fail(e, "expected an array (google.protobuf.ListValue), got %s",
+                           pbjson_kind(v));
+    for (size_t i = 0; i < json_array_size(v); i++) {
+        size_t at = pbjson_push(e, "[%zu]", i);
+        pbbuf sub = {0};
+        int rc = put_json_value(e, json_array_get(v, i), &sub, depth + 1);
+        if (rc == 0) {
+            put_key(out, 1, 2);
+            put_len(out, sub.data, sub.len);
+        }
+        pbbuf_fini(&sub);
+        pbjson_pop(e, at);
+        if (rc != 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* Any JSON value as a google.protobuf.Value. */
+static int put_json_value(enc *e, const json_t *v, pbbuf *out, int depth)
+{
+    if (depth > PBS_MAX_DEPTH)
+        return pbjson_fail(e, "values nested deeper than %d", PBS_MAX_DEPTH);
+    pbbuf sub = {0};
+    int rc;
+    unsigned number;
+    switch (json_typeof(v)) {
+    case JSON_NULL:
+        put_key(out, 1, 0);
+        pbbuf_varint(out, 0);
+        return 0;
+    case JSON_INTEGER:
+    case JSON_REAL: {
+        double d = json_number_value(v);
+        uint64_t bits;
+        memcpy(&bits, &d, sizeof bits);
+        put_key(out, 2, 1);
+        put_fixed(out, bits, 8);
+        return 0;
+    }
+    case JSON_STRING:
+        put_key(out, 3, 2);
+        put_len(out, json_string_value(v), json_string_length(v));
+        return 0;
+    case JSON_TRUE:
+    case JSON_FALSE:
+        put_key(out, 4, 0);
+        pbbuf_varint(out, json_is_true(v) ? 1 : 0);
+        return 0;
+    case JSON_OBJECT:
+        rc = put_struct(e, v, &sub, depth + 1);
+        number = 5;
+        break;
+    default:
+        rc = put_list(e, v, &sub, depth + 1);
+        number = 6;
+        break;
+    }
+    if (rc == 0) {
+        put_key(out, number, 2);
+        put_len(out, sub.data, sub.len);
+    }
+    pbbuf_fini(&sub);
+    return rc;
+}
+
+/* "a,fooBar.baz": each lowerCamel path in snake_case, as protobuf maps
+ * them; a path with '_' has no JSON form and is refused. */
+static int put_field_mask(enc *e, const json_t *v, pbbuf *out)
+{
+    if (!json_is_string(v))
+        return pbjson_fail(e, "expected a field mask string (\"a,b.cD\"), got %s", pbjson_kind(v));
+    const char *p = json_string_value(v);
+    if (*p == '\0')
+        return 0;
+    for (;;) {
+        const char *comma = strchr(p, ',');
+        size_t n = comma != NULL ? (size_t)(comma - p) : strlen(p);
+        if (n == 0)
+            return pbjson_fail(e, "'%.64s' has an empty path", json_string_value(v));
+        pbbuf path = {0};
+        for (size_t i = 0; i < n; i++) {
+            char c = p[i];
+            if (c == '_') {
+                pbbuf_fini(&path);
+                return pbjson_fail(e,
+                                   "field mask path '%.*s' is not lowerCamel ('_' is not allowed)",
+                                   (int)(n < 64 ? n : 64), p);
+            }
+            if (c >= 'A' && c <= 'Z') {
+                pbbuf_put(&path, "_", 1);
+                c = (char)(c - 'A' + 'a');
+            }
+            pbbuf_put(&path, &c, 1);
+        }
+        put_key(out, 1, 2);
+        put_len(out, path.data, path.len);
+        pbbuf_fini(&path);
+        if (comma == NULL)
+            return 0;
+        p = comma + 1;
+    }
+}
+
 static int encode_wkt(enc *e, const pbs_type *t, pbjson_wkt w, const json_t *v, pbbuf *out,
                       int depth)
 {
-    if (w == PBJSON_WRAPPER)
+    switch (w) {
+    case PBJSON_WRAPPER:
         return put_field(e, t->file, t->msg->field[0], v, out, depth);
+    case PBJSON_STRUCT:
+        return put_struct(e, v, out, depth);
+    case PBJSON_VALUE:
+        return put_json_value(e, v, out, depth);
+    case PBJSON_LIST:
+        return put_list(e, v, out, depth);
+    case PBJSON_FIELDMASK:
+        return put_field_mask(e, v, out);
+    case PBJSON_ANY:
+        return pbjson_fail(e, "google.protobuf.Any is not supported by ferry call's JSON mapping");
+    default:
+        break;
+    }
     if (!json_is_string(v))
         return pbjson_fail(e, "expected a %s string, got %s",
                            w == PBJSON_TIMESTAMP ? "RFC 3339 timestamp" : "duration (\"1.5s\")",
@@ -443,7 +622,11 @@ static int encode_message(enc *e, const pbs_type *t, const json_t *v, pbbuf *out
         const json_t *fv = json_object_get(v, jn);
         if (fv == NULL)
             fv = json_object_get(v, f->name);
-        if (fv == NULL || json_is_null(fv))
+        /* null is the field's absence, but a Value's null_value. */
+        if (fv == NULL ||
+            (json_is_null(fv) &&
+             !(takes_null(e, f) && f->type == T(MESSAGE) &&
+               f->label != GOOGLE__PROTOBUF__FIELD_DESCRIPTOR_PROTO__LABEL__LABEL_REPEATED)))
             continue;
         size_t at = pbjson_push(e, ".%s", jn);
         int rc = put_field(e, t->file, f, fv, out, depth);

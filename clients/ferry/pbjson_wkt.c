@@ -171,7 +171,30 @@ pbjson_wkt pbjson_wkt_of(const pbs_type *t)
     for (size_t i = 0; i < sizeof wrappers / sizeof wrappers[0]; i++)
         if (strcmp(t->full, wrappers[i]) == 0 && m->n_field == 1 && shaped(m, 0, 1, 0))
             return PBJSON_WRAPPER;
+    /* The encoder and decoder write and read these by their field numbers;
+     * the field count is what is checked of their shape. */
+    static const struct {
+        const char *name;
+        size_t n_field;
+        pbjson_wkt w;
+    } json_types[] = {
+        {"google.protobuf.Struct", 1, PBJSON_STRUCT},
+        {"google.protobuf.Value", 6, PBJSON_VALUE},
+        {"google.protobuf.ListValue", 1, PBJSON_LIST},
+        {"google.protobuf.FieldMask", 1, PBJSON_FIELDMASK},
+    };
+    for (size_t i = 0; i < sizeof json_types / sizeof json_types[0]; i++)
+        if (strcmp(t->full, json_types[i].name) == 0 && m->n_field == json_types[i].n_field)
+            return json_types[i].w;
+    if (strcmp(t->full, "google.protobuf.Any") == 0)
+        return PBJSON_ANY;
     return PBJSON_PLAIN;
+}
+
+int pbjson_is_null_value(const pbs_field *f)
+{
+    return f->type == T(ENUM) && f->type_name != NULL &&
+           strcmp(f->type_name, ".google.protobuf.NullValue") == 0;
 }
 
 /* Days since 1970-01-01 of a proleptic Gregorian date (civil calendar

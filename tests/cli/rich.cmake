@@ -4,7 +4,7 @@
 # the server the tests run (rich_server.c).
 set(rich_wkt_gen ${CMAKE_CURRENT_BINARY_DIR}/rich_wkt)
 set(rich_wkt_sources)
-foreach(wkt timestamp duration wrappers)
+foreach(wkt timestamp duration wrappers struct field_mask any)
   set(stem google/protobuf/${wkt})
   add_custom_command(
     OUTPUT ${rich_wkt_gen}/${stem}.pb-c.c ${rich_wkt_gen}/${stem}.pb-c.h

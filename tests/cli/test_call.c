@@ -99,6 +99,19 @@ static void test_well_known_types_round_trip(void **state)
                        " \"maybeDouble\": 0, \"maybeUint32\": 9, \"maybeBytes\": \"AA==\"}");
 }
 
+/* Struct, Value and ListValue as the JSON they hold, null as a Value's
+ * null_value (in a field, a list, a map), FieldMask as lowerCamel paths. */
+static void test_json_well_known_types_round_trip(void **state)
+{
+    round_trip(*state, "{\"st\": {\"a\": 1, \"b\": [true, null, \"x\", {\"c\": -2.5}], \"d\": {}},"
+                       " \"val\": 1.5, \"list\": [1, \"two\", null, []],"
+                       " \"mask\": \"a,fooBar.bazQux,x2\", \"vals\": [null, {\"k\": \"v\"}, false],"
+                       " \"byValue\": {\"n\": null, \"s\": \"t\"}}");
+    round_trip(*state, "{\"val\": null}");
+    round_trip(*state, "{\"val\": {\"nested\": {\"deeper\": [\"s\"]}}}");
+    round_trip(*state, "{\"val\": \"text\", \"st\": {}, \"list\": [], \"mask\": \"\"}");
+}
+
 /* NaN and the infinities travel as protobuf's strings. */
 static void test_special_floats_round_trip(void **state)
 {
@@ -191,6 +204,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_maps_round_trip, setup, teardown),
         cmocka_unit_test_setup_teardown(test_oneof_round_trip, setup, teardown),
         cmocka_unit_test_setup_teardown(test_well_known_types_round_trip, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_json_well_known_types_round_trip, setup, teardown),
         cmocka_unit_test_setup_teardown(test_special_floats_round_trip, setup, teardown),
         cmocka_unit_test_setup_teardown(test_accepted_forms_come_back_canonical, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reply_is_printed_in_declaration_order, setup,

@@ -123,6 +123,21 @@ static void test_bad_well_known_values(void **state)
             "request.maybeBool: expected true or false, got a string");
 }
 
+/* Struct, ListValue and FieldMask take one JSON form; Any none. */
+static void test_bad_json_well_known_values(void **state)
+{
+    refused(*state, "{\"st\": [1]}",
+            "request.st: expected an object (google.protobuf.Struct), got an array");
+    refused(*state, "{\"list\": {}}",
+            "request.list: expected an array (google.protobuf.ListValue), got an object");
+    refused(*state, "{\"mask\": [\"a\"]}", "request.mask: expected a field mask string");
+    refused(*state, "{\"mask\": \"a,foo_bar\"}",
+            "request.mask: field mask path 'foo_bar' is not lowerCamel");
+    refused(*state, "{\"mask\": \"a,,b\"}", "request.mask: 'a,,b' has an empty path");
+    refused(*state, "{\"any\": {\"@type\": \"x\"}}",
+            "request.any: google.protobuf.Any is not supported by ferry call's JSON mapping");
+}
+
 /* The request must be an object. */
 static void test_request_not_an_object(void **state)
 {
@@ -289,6 +304,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_two_oneof_members, setup, teardown),
         cmocka_unit_test_setup_teardown(test_field_given_twice, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_well_known_values, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bad_json_well_known_values, setup, teardown),
         cmocka_unit_test_setup_teardown(test_request_not_an_object, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unknown_method, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unknown_service, setup, teardown),
