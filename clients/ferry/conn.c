@@ -116,8 +116,59 @@ int cli_conn_load(cli_conn *c)
     return 0;
 }
 
+/* The port of a tcp:// (or tls+tcp://) address, checked before dialing:
+ * nng takes any port text, each dial attempt then fails and the channel
+ * retries until the deadline, so a port that cannot work would only be
+ * reported as "no server answered" once the whole timeout has passed.
+ * Writes what is wrong into `why`; 0 when there is nothing to say. */
+static int bad_port(const char *url, char *why, size_t len)
+{
+    static const char *const schemes[] = {"tcp://",     "tcp4://",     "tcp6://",
+                                          "tls+tcp://", "tls+tcp4://", "tls+tcp6://"};
+    const char *rest = NULL;
+    for (size_t i = 0; i < sizeof schemes / sizeof schemes[0] && rest == NULL; i++)
+        if (strncmp(url, schemes[i], strlen(schemes[i])) == 0)
+            rest = url + strlen(schemes[i]);
+    if (rest == NULL)
+        return 0;
+    if (*rest == '[') { /* [IPv6]:port */
+        rest = strchr(rest, ']');
+        if (rest == NULL)
+            return 0;
+    }
+    const char *colon = strrchr(rest, ':');
+    if (colon == NULL)
+        return 0; /* no port: nng refuses it at once */
+    const char *port = colon + 1;
+    size_t n = strcspn(port, "/?#");
+    unsigned long v = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (port[i] < '0' || port[i] > '9') {
+            snprintf(why, len, "port '%.*s' is not a number", (int)(n < 32 ? n : 32), port);
+            return 1;
+        }
+        if (v <= 65535)
+            v = v * 10 + (unsigned long)(port[i] - '0');
+    }
+    if (n == 0) {
+        snprintf(why, len, "the port after ':' is missing");
+        return 1;
+    }
+    if (v < 1 || v > 65535) {
+        snprintf(why, len, "port %.*s is out of range 1-65535", (int)(n < 32 ? n : 32), port);
+        return 1;
+    }
+    return 0;
+}
+
 ferry_status cli_conn_open(const cli_conn *c, const char *client_name, ferry_channel **out)
 {
+    char why[96];
+    if (bad_port(c->url, why, sizeof why)) {
+        fprintf(stderr, "ferry %s: '%s' is not an address to connect to (%s)\n", c->cmd, c->url,
+                why);
+        return FERRY_INVALID_ARGUMENT;
+    }
     ferry_client_opts co = {
         .client_name = client_name,
         .default_deadline_ms = (uint32_t)c->timeout_ms,

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 
@@ -199,6 +200,30 @@ static void test_server_down(void **state)
     assert_contains(rs->err, "is the server running at that address?");
 }
 
+/* A port no server can listen on is refused before dialing, at once,
+ * rather than waited on until the deadline. */
+static void test_impossible_port(void **state)
+{
+    rich_server *rs = *state;
+    static const char *const refusals[][2] = {
+        {"tcp://127.0.0.1:99999", "(port 99999 is out of range 1-65535)"},
+        {"tcp://127.0.0.1:0", "(port 0 is out of range 1-65535)"},
+        {"tcp://[::1]:65536", "(port 65536 is out of range 1-65535)"},
+        {"tls+tcp://localhost:http", "(port 'http' is not a number)"},
+    };
+    for (size_t i = 0; i < sizeof refusals / sizeof refusals[0]; i++) {
+        struct timespec t0, t1;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        assert_int_equal(rich_run(rs, NULL, "call", "--deadline", "30000", "--proto", RICH_PROTO,
+                                  refusals[i][0], ECHO, "{}", NULL),
+                         2);
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        assert_true(t1.tv_sec - t0.tv_sec < 10);
+        assert_contains(rs->err, "is not an address to connect to");
+        assert_contains(rs->err, refusals[i][1]);
+    }
+}
+
 /* Without reflection and without --proto there is no schema: the server's
  * answer (unimplemented) and what to do about it. */
 static void test_no_reflection_no_schema(void **state)
@@ -311,6 +336,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_validation_violations, setup, teardown),
         cmocka_unit_test_setup_teardown(test_violations_by_json_names, setup, teardown),
         cmocka_unit_test_setup_teardown(test_server_down, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_impossible_port, setup, teardown),
         cmocka_unit_test(test_no_reflection_no_schema),
         cmocka_unit_test_setup_teardown(test_bad_proto_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reply_that_does_not_fit_its_schema, setup, teardown),
