@@ -137,10 +137,13 @@ static void test_get_files_lists_each_file_once(void **state)
     req.service = "ferrytest.rich.v1.Rich";
     Ferry__Reflection__V1__GetFilesReply *resp = NULL;
     assert_int_equal(ferry_reflection_v1_reflection_get_files(ch, &req, &resp, NULL), FERRY_OK);
-    assert_int_equal(resp->n_files, 4);
-    const char *names[] = {"ferrytest/rich/v1/rich.proto", "google/protobuf/duration.proto",
-                           "google/protobuf/timestamp.proto", "google/protobuf/wrappers.proto"};
-    for (size_t i = 0; i < 4; i++) {
+    const char *names[] = {"ferrytest/rich/v1/rich.proto",   "google/protobuf/any.proto",
+                           "google/protobuf/duration.proto", "google/protobuf/field_mask.proto",
+                           "google/protobuf/struct.proto",   "google/protobuf/timestamp.proto",
+                           "google/protobuf/wrappers.proto"};
+    const size_t n = sizeof names / sizeof names[0];
+    assert_int_equal(resp->n_files, n);
+    for (size_t i = 0; i < n; i++) {
         Google__Protobuf__FileDescriptorProto *f = google__protobuf__file_descriptor_proto__unpack(
             NULL, resp->files[i].len, resp->files[i].data);
         assert_non_null(f);
