@@ -91,6 +91,11 @@ bool probe_wait_calls(uint64_t n);
  * whether they have. */
 bool probe_wait_backoffs(size_t n);
 
+/* Waits (up to 20 s) until `n` endpoints of balancing channel `ch` are
+ * ready (connected): calls go to connected servers only, so a test about
+ * how calls spread waits for every server first. Returns whether they are. */
+bool probe_wait_endpoints_ready(ferry_channel *ch, size_t n);
+
 /* A probe server on a fresh ipc:// URL and a channel to it: what most
  * runtime tests start from. */
 typedef struct probe_link {

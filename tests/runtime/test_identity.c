@@ -531,21 +531,9 @@ static void test_pinned_balancer_moves_refused_write(void **state)
     ferry_channel *ch = NULL, *to_a = NULL;
     assert_int_equal(ferry_client_open(&ch, target, &o), FERRY_OK);
     assert_int_equal(ferry_client_open(&to_a, bound_a, NULL), FERRY_OK); /* takes not_run as is */
-    /* Both of the balancer's connections up before the notice (waited for,
-     * up to 20 s): calls go to connected servers only, and one that a loaded
-     * machine brought up late would leave every Write to `b`. */
-    int ready = 0;
-    for (int i = 0; i < 2000 && ready < 2; i++) {
-        ferry_endpoint_stats es[2];
-        size_t n = 0;
-        assert_int_equal(ferry_balance_endpoints(ch, es, 2, &n), FERRY_OK);
-        ready = 0;
-        for (size_t k = 0; k < n && k < 2; k++)
-            ready += es[k].state == FERRY_ENDPOINT_READY;
-        if (ready < 2)
-            probe_nap_ms(10);
-    }
-    assert_int_equal(ready, 2);
+    /* Both of the balancer's connections up before the notice: one that a
+     * loaded machine brought up late would leave every Write to `b`. */
+    assert_true(probe_wait_endpoints_ready(ch, 2));
     probe_bg_shutdown stop;
     probe_bg_shutdown_start(&stop, a, 5000); /* all of it the notice */
     /* The drain notice has begun once `a` refuses with not_run. */

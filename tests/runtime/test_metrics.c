@@ -320,21 +320,9 @@ static void test_balancer_endpoints(void **state)
     assert_int_equal(ferry_metrics_watch_balancer(m, bal), FERRY_OK);
     /* Watched twice, its rows would come twice: an invalid scrape. */
     assert_int_equal(ferry_metrics_watch_balancer(m, bal), FERRY_ALREADY_EXISTS);
-    /* Both connections up first (waited for, up to 20 s): a loaded machine
-     * can bring one up after the 20 calls are done, and its endpoint would
-     * still say connecting. */
-    int ready = 0;
-    for (int i = 0; i < 2000 && ready < 2; i++) {
-        ferry_endpoint_stats es[2];
-        size_t n = 0;
-        assert_int_equal(ferry_balance_endpoints(bal, es, 2, &n), FERRY_OK);
-        ready = 0;
-        for (size_t k = 0; k < n && k < 2; k++)
-            ready += es[k].state == FERRY_ENDPOINT_READY;
-        if (ready < 2)
-            probe_nap_ms(10);
-    }
-    assert_int_equal(ready, 2);
+    /* Both connections up first: a loaded machine can bring one up after
+     * the 20 calls are done, and its endpoint would still say connecting. */
+    assert_true(probe_wait_endpoints_ready(bal, 2));
     for (int i = 0; i < 20; i++)
         assert_int_equal(probe_echo(bal, 0, 20000, NULL), FERRY_OK);
 
