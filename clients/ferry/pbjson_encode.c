@@ -115,6 +115,11 @@ static int get_enum(enc *e, const pbs_field *f, const json_t *v, int64_t *out)
         return pbjson_fail(e, "expected an enum name or number, got %s", pbjson_kind(v));
     if (get_int(e, v, 1, out, &u) != 0)
         return -1;
+    /* NullValue has one value, which JSON writes as null: another number
+     * could not be written back. */
+    if (pbjson_is_null_value(f) && *out != 0)
+        return pbjson_fail(e, "%lld is not a value of google.protobuf.NullValue (null or 0)",
+                           (long long)*out);
     return *out < INT32_MIN || *out > INT32_MAX
                ? pbjson_fail(e, "%lld is out of range for an enum", (long long)*out)
                : 0;
@@ -622,10 +627,11 @@ static int encode_message(enc *e, const pbs_type *t, const json_t *v, pbbuf *out
         const json_t *fv = json_object_get(v, jn);
         if (fv == NULL)
             fv = json_object_get(v, f->name);
-        /* null is the field's absence, but a Value's null_value. */
+        /* null is the field's absence, but a Value's null_value and a
+         * NullValue's one value (which is how such a field reads back). */
         if (fv == NULL ||
             (json_is_null(fv) &&
-             !(takes_null(e, f) && f->type == T(MESSAGE) &&
+             !(takes_null(e, f) && (f->type == T(MESSAGE) || pbjson_is_null_value(f)) &&
                f->label != GOOGLE__PROTOBUF__FIELD_DESCRIPTOR_PROTO__LABEL__LABEL_REPEATED)))
             continue;
         size_t at = pbjson_push(e, ".%s", jn);
