@@ -285,19 +285,18 @@ ferry_status ferryi_cl_decode_reply(slot *s, nng_msg *msg, ProtobufCMessage **re
      * than a malloc() and a free() each. */
     ferryi_arena hdr_mem;
     ferryi_arena_init(&hdr_mem);
-    Ferry__Wire__ReplyHeader *h = ferryi_reply_header_unpack(&hdr_mem.pb, f.header_len, f.header);
+    int nul;
+    Ferry__Wire__ReplyHeader *h =
+        ferryi_reply_header_unpack_strict(&hdr_mem.pb, f.header_len, f.header, &nul);
     if (h == NULL) {
         ferryi_arena_reset(&hdr_mem);
         nng_msg_free(msg);
+        if (nul)
+            return ferryi_cl_say(
+                info, FERRY_PROTOCOL_ERROR,
+                "reply header from %s holds a NUL byte in its message or a violation", cl->url);
         return ferryi_cl_say(info, FERRY_PROTOCOL_ERROR,
                              "reply header from %s is not a valid ferry.wire.ReplyHeader", cl->url);
-    }
-    if (ferryi_reply_header_holds_nul(f.header, f.header_len)) {
-        ferryi_arena_reset(&hdr_mem);
-        nng_msg_free(msg);
-        return ferryi_cl_say(info, FERRY_PROTOCOL_ERROR,
-                             "reply header from %s holds a NUL byte in its message or a violation",
-                             cl->url);
     }
     int proved = ferryi_client_reply_proved(&cl->id, h, &s->proved, f.body, f.body_len);
     if (!proved) {

@@ -109,17 +109,18 @@ ferry_status ferryi_request_header_decode(const ferryi_frame *f, ProtobufCAlloca
                                           Ferry__Wire__RequestHeader **out, char *why,
                                           size_t why_len)
 {
-    Ferry__Wire__RequestHeader *h = ferryi_request_header_unpack(alloc, f->header_len, f->header);
-    if (h == NULL) {
-        snprintf(why, why_len, "request header (%zu bytes) is not a valid ferry.wire.RequestHeader",
-                 f->header_len);
-        return FERRY_PROTOCOL_ERROR;
-    }
-    if (ferryi_request_header_holds_nul(f->header, f->header_len)) {
+    int nul;
+    Ferry__Wire__RequestHeader *h =
+        ferryi_request_header_unpack_strict(alloc, f->header_len, f->header, &nul);
+    if (nul) {
         snprintf(why, why_len,
                  "request header holds a NUL byte in its method, a metadata key or "
                  "the client's name or version");
-        ferry__wire__request_header__free_unpacked(h, alloc);
+        return FERRY_PROTOCOL_ERROR;
+    }
+    if (h == NULL) {
+        snprintf(why, why_len, "request header (%zu bytes) is not a valid ferry.wire.RequestHeader",
+                 f->header_len);
         return FERRY_PROTOCOL_ERROR;
     }
     size_t mlen = strlen(h->method);

@@ -51,6 +51,16 @@ Ferry__Wire__ReplyHeader *ferryi_reply_header_unpack(ProtobufCAllocator *alloc, 
 int ferryi_request_header_holds_nul(const uint8_t *data, size_t len);
 int ferryi_reply_header_holds_nul(const uint8_t *data, size_t len);
 
+/* As the _unpack() functions, but a header with such a NUL is refused:
+ * NULL with *holds_nul set. The hand-written reader refuses those strings
+ * itself, so only a header it leaves to protobuf-c (rare: ferry's peers
+ * write the usual form) is read a second time for the check. */
+Ferry__Wire__RequestHeader *ferryi_request_header_unpack_strict(ProtobufCAllocator *alloc,
+                                                                size_t len, const uint8_t *data,
+                                                                int *holds_nul);
+Ferry__Wire__ReplyHeader *ferryi_reply_header_unpack_strict(ProtobufCAllocator *alloc, size_t len,
+                                                            const uint8_t *data, int *holds_nul);
+
 /* The part of the _unpack() function that reads the usual headers itself:
  * NULL when it leaves `data` to protobuf-c. For the fuzz target, which
  * compares the two. */

@@ -126,6 +126,10 @@ int ferryi_pb_string(ferryi_pb_reader *r, char **out)
     size_t len;
     if (!ferryi_pb_span(r, &data, &len))
         return 0;
+    /* A NUL would end the C string early: left to the caller's check
+     * (ferryi_pb_strings_hold_nul) on the way through protobuf-c. */
+    if (memchr(data, 0, len) != NULL)
+        return 0;
     char *s = ferryi_pb_alloc(r->alloc, len + 1);
     if (s == NULL)
         return 0;

@@ -156,6 +156,19 @@ int ferryi_request_header_holds_nul(const uint8_t *data, size_t len)
                                       1u << (TAG_METADATA >> 3), 1u << (TAG_MD_KEY >> 3));
 }
 
+Ferry__Wire__RequestHeader *ferryi_request_header_unpack_strict(ProtobufCAllocator *alloc,
+                                                                size_t len, const uint8_t *data,
+                                                                int *holds_nul)
+{
+    Ferry__Wire__RequestHeader *h = ferryi_request_header_unpack_fast(alloc, len, data);
+    *holds_nul = 0;
+    if (h != NULL)
+        return h;
+    if ((*holds_nul = ferryi_request_header_holds_nul(data, len)) != 0)
+        return NULL;
+    return ferry__wire__request_header__unpack(alloc, len, data);
+}
+
 Ferry__Wire__RequestHeader *ferryi_request_header_unpack(ProtobufCAllocator *alloc, size_t len,
                                                          const uint8_t *data)
 {
