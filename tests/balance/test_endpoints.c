@@ -174,10 +174,10 @@ static void test_pick_skips_tried(void **state)
         ferryi_ep *first = pick(NULL);
         char why[128];
         int trial = 0;
-        ferryi_ep *second = ferryi_epset_pick(&set, &first, 1, &trial, why, sizeof why);
+        ferryi_ep *second = ferryi_epset_pick(&set, &first->id, 1, &trial, why, sizeof why);
         assert_non_null(second);
         assert_ptr_not_equal(first, second);
-        ferryi_ep *tried[2] = {first, second};
+        uint64_t tried[2] = {first->id, second->id};
         assert_null(ferryi_epset_pick(&set, tried, 2, &trial, why, sizeof why));
         assert_non_null(strstr(why, "2 tried"));
         ep_ok(first, 0);
@@ -329,6 +329,28 @@ static void test_update_diff_and_drain(void **state)
     assert_int_equal(ferryi_epset_reap(&set), 1);
     assert_true(fake_of("tcp://a:1")->closed);
     assert_int_equal(ferryi_epset_stats(&set, st, 4), 2);
+}
+
+/* What a call remembers of the endpoints it tried names them for the set's
+ * life: an endpoint that replaced one the call tried (and that may sit
+ * where the reaped one was in memory) is still the call's to try. */
+static void test_tried_outlives_reaped_endpoint(void **state)
+{
+    (void)state;
+    use(1, "tcp://a:1");
+    ferryi_ep *a = pick(NULL);
+    uint64_t tried = a->id;
+    ep_ok(a, 0);
+    use(0);
+    assert_int_equal(ferryi_epset_reap(&set), 1);
+    use(1, "tcp://b:1");
+    char why[128];
+    int trial = 0;
+    ferryi_ep *b = ferryi_epset_pick(&set, &tried, 1, &trial, why, sizeof why);
+    assert_non_null(b);
+    assert_string_equal(b->url, "tcp://b:1");
+    ep_ok(b, 0);
+    assert_null(ferryi_epset_pick(&set, &b->id, 1, &trial, why, sizeof why));
 }
 
 /* Names given twice count once, and no more than max_endpoints are kept
@@ -577,6 +599,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_drain_until_new_connection, setup, teardown),
         cmocka_unit_test_setup_teardown(test_connected_first, setup, teardown),
         cmocka_unit_test_setup_teardown(test_update_diff_and_drain, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_tried_outlives_reaped_endpoint, setup, teardown),
         cmocka_unit_test_setup_teardown(test_update_bounds, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lowest_priority_only, setup, teardown),
         cmocka_unit_test_setup_teardown(test_next_priority_when_primary_out, setup, teardown),

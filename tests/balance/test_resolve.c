@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <ferry/balance.h>
@@ -253,6 +254,46 @@ static void test_srv_priority_order(void **state)
     fleet_dns_stop(&d);
 }
 
+/* An SRV answer of more records than ferry reads (300; it keeps 256) still
+ * yields the record of the lowest priority first, wherever the answer puts
+ * it: here it is named last. */
+static void test_srv_many_records_lowest_first(void **state)
+{
+    (void)state;
+    /* More records than dnsmasq takes options: a file of them. */
+    char conf[] = "/tmp/ferry-srv-XXXXXX";
+    int fd = mkstemp(conf);
+    assert_true(fd >= 0);
+    FILE *f = fdopen(fd, "w");
+    assert_non_null(f);
+    for (int i = 0; i < 299; i++)
+        fprintf(f, "srv-host=_m._tcp.lots.test,b%d.lots.test,%d,20,0\n", i, 7000 + i);
+    fprintf(f, "srv-host=_m._tcp.lots.test,front.lots.test,6999,5,0\n");
+    fprintf(f, "host-record=front.lots.test,127.0.0.9\n");
+    assert_int_equal(fclose(f), 0);
+    char opt[64];
+    snprintf(opt, sizeof opt, "--conf-file=%s", conf);
+    const char *extra[] = {opt, NULL};
+    fleet_dns d;
+    assert_int_equal(fleet_dns_start(&d, "", 30, extra), 0);
+    ferryi_resolver *r = NULL;
+    char why[FERRY_MESSAGE_MAX];
+    assert_int_equal(ferryi_resolver_new(&r, d.server, why, sizeof why), FERRY_OK);
+    ferryi_target t;
+    assert_int_equal(parse("dns+srv://_m._tcp.lots.test", &t, why), FERRY_OK);
+    ferryi_ep_addr *addrs = NULL;
+    size_t n = 0;
+    uint32_t ttl = 0;
+    assert_int_equal(ferryi_resolve(r, &t, 1, &addrs, &n, &ttl, why, sizeof why), FERRY_OK);
+    assert_int_equal(n, 1);
+    assert_string_equal(addrs[0].url, "tcp://127.0.0.9:6999");
+    assert_int_equal(addrs[0].priority, 5);
+    free(addrs);
+    ferryi_resolver_free(r);
+    fleet_dns_stop(&d);
+    unlink(conf);
+}
+
 /* SRV records naming no usable host (a name with a '*', port 0) are
  * skipped; when none is left the lookup says so, and a good record among
  * them still counts. */
@@ -331,7 +372,7 @@ int main(void)
         cmocka_unit_test(test_bad_srv_records),
         cmocka_unit_test(test_failures_say_why),
         cmocka_unit_test(test_srv_priority_order),
-        cmocka_unit_test(test_failures_say_why),
+        cmocka_unit_test(test_srv_many_records_lowest_first),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -396,14 +396,14 @@ bool probe_wait_backoffs(size_t n)
 
 bool probe_wait_endpoints_ready(ferry_channel *ch, size_t n)
 {
-    ferry_endpoint_stats es[16];
+    ferry_endpoint_stats es[64];
     size_t ready = 0;
     for (int i = 0; i < 2000 && ready < n; i++) {
         size_t got = 0;
-        if (ferry_balance_endpoints(ch, es, 16, &got) != FERRY_OK)
+        if (ferry_balance_endpoints(ch, es, 64, &got) != FERRY_OK)
             return false;
         ready = 0;
-        for (size_t k = 0; k < got && k < 16; k++)
+        for (size_t k = 0; k < got && k < 64; k++)
             ready += es[k].state == FERRY_ENDPOINT_READY;
         if (ready < n)
             probe_nap_ms(10);

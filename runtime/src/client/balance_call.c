@@ -22,7 +22,10 @@
 #include "base/clock.h"
 #include "base/log.h"
 
-/* Attempts remembered per call so that a retry goes to another endpoint. */
+/* Endpoints one round of a call's attempts goes to at most: a retry goes
+ * to an endpoint the round has not tried, and once it has tried them all
+ * (or this many, of a larger set) the call waits out the retry policy's
+ * back-off and starts a new round. */
 #define TRIED_MAX 16
 /* Retries of requests that ran nowhere, per call: each such refusal is
  * quick, and an endpoint refuses at most once per call, so this bounds a
@@ -83,7 +86,7 @@ static ferry_status say_none(balancer *b, const char *why, ferry_call_info *info
  * ---------------------------------------------------------------------- */
 
 typedef struct attempts {
-    ferryi_ep *tried[TRIED_MAX];
+    uint64_t tried[TRIED_MAX]; /* this round's endpoints (ferryi_ep.id) */
     size_t n_tried;
     unsigned attempt; /* attempts counted by the retry policy */
     unsigned not_run; /* retries of requests that ran nowhere */
@@ -109,17 +112,47 @@ static int again(balancer *b, const ferry_method *m, attempts *a, ferry_status s
     if (!ferryi_retry_next(&b->retry, m, st, a->attempt, a->deadline_at, &backoff))
         return 0;
     a->attempt++;
-    if (a->n_tried >= ferryi_epset_count(&b->set)) {
+    size_t round = ferryi_epset_count(&b->set);
+    if (a->n_tried >= (round < TRIED_MAX ? round : TRIED_MAX)) {
         *wait = backoff;
         a->n_tried = 0;
     }
     return 1;
 }
 
-static void remember(attempts *a, ferryi_ep *ep)
+static void remember(attempts *a, const ferryi_ep *ep)
 {
     if (a->n_tried < TRIED_MAX)
-        a->tried[a->n_tried++] = ep;
+        a->tried[a->n_tried++] = ep->id;
+}
+
+/* Whether the call's deadline has passed before its next attempt (after a
+ * back-off, or a wait for the name's first lookup, that ran to its end):
+ * then the call ends as the caller's deadline says, with the last
+ * attempt's report, rather than send a request no server has time for. */
+static int out_of_time(balancer *b, const ferry_method *m, const attempts *a, unsigned n,
+                       ferry_status *st, ferry_call_info *info)
+{
+    if (ferryi_now_ms() < a->deadline_at)
+        return 0;
+    char last[FERRY_MESSAGE_MAX];
+    snprintf(last, sizeof last, "%s", info->message);
+    pthread_mutex_lock(&b->mu);
+    int unresolved = b->thread_started && b->resolutions == 0;
+    pthread_mutex_unlock(&b->mu);
+    if (n > 0)
+        snprintf(info->message, sizeof info->message,
+                 "the call's deadline passed after %u attempts; the last: %s", n, last);
+    else if (unresolved)
+        snprintf(info->message, sizeof info->message,
+                 "the call's deadline passed before %s resolved; %s was not sent", b->target.host,
+                 m->full_name);
+    else
+        snprintf(info->message, sizeof info->message,
+                 "the call's deadline passed before %s was sent", m->full_name);
+    *st = FERRY_DEADLINE_EXCEEDED;
+    info->status = *st;
+    return 1;
 }
 
 /* The options of one attempt: the caller's, with the time the call has
@@ -163,7 +196,7 @@ ferry_status ferryi_balance_call(ferry_channel *ch, const ferry_method *m,
     ferry_status st = begin(b, m, opts, &a, &info);
     if (st == FERRY_OK)
         wait_first_lookup(b, a.deadline_at);
-    while (st == FERRY_OK) {
+    while (st == FERRY_OK && !out_of_time(b, m, &a, n, &st, &info)) {
         int trial = 0;
         char why[FERRY_MESSAGE_MAX];
         ferryi_ep *ep = ferryi_epset_pick(&b->set, a.tried, a.n_tried, &trial, why, sizeof why);
@@ -263,6 +296,8 @@ static int start_next(bcall *c, const ProtobufCMessage *req, ferry_status *st,
 {
     balancer *b = c->b;
     for (;;) {
+        if (out_of_time(b, c->m, &c->a, c->n, st, info))
+            return 0;
         char why[FERRY_MESSAGE_MAX];
         c->ep = ferryi_epset_pick(&b->set, c->a.tried, c->a.n_tried, &c->trial, why, sizeof why);
         if (c->ep == NULL) {

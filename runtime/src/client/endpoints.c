@@ -126,6 +126,7 @@ void ferryi_epset_update(ferryi_epset *set, const ferryi_ep_addr *addrs, size_t 
                 (*failed)++;
                 continue;
             }
+            ep->id = ++set->last_id;
             (*added)++;
         }
         ep->seen = 1;
@@ -160,10 +161,10 @@ static void link_state(ferryi_epset *set, ferryi_ep *ep, int *up)
         ep->draining = 0;
 }
 
-static int tried_already(ferryi_ep *ep, ferryi_ep *const *tried, size_t n_tried)
+static int tried_already(const ferryi_ep *ep, const uint64_t *tried, size_t n_tried)
 {
     for (size_t i = 0; i < n_tried; i++)
-        if (tried[i] == ep)
+        if (tried[i] == ep->id)
             return 1;
     return 0;
 }
@@ -248,7 +249,7 @@ static ferryi_ep *two_choices(ferryi_epset *set, ferryi_ep **c, size_t n)
     return load_j < load_i ? c[j] : c[i];
 }
 
-ferryi_ep *ferryi_epset_pick(ferryi_epset *set, ferryi_ep *const *tried, size_t n_tried, int *trial,
+ferryi_ep *ferryi_epset_pick(ferryi_epset *set, const uint64_t *tried, size_t n_tried, int *trial,
                              char *why, size_t why_len)
 {
     *trial = 0;

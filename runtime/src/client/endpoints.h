@@ -31,6 +31,10 @@ typedef struct ferryi_ep_ops {
 struct ferryi_ep {
     char url[FERRY_ENDPOINT_URL_MAX];
     ferry_channel *ch;
+    /* Unique in its set for the set's life: what a call remembers of the
+     * endpoints it tried. Not the pointer, which a reaped endpoint's
+     * successor may get again while a call still holds it. */
+    uint64_t id;
     /* Under the set's mutex from here on. */
     unsigned in_flight;
     unsigned fails;       /* failed attempts in a row */
@@ -55,6 +59,7 @@ typedef struct ferryi_epset {
     ferryi_ep *leaving;        /* out of the records, finishing their calls */
     ferry_balance_opts policy; /* with the defaults filled in */
     uint64_t rng;
+    uint64_t last_id; /* the id of the last endpoint made */
     const ferryi_ep_ops *ops;
     void *ops_arg;
 } ferryi_epset;
@@ -89,14 +94,14 @@ void ferryi_epset_update(ferryi_epset *set, const ferryi_ep_addr *addrs, size_t 
                          size_t *removed, size_t *failed);
 
 /* The endpoint for the next attempt of a call, not one of the `n_tried` it
- * tried already, or NULL when there is none (`why` says so). Order: an
+ * tried already (their ids), or NULL when there is none (`why` says so). Order: an
  * ejected endpoint whose back-off is over and whose connection is up gets
  * one trial call (*trial = 1), unless ready endpoints of a lower priority
  * are there; else, among the ready endpoints of the lowest priority, the
  * less loaded (for its weight) of two drawn by weight; else, likewise, one
  * still connecting; else a draining one. The endpoint's in-flight count is
  * raised: pass it back to ferryi_epset_done. */
-ferryi_ep *ferryi_epset_pick(ferryi_epset *set, ferryi_ep *const *tried, size_t n_tried, int *trial,
+ferryi_ep *ferryi_epset_pick(ferryi_epset *set, const uint64_t *tried, size_t n_tried, int *trial,
                              char *why, size_t why_len);
 
 /* Records the attempt on `ep` that ended with `st` (and what `info` says of

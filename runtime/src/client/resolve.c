@@ -356,15 +356,17 @@ static void on_srv(void *arg, int status, int timeouts, unsigned char *abuf, int
         g->status = rv;
 }
 
-/* The first ANSWER_MAX records of `list` into `out`, lowest priority first
- * and otherwise in the order of the answer, so that the endpoints a
- * channel keeps when there are more than it takes are the ones it would
- * call first. Returns how many. */
+/* The ANSWER_MAX records of `list` that come first by priority (lowest
+ * first, and otherwise in the order of the answer) into `out`, so that the
+ * endpoints a channel keeps when there are more than it takes are the ones
+ * it would call first, wherever the answer lists them. Returns how many. */
 static size_t by_priority(struct ares_srv_reply *list, struct ares_srv_reply **out)
 {
     size_t n = 0;
-    for (struct ares_srv_reply *s = list; s != NULL && n < ANSWER_MAX; s = s->next) {
-        size_t i = n++;
+    for (struct ares_srv_reply *s = list; s != NULL; s = s->next) {
+        if (n == ANSWER_MAX && out[n - 1]->priority <= s->priority)
+            continue; /* behind every record kept */
+        size_t i = n < ANSWER_MAX ? n++ : n - 1; /* full: the last kept gives way */
         for (; i > 0 && out[i - 1]->priority > s->priority; i--)
             out[i] = out[i - 1];
         out[i] = s;
