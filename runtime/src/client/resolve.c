@@ -365,7 +365,7 @@ static size_t by_priority(struct ares_srv_reply *list, struct ares_srv_reply **o
     size_t n = 0;
     for (struct ares_srv_reply *s = list; s != NULL; s = s->next) {
         if (n == ANSWER_MAX && out[n - 1]->priority <= s->priority)
-            continue; /* behind every record kept */
+            continue;                            /* behind every record kept */
         size_t i = n < ANSWER_MAX ? n++ : n - 1; /* full: the last kept gives way */
         for (; i > 0 && out[i - 1]->priority > s->priority; i--)
             out[i] = out[i - 1];
