@@ -3,6 +3,7 @@
  * dial, TLS options on a URL that would carry them in the clear, and call
  * metadata over its limits; and an asynchronous call the breaker turns
  * away, which gets its fallback at once. */
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -155,6 +156,37 @@ static void test_max_message_range(void **state)
     }
 }
 
+/* A breaker's failure_ratio is a share: 50 (meant as 50%) or a NaN is
+ * refused naming the option, where it was taken as the default before; 1
+ * and 0 (the default) are taken. A negative retry budget is refused too. */
+static void test_ratio_range(void **state)
+{
+    (void)state;
+    ferry_channel *ch = NULL;
+    static const char *const urls[] = {"ipc:///tmp/ferry-nowhere.sock",
+                                       "ipc:///tmp/ferry-nowhere.sock,ipc:///tmp/ferry-b.sock"};
+    const double bad[] = {50.0, 1.0000001, -0.5, NAN};
+    for (int k = 0; k < 2; k++) {
+        ferry_client_opts o = {0};
+        for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+            o.breaker.failure_ratio = bad[i];
+            assert_int_equal(ferry_client_open(&ch, urls[k], &o), FERRY_INVALID_ARGUMENT);
+            assert_null(ch);
+            assert_non_null(strstr(ferry_last_error(), "breaker.failure_ratio"));
+        }
+        o.breaker.failure_ratio = 1.0;
+        assert_int_equal(ferry_client_open(&ch, urls[k], &o), FERRY_OK);
+        ferry_channel_close(ch);
+        o.breaker.failure_ratio = 0.0;
+        o.retry.budget_ratio = -1.0;
+        assert_int_equal(ferry_client_open(&ch, urls[k], &o), FERRY_INVALID_ARGUMENT);
+        assert_non_null(strstr(ferry_last_error(), "retry.budget_ratio"));
+        o.retry.budget_ratio = 0.0;
+        assert_int_equal(ferry_client_open(&ch, urls[k], &o), FERRY_OK);
+        ferry_channel_close(ch);
+    }
+}
+
 static void test_tls_options_on_plain_url_refused(void **state)
 {
     (void)state;
@@ -301,6 +333,7 @@ int main(void)
         cmocka_unit_test(test_urls_refused),
         cmocka_unit_test(test_tls_options_on_plain_url_refused),
         cmocka_unit_test(test_max_message_range),
+        cmocka_unit_test(test_ratio_range),
         cmocka_unit_test(test_metadata_limits),
         cmocka_unit_test_setup_teardown(test_metadata_limit_counts_identity, setup, teardown),
         cmocka_unit_test(test_async_call_turned_away_gets_its_fallback),

@@ -149,12 +149,13 @@ void ferry_message_free(ProtobufCMessage *msg);
  * be reached, the connection dropped, or the server said so), with
  * exponential backoff and jitter, and never past the call's deadline. A retry
  * budget keeps retries to a share of recent calls, so an outage does not turn
- * into a retry storm. Zeroes mean the defaults. */
+ * into a retry storm. Zeroes mean the defaults; a negative (or NaN)
+ * budget_ratio fails the channel's opening with FERRY_INVALID_ARGUMENT. */
 typedef struct ferry_retry_policy {
     unsigned max_attempts;       /* attempts in all, the first included; 0 = 3; 1 = never retry */
     uint32_t initial_backoff_ms; /* wait before the first retry; 0 = 25 ms; doubles per retry */
     uint32_t max_backoff_ms;     /* 0 = 1000 ms */
-    double budget_ratio;         /* retries earned per call; 0 = 0.1 (one per ten calls) */
+    double budget_ratio;         /* retries earned per call, >= 0; 0 = 0.1 (one per ten calls) */
     unsigned budget_burst;       /* retries that can be spent at once; 0 = 10 */
 } ferry_retry_policy;
 
@@ -164,12 +165,13 @@ typedef struct ferry_retry_policy {
  * (unavailable or deadline exceeded), it opens. Open: calls fail at once with
  * FERRY_UNAVAILABLE, without touching the network, for open_ms. Half-open:
  * up to half_open_calls trial calls go through; a success closes it, a
- * failure opens it again. Zeroes mean the defaults. */
+ * failure opens it again. Zeroes mean the defaults; a failure_ratio outside
+ * [0, 1] (or NaN) fails the channel's opening with FERRY_INVALID_ARGUMENT. */
 typedef struct ferry_breaker_policy {
     int disabled;             /* nonzero: no breaker */
     unsigned window;          /* calls remembered; 0 = 20 (at most 1024) */
     unsigned min_calls;       /* calls needed before it can open; 0 = 10 */
-    double failure_ratio;     /* share of failures that opens it; 0 = 0.5 */
+    double failure_ratio;     /* share of failures that opens it, in (0, 1]; 0 = 0.5 */
     uint32_t open_ms;         /* how long it stays open; 0 = 5000 ms */
     unsigned half_open_calls; /* trial calls at once when half-open; 0 = 1 */
 } ferry_breaker_policy;

@@ -69,11 +69,27 @@ static ferry_status open_tls(client *cl, const char *url, const ferry_tls_opts *
 
 ferry_status ferryi_client_opts_check(const ferry_client_opts *o)
 {
-    if (o != NULL && o->max_message > FERRY_MAX_MESSAGE_LIMIT)
+    if (o == NULL)
+        return FERRY_OK;
+    if (o->max_message > FERRY_MAX_MESSAGE_LIMIT)
         return ferryi_error(FERRY_INVALID_ARGUMENT,
                             "ferry_client_opts.max_message is %zu bytes; at most %u are allowed "
                             "(FERRY_MAX_MESSAGE_LIMIT), 0 for the default",
                             o->max_message, FERRY_MAX_MESSAGE_LIMIT);
+    /* A share is a number from 0 to 1: a typo such as 50 (for 50%) would
+     * otherwise become a breaker that never opens, or one taken silently as
+     * the default. NaN fails both comparisons, hence the negations. */
+    double ratio = o->breaker.failure_ratio;
+    if (!(ratio >= 0.0 && ratio <= 1.0))
+        return ferryi_error(FERRY_INVALID_ARGUMENT,
+                            "ferry_client_opts.breaker.failure_ratio is %g; it is a share of "
+                            "calls, above 0 and at most 1 (0 for the default, 0.5)",
+                            ratio);
+    if (!(o->retry.budget_ratio >= 0.0))
+        return ferryi_error(FERRY_INVALID_ARGUMENT,
+                            "ferry_client_opts.retry.budget_ratio is %g; it is retries earned "
+                            "per call, 0 or more (0 for the default, 0.1)",
+                            o->retry.budget_ratio);
     return FERRY_OK;
 }
 
