@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <ferry/testclock.h>
 
 #include "probe.h"
 
@@ -26,6 +27,7 @@ typedef struct seen_event {
     size_t request_bytes, reply_bytes, n_metadata;
     uint64_t handler_us, total_us;
     unsigned attempts;
+    int handler_ran;
 } seen_event;
 
 /* What an interceptor saw, in order. */
@@ -62,6 +64,7 @@ static void note(seen *s, char tag, char hook, const ferry_call_event *e)
         x->handler_us = e->handler_us;
         x->total_us = e->total_us;
         x->attempts = e->attempts;
+        x->handler_ran = e->handler_ran;
     }
     pthread_mutex_unlock(&s->mu);
 }
@@ -116,12 +119,13 @@ static int wait_seen(seen *s, int n)
     return -1;
 }
 
-/* A probe server with interceptors a and b, and a channel to it. */
-static void serve(probe_link *l)
+/* A probe server with interceptors a and b and `workers` workers, and a
+ * channel to it. */
+static void serve_workers(probe_link *l, unsigned workers)
 {
     memset(l, 0, sizeof *l);
     l->url = probe_ipc_url();
-    ferry_server_opts so = {.workers = 2, .serve_roles_without_identity = 1};
+    ferry_server_opts so = {.workers = workers, .serve_roles_without_identity = 1};
     assert_int_equal(ferry_server_new(&l->srv, &so), FERRY_OK);
     assert_int_equal(ferrytest_v1_probe_register(l->srv, &probe_handlers, NULL), FERRY_OK);
     assert_int_equal(ferry_server_add_interceptor(l->srv, &ic_a), FERRY_OK);
@@ -129,6 +133,11 @@ static void serve(probe_link *l)
     assert_int_equal(ferry_server_listen(l->srv, l->url, l->bound, sizeof l->bound), FERRY_OK);
     ferry_client_opts co = {.client_name = "icept-test", .wait_for_ready = 1};
     assert_int_equal(ferry_client_open(&l->ch, l->bound, &co), FERRY_OK);
+}
+
+static void serve(probe_link *l)
+{
+    serve_workers(l, 2);
 }
 
 static ferry_status echo_with_metadata(ferry_channel *ch, const char *text)
@@ -226,6 +235,55 @@ static void test_server_after_sees_ferrys_refusals(void **state)
     assert_int_equal(last->hook, 'A');
     assert_string_equal(last->method, "ferrytest.v1.Probe/Missing");
     assert_int_equal(last->status, FERRY_UNIMPLEMENTED);
+    probe_link_close(&l);
+}
+
+/* A call the server refuses before its handler once a worker takes it (its
+ * deadline passed while it waited for one) is not a handled call: the
+ * after hooks see handler_ran 0, and the counters count it as refused. */
+static void test_server_refusal_before_handler_not_handled(void **state)
+{
+    (void)state;
+    probe_link l;
+    serve_workers(&l, 1);
+    ferry_channel *other = NULL;
+    ferry_client_opts co = {.wait_for_ready = 1};
+    assert_int_equal(ferry_client_open(&other, l.bound, &co), FERRY_OK);
+    probe_gate_shut();
+    uint64_t calls0 = atomic_load(&probe_calls);
+    probe_bg_call held, late;
+    probe_bg_start(&held, l.ch, PROBE_HELD, 60000);
+    assert_true(probe_wait_calls(calls0 + 1)); /* the one worker is busy */
+    assert_int_equal(ferry_test_clock_start(), FERRY_OK);
+    probe_bg_start(&late, other, 0, 60000);
+    ferry_server_counters c;
+    for (int i = 0; i < 20000; i++) {
+        ferry_server_get_counters(l.srv, &c);
+        if (c.received >= 2)
+            break;
+        probe_nap_ms(1);
+    }
+    assert_int_equal(c.received, 2);
+    ferry_test_clock_advance(120000); /* past the waiting call's deadline */
+    probe_gate_open();
+    assert_int_equal(probe_bg_join(&held), FERRY_OK);
+    assert_int_equal(probe_bg_join(&late), FERRY_DEADLINE_EXCEEDED);
+    assert_true(wait_seen(&log_a, 4) >= 4);
+    int refused = 0;
+    for (int i = 0; i < 4; i++)
+        if (log_a.ev[i].hook == 'A' && log_a.ev[i].status == FERRY_DEADLINE_EXCEEDED) {
+            refused++;
+            assert_int_equal(log_a.ev[i].handler_ran, 0);
+        } else if (log_a.ev[i].hook == 'A') {
+            assert_int_equal(log_a.ev[i].handler_ran, 1);
+        }
+    assert_int_equal(refused, 1);
+    ferry_server_get_counters(l.srv, &c);
+    assert_int_equal(c.handled, 1);
+    assert_int_equal(c.rejected, 1);
+    assert_int_equal(atomic_load(&probe_calls), calls0 + 1);
+    ferry_test_clock_stop();
+    ferry_channel_close(other);
     probe_link_close(&l);
 }
 
@@ -384,6 +442,7 @@ int main(void)
         cmocka_unit_test_setup(test_server_hooks_see_the_call, reset),
         cmocka_unit_test_setup(test_server_hook_order, reset),
         cmocka_unit_test_setup(test_server_before_refuses, reset),
+        cmocka_unit_test_setup(test_server_refusal_before_handler_not_handled, reset),
         cmocka_unit_test_setup(test_server_after_sees_ferrys_refusals, reset),
         cmocka_unit_test_setup(test_server_add_rules, reset),
         cmocka_unit_test_setup(test_channel_hooks_see_the_call, reset),

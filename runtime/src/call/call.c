@@ -21,6 +21,7 @@ void ferryi_call_init(ferry_call *call, const ferry_service_impl *impl, const fe
     call->enforce_roles = 0;
     call->denied = NULL;
     call->violations = NULL;
+    call->handler_ran = 0;
     ferryi_arena_init(&call->arena);
 }
 
@@ -77,6 +78,7 @@ ferry_status ferryi_call_run(ferry_call *call, const uint8_t *body, size_t body_
         return ferry_call_fail(call, FERRY_RESOURCE_EXHAUSTED, "out of memory");
     protobuf_c_message_init(m->output, out);
 
+    call->handler_ran = 1;
     ferry_status st =
         call->impl->invoke[m->index](call->impl->handlers, call->impl->user, call, req, out);
     if (st == FERRY_FALLBACK || st < FERRY_OK || st > FERRYI_STATUS_MAX_WIRE) {

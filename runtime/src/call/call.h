@@ -36,6 +36,9 @@ struct ferry_call {
     const ferry_violations *violations;
     /* The call's trace when tracing is on (trace.c). */
     ferryi_trace trace;
+    /* Set by ferryi_call_run() when the handler was called: a server counts
+     * the call as handled, or as refused before its handler. */
+    int handler_ran;
 };
 
 /* Prepares `call` for one call of `m` on `impl`; the arena is initialised. */

@@ -305,7 +305,11 @@ static nng_msg *run_handler(srv_ctx *c)
     if (srv->hooks.n > 0)
         c->handler_us = ferryi_now_us() - c->handler_start_us;
     running_server = outer;
-    atomic_fetch_add(&srv->handled, 1);
+    /* A call refused before its handler (deadline, roles, body, rules) was
+     * not handled: the counters and the after hooks say so, as for the
+     * refusals that come before this. */
+    c->handler_ran = c->call.handler_ran;
+    atomic_fetch_add(c->call.handler_ran ? &srv->handled : &srv->rejected, 1);
     nng_msg *reply = build_reply(c, st, st == FERRY_OK ? "" : c->call.message, resp);
     ferryi_log_context_pop(outer_log);
     return reply;
