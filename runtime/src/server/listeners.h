@@ -1,7 +1,9 @@
 /* listeners.h - a server's listeners, and a guard that reopens an IPC
  * listener nng has stopped.
  *
- * nng 1.5's IPC transport (ipc://, unix://, abstract://) hands the error of
+ * The nng ferry builds no longer stops (cmake/nng/03-*.patch); the guard
+ * stays for an nng that does, such as Debian's own. Unpatched, nng 1.5's
+ * IPC transport (ipc://, unix://, abstract://) hands the error of
  * a failed handshake to the listener's pending accept. When a client hangs
  * up before the server's greeting is written, that error is NNG_ECLOSED,
  * which nng's listener takes for its own closing: it never accepts again.
