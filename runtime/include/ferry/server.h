@@ -188,7 +188,7 @@ typedef struct ferry_server_counters {
     uint64_t received; /* frames received */
     uint64_t handled;  /* handlers run */
     uint64_t rejected; /* frames answered with an error before a handler */
-    uint64_t replies_sent;
+    uint64_t replies_sent; /* handed to the transport for a connection still open */
     uint64_t connections; /* connections accepted */
     uint64_t waited;      /* requests that waited for their connection's turn */
     uint64_t busy;        /* refused: too many requests waiting on their connection */

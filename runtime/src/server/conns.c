@@ -297,7 +297,9 @@ static void sent_cb(void *arg)
     if (--cs->n_sending == 0)
         pthread_cond_broadcast(&cs->cv);
     owe_less(cs, 1);
-    if (rv == 0) {
+    /* nng's rep0 reports a reply to a pipe it has already let go as sent
+     * (and frees it): that is no reply sent, nor a sign of a reader. */
+    if (rv == 0 && !c->gone) {
         cs->n.sent++;
         if (c->muted) {
             c->muted = 0;
