@@ -185,15 +185,15 @@ void ferry_server_get_auth_counters(ferry_server *srv, ferry_auth_counters *out)
 
 /* Counters since start, for tests and the admin method. Thread-safe. */
 typedef struct ferry_server_counters {
-    uint64_t received; /* frames received */
-    uint64_t handled;  /* handlers run */
-    uint64_t rejected; /* frames answered with an error before a handler */
+    uint64_t received;     /* frames received */
+    uint64_t handled;      /* handlers run */
+    uint64_t rejected;     /* frames answered with an error before a handler */
     uint64_t replies_sent; /* handed to the transport for a connection still open */
-    uint64_t connections; /* connections accepted */
-    uint64_t waited;      /* requests that waited for their connection's turn */
-    uint64_t busy;        /* refused: too many requests waiting on their connection */
-    uint64_t dropped;     /* requests and replies dropped for connections not reading */
-    uint64_t muted;       /* times a connection was muted for not reading */
+    uint64_t connections;  /* connections accepted */
+    uint64_t waited;       /* requests that waited for their connection's turn */
+    uint64_t busy;         /* refused: too many requests waiting on their connection */
+    uint64_t dropped;      /* requests and replies dropped for connections not reading */
+    uint64_t muted;        /* times a connection was muted for not reading */
 } ferry_server_counters;
 
 void ferry_server_get_counters(ferry_server *srv, ferry_server_counters *out);
