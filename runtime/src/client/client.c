@@ -413,12 +413,15 @@ int ferryi_cl_attempt_begin(slot *s, nng_msg *msg)
     if (!connected && !cl->wait_for_ready) {
         /* One connect wait per call, however many attempts share it: the
          * first attempt that finds no connection starts it, later ones get
-         * what is left of it. */
+         * what is left of it. Counted on the real clock, as nng's timer that
+         * ends it runs: under a frozen test clock every attempt would
+         * otherwise wait it all again. */
+        uint64_t real = ferryi_real_ms();
         if (s->connect_until == 0) {
-            s->connect_until = now + cl->connect_timeout_ms;
+            s->connect_until = real + cl->connect_timeout_ms;
             s->connect_waited = cl->connect_timeout_ms < left ? cl->connect_timeout_ms : 0;
         }
-        uint64_t rest = s->connect_until > now ? s->connect_until - now : 1;
+        uint64_t rest = s->connect_until > real ? s->connect_until - real : 1;
         if (rest < left)
             s->send_wait_ms = (uint32_t)rest;
     }

@@ -66,9 +66,10 @@ typedef struct slot {
     uint64_t call_id;
     ferryi_attempt_proof proved; /* the current attempt's nonce and scheme */
     uint64_t proof_ts;           /* the current attempt's proof timestamp */
-    int reprove;             /* the server refused the attempt's proof as older than its start */
-    int reproved;            /* the call has proved its request again once for that */
-    uint64_t connect_until;  /* monotonic ms: the end of the call's connect wait; 0 = not begun */
+    int reprove;  /* the server refused the attempt's proof as older than its start */
+    int reproved; /* the call has proved its request again once for that */
+    uint64_t
+        connect_until; /* real monotonic ms: the end of the call's connect wait; 0 = not begun */
     uint32_t connect_waited; /* the call's connect wait, ms; 0 when its deadline was shorter */
     int connect_spent;       /* the connect wait ran out: no further attempt */
     uint64_t deadline_at;    /* monotonic ms */
