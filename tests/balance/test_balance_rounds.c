@@ -30,8 +30,9 @@ typedef struct fleet {
 
 /* One probe server on `n` URLs, and a balancing channel over all of them
  * whose calls retry `max_attempts` times with back-offs of 1 s (ferry's
- * clock) and eject no endpoint. Waits until every endpoint is connected. */
-static void fleet_open(fleet *f, size_t n, unsigned max_attempts)
+ * clock) under the balancing policy `bo` (NULL: eject no endpoint). Waits
+ * until every endpoint is connected. */
+static void fleet_open_with(fleet *f, size_t n, unsigned max_attempts, const ferry_balance_opts *bo)
 {
     memset(f, 0, sizeof *f);
     f->n = n;
@@ -54,10 +55,15 @@ static void fleet_open(fleet *f, size_t n, unsigned max_attempts)
                                       .max_backoff_ms = 1000,
                                       .budget_ratio = 1,
                                       .budget_burst = 1000}};
-    ferry_balance_opts bo = {.eject_failures = 100000};
-    assert_int_equal(ferry_balance_open(&f->ch, target, &co, &bo), FERRY_OK);
+    ferry_balance_opts never = {.eject_failures = 100000};
+    assert_int_equal(ferry_balance_open(&f->ch, target, &co, bo != NULL ? bo : &never), FERRY_OK);
     free(target);
     assert_true(probe_wait_endpoints_ready(f->ch, n));
+}
+
+static void fleet_open(fleet *f, size_t n, unsigned max_attempts)
+{
+    fleet_open_with(f, n, max_attempts, NULL);
 }
 
 static void fleet_close(fleet *f)
@@ -231,12 +237,49 @@ static void test_sync_deadline_passes_in_backoff(void **state)
     fleet_close(&f);
 }
 
+/* A round can end before every endpoint is tried, when those left are
+ * ejected: the call then waits out the back-off it was granted and starts
+ * a new round, rather than end on a retry it was granted and never made.
+ * Every failure ejects its endpoint here: a first call (Write, never
+ * retried) ejects one of three, the second call's first two attempts the
+ * other two; once the back-off and the ejections are over, a trial call
+ * answers it. */
+static void test_round_ends_early_when_rest_ejected(void **state)
+{
+    (void)state;
+    fleet f;
+    ferry_balance_opts bo = {.eject_failures = 1, .eject_ms = 2000, .eject_max_ms = 2000};
+    fleet_open_with(&f, 3, 10, &bo);
+    assert_int_equal(ferry_test_clock_start(), FERRY_OK);
+    uint64_t calls0 = atomic_load(&probe_calls);
+    atomic_store(&probe_fail_unavailable, 3);
+    Ferrytest__V1__EchoRequest req = FERRYTEST__V1__ECHO_REQUEST__INIT;
+    Ferrytest__V1__EchoReply *resp = NULL;
+    ferry_call_opts co = {.deadline_ms = 600000};
+    assert_int_equal(ferrytest_v1_probe_write(f.ch, &req, &resp, &co), FERRY_UNAVAILABLE);
+
+    outcome o;
+    outcome_init(&o);
+    assert_int_equal(ferrytest_v1_probe_echo_async(f.ch, &req, &co, on_done, &o), FERRY_OK);
+    assert_true(probe_wait_backoffs(1));
+    assert_int_equal(atomic_load(&probe_calls) - calls0, 3);
+    assert_false(outcome_done(&o));
+    ferry_test_clock_advance(5000); /* the back-off and the ejections */
+    assert_true(outcome_wait(&o));
+    assert_int_equal(o.st, FERRY_OK);
+    assert_int_equal(o.info.attempts, 3);
+    assert_int_equal(atomic_load(&probe_calls) - calls0, 4);
+    ferry_test_clock_stop();
+    fleet_close(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_round_of_many_endpoints_backs_off),
         cmocka_unit_test(test_async_deadline_passes_in_backoff),
         cmocka_unit_test(test_sync_deadline_passes_in_backoff),
+        cmocka_unit_test(test_round_ends_early_when_rest_ejected),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -8,8 +8,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/select.h> /* ares.h needs fd_set */
 #include <unistd.h>
 
+#include <ares.h>
 #include <cmocka.h>
 #include <ferry/balance.h>
 #include <ferry/ferry.h>
@@ -254,9 +256,52 @@ static void test_srv_priority_order(void **state)
     fleet_dns_stop(&d);
 }
 
-/* An SRV answer of more records than ferry reads (300; it keeps 256) still
- * yields the record of the lowest priority first, wherever the answer puts
- * it: here it is named last. */
+/* A list of `n` SRV records, all of priority 20 but the one at `low`
+ * (priority 5, port 1); the others' ports count up from 100. */
+static struct ares_srv_reply *srv_list(size_t n, size_t low)
+{
+    struct ares_srv_reply *v = calloc(n, sizeof *v);
+    assert_non_null(v);
+    for (size_t i = 0; i < n; i++) {
+        v[i].next = i + 1 < n ? &v[i + 1] : NULL;
+        v[i].priority = i == low ? 5 : 20;
+        v[i].port = i == low ? 1 : (unsigned short)(100 + i);
+    }
+    return v;
+}
+
+/* Of more SRV records than ferry keeps, it keeps the lowest priority's
+ * first, wherever the answer lists it (first, in the middle, last, past
+ * the records kept), and the rest in the order of the answer. */
+static void test_srv_keeps_lowest_priority(void **state)
+{
+    (void)state;
+    enum { N = FERRYI_SRV_MAX + 44 };
+    const size_t lows[] = {0, 100, FERRYI_SRV_MAX - 1, FERRYI_SRV_MAX, N - 1};
+    struct ares_srv_reply *out[FERRYI_SRV_MAX];
+    for (size_t k = 0; k < sizeof lows / sizeof lows[0]; k++) {
+        struct ares_srv_reply *v = srv_list(N, lows[k]);
+        assert_int_equal(ferryi_srv_by_priority(v, out), FERRYI_SRV_MAX);
+        assert_int_equal(out[0]->port, 1);
+        unsigned short last = 0;
+        for (size_t i = 1; i < FERRYI_SRV_MAX; i++) {
+            assert_int_equal(out[i]->priority, 20);
+            assert_true(out[i]->port > last); /* the answer's order */
+            last = out[i]->port;
+        }
+        free(v);
+    }
+    struct ares_srv_reply *v = srv_list(3, 2);
+    assert_int_equal(ferryi_srv_by_priority(v, out), 3);
+    assert_int_equal(out[0]->port, 1);
+    assert_int_equal(out[1]->port, 100);
+    assert_int_equal(out[2]->port, 101);
+    free(v);
+    assert_int_equal(ferryi_srv_by_priority(NULL, out), 0);
+}
+
+/* The same through dnsmasq: an answer of 300 SRV records, one of them of a
+ * lower priority, yields that one first. */
 static void test_srv_many_records_lowest_first(void **state)
 {
     (void)state;
@@ -372,6 +417,7 @@ int main(void)
         cmocka_unit_test(test_bad_srv_records),
         cmocka_unit_test(test_failures_say_why),
         cmocka_unit_test(test_srv_priority_order),
+        cmocka_unit_test(test_srv_keeps_lowest_priority),
         cmocka_unit_test(test_srv_many_records_lowest_first),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -28,7 +28,7 @@
  * back-off and starts a new round. */
 #define TRIED_MAX 16
 /* Retries of requests that ran nowhere, per call: each such refusal is
- * quick, and an endpoint refuses at most once per call, so this bounds a
+ * quick, and an endpoint refuses at most once per round, so this bounds a
  * call only when many endpoints are leaving at once. */
 #define NOT_RUN_RETRIES 8
 
@@ -91,6 +91,10 @@ typedef struct attempts {
     unsigned attempt; /* attempts counted by the retry policy */
     unsigned not_run; /* retries of requests that ran nowhere */
     uint64_t deadline_at;
+    /* The retry policy granted a retry within the round, to go out at once;
+     * `backoff` is what it would have waited had the round been over. */
+    int retry_in_round;
+    uint32_t backoff;
 } attempts;
 
 /* Whether the attempt that ended with `st` (`info` the endpoint's report)
@@ -108,18 +112,42 @@ static int again(balancer *b, const ferry_method *m, attempts *a, ferry_status s
         a->not_run++;
         return 1;
     }
+    size_t round = ferryi_epset_count(&b->set);
+    int round_over = a->n_tried >= (round < TRIED_MAX ? round : TRIED_MAX);
+    /* Only a retry that ends the round waits, so only its back-off must
+     * fit in the deadline; one within the round goes out at once. */
     uint32_t backoff = 0;
-    if (!ferryi_retry_next(&b->retry, m, st, a->attempt, a->deadline_at, &backoff))
+    if (!ferryi_retry_next(&b->retry, m, st, a->attempt, round_over ? a->deadline_at : UINT64_MAX,
+                           &backoff))
         return 0;
     a->attempt++;
-    size_t round = ferryi_epset_count(&b->set);
-    if (a->n_tried >= (round < TRIED_MAX ? round : TRIED_MAX)) {
+    a->backoff = backoff;
+    a->retry_in_round = !round_over;
+    if (round_over) {
         *wait = backoff;
         a->n_tried = 0;
     }
     return 1;
 }
 
+/* No endpoint is left to pick for a retry the policy granted within the
+ * round (those not tried yet are ejected, or on trial for another call):
+ * the round is over early. Returns 1 when the call starts a new round
+ * after waiting *wait ms (what the policy gave, when it fits in the
+ * deadline), 0 when the call ends here. */
+static int round_over_early(attempts *a, uint32_t *wait)
+{
+    if (!a->retry_in_round || a->n_tried == 0)
+        return 0;
+    a->retry_in_round = 0;
+    a->n_tried = 0;
+    if (ferryi_now_ms() + a->backoff >= a->deadline_at)
+        return 0;
+    *wait = a->backoff;
+    return 1;
+}
+
+/* Before ferryi_epset_done(): once done, a leaving endpoint may be freed. */
 static void remember(attempts *a, const ferryi_ep *ep)
 {
     if (a->n_tried < TRIED_MAX)
@@ -142,7 +170,8 @@ static int out_of_time(balancer *b, const ferry_method *m, const attempts *a, un
     pthread_mutex_unlock(&b->mu);
     if (n > 0)
         snprintf(info->message, sizeof info->message,
-                 "the call's deadline passed after %u attempts; the last: %s", n, last);
+                 "the call's deadline passed after %u attempt%s; the last: %s", n,
+                 n == 1 ? "" : "s", last);
     else if (unresolved)
         snprintf(info->message, sizeof info->message,
                  "the call's deadline passed before %s resolved; %s was not sent", b->target.host,
@@ -200,6 +229,11 @@ ferry_status ferryi_balance_call(ferry_channel *ch, const ferry_method *m,
         int trial = 0;
         char why[FERRY_MESSAGE_MAX];
         ferryi_ep *ep = ferryi_epset_pick(&b->set, a.tried, a.n_tried, &trial, why, sizeof why);
+        uint32_t wait = 0;
+        if (ep == NULL && n > 0 && round_over_early(&a, &wait)) {
+            ferryi_sleep_ms(wait);
+            continue;
+        }
         if (ep == NULL) {
             st = n > 0 ? info.status : say_none(b, why, &info);
             if (n == 0)
@@ -213,11 +247,10 @@ ferry_status ferryi_balance_call(ferry_channel *ch, const ferry_method *m,
         st = ep->ch->ops->call(ep->ch, m, req, resp, &o);
         n++;
         ai.status = st;
+        remember(&a, ep);
         if (ferryi_epset_done(&b->set, ep, trial, st, &ai, ferryi_now_us() - t0))
             ask_again(b);
         info = ai;
-        remember(&a, ep);
-        uint32_t wait;
         if (!again(b, m, &a, st, &ai, &wait))
             break;
         if (wait > 0)
@@ -300,6 +333,14 @@ static int start_next(bcall *c, const ProtobufCMessage *req, ferry_status *st,
             return 0;
         char why[FERRY_MESSAGE_MAX];
         c->ep = ferryi_epset_pick(&b->set, c->a.tried, c->a.n_tried, &c->trial, why, sizeof why);
+        uint32_t wait = 0;
+        if (c->ep == NULL && c->n > 0 && round_over_early(&c->a, &wait)) {
+            if (wait > 0 && wait_then_start(c, wait, info))
+                return 1;
+            ferryi_sleep_ms(wait); /* no aio for the wait (or none to wait) */
+            req = NULL;
+            continue;
+        }
         if (c->ep == NULL) {
             if (c->n == 0) {
                 *st = say_none(b, why, info);
@@ -332,11 +373,10 @@ static int start_next(bcall *c, const ProtobufCMessage *req, ferry_status *st,
         ai.status = s;
         if (ai.message[0] == '\0')
             snprintf(ai.message, sizeof ai.message, "%s", ferry_status_str(s));
-        ferryi_epset_done(&b->set, c->ep, c->trial, s, &ai, 0);
         remember(&c->a, c->ep);
+        ferryi_epset_done(&b->set, c->ep, c->trial, s, &ai, 0);
         *st = s;
         *info = ai;
-        uint32_t wait;
         if (!again(b, c->m, &c->a, s, &ai, &wait))
             return 0;
         if (wait > 0 && wait_then_start(c, wait, &ai))
@@ -369,9 +409,9 @@ static void attempt_done(const ferry_completion *done, ferry_status st, Protobuf
     bcall *c = done->arg;
     balancer *b = c->b;
     ferry_call_info ai = *info;
+    remember(&c->a, c->ep);
     if (ferryi_epset_done(&b->set, c->ep, c->trial, st, &ai, ferryi_now_us() - c->t0))
         ask_again(b);
-    remember(&c->a, c->ep);
     uint32_t wait = 0;
     if (st == FERRY_OK || !again(b, c->m, &c->a, st, &ai, &wait))
         return finish(c, st, resp, &ai);
@@ -415,7 +455,8 @@ void ferryi_balance_run_pending(balancer *b, int closing)
         } else if (ferryi_now_ms() >= c->a.deadline_at) {
             st = FERRY_DEADLINE_EXCEEDED;
             snprintf(info.message, sizeof info.message,
-                     "the call's deadline passed before %s resolved", b->target.host);
+                     "the call's deadline passed before %s resolved; %s was not sent",
+                     b->target.host, c->m->full_name);
         } else if (start_next(c, NULL, &st, &info)) {
             c = next;
             continue;

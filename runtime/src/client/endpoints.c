@@ -308,7 +308,7 @@ ferryi_ep *ferryi_epset_pick(ferryi_epset *set, const uint64_t *tried, size_t n_
     } else if (set->n == 0) {
         snprintf(why, why_len, "no endpoints");
     } else {
-        snprintf(why, why_len, "no endpoint to try: %zu of %zu ejected, %zu tried by this call",
+        snprintf(why, why_len, "no endpoint to try: %zu of %zu ejected, %zu tried in this round",
                  ejected, set->n, skipped);
     }
     if (c != stack)

@@ -356,17 +356,13 @@ static void on_srv(void *arg, int status, int timeouts, unsigned char *abuf, int
         g->status = rv;
 }
 
-/* The ANSWER_MAX records of `list` that come first by priority (lowest
- * first, and otherwise in the order of the answer) into `out`, so that the
- * endpoints a channel keeps when there are more than it takes are the ones
- * it would call first, wherever the answer lists them. Returns how many. */
-static size_t by_priority(struct ares_srv_reply *list, struct ares_srv_reply **out)
+size_t ferryi_srv_by_priority(struct ares_srv_reply *list, struct ares_srv_reply **out)
 {
     size_t n = 0;
     for (struct ares_srv_reply *s = list; s != NULL; s = s->next) {
-        if (n == ANSWER_MAX && out[n - 1]->priority <= s->priority)
-            continue;                            /* behind every record kept */
-        size_t i = n < ANSWER_MAX ? n++ : n - 1; /* full: the last kept gives way */
+        if (n == FERRYI_SRV_MAX && out[n - 1]->priority <= s->priority)
+            continue;                                /* behind every record kept */
+        size_t i = n < FERRYI_SRV_MAX ? n++ : n - 1; /* full: the last kept gives way */
         for (; i > 0 && out[i - 1]->priority > s->priority; i--)
             out[i] = out[i - 1];
         out[i] = s;
@@ -425,8 +421,8 @@ ferry_status ferryi_resolve(ferryi_resolver *r, const ferryi_target *t, size_t m
         wait_all(r);
         int srv_status = g.status;
         g.status = ARES_SUCCESS;
-        struct ares_srv_reply *recs[ANSWER_MAX];
-        size_t k = by_priority(g.srv, recs);
+        struct ares_srv_reply *recs[FERRYI_SRV_MAX];
+        size_t k = ferryi_srv_by_priority(g.srv, recs);
         for (size_t i = 0; i < k && g.n < max; i++) {
             const struct ares_srv_reply *s = recs[i];
             if (s->port == 0 || !ferryi_dns_name_ok(s->host)) {

@@ -53,4 +53,17 @@ ferry_status ferryi_resolve(ferryi_resolver *r, const ferryi_target *t, size_t m
                             ferryi_ep_addr **addrs, size_t *n, uint32_t *ttl_s, char *why,
                             size_t why_len);
 
+/* Records of one SRV answer read at most: a bound on what a hostile
+ * answer can make ferry hold, whatever the count it claims. */
+#define FERRYI_SRV_MAX 256
+
+struct ares_srv_reply;
+
+/* The FERRYI_SRV_MAX records of the c-ares list `list` that come first by
+ * priority (lowest first, and otherwise in the order of the answer) into
+ * `out`, so that the endpoints a channel keeps when there are more than it
+ * takes are the ones it would call first, wherever the answer lists them.
+ * Returns how many. */
+size_t ferryi_srv_by_priority(struct ares_srv_reply *list, struct ares_srv_reply **out);
+
 #endif
