@@ -73,8 +73,8 @@ typedef struct ferry_call_event {
     size_t reply_bytes;   /* the reply body; 0 when there is none */
     unsigned attempts;    /* client: attempts made (remote channels), else 1 */
     int handler_ran;      /* server: the call's handler ran */
-    uint64_t queued_us;   /* server: from reading the request to its handler's start */
-    uint64_t handler_us;  /* server: the handler's run */
+    uint64_t queued_us;   /* server: from reading the request to a worker taking it (0: none did) */
+    uint64_t handler_us;  /* server: the handler's run (0 when it did not run) */
     uint64_t total_us;    /* server: reading to reply; client: call to completion */
 } ferry_call_event;
 

@@ -241,10 +241,13 @@ static void count_after(void *arg, const ferry_call_event *ev)
     if (ev->status == FERRY_FALLBACK)
         atomic_fetch_add_explicit(&s->fallbacks, 1, memory_order_relaxed);
     observe(&s->total, time_bounds_us, N_TIME, ev->total_us);
-    if (ev->side == FERRY_SIDE_SERVER && ev->handler_ran) {
+    /* The queue's time counts for every call a worker took, those refused
+     * then (deadline passed while queued) too; 0 means none took it (or
+     * took it at once, which the first bucket holds either way). */
+    if (ev->side == FERRY_SIDE_SERVER && (ev->handler_ran || ev->queued_us != 0))
         observe(&s->queued, time_bounds_us, N_TIME, ev->queued_us);
+    if (ev->side == FERRY_SIDE_SERVER && ev->handler_ran)
         observe(&s->handler, time_bounds_us, N_TIME, ev->handler_us);
-    }
     observe(&s->request_bytes, size_bounds_bytes, N_SIZE, ev->request_bytes);
     observe(&s->reply_bytes, size_bounds_bytes, N_SIZE, ev->reply_bytes);
     if (ev->side == FERRY_SIDE_SERVER)

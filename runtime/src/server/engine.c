@@ -245,7 +245,9 @@ static ferry_call_event call_event(const srv_ctx *c, uint64_t now_us)
         .reply_bytes = c->answer_bytes,
         .attempts = 1,
         .handler_ran = c->handler_ran,
-        .queued_us = c->handler_ran ? c->handler_start_us - c->read_us : 0,
+        /* Till a worker took it, whether it then ran or was refused: a call
+         * that waited past its deadline waited longest of all. */
+        .queued_us = c->handler_start_us != 0 ? c->handler_start_us - c->read_us : 0,
         .handler_us = c->handler_us,
         .total_us = now_us != 0 ? now_us - c->read_us : 0,
     };
@@ -297,18 +299,16 @@ static nng_msg *run_handler(srv_ctx *c)
     ferry_server *outer = running_server;
     running_server = srv;
     ferryi_log_context outer_log = ferryi_log_context_push(c->call.method->full_name, c->call_id);
-    if (srv->hooks.n > 0) {
-        c->handler_ran = 1;
-        c->handler_start_us = ferryi_now_us();
-    }
-    ferry_status st = ferryi_call_run(&c->call, c->frame.body, c->frame.body_len, &resp);
     if (srv->hooks.n > 0)
-        c->handler_us = ferryi_now_us() - c->handler_start_us;
-    running_server = outer;
+        c->handler_start_us = ferryi_now_us();
+    ferry_status st = ferryi_call_run(&c->call, c->frame.body, c->frame.body_len, &resp);
     /* A call refused before its handler (deadline, roles, body, rules) was
      * not handled: the counters and the after hooks say so, as for the
      * refusals that come before this. */
     c->handler_ran = c->call.handler_ran;
+    if (srv->hooks.n > 0 && c->handler_ran)
+        c->handler_us = ferryi_now_us() - c->handler_start_us;
+    running_server = outer;
     atomic_fetch_add(c->call.handler_ran ? &srv->handled : &srv->rejected, 1);
     nng_msg *reply = build_reply(c, st, st == FERRY_OK ? "" : c->call.message, resp);
     ferryi_log_context_pop(outer_log);
