@@ -405,19 +405,28 @@ Ferry__FieldOptions *pbs_ferry_field(const pbs_field *f)
                                             &ferry__field_options__descriptor);
 }
 
+Ferry__ServiceOptions *pbs_ferry_service(const pbs_svc *svc)
+{
+    return (Ferry__ServiceOptions *)ferry_ext(svc->svc->options != NULL ? &svc->svc->options->base
+                                                                        : NULL,
+                                              &ferry__service_options__descriptor);
+}
+
+Ferry__FileOptions *pbs_ferry_file(const pbs_file *f)
+{
+    return (Ferry__FileOptions *)ferry_ext(f->options != NULL ? &f->options->base : NULL,
+                                           &ferry__file_options__descriptor);
+}
+
 uint32_t pbs_api_version(const pbs_svc *svc)
 {
     uint32_t v = 0;
-    Ferry__ServiceOptions *so = (Ferry__ServiceOptions *)ferry_ext(
-        svc->svc->options != NULL ? &svc->svc->options->base : NULL,
-        &ferry__service_options__descriptor);
+    Ferry__ServiceOptions *so = pbs_ferry_service(svc);
     if (so != NULL && so->has_api_version)
         v = so->api_version;
     protobuf_c_message_free_unpacked(so != NULL ? &so->base : NULL, NULL);
     if (v == 0) {
-        Ferry__FileOptions *fo = (Ferry__FileOptions *)ferry_ext(
-            svc->file->options != NULL ? &svc->file->options->base : NULL,
-            &ferry__file_options__descriptor);
+        Ferry__FileOptions *fo = pbs_ferry_file(svc->file);
         if (fo != NULL && fo->has_api_version)
             v = fo->api_version;
         protobuf_c_message_free_unpacked(fo != NULL ? &fo->base : NULL, NULL);

@@ -94,6 +94,8 @@ const char *pbs_json_name(const pbs_field *f, char *buf, size_t len);
  * unreadable. Free with protobuf_c_message_free_unpacked(). */
 Ferry__MethodOptions *pbs_ferry_method(const pbs_method *m);
 Ferry__FieldOptions *pbs_ferry_field(const pbs_field *f);
+Ferry__ServiceOptions *pbs_ferry_service(const pbs_svc *svc);
+Ferry__FileOptions *pbs_ferry_file(const pbs_file *f);
 /* The API version from ferry's service option, else its file's, else 1. */
 uint32_t pbs_api_version(const pbs_svc *svc);
 

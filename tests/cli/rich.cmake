@@ -39,5 +39,10 @@ ferry_add_test(test_call SOURCES test_call.c LIBS cli_rich_server)
 ferry_add_test(test_call_errors SOURCES test_call_errors.c LIBS cli_rich_server)
 # `ferry list` and `ferry describe`; reflection off by default.
 ferry_add_test(test_reflect SOURCES test_reflect.c LIBS cli_rich_server ferry_admin_idl)
+# ... whose output protoc and protoc-c must compile again.
+target_compile_definitions(test_reflect PRIVATE FERRY_PROTOC="${FERRY_PROTOC}"
+                           FERRY_PROTOC_GEN_C="${FERRY_PROTOC_GEN_C}"
+                           FERRY_IDL_DIR="${PROJECT_SOURCE_DIR}/idl"
+                           FERRY_PROTOBUF_INCLUDE="${FERRY_PROTOBUF_INCLUDE}")
 # `ferry call` with identity: signed, MAC, roles, no key.
 ferry_add_test(test_call_identity SOURCES test_call_identity.c LIBS cli_rich_server)

@@ -1,0 +1,672 @@
+/* proto_print.c - a service written back as a .proto file (proto_print.h):
+ * the header (syntax, package, imports, file options), the service, then
+ * the messages and enums it reaches, each top-level one whole. */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "proto_print.h"
+
+#define T(x) GOOGLE__PROTOBUF__FIELD_DESCRIPTOR_PROTO__TYPE__TYPE_##x
+#define L(x) GOOGLE__PROTOBUF__FIELD_DESCRIPTOR_PROTO__LABEL__LABEL_##x
+
+/* Things met while printing, each kept once, in the order first met. */
+typedef struct seen {
+    const void **v;
+    size_t n, cap;
+} seen;
+
+typedef struct printer {
+    FILE *out;
+    const pb_schema *s;
+    const pbs_file *file; /* the service's file: its package and syntax */
+    const char *pkg;      /* "" for none */
+    int proto3;
+    seen types;        /* top-level types of the package, printed here */
+    seen imports;      /* files of the other types, imported */
+    int uses_ferry;    /* an option of ferry's was printed: import its file */
+    const char *ferry; /* "ferry", or ".ferry" where the package hides it */
+    int failed;        /* err holds why */
+    char *err;
+    size_t errlen;
+} printer;
+
+static void fail(printer *p, const char *what, const char *name)
+{
+    if (p->failed)
+        return;
+    p->failed = 1;
+    snprintf(p->err, p->errlen, "the schema's %s '%.100s' cannot be written in a .proto file", what,
+             name != NULL ? name : "(none)");
+}
+
+static void remember(printer *p, seen *l, const void *x)
+{
+    for (size_t i = 0; i < l->n; i++)
+        if (l->v[i] == x)
+            return;
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 16;
+        const void **grown = realloc(l->v, cap * sizeof *grown);
+        if (grown == NULL) {
+            if (!p->failed)
+                snprintf(p->err, p->errlen, "out of memory");
+            p->failed = 1;
+            return;
+        }
+        l->v = grown;
+        l->cap = cap;
+    }
+    l->v[l->n++] = x;
+}
+
+/* ---- names ---------------------------------------------------------------- */
+
+/* Whether `s` is a .proto identifier: a letter or '_', then letters, digits
+ * and '_'. A server's name that is not one would break (or forge) syntax. */
+static int is_ident(const char *s)
+{
+    if (s == NULL || !((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || *s == '_'))
+        return 0;
+    for (; *s != '\0'; s++)
+        if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
+              *s == '_'))
+            return 0;
+    return 1;
+}
+
+/* Whether `s` is identifiers joined by dots (a package). */
+static int is_dotted(const char *s)
+{
+    char part[256];
+    for (;;) {
+        size_t n = strcspn(s, ".");
+        if (n == 0 || n >= sizeof part)
+            return 0;
+        memcpy(part, s, n);
+        part[n] = '\0';
+        if (!is_ident(part))
+            return 0;
+        if (s[n] == '\0')
+            return 1;
+        s += n + 1;
+    }
+}
+
+/* `name` after checking it is an identifier. */
+static const char *ident(printer *p, const char *what, const char *name)
+{
+    if (!is_ident(name)) {
+        fail(p, what, name);
+        return "_";
+    }
+    return name;
+}
+
+static int in_package(const printer *p, const char *full)
+{
+    size_t n = strlen(p->pkg);
+    return n == 0 || (strncmp(full, p->pkg, n) == 0 && full[n] == '.');
+}
+
+/* Whether protoc could find something named `full` (a type, a service or a
+ * package) while resolving a name: what would capture a relative name. */
+static int symbol_exists(const pb_schema *s, const char *full)
+{
+    if (pbs_find(s, full) != NULL || pbs_service_find(s, full) != NULL)
+        return 1;
+    size_t n = strlen(full);
+    for (size_t i = 0; i < s->n_files; i++) {
+        const char *pkg = s->files[i]->package;
+        if (pkg != NULL && strncmp(pkg, full, n) == 0 && (pkg[n] == '\0' || pkg[n] == '.'))
+            return 1;
+    }
+    return 0;
+}
+
+/* How a field or method in scope `scope` (a message's full name, or the
+ * package) names type `t`: relative to the package when it is the file's
+ * own (`Inner`), its full name when another's (`google.protobuf.Timestamp`)
+ * and, when a nearer scope declares its first part (protoc looks there
+ * first and would take the wrong one), fully qualified with a leading dot. */
+static void type_ref(const printer *p, const char *scope, const pbs_type *t, char *buf, size_t len)
+{
+    size_t plen = strlen(p->pkg), stop = 0;
+    const char *name = t->full;
+    if (plen > 0 && in_package(p, t->full)) {
+        name = t->full + plen + 1;
+        stop = plen;
+    }
+    size_t first = strcspn(name, ".");
+    for (size_t n = strlen(scope); n > stop;) {
+        char cand[600];
+        snprintf(cand, sizeof cand, "%.*s.%.*s", (int)n, scope, (int)first, name);
+        if (symbol_exists(p->s, cand)) {
+            snprintf(buf, len, ".%s", t->full);
+            return;
+        }
+        while (n > 0 && scope[n - 1] != '.')
+            n--;
+        n = n > 0 ? n - 1 : 0;
+    }
+    snprintf(buf, len, "%s", name);
+}
+
+/* Notes that `t` is used: printed here when it is of the file's package
+ * and syntax (its top-level type, whole), else imported. */
+static void use_type(printer *p, const pbs_type *t)
+{
+    if (t == NULL)
+        return;
+    size_t plen = strlen(p->pkg);
+    if (!in_package(p, t->full) || pbs_proto3(t->file) != p->proto3) {
+        remember(p, &p->imports, t->file);
+        return;
+    }
+    const char *rel = t->full + (plen > 0 ? plen + 1 : 0);
+    char top[600];
+    snprintf(top, sizeof top, "%.*s%s%.*s", (int)plen, p->pkg, plen > 0 ? "." : "",
+             (int)strcspn(rel, "."), rel);
+    const pbs_type *outer = pbs_find(p->s, top);
+    remember(p, &p->types, outer != NULL ? outer : t);
+}
+
+/* ---- ferry's options as text format ---------------------------------------- */
+
+static void print_opts(FILE *out, const ProtobufCMessage *m);
+
+static void print_string(FILE *out, const char *s)
+{
+    /* JSON's escapes (\", \\, \n, \u0001) are also those of protobuf's text
+     * format and .proto string literals. */
+    json_t *j = json_string(s);
+    char *text = j != NULL ? json_dumps(j, JSON_ENCODE_ANY) : NULL;
+    fprintf(out, "%s", text != NULL ? text : "\"\"");
+    free(text);
+    json_decref(j);
+}
+
+static void print_scalar(FILE *out, const ProtobufCFieldDescriptor *f, const void *v)
+{
+    switch (f->type) {
+    case PROTOBUF_C_TYPE_BOOL:
+        fprintf(out, "%s", *(const protobuf_c_boolean *)v ? "true" : "false");
+        break;
+    case PROTOBUF_C_TYPE_UINT32:
+        fprintf(out, "%" PRIu32, *(const uint32_t *)v);
+        break;
+    case PROTOBUF_C_TYPE_DOUBLE:
+        fprintf(out, "%.17g", *(const double *)v);
+        break;
+    case PROTOBUF_C_TYPE_ENUM: {
+        const ProtobufCEnumValue *e =
+            protobuf_c_enum_descriptor_get_value(f->descriptor, *(const int *)v);
+        if (e != NULL)
+            fprintf(out, "%s", e->name);
+        else
+            fprintf(out, "%d", *(const int *)v);
+        break;
+    }
+    case PROTOBUF_C_TYPE_STRING:
+        print_string(out, *(char *const *)v);
+        break;
+    case PROTOBUF_C_TYPE_MESSAGE:
+        fprintf(out, "{");
+        print_opts(out, *(ProtobufCMessage *const *)v);
+        fprintf(out, "}");
+        break;
+    default: /* ferry's options use none of the other types */
+        fprintf(out, "0");
+        break;
+    }
+}
+
+/* The fields `m` sets, as protobuf's text format: "min_len: 1 in: \"a\"". */
+static void print_opts(FILE *out, const ProtobufCMessage *m)
+{
+    const char *sep = "";
+    for (unsigned i = 0; m != NULL && i < m->descriptor->n_fields; i++) {
+        const ProtobufCFieldDescriptor *f = &m->descriptor->fields[i];
+        const char *base = (const char *)m;
+        const void *v = base + f->offset;
+        int pointer = f->type == PROTOBUF_C_TYPE_STRING || f->type == PROTOBUF_C_TYPE_MESSAGE;
+        size_t count = 1;
+        if (f->label == PROTOBUF_C_LABEL_REPEATED) {
+            count = *(const size_t *)(base + f->quantifier_offset);
+            v = *(void *const *)v;
+        } else if (pointer) {
+            count = *(void *const *)v != NULL ? 1 : 0;
+        } else if (f->quantifier_offset != 0) {
+            count = *(const protobuf_c_boolean *)(base + f->quantifier_offset) ? 1 : 0;
+        }
+        size_t size = f->type == PROTOBUF_C_TYPE_DOUBLE ? 8 : pointer ? sizeof(void *) : 4;
+        for (size_t k = 0; k < count; k++) {
+            fprintf(out, "%s%s: ", sep, f->name);
+            print_scalar(out, f, (const char *)v + k * size);
+            sep = " ";
+        }
+    }
+}
+
+/* "(ferry.NAME) = {...}" for ferry's options message `m` (then freed),
+ * after `before`; nothing when NULL. */
+static int print_ferry(printer *p, const char *before, const char *name, ProtobufCMessage *m)
+{
+    if (m == NULL)
+        return 0;
+    fprintf(p->out, "%s(%s.%s) = {", before, p->ferry, name);
+    print_opts(p->out, m);
+    fprintf(p->out, "}");
+    protobuf_c_message_free_unpacked(m, NULL);
+    p->uses_ferry = 1;
+    return 1;
+}
+
+/* ---- messages and enums ----------------------------------------------------- */
+
+static void indent(printer *p, int depth)
+{
+    fprintf(p->out, "%*s", depth * 2, "");
+}
+
+static const char *scalar_name(int type)
+{
+    static const char *const names[] = {
+        NULL,      "double",   "float",    "int64",  "uint64",  "int32", "fixed64",
+        "fixed32", "bool",     "string",   "group",  "message", "bytes", "uint32",
+        "enum",    "sfixed32", "sfixed64", "sint32", "sint64",
+    };
+    return type > 0 && type < (int)(sizeof names / sizeof names[0]) ? names[type] : "bytes";
+}
+
+/* A field's type as .proto writes it in `scope`, noting the types it uses. */
+static void field_type(printer *p, const char *scope, const pbs_field *f, char *buf, size_t len)
+{
+    const pbs_msg *entry = NULL;
+    if (pbs_is_map(p->s, f, &entry)) {
+        char k[300], v[700];
+        field_type(p, scope, entry->field[0], k, sizeof k);
+        field_type(p, scope, entry->field[1], v, sizeof v);
+        snprintf(buf, len, "map<%s, %s>", k, v);
+        return;
+    }
+    if (f->type == T(MESSAGE) || f->type == T(ENUM)) {
+        const pbs_type *t = pbs_find(p->s, f->type_name); /* pbs_index() resolved it */
+        use_type(p, t);
+        if (t != NULL)
+            type_ref(p, scope, t, buf, len);
+        else
+            snprintf(buf, len, "bytes");
+        return;
+    }
+    snprintf(buf, len, "%s", scalar_name(f->type));
+}
+
+/* A proto2 default, as protoc stores it: text for strings, C-escaped text
+ * for bytes, a name for enums, a number (or inf, nan) for the rest. */
+static void print_default(printer *p, const pbs_field *f)
+{
+    const char *d = f->default_value;
+    if (f->type == T(STRING)) {
+        print_string(p->out, d);
+        return;
+    }
+    if (f->type == T(BYTES)) { /* C-escaped already: refused if a quote could end early */
+        for (const char *c = d; *c != '\0'; c++) {
+            if (*c == '\\' && c[1] != '\0' && (unsigned char)c[1] >= 0x20) {
+                c++;
+                continue;
+            }
+            if (*c == '"' || *c == '\\' || (unsigned char)*c < 0x20) {
+                fail(p, "default value", d);
+                return;
+            }
+        }
+        fprintf(p->out, "\"%s\"", d);
+        return;
+    }
+    for (const char *c = d; *c != '\0'; c++)
+        if (!(strchr("+-._", *c) != NULL || (*c >= '0' && *c <= '9') || (*c >= 'a' && *c <= 'z') ||
+              (*c >= 'A' && *c <= 'Z'))) {
+            fail(p, "default value", d);
+            return;
+        }
+    fprintf(p->out, "%s", *d != '\0' ? d : "0");
+}
+
+/* The options in [...] after a field: packed, deprecated, json_name when
+ * not the one protoc derives, a proto2 default, ferry's rules. */
+static void print_field_options(printer *p, const pbs_field *f)
+{
+    const char *sep = " [";
+    if (f->options != NULL && f->options->has_packed) {
+        fprintf(p->out, "%spacked = %s", sep, f->options->packed ? "true" : "false");
+        sep = ", ";
+    }
+    if (f->options != NULL && f->options->has_deprecated && f->options->deprecated) {
+        fprintf(p->out, "%sdeprecated = true", sep);
+        sep = ", ";
+    }
+    pbs_field plain = *f;
+    plain.json_name = NULL;
+    char derived[256], given[256];
+    if (f->json_name != NULL && strcmp(pbs_json_name(f, given, sizeof given),
+                                       pbs_json_name(&plain, derived, sizeof derived)) != 0) {
+        fprintf(p->out, "%sjson_name = ", sep);
+        print_string(p->out, f->json_name);
+        sep = ", ";
+    }
+    if (f->default_value != NULL) {
+        fprintf(p->out, "%sdefault = ", sep);
+        print_default(p, f);
+        sep = ", ";
+    }
+    Ferry__FieldOptions *fo = pbs_ferry_field(f);
+    if (print_ferry(p, sep, "field", fo != NULL ? &fo->base : NULL))
+        sep = ", ";
+    if (sep[0] == ',')
+        fprintf(p->out, "]");
+}
+
+static int is_synthetic(const pbs_msg *m, size_t oneof)
+{
+    for (size_t i = 0; i < m->n_field; i++)
+        if (m->field[i]->has_oneof_index && (size_t)m->field[i]->oneof_index == oneof &&
+            !(m->field[i]->has_proto3_optional && m->field[i]->proto3_optional))
+            return 0;
+    return 1;
+}
+
+static int in_real_oneof(const pbs_msg *m, const pbs_field *f)
+{
+    return f->has_oneof_index && !is_synthetic(m, (size_t)f->oneof_index);
+}
+
+static void print_field(printer *p, const pbs_type *t, const pbs_field *f, int depth)
+{
+    char type[1100];
+    field_type(p, t->full, f, type, sizeof type);
+    const char *label = "";
+    if (pbs_is_map(p->s, f, NULL) || in_real_oneof(t->msg, f))
+        label = "";
+    else if (f->label == L(REPEATED))
+        label = "repeated ";
+    else if (f->has_proto3_optional && f->proto3_optional)
+        label = "optional ";
+    else if (f->label == L(REQUIRED))
+        label = "required ";
+    else if (!p->proto3)
+        label = "optional ";
+    indent(p, depth);
+    fprintf(p->out, "%s%s %s = %d", label, type, ident(p, "field", f->name), f->number);
+    print_field_options(p, f);
+    fprintf(p->out, ";\n");
+}
+
+/* reserved "a"; the names a message or an enum keeps from reuse. */
+static void print_reserved_names(printer *p, int depth, char *const *names, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        indent(p, depth);
+        fprintf(p->out, "reserved \"%s\";\n", ident(p, "reserved name", names[i]));
+    }
+}
+
+/* reserved 2; reserved 9 to 11; */
+static void print_range(printer *p, int depth, const char *what, int32_t first, int32_t last)
+{
+    indent(p, depth);
+    if (first == last)
+        fprintf(p->out, "%s %" PRId32 ";\n", what, first);
+    else
+        fprintf(p->out, "%s %" PRId32 " to %" PRId32 ";\n", what, first, last);
+}
+
+static void print_enum(printer *p, const pbs_enum *e, int depth)
+{
+    indent(p, depth);
+    fprintf(p->out, "enum %s {\n", ident(p, "enum", e->name));
+    if (e->options != NULL && e->options->has_allow_alias && e->options->allow_alias) {
+        indent(p, depth + 1);
+        fprintf(p->out, "option allow_alias = true;\n");
+    }
+    for (size_t i = 0; i < e->n_value; i++) {
+        const Google__Protobuf__EnumValueDescriptorProto *v = e->value[i];
+        indent(p, depth + 1);
+        fprintf(p->out, "%s = %d%s;\n", ident(p, "enum value", v->name), v->number,
+                v->options != NULL && v->options->deprecated ? " [deprecated = true]" : "");
+    }
+    for (size_t i = 0; i < e->n_reserved_range; i++) /* an enum's range ends on its last */
+        print_range(p, depth + 1, "reserved", e->reserved_range[i]->start,
+                    e->reserved_range[i]->end);
+    print_reserved_names(p, depth + 1, e->reserved_name, e->n_reserved_name);
+    indent(p, depth);
+    fprintf(p->out, "}\n");
+}
+
+static void print_message(printer *p, const pbs_type *t, int depth);
+
+/* The nested messages (map entries aside: `map<K, V>` declares them) and
+ * enums of `t`. */
+static void print_nested(printer *p, const pbs_type *t, int depth)
+{
+    const pbs_msg *m = t->msg;
+    for (size_t i = 0; i < m->n_enum_type; i++) {
+        fprintf(p->out, "\n");
+        print_enum(p, m->enum_type[i], depth);
+    }
+    for (size_t i = 0; i < m->n_nested_type; i++) {
+        const pbs_msg *n = m->nested_type[i];
+        if (n->options != NULL && n->options->map_entry)
+            continue;
+        char full[600];
+        snprintf(full, sizeof full, "%s.%s", t->full, n->name != NULL ? n->name : "");
+        const pbs_type *nt = pbs_find(p->s, full);
+        if (nt == NULL || nt->msg != n) {
+            fail(p, "nested message", n->name);
+            return;
+        }
+        fprintf(p->out, "\n");
+        print_message(p, nt, depth);
+    }
+}
+
+static void print_message(printer *p, const pbs_type *t, int depth)
+{
+    const pbs_msg *m = t->msg;
+    if (depth > PBS_MAX_DEPTH) {
+        fail(p, "message nested too deep", t->full);
+        return;
+    }
+    indent(p, depth);
+    fprintf(p->out, "message %s {\n", ident(p, "message", m->name));
+    if (m->options != NULL && m->options->has_deprecated && m->options->deprecated) {
+        indent(p, depth + 1);
+        fprintf(p->out, "option deprecated = true;\n");
+    }
+    /* A oneof is printed whole where its first member is declared. */
+    for (size_t i = 0; i < m->n_field; i++) {
+        const pbs_field *f = m->field[i];
+        if (!in_real_oneof(m, f)) {
+            print_field(p, t, f, depth + 1);
+            continue;
+        }
+        size_t o = (size_t)f->oneof_index;
+        int first = 1;
+        for (size_t k = 0; k < i && first; k++)
+            first = !(m->field[k]->has_oneof_index && (size_t)m->field[k]->oneof_index == o);
+        if (!first)
+            continue;
+        indent(p, depth + 1);
+        fprintf(p->out, "oneof %s {\n", ident(p, "oneof", m->oneof_decl[o]->name));
+        for (size_t k = i; k < m->n_field; k++)
+            if (m->field[k]->has_oneof_index && (size_t)m->field[k]->oneof_index == o)
+                print_field(p, t, m->field[k], depth + 2);
+        indent(p, depth + 1);
+        fprintf(p->out, "}\n");
+    }
+    /* A message's ranges end after their last number. */
+    for (size_t i = 0; i < m->n_extension_range; i++)
+        print_range(p, depth + 1, "extensions", m->extension_range[i]->start,
+                    m->extension_range[i]->end - 1);
+    for (size_t i = 0; i < m->n_reserved_range; i++)
+        print_range(p, depth + 1, "reserved", m->reserved_range[i]->start,
+                    m->reserved_range[i]->end - 1);
+    print_reserved_names(p, depth + 1, m->reserved_name, m->n_reserved_name);
+    print_nested(p, t, depth + 1);
+    indent(p, depth);
+    fprintf(p->out, "}\n");
+}
+
+static void print_type(printer *p, const pbs_type *t)
+{
+    fprintf(p->out, "\n");
+    if (t->en != NULL)
+        print_enum(p, t->en, 0);
+    else
+        print_message(p, t, 0);
+}
+
+/* ---- the service and the file ----------------------------------------------- */
+
+static void print_method(printer *p, const pbs_method *m)
+{
+    const pbs_type *in = pbs_find(p->s, m->input_type), *out = pbs_find(p->s, m->output_type);
+    if (in == NULL || in->msg == NULL || out == NULL || out->msg == NULL) {
+        fail(p, "method type", m->input_type);
+        return;
+    }
+    use_type(p, in);
+    use_type(p, out);
+    char a[600], b[600];
+    type_ref(p, p->pkg, in, a, sizeof a);
+    type_ref(p, p->pkg, out, b, sizeof b);
+    fprintf(p->out, "  rpc %s(%s%s) returns (%s%s)", ident(p, "method", m->name),
+            m->client_streaming ? "stream " : "", a, m->server_streaming ? "stream " : "", b);
+    Ferry__MethodOptions *mo = pbs_ferry_method(m);
+    int deprecated = m->options != NULL && m->options->has_deprecated && m->options->deprecated;
+    if (mo == NULL && !deprecated) {
+        fprintf(p->out, ";\n");
+        return;
+    }
+    fprintf(p->out, " {\n");
+    if (deprecated)
+        fprintf(p->out, "    option deprecated = true;\n");
+    if (print_ferry(p, "    option ", "method", mo != NULL ? &mo->base : NULL))
+        fprintf(p->out, ";\n");
+    fprintf(p->out, "  }\n");
+}
+
+/* The service and the types it reaches, into p->out. */
+static void print_body(printer *p, const pbs_svc *svc, const pbs_method *only)
+{
+    Ferry__ServiceOptions *so = pbs_ferry_service(svc);
+    fprintf(p->out, "service %s {\n", ident(p, "service", svc->svc->name));
+    if (print_ferry(p, "  option ", "service", so != NULL ? &so->base : NULL))
+        fprintf(p->out, ";\n");
+    for (size_t i = 0; i < svc->svc->n_method; i++)
+        if (only == NULL || svc->svc->method[i] == only)
+            print_method(p, svc->svc->method[i]);
+    fprintf(p->out, "}\n");
+    for (size_t i = 0; i < p->types.n && !p->failed; i++) /* grows while printed */
+        print_type(p, p->types.v[i]);
+}
+
+/* Text a server named, in a comment: no newline or other control
+ * character can end the comment early. */
+static void print_comment_text(FILE *out, const char *s)
+{
+    for (; s != NULL && *s != '\0'; s++)
+        fputc((unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s, out);
+}
+
+/* An import's path goes between quotes: refused when it could end them. */
+static int is_import_path(const char *s)
+{
+    if (s == NULL || *s == '\0')
+        return 0;
+    for (; *s != '\0'; s++)
+        if ((unsigned char)*s < 0x20 || *s == '"' || *s == '\\' || *s == 0x7f)
+            return 0;
+    return 1;
+}
+
+/* Whether protoc, resolving "ferry.x" in package `pkg`, would stop at a
+ * nearer "ferry" (package a.ferry.b has one): then the option is named
+ * from the root, "(.ferry.x)". */
+static int package_hides_ferry(const char *pkg)
+{
+    for (const char *c = strstr(pkg, "ferry"); c != NULL; c = strstr(c + 1, "ferry"))
+        if (c != pkg && c[-1] == '.' && (c[5] == '.' || c[5] == '\0'))
+            return 1;
+    return 0;
+}
+
+int cli_proto_print(FILE *out, const pb_schema *s, const pbs_svc *svc, const pbs_method *only,
+                    char *err, size_t errlen)
+{
+    const pbs_file *file = svc->file;
+    printer p = {
+        .s = s,
+        .file = file,
+        .pkg = file->package != NULL ? file->package : "",
+        .proto3 = pbs_proto3(file),
+        .err = err,
+        .errlen = errlen,
+    };
+    p.ferry = package_hides_ferry(p.pkg) ? ".ferry" : "ferry";
+    if (p.pkg[0] != '\0' && !is_dotted(p.pkg)) {
+        fail(&p, "package", p.pkg);
+        return -1;
+    }
+    /* The body first, into memory: it decides the imports above it. */
+    char *body = NULL;
+    size_t len = 0;
+    p.out = open_memstream(&body, &len);
+    if (p.out == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    print_body(&p, svc, only);
+    if (fclose(p.out) != 0 && !p.failed) {
+        p.failed = 1;
+        snprintf(err, errlen, "out of memory");
+    }
+    p.out = out;
+    Ferry__FileOptions *fo = pbs_ferry_file(file);
+    if (fo != NULL)
+        p.uses_ferry = 1;
+    for (size_t i = 0; i < p.imports.n && !p.failed; i++)
+        if (!is_import_path(((const pbs_file *)p.imports.v[i])->name))
+            fail(&p, "file", ((const pbs_file *)p.imports.v[i])->name);
+    if (!p.failed) {
+        fprintf(out, "// ");
+        print_comment_text(out, file->name);
+        fprintf(out, ", API version %u\nsyntax = \"%s\";\n", pbs_api_version(svc),
+                p.proto3 ? "proto3" : "proto2");
+        if (p.pkg[0] != '\0')
+            fprintf(out, "\npackage %s;\n", p.pkg);
+        if (p.uses_ferry || p.imports.n > 0)
+            fprintf(out, "\n");
+        if (p.uses_ferry)
+            fprintf(out, "import \"ferry/options.proto\";\n");
+        for (size_t i = 0; i < p.imports.n; i++) {
+            const char *name = ((const pbs_file *)p.imports.v[i])->name;
+            if (!p.uses_ferry || strcmp(name, "ferry/options.proto") != 0)
+                fprintf(out, "import \"%s\";\n", name);
+        }
+        if (print_ferry(&p, "\noption ", "file", fo != NULL ? &fo->base : NULL)) {
+            fprintf(out, ";\n");
+            fo = NULL;
+        }
+        fprintf(out, "\n%s", body);
+    }
+    if (fo != NULL)
+        protobuf_c_message_free_unpacked(&fo->base, NULL);
+    free(body);
+    free(p.types.v);
+    free(p.imports.v);
+    return p.failed ? -1 : 0;
+}
