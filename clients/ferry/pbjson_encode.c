@@ -17,8 +17,87 @@ typedef pbjson_ctx enc;
 
 /* ---- scalars ------------------------------------------------------------ */
 
-/* An integer from a JSON integer, an integral real, or a decimal string
- * (as protobuf writes 64-bit integers). */
+/* The integer a string holds, as protojson reads one: the text of a JSON
+ * number (no spaces, no '+', no leading zeros) whose value is integral,
+ * "1e2" and "100.0" as well as "100". Rewritten as plain decimal digits in
+ * `out`, exactly: a double would round 64-bit values. 0 with *integral
+ * set to 0 when the number has a fraction; -1 when it is no JSON number
+ * or too long to be in range. */
+static int integer_text(const char *s, char *out, size_t len, int *integral)
+{
+    *integral = 1;
+    const char *p = s;
+    size_t o = 0;
+    if (*p == '-')
+        out[o++] = *p++;
+    const char *digits = p; /* integer part, then the fraction's digits */
+    if (*p == '0')
+        p++;
+    else if (*p >= '1' && *p <= '9')
+        while (*p >= '0' && *p <= '9')
+            p++;
+    else
+        return -1;
+    size_t n_int = (size_t)(p - digits), n_frac = 0;
+    const char *frac = p;
+    if (*p == '.') {
+        frac = ++p;
+        while (*p >= '0' && *p <= '9')
+            p++;
+        n_frac = (size_t)(p - frac);
+        if (n_frac == 0)
+            return -1;
+    }
+    long exp = 0;
+    if (*p == 'e' || *p == 'E') {
+        p++;
+        int neg = *p == '-';
+        if (*p == '-' || *p == '+')
+            p++;
+        if (!(*p >= '0' && *p <= '9'))
+            return -1;
+        for (; *p >= '0' && *p <= '9'; p++)
+            if (exp < 100000) /* past any 64-bit value's digits; kept from overflowing */
+                exp = exp * 10 + (*p - '0');
+        exp = neg ? -exp : exp;
+    }
+    if (*p != '\0')
+        return -1;
+    /* The digits d1..dn (integer part then fraction) times 10^shift. */
+    long shift = exp - (long)n_frac;
+    size_t n = n_int + n_frac;
+    int nonzero = 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = i < n_int ? digits[i] : frac[i - n_int];
+        if (shift < 0 && (long)(n - i) <= -shift) { /* dropped: must be zeros */
+            if (c != '0')
+                *integral = 0;
+            continue;
+        }
+        if (c == '0' && !nonzero)
+            continue; /* a leading zero */
+        nonzero = 1;
+        if (o + 1 >= len)
+            return -1;
+        out[o++] = c;
+    }
+    if (*integral == 0)
+        return 0;
+    if (!nonzero) { /* zero, whatever its exponent */
+        snprintf(out, len, "0");
+        return 0;
+    }
+    for (long i = 0; i < shift; i++) {
+        if (o + 1 >= len)
+            return -1;
+        out[o++] = '0';
+    }
+    out[o] = '\0';
+    return 0;
+}
+
+/* An integer from a JSON integer, an integral real, or a string holding an
+ * integral JSON number (as protobuf writes 64-bit integers). */
 static int get_int(enc *e, const json_t *v, int is_signed, int64_t *si, uint64_t *ui)
 {
     if (json_is_integer(v)) {
@@ -42,15 +121,21 @@ static int get_int(enc *e, const json_t *v, int is_signed, int64_t *si, uint64_t
     if (!json_is_string(v))
         return pbjson_fail(e, "expected an integer, got %s", pbjson_kind(v));
     const char *s = json_string_value(v);
+    char plain[32]; /* a sign and 20 digits, and room to see more */
+    int integral = 1;
+    if (integer_text(s, plain, sizeof plain, &integral) != 0 && integral)
+        return pbjson_fail(e, "'%.64s' is not an integer in range", s);
+    if (!integral)
+        return pbjson_fail(e, "'%.64s' is not an integer", s);
     char *end = NULL;
     errno = 0;
     if (is_signed)
-        *si = strtoll(s, &end, 10);
-    else if (s[0] != '-')
-        *ui = strtoull(s, &end, 10);
-    /* strtoll() would also take leading spaces and a '+': protobuf does not. */
-    int plain = (s[0] >= '0' && s[0] <= '9') || (s[0] == '-' && is_signed);
-    if (!plain || end == NULL || end == s || *end != '\0' || errno != 0)
+        *si = strtoll(plain, &end, 10);
+    else if (plain[0] != '-')
+        *ui = strtoull(plain, &end, 10);
+    else
+        return pbjson_fail(e, "'%.64s' is negative", s);
+    if (end == NULL || end == plain || *end != '\0' || errno != 0)
         return pbjson_fail(e, "'%.64s' is not an integer in range", s);
     if (is_signed)
         *ui = (uint64_t)*si;
@@ -314,7 +399,11 @@ static int put_map(enc *e, const pbs_field *f, const pbs_msg *entry, const json_
         size_t at = pbjson_push(e, "[\"%.64s\"]", key);
         pbbuf ent = {0};
         int rc = put_map_key(e, entry->field[0], key, &ent);
-        if (rc == 0 && (!json_is_null(val) || takes_null(e, entry->field[1])))
+        /* protojson refuses a null map value rather than read it as the
+         * value's default: only a Value (or NullValue) has null as a value. */
+        if (rc == 0 && json_is_null(val) && !takes_null(e, entry->field[1]))
+            rc = pbjson_fail(e, "null is not a value of a map entry");
+        else if (rc == 0)
             rc = put_value(e, entry->field[1], val, &ent, depth);
         if (rc == 0) {
             put_tag(b, f, 2);

@@ -393,10 +393,12 @@ static int b64_value(char c)
 
 int pbjson_base64_decode(const char *text, uint8_t **out, size_t *len)
 {
-    size_t n = strlen(text);
+    size_t all = strlen(text), n = all;
     while (n > 0 && text[n - 1] == '=')
         n--;
-    if (n % 4 == 1 || strlen(text) - n > 2)
+    /* Unpadded, or padded to a multiple of four and no further (protojson
+     * refuses "AA===", "AA=" and "AAAA=="). */
+    if (n % 4 == 1 || (all != n && (all % 4 != 0 || all - n > 2)))
         return -1;
     uint8_t *buf = malloc(n / 4 * 3 + 3);
     if (buf == NULL)

@@ -135,6 +135,23 @@ static void test_accepted_forms_come_back_canonical(void **state)
                                " \"byName\": {\"k\": 4}, \"at\": \"1972-01-01T10:00:20Z\"}");
 }
 
+/* An integer's string may be any JSON number of integral value, as
+ * protojson reads it: an exponent ("1e2"), a fraction of zeros, exactly
+ * (no rounding through a double) up to the 64-bit limits. */
+static void test_integer_strings_in_exponent_form(void **state)
+{
+    rich_server *rs = *state;
+    assert_int_equal(rich_run(rs, NULL, "call", rs->url, ECHO,
+                              "{\"fInt32\": \"1e2\", \"fInt64\": \"-92233720368547758.08e2\","
+                              " \"fUint64\": \"1844674407370955161.5E1\", \"fUint32\": \"2.0\","
+                              " \"fSint64\": \"12500e-2\", \"byInt32\": {\"1E1\": \"x\"}}",
+                              NULL),
+                     0);
+    assert_json_equal(rs->out, "{\"fInt32\": 100, \"fInt64\": \"-9223372036854775808\","
+                               " \"fUint64\": \"18446744073709551615\", \"fUint32\": 2,"
+                               " \"fSint64\": \"125\", \"byInt32\": {\"10\": \"x\"}}");
+}
+
 /* The reply prints its fields in declaration order, whatever the order of
  * the request's keys, two spaces per level. */
 static void test_reply_is_printed_in_declaration_order(void **state)
@@ -207,6 +224,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_json_well_known_types_round_trip, setup, teardown),
         cmocka_unit_test_setup_teardown(test_special_floats_round_trip, setup, teardown),
         cmocka_unit_test_setup_teardown(test_accepted_forms_come_back_canonical, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_integer_strings_in_exponent_form, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reply_is_printed_in_declaration_order, setup,
                                         teardown),
         cmocka_unit_test(test_proto_files_instead_of_reflection),

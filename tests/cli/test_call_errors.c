@@ -76,6 +76,16 @@ static void test_integer_strings_are_plain_decimals(void **state)
 {
     refused(*state, "{\"fInt64\": \" 5\"}", "request.fInt64: ' 5' is not an integer in range");
     refused(*state, "{\"fUint64\": \"+5\"}", "request.fUint64: '+5' is not an integer in range");
+    /* An exponent is read (test_call.c), but the value must be integral and
+     * the text a JSON number. */
+    refused(*state, "{\"fInt64\": \"1.5e0\"}", "request.fInt64: '1.5e0' is not an integer");
+    refused(*state, "{\"fInt32\": \"1e-1\"}", "request.fInt32: '1e-1' is not an integer");
+    refused(*state, "{\"fInt64\": \"1e19\"}", "request.fInt64: '1e19' is not an integer in range");
+    refused(*state, "{\"fInt64\": \"1e999999999999\"}",
+            "request.fInt64: '1e999999999999' is not an integer in range");
+    refused(*state, "{\"fInt64\": \"1e\"}", "request.fInt64: '1e' is not an integer");
+    refused(*state, "{\"fInt64\": \".5e1\"}", "request.fInt64: '.5e1' is not an integer");
+    refused(*state, "{\"fUint64\": \"-1e0\"}", "request.fUint64: '-1e0' is negative");
 }
 
 /* An enum name the schema does not define. */
@@ -89,6 +99,11 @@ static void test_unknown_enum_name(void **state)
 static void test_bad_base64(void **state)
 {
     refused(*state, "{\"fBytes\": \"not base64!\"}", "request.fBytes: 'not base64!' is not base64");
+    /* Padding, when given, makes the length a multiple of four, no more. */
+    refused(*state, "{\"fBytes\": \"AA===\"}", "request.fBytes: 'AA===' is not base64");
+    refused(*state, "{\"fBytes\": \"AAAA==\"}", "request.fBytes: 'AAAA==' is not base64");
+    refused(*state, "{\"fBytes\": \"AA=\"}", "request.fBytes: 'AA=' is not base64");
+    refused(*state, "{\"blobs\": [\"AAA==\"]}", "request.blobs[0]: 'AAA==' is not base64");
 }
 
 /* A map key that is not of the key's type. */
@@ -98,6 +113,11 @@ static void test_bad_map_key(void **state)
             "request.byInt32[\"seven\"]: 'seven' is not an integer in range");
     refused(*state, "{\"byBool\": {\"yes\": \"\"}}",
             "request.byBool[\"yes\"]: map key 'yes' is not true or false");
+    /* null is no map value (only a google.protobuf.Value's, test_call.c). */
+    refused(*state, "{\"byName\": {\"k\": null}}",
+            "request.byName[\"k\"]: null is not a value of a map entry");
+    refused(*state, "{\"byInt64\": {\"1\": null}}",
+            "request.byInt64[\"1\"]: null is not a value of a map entry");
 }
 
 /* Two members of one oneof. */
