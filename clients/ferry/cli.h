@@ -14,9 +14,20 @@
 #include "ferry_check.h"
 #include "text.h"
 
-/* Exit statuses every subcommand uses: 0 success, 1 the answer is "no"
- * (e.g. a breaking change), 2 a usage, input or system error. */
-enum { CLI_EXIT_OK = 0, CLI_EXIT_NO = 1, CLI_EXIT_ERROR = 2 };
+/* Exit statuses every subcommand uses (`ferry --help` and
+ * docs/operations.md, "Exit status", show the table): 0 success; 1 the
+ * answer is "no": a breaking change, not serving, the server answered with
+ * an error; 2 a usage, input or local error (stdout unwritable included);
+ * 3 the server could not be reached (a name that does not resolve, no
+ * connection). `ferry call` exits CLI_EXIT_STATUS_BASE + the status when
+ * the server answered with an error, a finer 1. */
+enum {
+    CLI_EXIT_OK = 0,
+    CLI_EXIT_NO = 1,
+    CLI_EXIT_ERROR = 2,
+    CLI_EXIT_UNREACHABLE = 3,
+    CLI_EXIT_STATUS_BASE = 10
+};
 
 typedef struct cli_command {
     const char *name;
@@ -30,22 +41,26 @@ int cmd_lock(int argc, char **argv);
  * the key files cannot be written. */
 int cmd_keygen(int argc, char **argv);
 /* `ferry stats` exits 0 on an answer, 1 with --fail-if-old when old clients
- * are seen, 2 on bad usage or when the server cannot be asked. */
+ * are seen or when the server answered with an error, 2 on bad usage, 3
+ * when the server cannot be reached. */
 int cmd_stats(int argc, char **argv);
 /* `ferry dispatch` exits 0, 1 when --check finds mismatches or remote
  * errors, 2 on bad usage or a bad stats file. */
 int cmd_dispatch(int argc, char **argv);
 /* `ferry health` exits 0 when the server (or the service) is serving, 1
- * when it is not, is draining or gave no answer, 2 on bad usage or keys. */
+ * when it is not, is draining or answered with an error, 2 on bad usage or
+ * keys, 3 when it cannot be reached. */
 int cmd_health(int argc, char **argv);
-/* `ferry list` exits 0 with the hosted services, 1 when the server gave
- * no answer, 2 on bad usage or keys. */
+/* `ferry list` exits 0 with the hosted services, 1 when the server answered
+ * with an error, 2 on bad usage or keys, 3 when it cannot be reached. */
 int cmd_list(int argc, char **argv);
-/* `ferry describe` exits 0 with the description, 1 when the server gave no
- * schema or lacks the service or method, 2 on bad usage, keys or schema. */
+/* `ferry describe` exits 0 with the description, 1 when the server answered
+ * with an error or lacks the service or method, 2 on bad usage, keys or
+ * schema, 3 when it cannot be reached. */
 int cmd_describe(int argc, char **argv);
-/* `ferry call` exits 0 when the call succeeded, 10 + its status when it
- * failed, 2 on bad usage, JSON, schema or a reply it cannot read. */
+/* `ferry call` exits 0 when the call succeeded, 10 + its status when the
+ * server answered with an error, 2 on bad usage, JSON, schema or a reply it
+ * cannot read, 3 when the server cannot be reached. */
 int cmd_call(int argc, char **argv);
 /* `ferry new` exits 0 when the project is written, 2 on bad usage or names
  * and when it cannot be written (then nothing of it is left). */

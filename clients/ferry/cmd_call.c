@@ -17,11 +17,17 @@
 #include "rawcall.h"
 #include "schema_src.h"
 
-/* Exit status of a call that ended with status S: CALL_EXIT_BASE + S. */
-#define CALL_EXIT_BASE 10
-#define MAX_METADATA   32
-#define MAX_PROTOS     64
-#define REQUEST_MAX    (64u << 20)
+/* Exit status of a call that failed with `st`: CLI_EXIT_UNREACHABLE when
+ * it never reached a server, else CLI_EXIT_STATUS_BASE + the status the
+ * server answered (documented, and finer than CLI_EXIT_NO). */
+static int failed_call_exit(ferry_status st, const ferry_call_info *info)
+{
+    return cli_conn_exit(st, info) == CLI_EXIT_UNREACHABLE ? CLI_EXIT_UNREACHABLE
+                                                           : CLI_EXIT_STATUS_BASE + (int)st;
+}
+#define MAX_METADATA 32
+#define MAX_PROTOS   64
+#define REQUEST_MAX  (64u << 20)
 
 enum { OPT_PROTO = 0x300, OPT_DEADLINE };
 
@@ -63,11 +69,10 @@ static void usage(FILE *out)
             "                        method's IDL deadline, else 5000)\n" CLI_CONN_USAGE
             "  -h, --help            this text\n"
             "Exit status: 0 the call succeeded; 2 bad usage, JSON, schema or reply;\n"
-            "10 + the status code when the call, or the reflection call before it,\n"
-            "failed (e.g. 13 invalid argument,"
-            " 15 not found, 22 unimplemented,\n"
-            "24 unavailable); stderr says the status and the message, and each rule a\n"
-            "request broke.\n");
+            "3 the server could not be reached; 10 + the status code when the server\n"
+            "answered the call, or the reflection call before it, with an error (e.g.\n"
+            "13 invalid argument, 15 not found, 22 unimplemented, 24 unavailable);\n"
+            "stderr says the status and the message, and each rule a request broke.\n");
 }
 
 /* -H KEY:VALUE. */
@@ -359,7 +364,7 @@ static int call(call_args *a, ferry_channel *ch, const pb_schema *s, const pbs_s
     pbbuf_fini(&req);
     if (st != FERRY_OK) {
         explain(a, s, m->input_type, st, &info, &viol);
-        return CALL_EXIT_BASE + (int)st;
+        return failed_call_exit(st, &info);
     }
     json_t *json = NULL;
     char err[768];
@@ -384,11 +389,11 @@ static int run(call_args *a, ferry_channel *ch, pb_schema *s)
     if (cli_split_method("call", a->target, &service, &method) != 0)
         return CLI_EXIT_ERROR;
     int rc = CLI_EXIT_ERROR;
-    ferry_status asked = FERRY_OK;
+    ferry_call_info asked = {0};
     int loaded = a->n_protos > 0 ? cli_schema_protos("call", a->protos, a->n_protos, &a->imp, s)
                                  : cli_schema_reflect(&a->conn, ch, service, s, &asked);
-    if (asked != FERRY_OK) /* the reflection call failed: its status is the answer */
-        rc = CALL_EXIT_BASE + (int)asked;
+    if (asked.status != FERRY_OK) /* the reflection call failed: its status is the answer */
+        rc = failed_call_exit(asked.status, &asked);
     const pbs_svc *svc = loaded == 0 ? pbs_service_find(s, service) : NULL;
     const pbs_method *m = svc != NULL ? pbs_method_find(svc, method) : NULL;
     if (loaded == 0 && svc == NULL)
@@ -414,8 +419,9 @@ int cmd_call(int argc, char **argv)
     int rc = parse(&a, argc, argv);
     if (rc == 1) {
         ferry_channel *ch = NULL;
-        rc = CLI_EXIT_ERROR;
-        if (cli_conn_load(&a.conn) == 0 && cli_conn_open(&a.conn, "ferry-call", &ch) == FERRY_OK) {
+        rc = cli_conn_load(&a.conn) == 0 ? cli_conn_open(&a.conn, "ferry-call", &ch)
+                                         : CLI_EXIT_ERROR;
+        if (rc == CLI_EXIT_OK) {
             pb_schema s;
             pbs_init(&s);
             rc = run(&a, ch, &s);

@@ -28,8 +28,9 @@ static void usage(FILE *out)
             "  --proto FILE          a .proto file defining SERVICE (repeatable): no reflection\n"
             "  -I, --import DIR      where --proto's imports are (repeatable)\n" CLI_CONN_USAGE
             "  -h, --help            this text\n"
-            "Exit status: 0 described; 1 the server did not answer or lacks SERVICE or\n"
-            "METHOD; 2 bad usage, keys or schema.\n");
+            "Exit status: 0 described; 1 the server answered with an error, or lacks\n"
+            "SERVICE or METHOD; 2 bad usage, keys, or a schema that cannot be written as\n"
+            "a .proto file; 3 the server could not be reached.\n");
 }
 
 static int describe(const pb_schema *s, const char *service, const char *method)
@@ -94,14 +95,18 @@ static int load(cli_conn *conn, const char *target, const char *const *protos, s
     if (n > 0)
         return cli_schema_protos("describe", protos, n, imp, s) == 0 ? 0 : CLI_EXIT_ERROR;
     ferry_channel *ch = NULL;
-    if (cli_conn_open(conn, "ferry-describe", &ch) != FERRY_OK)
-        return CLI_EXIT_ERROR;
+    int rc = cli_conn_open(conn, "ferry-describe", &ch);
+    if (rc != CLI_EXIT_OK)
+        return rc;
     char *service = service_of(target);
-    ferry_status st = FERRY_OK;
-    int rc = service != NULL ? cli_schema_reflect(conn, ch, service, s, &st) : -1;
+    ferry_call_info info = {0};
+    rc = service != NULL ? cli_schema_reflect(conn, ch, service, s, &info) : -1;
     free(service);
     ferry_channel_close(ch);
-    return rc == 0 ? 0 : CLI_EXIT_NO;
+    if (rc == 0)
+        return CLI_EXIT_OK;
+    /* A schema that cannot be read is the server's error, as an answer. */
+    return info.status != FERRY_OK ? cli_conn_exit(info.status, &info) : CLI_EXIT_NO;
 }
 
 int cmd_describe(int argc, char **argv)

@@ -24,8 +24,9 @@ static void usage(FILE *out)
             "  SERVICE               a hosted service (default: the server)\n" CLI_CONN_USAGE
             "  -q, --quiet           print nothing; the exit status says it all\n"
             "  -h, --help            this text\n"
-            "Exit status: 0 serving; 1 not serving, draining, or no answer (the server is\n"
-            "down, refused the probe or does not host SERVICE); 2 bad usage or keys.\n");
+            "Exit status: 0 serving; 1 not serving, draining, or the server answered with\n"
+            "an error (refused the probe, does not host SERVICE or the health service);\n"
+            "2 bad usage or keys; 3 the server could not be reached (down, no such host).\n");
 }
 
 int cmd_health(int argc, char **argv)
@@ -66,7 +67,8 @@ int cmd_health(int argc, char **argv)
     conn.url = argv[optind];
     const char *service = optind + 1 < argc ? argv[optind + 1] : "";
     ferry_channel *ch = NULL;
-    if (cli_conn_load(&conn) != 0 || cli_conn_open(&conn, "ferry-health", &ch) != FERRY_OK)
+    if (cli_conn_load(&conn) != 0 ||
+        (rc = cli_conn_open(&conn, "ferry-health", &ch)) != CLI_EXIT_OK)
         goto out;
     Ferry__Health__V1__CheckRequest req = FERRY__HEALTH__V1__CHECK_REQUEST__INIT;
     req.service = (char *)service;
@@ -75,8 +77,8 @@ int cmd_health(int argc, char **argv)
     ferry_call_opts opts = {.deadline_ms = (uint32_t)conn.timeout_ms, .info = &info};
     ferry_status st = ferry_health_v1_health_check(ch, &req, &resp, &opts);
     ferry_channel_close(ch);
-    rc = CLI_EXIT_NO;
     if (st != FERRY_OK) {
+        rc = cli_conn_exit(st, &info);
         if (!quiet)
             cli_conn_explain(&conn, st, &info,
                              "the server does not host the health service "

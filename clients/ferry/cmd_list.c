@@ -18,8 +18,9 @@ static void usage(FILE *out)
         "server must host the reflection service (ferry_server_add_reflection()).\n"
         "  -l, --long            also each service's API version and .proto file\n" CLI_CONN_USAGE
         "  -h, --help            this text\n"
-        "Exit status: 0 listed; 1 no answer (the server is down, refused the call, or\n"
-        "does not host reflection); 2 bad usage or keys.\n");
+        "Exit status: 0 listed; 1 the server answered with an error (refused the\n"
+        "call, or does not host reflection); 2 bad usage or keys; 3 the server could\n"
+        "not be reached.\n");
 }
 
 /* A name from the server, escaped: a hostile server cannot move the
@@ -62,7 +63,7 @@ int cmd_list(int argc, char **argv)
     }
     conn.url = argv[optind];
     ferry_channel *ch = NULL;
-    if (cli_conn_load(&conn) != 0 || cli_conn_open(&conn, "ferry-list", &ch) != FERRY_OK)
+    if (cli_conn_load(&conn) != 0 || (rc = cli_conn_open(&conn, "ferry-list", &ch)) != CLI_EXIT_OK)
         goto out;
     Ferry__Reflection__V1__ListServicesRequest req =
         FERRY__REFLECTION__V1__LIST_SERVICES_REQUEST__INIT;
@@ -71,8 +72,8 @@ int cmd_list(int argc, char **argv)
     ferry_call_opts opts = {.deadline_ms = (uint32_t)conn.timeout_ms, .info = &info};
     ferry_status st = ferry_reflection_v1_reflection_list_services(ch, &req, &resp, &opts);
     ferry_channel_close(ch);
-    rc = CLI_EXIT_NO;
     if (st != FERRY_OK) {
+        rc = cli_conn_exit(st, &info);
         cli_conn_explain(&conn, st, &info,
                          "the server does not host the reflection service "
                          "(ferry_server_add_reflection())",

@@ -18,8 +18,9 @@
  * to answer, or why it did not.
  *
  * Exits 0 on an answer, 1 with --fail-if-old when some client still calls a
- * deprecated method or an old version, 2 on bad usage or when the server
- * cannot be asked (unreachable, no admin service, identity refused). */
+ * deprecated method or an old version, or when the server answered with an
+ * error (no admin service, identity refused), 2 on bad usage, 3 when the
+ * server cannot be reached. */
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -59,8 +60,9 @@ static void usage(FILE *out)
             "  -o, --fail-if-old     exit 1 when some client still calls a deprecated method\n"
             "                        or an old API or major version\n" CLI_CONN_USAGE
             "  -h, --help            this text\n"
-            "Exit status: 0 answered, 1 old clients seen (--fail-if-old) or, for many\n"
-            "servers, some endpoint did not answer, 2 error.\n",
+            "Exit status: 0 answered; 1 old clients seen (--fail-if-old), the server\n"
+            "answered with an error or, for many servers, some endpoint did not answer;\n"
+            "2 bad usage; 3 the server (or every endpoint) could not be reached.\n",
             FERRY_ADMIN_ROLE);
 }
 
@@ -362,11 +364,12 @@ static void ask_endpoint(const stats_args *a, const char *url, endpoint_row *row
     cli_conn c = a->conn;
     c.url = url;
     ferry_channel *ch = NULL;
-    row->st = cli_conn_open(&c, "ferry-stats", &ch);
-    if (row->st != FERRY_OK) {
-        snprintf(row->why, sizeof row->why, "cannot open: %s", ferry_last_error());
+    if (cli_conn_open(&c, "ferry-stats", &ch) != CLI_EXIT_OK) { /* it said why */
+        row->st = FERRY_UNAVAILABLE;
+        snprintf(row->why, sizeof row->why, "cannot open the address");
         return;
     }
+    row->st = FERRY_OK;
     Ferry__Admin__V1__GetStatsRequest req = FERRY__ADMIN__V1__GET_STATS_REQUEST__INIT;
     Ferry__Admin__V1__GetStatsReply *resp = NULL;
     ferry_call_info info = {0};
@@ -418,13 +421,14 @@ static int print_endpoints_json(const endpoint_row *rows, size_t n)
 }
 
 /* `ferry stats` over many servers: one row per endpoint. Exits 0 when
- * every endpoint answered, 1 when some did not, 2 when none could be
+ * every endpoint answered, 1 when some did not, 3 when none could be
  * found. */
 static int stats_endpoints(const stats_args *a)
 {
     ferry_channel *ch = NULL;
-    if (cli_conn_open(&a->conn, "ferry-stats", &ch) != FERRY_OK)
-        return CLI_EXIT_ERROR;
+    int rc = cli_conn_open(&a->conn, "ferry-stats", &ch);
+    if (rc != CLI_EXIT_OK)
+        return rc;
     /* One call through the balancing channel: it waits for the name's
      * first lookup, and shows the channel's view of each endpoint. */
     Ferry__Admin__V1__GetStatsRequest req = FERRY__ADMIN__V1__GET_STATS_REQUEST__INIT;
@@ -442,7 +446,7 @@ static int stats_endpoints(const stats_args *a)
     if (n == 0) {
         fprintf(stderr, "ferry stats: %s: no endpoints (%s: %s)\n", a->conn.url,
                 ferry_status_str(st), info.message);
-        return CLI_EXIT_ERROR;
+        return CLI_EXIT_UNREACHABLE;
     }
     if (n > ENDPOINTS_MAX)
         n = ENDPOINTS_MAX;
@@ -525,9 +529,14 @@ int cmd_stats(int argc, char **argv)
         return rc;
     }
     ferry_channel *ch = NULL;
-    if (rc != 0 || cli_conn_open(&a.conn, "ferry-stats", &ch) != FERRY_OK) {
+    if (rc != 0) {
         cli_conn_fini(&a.conn);
         return rc > 0 ? CLI_EXIT_OK : CLI_EXIT_ERROR;
+    }
+    rc = cli_conn_open(&a.conn, "ferry-stats", &ch);
+    if (rc != CLI_EXIT_OK) {
+        cli_conn_fini(&a.conn);
+        return rc;
     }
     Ferry__Admin__V1__GetStatsRequest req = FERRY__ADMIN__V1__GET_STATS_REQUEST__INIT;
     Ferry__Admin__V1__GetStatsReply *resp = NULL;
@@ -541,7 +550,7 @@ int cmd_stats(int argc, char **argv)
                          "the server does not host the admin service (ferry_server_add_admin())",
                          "the key needs the role " FERRY_ADMIN_ROLE " in the server's keyring");
         cli_conn_fini(&a.conn);
-        return CLI_EXIT_ERROR;
+        return cli_conn_exit(st, &info);
     }
     size_t n_old = 0;
     for (size_t i = 0; i < resp->n_clients; i++)

@@ -1,9 +1,11 @@
 /* conn.c - connecting to a server from the `ferry` tool (conn.h). */
 #include <errno.h>
 #include <getopt.h>
+#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "cli.h"
 #include "conn.h"
@@ -116,6 +118,22 @@ int cli_conn_load(cli_conn *c)
     return 0;
 }
 
+static const char *const tcp_schemes[] = {"tcp://",     "tcp4://",     "tcp6://",
+                                          "tls+tcp://", "tls+tcp4://", "tls+tcp6://"};
+#define N_TCP_SCHEMES (sizeof tcp_schemes / sizeof tcp_schemes[0])
+
+/* What follows the scheme of a tcp:// (or tls+tcp://) address, or NULL for
+ * another transport; *scheme is its index in tcp_schemes. */
+static const char *tcp_rest(const char *url, size_t *scheme)
+{
+    for (size_t i = 0; i < N_TCP_SCHEMES; i++)
+        if (strncmp(url, tcp_schemes[i], strlen(tcp_schemes[i])) == 0) {
+            *scheme = i;
+            return url + strlen(tcp_schemes[i]);
+        }
+    return NULL;
+}
+
 /* The port of a tcp:// (or tls+tcp://) address, checked before dialing:
  * nng takes any port text, each dial attempt then fails and the channel
  * retries until the deadline, so a port that cannot work would only be
@@ -123,12 +141,8 @@ int cli_conn_load(cli_conn *c)
  * Writes what is wrong into `why`; 0 when there is nothing to say. */
 static int bad_port(const char *url, char *why, size_t len)
 {
-    static const char *const schemes[] = {"tcp://",     "tcp4://",     "tcp6://",
-                                          "tls+tcp://", "tls+tcp4://", "tls+tcp6://"};
-    const char *rest = NULL;
-    for (size_t i = 0; i < sizeof schemes / sizeof schemes[0] && rest == NULL; i++)
-        if (strncmp(url, schemes[i], strlen(schemes[i])) == 0)
-            rest = url + strlen(schemes[i]);
+    size_t scheme = 0;
+    const char *rest = tcp_rest(url, &scheme);
     if (rest == NULL)
         return 0;
     if (*rest == '[') { /* [IPv6]:port */
@@ -161,13 +175,66 @@ static int bad_port(const char *url, char *why, size_t len)
     return 0;
 }
 
-ferry_status cli_conn_open(const cli_conn *c, const char *client_name, ferry_channel **out)
+/* Whether the host of a tcp:// (or tls+tcp://) address resolves, asked
+ * before dialing: nng resolves it at every dial attempt and the channel
+ * only says, once its connect wait is over, that no connection came, as
+ * for a server that refused it. Writes the reason into `why`; 0 when the
+ * host resolves, is a literal address, or the address is no tcp:// one. */
+static int unresolved(const char *url, char *why, size_t len)
 {
-    char why[96];
+    size_t scheme = 0;
+    const char *rest = tcp_rest(url, &scheme);
+    if (rest == NULL || strchr(url, ',') != NULL) /* a list is the balancer's to resolve */
+        return 0;
+    if (*rest == '[') /* [IPv6]:port: a literal, nothing to resolve */
+        return 0;
+    const char *colon = strrchr(rest, ':');
+    size_t n = colon != NULL ? (size_t)(colon - rest) : strcspn(rest, "/?#");
+    char host[256];
+    if (n == 0 || n >= sizeof host || (n == 1 && rest[0] == '*'))
+        return 0; /* nng says what is wrong with these */
+    memcpy(host, rest, n);
+    host[n] = '\0';
+    int family = strstr(tcp_schemes[scheme], "4:") != NULL   ? AF_INET
+                 : strstr(tcp_schemes[scheme], "6:") != NULL ? AF_INET6
+                                                             : AF_UNSPEC;
+    struct addrinfo hints = {.ai_family = family, .ai_socktype = SOCK_STREAM}, *ai = NULL;
+    int rv = getaddrinfo(host, NULL, &hints, &ai);
+    if (ai != NULL)
+        freeaddrinfo(ai);
+    if (rv == 0)
+        return 0;
+    snprintf(why, len, "cannot resolve the host name '%s': %s", host,
+             rv == EAI_SYSTEM ? strerror(errno) : gai_strerror(rv));
+    return 1;
+}
+
+/* The runtime's log lines while a channel opens. A failed open returns its
+ * reason, which the command prints with its own name; the runtime logs the
+ * same failure as it returns it, so the lines are held and dropped then,
+ * and written as usual when the open succeeds. */
+typedef struct held_lines {
+    char text[8][512];
+    size_t n;
+} held_lines;
+
+static void hold_line(void *arg, const ferry_log_record *rec)
+{
+    held_lines *h = arg;
+    if (h->n < sizeof h->text / sizeof h->text[0])
+        ferry_log_format_record(rec, FERRY_LOG_LOGFMT, h->text[h->n++], sizeof h->text[0]);
+}
+
+int cli_conn_open(const cli_conn *c, const char *client_name, ferry_channel **out)
+{
+    char why[400];
     if (bad_port(c->url, why, sizeof why)) {
-        fprintf(stderr, "ferry %s: '%s' is not an address to connect to (%s)\n", c->cmd, c->url,
-                why);
-        return FERRY_INVALID_ARGUMENT;
+        fprintf(stderr, "ferry %s: %s: not an address to connect to: %s\n", c->cmd, c->url, why);
+        return CLI_EXIT_ERROR;
+    }
+    if (unresolved(c->url, why, sizeof why)) {
+        fprintf(stderr, "ferry %s: %s: %s\n", c->cmd, c->url, why);
+        return CLI_EXIT_UNREACHABLE;
     }
     ferry_client_opts co = {
         .client_name = client_name,
@@ -176,16 +243,35 @@ ferry_status cli_conn_open(const cli_conn *c, const char *client_name, ferry_cha
         .identity = {.key = c->key, .proof = c->proof, .server_key = c->server_key},
         .tls = c->tls,
     };
+    static held_lines held; /* one command per process, one open at a time */
+    held.n = 0;
+    ferry_log_set_sink(hold_line, &held);
     ferry_status st = ferry_client_open(out, c->url, &co);
-    if (st != FERRY_OK && ferry_tls_is_set(&c->tls))
-        fprintf(stderr,
-                "ferry %s: '%s' with the --tls-* options: %s (TLS needs a tls+tcp:// "
-                "address, --tls-ca, and --tls-cert with --tls-key or neither)\n",
-                c->cmd, c->url, ferry_last_error());
-    else if (st != FERRY_OK)
-        fprintf(stderr, "ferry %s: '%s' is not an address to connect to (%s)\n", c->cmd, c->url,
-                ferry_last_error());
-    return st;
+    ferry_log_set_sink(NULL, NULL);
+    if (st == FERRY_OK) {
+        for (size_t i = 0; i < held.n; i++)
+            fputs(held.text[i], stderr);
+        return CLI_EXIT_OK;
+    }
+    /* The reason names the address already ("cannot dial URL: ..."). */
+    const char *reason = ferry_last_error();
+    int named = strstr(reason, c->url) != NULL;
+    fprintf(stderr, "ferry %s: %s%s%s", c->cmd, named ? "" : c->url, named ? "" : ": ", reason);
+    if (ferry_tls_is_set(&c->tls))
+        fprintf(stderr, " (TLS needs a tls+tcp:// address, --tls-ca, and --tls-cert with "
+                        "--tls-key or neither)");
+    fputc('\n', stderr);
+    return CLI_EXIT_ERROR;
+}
+
+int cli_conn_exit(ferry_status st, const ferry_call_info *info)
+{
+    /* No connection, or one lost before the request went out: the call
+     * never reached a server. A draining server's refusal did. */
+    if ((st == FERRY_UNAVAILABLE || st == FERRY_DEADLINE_EXCEEDED) && info->not_run &&
+        !info->server_draining)
+        return CLI_EXIT_UNREACHABLE;
+    return CLI_EXIT_NO;
 }
 
 void cli_conn_explain(const cli_conn *c, ferry_status st, const ferry_call_info *info,
@@ -210,7 +296,12 @@ void cli_conn_explain(const cli_conn *c, ferry_status st, const ferry_call_info 
     default:
         break;
     }
-    fprintf(stderr, "ferry %s: %s: %s: ", c->cmd, c->url, ferry_status_str(st));
+    /* The client's own reasons name the address already ("no connection to
+     * URL ..."); a server's need it said. */
+    if (strstr(info->message, c->url) != NULL)
+        fprintf(stderr, "ferry %s: %s: ", c->cmd, ferry_status_str(st));
+    else
+        fprintf(stderr, "ferry %s: %s: %s: ", c->cmd, c->url, ferry_status_str(st));
     cli_put_str(stderr, info->message); /* the server's text */
     fprintf(stderr, "%s%s\n", *hint ? "; " : "", hint);
 }

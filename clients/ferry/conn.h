@@ -66,9 +66,16 @@ int cli_conn_parse_ms(cli_conn *c, const char *option, const char *arg);
 int cli_conn_load(cli_conn *c);
 
 /* Opens a channel to c->url named `client_name` with the keys, the proof
- * and the timeout (as default deadline and connect wait); on failure says
- * why and returns its status. */
-ferry_status cli_conn_open(const cli_conn *c, const char *client_name, ferry_channel **out);
+ * and the timeout (as default deadline and connect wait). CLI_EXIT_OK, or
+ * after one line saying why (the address and the reason): CLI_EXIT_ERROR
+ * for an address that cannot work, CLI_EXIT_UNREACHABLE for a host name
+ * that does not resolve. */
+int cli_conn_open(const cli_conn *c, const char *client_name, ferry_channel **out);
+
+/* The exit status of a command whose call failed with `st`:
+ * CLI_EXIT_UNREACHABLE when the call never reached a server (no
+ * connection), else CLI_EXIT_NO (the server answered with an error). */
+int cli_conn_exit(ferry_status st, const ferry_call_info *info);
 
 /* Why a call failed, in a user's terms: "ferry CMD: URL: status: message;
  * hint", with the given hint for FERRY_UNIMPLEMENTED and FERRY_PERMISSION_DENIED. */

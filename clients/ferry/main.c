@@ -34,6 +34,17 @@ static void usage(FILE *out)
                  "commands:\n");
     for (size_t i = 0; i < N_COMMANDS; i++)
         fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].summary);
+    /* One table for every command (cli.h), so a script reads them alike. */
+    fprintf(out, "\n"
+                 "exit status, every command:\n"
+                 "  0  done; the answer is yes (serving, nothing breaks)\n"
+                 "  1  the answer is no: the server answered with an error, a check or\n"
+                 "     --fail-if-old found something, the server is not serving\n"
+                 "  2  bad usage or input (options, files, keys, JSON, schema), or standard\n"
+                 "     output cannot be written\n"
+                 "  3  the server cannot be reached: its name does not resolve, no connection\n"
+                 "  10 + status  `ferry call` only: the server answered with that error\n"
+                 "     (13 invalid argument, 15 not found, 22 unimplemented, 24 unavailable)\n");
 }
 
 static const cli_command *find(const char *name)

@@ -16,17 +16,17 @@
 extern char **environ;
 
 int cli_schema_reflect(const cli_conn *c, ferry_channel *ch, const char *service, pb_schema *s,
-                       ferry_status *call_status)
+                       ferry_call_info *info)
 {
     Ferry__Reflection__V1__GetFilesRequest req = FERRY__REFLECTION__V1__GET_FILES_REQUEST__INIT;
     req.service = (char *)service;
     Ferry__Reflection__V1__GetFilesReply *resp = NULL;
-    ferry_call_info info = {0};
-    ferry_call_opts opts = {.deadline_ms = (uint32_t)c->timeout_ms, .info = &info};
+    *info = (ferry_call_info){0};
+    ferry_call_opts opts = {.deadline_ms = (uint32_t)c->timeout_ms, .info = info};
     ferry_status st = ferry_reflection_v1_reflection_get_files(ch, &req, &resp, &opts);
-    *call_status = st;
+    info->status = st;
     if (st != FERRY_OK) {
-        cli_conn_explain(c, st, &info,
+        cli_conn_explain(c, st, info,
                          "the server does not host the reflection service "
                          "(ferry_server_add_reflection()); pass the schema with --proto FILE",
                          "");

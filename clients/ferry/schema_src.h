@@ -13,10 +13,10 @@
 
 /* Asks the server on `ch` for the files of `service` and adds them to `s`,
  * then indexes it. 0, or -1 after a message on stderr ("ferry CMD: ...");
- * *call_status is the reflection call's status (FERRY_OK when the call
+ * *info is the reflection call's (its status FERRY_OK when the call
  * succeeded, even if its answer was then refused). */
 int cli_schema_reflect(const cli_conn *c, ferry_channel *ch, const char *service, pb_schema *s,
-                       ferry_status *call_status);
+                       ferry_call_info *info);
 
 /* Compiles `protos` with protoc (import paths: `imp`, else each file's
  * directory; then ferry's IDL and protobuf's include directory) and adds

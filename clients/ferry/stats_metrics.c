@@ -17,15 +17,21 @@
 
 #define MAX_BODY (16u << 20)
 
+/* The exit statuses of cli.h, which this file (shared with a fuzz target)
+ * does not include: the endpoint answered with an error, the URL or the
+ * answer is bad, the endpoint could not be reached. */
+enum { EXIT_NO = 1, EXIT_ERROR = 2, EXIT_UNREACHABLE = 3 };
+
 typedef cli_metrics_row row;
 typedef cli_metrics_table table;
 
 /* ---- fetching ----------------------------------------------------------- */
 
 /* GETs `url` with HTTP/1.0 within `timeout_ms`; the body (malloc'd) or NULL
- * after a message. */
-static char *http_get(const char *url, long timeout_ms)
+ * after a message, with the exit status in *rc. */
+static char *http_get(const char *url, long timeout_ms, int *rc)
 {
+    *rc = EXIT_ERROR;
     char host[256], port[16] = "80", path[1024] = "/";
     const char *p = url + strlen("http://");
     size_t hl = strcspn(p, ":/");
@@ -51,7 +57,9 @@ static char *http_get(const char *url, long timeout_ms)
     struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *ai = NULL;
     int rv = getaddrinfo(host, port, &hints, &ai);
     if (rv != 0) {
-        fprintf(stderr, "ferry stats: %s: %s\n", host, gai_strerror(rv));
+        fprintf(stderr, "ferry stats: %s: cannot resolve the host name '%s': %s\n", url, host,
+                gai_strerror(rv));
+        *rc = EXIT_UNREACHABLE;
         return NULL;
     }
     int fd = -1;
@@ -66,6 +74,7 @@ static char *http_get(const char *url, long timeout_ms)
     if (fd < 0) {
         fprintf(stderr, "ferry stats: %s: cannot connect: %s; is metrics_url set?\n", url,
                 strerror(errno));
+        *rc = EXIT_UNREACHABLE;
         return NULL;
     }
     char req[1400];
@@ -73,6 +82,7 @@ static char *http_get(const char *url, long timeout_ms)
     if (send(fd, req, (size_t)n, MSG_NOSIGNAL) != n) {
         fprintf(stderr, "ferry stats: %s: cannot send: %s\n", url, strerror(errno));
         close(fd);
+        *rc = EXIT_UNREACHABLE;
         return NULL;
     }
     size_t cap = 65536, len = 0;
@@ -82,6 +92,7 @@ static char *http_get(const char *url, long timeout_ms)
         if (buf == NULL || poll(&pf, 1, (int)timeout_ms) <= 0) {
             fprintf(stderr, "ferry stats: %s: %s\n", url,
                     buf == NULL ? "out of memory" : "no answer in time");
+            *rc = buf == NULL ? EXIT_ERROR : EXIT_UNREACHABLE;
             free(buf);
             close(fd);
             return NULL;
@@ -108,6 +119,7 @@ static char *http_get(const char *url, long timeout_ms)
     char *body = strstr(buf, "\r\n\r\n");
     if (sscanf(buf, "HTTP/1.%*d %d", &status) != 1 || status != 200 || body == NULL) {
         fprintf(stderr, "ferry stats: %s: HTTP status %d, not the metrics\n", url, status);
+        *rc = EXIT_NO;
         free(buf);
         return NULL;
     }
@@ -271,14 +283,15 @@ static void duration(char *buf, size_t len, double s)
 
 int cli_stats_metrics(const char *url, long timeout_ms, FILE *out)
 {
-    char *body = http_get(url, timeout_ms);
+    int rc = 0;
+    char *body = http_get(url, timeout_ms, &rc);
     if (body == NULL)
-        return 2;
+        return rc;
     table *t = calloc(1, sizeof *t);
     if (t == NULL) {
         free(body);
         fprintf(stderr, "ferry stats: out of memory\n");
-        return 2;
+        return EXIT_ERROR;
     }
     cli_metrics_read(body, t);
     free(body);

@@ -39,8 +39,9 @@ double cli_metrics_quantile(const cli_metrics_row *r, double q);
 
 /* Prints to `out` per method and side the calls, errors by status and
  * latency quantiles served at `url` (http://...), names as the endpoint
- * sent them (the caller escapes them); 0, or 2 after a message on stderr
- * when the endpoint cannot be read within `timeout_ms`. */
+ * sent them (the caller escapes them); 0, or after a message on stderr
+ * an exit status of cli.h: 1 when the endpoint answered with an HTTP error,
+ * 2 for a bad URL, 3 when it cannot be reached within `timeout_ms`. */
 int cli_stats_metrics(const char *url, long timeout_ms, FILE *out);
 
 #endif

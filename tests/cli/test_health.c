@@ -101,9 +101,9 @@ static void test_quiet(void **state)
     assert_string_equal(f->err, "");
 }
 
-/* No answer is not healthy: a service the server does not host, a server
- * that is not there, a server without the health service: exit 1, saying
- * why. */
+/* An error answer is not healthy: a service the server does not host, a
+ * server without the health service: exit 1, saying why; a server that is
+ * not there was not reached: exit 3. */
 static void test_no_answer_exits_1(void **state)
 {
     fixture *f = *state;
@@ -112,7 +112,7 @@ static void test_no_answer_exits_1(void **state)
     assert_contains(f->err, "nosuch.v1.Service");
     char gone[256];
     snprintf(gone, sizeof gone, "ipc://%s/gone.sock", f->dir);
-    assert_int_equal(run_health(f, "--timeout", "300", gone, NULL), 1);
+    assert_int_equal(run_health(f, "--timeout", "300", gone, NULL), 3);
     assert_contains(f->err, "is the server running");
 
     fixture *bare = start(0);
