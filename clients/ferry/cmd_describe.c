@@ -22,8 +22,10 @@ static void usage(FILE *out)
             "                      [--key FILE] [--server-key FILE] [--proof signed|mac]\n"
             "                      [--timeout MS] [--tls-ca FILE]...\n"
             "\n"
-            "Prints SERVICE's methods (or one METHOD) with ferry's options, then the\n"
-            "messages and enums they use, fields with their validation rules. The schema\n"
+            "Prints SERVICE (all its methods, or one METHOD) as a .proto file protoc\n"
+            "compiles (-I ferry's idl/ for ferry/options.proto): the package, imports,\n"
+            "the service with ferry's options, then the messages and enums of the\n"
+            "package the methods use, fields with their validation rules. The schema\n"
             "comes from the server's reflection service, or from --proto files.\n"
             "  --proto FILE          a .proto file defining SERVICE (repeatable): no reflection\n"
             "  -I, --import DIR      where --proto's imports are (repeatable)\n" CLI_CONN_USAGE

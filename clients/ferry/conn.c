@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <netdb.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -215,14 +216,15 @@ static int unresolved(const char *url, char *why, size_t len)
  * and written as usual when the open succeeds. */
 typedef struct held_lines {
     char text[8][512];
-    size_t n;
+    atomic_size_t n; /* a line may come from nng's threads as well */
 } held_lines;
 
 static void hold_line(void *arg, const ferry_log_record *rec)
 {
     held_lines *h = arg;
-    if (h->n < sizeof h->text / sizeof h->text[0])
-        ferry_log_format_record(rec, FERRY_LOG_LOGFMT, h->text[h->n++], sizeof h->text[0]);
+    size_t i = atomic_fetch_add(&h->n, 1);
+    if (i < sizeof h->text / sizeof h->text[0])
+        ferry_log_format_record(rec, FERRY_LOG_LOGFMT, h->text[i], sizeof h->text[0]);
 }
 
 int cli_conn_open(const cli_conn *c, const char *client_name, ferry_channel **out)
@@ -244,12 +246,13 @@ int cli_conn_open(const cli_conn *c, const char *client_name, ferry_channel **ou
         .tls = c->tls,
     };
     static held_lines held; /* one command per process, one open at a time */
-    held.n = 0;
+    atomic_store(&held.n, 0);
     ferry_log_set_sink(hold_line, &held);
     ferry_status st = ferry_client_open(out, c->url, &co);
     ferry_log_set_sink(NULL, NULL);
     if (st == FERRY_OK) {
-        for (size_t i = 0; i < held.n; i++)
+        size_t n = atomic_load(&held.n);
+        for (size_t i = 0; i < n && i < sizeof held.text / sizeof held.text[0]; i++)
             fputs(held.text[i], stderr);
         return CLI_EXIT_OK;
     }
