@@ -160,6 +160,10 @@ static void use_type(printer *p, const pbs_type *t)
 {
     if (t == NULL)
         return;
+    if (strlen(t->full) > 400) { /* would not fit the buffers names are written into */
+        fail(p, "type name (over 400 characters)", t->full);
+        return;
+    }
     size_t plen = strlen(p->pkg);
     if (!in_package(p, t->full) || pbs_proto3(t->file) != p->proto3) {
         remember(p, &p->imports, t->file);
