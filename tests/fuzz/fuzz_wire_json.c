@@ -1,11 +1,13 @@
-/* fuzz_wire_json.c - fuzz target for `ferry call`'s reading of what a
- * server sends: the descriptors of its reflection service (a hostile
- * schema) and the reply's bytes (clients/ferry/pbschema.c,
- * pbjson_decode.c). An input is a little-endian 16-bit length L, L bytes of
- * a FileDescriptorSet, one byte choosing a message type of it, and the
- * message's bytes. A schema must be refused or indexed; bytes must be
- * refused with the field's path, or decoded to JSON that encodes again and
- * decodes back to the same JSON. Never a crash, a hang or a leak.
+/* fuzz_wire_json.c - fuzz target for `ferry call`'s and `ferry describe`'s
+ * reading of what a server sends: the descriptors of its reflection
+ * service (a hostile schema) and the reply's bytes (clients/ferry/
+ * pbschema.c, pbjson_decode.c, proto_print.c). An input is a little-endian
+ * 16-bit length L, L bytes of a FileDescriptorSet, one byte choosing a
+ * message type of it, and the message's bytes. A schema must be refused or
+ * indexed; each of its services is written as .proto or refused with a
+ * reason; bytes must be refused with the field's path, or decoded to JSON
+ * that encodes again and decodes back to the same JSON. Never a crash, a
+ * hang or a leak.
  *
  * A libFuzzer target with FERRY_FUZZ=ON, else a replay program ctest runs
  * over corpus/wire_json/. */
@@ -16,6 +18,7 @@
 #include <string.h>
 
 #include "pbjson.h"
+#include "proto_print.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -52,6 +55,27 @@ static void round_trip(const pb_schema *s, const char *type, const json_t *j)
     pbbuf_fini(&b);
 }
 
+/* Every service of the schema as `ferry describe` prints it: written, or
+ * refused with a reason. */
+static void describe_all(const pb_schema *s)
+{
+    for (size_t i = 0; i < s->n_svcs; i++) {
+        char *text = NULL;
+        size_t len = 0;
+        FILE *out = open_memstream(&text, &len);
+        if (out == NULL)
+            die("open_memstream", "out of memory");
+        char err[512] = "";
+        int rv = cli_proto_print(out, s, &s->svcs[i], NULL, err, sizeof err);
+        fclose(out);
+        if (rv != 0 && err[0] == '\0')
+            die("a .proto refusal gives no reason", "");
+        if (rv == 0 && strlen(text) != len)
+            die("the .proto text holds a NUL byte", "");
+        free(text);
+    }
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 3)
@@ -64,6 +88,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char err[768];
     if (pbs_add_set(&s, data + 2, set_len, err, sizeof err) == 0 &&
         pbs_index(&s, err, sizeof err) == 0) {
+        describe_all(&s);
         const pbs_type *t = message_type(&s, data[2 + set_len]);
         const uint8_t *msg = data + 3 + set_len;
         size_t msg_len = size - 3 - set_len;
