@@ -180,3 +180,11 @@ int ferryi_pb_header_entry(ferryi_pb_reader *r, ferryi_pb_reading *rd, const voi
     rd->entry[rd->n_entries++] = m;
     return 1;
 }
+
+void *ferryi_pb_header_left(const ferryi_pb_header_form *f, ProtobufCAllocator *alloc, size_t len,
+                            const uint8_t *data, int *holds_nul)
+{
+    if (holds_nul != NULL && (*holds_nul = ferryi_pb_header_holds_nul(f, data, len)) != 0)
+        return NULL;
+    return protobuf_c_message_unpack(f->descriptor, alloc, len, data);
+}

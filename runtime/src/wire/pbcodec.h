@@ -240,12 +240,11 @@ ProtobufCMessage *ferryi_pb_message(ferryi_pb_reader *outer, const void *init, s
 
 /* A header while ferryi_pb_header() reads it: the header, and the entries
  * of its one repeated message field (the request's metadata, the reply's
- * violations) until the header is whole, then their array. */
+ * violations) until the header is whole. */
 typedef struct ferryi_pb_reading {
     void *h;
     ProtobufCMessage *entry[FERRYI_PB_ENTRIES_MAX];
     size_t n_entries;
-    void *entries; /* the array of the n_entries entries, once read */
 } ferryi_pb_reading;
 
 /* Reads one more entry of the repeated field into `rd`, as
@@ -256,37 +255,92 @@ int ferryi_pb_header_entry(ferryi_pb_reader *r, ferryi_pb_reading *rd, const voi
                            size_t size, unsigned last,
                            int (*get)(ferryi_pb_reader *r, uint8_t tag, void *into));
 
-/* Reads the header of `len` bytes at `data` into rd->h, a copy of `init`
- * (`size` bytes): its fields read by `get` (handed `rd`), as
- * ferryi_pb_fields() reads them with `last` and `repeated`, the repeated
- * field's entries with ferryi_pb_header_entry(), and rd->entries made their
- * array (NULL when there are none) for the caller to hand the header. 0 when
- * anything is refused (or memory ran out), with nothing left allocated.
- * Inline, as the loop it runs, so that each header's `get` is inlined. */
-static inline int ferryi_pb_header(ProtobufCAllocator *alloc, size_t len, const uint8_t *data,
-                                   const void *init, size_t size, unsigned last, unsigned repeated,
-                                   int (*get)(ferryi_pb_reader *r, uint8_t tag, void *into),
-                                   ferryi_pb_reading *rd)
+/* What reading a header needs to know of it besides how to read its
+ * fields (its `get`): one for each header, so that both are read by the
+ * same code. */
+typedef struct ferryi_pb_header_form {
+    /* its INIT value, `size` bytes */
+    const void *init;
+    size_t size;
+    /* as ferryi_pb_fields() takes them; `repeated` is the bit of its one
+     * repeated message field (the request's metadata, the reply's violations) */
+    unsigned last, repeated;
+    /* where the header keeps that field's count and array */
+    size_t n_entries_at, entries_at;
+    /* its string fields, and those of the repeated field's messages, as
+     * ferryi_pb_strings_hold_nul() takes them */
+    uint32_t strings, entry_strings;
+    /* protobuf-c's, which reads what ferry's reader leaves */
+    const ProtobufCMessageDescriptor *descriptor;
+} ferryi_pb_header_form;
+
+/* Reads the header `f` describes from the `len` bytes at `data`: a copy of
+ * its INIT value with its fields read by `get` (handed a ferryi_pb_reading),
+ * as ferryi_pb_fields() reads them, the repeated field's entries with
+ * ferryi_pb_header_entry() and set as the header's array. NULL when anything
+ * is refused (or memory ran out), with nothing left allocated: a header
+ * ferry's peers do not write, left to protobuf-c. Inline, as the loop it
+ * runs, so that each header's `get` is inlined: always, as the compiler
+ * would not for a form it reads through a pointer. */
+static inline __attribute__((always_inline)) void *
+ferryi_pb_header(const ferryi_pb_header_form *f,
+                 int (*get)(ferryi_pb_reader *r, uint8_t tag, void *into),
+                 ProtobufCAllocator *alloc, size_t len, const uint8_t *data)
 {
     ferryi_pb_reader r = {.at = data, .end = data + len, .alloc = alloc};
-    /* rd is not initialised as a whole: entry[] is written as it fills */
-    rd->n_entries = 0;
-    rd->entries = NULL;
-    rd->h = ferryi_pb_dup(alloc, init, size);
-    if (rd->h == NULL)
-        return 0;
-    int ok = ferryi_pb_fields(&r, last, repeated, get, rd);
-    if (ok && rd->n_entries > 0) {
-        rd->entries = ferryi_pb_dup(alloc, rd->entry, rd->n_entries * sizeof rd->entry[0]);
-        ok = rd->entries != NULL;
+    ferryi_pb_reading rd; /* not initialised as a whole: entry[] is written as it fills */
+    rd.n_entries = 0;
+    rd.h = ferryi_pb_dup(alloc, f->init, f->size);
+    if (rd.h == NULL)
+        return NULL;
+    int ok = ferryi_pb_fields(&r, f->last, f->repeated, get, &rd);
+    /* The INIT value has no entries: only a header with some gets their
+     * array and count, where the form says it keeps them. */
+    if (ok && rd.n_entries > 0) {
+        void *entries = ferryi_pb_dup(alloc, rd.entry, rd.n_entries * sizeof rd.entry[0]);
+        ok = entries != NULL;
+        if (ok) {
+            memcpy((char *)rd.h + f->n_entries_at, &rd.n_entries, sizeof rd.n_entries);
+            memcpy((char *)rd.h + f->entries_at, &entries, sizeof entries);
+        }
     }
     if (!ok) {
-        for (size_t i = 0; i < rd->n_entries; i++)
-            protobuf_c_message_free_unpacked(rd->entry[i], alloc);
-        protobuf_c_message_free_unpacked(rd->h, alloc);
-        rd->h = NULL;
+        for (size_t i = 0; i < rd.n_entries; i++)
+            protobuf_c_message_free_unpacked(rd.entry[i], alloc);
+        protobuf_c_message_free_unpacked(rd.h, alloc);
+        return NULL;
     }
-    return ok;
+    return rd.h;
+}
+
+/* Whether one of the string fields of the header `f` describes, in the
+ * `len` bytes at `data`, holds a NUL byte (headers.h says why that
+ * matters). */
+static inline int ferryi_pb_header_holds_nul(const ferryi_pb_header_form *f, const uint8_t *data,
+                                             size_t len)
+{
+    return ferryi_pb_strings_hold_nul(data, len, f->strings, f->repeated, f->entry_strings);
+}
+
+/* A header that ferryi_pb_header() left, read by protobuf-c; when
+ * `holds_nul` is not NULL, only if no string field holds a NUL byte (else
+ * NULL, with *holds_nul set). Not inline: ferry's peers rarely get here. */
+void *ferryi_pb_header_left(const ferryi_pb_header_form *f, ProtobufCAllocator *alloc, size_t len,
+                            const uint8_t *data, int *holds_nul);
+
+/* What the _unpack() and _unpack_strict() functions of headers.h return
+ * for the header `f` describes, given `h`, what ferryi_pb_header() made of
+ * the bytes: `h`, or when it left them, protobuf-c's reading. A strict
+ * reading (`holds_nul` not NULL) refuses a header with a NUL byte in a
+ * string field; ferry's reader refuses those itself, so only what it
+ * leaves is read a second time for the check. */
+static inline void *ferryi_pb_header_fallback(const ferryi_pb_header_form *f, void *h,
+                                              ProtobufCAllocator *alloc, size_t len,
+                                              const uint8_t *data, int *holds_nul)
+{
+    if (holds_nul != NULL)
+        *holds_nul = 0;
+    return h != NULL ? h : ferryi_pb_header_left(f, alloc, len, data, holds_nul);
 }
 
 #endif

@@ -144,41 +144,41 @@ static int get_field(ferryi_pb_reader *r, uint8_t tag, void *into)
     }
 }
 
+static const Ferry__Wire__ReplyHeader init = FERRY__WIRE__REPLY_HEADER__INIT;
+
+static const ferryi_pb_header_form form = {
+    .init = &init,
+    .size = sizeof init,
+    .last = TAG_NOT_RUN >> 3,
+    .repeated = 1u << (TAG_VIOLATION >> 3),
+    .n_entries_at = offsetof(Ferry__Wire__ReplyHeader, n_violations),
+    .entries_at = offsetof(Ferry__Wire__ReplyHeader, violations),
+    .strings = 1u << (TAG_MESSAGE >> 3),
+    .entry_strings = 1u << (TAG_V_PATH >> 3) | 1u << (TAG_V_REASON >> 3),
+    .descriptor = &ferry__wire__reply_header__descriptor,
+};
+
 Ferry__Wire__ReplyHeader *ferryi_reply_header_unpack_fast(ProtobufCAllocator *alloc, size_t len,
                                                           const uint8_t *data)
 {
-    static const Ferry__Wire__ReplyHeader init = FERRY__WIRE__REPLY_HEADER__INIT;
-    ferryi_pb_reading rd;
-    if (!ferryi_pb_header(alloc, len, data, &init, sizeof init, 12, 1u << 9, get_field, &rd))
-        return NULL;
-    Ferry__Wire__ReplyHeader *h = rd.h;
-    h->violations = rd.entries;
-    h->n_violations = rd.n_entries;
-    return h;
+    return ferryi_pb_header(&form, get_field, alloc, len, data);
 }
 
 int ferryi_reply_header_holds_nul(const uint8_t *data, size_t len)
 {
-    return ferryi_pb_strings_hold_nul(data, len, 1u << (TAG_MESSAGE >> 3),
-                                      1u << (TAG_VIOLATION >> 3),
-                                      1u << (TAG_V_PATH >> 3) | 1u << (TAG_V_REASON >> 3));
+    return ferryi_pb_header_holds_nul(&form, data, len);
 }
 
 Ferry__Wire__ReplyHeader *ferryi_reply_header_unpack_strict(ProtobufCAllocator *alloc, size_t len,
                                                             const uint8_t *data, int *holds_nul)
 {
     Ferry__Wire__ReplyHeader *h = ferryi_reply_header_unpack_fast(alloc, len, data);
-    *holds_nul = 0;
-    if (h != NULL)
-        return h;
-    if ((*holds_nul = ferryi_reply_header_holds_nul(data, len)) != 0)
-        return NULL;
-    return ferry__wire__reply_header__unpack(alloc, len, data);
+    return ferryi_pb_header_fallback(&form, h, alloc, len, data, holds_nul);
 }
 
 Ferry__Wire__ReplyHeader *ferryi_reply_header_unpack(ProtobufCAllocator *alloc, size_t len,
                                                      const uint8_t *data)
 {
     Ferry__Wire__ReplyHeader *h = ferryi_reply_header_unpack_fast(alloc, len, data);
-    return h != NULL ? h : ferry__wire__reply_header__unpack(alloc, len, data);
+    return ferryi_pb_header_fallback(&form, h, alloc, len, data, NULL);
 }

@@ -135,25 +135,30 @@ static int get_field(ferryi_pb_reader *r, uint8_t tag, void *into)
     }
 }
 
+static const Ferry__Wire__RequestHeader init = FERRY__WIRE__REQUEST_HEADER__INIT;
+
+static const ferryi_pb_header_form form = {
+    .init = &init,
+    .size = sizeof init,
+    .last = TAG_MAX_REPLY >> 3,
+    .repeated = 1u << (TAG_METADATA >> 3),
+    .n_entries_at = offsetof(Ferry__Wire__RequestHeader, n_metadata),
+    .entries_at = offsetof(Ferry__Wire__RequestHeader, metadata),
+    .strings =
+        1u << (TAG_METHOD >> 3) | 1u << (TAG_CLIENT_NAME >> 3) | 1u << (TAG_CLIENT_VERSION >> 3),
+    .entry_strings = 1u << (TAG_MD_KEY >> 3),
+    .descriptor = &ferry__wire__request_header__descriptor,
+};
+
 Ferry__Wire__RequestHeader *ferryi_request_header_unpack_fast(ProtobufCAllocator *alloc, size_t len,
                                                               const uint8_t *data)
 {
-    static const Ferry__Wire__RequestHeader init = FERRY__WIRE__REQUEST_HEADER__INIT;
-    ferryi_pb_reading rd;
-    if (!ferryi_pb_header(alloc, len, data, &init, sizeof init, 10, 1u << 7, get_field, &rd))
-        return NULL;
-    Ferry__Wire__RequestHeader *h = rd.h;
-    h->metadata = rd.entries;
-    h->n_metadata = rd.n_entries;
-    return h;
+    return ferryi_pb_header(&form, get_field, alloc, len, data);
 }
 
 int ferryi_request_header_holds_nul(const uint8_t *data, size_t len)
 {
-    return ferryi_pb_strings_hold_nul(data, len,
-                                      1u << (TAG_METHOD >> 3) | 1u << (TAG_CLIENT_NAME >> 3) |
-                                          1u << (TAG_CLIENT_VERSION >> 3),
-                                      1u << (TAG_METADATA >> 3), 1u << (TAG_MD_KEY >> 3));
+    return ferryi_pb_header_holds_nul(&form, data, len);
 }
 
 Ferry__Wire__RequestHeader *ferryi_request_header_unpack_strict(ProtobufCAllocator *alloc,
@@ -161,17 +166,12 @@ Ferry__Wire__RequestHeader *ferryi_request_header_unpack_strict(ProtobufCAllocat
                                                                 int *holds_nul)
 {
     Ferry__Wire__RequestHeader *h = ferryi_request_header_unpack_fast(alloc, len, data);
-    *holds_nul = 0;
-    if (h != NULL)
-        return h;
-    if ((*holds_nul = ferryi_request_header_holds_nul(data, len)) != 0)
-        return NULL;
-    return ferry__wire__request_header__unpack(alloc, len, data);
+    return ferryi_pb_header_fallback(&form, h, alloc, len, data, holds_nul);
 }
 
 Ferry__Wire__RequestHeader *ferryi_request_header_unpack(ProtobufCAllocator *alloc, size_t len,
                                                          const uint8_t *data)
 {
     Ferry__Wire__RequestHeader *h = ferryi_request_header_unpack_fast(alloc, len, data);
-    return h != NULL ? h : ferry__wire__request_header__unpack(alloc, len, data);
+    return ferryi_pb_header_fallback(&form, h, alloc, len, data, NULL);
 }
