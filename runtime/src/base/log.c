@@ -240,41 +240,22 @@ static void emit(const ferry_log_record *rec)
     fputs(line, stderr);
 }
 
-static void vlog(ferryi_log_level level, const char *where, const char *method, uint64_t call_id,
-                 const char *fmt, va_list ap) __attribute__((format(printf, 5, 0)));
-
-static void vlog(ferryi_log_level level, const char *where, const char *method, uint64_t call_id,
-                 const char *fmt, va_list ap)
+void ferryi_log_call(ferryi_log_level level, const char *where, const ferryi_log_context *call,
+                     const char *fmt, ...)
 {
+    if (!ferryi_log_enabled(level))
+        return;
     char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
     ferry_log_record rec = {
         .level = (ferry_log_level)level,
         .where = where,
         .message = msg,
-        .method = method,
-        .call_id = call_id,
+        .method = call != NULL ? call->method : ctx_method,
+        .call_id = call != NULL ? call->call_id : ctx_call_id,
     };
     emit(&rec);
-}
-
-void ferryi_log(ferryi_log_level level, const char *where, const char *fmt, ...)
-{
-    if (!ferryi_log_enabled(level))
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vlog(level, where, ctx_method, ctx_call_id, fmt, ap);
-    va_end(ap);
-}
-
-void ferryi_log_call(ferryi_log_level level, const char *where, const char *method,
-                     uint64_t call_id, const char *fmt, ...)
-{
-    if (!ferryi_log_enabled(level))
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vlog(level, where, method, call_id, fmt, ap);
-    va_end(ap);
 }

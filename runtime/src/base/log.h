@@ -24,10 +24,6 @@ typedef enum ferryi_log_level {
 /* True when lines of `level` are written; test it before costly formatting. */
 int ferryi_log_enabled(ferryi_log_level level);
 
-/* Writes one line if `level` is enabled; `where` names the module. */
-void ferryi_log(ferryi_log_level level, const char *where, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
 /* The call this thread works on from now on: `method` ("pkg.Svc/Method",
  * may be NULL) must outlive the matching ferryi_log_context_clear(). */
 void ferryi_log_context_set(const char *method, uint64_t call_id);
@@ -43,9 +39,14 @@ typedef struct ferryi_log_context {
 ferryi_log_context ferryi_log_context_push(const char *method, uint64_t call_id);
 void ferryi_log_context_pop(ferryi_log_context outer);
 
-/* ferryi_log() for a line about the call (`method`, `call_id`), whatever
- * this thread's context: for completions on nng's threads. */
-void ferryi_log_call(ferryi_log_level level, const char *where, const char *method,
-                     uint64_t call_id, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+/* Writes one line if `level` is enabled; `where` names the module and
+ * `call` the call the line is about: NULL for the one this thread works on
+ * (ferryi_log() below), else that call whatever the thread's context (for
+ * completions on nng's threads). */
+void ferryi_log_call(ferryi_log_level level, const char *where, const ferryi_log_context *call,
+                     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* A line about the call this thread works on. */
+#define ferryi_log(level, where, ...) ferryi_log_call((level), (where), NULL, __VA_ARGS__)
 
 #endif

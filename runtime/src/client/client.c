@@ -122,8 +122,9 @@ ferry_status ferryi_cl_call_finish(slot *s, ferry_status st, const ProtobufCMess
         nng_msg_clear(s->retry_msg);
     }
     if (st != FERRY_OK && st != FERRY_FALLBACK)
-        ferryi_log_call(FERRYI_LOG_DEBUG, "client", s->m->full_name, s->call_id,
-                        "call failed: %s: %s", ferry_status_str(st), info->message);
+        ferryi_log_call(FERRYI_LOG_DEBUG, "client",
+                        &(ferryi_log_context){s->m->full_name, s->call_id}, "call failed: %s: %s",
+                        ferry_status_str(st), info->message);
     ferryi_cl_slot_put(cl, s);
     return st;
 }
@@ -513,7 +514,7 @@ next_step ferryi_cl_attempt_next(slot *s, ferry_status st, const ferry_call_info
     if (!s->retry_kept || s->connect_spent ||
         !ferryi_retry_next(&s->cl->retry, s->m, st, s->attempt, s->deadline_at, wait))
         return STEP_DONE;
-    ferryi_log_call(FERRYI_LOG_DEBUG, "client", s->m->full_name, s->call_id,
+    ferryi_log_call(FERRYI_LOG_DEBUG, "client", &(ferryi_log_context){s->m->full_name, s->call_id},
                     "attempt %u: %s; retrying in %u ms", s->attempt, info->message, *wait);
     return STEP_RETRY;
 }

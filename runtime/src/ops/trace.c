@@ -124,7 +124,7 @@ void ferry_trace_log_sink(void *arg, const ferry_span *s)
     ferry_trace_hex(s->trace_id, 16, trace);
     ferry_trace_hex(s->span_id, 8, span);
     ferry_trace_hex(s->parent_id, 8, parent);
-    ferryi_log_call(FERRYI_LOG_INFO, "trace", s->method_name, 0,
+    ferryi_log_call(FERRYI_LOG_INFO, "trace", &(ferryi_log_context){s->method_name, 0},
                     "span %s side=%s trace=%s parent=%s%s status=%s duration_us=%llu%s%s", span,
                     s->side == FERRY_SIDE_SERVER ? "server" : "client", trace, parent,
                     s->shadow ? " shadow" : "", ferry_status_str(s->status),
