@@ -171,6 +171,46 @@ static void test_enums_and_non_scalars(void **state)
     assert_string_equal(buf, "unchanged");
 }
 
+/* Strings, bytes and messages as a walk shows them: what ferryi_pb_value_str()
+ * hands the walk's `bytes` (a NULL string as NULL), and its words for a
+ * message; numbers as ferryi_pb_scalar_str() writes them. */
+static void show_bytes(const uint8_t *s, size_t len, bool is_string, char *buf, size_t size)
+{
+    snprintf(buf, size, "%s:%zu:%s", is_string ? "string" : "bytes", len,
+             s != NULL ? (const char *)s : "NULL");
+}
+
+static void test_values_as_a_walk_shows_them(void **state)
+{
+    (void)state;
+    const ferryi_pb_text how = {
+        .exact = true, .bytes = show_bytes, .message_set = "set", .message_unset = "unset"};
+    char buf[32];
+    ProtobufCFieldDescriptor f = {.name = "f", .id = 1, .type = PROTOBUF_C_TYPE_STRING};
+    const char *s = "text";
+    ferryi_pb_value_str(&f, &s, &how, buf, sizeof buf);
+    assert_string_equal(buf, "string:4:text");
+    s = NULL;
+    ferryi_pb_value_str(&f, &s, &how, buf, sizeof buf);
+    assert_string_equal(buf, "string:0:NULL");
+    f.type = PROTOBUF_C_TYPE_BYTES;
+    ProtobufCBinaryData bd = {2, (uint8_t *)"ab"};
+    ferryi_pb_value_str(&f, &bd, &how, buf, sizeof buf);
+    assert_string_equal(buf, "bytes:2:ab");
+    f.type = PROTOBUF_C_TYPE_MESSAGE;
+    ProtobufCMessage m = {0};
+    ProtobufCMessage *p = &m;
+    ferryi_pb_value_str(&f, &p, &how, buf, sizeof buf);
+    assert_string_equal(buf, "set");
+    p = NULL;
+    ferryi_pb_value_str(&f, &p, &how, buf, sizeof buf);
+    assert_string_equal(buf, "unset");
+    f.type = PROTOBUF_C_TYPE_FLOAT;
+    float x = 0.1f;
+    ferryi_pb_value_str(&f, &x, &how, buf, sizeof buf);
+    assert_string_equal(buf, "0.100000001");
+}
+
 /* A message laid out as protobuf-c lays one out, for presence. */
 typedef struct holder {
     ProtobufCMessage base;
@@ -241,6 +281,7 @@ int main(void)
         cmocka_unit_test(test_strings_bytes_and_messages),
         cmocka_unit_test(test_numbers_as_text),
         cmocka_unit_test(test_enums_and_non_scalars),
+        cmocka_unit_test(test_values_as_a_walk_shows_them),
         cmocka_unit_test(test_presence),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

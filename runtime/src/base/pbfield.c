@@ -184,3 +184,29 @@ bool ferryi_pb_scalar_str(const ProtobufCFieldDescriptor *f, const void *v, bool
     }
     return false;
 }
+
+void ferryi_pb_value_str(const ProtobufCFieldDescriptor *f, const void *v,
+                         const ferryi_pb_text *how, char *buf, size_t size)
+{
+    if (ferryi_pb_scalar_str(f, v, how->exact, buf, size))
+        return;
+    switch (f->type) {
+    case PROTOBUF_C_TYPE_STRING: {
+        const char *s = *(char *const *)v;
+        how->bytes((const uint8_t *)s, s != NULL ? strlen(s) : 0, true, buf, size);
+        return;
+    }
+    case PROTOBUF_C_TYPE_BYTES: {
+        const ProtobufCBinaryData *b = v;
+        how->bytes(b->data, b->len, false, buf, size);
+        return;
+    }
+    case PROTOBUF_C_TYPE_MESSAGE:
+        snprintf(buf, size, "%s",
+                 *(ProtobufCMessage *const *)v != NULL ? how->message_set : how->message_unset);
+        return;
+    default:
+        snprintf(buf, size, "?");
+        return;
+    }
+}

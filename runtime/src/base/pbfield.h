@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <protobuf-c/protobuf-c.h>
 
@@ -51,5 +52,19 @@ int ferryi_pb_value_cmp(ProtobufCType t, const void *a, const void *b);
  * strings, bytes and messages: each caller shows those in its own way. */
 bool ferryi_pb_scalar_str(const ProtobufCFieldDescriptor *f, const void *v, bool exact, char *buf,
                           size_t size);
+
+/* How a walk shows the values ferryi_pb_scalar_str() leaves to it. */
+typedef struct ferryi_pb_text {
+    bool exact; /* floats as ferryi_pb_scalar_str() takes it */
+    /* Writes a string value (`len` bytes at `s`, NULL for a NULL string)
+     * or, when !is_string, a bytes value into `buf`. */
+    void (*bytes)(const uint8_t *s, size_t len, bool is_string, char *buf, size_t size);
+    const char *message_set, *message_unset; /* a message value, set or NULL */
+} ferryi_pb_text;
+
+/* Writes the value of field `f` at `v` as text into `buf`: numbers, bools
+ * and enums as ferryi_pb_scalar_str() writes them, the rest as `how` says. */
+void ferryi_pb_value_str(const ProtobufCFieldDescriptor *f, const void *v,
+                         const ferryi_pb_text *how, char *buf, size_t size);
 
 #endif

@@ -82,9 +82,11 @@ static void path_pop(diff *d, size_t saved)
  * Values
  * ---------------------------------------------------------------------- */
 
-/* Appends `s` (len bytes) to buf as a quoted, escaped string, shortened. */
-static void quote_bytes(char *buf, size_t size, const uint8_t *s, size_t len)
+/* Writes a string or bytes value (len bytes at `s`; a NULL string is "")
+ * into buf quoted, escaped and shortened. */
+static void quote_bytes(const uint8_t *s, size_t len, bool is_string, char *buf, size_t size)
 {
+    (void)is_string;
     size_t n = 0;
     buf[n++] = '"';
     size_t i = 0;
@@ -102,31 +104,13 @@ static void quote_bytes(char *buf, size_t size, const uint8_t *s, size_t len)
     snprintf(buf + n, size - n, "\"");
 }
 
-static void value_str(const ProtobufCFieldDescriptor *f, const void *v, char *buf, size_t size)
-{
-    if (ferryi_pb_scalar_str(f, v, true, buf, size))
-        return;
-    switch (f->type) {
-    case PROTOBUF_C_TYPE_STRING: {
-        const char *s = *(char *const *)v;
-        if (s == NULL)
-            s = "";
-        quote_bytes(buf, size, (const uint8_t *)s, strlen(s));
-        return;
-    }
-    case PROTOBUF_C_TYPE_BYTES: {
-        const ProtobufCBinaryData *b = v;
-        quote_bytes(buf, size, b->data, b->len);
-        return;
-    }
-    case PROTOBUF_C_TYPE_MESSAGE:
-        snprintf(buf, size, "%s", *(ProtobufCMessage *const *)v != NULL ? "(set)" : "(not set)");
-        return;
-    default:
-        break;
-    }
-    snprintf(buf, size, "?");
-}
+/* Values in a diff: floats to the last digit that tells two apart. */
+static const ferryi_pb_text diff_text = {
+    .exact = true,
+    .bytes = quote_bytes,
+    .message_set = "(set)",
+    .message_unset = "(not set)",
+};
 
 /* ------------------------------------------------------------------------
  * Fields
@@ -154,8 +138,8 @@ static void value_diff(diff *d, const ProtobufCFieldDescriptor *f, const void *a
     if (ferryi_pb_value_cmp(f->type, a, b) == 0)
         return;
     char va[VALUE_MAX], vb[VALUE_MAX];
-    value_str(f, a, va, sizeof va);
-    value_str(f, b, vb, sizeof vb);
+    ferryi_pb_value_str(f, a, &diff_text, va, sizeof va);
+    ferryi_pb_value_str(f, b, &diff_text, vb, sizeof vb);
     report(d, va, vb);
 }
 
@@ -215,7 +199,7 @@ static void map_diff(diff *d, const ProtobufCFieldDescriptor *f, const ProtobufC
         int c = i == na ? 1 : j == nb ? -1 : entry_cmp(&sa[i], &sb[j]);
         const ProtobufCMessage *e = c <= 0 ? sa[i] : sb[j];
         char k[VALUE_MAX];
-        value_str(key, ferryi_pb_value(e, key), k, sizeof k);
+        ferryi_pb_value_str(key, ferryi_pb_value(e, key), &diff_text, k, sizeof k);
         size_t saved = path_push(d, "[%s]", k);
         if (c == 0) {
             value_diff(d, val, ferryi_pb_value(sa[i], val), ferryi_pb_value(sb[j], val), depth);
@@ -223,7 +207,7 @@ static void map_diff(diff *d, const ProtobufCFieldDescriptor *f, const ProtobufC
             j++;
         } else {
             char v[VALUE_MAX];
-            value_str(val, ferryi_pb_value(e, val), v, sizeof v);
+            ferryi_pb_value_str(val, ferryi_pb_value(e, val), &diff_text, v, sizeof v);
             report(d, c < 0 ? v : "(absent)", c < 0 ? "(absent)" : v);
             if (c < 0)
                 i++;
@@ -278,7 +262,7 @@ static void field_diff(diff *d, const ProtobufCFieldDescriptor *f, const Protobu
             value_diff(d, f, va, vb, depth);
         } else if (sa != sb) {
             char v[VALUE_MAX];
-            value_str(f, sa ? va : vb, v, sizeof v);
+            ferryi_pb_value_str(f, sa ? va : vb, &diff_text, v, sizeof v);
             report(d, sa ? v : "(not set)", sb ? v : "(not set)");
         }
     }

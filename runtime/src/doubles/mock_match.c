@@ -61,32 +61,27 @@ static bool is_set(const ProtobufCMessage *m, const ProtobufCFieldDescriptor *f)
     return f->label == PROTOBUF_C_LABEL_REQUIRED || nonzero(f, p);
 }
 
-/* Writes a value of field `f` at `p` as text. */
-static void describe(const ProtobufCFieldDescriptor *f, const void *p, char *out, size_t n)
+/* A string as it is, cut short past 60 bytes (NULL as NULL), bytes as
+ * their count. */
+static void describe_bytes(const uint8_t *s, size_t len, bool is_string, char *out, size_t n)
 {
-    if (ferryi_pb_scalar_str(f, p, false, out, n))
-        return;
-    switch (f->type) {
-    case PROTOBUF_C_TYPE_STRING: {
-        const char *s = *(char *const *)p;
-        if (s == NULL)
-            snprintf(out, n, "NULL");
-        else if (strlen(s) > 60)
-            snprintf(out, n, "\"%.57s...\"", s);
-        else
-            snprintf(out, n, "\"%s\"", s);
-        break;
-    }
-    case PROTOBUF_C_TYPE_BYTES:
-        snprintf(out, n, "%zu bytes", ((const ProtobufCBinaryData *)p)->len);
-        break;
-    case PROTOBUF_C_TYPE_MESSAGE:
-        snprintf(out, n, "%s", *(ProtobufCMessage *const *)p != NULL ? "a message" : "not set");
-        break;
-    default:
-        break;
-    }
+    if (!is_string)
+        snprintf(out, n, "%zu bytes", len);
+    else if (s == NULL)
+        snprintf(out, n, "NULL");
+    else if (len > 60)
+        snprintf(out, n, "\"%.57s...\"", (const char *)s);
+    else
+        snprintf(out, n, "\"%s\"", (const char *)s);
 }
+
+/* Values in a failure message: short, for a person to read. */
+static const ferryi_pb_text mock_text = {
+    .exact = false,
+    .bytes = describe_bytes,
+    .message_set = "a message",
+    .message_unset = "not set",
+};
 
 static bool match_message(const ProtobufCMessage *msg, const ProtobufCMessage *want, const path *at,
                           char *why, size_t why_len);
@@ -136,8 +131,8 @@ static bool match_value(const ProtobufCFieldDescriptor *f, const void *got, cons
     }
     if (!same) {
         char g[80], e[80];
-        describe(f, got, g, sizeof g);
-        describe(f, exp, e, sizeof e);
+        ferryi_pb_value_str(f, got, &mock_text, g, sizeof g);
+        ferryi_pb_value_str(f, exp, &mock_text, e, sizeof e);
         snprintf(why, why_len, "%s is %s, expected %s", at->buf, g, e);
     }
     return same;
@@ -196,7 +191,7 @@ static bool match_message(const ProtobufCMessage *msg, const ProtobufCMessage *w
          * its zero value, which the comparison below reports. */
         if (ferryi_pb_has_presence(f) && !is_set(msg, f)) {
             char e[80];
-            describe(f, exp, e, sizeof e);
+            ferryi_pb_value_str(f, exp, &mock_text, e, sizeof e);
             snprintf(why, why_len, "%s is not set, expected %s", here.buf, e);
             return false;
         }
