@@ -202,8 +202,7 @@ ferry_status ferryi_resolver_new(ferryi_resolver **out, const char *servers, cha
             snprintf(why, why_len,
                      "DNS server \"%s\" not understood (host:port, comma-separated): %s", servers,
                      ares_strerror(rv));
-            ares_destroy(r->ch);
-            free(r);
+            ferryi_resolver_free(r);
             return FERRY_INVALID_ARGUMENT;
         }
     }
