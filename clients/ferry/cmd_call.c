@@ -68,7 +68,8 @@ static void usage(FILE *out)
             "      --deadline MS     the call's deadline (same as --timeout; default: the\n"
             "                        method's IDL deadline, else 5000)\n" CLI_CONN_USAGE
             "  -h, --help            this text\n"
-            "Exit status: 0 the call succeeded; 2 bad usage, JSON, schema or reply;\n"
+            "Exit status: 0 the call succeeded; 1 the server's schema lacks the method;\n"
+            "2 bad usage, JSON, schema or reply (--proto files lacking the method too);\n"
             "3 the server could not be reached; 10 + the status code when the server\n"
             "answered the call, or the reflection call before it, with an error (e.g.\n"
             "13 invalid argument, 15 not found, 22 unimplemented, 24 unavailable);\n"
@@ -396,14 +397,20 @@ static int run(call_args *a, ferry_channel *ch, pb_schema *s)
         rc = failed_call_exit(asked.status, &asked);
     const pbs_svc *svc = loaded == 0 ? pbs_service_find(s, service) : NULL;
     const pbs_method *m = svc != NULL ? pbs_method_find(svc, method) : NULL;
-    if (loaded == 0 && svc == NULL)
+    /* A server that lacks them answers "no" (as `describe` says it); --proto
+     * files that lack them are bad input. */
+    int lacks = a->n_protos > 0 ? CLI_EXIT_ERROR : CLI_EXIT_NO;
+    if (loaded == 0 && svc == NULL) {
         fprintf(stderr, "ferry call: the schema has no service '%s'%s\n", service,
                 a->n_protos > 0 ? " (check the --proto files)" : "");
-    else if (loaded == 0 && m == NULL)
+        rc = lacks;
+    } else if (loaded == 0 && m == NULL) {
         fprintf(stderr, "ferry call: %s has no method '%s'\n", service, method);
-    else if (loaded == 0 &&
-             (pbs_find(s, m->input_type) == NULL || pbs_find(s, m->output_type) == NULL ||
-              pbs_find(s, m->input_type)->msg == NULL || pbs_find(s, m->output_type)->msg == NULL))
+        rc = lacks;
+    } else if (loaded == 0 &&
+               (pbs_find(s, m->input_type) == NULL || pbs_find(s, m->output_type) == NULL ||
+                pbs_find(s, m->input_type)->msg == NULL ||
+                pbs_find(s, m->output_type)->msg == NULL))
         fprintf(stderr, "ferry call: %s/%s: its request or reply type is not in the schema\n",
                 service, method);
     else if (loaded == 0)

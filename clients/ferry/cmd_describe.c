@@ -35,17 +35,17 @@ static void usage(FILE *out)
             "a .proto file; 3 the server could not be reached.\n");
 }
 
-static int describe(const pb_schema *s, const char *service, const char *method)
+static int describe(const pb_schema *s, const char *service, const char *method, int lacks)
 {
     const pbs_svc *svc = pbs_service_find(s, service);
     if (svc == NULL) {
         fprintf(stderr, "ferry describe: the schema has no service '%s'\n", service);
-        return CLI_EXIT_NO;
+        return lacks;
     }
     const pbs_method *only = method != NULL ? pbs_method_find(svc, method) : NULL;
     if (method != NULL && only == NULL) {
         fprintf(stderr, "ferry describe: %s has no method '%s'\n", service, method);
-        return CLI_EXIT_NO;
+        return lacks;
     }
     /* Written into memory first, so that what a server named can be cleaned
      * of control characters before it reaches the terminal, and nothing is
@@ -71,15 +71,17 @@ static int describe(const pb_schema *s, const char *service, const char *method)
 }
 
 /* SERVICE or SERVICE/METHOD. */
-static int describe_target(const pb_schema *s, const char *target)
+/* `lacks`: the exit status when the schema lacks the target: 1 when a
+ * server sent it (the server's "no"), 2 for --proto files (bad input). */
+static int describe_target(const pb_schema *s, const char *target, int lacks)
 {
     if (strchr(target, '/') == NULL)
-        return describe(s, target, NULL);
+        return describe(s, target, NULL, lacks);
     char *service = NULL;
     const char *method = NULL;
     if (cli_split_method("describe", target, &service, &method) != 0)
         return CLI_EXIT_ERROR;
-    int rc = describe(s, service, method);
+    int rc = describe(s, service, method, lacks);
     free(service);
     return rc;
 }
@@ -107,8 +109,10 @@ static int load(cli_conn *conn, const char *target, const char *const *protos, s
     ferry_channel_close(ch);
     if (rc == 0)
         return CLI_EXIT_OK;
-    /* A schema that cannot be read is the server's error, as an answer. */
-    return info.status != FERRY_OK ? cli_conn_exit(info.status, &info) : CLI_EXIT_NO;
+    /* The reflection call's failure is the server's answer; descriptors it
+     * sent that cannot be read are a schema that cannot be used, as for
+     * `ferry call`. */
+    return info.status != FERRY_OK ? cli_conn_exit(info.status, &info) : CLI_EXIT_ERROR;
 }
 
 int cmd_describe(int argc, char **argv)
@@ -154,7 +158,7 @@ int cmd_describe(int argc, char **argv)
     if (cli_conn_load(&conn) == 0) {
         rc = load(&conn, argv[optind + 1], protos, n_protos, &imp, &s);
         if (rc == 0)
-            rc = describe_target(&s, argv[optind + 1]);
+            rc = describe_target(&s, argv[optind + 1], n_protos > 0 ? CLI_EXIT_ERROR : CLI_EXIT_NO);
     }
     pbs_fini(&s);
 out:

@@ -346,6 +346,7 @@ static void print_tables(const stats_args *a, const Ferry__Admin__V1__GetStatsRe
 typedef struct endpoint_row {
     ferry_endpoint_stats bal;
     ferry_status st;
+    int unreachable; /* cli_conn_exit() said so of its failure */
     char why[FERRY_MESSAGE_MAX];
     uint64_t calls, refused, up_ms;
     double ms; /* how long its answer took */
@@ -364,8 +365,10 @@ static void ask_endpoint(const stats_args *a, const char *url, endpoint_row *row
     cli_conn c = a->conn;
     c.url = url;
     ferry_channel *ch = NULL;
-    if (cli_conn_open(&c, "ferry-stats", &ch) != CLI_EXIT_OK) { /* it said why */
+    int opened = cli_conn_open(&c, "ferry-stats", &ch);
+    if (opened != CLI_EXIT_OK) { /* it said why */
         row->st = FERRY_UNAVAILABLE;
+        row->unreachable = opened == CLI_EXIT_UNREACHABLE;
         snprintf(row->why, sizeof row->why, "cannot open the address");
         return;
     }
@@ -379,6 +382,7 @@ static void ask_endpoint(const stats_args *a, const char *url, endpoint_row *row
     row->ms = now_ms() - t0;
     ferry_channel_close(ch);
     if (row->st != FERRY_OK) {
+        row->unreachable = cli_conn_exit(row->st, &info) == CLI_EXIT_UNREACHABLE;
         snprintf(row->why, sizeof row->why, "%s: %s", ferry_status_str(row->st), info.message);
         return;
     }
@@ -450,12 +454,13 @@ static int stats_endpoints(const stats_args *a)
     }
     if (n > ENDPOINTS_MAX)
         n = ENDPOINTS_MAX;
-    size_t answered = 0;
+    size_t answered = 0, unreachable = 0;
     for (size_t i = 0; i < n; i++) {
         memset(&rows[i], 0, sizeof rows[i]);
         rows[i].bal = bal[i];
         ask_endpoint(a, bal[i].url, &rows[i]);
         answered += rows[i].st == FERRY_OK;
+        unreachable += rows[i].unreachable;
     }
     if (a->json) {
         if (print_endpoints_json(rows, n) != 0)
@@ -483,7 +488,8 @@ static int stats_endpoints(const stats_args *a)
                    (unsigned long long)r->calls, (unsigned long long)r->refused, up, r->ms);
         }
     }
-    return answered == n ? CLI_EXIT_OK : CLI_EXIT_NO;
+    /* As for one server: 3 when none of them could be reached. */
+    return answered == n ? CLI_EXIT_OK : unreachable == n ? CLI_EXIT_UNREACHABLE : CLI_EXIT_NO;
 }
 
 int cmd_stats(int argc, char **argv)

@@ -270,9 +270,10 @@ int cli_conn_open(const cli_conn *c, const char *client_name, ferry_channel **ou
 int cli_conn_exit(ferry_status st, const ferry_call_info *info)
 {
     /* No connection, or one lost before the request went out: the call
-     * never reached a server. A draining server's refusal did. */
+     * never reached a server. A server's refusal did, even one that ran
+     * nothing (a draining server, a connection over its share). */
     if ((st == FERRY_UNAVAILABLE || st == FERRY_DEADLINE_EXCEEDED) && info->not_run &&
-        !info->server_draining)
+        !info->answered)
         return CLI_EXIT_UNREACHABLE;
     return CLI_EXIT_NO;
 }

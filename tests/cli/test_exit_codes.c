@@ -122,6 +122,26 @@ static void test_no_server_is_3(void **state)
     assert_null(strstr(first + 1, url));
     assert_int_equal(run(f, "health", "-t", "200", "tcp://127.0.0.1:1", NULL), 3);
     assert_null(strstr(f->err, "cannot resolve"));
+    /* Over many addresses, none answering: 3 as for one. */
+    char list[600];
+    snprintf(list, sizeof list, "ipc://%s/a.sock,ipc://%s/b.sock", f->dir, f->dir);
+    assert_int_equal(run(f, "stats", "-t", "200", list, NULL), 3);
+}
+
+/* --proto files that lack the service or method asked for are bad input,
+ * 2; a server's schema lacking them is its "no", 1 (test_call_errors.c). */
+static void test_proto_files_lacking_target_are_2(void **state)
+{
+    fixture *f = *state;
+    const char *proto = FERRY_SOURCE_DIR "/idl/ferrytest/v1/probe.proto";
+    const char *idl = FERRY_SOURCE_DIR "/idl";
+    assert_int_equal(
+        run(f, "describe", "x", "ferrytest.v1.Nope", "--proto", proto, "-I", idl, NULL), 2);
+    assert_contains(f->err, "the schema has no service 'ferrytest.v1.Nope'");
+    assert_int_equal(
+        run(f, "describe", "x", "ferrytest.v1.Probe/Nope", "--proto", proto, "-I", idl, NULL), 2);
+    assert_int_equal(
+        run(f, "describe", "x", "ferrytest.v1.Probe", "--proto", proto, "-I", idl, NULL), 0);
 }
 
 /* An address that cannot work is bad input: 2, said once, before dialing. */
@@ -143,6 +163,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_bad_input_is_2, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unresolvable_host_is_3, setup, teardown),
         cmocka_unit_test_setup_teardown(test_no_server_is_3, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_proto_files_lacking_target_are_2, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_address_is_2, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -76,6 +76,8 @@ static void test_unreachable_server(void **state)
     ferry_call_info info;
     assert_int_equal(probe_echo(ch, 0, 30000, &info), FERRY_UNAVAILABLE);
     assert_non_null(strstr(info.message, "no connection"));
+    assert_true(info.not_run);
+    assert_false(info.answered); /* no server said anything */
     /* A deadline shorter than the connect timeout bounds the wait too. */
     ferry_client_opts co2 = {.connect_timeout_ms = 30000};
     ferry_channel *ch2 = NULL;
@@ -84,6 +86,26 @@ static void test_unreachable_server(void **state)
     ferry_channel_close(ch2);
     ferry_channel_close(ch);
     probe_url_free(url);
+}
+
+/* A failure a server answers with is marked answered, unlike one no
+ * server could be reached for (test_unreachable_server). */
+static void test_failure_answered(void **state)
+{
+    (void)state;
+    probe_link l;
+    probe_link_open(&l, 2, NULL);
+    Ferrytest__V1__EchoRequest req = FERRYTEST__V1__ECHO_REQUEST__INIT;
+    req.fail_status = FERRY_UNAVAILABLE;
+    req.fail_message = "not today";
+    Ferrytest__V1__EchoReply *resp = NULL;
+    ferry_call_info info;
+    ferry_call_opts o = {.deadline_ms = 20000, .info = &info};
+    assert_int_equal(ferrytest_v1_probe_write(l.ch, &req, &resp, &o), FERRY_UNAVAILABLE);
+    assert_true(info.answered);
+    assert_false(info.not_run); /* its handler ran */
+    assert_string_equal(info.message, "not today");
+    probe_link_close(&l);
 }
 
 /* How many Echo handlers the server behind `ch` has started, this call's
@@ -216,6 +238,7 @@ int main(void)
         cmocka_unit_test(test_slow_handler_deadline),
         cmocka_unit_test(test_expired_work_not_run),
         cmocka_unit_test(test_unreachable_server),
+        cmocka_unit_test(test_failure_answered),
         cmocka_unit_test(test_server_killed_and_restarted),
         cmocka_unit_test(test_shutdown_drains_in_flight),
         cmocka_unit_test(test_shutdown_without_grace),

@@ -175,7 +175,10 @@ static void test_draining_during_shutdown(void **state)
     int h = 0;
     assert_int_equal(check(f, "", &h, NULL), FERRY_OK);
     assert_int_equal(h, FERRY__HEALTH__V1__SERVING_STATUS__DRAINING);
-    assert_int_equal(probe_echo(f->ch, 0, 20000, NULL), FERRY_UNAVAILABLE);
+    ferry_call_info info;
+    assert_int_equal(probe_echo(f->ch, 0, 20000, &info), FERRY_UNAVAILABLE);
+    /* Refused unrun, by a server that answered: reached, not unreachable. */
+    assert_true(info.not_run && info.answered && info.server_draining);
     probe_gate_open();
     assert_int_equal(probe_bg_join(&slow), FERRY_OK);
     probe_bg_shutdown_join(&shut);

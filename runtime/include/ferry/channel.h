@@ -50,6 +50,12 @@ typedef struct ferry_call_info {
      * reached a server (no connection), or the server refused it before any
      * handler ran. Sending it again cannot run it twice. */
     unsigned char not_run;
+    /* A remote channel's last attempt got its server's reply (whatever its
+     * status): 0 when it failed without one (no connection, a connection
+     * lost, the deadline passing first). A refusal before any handler has
+     * both not_run and answered; a server that could not be reached, not_run
+     * alone. (It sits in what was padding: the struct's size is unchanged.) */
+    unsigned char answered;
 } ferry_call_info;
 
 /* Per-call options. A NULL pointer where options are taken means all defaults. */

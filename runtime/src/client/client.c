@@ -177,6 +177,7 @@ ferry_status ferryi_cl_send_failed(slot *s, nng_aio *aio, int rv, ferry_call_inf
     /* req0 completes a send only once a connection has taken the request:
      * a failed send never reached a server (client_ep.h). */
     info->not_run = 1;
+    info->answered = 0;
     if (rv == NNG_ECANCELED && s->disconnected)
         return ferryi_cl_say(info, FERRY_UNAVAILABLE,
                              "connection to %s lost before the request was sent", cl->url);
@@ -207,6 +208,7 @@ ferry_status ferryi_cl_send_failed(slot *s, nng_aio *aio, int rv, ferry_call_inf
 ferry_status ferryi_cl_recv_failed(slot *s, int rv, ferry_call_info *info)
 {
     client *cl = s->cl;
+    info->answered = 0; /* an earlier attempt's reply is not this one's */
     if (rv == NNG_ETIMEDOUT)
         return ferryi_cl_say(info, FERRY_DEADLINE_EXCEEDED, "no reply from %s within %u ms",
                              cl->url, s->deadline_ms);
@@ -352,6 +354,7 @@ ferry_status ferryi_cl_decode_reply(slot *s, nng_msg *msg, ProtobufCMessage **re
          * refusal that ran nothing. */
         info->server_draining = h->draining;
         info->not_run = st != FERRY_OK && h->not_run && state == FERRYI_STATE_PROVED;
+        info->answered = 1;
         if (h->max_request != 0)
             atomic_store(&cl->server_max, h->max_request);
         info->server_api_min = h->api_min;
@@ -454,6 +457,7 @@ int ferryi_cl_start_io(slot *s, nng_aio *aio, slot_phase ph)
 ferry_status ferryi_cl_say_down(slot *s, ferry_call_info *info)
 {
     info->not_run = 1; /* not sent: client_ep.h */
+    info->answered = 0;
     return ferryi_cl_say(info, FERRY_UNAVAILABLE,
                          "connection to %s is down; reconnecting in the background", s->cl->url);
 }
