@@ -215,8 +215,9 @@ static int unresolved(const char *url, char *why, size_t len)
  * same failure as it returns it, so the lines are held and dropped then,
  * and written as usual when the open succeeds. */
 typedef struct held_lines {
-    char text[8][512];
-    atomic_size_t n; /* a line may come from nng's threads as well */
+    char text[8][1600];      /* as long as the stderr sink's lines */
+    ferry_log_format format; /* the one they would have been written in */
+    atomic_size_t n;         /* a line may come from nng's threads as well */
 } held_lines;
 
 static void hold_line(void *arg, const ferry_log_record *rec)
@@ -224,7 +225,7 @@ static void hold_line(void *arg, const ferry_log_record *rec)
     held_lines *h = arg;
     size_t i = atomic_fetch_add(&h->n, 1);
     if (i < sizeof h->text / sizeof h->text[0])
-        ferry_log_format_record(rec, FERRY_LOG_LOGFMT, h->text[i], sizeof h->text[0]);
+        ferry_log_format_record(rec, h->format, h->text[i], sizeof h->text[0]);
 }
 
 int cli_conn_open(const cli_conn *c, const char *client_name, ferry_channel **out)
@@ -247,6 +248,8 @@ int cli_conn_open(const cli_conn *c, const char *client_name, ferry_channel **ou
     };
     static held_lines held; /* one command per process, one open at a time */
     atomic_store(&held.n, 0);
+    held.format = ferry_log_get_format();
+    /* Setting the sink back waits for calls of hold_line still running. */
     ferry_log_set_sink(hold_line, &held);
     ferry_status st = ferry_client_open(out, c->url, &co);
     ferry_log_set_sink(NULL, NULL);

@@ -117,6 +117,85 @@ static void test_lines_name_their_call(void **state)
     probe_link_close(&l);
 }
 
+/* A sink that holds every line until the test opens its gate. */
+static struct {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int open, inside, entered;
+} gate = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+
+static void gated_sink(void *arg, const ferry_log_record *rec)
+{
+    (void)arg;
+    (void)rec;
+    pthread_mutex_lock(&gate.mu);
+    gate.inside++;
+    gate.entered = 1;
+    pthread_cond_broadcast(&gate.cv);
+    while (!gate.open)
+        pthread_cond_wait(&gate.cv, &gate.mu);
+    gate.inside--;
+    pthread_mutex_unlock(&gate.mu);
+}
+
+static void *failing_call(void *arg)
+{
+    ferry_channel *ch = arg;
+    probe_echo(ch, 0, 20000, NULL); /* no server: lines at debug level */
+    return NULL;
+}
+
+typedef struct setter {
+    pthread_t thread;
+    atomic_int returned;
+    int inside_at_return;
+} setter;
+
+static void *set_sink_back(void *arg)
+{
+    setter *s = arg;
+    ferry_log_set_sink(NULL, NULL);
+    pthread_mutex_lock(&gate.mu);
+    s->inside_at_return = gate.inside;
+    pthread_mutex_unlock(&gate.mu);
+    atomic_store(&s->returned, 1);
+    return NULL;
+}
+
+/* Setting another sink returns only once no call of the previous one is
+ * still running, so its owner may free what the sink writes into: here it
+ * waits for a line held in the sink. */
+static void test_set_sink_waits_for_running_sink(void **state)
+{
+    (void)state;
+    ferry_log_set_level(FERRY_LOG_DEBUG);
+    char *url = probe_ipc_url(); /* nobody listens here */
+    ferry_channel *ch = NULL;
+    assert_int_equal(ferry_client_open(&ch, url, &(ferry_client_opts){.connect_timeout_ms = 50}),
+                     FERRY_OK);
+    gate.open = gate.inside = gate.entered = 0;
+    ferry_log_set_sink(gated_sink, NULL);
+    pthread_t caller;
+    assert_int_equal(pthread_create(&caller, NULL, failing_call, ch), 0);
+    pthread_mutex_lock(&gate.mu);
+    while (!gate.entered)
+        pthread_cond_wait(&gate.cv, &gate.mu);
+    pthread_mutex_unlock(&gate.mu);
+    setter s = {.inside_at_return = -1};
+    assert_int_equal(pthread_create(&s.thread, NULL, set_sink_back, &s), 0);
+    probe_nap_ms(100); /* room to return too early, were it to */
+    assert_false(atomic_load(&s.returned));
+    pthread_mutex_lock(&gate.mu);
+    gate.open = 1;
+    pthread_cond_broadcast(&gate.cv);
+    pthread_mutex_unlock(&gate.mu);
+    pthread_join(s.thread, NULL);
+    assert_int_equal(s.inside_at_return, 0);
+    pthread_join(caller, NULL);
+    ferry_channel_close(ch);
+    probe_url_free(url);
+}
+
 /* Below the level, nothing reaches the sink. */
 static void test_level_filters(void **state)
 {
@@ -215,6 +294,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_lines_name_their_call, setup, teardown),
         cmocka_unit_test_setup_teardown(test_level_filters, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_set_sink_waits_for_running_sink, setup, teardown),
         cmocka_unit_test(test_json_line_is_valid_json),
         cmocka_unit_test(test_logfmt_line_is_one_line),
         cmocka_unit_test(test_format_cuts_to_fit),

@@ -54,7 +54,9 @@ typedef struct ferry_log_record {
 /* Receives each line that passes the level. */
 typedef void (*ferry_log_sink)(void *arg, const ferry_log_record *rec);
 
-/* Sends ferry's lines to `sink` (with `arg`); NULL restores stderr. */
+/* Sends ferry's lines to `sink` (with `arg`); NULL restores stderr. Returns
+ * once no call of the previous sink is still running (other threads may
+ * have been in it): its `arg` may be freed then. */
 void ferry_log_set_sink(ferry_log_sink sink, void *arg);
 
 /* Lines of `level` and more severe are logged (default: FERRY_LOG, else
@@ -65,6 +67,7 @@ ferry_log_level ferry_log_get_level(void);
 /* The shape of the lines written to stderr (default: FERRY_LOG_FORMAT, else
  * logfmt). */
 void ferry_log_set_format(ferry_log_format format);
+ferry_log_format ferry_log_get_format(void);
 
 /* Writes `rec` as one line in `format`, with its newline, into `buf` (cut to
  * fit, always NUL-terminated when len > 0): what the stderr sink writes,

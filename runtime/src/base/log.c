@@ -15,8 +15,14 @@ static atomic_int log_level = FERRY_LOG_WARN;
 static atomic_int log_format = FERRY_LOG_LOGFMT;
 
 static pthread_mutex_t sink_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t sink_cv = PTHREAD_COND_INITIALIZER; /* a sink's calls ended */
 static ferry_log_sink sink_fn;
 static void *sink_arg;
+/* Calls in progress of the sinks set by even and odd generations: setting
+ * a sink waits until the previous one's calls have ended, so its owner may
+ * free what it passed as `arg` once the setter returns. */
+static unsigned sink_gen;
+static unsigned sink_calls[2];
 
 /* The call this thread is handling or making (ferryi_log_context_set). */
 static __thread const char *ctx_method;
@@ -77,11 +83,21 @@ void ferry_log_set_format(ferry_log_format format)
         atomic_store(&log_format, (int)format);
 }
 
+ferry_log_format ferry_log_get_format(void)
+{
+    pthread_once(&log_once, log_init);
+    return (ferry_log_format)atomic_load(&log_format);
+}
+
 void ferry_log_set_sink(ferry_log_sink sink, void *arg)
 {
     pthread_mutex_lock(&sink_mu);
+    unsigned old = sink_gen & 1u;
     sink_fn = sink;
     sink_arg = arg;
+    sink_gen++;
+    while (sink_calls[old] > 0)
+        pthread_cond_wait(&sink_cv, &sink_mu);
     pthread_mutex_unlock(&sink_mu);
 }
 
@@ -230,9 +246,17 @@ static void emit(const ferry_log_record *rec)
     pthread_mutex_lock(&sink_mu);
     ferry_log_sink fn = sink_fn;
     void *arg = sink_arg;
+    unsigned gen = sink_gen & 1u;
+    if (fn != NULL)
+        sink_calls[gen]++;
     pthread_mutex_unlock(&sink_mu);
     if (fn != NULL) {
+        /* Outside the lock: sinks run at once on many threads. */
         fn(arg, rec);
+        pthread_mutex_lock(&sink_mu);
+        if (--sink_calls[gen] == 0)
+            pthread_cond_broadcast(&sink_cv);
+        pthread_mutex_unlock(&sink_mu);
         return;
     }
     char line[1600];
