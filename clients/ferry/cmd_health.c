@@ -65,6 +65,7 @@ int cmd_health(int argc, char **argv)
         goto out;
     }
     conn.url = argv[optind];
+    conn.quiet = quiet;
     const char *service = optind + 1 < argc ? argv[optind + 1] : "";
     ferry_channel *ch = NULL;
     if (cli_conn_load(&conn) != 0 ||

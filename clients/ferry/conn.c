@@ -236,7 +236,8 @@ int cli_conn_open(const cli_conn *c, const char *client_name, ferry_channel **ou
         return CLI_EXIT_ERROR;
     }
     if (unresolved(c->url, why, sizeof why)) {
-        fprintf(stderr, "ferry %s: %s: %s\n", c->cmd, c->url, why);
+        if (!c->quiet)
+            fprintf(stderr, "ferry %s: %s: %s\n", c->cmd, c->url, why);
         return CLI_EXIT_UNREACHABLE;
     }
     ferry_client_opts co = {

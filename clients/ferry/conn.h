@@ -48,6 +48,7 @@ typedef struct cli_conn {
     ferry_key *key, *server_key;
     ferry_proof proof;
     ferry_tls_opts tls; /* from the --tls-* options */
+    int quiet;          /* say nothing of a server that cannot be reached */
 } cli_conn;
 
 /* Defaults and the environment. */

@@ -99,6 +99,11 @@ static void test_quiet(void **state)
     assert_int_equal(run_health(f, "--quiet", f->url, NULL), 1);
     assert_string_equal(f->out, "");
     assert_string_equal(f->err, "");
+    /* Nor of a server that cannot be reached, by name or at all. */
+    assert_int_equal(run_health(f, "--quiet", "tcp://no-such-host.invalid:5555", NULL), 3);
+    assert_string_equal(f->err, "");
+    assert_int_equal(run_health(f, "--quiet", "-t", "200", "tcp://127.0.0.1:1", NULL), 3);
+    assert_string_equal(f->err, "");
 }
 
 /* An error answer is not healthy: a service the server does not host, a
