@@ -21,8 +21,8 @@ typedef pbjson_ctx enc;
  * number (no spaces, no '+', no leading zeros) whose value is integral,
  * "1e2" and "100.0" as well as "100". Rewritten as plain decimal digits in
  * `out`, exactly: a double would round 64-bit values. 0 with *integral
- * set to 0 when the number has a fraction; -1 when it is no JSON number
- * or too long to be in range. */
+ * set to 0 when the number has a fraction; -1 when it is no JSON number,
+ * -2 when it has too many digits to be in range. */
 static int integer_text(const char *s, char *out, size_t len, int *integral)
 {
     *integral = 1;
@@ -78,7 +78,7 @@ static int integer_text(const char *s, char *out, size_t len, int *integral)
             continue; /* a leading zero */
         nonzero = 1;
         if (o + 1 >= len)
-            return -1;
+            return -2;
         out[o++] = c;
     }
     if (*integral == 0)
@@ -89,7 +89,7 @@ static int integer_text(const char *s, char *out, size_t len, int *integral)
     }
     for (long i = 0; i < shift; i++) {
         if (o + 1 >= len)
-            return -1;
+            return -2;
         out[o++] = '0';
     }
     out[o] = '\0';
@@ -123,8 +123,14 @@ static int get_int(enc *e, const json_t *v, int is_signed, int64_t *si, uint64_t
     const char *s = json_string_value(v);
     char plain[32]; /* a sign and 20 digits, and room to see more */
     int integral = 1;
-    if (integer_text(s, plain, sizeof plain, &integral) != 0 && integral)
-        return pbjson_fail(e, "'%.64s' is not an integer in range", s);
+    int text = integer_text(s, plain, sizeof plain, &integral);
+    if (text == -1)
+        return pbjson_fail(e,
+                           "'%.64s' is not a number as JSON writes one (no spaces, '+' or "
+                           "leading zeros)",
+                           s);
+    if (text == -2)
+        return pbjson_fail(e, "'%.64s' is out of range", s);
     if (!integral)
         return pbjson_fail(e, "'%.64s' is not an integer", s);
     char *end = NULL;
@@ -136,7 +142,7 @@ static int get_int(enc *e, const json_t *v, int is_signed, int64_t *si, uint64_t
     else
         return pbjson_fail(e, "'%.64s' is negative", s);
     if (end == NULL || end == plain || *end != '\0' || errno != 0)
-        return pbjson_fail(e, "'%.64s' is not an integer in range", s);
+        return pbjson_fail(e, "'%.64s' is out of range", s);
     if (is_signed)
         *ui = (uint64_t)*si;
     else
