@@ -176,10 +176,15 @@ static int check_field(const pb_schema *s, const char *msg, const pbs_field *f, 
                        size_t errlen)
 {
     const char *name = f->name != NULL ? f->name : "(unnamed)";
-    if (!f->has_type || f->type < 1 || f->type > 18 ||
-        f->type == GOOGLE__PROTOBUF__FIELD_DESCRIPTOR_PROTO__TYPE__TYPE_GROUP) {
-        snprintf(err, errlen, "%s.%s: a field type ferry cannot encode (groups or unknown)", msg,
+    if (f->has_type && f->type == GOOGLE__PROTOBUF__FIELD_DESCRIPTOR_PROTO__TYPE__TYPE_GROUP) {
+        /* call and describe both read this schema: say what a group is. */
+        snprintf(err, errlen,
+                 "%s.%s: a proto2 group, which ferry can neither call with nor describe", msg,
                  name);
+        return -1;
+    }
+    if (!f->has_type || f->type < 1 || f->type > 18) {
+        snprintf(err, errlen, "%s.%s: no field type, or an unknown one", msg, name);
         return -1;
     }
     if (f->name == NULL || !f->has_number || f->number < 1 || f->number > 536870911) {
@@ -306,6 +311,29 @@ int pbs_proto3(const pbs_file *f)
     return f != NULL && f->syntax != NULL && strcmp(f->syntax, "proto3") == 0;
 }
 
+/* A type protobuf allows as a map's key: integral or string (not a float,
+ * bytes, an enum or a message). */
+static int map_key_type(int type)
+{
+    switch (type) {
+    case GOOGLE__PROTOBUF__FIELD_DESCRIPTOR_PROTO__TYPE__TYPE_INT32:
+    case GOOGLE__PROTOBUF__FIELD_DESCRIPTOR_PROTO__TYPE__TYPE_INT64:
+    case GOOGLE__PROTOBUF__FIELD_DESCRIPTOR_PROTO__TYPE__TYPE_UINT32:
+    case GOOGLE__PROTOBUF__FIELD_DESCRIPTOR_PROTO__TYPE__TYPE_UINT64:
+    case GOOGLE__PROTOBUF__FIELD_DESCRIPTOR_PROTO__TYPE__TYPE_SINT32:
+    case GOOGLE__PROTOBUF__FIELD_DESCRIPTOR_PROTO__TYPE__TYPE_SINT64:
+    case GOOGLE__PROTOBUF__FIELD_DESCRIPTOR_PROTO__TYPE__TYPE_FIXED32:
+    case GOOGLE__PROTOBUF__FIELD_DESCRIPTOR_PROTO__TYPE__TYPE_FIXED64:
+    case GOOGLE__PROTOBUF__FIELD_DESCRIPTOR_PROTO__TYPE__TYPE_SFIXED32:
+    case GOOGLE__PROTOBUF__FIELD_DESCRIPTOR_PROTO__TYPE__TYPE_SFIXED64:
+    case GOOGLE__PROTOBUF__FIELD_DESCRIPTOR_PROTO__TYPE__TYPE_BOOL:
+    case GOOGLE__PROTOBUF__FIELD_DESCRIPTOR_PROTO__TYPE__TYPE_STRING:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
 int pbs_is_map(const pb_schema *s, const pbs_field *f, const pbs_msg **entry)
 {
     if (f->label != GOOGLE__PROTOBUF__FIELD_DESCRIPTOR_PROTO__LABEL__LABEL_REPEATED ||
@@ -314,10 +342,16 @@ int pbs_is_map(const pb_schema *s, const pbs_field *f, const pbs_msg **entry)
     const pbs_type *t = pbs_find(s, f->type_name);
     if (t == NULL || t->msg == NULL || t->msg->options == NULL || !t->msg->options->map_entry)
         return 0;
-    /* An entry whose fields are not exactly key = 1 and value = 2 is read
-     * as the plain repeated message it claims to be. */
+    /* An entry whose fields are not exactly key = 1 and value = 2, both
+     * singular, with a key protobuf allows, is read as the plain repeated
+     * message it claims to be. Singular matters beyond correctness: a
+     * hostile value `repeated VEntry` (the entry itself) would otherwise be
+     * a map of maps without end for every walk that follows key and value. */
     const pbs_msg *m = t->msg;
-    if (m->n_field != 2 || m->field[0]->number != 1 || m->field[1]->number != 2)
+    if (m->n_field != 2 || m->field[0]->number != 1 || m->field[1]->number != 2 ||
+        m->field[0]->label != GOOGLE__PROTOBUF__FIELD_DESCRIPTOR_PROTO__LABEL__LABEL_OPTIONAL ||
+        m->field[1]->label != GOOGLE__PROTOBUF__FIELD_DESCRIPTOR_PROTO__LABEL__LABEL_OPTIONAL ||
+        !map_key_type(m->field[0]->type))
         return 0;
     if (entry != NULL)
         *entry = m;

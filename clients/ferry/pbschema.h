@@ -80,8 +80,10 @@ const pbs_method *pbs_method_find(const pbs_svc *svc, const char *name);
 /* Whether the file declaring a message is proto3 (packed repeated scalars
  * by default, open enums). */
 int pbs_proto3(const pbs_file *f);
-/* Whether `f` (of a message of file `file`) is a map field; then *entry
- * is its entry message (key = field 1, value = field 2). */
+/* Whether `f` is a map field; then *entry is its entry message: exactly
+ * key = field 1 (an integral or string type) and value = field 2, both
+ * singular. A field of any other "map entry" is a plain repeated message,
+ * so key and value never lead to a map again through the entry itself. */
 int pbs_is_map(const pb_schema *s, const pbs_field *f, const pbs_msg **entry);
 /* Whether repeated scalar field `f` of `file` is written packed. */
 int pbs_packed(const pbs_file *file, const pbs_field *f);
