@@ -5,8 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <jansson.h>
-
+#include "proto_names.h"
 #include "proto_print.h"
 
 #define T(x) GOOGLE__PROTOBUF__FIELD_DESCRIPTOR_PROTO__TYPE__TYPE_##x
@@ -24,11 +23,10 @@ typedef struct printer {
     const pbs_file *file; /* the service's file: its package and syntax */
     const char *pkg;      /* "" for none */
     int proto3;
-    seen types;        /* top-level types of the package, printed here */
-    seen imports;      /* files of the other types, imported */
-    int uses_ferry;    /* an option of ferry's was printed: import its file */
-    const char *ferry; /* "ferry", or ".ferry" where the package hides it */
-    int failed;        /* err holds why */
+    seen types;     /* top-level types of the service's file, printed here */
+    seen imports;   /* the files of the other types, imported */
+    int uses_ferry; /* an option of ferry's was printed: import its file */
+    int failed;     /* err holds why */
     char *err;
     size_t errlen;
 } printer;
@@ -64,98 +62,21 @@ static void remember(printer *p, seen *l, const void *x)
 
 /* ---- names ---------------------------------------------------------------- */
 
-/* Whether `s` is a .proto identifier: a letter or '_', then letters, digits
- * and '_'. A server's name that is not one would break (or forge) syntax. */
-static int is_ident(const char *s)
-{
-    if (s == NULL || !((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || *s == '_'))
-        return 0;
-    for (; *s != '\0'; s++)
-        if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
-              *s == '_'))
-            return 0;
-    return 1;
-}
-
-/* Whether `s` is identifiers joined by dots (a package). */
-static int is_dotted(const char *s)
-{
-    char part[256];
-    for (;;) {
-        size_t n = strcspn(s, ".");
-        if (n == 0 || n >= sizeof part)
-            return 0;
-        memcpy(part, s, n);
-        part[n] = '\0';
-        if (!is_ident(part))
-            return 0;
-        if (s[n] == '\0')
-            return 1;
-        s += n + 1;
-    }
-}
-
 /* `name` after checking it is an identifier. */
 static const char *ident(printer *p, const char *what, const char *name)
 {
-    if (!is_ident(name)) {
+    if (!proto_is_ident(name)) {
         fail(p, what, name);
         return "_";
     }
     return name;
 }
 
-static int in_package(const printer *p, const char *full)
-{
-    size_t n = strlen(p->pkg);
-    return n == 0 || (strncmp(full, p->pkg, n) == 0 && full[n] == '.');
-}
-
-/* Whether protoc could find something named `full` (a type, a service or a
- * package) while resolving a name: what would capture a relative name. */
-static int symbol_exists(const pb_schema *s, const char *full)
-{
-    if (pbs_find(s, full) != NULL || pbs_service_find(s, full) != NULL)
-        return 1;
-    size_t n = strlen(full);
-    for (size_t i = 0; i < s->n_files; i++) {
-        const char *pkg = s->files[i]->package;
-        if (pkg != NULL && strncmp(pkg, full, n) == 0 && (pkg[n] == '\0' || pkg[n] == '.'))
-            return 1;
-    }
-    return 0;
-}
-
-/* How a field or method in scope `scope` (a message's full name, or the
- * package) names type `t`: relative to the package when it is the file's
- * own (`Inner`), its full name when another's (`google.protobuf.Timestamp`)
- * and, when a nearer scope declares its first part (protoc looks there
- * first and would take the wrong one), fully qualified with a leading dot. */
-static void type_ref(const printer *p, const char *scope, const pbs_type *t, char *buf, size_t len)
-{
-    size_t plen = strlen(p->pkg), stop = 0;
-    const char *name = t->full;
-    if (plen > 0 && in_package(p, t->full)) {
-        name = t->full + plen + 1;
-        stop = plen;
-    }
-    size_t first = strcspn(name, ".");
-    for (size_t n = strlen(scope); n > stop;) {
-        char cand[600];
-        snprintf(cand, sizeof cand, "%.*s.%.*s", (int)n, scope, (int)first, name);
-        if (symbol_exists(p->s, cand)) {
-            snprintf(buf, len, ".%s", t->full);
-            return;
-        }
-        while (n > 0 && scope[n - 1] != '.')
-            n--;
-        n = n > 0 ? n - 1 : 0;
-    }
-    snprintf(buf, len, "%s", name);
-}
-
-/* Notes that `t` is used: printed here when it is of the file's package
- * and syntax (its top-level type, whole), else imported. */
+/* Notes that `t` is used: printed here when the service's file declares
+ * it (its top-level type, whole), else imported from the file that does.
+ * Copying a type of another file, even of the same package, would clash
+ * with that file wherever both are imported; and the service's file is
+ * the one whose package the types it declares are named in. */
 static void use_type(printer *p, const pbs_type *t)
 {
     if (t == NULL)
@@ -165,7 +86,7 @@ static void use_type(printer *p, const pbs_type *t)
         return;
     }
     size_t plen = strlen(p->pkg);
-    if (!in_package(p, t->full) || pbs_proto3(t->file) != p->proto3) {
+    if (t->file != p->file) {
         remember(p, &p->imports, t->file);
         return;
     }
@@ -180,17 +101,6 @@ static void use_type(printer *p, const pbs_type *t)
 /* ---- ferry's options as text format ---------------------------------------- */
 
 static void print_opts(FILE *out, const ProtobufCMessage *m);
-
-static void print_string(FILE *out, const char *s)
-{
-    /* JSON's escapes (\", \\, \n, \u0001) are also those of protobuf's text
-     * format and .proto string literals. */
-    json_t *j = json_string(s);
-    char *text = j != NULL ? json_dumps(j, JSON_ENCODE_ANY) : NULL;
-    fprintf(out, "%s", text != NULL ? text : "\"\"");
-    free(text);
-    json_decref(j);
-}
 
 static void print_scalar(FILE *out, const ProtobufCFieldDescriptor *f, const void *v)
 {
@@ -214,7 +124,7 @@ static void print_scalar(FILE *out, const ProtobufCFieldDescriptor *f, const voi
         break;
     }
     case PROTOBUF_C_TYPE_STRING:
-        print_string(out, *(char *const *)v);
+        proto_put_string(out, *(char *const *)v);
         break;
     case PROTOBUF_C_TYPE_MESSAGE:
         fprintf(out, "{");
@@ -255,12 +165,14 @@ static void print_opts(FILE *out, const ProtobufCMessage *m)
 }
 
 /* "(ferry.NAME) = {...}" for ferry's options message `m` (then freed),
- * after `before`; nothing when NULL. */
-static int print_ferry(printer *p, const char *before, const char *name, ProtobufCMessage *m)
+ * after `before`, given in `scope` (see proto_ferry_name()); nothing when
+ * NULL. */
+static int print_ferry(printer *p, const char *before, const char *scope, const char *name,
+                       ProtobufCMessage *m)
 {
     if (m == NULL)
         return 0;
-    fprintf(p->out, "%s(%s.%s) = {", before, p->ferry, name);
+    fprintf(p->out, "%s(%s.%s) = {", before, proto_ferry_name(p->s, scope), name);
     print_opts(p->out, m);
     fprintf(p->out, "}");
     protobuf_c_message_free_unpacked(m, NULL);
@@ -300,7 +212,7 @@ static void field_type(printer *p, const char *scope, const pbs_field *f, char *
         const pbs_type *t = pbs_find(p->s, f->type_name); /* pbs_index() resolved it */
         use_type(p, t);
         if (t != NULL)
-            type_ref(p, scope, t, buf, len);
+            proto_type_ref(p->s, p->pkg, scope, NULL, t, buf, len);
         else
             snprintf(buf, len, "bytes");
         return;
@@ -314,7 +226,7 @@ static void print_default(printer *p, const pbs_field *f)
 {
     const char *d = f->default_value;
     if (f->type == T(STRING)) {
-        print_string(p->out, d);
+        proto_put_string(p->out, d);
         return;
     }
     if (f->type == T(BYTES)) { /* C-escaped already: refused if a quote could end early */
@@ -340,9 +252,10 @@ static void print_default(printer *p, const pbs_field *f)
     fprintf(p->out, "%s", *d != '\0' ? d : "0");
 }
 
-/* The options in [...] after a field: packed, deprecated, json_name when
- * not the one protoc derives, a proto2 default, ferry's rules. */
-static void print_field_options(printer *p, const pbs_field *f)
+/* The options in [...] after a field of message `scope`: packed,
+ * deprecated, json_name when not the one protoc derives, a proto2
+ * default, ferry's rules. */
+static void print_field_options(printer *p, const char *scope, const pbs_field *f)
 {
     const char *sep = " [";
     if (f->options != NULL && f->options->has_packed) {
@@ -359,7 +272,7 @@ static void print_field_options(printer *p, const pbs_field *f)
     if (f->json_name != NULL && strcmp(pbs_json_name(f, given, sizeof given),
                                        pbs_json_name(&plain, derived, sizeof derived)) != 0) {
         fprintf(p->out, "%sjson_name = ", sep);
-        print_string(p->out, f->json_name);
+        proto_put_string(p->out, f->json_name);
         sep = ", ";
     }
     if (f->default_value != NULL) {
@@ -368,7 +281,7 @@ static void print_field_options(printer *p, const pbs_field *f)
         sep = ", ";
     }
     Ferry__FieldOptions *fo = pbs_ferry_field(f);
-    if (print_ferry(p, sep, "field", fo != NULL ? &fo->base : NULL))
+    if (print_ferry(p, sep, scope, "field", fo != NULL ? &fo->base : NULL))
         sep = ", ";
     if (sep[0] == ',')
         fprintf(p->out, "]");
@@ -405,7 +318,7 @@ static void print_field(printer *p, const pbs_type *t, const pbs_field *f, int d
         label = "optional ";
     indent(p, depth);
     fprintf(p->out, "%s%s %s = %d", label, type, ident(p, "field", f->name), f->number);
-    print_field_options(p, f);
+    print_field_options(p, t->full, f);
     fprintf(p->out, ";\n");
 }
 
@@ -484,6 +397,10 @@ static void print_message(printer *p, const pbs_type *t, int depth)
         fail(p, "message nested too deep", t->full);
         return;
     }
+    if (strlen(t->full) > 400) { /* would not fit the buffers scopes are written into */
+        fail(p, "message name (over 400 characters)", t->full);
+        return;
+    }
     indent(p, depth);
     fprintf(p->out, "message %s {\n", ident(p, "message", m->name));
     if (m->options != NULL && m->options->has_deprecated && m->options->deprecated) {
@@ -535,7 +452,7 @@ static void print_type(printer *p, const pbs_type *t)
 
 /* ---- the service and the file ----------------------------------------------- */
 
-static void print_method(printer *p, const pbs_method *m)
+static void print_method(printer *p, const pbs_svc *svc, const pbs_method *m)
 {
     const pbs_type *in = pbs_find(p->s, m->input_type), *out = pbs_find(p->s, m->output_type);
     if (in == NULL || in->msg == NULL || out == NULL || out->msg == NULL) {
@@ -545,8 +462,8 @@ static void print_method(printer *p, const pbs_method *m)
     use_type(p, in);
     use_type(p, out);
     char a[600], b[600];
-    type_ref(p, p->pkg, in, a, sizeof a);
-    type_ref(p, p->pkg, out, b, sizeof b);
+    proto_type_ref(p->s, p->pkg, svc->full, svc, in, a, sizeof a);
+    proto_type_ref(p->s, p->pkg, svc->full, svc, out, b, sizeof b);
     fprintf(p->out, "  rpc %s(%s%s) returns (%s%s)", ident(p, "method", m->name),
             m->client_streaming ? "stream " : "", a, m->server_streaming ? "stream " : "", b);
     Ferry__MethodOptions *mo = pbs_ferry_method(m);
@@ -558,7 +475,7 @@ static void print_method(printer *p, const pbs_method *m)
     fprintf(p->out, " {\n");
     if (deprecated)
         fprintf(p->out, "    option deprecated = true;\n");
-    if (print_ferry(p, "    option ", "method", mo != NULL ? &mo->base : NULL))
+    if (print_ferry(p, "    option ", svc->full, "method", mo != NULL ? &mo->base : NULL))
         fprintf(p->out, ";\n");
     fprintf(p->out, "  }\n");
 }
@@ -568,11 +485,11 @@ static void print_body(printer *p, const pbs_svc *svc, const pbs_method *only)
 {
     Ferry__ServiceOptions *so = pbs_ferry_service(svc);
     fprintf(p->out, "service %s {\n", ident(p, "service", svc->svc->name));
-    if (print_ferry(p, "  option ", "service", so != NULL ? &so->base : NULL))
+    if (print_ferry(p, "  option ", p->pkg, "service", so != NULL ? &so->base : NULL))
         fprintf(p->out, ";\n");
     for (size_t i = 0; i < svc->svc->n_method; i++)
         if (only == NULL || svc->svc->method[i] == only)
-            print_method(p, svc->svc->method[i]);
+            print_method(p, svc, svc->svc->method[i]);
     fprintf(p->out, "}\n");
     for (size_t i = 0; i < p->types.n && !p->failed; i++) /* grows while printed */
         print_type(p, p->types.v[i]);
@@ -597,17 +514,6 @@ static int is_import_path(const char *s)
     return 1;
 }
 
-/* Whether protoc, resolving "ferry.x" in package `pkg`, would stop at a
- * nearer "ferry" (package a.ferry.b has one): then the option is named
- * from the root, "(.ferry.x)". */
-static int package_hides_ferry(const char *pkg)
-{
-    for (const char *c = strstr(pkg, "ferry"); c != NULL; c = strstr(c + 1, "ferry"))
-        if (c != pkg && c[-1] == '.' && (c[5] == '.' || c[5] == '\0'))
-            return 1;
-    return 0;
-}
-
 int cli_proto_print(FILE *out, const pb_schema *s, const pbs_svc *svc, const pbs_method *only,
                     char *err, size_t errlen)
 {
@@ -620,8 +526,7 @@ int cli_proto_print(FILE *out, const pb_schema *s, const pbs_svc *svc, const pbs
         .err = err,
         .errlen = errlen,
     };
-    p.ferry = package_hides_ferry(p.pkg) ? ".ferry" : "ferry";
-    if (p.pkg[0] != '\0' && !is_dotted(p.pkg)) {
+    if (p.pkg[0] != '\0' && !proto_is_dotted(p.pkg)) {
         fail(&p, "package", p.pkg);
         return -1;
     }
@@ -661,7 +566,7 @@ int cli_proto_print(FILE *out, const pb_schema *s, const pbs_svc *svc, const pbs
             if (!p.uses_ferry || strcmp(name, "ferry/options.proto") != 0)
                 fprintf(out, "import \"%s\";\n", name);
         }
-        if (print_ferry(&p, "\noption ", "file", fo != NULL ? &fo->base : NULL)) {
+        if (print_ferry(&p, "\noption ", p.pkg, "file", fo != NULL ? &fo->base : NULL)) {
             fprintf(out, ";\n");
             fo = NULL;
         }

@@ -2,10 +2,11 @@
  * as a .proto file that protoc accepts: what `ferry describe` prints.
  *
  * The file declares the service's package and holds the service (all its
- * methods, or one) and every message and enum of that package the methods
- * reach, whole (nested types, oneofs, maps, reserved numbers, ferry's
- * options); types of other packages are imported from the files that
- * declare them (google/protobuf/timestamp.proto, ...), and
+ * methods, or one) and every message and enum of the service's own file
+ * the methods reach, whole (nested types, oneofs, maps, reserved numbers,
+ * ferry's options); types of any other file, of the same package or not,
+ * are imported from the file that declares them, by the name the schema
+ * gives it (google/protobuf/timestamp.proto, ...), and
  * ferry/options.proto when a ferry option is printed. Saved, it compiles
  * with protoc given ferry's IDL directory (and the directories of any
  * other imported files) as import paths.

@@ -198,6 +198,123 @@ static void test_describe_nested_and_proto2(void **state)
     }
 }
 
+/* Describes `svc` of the file `name` (with `text`; the files it imports
+ * already written), checks the output holds each of `wants` (NULL-ended),
+ * compiles it with protoc, and describes the saved output again to the
+ * same text. */
+static void describe_compiles(rich_server *rs, const char *name, const char *text, const char *svc,
+                              const char *const *wants)
+{
+    static char first[sizeof rs->out];
+    char path[256];
+    rich_write(rs, name, text, path, sizeof path);
+    assert_int_equal(rich_run(rs, NULL, "describe", "--proto", path, "-I", rs->dir,
+                              "ipc:///nonexistent/ferry.sock", svc, NULL),
+                     0);
+    for (; *wants != NULL; wants++)
+        if (strstr(rs->out, *wants) == NULL)
+            fail_msg("describe of %s lacks \"%s\":\n%s", name, *wants, rs->out);
+    snprintf(first, sizeof first, "%s", rs->out);
+    rich_write(rs, "described.proto", rs->out, path, sizeof path);
+    assert_int_equal(run_protoc(rs, "described.proto", 0), 0);
+    assert_int_equal(rich_run(rs, NULL, "describe", "--proto", path, "-I", rs->dir,
+                              "ipc:///nonexistent/ferry.sock", svc, NULL),
+                     0);
+    assert_string_equal(past_first_line(rs->out), past_first_line(first));
+}
+
+/* Only the service's own file's types are printed; every other file a type
+ * comes from is imported, once: a file without a package using a
+ * well-known type, a package using its sub-package's type, and the same
+ * package's type of another file that a second import brings too (copied,
+ * protoc found it defined twice). */
+static void test_describe_imports_types_of_other_files(void **state)
+{
+    rich_server *rs = *state;
+    char path[256];
+    static const char *const nopkg[] = {"import \"google/protobuf/timestamp.proto\";\n",
+                                        "  google.protobuf.Timestamp at = 1;\n", NULL};
+    describe_compiles(rs, "nopkg.proto",
+                      "syntax = \"proto3\";\nimport \"google/protobuf/timestamp.proto\";\n"
+                      "message M { google.protobuf.Timestamp at = 1; }\n"
+                      "service S { rpc Get(M) returns (google.protobuf.Timestamp); }\n",
+                      "S", nopkg);
+    assert_null(strstr(rs->out, "message Timestamp"));
+
+    rich_write(rs, "money.proto",
+               "syntax = \"proto3\";\npackage acme.common;\n"
+               "message Money { int64 units = 1; }\n",
+               path, sizeof path);
+    static const char *const sub[] = {"import \"money.proto\";\n", "  common.Money price = 1;\n",
+                                      NULL};
+    describe_compiles(rs, "acme.proto",
+                      "syntax = \"proto3\";\npackage acme;\nimport \"money.proto\";\n"
+                      "message Order { common.Money price = 1; }\n"
+                      "service Shop { rpc Get(Order) returns (acme.common.Money); }\n",
+                      "acme.Shop", sub);
+    assert_null(strstr(rs->out, "message Money"));
+
+    rich_write(rs, "shop_money.proto",
+               "syntax = \"proto3\";\npackage shop;\n"
+               "message Money { int64 units = 1; }\n",
+               path, sizeof path);
+    rich_write(rs, "box.proto",
+               "syntax = \"proto3\";\npackage other;\n"
+               "import \"shop_money.proto\";\nmessage Box { shop.Money m = 1; }\n",
+               path, sizeof path);
+    static const char *const same[] = {"import \"shop_money.proto\";\nimport \"box.proto\";\n",
+                                       "rpc Get(Money) returns (other.Box);\n",
+                                       "  Money total = 1;\n", NULL};
+    describe_compiles(rs, "shop.proto",
+                      "syntax = \"proto3\";\npackage shop;\nimport \"shop_money.proto\";\n"
+                      "import \"box.proto\";\nmessage Cart { Money total = 1; other.Box b = 2; }\n"
+                      "service Svc { rpc Get(Money) returns (other.Box);\n"
+                      "  rpc Put(Cart) returns (Money); }\n",
+                      "shop.Svc", same);
+    assert_null(strstr(rs->out, "message Money"));
+}
+
+/* Names protoc would read as something else are fully qualified: a message
+ * named like a scalar type or a keyword, a method named like its message,
+ * and ferry's options where a symbol `ferry` is nearer than ferry's
+ * package (`(ferry.field)` would be q.ferry.field); the messages named
+ * ferry are reached, so describing the output again sees them too. */
+static void test_describe_names_resolve_as_meant(void **state)
+{
+    rich_server *rs = *state;
+    static const char *const words[] = {
+        "  .k.string s = 1;\n",       "  .k.stream t = 2;\n",
+        "  .k.map.In u = 3;\n",       "rpc Get(.k.stream) returns (.k.string)",
+        "rpc M(.k.M) returns (.k.M)", NULL};
+    describe_compiles(rs, "words.proto",
+                      "syntax = \"proto3\";\npackage k;\n"
+                      "message string { int32 x = 1; }\nmessage stream { int32 y = 1; }\n"
+                      "message map { message In { int32 z = 1; } }\n"
+                      "message M { .k.string s = 1; .k.stream t = 2; .k.map.In u = 3; }\n"
+                      "service S { rpc Get(.k.stream) returns (.k.string);\n"
+                      "  rpc M(.k.M) returns (.k.M); }\n",
+                      "k.S", words);
+    static const char *const ferry[] = {"  string s = 1 [(.ferry.field) = {min_len: 1}];\n",
+                                        "option (.ferry.method) = {deadline_ms: 5};\n",
+                                        "option (.ferry.service) = {api_version: 2};\n", NULL};
+    describe_compiles(rs, "capture.proto",
+                      "syntax = \"proto3\";\npackage q;\nimport \"ferry/options.proto\";\n"
+                      "message ferry { int32 x = 1; }\n"
+                      "message M { string s = 1 [(.ferry.field) = {min_len: 1}]; ferry f = 2; }\n"
+                      "service S { option (.ferry.service) = {api_version: 2};\n"
+                      "  rpc Get(M) returns (M) { option (.ferry.method) = {deadline_ms: 5}; } }\n",
+                      "q.S", ferry);
+    static const char *const nested[] = {"  string s = 1 [(.ferry.field) = {min_len: 1}];\n",
+                                         "  string t = 1 [(ferry.field) = {max_len: 2}];\n", NULL};
+    describe_compiles(rs, "nested_capture.proto",
+                      "syntax = \"proto3\";\npackage r;\nimport \"ferry/options.proto\";\n"
+                      "message M { message ferry { int32 x = 1; }\n"
+                      "  string s = 1 [(.ferry.field) = {min_len: 1}]; N n = 2; }\n"
+                      "message N { string t = 1 [(ferry.field) = {max_len: 2}]; }\n"
+                      "service S { rpc Get(M) returns (M); }\n",
+                      "r.S", nested);
+}
+
 /* Describing what the server lacks exits 1 and says what is missing. */
 static void test_describe_unknown_method(void **state)
 {
@@ -297,6 +414,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_describe_method, setup, teardown),
         cmocka_unit_test_setup_teardown(test_describe_output_compiles, setup, teardown),
         cmocka_unit_test_setup_teardown(test_describe_nested_and_proto2, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_describe_imports_types_of_other_files, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_describe_names_resolve_as_meant, setup, teardown),
         cmocka_unit_test_setup_teardown(test_describe_unknown_method, setup, teardown),
         cmocka_unit_test_setup_teardown(test_describe_from_proto_files, setup, teardown),
         cmocka_unit_test(test_reflection_off_by_default),
