@@ -1,7 +1,6 @@
 /* proto_names.c - names and string literals as a .proto file writes them
  * (proto_names.h): what protoc would resolve a name to, and strings that
  * survive whatever bytes a server put in them. */
-#include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
@@ -126,11 +125,19 @@ const char *proto_ferry_name(const pb_schema *s, const char *scope)
 
 void proto_put_string(FILE *out, const char *s)
 {
-    /* JSON's escapes (\", \\, \n, \u0001) are also those of protobuf's text
-     * format and .proto string literals. */
-    json_t *j = json_string(s);
-    char *text = j != NULL ? json_dumps(j, JSON_ENCODE_ANY) : NULL;
-    fprintf(out, "%s", text != NULL ? text : "\"\"");
-    free(text);
+    if (s == NULL)
+        s = "";
+    json_t *j = json_string(s); /* NULL when s is not valid UTF-8 */
+    int utf8 = j != NULL;
     json_decref(j);
+    fputc('"', out);
+    for (const unsigned char *c = (const unsigned char *)s; *c != '\0'; c++) {
+        if (*c == '"' || *c == '\\')
+            fprintf(out, "\\%c", *c);
+        else if (*c < 0x20 || *c == 0x7f || (*c >= 0x80 && !utf8))
+            fprintf(out, "\\%03o", *c);
+        else
+            fputc(*c, out);
+    }
+    fputc('"', out);
 }

@@ -41,7 +41,9 @@ void proto_type_ref(const pb_schema *s, const char *pkg, const char *scope, cons
 const char *proto_ferry_name(const pb_schema *s, const char *scope);
 
 /* `s` as a quoted string literal that protoc (and protobuf's text format)
- * reads. */
+ * reads back to the same bytes: '"' and '\' escaped, control characters
+ * as \ooo octal escapes, and so every byte past ASCII when `s` is not
+ * valid UTF-8 (valid UTF-8 stays as it is, readable). */
 void proto_put_string(FILE *out, const char *s);
 
 #endif

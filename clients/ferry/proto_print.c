@@ -100,10 +100,11 @@ static void use_type(printer *p, const pbs_type *t)
 
 /* ---- ferry's options as text format ---------------------------------------- */
 
-static void print_opts(FILE *out, const ProtobufCMessage *m);
+static void print_opts(printer *p, const ProtobufCMessage *m, int depth);
 
-static void print_scalar(FILE *out, const ProtobufCFieldDescriptor *f, const void *v)
+static void print_scalar(printer *p, const ProtobufCFieldDescriptor *f, const void *v, int depth)
 {
+    FILE *out = p->out;
     switch (f->type) {
     case PROTOBUF_C_TYPE_BOOL:
         fprintf(out, "%s", *(const protobuf_c_boolean *)v ? "true" : "false");
@@ -128,7 +129,7 @@ static void print_scalar(FILE *out, const ProtobufCFieldDescriptor *f, const voi
         break;
     case PROTOBUF_C_TYPE_MESSAGE:
         fprintf(out, "{");
-        print_opts(out, *(ProtobufCMessage *const *)v);
+        print_opts(p, *(ProtobufCMessage *const *)v, depth + 1);
         fprintf(out, "}");
         break;
     default: /* ferry's options use none of the other types */
@@ -137,10 +138,16 @@ static void print_scalar(FILE *out, const ProtobufCFieldDescriptor *f, const voi
     }
 }
 
-/* The fields `m` sets, as protobuf's text format: "min_len: 1 in: \"a\"". */
-static void print_opts(FILE *out, const ProtobufCMessage *m)
+/* The fields `m` sets, as protobuf's text format: "min_len: 1 in: \"a\"".
+ * A field's rules nest (items, keys, values): a server's nesting is
+ * followed no deeper than messages are. */
+static void print_opts(printer *p, const ProtobufCMessage *m, int depth)
 {
     const char *sep = "";
+    if (depth > PBS_MAX_DEPTH) {
+        fail(p, "ferry option nested too deep in", m != NULL ? m->descriptor->name : NULL);
+        return;
+    }
     for (unsigned i = 0; m != NULL && i < m->descriptor->n_fields; i++) {
         const ProtobufCFieldDescriptor *f = &m->descriptor->fields[i];
         const char *base = (const char *)m;
@@ -157,8 +164,8 @@ static void print_opts(FILE *out, const ProtobufCMessage *m)
         }
         size_t size = f->type == PROTOBUF_C_TYPE_DOUBLE ? 8 : pointer ? sizeof(void *) : 4;
         for (size_t k = 0; k < count; k++) {
-            fprintf(out, "%s%s: ", sep, f->name);
-            print_scalar(out, f, (const char *)v + k * size);
+            fprintf(p->out, "%s%s: ", sep, f->name);
+            print_scalar(p, f, (const char *)v + k * size, depth);
             sep = " ";
         }
     }
@@ -173,7 +180,7 @@ static int print_ferry(printer *p, const char *before, const char *scope, const 
     if (m == NULL)
         return 0;
     fprintf(p->out, "%s(%s.%s) = {", before, proto_ferry_name(p->s, scope), name);
-    print_opts(p->out, m);
+    print_opts(p, m, 0);
     fprintf(p->out, "}");
     protobuf_c_message_free_unpacked(m, NULL);
     p->uses_ferry = 1;
@@ -197,7 +204,9 @@ static const char *scalar_name(int type)
     return type > 0 && type < (int)(sizeof names / sizeof names[0]) ? names[type] : "bytes";
 }
 
-/* A field's type as .proto writes it in `scope`, noting the types it uses. */
+/* A field's type as .proto writes it in `scope`, noting the types it uses.
+ * It recurses once at most: pbs_is_map() holds an entry's key and value
+ * to be singular, so neither is a map again. */
 static void field_type(printer *p, const char *scope, const pbs_field *f, char *buf, size_t len)
 {
     const pbs_msg *entry = NULL;
@@ -341,6 +350,32 @@ static void print_range(printer *p, int depth, const char *what, int32_t first, 
         fprintf(p->out, "%s %" PRId32 " to %" PRId32 ";\n", what, first, last);
 }
 
+/* A range a server sent that is not one (reversed, empty, outside the
+ * numbers): refused, naming where, before `end - 1` could overflow. */
+static void fail_range(printer *p, const char *what, const char *name, const char *kind,
+                       int32_t start, int32_t end)
+{
+    if (p->failed)
+        return;
+    p->failed = 1;
+    snprintf(p->err, p->errlen,
+             "the schema's %s '%.200s' has a %s range %" PRId32 " to %" PRId32
+             " that is empty, reversed or outside field numbers 1 to 536870911",
+             what, name != NULL ? name : "(none)", kind, start, end);
+}
+
+/* A message's range of field numbers, as protoc stores it: start, and end
+ * one past its last number. */
+static void print_field_range(printer *p, const pbs_type *t, int depth, const char *what,
+                              int32_t start, int32_t end)
+{
+    if (start < 1 || start >= end || end > 536870912) {
+        fail_range(p, "message", t->full, what, start, end);
+        return;
+    }
+    print_range(p, depth, what, start, end - 1);
+}
+
 static void print_enum(printer *p, const pbs_enum *e, int depth)
 {
     indent(p, depth);
@@ -355,9 +390,14 @@ static void print_enum(printer *p, const pbs_enum *e, int depth)
         fprintf(p->out, "%s = %d%s;\n", ident(p, "enum value", v->name), v->number,
                 v->options != NULL && v->options->deprecated ? " [deprecated = true]" : "");
     }
-    for (size_t i = 0; i < e->n_reserved_range; i++) /* an enum's range ends on its last */
-        print_range(p, depth + 1, "reserved", e->reserved_range[i]->start,
-                    e->reserved_range[i]->end);
+    for (size_t i = 0; i < e->n_reserved_range; i++) { /* an enum's range ends on its last */
+        int32_t first = e->reserved_range[i]->start, last = e->reserved_range[i]->end;
+        if (first > last) {
+            fail_range(p, "enum", e->name, "reserved", first, last);
+            return;
+        }
+        print_range(p, depth + 1, "reserved", first, last);
+    }
     print_reserved_names(p, depth + 1, e->reserved_name, e->n_reserved_name);
     indent(p, depth);
     fprintf(p->out, "}\n");
@@ -365,8 +405,20 @@ static void print_enum(printer *p, const pbs_enum *e, int depth)
 
 static void print_message(printer *p, const pbs_type *t, int depth);
 
-/* The nested messages (map entries aside: `map<K, V>` declares them) and
- * enums of `t`. */
+/* Whether a map field of `m` has `entry` as its entry: `map<K, V>`
+ * declares it then. A "map entry" no map field uses (a server's, shaped
+ * otherwise) is printed as the plain message its fields refer to. */
+static int declared_by_map(const printer *p, const pbs_msg *m, const pbs_msg *entry)
+{
+    for (size_t i = 0; i < m->n_field; i++) {
+        const pbs_msg *e = NULL;
+        if (pbs_is_map(p->s, m->field[i], &e) && e == entry)
+            return 1;
+    }
+    return 0;
+}
+
+/* The nested messages (map entries aside) and enums of `t`. */
 static void print_nested(printer *p, const pbs_type *t, int depth)
 {
     const pbs_msg *m = t->msg;
@@ -376,7 +428,7 @@ static void print_nested(printer *p, const pbs_type *t, int depth)
     }
     for (size_t i = 0; i < m->n_nested_type; i++) {
         const pbs_msg *n = m->nested_type[i];
-        if (n->options != NULL && n->options->map_entry)
+        if (declared_by_map(p, m, n))
             continue;
         char full[600];
         snprintf(full, sizeof full, "%s.%s", t->full, n->name != NULL ? n->name : "");
@@ -428,13 +480,12 @@ static void print_message(printer *p, const pbs_type *t, int depth)
         indent(p, depth + 1);
         fprintf(p->out, "}\n");
     }
-    /* A message's ranges end after their last number. */
     for (size_t i = 0; i < m->n_extension_range; i++)
-        print_range(p, depth + 1, "extensions", m->extension_range[i]->start,
-                    m->extension_range[i]->end - 1);
+        print_field_range(p, t, depth + 1, "extensions", m->extension_range[i]->start,
+                          m->extension_range[i]->end);
     for (size_t i = 0; i < m->n_reserved_range; i++)
-        print_range(p, depth + 1, "reserved", m->reserved_range[i]->start,
-                    m->reserved_range[i]->end - 1);
+        print_field_range(p, t, depth + 1, "reserved", m->reserved_range[i]->start,
+                          m->reserved_range[i]->end);
     print_reserved_names(p, depth + 1, m->reserved_name, m->n_reserved_name);
     print_nested(p, t, depth + 1);
     indent(p, depth);
