@@ -261,13 +261,21 @@ static void print_default(printer *p, const pbs_field *f)
     fprintf(p->out, "%s", *d != '\0' ? d : "0");
 }
 
+/* Whether protoc allows `packed` on `f`: a repeated scalar number or enum.
+ * A server may set it anywhere; printed elsewhere, protoc would refuse. */
+static int packable(const pbs_field *f)
+{
+    return f->label == L(REPEATED) && f->type != T(STRING) && f->type != T(BYTES) &&
+           f->type != T(MESSAGE) && f->type != T(GROUP);
+}
+
 /* The options in [...] after a field of message `scope`: packed,
  * deprecated, json_name when not the one protoc derives, a proto2
  * default, ferry's rules. */
 static void print_field_options(printer *p, const char *scope, const pbs_field *f)
 {
     const char *sep = " [";
-    if (f->options != NULL && f->options->has_packed) {
+    if (f->options != NULL && f->options->has_packed && packable(f)) {
         fprintf(p->out, "%spacked = %s", sep, f->options->packed ? "true" : "false");
         sep = ", ";
     }
@@ -383,6 +391,10 @@ static void print_enum(printer *p, const pbs_enum *e, int depth)
     if (e->options != NULL && e->options->has_allow_alias && e->options->allow_alias) {
         indent(p, depth + 1);
         fprintf(p->out, "option allow_alias = true;\n");
+    }
+    if (e->options != NULL && e->options->has_deprecated && e->options->deprecated) {
+        indent(p, depth + 1);
+        fprintf(p->out, "option deprecated = true;\n");
     }
     for (size_t i = 0; i < e->n_value; i++) {
         const Google__Protobuf__EnumValueDescriptorProto *v = e->value[i];
@@ -503,6 +515,21 @@ static void print_type(printer *p, const pbs_type *t)
 
 /* ---- the service and the file ----------------------------------------------- */
 
+/* idempotency_level's names, by number (descriptor.proto). */
+static const char *idempotency(const pbs_method *m)
+{
+    if (m->options == NULL || !m->options->has_idempotency_level)
+        return NULL;
+    switch (m->options->idempotency_level) {
+    case GOOGLE__PROTOBUF__METHOD_OPTIONS__IDEMPOTENCY_LEVEL__NO_SIDE_EFFECTS:
+        return "NO_SIDE_EFFECTS";
+    case GOOGLE__PROTOBUF__METHOD_OPTIONS__IDEMPOTENCY_LEVEL__IDEMPOTENT:
+        return "IDEMPOTENT";
+    default: /* IDEMPOTENCY_UNKNOWN is the default; others are not names */
+        return NULL;
+    }
+}
+
 static void print_method(printer *p, const pbs_svc *svc, const pbs_method *m)
 {
     const pbs_type *in = pbs_find(p->s, m->input_type), *out = pbs_find(p->s, m->output_type);
@@ -519,13 +546,16 @@ static void print_method(printer *p, const pbs_svc *svc, const pbs_method *m)
             m->client_streaming ? "stream " : "", a, m->server_streaming ? "stream " : "", b);
     Ferry__MethodOptions *mo = pbs_ferry_method(m);
     int deprecated = m->options != NULL && m->options->has_deprecated && m->options->deprecated;
-    if (mo == NULL && !deprecated) {
+    const char *level = idempotency(m);
+    if (mo == NULL && !deprecated && level == NULL) {
         fprintf(p->out, ";\n");
         return;
     }
     fprintf(p->out, " {\n");
     if (deprecated)
         fprintf(p->out, "    option deprecated = true;\n");
+    if (level != NULL)
+        fprintf(p->out, "    option idempotency_level = %s;\n", level);
     if (print_ferry(p, "    option ", svc->full, "method", mo != NULL ? &mo->base : NULL))
         fprintf(p->out, ";\n");
     fprintf(p->out, "  }\n");
@@ -536,6 +566,9 @@ static void print_body(printer *p, const pbs_svc *svc, const pbs_method *only)
 {
     Ferry__ServiceOptions *so = pbs_ferry_service(svc);
     fprintf(p->out, "service %s {\n", ident(p, "service", svc->svc->name));
+    const Google__Protobuf__ServiceOptions *o = svc->svc->options;
+    if (o != NULL && o->has_deprecated && o->deprecated)
+        fprintf(p->out, "  option deprecated = true;\n");
     if (print_ferry(p, "  option ", p->pkg, "service", so != NULL ? &so->base : NULL))
         fprintf(p->out, ";\n");
     for (size_t i = 0; i < svc->svc->n_method; i++)

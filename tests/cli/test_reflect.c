@@ -315,6 +315,27 @@ static void test_describe_names_resolve_as_meant(void **state)
                       "r.S", nested);
 }
 
+/* Options protobuf has that describe prints: deprecated (service, method,
+ * enum, field), idempotency_level, packed, json_name. */
+static void test_describe_prints_standard_options(void **state)
+{
+    rich_server *rs = *state;
+    static const char *const opts[] = {
+        "  option deprecated = true;\n  rpc Get(M) returns (M) {\n",
+        "    option idempotency_level = NO_SIDE_EFFECTS;\n",
+        "  repeated int32 r = 1 [packed = false, deprecated = true, json_name = \"arr\"];\n",
+        "enum E {\n  option deprecated = true;\n", NULL};
+    describe_compiles(
+        rs, "opts.proto",
+        "syntax = \"proto3\";\npackage o;\n"
+        "enum E { option deprecated = true; E_UNSPECIFIED = 0; }\n"
+        "message M { repeated int32 r = 1 [packed = false, deprecated = true,\n"
+        "  json_name = \"arr\"]; E e = 2; }\n"
+        "service S { option deprecated = true;\n"
+        "  rpc Get(M) returns (M) { option idempotency_level = NO_SIDE_EFFECTS; } }\n",
+        "o.S", opts);
+}
+
 /* Describing what the server lacks exits 1 and says what is missing. */
 static void test_describe_unknown_method(void **state)
 {
@@ -417,6 +438,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_describe_imports_types_of_other_files, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_describe_names_resolve_as_meant, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_describe_prints_standard_options, setup, teardown),
         cmocka_unit_test_setup_teardown(test_describe_unknown_method, setup, teardown),
         cmocka_unit_test_setup_teardown(test_describe_from_proto_files, setup, teardown),
         cmocka_unit_test(test_reflection_off_by_default),
