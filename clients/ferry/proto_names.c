@@ -59,13 +59,16 @@ static int under(const char *pkg, const char *full)
 
 /* Words the parser takes for something else where a type name stands as
  * the first part: a scalar type (a message named `string` would be read as
- * the scalar), or a label or keyword before the type (`stream`, `map`...). */
+ * the scalar), a label or keyword before the type (`stream`, `map`...), or
+ * a word that starts another statement in a message body where a proto3
+ * field has no label (`message s = 1;` would open a nested message). */
 static int is_type_keyword(const char *name, size_t n)
 {
     static const char *const words[] = {
-        "double", "float",   "int32",   "int64",    "uint32",   "uint64",   "sint32",
-        "sint64", "fixed32", "fixed64", "sfixed32", "sfixed64", "bool",     "string",
-        "bytes",  "stream",  "map",     "group",    "optional", "repeated", "required",
+        "double",  "float",   "int32",   "int64",    "uint32",   "uint64",     "sint32",
+        "sint64",  "fixed32", "fixed64", "sfixed32", "sfixed64", "bool",       "string",
+        "bytes",   "stream",  "map",     "group",    "optional", "repeated",   "required",
+        "message", "enum",    "oneof",   "option",   "reserved", "extensions", "extend",
     };
     for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
         if (strlen(words[i]) == n && strncmp(words[i], name, n) == 0)

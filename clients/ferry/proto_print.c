@@ -23,10 +23,11 @@ typedef struct printer {
     const pbs_file *file; /* the service's file: its package and syntax */
     const char *pkg;      /* "" for none */
     int proto3;
-    seen types;     /* top-level types of the service's file, printed here */
-    seen imports;   /* the files of the other types, imported */
-    int uses_ferry; /* an option of ferry's was printed: import its file */
-    int failed;     /* err holds why */
+    seen types;            /* top-level types of the service's file, printed here */
+    seen imports;          /* the files of the other types, imported */
+    int uses_ferry;        /* an option of ferry's was printed: import its file */
+    const char *opt_scope; /* where the ferry option being printed is given */
+    int failed;            /* err holds why */
     char *err;
     size_t errlen;
 } printer;
@@ -145,7 +146,7 @@ static void print_opts(printer *p, const ProtobufCMessage *m, int depth)
 {
     const char *sep = "";
     if (depth > PBS_MAX_DEPTH) {
-        fail(p, "ferry option nested too deep in", m != NULL ? m->descriptor->name : NULL);
+        fail(p, "ferry options (rules nested deeper than 64) given in", p->opt_scope);
         return;
     }
     for (unsigned i = 0; m != NULL && i < m->descriptor->n_fields; i++) {
@@ -180,6 +181,7 @@ static int print_ferry(printer *p, const char *before, const char *scope, const 
     if (m == NULL)
         return 0;
     fprintf(p->out, "%s(%s.%s) = {", before, proto_ferry_name(p->s, scope), name);
+    p->opt_scope = scope;
     print_opts(p, m, 0);
     fprintf(p->out, "}");
     protobuf_c_message_free_unpacked(m, NULL);
@@ -361,15 +363,14 @@ static void print_range(printer *p, int depth, const char *what, int32_t first, 
 /* A range a server sent that is not one (reversed, empty, outside the
  * numbers): refused, naming where, before `end - 1` could overflow. */
 static void fail_range(printer *p, const char *what, const char *name, const char *kind,
-                       int32_t start, int32_t end)
+                       int32_t start, int32_t end, const char *why)
 {
     if (p->failed)
         return;
     p->failed = 1;
     snprintf(p->err, p->errlen,
-             "the schema's %s '%.200s' has a %s range %" PRId32 " to %" PRId32
-             " that is empty, reversed or outside field numbers 1 to 536870911",
-             what, name != NULL ? name : "(none)", kind, start, end);
+             "the schema's %s '%.200s' has a %s range %" PRId32 " to %" PRId32 "%s", what,
+             name != NULL ? name : "(none)", kind, start, end, why);
 }
 
 /* A message's range of field numbers, as protoc stores it: start, and end
@@ -378,7 +379,8 @@ static void print_field_range(printer *p, const pbs_type *t, int depth, const ch
                               int32_t start, int32_t end)
 {
     if (start < 1 || start >= end || end > 536870912) {
-        fail_range(p, "message", t->full, what, start, end);
+        fail_range(p, "message", t->full, what, start, end,
+                   " that is empty, reversed or outside field numbers 1 to 536870911");
         return;
     }
     print_range(p, depth, what, start, end - 1);
@@ -405,7 +407,7 @@ static void print_enum(printer *p, const pbs_enum *e, int depth)
     for (size_t i = 0; i < e->n_reserved_range; i++) { /* an enum's range ends on its last */
         int32_t first = e->reserved_range[i]->start, last = e->reserved_range[i]->end;
         if (first > last) {
-            fail_range(p, "enum", e->name, "reserved", first, last);
+            fail_range(p, "enum", e->name, "reserved", first, last, " that is reversed");
             return;
         }
         print_range(p, depth + 1, "reserved", first, last);

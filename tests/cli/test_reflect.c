@@ -282,15 +282,20 @@ static void test_describe_imports_types_of_other_files(void **state)
 static void test_describe_names_resolve_as_meant(void **state)
 {
     rich_server *rs = *state;
-    static const char *const words[] = {
-        "  .k.string s = 1;\n",       "  .k.stream t = 2;\n",
-        "  .k.map.In u = 3;\n",       "rpc Get(.k.stream) returns (.k.string)",
-        "rpc M(.k.M) returns (.k.M)", NULL};
+    static const char *const words[] = {"  .k.string s = 1;\n",
+                                        "  .k.stream t = 2;\n",
+                                        "  .k.map.In u = 3;\n",
+                                        "  .k.option o = 4;\n",
+                                        "rpc Get(.k.stream) returns (.k.string)",
+                                        "rpc M(.k.M) returns (.k.M)",
+                                        NULL};
     describe_compiles(rs, "words.proto",
                       "syntax = \"proto3\";\npackage k;\n"
                       "message string { int32 x = 1; }\nmessage stream { int32 y = 1; }\n"
                       "message map { message In { int32 z = 1; } }\n"
-                      "message M { .k.string s = 1; .k.stream t = 2; .k.map.In u = 3; }\n"
+                      "message option { int32 w = 1; }\n"
+                      "message M { .k.string s = 1; .k.stream t = 2; .k.map.In u = 3;\n"
+                      "  .k.option o = 4; }\n"
                       "service S { rpc Get(.k.stream) returns (.k.string);\n"
                       "  rpc M(.k.M) returns (.k.M); }\n",
                       "k.S", words);
