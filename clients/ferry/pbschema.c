@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <pbdepth.h>
+
 #include "pbschema.h"
 
 /* ferry's options extend protobuf's options messages with this number. */
@@ -61,6 +63,11 @@ static int take_file(pb_schema *s, pbs_file *f, char *err, size_t errlen)
 
 int pbs_add_file(pb_schema *s, const uint8_t *data, size_t len, char *err, size_t errlen)
 {
+    if (!ferry_pb_depth_ok(&google__protobuf__file_descriptor_proto__descriptor, data, len)) {
+        snprintf(err, errlen, "a file descriptor nests messages more than %d levels deep",
+                 FERRY_PB_DEPTH_MAX);
+        return -1;
+    }
     pbs_file *f = google__protobuf__file_descriptor_proto__unpack(NULL, len, data);
     if (f == NULL) {
         snprintf(err, errlen, "a file descriptor (%zu bytes) is not a FileDescriptorProto", len);
@@ -71,6 +78,11 @@ int pbs_add_file(pb_schema *s, const uint8_t *data, size_t len, char *err, size_
 
 int pbs_add_set(pb_schema *s, const uint8_t *data, size_t len, char *err, size_t errlen)
 {
+    if (!ferry_pb_depth_ok(&google__protobuf__file_descriptor_set__descriptor, data, len)) {
+        snprintf(err, errlen, "the FileDescriptorSet nests messages more than %d levels deep",
+                 FERRY_PB_DEPTH_MAX);
+        return -1;
+    }
     Google__Protobuf__FileDescriptorSet *set =
         google__protobuf__file_descriptor_set__unpack(NULL, len, data);
     if (set == NULL) {
@@ -420,7 +432,7 @@ static ProtobufCMessage *ferry_ext(const ProtobufCMessage *opts,
             if ((u->data[k++] & 0x80) == 0)
                 break;
         }
-        if (len > u->len - k)
+        if (len > u->len - k || !ferry_pb_depth_ok(d, u->data + k, (size_t)len))
             return NULL;
         return protobuf_c_message_unpack(d, NULL, (size_t)len, u->data + k);
     }

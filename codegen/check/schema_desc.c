@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <pbdepth.h>
+
 #include "google/protobuf/descriptor.pb-c.h"
 
 #include "diag.h"
@@ -529,6 +531,12 @@ ferry_check_status ferry_schema_from_descriptor_set(const uint8_t *data, size_t 
     fck_schema *s = fck_schema_new();
     if (s == NULL)
         return fck_fail(FERRY_CHECK_SYSTEM, "out of memory");
+    if (!ferry_pb_depth_ok(&google__protobuf__file_descriptor_set__descriptor, data, len)) {
+        ferry_schema_free(s);
+        return fck_fail(FERRY_CHECK_BAD_INPUT, "the input nests messages more than 100 levels "
+                                               "deep (a google.protobuf.FileDescriptorSet holds "
+                                               "far fewer)");
+    }
     Google__Protobuf__FileDescriptorSet *set =
         google__protobuf__file_descriptor_set__unpack(&s->arena.pb, len, data);
     if (set == NULL) {

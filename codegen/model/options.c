@@ -6,6 +6,8 @@
  * the payload is found by reading that prefix first. */
 #include <string.h>
 
+#include <pbdepth.h>
+
 #include "ferry/options.pb-c.h"
 
 #include "options.h"
@@ -76,6 +78,11 @@ int fcg_option_unpack(fcg_arena *a, const ProtobufCMessage *opts, uint32_t field
             memcpy(bytes + at, p, len);
             at += len;
         }
+    }
+    if (!ferry_pb_depth_ok(desc, bytes, total)) {
+        *out = NULL;
+        *why = "its messages nest more than 100 levels deep"; /* FERRY_PB_DEPTH_MAX */
+        return -1;
     }
     *out = protobuf_c_message_unpack(desc, &a->pb, total, bytes);
     if (*out == NULL) {

@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <pbdepth.h>
+
 #include "ferry_codegen.h"
 
 #include "diag.h"
@@ -114,6 +116,13 @@ ferry_codegen_result ferry_codegen_run(const uint8_t *in, size_t in_len, uint8_t
     last_error[0] = '\0';
     *out = NULL;
     *out_len = 0;
+    if (!ferry_pb_depth_ok(&google__protobuf__compiler__code_generator_request__descriptor, in,
+                           in_len)) {
+        snprintf(last_error, sizeof last_error,
+                 "the CodeGeneratorRequest nests messages more than %d levels deep",
+                 FERRY_PB_DEPTH_MAX);
+        return FERRY_CODEGEN_BAD_REQUEST;
+    }
     Google__Protobuf__Compiler__CodeGeneratorRequest *req =
         google__protobuf__compiler__code_generator_request__unpack(NULL, in_len, in);
     if (req == NULL) {

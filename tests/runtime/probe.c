@@ -82,6 +82,7 @@ static ferry_status echo(void *user, ferry_call *call, const Ferrytest__V1__Echo
     } else {
         resp->payload = req->payload; /* the request lives until the reply is sent */
     }
+    resp->tree = req->tree; /* the request lives until the reply is sent */
     resp->remaining_ms = ferry_call_remaining_ms(call);
     resp->client_name = (char *)ferry_call_client_name(call);
     resp->client_version = (char *)ferry_call_client_version(call);

@@ -186,6 +186,85 @@ static void test_decoded_size_bounded(void **state)
     probe_url_free(url);
 }
 
+/* Appends the varint `v` to `out` at *n; returns its length. */
+static size_t put_varint(uint8_t *out, uint64_t v)
+{
+    size_t n = 0;
+    do {
+        out[n] = (uint8_t)(v & 0x7f);
+        v >>= 7;
+        out[n] |= v != 0 ? 0x80 : 0;
+        n++;
+    } while (v != 0);
+    return n;
+}
+
+/* Echo with a tree `levels` Tree messages deep (EchoRequest.tree being the
+ * first), written as bytes: the client's own message would need as many
+ * frames to pack it. */
+static ferry_status echo_tree(ferry_channel *ch, size_t levels, Ferrytest__V1__EchoReply **resp,
+                              ferry_call_info *info)
+{
+    size_t cap = levels * 6 + 16, len = 0;
+    uint8_t *buf = malloc(cap), *tmp = malloc(cap);
+    assert_non_null(buf);
+    assert_non_null(tmp);
+    for (size_t i = 1; i < levels; i++) { /* the child of the Tree one level up */
+        size_t o = 0;
+        tmp[o++] = 0x0a; /* Tree.child */
+        o += put_varint(tmp + o, len);
+        memcpy(tmp + o, buf, len);
+        len += o;
+        uint8_t *t = buf;
+        buf = tmp;
+        tmp = t;
+    }
+    /* EchoRequest.tree, its length prefix kept in the unknown field's data. */
+    size_t o = put_varint(tmp, len);
+    memcpy(tmp + o, buf, len);
+    ProtobufCMessageUnknownField tree = {
+        .tag = 8, .wire_type = PROTOBUF_C_WIRE_TYPE_LENGTH_PREFIXED, .len = o + len, .data = tmp};
+    Ferrytest__V1__EchoRequest req = FERRYTEST__V1__ECHO_REQUEST__INIT;
+    req.base.n_unknown_fields = 1;
+    req.base.unknown_fields = &tree;
+    ferry_call_opts opts = {.deadline_ms = 20000, .info = info};
+    ferry_status st = ferrytest_v1_probe_echo(ch, &req, resp, &opts);
+    free(buf);
+    free(tmp);
+    return st;
+}
+
+/* protobuf-c reads a nested message by calling itself, so a request of a
+ * recursive type nested tens of thousands of levels (a few bytes each)
+ * would overflow the server's stack: the server refuses one that nests more
+ * than FERRY_PB_DEPTH_MAX (100) levels before reading it, runs one of
+ * exactly 100, and goes on serving. */
+static void test_nesting_bounded(void **state)
+{
+    (void)state;
+    probe_link l;
+    probe_link_open(&l, 2, NULL);
+    ferry_call_info info;
+    Ferrytest__V1__EchoReply *resp = NULL;
+    assert_int_equal(echo_tree(l.ch, 100, &resp, &info), FERRY_OK);
+    size_t depth = 0;
+    for (const Ferrytest__V1__Tree *t = resp->tree; t != NULL; t = t->child)
+        depth++;
+    assert_int_equal(depth, 100); /* and the reply, as deep, is read too */
+    ferry_message_free(&resp->base);
+    uint64_t before = atomic_load(&probe_calls);
+    const size_t deep[] = {101, 50000};
+    for (size_t i = 0; i < 2; i++) {
+        resp = NULL;
+        assert_int_equal(echo_tree(l.ch, deep[i], &resp, &info), FERRY_INVALID_ARGUMENT);
+        assert_null(resp);
+        assert_non_null(strstr(info.message, "nests messages more than 100 levels deep"));
+    }
+    assert_int_equal(atomic_load(&probe_calls), before); /* no handler ran */
+    assert_int_equal(echo_bytes(l.ch, 10, 0, &info), FERRY_OK);
+    probe_link_close(&l);
+}
+
 /* A deadline beyond what nng can wait (2^31 ms and more) is a long deadline,
  * not an expired one. */
 static void test_huge_deadline(void **state)
@@ -214,6 +293,7 @@ int main(void)
         cmocka_unit_test(test_oversized_request_no_resend_loop),
         cmocka_unit_test(test_oversized_reply),
         cmocka_unit_test(test_decoded_size_bounded),
+        cmocka_unit_test(test_nesting_bounded),
         cmocka_unit_test(test_huge_deadline),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -2,6 +2,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <pbdepth.h>
+
 #include "call/call.h"
 #include "base/clock.h"
 
@@ -45,6 +47,10 @@ ferry_status ferryi_call_run(ferry_call *call, const uint8_t *body, size_t body_
     if (allowed != FERRY_OK)
         return allowed;
 
+    if (!ferry_pb_depth_ok(m->input, body, body_len))
+        return ferry_call_fail(call, FERRY_INVALID_ARGUMENT,
+                               "request body nests messages more than %d levels deep",
+                               FERRY_PB_DEPTH_MAX);
     ProtobufCMessage *req = protobuf_c_message_unpack(m->input, &call->arena.pb, body_len, body);
     if (req == NULL && call->arena.exhausted)
         return ferry_call_fail(call, FERRY_RESOURCE_EXHAUSTED,

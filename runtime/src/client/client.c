@@ -15,6 +15,7 @@
  * being resent on the next connection; deciding to retry is the caller's (or
  * the retry policy's) job.
  */
+#include <pbdepth.h>
 #include <sodium.h>
 
 #include "base/arena.h"
@@ -330,6 +331,10 @@ ferry_status ferryi_cl_decode_reply(slot *s, nng_msg *msg, ProtobufCMessage **re
             learn_not_before(s, h->proof_not_before_ms);
         if (proved == FERRYI_REPLY_PROVE_AGAIN)
             s->reprove = 1; /* refused before it could run: proved again with mac */
+    } else if (!ferry_pb_depth_ok(m->output, f.body, f.body_len)) {
+        st = ferryi_cl_say(info, FERRY_PROTOCOL_ERROR,
+                           "reply body from %s nests messages more than %d levels deep", cl->url,
+                           FERRY_PB_DEPTH_MAX);
     } else {
         *resp = protobuf_c_message_unpack(m->output, NULL, f.body_len, f.body);
         if (*resp == NULL)
