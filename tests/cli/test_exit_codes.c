@@ -126,6 +126,10 @@ static void test_no_server_is_3(void **state)
     char list[600];
     snprintf(list, sizeof list, "ipc://%s/a.sock,ipc://%s/b.sock", f->dir, f->dir);
     assert_int_equal(run(f, "stats", "-t", "200", list, NULL), 3);
+    /* A balancing channel with no endpoint sent nothing either. */
+    assert_int_equal(run(f, "health", "-t", "300", "dns://no-such-host.invalid:5555", NULL), 3);
+    assert_int_equal(
+        run(f, "call", "-t", "300", "dns://no-such-host.invalid:5555", "a.v1.S/M", "{}", NULL), 3);
 }
 
 /* --proto files that lack the service or method asked for are bad input,

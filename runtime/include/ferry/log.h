@@ -56,7 +56,8 @@ typedef void (*ferry_log_sink)(void *arg, const ferry_log_record *rec);
 
 /* Sends ferry's lines to `sink` (with `arg`); NULL restores stderr. Returns
  * once no call of the previous sink is still running (other threads may
- * have been in it): its `arg` may be freed then. */
+ * have been in it): its `arg` may be freed then. Do not call it holding a
+ * lock the previous sink takes. */
 void ferry_log_set_sink(ferry_log_sink sink, void *arg);
 
 /* Lines of `level` and more severe are logged (default: FERRY_LOG, else

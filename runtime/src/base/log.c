@@ -23,6 +23,9 @@ static void *sink_arg;
  * free what it passed as `arg` once the setter returns. */
 static unsigned sink_gen;
 static unsigned sink_calls[2];
+/* Sink calls this thread is inside: a setter called from a sink (which
+ * log.h forbids) must not wait for its own call to end. */
+static __thread unsigned in_sink;
 
 /* The call this thread is handling or making (ferryi_log_context_set). */
 static __thread const char *ctx_method;
@@ -34,6 +37,23 @@ const char *ferry_log_level_str(ferry_log_level level)
 {
     return (unsigned)level < 4 ? level_names[level] : "unknown";
 }
+
+/* A child of fork() has one thread: the sink calls other threads were in,
+ * and any hold they had of the lock, stayed with the parent. */
+static void sink_after_fork(void)
+{
+    pthread_mutex_init(&sink_mu, NULL);
+    pthread_cond_init(&sink_cv, NULL);
+    sink_calls[0] = sink_calls[1] = 0;
+    in_sink = 0;
+}
+
+static void sink_once(void)
+{
+    pthread_atfork(NULL, NULL, sink_after_fork);
+}
+
+static pthread_once_t sink_once_flag = PTHREAD_ONCE_INIT;
 
 static void log_init(void)
 {
@@ -91,12 +111,13 @@ ferry_log_format ferry_log_get_format(void)
 
 void ferry_log_set_sink(ferry_log_sink sink, void *arg)
 {
+    pthread_once(&sink_once_flag, sink_once);
     pthread_mutex_lock(&sink_mu);
     unsigned old = sink_gen & 1u;
     sink_fn = sink;
     sink_arg = arg;
     sink_gen++;
-    while (sink_calls[old] > 0)
+    while (in_sink == 0 && sink_calls[old] > 0)
         pthread_cond_wait(&sink_cv, &sink_mu);
     pthread_mutex_unlock(&sink_mu);
 }
@@ -252,7 +273,9 @@ static void emit(const ferry_log_record *rec)
     pthread_mutex_unlock(&sink_mu);
     if (fn != NULL) {
         /* Outside the lock: sinks run at once on many threads. */
+        in_sink++;
         fn(arg, rec);
+        in_sink--;
         pthread_mutex_lock(&sink_mu);
         if (--sink_calls[gen] == 0)
             pthread_cond_broadcast(&sink_cv);

@@ -78,6 +78,8 @@ static ferry_status say_none(balancer *b, const char *why, ferry_call_info *info
     else
         snprintf(info->message, sizeof info->message, "%s", why);
     pthread_mutex_unlock(&b->mu);
+    info->not_run = 1; /* no endpoint: nothing was sent */
+    info->answered = 0;
     return FERRY_UNAVAILABLE;
 }
 
@@ -110,6 +112,7 @@ static int again(balancer *b, const ferry_method *m, attempts *a, ferry_status s
         return 0;
     if (info->not_run && a->not_run < NOT_RUN_RETRIES) {
         a->not_run++;
+        a->retry_in_round = 0; /* this retry is not the policy's */
         return 1;
     }
     size_t round = ferryi_epset_count(&b->set);
@@ -181,6 +184,10 @@ static int out_of_time(balancer *b, const ferry_method *m, const attempts *a, un
                  "the call's deadline passed before %s was sent", m->full_name);
     *st = FERRY_DEADLINE_EXCEEDED;
     info->status = *st;
+    if (n == 0) { /* nothing was sent */
+        info->not_run = 1;
+        info->answered = 0;
+    }
     return 1;
 }
 
@@ -448,6 +455,7 @@ void ferryi_balance_run_pending(balancer *b, int closing)
         bcall *next = c->next_pending;
         ferry_call_info info;
         memset(&info, 0, sizeof info);
+        info.not_run = 1; /* unless start_next() sends it */
         ferry_status st = FERRY_UNAVAILABLE;
         if (closing) {
             snprintf(info.message, sizeof info.message, "channel closed before %s resolved",
