@@ -309,6 +309,8 @@ static int field(dec *d, json_t *obj, const pbs_type *t, const pbs_field *f, con
         return map != NULL ? map_entry(d, map, entry, r, depth) : pbjson_fail(d, "out of memory");
     }
     if (repeated && r->wt == 2 && want != 2) {
+        if (r->len == 0)
+            return 0; /* an empty run adds no value: no field, as none was written */
         json_t *arr = container(obj, name, 0);
         return arr != NULL ? packed(d, arr, f, r) : pbjson_fail(d, "out of memory");
     }
