@@ -33,6 +33,7 @@
 #include <sodium.h>
 
 #include "wire/envelope.h"
+#include "wire/headers.h"
 #include "ferrytest/v1/probe.ferry.h"
 #include "ferrytest/v1/probe.pb-c.h"
 #include "identity/keys.h"
@@ -229,8 +230,9 @@ static int same_bytes(ProtobufCBinaryData a, const uint8_t *b, size_t len)
 
 /* The second reading: whether the reply sent is, in every field the proof
  * covers, the one the server proved. Sets *decodes to whether its frame
- * splits and its header decodes, and *max_request to the request limit it
- * names (0 when it does not decode). */
+ * splits and its header decodes, with no NUL byte in a string field
+ * (docs/wire.md, "Frame": a client refuses those as a protocol error), and
+ * *max_request to the request limit it names (0 when it does not decode). */
 static int as_proved(int *decodes, uint32_t *max_request)
 {
     *decodes = 0;
@@ -238,6 +240,8 @@ static int as_proved(int *decodes, uint32_t *max_request)
     ferryi_frame f;
     char why[FERRY_MESSAGE_MAX];
     if (ferryi_frame_split(sent, sent_len, FERRYI_KIND_REPLY, &f, why, sizeof why) != FERRY_OK)
+        return 0;
+    if (ferryi_reply_header_holds_nul(f.header, f.header_len))
         return 0;
     Ferry__Wire__ReplyHeader *h = ferry__wire__reply_header__unpack(NULL, f.header_len, f.header);
     if (h == NULL)
