@@ -1,4 +1,4 @@
-/* grow.h - room for one more entry in an array that doubles as it fills:
+/* grow.h - one more entry at the end of an array that doubles as it fills:
  * the one copy of what breakers, fallbacks, health statuses and the mock's
  * method records each did by hand. Not thread-safe: callers hold the lock
  * that guards their array. */
@@ -7,20 +7,31 @@
 
 #include <stddef.h>
 #include <stdlib.h>
+#include <string.h>
 
-/* The array `v` (*cap entries of `size` bytes, the first `n` in use) with
- * room for one more entry: `v` itself while it has some, else `v` moved to
- * twice as many entries (`first` when it had none) and *cap updated. NULL
- * when out of memory, with `v` and *cap left as they were. */
-static inline void *ferryi_grow(void *v, size_t n, size_t *cap, size_t size, size_t first)
+/* Appends a zeroed entry of `size` bytes to the array whose pointer is at
+ * `array_at` (a `T **` for an array of `T`; *cap entries, the first *n in
+ * use) and returns it, *n counting it. When the array is full it moves to
+ * twice as many entries (`first` when it had none), and *array_at and *cap
+ * follow. NULL when out of memory, with the array, *n and *cap left as they
+ * were. The array's pointer is read and written with memcpy, so that any
+ * `T **` may be passed without breaking C's aliasing rules. */
+static inline void *ferryi_push(void *array_at, size_t *n, size_t *cap, size_t size, size_t first)
 {
-    if (n < *cap)
-        return v;
-    size_t grown_cap = *cap ? *cap * 2 : first;
-    void *grown = realloc(v, grown_cap * size);
-    if (grown != NULL)
+    char *v;
+    memcpy(&v, array_at, sizeof v);
+    if (*n == *cap) {
+        size_t grown_cap = *cap ? *cap * 2 : first;
+        char *grown = realloc(v, grown_cap * size);
+        if (grown == NULL)
+            return NULL;
+        v = grown;
+        memcpy(array_at, &v, sizeof v);
         *cap = grown_cap;
-    return grown;
+    }
+    char *e = v + (*n)++ * size;
+    memset(e, 0, size);
+    return e;
 }
 
 #endif

@@ -57,13 +57,9 @@ static ferryi_breaker *find(ferryi_breakers *b, const ferry_method *m, int creat
             return &b->v[i];
     if (!create)
         return NULL;
-    ferryi_breaker *v = ferryi_grow(b->v, b->n, &b->cap, sizeof *v, 4);
-    if (v == NULL)
-        return NULL;
-    b->v = v;
-    ferryi_breaker *k = &b->v[b->n++];
-    memset(k, 0, sizeof *k);
-    k->m = m;
+    ferryi_breaker *k = ferryi_push(&b->v, &b->n, &b->cap, sizeof *k, 4);
+    if (k != NULL)
+        k->m = m;
     return k;
 }
 

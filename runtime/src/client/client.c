@@ -138,16 +138,6 @@ static void complete(slot *s, ferry_status st, ProtobufCMessage *resp, ferry_cal
     done.invoke(&done, st, resp, info);
 }
 
-/* Writes the message of a failed call into `info` and returns `st`. */
-ferry_status ferryi_cl_say(ferry_call_info *info, ferry_status st, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(info->message, sizeof info->message, fmt, ap);
-    va_end(ap);
-    return st;
-}
-
 /* ------------------------------------------------------------------------
  * The outcomes of a call, shared by the synchronous and asynchronous paths
  * ---------------------------------------------------------------------- */

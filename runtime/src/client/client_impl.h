@@ -140,14 +140,19 @@ typedef enum next_step {
     STEP_RETRY,   /* send again after the back-off */
 } next_step;
 
+/* Writes the message of a failed call into `info` (a ferry_call_info *,
+ * named without side effects) from the printf format and arguments that
+ * follow `st`, and is `st`: a failure is said and returned in one
+ * statement. */
+#define ferryi_cl_say(info, st, ...)                                                               \
+    (snprintf((info)->message, sizeof(info)->message, __VA_ARGS__), (st))
+
 /* client.c: slots, the outcomes of an attempt, the attempts themselves. */
 slot *ferryi_cl_slot_get(client *cl);
 void ferryi_cl_busy_add(client *cl, slot *s);
 void ferryi_cl_slot_put(client *cl, slot *s);
 ferry_status ferryi_cl_call_finish(slot *s, ferry_status st, const ProtobufCMessage *req,
                                    ProtobufCMessage **resp, ferry_call_info *info);
-ferry_status ferryi_cl_say(ferry_call_info *info, ferry_status st, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
 nng_msg *ferryi_cl_take_msg(nng_aio *aio);
 ferry_status ferryi_cl_say_lost(slot *s, ferry_call_info *info);
 ferry_status ferryi_cl_send_failed(slot *s, nng_aio *aio, int rv, ferry_call_info *info);

@@ -45,13 +45,11 @@ ferry_status ferryi_fallback_set(ferryi_fallbacks *f, const ferry_method *m, fer
         e->fn = fn;
         e->arg = arg;
     } else {
-        ferryi_fallback_entry *v = ferryi_grow(f->v, f->n, &f->cap, sizeof *v, 4);
-        if (v == NULL) {
+        e = ferryi_push(&f->v, &f->n, &f->cap, sizeof *e, 4);
+        if (e == NULL)
             st = ferryi_error(FERRY_RESOURCE_EXHAUSTED, "%s: out of memory", m->full_name);
-        } else {
-            f->v = v;
-            f->v[f->n++] = (ferryi_fallback_entry){.m = m, .fn = fn, .arg = arg};
-        }
+        else
+            *e = (ferryi_fallback_entry){.m = m, .fn = fn, .arg = arg};
     }
     pthread_mutex_unlock(&f->mu);
     return st;

@@ -63,13 +63,9 @@ method_rec *ferryi_mock_find_rec(mock_channel *mc, const ferry_method *m, int ad
             return &mc->recs[i];
     if (!add)
         return NULL;
-    method_rec *v = ferryi_grow(mc->recs, mc->n_recs, &mc->cap_recs, sizeof *v, 8);
-    if (v == NULL)
-        return NULL;
-    mc->recs = v;
-    method_rec *r = &mc->recs[mc->n_recs++];
-    memset(r, 0, sizeof *r);
-    r->m = m;
+    method_rec *r = ferryi_push(&mc->recs, &mc->n_recs, &mc->cap_recs, sizeof *r, 8);
+    if (r != NULL)
+        r->m = m;
     return r;
 }
 

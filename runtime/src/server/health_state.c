@@ -75,17 +75,13 @@ ferry_status ferryi_health_put(ferryi_health *h, const char *service, ferry_heal
         h->server = status;
     } else {
         svc_status *s = find(h, service);
-        if (s == NULL) {
-            svc_status *grown = ferryi_grow(h->svcs, h->n, &h->cap, sizeof *grown, 4);
-            if (grown != NULL)
-                h->svcs = grown;
-        }
-        if (s == NULL && h->n < h->cap) {
-            char *name = strdup(service);
-            if (name != NULL) {
-                s = &h->svcs[h->n++];
+        char *name = s == NULL ? strdup(service) : NULL;
+        if (name != NULL) {
+            s = ferryi_push(&h->svcs, &h->n, &h->cap, sizeof *s, 4);
+            if (s != NULL)
                 s->name = name;
-            }
+            else
+                free(name);
         }
         if (s != NULL)
             s->status = status;
