@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -209,6 +210,80 @@ static void test_async_shadow_only_what_may_be_shadowed(void **state)
     twin_close(&t);
 }
 
+/* A dispatcher whose remote channel has no server and whose breaker has
+ * opened: it refuses every call at once, before sending, and so refuses an
+ * asynchronous call without starting it. The routes are then `spec`. */
+static void open_refusing(twin *t, const char *spec)
+{
+    memset(t, 0, sizeof *t);
+    char url[64];
+    snprintf(url, sizeof url, "ipc:///tmp/ferry-nobody-listens-%d", (int)getpid());
+    ferry_channel *remote = NULL;
+    ferry_client_opts co = {
+        .retry = {.max_attempts = 1},
+        .breaker = {.window = 1, .min_calls = 1, .failure_ratio = 1.0, .open_ms = 600000},
+        .connect_timeout_ms = 50,
+        .default_deadline_ms = 30000};
+    assert_int_equal(ferry_client_open(&remote, url, &co), FERRY_OK);
+    ferry_dispatch_opts o = {.spec = "remote", .seed = 42};
+    assert_int_equal(
+        ferrytest_dispatch_v1_twin_dispatcher_open(&t->ch, &twin_handlers, &t->local, remote, &o),
+        FERRY_OK);
+    /* One failure opens the breaker for ten minutes. */
+    twin_get(t->ch, "x", FERRY_UNAVAILABLE);
+    assert_int_equal(ferry_dispatcher_configure(t->ch, spec), FERRY_OK);
+}
+
+/* An asynchronous call whose remote refuses it at once (not started, so
+ * its completion never runs) ends as a synchronous call ends: at
+ * remote+local-fallback the local side answers, through the completion,
+ * with FERRY_FALLBACK and the remote's reason. */
+static void test_async_remote_refused_at_start_local_fallback(void **state)
+{
+    (void)state;
+    twin t;
+    open_refusing(&t, "remote+local-fallback");
+    got g;
+    read_async(&t, GET, "y", &g);
+    assert_int_equal(g.st, FERRY_FALLBACK);
+    assert_string_equal(g.id, "y");
+    assert_non_null(strstr(g.message, "answered locally after the remote failed"));
+    assert_non_null(strstr(g.message, "breaker"));
+    assert_int_equal(t.local.gets, 1);
+    ferry_dispatch_stats s = twin_stats(t.ch, GET, FERRY_STAGE_REMOTE);
+    assert_int_equal(s.fallbacks, 1);
+    assert_int_equal(s.remote_errors, 2); /* the call that opened the breaker, and this one */
+    assert_int_equal(s.answered_local, 1);
+    assert_int_equal(s.answered_remote, 1);
+    ferry_channel_close(t.ch);
+}
+
+/* Without a local fallback the refusal stands: the asynchronous call is not
+ * started, its completion never runs, and the caller's info says why. */
+static void test_async_remote_refused_at_start_stands(void **state)
+{
+    (void)state;
+    twin t;
+    open_refusing(&t, "remote");
+    Ferrytest__Dispatch__V1__GetRequest req = FERRYTEST__DISPATCH__V1__GET_REQUEST__INIT;
+    req.id = "y";
+    got g;
+    memset(&g, 0, sizeof g);
+    ferry_call_info info;
+    memset(&info, 0, sizeof info);
+    ferry_call_opts opts = {.deadline_ms = 30000, .info = &info};
+    assert_int_equal(ferrytest_dispatch_v1_twin_get_async(t.ch, &req, &opts, record_done, &g),
+                     FERRY_UNAVAILABLE);
+    assert_int_equal(atomic_load(&g.calls), 0);
+    assert_int_equal(info.status, FERRY_UNAVAILABLE);
+    assert_non_null(strstr(info.message, "breaker"));
+    assert_int_equal(t.local.gets, 0);
+    ferry_dispatch_stats s = twin_stats(t.ch, GET, FERRY_STAGE_REMOTE);
+    assert_int_equal(s.remote_errors, 2);
+    assert_int_equal(s.answered_remote, 2);
+    ferry_channel_close(t.ch);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -216,6 +291,8 @@ int main(void)
         cmocka_unit_test(test_async_canary_bounds),
         cmocka_unit_test(test_async_remote_down_local_fallback),
         cmocka_unit_test(test_async_remote_down_idl_fallback),
+        cmocka_unit_test(test_async_remote_refused_at_start_local_fallback),
+        cmocka_unit_test(test_async_remote_refused_at_start_stands),
         cmocka_unit_test(test_async_shadow_only_what_may_be_shadowed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -8,7 +8,12 @@
  * it read. A shadow call is an asynchronous remote call started before the
  * local call runs; the local answer is packed into a shadow record, and
  * whichever of the two finishes last compares them (dispatch_stats.c
- * counts and logs), so the caller never waits for the remote. */
+ * counts and logs), so the caller never waits for the remote.
+ *
+ * A synchronous and an asynchronous call differ only in how their leg (the
+ * call on the local or the remote channel) is made: both are routed by
+ * route_call() and ended by leg_done(), which counts them and answers a
+ * remote failure locally, so the two kinds cannot drift apart. */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -64,77 +69,6 @@ static void set_info(const ferry_call_opts *opts, const ferry_call_info *info)
 static int shadowable(const ferry_method *m, const ferry_route *r)
 {
     return m->opts.read_only || m->opts.idempotent || r->side_effects;
-}
-
-/* ------------------------------------------------------------------------
- * Local and remote legs of a synchronous call
- * ---------------------------------------------------------------------- */
-
-/* Runs the call on the local channel, counting it in `c`. */
-static ferry_status run_local(ferryi_dispatcher *d, ferryi_cell *c, const ferry_method *m,
-                              const ProtobufCMessage *req, ProtobufCMessage **resp,
-                              const ferry_call_opts *opts, ferry_call_info *info)
-{
-    ferry_call_opts o = opts != NULL ? *opts : (ferry_call_opts){0};
-    o.info = info;
-    memset(info, 0, sizeof *info);
-    uint64_t t0 = ferryi_now_us();
-    ferry_status st = ferry_channel_call(d->local, m, req, resp, &o);
-    ferryi_hist_add(&c->local, ferryi_now_us() - t0);
-    if (ferryi_dispatch_no_answer(st) && st != FERRY_FALLBACK)
-        atomic_fetch_add(&c->local_errors, 1);
-    return st;
-}
-
-/* A remote call ended with `st` after `took_us`: counts it and, when the
- * route has a local fallback and the remote failed as a transport fails,
- * answers it locally with `req` (NULL: it could not be kept, and the remote
- * failure stands). The one place for both kinds of call. */
-static ferry_status remote_done(ferryi_dispatcher *d, ferryi_cell *c, const ferry_route *r,
-                                const ferry_method *m, const ProtobufCMessage *req, ferry_status st,
-                                uint64_t took_us, ProtobufCMessage **resp,
-                                const ferry_call_opts *opts, ferry_call_info *info)
-{
-    ferryi_hist_add(&c->remote, took_us);
-    if (ferryi_dispatch_no_answer(st))
-        atomic_fetch_add(&c->remote_errors, 1);
-    if (!r->local_fallback || !transport_failure(st) || req == NULL) {
-        atomic_fetch_add(&c->to_remote, 1);
-        if (st == FERRY_FALLBACK)
-            atomic_fetch_add(&c->fallbacks, 1);
-        return st;
-    }
-    ferry_message_free(*resp);
-    *resp = NULL;
-    char cause[FERRY_MESSAGE_MAX];
-    snprintf(cause, sizeof cause, "%s", info->message);
-    ferry_status rst = st;
-    st = run_local(d, c, m, req, resp, opts, info);
-    atomic_fetch_add(&c->to_local, 1);
-    if (st == FERRY_OK) {
-        st = FERRY_FALLBACK;
-        atomic_fetch_add(&c->fallbacks, 1);
-        info->status = st;
-        snprintf(info->message, sizeof info->message,
-                 "answered locally after the remote failed (%s: %.180s)", ferry_status_str(rst),
-                 cause);
-    }
-    return st;
-}
-
-/* Runs the call on the remote channel; with a local fallback, a transport
- * failure is answered locally instead. */
-static ferry_status run_remote(ferryi_dispatcher *d, ferryi_cell *c, const ferry_route *r,
-                               const ferry_method *m, const ProtobufCMessage *req,
-                               ProtobufCMessage **resp, const ferry_call_opts *opts,
-                               ferry_call_info *info)
-{
-    ferry_call_opts o = opts != NULL ? *opts : (ferry_call_opts){0};
-    o.info = info;
-    memset(info, 0, sizeof *info);
-    uint64_t t0 = ferryi_now_us();
-    ferry_status st = ferry_channel_call(d->remote, m, req, resp, &o);
-    return remote_done(d, c, r, m, req, st, ferryi_now_us() - t0, resp, opts, info);
 }
 
 /* ------------------------------------------------------------------------
@@ -251,46 +185,126 @@ static void shadow_local(ferryi_shadow *s, ferry_status st, const ProtobufCMessa
 }
 
 /* ------------------------------------------------------------------------
+ * The end of a call's leg: both kinds of call end here
+ * ---------------------------------------------------------------------- */
+
+/* The caller's options with `info` (emptied) in place of theirs: a leg's
+ * detail is read here before the caller gets it. */
+static ferry_call_opts leg_opts(const ferry_call_opts *opts, ferry_call_info *info)
+{
+    ferry_call_opts o = opts != NULL ? *opts : (ferry_call_opts){0};
+    memset(info, 0, sizeof *info);
+    o.info = info;
+    return o;
+}
+
+/* Counts in `c` a local leg that ended with `st` after `took_us`. */
+static void local_done(ferryi_cell *c, ferry_status st, uint64_t took_us)
+{
+    ferryi_hist_add(&c->local, took_us);
+    if (ferryi_dispatch_no_answer(st) && st != FERRY_FALLBACK)
+        atomic_fetch_add(&c->local_errors, 1);
+    atomic_fetch_add(&c->to_local, 1);
+}
+
+/* A remote call ended with `st` after `took_us`: counts it and, when the
+ * route has a local fallback and the remote failed as a transport fails,
+ * answers it locally with `req` (NULL: it could not be kept, and the remote
+ * failure stands) on the calling thread. */
+static ferry_status remote_done(ferryi_dispatcher *d, ferryi_cell *c, const ferry_route *r,
+                                const ferry_method *m, const ProtobufCMessage *req, ferry_status st,
+                                uint64_t took_us, ProtobufCMessage **resp,
+                                const ferry_call_opts *opts, ferry_call_info *info)
+{
+    ferryi_hist_add(&c->remote, took_us);
+    if (ferryi_dispatch_no_answer(st))
+        atomic_fetch_add(&c->remote_errors, 1);
+    if (!r->local_fallback || !transport_failure(st) || req == NULL) {
+        atomic_fetch_add(&c->to_remote, 1);
+        if (st == FERRY_FALLBACK)
+            atomic_fetch_add(&c->fallbacks, 1);
+        return st;
+    }
+    ferry_message_free(*resp);
+    *resp = NULL;
+    char cause[FERRY_MESSAGE_MAX];
+    snprintf(cause, sizeof cause, "%s", info->message);
+    ferry_status rst = st;
+    ferry_call_opts o = leg_opts(opts, info);
+    uint64_t t0 = ferryi_now_us();
+    st = ferry_channel_call(d->local, m, req, resp, &o);
+    local_done(c, st, ferryi_now_us() - t0);
+    if (st == FERRY_OK) {
+        st = FERRY_FALLBACK;
+        atomic_fetch_add(&c->fallbacks, 1);
+        info->status = st;
+        snprintf(info->message, sizeof info->message,
+                 "answered locally after the remote failed (%s: %.180s)", ferry_status_str(rst),
+                 cause);
+    }
+    return st;
+}
+
+/* ------------------------------------------------------------------------
  * The channel vtable
  * ---------------------------------------------------------------------- */
 
 /* Where a call goes, decided once when it starts. */
 typedef struct routed {
-    long idx;       /* its method's index */
-    ferry_route r;  /* its method's route, read with one atomic load */
-    ferryi_cell *c; /* the counters of the method at the route's stage */
-    int remote;     /* it goes to the remote channel (the canary's draw made) */
-    int shadow;     /* a shadow call goes to the remote alongside */
+    ferry_route r;         /* its method's route, read with one atomic load */
+    ferryi_cell *c;        /* the counters of the method at the route's stage */
+    int remote;            /* it goes to the remote channel (the canary's draw made) */
+    ferryi_shadow *shadow; /* the shadow call started alongside, if any */
 } routed;
 
-/* Routes a call of `m` and counts it; FERRY_OK, or FERRY_INVALID_ARGUMENT
- * (reported in opts->info) for a method of another service. */
+/* Routes a call of `m` with `req` and counts it, starting its shadow call
+ * when the route has one; FERRY_OK, or FERRY_INVALID_ARGUMENT (reported in
+ * opts->info) for a method of another service. */
 static ferry_status route_call(ferryi_dispatcher *d, const ferry_method *m,
-                               const ferry_call_opts *opts, routed *to)
+                               const ProtobufCMessage *req, const ferry_call_opts *opts, routed *to)
 {
-    to->idx = ferryi_dispatch_method_index(d, m);
-    if (to->idx < 0) {
+    long idx = ferryi_dispatch_method_index(d, m);
+    if (idx < 0) {
         char msg[FERRY_MESSAGE_MAX];
         snprintf(msg, sizeof msg, "%s is not a method of %s, the service this dispatcher routes",
                  m->full_name, d->svc->full_name);
         ferryi_opts_report(opts, FERRY_INVALID_ARGUMENT, msg, 0);
         return FERRY_INVALID_ARGUMENT;
     }
-    ferryi_method_state *ms = &d->ms[to->idx];
+    ferryi_method_state *ms = &d->ms[idx];
     to->r = ferryi_route_unpack(atomic_load(&ms->route));
     to->c = &ms->cells[to->r.stage];
     atomic_fetch_add(&to->c->calls, 1);
     to->remote =
         to->r.stage == FERRY_STAGE_REMOTE ||
         (to->r.stage == FERRY_STAGE_CANARY && next_random(d) % 100u < to->r.canary_percent);
-    to->shadow = 0;
+    to->shadow = NULL;
     if (to->r.stage == FERRY_STAGE_SHADOW) {
         if (shadowable(m, &to->r))
-            to->shadow = 1;
+            to->shadow = shadow_start(d, to->c, idx, m, req, opts);
         else
             atomic_fetch_add(&to->c->shadow_skipped, 1);
     }
     return FERRY_OK;
+}
+
+/* The end of a call routed `to` whose leg (the call on the local or the
+ * remote channel) ended with `st` after `took_us`: counted, a remote
+ * transport failure answered locally when the route has a local fallback
+ * (`req` and `opts` the caller's, or NULL once they are gone: the failure
+ * then stands), the local answer handed to the shadow record. The one
+ * place for both kinds of call. */
+static ferry_status leg_done(ferryi_dispatcher *d, const ferry_method *m, const routed *to,
+                             const ProtobufCMessage *req, ferry_status st, uint64_t took_us,
+                             ProtobufCMessage **resp, const ferry_call_opts *opts,
+                             ferry_call_info *info)
+{
+    if (to->remote)
+        return remote_done(d, to->c, &to->r, m, req, st, took_us, resp, opts, info);
+    local_done(to->c, st, took_us);
+    if (to->shadow != NULL)
+        shadow_local(to->shadow, st, *resp);
+    return st;
 }
 
 ferry_status ferryi_dispatch_call(ferry_channel *ch, const ferry_method *m,
@@ -299,34 +313,26 @@ ferry_status ferryi_dispatch_call(ferry_channel *ch, const ferry_method *m,
 {
     ferryi_dispatcher *d = (ferryi_dispatcher *)ch;
     routed to;
-    ferry_status st = route_call(d, m, opts, &to);
+    ferry_status st = route_call(d, m, req, opts, &to);
     if (st != FERRY_OK)
         return st;
     ferry_call_info info;
-    if (to.remote) {
-        st = run_remote(d, to.c, &to.r, m, req, resp, opts, &info);
-    } else {
-        ferryi_shadow *s = to.shadow ? shadow_start(d, to.c, to.idx, m, req, opts) : NULL;
-        st = run_local(d, to.c, m, req, resp, opts, &info);
-        atomic_fetch_add(&to.c->to_local, 1);
-        if (s != NULL)
-            shadow_local(s, st, *resp);
-    }
+    ferry_call_opts o = leg_opts(opts, &info);
+    uint64_t t0 = ferryi_now_us();
+    st = ferry_channel_call(to.remote ? d->remote : d->local, m, req, resp, &o);
+    st = leg_done(d, m, &to, req, st, ferryi_now_us() - t0, resp, opts, &info);
     set_info(opts, &info);
     return st;
 }
 
-/* An asynchronous call in flight: what its completion needs to count it
- * and, for a local fallback, the request to run locally. */
+/* An asynchronous call in flight: what its completion needs to end it
+ * (leg_done()) and, for a local fallback, the request to run locally. */
 typedef struct pending {
     ferryi_dispatcher *d;
-    ferryi_cell *c;
     const ferry_method *m;
-    ferry_route r;
-    int remote; /* the call went to the remote channel */
+    routed to;
     uint64_t t0;
     ferry_completion user;
-    ferryi_shadow *shadow;
     uint8_t *req_bytes; /* packed request, kept for a local fallback */
     size_t req_len;
 } pending;
@@ -335,30 +341,19 @@ static void pending_done(const ferry_completion *comp, ferry_status st, Protobuf
                          const ferry_call_info *info)
 {
     pending *p = comp->arg;
-    ferryi_cell *c = p->c;
     ferry_call_info out;
     if (info != NULL)
         out = *info;
     else
         memset(&out, 0, sizeof out);
-    uint64_t took = ferryi_now_us() - p->t0;
-    if (!p->remote) {
-        ferryi_hist_add(&c->local, took);
-        if (ferryi_dispatch_no_answer(st) && st != FERRY_FALLBACK)
-            atomic_fetch_add(&c->local_errors, 1);
-        atomic_fetch_add(&c->to_local, 1);
-        if (p->shadow != NULL)
-            shadow_local(p->shadow, st, resp);
-    } else {
-        /* The request is decoded again only for a local fallback, which runs
-         * here, on the completing thread. */
-        ProtobufCMessage *req = NULL;
-        if (p->r.local_fallback && transport_failure(st) && p->req_bytes != NULL)
-            req = protobuf_c_message_unpack(p->m->input, NULL, p->req_len, p->req_bytes);
-        st = remote_done(p->d, c, &p->r, p->m, req, st, took, &resp, NULL, &out);
-        if (req != NULL)
-            protobuf_c_message_free_unpacked(req, NULL);
-    }
+    /* The request is decoded again only for a local fallback, which runs
+     * here, on the completing thread; the caller's options are gone. */
+    ProtobufCMessage *req = NULL;
+    if (p->to.remote && p->to.r.local_fallback && transport_failure(st) && p->req_bytes != NULL)
+        req = protobuf_c_message_unpack(p->m->input, NULL, p->req_len, p->req_bytes);
+    st = leg_done(p->d, p->m, &p->to, req, st, ferryi_now_us() - p->t0, &resp, NULL, &out);
+    if (req != NULL)
+        protobuf_c_message_free_unpacked(req, NULL);
     ferry_completion user = p->user;
     free(p->req_bytes);
     free(p);
@@ -369,46 +364,46 @@ ferry_status ferryi_dispatch_call_async(ferry_channel *ch, const ferry_method *m
                                         const ProtobufCMessage *req, const ferry_call_opts *opts,
                                         const ferry_completion *done)
 {
-    ferryi_dispatcher *d = (ferryi_dispatcher *)ch;
-    routed to;
-    ferry_status st = route_call(d, m, opts, &to);
-    if (st != FERRY_OK)
-        return st;
     pending *p = calloc(1, sizeof *p);
     if (p == NULL) {
         ferryi_opts_report(opts, FERRY_RESOURCE_EXHAUSTED, "out of memory", 0);
         return FERRY_RESOURCE_EXHAUSTED;
     }
-    p->d = d;
-    p->c = to.c;
+    p->d = (ferryi_dispatcher *)ch;
     p->m = m;
-    p->r = to.r;
     p->user = *done;
-    p->remote = to.remote;
-    if (to.shadow)
-        p->shadow = shadow_start(d, to.c, to.idx, m, req, opts);
-    if (p->remote && to.r.local_fallback) {
+    ferry_status st = route_call(p->d, m, req, opts, &p->to);
+    if (st != FERRY_OK) {
+        free(p);
+        return st;
+    }
+    if (p->to.remote && p->to.r.local_fallback) {
         p->req_len = protobuf_c_message_get_packed_size(req);
         p->req_bytes = malloc(p->req_len ? p->req_len : 1);
         if (p->req_bytes != NULL)
             protobuf_c_message_pack(req, p->req_bytes);
     }
+    ferry_call_info info;
+    ferry_call_opts o = leg_opts(opts, &info);
     ferry_completion mine = {.invoke = pending_done, .arg = p};
+    ferry_channel *leg = p->to.remote ? p->d->remote : p->d->local;
     p->t0 = ferryi_now_us();
-    st = ferry_channel_call_async(p->remote ? d->remote : d->local, m, req, opts, &mine);
-    if (st != FERRY_OK) {
-        /* Not started, so the completion will not run: count it here. */
-        if (p->remote) {
-            atomic_fetch_add(&to.c->remote_errors, 1);
-            atomic_fetch_add(&to.c->to_remote, 1);
-        } else {
-            atomic_fetch_add(&to.c->local_errors, 1);
-            atomic_fetch_add(&to.c->to_local, 1);
-            if (p->shadow != NULL)
-                shadow_local(p->shadow, st, NULL);
-        }
-        free(p->req_bytes);
-        free(p);
+    st = ferry_channel_call_async(leg, m, req, &o, &mine);
+    if (st == FERRY_OK)
+        return FERRY_OK;
+    /* Not started, so the completion will not run: the call ends here, as a
+     * synchronous call ends (a remote that refused it at once, say with its
+     * breaker open, answered locally when the route says so). An answer is
+     * the call's result after all, given to the completion now. */
+    ProtobufCMessage *resp = NULL;
+    st = leg_done(p->d, m, &p->to, req, st, ferryi_now_us() - p->t0, &resp, opts, &info);
+    free(p->req_bytes);
+    free(p);
+    if (st == FERRY_OK || st == FERRY_FALLBACK) {
+        info.status = st;
+        done->invoke(done, st, resp, &info);
+        return FERRY_OK;
     }
+    set_info(opts, &info);
     return st;
 }
