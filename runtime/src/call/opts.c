@@ -1,6 +1,7 @@
 /* opts.c - a caller's call options checked, and its call info filled
  * (opts.h). */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "call/opts.h"
@@ -33,4 +34,35 @@ void ferryi_opts_report(const ferry_call_opts *opts, ferry_status st, const char
     info->status = st;
     info->attempts = attempts;
     snprintf(info->message, sizeof info->message, "%s", msg != NULL ? msg : "");
+}
+
+ferry_metadata *ferryi_metadata_dup(const ferry_metadata *md, size_t n)
+{
+    ferry_metadata *copy = calloc(n ? n : 1, sizeof *copy);
+    if (copy == NULL)
+        return NULL;
+    for (size_t i = 0; i < n; i++) {
+        const ferry_metadata *e = &md[i];
+        char *key = e->key != NULL ? strdup(e->key) : NULL;
+        uint8_t *value = malloc(e->len ? e->len : 1);
+        copy[i] = (ferry_metadata){.key = key, .value = value, .len = e->len};
+        if ((e->key != NULL && key == NULL) || value == NULL) {
+            ferryi_metadata_free(copy, i + 1);
+            return NULL;
+        }
+        if (e->len > 0 && e->value != NULL)
+            memcpy(value, e->value, e->len);
+    }
+    return copy;
+}
+
+void ferryi_metadata_free(ferry_metadata *md, size_t n)
+{
+    if (md == NULL)
+        return;
+    for (size_t i = 0; i < n; i++) {
+        free((char *)md[i].key);
+        free((uint8_t *)md[i].value);
+    }
+    free(md);
 }

@@ -23,6 +23,14 @@ ferry_status ferryi_opts_check_metadata(const ferry_call_opts *opts, char *why, 
 void ferryi_opts_report(const ferry_call_opts *opts, ferry_status st, const char *msg,
                         unsigned attempts);
 
+/* A copy of the `n` entries at `md`, keys and values included, for a call
+ * that needs them after its caller's have gone (an asynchronous call's
+ * later attempts or local fallback); NULL when out of memory, with nothing
+ * left allocated. Freed with ferryi_metadata_free(), which takes the same
+ * `n` and accepts NULL. */
+ferry_metadata *ferryi_metadata_dup(const ferry_metadata *md, size_t n);
+void ferryi_metadata_free(ferry_metadata *md, size_t n);
+
 /* Sets info->status to `st` and hands `info` to the caller when it asked
  * for it (opts->info); returns `st`. How a channel that kept a call's info
  * itself ends the call: inline, as it is on every call's path. */

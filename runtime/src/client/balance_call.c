@@ -302,12 +302,7 @@ static void bcall_free(bcall *c)
     /* Reaped, not freed: this may run in the back-off's own callback. */
     if (c->backoff != NULL)
         nng_aio_reap(c->backoff);
-    if (c->md != NULL)
-        for (size_t i = 0; i < c->opts.n_metadata; i++) {
-            free((char *)c->md[i].key);
-            free((uint8_t *)c->md[i].value);
-        }
-    free(c->md);
+    ferryi_metadata_free(c->md, c->opts.n_metadata);
     free(c->pb);
     free(c);
 }
@@ -497,17 +492,7 @@ ferry_status ferryi_balance_call_async(ferry_channel *ch, const ferry_method *m,
     else
         protobuf_c_message_pack(req, c->pb);
     if (st == FERRY_OK && c->opts.n_metadata > 0) {
-        c->md = calloc(c->opts.n_metadata, sizeof *c->md);
-        for (size_t i = 0; c->md != NULL && i < c->opts.n_metadata; i++) {
-            const ferry_metadata *e = &opts->metadata[i];
-            c->md[i].key = e->key != NULL ? strdup(e->key) : NULL;
-            c->md[i].value = malloc(e->len ? e->len : 1);
-            c->md[i].len = e->len;
-            if (c->md[i].value != NULL && e->len > 0 && e->value != NULL)
-                memcpy((uint8_t *)c->md[i].value, e->value, e->len);
-            if ((e->key != NULL && c->md[i].key == NULL) || c->md[i].value == NULL)
-                st = FERRY_RESOURCE_EXHAUSTED;
-        }
+        c->md = ferryi_metadata_dup(opts->metadata, c->opts.n_metadata);
         if (c->md == NULL)
             st = FERRY_RESOURCE_EXHAUSTED;
         c->opts.metadata = c->md;
