@@ -284,6 +284,59 @@ static void test_async_remote_refused_at_start_stands(void **state)
     ferry_channel_close(t.ch);
 }
 
+/* When the remote refuses an asynchronous call at once and the local
+ * fallback answers with an error, the local side has still run: the call
+ * was started after all, and its completion gets that answer. */
+static void test_async_refused_at_start_local_error_completes(void **state)
+{
+    (void)state;
+    twin t;
+    open_refusing(&t, "remote+local-fallback");
+    atomic_store(&t.local.variant, TWIN_NOT_FOUND);
+    got g;
+    read_async(&t, GET, "y", &g);
+    assert_int_equal(g.st, FERRY_NOT_FOUND);
+    assert_int_equal(t.local.gets, 1);
+    ferry_channel_close(t.ch);
+}
+
+/* An asynchronous call whose remote fails after it started is answered
+ * locally with what the caller gave the call, as a synchronous call is:
+ * its metadata and its deadline (the caller's memory is gone by then). */
+static void test_async_fallback_keeps_metadata_and_deadline(void **state)
+{
+    (void)state;
+    twin t;
+    memset(&t, 0, sizeof t);
+    char url[64];
+    snprintf(url, sizeof url, "ipc:///tmp/ferry-nobody-listens-%d", (int)getpid());
+    ferry_channel *remote = NULL;
+    ferry_client_opts co = {
+        .retry = {.max_attempts = 1}, .breaker = {.disabled = 1}, .connect_timeout_ms = 50};
+    assert_int_equal(ferry_client_open(&remote, url, &co), FERRY_OK);
+    ferry_dispatch_opts o = {.spec = "remote+local-fallback", .seed = 42};
+    assert_int_equal(
+        ferrytest_dispatch_v1_twin_dispatcher_open(&t.ch, &twin_handlers, &t.local, remote, &o),
+        FERRY_OK);
+    Ferrytest__Dispatch__V1__GetRequest req = FERRYTEST__DISPATCH__V1__GET_REQUEST__INIT;
+    req.id = "y";
+    char who[] = "alice";
+    ferry_metadata md = {.key = "who", .value = (const uint8_t *)who, .len = 5};
+    ferry_call_opts opts = {.deadline_ms = 20000, .metadata = &md, .n_metadata = 1};
+    got g;
+    memset(&g, 0, sizeof g);
+    assert_int_equal(ferrytest_dispatch_v1_twin_get_async(t.ch, &req, &opts, record_done, &g),
+                     FERRY_OK);
+    memset(who, 'x', 5); /* the caller's memory, changed once the call is made */
+    await_done(&g);
+    assert_int_equal(g.st, FERRY_FALLBACK);
+    assert_int_equal(t.local.gets, 1);
+    assert_string_equal(t.local.last_who, "alice");
+    assert_true(atomic_load(&t.local.last_remaining_ms) <= 20000);
+    assert_true(atomic_load(&t.local.last_remaining_ms) > 0);
+    ferry_channel_close(t.ch);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -293,6 +346,8 @@ int main(void)
         cmocka_unit_test(test_async_remote_down_idl_fallback),
         cmocka_unit_test(test_async_remote_refused_at_start_local_fallback),
         cmocka_unit_test(test_async_remote_refused_at_start_stands),
+        cmocka_unit_test(test_async_refused_at_start_local_error_completes),
+        cmocka_unit_test(test_async_fallback_keeps_metadata_and_deadline),
         cmocka_unit_test(test_async_shadow_only_what_may_be_shadowed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

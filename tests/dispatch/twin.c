@@ -110,6 +110,11 @@ static ferry_status get(void *user, ferry_call *call,
                         const Ferrytest__Dispatch__V1__GetRequest *req, Record *resp)
 {
     twin_side *s = user;
+    atomic_store(&s->last_remaining_ms, ferry_call_remaining_ms(call));
+    size_t len = 0;
+    const uint8_t *who = ferry_call_metadata(call, "who", &len);
+    snprintf(s->last_who, sizeof s->last_who, "%.*s", who != NULL ? (int)len : 0,
+             who != NULL ? (const char *)who : "");
     atomic_fetch_add(&s->gets, 1);
     while (atomic_load(&s->hold))
         twin_nap_ms(1);

@@ -17,8 +17,12 @@
  * With `+local-fallback`, a canary or remote call whose remote fails at the
  * transport level (unavailable, deadline exceeded, or the remote channel's
  * own IDL fallback) is answered by the local channel instead, with
- * FERRY_FALLBACK. For an asynchronous call that local call runs on the
- * thread completing the remote call, without the call's metadata.
+ * FERRY_FALLBACK. A synchronous or an asynchronous call is answered locally
+ * alike: with the call's request, metadata, violations list and deadline
+ * (no more than the calling handler has left; none left, and the remote's
+ * failure stands). An asynchronous call's local answer runs on the thread
+ * completing the remote call, or on the caller's when the remote refused
+ * the call at once (its breaker open); either way it reaches the completion.
  *
  * Routes are written as a spec (the same text in the environment and in
  * ferry_dispatcher_configure()):

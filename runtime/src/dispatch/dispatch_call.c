@@ -58,10 +58,13 @@ static int transport_failure(ferry_status st)
     return st == FERRY_UNAVAILABLE || st == FERRY_DEADLINE_EXCEEDED || st == FERRY_FALLBACK;
 }
 
-static void set_info(const ferry_call_opts *opts, const ferry_call_info *info)
+/* Ends a call with `st`: `info` says so (a leg that refused without a word
+ * gets the status's name) and goes to the caller when it asked for it. */
+static ferry_status end_call(const ferry_call_opts *opts, ferry_call_info *info, ferry_status st)
 {
-    if (opts != NULL && opts->info != NULL)
-        *opts->info = *info;
+    if (st != FERRY_OK && info->message[0] == '\0')
+        snprintf(info->message, sizeof info->message, "%s", ferry_status_str(st));
+    return ferryi_opts_finish(opts, info, st);
 }
 
 /* Whether the route shadows method `m`: read-only or idempotent methods, or
@@ -321,21 +324,81 @@ ferry_status ferryi_dispatch_call(ferry_channel *ch, const ferry_method *m,
     uint64_t t0 = ferryi_now_us();
     st = ferry_channel_call(to.remote ? d->remote : d->local, m, req, resp, &o);
     st = leg_done(d, m, &to, req, st, ferryi_now_us() - t0, resp, opts, &info);
-    set_info(opts, &info);
-    return st;
+    return end_call(opts, &info, st);
 }
 
 /* An asynchronous call in flight: what its completion needs to end it
- * (leg_done()) and, for a local fallback, the request to run locally. */
+ * (leg_done()) and, for a local fallback, what the caller's memory held:
+ * the request (packed), the options with their metadata copied and the
+ * caller's violations list (valid until the completion has run), and when
+ * the calling handler's own time ends. */
 typedef struct pending {
     ferryi_dispatcher *d;
     const ferry_method *m;
     routed to;
     uint64_t t0;
     ferry_completion user;
-    uint8_t *req_bytes; /* packed request, kept for a local fallback */
+    uint8_t *req_bytes; /* NULL: nothing kept, and a remote failure stands */
     size_t req_len;
+    ferry_call_opts opts; /* no info and no parent: both are gone by then */
+    ferry_metadata *md;
+    uint64_t parent_until; /* ms on ferry's clock; 0: no parent, or one without a deadline */
 } pending;
+
+static void pending_free(pending *p)
+{
+    free(p->req_bytes);
+    ferryi_metadata_free(p->md, p->opts.n_metadata);
+    free(p);
+}
+
+/* Keeps what a local fallback of a remote call needs once call_async has
+ * returned. Out of memory, nothing is kept: the remote's failure then
+ * stands, as the route had no fallback. */
+static void keep_for_fallback(pending *p, const ProtobufCMessage *req, const ferry_call_opts *opts)
+{
+    p->opts = opts != NULL ? *opts : (ferry_call_opts){0};
+    p->opts.info = NULL;
+    p->opts.parent = NULL;
+    if (opts != NULL && opts->parent != NULL) {
+        uint32_t left = ferry_call_remaining_ms(opts->parent);
+        if (left != UINT32_MAX)
+            p->parent_until = ferryi_now_ms() + left;
+    }
+    p->opts.metadata = NULL;
+    if (p->opts.n_metadata > 0) {
+        p->md = ferryi_metadata_dup(opts->metadata, p->opts.n_metadata);
+        if (p->md == NULL)
+            return;
+        p->opts.metadata = p->md;
+    }
+    p->req_len = protobuf_c_message_get_packed_size(req);
+    p->req_bytes = malloc(p->req_len ? p->req_len : 1);
+    if (p->req_bytes != NULL)
+        protobuf_c_message_pack(req, p->req_bytes);
+}
+
+/* The request and options of the local fallback of an asynchronous call
+ * whose remote failed: what keep_for_fallback() kept, its deadline no more
+ * than the calling handler has left, as a synchronous call's is. NULL when
+ * nothing was kept, or the calling handler has no time left: the remote's
+ * failure then stands. */
+static ProtobufCMessage *kept_request(const pending *p, ferry_call_opts *o)
+{
+    if (p->req_bytes == NULL)
+        return NULL;
+    *o = p->opts;
+    if (p->parent_until != 0) {
+        uint64_t now = ferryi_now_ms();
+        if (now >= p->parent_until)
+            return NULL;
+        uint64_t left = p->parent_until - now;
+        uint32_t d = o->deadline_ms != 0 ? o->deadline_ms : p->m->opts.deadline_ms;
+        if (d == 0 || left < d)
+            o->deadline_ms = (uint32_t)left;
+    }
+    return protobuf_c_message_unpack(p->m->input, NULL, p->req_len, p->req_bytes);
+}
 
 static void pending_done(const ferry_completion *comp, ferry_status st, ProtobufCMessage *resp,
                          const ferry_call_info *info)
@@ -347,16 +410,18 @@ static void pending_done(const ferry_completion *comp, ferry_status st, Protobuf
     else
         memset(&out, 0, sizeof out);
     /* The request is decoded again only for a local fallback, which runs
-     * here, on the completing thread; the caller's options are gone. */
+     * here, on the completing thread. */
     ProtobufCMessage *req = NULL;
-    if (p->to.remote && p->to.r.local_fallback && transport_failure(st) && p->req_bytes != NULL)
-        req = protobuf_c_message_unpack(p->m->input, NULL, p->req_len, p->req_bytes);
-    st = leg_done(p->d, p->m, &p->to, req, st, ferryi_now_us() - p->t0, &resp, NULL, &out);
+    ferry_call_opts o;
+    if (p->to.remote && p->to.r.local_fallback && transport_failure(st))
+        req = kept_request(p, &o);
+    st = leg_done(p->d, p->m, &p->to, req, st, ferryi_now_us() - p->t0, &resp,
+                  req != NULL ? &o : NULL, &out);
     if (req != NULL)
         protobuf_c_message_free_unpacked(req, NULL);
+    out.status = st;
     ferry_completion user = p->user;
-    free(p->req_bytes);
-    free(p);
+    pending_free(p);
     user.invoke(&user, st, resp, &out);
 }
 
@@ -377,12 +442,8 @@ ferry_status ferryi_dispatch_call_async(ferry_channel *ch, const ferry_method *m
         free(p);
         return st;
     }
-    if (p->to.remote && p->to.r.local_fallback) {
-        p->req_len = protobuf_c_message_get_packed_size(req);
-        p->req_bytes = malloc(p->req_len ? p->req_len : 1);
-        if (p->req_bytes != NULL)
-            protobuf_c_message_pack(req, p->req_bytes);
-    }
+    if (p->to.remote && p->to.r.local_fallback)
+        keep_for_fallback(p, req, opts);
     ferry_call_info info;
     ferry_call_opts o = leg_opts(opts, &info);
     ferry_completion mine = {.invoke = pending_done, .arg = p};
@@ -392,18 +453,18 @@ ferry_status ferryi_dispatch_call_async(ferry_channel *ch, const ferry_method *m
     if (st == FERRY_OK)
         return FERRY_OK;
     /* Not started, so the completion will not run: the call ends here, as a
-     * synchronous call ends (a remote that refused it at once, say with its
-     * breaker open, answered locally when the route says so). An answer is
-     * the call's result after all, given to the completion now. */
+     * synchronous call ends. A remote that refused it at once (say with its
+     * breaker open) is answered locally when the route says so, with the
+     * caller's own request and options; then the local side has run, and
+     * whatever it answered is the call's outcome, given to the completion
+     * as a started call's. */
+    int falls_back = p->to.remote && p->to.r.local_fallback && transport_failure(st);
     ProtobufCMessage *resp = NULL;
     st = leg_done(p->d, m, &p->to, req, st, ferryi_now_us() - p->t0, &resp, opts, &info);
-    free(p->req_bytes);
-    free(p);
-    if (st == FERRY_OK || st == FERRY_FALLBACK) {
-        info.status = st;
-        done->invoke(done, st, resp, &info);
-        return FERRY_OK;
-    }
-    set_info(opts, &info);
-    return st;
+    pending_free(p);
+    if (!falls_back)
+        return end_call(opts, &info, st);
+    info.status = st;
+    done->invoke(done, st, resp, &info);
+    return FERRY_OK;
 }
