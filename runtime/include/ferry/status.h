@@ -19,9 +19,11 @@
  * the generated client functions and their completions report their detail
  * in ferry_call_info.message (ferry/channel.h), because a completion runs on
  * another thread than the one that started the call; a handler gives its
- * caller detail with ferry_call_fail() (ferry/service.h), and validation
- * its violations in ferry_violations (ferry/validate.h). None of these
- * touches ferry_last_error().
+ * caller detail with ferry_call_fail() (ferry/service.h), an interceptor's
+ * before hook the reason it refuses a call in the `why` buffer it is handed
+ * (ferry/intercept.h; it becomes the call's message), and validation its
+ * violations in ferry_violations (ferry/validate.h). None of these touches
+ * ferry_last_error().
  *
  * Thread safety: everything here is safe from any thread; ferry_last_error()
  * reads the calling thread's own reason.
