@@ -1,8 +1,9 @@
 /* balance_call.c - a balancing channel's calls (balance.h): an attempt per
  * pick (endpoints.c), retries on another endpoint, the fallback when none
- * answers; synchronous, and asynchronous with each attempt's completion
- * starting the next. A call made before a DNS name's first lookup waits
- * for it (the balancer's thread, balance.c, does the lookups).
+ * answers. Both kinds of call take the same steps (pick_next() before an
+ * attempt, attempt_over() after it): a synchronous call in the caller's
+ * thread, an asynchronous one from each attempt's completion. A call made before a DNS name's first
+ * lookup waits for it (the balancer's thread, balance.c, does the lookups).
  *
  * Which failures go to another endpoint (docs/deploy.md): `unavailable`
  * only. An idempotent call's under the retry policy and its budget
@@ -220,82 +221,130 @@ static ferry_status begin(balancer *b, const ferry_method *m, const ferry_call_o
     return FERRY_OK;
 }
 
-ferry_status ferryi_balance_call(ferry_channel *ch, const ferry_method *m,
-                                 const ProtobufCMessage *req, ProtobufCMessage **resp,
-                                 const ferry_call_opts *opts)
-{
-    balancer *b = (balancer *)ch;
-    ferry_call_info info;
-    memset(&info, 0, sizeof info);
-    attempts a;
-    unsigned n = 0;
-    ferry_status st = begin(b, m, opts, &a, &info);
-    if (st == FERRY_OK)
-        wait_first_lookup(b, a.deadline_at);
-    while (st == FERRY_OK && !out_of_time(b, m, &a, n, &st, &info)) {
-        int trial = 0;
-        char why[FERRY_MESSAGE_MAX];
-        ferryi_ep *ep = ferryi_epset_pick(&b->set, a.tried, a.n_tried, &trial, why, sizeof why);
-        uint32_t wait = 0;
-        if (ep == NULL && n > 0 && round_over_early(&a, &wait)) {
-            ferryi_sleep_ms(wait);
-            continue;
-        }
-        if (ep == NULL) {
-            st = n > 0 ? info.status : say_none(b, why, &info);
-            if (n == 0)
-                ask_again(b);
-            break;
-        }
-        ferry_call_info ai;
-        memset(&ai, 0, sizeof ai);
-        ferry_call_opts o = attempt_opts(opts, &a, &ai);
-        uint64_t t0 = ferryi_now_us();
-        st = ep->ch->ops->call(ep->ch, m, req, resp, &o);
-        n++;
-        ai.status = st;
-        remember(&a, ep);
-        if (ferryi_epset_done(&b->set, ep, trial, st, &ai, ferryi_now_us() - t0))
-            ask_again(b);
-        info = ai;
-        if (!again(b, m, &a, st, &ai, &wait))
-            break;
-        if (wait > 0)
-            ferryi_sleep_ms(wait);
-        /* Not ep->url: once done, a leaving endpoint may be closed. */
-        ferryi_log(FERRYI_LOG_DEBUG, "balance", "%s: %s; trying another endpoint", m->full_name,
-                   ai.message);
-        st = FERRY_OK;
-    }
-    info.attempts = n;
-    if (st == FERRY_UNAVAILABLE || st == FERRY_DEADLINE_EXCEEDED)
-        st = ferryi_fallback_apply(&b->fallbacks, m, req, st, resp, &info);
-    return ferryi_opts_finish(opts, &info, st);
-}
-
 /* ------------------------------------------------------------------------
- * Asynchronous calls: each attempt's completion starts the next
+ * A call's steps, the same for both kinds of call
  * ---------------------------------------------------------------------- */
 
+/* A call in flight. A synchronous call keeps one on its stack and uses
+ * what both kinds share (up to `t0`); the rest is an asynchronous call's,
+ * whose caller's memory is gone after call_async returns. */
 typedef struct bcall {
     balancer *b;
     const ferry_method *m;
-    ferry_completion done;
     attempts a;
-    ferry_call_opts opts; /* the caller's, with copies of what they point to */
-    ferry_metadata *md;   /* copied: the caller's lives only until call_async returns */
-    uint8_t *pb;          /* the request, packed, for attempts after the first */
-    size_t pb_len;
     unsigned n; /* attempts made */
     ferryi_ep *ep;
     int trial;
     uint64_t t0;
+    /* asynchronous calls only: */
+    ferry_completion done;
+    ferry_call_opts opts; /* the caller's, with copies of what they point to */
+    ferry_metadata *md;   /* copied: the caller's lives only until call_async returns */
+    uint8_t *pb;          /* the request, packed, for attempts after the first */
+    size_t pb_len;
     /* Waits out the retry policy's back-off between rounds of attempts, so
      * that no nng thread sleeps; allocated the first time it is needed. */
     nng_aio *backoff;
     ferry_call_info last; /* the outcome of the attempt before the back-off */
     struct bcall *next_pending;
 } bcall;
+
+/* What a call does next, as pick_next() and attempt_over() say. */
+typedef enum next_move {
+    MOVE_SEND,     /* an attempt on c->ep, picked */
+    MOVE_BACK_OFF, /* wait the given time (perhaps none), then pick again */
+    MOVE_END,      /* the call is over: its status and report are set */
+} next_move;
+
+/* Before an attempt: picks the endpoint (MOVE_SEND), or says the round is
+ * over early (MOVE_BACK_OFF, *wait ms), or ends the call (MOVE_END) when
+ * its deadline has passed or no endpoint is left, with *st and *info the
+ * outcome: the last attempt's (its report in *info), or why nothing was
+ * sent. */
+static next_move pick_next(bcall *c, ferry_status *st, ferry_call_info *info, uint32_t *wait)
+{
+    balancer *b = c->b;
+    *wait = 0;
+    if (out_of_time(b, c->m, &c->a, c->n, st, info))
+        return MOVE_END;
+    char why[FERRY_MESSAGE_MAX];
+    c->ep = ferryi_epset_pick(&b->set, c->a.tried, c->a.n_tried, &c->trial, why, sizeof why);
+    if (c->ep != NULL)
+        return MOVE_SEND;
+    if (c->n > 0 && round_over_early(&c->a, wait))
+        return MOVE_BACK_OFF;
+    if (c->n > 0) {
+        *st = info->status;
+    } else {
+        *st = say_none(b, why, info);
+        ask_again(b);
+    }
+    return MOVE_END;
+}
+
+/* After the attempt on c->ep ended with `st` (its report in *ai, taken
+ * `took_us`, 0 when it never started): the endpoint is told, and the call
+ * goes on (MOVE_BACK_OFF, after *wait ms, perhaps none) or ends
+ * (MOVE_END) with this attempt's outcome. */
+static next_move attempt_over(bcall *c, ferry_status st, ferry_call_info *ai, uint64_t took_us,
+                              uint32_t *wait)
+{
+    balancer *b = c->b;
+    *wait = 0;
+    ai->status = st;
+    if (st != FERRY_OK && ai->message[0] == '\0')
+        snprintf(ai->message, sizeof ai->message, "%s", ferry_status_str(st));
+    remember(&c->a, c->ep);
+    if (ferryi_epset_done(&b->set, c->ep, c->trial, st, ai, took_us))
+        ask_again(b);
+    if (st == FERRY_OK || !again(b, c->m, &c->a, st, ai, wait))
+        return MOVE_END;
+    /* Not ep->url: once done, a leaving endpoint may be closed. */
+    ferryi_log(FERRYI_LOG_DEBUG, "balance", "%s: %s; trying another endpoint", c->m->full_name,
+               ai->message);
+    return MOVE_BACK_OFF;
+}
+
+/* ------------------------------------------------------------------------
+ * Synchronous calls: the steps in the caller's thread
+ * ---------------------------------------------------------------------- */
+
+ferry_status ferryi_balance_call(ferry_channel *ch, const ferry_method *m,
+                                 const ProtobufCMessage *req, ProtobufCMessage **resp,
+                                 const ferry_call_opts *opts)
+{
+    bcall c = {.b = (balancer *)ch, .m = m};
+    ferry_call_info info;
+    memset(&info, 0, sizeof info);
+    ferry_status st = begin(c.b, m, opts, &c.a, &info);
+    if (st == FERRY_OK)
+        wait_first_lookup(c.b, c.a.deadline_at);
+    next_move move = st == FERRY_OK ? MOVE_BACK_OFF : MOVE_END;
+    uint32_t wait = 0;
+    while (move != MOVE_END) {
+        if (wait > 0)
+            ferryi_sleep_ms(wait);
+        move = pick_next(&c, &st, &info, &wait);
+        if (move != MOVE_SEND)
+            continue;
+        ferry_call_info ai;
+        memset(&ai, 0, sizeof ai);
+        ferry_call_opts o = attempt_opts(opts, &c.a, &ai);
+        uint64_t t0 = ferryi_now_us();
+        st = c.ep->ch->ops->call(c.ep->ch, m, req, resp, &o);
+        c.n++;
+        move = attempt_over(&c, st, &ai, ferryi_now_us() - t0, &wait);
+        info = ai;
+    }
+    info.attempts = c.n;
+    if (st == FERRY_UNAVAILABLE || st == FERRY_DEADLINE_EXCEEDED)
+        st = ferryi_fallback_apply(&c.b->fallbacks, m, req, st, resp, &info);
+    return ferryi_opts_finish(opts, &info, st);
+}
+
+/* ------------------------------------------------------------------------
+ * Asynchronous calls: each attempt's completion starts the next
+ * ---------------------------------------------------------------------- */
 
 static void bcall_free(bcall *c)
 {
@@ -325,63 +374,46 @@ static int wait_then_start(bcall *c, uint32_t wait, const ferry_call_info *last)
 }
 
 /* Starts attempts until one is under way (returns 1) or the call is over
- * (returns 0 with *st and *info its outcome). */
+ * (returns 0 with *st and *info its outcome): the steps a synchronous call
+ * takes, with each attempt's completion (attempt_done()) or the back-off's
+ * timer (backoff_done()) going on from there. `req` is the caller's
+ * request on the first attempt, else NULL: the kept copy is decoded. */
 static int start_next(bcall *c, const ProtobufCMessage *req, ferry_status *st,
                       ferry_call_info *info)
 {
-    balancer *b = c->b;
     for (;;) {
-        if (out_of_time(b, c->m, &c->a, c->n, st, info))
-            return 0;
-        char why[FERRY_MESSAGE_MAX];
-        c->ep = ferryi_epset_pick(&b->set, c->a.tried, c->a.n_tried, &c->trial, why, sizeof why);
         uint32_t wait = 0;
-        if (c->ep == NULL && c->n > 0 && round_over_early(&c->a, &wait)) {
-            if (wait > 0 && wait_then_start(c, wait, info))
+        next_move move = pick_next(c, st, info, &wait);
+        if (move == MOVE_END)
+            return 0;
+        if (move == MOVE_SEND) {
+            ProtobufCMessage *own = NULL;
+            if (req == NULL) {
+                own = protobuf_c_message_unpack(c->m->input, NULL, c->pb_len, c->pb);
+                if (own == NULL) {
+                    ferryi_epset_done(&c->b->set, c->ep, c->trial, FERRY_CANCELLED, NULL, 0);
+                    *st = FERRY_RESOURCE_EXHAUSTED;
+                    snprintf(info->message, sizeof info->message, "out of memory for a retry");
+                    return 0;
+                }
+            }
+            ferry_call_info ai;
+            memset(&ai, 0, sizeof ai);
+            ferry_call_opts o = attempt_opts(&c->opts, &c->a, &ai);
+            ferry_completion inner = {.invoke = attempt_done, .fn = NULL, .arg = c};
+            c->t0 = ferryi_now_us();
+            c->n++;
+            *st = c->ep->ch->ops->call_async(c->ep->ch, c->m, req != NULL ? req : own, &o, &inner);
+            ferry_message_free(own);
+            if (*st == FERRY_OK)
                 return 1;
-            ferryi_sleep_ms(wait); /* no aio for the wait (or none to wait) */
-            req = NULL;
-            continue;
-        }
-        if (c->ep == NULL) {
-            if (c->n == 0) {
-                *st = say_none(b, why, info);
-                ask_again(b);
-            }
-            return 0;
-        }
-        ProtobufCMessage *own = NULL;
-        if (req == NULL) {
-            own = protobuf_c_message_unpack(c->m->input, NULL, c->pb_len, c->pb);
-            if (own == NULL) {
-                ferryi_epset_done(&b->set, c->ep, c->trial, FERRY_CANCELLED, NULL, 0);
-                *st = FERRY_RESOURCE_EXHAUSTED;
-                snprintf(info->message, sizeof info->message, "out of memory for a retry");
+            /* Not started: its completion never runs. */
+            move = attempt_over(c, *st, &ai, 0, &wait);
+            *info = ai;
+            if (move == MOVE_END)
                 return 0;
-            }
         }
-        ferry_call_info ai;
-        memset(&ai, 0, sizeof ai);
-        ferry_call_opts o = attempt_opts(&c->opts, &c->a, &ai);
-        ferry_completion inner = {.invoke = attempt_done, .fn = NULL, .arg = c};
-        c->t0 = ferryi_now_us();
-        c->n++;
-        ferry_status s =
-            c->ep->ch->ops->call_async(c->ep->ch, c->m, req != NULL ? req : own, &o, &inner);
-        ferry_message_free(own);
-        if (s == FERRY_OK)
-            return 1;
-        /* Not started: its completion never runs. */
-        ai.status = s;
-        if (ai.message[0] == '\0')
-            snprintf(ai.message, sizeof ai.message, "%s", ferry_status_str(s));
-        remember(&c->a, c->ep);
-        ferryi_epset_done(&b->set, c->ep, c->trial, s, &ai, 0);
-        *st = s;
-        *info = ai;
-        if (!again(b, c->m, &c->a, s, &ai, &wait))
-            return 0;
-        if (wait > 0 && wait_then_start(c, wait, &ai))
+        if (wait > 0 && wait_then_start(c, wait, info))
             return 1;
         if (wait > 0) /* no aio for the wait: in this thread, as a synchronous call does */
             ferryi_sleep_ms(wait);
@@ -409,15 +441,10 @@ static void attempt_done(const ferry_completion *done, ferry_status st, Protobuf
                          const ferry_call_info *info)
 {
     bcall *c = done->arg;
-    balancer *b = c->b;
     ferry_call_info ai = *info;
-    remember(&c->a, c->ep);
-    if (ferryi_epset_done(&b->set, c->ep, c->trial, st, &ai, ferryi_now_us() - c->t0))
-        ask_again(b);
     uint32_t wait = 0;
-    if (st == FERRY_OK || !again(b, c->m, &c->a, st, &ai, &wait))
+    if (attempt_over(c, st, &ai, ferryi_now_us() - c->t0, &wait) == MOVE_END)
         return finish(c, st, resp, &ai);
-    ai.status = st;
     if (wait > 0 && wait_then_start(c, wait, &ai))
         return;
     if (wait > 0)
