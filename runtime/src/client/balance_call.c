@@ -2,8 +2,9 @@
  * pick (endpoints.c), retries on another endpoint, the fallback when none
  * answers. Both kinds of call take the same steps (pick_next() before an
  * attempt, attempt_over() after it): a synchronous call in the caller's
- * thread, an asynchronous one from each attempt's completion. A call made before a DNS name's first
- * lookup waits for it (the balancer's thread, balance.c, does the lookups).
+ * thread, an asynchronous one from each attempt's completion. A call made
+ * before a DNS name's first lookup waits for it (the balancer's thread,
+ * balance.c, does the lookups).
  *
  * Which failures go to another endpoint (docs/deploy.md): `unavailable`
  * only. An idempotent call's under the retry policy and its budget
