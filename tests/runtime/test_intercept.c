@@ -417,6 +417,45 @@ static void test_channel_async(void **state)
     probe_link_close(&l);
 }
 
+/* An asynchronous call the inner channel does not start (a metadata entry
+ * without its value, which the remote channel refuses before sending) ends as
+ * a synchronous one does: the after hooks see it end with that status, so
+ * that a metrics interceptor does not count it in flight for ever. */
+static void test_channel_async_not_started(void **state)
+{
+    (void)state;
+    probe_link l;
+    probe_link_open(&l, 2, NULL);
+    ferry_channel *ch = NULL;
+    assert_int_equal(ferry_channel_intercept(&ch, l.ch, &ic_a, 1), FERRY_OK);
+    l.ch = NULL; /* the intercepted channel closes it */
+    Ferrytest__V1__EchoRequest req = FERRYTEST__V1__ECHO_REQUEST__INIT;
+    req.text = "async";
+    ferry_metadata md = {.key = "k", .value = NULL, .len = 1};
+    ferry_call_info info;
+    ferry_call_opts opts = {.deadline_ms = 20000, .metadata = &md, .n_metadata = 1, .info = &info};
+    async_done d = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+    assert_int_equal(ferrytest_v1_probe_echo_async(ch, &req, &opts, on_echo, &d),
+                     FERRY_INVALID_ARGUMENT);
+    assert_int_equal(info.status, FERRY_INVALID_ARGUMENT);
+    assert_int_equal(log_a.n, 2);
+    assert_int_equal(log_a.ev[0].hook, 'B');
+    assert_int_equal(log_a.ev[1].hook, 'A');
+    assert_int_equal(log_a.ev[1].status, FERRY_INVALID_ARGUMENT);
+    assert_string_equal(log_a.ev[1].message, info.message);
+    assert_int_equal(d.done, 0); /* not started: no completion */
+
+    /* The same without an info of the caller's: the hooks still get why. */
+    opts.info = NULL;
+    assert_int_equal(ferrytest_v1_probe_echo_async(ch, &req, &opts, on_echo, &d),
+                     FERRY_INVALID_ARGUMENT);
+    assert_int_equal(log_a.n, 4);
+    assert_int_equal(log_a.ev[3].status, FERRY_INVALID_ARGUMENT);
+    assert_true(log_a.ev[3].message[0] != '\0');
+    ferry_channel_close(ch);
+    probe_link_close(&l);
+}
+
 /* Making an intercepted channel: bad arguments are refused (and the inner
  * channel is closed, as promised, so nothing leaks). */
 static void test_channel_intercept_rules(void **state)
@@ -444,6 +483,7 @@ int main(void)
         cmocka_unit_test_setup(test_channel_hooks_see_the_call, reset),
         cmocka_unit_test_setup(test_channel_before_refuses, reset),
         cmocka_unit_test_setup(test_channel_async, reset),
+        cmocka_unit_test_setup(test_channel_async_not_started, reset),
         cmocka_unit_test_setup(test_channel_intercept_rules, reset),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

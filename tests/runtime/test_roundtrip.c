@@ -183,6 +183,40 @@ static void test_call_argument_checks(void **state)
     ferry_channel_close(NULL);
 }
 
+/* A call refused for its arguments says so in every field of the caller's
+ * info and leaves no earlier call's violations in the caller's list, on
+ * both kinds of call: the caller reads what this call did, not the last. */
+static void test_refused_arguments_leave_nothing_stale(void **state)
+{
+    (void)state;
+    ferry_channel *ch = NULL;
+    assert_int_equal(ferry_client_open(&ch, "ipc:///nonexistent/ferry.sock", NULL), FERRY_OK);
+    Ferrytest__V1__EchoReply wrong = FERRYTEST__V1__ECHO_REPLY__INIT;
+    const ferry_method *echo = &ferrytest_v1_probe_desc.methods[0];
+    ferry_violations v;
+    memset(&v, 0, sizeof v);
+    ferry_call_info info;
+    memset(&info, 0xa5, sizeof info); /* an earlier call's leftovers */
+    v.count = v.total = 2;
+    ferry_call_opts opts = {.info = &info, .violations = &v};
+    ProtobufCMessage *out = NULL;
+    assert_int_equal(ferry_channel_call(ch, echo, &wrong.base, &out, &opts),
+                     FERRY_INVALID_ARGUMENT);
+    assert_int_equal(v.count, 0);
+    assert_int_equal(v.total, 0);
+    assert_int_equal(info.status, FERRY_INVALID_ARGUMENT);
+    assert_int_equal(info.attempts, 0);
+    assert_int_equal(info.not_run, 0);
+
+    v.count = v.total = 2;
+    ferry_completion done = {.invoke = NULL};
+    assert_int_equal(ferry_channel_call_async(ch, echo, &wrong.base, &opts, &done),
+                     FERRY_INVALID_ARGUMENT);
+    assert_int_equal(info.status, FERRY_INVALID_ARGUMENT);
+    assert_non_null(strstr(info.message, "completion"));
+    ferry_channel_close(ch);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -192,6 +226,7 @@ int main(void)
         cmocka_unit_test(test_handler_status_and_message),
         cmocka_unit_test(test_async_many_in_flight),
         cmocka_unit_test(test_call_argument_checks),
+        cmocka_unit_test(test_refused_arguments_leave_nothing_stale),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -322,6 +322,38 @@ static void test_intercepted_call_one_client_span(void **state)
     probe_link_close(&l);
 }
 
+/* An asynchronous call its channel does not start ends its client span
+ * there and then, with the refusal's status, as a synchronous call does;
+ * with more metadata entries than the span keeps inline, nothing leaks
+ * (the sanitizer builds check that). */
+static void test_async_not_started_ends_its_span(void **state)
+{
+    (void)state;
+    probe_link l;
+    probe_link_open(&l, 2, NULL);
+    Ferrytest__V1__EchoRequest req = FERRYTEST__V1__ECHO_REQUEST__INIT;
+    req.text = "x";
+    /* The last entry has no value: the remote channel refuses the call
+     * before sending it. */
+    ferry_metadata md[5] = {
+        {.key = "a", .value = (const uint8_t *)"1", .len = 1},
+        {.key = "b", .value = (const uint8_t *)"2", .len = 1},
+        {.key = "c", .value = (const uint8_t *)"3", .len = 1},
+        {.key = "d", .value = (const uint8_t *)"4", .len = 1},
+        {.key = "e", .value = NULL, .len = 1},
+    };
+    ferry_call_opts opts = {.deadline_ms = 20000, .metadata = md, .n_metadata = 5};
+    atomic_int done = 0;
+    assert_int_equal(ferrytest_v1_probe_echo_async(l.ch, &req, &opts, async_done, &done),
+                     FERRY_INVALID_ARGUMENT);
+    assert_int_equal(client_spans(), 1);
+    const ferry_span *client = find(FERRY_SIDE_CLIENT, NULL);
+    assert_non_null(client);
+    assert_int_equal(client->status, FERRY_INVALID_ARGUMENT);
+    assert_int_equal(atomic_load(&done), 0);
+    probe_link_close(&l);
+}
+
 static void test_hex(void **state)
 {
     (void)state;
@@ -340,6 +372,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_shadow_call_marked, setup, teardown),
         cmocka_unit_test_setup_teardown(test_off_without_sink, setup, teardown),
         cmocka_unit_test_setup_teardown(test_intercepted_call_one_client_span, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_async_not_started_ends_its_span, setup, teardown),
         cmocka_unit_test(test_hex),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -7,12 +7,19 @@
 #include "ferry/ferry.h"
 
 #include "call/channel_sync.h"
+#include "call/opts.h"
 #include "ops/pool.h"
 #include "ops/trace_client.h"
 
+/* What every call starts with: the caller's violations list emptied (so
+ * that a call refused before any channel's own checks shows none of an
+ * earlier call's), then the arguments checked; a refusal is reported in
+ * opts->info. */
 static ferry_status check_call(ferry_channel *ch, const ferry_method *m,
                                const ProtobufCMessage *req, const ferry_call_opts *opts)
 {
+    if (opts != NULL && opts->violations != NULL)
+        opts->violations->count = opts->violations->total = 0;
     const char *why = NULL;
     if (ch == NULL || ch->ops == NULL)
         why = "channel is NULL";
@@ -26,10 +33,7 @@ static ferry_status check_call(ferry_channel *ch, const ferry_method *m,
         why = "n_metadata is set but metadata is NULL";
     if (why == NULL)
         return FERRY_OK;
-    if (opts != NULL && opts->info != NULL) {
-        opts->info->status = FERRY_INVALID_ARGUMENT;
-        snprintf(opts->info->message, sizeof opts->info->message, "%s", why);
-    }
+    ferryi_opts_report(opts, FERRY_INVALID_ARGUMENT, why, 0);
     return FERRY_INVALID_ARGUMENT;
 }
 
@@ -37,8 +41,10 @@ ferry_status ferry_channel_call(ferry_channel *ch, const ferry_method *m,
                                 const ProtobufCMessage *req, ProtobufCMessage **resp,
                                 const ferry_call_opts *opts)
 {
-    if (resp == NULL)
+    if (resp == NULL) {
+        ferryi_opts_report(opts, FERRY_INVALID_ARGUMENT, "resp is NULL", 0);
         return FERRY_INVALID_ARGUMENT;
+    }
     *resp = NULL;
     ferry_status st = check_call(ch, m, req, opts);
     if (st != FERRY_OK)
@@ -76,8 +82,10 @@ ferry_status ferry_channel_call_async(ferry_channel *ch, const ferry_method *m,
                                       const ProtobufCMessage *req, const ferry_call_opts *opts,
                                       const ferry_completion *done)
 {
-    if (done == NULL || done->invoke == NULL)
+    if (done == NULL || done->invoke == NULL) {
+        ferryi_opts_report(opts, FERRY_INVALID_ARGUMENT, "completion is NULL", 0);
         return FERRY_INVALID_ARGUMENT;
+    }
     ferry_status st = check_call(ch, m, req, opts);
     if (st != FERRY_OK)
         return st;
@@ -87,10 +95,15 @@ ferry_status ferry_channel_call_async(ferry_channel *ch, const ferry_method *m,
     a->m = m;
     a->user = *done;
     const ferry_call_opts *o = ferryi_trace_client_begin(&a->span, opts);
-    /* The completion gets the call's info: the caller's own is enough. */
-    if (o == &a->span.opts)
-        a->span.opts.info = opts != NULL ? opts->info : NULL;
-    return ferryi_pool_call_async(&traced_pool, a, traced_done, ch, m, req, o);
+    ferry_completion wrap = {.invoke = traced_done, .arg = a};
+    st = ch->ops->call_async(ch, m, req, o, &wrap);
+    if (st != FERRY_OK) {
+        /* Not started: its completion never runs, so the span ends here
+         * (with the reason, when the options carried an info for it). */
+        ferryi_trace_client_end(&a->span, m->full_name, st, o->info);
+        ferryi_pool_put(&traced_pool, a);
+    }
+    return st;
 }
 
 void ferry_channel_close(ferry_channel *ch)

@@ -7,6 +7,7 @@
 
 #include "base/clock.h"
 #include "base/error.h"
+#include "call/opts.h"
 #include "ops/intercept.h"
 #include "ops/pool.h"
 
@@ -145,8 +146,10 @@ static ferry_status icept_call_async(ferry_channel *ch, const ferry_method *m,
 {
     icept_channel *ic = (icept_channel *)ch;
     icept_async *a = ferryi_pool_get(&icept_pool);
-    if (a == NULL)
+    if (a == NULL) {
+        ferryi_opts_report(opts, FERRY_RESOURCE_EXHAUSTED, "out of memory", 0);
         return FERRY_RESOURCE_EXHAUSTED;
+    }
     a->ic = ic;
     a->user = *done;
     a->started = ferryi_now_us();
@@ -165,7 +168,27 @@ static ferry_status icept_call_async(ferry_channel *ch, const ferry_method *m,
         icept_done(&self, st, NULL, &info);
         return FERRY_OK;
     }
-    return ferryi_pool_call_async(&icept_pool, a, icept_done, ic->inner, m, req, opts);
+    /* The reason of a call the inner channel does not start goes to the
+     * caller's info, or to `refused` when it asked for none. */
+    ferry_call_info refused;
+    ferry_call_opts o = opts != NULL ? *opts : (ferry_call_opts){0};
+    if (o.info == NULL)
+        o.info = &refused;
+    o.info->message[0] = '\0';
+    o.info->attempts = 0;
+    ferry_completion wrap = {.invoke = icept_done, .arg = a};
+    st = ic->inner->ops->call_async(ic->inner, m, req, &o, &wrap);
+    if (st != FERRY_OK) {
+        /* Not started: its completion never runs, so the call's after hooks
+         * run here (a metrics interceptor counts it as ended). */
+        if (o.info->message[0] == '\0')
+            snprintf(o.info->message, sizeof o.info->message, "%s", ferry_status_str(st));
+        o.info->status = st;
+        end_event(&a->ev, st, NULL, o.info, a->started);
+        ferryi_hooks_after(&ic->hooks, &a->ev);
+        ferryi_pool_put(&icept_pool, a);
+    }
+    return st;
 }
 
 static void icept_close(ferry_channel *ch)

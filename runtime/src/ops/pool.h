@@ -29,26 +29,10 @@ void *ferryi_pool_get(ferryi_pool *p);
 void ferryi_pool_put(ferryi_pool *p, void *block);
 
 /* An asynchronous call that a block follows while in flight (a traced
- * call's span, an intercepted call's event) is started and ended by these
- * two; the block holds the caller's completion. Inline: they run on every
- * such call. */
-
-/* Starts the call on `ch` with `invoke` as its completion and `block` as
- * that completion's argument. When the call does not start, its
- * completion never runs, so the block goes back to `p` here. */
-static inline ferry_status
-ferryi_pool_call_async(ferryi_pool *p, void *block,
-                       void (*invoke)(const ferry_completion *, ferry_status, ProtobufCMessage *,
-                                      const ferry_call_info *),
-                       ferry_channel *ch, const ferry_method *m, const ProtobufCMessage *req,
-                       const ferry_call_opts *opts)
-{
-    ferry_completion wrap = {.invoke = invoke, .arg = block};
-    ferry_status st = ch->ops->call_async(ch, m, req, opts, &wrap);
-    if (st != FERRY_OK)
-        ferryi_pool_put(p, block);
-    return st;
-}
+ * call's span, an intercepted call's event) starts with the block as its
+ * completion's argument; a call that does not start puts the block back
+ * itself, after ending what the block follows (its completion never runs).
+ * It ends with this, inline as it runs on every such call: */
 
 /* Ends the call: `block` goes back to `p` before the caller's completion
  * `user` (copied out of it first) runs, so that a completion that starts
