@@ -15,6 +15,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
 #include <cmocka.h>
 #include <ferry/balance.h>
 #include <ferry/testclock.h>
@@ -681,6 +685,63 @@ static void test_no_records(void **state)
     fleet_dns_stop(&d);
 }
 
+/* One asynchronous call's outcome, waited for. */
+typedef struct outcome {
+    atomic_int done;
+    ferry_status st;
+    char message[FERRY_MESSAGE_MAX];
+} outcome;
+
+static void note_outcome(void *arg, ferry_status st, Ferrytest__V1__EchoReply *resp,
+                         const ferry_call_info *info)
+{
+    outcome *o = arg;
+    ferry_message_free(resp != NULL ? &resp->base : NULL);
+    o->st = st;
+    snprintf(o->message, sizeof o->message, "%s", info != NULL ? info->message : "");
+    atomic_store(&o->done, 1); /* last: publishes the rest */
+}
+
+/* An asynchronous call made before the name's first lookup has answered
+ * waits for it no longer than its deadline. The DNS server here never
+ * answers (a UDP socket nobody reads), and ferry's clock is the test
+ * clock: the call ends, unsent, once the clock passes its deadline,
+ * while the lookup (on the real clock) is still waiting for an answer. */
+static void test_async_first_lookup_wait_ends_at_deadline(void **state)
+{
+    (void)state;
+    int fd = socket(AF_INET, SOCK_DGRAM, 0);
+    assert_true(fd >= 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
+    socklen_t len = sizeof a;
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+    char server[32];
+    snprintf(server, sizeof server, "127.0.0.1:%u", (unsigned)ntohs(a.sin_port));
+    assert_int_equal(ferry_test_clock_start(), FERRY_OK);
+    ferry_balance_opts bo = {.dns_server = server};
+    ferry_channel *ch = NULL;
+    assert_int_equal(ferry_balance_open(&ch, "dns://silent.svc.test:7400", NULL, &bo), FERRY_OK);
+    Ferrytest__V1__EchoRequest req = FERRYTEST__V1__ECHO_REQUEST__INIT;
+    req.text = "early";
+    ferry_call_opts opts = {.deadline_ms = 1000};
+    outcome o = {0};
+    assert_int_equal(ferrytest_v1_probe_echo_async(ch, &req, &opts, note_outcome, &o), FERRY_OK);
+    /* Its deadline waits on the test clock (up to 20 s for it to). */
+    for (int i = 0; i < 2000 && ferry_test_clock_waiting() == 0; i++)
+        nap(10);
+    assert_true(ferry_test_clock_waiting() >= 1);
+    ferry_test_clock_advance(1001);
+    for (int i = 0; i < 2000 && atomic_load(&o.done) == 0; i++)
+        nap(10);
+    assert_int_equal(atomic_load(&o.done), 1);
+    assert_int_equal(o.st, FERRY_DEADLINE_EXCEEDED);
+    assert_non_null(strstr(o.message, "silent.svc.test"));
+    ferry_channel_close(ch);
+    ferry_test_clock_stop();
+    close(fd);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -695,6 +756,7 @@ int main(void)
         cmocka_unit_test_teardown(test_async_backoff_holds_no_thread, teardown),
         cmocka_unit_test_teardown(test_fallbacks_when_none_answers, teardown),
         cmocka_unit_test_teardown(test_no_records, teardown),
+        cmocka_unit_test_teardown(test_async_first_lookup_wait_ends_at_deadline, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -13,6 +13,7 @@
 
 #include <cmocka.h>
 
+#include "ferry/balance.h"
 #include "ferry/testclock.h"
 #include "probe.h"
 
@@ -264,6 +265,65 @@ static void test_wait_for_turn_counts_against_deadline(void **state)
     probe_url_free(url);
 }
 
+/* What haunt_lookup() saw of its calls. */
+static struct {
+    ferry_status sync_st, async_st;
+    int sync_resp;   /* the synchronous call returned a response */
+    done_box *async; /* the asynchronous call's completion */
+} looked;
+
+/* Ghost.Haunt that spends the request's sleep_ms, then calls Probe.Lookup
+ * (which has an IDL fallback) on the channel in `user` as its child, once
+ * synchronously and once asynchronously, and notes how each went. */
+static ferry_status haunt_lookup(void *user, ferry_call *call,
+                                 const Ferrytest__V1__EchoRequest *req,
+                                 Ferrytest__V1__EchoReply *resp)
+{
+    (void)resp;
+    ferry_channel *next = user;
+    ferry_test_clock_advance(req->sleep_ms);
+    Ferrytest__V1__EchoRequest fwd = FERRYTEST__V1__ECHO_REQUEST__INIT;
+    fwd.text = req->text;
+    ferry_call_opts opts = {.parent = call};
+    Ferrytest__V1__EchoReply *r = NULL;
+    looked.sync_st = ferrytest_v1_probe_lookup(next, &fwd, &r, &opts);
+    looked.sync_resp = r != NULL;
+    ferry_message_free(r != NULL ? &r->base : NULL);
+    looked.async_st = ferrytest_v1_probe_lookup_async(next, &fwd, &opts, box_done, looked.async);
+    return FERRY_OK;
+}
+
+static const ferrytest_v1_ghost_handlers ghost_lookup = {.haunt = haunt_lookup};
+
+/* A relay that has spent its whole deadline does not call on through a
+ * balancing channel either: the call fails with deadline exceeded, unsent,
+ * and the method's IDL fallback does not answer in its place (as on one
+ * server's channel, where a call whose parent's time is up is no outage). */
+static void test_spent_parent_deadline_on_balancing_channel(void **state)
+{
+    (void)state;
+    ferry_channel *bal = NULL, *relay = NULL;
+    assert_int_equal(ferry_balance_open(
+                         &bal, "ipc:///nonexistent/ferry-a,ipc:///nonexistent/ferry-b", NULL, NULL),
+                     FERRY_OK);
+    assert_int_equal(ferrytest_v1_ghost_local_open(&relay, &ghost_lookup, bal), FERRY_OK);
+    done_box box = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+    looked.async = &box;
+    Ferrytest__V1__EchoRequest req = FERRYTEST__V1__ECHO_REQUEST__INIT;
+    req.text = "late";
+    req.sleep_ms = 300;
+    ferry_call_opts opts = {.deadline_ms = 300};
+    Ferrytest__V1__EchoReply *resp = NULL;
+    assert_int_equal(ferrytest_v1_ghost_haunt(relay, &req, &resp, &opts), FERRY_OK);
+    ferry_message_free(&resp->base);
+    assert_int_equal(looked.sync_st, FERRY_DEADLINE_EXCEEDED);
+    assert_false(looked.sync_resp);
+    assert_int_equal(looked.async_st, FERRY_DEADLINE_EXCEEDED);
+    assert_int_equal(box.done, 0); /* not started: no completion */
+    ferry_channel_close(relay);
+    ferry_channel_close(bal);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -272,6 +332,7 @@ int main(void)
         cmocka_unit_test(test_spent_deadline_is_not_passed_on),
         cmocka_unit_test(test_parent_deadline_on_local_channel),
         cmocka_unit_test(test_spent_parent_deadline_on_local_channel),
+        cmocka_unit_test(test_spent_parent_deadline_on_balancing_channel),
     };
     return cmocka_run_group_tests(tests, start_clock, stop_clock);
 }

@@ -247,7 +247,11 @@ typedef struct bcall {
      * that no nng thread sleeps; allocated the first time it is needed. */
     nng_aio *backoff;
     ferry_call_info last; /* the outcome of the attempt before the back-off */
+    /* A call made before the name's first lookup answered waits on the
+     * balancer's list (b->pending) for it, and on this timer for its
+     * deadline: whichever comes first takes it off the list. */
     struct bcall *next_pending;
+    nng_aio *first_lookup;
 } bcall;
 
 /* What a call does next, as pick_next() and attempt_over() say. */
@@ -318,9 +322,10 @@ ferry_status ferryi_balance_call(ferry_channel *ch, const ferry_method *m,
     ferry_call_info info;
     memset(&info, 0, sizeof info);
     ferry_status st = begin(c.b, m, opts, &c.a, &info);
-    if (st == FERRY_OK)
-        wait_first_lookup(c.b, c.a.deadline_at);
-    next_move move = st == FERRY_OK ? MOVE_BACK_OFF : MOVE_END;
+    if (st != FERRY_OK) /* the calling handler's time is up: no fallback, as on one server */
+        return ferryi_opts_finish(opts, &info, st);
+    wait_first_lookup(c.b, c.a.deadline_at);
+    next_move move = MOVE_BACK_OFF;
     uint32_t wait = 0;
     while (move != MOVE_END) {
         if (wait > 0)
@@ -352,6 +357,8 @@ static void bcall_free(bcall *c)
     /* Reaped, not freed: this may run in the back-off's own callback. */
     if (c->backoff != NULL)
         nng_aio_reap(c->backoff);
+    if (c->first_lookup != NULL)
+        nng_aio_reap(c->first_lookup);
     ferryi_metadata_free(c->md, c->opts.n_metadata);
     free(c->pb);
     free(c);
@@ -468,6 +475,63 @@ static void backoff_done(void *arg)
     finish(c, st, NULL, &ai);
 }
 
+/* Ends a call that waited for the name's first lookup and did not see it
+ * answer in its time. */
+static void say_unresolved_in_time(bcall *c, ferry_call_info *info)
+{
+    snprintf(info->message, sizeof info->message,
+             "the call's deadline passed before %s resolved; %s was not sent", c->b->target.host,
+             c->m->full_name);
+}
+
+/* The deadline of a call waiting for the name's first lookup has come (or
+ * the timer was stopped: the lookup came first, and took the call). */
+static void first_lookup_late(void *arg)
+{
+    bcall *c = arg;
+    if (nng_aio_result(c->first_lookup) != 0)
+        return;
+    balancer *b = c->b;
+    pthread_mutex_lock(&b->mu);
+    bcall **at = &b->pending;
+    while (*at != NULL && *at != c)
+        at = &(*at)->next_pending;
+    int mine = *at == c;
+    if (mine)
+        *at = c->next_pending;
+    pthread_mutex_unlock(&b->mu);
+    if (!mine)
+        return;
+    ferry_call_info info;
+    memset(&info, 0, sizeof info);
+    info.not_run = 1;
+    say_unresolved_in_time(c, &info);
+    finish(c, FERRY_DEADLINE_EXCEEDED, NULL, &info);
+}
+
+/* Puts `c` on the list of calls waiting for the name's first lookup, its
+ * timer set to its deadline; 0 when the lookup has answered (or the
+ * balancer is closing), and the call goes on now. */
+static int wait_for_first_lookup(bcall *c)
+{
+    balancer *b = c->b;
+    if (c->first_lookup == NULL && nng_aio_alloc(&c->first_lookup, first_lookup_late, c) != 0)
+        c->first_lookup = NULL; /* no timer: the lookup's end or the closing ends the wait */
+    pthread_mutex_lock(&b->mu);
+    int wait = b->resolutions == 0 && !b->stop;
+    if (wait) {
+        c->next_pending = b->pending;
+        b->pending = c;
+    }
+    pthread_mutex_unlock(&b->mu);
+    if (wait && c->first_lookup != NULL) {
+        uint64_t now = ferryi_now_ms();
+        ferryi_sleep_aio(now < c->a.deadline_at ? (uint32_t)(c->a.deadline_at - now) : 0,
+                         c->first_lookup);
+    }
+    return wait;
+}
+
 void ferryi_balance_run_pending(balancer *b, int closing)
 {
     pthread_mutex_lock(&b->mu);
@@ -476,6 +540,10 @@ void ferryi_balance_run_pending(balancer *b, int closing)
     pthread_mutex_unlock(&b->mu);
     while (c != NULL) {
         bcall *next = c->next_pending;
+        /* Off the list, the call is this thread's: its timer, which would
+         * no longer find it there, is stopped before it goes on. */
+        if (c->first_lookup != NULL)
+            nng_aio_stop(c->first_lookup);
         ferry_call_info info;
         memset(&info, 0, sizeof info);
         info.not_run = 1; /* unless start_next() sends it */
@@ -485,9 +553,7 @@ void ferryi_balance_run_pending(balancer *b, int closing)
                      b->target.host);
         } else if (ferryi_now_ms() >= c->a.deadline_at) {
             st = FERRY_DEADLINE_EXCEEDED;
-            snprintf(info.message, sizeof info.message,
-                     "the call's deadline passed before %s resolved; %s was not sent",
-                     b->target.host, c->m->full_name);
+            say_unresolved_in_time(c, &info);
         } else if (start_next(c, NULL, &st, &info)) {
             c = next;
             continue;
@@ -505,13 +571,19 @@ ferry_status ferryi_balance_call_async(ferry_channel *ch, const ferry_method *m,
     ferry_call_info info;
     memset(&info, 0, sizeof info);
     bcall *c = calloc(1, sizeof *c);
-    if (c == NULL)
+    if (c == NULL) {
+        ferryi_opts_report(opts, FERRY_RESOURCE_EXHAUSTED, "out of memory", 0);
         return FERRY_RESOURCE_EXHAUSTED;
+    }
     c->b = b;
     c->m = m;
     c->done = *done;
     c->opts = opts != NULL ? *opts : (ferry_call_opts){0};
     ferry_status st = begin(b, m, opts, &c->a, &info);
+    if (st != FERRY_OK) { /* the calling handler's time is up: no fallback, as on one server */
+        bcall_free(c);
+        return ferryi_opts_finish(opts, &info, st);
+    }
     /* Later attempts need the request and metadata after this returns. */
     c->pb_len = protobuf_c_message_get_packed_size(req);
     c->pb = malloc(c->pb_len ? c->pb_len : 1);
@@ -526,19 +598,10 @@ ferry_status ferryi_balance_call_async(ferry_channel *ch, const ferry_method *m,
         c->opts.metadata = c->md;
     }
     c->opts.info = NULL;
-    if (st == FERRY_OK && b->thread_started) {
-        /* Before the name's first lookup there is nothing to pick from:
-         * the call waits for it, and the balancer's thread starts it. */
-        pthread_mutex_lock(&b->mu);
-        int wait = b->resolutions == 0 && !b->stop;
-        if (wait) {
-            c->next_pending = b->pending;
-            b->pending = c;
-        }
-        pthread_mutex_unlock(&b->mu);
-        if (wait)
-            return FERRY_OK;
-    }
+    /* Before the name's first lookup there is nothing to pick from: the
+     * call waits for it (the balancer's thread starts it) or its deadline. */
+    if (st == FERRY_OK && b->thread_started && wait_for_first_lookup(c))
+        return FERRY_OK;
     if (st == FERRY_OK && start_next(c, req, &st, &info))
         return FERRY_OK;
     if (st == FERRY_OK)
