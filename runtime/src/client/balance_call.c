@@ -597,6 +597,9 @@ ferry_status ferryi_balance_call_async(ferry_channel *ch, const ferry_method *m,
             st = FERRY_RESOURCE_EXHAUSTED;
         c->opts.metadata = c->md;
     }
+    if (st != FERRY_OK)
+        snprintf(info.message, sizeof info.message,
+                 "out of memory for a copy of the request and its metadata");
     c->opts.info = NULL;
     /* Before the name's first lookup there is nothing to pick from: the
      * call waits for it (the balancer's thread starts it) or its deadline. */
