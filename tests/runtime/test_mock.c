@@ -5,6 +5,7 @@
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -98,7 +99,9 @@ static void test_will_fail_gives_status_and_message(void **state)
     assert_string_equal(info.message, "no such thing");
     assert_int_equal(echo(ch, "b", &resp, &info), FERRY_UNAVAILABLE);
     assert_null(resp);
-    assert_string_equal(info.message, "");
+    /* No message given: one naming the method and status, as a channel's. */
+    assert_non_null(strstr(info.message, "ferrytest.v1.Probe/Echo"));
+    assert_non_null(strstr(info.message, "unavailable"));
 }
 
 static void test_will_fall_back_gives_a_degraded_answer(void **state)
@@ -395,6 +398,52 @@ static void test_bad_arguments_are_refused_before_the_mock(void **state)
     assert_int_equal(ferry_mock_open(NULL), FERRY_INVALID_ARGUMENT);
 }
 
+/* A call a real channel refuses before sending it (here a metadata entry
+ * without its value) is refused the same way by the mock, and is no call
+ * of the test's: it takes no queued answer and counts for nothing. */
+static void test_unsendable_metadata_is_refused_before_the_mock(void **state)
+{
+    ferry_channel *ch = *state;
+    Ferrytest__V1__EchoRequest req = request("x");
+    Ferrytest__V1__EchoReply *resp = NULL;
+    ferry_metadata md = {.key = "k", .value = NULL, .len = 3};
+    ferry_call_info info;
+    ferry_call_opts opts = {.metadata = &md, .n_metadata = 1, .info = &info};
+    assert_int_equal(ferrytest_v1_probe_echo(ch, &req, &resp, &opts), FERRY_INVALID_ARGUMENT);
+    assert_null(resp);
+    assert_non_null(strstr(info.message, "metadata"));
+    assert_int_equal(ferry_mock_calls(ch, ECHO_METHOD), 0);
+}
+
+/* How many client spans the trace sink was given. */
+static atomic_int client_spans;
+
+static void count_client_spans(void *arg, const ferry_span *span)
+{
+    (void)arg;
+    if (span->side == FERRY_SIDE_CLIENT)
+        atomic_fetch_add(&client_spans, 1);
+}
+
+/* With tracing on, a call the mock answers by running a handler is one
+ * client span, as a call it answers from its queue is: not a second one,
+ * the child of the first, for the handler's run. */
+static void test_will_call_is_one_client_span(void **state)
+{
+    ferry_channel *ch = *state;
+    int runs = 0;
+    ferrytest_v1_probe_mock_will_call_echo(ch, shout, &runs);
+    atomic_store(&client_spans, 0);
+    ferry_trace_set_sink(count_client_spans, NULL);
+    Ferrytest__V1__EchoReply *resp = NULL;
+    ferry_status st = echo(ch, "quiet", &resp, NULL);
+    ferry_trace_set_sink(NULL, NULL);
+    assert_int_equal(st, FERRY_OK);
+    ferry_message_free(&resp->base);
+    assert_int_equal(runs, 1);
+    assert_int_equal(atomic_load(&client_spans), 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -413,6 +462,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_async_calls_complete, setup, teardown),
         cmocka_unit_test_setup_teardown(test_one_mock_serves_several_services, setup, teardown),
         cmocka_unit_test_setup_teardown(test_calls_from_many_threads, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unsendable_metadata_is_refused_before_the_mock, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_will_call_is_one_client_span, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_arguments_are_refused_before_the_mock, setup,
                                         teardown),
     };

@@ -121,7 +121,8 @@ void ferry_mock_will_return_at(ferry_channel *ch, const ferry_method *m,
 
 /* Answers one call of `m` as a remote channel does when the service is down
  * and the method has a fallback: FERRY_FALLBACK, a copy of `resp` (NULL: an
- * empty response), and `why` (may be NULL) in info.message. */
+ * empty response), and `why` in info.message (NULL: "fallback after
+ * unavailable (the mock's answer)"). */
 void ferry_mock_will_fall_back_at(ferry_channel *ch, const ferry_method *m,
                                   const ProtobufCMessage *resp, const char *why, const char *file,
                                   int line);
@@ -129,7 +130,8 @@ void ferry_mock_will_fall_back_at(ferry_channel *ch, const ferry_method *m,
     ferry_mock_will_fall_back_at((ch), (m), (resp), (why), __FILE__, __LINE__)
 
 /* Answers one call of `m` with status `st` (neither FERRY_OK nor
- * FERRY_FALLBACK), no response, and `msg` (may be NULL) in info.message. */
+ * FERRY_FALLBACK), no response, and `msg` in info.message (NULL: a message
+ * naming the method and the status, as a channel always says why). */
 void ferry_mock_will_fail_at(ferry_channel *ch, const ferry_method *m, ferry_status st,
                              const char *msg, const char *file, int line);
 #define ferry_mock_will_fail(ch, m, st, msg)                                                       \

@@ -163,6 +163,13 @@ ferry_status ferryi_mock_call(ferry_channel *ch, const ferry_method *m, const Pr
 {
     mock_channel *mc = (mock_channel *)ch;
     char msg[FERRY_MESSAGE_MAX + 200];
+    /* A call a real channel refuses before sending it (metadata it cannot
+     * send) never reaches the service it stands for: nor does it count
+     * here as a call of the test's. */
+    if (ferryi_opts_check_metadata(opts, msg, sizeof msg) != FERRY_OK) {
+        fill_info(opts, FERRY_INVALID_ARGUMENT, msg);
+        return FERRY_INVALID_ARGUMENT;
+    }
 
     pthread_mutex_lock(&mc->mu);
     method_rec *r = ferryi_mock_find_rec(mc, m, 1);
@@ -219,13 +226,22 @@ ferry_status ferryi_mock_call(ferry_channel *ch, const ferry_method *m, const Pr
         } else if (answer != NULL && answer->kind == ANSWER_FALL_BACK) {
             st = FERRY_FALLBACK;
             info_msg = answer->msg;
+            if (info_msg[0] == '\0')
+                info_msg = "fallback after unavailable (the mock's answer)";
         }
     } else if (answer->kind == ANSWER_FAIL) {
         st = answer->st;
         info_msg = answer->msg;
+        if (info_msg[0] == '\0') { /* as a channel says why, whatever the test said */
+            snprintf(msg, sizeof msg, "%s: %s (the mock's answer)", m->full_name,
+                     ferry_status_str(st));
+            info_msg = msg;
+        }
     } else {
-        /* ANSWER_CALL: the local channel runs the handler and fills info. */
-        return ferry_channel_call(answer->local, m, req, resp, opts);
+        /* ANSWER_CALL: the local channel runs the handler and fills info;
+         * through its ops, as the call was checked (and its client span
+         * begun) on its way here. */
+        return answer->local->ops->call(answer->local, m, req, resp, opts);
     }
     fill_info(opts, st, info_msg);
     return st;
