@@ -82,10 +82,11 @@ typedef struct ferry_call_opts {
 
 /* How an asynchronous call reports: `invoke` is called exactly once, from a
  * ferry thread, with the status and (on FERRY_OK) the response, which the
- * callee then owns. It runs on one of nng's I/O threads (or, for a call that
- * fails before it is sent, on the caller's): it must return quickly, must not
- * block or wait for another call on the same channel, and must not close the
- * channel. Generated code sets `invoke` to a function that casts
+ * callee then owns. It runs on one of nng's I/O threads, a balancing
+ * channel's own thread (a call that waited for a DNS name's first answer),
+ * or, for a call that ends before it is sent, the caller's: it must return
+ * quickly, must not block or wait for another call on the same channel,
+ * and must not close the channel. Generated code sets `invoke` to a function that casts
  * `fn` back to the caller's typed callback. */
 typedef struct ferry_completion ferry_completion;
 struct ferry_completion {
