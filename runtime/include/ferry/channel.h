@@ -288,7 +288,10 @@ FERRY_NODISCARD ferry_status ferry_client_set_fallback(ferry_channel *ch, const 
 
 /* Opens a channel that runs calls on the handlers of `impl` in the calling
  * thread. Requests and responses are packed and unpacked as on the wire, so
- * the caller sees exactly what a remote call would give. */
+ * the caller sees exactly what a remote call would give. It has no default
+ * deadline of its own: a call that gives none, of a method whose IDL gives
+ * none, runs without one (ferry_call_remaining_ms() is UINT32_MAX), unless
+ * opts.parent's time caps it. */
 FERRY_NODISCARD ferry_status ferry_local_open(ferry_channel **out, const ferry_service_impl *impl);
 
 /* Adds another service to a local channel opened by ferry_local_open(). */
