@@ -1,6 +1,6 @@
 /* fuzz_header.c - fuzz target for the frame headers read and
- * packed by hand (runtime/src/wire/request_header.c, reply_header.c, and
- * the identity block inside either, identity_block.c) against protobuf-c, which they stand in for
+ * packed by hand (runtime/src/wire/headers.c, and the identity block
+ * inside either, identity_block.c) against protobuf-c, which they stand in for
  * on every call.
  *
  * The input's first byte picks the header (even: a request's, odd: a

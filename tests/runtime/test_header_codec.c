@@ -1,6 +1,6 @@
 /* test_header_codec.c - the frame headers packed and read by hand
- * (runtime/src/wire/request_header.c, reply_header.c, and the identity
- * block inside either, identity_block.c) stand in for
+ * (runtime/src/wire/headers.c, and the identity block inside either,
+ * identity_block.c) stand in for
  * protobuf-c: the same bytes out, the same header in, the same refusals.
  * fuzz_header checks the same over arbitrary bytes; these pin the cases by
  * name. */

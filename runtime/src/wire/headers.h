@@ -1,9 +1,10 @@
 /* headers.h - the two frame headers, the request's
- * (ferry.wire.RequestHeader, request_header.c) and the reply's
- * (ferry.wire.ReplyHeader, reply_header.c), packed and read without
- * protobuf-c's reflection, which every call paid for twice: the header is
- * read field by field through descriptors, each message initialised from a
- * template, each length scanned twice.
+ * (ferry.wire.RequestHeader) and the reply's (ferry.wire.ReplyHeader),
+ * packed and read without protobuf-c's reflection, which every call paid
+ * for twice: the header is read field by field through descriptors, each
+ * message initialised from a template, each length scanned twice.
+ * headers.c describes each header once, as a table of its fields, which
+ * pbcodec.h's walks pack and read.
  *
  * Both directions give exactly what protobuf-c would, for either header:
  *  - the _size() and _pack() functions write the bytes

@@ -19,7 +19,10 @@
 #include <stdint.h>
 
 #include "ferry/wire.pb-c.h"
-#include "wire/pbcodec.h"
+
+/* pbcodec.h's reader. Declared here rather than taken from there:
+ * pbcodec.h's walks pack and read the block through the functions below. */
+typedef struct ferryi_pb_reader ferryi_pb_reader;
 
 /* Bytes the block takes inside its header: tag, length and fields; 0 when
  * `id` is NULL (the field is left out). */

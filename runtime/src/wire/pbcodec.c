@@ -82,14 +82,13 @@ int ferryi_pb_span_any(ferryi_pb_reader *r, const uint8_t **data, size_t *len)
     return 1;
 }
 
-int ferryi_pb_strings_hold_nul(const uint8_t *data, size_t len, uint32_t strings, uint32_t inner,
-                               uint32_t inner_strings)
+int ferryi_pb_strings_hold_nul(const ferryi_pb_table *t, const uint8_t *data, size_t len)
 {
     ferryi_pb_reader r = {.at = data, .end = data + len};
     uint64_t tag;
     while (r.at < r.end && ferryi_pb_varint(&r, &tag)) {
         uint64_t field = tag >> 3;
-        uint32_t bit = field >= 1 && field <= 31 ? 1u << field : 0;
+        int kind = field >= 1 && field <= t->n_fields ? t->fields[field - 1].kind : FERRYI_PB_NONE;
         const uint8_t *span;
         size_t n;
         uint64_t skip;
@@ -108,9 +107,9 @@ int ferryi_pb_strings_hold_nul(const uint8_t *data, size_t len, uint32_t strings
         case 2:
             if (!ferryi_pb_span(&r, &span, &n))
                 return 0;
-            if ((bit & strings) && memchr(span, 0, n) != NULL)
+            if (kind == FERRYI_PB_STRING && memchr(span, 0, n) != NULL)
                 return 1;
-            if ((bit & inner) && ferryi_pb_strings_hold_nul(span, n, inner_strings, 0, 0))
+            if (kind == FERRYI_PB_ENTRIES && ferryi_pb_strings_hold_nul(t->entries, span, n))
                 return 1;
             break;
         default:
@@ -155,36 +154,10 @@ int ferryi_pb_bytes(ferryi_pb_reader *r, ProtobufCBinaryData *out)
     return 1;
 }
 
-ProtobufCMessage *ferryi_pb_message(ferryi_pb_reader *outer, const void *init, size_t size,
-                                    unsigned last,
-                                    int (*get)(ferryi_pb_reader *r, uint8_t tag, void *into))
-{
-    ferryi_pb_reader r;
-    ProtobufCMessage *m = ferryi_pb_sub(outer, &r, init, size);
-    if (m != NULL && !ferryi_pb_fields(&r, last, 0, get, m)) {
-        protobuf_c_message_free_unpacked(m, r.alloc);
-        return NULL;
-    }
-    return m;
-}
-
-int ferryi_pb_header_entry(ferryi_pb_reader *r, ferryi_pb_reading *rd, const void *init,
-                           size_t size, unsigned last,
-                           int (*get)(ferryi_pb_reader *r, uint8_t tag, void *into))
-{
-    if (rd->n_entries == FERRYI_PB_ENTRIES_MAX)
-        return 0;
-    ProtobufCMessage *m = ferryi_pb_message(r, init, size, last, get);
-    if (m == NULL)
-        return 0;
-    rd->entry[rd->n_entries++] = m;
-    return 1;
-}
-
-void *ferryi_pb_header_left(const ferryi_pb_header_form *f, ProtobufCAllocator *alloc, size_t len,
+void *ferryi_pb_header_left(const ferryi_pb_table *t, ProtobufCAllocator *alloc, size_t len,
                             const uint8_t *data, int *holds_nul)
 {
-    if (holds_nul != NULL && (*holds_nul = ferryi_pb_header_holds_nul(f, data, len)) != 0)
+    if (holds_nul != NULL && (*holds_nul = ferryi_pb_strings_hold_nul(t, data, len)) != 0)
         return NULL;
-    return protobuf_c_message_unpack(f->descriptor, alloc, len, data);
+    return protobuf_c_message_unpack(t->init->descriptor, alloc, len, data);
 }
