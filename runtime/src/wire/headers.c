@@ -5,7 +5,7 @@
 #include "ferry/validate.h"
 #include "wire/envelope.h"
 #include "wire/headers.h"
-#include "wire/pbcodec.h"
+#include "wire/pbtable.h"
 
 /* Each message's table: FIELD() lists a field of the message type
  * MESSAGE names while the table is written. */

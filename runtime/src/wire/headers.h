@@ -4,7 +4,7 @@
  * for twice: the header is read field by field through descriptors, each
  * message initialised from a template, each length scanned twice.
  * headers.c describes each header once, as a table of its fields, which
- * pbcodec.h's walks pack and read.
+ * pbtable.h's walks pack and read.
  *
  * Both directions give exactly what protobuf-c would, for either header:
  *  - the _size() and _pack() functions write the bytes

@@ -2,7 +2,7 @@
  * (identity_block.h says why, and what it promises), from a table of its
  * fields (idl/ferry/wire.proto). */
 #include "wire/identity_block.h"
-#include "wire/pbcodec.h"
+#include "wire/pbtable.h"
 
 /* FIELD() lists a field of the message type MESSAGE names. */
 #define FIELD(number, kind, member) FERRYI_PB_FIELD(MESSAGE, number, FERRYI_PB_##kind, member)

@@ -21,7 +21,7 @@
 #include "ferry/wire.pb-c.h"
 
 /* pbcodec.h's reader. Declared here rather than taken from there:
- * pbcodec.h's walks pack and read the block through the functions below. */
+ * pbtable.h's walks pack and read the block through the functions below. */
 typedef struct ferryi_pb_reader ferryi_pb_reader;
 
 /* Bytes the block takes inside its header: tag, length and fields; 0 when
