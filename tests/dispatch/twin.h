@@ -27,10 +27,10 @@ typedef struct twin_side {
     atomic_uint_fast64_t gets, counts, touches, peeks;
     atomic_int variant; /* a twin_variant */
     atomic_int hold;    /* while nonzero, Get waits before it answers */
-    /* What the last Get saw of its call: the time it had left and its
-     * metadata "who" ("" when none). */
+    /* What the last Get saw of its call: the time it had left, and whether
+     * its metadata "who" was "alice" (atomics: Gets may run at once). */
     atomic_uint last_remaining_ms;
-    char last_who[32];
+    atomic_int last_who_alice;
 } twin_side;
 
 extern const ferrytest_dispatch_v1_twin_handlers twin_handlers;
