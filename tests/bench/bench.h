@@ -189,6 +189,11 @@ int bench_ops(int runs, double seconds, unsigned in_flight);
  * -1 when a call failed. */
 int bench_local(int runs, double seconds);
 
+/* crypto.c: what the proofs' primitives cost alone (Ed25519, HChaCha20,
+ * Poly1305, and AES-GCM's tag for comparison): medians of `runs` runs;
+ * prints crypto.* figures. 0, or -1 when libsodium cannot start. */
+int bench_crypto(int runs, double seconds);
+
 /* Fills `out` from the latencies of one caller's run: samples in µs, the
  * run lasting `elapsed_s`. Sorts the samples. */
 void bench_latency_from(bench_samples *s, double elapsed_s, bench_latency *out);

@@ -2,7 +2,8 @@
  * options and the figures.
  *
  *   ferry-bench [--runs N] [--seconds S] [--only ipc|tcp] [--in-flight N]
- *               [--identity-only] [--rules-only] [--ops-only] [--no-pin]
+ *               [--identity-only] [--rules-only] [--ops-only] [--crypto-only]
+ *               [--no-pin]
  *
  * For each transport (ipc in a temp directory, tcp on 127.0.0.1 with an
  * ephemeral port) it starts four echo servers, each a process of its own:
@@ -15,8 +16,9 @@
  * anonymous ones. Each figure printed is the median over the runs; ratios
  * are ferry / raw, and signed / none and mac / none for identity. Last,
  * the cost of the IDL's validation rules (rules.c): calls with / without;
- * what a local channel adds to a direct function call (local.c); and what
- * metrics and tracing cost (ops.c).
+ * what a local channel adds to a direct function call (local.c); what
+ * metrics and tracing cost (ops.c); and what the proofs' primitives cost
+ * alone, the floor under the identity figures (crypto.c).
  *
  * On a machine of two or more CPUs the bench holds itself to one half of
  * them and its servers to the other (procs.c says why; --no-pin leaves
@@ -50,6 +52,7 @@ typedef struct options {
     int identity_only; /* only ferry's figures with none, signed and mac */
     int rules_only;    /* only the cost of validation rules (rules.c) and local.c */
     int ops_only;      /* only the cost of metrics and tracing (ops.c) */
+    int crypto_only;   /* only the proofs' primitives (crypto.c) */
     int no_pin;        /* leave the placement of threads to the kernel */
     size_t payload;    /* 64 or 4096: that payload only; 0: both */
     unsigned modes;    /* identity modes measured, bits of 1u << SIDE_*: all by default */
@@ -303,7 +306,7 @@ static void usage(FILE *out)
     fprintf(out,
             "usage: ferry-bench [--runs N] [--seconds S] [--only ipc|tcp] [--in-flight N]\n"
             "                   [--identity-only [--mode none|signed|mac]...] [--payload 64|4096]\n"
-            "                   [--rules-only] [--ops-only] [--no-pin]\n"
+            "                   [--rules-only] [--ops-only] [--crypto-only] [--no-pin]\n"
             "Measures ferry against raw nng, and ferry's calls with and without request\n"
             "identity (docs/benchmarks.md); prints `name: value` lines.\n"
             "  -r, --runs N        runs of every figure; medians are printed (1-%d, default 5)\n"
@@ -317,6 +320,7 @@ static void usage(FILE *out)
             "  -v, --rules-only    measure only calls with and without validation rules,\n"
             "                      and local channel calls against direct ones\n"
             "  -m, --ops-only      measure only calls with metrics and tracing on and off\n"
+            "  -c, --crypto-only   measure only what the proofs' primitives cost alone\n"
             "  -P, --no-pin        do not hold the bench and its servers to CPUs of their\n"
             "                      own (by default each gets half of the CPUs)\n"
             "  -h, --help          print this and exit\n",
@@ -328,16 +332,23 @@ static void usage(FILE *out)
 static int parse_args(int argc, char **argv, options *o)
 {
     static const struct option longopts[] = {
-        {"runs", required_argument, NULL, 'r'},    {"seconds", required_argument, NULL, 's'},
-        {"only", required_argument, NULL, 'o'},    {"in-flight", required_argument, NULL, 'n'},
-        {"identity-only", no_argument, NULL, 'i'}, {"rules-only", no_argument, NULL, 'v'},
-        {"ops-only", no_argument, NULL, 'm'},      {"no-pin", no_argument, NULL, 'P'},
-        {"mode", required_argument, NULL, 'M'},    {"payload", required_argument, NULL, 'p'},
-        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
+        {"runs", required_argument, NULL, 'r'},
+        {"seconds", required_argument, NULL, 's'},
+        {"only", required_argument, NULL, 'o'},
+        {"in-flight", required_argument, NULL, 'n'},
+        {"identity-only", no_argument, NULL, 'i'},
+        {"rules-only", no_argument, NULL, 'v'},
+        {"ops-only", no_argument, NULL, 'm'},
+        {"crypto-only", no_argument, NULL, 'c'},
+        {"no-pin", no_argument, NULL, 'P'},
+        {"mode", required_argument, NULL, 'M'},
+        {"payload", required_argument, NULL, 'p'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
     };
     *o = (options){.runs = 5, .seconds = 1.0, .only = NULL, .in_flight = 16};
     int c;
-    while ((c = getopt_long(argc, argv, "r:s:o:n:ivmPM:p:h", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "r:s:o:n:ivmcPM:p:h", longopts, NULL)) != -1) {
         char *end = NULL;
         long v;
         switch (c) {
@@ -387,6 +398,9 @@ static int parse_args(int argc, char **argv, options *o)
             break;
         case 'm':
             o->ops_only = 1;
+            break;
+        case 'c':
+            o->crypto_only = 1;
             break;
         case 'P':
             o->no_pin = 1;
@@ -471,11 +485,14 @@ int main(int argc, char **argv)
     double payloads = o.payload != 0 ? 1 : 2;
     double estimate = transports * payloads * o.runs *
                       (lats * o.seconds + tputs * (o.seconds + BENCH_WARMUP_SECONDS));
-    if (o.rules_only || o.ops_only)
+    if (o.rules_only || o.ops_only || o.crypto_only)
         estimate = 0;
-    if (!o.identity_only && !o.rules_only) /* ops.c: on and off */
+    if (!o.identity_only && !o.rules_only && !o.ops_only) /* crypto.c: seven quarters */
+        estimate += o.runs * 1.75 * o.seconds;
+    if (!o.identity_only && !o.rules_only && !o.crypto_only) /* ops.c: on and off */
         estimate += o.runs * 2 * (o.seconds + BENCH_WARMUP_SECONDS);
-    if (!o.identity_only && !o.ops_only) /* rules.c: two channels, two methods, the validator;
+    if (!o.identity_only && !o.ops_only && !o.crypto_only) /* rules.c: two channels, two
+                                                              methods, the validator;
                                              local.c: two halves */
         estimate += o.runs * 5.25 * o.seconds;
     fprintf(stderr, "ferry-bench: about %.0f s; figures are medians of %d runs\n", estimate,
@@ -485,7 +502,7 @@ int main(int argc, char **argv)
     fflush(stdout);
 
     static const char *const names[] = {"ipc", "tcp"};
-    for (int t = 0; t < 2 && !o.rules_only && !o.ops_only; t++) {
+    for (int t = 0; t < 2 && !o.rules_only && !o.ops_only && !o.crypto_only; t++) {
         if (o.only != NULL && strcmp(o.only, names[t]) != 0)
             continue;
         if (measure_transport(names[t], &o) != 0) {
@@ -493,12 +510,17 @@ int main(int argc, char **argv)
             return 1; /* the exit handler stops the servers */
         }
     }
-    if (!o.identity_only && !o.ops_only &&
+    if (!o.identity_only && !o.ops_only && !o.crypto_only &&
         (bench_rules(o.runs, o.seconds) != 0 || bench_local(o.runs, o.seconds) != 0)) {
         bench_identity_fini();
         return 1;
     }
-    if (!o.identity_only && !o.rules_only && bench_ops(o.runs, o.seconds, o.in_flight) != 0) {
+    if (!o.identity_only && !o.rules_only && !o.crypto_only &&
+        bench_ops(o.runs, o.seconds, o.in_flight) != 0) {
+        bench_identity_fini();
+        return 1;
+    }
+    if (!o.identity_only && !o.rules_only && !o.ops_only && bench_crypto(o.runs, o.seconds) != 0) {
         bench_identity_fini();
         return 1;
     }
