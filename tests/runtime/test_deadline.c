@@ -6,6 +6,7 @@
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -265,6 +266,69 @@ static void test_wait_for_turn_counts_against_deadline(void **state)
     probe_url_free(url);
 }
 
+/* What the server's after hook saw of the last call whose request said
+ * "waits" (atomics: the hook runs on the server's threads). */
+static _Atomic uint64_t waited_total_us, waited_queued_us;
+
+static void note_wait(void *arg, const ferry_call_event *ev)
+{
+    (void)arg;
+    /* The echo request's text is not in the event: the call id tells the
+     * second call of the connection (the one that waits) apart. */
+    if (ev->call_id >= 2) {
+        atomic_store(&waited_total_us, ev->total_us);
+        atomic_store(&waited_queued_us, ev->queued_us);
+    }
+}
+
+/* A request that waits for its connection's turn has its wait in its
+ * figures, as in its deadline: the interceptors (so the metrics' call and
+ * queue times, and the trace) see the time from its arrival, not from its
+ * turn. On the test clock: the first call is held while the clock moves
+ * 600 ms. */
+static void test_wait_for_turn_counts_in_figures(void **state)
+{
+    (void)state;
+    char *url = probe_ipc_url();
+    char bound[256];
+    ferry_server *srv = NULL;
+    ferry_server_opts so = {
+        .workers = 2, .max_in_flight_per_connection = 1, .serve_roles_without_identity = 1};
+    assert_int_equal(ferry_server_new(&srv, &so), FERRY_OK);
+    assert_int_equal(ferrytest_v1_probe_register(srv, &probe_handlers, NULL), FERRY_OK);
+    ferry_interceptor ic = {.after = note_wait};
+    assert_int_equal(ferry_server_add_interceptor(srv, &ic), FERRY_OK);
+    assert_int_equal(ferry_server_listen(srv, url, bound, sizeof bound), FERRY_OK);
+    ferry_channel *ch = NULL;
+    ferry_client_opts co = {.wait_for_ready = 1};
+    assert_int_equal(ferry_client_open(&ch, bound, &co), FERRY_OK);
+    atomic_store(&waited_total_us, 0);
+    uint64_t before = atomic_load(&probe_calls);
+
+    done_box slow = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+    done_box waits = slow;
+    probe_gate_shut();
+    box_start(ch, &slow, PROBE_HELD, 60000);
+    assert_true(probe_wait_calls(before + 1)); /* the first call runs, held */
+    box_start(ch, &waits, 0, 60000);
+    ferry_server_counters n = {0};
+    for (int i = 0; i < 2000 && n.waited == 0; i++) {
+        probe_nap_ms(10);
+        ferry_server_get_counters(srv, &n);
+    }
+    assert_true(n.waited >= 1); /* the second waits its turn */
+    ferry_test_clock_advance(600);
+    probe_gate_open();
+    assert_int_equal(box_wait(&slow), FERRY_OK);
+    assert_int_equal(box_wait(&waits), FERRY_OK);
+    ferry_server_shutdown(srv, 20000); /* the after hooks have run */
+    assert_true(atomic_load(&waited_total_us) >= 600000);
+    assert_true(atomic_load(&waited_queued_us) >= 600000);
+    ferry_channel_close(ch);
+    ferry_server_free(srv);
+    probe_url_free(url);
+}
+
 /* What haunt_lookup() saw of its calls. */
 static struct {
     ferry_status sync_st, async_st;
@@ -328,6 +392,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_wait_for_turn_counts_against_deadline),
+        cmocka_unit_test(test_wait_for_turn_counts_in_figures),
         cmocka_unit_test(test_deadline_travels_through_a_relay),
         cmocka_unit_test(test_spent_deadline_is_not_passed_on),
         cmocka_unit_test(test_parent_deadline_on_local_channel),

@@ -28,6 +28,7 @@ typedef struct seen_event {
     uint64_t handler_us, total_us;
     unsigned attempts;
     int handler_ran;
+    int admitted;
 } seen_event;
 
 /* What an interceptor saw, in order. */
@@ -65,6 +66,7 @@ static void note(seen *s, char tag, char hook, const ferry_call_event *e)
         x->total_us = e->total_us;
         x->attempts = e->attempts;
         x->handler_ran = e->handler_ran;
+        x->admitted = e->admitted;
     }
     pthread_mutex_unlock(&s->mu);
 }
@@ -354,6 +356,50 @@ static void test_channel_before_refuses(void **state)
     ferry_channel_close(ch);
 }
 
+/* On a server, a refusal by interceptor a (added first) leaves b's before
+ * hook unrun: b's after hook sees the call as not admitted, a's as
+ * admitted, so that each can pair its after with its own before (a gauge
+ * of calls in flight would drift otherwise). */
+static void test_server_admitted_per_interceptor(void **state)
+{
+    (void)state;
+    probe_link l;
+    serve(&l);
+    log_a.refuse = FERRY_PERMISSION_DENIED;
+    Ferrytest__V1__EchoRequest req = FERRYTEST__V1__ECHO_REQUEST__INIT;
+    Ferrytest__V1__EchoReply *resp = NULL;
+    ferry_call_opts opts = {.deadline_ms = 20000};
+    assert_int_equal(ferrytest_v1_probe_echo(l.ch, &req, &resp, &opts), FERRY_PERMISSION_DENIED);
+    assert_true(wait_seen(&log_a, 2) >= 2);
+    assert_true(wait_seen(&log_b, 1) >= 1);
+    assert_int_equal(log_b.ev[0].hook, 'A');
+    assert_int_equal(log_b.ev[0].admitted, 0);
+    assert_int_equal(log_a.ev[1].hook, 'A');
+    assert_int_equal(log_a.ev[1].admitted, 1);
+    probe_link_close(&l);
+}
+
+/* The same on an intercepted channel: b, whose before never ran, sees the
+ * call as not admitted. */
+static void test_channel_admitted_per_interceptor(void **state)
+{
+    (void)state;
+    ferry_channel *local = NULL, *ch = NULL;
+    assert_int_equal(ferrytest_v1_probe_local_open(&local, &probe_handlers, NULL), FERRY_OK);
+    const ferry_interceptor both[] = {ic_a, ic_b};
+    assert_int_equal(ferry_channel_intercept(&ch, local, both, 2), FERRY_OK);
+    log_a.refuse = FERRY_RESOURCE_EXHAUSTED;
+    Ferrytest__V1__EchoRequest req = FERRYTEST__V1__ECHO_REQUEST__INIT;
+    Ferrytest__V1__EchoReply *resp = NULL;
+    assert_int_equal(ferrytest_v1_probe_echo(ch, &req, &resp, NULL), FERRY_RESOURCE_EXHAUSTED);
+    assert_int_equal(log_b.n, 1); /* its after only */
+    assert_int_equal(log_b.ev[0].hook, 'A');
+    assert_int_equal(log_b.ev[0].admitted, 0);
+    assert_int_equal(log_a.n, 2);
+    assert_int_equal(log_a.ev[1].admitted, 1);
+    ferry_channel_close(ch);
+}
+
 typedef struct async_done {
     pthread_mutex_t mu;
     pthread_cond_t cv;
@@ -482,6 +528,8 @@ int main(void)
         cmocka_unit_test_setup(test_server_add_rules, reset),
         cmocka_unit_test_setup(test_channel_hooks_see_the_call, reset),
         cmocka_unit_test_setup(test_channel_before_refuses, reset),
+        cmocka_unit_test_setup(test_server_admitted_per_interceptor, reset),
+        cmocka_unit_test_setup(test_channel_admitted_per_interceptor, reset),
         cmocka_unit_test_setup(test_channel_async, reset),
         cmocka_unit_test_setup(test_channel_async_not_started, reset),
         cmocka_unit_test_setup(test_channel_intercept_rules, reset),

@@ -66,7 +66,11 @@ typedef struct ferry_call_event {
     uint32_t api_version;
 
     /* For `after`: */
-    int admitted; /* the before hooks ran for this call (on a client, always) */
+    /* This interceptor's before hook ran for this call (for one without a
+     * before hook: the chain got to it): 0 when ferry, or an interceptor
+     * added before this one, refused the call first. What a hook that
+     * counts calls in flight pairs its after with. */
+    int admitted;
     ferry_status status;
     const char *message;  /* "" on success */
     size_t request_bytes; /* the request body on the wire (client: packed size) */

@@ -24,14 +24,16 @@ ferry_status ferryi_hooks_add(ferryi_hooks *h, const ferry_interceptor *ic)
 }
 
 ferry_status ferryi_hooks_before(const ferryi_hooks *h, const ferry_call_event *ev, char *why,
-                                 size_t why_len)
+                                 size_t why_len, size_t *ran)
 {
+    *ran = h->n;
     for (size_t i = 0; i < h->n; i++) {
         if (h->ics[i].before == NULL)
             continue;
         why[0] = '\0';
         ferry_status st = h->ics[i].before(h->ics[i].arg, ev, why, why_len);
         if (st != FERRY_OK) {
+            *ran = i + 1;
             if (why[0] == '\0')
                 snprintf(why, why_len, "refused by an interceptor");
             /* FERRY_FALLBACK is no status to end a call with. */
@@ -41,11 +43,13 @@ ferry_status ferryi_hooks_before(const ferryi_hooks *h, const ferry_call_event *
     return FERRY_OK;
 }
 
-void ferryi_hooks_after(const ferryi_hooks *h, const ferry_call_event *ev)
+void ferryi_hooks_after(const ferryi_hooks *h, ferry_call_event *ev, size_t ran)
 {
     for (size_t i = h->n; i-- > 0;)
-        if (h->ics[i].after != NULL)
+        if (h->ics[i].after != NULL) {
+            ev->admitted = i < ran;
             h->ics[i].after(h->ics[i].arg, ev);
+        }
 }
 
 /* ---- the intercepting channel ------------------------------------------ */
@@ -110,13 +114,15 @@ static ferry_status icept_call(ferry_channel *ch, const ferry_method *m,
     ferry_call_info *info = o.info != NULL ? o.info : &local;
     o.info = info;
     memset(info, 0, sizeof *info);
-    ferry_status st = ferryi_hooks_before(&ic->hooks, &ev, info->message, sizeof info->message);
+    size_t ran = 0;
+    ferry_status st =
+        ferryi_hooks_before(&ic->hooks, &ev, info->message, sizeof info->message, &ran);
     if (st == FERRY_OK)
         st = ic->inner->ops->call(ic->inner, m, req, resp, &o);
     else
         info->status = st;
     end_event(&ev, st, *resp, info, started);
-    ferryi_hooks_after(&ic->hooks, &ev);
+    ferryi_hooks_after(&ic->hooks, &ev, ran);
     return st;
 }
 
@@ -126,6 +132,7 @@ typedef struct icept_async {
     ferry_completion user;
     ferry_call_event ev;
     uint64_t started;
+    size_t ran; /* interceptors the before hooks got to */
 } icept_async;
 
 /* Their blocks, kept for the next calls (pool.c says why). */
@@ -136,7 +143,7 @@ static void icept_done(const ferry_completion *c, ferry_status st, ProtobufCMess
 {
     icept_async *a = c->arg;
     end_event(&a->ev, st, resp, info, a->started);
-    ferryi_hooks_after(&a->ic->hooks, &a->ev);
+    ferryi_hooks_after(&a->ic->hooks, &a->ev, a->ran);
     ferryi_pool_complete(&icept_pool, a, &a->user, st, resp, info);
 }
 
@@ -157,7 +164,7 @@ static ferry_status icept_call_async(ferry_channel *ch, const ferry_method *m,
     /* The info is built only for a refusal: zeroing one (its message
      * buffer is most of it) on every call cost more than the hooks. */
     char why[FERRY_MESSAGE_MAX];
-    ferry_status st = ferryi_hooks_before(&ic->hooks, &a->ev, why, sizeof why);
+    ferry_status st = ferryi_hooks_before(&ic->hooks, &a->ev, why, sizeof why, &a->ran);
     if (st != FERRY_OK) {
         /* Refused: the call ends now, as a started call that failed. */
         ferry_call_info info = {.status = st};
@@ -185,7 +192,7 @@ static ferry_status icept_call_async(ferry_channel *ch, const ferry_method *m,
             snprintf(o.info->message, sizeof o.info->message, "%s", ferry_status_str(st));
         o.info->status = st;
         end_event(&a->ev, st, NULL, o.info, a->started);
-        ferryi_hooks_after(&ic->hooks, &a->ev);
+        ferryi_hooks_after(&ic->hooks, &a->ev, a->ran);
         ferryi_pool_put(&icept_pool, a);
     }
     return st;

@@ -21,7 +21,7 @@ typedef struct pending {
     struct pending *next;
     nng_ctx ctx;
     nng_msg *msg;
-    uint64_t arrived_ms; /* ferry ms: a waiting request's deadline runs from here */
+    uint64_t arrived_us; /* ferry µs: a waiting request's deadline and figures run from here */
 } pending;
 
 typedef struct fifo {
@@ -261,7 +261,7 @@ static void mute(ferryi_conn *c, const char *why)
 /* When a request of `c` waits and `c` has room to run it, hands it over:
  * the caller's context *ctx is exchanged for the one it arrived on. Unless
  * `allowed`, only when `c` has no other call running (conns.h). */
-static nng_msg *hand_over(ferryi_conn *c, nng_ctx *ctx, int allowed, uint64_t *arrived_ms)
+static nng_msg *hand_over(ferryi_conn *c, nng_ctx *ctx, int allowed, uint64_t *arrived_us)
 {
     ferryi_conns *cs = c->cs;
     if (cs->closed || c->gone || c->muted || c->running >= cs->o.max_running ||
@@ -274,7 +274,7 @@ static nng_msg *hand_over(ferryi_conn *c, nng_ctx *ctx, int allowed, uint64_t *a
     ctx_put(cs, *ctx);
     *ctx = p->ctx;
     nng_msg *m = p->msg;
-    *arrived_ms = p->arrived_ms;
+    *arrived_us = p->arrived_us;
     pending_put(cs, p);
     return m;
 }
@@ -419,7 +419,7 @@ ferryi_conn_admit ferryi_conns_admit(ferryi_conns *cs, nng_ctx *ctx, nng_msg *re
         } else {
             p->ctx = *ctx;
             p->msg = req;
-            p->arrived_ms = ferryi_now_ms();
+            p->arrived_us = ferryi_now_us();
             fifo_push(&c->waiting, p);
             cs->owed++;
             cs->n.waited++;
@@ -436,7 +436,7 @@ ferryi_conn_admit ferryi_conns_admit(ferryi_conns *cs, nng_ctx *ctx, nng_msg *re
 }
 
 nng_msg *ferryi_conns_reply(ferryi_conns *cs, ferryi_conn *c, nng_ctx *ctx, nng_msg *reply,
-                            int allowed, uint64_t *arrived_ms)
+                            int allowed, uint64_t *arrived_us)
 {
     pthread_mutex_lock(&cs->mu);
     c->running--;
@@ -462,19 +462,19 @@ nng_msg *ferryi_conns_reply(ferryi_conns *cs, ferryi_conn *c, nng_ctx *ctx, nng_
         else if (c->sending == NULL)
             send_next(c);
     }
-    nng_msg *next = hand_over(c, ctx, allowed, arrived_ms);
+    nng_msg *next = hand_over(c, ctx, allowed, arrived_us);
     conn_release(c);
     pthread_mutex_unlock(&cs->mu);
     return next;
 }
 
 nng_msg *ferryi_conns_done(ferryi_conns *cs, ferryi_conn *c, nng_ctx *ctx, int allowed,
-                           uint64_t *arrived_ms)
+                           uint64_t *arrived_us)
 {
     pthread_mutex_lock(&cs->mu);
     c->running--;
     owe_less(cs, 1);
-    nng_msg *next = hand_over(c, ctx, allowed, arrived_ms);
+    nng_msg *next = hand_over(c, ctx, allowed, arrived_us);
     conn_release(c);
     pthread_mutex_unlock(&cs->mu);
     return next;

@@ -82,8 +82,9 @@ ferryi_conn_admit ferryi_conns_admit(ferryi_conns *cs, nng_ctx *ctx, nng_msg *re
  * of its replies is being sent (it is the probe); else it is dropped.
  *
  * When a request of the same connection was waiting for its turn, returns
- * it, with *ctx set to the context it arrived on and *arrived_ms to when it
- * arrived (ferry's clock: its deadline runs from then, the wait included):
+ * it, with *ctx set to the context it arrived on and *arrived_us to when it
+ * arrived (ferry's clock, µs: its deadline and its figures run from then,
+ * the wait included):
  * the caller handles it as admitted with RUN (same `conn`). Else returns
  * NULL. With `hand_over` 0
  * (the server is short of receiving contexts) a waiting request is handed
@@ -91,12 +92,12 @@ ferryi_conn_admit ferryi_conns_admit(ferryi_conns *cs, nng_ctx *ctx, nng_msg *re
  * its queue still moves: connections that keep their queues full must not
  * hold every context between them. */
 nng_msg *ferryi_conns_reply(ferryi_conns *cs, ferryi_conn *conn, nng_ctx *ctx, nng_msg *reply,
-                            int hand_over, uint64_t *arrived_ms);
+                            int hand_over, uint64_t *arrived_us);
 
 /* Ends the call received on *ctx from `conn` without a reply; *ctx stays
  * usable. Hands over a waiting request like ferryi_conns_reply(). */
 nng_msg *ferryi_conns_done(ferryi_conns *cs, ferryi_conn *conn, nng_ctx *ctx, int hand_over,
-                           uint64_t *arrived_ms);
+                           uint64_t *arrived_us);
 
 /* Waits until no call is owed a reply (running, waiting or being sent), or
  * until the wall-clock time `until`; returns how many still are. */

@@ -238,7 +238,7 @@ static ferry_call_event call_event(const srv_ctx *c, uint64_t now_us)
         .client_name = c->call.client_name != NULL ? c->call.client_name : "",
         .client_version = c->call.client_version != NULL ? c->call.client_version : "",
         .api_version = c->call.api_version,
-        .admitted = c->admitted,
+        .admitted = c->hooks_ran > 0, /* per interceptor for the after hooks */
         .status = c->answer_status,
         .message = c->answer_message,
         .request_bytes = c->frame.body_len,
@@ -257,12 +257,12 @@ static ferry_call_event call_event(const srv_ctx *c, uint64_t now_us)
 static void finish_call(srv_ctx *c)
 {
     ferry_server *srv = c->srv;
-    /* Every call that named a method and was answered: the after hooks see
-     * it before its memory goes. */
+    /* Every call that named a method and was answered, or whose before
+     * hooks ran: the after hooks see it before its memory goes. */
     uint64_t end_us = c->answered && (srv->hooks.n > 0 || c->call.trace.on) ? ferryi_now_us() : 0;
-    if (srv->hooks.n > 0 && c->answered && c->method_name != NULL) {
-        ferry_call_event ev = call_event(c, end_us);
-        ferryi_hooks_after(&srv->hooks, &ev);
+    if (srv->hooks.n > 0 && (c->answered || c->hooks_ran > 0) && c->method_name != NULL) {
+        ferry_call_event ev = call_event(c, end_us != 0 ? end_us : ferryi_now_us());
+        ferryi_hooks_after(&srv->hooks, &ev, c->hooks_ran);
     }
     if (c->call.trace.on && c->answered)
         ferryi_trace_server_end(&c->call.trace, c->method_name, c->answer_status, c->answer_message,
@@ -324,7 +324,14 @@ static void work_run(ferryi_job *job)
     pthread_mutex_lock(&srv->io_mu);
     int closed = srv->closed;
     pthread_mutex_unlock(&srv->io_mu);
-    /* Queued past the grace period: nobody will read the reply. */
+    /* Queued past the grace period: nobody will read the reply. The after
+     * hooks still see the call end (their before hooks ran). */
+    if (closed) {
+        c->answer_status = FERRY_CANCELLED;
+        c->answer_bytes = 0;
+        snprintf(c->answer_message, sizeof c->answer_message,
+                 "the server closed before the call ran");
+    }
     on_worker = 1;
     complete(c, closed ? NULL : run_handler(c));
     on_worker = 0;
@@ -365,17 +372,17 @@ static void take_nonce(srv_ctx *c, const Ferry__Wire__RequestHeader *h)
 }
 
 /* Starts the call `msg` admitted as `how` on `c`, which arrived at
- * `arrived_ms` (ferry ms; 0: now). Returns NULL with *queued set when it
+ * `arrived_us` (ferry µs; 0: now). Returns NULL with *queued set when it
  * went to the worker pool (the worker completes it); else the reply to
  * send, or NULL for none. */
-static nng_msg *handle_request(srv_ctx *c, nng_msg *msg, ferryi_conn_admit how, uint64_t arrived_ms,
+static nng_msg *handle_request(srv_ctx *c, nng_msg *msg, ferryi_conn_admit how, uint64_t arrived_us,
                                int *queued)
 {
     ferry_server *srv = c->srv;
     /* A request that waited for its connection's turn has spent its wait
      * out of its deadline (docs/resilience.md: the server's clock for a
      * call starts when the request arrives). */
-    uint64_t now = arrived_ms != 0 ? arrived_ms : ferryi_now_ms();
+    uint64_t now = arrived_us != 0 ? arrived_us / 1000u : ferryi_now_ms();
     char why[FERRY_MESSAGE_MAX];
 
     *queued = 0;
@@ -384,10 +391,13 @@ static nng_msg *handle_request(srv_ctx *c, nng_msg *msg, ferryi_conn_admit how, 
     c->call_id = 0;
     c->method_name = NULL;
     c->deadline_ms = 0;
-    c->answered = c->admitted = c->handler_ran = 0;
+    c->answered = c->handler_ran = 0;
+    c->hooks_ran = 0;
     c->handler_start_us = c->handler_us = 0;
+    /* The call's figures and its span start when it was read, its wait
+     * for its connection's turn included. */
     if (srv->hooks.n > 0 || ferryi_trace_on())
-        c->read_us = ferryi_now_us(); /* the call's figures and its span start here */
+        c->read_us = arrived_us != 0 ? arrived_us : ferryi_now_us();
     c->max_reply = srv->max_message;
     c->api_min = c->api_max = 0;
     ferryi_call_init(&c->call, NULL, NULL);
@@ -492,8 +502,8 @@ static nng_msg *handle_request(srv_ctx *c, nng_msg *msg, ferryi_conn_admit how, 
         ferryi_trace_server_begin(&c->call.trace, c->call.metadata, c->call.n_metadata, c->read_us);
     if (srv->hooks.n > 0) {
         ferry_call_event ev = call_event(c, 0);
-        c->admitted = 1;
-        if ((st = ferryi_hooks_before(&srv->hooks, &ev, why, sizeof why)) != FERRY_OK)
+        if ((st = ferryi_hooks_before(&srv->hooks, &ev, why, sizeof why, &c->hooks_ran)) !=
+            FERRY_OK)
             return reject(c, st, why);
     }
 
@@ -529,17 +539,18 @@ static void complete(srv_ctx *c, nng_msg *reply)
          * connections that keep their queues full would otherwise hold
          * every context between them, and nobody else would be read. */
         int hand_over = atomic_load(&srv->n_receiving) >= srv->min_receiving;
-        uint64_t arrived_ms = 0;
+        uint64_t arrived_us = 0;
         nng_msg *next =
             reply != NULL
-                ? ferryi_conns_reply(srv->conns, conn, &c->ctx, reply, hand_over, &arrived_ms)
-                : ferryi_conns_done(srv->conns, conn, &c->ctx, hand_over, &arrived_ms);
+                ? ferryi_conns_reply(srv->conns, conn, &c->ctx, reply, hand_over, &arrived_us)
+                : ferryi_conns_done(srv->conns, conn, &c->ctx, hand_over, &arrived_us);
         finish_call(c);
         if (next == NULL)
             break;
         c->conn = conn;
         int queued = 0;
-        reply = handle_request(c, next, FERRYI_CONN_RUN, arrived_ms, &queued);
+        reply = handle_request(c, next, FERRYI_CONN_RUN, arrived_us, &queued);
+        ferryi_log_context_clear(); /* the header it named goes with the call */
         if (queued)
             return;
     }

@@ -44,7 +44,8 @@ typedef struct srv_ctx {
     const char *method_name;
     uint32_t deadline_ms;
     uint64_t read_us, handler_start_us, handler_us;
-    int answered, admitted, handler_ran;
+    int answered, handler_ran;
+    size_t hooks_ran; /* interceptors the before hooks got to (0: none ran) */
     ferry_status answer_status;
     size_t answer_bytes;
     char answer_message[FERRY_MESSAGE_MAX];

@@ -15,6 +15,7 @@
 
 #include "base/clock.h"
 #include "base/log.h"
+#include "ops/metrics.h"
 #include "server/server_impl.h"
 
 #define SHUTDOWN_SETTLE_MS 100L  /* see ferry_server_shutdown */
@@ -172,6 +173,11 @@ void ferry_server_free(ferry_server *srv)
     if (srv == NULL)
         return;
     ferry_server_shutdown(srv, 0);
+    /* The server's own metrics endpoint reads its counters on a scrape
+     * (and keeps answering until it is freed, below): it stops reading them
+     * before they go. Its lock orders this after a scrape in progress. */
+    if (srv->metrics != NULL)
+        ferryi_metrics_unwatch(srv->metrics, srv);
     if (srv->sock_wedged) {
         /* nng may still use the contexts' aios, the connections' senders
          * and the listeners: leave them to the process's exit. */
