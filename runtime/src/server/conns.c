@@ -381,11 +381,13 @@ ferryi_conns *ferryi_conns_new(nng_socket sock, const ferryi_conns_opts *o)
     return cs;
 }
 
-ferryi_conn_admit ferryi_conns_admit(ferryi_conns *cs, nng_ctx *ctx, nng_msg *req,
-                                     ferryi_conn **conn)
+ferryi_conn_admit ferryi_conns_admit(ferryi_conns *cs, nng_ctx *ctx, nng_msg **reqp,
+                                     ferryi_conn **conn, uint64_t *arrived_us)
 {
+    nng_msg *req = *reqp;
     uint32_t id = (uint32_t)nng_pipe_id(nng_msg_get_pipe(req));
     ferryi_conn_admit how = FERRYI_CONN_RUN;
+    *arrived_us = 0;
     pthread_mutex_lock(&cs->mu);
     ferryi_conn *c = cs->closed ? NULL : conn_find(cs, id);
     *conn = c;
@@ -402,8 +404,31 @@ ferryi_conn_admit ferryi_conns_admit(ferryi_conns *cs, nng_ctx *ctx, nng_msg *re
             nng_msg_free(req);
             how = FERRYI_CONN_TAKEN;
         }
-    } else if (c->running < cs->o.max_running) {
+    } else if (c->running < cs->o.max_running && c->waiting.n == 0) {
         how = FERRYI_CONN_RUN;
+    } else if (c->running < cs->o.max_running) {
+        /* Older requests of the connection wait (no context was free to
+         * take them over when a call ended): the oldest runs now, on the
+         * context it arrived on, and this one waits behind the others on
+         * this context, so that a connection's requests run in order and
+         * none waits out its deadline behind newer ones. */
+        pending *p = pending_get(cs);
+        if (p == NULL) {
+            cs->n.busy++;
+            how = FERRYI_CONN_BUSY;
+        } else {
+            pending *old = fifo_pop(&c->waiting);
+            p->ctx = *ctx;
+            p->msg = req;
+            p->arrived_us = ferryi_now_us();
+            fifo_push(&c->waiting, p);
+            cs->n.waited++;
+            *ctx = old->ctx;
+            *reqp = old->msg;
+            *arrived_us = old->arrived_us;
+            pending_put(cs, old);
+            how = FERRYI_CONN_RUN;
+        }
     } else if (c->waiting.n >= cs->o.max_waiting ||
                (c->waiting.n > 0 &&
                 c->waiting.bytes + nng_msg_len(req) > cs->o.max_waiting_bytes)) {

@@ -71,11 +71,15 @@ typedef enum ferryi_conn_admit {
                           context: receive again */
 } ferryi_conn_admit;
 
-/* Admits request `req`, received on context *ctx. For RUN, BUSY and PROBE,
- * *conn is the connection to pass to ferryi_conns_reply() or _done(); for
- * TAKEN the module owns `req` and the old *ctx. */
-ferryi_conn_admit ferryi_conns_admit(ferryi_conns *cs, nng_ctx *ctx, nng_msg *req,
-                                     ferryi_conn **conn);
+/* Admits the request *req, received on context *ctx. For RUN, BUSY and
+ * PROBE, *conn is the connection to pass to ferryi_conns_reply() or
+ * _done(); for TAKEN the module owns *req and the old *ctx. Requests run
+ * in their connection's order: when older ones of the connection wait and
+ * it has room to run one, the oldest runs now (RUN, with *req, *ctx and
+ * *arrived_us, ferry's clock in µs, those of that request) and the new one
+ * waits behind the others; else *arrived_us is 0 (it arrived now). */
+ferryi_conn_admit ferryi_conns_admit(ferryi_conns *cs, nng_ctx *ctx, nng_msg **req,
+                                     ferryi_conn **conn, uint64_t *arrived_us);
 
 /* Queues `reply` (taken) for the call received on *ctx from `conn`, and puts
  * a fresh context in *ctx. A muted connection gets the reply only when none

@@ -579,13 +579,14 @@ void ferryi_server_ctx_cb(void *arg)
     atomic_fetch_add(&srv->received, 1);
     nng_msg *msg = nng_aio_get_msg(c->aio);
     nng_aio_set_msg(c->aio, NULL);
-    ferryi_conn_admit how = ferryi_conns_admit(srv->conns, &c->ctx, msg, &c->conn);
+    uint64_t arrived_us = 0;
+    ferryi_conn_admit how = ferryi_conns_admit(srv->conns, &c->ctx, &msg, &c->conn, &arrived_us);
     if (how == FERRYI_CONN_TAKEN) {
         ferryi_server_start_recv(c);
         return;
     }
     int queued = 0;
-    nng_msg *reply = handle_request(c, msg, how, 0, &queued);
+    nng_msg *reply = handle_request(c, msg, how, arrived_us, &queued);
     ferryi_log_context_clear(); /* the header it named goes with the call */
     if (!queued)
         complete(c, reply);
