@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -232,6 +233,34 @@ static void test_shutdown_without_grace(void **state)
     probe_link_close(&l);
 }
 
+/* A client that hangs up while its call runs is no connection that does
+ * not read: its reply has nobody to go to, and the server counts nothing
+ * as dropped (that counter, and its metric, are for connections muted for
+ * not reading their replies). */
+static void test_client_gone_is_not_dropped(void **state)
+{
+    (void)state;
+    char *url = probe_ipc_url();
+    char bound[256];
+    ferry_server *srv = probe_serve(url, 2, bound, sizeof bound);
+    uint64_t before = atomic_load(&probe_calls);
+    probe_gate_shut();
+    int fd = probe_raw_connect(bound);
+    assert_true(fd >= 0);
+    assert_int_equal(probe_raw_send_echo(fd, 1, PROBE_HELD, 0), 0);
+    assert_true(probe_wait_calls(before + 1));
+    close(fd);
+    probe_nap_ms(100); /* a pause for the server to see it gone, not a measure */
+    probe_gate_open();
+    ferry_server_shutdown(srv, 20000);
+    ferry_server_counters n;
+    ferry_server_get_counters(srv, &n);
+    assert_int_equal(n.handled, 1);
+    assert_int_equal(n.dropped, 0);
+    ferry_server_free(srv);
+    probe_url_free(url);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -242,6 +271,7 @@ int main(void)
         cmocka_unit_test(test_server_killed_and_restarted),
         cmocka_unit_test(test_shutdown_drains_in_flight),
         cmocka_unit_test(test_shutdown_without_grace),
+        cmocka_unit_test(test_client_gone_is_not_dropped),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

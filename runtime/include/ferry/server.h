@@ -192,7 +192,8 @@ typedef struct ferry_server_counters {
     uint64_t connections;  /* connections accepted */
     uint64_t waited;       /* requests that waited for their connection's turn */
     uint64_t busy;         /* refused: too many requests waiting on their connection */
-    uint64_t dropped;      /* requests and replies dropped for connections not reading */
+    uint64_t dropped;      /* requests and replies dropped for connections not reading (not
+                              those of connections gone, or of a server closing) */
     uint64_t muted;        /* times a connection was muted for not reading */
 } ferry_server_counters;
 

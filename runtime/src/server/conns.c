@@ -392,8 +392,8 @@ ferryi_conn_admit ferryi_conns_admit(ferryi_conns *cs, nng_ctx *ctx, nng_msg **r
     ferryi_conn *c = cs->closed ? NULL : conn_find(cs, id);
     *conn = c;
     if (c == NULL) {
-        /* Closing, or its pipe has gone: nobody would read the reply. */
-        cs->n.dropped++;
+        /* Closing, or its pipe has gone: nobody would read the reply. Not
+         * counted as dropped, which is for connections that do not read. */
         nng_msg_free(req);
         how = FERRYI_CONN_TAKEN;
     } else if (c->muted) {
@@ -469,7 +469,10 @@ nng_msg *ferryi_conns_reply(ferryi_conns *cs, ferryi_conn *c, nng_ctx *ctx, nng_
     nng_ctx fresh;
     pending *p = NULL;
     if (cs->closed || c->gone || (c->muted && (c->sending != NULL || c->replies.n > 0))) {
-        cs->n.dropped++;
+        /* Only a muted connection's count as dropped: the gone and the
+         * closing server's nobody is there to read. */
+        if (!cs->closed && !c->gone)
+            cs->n.dropped++;
         nng_msg_free(reply);
     } else if ((p = pending_get(cs)) == NULL || ctx_get(cs, &fresh) != 0) {
         ferryi_log(FERRYI_LOG_ERROR, "server", "out of memory queueing a reply; dropped");
