@@ -186,6 +186,41 @@ static void test_decoded_size_bounded(void **state)
     probe_url_free(url);
 }
 
+/* max_call_memory is a byte budget: a call that needs less than the limit
+ * to decode its request is served, whatever the sizes of the blocks the
+ * server takes its memory in; one that needs more is refused. */
+static void test_call_memory_is_a_byte_budget(void **state)
+{
+    (void)state;
+    char *url = probe_ipc_url();
+    char bound[256];
+    ferry_server_opts o = {.workers = 2, .max_message = 6000, .max_call_memory = 6000};
+    ferry_server *srv = probe_serve_opts(url, &o, bound, sizeof bound);
+    ferry_channel *ch = NULL;
+    assert_int_equal(ferry_client_open(&ch, bound, NULL), FERRY_OK);
+    ferry_call_info info;
+    /* About 5,000 bytes decoded: more than a call holds before it takes
+     * memory from the heap, less than the budget. */
+    assert_int_equal(echo_bytes(ch, 5000, 0, &info), FERRY_OK);
+    /* 1,500 empty strings: 3,000 bytes on the wire, over 12,000 decoded. */
+    size_t n = 1500;
+    char **keys = calloc(n, sizeof *keys);
+    assert_non_null(keys);
+    for (size_t i = 0; i < n; i++)
+        keys[i] = "";
+    Ferrytest__V1__EchoRequest req = FERRYTEST__V1__ECHO_REQUEST__INIT;
+    req.md_keys = keys;
+    req.n_md_keys = n;
+    ferry_call_opts opts = {.deadline_ms = 20000, .info = &info};
+    Ferrytest__V1__EchoReply *resp = NULL;
+    assert_int_equal(ferrytest_v1_probe_echo(ch, &req, &resp, &opts), FERRY_RESOURCE_EXHAUSTED);
+    assert_non_null(strstr(info.message, "bytes a call may use"));
+    free(keys);
+    ferry_channel_close(ch);
+    ferry_server_free(srv);
+    probe_url_free(url);
+}
+
 /* Appends the varint `v` to `out` at *n; returns its length. */
 static size_t put_varint(uint8_t *out, uint64_t v)
 {
@@ -293,6 +328,7 @@ int main(void)
         cmocka_unit_test(test_oversized_request_no_resend_loop),
         cmocka_unit_test(test_oversized_reply),
         cmocka_unit_test(test_decoded_size_bounded),
+        cmocka_unit_test(test_call_memory_is_a_byte_budget),
         cmocka_unit_test(test_nesting_bounded),
         cmocka_unit_test(test_huge_deadline),
     };

@@ -88,9 +88,17 @@ void *ferryi_arena_alloc(ferryi_arena *a, size_t size)
             want *= 2;
         if (want < rounded)
             return NULL;
-        if (a->limit != 0 && (want > a->limit || a->used > a->limit - want)) {
-            a->exhausted = 1;
-            return NULL;
+        if (a->limit != 0) {
+            /* The limit is a byte budget: the block that would pass it is
+             * cut to what is left, and only a request larger than that is
+             * refused. */
+            size_t room = a->used < a->limit ? a->limit - a->used : 0;
+            if (rounded > room) {
+                a->exhausted = 1;
+                return NULL;
+            }
+            if (want > room)
+                want = room;
         }
         ferryi_arena_block *b = block_new(want);
         if (b == NULL)

@@ -496,8 +496,8 @@ static nng_msg *handle_request(srv_ctx *c, nng_msg *msg, ferryi_conn_admit how, 
     c->call.client_version = h->client_version;
     if (h->deadline_ms != 0)
         c->call.deadline_at_ms = now + h->deadline_ms;
-    if (take_metadata(c, h) != FERRY_OK)
-        return reject(c, FERRY_INVALID_ARGUMENT, c->call.message);
+    if ((st = take_metadata(c, h)) != FERRY_OK)
+        return reject(c, st, c->call.message);
     if (ferryi_trace_on())
         ferryi_trace_server_begin(&c->call.trace, c->call.metadata, c->call.n_metadata, c->read_us);
     if (srv->hooks.n > 0) {
