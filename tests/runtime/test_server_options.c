@@ -116,7 +116,8 @@ static void test_identity_set_once(void **state)
     assert_int_equal(ferry_server_reload_keyring(srv), FERRY_FAILED_PRECONDITION);
     assert_string_equal(ferry_last_error(),
                         "ferry_server_reload_keyring: the server has no identity set");
-    assert_int_equal(ferry_server_reload_keyring(NULL), FERRY_FAILED_PRECONDITION);
+    assert_int_equal(ferry_server_reload_keyring(NULL), FERRY_INVALID_ARGUMENT);
+    assert_string_equal(ferry_last_error(), "ferry_server_reload_keyring: no server given");
     ferry_auth_counters ac = {.verified = 99};
     ferry_server_get_auth_counters(srv, &ac);
     assert_int_equal(ac.verified, 0); /* no identity: zeros */
@@ -279,9 +280,26 @@ static void test_status_names(void **state)
     assert_string_equal(ferry_status_str((ferry_status)999), "unknown status");
 }
 
+/* A server that is shutting down cannot listen again: a state, not an
+ * argument, is what is wrong (FERRY_FAILED_PRECONDITION), and the reason
+ * names the URL. */
+static void test_listen_after_shutdown(void **state)
+{
+    (void)state;
+    ferry_server *srv = NULL;
+    assert_int_equal(ferry_server_new(&srv, &(ferry_server_opts){.workers = 1}), FERRY_OK);
+    ferry_server_shutdown(srv, 0);
+    char *url = probe_ipc_url();
+    assert_int_equal(ferry_server_listen(srv, url, NULL, 0), FERRY_FAILED_PRECONDITION);
+    assert_non_null(strstr(ferry_last_error(), "shutting down"));
+    ferry_server_free(srv);
+    probe_url_free(url);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_listen_after_shutdown),
         cmocka_unit_test(test_server_option_ranges),
         cmocka_unit_test(test_bad_workers_variable_ignored),
         cmocka_unit_test(test_identity_set_once),

@@ -118,7 +118,8 @@ FERRY_NODISCARD ferry_status ferry_server_add(ferry_server *srv, const ferry_ser
  * that hosts methods requiring roles (see serve_roles_without_identity);
  * ferry_last_error() tells the two apart: the first names the URL and
  * "no TLS certificate", the second the method and "requires roles". Neither
- * binds the address. */
+ * binds the address. A server shutting down fails it with
+ * FERRY_FAILED_PRECONDITION too. */
 FERRY_NODISCARD ferry_status ferry_server_listen(ferry_server *srv, const char *url, char *bound,
                                                  size_t bound_len);
 
@@ -177,7 +178,8 @@ typedef struct ferry_auth_counters {
     uint64_t bad_timestamp;     /* refused: outside the skew window, or too old */
     uint64_t bad_proof;         /* refused: signature or MAC does not hold */
     uint64_t replayed;          /* refused: nonce seen before */
-    uint64_t retransmits;       /* byte-identical resends answered from the cache */
+    uint64_t retransmits;       /* byte-identical resends: answered from the cache, or let go
+                                   while the first is still running (it answers them) */
     uint64_t permission_denied; /* refused by a method's roles */
 } ferry_auth_counters;
 

@@ -283,7 +283,7 @@ ferry_status ferry_server_listen(ferry_server *srv, const char *url, char *bound
         return ferryi_error(FERRY_INVALID_ARGUMENT, "ferry_server_listen: no %s given",
                             srv == NULL ? "server" : "URL");
     if (atomic_load(&srv->draining))
-        return ferryi_error(FERRY_INVALID_ARGUMENT,
+        return ferryi_error(FERRY_FAILED_PRECONDITION,
                             "cannot listen on %s: the server is shutting down", url);
     if (ferryi_tls_url(url) && srv->tls == NULL)
         return ferryi_error_log(FERRYI_LOG_ERROR, "server", FERRY_FAILED_PRECONDITION,
@@ -356,7 +356,9 @@ ferry_status ferry_server_set_identity(ferry_server *srv, const ferry_server_ide
 ferry_status ferry_server_reload_keyring(ferry_server *srv)
 {
     ferryi_error_clear();
-    if (srv == NULL || srv->auth == NULL)
+    if (srv == NULL)
+        return ferryi_error(FERRY_INVALID_ARGUMENT, "ferry_server_reload_keyring: no server given");
+    if (srv->auth == NULL)
         return ferryi_error(FERRY_FAILED_PRECONDITION,
                             "ferry_server_reload_keyring: the server has no identity set");
     return ferryi_auth_reload(srv->auth);
