@@ -400,6 +400,45 @@ static void test_channel_admitted_per_interceptor(void **state)
     ferry_channel_close(ch);
 }
 
+/* The server a hook shuts down, once. */
+static ferry_server *to_shut;
+
+static ferry_status shut_from_hook(void *arg, const ferry_call_event *e, char *why, size_t len)
+{
+    (void)arg, (void)e, (void)why, (void)len;
+    ferry_server_shutdown(to_shut, 0);
+    return FERRY_OK;
+}
+
+/* A before hook that shuts its own server down starts the draining and
+ * returns, as a handler doing so does: it cannot wait for the call it is
+ * part of (before, it waited for its own thread for ever). The owner then
+ * frees the server. */
+static void test_server_hook_may_start_shutdown(void **state)
+{
+    (void)state;
+    probe_link l;
+    memset(&l, 0, sizeof l);
+    l.url = probe_ipc_url();
+    ferry_server_opts so = {.workers = 2, .serve_roles_without_identity = 1};
+    assert_int_equal(ferry_server_new(&l.srv, &so), FERRY_OK);
+    assert_int_equal(ferrytest_v1_probe_register(l.srv, &probe_handlers, NULL), FERRY_OK);
+    ferry_interceptor shut = {.before = shut_from_hook};
+    assert_int_equal(ferry_server_add_interceptor(l.srv, &shut), FERRY_OK);
+    assert_int_equal(ferry_server_listen(l.srv, l.url, l.bound, sizeof l.bound), FERRY_OK);
+    to_shut = l.srv;
+    ferry_client_opts co = {.wait_for_ready = 1};
+    assert_int_equal(ferry_client_open(&l.ch, l.bound, &co), FERRY_OK);
+    Ferrytest__V1__EchoRequest req = FERRYTEST__V1__ECHO_REQUEST__INIT;
+    Ferrytest__V1__EchoReply *resp = NULL;
+    ferry_call_opts opts = {.deadline_ms = 20000};
+    assert_int_equal(ferrytest_v1_probe_echo(l.ch, &req, &resp, &opts), FERRY_OK);
+    ferry_message_free(&resp->base);
+    /* Draining: the next call is refused. */
+    assert_int_equal(ferrytest_v1_probe_echo(l.ch, &req, &resp, &opts), FERRY_UNAVAILABLE);
+    probe_link_close(&l);
+}
+
 typedef struct async_done {
     pthread_mutex_t mu;
     pthread_cond_t cv;
@@ -530,6 +569,7 @@ int main(void)
         cmocka_unit_test_setup(test_channel_before_refuses, reset),
         cmocka_unit_test_setup(test_server_admitted_per_interceptor, reset),
         cmocka_unit_test_setup(test_channel_admitted_per_interceptor, reset),
+        cmocka_unit_test_setup(test_server_hook_may_start_shutdown, reset),
         cmocka_unit_test_setup(test_channel_async, reset),
         cmocka_unit_test_setup(test_channel_async_not_started, reset),
         cmocka_unit_test_setup(test_channel_intercept_rules, reset),

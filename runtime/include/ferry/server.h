@@ -130,9 +130,10 @@ FERRY_NODISCARD ferry_status ferry_server_listen(ferry_server *srv, const char *
  * close. Blocks until running handlers have returned. Idempotent and
  * thread-safe: a second caller waits until the first has finished.
  *
- * Called from one of the server's own handlers it only starts draining (new
- * calls are refused) and returns at once, since a handler cannot wait for
- * itself; the server's owner still shuts it down and frees it. */
+ * Called from one of the server's own handlers or interceptor hooks it only
+ * starts draining (new calls are refused) and returns at once, since a
+ * call cannot wait for itself; the server's owner still shuts it down and
+ * frees it. */
 void ferry_server_shutdown(ferry_server *srv, uint32_t grace_ms);
 
 /* Shuts down (with no grace) if still running, then frees; accepts NULL. */

@@ -262,7 +262,10 @@ static void finish_call(srv_ctx *c)
     uint64_t end_us = c->answered && (srv->hooks.n > 0 || c->call.trace.on) ? ferryi_now_us() : 0;
     if (srv->hooks.n > 0 && (c->answered || c->hooks_ran > 0) && c->method_name != NULL) {
         ferry_call_event ev = call_event(c, end_us != 0 ? end_us : ferryi_now_us());
+        ferry_server *outer = running_server; /* a hook may start the shutdown */
+        running_server = srv;
         ferryi_hooks_after(&srv->hooks, &ev, c->hooks_ran);
+        running_server = outer;
     }
     if (c->call.trace.on && c->answered)
         ferryi_trace_server_end(&c->call.trace, c->method_name, c->answer_status, c->answer_message,
@@ -502,8 +505,11 @@ static nng_msg *handle_request(srv_ctx *c, nng_msg *msg, ferryi_conn_admit how, 
         ferryi_trace_server_begin(&c->call.trace, c->call.metadata, c->call.n_metadata, c->read_us);
     if (srv->hooks.n > 0) {
         ferry_call_event ev = call_event(c, 0);
-        if ((st = ferryi_hooks_before(&srv->hooks, &ev, why, sizeof why, &c->hooks_ran)) !=
-            FERRY_OK)
+        ferry_server *outer = running_server; /* a hook may start the shutdown */
+        running_server = srv;
+        st = ferryi_hooks_before(&srv->hooks, &ev, why, sizeof why, &c->hooks_ran);
+        running_server = outer;
+        if (st != FERRY_OK)
             return reject(c, st, why);
     }
 
