@@ -67,8 +67,15 @@ void fcg_local_define(fcg_out *o, const fcg_service *svc);
 void fcg_dispatch_declare(fcg_out *o, const fcg_service *svc);
 void fcg_dispatch_define(fcg_out *o, const fcg_service *svc);
 /* The descriptors `f` embeds (gen_reflect.c): <prefix>_files[], named
- * after the file's first service, which every service's descriptor points to. */
+ * after the file's first service, which every service's descriptor points to,
+ * and <prefix>_file_pb0, _pb1, ... the serialized files it lists. */
 void fcg_reflect_define(fcg_out *o, const fcg_file *f);
+/* The files whose descriptors `f` embeds, in the order it lists them: `f`
+ * itself, then the files its imports reach (breadth first, in the order each
+ * file lists its imports) that declare a type its methods reach. Returns how
+ * many, with the list in *out (malloc'd; the caller frees it), or 0 when
+ * memory ran out. */
+size_t fcg_reflect_files(const fcg_file *f, const Google__Protobuf__FileDescriptorProto ***out);
 /* The validators of every request type of `f` that has rules. */
 void fcg_validate_define(fcg_out *o, const fcg_file *f);
 /* The validator of message type `t`, or NULL when it has no rules. */

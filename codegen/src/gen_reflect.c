@@ -1,8 +1,9 @@
 /* gen_reflect.c - the reflection backend: the descriptors a generated file
  * embeds (ferry_service_desc.files, ferry/reflection.h). Once per file: the
  * file's own FileDescriptorProto, then those of the imported files whose
- * message and enum types its methods reach, each serialized without source
- * info and written as a C string literal in which names stay readable. */
+ * message and enum types its methods reach (in the order the imports list
+ * them), each serialized without source info and written as a C string
+ * literal in which names stay readable. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -156,30 +157,79 @@ static void write_file(fcg_out *o, const fcg_file *f, const file_proto *p, size_
     free(buf);
 }
 
+/* The index in f->protos of the file named `name`, or -1. */
+static long proto_index(const fcg_file *f, const char *name)
+{
+    for (size_t i = 0; name != NULL && i < f->n_protos; i++)
+        if (f->protos[i]->name != NULL && strcmp(f->protos[i]->name, name) == 0)
+            return (long)i;
+    return -1;
+}
+
+size_t fcg_reflect_files(const fcg_file *f, const file_proto ***out)
+{
+    *out = NULL;
+    long self = proto_index(f, f->proto->name);
+    reach r = {.protos = f->protos, .n_protos = f->n_protos};
+    r.used = calloc(f->n_protos + 1, 1);
+    /* The files in the order they are listed: the file itself, then its
+     * imports as it lists them, then theirs (breadth first), each once.
+     * It comes from the file alone: protoc orders a request's files by its
+     * command line, so that order would make the output depend on it. */
+    size_t *queue = calloc(f->n_protos + 1, sizeof *queue);
+    unsigned char *queued = calloc(f->n_protos + 1, 1);
+    const file_proto **order = calloc(f->n_protos + 1, sizeof *order);
+    size_t n = 0, n_queue = 0;
+    if (r.used == NULL || queue == NULL || queued == NULL || order == NULL || self < 0)
+        goto fail;
+    walk(&r, f);
+    if (r.failed)
+        goto fail;
+    order[n++] = f->proto;
+    queue[n_queue++] = (size_t)self;
+    queued[self] = 1;
+    for (size_t k = 0; k < n_queue; k++) {
+        const file_proto *p = f->protos[queue[k]];
+        for (size_t i = 0; i < p->n_dependency; i++) {
+            long dep = proto_index(f, p->dependency[i]);
+            if (dep < 0 || queued[dep])
+                continue;
+            queued[dep] = 1;
+            queue[n_queue++] = (size_t)dep;
+            if (r.used[dep])
+                order[n++] = f->protos[dep];
+        }
+    }
+    /* A type in a file the imports do not reach (a request protoc would not
+     * write) is embedded all the same, after the others. */
+    for (size_t i = 0; i < f->n_protos; i++)
+        if (r.used[i] && !queued[i])
+            order[n++] = f->protos[i];
+    free(queue);
+    free(queued);
+    free(r.used);
+    free(r.seen);
+    *out = order;
+    return n;
+fail:
+    free(queue);
+    free(queued);
+    free(order);
+    free(r.used);
+    free(r.seen);
+    return 0;
+}
+
 void fcg_reflect_define(fcg_out *o, const fcg_file *f)
 {
     if (f->n_services == 0 || f->proto == NULL)
         return;
-    reach r = {.protos = f->protos, .n_protos = f->n_protos};
-    r.used = calloc(f->n_protos + 1, 1);
-    if (r.used == NULL) {
+    const file_proto **order;
+    size_t n = fcg_reflect_files(f, &order);
+    if (n == 0) {
         o->failed = 1;
         return;
     }
-    walk(&r, f);
-    /* The file itself first, then what it reaches in the request's order
-     * (imports first), which keeps the output stable. */
-    const file_proto **order = calloc(f->n_protos + 1, sizeof *order);
-    size_t n = 0;
-    if (order == NULL || r.failed) {
-        o->failed = 1;
-        goto out;
-    }
-    order[n++] = f->proto;
-    for (size_t i = 0; i < f->n_protos; i++)
-        if (r.used[i] && f->protos[i] != f->proto)
-            order[n++] = f->protos[i];
-
     fcg_out tmp;
     fcg_out_init(&tmp);
     fcg_gen_section(o, "descriptors of the schema (ferry/reflection.h)");
@@ -199,8 +249,5 @@ void fcg_reflect_define(fcg_out *o, const fcg_file *f)
     fcg_out_dedent(o);
     fcg_out_printf(o, "};\n");
     fcg_out_fini(&tmp);
-out:
     free(order);
-    free(r.used);
-    free(r.seen);
 }

@@ -7,6 +7,8 @@
 #                EXPECTED/ byte for byte (UPDATE=1 rewrites EXPECTED/ instead)
 #   determinism  generate PROTOS (separated by '|', below ROOT) twice, into two
 #                directories, and compare them
+#   alone        generate PROTO alone, then after BEFORE (separated by '|') on
+#                the same command line, and compare the files of PROTO
 #   reject       generate ROOT/PROTO (with PARAM, if given); protoc must fail,
 #                its stderr must contain EXPECT (and EXPECT2), and no ferry file
 #                may be written
@@ -111,6 +113,25 @@ elseif(MODE STREQUAL "determinism")
   endif()
   foreach(f ${files_a})
     expect_same_file(${WORK}/a/${f} ${WORK}/b/${f} "")
+  endforeach()
+
+elseif(MODE STREQUAL "alone")
+  generate(${WORK}/alone "" ${PROTO})
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "protoc failed (${rc}) on ${PROTO} alone:\n${err}")
+  endif()
+  string(REPLACE "|" ";" before "${BEFORE}")
+  generate(${WORK}/after "" "${before};${PROTO}")
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "protoc failed (${rc}) on ${before} ${PROTO}:\n${err}")
+  endif()
+  list_files(${WORK}/alone files)
+  if(NOT files)
+    message(FATAL_ERROR "nothing was generated")
+  endif()
+  foreach(f ${files})
+    expect_same_file(${WORK}/alone/${f} ${WORK}/after/${f}
+                     "\n(the files before ${PROTO} on protoc's command line changed its output)")
   endforeach()
 
 elseif(MODE STREQUAL "reject")
