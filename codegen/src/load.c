@@ -8,6 +8,7 @@
 
 #include "pbc_options.pb-c.h"
 
+#include "gen.h"
 #include "model.h"
 #include "names.h"
 #include "options.h"
@@ -292,7 +293,6 @@ static int load_service(load_ctx *lc, fcg_file *file, const fcg_loc *floc, uint3
         return -1;
     if (!fcg_name_service(lc->a, svc, file->package))
         return -1;
-    fcg_symbols_add_service(&lc->syms, svc, file->name);
     return 0;
 }
 
@@ -365,7 +365,20 @@ static int load_file(load_ctx *lc, const Google__Protobuf__FileDescriptorProto *
         if (load_service(lc, file, &loc, api > 0 ? (uint32_t)api : 1, f->service[i], i,
                          &file->services[i]) != 0)
             rc = -1;
-    return rc;
+    if (rc != 0)
+        return rc;
+    /* The names the whole file declares, then each service's. */
+    const Google__Protobuf__FileDescriptorProto **embedded;
+    size_t n_embedded = fcg_reflect_files(file, &embedded);
+    if (n_embedded == 0) {
+        lc->a->failed = 1;
+        return -1;
+    }
+    free(embedded);
+    fcg_symbols_add_file(&lc->syms, file, n_embedded);
+    for (size_t i = 0; i < file->n_services; i++)
+        fcg_symbols_add_service(&lc->syms, &file->services[i], file->name);
+    return 0;
 }
 
 static const Google__Protobuf__FileDescriptorProto *

@@ -59,6 +59,26 @@ static void add_at(fcg_symbols *s, const char *name, const char *what, const fcg
         add(s, "", fn, fn_what, w);
 }
 
+void fcg_symbols_add_file(fcg_symbols *s, const fcg_file *f, size_t n_embedded)
+{
+    const fcg_service *first = &f->services[0];
+    const fcg_where w = {.file = f->name, .line = first->line, .service = first->name};
+    const char *list = fcg_arena_printf(&s->names, "%s_files", first->c.prefix);
+    if (list == NULL) {
+        s->failed = 1;
+        return;
+    }
+    add(s, "", list, "list of embedded descriptors", &w);
+    for (size_t k = 0; k < n_embedded; k++) {
+        const char *name = fcg_arena_printf(&s->names, "%s_file_pb%zu", first->c.prefix, k);
+        if (name == NULL) {
+            s->failed = 1;
+            return;
+        }
+        add(s, "", name, "embedded descriptor", &w);
+    }
+}
+
 void fcg_symbols_add_service(fcg_symbols *s, const fcg_service *svc, const char *file)
 {
     const fcg_service_names *c = &svc->c;

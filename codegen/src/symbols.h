@@ -32,6 +32,13 @@ void fcg_symbols_fini(fcg_symbols *s);
  * .proto in messages; the lines come from the model. */
 void fcg_symbols_add_service(fcg_symbols *s, const fcg_service *svc, const char *file);
 
+/* Records the names of the descriptors `f` embeds for reflection
+ * (gen_reflect.c), named after its first service: <prefix>_files and
+ * <prefix>_file_pb0 .. _pb<n_embedded - 1>. Recorded before the services'
+ * names, a method that would give one of them (Files, FilePb0) is the one
+ * reported. */
+void fcg_symbols_add_file(fcg_symbols *s, const fcg_file *f, size_t n_embedded);
+
 /* Reports each name recorded more than once, at every declaration after the
  * first. Returns 0 when all names are distinct. */
 int fcg_symbols_check(fcg_symbols *s, fcg_diag *d);
