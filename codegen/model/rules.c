@@ -575,9 +575,11 @@ static int read_field(rules_ctx *rc, fcg_type *t, size_t k, fcg_vfield *vf)
             (size_t)fd->oneof_index < t->proto->n_oneof_decl &&
             !(fd->has_proto3_optional && fd->proto3_optional)) {
             vf->presence = FCG_PRES_ONEOF;
+            /* protoc-c names the member after the oneof in lower_snake_case
+             * (CamelToLower): oneof myChoice -> my_choice_case. */
             const char *oneof = t->proto->oneof_decl[fd->oneof_index]->name;
             vf->oneof_case =
-                fcg_arena_printf(rc->a, "%s_case", fcg_to_lower(rc->a, oneof ? oneof : "?"));
+                fcg_arena_printf(rc->a, "%s_case", fcg_camel_to_lower(rc->a, oneof ? oneof : "?"));
         } else if (kind == FCG_V_MESSAGE ||
                    (kind == FCG_V_STRING && !proto3 &&
                     fd->label != GOOGLE__PROTOBUF__FIELD_DESCRIPTOR_PROTO__LABEL__LABEL_REQUIRED)) {
