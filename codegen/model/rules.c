@@ -288,6 +288,15 @@ static const char *double_text(fcg_arena *a, double x)
     return fcg_arena_strdup(a, s);
 }
 
+/* An int64 value as a C expression: INT64_C(-9223372036854775808) does not
+ * compile (the literal is the positive number, which int64_t cannot hold, and
+ * then its negation), so the least value is spelled INT64_MIN. */
+static const char *int64_literal(fcg_arena *a, long long v)
+{
+    return v == INT64_MIN ? fcg_arena_strdup(a, "INT64_MIN")
+                          : fcg_arena_printf(a, "INT64_C(%lld)", v);
+}
+
 /* `x` (checked to be a value of kind k) as a C literal of that kind, and as
  * the reason shows it. */
 static void literal(fcg_arena *a, fcg_vkind k, double x, fcg_vbound *b)
@@ -299,7 +308,7 @@ static void literal(fcg_arena *a, fcg_vkind k, double x, fcg_vbound *b)
         b->text = b->lit;
         return;
     case FCG_V_INT64:
-        b->lit = fcg_arena_printf(a, "INT64_C(%lld)", (long long)x);
+        b->lit = int64_literal(a, (long long)x);
         b->text = fcg_arena_printf(a, "%lld", (long long)x);
         return;
     case FCG_V_UINT32:
@@ -394,8 +403,7 @@ static const char *list_value(rules_ctx *rc, fcg_vkind k, const fcg_venum *en, c
     if (end == text || *end != '\0' || errno != 0 ||
         (k == FCG_V_INT32 && (v < INT32_MIN || v > INT32_MAX)))
         return NULL;
-    return k == FCG_V_INT32 ? fcg_arena_printf(rc->a, "%lld", v)
-                            : fcg_arena_printf(rc->a, "INT64_C(%lld)", v);
+    return k == FCG_V_INT32 ? fcg_arena_printf(rc->a, "%lld", v) : int64_literal(rc->a, v);
 }
 
 static int list(rules_ctx *rc, const char *role, const char *name, fcg_vkind k, const fcg_venum *en,

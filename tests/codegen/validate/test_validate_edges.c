@@ -47,10 +47,28 @@ static void test_camel_case_oneof(void **state)
     expect(RULES_V1_EDGES_PICK_CHOICE, &m.base, NULL, NULL);
 }
 
+/* The least and greatest int64 in `in` and `not_in` lists. */
+static void test_int64_extremes(void **state)
+{
+    (void)state;
+    Rules__V1__Extremes m = RULES__V1__EXTREMES__INIT;
+    m.low = INT64_MIN;
+    expect(RULES_V1_EDGES_STRETCH, &m.base, NULL, NULL);
+    m.low = INT64_MAX;
+    expect(RULES_V1_EDGES_STRETCH, &m.base, NULL, NULL);
+    m.low = INT64_MIN + 1;
+    expect(RULES_V1_EDGES_STRETCH, &m.base, "low",
+           "must be one of -9223372036854775808, 9223372036854775807");
+    m.low = INT64_MIN;
+    m.other = INT64_MIN;
+    expect(RULES_V1_EDGES_STRETCH, &m.base, "other", "must not be -9223372036854775808");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_camel_case_oneof),
+        cmocka_unit_test(test_int64_extremes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
