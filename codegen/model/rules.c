@@ -566,6 +566,7 @@ static int read_field(rules_ctx *rc, fcg_type *t, size_t k, fcg_vfield *vf)
     if (vf->member != NULL && fcg_protoc_c_renames(vf->member))
         vf->member = fcg_arena_printf(rc->a, "%s_", vf->member);
     vf->number = fd->number;
+    vf->deprecated = fd->options != NULL && fd->options->has_deprecated && fd->options->deprecated;
     vf->repeated = fd->label == GOOGLE__PROTOBUF__FIELD_DESCRIPTOR_PROTO__LABEL__LABEL_REPEATED;
     const fcg_type *target = kind == FCG_V_MESSAGE ? find_type(rc, fd->type_name) : NULL;
     vf->map = vf->repeated && target != NULL && target->proto->options != NULL &&

@@ -70,6 +70,7 @@ typedef struct fcg_vfield {
     int32_t number;
     int repeated; /* repeated (and maps) */
     int map;
+    int deprecated;         /* [deprecated = true]: protoc-c declares its members deprecated */
     int presence;           /* enum fcg_presence, singular fields */
     const char *oneof_case; /* FCG_PRES_ONEOF: the member holding the case */
     /* Singular: the value's rules. Repeated and maps: the field's own

@@ -473,9 +473,24 @@ static void define_enum(fcg_out *o, const fcg_venum *e)
     fcg_out_printf(o, "}\n");
 }
 
+/* Whether the validator of `t` reads a field the schema deprecates. */
+static int reads_deprecated(const fcg_type *t)
+{
+    for (size_t k = 0; k < t->v->n_fields; k++)
+        if (t->v->fields[k].deprecated && field_has_code(&t->v->fields[k]))
+            return 1;
+    return 0;
+}
+
 static void define_validator(fcg_out *o, const fcg_type *t)
 {
     fcg_out_commentf(o, "The rules of %s.", t->full_name + 1);
+    /* protoc-c declares a deprecated field's members deprecated, and the
+     * rules still hold while the field is deprecated. */
+    int deprecated = reads_deprecated(t);
+    if (deprecated)
+        fcg_out_printf(o, "#pragma GCC diagnostic push\n"
+                          "#pragma GCC diagnostic ignored \"-Wdeprecated-declarations\"\n");
     fcg_out_printf(o, "static void %s(ferry_validation *v, const ProtobufCMessage *msg)\n{\n",
                    t->v->fn);
     fcg_out_indent(o);
@@ -495,6 +510,8 @@ static void define_validator(fcg_out *o, const fcg_type *t)
     }
     fcg_out_dedent(o);
     fcg_out_printf(o, "}\n");
+    if (deprecated)
+        fcg_out_printf(o, "#pragma GCC diagnostic pop\n");
 }
 
 void fcg_validate_define(fcg_out *o, const fcg_file *f)

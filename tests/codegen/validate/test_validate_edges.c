@@ -64,11 +64,34 @@ static void test_int64_extremes(void **state)
     expect(RULES_V1_EDGES_STRETCH, &m.base, "other", "must not be -9223372036854775808");
 }
 
+/* A deprecated field keeps its rules, and those of its message type. The
+ * test sets members protoc-c declares deprecated, as a caller still may. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+static void test_deprecated_fields(void **state)
+{
+    (void)state;
+    Rules__V1__Retired m = RULES__V1__RETIRED__INIT;
+    Rules__V1__Choice choice = RULES__V1__CHOICE__INIT;
+    choice.my_choice_case = RULES__V1__CHOICE__MY_CHOICE_LABEL;
+    choice.label = "abc";
+    m.code = "12345678";
+    m.choice = &choice;
+    expect(RULES_V1_EDGES_RETIRE, &m.base, NULL, NULL);
+    m.code = "123456789";
+    expect(RULES_V1_EDGES_RETIRE, &m.base, "code", "must be at most 8 characters long");
+    m.code = "";
+    choice.label = "abcd";
+    expect(RULES_V1_EDGES_RETIRE, &m.base, "choice.label", "must be at most 3 characters long");
+}
+#pragma GCC diagnostic pop
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_camel_case_oneof),
         cmocka_unit_test(test_int64_extremes),
+        cmocka_unit_test(test_deprecated_fields),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
