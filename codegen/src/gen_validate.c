@@ -94,12 +94,13 @@ static int cmp_enum(const void *a, const void *b)
 /* ---- one value ----------------------------------------------------------- */
 
 /* How a check of one value reports: the call up to the reason, and what the
- * reason starts with ("key " for map keys). */
+ * reason starts with ("key " for map keys). The names in them are as long as
+ * the IDL's, so they are made in the arena of the validators being written. */
 typedef struct site {
-    char head[256];     /* "ferry_v_fail_index(v, \"tags\", i, " */
+    fcg_arena *a;
+    const char *head;   /* "ferry_v_fail_index(v, \"tags\", i, " */
     const char *prefix; /* "" or "key " */
-    char arrays[128];   /* stem of static list names: "tags__items" */
-    int is_key;
+    const char *arrays; /* stem of static list names: "tags__items" */
 } site;
 
 static void fail(fcg_out *o, const site *s, const char *fmt, ...)
@@ -283,8 +284,11 @@ static void emit_value(fcg_out *o, const fcg_vrule *r, const char *e, const site
         const char *verb = neg ? (n == 1 ? "must not be" : "must not be one of")
                                : (n == 1 ? "must be" : "must be one of");
         if (str || bytes) {
-            char name[160];
-            snprintf(name, sizeof name, "%s__%s", s->arrays, neg ? "not_in" : "in");
+            const char *name = fcg_arena_printf(s->a, "%s__%s", s->arrays, neg ? "not_in" : "in");
+            if (name == NULL) {
+                o->failed = 1;
+                return;
+            }
             static_list(o, name, vals, n);
             fcg_out_printf(o, "if (%s%s(%s%s, %s, %zu))\n", neg ? "" : "!",
                            str ? "ferry_v_str_in" : "ferry_v_bytes_in", str ? "" : "&", e, name, n);
@@ -316,14 +320,16 @@ static void emit_nested(fcg_out *o, const fcg_type *msg, const char *enter, cons
 
 /* ---- one field ----------------------------------------------------------- */
 
-static void emit_singular(fcg_out *o, const fcg_vfield *f)
+static void emit_singular(fcg_out *o, fcg_arena *a, const fcg_vfield *f)
 {
-    char e[160], enter[200];
-    site s = {.prefix = ""};
-    snprintf(s.head, sizeof s.head, "ferry_v_fail(v, \"%s\", ", f->name);
-    snprintf(s.arrays, sizeof s.arrays, "%s", f->member);
-    snprintf(e, sizeof e, "m->%s", f->member);
-    snprintf(enter, sizeof enter, "ferry_v_enter(v, \"%s\")", f->name);
+    site s = {.a = a, .prefix = "", .arrays = f->member};
+    s.head = fcg_arena_printf(a, "ferry_v_fail(v, \"%s\", ", f->name);
+    const char *e = fcg_arena_printf(a, "m->%s", f->member);
+    const char *enter = fcg_arena_printf(a, "ferry_v_enter(v, \"%s\")", f->name);
+    if (s.head == NULL || e == NULL || enter == NULL) {
+        o->failed = 1;
+        return;
+    }
     const fcg_vrule *r = &f->value;
     int required = r->r->has_required && r->r->required;
     if (f->presence == FCG_PRES_ALWAYS) {
@@ -348,11 +354,15 @@ static void emit_singular(fcg_out *o, const fcg_vfield *f)
     fcg_out_printf(o, "}\n");
 }
 
-static void emit_count(fcg_out *o, const fcg_vfield *f)
+static void emit_count(fcg_out *o, fcg_arena *a, const fcg_vfield *f)
 {
     const Ferry__FieldOptions *r = f->value.r;
-    site s = {.prefix = ""};
-    snprintf(s.head, sizeof s.head, "ferry_v_fail(v, \"%s\", ", f->name);
+    site s = {.a = a, .prefix = ""};
+    s.head = fcg_arena_printf(a, "ferry_v_fail(v, \"%s\", ", f->name);
+    if (s.head == NULL) {
+        o->failed = 1;
+        return;
+    }
     if (r->has_required && r->required) {
         fcg_out_printf(o, "if (m->n_%s == 0)\n", f->member);
         fail(o, &s, "must not be empty");
@@ -378,17 +388,20 @@ static void emit_count(fcg_out *o, const fcg_vfield *f)
     }
 }
 
-static void emit_repeated(fcg_out *o, const fcg_vfield *f)
+static void emit_repeated(fcg_out *o, fcg_arena *a, const fcg_vfield *f)
 {
-    emit_count(o, f);
+    emit_count(o, a, f);
     if (!f->has_items)
         return;
-    char e[160], enter[200];
-    site s = {.prefix = ""};
-    snprintf(s.head, sizeof s.head, "ferry_v_fail_index(v, \"%s\", i, ", f->name);
-    snprintf(s.arrays, sizeof s.arrays, "%s__items", f->member);
-    snprintf(e, sizeof e, "m->%s[i]", f->member);
-    snprintf(enter, sizeof enter, "ferry_v_enter_index(v, \"%s\", i)", f->name);
+    site s = {.a = a, .prefix = ""};
+    s.head = fcg_arena_printf(a, "ferry_v_fail_index(v, \"%s\", i, ", f->name);
+    s.arrays = fcg_arena_printf(a, "%s__items", f->member);
+    const char *e = fcg_arena_printf(a, "m->%s[i]", f->member);
+    const char *enter = fcg_arena_printf(a, "ferry_v_enter_index(v, \"%s\", i)", f->name);
+    if (s.head == NULL || s.arrays == NULL || e == NULL || enter == NULL) {
+        o->failed = 1;
+        return;
+    }
     fcg_out_printf(o, "for (size_t i = 0; i < m->n_%s; i++) {\n", f->member);
     fcg_out_indent(o);
     emit_value(o, &f->item, e, &s, f->item.kind == FCG_V_MESSAGE);
@@ -398,9 +411,9 @@ static void emit_repeated(fcg_out *o, const fcg_vfield *f)
     fcg_out_printf(o, "}\n");
 }
 
-static void emit_map(fcg_out *o, const fcg_vfield *f)
+static void emit_map(fcg_out *o, fcg_arena *a, const fcg_vfield *f)
 {
-    emit_count(o, f);
+    emit_count(o, a, f);
     if (!f->has_key && !f->has_val)
         return;
     const char *fail_fn, *enter_fn, *cast;
@@ -416,14 +429,17 @@ static void emit_map(fcg_out *o, const fcg_vfield *f)
         fail_fn = "ferry_v_fail_ikey", enter_fn = "ferry_v_enter_ikey", cast = "(int64_t)";
         break;
     }
-    site ks = {.prefix = "key "}, vs = {.prefix = ""};
-    snprintf(ks.head, sizeof ks.head, "%s(v, \"%s\", %se->key, ", fail_fn, f->name, cast);
-    snprintf(vs.head, sizeof vs.head, "%s", ks.head);
-    snprintf(ks.arrays, sizeof ks.arrays, "%s__keys", f->member);
-    snprintf(vs.arrays, sizeof vs.arrays, "%s__values", f->member);
-    char enter[200];
-    snprintf(enter, sizeof enter, "e->value != NULL && %s(v, \"%s\", %se->key)", enter_fn, f->name,
-             cast);
+    site ks = {.a = a, .prefix = "key "}, vs = {.a = a, .prefix = ""};
+    ks.head = fcg_arena_printf(a, "%s(v, \"%s\", %se->key, ", fail_fn, f->name, cast);
+    vs.head = ks.head;
+    ks.arrays = fcg_arena_printf(a, "%s__keys", f->member);
+    vs.arrays = fcg_arena_printf(a, "%s__values", f->member);
+    const char *enter =
+        fcg_arena_printf(a, "e->value != NULL && %s(v, \"%s\", %se->key)", enter_fn, f->name, cast);
+    if (ks.head == NULL || ks.arrays == NULL || vs.arrays == NULL || enter == NULL) {
+        o->failed = 1;
+        return;
+    }
     fcg_out_printf(o, "for (size_t i = 0; i < m->n_%s; i++) {\n", f->member);
     fcg_out_indent(o);
     fcg_out_printf(o, "const %s *e = m->%s[i];\n", f->entry->c_name, f->member);
@@ -482,7 +498,7 @@ static int reads_deprecated(const fcg_type *t)
     return 0;
 }
 
-static void define_validator(fcg_out *o, const fcg_type *t)
+static void define_validator(fcg_out *o, fcg_arena *a, const fcg_type *t)
 {
     fcg_out_commentf(o, "The rules of %s.", t->full_name + 1);
     /* protoc-c declares a deprecated field's members deprecated, and the
@@ -502,11 +518,11 @@ static void define_validator(fcg_out *o, const fcg_type *t)
         fcg_out_printf(o, "\n");
         fcg_out_commentf(o, "%s", f->name);
         if (f->map)
-            emit_map(o, f);
+            emit_map(o, a, f);
         else if (f->repeated)
-            emit_repeated(o, f);
+            emit_repeated(o, a, f);
         else
-            emit_singular(o, f);
+            emit_singular(o, a, f);
     }
     fcg_out_dedent(o);
     fcg_out_printf(o, "}\n");
@@ -534,10 +550,15 @@ void fcg_validate_define(fcg_out *o, const fcg_file *f)
             fcg_out_printf(o, "\n");
             define_enum(o, c.enums[i]);
         }
+        fcg_arena a;
+        fcg_arena_init(&a);
         for (size_t i = 0; i < c.n_types; i++) {
             fcg_out_printf(o, "\n");
-            define_validator(o, c.types[i]);
+            define_validator(o, &a, c.types[i]);
         }
+        if (a.failed)
+            o->failed = 1;
+        fcg_arena_fini(&a);
     }
     free(c.types);
     free(c.enums);

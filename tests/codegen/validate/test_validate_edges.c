@@ -86,12 +86,57 @@ static void test_deprecated_fields(void **state)
 }
 #pragma GCC diagnostic pop
 
+/* Validates the Verbose encoded in `pb` (edges.proto: its fields are set by
+ * number, their names being 240 characters and more) and expects either no
+ * violation (reason NULL) or `total` of them, the first with a path that
+ * starts with the long name (the runtime cuts paths to 127 bytes) and the
+ * reason `reason`. */
+static void expect_verbose(const char *pb, size_t len, size_t total, const char *reason)
+{
+    Rules__V1__Verbose *m = rules__v1__verbose__unpack(NULL, len, (const uint8_t *)pb);
+    assert_non_null(m);
+    ferry_violations out;
+    ferry_status st =
+        ferry_validate(&rules_v1_edges_desc.methods[RULES_V1_EDGES_RAMBLE], &m->base, &out);
+    rules__v1__verbose__free_unpacked(m, NULL);
+    if (reason == NULL) {
+        assert_int_equal(st, FERRY_OK);
+        return;
+    }
+    assert_int_equal(st, FERRY_INVALID_ARGUMENT);
+    assert_int_equal(out.total, total);
+    assert_memory_equal(out.v[0].path, "field_with_a_name_far_longer", 28);
+    assert_string_equal(out.v[0].reason, reason);
+}
+
+/* Wire bytes of a Verbose: field 1 (string), 2 (one item) and 3 (one entry). */
+#define ANSWER(s)       "\012" s
+#define ITEM(s)         "\022\001" s
+#define ENTRY(k, v)     "\032\006\012\001" k "\022\001" v
+#define VERBOSE(a, ...) ANSWER(a) __VA_ARGS__, sizeof(ANSWER(a) __VA_ARGS__) - 1
+
+/* Rules on fields named with 240 characters and more: required and `in` on
+ * a string (an empty one breaks both), `in` on the items of a list and on the
+ * keys and values of a map. */
+static void test_long_names(void **state)
+{
+    (void)state;
+    expect_verbose(VERBOSE("\003yes", ITEM("a") ENTRY("k", "v")), 0, NULL);
+    expect_verbose(VERBOSE("\000", ITEM("a") ENTRY("k", "v")), 2, "must not be empty");
+    expect_verbose(VERBOSE("\005maybe", ITEM("a") ENTRY("k", "v")), 1,
+                   "must be one of \"yes\", \"no\"");
+    expect_verbose(VERBOSE("\002no", ITEM("b") ENTRY("k", "v")), 1, "must be \"a\"");
+    expect_verbose(VERBOSE("\002no", ITEM("a") ENTRY("j", "v")), 1, "key must be \"k\"");
+    expect_verbose(VERBOSE("\002no", ITEM("a") ENTRY("k", "w")), 1, "must be \"v\"");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_camel_case_oneof),
         cmocka_unit_test(test_int64_extremes),
         cmocka_unit_test(test_deprecated_fields),
+        cmocka_unit_test(test_long_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
