@@ -318,18 +318,32 @@ static const char *stem_of(fcg_arena *a, const char *name)
     return name;
 }
 
-/* `prefix` + the stem upper-cased with every other character as '_' + "_H".
- * The header's prefix is "FERRY_GEN_", the mock header's "FERRY_MOCK_", so
- * no file's guard can be another's. */
+/* `prefix` + the stem + "_H", every character of the stem but a letter or
+ * digit written as '_' and its code in two hex digits, as protoc-c writes its
+ * own guards ("a/b" -> "a_2fb", "a_b" -> "a_5fb"), letters in their own
+ * case: distinct stems give distinct guards, which they did not when every
+ * such character became '_' and letters capitals (a/b.proto and a_b.proto
+ * both had FERRY_GEN_A_B_H, a/b.proto and A/b.proto too). The header's
+ * prefix is "FERRY_GEN_", the mock header's "FERRY_MOCK_", so no file's guard
+ * can be another's. The stem is includable(): printable ASCII. */
 static const char *guard_of(fcg_arena *a, const char *prefix, const char *stem)
 {
-    char *g = fcg_arena_printf(a, "%s%s_H", prefix, stem);
-    for (char *p = g; p != NULL && *p; p++) {
-        if (*p >= 'a' && *p <= 'z')
-            *p = (char)(*p - 'a' + 'A');
-        else if (!((*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9')))
-            *p = '_';
+    size_t n = strlen(prefix), len = strlen(stem);
+    char *g = fcg_arena_alloc(a, n + 3 * len + 3);
+    if (g == NULL)
+        return NULL;
+    memcpy(g, prefix, n);
+    static const char hex[] = "0123456789abcdef";
+    for (const unsigned char *p = (const unsigned char *)stem; *p; p++) {
+        if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9')) {
+            g[n++] = (char)*p;
+        } else {
+            g[n++] = '_';
+            g[n++] = hex[*p >> 4];
+            g[n++] = hex[*p & 15];
+        }
     }
+    memcpy(g + n, "_H", 3);
     return g;
 }
 

@@ -3,8 +3,8 @@
  * Test doubles of its services: mock channels driven by cmocka (ferry/mock.h) and fake servers
  * (ferry/fake.h). Only tests link them: ferry_generate() builds them as the library
  * <TARGET>_mock. */
-#ifndef FERRY_MOCK_ECHO_H
-#define FERRY_MOCK_ECHO_H
+#ifndef FERRY_MOCK_echo_H
+#define FERRY_MOCK_echo_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -186,4 +186,4 @@ ferry_status echo_v1_echo_fake_start(ferry_fake **out, const echo_v1_echo_handle
 #ifdef __cplusplus
 }
 #endif
-#endif /* FERRY_MOCK_ECHO_H */
+#endif /* FERRY_MOCK_echo_H */

@@ -2,8 +2,8 @@
  *
  * The typed ferry API of its services: descriptors, server handler tables, client functions, local
  * bindings and dispatchers. */
-#ifndef FERRY_GEN_ECHO_H
-#define FERRY_GEN_ECHO_H
+#ifndef FERRY_GEN_echo_H
+#define FERRY_GEN_echo_H
 
 #include <ferry/ferry.h>
 
@@ -137,4 +137,4 @@ ferry_status echo_v1_echo_dispatcher_open(ferry_channel **out, const echo_v1_ech
 #ifdef __cplusplus
 }
 #endif
-#endif /* FERRY_GEN_ECHO_H */
+#endif /* FERRY_GEN_echo_H */
