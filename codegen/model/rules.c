@@ -593,6 +593,12 @@ static int read_field(rules_ctx *rc, fcg_type *t, size_t k, fcg_vfield *vf)
                    (kind == FCG_V_STRING && !proto3 &&
                     fd->label != GOOGLE__PROTOBUF__FIELD_DESCRIPTOR_PROTO__LABEL__LABEL_REQUIRED)) {
             vf->presence = FCG_PRES_PTR;
+            /* protoc-c gives a string with a [default] (even "") a pointer to
+             * its default instead of NULL while it is not set, in the INIT
+             * macro and when unpacking. */
+            if (kind == FCG_V_STRING && fd->default_value != NULL)
+                vf->default_value = fcg_arena_printf(rc->a, "%s__%s__default_value", t->c_lower,
+                                                     fcg_camel_to_lower(rc->a, fd->name));
         } else if (!proto3 &&
                    fd->label == GOOGLE__PROTOBUF__FIELD_DESCRIPTOR_PROTO__LABEL__LABEL_OPTIONAL) {
             vf->presence = FCG_PRES_HAS;

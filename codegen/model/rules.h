@@ -59,7 +59,8 @@ typedef struct fcg_vrule {
 enum fcg_presence {
     FCG_PRES_ALWAYS, /* proto3 scalars, proto2 required: always there */
     FCG_PRES_HAS,    /* proto2 optional scalars and bytes: has_<member> */
-    FCG_PRES_PTR,    /* messages, proto2 optional strings: NULL when absent */
+    FCG_PRES_PTR,    /* messages, proto2 optional strings: NULL when absent (or, for a
+                        string with a [default], pointing to protoc-c's default) */
     FCG_PRES_ONEOF,  /* a oneof member: <oneof>_case == number */
 };
 
@@ -73,6 +74,10 @@ typedef struct fcg_vfield {
     int deprecated;         /* [deprecated = true]: protoc-c declares its members deprecated */
     int presence;           /* enum fcg_presence, singular fields */
     const char *oneof_case; /* FCG_PRES_ONEOF: the member holding the case */
+    /* FCG_PRES_PTR, a proto2 string with a [default]: protoc-c's array of the
+     * default ("pkg__msg__field__default_value"), which the member points
+     * to while the field is not set; else NULL. */
+    const char *default_value;
     /* Singular: the value's rules. Repeated and maps: the field's own
      * (required, min_items, max_items, unique), kind that of the items. */
     fcg_vrule value;

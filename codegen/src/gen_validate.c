@@ -338,6 +338,9 @@ static void emit_singular(fcg_out *o, fcg_arena *a, const fcg_vfield *f)
     }
     if (f->presence == FCG_PRES_HAS)
         fcg_out_printf(o, "if (m->has_%s) {\n", f->member);
+    else if (f->presence == FCG_PRES_PTR && f->default_value != NULL)
+        fcg_out_printf(o, "if (m->%s != NULL && m->%s != %s) {\n", f->member, f->member,
+                       f->default_value);
     else if (f->presence == FCG_PRES_PTR)
         fcg_out_printf(o, "if (m->%s != NULL) {\n", f->member);
     else

@@ -444,6 +444,34 @@ static void test_proto2_presence(void **state)
     assert_string_equal(out.v[0].path, "count");
 }
 
+/* A proto2 string with a [default] is not set while it points to protoc-c's
+ * default (the INIT macro's and protobuf-c's value for an absent field):
+ * required refuses it, and its other rules hold only once it is set, to the
+ * default's text as to any other. */
+static void test_proto2_string_default(void **state)
+{
+    (void)state;
+    const ferry_method *name = &rules_v1_old_desc.methods[RULES_V1_OLD_NAME];
+    Rules__V1__Named n = RULES__V1__NAMED__INIT;
+    ferry_violations out;
+    assert_int_equal(ferry_validate(name, &n.base, &out), FERRY_INVALID_ARGUMENT);
+    assert_int_equal(out.total, 1);
+    assert_string_equal(out.v[0].path, "nickName");
+    assert_string_equal(out.v[0].reason, "is required");
+    Rules__V1__Named *absent = rules__v1__named__unpack(NULL, 0, (const uint8_t *)"");
+    assert_non_null(absent);
+    assert_int_equal(ferry_validate(name, &absent->base, &out), FERRY_INVALID_ARGUMENT);
+    assert_string_equal(out.v[0].reason, "is required");
+    rules__v1__named__free_unpacked(absent, NULL);
+    n.nickname = "bob";
+    assert_int_equal(ferry_validate(name, &n.base, &out), FERRY_OK);
+    char anon[] = "anon"; /* the default's text, set */
+    n.nickname = anon;
+    assert_int_equal(ferry_validate(name, &n.base, &out), FERRY_INVALID_ARGUMENT);
+    assert_int_equal(out.total, 1);
+    assert_string_equal(out.v[0].reason, "must be at most 3 characters long");
+}
+
 /* Every violation is found, and the line lists them in order. */
 static void test_all_violations_listed(void **state)
 {
@@ -485,6 +513,7 @@ int main(void)
         cmocka_unit_test(test_oneof),
         cmocka_unit_test(test_recursive_paths),
         cmocka_unit_test(test_proto2_presence),
+        cmocka_unit_test(test_proto2_string_default),
         cmocka_unit_test(test_all_violations_listed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
