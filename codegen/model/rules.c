@@ -6,6 +6,7 @@
  * meet, an `in` value that is not of the field's type) is an error here, with
  * the field's file and line, rather than code that never fires. */
 #include <errno.h>
+#include <float.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -288,6 +289,18 @@ static const char *double_text(fcg_arena *a, double x)
     return fcg_arena_strdup(a, s);
 }
 
+/* The shortest text of `x` that reads back as that float. */
+static const char *float_text(fcg_arena *a, float x)
+{
+    char s[40];
+    for (int prec = 1; prec <= 9; prec++) {
+        snprintf(s, sizeof s, "%.*g", prec, (double)x);
+        if (strtof(s, NULL) == x)
+            break;
+    }
+    return fcg_arena_strdup(a, s);
+}
+
 /* An int64 value as a C expression: INT64_C(-9223372036854775808) does not
  * compile (the literal is the positive number, which int64_t cannot hold, and
  * then its negation), so the least value is spelled INT64_MIN. */
@@ -318,6 +331,16 @@ static void literal(fcg_arena *a, fcg_vkind k, double x, fcg_vbound *b)
     case FCG_V_UINT64:
         b->lit = fcg_arena_printf(a, "UINT64_C(%llu)", (unsigned long long)x);
         b->text = fcg_arena_printf(a, "%llu", (unsigned long long)x);
+        return;
+    case FCG_V_FLOAT:
+        /* A float field is compared with a float: 0.3f is above the double
+         * 0.3, so `lte: 0.3` would refuse it, and `in: ["0.1"]` match no
+         * float at all. The value, within float's range (bound() and
+         * list_value() check), is rounded to the nearest float. */
+        b->text = float_text(a, (float)x);
+        b->lit = b->text == NULL                  ? NULL
+                 : strpbrk(b->text, ".e") == NULL ? fcg_arena_printf(a, "%s.0f", b->text)
+                                                  : fcg_arena_printf(a, "%sf", b->text);
         return;
     default:
         b->text = double_text(a, x);
@@ -358,6 +381,12 @@ static int bound(rules_ctx *rc, const char *role, const char *name, fcg_vkind k,
         if (always)
             return 0;
     }
+    if (k == FCG_V_FLOAT && fabs(x) > FLT_MAX) {
+        field_error(rc,
+                    "(ferry.field)%s.%s %s is beyond the range of float (at most %g either side)",
+                    role, name, double_text(rc->a, x), (double)FLT_MAX);
+        return -1;
+    }
     literal(rc->a, k, x, out);
     return 0;
 }
@@ -385,7 +414,7 @@ static const char *list_value(rules_ctx *rc, fcg_vkind k, const fcg_venum *en, c
     }
     if (k == FCG_V_FLOAT || k == FCG_V_DOUBLE) {
         double x = strtod(text, &end);
-        if (end == text || *end != '\0' || !isfinite(x))
+        if (end == text || *end != '\0' || !isfinite(x) || (k == FCG_V_FLOAT && fabs(x) > FLT_MAX))
             return NULL;
         literal(rc->a, k, x, &b);
         return b.lit;

@@ -130,13 +130,33 @@ static void test_long_names(void **state)
     expect_verbose(VERBOSE("\002no", ITEM("a") ENTRY("k", "w")), 1, "must be \"v\"");
 }
 
+/* Bounds and lists of a float field hold for the floats nearest to the
+ * values written: 0.1f and 0.3f are within [0.1, 0.3], and 0.1f is 0.1. */
+static void test_float_values(void **state)
+{
+    (void)state;
+    Rules__V1__Measure m = RULES__V1__MEASURE__INIT;
+    m.ratio = 0.3f;
+    m.step = 0.1f;
+    expect(RULES_V1_EDGES_WEIGH, &m.base, NULL, NULL);
+    m.ratio = 0.1f;
+    m.step = 0.25f;
+    expect(RULES_V1_EDGES_WEIGH, &m.base, NULL, NULL);
+    m.ratio = 0.31f;
+    expect(RULES_V1_EDGES_WEIGH, &m.base, "ratio", "must be at most 0.3");
+    m.ratio = 0.099f;
+    expect(RULES_V1_EDGES_WEIGH, &m.base, "ratio", "must be at least 0.1");
+    m.ratio = 0.2f;
+    m.step = 0.2f;
+    expect(RULES_V1_EDGES_WEIGH, &m.base, "step", "must be one of 0.1, 0.25");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_camel_case_oneof),
-        cmocka_unit_test(test_int64_extremes),
-        cmocka_unit_test(test_deprecated_fields),
-        cmocka_unit_test(test_long_names),
+        cmocka_unit_test(test_camel_case_oneof),  cmocka_unit_test(test_int64_extremes),
+        cmocka_unit_test(test_deprecated_fields), cmocka_unit_test(test_long_names),
+        cmocka_unit_test(test_float_values),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
