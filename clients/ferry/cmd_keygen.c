@@ -17,6 +17,7 @@
 
 #include "cli.h"
 #include "ferry/identity.h"
+#include "names.h"
 
 static void usage(FILE *out)
 {
@@ -36,21 +37,6 @@ static void usage(FILE *out)
             FERRY_NAME_MAX);
 }
 
-/* Nonzero when `s` is a valid key or role name: 1 to FERRY_NAME_MAX
- * characters of [A-Za-z0-9._-]. */
-static int name_ok(const char *s, size_t len)
-{
-    if (len == 0 || len > FERRY_NAME_MAX)
-        return 0;
-    for (size_t i = 0; i < len; i++) {
-        char c = s[i];
-        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-              c == '.' || c == '_' || c == '-'))
-            return 0;
-    }
-    return 1;
-}
-
 /* Nonzero when `roles` is a comma-separated list of valid role names. */
 static int roles_ok(const char *roles)
 {
@@ -59,7 +45,7 @@ static int roles_ok(const char *roles)
     for (;;) {
         const char *comma = strchr(p, ',');
         size_t len = comma != NULL ? (size_t)(comma - p) : strlen(p);
-        if (!name_ok(p, len) || ++n > FERRY_ROLES_MAX)
+        if (!fcg_is_key_name(p, len) || ++n > FERRY_ROLES_MAX)
             return 0;
         if (comma == NULL)
             return 1;
@@ -164,7 +150,7 @@ int cmd_keygen(int argc, char **argv)
                 name);
         return CLI_EXIT_ERROR;
     }
-    if (!name_ok(name, strlen(name))) {
+    if (!fcg_is_key_name(name, strlen(name))) {
         fprintf(stderr,
                 "ferry keygen: bad key name '%s': want 1 to %d characters of A-Z a-z 0-9 . _ -\n",
                 name, FERRY_NAME_MAX);

@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ferry/identity.h"
+
 #include "names.h"
 
 static bool is_upper(char c)
@@ -178,6 +180,17 @@ bool fcg_is_package(const char *s)
             return true;
         s = dot + 1;
     }
+}
+
+bool fcg_is_key_name(const char *s, size_t len)
+{
+    if (len == 0 || len > FERRY_NAME_MAX)
+        return false;
+    for (size_t i = 0; i < len; i++)
+        if (!(is_upper(s[i]) || is_lower(s[i]) || is_digit(s[i]) || s[i] == '.' || s[i] == '_' ||
+              s[i] == '-'))
+            return false;
+    return true;
 }
 
 /* Why a word cannot name something in generated code. */

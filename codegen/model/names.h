@@ -41,6 +41,11 @@ bool fcg_is_identifier(const char *s);
 /* True when `s` is "" or identifiers joined by single dots. */
 bool fcg_is_package(const char *s);
 
+/* True when the `len` bytes at `s` are a name a keyring gives a key or a
+ * role: 1 to FERRY_NAME_MAX (64) characters of A-Z a-z 0-9 . _ -, the rule
+ * of libferry's keyrings (ferry/identity.h) and of `ferry keygen`. */
+bool fcg_is_key_name(const char *s, size_t len);
+
 /* True when `s` cannot name a struct member in C or C++: a keyword of either
  * language, or a name the usual headers and compilers define as a macro. */
 bool fcg_is_reserved(const char *s);

@@ -8,8 +8,10 @@
 
 #include <pbdepth.h>
 
+#include "ferry/identity.h"
 #include "ferry/options.pb-c.h"
 
+#include "names.h"
 #include "options.h"
 
 /* Reads the varint at p[0..len) into *v; returns its size, or 0. */
@@ -234,12 +236,31 @@ static int check_fallback(const fcg_loc *loc, fcg_diag *d, const fcg_method_opts
     }
 }
 
+/* Roles are checked against the caller's, which come from a keyring line
+ * (ferry/identity.h): a role a keyring cannot grant, or more roles than one
+ * caller can hold (the caller needs every one), would refuse every call. */
 static int check_roles(const fcg_loc *loc, fcg_diag *d, const fcg_method_opts *out)
 {
     int rc = 0;
+    if (out->n_roles > FERRY_ROLES_MAX) {
+        fcg_error_at(d, loc, OPT_PATH(6), 3,
+                     "(ferry.method).roles lists %zu roles, but a caller needs every one and a "
+                     "keyring gives a key at most %d",
+                     out->n_roles, FERRY_ROLES_MAX);
+        rc = -1;
+    }
     for (size_t i = 0; i < out->n_roles; i++) {
         if (out->roles[i][0] == '\0') {
             fcg_error_at(d, loc, OPT_PATH(6), 3, "(ferry.method).roles[%zu] is empty", i);
+            rc = -1;
+            continue;
+        }
+        if (!fcg_is_key_name(out->roles[i], strlen(out->roles[i]))) {
+            fcg_error_at(d, loc, OPT_PATH(6), 3,
+                         "(ferry.method).roles[%zu] \"%.80s\" is not a role a keyring can give: "
+                         "a role is 1 to %d characters of A-Z a-z 0-9 . _ - (as in keyring lines "
+                         "and ferry keygen --roles)",
+                         i, out->roles[i], FERRY_NAME_MAX);
             rc = -1;
             continue;
         }

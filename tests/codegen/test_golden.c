@@ -73,7 +73,7 @@ static void test_shout_strings_read_back(void **state)
     echo__v1__say__reply__free_unpacked(reply, NULL);
     assert_int_equal(m->opts.n_roles, 2);
     assert_string_equal(m->opts.roles[0], "admin");
-    assert_string_equal(m->opts.roles[1], "ops \"night\" */ shift");
+    assert_string_equal(m->opts.roles[1], "ops.night-shift");
     assert_int_equal(m->opts.id, 2);
 }
 

@@ -46,7 +46,7 @@ static void echo__v1__say_request__ferry_validate(ferry_validation *v, const Pro
 
 /* ---- descriptors of the schema (ferry/reflection.h) ---- */
 
-/* echo.proto as a google.protobuf.FileDescriptorProto, 669 bytes. */
+/* echo.proto as a google.protobuf.FileDescriptorProto, 664 bytes. */
 static const uint8_t echo_v1_echo_file_pb0[] =
     "\012\012echo.proto\022\007echo.v1\032\023ferry/options.proto\042E\012\012"
     "SayRequest\022\022\012\004text\030\001 \001(\011R\004text\022#\012\005ti"
@@ -56,16 +56,16 @@ static const uint8_t echo_v1_echo_file_pb0[] =
     ".echo.v1.Memory.EntryR\007entries\032Y\012\005Entry\022'\012\003key\030\001"
     " \001(\011B\025\302\363\030\0218@R\002*/R\011say \042\077\077/\042R\003k"
     "ey\032'\012\007Receipt\022\034\012\011forgotten\030\001 \001(\010R\011fo"
-    "rgotten2\341\002\012\004Echo\022\077\012\003Say\022\023.echo.v1.SayReque"
+    "rgotten2\334\002\012\004Echo\022\077\012\003Say\022\023.echo.v1.SayReque"
     "st\032\022.echo.v1.Say_Reply\042\017\302\363\030\013\010\001\020\001\030"
-    "\372\0018\001H\001\022\210\001\012\005Shout\022\023.echo.v1.SayRequest\032"
-    "\022.echo.v1.Say_Reply\042V\302\363\030R\010\002\030\350\007 \002**text:"
+    "\372\0018\001H\001\022\203\001\012\005Shout\022\023.echo.v1.SayRequest\032"
+    "\022.echo.v1.Say_Reply\042Q\302\363\030M\010\002\030\350\007 \002**text:"
     " \042unavailable \134\042*/\134\042\042\012# caf\303\251\011\077\077/ en"
-    "d2\005admin2\024ops \042night\042 */ shift8\002\022M\012\006Forget\022\025"
-    ".echo.v1.Memory.Entry\032\035.echo.v1.Memory.Entry.Receipt\042\015\210\002"
-    "\001\302\363\030\006\010\001 \001@\003\0226\012\015ReplayHTTPLog\022\017"
-    ".echo.v1.Memory\032\017.echo.v1.Memory\042\003\220\002\001\032\006\302\363"
-    "\030\002\010\003B\006\302\363\030\002\010\002b\006proto3";
+    "d2\005admin2\017ops.night-shift8\002\022M\012\006Forget\022\025.echo.v1."
+    "Memory.Entry\032\035.echo.v1.Memory.Entry.Receipt\042\015\210\002\001\302"
+    "\363\030\006\010\001 \001@\003\0226\012\015ReplayHTTPLog\022\017.echo.v1"
+    ".Memory\032\017.echo.v1.Memory\042\003\220\002\001\032\006\302\363\030\002"
+    "\010\003B\006\302\363\030\002\010\002b\006proto3";
 
 static const ferry_file_desc echo_v1_echo_files[] = {
     {.name = "echo.proto",
@@ -77,7 +77,7 @@ static const ferry_file_desc echo_v1_echo_files[] = {
 
 /* ---- descriptor ---- */
 
-static const char *const echo_v1_echo_shout_roles[] = {"admin", "ops \"night\" */ shift"};
+static const char *const echo_v1_echo_shout_roles[] = {"admin", "ops.night-shift"};
 
 /* The fallback response of Shout (echo.v1.Say_Reply), encoded from its text:
  * text: "unavailable \"* /\""

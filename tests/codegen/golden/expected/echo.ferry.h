@@ -78,7 +78,7 @@ ferry_status echo_v1_echo_say_async(ferry_channel *ch, const Echo__V1__SayReques
                                     const ferry_call_opts *opts, echo_v1_echo_say_cb cb, void *arg);
 
 /* Shout: since API version 2, deadline 1000 ms, fallback: the IDL's default response, needs roles
- * "admin" and "ops "night" * / shift", id 2.
+ * "admin" and "ops.night-shift", id 2.
  * Says it louder; needs two roles and falls back to a canned reply. */
 ferry_status echo_v1_echo_shout(ferry_channel *ch, const Echo__V1__SayRequest *req,
                                 Echo__V1__SayReply **resp, const ferry_call_opts *opts);
