@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ferry/options.pb-c.h"
 #include "pbc_options.pb-c.h"
 
 #include "gen.h"
@@ -194,6 +195,28 @@ static int encode_fallback(load_ctx *lc, const fcg_loc *loc, fcg_method *m)
     return -1;
 }
 
+/* FALLBACK_EMPTY answers with the output type's empty message, which
+ * protobuf-c refuses to decode when the type has a proto2 required field:
+ * the fallback would never be taken. FALLBACK_DEFAULT can set the field. */
+static int check_empty_fallback(load_ctx *lc, const fcg_loc *loc, const fcg_method *m)
+{
+    if (m->opts.fallback != FERRY__FALLBACK__FALLBACK_EMPTY || m->output == NULL)
+        return 0;
+    const Google__Protobuf__DescriptorProto *out = m->output->proto;
+    for (size_t i = 0; i < out->n_field; i++) {
+        if (out->field[i]->label != GOOGLE__PROTOBUF__FIELD_DESCRIPTOR_PROTO__LABEL__LABEL_REQUIRED)
+            continue;
+        const int32_t sub[] = {FCG_PATH_METHOD_OPTIONS, (int32_t)FCG_FERRY_OPTION_FIELD, 4};
+        fcg_error_at(lc->d, loc, sub, 3,
+                     "fallback FALLBACK_EMPTY answers with an empty %s, which lacks its required "
+                     "field %s, so the response could not be decoded and the fallback never "
+                     "taken; use FALLBACK_DEFAULT with a fallback_default that sets it",
+                     m->output->full_name + 1, str_or(out->field[i]->name, "?"));
+        return -1;
+    }
+    return 0;
+}
+
 static int load_method(load_ctx *lc, fcg_service *svc, const fcg_loc *sloc,
                        const Google__Protobuf__MethodDescriptorProto *md, size_t j, fcg_method *m)
 {
@@ -222,6 +245,8 @@ static int load_method(load_ctx *lc, fcg_service *svc, const fcg_loc *sloc,
         rc = -1;
     else if (m->opts.fallback_default != NULL && m->output != NULL &&
              encode_fallback(lc, &loc, m) != 0)
+        rc = -1;
+    else if (check_empty_fallback(lc, &loc, m) != 0)
         rc = -1;
     return rc;
 }
