@@ -14,8 +14,7 @@
 #include "names.h"
 #include "options.h"
 
-/* Reads the varint at p[0..len) into *v; returns its size, or 0. */
-static size_t read_varint(const uint8_t *p, size_t len, uint64_t *v)
+size_t fcg_read_varint(const uint8_t *p, size_t len, uint64_t *v)
 {
     uint64_t x = 0;
     for (size_t i = 0; i < len && i < 10; i++) {
@@ -32,18 +31,18 @@ static size_t read_varint(const uint8_t *p, size_t len, uint64_t *v)
 static const uint8_t *payload(const ProtobufCMessageUnknownField *uf, size_t *len)
 {
     uint64_t n;
-    size_t head = read_varint(uf->data, uf->len, &n);
+    size_t head = fcg_read_varint(uf->data, uf->len, &n);
     if (uf->wire_type != PROTOBUF_C_WIRE_TYPE_LENGTH_PREFIXED || head == 0 || n != uf->len - head)
         return NULL;
     *len = (size_t)n;
     return uf->data + head;
 }
 
-int fcg_option_unpack(fcg_arena *a, const ProtobufCMessage *opts, uint32_t field,
-                      const ProtobufCMessageDescriptor *desc, ProtobufCMessage **out,
-                      const char **why)
+int fcg_option_bytes(fcg_arena *a, const ProtobufCMessage *opts, uint32_t field,
+                     const uint8_t **out, size_t *out_len, const char **why)
 {
     *out = NULL;
+    *out_len = 0;
     *why = NULL;
     if (opts == NULL)
         return 0;
@@ -81,8 +80,23 @@ int fcg_option_unpack(fcg_arena *a, const ProtobufCMessage *opts, uint32_t field
             at += len;
         }
     }
+    *out = bytes;
+    *out_len = total;
+    return 0;
+}
+
+int fcg_option_unpack(fcg_arena *a, const ProtobufCMessage *opts, uint32_t field,
+                      const ProtobufCMessageDescriptor *desc, ProtobufCMessage **out,
+                      const char **why)
+{
+    *out = NULL;
+    const uint8_t *bytes;
+    size_t total;
+    if (fcg_option_bytes(a, opts, field, &bytes, &total, why) != 0)
+        return -1;
+    if (bytes == NULL)
+        return 0;
     if (!ferry_pb_depth_ok(desc, bytes, total)) {
-        *out = NULL;
         *why = "its messages nest more than 100 levels deep"; /* FERRY_PB_DEPTH_MAX */
         return -1;
     }

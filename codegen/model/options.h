@@ -18,6 +18,10 @@
 #define FCG_FERRY_OPTION_FIELD 51000u
 #define FCG_PBC_OPTION_FIELD   1019u
 
+/* Reads the varint at p[0..len) into *v; returns its size, or 0 when the
+ * bytes end first or it is longer than 10 bytes. */
+size_t fcg_read_varint(const uint8_t *p, size_t len, uint64_t *v);
+
 /* Unpacks the extension `field` of the options message `opts` (NULL
  * allowed) as a `desc` message into the arena. Returns 0 with *out = NULL
  * when the extension is absent, 0 with *out set when present, -1 when it is
@@ -26,6 +30,13 @@
 int fcg_option_unpack(fcg_arena *a, const ProtobufCMessage *opts, uint32_t field,
                       const ProtobufCMessageDescriptor *desc, ProtobufCMessage **out,
                       const char **why);
+
+/* The encoded bytes fcg_option_unpack() reads: every occurrence of the
+ * extension `field` of `opts`, concatenated into the arena (*out NULL when
+ * there is none). For what protobuf-c's unpacking loses, such as the bytes
+ * of a string after a NUL. Returns 0, or -1 with *why set. */
+int fcg_option_bytes(fcg_arena *a, const ProtobufCMessage *opts, uint32_t field,
+                     const uint8_t **out, size_t *out_len, const char **why);
 
 /* (ferry.file).api_version / (ferry.service).api_version of `loc`'s file or
  * service: 0 when not set, else the version; -1 after reporting an error. */

@@ -459,6 +459,109 @@ static int list(rules_ctx *rc, const char *role, const char *name, fcg_vkind k, 
     return 0;
 }
 
+/* ---- NUL bytes in listed values ------------------------------------------ */
+
+/* protobuf-c hands a string over as C text: a NUL byte in an `in` or `not_in`
+ * value (written "\0" in the .proto) ends it there, and the rest of it would
+ * be lost without a word ("a\0b" read as "a", "1\0002" as 1). The generated
+ * lists are C strings too, for bytes fields as well (ferry_v_bytes_in()
+ * compares up to the first NUL), so such a value is refused; the option's
+ * bytes, read here, still hold it whole. */
+
+/* FieldOptions field numbers (ferry/options.proto). */
+enum { OPT_IN = 9, OPT_NOT_IN = 10, OPT_ITEMS = 15, OPT_KEYS = 16, OPT_VALUES = 17 };
+
+typedef struct nul_scan {
+    rules_ctx *rc;
+    size_t seen[4][2]; /* values read so far, per role ("", items, keys, values) and list */
+    int found;
+} nul_scan;
+
+/* Reports the value v[0..n), the index-th of list `list` of role `role`. */
+static void nul_value(nul_scan *ns, int role, int list, size_t index, const uint8_t *v, size_t n)
+{
+    static const char *const roles[] = {"", ".items", ".keys", ".values"};
+    char text[80];
+    size_t k = 0;
+    for (size_t i = 0; i < n && k + 8 < sizeof text; i++) {
+        if (v[i] >= 0x20 && v[i] < 0x7f && v[i] != '"' && v[i] != '\\')
+            text[k++] = (char)v[i];
+        else
+            k += (size_t)snprintf(text + k, sizeof text - k, "\\%03o", v[i]);
+    }
+    text[k] = '\0';
+    field_error(ns->rc,
+                "(ferry.field)%s.%s[%zu] \"%s%s\" holds a NUL byte, which no value of in or "
+                "not_in may hold, of a bytes field neither: the validator compares them as C "
+                "strings, which end at the first NUL",
+                roles[role], list == 0 ? "in" : "not_in", index, text,
+                k + 8 >= sizeof text ? "..." : "");
+    ns->found = 1;
+}
+
+/* Walks the FieldOptions encoded in p[0..len) for role `role`, and those of
+ * its items, keys and values; protobuf-c has read the same bytes, so they
+ * are well formed. */
+static void nul_walk(nul_scan *ns, const uint8_t *p, size_t len, int role)
+{
+    for (size_t at = 0; at < len;) {
+        uint64_t key, n;
+        size_t k = fcg_read_varint(p + at, len - at, &key);
+        if (k == 0)
+            return;
+        at += k;
+        switch (key & 7) {
+        case PROTOBUF_C_WIRE_TYPE_VARINT:
+            k = fcg_read_varint(p + at, len - at, &n);
+            if (k == 0)
+                return;
+            at += k;
+            break;
+        case PROTOBUF_C_WIRE_TYPE_64BIT:
+            at += 8;
+            break;
+        case PROTOBUF_C_WIRE_TYPE_32BIT:
+            at += 4;
+            break;
+        case PROTOBUF_C_WIRE_TYPE_LENGTH_PREFIXED:
+            k = fcg_read_varint(p + at, len - at, &n);
+            if (k == 0 || n > len - at - k)
+                return;
+            at += k;
+            if (key >> 3 == OPT_IN || key >> 3 == OPT_NOT_IN) {
+                int list = key >> 3 == OPT_NOT_IN;
+                size_t index = ns->seen[role][list]++;
+                if (memchr(p + at, 0, (size_t)n) != NULL)
+                    nul_value(ns, role, list, index, p + at, (size_t)n);
+            } else if (role == 0 && key >> 3 >= OPT_ITEMS && key >> 3 <= OPT_VALUES) {
+                /* Deeper rules are refused where they are read. */
+                nul_walk(ns, p + at, (size_t)n, (int)(key >> 3) - OPT_ITEMS + 1);
+            }
+            at += (size_t)n;
+            break;
+        default:
+            return;
+        }
+    }
+}
+
+/* Refuses every `in` and `not_in` value of field fd's rules that holds a NUL
+ * byte; -1 when there was one. */
+static int refuse_nul_values(rules_ctx *rc, const Field *fd)
+{
+    const uint8_t *bytes;
+    size_t len;
+    const char *why;
+    if (fd->options == NULL ||
+        fcg_option_bytes(rc->a, &fd->options->base, FCG_FERRY_OPTION_FIELD, &bytes, &len, &why) !=
+            0 ||
+        bytes == NULL)
+        return 0; /* a malformed option is reported by fcg_field_rules() */
+    nul_scan ns = {.rc = rc};
+    nul_walk(&ns, bytes, len, 0);
+    return ns.found ? -1 : 0;
+}
+
 /* ---- the rules of one value ----------------------------------------------- */
 
 /* Which rules a value may carry besides its kind's: those of the field
@@ -580,6 +683,8 @@ static int read_field(rules_ctx *rc, fcg_type *t, size_t k, fcg_vfield *vf)
         field_error(rc, "option (ferry.field) is malformed: %s", why);
         return -1;
     }
+    if (r != NULL && refuse_nul_values(rc, fd) != 0)
+        return -1;
     fcg_vkind kind;
     if (fd->name == NULL || kind_of(fd, &kind) != 0)
         return r != NULL ? (field_error(rc, "groups cannot carry rules"), -1) : 0;
