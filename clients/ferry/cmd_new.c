@@ -186,6 +186,33 @@ static char *camel(fcg_arena *a, const char *s)
     return out;
 }
 
+/* The messages the service template's schema declares, joined by ", ", and
+ * whether `svc` is one of them: a service cannot share a name with a message
+ * of its package (protoc refuses the schema), so `ferry new service note`
+ * would write a project that does not build. NULL when out of memory. */
+static const char *template_messages(fcg_arena *a, const char *svc, int *taken)
+{
+    const char *list = "";
+    *taken = 0;
+    for (size_t i = 0; i < ferry_new_service_n; i++) {
+        if (strcmp(ferry_new_service_files[i].path, "proto/@proto@") != 0)
+            continue;
+        for (const char *p = ferry_new_service_files[i].text; p != NULL && *p != '\0';) {
+            if (strncmp(p, "message ", 8) == 0) {
+                size_t n = strcspn(p + 8, " {\n");
+                *taken |= strlen(svc) == n && strncmp(p + 8, svc, n) == 0;
+                list = fcg_arena_printf(a, "%s%s%.*s", list, list[0] != '\0' ? ", " : "", (int)n,
+                                        p + 8);
+                if (list == NULL)
+                    return NULL;
+            }
+            p = strchr(p, '\n');
+            p = p != NULL ? p + 1 : NULL;
+        }
+    }
+    return list;
+}
+
 /* The prefixes protoc-c gives the types of package `pkg`: "Notes__V1__" for
  * their C names and "NOTES__V1__" for their INIT macros (also right for an
  * empty package: ""). */
@@ -412,8 +439,18 @@ static int new_service(const char *name, const char *pkg_opt, const char *dir_op
         goto out;
     char *svc = camel(&a, name);
     char *pkgdir = fcg_arena_strdup(&a, pkg);
-    if (svc == NULL || pkgdir == NULL)
+    int taken;
+    const char *messages = svc != NULL ? template_messages(&a, svc, &taken) : NULL;
+    if (svc == NULL || pkgdir == NULL || messages == NULL)
         goto oom;
+    if (taken) {
+        fprintf(stderr,
+                "ferry new: '%s' cannot name a service: the schema it writes declares a message "
+                "%s, and a service cannot have the name of a message of its package (the "
+                "messages are %s); pick another name\n",
+                name, svc, messages);
+        goto out;
+    }
     for (char *p = pkgdir; *p != '\0'; p++)
         if (*p == '.')
             *p = '/';
@@ -644,7 +681,8 @@ static void usage(FILE *out)
             "  protobuf's), with a test of its caller using the generated mock.\n"
             "\n"
             "NAME names the project, its directory, targets and C functions: a-z, 0-9\n"
-            "and '_', starting with a letter.\n"
+            "and '_', starting with a letter; for a service, not the name of one of the\n"
+            "schema's messages (note, get_note_request, ...).\n"
             "  -p, --package PKG   the service's proto package; its last part is the\n"
             "                      API's major version (default NAME.v1)\n"
             "  -d, --dir DIR       where to write it (default ./NAME); must not exist\n"

@@ -181,6 +181,29 @@ static void test_bad_names_refused(void **state)
     }
 }
 
+/* A NAME whose service would have the name of a message the schema
+ * declares (protoc refuses the schema) is refused, naming the message, and
+ * nothing is written. */
+static void test_template_message_names_refused(void **state)
+{
+    fixture *f = *state;
+    static const struct {
+        const char *name, *message;
+    } cases[] = {
+        {"note", "a message Note,"},
+        {"get_note_request", "a message GetNoteRequest,"},
+        {"put_note_reply", "a message PutNoteReply,"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char proj[512];
+        snprintf(proj, sizeof proj, "%s/p%zu", f->work, i);
+        assert_int_equal(run_new(f, "service", cases[i].name, "--dir", proj, NULL), 2);
+        assert_contains(f->err, "cannot name a service");
+        assert_contains(f->err, cases[i].message);
+        assert_int_equal(entries(f), 0);
+    }
+}
+
 /* A package that is not versioned, not lower-case dotted parts, or one of
  * ferry's or protobuf's is refused, and nothing is written. */
 static void test_bad_packages_refused(void **state)
@@ -361,6 +384,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_service_project_written, setup, teardown),
         cmocka_unit_test_setup_teardown(test_service_defaults, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_names_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_template_message_names_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_packages_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_existing_dir_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_missing_parent_refused, setup, teardown),
