@@ -478,10 +478,18 @@ out:
 
 /* ---- ferry new client --------------------------------------------------- */
 
-/* The import lines of the .proto at `path` that name files other than
- * ferry's and protobuf's own: the first is copied into `first` (the client
- * project copies one file). Returns 1 when there is one, 0 when none, -1
- * when the file cannot be read. */
+/* The one file of protobuf's a client project can import: ferry::idl has
+ * its C code (options.proto imports it). */
+#define DESCRIPTOR_PROTO "google/protobuf/descriptor.proto"
+
+/* The import lines of the .proto at `path` that name a file the client
+ * project could not build with: the first is copied into `first`. The
+ * project copies one file and generates its code alone, so it can import
+ * ferry's own files (their code is in libferry) and
+ * google/protobuf/descriptor.proto, but no
+ * file of its own and none of protobuf's other files, whose C code no
+ * package installs. Returns 1 when there is one, 0 when none, -1 when the
+ * file cannot be read. */
 static int other_import(const char *path, char *first, size_t len)
 {
     FILE *f = fopen(path, "r");
@@ -498,7 +506,9 @@ static int other_import(const char *path, char *first, size_t len)
         if (end == NULL)
             continue;
         q++;
-        if (strncmp(q, "ferry/", 6) == 0 || strncmp(q, "google/protobuf/", 16) == 0)
+        if (strncmp(q, "ferry/", 6) == 0 ||
+            ((size_t)(end - q) == strlen(DESCRIPTOR_PROTO) &&
+             strncmp(q, DESCRIPTOR_PROTO, strlen(DESCRIPTOR_PROTO)) == 0))
             continue;
         snprintf(first, len, "%.*s", (int)(end - q), q);
         found = 1;
@@ -560,11 +570,20 @@ static int new_client(const char *name, const char *proto_path, const cli_import
         fprintf(stderr, "ferry new: --proto %s: %s\n", proto_path, strerror(errno));
         goto out;
     }
+    if (imports > 0 && strncmp(other, "google/protobuf/", 16) == 0) {
+        fprintf(stderr,
+                "ferry new: --proto %s imports \"%s\": the C code of protobuf's well-known "
+                "types is installed by no package and a client project does not generate it "
+                "(of protobuf's files only %s can be imported); declare the messages you need "
+                "in the file instead\n",
+                proto_path, other, DESCRIPTOR_PROTO);
+        goto out;
+    }
     if (imports > 0) {
         fprintf(stderr,
                 "ferry new: --proto %s imports \"%s\": a client project holds one .proto "
-                "(with ferry's and protobuf's imports); merge the file into it first\n",
-                proto_path, other);
+                "(importing only ferry's files and %s); merge the file into it first\n",
+                proto_path, other, DESCRIPTOR_PROTO);
         goto out;
     }
     if (check_dir(dir) != 0)
@@ -677,8 +696,9 @@ static void usage(FILE *out)
             "  SIGTERM; a client library; tests of a caller with the generated mock, of\n"
             "  the handlers in process and of the real server over ipc://.\n"
             "client: a client library and an example program for a service of an\n"
-            "  existing .proto (one file: its imports may only be ferry's and\n"
-            "  protobuf's), with a test of its caller using the generated mock.\n"
+            "  existing .proto (one file: it may import only ferry's files and\n"
+            "  google/protobuf/descriptor.proto), with a test of its caller using the\n"
+            "  generated mock.\n"
             "\n"
             "NAME names the project, its directory, targets and C functions: a-z, 0-9\n"
             "and '_', starting with a letter; for a service, not the name of one of the\n"

@@ -324,6 +324,27 @@ static void test_client_refuses_other_imports(void **state)
     remove(proto);
 }
 
+/* A schema importing one of protobuf's well-known types, whose C code the
+ * project could not build, is refused with the import named, and nothing is
+ * written. */
+static void test_client_refuses_well_known_types(void **state)
+{
+    fixture *f = *state;
+    char proto[512], cli[512];
+    snprintf(proto, sizeof proto, "%s/clock.proto", f->dir);
+    FILE *p = fopen(proto, "w");
+    assert_non_null(p);
+    fputs("syntax = \"proto3\";\npackage clock.v1;\nimport \"google/protobuf/timestamp.proto\";\n",
+          p);
+    assert_int_equal(fclose(p), 0);
+    snprintf(cli, sizeof cli, "%s/clock", f->work);
+    assert_int_equal(run_new(f, "client", "clock", "--proto", proto, "--dir", cli, NULL), 2);
+    assert_contains(f->err, "imports \"google/protobuf/timestamp.proto\"");
+    assert_contains(f->err, "well-known types");
+    assert_int_equal(entries(f), 0);
+    remove(proto);
+}
+
 /* A .proto protoc cannot compile is refused with protoc's words. */
 static void test_client_bad_schema_refused(void **state)
 {
@@ -391,6 +412,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_bad_usage, setup, teardown),
         cmocka_unit_test_setup_teardown(test_client_project_written, setup, teardown),
         cmocka_unit_test_setup_teardown(test_client_refuses_other_imports, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_client_refuses_well_known_types, setup, teardown),
         cmocka_unit_test_setup_teardown(test_client_bad_schema_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_written_code_is_formatted, setup, teardown),
     };
