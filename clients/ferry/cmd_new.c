@@ -718,7 +718,8 @@ int cmd_new(int argc, char **argv)
         {"proto", required_argument, NULL, 'P'},   {"service", required_argument, NULL, 's'},
         {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
     };
-    const char *pkg = NULL, *dir = NULL, *proto = NULL, *svc = NULL;
+    const char *pkg = NULL, *proto = NULL, *svc = NULL;
+    char *dir = NULL;
     cli_imports imp = {0};
     int c, rc = CLI_EXIT_ERROR;
     while ((c = getopt_long(argc, argv, "p:d:s:I:h", longopts, NULL)) != -1) {
@@ -762,6 +763,11 @@ int cmd_new(int argc, char **argv)
         fprintf(stderr, "ferry new: --dir is empty\n");
         goto out;
     }
+    /* "out/" and "out" name one directory, which the project is written
+     * next to and renamed to: the trailing slashes go ("/" stays, and is
+     * refused as existing). */
+    for (size_t n = dir != NULL ? strlen(dir) : 0; n > 1 && dir[n - 1] == '/'; n--)
+        dir[n - 1] = '\0';
     if (strcmp(kind, "service") == 0) {
         if (proto != NULL || svc != NULL || imp.n > 0) {
             fprintf(stderr, "ferry new service: --proto, --service and -I are for clients\n");

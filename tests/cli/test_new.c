@@ -251,6 +251,18 @@ static void test_existing_dir_refused(void **state)
     assert_int_equal(n, 2); /* . and .. */
 }
 
+/* A --dir written with a trailing slash names the same directory. */
+static void test_dir_with_trailing_slash(void **state)
+{
+    fixture *f = *state;
+    char proj[512];
+    snprintf(proj, sizeof proj, "%s/notes//", f->work);
+    assert_int_equal(run_new(f, "service", "notes", "--dir", proj, NULL), 0);
+    snprintf(proj, sizeof proj, "%s/notes", f->work);
+    assert_contains(project_file(proj, "proto/notes/v1/notes.proto"), "package notes.v1;");
+    assert_int_equal(entries(f), 1);
+}
+
 /* A --dir whose parent does not exist is refused, naming the parent. */
 static void test_missing_parent_refused(void **state)
 {
@@ -408,6 +420,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_template_message_names_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_packages_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_existing_dir_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_dir_with_trailing_slash, setup, teardown),
         cmocka_unit_test_setup_teardown(test_missing_parent_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_usage, setup, teardown),
         cmocka_unit_test_setup_teardown(test_client_project_written, setup, teardown),
