@@ -472,16 +472,23 @@ static void wait_done(async_done *d)
     pthread_mutex_unlock(&d->mu);
 }
 
+/* A probe server, and a channel to it intercepted by a alone. */
+static ferry_channel *intercepted_link(probe_link *l)
+{
+    probe_link_open(l, 2, NULL);
+    ferry_channel *ch = NULL;
+    assert_int_equal(ferry_channel_intercept(&ch, l->ch, &ic_a, 1), FERRY_OK);
+    l->ch = NULL; /* the intercepted channel closes it */
+    return ch;
+}
+
 /* Asynchronous calls on a remote channel: the after hooks run before the
  * caller's completion; a refusal completes the call at once. */
 static void test_channel_async(void **state)
 {
     (void)state;
     probe_link l;
-    probe_link_open(&l, 2, NULL);
-    ferry_channel *ch = NULL;
-    assert_int_equal(ferry_channel_intercept(&ch, l.ch, &ic_a, 1), FERRY_OK);
-    l.ch = NULL; /* the intercepted channel closes it */
+    ferry_channel *ch = intercepted_link(&l);
     Ferrytest__V1__EchoRequest req = FERRYTEST__V1__ECHO_REQUEST__INIT;
     req.text = "async";
     ferry_call_opts opts = {.deadline_ms = 20000};
@@ -510,10 +517,7 @@ static void test_channel_async_not_started(void **state)
 {
     (void)state;
     probe_link l;
-    probe_link_open(&l, 2, NULL);
-    ferry_channel *ch = NULL;
-    assert_int_equal(ferry_channel_intercept(&ch, l.ch, &ic_a, 1), FERRY_OK);
-    l.ch = NULL; /* the intercepted channel closes it */
+    ferry_channel *ch = intercepted_link(&l);
     Ferrytest__V1__EchoRequest req = FERRYTEST__V1__ECHO_REQUEST__INIT;
     req.text = "async";
     ferry_metadata md = {.key = "k", .value = NULL, .len = 1};
